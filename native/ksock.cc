@@ -1,0 +1,228 @@
+// ksock: the few socket primitives Node does not offer (netlink, AF_PACKET, raw IPv6 with ancillary data).
+// Every protocol codec lives in TypeScript; this file only moves bytes between the kernel and Buffers.
+// Sockets are non-blocking; a Watcher (uv_poll) tells JS when one is readable.
+#include <napi.h>
+#include <uv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
+  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, uv_err_name(-err)));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// socket(domain, type, protocol) -> fd; always non-blocking and close-on-exec.
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = socket(info[0].As<Napi::Number>().Int32Value(),
+                  info[1].As<Napi::Number>().Int32Value() | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                  info[2].As<Napi::Number>().Int32Value());
+  if (fd < 0) return ThrowErrno(env, "socket", errno);
+  return Napi::Number::New(env, fd);
+}
+
+// bind(fd, sockaddr bytes)
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto addr = info[1].As<Napi::Buffer<uint8_t>>();
+  if (bind(info[0].As<Napi::Number>().Int32Value(), reinterpret_cast<sockaddr*>(addr.Data()),
+           static_cast<socklen_t>(addr.Length())) < 0)
+    return ThrowErrno(env, "bind", errno);
+  return env.Undefined();
+}
+
+// setsockopt(fd, level, name, value bytes)
+Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto val = info[3].As<Napi::Buffer<uint8_t>>();
+  if (setsockopt(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
+                 info[2].As<Napi::Number>().Int32Value(), val.Data(), static_cast<socklen_t>(val.Length())) < 0)
+    return ThrowErrno(env, "setsockopt", errno);
+  return env.Undefined();
+}
+
+// getsockopt(fd, level, name, maxlen) -> Buffer
+Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  socklen_t len = info[3].As<Napi::Number>().Uint32Value();
+  std::vector<uint8_t> buf(len);
+  if (getsockopt(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
+                 info[2].As<Napi::Number>().Int32Value(), buf.data(), &len) < 0)
+    return ThrowErrno(env, "getsockopt", errno);
+  return Napi::Buffer<uint8_t>::Copy(env, buf.data(), len);
+}
+
+// getsockname(fd) -> sockaddr bytes (netlink sockets learn their port id this way)
+Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(info[0].As<Napi::Number>().Int32Value(), reinterpret_cast<sockaddr*>(&ss), &len) < 0)
+    return ThrowErrno(env, "getsockname", errno);
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&ss), len);
+}
+
+// sendto(fd, data, sockaddr bytes | null, flags) -> bytes sent, or -1 when the socket would block
+Napi::Value SendTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto data = info[1].As<Napi::Buffer<uint8_t>>();
+  const sockaddr* sa = nullptr;
+  socklen_t salen = 0;
+  if (info.Length() > 2 && info[2].IsBuffer()) {
+    auto a = info[2].As<Napi::Buffer<uint8_t>>();
+    sa = reinterpret_cast<const sockaddr*>(a.Data());
+    salen = static_cast<socklen_t>(a.Length());
+  }
+  int flags = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
+  ssize_t n;
+  do {
+    n = sendto(info[0].As<Napi::Number>().Int32Value(), data.Data(), data.Length(), flags, sa, salen);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    return ThrowErrno(env, "sendto", errno);
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// recvmsg(fd, maxData, maxControl) -> { data, addr, control, flags } or null when nothing is waiting.
+// MSG_TRUNC is passed so that data.length reports a truncated datagram's real size through `flags`.
+Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t maxData = info[1].As<Napi::Number>().Uint32Value();
+  size_t maxCtl = info.Length() > 2 ? info[2].As<Napi::Number>().Uint32Value() : 0;
+  std::vector<uint8_t> data(maxData), ctl(maxCtl ? maxCtl : 1);
+  sockaddr_storage ss;
+  iovec iov{data.data(), data.size()};
+  msghdr msg{};
+  msg.msg_name = &ss;
+  msg.msg_namelen = sizeof ss;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = maxCtl ? ctl.data() : nullptr;
+  msg.msg_controllen = maxCtl;
+  ssize_t n;
+  do {
+    n = recvmsg(info[0].As<Napi::Number>().Int32Value(), &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    return ThrowErrno(env, "recvmsg", errno);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  size_t got = static_cast<size_t>(n) < data.size() ? static_cast<size_t>(n) : data.size();
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, data.data(), got));
+  out.Set("addr", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&ss), msg.msg_namelen));
+  out.Set("control", Napi::Buffer<uint8_t>::Copy(env, ctl.data(), maxCtl ? msg.msg_controllen : 0));
+  out.Set("flags", Napi::Number::New(env, msg.msg_flags));
+  return out;
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (close(info[0].As<Napi::Number>().Int32Value()) < 0) return ThrowErrno(env, "close", errno);
+  return env.Undefined();
+}
+
+Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned idx = if_nametoindex(info[0].As<Napi::String>().Utf8Value().c_str());
+  return Napi::Number::New(env, idx);  // 0 = no such interface
+}
+
+// Watcher(fd, callback): calls callback() each time fd becomes readable, on the JS thread.
+class Watcher : public Napi::ObjectWrap<Watcher> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Watcher",
+                       {InstanceMethod("start", &Watcher::Start), InstanceMethod("stop", &Watcher::Stop),
+                        InstanceMethod("close", &Watcher::CloseW)});
+  }
+  explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
+    Napi::Env env = info.Env();
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    cb_ = Napi::Persistent(info[1].As<Napi::Function>());
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    int r = uv_poll_init(loop, poll_, fd_);
+    if (r < 0) {
+      delete poll_;
+      poll_ = nullptr;
+      ThrowErrno(env, "uv_poll_init", -r);
+    }
+  }
+  ~Watcher() override { Release(); }
+
+ private:
+  static void OnPoll(uv_poll_t* h, int status, int events) {
+    Watcher* self = static_cast<Watcher*>(h->data);
+    if (!self || self->cb_.IsEmpty()) return;
+    Napi::Env env = self->cb_.Env();
+    Napi::HandleScope scope(env);
+    // MakeCallback runs the microtask queue afterwards, like any libuv-driven callback in Node.
+    self->cb_.MakeCallback(env.Global(), {Napi::Number::New(env, status)});
+  }
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    if (poll_ && !active_) {
+      int r = uv_poll_start(poll_, UV_READABLE, OnPoll);
+      if (r < 0) return ThrowErrno(info.Env(), "uv_poll_start", -r);
+      active_ = true;
+      Ref();  // keep the JS object alive while it watches
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (poll_ && active_) {
+      uv_poll_stop(poll_);
+      active_ = false;
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value CloseW(const Napi::CallbackInfo& info) {
+    Stop(info);
+    Release();
+    return info.Env().Undefined();
+  }
+  void Release() {
+    if (poll_) {
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+  }
+  int fd_ = -1;
+  bool active_ = false;
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference cb_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New(env, Socket));
+  exports.Set("bind", Napi::Function::New(env, Bind));
+  exports.Set("setsockopt", Napi::Function::New(env, SetSockOpt));
+  exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt));
+  exports.Set("getsockname", Napi::Function::New(env, GetSockName));
+  exports.Set("sendto", Napi::Function::New(env, SendTo));
+  exports.Set("recvmsg", Napi::Function::New(env, RecvMsg));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
+  exports.Set("Watcher", Watcher::Init(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ksock, Init)

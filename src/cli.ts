@@ -1,0 +1,3 @@
+// keepalived-ts command line (placeholder until the config CLI lands).
+import { VERSION } from './version.js';
+console.log(`keepalived-ts ${VERSION}`);

@@ -1,0 +1,77 @@
+// Typed access to the in-repo socket addon (native/ksock.cc). It only moves bytes; every codec is TypeScript.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+export interface RecvResult {
+  data: Buffer;
+  addr: Buffer;
+  control: Buffer;
+  flags: number;
+}
+
+export interface NativeWatcher {
+  start(): void;
+  stop(): void;
+  close(): void;
+}
+
+export interface Ksock {
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, sockaddr: Buffer): void;
+  setsockopt(fd: number, level: number, name: number, value: Buffer): void;
+  getsockopt(fd: number, level: number, name: number, maxLen: number): Buffer;
+  getsockname(fd: number): Buffer;
+  /** Returns bytes sent, or -1 if the socket would block. */
+  sendto(fd: number, data: Buffer, sockaddr?: Buffer | null, flags?: number): number;
+  /** Returns null when nothing is waiting (EAGAIN). */
+  recvmsg(fd: number, maxData: number, maxControl?: number): RecvResult | null;
+  close(fd: number): void;
+  /** 0 when the interface does not exist. */
+  ifNameToIndex(name: string): number;
+  Watcher: new (fd: number, onReadable: (status: number) => void) => NativeWatcher;
+}
+
+/** The addon is built by `npm ci` (package.json "install": node-gyp rebuild) into build/Release. */
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'build', 'Release', 'ksock.node');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  throw new Error('ksock.node not found: run `npm ci` (it builds the socket addon with node-gyp)');
+}
+
+let cached: Ksock | undefined;
+export function ksock(): Ksock {
+  if (!cached) cached = createRequire(import.meta.url)(findAddon()) as Ksock;
+  return cached;
+}
+
+// Linux constants used with the addon.
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+export const AF_PACKET = 17;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOL_SOCKET = 1;
+export const SO_RCVBUF = 8;
+export const SO_SNDBUF = 7;
+export const SO_BINDTODEVICE = 25;
+export const SO_RCVBUFFORCE = 33;
+export const SOL_NETLINK = 270;
+export const NETLINK_ADD_MEMBERSHIP = 1;
+export const NETLINK_EXT_ACK = 11;
+export const NETLINK_CAP_ACK = 10;
+export const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
+export const IPPROTO_IP = 0;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_RAW = 255;
+export const IPPROTO_VRRP = 112;
+export const MSG_DONTROUTE = 4;
+export const MSG_TRUNC = 0x20;
