@@ -1,0 +1,63 @@
+// Config diagnostics: `FILE:LINE:COL: error|warning: message [code]`, collected, never thrown.
+import type { Loc } from './tree.js';
+
+/**
+ * Severity, most severe first. `fatal` = keepalived cannot run (missing file, bad interface, missing required
+ * setting); `error` = keepalived runs but ignored or replaced something; `warning` = accepted but suspicious or
+ * not supported yet; `security` = script-security problems (keepalived's exit 6).
+ */
+export type Severity = 'fatal' | 'error' | 'warning' | 'security';
+
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable machine-readable code, e.g. `unknown-keyword`, `out-of-range`. */
+  code: string;
+  message: string;
+  loc?: Loc;
+  /** The keyword the diagnostic is about, when there is one. */
+  keyword?: string;
+  /** "did you mean …" or another hint. */
+  suggestion?: string;
+}
+
+export class Diagnostics {
+  readonly list: Diagnostic[] = [];
+
+  add(d: Diagnostic): void {
+    this.list.push(d);
+  }
+  fatal(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
+    this.add({ severity: 'fatal', code, message, loc, ...extra });
+  }
+  error(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
+    this.add({ severity: 'error', code, message, loc, ...extra });
+  }
+  warning(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
+    this.add({ severity: 'warning', code, message, loc, ...extra });
+  }
+  security(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
+    this.add({ severity: 'security', code, message, loc, ...extra });
+  }
+  has(sev: Severity): boolean {
+    return this.list.some((d) => d.severity === sev);
+  }
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}: ` : '';
+  const sev = d.severity === 'fatal' || d.severity === 'security' ? 'error' : d.severity;
+  const hint = d.suggestion ? ` (${d.suggestion})` : '';
+  return `${where}${sev}: ${d.message}${hint} [${d.code}]`;
+}
+
+/**
+ * `-t` exit code. keepalived: 0 clean, 4 file not found / bad interface / fatal, 5 other errors and warnings,
+ * 6 script-security problems. keepalived reports the *least* severe level seen (parser.c keeps the largest enum
+ * value); we report the most severe, so a fatal problem is never masked by a warning. Documented in README.
+ */
+export function exitCodeFor(diags: readonly Diagnostic[]): number {
+  if (diags.some((d) => d.severity === 'fatal')) return 4;
+  if (diags.some((d) => d.severity === 'security')) return 6;
+  if (diags.some((d) => d.severity === 'error' || d.severity === 'warning')) return 5;
+  return 0;
+}
