@@ -4,9 +4,11 @@ import type { Loc } from './tree.js';
 /**
  * Severity, most severe first. `fatal` = keepalived cannot run (missing file, bad interface, missing required
  * setting); `error` = keepalived runs but ignored or replaced something; `warning` = accepted but suspicious or
- * not supported yet; `security` = script-security problems (keepalived's exit 6).
+ * not supported yet; `security` = script-security problems (keepalived's exit 6); `notice` = something keepalived
+ * accepts silently that we point out (e.g. a keepalived feature keepalived-ts does not implement yet): it is printed
+ * but does not change the `-t` exit code, so our verdict stays keepalived's verdict.
  */
-export type Severity = 'fatal' | 'error' | 'warning' | 'security';
+export type Severity = 'fatal' | 'error' | 'warning' | 'security' | 'notice';
 
 export interface Diagnostic {
   severity: Severity;
@@ -34,6 +36,9 @@ export class Diagnostics {
   }
   warning(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
     this.add({ severity: 'warning', code, message, loc, ...extra });
+  }
+  notice(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
+    this.add({ severity: 'notice', code, message, loc, ...extra });
   }
   security(code: string, message: string, loc?: Loc, extra: Partial<Diagnostic> = {}): void {
     this.add({ severity: 'security', code, message, loc, ...extra });
