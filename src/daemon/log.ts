@@ -1,0 +1,43 @@
+// Logging with pino. Under systemd the daemon's stderr goes to the journal; with -l (console) lines are printed
+// in a keepalived-like text form so operators can read them as they read keepalived's; `--log-json` keeps pino's
+// JSON lines for machines.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LogOptions {
+  /** -D/--log-detail: debug-level detail. */
+  detail?: boolean;
+  /** JSON lines instead of text. */
+  json?: boolean;
+  /** Process role shown in each line, like keepalived's Keepalived_vrrp / Keepalived_healthcheckers. */
+  role?: string;
+  /** Where to write (default: stderr). */
+  stream?: NodeJS.WritableStream;
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** Formats one pino JSON line as `2026-11-21T20:00:00.123Z Keepalived_vrrp[123] INFO: (VI_1) Entering MASTER STATE`. */
+export function textLine(json: string): string {
+  try {
+    const o = JSON.parse(json) as Record<string, unknown>;
+    const { time, level, msg, pid, role, hostname: _h, ...rest } = o;
+    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    const t = typeof time === 'number' ? new Date(time).toISOString() : String(time);
+    return `${t} ${role ?? 'keepalived-ts'}[${pid}] ${LEVELS[level as number] ?? level}: ${msg ?? ''}${extra}\n`;
+  } catch {
+    return json;
+  }
+}
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const out = opts.stream ?? process.stderr;
+  const dest = opts.json
+    ? out
+    : { write: (line: string) => out.write(textLine(line)) };
+  return pino(
+    { level: opts.detail ? 'debug' : 'info', base: { pid: process.pid, role: opts.role ?? 'keepalived-ts' } },
+    dest as pino.DestinationStream,
+  );
+}
