@@ -22,8 +22,8 @@ export interface ScriptSpec {
 }
 
 export interface RunOptions {
-  /** Time between SIGTERM at the timeout and SIGKILL to the group (keepalived: 2 s for track scripts, 1 s for
-   * stop-time notify scripts). */
+  /** Time between SIGTERM at the timeout and SIGKILL to the group (default 2 s, as keepalived's track scripts);
+   * 0 sends SIGKILL at once (keepalived's stop-time notify scripts: SIGKILL after 1 s). */
   killGraceMs?: number;
   /** Capture stdout+stderr (interleaved) up to this many bytes for logging; 0/absent: both go to /dev/null. */
   captureBytes?: number;
@@ -229,8 +229,14 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
 
     const terminate = () => {
       if (pgid === undefined) return;
+      const grace = opts.killGraceMs ?? 2000;
+      // Grace 0: straight to SIGKILL, as keepalived does for stop-time notify scripts (child_killed_thread).
+      if (grace <= 0) {
+        killGroup(pgid, 'SIGKILL');
+        return;
+      }
       killGroup(pgid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(pgid, 'SIGKILL'), opts.killGraceMs ?? 2000);
+      killTimer = setTimeout(() => killGroup(pgid, 'SIGKILL'), grace);
     };
     const onAbort = () => {
       aborted = true;
