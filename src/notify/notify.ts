@@ -213,8 +213,9 @@ export class NotifyDispatcher {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** For daemon shutdown, after queueing the STOP events: scripts still running get the stop-time limit (SIGKILL
-   * after 1 s), queued ones run under it too; resolves when all are done. */
+  /** For daemon shutdown, after queueing the STOP events: scripts still running get 1 s more, then SIGTERM to
+   * their group (SIGKILL 2 s later); scripts still queued run under the stop-time limit (SIGKILL after 1 s).
+   * Resolves when all are done. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     for (const ac of this.running) setTimeout(() => ac.abort(), this.stopKillMs).unref();
