@@ -51,6 +51,15 @@ export interface NotifyEvent {
   scripts: NotifyScripts;
 }
 
+/** From the VRRP engine's notify effect (`{ type: 'notify', scope: 'INSTANCE' | 'GROUP', name, state, priority }`,
+ * src/vrrp/machine.ts) plus the scripts configured for that instance or group. */
+export function notifyEventFromEngine(
+  effect: { scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyEventState; priority: number },
+  scripts: NotifyScripts,
+): NotifyEvent {
+  return { kind: effect.scope === 'GROUP' ? 'group' : 'instance', name: effect.name, state: effect.state, priority: effect.priority, scripts };
+}
+
 export interface PlannedScript {
   role: 'state' | 'generic';
   argv: string[];

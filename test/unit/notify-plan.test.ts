@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  planNotify, genericNotifyArgv, vrrpFifoLine, lvsVsFifoLine, lvsRsFifoLine, formatVirtualServer, type NotifyScripts,
+  planNotify, genericNotifyArgv, notifyEventFromEngine, vrrpFifoLine, lvsVsFifoLine, lvsRsFifoLine, formatVirtualServer, type NotifyScripts,
 } from '../../src/notify/notify.js';
 
 const scripts: NotifyScripts = {
@@ -85,4 +85,10 @@ test('LVS FIFO lines end with a NUL byte', () => {
   assert.equal(formatVirtualServer({ type: 'fwmark', fwmark: 7 }), 'FWM 7');
   assert.equal(formatVirtualServer({ type: 'address', address: '2001:db8::1', protocol: 'udp', port: 53 }), '[2001:db8::1]:udp:53');
   assert.deepEqual(lvsVsFifoLine({ type: 'fwmark', fwmark: 7 }, false), Buffer.from('VS FWM 7 DOWN\n\0'));
+});
+
+test('engine notify effects map onto dispatcher events', () => {
+  const ev = notifyEventFromEngine({ scope: 'GROUP', name: 'G1', state: 'FAULT', priority: 0 }, scripts);
+  assert.deepEqual(ev, { kind: 'group', name: 'G1', state: 'FAULT', priority: 0, scripts });
+  assert.equal(notifyEventFromEngine({ scope: 'INSTANCE', name: 'VI_1', state: 'MASTER', priority: 9 }, {}).kind, 'instance');
 });
