@@ -172,3 +172,101 @@ test('address ordering matches keepalived (unsigned network-order compare)', () 
   assert.equal(compareAddr('10.0.0.1', '10.0.0.1'), 0);
   assert.ok(compareAddr('fe80::2', 'fe80::10') < 0);
 });
+
+// ---- receive validation (validate.ts) -------------------------------------------------------------------------
+import { validateAdvert, peekVrid, DropReason, type RxPolicy } from '../../src/vrrp/validate.js';
+
+const pol = (over: Partial<RxPolicy> = {}): RxPolicy => ({
+  vrid: 51, version: 2, family: 'inet', advertIntMs: 1000, authType: 0, unicast: false, unicastPeers: [],
+  checkUnicastSrc: false, v3ChecksumAsV2: false, ownerIgnoreAdverts: false, effectivePriority: 100,
+  vips: ['10.99.0.50'], skipCheckAdvAddr: false, ...over,
+});
+const pkt4 = (a: Partial<Advert> = {}, ip: { src?: string; dst?: string; ttl?: number } = {}) =>
+  encodeIpv4Advert({ version: 2, type: 1, vrid: 51, priority: 150, advertIntMs: 1000, addresses: ['10.99.0.50'], ...a },
+    { src: ip.src ?? '10.99.0.11', dst: ip.dst ?? '224.0.0.18', ttl: ip.ttl });
+
+test('validate: golden keepalived adverts are accepted', () => {
+  for (const f of framesFrom('v2-vrrp-adverts.hex.txt')) {
+    const r = validateAdvert({ bytes: f, family: 'inet' }, pol());
+    assert.ok(r.ok, JSON.stringify(r));
+  }
+  for (const f of framesFrom('v3-vrrp-adverts.hex.txt')) {
+    const r = validateAdvert({ bytes: f, family: 'inet' }, pol({ version: 3, advertIntMs: 100 }));
+    assert.ok(r.ok, JSON.stringify(r));
+  }
+  assert.equal(peekVrid(framesFrom('v2-vrrp-adverts.hex.txt')[0]!, 'inet'), 51);
+});
+
+test('validate: each drop has its reason, in keepalived order', () => {
+  const cases: [Uint8Array, Partial<RxPolicy>, DropReason][] = [
+    [pkt4().subarray(0, 10), {}, DropReason.IpHeader],
+    [pkt4({}, { ttl: 254 }), {}, DropReason.Ttl],
+    [pkt4({ version: 3 }), {}, DropReason.Version], // length is judged by the packet's own version first
+    [pkt4(), { version: 3 }, DropReason.Version],
+    [pkt4({ authType: 5 }), {}, DropReason.AuthTypeInvalid],
+    [pkt4({ authType: 1, authData: passAuthData('x') }), {}, DropReason.AuthTypeMismatch],
+    [pkt4({ authType: 1, authData: passAuthData('wrong') }), { authType: 1, authData: passAuthData('right') }, DropReason.Auth],
+    [pkt4({ advertIntMs: 2000 }), {}, DropReason.IntervalV2],
+    [pkt4({ type: 2 }), {}, DropReason.Type],
+    [pkt4({}, { dst: '10.99.0.12' }), {}, DropReason.ModeMismatch],
+    [pkt4(), { unicast: true }, DropReason.ModeMismatch],
+    [pkt4(), { ownerIgnoreAdverts: true, effectivePriority: 255 }, DropReason.OwnerIgnore],
+    [pkt4({}, { dst: '10.99.0.12', ttl: 64 }), { unicast: true, checkUnicastSrc: true, unicastPeers: [{ address: '10.99.0.13' }] }, DropReason.NotAPeer],
+    [pkt4({}, { dst: '10.99.0.12', ttl: 64 }), { unicast: true, checkUnicastSrc: true, unicastPeers: [{ address: '10.99.0.11', minTtl: 100 }] }, DropReason.Ttl],
+    [pkt4({ vrid: 52 }), {}, DropReason.Vrid],
+  ];
+  for (const [bytes, p, reason] of cases) {
+    const r = validateAdvert({ bytes, family: 'inet' }, pol(p));
+    assert.ok(!r.ok, `expected ${reason}`);
+    assert.equal(r.reason, reason);
+    assert.ok(r.detail.length > 0);
+  }
+  // Truncated message, corrupted checksum, tot_len lie, unicast TTL is not 255-checked.
+  const p = pkt4();
+  assert.equal((validateAdvert({ bytes: p.subarray(0, p.length - 4), family: 'inet' }, pol()) as { reason: string }).reason, 'length');
+  const bad = Uint8Array.from(p); bad[20 + 6] ^= 0xff;
+  assert.equal((validateAdvert({ bytes: bad, family: 'inet' }, pol()) as { reason: string }).reason, 'checksum');
+  const lie = Uint8Array.from(p); lie[3] = lie[3]! + 4; // header claims 4 more bytes (IP checksum not rechecked, like the kernel path)
+  assert.equal((validateAdvert({ bytes: lie, family: 'inet' }, pol()) as { reason: string }).reason, 'ip-length');
+  assert.ok(validateAdvert({ bytes: pkt4({}, { dst: '10.99.0.12', ttl: 3 }), family: 'inet' }, pol({ unicast: true })).ok);
+});
+
+test('validate: Ethernet padding to 60 bytes is tolerated (v3 46-byte frame padded)', () => {
+  const f = framesFrom('v3-vrrp-adverts.hex.txt')[0]!;
+  const padded = new Uint8Array(46); padded.set(f); // 32-byte IP packet + 14 bytes padding
+  assert.ok(validateAdvert({ bytes: padded, family: 'inet' }, pol({ version: 3, advertIntMs: 100 })).ok);
+  const odd = new Uint8Array(45); odd.set(f);
+  assert.ok(!validateAdvert({ bytes: odd, family: 'inet' }, pol({ version: 3, advertIntMs: 100 })).ok);
+});
+
+test('validate: VIP mismatches and v3 interval differences are accepted with notes', () => {
+  const r1 = validateAdvert({ bytes: pkt4({ addresses: ['10.99.0.51'] }), family: 'inet' }, pol());
+  assert.ok(r1.ok); assert.deepEqual(r1.notes, ['vip-mismatch']);
+  const r2 = validateAdvert({ bytes: pkt4({ addresses: [] }), family: 'inet' }, pol());
+  assert.ok(r2.ok); assert.deepEqual(r2.notes, ['naddr-mismatch']);
+  const r3 = validateAdvert({ bytes: pkt4({ addresses: ['10.99.0.51'] }), family: 'inet' }, pol({ skipCheckAdvAddr: true, lastMaster: '10.99.0.11' }));
+  assert.ok(r3.ok); assert.deepEqual(r3.notes, []);
+  const v3 = encodeIpv4Advert({ version: 3, type: 1, vrid: 51, priority: 0, advertIntMs: 200, addresses: ['10.99.0.50'] }, { src: '10.99.0.11', dst: '224.0.0.18' });
+  const r4 = validateAdvert({ bytes: v3, family: 'inet' }, pol({ version: 3, advertIntMs: 100 }));
+  assert.ok(r4.ok); assert.deepEqual(r4.notes, ['interval-v3-mismatch', 'priority-zero']);
+});
+
+test('validate: IPv6 uses recvmsg src/dst/hop limit and the IPv6 pseudo-header', () => {
+  const ctx = { family: 'inet6' as const, src: 'fe80::11', dst: 'ff02::12' };
+  const m = encodeAdvert({ version: 3, type: 1, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['fe80::50'] }, ctx);
+  const p6 = pol({ version: 3, family: 'inet6', vips: ['fe80::50'] });
+  assert.ok(validateAdvert({ bytes: m, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 255 }, p6).ok);
+  assert.equal((validateAdvert({ bytes: m, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 1 }, p6) as { reason: string }).reason, 'ttl');
+  assert.equal((validateAdvert({ bytes: m, family: 'inet6', src: 'fe80::12', dst: ctx.dst, ttl: 255 }, p6) as { reason: string }).reason, 'checksum');
+});
+
+test('property: validate never throws on random bytes', () => {
+  const r = new Prng(7);
+  for (let i = 0; i < 20000; i++) {
+    const b = r.next() < 0.5 ? r.bytes(r.int(0, 80)) : Uint8Array.from(pkt4());
+    if (b.length > 20) b[r.int(0, b.length - 1)] = r.int(0, 255);
+    const res = validateAdvert({ bytes: b, family: 'inet' }, pol());
+    if (!res.ok) assert.ok(Object.values(DropReason).includes(res.reason));
+    validateAdvert({ bytes: b, family: 'inet6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, pol({ family: 'inet6', version: 3 }));
+  }
+});
