@@ -143,3 +143,29 @@ export class Agent {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
+
+/** tcpdump writing a pcap in `ns`; resolves once it is listening. stop() ends it (SIGINT) and waits. */
+export async function startCapture(ns: string, iface: string, file: string, filter: string[] = []): Promise<{ stop(): Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '--immediate-mode', '-i', iface, '-U', '-n', '-w', file, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (/listening on/.test(err)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`tcpdump exited: ${err}`)));
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on('exit', () => resolve());
+        child.stderr!.on('data', (d) => process.env.KT_DEBUG && console.error(String(d)));
+        child.kill('SIGINT');
+      }),
+  };
+}

@@ -2,6 +2,10 @@
 // {id, ok, result | error}, and reports asynchronous happenings as {event, ...}. Buffers travel as hex.
 import { createInterface } from 'node:readline';
 import { Rtnetlink, RtnlMonitor } from '../../../src/net/rtnetlink.js';
+import { ksock } from '../../../src/net/ksock.js';
+import { PacketSender } from '../../../src/net/packet-socket.js';
+import { buildGratuitousArp } from '../../../src/net/arp.js';
+import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
 
 const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
 let rt: Rtnetlink | undefined;
@@ -31,6 +35,23 @@ const ops: Record<string, Op> = {
     } catch (e) {
       const n = e as { code?: string; errno?: number; kernelMessage?: string };
       return { code: n.code, errno: n.errno, kernelMessage: n.kernelMessage, name: (e as Error).constructor.name };
+    }
+  },
+  sendGarp: (ifname: string, mac: string, vip: string, count = 1) => {
+    const s = new PacketSender(ksock().ifNameToIndex(ifname));
+    try {
+      for (let i = 0; i < count; i++) s.send(buildGratuitousArp(mac, vip));
+    } finally {
+      s.close();
+    }
+    return true;
+  },
+  sendNa: (ifname: string, mac: string, vip: string, router = false) => {
+    const s = new PacketSender(ksock().ifNameToIndex(ifname));
+    try {
+      return s.send(buildUnsolicitedNa(mac, vip, { router }));
+    } finally {
+      s.close();
     }
   },
   monitor: () => {
