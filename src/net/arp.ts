@@ -1,0 +1,64 @@
+// Gratuitous ARP exactly as keepalived sends it (vrrp_arp.c): an ARP *request* broadcast to ff:ff:ff:ff:ff:ff,
+// sender = target = VIP, sender MAC = the interface MAC, target MAC ff:ff:ff:ff:ff:ff. 42 bytes, no padding
+// (the NIC pads on the wire; veth does not). Pure.
+import { ipToBytes, ipFamily } from './ipaddr.js';
+import { macToBytes } from './rtnetlink.js';
+
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_IP = 0x0800;
+export const ARPHRD_ETHER = 1;
+export const ARPOP_REQUEST = 1;
+export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
+
+export class FrameError extends Error {
+  readonly code = 'FRAME_BAD_INPUT';
+}
+
+/** The Ethernet frame of a gratuitous ARP for `vip` from `mac`. */
+export function buildGratuitousArp(mac: string | Buffer, vip: string): Buffer {
+  const src = typeof mac === 'string' ? macToBytes(mac) : mac;
+  if (src.length !== 6) throw new FrameError('gratuitous ARP needs a 6-byte Ethernet MAC');
+  if (ipFamily(vip) !== 4) throw new FrameError(`gratuitous ARP is for IPv4 addresses, not '${vip}'`);
+  const ip = ipToBytes(vip);
+  const bcast = Buffer.alloc(6, 0xff);
+  const f = Buffer.alloc(42);
+  bcast.copy(f, 0);
+  src.copy(f, 6);
+  f.writeUInt16BE(ETH_P_ARP, 12);
+  f.writeUInt16BE(ARPHRD_ETHER, 14);
+  f.writeUInt16BE(ETH_P_IP, 16);
+  f[18] = 6; // hardware address length
+  f[19] = 4; // protocol address length
+  f.writeUInt16BE(ARPOP_REQUEST, 20);
+  src.copy(f, 22);
+  ip.copy(f, 28);
+  bcast.copy(f, 32);
+  ip.copy(f, 38);
+  return f;
+}
+
+export interface ParsedArp {
+  op: number;
+  senderMac: string;
+  senderIp: string;
+  targetMac: string;
+  targetIp: string;
+  gratuitous: boolean;
+}
+
+const mac = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+
+/** Parses an Ethernet/IPv4 ARP frame; undefined if it is not one. */
+export function parseArpFrame(f: Buffer): ParsedArp | undefined {
+  if (f.length < 42 || f.readUInt16BE(12) !== ETH_P_ARP || f.readUInt16BE(16) !== ETH_P_IP || f[18] !== 6 || f[19] !== 4) return undefined;
+  const senderIp = [...f.subarray(28, 32)].join('.');
+  const targetIp = [...f.subarray(38, 42)].join('.');
+  return {
+    op: f.readUInt16BE(20),
+    senderMac: mac(f.subarray(22, 28)),
+    senderIp,
+    targetMac: mac(f.subarray(32, 38)),
+    targetIp,
+    gratuitous: senderIp === targetIp,
+  };
+}

@@ -1,0 +1,56 @@
+// An AF_PACKET SOCK_RAW sender bound to one interface, for gratuitous ARP and unsolicited NA frames. Protocol 0:
+// the socket receives nothing (keepalived's sockets only send, too), so it never needs draining.
+import { AF_PACKET, SOCK_RAW, ksock } from './ksock.js';
+import { macToBytes } from './rtnetlink.js';
+
+/** struct sockaddr_ll (20 bytes): family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8]. */
+export function sockaddrLl(ifindex: number, protocol = 0, mac?: string | Buffer, hatype = 1): Buffer {
+  const b = Buffer.alloc(20);
+  b.writeUInt16LE(AF_PACKET, 0);
+  b.writeUInt16BE(protocol, 2);
+  b.writeInt32LE(ifindex, 4);
+  b.writeUInt16LE(hatype, 8);
+  if (mac) {
+    const m = typeof mac === 'string' ? macToBytes(mac) : mac;
+    b[11] = m.length;
+    m.copy(b, 12, 0, Math.min(8, m.length));
+  }
+  return b;
+}
+
+export class PacketSocketError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** Sends whole Ethernet frames out of one interface. */
+export class PacketSender {
+  private fd: number;
+
+  constructor(readonly ifindex: number) {
+    if (!Number.isInteger(ifindex) || ifindex <= 0) throw new PacketSocketError('EINVAL', `bad ifindex ${ifindex}`);
+    this.fd = ksock().socket(AF_PACKET, SOCK_RAW, 0);
+    try {
+      ksock().bind(this.fd, sockaddrLl(ifindex));
+    } catch (e) {
+      ksock().close(this.fd);
+      throw e;
+    }
+  }
+
+  /**
+   * Sends one frame (Ethernet header included). Returns false if the socket buffer is full (the frame is
+   * dropped, as keepalived drops a GARP it cannot send); throws the kernel error otherwise (ENETDOWN, ENXIO…).
+   */
+  send(frame: Buffer): boolean {
+    if (this.fd < 0) throw new PacketSocketError('ECLOSED', 'packet socket closed');
+    const protocol = frame.length >= 14 ? frame.readUInt16BE(12) : 0;
+    return ksock().sendto(this.fd, frame, sockaddrLl(this.ifindex, protocol)) >= 0;
+  }
+
+  close(): void {
+    if (this.fd >= 0) ksock().close(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,427 @@
+// Per-instance VRRP state machine (keepalived vrrp.c / vrrp_scheduler.c semantics), pure:
+//   step(state, input, now) → { state, effects }
+// The shell feeds inputs (start, validated adverts, timer expiry, link/tracker changes, shutdown) with the current
+// time in ms, executes the effects in order, and arms one timer for nextDeadline(state).
+import { compareAddr } from './addr.js';
+import type { Advert } from './packet.js';
+import { masterDownMs, skewPriority, skewTimeMs } from './timers.js';
+import type { VrrpInstanceSpec, VrrpState } from './types.js';
+
+// ---- inputs ---------------------------------------------------------------------------------------------------
+
+/** What can happen to an instance. */
+export type Input =
+  /** Daemon start (after vrrp_startup_delay): INIT → BACKUP (or FAULT), arms the master-down timer. */
+  | { type: 'start' }
+  /** A validated advert (see validate.ts) for this VRID from `src`. Ignored in INIT/FAULT/STOP/DELETED. */
+  | { type: 'advert-received'; advert: Advert; src: string }
+  /** Time passed: processes every deadline ≤ now (master-down, advert, GARP bursts). */
+  | { type: 'timer' }
+  /** The instance's interface went down/up (FAULT reason "interface"). */
+  | { type: 'interface-down' }
+  | { type: 'interface-up' }
+  /**
+   * Trackers recomputed (see track.ts trackVerdict): new effective priority and the names of trackers that force
+   * FAULT (empty = none).
+   */
+  | { type: 'tracker-changed'; effectivePriority: number; faults: string[] }
+  /** Set or clear a named FAULT reason from elsewhere (sync group, no source address, config fault…). */
+  | { type: 'fault'; reason: string; active: boolean }
+  /** A VIP was deleted by someone else while we are MASTER (netlink): go BACKUP, retake after the skew time. */
+  | { type: 'vip-removed-externally'; address: string }
+  /** A MASTER in our sync group heard a lower priority: send our lower-priority GARPs too. */
+  | { type: 'lower-prio-garp' }
+  /** Sync group forces a state (MASTER: goto master now; BACKUP: leave master without prio-0 advert). */
+  | { type: 'force-state'; to: 'MASTER' | 'BACKUP' }
+  /** SIGTERM: a MASTER sends priority 0 and drops its VIPs; → STOP. */
+  | { type: 'shutdown' }
+  /** Removed by reload: like shutdown but → DELETED. */
+  | { type: 'delete' };
+
+// ---- effects --------------------------------------------------------------------------------------------------
+
+/** Notify states (INSTANCE scope) and FIFO-only events. */
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY';
+
+/** What the shell must do, in order. */
+export type Effect =
+  /** Send one advert with this priority (our vrid/version/interval/VIPs from the spec; 0 = we are leaving). */
+  | { type: 'send-advert'; priority: number }
+  /** Add these addresses (VIPs then excluded VIPs) to the interface. */
+  | { type: 'add-vips'; addresses: string[] }
+  /** Remove these addresses. */
+  | { type: 'remove-vips'; addresses: string[] }
+  /**
+   * Send `count` gratuitous ARPs (IPv4) / unsolicited NAs (IPv6) per VIP, paced by garp_interval.
+   * reason: master = first burst on becoming MASTER; master-delay = second burst; refresh = periodic;
+   * lower-prio / lower-prio-delay = after hearing a lower-priority advert while MASTER.
+   */
+  | { type: 'send-garp'; count: number; reason: 'master' | 'master-delay' | 'refresh' | 'lower-prio' | 'lower-prio-delay'; addresses: string[] }
+  /**
+   * Run notifications: per-state script, then generic `notify` (TYPE NAME STATE PRIO), then FIFO…
+   * scope INSTANCE here; sync.ts adds GROUP notifies with priority 0.
+   */
+  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyState; priority: number }
+  /** A state transition happened (for logs, counters, JSON/state dumps). Emitted before the notify. */
+  | { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string }
+  | { type: 'log'; level: 'info' | 'warning' | 'error'; msg: string };
+
+// ---- state ----------------------------------------------------------------------------------------------------
+
+interface GarpTimer { at: number; count: number; reason: 'master-delay' | 'refresh' | 'lower-prio-delay' }
+
+export interface InstanceState {
+  readonly spec: VrrpInstanceSpec;
+  readonly state: VrrpState;
+  /** What the instance would like to be (sync groups may hold a MASTER-wanting member in BACKUP). */
+  readonly wantState: VrrpState;
+  readonly effectivePriority: number;
+  /** Master_Adver_Interval: ours, or the current master's (v3 backups adopt it). */
+  readonly masterAdverIntMs: number;
+  /** Last accepted master (address/priority), for logs and skip_check_adv_addr. */
+  readonly masterAddress?: string;
+  readonly masterPriority?: number;
+  /** BACKUP: absolute time at which master-down fires. */
+  readonly downAt?: number;
+  /** MASTER: absolute time of the next advert. */
+  readonly advertAt?: number;
+  /** MASTER: pending GARP bursts. */
+  readonly garpTimers: readonly GarpTimer[];
+  /** preempt_delay running until this time (undefined = not started). */
+  readonly preemptUntil?: number;
+  /** Active FAULT reasons: "interface", "tracker:<name>", "sync-group", … */
+  readonly faults: readonly string[];
+  /** Time of the last state change (for dumps). */
+  readonly lastTransition?: number;
+}
+
+export interface StepResult {
+  state: InstanceState;
+  effects: Effect[];
+}
+
+export interface StepOptions {
+  /**
+   * Sync groups: whether this member may become MASTER now. When false and the master-down timer fires, the
+   * member only records wantState MASTER and re-arms its timer (keepalived vrrp_sync_can_goto_master).
+   */
+  mayBecomeMaster?: boolean;
+}
+
+/** Fresh INIT state for a spec. */
+export function initialState(spec: VrrpInstanceSpec): InstanceState {
+  return {
+    spec,
+    state: 'INIT',
+    wantState: spec.priority === 255 || spec.initialState === 'MASTER' ? 'MASTER' : 'BACKUP',
+    effectivePriority: spec.priority,
+    masterAdverIntMs: spec.advertIntMs,
+    garpTimers: [],
+    faults: [],
+  };
+}
+
+/** The earliest absolute time the shell must feed a `timer` input, or undefined when nothing is pending. */
+export function nextDeadline(s: InstanceState): number | undefined {
+  let t: number | undefined;
+  const consider = (x: number | undefined) => { if (x !== undefined && (t === undefined || x < t)) t = x; };
+  if (s.state === 'BACKUP') consider(s.downAt);
+  if (s.state === 'MASTER') {
+    consider(s.advertAt);
+    for (const g of s.garpTimers) consider(g.at);
+  }
+  return t;
+}
+
+/** Skew time for this instance at its current Master_Adver_Interval. */
+export function skewOf(s: InstanceState): number {
+  return skewTimeMs(s.spec.version, skewPriority(s.spec.priority, s.effectivePriority), s.masterAdverIntMs);
+}
+
+/** Master_Down_Interval for this instance. */
+export function masterDownOf(s: InstanceState): number {
+  return masterDownMs(s.spec.version, skewPriority(s.spec.priority, s.effectivePriority), s.masterAdverIntMs, s.spec.downTimerAdverts);
+}
+
+const allVips = (spec: VrrpInstanceSpec) => [...spec.vips, ...spec.excludedVips];
+
+/** Mutable builder used inside one step; the outside world only sees the frozen result. */
+class Tx {
+  s: { -readonly [K in keyof InstanceState]: InstanceState[K] };
+  effects: Effect[] = [];
+  constructor(st: InstanceState, readonly now: number) {
+    this.s = { ...st, garpTimers: [...st.garpTimers], faults: [...st.faults] };
+  }
+  get spec() { return this.s.spec; }
+  emit(e: Effect) { this.effects.push(e); }
+  log(level: 'info' | 'warning' | 'error', msg: string) { this.emit({ type: 'log', level, msg: `(${this.spec.name}) ${msg}` }); }
+  notify(state: NotifyState) {
+    this.emit({ type: 'notify', scope: 'INSTANCE', name: this.spec.name, state, priority: this.s.effectivePriority });
+  }
+  transition(to: VrrpState, reason: string) {
+    const from = this.s.state;
+    this.s.state = to;
+    this.s.lastTransition = this.now;
+    this.emit({ type: 'state-changed', from, to, reason });
+    this.log('info', `Entering ${to} STATE${reason === 'init' ? ' (init)' : ''}`);
+    if (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP' || to === 'DELETED') this.notify(to);
+  }
+  armDown(ms: number) { this.s.downAt = this.now + ms; }
+  result(): StepResult { return { state: this.s, effects: this.effects }; }
+}
+
+function gotoMaster(tx: Tx, reason: string) {
+  const { spec } = tx;
+  // Send the advert first so the old master drops the VIPs before our GARPs (vrrp_state_master_tx).
+  tx.emit({ type: 'send-advert', priority: tx.s.effectivePriority });
+  tx.s.masterAdverIntMs = spec.advertIntMs;
+  const addrs = allVips(spec);
+  if (addrs.length) tx.emit({ type: 'add-vips', addresses: addrs });
+  tx.s.garpTimers = [];
+  if (addrs.length && spec.garp.masterRepeat > 0) {
+    tx.emit({ type: 'send-garp', count: spec.garp.masterRepeat, reason: 'master', addresses: addrs });
+    if (spec.garp.masterDelayMs > 0) tx.s.garpTimers = [...tx.s.garpTimers, { at: tx.now + spec.garp.masterDelayMs, count: spec.garp.masterRepeat, reason: 'master-delay' }];
+  }
+  if (addrs.length && spec.garp.masterRefreshMs > 0)
+    tx.s.garpTimers = [...tx.s.garpTimers, { at: tx.now + spec.garp.masterRefreshMs, count: spec.garp.masterRefreshRepeat, reason: 'refresh' }];
+  tx.s.wantState = 'MASTER';
+  tx.s.downAt = undefined;
+  tx.s.preemptUntil = undefined;
+  tx.s.masterAddress = spec.primaryAddress;
+  tx.s.masterPriority = tx.s.effectivePriority;
+  tx.transition('MASTER', reason);
+  tx.s.advertAt = tx.now + spec.advertIntMs;
+}
+
+/** MASTER → BACKUP/FAULT (vrrp_state_leave_master). FAULT sends priority 0 first. */
+function leaveMaster(tx: Tx, to: 'BACKUP' | 'FAULT', reason: string, downMs?: number) {
+  if (to === 'FAULT') tx.emit({ type: 'send-advert', priority: 0 });
+  const addrs = allVips(tx.spec);
+  if (addrs.length) tx.emit({ type: 'remove-vips', addresses: addrs });
+  tx.s.advertAt = undefined;
+  tx.s.garpTimers = [];
+  tx.s.wantState = to;
+  tx.s.preemptUntil = undefined;
+  tx.transition(to, reason);
+  tx.armDown(downMs ?? masterDownOf(tx.s));
+}
+
+function enterFault(tx: Tx, reason: string) {
+  if (tx.s.state === 'MASTER') return leaveMaster(tx, 'FAULT', reason);
+  tx.s.wantState = 'FAULT';
+  tx.s.downAt = undefined;
+  tx.transition('FAULT', reason);
+}
+
+/** FAULT → BACKUP (owner wanting MASTER → MASTER), vrrp_state_leave_fault. */
+function leaveFault(tx: Tx, reason: string) {
+  tx.s.masterAdverIntMs = tx.spec.advertIntMs;
+  if (tx.spec.priority === 255 && tx.s.effectivePriority === 255) return gotoMaster(tx, reason);
+  tx.s.wantState = 'BACKUP';
+  tx.s.preemptUntil = undefined;
+  tx.transition('BACKUP', reason);
+  tx.armDown(masterDownOf(tx.s));
+}
+
+function setFault(tx: Tx, reason: string, active: boolean) {
+  const had = tx.s.faults.includes(reason);
+  if (active && !had) tx.s.faults = [...tx.s.faults, reason];
+  if (!active && had) tx.s.faults = tx.s.faults.filter((f) => f !== reason);
+}
+
+/** After the fault set changed: move into/out of FAULT when running. */
+function reconcileFault(tx: Tx, why: string) {
+  const st = tx.s.state;
+  if (st === 'INIT' || st === 'STOP' || st === 'DELETED') return;
+  if (tx.s.faults.length && st !== 'FAULT') enterFault(tx, why);
+  else if (!tx.s.faults.length && st === 'FAULT') leaveFault(tx, why);
+}
+
+function setPriority(tx: Tx, prio: number) {
+  const p = tx.spec.priority === 255 ? 255 : Math.min(254, Math.max(1, Math.round(prio)));
+  if (p === tx.s.effectivePriority) return;
+  const oldDown = masterDownOf(tx.s);
+  tx.log('info', `Changing effective priority from ${tx.s.effectivePriority} to ${p}`);
+  tx.s.effectivePriority = p;
+  // A running down timer moves by the skew difference (vrrp_set_effective_priority).
+  if (tx.s.state === 'BACKUP' && tx.s.downAt !== undefined) tx.s.downAt += masterDownOf(tx.s) - oldDown;
+  if (tx.spec.notifyPriorityChanges && (tx.s.state === 'MASTER' || tx.s.state === 'BACKUP'))
+    tx.notify(tx.s.state === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY');
+}
+
+function backupRx(tx: Tx, adv: Advert, src: string) {
+  const { spec } = tx;
+  const s = tx.s;
+  // An owner that lowered itself to 254 (rogue owner handling) is not implemented; see report.
+  if (adv.priority === 0) {
+    tx.log('info', `Backup received priority 0 advertisement from ${src}`);
+    tx.armDown(skewOf(s));
+    return;
+  }
+  const preemptDelayRunning = spec.preemptDelayMs > 0 && (s.preemptUntil === undefined || s.preemptUntil > tx.now);
+  const nopreempt = !spec.preempt && spec.priority !== 255;
+  if (nopreempt || adv.priority >= s.effectivePriority || preemptDelayRunning) {
+    if (spec.version === 3 && adv.advertIntMs !== s.masterAdverIntMs) {
+      tx.log('info', `Master ${src} advert interval ${adv.advertIntMs} ms, adopting it`);
+      s.masterAdverIntMs = adv.advertIntMs;
+    }
+    tx.armDown(masterDownOf(s));
+    s.masterAddress = src;
+    s.masterPriority = adv.priority;
+    if (spec.preemptDelayMs > 0) {
+      if (adv.priority >= s.effectivePriority) s.preemptUntil = undefined;
+      else if (s.preemptUntil === undefined) {
+        s.preemptUntil = tx.now + spec.preemptDelayMs;
+        tx.log('info', `start preempt delay (${spec.preemptDelayMs / 1000}s)`);
+      }
+    }
+    s.wantState = 'BACKUP';
+    return;
+  }
+  // Lower priority, preempting: discard; the down timer keeps running and we take over when it fires.
+  tx.log('info', `received lower priority (${adv.priority}) advert from ${src} - discarding`);
+  s.masterAddress = src;
+}
+
+function masterRx(tx: Tx, adv: Advert, src: string) {
+  const { spec } = tx;
+  const s = tx.s;
+  const cmp = compareAddr(src, spec.primaryAddress);
+  const higher = adv.priority > s.effectivePriority || (adv.priority === s.effectivePriority && cmp > 0);
+  if (adv.priority === 0 || (spec.higherPrioSendAdvert && higher)) {
+    tx.emit({ type: 'send-advert', priority: s.effectivePriority });
+    if (adv.priority === 0) {
+      tx.log('info', `Master received priority 0 message from ${src}`);
+      return;
+    }
+  }
+  if (adv.priority === s.effectivePriority && cmp === 0)
+    tx.log('warning', 'WARNING - equal priority advert received from remote host with our IP address.');
+  if (adv.priority < s.effectivePriority || (adv.priority === s.effectivePriority && cmp < 0)) {
+    tx.log('info', `Received advert from ${src} with lower priority ${adv.priority}, ours ${s.effectivePriority}${spec.lowerPrioNoAdvert ? '' : ', forcing new election'}`);
+    if (!spec.lowerPrioNoAdvert) tx.emit({ type: 'send-advert', priority: s.effectivePriority });
+    lowerPrioGarp(tx);
+    tx.notify('MASTER_RX_LOWER_PRI');
+    return;
+  }
+  if (higher) {
+    if (adv.priority > s.effectivePriority)
+      tx.log('info', `Master received advert from ${src} with higher priority ${adv.priority}, ours ${s.effectivePriority}`);
+    else tx.log('info', `Master received advert from ${src} with same priority ${adv.priority} but higher IP address than ours`);
+    if (spec.version === 3) s.masterAdverIntMs = adv.advertIntMs;
+    s.masterAddress = src;
+    s.masterPriority = adv.priority;
+    leaveMaster(tx, 'BACKUP', 'higher-priority');
+  }
+}
+
+function lowerPrioGarp(tx: Tx) {
+  const { garp } = tx.spec;
+  const addrs = allVips(tx.spec);
+  if (!addrs.length || garp.lowerPrioRepeat <= 0) return;
+  tx.emit({ type: 'send-garp', count: garp.lowerPrioRepeat, reason: 'lower-prio', addresses: addrs });
+  if (garp.lowerPrioDelayMs > 0) tx.s.garpTimers = [...tx.s.garpTimers, { at: tx.now + garp.lowerPrioDelayMs, count: garp.lowerPrioRepeat, reason: 'lower-prio-delay' }];
+}
+
+function onTimer(tx: Tx, opts: StepOptions) {
+  const s = tx.s;
+  if (s.state === 'BACKUP' && s.downAt !== undefined && s.downAt <= tx.now) {
+    if (opts.mayBecomeMaster === false) {
+      // Held by the sync group: remember we want MASTER and keep waiting.
+      s.wantState = 'MASTER';
+      tx.armDown(masterDownOf(s));
+      return;
+    }
+    gotoMaster(tx, 'master-down');
+    return;
+  }
+  if (s.state !== 'MASTER') return;
+  if (s.advertAt !== undefined && s.advertAt <= tx.now) {
+    tx.emit({ type: 'send-advert', priority: s.effectivePriority });
+    s.advertAt = tx.now + tx.spec.advertIntMs;
+  }
+  const due = s.garpTimers.filter((g) => g.at <= tx.now);
+  if (due.length) {
+    s.garpTimers = s.garpTimers.filter((g) => g.at > tx.now);
+    const addrs = allVips(tx.spec);
+    for (const g of due) {
+      tx.emit({ type: 'send-garp', count: g.count, reason: g.reason, addresses: addrs });
+      if (g.reason === 'refresh') s.garpTimers = [...s.garpTimers, { at: tx.now + tx.spec.garp.masterRefreshMs, count: g.count, reason: 'refresh' }];
+    }
+  }
+}
+
+/** Advance one instance by one input at time `now` (ms). Never throws for well-typed inputs. */
+export function step(state: InstanceState, input: Input, now: number, opts: StepOptions = {}): StepResult {
+  const tx = new Tx(state, now);
+  const s = tx.s;
+  const alive = s.state !== 'STOP' && s.state !== 'DELETED';
+  switch (input.type) {
+    case 'start': {
+      if (s.state !== 'INIT') break;
+      if (s.faults.length) { tx.transition('FAULT', 'init'); s.wantState = 'FAULT'; break; }
+      tx.transition('BACKUP', 'init');
+      // Owner wanting MASTER takes over at once (ms_down_timer = 1 µs); everyone else waits master-down.
+      const owner = tx.spec.priority === 255 && s.wantState === 'MASTER';
+      if (owner) tx.armDown(0.001);
+      else if (opts.mayBecomeMaster === false && s.wantState === 'MASTER') tx.armDown(tx.spec.advertIntMs + skewTimeMs(tx.spec.version, 1, tx.spec.advertIntMs));
+      else tx.armDown(masterDownOf(s));
+      s.wantState = 'BACKUP';
+      break;
+    }
+    case 'advert-received':
+      if (s.state === 'BACKUP') backupRx(tx, input.advert, input.src);
+      else if (s.state === 'MASTER') masterRx(tx, input.advert, input.src);
+      break;
+    case 'timer':
+      onTimer(tx, opts);
+      break;
+    case 'interface-down':
+      setFault(tx, 'interface', true);
+      reconcileFault(tx, 'interface-down');
+      break;
+    case 'interface-up':
+      setFault(tx, 'interface', false);
+      reconcileFault(tx, 'interface-up');
+      break;
+    case 'tracker-changed': {
+      const names = new Set(input.faults.map((n) => `tracker:${n}`));
+      for (const f of s.faults.filter((f) => f.startsWith('tracker:') && !names.has(f))) setFault(tx, f, false);
+      for (const f of names) setFault(tx, f, true);
+      if (alive) setPriority(tx, input.effectivePriority);
+      reconcileFault(tx, 'tracker');
+      break;
+    }
+    case 'fault':
+      setFault(tx, input.reason, input.active);
+      reconcileFault(tx, input.reason);
+      break;
+    case 'vip-removed-externally':
+      if (s.state !== 'MASTER') break;
+      tx.log('warning', `VIP ${input.address} deleted externally, leaving MASTER`);
+      leaveMaster(tx, 'BACKUP', 'vip-removed', skewOf(s));
+      break;
+    case 'lower-prio-garp':
+      if (s.state === 'MASTER') lowerPrioGarp(tx);
+      break;
+    case 'force-state':
+      if (input.to === 'MASTER' && s.state === 'BACKUP') gotoMaster(tx, 'sync-group');
+      else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group');
+      break;
+    case 'shutdown':
+    case 'delete': {
+      if (!alive) break;
+      if (s.state === 'MASTER') {
+        tx.emit({ type: 'send-advert', priority: 0 });
+        const addrs = allVips(tx.spec);
+        if (addrs.length) tx.emit({ type: 'remove-vips', addresses: addrs });
+      }
+      s.advertAt = undefined; s.downAt = undefined; s.garpTimers = []; s.preemptUntil = undefined;
+      const to = input.type === 'shutdown' ? 'STOP' : 'DELETED';
+      s.wantState = to;
+      tx.transition(to, input.type);
+      break;
+    }
+  }
+  return tx.result();
+}

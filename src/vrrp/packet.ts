@@ -1,0 +1,319 @@
+// VRRP advertisement codec (RFC 3768 v2, RFC 5798/9568 v3, IPv4 and IPv6) and the IPv4 header keepalived builds
+// with IP_HDRINCL. Pure: bytes in, data out; decode never throws on bad input, it returns a typed error.
+import { addrLength, addrToBytes, bytesToAddr, type Family } from './addr.js';
+
+export const IPPROTO_VRRP = 112;
+export const IPPROTO_AH = 51;
+export const VRRP_TYPE_ADVERT = 1;
+export const VRRP_TTL = 255;
+export const VRRP_MCAST_GROUP4 = '224.0.0.18';
+export const VRRP_MCAST_GROUP6 = 'ff02::12';
+export const VRRP_AUTH_LEN = 8;
+export const VRRP_HEADER_LEN = 8;
+export const VRRP_MAX_ADDR = 255;
+/** IPv4 TOS keepalived sets on adverts (DSCP CS6). */
+export const VRRP_IP_TOS = 0xc0;
+
+/** v2 auth_type field values. */
+export const AuthType = { NONE: 0, PASS: 1, AH: 2 } as const;
+export type AuthTypeValue = (typeof AuthType)[keyof typeof AuthType];
+
+/** A decoded (or to-be-encoded) VRRP advertisement. */
+export interface Advert {
+  version: 2 | 3;
+  /** Packet type; 1 = ADVERTISEMENT. Kept so validation can reject other types in keepalived's order. */
+  type: number;
+  vrid: number;
+  priority: number;
+  /**
+   * Advert interval in milliseconds. v2 carries whole seconds (8 bits), v3 centiseconds (12 bits); encode rounds
+   * to the wire unit and decode converts back.
+   */
+  advertIntMs: number;
+  /** Virtual addresses in the advert, textual, all of the advert's family. */
+  addresses: string[];
+  /** v2 only: auth type (0 none, 1 PASS, 2 AH). */
+  authType?: number;
+  /** v2 only: the 8 authentication bytes as on the wire. */
+  authData?: Uint8Array;
+}
+
+export interface ChecksumContext {
+  family: Family;
+  /** IPv4/IPv6 source address (needed for v3 pseudo-header checksums and all IPv6). */
+  src?: string;
+  /** IPv4/IPv6 destination address (multicast group or unicast peer). */
+  dst?: string;
+  /** v3 over IPv4: compute the checksum without the pseudo-header (keepalived `v3_checksum_as_v2`). */
+  v3ChecksumAsV2?: boolean;
+}
+
+export type DecodeErrorReason =
+  | 'too-short'
+  | 'bad-version'
+  | 'length-mismatch'
+  | 'bad-naddr'
+  | 'missing-context';
+
+export interface DecodeError {
+  ok: false;
+  reason: DecodeErrorReason;
+  detail: string;
+}
+
+export interface DecodeOk {
+  ok: true;
+  advert: Advert;
+  /** Number of bytes the VRRP message occupies (header + addresses [+ auth]); anything after is padding/trailer. */
+  length: number;
+  /** Checksum field as received. */
+  checksum: number;
+  /** True when the checksum verifies in the given context (v2: message only; v3: with pseudo-header unless asV2). */
+  checksumOk: boolean;
+}
+
+export type DecodeResult = DecodeOk | DecodeError;
+
+export class EncodeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** RFC 1071 one's-complement sum of 16-bit words, without the final complement. */
+function onesSum(bytes: Uint8Array, acc = 0): number {
+  let sum = acc;
+  const n = bytes.length & ~1;
+  for (let i = 0; i < n; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+  if (bytes.length & 1) sum += bytes[bytes.length - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** Internet checksum (RFC 1071) of `bytes`, optionally continuing a partial sum. */
+export function internetChecksum(bytes: Uint8Array, partial = 0): number {
+  return ~onesSum(bytes, partial) & 0xffff;
+}
+
+function pseudoHeader(ctx: ChecksumContext, len: number): Uint8Array {
+  if (!ctx.src || !ctx.dst) throw new EncodeError('missing-context', 'pseudo-header checksum needs src and dst addresses');
+  const src = addrToBytes(ctx.src, ctx.family);
+  const dst = addrToBytes(ctx.dst, ctx.family);
+  if (ctx.family === 'inet') {
+    const p = new Uint8Array(12);
+    p.set(src, 0); p.set(dst, 4);
+    p[9] = IPPROTO_VRRP;
+    p[10] = len >> 8; p[11] = len & 0xff;
+    return p;
+  }
+  // RFC 8200 §8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next header.
+  const p = new Uint8Array(40);
+  p.set(src, 0); p.set(dst, 16);
+  p[34] = len >> 8; p[35] = len & 0xff;
+  p[39] = IPPROTO_VRRP;
+  return p;
+}
+
+/** Whether this version/family/options combination sums a pseudo-header. */
+function usesPseudoHeader(version: 2 | 3, ctx: ChecksumContext): boolean {
+  if (ctx.family === 'inet6') return true; // IPv6 upper-layer checksums always include it (v2-over-IPv6 too, as the kernel does with IPV6_CHECKSUM)
+  return version === 3 && !ctx.v3ChecksumAsV2;
+}
+
+/** Checksum of a VRRP message (checksum field must be zero or is ignored by zeroing a copy). */
+export function vrrpChecksum(msg: Uint8Array, version: 2 | 3, ctx: ChecksumContext): number {
+  const copy = Uint8Array.from(msg);
+  copy[6] = 0; copy[7] = 0;
+  const partial = usesPseudoHeader(version, ctx) ? onesSum(pseudoHeader(ctx, copy.length)) : 0;
+  return internetChecksum(copy, partial);
+}
+
+/** Wire units of an interval: v2 whole seconds (1..255), v3 centiseconds (1..4095). */
+export function advertIntToWire(version: 2 | 3, ms: number): number {
+  return version === 2 ? Math.round(ms / 1000) : Math.round(ms / 10);
+}
+
+/** PASS auth data: the first 8 bytes of the password, zero padded (keepalived uses only 8 chars). */
+export function passAuthData(password: string): Uint8Array {
+  const out = new Uint8Array(VRRP_AUTH_LEN);
+  out.set(new TextEncoder().encode(password).subarray(0, VRRP_AUTH_LEN));
+  return out;
+}
+
+/**
+ * Encode a VRRP message (no IP header). The checksum is filled in for the context's family:
+ * v2 over IPv4 = message incl. auth bytes; v3 over IPv4 = with IPv4 pseudo-header unless v3ChecksumAsV2;
+ * IPv6 = with IPv6 pseudo-header. Throws EncodeError on values that cannot be represented.
+ */
+export function encodeAdvert(advert: Advert, ctx: ChecksumContext): Uint8Array {
+  const { version, vrid, priority } = advert;
+  if (version !== 2 && version !== 3) throw new EncodeError('bad-version', `VRRP version ${version} unsupported`);
+  if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new EncodeError('bad-vrid', `vrid ${vrid} out of 1..255`);
+  if (!Number.isInteger(priority) || priority < 0 || priority > 255)
+    throw new EncodeError('bad-priority', `priority ${priority} out of 0..255`);
+  if (advert.addresses.length > VRRP_MAX_ADDR) throw new EncodeError('too-many-addresses', `more than ${VRRP_MAX_ADDR} addresses`);
+  const wireInt = advertIntToWire(version, advert.advertIntMs);
+  const maxInt = version === 2 ? 0xff : 0xfff;
+  if (wireInt < (version === 2 ? 1 : 1) || wireInt > maxInt)
+    throw new EncodeError('bad-interval', `advert interval ${advert.advertIntMs} ms not representable in VRRPv${version}`);
+  const alen = addrLength(ctx.family);
+  const len = VRRP_HEADER_LEN + advert.addresses.length * alen + (version === 2 ? VRRP_AUTH_LEN : 0);
+  const msg = new Uint8Array(len);
+  msg[0] = (version << 4) | ((advert.type ?? VRRP_TYPE_ADVERT) & 0x0f);
+  msg[1] = vrid;
+  msg[2] = priority;
+  msg[3] = advert.addresses.length;
+  if (version === 2) {
+    msg[4] = advert.authType ?? 0;
+    msg[5] = wireInt;
+  } else {
+    msg[4] = (wireInt >> 8) & 0x0f;
+    msg[5] = wireInt & 0xff;
+  }
+  let off = VRRP_HEADER_LEN;
+  for (const a of advert.addresses) {
+    msg.set(addrToBytes(a, ctx.family), off);
+    off += alen;
+  }
+  if (version === 2 && advert.authData) msg.set(advert.authData.subarray(0, VRRP_AUTH_LEN), off);
+  const sum = vrrpChecksum(msg, version, ctx);
+  msg[6] = sum >> 8;
+  msg[7] = sum & 0xff;
+  return msg;
+}
+
+/** Expected VRRP message length for a header's version/naddr in a family. */
+export function expectedAdvertLength(version: number, naddr: number, family: Family): number {
+  return VRRP_HEADER_LEN + naddr * addrLength(family) + (version === 2 ? VRRP_AUTH_LEN : 0);
+}
+
+/**
+ * Decode a VRRP message (bytes after the IP header / AH header). Extra bytes after the message (Ethernet
+ * padding, auth trailers) are tolerated here; exact-length policy is validate.ts's job. The checksum is verified
+ * when the context allows (src/dst needed for pseudo-header sums; without them checksumOk is false).
+ */
+export function decodeAdvert(buf: Uint8Array, ctx: ChecksumContext): DecodeResult {
+  if (buf.length < VRRP_HEADER_LEN) return { ok: false, reason: 'too-short', detail: `${buf.length} bytes, need ${VRRP_HEADER_LEN}` };
+  const version = buf[0]! >> 4;
+  if (version !== 2 && version !== 3) return { ok: false, reason: 'bad-version', detail: `version ${version}` };
+  const naddr = buf[3]!;
+  const len = expectedAdvertLength(version, naddr, ctx.family);
+  if (buf.length < len) return { ok: false, reason: 'length-mismatch', detail: `${buf.length} bytes, naddr ${naddr} needs ${len}` };
+  const alen = addrLength(ctx.family);
+  const addresses: string[] = [];
+  for (let i = 0; i < naddr; i++) {
+    const o = VRRP_HEADER_LEN + i * alen;
+    addresses.push(bytesToAddr(buf.subarray(o, o + alen), ctx.family));
+  }
+  const advert: Advert = {
+    version,
+    type: buf[0]! & 0x0f,
+    vrid: buf[1]!,
+    priority: buf[2]!,
+    advertIntMs: version === 2 ? buf[5]! * 1000 : (((buf[4]! & 0x0f) << 8) | buf[5]!) * 10,
+    addresses,
+  };
+  if (version === 2) {
+    advert.authType = buf[4]!;
+    advert.authData = Uint8Array.from(buf.subarray(len - VRRP_AUTH_LEN, len));
+  }
+  const msg = buf.subarray(0, len);
+  const checksum = (buf[6]! << 8) | buf[7]!;
+  let checksumOk = false;
+  if (!usesPseudoHeader(version, ctx) || (ctx.src && ctx.dst)) {
+    try {
+      checksumOk = vrrpChecksum(msg, version, ctx) === checksum;
+    } catch {
+      checksumOk = false; // unparsable src/dst in the context
+    }
+  }
+  return { ok: true, advert, length: len, checksum, checksumOk };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// IPv4 header (IP_HDRINCL), as keepalived builds it: version 4, IHL 5, TOS 0xc0, DF clear, TTL 255 (or
+// unicast_ttl), proto 112 (51 with AH), id passed in (keepalived lets the kernel fill id 0; the shell may count).
+
+export interface Ipv4Header {
+  tos: number;
+  totalLength: number;
+  id: number;
+  /** Flags (3 bits) and fragment offset as the 16-bit field. */
+  fragment: number;
+  ttl: number;
+  protocol: number;
+  checksum: number;
+  src: string;
+  dst: string;
+  /** Header length in bytes (IHL*4). */
+  headerLength: number;
+}
+
+export interface Ipv4HeaderInput {
+  src: string;
+  dst: string;
+  payloadLength: number;
+  id?: number;
+  ttl?: number;
+  tos?: number;
+  protocol?: number;
+}
+
+export function encodeIpv4Header(h: Ipv4HeaderInput): Uint8Array {
+  const out = new Uint8Array(20);
+  const total = 20 + h.payloadLength;
+  if (total > 0xffff) throw new EncodeError('too-long', `IPv4 packet of ${total} bytes`);
+  out[0] = 0x45;
+  out[1] = h.tos ?? VRRP_IP_TOS;
+  out[2] = total >> 8; out[3] = total & 0xff;
+  const id = (h.id ?? 0) & 0xffff;
+  out[4] = id >> 8; out[5] = id & 0xff;
+  // flags/fragment 0: DF clear, as keepalived
+  out[8] = h.ttl ?? VRRP_TTL;
+  out[9] = h.protocol ?? IPPROTO_VRRP;
+  out.set(addrToBytes(h.src, 'inet'), 12);
+  out.set(addrToBytes(h.dst, 'inet'), 16);
+  const sum = internetChecksum(out);
+  out[10] = sum >> 8; out[11] = sum & 0xff;
+  return out;
+}
+
+export type Ipv4DecodeResult =
+  | { ok: true; header: Ipv4Header; checksumOk: boolean; payload: Uint8Array }
+  | { ok: false; reason: 'too-short' | 'not-ipv4' | 'bad-ihl'; detail: string };
+
+/** Parse an IPv4 header; payload is everything after the header (length policy is the caller's). */
+export function decodeIpv4Header(buf: Uint8Array): Ipv4DecodeResult {
+  if (buf.length < 20) return { ok: false, reason: 'too-short', detail: `${buf.length} bytes` };
+  if (buf[0]! >> 4 !== 4) return { ok: false, reason: 'not-ipv4', detail: `version ${buf[0]! >> 4}` };
+  const ihl = (buf[0]! & 0x0f) * 4;
+  if (ihl < 20 || ihl > buf.length) return { ok: false, reason: 'bad-ihl', detail: `IHL ${ihl} bytes` };
+  const header: Ipv4Header = {
+    tos: buf[1]!,
+    totalLength: (buf[2]! << 8) | buf[3]!,
+    id: (buf[4]! << 8) | buf[5]!,
+    fragment: (buf[6]! << 8) | buf[7]!,
+    ttl: buf[8]!,
+    protocol: buf[9]!,
+    checksum: (buf[10]! << 8) | buf[11]!,
+    src: bytesToAddr(buf.subarray(12, 16), 'inet'),
+    dst: bytesToAddr(buf.subarray(16, 20), 'inet'),
+    headerLength: ihl,
+  };
+  return { ok: true, header, checksumOk: internetChecksum(buf.subarray(0, ihl)) === 0, payload: buf.subarray(ihl) };
+}
+
+/** Build a complete IPv4 VRRP packet (header + message) ready for an IP_HDRINCL raw socket. */
+export function encodeIpv4Advert(
+  advert: Advert,
+  opts: { src: string; dst: string; id?: number; ttl?: number; v3ChecksumAsV2?: boolean },
+): Uint8Array {
+  const msg = encodeAdvert(advert, { family: 'inet', src: opts.src, dst: opts.dst, v3ChecksumAsV2: opts.v3ChecksumAsV2 });
+  const hdr = encodeIpv4Header({ src: opts.src, dst: opts.dst, payloadLength: msg.length, id: opts.id, ttl: opts.ttl });
+  const out = new Uint8Array(hdr.length + msg.length);
+  out.set(hdr, 0);
+  out.set(msg, hdr.length);
+  return out;
+}

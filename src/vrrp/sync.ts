@@ -1,0 +1,121 @@
+// vrrp_sync_group semantics (keepalived vrrp_sync.c): members move together. A member becomes MASTER only when
+// every other member wants MASTER too (else it waits in BACKUP, "to avoid thrashing"); once one member is MASTER
+// all go MASTER; one member leaving MASTER for BACKUP takes the others along; one member in FAULT puts all in FAULT
+// (fault reason "sync-group") until no member has a fault of its own. Group notifies: type GROUP, priority 0.
+import { nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
+import type { VrrpState } from './types.js';
+
+export const SYNC_FAULT = 'sync-group';
+
+export interface SyncGroupSpec {
+  name: string;
+  /** Instance names, in config order. */
+  members: string[];
+}
+
+export interface SyncGroupState {
+  readonly spec: SyncGroupSpec;
+  readonly state: VrrpState;
+  readonly members: Readonly<Record<string, InstanceState>>;
+}
+
+/** An effect and the instance it belongs to (undefined for group-level notifies). */
+export interface TaggedEffect {
+  instance?: string;
+  effect: Effect;
+}
+
+export interface GroupStepResult {
+  state: SyncGroupState;
+  effects: TaggedEffect[];
+}
+
+export class SyncGroupError extends Error {
+  readonly code = 'sync-group';
+}
+
+export function initialSyncGroup(spec: SyncGroupSpec, members: InstanceState[]): SyncGroupState {
+  const byName: Record<string, InstanceState> = {};
+  for (const m of members) byName[m.spec.name] = m;
+  for (const n of spec.members) if (!byName[n]) throw new SyncGroupError(`sync group ${spec.name}: no instance ${n}`);
+  return { spec, state: 'INIT', members: byName };
+}
+
+/** Earliest deadline over all members. */
+export function nextGroupDeadline(g: SyncGroupState): number | undefined {
+  let t: number | undefined;
+  for (const n of g.spec.members) {
+    const d = nextDeadline(g.members[n]!);
+    if (d !== undefined && (t === undefined || d < t)) t = d;
+  }
+  return t;
+}
+
+const ownFaults = (m: InstanceState) => m.faults.filter((f) => f !== SYNC_FAULT);
+
+/**
+ * Feed one input to one member (or, for `timer` with member undefined, to every member whose deadline is due)
+ * and apply the group rules. Effects come out in execution order, tagged with their instance.
+ */
+export function stepGroup(g: SyncGroupState, member: string | undefined, input: Input, now: number): GroupStepResult {
+  const members: Record<string, InstanceState> = { ...g.members };
+  const effects: TaggedEffect[] = [];
+  const names = g.spec.members;
+  let groupState = g.state;
+
+  const mayBecomeMaster = (name: string) =>
+    groupState === 'MASTER' || names.every((n) => n === name || members[n]!.wantState === 'MASTER');
+
+  const run = (name: string, inp: Input) => {
+    const before = members[name]!;
+    const r = step(before, inp, now, { mayBecomeMaster: mayBecomeMaster(name) });
+    members[name] = r.state;
+    for (const e of r.effects) effects.push({ instance: name, effect: e });
+    return { before: before.state, after: r.state.state, effects: r.effects };
+  };
+
+  const queue: [string, Input][] = [];
+  if (member === undefined) {
+    if (input.type !== 'timer') throw new SyncGroupError('only timer inputs may target the whole group');
+    for (const n of names) { const d = nextDeadline(members[n]!); if (d !== undefined && d <= now) queue.push([n, input]); }
+  } else {
+    if (!members[member]) throw new SyncGroupError(`sync group ${g.spec.name}: no instance ${member}`);
+    queue.push([member, input]);
+  }
+
+  for (let guard = 0; queue.length && guard < 64 * names.length; guard++) {
+    const [name, inp] = queue.shift()!;
+    const r = run(name, inp);
+    const others = names.filter((n) => n !== name);
+    // Fault propagation: any member with a fault of its own faults the others.
+    const anyOwnFault = names.some((n) => ownFaults(members[n]!).length > 0);
+    for (const n of names) {
+      const has = members[n]!.faults.includes(SYNC_FAULT);
+      const want = anyOwnFault && ownFaults(members[n]!).length === 0;
+      if (has !== want) queue.push([n, { type: 'fault', reason: SYNC_FAULT, active: want }]);
+    }
+    if (r.after === 'MASTER' && r.before !== 'MASTER') {
+      groupState = 'MASTER';
+      for (const n of others) if (members[n]!.state === 'BACKUP') queue.push([n, { type: 'force-state', to: 'MASTER' }]);
+    } else if (r.before === 'MASTER' && r.after === 'BACKUP') {
+      groupState = 'BACKUP';
+      for (const n of others) if (members[n]!.state === 'MASTER') queue.push([n, { type: 'force-state', to: 'BACKUP' }]);
+    }
+    if (r.effects.some((e) => e.type === 'notify' && e.state === 'MASTER_RX_LOWER_PRI'))
+      for (const n of others) if (members[n]!.state === 'MASTER') run(n, { type: 'lower-prio-garp' });
+  }
+
+  const states = names.map((n) => members[n]!.state);
+  let next: VrrpState;
+  if (states.every((s) => s === 'STOP' || s === 'DELETED')) next = states.includes('STOP') ? 'STOP' : 'DELETED';
+  else if (states.includes('FAULT')) next = 'FAULT';
+  else if (states.every((s) => s === 'MASTER')) next = 'MASTER';
+  else if (states.includes('INIT')) next = g.state; // wait until every member has started
+  else next = 'BACKUP';
+  if (next !== g.state && next !== 'INIT') {
+    effects.push({ effect: { type: 'log', level: 'info', msg: `VRRP_Group(${g.spec.name}) Syncing instances to ${next} state` } });
+    if (next !== 'DELETED')
+      effects.push({ effect: { type: 'notify', scope: 'GROUP', name: g.spec.name, state: next as 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP', priority: 0 } });
+  }
+  return { state: { spec: g.spec, state: next, members }, effects };
+}

@@ -1,0 +1,96 @@
+// Input spec of one VRRP instance, independent of the config model (the daemon maps keepalived.conf onto it).
+// All durations are milliseconds (floats allowed); addresses are text.
+import type { Family } from './addr.js';
+
+export type { Family };
+
+/** Protocol states (keepalived vrrp.h: INIT 0, BACKUP 1, MASTER 2, FAULT 3, DELETED 97, STOP 98). */
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP' | 'DELETED';
+
+/** Gratuitous ARP / unsolicited NA schedule (keepalived vrrp_garp_* / garp_* keywords). */
+export interface GarpSpec {
+  /** garp_master_delay: second burst this long after becoming MASTER; 0 = no second burst. Default 5000. */
+  masterDelayMs: number;
+  /** garp_master_repeat: GARPs per VIP in each burst. Default 5. */
+  masterRepeat: number;
+  /** garp_master_refresh: periodic refresh while MASTER; 0 = off (default). */
+  masterRefreshMs: number;
+  /** garp_master_refresh_repeat: GARPs per VIP per refresh. Default 1. */
+  masterRefreshRepeat: number;
+  /** garp_lower_prio_delay: second burst after hearing a lower priority; default = masterDelayMs. */
+  lowerPrioDelayMs: number;
+  /** garp_lower_prio_repeat: GARPs when a MASTER hears a lower priority (0 = none); default = masterRepeat. */
+  lowerPrioRepeat: number;
+}
+
+export const DEFAULT_GARP: GarpSpec = {
+  masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, lowerPrioDelayMs: 5000, lowerPrioRepeat: 5,
+};
+
+/** One tracked object as configured on the instance (track_interface/track_script/track_file/track_process/bfd). */
+export interface TrackerSpec {
+  /** Unique key within the instance, e.g. "script:chk_nginx" or "interface:eth1". */
+  name: string;
+  kind: 'interface' | 'script' | 'file' | 'process' | 'bfd';
+  /** -254..254 (0 = failure puts the instance in FAULT). */
+  weight: number;
+  /** `reverse`: flips the sense (positive weight subtracted while OK, weight 0 faults while OK). */
+  reverse: boolean;
+}
+
+export interface VrrpInstanceSpec {
+  /** vrrp_instance NAME (for notifies and logs). */
+  name: string;
+  vrid: number;
+  version: 2 | 3;
+  family: Family;
+  /** Configured priority 1..255 (255 = address owner). */
+  priority: number;
+  /** advert_int in ms (already rounded: v2 whole seconds, v3 10 ms steps). */
+  advertIntMs: number;
+  /** `state MASTER` in the config: the instance wants MASTER; with priority 255 it takes over at once. */
+  initialState: 'MASTER' | 'BACKUP';
+  /** false with `nopreempt` (ignored for priority 255). */
+  preempt: boolean;
+  /** preempt_delay in ms (0 = off). */
+  preemptDelayMs: number;
+  /** Our address used as the advert source and for equal-priority tie breaks (unicast_src_ip or interface primary). */
+  primaryAddress: string;
+  /** virtual_ipaddress (advertised). */
+  vips: string[];
+  /** virtual_ipaddress_excluded (added/removed with the VIPs, not advertised). */
+  excludedVips: string[];
+  garp: GarpSpec;
+  /** down_timer_adverts (default 3). */
+  downTimerAdverts: number;
+  /** lower_prio_no_advert: a MASTER hearing a lower priority does not re-advertise. */
+  lowerPrioNoAdvert: boolean;
+  /** higher_prio_send_advert: a MASTER hearing a higher priority sends one advert before yielding. */
+  higherPrioSendAdvert: boolean;
+  /** notify_priority_changes: emit MASTER_PRIORITY / BACKUP_PRIORITY notify events. */
+  notifyPriorityChanges: boolean;
+  trackers: TrackerSpec[];
+}
+
+/** A spec with keepalived's defaults for everything not given. */
+export function instanceSpec(p: Pick<VrrpInstanceSpec, 'name' | 'vrid' | 'primaryAddress'> & Partial<VrrpInstanceSpec>): VrrpInstanceSpec {
+  const priority = p.priority ?? 100;
+  return {
+    version: 2,
+    family: p.primaryAddress.includes(':') ? 'inet6' : 'inet',
+    priority,
+    advertIntMs: 1000,
+    initialState: priority === 255 ? 'MASTER' : 'BACKUP',
+    preempt: true,
+    preemptDelayMs: 0,
+    vips: [],
+    excludedVips: [],
+    garp: { ...DEFAULT_GARP },
+    downTimerAdverts: 3,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    notifyPriorityChanges: false,
+    trackers: [],
+    ...p,
+  };
+}

@@ -1,0 +1,77 @@
+// Runs inside a namespace (spawned by test/helpers/ns-agent.ts). Reads {id, op, args} lines, answers
+// {id, ok, result | error}, and reports asynchronous happenings as {event, ...}. Buffers travel as hex.
+import { createInterface } from 'node:readline';
+import { Rtnetlink, RtnlMonitor } from '../../../src/net/rtnetlink.js';
+import { ksock } from '../../../src/net/ksock.js';
+import { PacketSender } from '../../../src/net/packet-socket.js';
+import { buildGratuitousArp } from '../../../src/net/arp.js';
+import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
+
+const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
+let rt: Rtnetlink | undefined;
+const rtnl = (): Rtnetlink => (rt ??= new Rtnetlink());
+let monitor: RtnlMonitor | undefined;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Op = (...args: any[]) => unknown;
+const ops: Record<string, Op> = {
+  addAddress: (spec) => rtnl().addAddress(spec),
+  deleteAddress: (spec) => rtnl().deleteAddress(spec),
+  listAddresses: (family) => rtnl().listAddresses(family),
+  listLinks: () => rtnl().listLinks(),
+  getLink: (which) => rtnl().getLink(which),
+  setLinkUp: (ifindex, up) => rtnl().setLinkUp(ifindex, up),
+  addRoute: (spec, opts) => rtnl().addRoute(spec, opts),
+  deleteRoute: (spec) => rtnl().deleteRoute(spec),
+  listRoutes: (family) => rtnl().listRoutes(family),
+  addRule: (spec) => rtnl().addRule(spec),
+  deleteRule: (spec) => rtnl().deleteRule(spec),
+  listRules: (family) => rtnl().listRules(family),
+  rawError: async (spec) => {
+    // The NetlinkError for a duplicate add, to check what callers see when they do not use the outcome API.
+    try {
+      await rtnl().sock.request(20, (await import('../../../src/net/rtnetlink.js')).encodeNewAddress(spec), { flags: 0x600 });
+      return null;
+    } catch (e) {
+      const n = e as { code?: string; errno?: number; kernelMessage?: string };
+      return { code: n.code, errno: n.errno, kernelMessage: n.kernelMessage, name: (e as Error).constructor.name };
+    }
+  },
+  sendGarp: (ifname: string, mac: string, vip: string, count = 1) => {
+    const s = new PacketSender(ksock().ifNameToIndex(ifname));
+    try {
+      for (let i = 0; i < count; i++) s.send(buildGratuitousArp(mac, vip));
+    } finally {
+      s.close();
+    }
+    return true;
+  },
+  sendNa: (ifname: string, mac: string, vip: string, router = false) => {
+    const s = new PacketSender(ksock().ifNameToIndex(ifname));
+    try {
+      return s.send(buildUnsolicitedNa(mac, vip, { router }));
+    } finally {
+      s.close();
+    }
+  },
+  monitor: () => {
+    monitor = new RtnlMonitor();
+    monitor.on('event', (ev) => out({ event: ev.kind, ...ev }));
+    monitor.on('overrun', () => out({ event: 'overrun' }));
+    return true;
+  },
+};
+
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  const { id, op, args } = JSON.parse(line) as { id: number; op: string; args: unknown[] };
+  try {
+    const fn = ops[op];
+    if (!fn) throw new Error(`unknown op ${op}`);
+    const result = await fn(...args);
+    out({ id, ok: true, result: result === undefined ? null : result });
+  } catch (e) {
+    const n = e as Error & { code?: string };
+    out({ id, ok: false, error: `${n.code ?? n.name}: ${n.message}` });
+  }
+}).on('close', () => process.exit(0));
+out({ event: 'ready' });
