@@ -50,7 +50,8 @@ export class Diagnostics {
 
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}: ` : '';
-  const sev = d.severity === 'fatal' || d.severity === 'security' ? 'error' : d.severity;
+  // notice prints as a warning (operators know that word) but, unlike a warning, never changes the exit code.
+  const sev = d.severity === 'fatal' || d.severity === 'security' ? 'error' : d.severity === 'notice' ? 'warning' : d.severity;
   const hint = d.suggestion ? ` (${d.suggestion})` : '';
   return `${where}${sev}: ${d.message}${hint} [${d.code}]`;
 }

@@ -1,0 +1,188 @@
+// ip-address / ip-route / ip-rule style lines inside virtual_ipaddress, virtual_routes and virtual_rules
+// (vrrp_ipaddress.c parse_ipaddress, vrrp_iproute.c, vrrp_iprule.c).
+import type { ConfigNode } from '../tree.js';
+import type { VirtualIp, VirtualRoute, VirtualRule, UnicastPeer } from './types.js';
+import { Ctx, parseIp, readInt } from './values.js';
+
+/** A block line as [keyword, ...args] words with per-word locations. */
+function lineWords(n: ConfigNode): Array<{ text: string; loc: ConfigNode['loc'] }> {
+  return [{ text: n.keyword, loc: n.loc }, ...n.args.map((a) => ({ text: a.text, loc: a.loc }))];
+}
+
+const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+
+/** A missing interface is reported by the caller (it knows about dynamic_interfaces). */
+export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev: (dev: string, loc: ConfigNode['loc']) => void): VirtualIp | undefined {
+  const ws = lineWords(n);
+  const ip = parseIp(ws[0]!.text, true);
+  if (!ip) {
+    ctx.diags.error('invalid-address', `invalid IP address '${ws[0]!.text}' in ${'virtual_ipaddress'} - skipping`, n.loc, {
+      keyword: ws[0]!.text, suggestion: 'expected ADDRESS[/PREFIX] [brd IP] [dev IF] [scope SCOPE] [label LABEL] …',
+    });
+    return undefined;
+  }
+  const vip: VirtualIp = {
+    address: ip.address, family: ip.family, prefix: ip.prefix ?? (ip.family === 4 ? 32 : 128), dev: defaultDev, scope: 0,
+    home: false, noDad: false, mngtmpaddr: false, noprefixroute: false, autojoin: false, noTrack: false, useVmac: false,
+    loc: n.loc,
+  };
+  const need = (i: number): string | undefined => {
+    const v = ws[i + 1];
+    if (!v) ctx.diags.error('missing-parameter', `no ${ws[i]!.text} parameter specified for ${ws[0]!.text}`, ws[i]!.loc, { keyword: ws[i]!.text });
+    return v?.text;
+  };
+  let devSeen = false;
+  for (let i = 1; i < ws.length; i++) {
+    const w = ws[i]!.text;
+    switch (w) {
+      case 'dev': { const v = need(i); if (v === undefined) break; i++; if (devSeen) { ctx.diags.error('duplicate', `cannot specify ipaddress device more than once for ${ws[0]!.text}`, ws[i]!.loc); break; } devSeen = true; vip.dev = v; onDev(v, ws[i]!.loc); break; }
+      case 'scope': {
+        const v = need(i); if (v === undefined) break; i++;
+        const s = /^\d+$/.test(v) ? Number(v) : SCOPES[v];
+        if (s === undefined || s > 255) ctx.diags.error('invalid-value', `invalid scope '${v}' specified for ${ws[0]!.text} - ignoring`, ws[i]!.loc, { suggestion: 'expected global|site|link|host|nowhere|0..255' });
+        else vip.scope = s;
+        break;
+      }
+      case 'brd': case 'broadcast': {
+        const v = need(i); if (v === undefined) break; i++;
+        if (ip.family === 6) { ctx.diags.error('invalid-value', `cannot assign a broadcast address to the IPv6 address ${ip.address}`, ws[i]!.loc); break; }
+        if (v === '+' || v === '-') { vip.brd = v; break; }
+        const b = parseIp(v, false);
+        if (!b || b.family !== 4) ctx.diags.error('invalid-address', `invalid broadcast address '${v}'`, ws[i]!.loc);
+        else vip.brd = b.address;
+        break;
+      }
+      case 'label': { const v = need(i); if (v === undefined) break; i++; if (v.length > 15) ctx.diags.error('invalid-value', `address label ${v} is longer than 15 characters - removing address`, ws[i]!.loc); else vip.label = v; break; }
+      case 'peer': {
+        const v = need(i); if (v === undefined) break; i++;
+        const p = parseIp(v, true);
+        if (!p) ctx.diags.error('invalid-address', `invalid peer address ${v}`, ws[i]!.loc);
+        else if (p.family !== ip.family) ctx.diags.error('invalid-address', `peer address ${v} does not match address family`, ws[i]!.loc);
+        else vip.peer = p.address;
+        break;
+      }
+      case 'home': vip.home = true; break;
+      case '-nodad': case 'nodad': vip.noDad = true; break;
+      case 'mngtmpaddr': vip.mngtmpaddr = true; break;
+      case 'noprefixroute': vip.noprefixroute = true; break;
+      case 'autojoin': vip.autojoin = true; break;
+      case 'no_track': vip.noTrack = true; break;
+      case 'use_vmac': vip.useVmac = true; break;
+      case 'preferred_lft': {
+        const v = need(i); if (v === undefined) break; i++;
+        if (v === 'forever') break;
+        if (!/^\d+$/.test(v)) ctx.diags.error('invalid-value', `preferred_lft ${v} is invalid`, ws[i]!.loc, { suggestion: 'expected SECONDS or forever' });
+        else vip.preferredLftS = Number(v);
+        break;
+      }
+      case 'track_group': { i++; ctx.diags.notice('not-supported', 'track_group on addresses is not supported yet by keepalived-ts; ignored', ws[i - 1]!.loc, { keyword: 'track_group' }); break; }
+      default:
+        ctx.diags.error('unknown-keyword', `unknown configuration entry '${w}' for ip address - ignoring`, ws[i]!.loc, {
+          keyword: w, suggestion: 'options: brd dev scope label peer home -nodad mngtmpaddr noprefixroute autojoin no_track preferred_lft use_vmac',
+        });
+    }
+  }
+  if (vip.peer && vip.brd) {
+    ctx.diags.error('conflict', 'cannot specify broadcast and peer addresses - ignoring broadcast address', n.loc);
+    delete vip.brd;
+  }
+  if (ip.family === 6 && vip.label) {
+    ctx.diags.error('invalid-value', `cannot specify label for IPv6 addresses (${ip.address}) - ignoring label`, n.loc);
+    delete vip.label;
+  }
+  return vip;
+}
+
+const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'throw', 'unreachable', 'prohibit', 'blackhole', 'nat']);
+const ROUTE_VALUE_OPTS = new Set(['src', 'via', 'gw', 'or', 'dev', 'oif', 'table', 'metric', 'priority', 'preference', 'scope',
+  'proto', 'protocol', 'tos', 'dsfield', 'realm', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window',
+  'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'rto_min', 'pref', 'hoplimit',
+  'fastopen_no_cookie', 'encap', 'nexthop', 'expires', 'ttl-propagate']);
+const ROUTE_FLAG_OPTS = new Set(['onlink', 'no_track', 'pervasive', 'lock']);
+
+export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc: ConfigNode['loc']) => void): VirtualRoute | undefined {
+  const ws = lineWords(n);
+  let i = 0;
+  let type: string | undefined;
+  let to: string | undefined, family: 4 | 6 | undefined;
+  const r: Partial<VirtualRoute> = { noTrack: false, words: ws.map((w) => w.text), loc: n.loc };
+  if (ROUTE_TYPES.has(ws[0]!.text)) { type = ws[0]!.text; i = 1; }
+  for (; i < ws.length; i++) {
+    const w = ws[i]!.text;
+    if (ROUTE_FLAG_OPTS.has(w)) { if (w === 'no_track') r.noTrack = true; continue; }
+    if (ROUTE_VALUE_OPTS.has(w)) {
+      const v = ws[i + 1];
+      if (!v) { ctx.diags.error('missing-parameter', `route option '${w}' needs a value`, ws[i]!.loc, { keyword: w }); break; }
+      i++;
+      if (w === 'src' || w === 'via' || w === 'gw') {
+        const ip = parseIp(v.text, false);
+        if (!ip) { ctx.diags.error('invalid-address', `route ${w}: '${v.text}' is not a valid IP address`, v.loc); continue; }
+        if (w === 'src') r.src = ip.address; else r.via = ip.address;
+        family ??= ip.family;
+      } else if (w === 'dev' || w === 'oif') { r.dev = v.text; onDev(v.text, v.loc); }
+      else if (w === 'table') r.table = v.text;
+      else if (w === 'metric' || w === 'priority' || w === 'preference') {
+        if (/^\d+$/.test(v.text)) r.metric = Number(v.text); else ctx.diags.error('invalid-number', `route ${w}: '${v.text}' is not a number`, v.loc);
+      } else if (w === 'scope') r.scope = v.text;
+      continue;
+    }
+    if (w === 'to') continue;
+    if (to === undefined) {
+      if (w === 'default') { to = 'default'; continue; }
+      const ip = parseIp(w, true);
+      if (!ip) { ctx.diags.error('invalid-address', `invalid route destination '${w}'`, ws[i]!.loc, { suggestion: 'expected [TYPE] [to] PREFIX|default [via IP] [dev IF] [src IP] [table T] [metric N] …' }); return undefined; }
+      to = ip.prefix === undefined ? ip.address : `${ip.address}/${ip.prefix}`;
+      family = ip.family;
+      continue;
+    }
+    ctx.diags.error('unknown-keyword', `unknown route option '${w}' - ignoring`, ws[i]!.loc, { keyword: w });
+  }
+  if (to === undefined) { ctx.diags.error('missing-parameter', 'route without a destination', n.loc); return undefined; }
+  return { ...r, type, to, family: family ?? 4 } as VirtualRoute;
+}
+
+export function parseRuleLine(ctx: Ctx, n: ConfigNode): VirtualRule {
+  const ws = lineWords(n);
+  const r: VirtualRule = { noTrack: false, words: ws.map((w) => w.text), loc: n.loc };
+  const valued = new Set(['from', 'to', 'table', 'lookup', 'priority', 'preference', 'pref', 'fwmark', 'iif', 'oif',
+    'tos', 'dsfield', 'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'ipproto', 'sport',
+    'dport', 'l3mdev', 'protocol', 'action']);
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!.text;
+    if (w === 'no_track') { r.noTrack = true; continue; }
+    if (['not', 'blackhole', 'prohibit', 'unreachable', 'nop', 'l3mdev'].includes(w)) continue;
+    if (!valued.has(w)) { ctx.diags.error('unknown-keyword', `unknown rule option '${w}' - ignoring`, ws[i]!.loc, { keyword: w }); continue; }
+    const v = ws[i + 1];
+    if (!v) { ctx.diags.error('missing-parameter', `rule option '${w}' needs a value`, ws[i]!.loc, { keyword: w }); break; }
+    i++;
+    if (w === 'from') r.from = v.text;
+    else if (w === 'to') r.to = v.text;
+    else if (w === 'table' || w === 'lookup') r.table = v.text;
+    else if (w === 'priority' || w === 'preference' || w === 'pref') {
+      if (/^\d+$/.test(v.text)) r.priority = Number(v.text); else ctx.diags.error('invalid-number', `rule ${w}: '${v.text}' is not a number`, v.loc);
+    }
+  }
+  return r;
+}
+
+/** `unicast_peer { IP [min_ttl N] [max_ttl N] }` line. */
+export function parsePeerLine(ctx: Ctx, n: ConfigNode, instance: string): UnicastPeer | undefined {
+  const ip = parseIp(n.keyword, false);
+  if (!ip) {
+    ctx.diags.error('invalid-address', `(${instance}) malformed unicast peer address '${n.keyword}'`, n.loc, { keyword: n.keyword });
+    return undefined;
+  }
+  const p: UnicastPeer = { address: ip.address, family: ip.family, loc: n.loc };
+  for (let i = 0; i < n.args.length; i++) {
+    const w = n.args[i]!.text;
+    if (w !== 'min_ttl' && w !== 'max_ttl') { ctx.bad(n, i, 'unknown-keyword', `(${instance}) unknown unicast_peer option ${w}`, 'options: min_ttl N, max_ttl N'); continue; }
+    if (!n.args[i + 1]) { ctx.bad(n, i, 'missing-parameter', `(${instance}) ${w} is missing a value`); break; }
+    const v = readInt(ctx, n, i + 1, 0, 255);
+    i++;
+    if (v === undefined) continue;
+    if (w === 'min_ttl') p.minTtl = v; else p.maxTtl = v;
+  }
+  if (p.minTtl !== undefined && p.maxTtl !== undefined && p.minTtl > p.maxTtl)
+    ctx.diags.error('conflict', `(${instance}) min_ttl ${p.minTtl} > max_ttl ${p.maxTtl} - all packets will be discarded`, n.loc);
+  return p;
+}

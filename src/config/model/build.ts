@@ -1,0 +1,218 @@
+// buildModel: the generic tree → the resolved KeepalivedConfig, with keepalived's cross-block checks
+// (vrrp.c vrrp_complete_init, vrrp_sync.c, check_data.c). Pure: the host facts come in through `env`.
+import type { Diagnostics } from '../diagnostics.js';
+import type { ConfigNode, Loc } from '../tree.js';
+import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, ScriptSpec, VrrpScript } from './types.js';
+import { Ctx, type ModelEnv } from './values.js';
+import { otherKeyword, ROOT } from './keywords.js';
+import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
+import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, type InstanceDraft } from './vrrp.js';
+import { buildSsl, buildVsGroup, buildVirtualServer } from './check.js';
+
+const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file',
+  'virtual_server_group', 'virtual_server', 'SSL']);
+
+export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
+  const ctx = new Ctx(diags, env);
+  const g = defaultGlobalDefs(env.hostname ?? 'localhost');
+  // global_defs first: dynamic_interfaces, vrrp_strict, defaults for everything else.
+  for (const n of nodes) if (n.keyword === 'global_defs') {
+    if (!n.block) { diags.error('missing-block', "'global_defs' needs a block: global_defs { … }", n.loc, { keyword: n.keyword }); continue; }
+    buildGlobalDefs(ctx, n.block, g);
+  }
+  const reportedIf = new Set<string>();
+  const checkIf = (name: string, loc: Loc): boolean => {
+    if (!env.interfaces || env.interfaces.has(name)) return true;
+    if (g.dynamicInterfaces) return false;
+    if (!reportedIf.has(`${name}@${loc.file}:${loc.line}`)) {
+      reportedIf.add(`${name}@${loc.file}:${loc.line}`);
+      diags.fatal('bad-interface', `interface '${name}' does not exist in this network namespace (keepalived: "Non-existent interface specified in configuration")`, loc, {
+        keyword: name,
+        suggestion: env.interfaces.size ? `existing: ${[...env.interfaces].sort().join(', ')}; or set dynamic_interfaces in global_defs` : 'or set dynamic_interfaces in global_defs',
+      });
+    }
+    return false;
+  };
+
+  const model: KeepalivedConfig = {
+    globalDefs: g, vrrpScripts: [], trackFiles: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
+    virtualServers: [], scripts: [],
+  };
+  const drafts: InstanceDraft[] = [];
+  const vsNodes: ConfigNode[] = [];
+  const seenNames = new Map<string, Set<string>>();
+  const dupName = (kind: string, name: string, loc: Loc): boolean => {
+    let s = seenNames.get(kind);
+    if (!s) seenNames.set(kind, (s = new Set()));
+    if (s.has(name)) { diags.error('duplicate', `${kind} ${name} already defined`, loc, { keyword: kind }); return true; }
+    s.add(name);
+    return false;
+  };
+
+  for (const n of nodes) {
+    if (BLOCK_KEYWORDS.has(n.keyword) && !n.block) {
+      diags.error('missing-block', `'${n.keyword}' needs a { … } block`, n.loc, { keyword: n.keyword, suggestion: `write: ${n.keyword}${n.keyword === 'global_defs' || n.keyword === 'SSL' ? '' : ' NAME'} { … }` });
+      continue;
+    }
+    switch (n.keyword) {
+      case 'global_defs': break;
+      case 'vrrp_script': { const s = buildVrrpScript(ctx, n); if (s && !dupName('vrrp_script', s.name, n.loc)) model.vrrpScripts.push(s); break; }
+      case 'track_file': case 'vrrp_track_file': { const t = buildTrackFile(ctx, n); if (t && !dupName('track_file', t.name, n.loc)) model.trackFiles.push(t); break; }
+      case 'vrrp_sync_group': { const s = buildSyncGroup(ctx, n, checkIf); if (s && !dupName('vrrp sync group', s.name, n.loc)) model.syncGroups.push(s); break; }
+      case 'vrrp_instance': { const d = parseInstance(ctx, n, checkIf); if (d && !dupName('vrrp instance', d.name, n.loc)) drafts.push(d); break; }
+      case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
+      case 'virtual_server': vsNodes.push(n); break;
+      case 'SSL': model.ssl = buildSsl(ctx, n, model.ssl); break;
+      default:
+        if (ROOT.includes(n.keyword)) otherKeyword(ctx, n, 'top level');
+        else otherKeyword(ctx, n, 'top level');
+    }
+  }
+
+  // Sync groups: membership (vrrp_sync.c).
+  const memberOf = new Map<string, VrrpSyncGroup>();
+  const names = new Set(drafts.map((d) => d.name));
+  for (const sg of model.syncGroups) {
+    const kept: string[] = [];
+    for (const m of sg.group) {
+      if (!names.has(m)) { diags.error('unknown-reference', `virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, sg.loc, { keyword: m, suggestion: suggestName(m, names) }); continue; }
+      if (memberOf.has(m)) { diags.error('conflict', `virtual router ${m} cannot exist in more than one sync group; ignoring ${sg.name}`, sg.loc, { keyword: m, suggestion: `it is already in ${memberOf.get(m)!.name}` }); continue; }
+      memberOf.set(m, sg);
+      kept.push(m);
+    }
+    sg.group = kept;
+    if (!kept.length) diags.error('empty-sync-group', `sync group ${sg.name}, no matching virtual router found in group - removing`, sg.loc);
+    else if (kept.length === 1) diags.warning('sync-group-size', `sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, sg.loc);
+  }
+  model.syncGroups = model.syncGroups.filter((s) => s.group.length);
+
+  for (const d of drafts) model.vrrpInstances.push(completeInstance(ctx, d, g, memberOf.get(d.name)));
+
+  // Owners and non-owners in one sync group.
+  for (const sg of model.syncGroups) {
+    const owners = sg.group.map((m) => model.vrrpInstances.find((v) => v.name === m)!).map((v) => v.priority === 255);
+    if (owners.some(Boolean) && !owners.every(Boolean))
+      diags.error('conflict', `sync group ${sg.name} has some member(s) as address owner and some not as address owner. This won't work.`, sg.loc);
+  }
+
+  // Tracker references.
+  const scripts = new Map(model.vrrpScripts.map((s) => [s.name, s]));
+  const files = new Set(model.trackFiles.map((t) => t.name));
+  const used = new Set<string>();
+  const resolveTracks = (owner: { name: string; trackScripts: VrrpInstance['trackScripts']; trackFiles: VrrpInstance['trackFiles'] }): void => {
+    owner.trackScripts = owner.trackScripts.filter((t) => {
+      if (scripts.has(t.name)) { used.add(t.name); return true; }
+      diags.error('unknown-reference', `(${owner.name}) track script ${t.name} not found, ignoring...`, t.loc, { keyword: t.name, suggestion: suggestName(t.name, scripts.keys()) ?? 'define it with vrrp_script NAME { script … }' });
+      return false;
+    });
+    owner.trackFiles = owner.trackFiles.filter((t) => {
+      if (files.has(t.name)) return true;
+      diags.error('unknown-reference', `(${owner.name}) track file ${t.name} not found, ignoring...`, t.loc, { keyword: t.name, suggestion: suggestName(t.name, files) ?? 'define it with track_file NAME { file … }' });
+      return false;
+    });
+  };
+  for (const v of model.vrrpInstances) resolveTracks(v);
+  for (const s of model.syncGroups) resolveTracks(s);
+
+  // Weighted trackers in sync groups / owners (vrrp.c: "ignoring weight from …").
+  for (const v of model.vrrpInstances) {
+    const sg = v.syncGroup ? model.syncGroups.find((s) => s.name === v.syncGroup) : undefined;
+    if (sg && !sg.syncGroupTrackingWeight) {
+      for (const t of v.trackScripts) {
+        const w = t.weight ?? scripts.get(t.name)!.weight;
+        if (w) diags.error('sync-group-weight', `(${v.name}) ignoring weight from ${t.name} since in sync group`, t.loc, { suggestion: "set 'sync_group_tracking_weight' in the sync group to keep weights" });
+      }
+      for (const t of v.trackInterfaces)
+        if (t.weight) diags.error('sync-group-weight', `(${v.name}) ignoring weight from ${t.interface} since in sync group`, t.loc, { suggestion: "set 'sync_group_tracking_weight' in the sync group to keep weights" });
+    }
+  }
+
+  // Duplicate VRIDs on one interface (multicast, same family and group).
+  for (let i = 0; i < model.vrrpInstances.length; i++) {
+    const a = model.vrrpInstances[i]!;
+    if (!a.virtualRouterId || !a.interface) continue;
+    for (let j = 0; j < i; j++) {
+      const b = model.vrrpInstances[j]!;
+      if (b.virtualRouterId !== a.virtualRouterId || b.family !== a.family || b.interface !== a.interface) continue;
+      if (a.unicast || b.unicast) {
+        if (!(a.unicast && b.unicast)) continue;
+        if (!a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address))) continue;
+        diags.error('duplicate-vrid', `(${a.name}) duplicate VRID conflict with ${b.name} VRID ${a.virtualRouterId}`, a.loc);
+        continue;
+      }
+      if (a.mcastDstIp !== b.mcastDstIp) continue;
+      diags.error('duplicate-vrid', `${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with IPv${a.family} on interface ${a.interface}`, a.loc, { suggestion: 'give each instance on one interface its own virtual_router_id' });
+    }
+  }
+
+  // lvs_sync_daemon's instance.
+  const lsd = g.lvsSyncDaemon;
+  if (lsd) {
+    if (lsd.vrrpInstance) {
+      const v = model.vrrpInstances.find((x) => x.name === lsd.vrrpInstance);
+      if (!v) { diags.error('unknown-reference', `unable to find vrrp instance ${lsd.vrrpInstance} for lvs_syncd - clearing lvs_syncd config`, undefined, { keyword: 'lvs_sync_daemon' }); delete g.lvsSyncDaemon; }
+      else if (lsd.syncId < 0) lsd.syncId = v.virtualRouterId;
+    } else if (lsd.syncId < 0) lsd.syncId = 0;
+  }
+
+  // Unused vrrp scripts are removed with an error (vrrp.c vrrp_complete_init).
+  model.vrrpScripts = model.vrrpScripts.filter((s) => {
+    if (used.has(s.name)) return true;
+    diags.error('unused-script', `Warning - script ${s.name} is not used`, s.loc, { keyword: s.name, suggestion: 'reference it from a track_script block, or remove it' });
+    return false;
+  });
+
+  // Virtual servers after all groups are known.
+  const groups = new Map<string, VirtualServerGroup>(model.virtualServerGroups.map((x) => [x.name, x]));
+  for (const n of vsNodes) { const vs = buildVirtualServer(ctx, n, groups, g); if (vs) model.virtualServers.push(vs); }
+
+  model.scripts = collectScripts(model);
+  return model;
+}
+
+function suggestName(name: string, names: Iterable<string>): string | undefined {
+  let best: string | undefined, bestD = 3;
+  for (const n of names) {
+    const d = lev(name, n);
+    if (d < bestD) { bestD = d; best = n; }
+  }
+  return best ? `did you mean '${best}'?` : undefined;
+}
+
+function lev(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+function collectScripts(m: KeepalivedConfig): KeepalivedConfig['scripts'] {
+  const out: KeepalivedConfig['scripts'] = [];
+  const add = (where: string, kind: KeepalivedConfig['scripts'][number]['kind'], spec: ScriptSpec | undefined): void => { if (spec) out.push({ where, kind, spec }); };
+  const g = m.globalDefs;
+  add('global_defs startup_script', 'startup', g.startupScript);
+  add('global_defs shutdown_script', 'startup', g.shutdownScript);
+  add('global_defs notify_fifo_script', 'fifo', g.notifyFifo?.script);
+  add('global_defs vrrp_notify_fifo_script', 'fifo', g.vrrpNotifyFifo?.script);
+  add('global_defs lvs_notify_fifo_script', 'fifo', g.lvsNotifyFifo?.script);
+  for (const s of m.vrrpScripts as VrrpScript[]) add(`vrrp_script ${s.name}`, 'track', s.script);
+  for (const v of m.vrrpInstances) for (const [k, s] of Object.entries(v.notify)) add(`vrrp_instance ${v.name} notify ${k}`, 'notify', s);
+  for (const sg of m.syncGroups) for (const [k, s] of Object.entries(sg.notify)) add(`vrrp_sync_group ${sg.name} notify ${k}`, 'notify', s);
+  for (const vs of m.virtualServers) {
+    add(`virtual_server ${vs.key} quorum_up`, 'check', vs.quorumUp);
+    add(`virtual_server ${vs.key} quorum_down`, 'check', vs.quorumDown);
+    for (const rs of vs.realServers) {
+      add(`real_server ${rs.address}:${rs.port} notify_up`, 'check', rs.notifyUp);
+      add(`real_server ${rs.address}:${rs.port} notify_down`, 'check', rs.notifyDown);
+      for (const c of rs.checkers) if (c.type === 'MISC_CHECK') add(`real_server ${rs.address}:${rs.port} MISC_CHECK`, 'check', c.script);
+    }
+  }
+  return out;
+}

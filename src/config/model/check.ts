@@ -1,0 +1,560 @@
+// SSL, virtual_server_group, virtual_server, real_server and checkers (check_parser.c, check_api.c, check_http.c,
+// check_misc.c) with check_data.c validate_check_config's defaults and inheritance VS → RS → checker.
+import type { ConfigNode, Loc } from '../tree.js';
+import type {
+  GlobalDefs, SslConfig, VirtualServerGroup, VirtualServerGroupEntry, VirtualServer, RealServer, Checker, HttpUrl,
+  LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer,
+} from './types.js';
+import { Ctx, parseIp, readBool, readInt, readIp, readTimerMs } from './values.js';
+import { otherKeyword, notSupported } from './keywords.js';
+import { readScript } from './script.js';
+
+const INT32_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+const LB_ALGOS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh', 'fo', 'ovf', 'lblcr', 'sed', 'nq', 'twos']);
+const SCHED_FLAGS = new Set(['hashed', 'ops', 'flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback']);
+
+export function buildSsl(ctx: Ctx, n: ConfigNode, prev: SslConfig | undefined): SslConfig {
+  if (prev) ctx.diags.error('duplicate', 'SSL context already specified - replacing', n.loc, { keyword: 'SSL' });
+  const s: SslConfig = {};
+  for (const k of n.block ?? []) {
+    if (k.keyword === 'password' || k.keyword === 'ca' || k.keyword === 'certificate' || k.keyword === 'key') {
+      if (!ctx.need(k, 1, k.keyword === 'password' ? 'PASSWORD' : 'PATH')) continue;
+      if (s[k.keyword]) ctx.diags.error('duplicate', `SSL ${k.keyword} already specified - replacing`, k.loc, { keyword: k.keyword });
+      s[k.keyword] = k.args[0]!.text;
+    } else otherKeyword(ctx, k, 'SSL');
+  }
+  return s;
+}
+
+function parsePort(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const p = Number(text);
+  return p <= 65535 ? p : undefined;
+}
+
+export function buildVsGroup(ctx: Ctx, n: ConfigNode): VirtualServerGroup | undefined {
+  const name = n.args[0]?.text;
+  if (!name) { ctx.diags.error('missing-parameter', 'virtual_server_group must have a name', n.loc, { keyword: n.keyword }); return undefined; }
+  const g: VirtualServerGroup = { name, entries: [], loc: n.loc };
+  for (const l of n.block ?? []) {
+    if (l.keyword === 'fwmark') {
+      if (!ctx.need(l, 1, 'MARK [inet|inet6]')) continue;
+      const m = readInt(ctx, l, 0, 0, UINT_MAX);
+      if (m === undefined) continue;
+      const e: VirtualServerGroupEntry = { kind: 'fwmark', fwmark: m, loc: l.loc };
+      if (l.args[1]) {
+        if (l.args[1].text === 'inet') e.family = 4; else if (l.args[1].text === 'inet6') e.family = 6;
+        else { ctx.bad(l, 1, 'invalid-value', `(${name}): fwmark '${m}' family ${l.args[1].text} unknown - ignoring`, 'expected inet or inet6'); continue; }
+      }
+      g.entries.push(e);
+      continue;
+    }
+    const text = l.keyword;
+    let e: VirtualServerGroupEntry | undefined;
+    const dash = text.indexOf('-');
+    if (dash > 0) {
+      const start = parseIp(text.slice(0, dash), false);
+      const endText = text.slice(dash + 1);
+      if (!start) { ctx.diags.error('invalid-address', `invalid virtual server group IP address ${text} - skipping`, l.loc); continue; }
+      let end: string | undefined;
+      if (start.family === 4 && /^\d{1,3}$/.test(endText)) {
+        const parts = start.address.split('.');
+        if (Number(endText) > 255) { ctx.diags.error('invalid-address', `invalid range end ${text} - skipping`, l.loc); continue; }
+        parts[3] = endText; end = parts.join('.');
+        if (Number(endText) < Number(start.address.split('.')[3])) { ctx.diags.error('invalid-address', `address range end is less than address range start - ${text} - skipping`, l.loc); continue; }
+      } else if (start.family === 6 && /^[0-9a-fA-F]{1,4}$/.test(endText)) {
+        end = start.address.replace(/[0-9a-f]*$/, endText.toLowerCase());
+      } else {
+        const ep = parseIp(endText, false);
+        if (!ep) { ctx.diags.error('invalid-address', `invalid range end ${text} - skipping`, l.loc); continue; }
+        if (ep.family !== start.family) { ctx.diags.error('invalid-address', `range address families do not match ${text} - skipping`, l.loc); continue; }
+        end = ep.address;
+      }
+      e = { kind: 'address', address: start.address, addressEnd: end, family: start.family, loc: l.loc };
+    } else {
+      const ip = parseIp(text, true);
+      if (!ip) { ctx.diags.error('invalid-address', `invalid virtual server group IP address ${text} - skipping`, l.loc, { suggestion: 'expected IP [PORT], A.B.C.D-E [PORT], IP/NN [PORT] or fwmark N' }); continue; }
+      e = { kind: 'address', address: ip.prefix !== undefined ? `${ip.address}/${ip.prefix}` : ip.address, addressEnd: ip.address, family: ip.family, loc: l.loc };
+    }
+    if (l.args[0]) {
+      const p = parsePort(l.args[0].text);
+      if (p === undefined) { ctx.bad(l, 0, 'invalid-value', `invalid port '${l.args[0].text}' for ${text} - skipping`); continue; }
+      e.port = p;
+    }
+    g.entries.push(e);
+  }
+  if (!g.entries.length) ctx.diags.error('empty-block', `virtual server group ${name} has no entries - removing`, n.loc);
+  return g;
+}
+
+/** `lb_kind NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`. */
+function readLbKind(ctx: Ctx, k: ConfigNode, role: string): { kind: LbKind; tunnel?: TunnelSpec } | undefined {
+  if (!ctx.need(k, 1, 'NAT|DR|TUN')) return undefined;
+  const m = k.args[0]!.text;
+  if (m !== 'NAT' && m !== 'DR' && m !== 'TUN') {
+    ctx.bad(k, 0, 'invalid-value', `unknown [${m}] routing method for ${role} server`, 'expected NAT, DR or TUN');
+    return undefined;
+  }
+  if (m !== 'TUN') { if (k.args.length > 1) ctx.extraWords(k, 1); return { kind: m }; }
+  const t: TunnelSpec = { type: 'ipip' };
+  for (let i = 1; i < k.args.length; i++) {
+    const w = k.args[i]!.text;
+    if (w === 'type') {
+      const v = k.args[i + 1]?.text;
+      if (v !== 'ipip' && v !== 'gue' && v !== 'gre') { ctx.bad(k, i + 1, 'invalid-value', `unknown tunnel type ${v ?? '(missing)'} for ${role} server`, 'expected ipip, gue or gre'); return undefined; }
+      t.type = v; i++;
+      if (v === 'gue') {
+        if (k.args[i + 1]?.text !== 'port' || !k.args[i + 2]) { ctx.bad(k, i, 'missing-parameter', `missing port for ${role} server gue tunnel`, 'write: TUN type gue port N'); return undefined; }
+        const p = readInt(ctx, k, i + 2, 1, 65535);
+        if (p === undefined) return undefined;
+        t.port = p; i += 2;
+      }
+    } else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') t.checksum = w;
+    else { ctx.bad(k, i, 'invalid-value', `invalid tunnel option ${w} for ${role} server`); return undefined; }
+  }
+  if (t.type === 'ipip' && t.checksum) { ctx.bad(k, 0, 'invalid-value', 'ipip tunnels do not support checksum option.'); return undefined; }
+  if (t.type === 'gre' && t.checksum === 'remcsum') { ctx.bad(k, 0, 'invalid-value', 'gre tunnels do not support remote checksum option.'); return undefined; }
+  return { kind: 'TUN', tunnel: t };
+}
+
+/** Timer/retry keywords shared by VS, RS and checkers; returns true when consumed. */
+function timerKeyword(ctx: Ctx, k: ConfigNode, t: Partial<ServerTimers>): boolean {
+  switch (k.keyword) {
+    case 'connect_timeout': { if (!ctx.need(k, 1, 'SECONDS')) return true; const v = readTimerMs(ctx, k, 0, 0.000001, UINT_MAX / 1e6); if (v !== undefined) t.connectTimeoutMs = v; return true; }
+    case 'delay_loop': { if (!ctx.need(k, 1, 'SECONDS')) return true; const v = readTimerMs(ctx, k, 0, 0.000001, UINT_MAX); if (v !== undefined) t.delayLoopMs = v; return true; }
+    case 'delay_before_retry': { if (!ctx.need(k, 1, 'SECONDS')) return true; const v = readTimerMs(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) t.delayBeforeRetryMs = v; return true; }
+    case 'warmup': { if (!ctx.need(k, 1, 'SECONDS')) return true; const v = readTimerMs(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) t.warmupMs = v; return true; }
+    case 'retry': { if (!ctx.need(k, 1, 'COUNT')) return true; const v = readInt(ctx, k, 0, 0, UINT_MAX - 1); if (v !== undefined) t.retry = v; return true; }
+    case 'alpha': { const b = readBool(ctx, k); if (b !== undefined) t.alpha = b; return true; }
+    default: return false;
+  }
+}
+
+interface RsDraft {
+  rs: Omit<RealServer, keyof ServerTimers | 'checkers' | 'lbKind' | 'smtpAlert' | 'inhibitOnFailure' | 'weight'> & { portGiven: boolean };
+  timers: Partial<ServerTimers>;
+  lbKind?: { kind: LbKind; tunnel?: TunnelSpec };
+  weight?: number;
+  inhibit?: boolean;
+  smtpAlert?: boolean;
+  checkers: Array<{ node: ConfigNode; timers: Partial<ServerTimers>; build: (t: ServerTimers & { retry: number; delayBeforeRetryMs: number; warmupMs: number }) => Checker }>;
+}
+
+function checkerCommon(ctx: Ctx, k: ConfigNode, c: Partial<CheckerCommon>, t: Partial<ServerTimers>, family: Family): boolean {
+  if (timerKeyword(ctx, k, t)) return true;
+  switch (k.keyword) {
+    case 'connect_ip': case 'bindto': {
+      if (!ctx.need(k, 1, 'IP-ADDRESS')) return true;
+      const ip = readIp(ctx, k, 0);
+      if (!ip) return true;
+      if (ip.family !== family) { ctx.bad(k, 0, 'family-mismatch', `${k.keyword} address ${ip.address} does not match the address family - skipping`); return true; }
+      if (k.keyword === 'connect_ip') c.connectIp = ip.address; else c.bindTo = ip.address;
+      return true;
+    }
+    case 'connect_port': case 'bind_port': {
+      if (!ctx.need(k, 1, 'PORT')) return true;
+      const v = readInt(ctx, k, 0, 0, 65535);
+      if (v !== undefined) { if (k.keyword === 'connect_port') c.connectPort = v; else c.bindPort = v; }
+      return true;
+    }
+    case 'bind_if': if (ctx.need(k, 1, 'INTERFACE')) c.bindIf = k.args[0]!.text; return true;
+    case 'fwmark': { if (!ctx.need(k, 1, 'MARK')) return true; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) c.fwmark = v; return true; }
+    case 'log_all_failures': { const b = readBool(ctx, k); if (b !== undefined) c.logAllFailures = b; return true; }
+    default: return false;
+  }
+}
+
+function parseStatusCodes(ctx: Ctx, k: ConfigNode, into: Array<[number, number]>): void {
+  for (let i = 0; i < k.args.length; i++) {
+    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(k.args[i]!.text);
+    const a = m ? Number(m[1]) : NaN, b = m?.[2] ? Number(m[2]) : a;
+    if (!m || a < 100 || b > 599 || b < a) { ctx.bad(k, i, 'invalid-value', `invalid HTTP_GET status code '${k.args[i]!.text}'`, 'expected codes 100..599 or ranges like 200-299'); continue; }
+    into.push([a, b]);
+  }
+}
+
+function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | undefined {
+  const u: Partial<HttpUrl> & { statusCodes: Array<[number, number]>; regexOptions: string[] } = { statusCodes: [], regexNoMatch: false, regexOptions: [], loc: n.loc };
+  for (const k of n.block ?? []) {
+    switch (k.keyword) {
+      case 'path': if (ctx.need(k, 1, 'PATH')) u.path = k.args[0]!.text; break;
+      case 'digest': {
+        if (!ctx.need(k, 1, 'MD5-HEX')) break;
+        const dg = k.args[0]!.text;
+        if (dg.length !== 32) { ctx.bad(k, 0, 'invalid-value', `digest '${dg}' character length should be 32 rather than ${dg.length}`, "compute it with 'genhash'"); break; }
+        if (!/^[0-9a-fA-F]{32}$/.test(dg)) { ctx.bad(k, 0, 'invalid-value', `unable to interpret hex digits in digest '${dg}'`); break; }
+        u.digest = dg.toLowerCase();
+        break;
+      }
+      case 'status_code': if (ctx.need(k, 1, 'CODE|FROM-TO …')) parseStatusCodes(ctx, k, u.statusCodes); break;
+      case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) u.virtualhost = k.args[0]!.text; break;
+      case 'regex': if (ctx.need(k, 1, '"REGEX"')) u.regex = k.args[0]!.text; break;
+      case 'regex_no_match': u.regexNoMatch = true; break;
+      case 'regex_options': u.regexOptions.push(...k.args.map((a) => a.text)); break;
+      case 'regex_min_offset': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) u.regexMinOffset = v; break; }
+      case 'regex_max_offset': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) u.regexMaxOffset = v; break; }
+      default: otherKeyword(ctx, k, 'url');
+    }
+  }
+  if (!u.path) { ctx.diags.error('missing-parameter', 'HTTP/SSL_GET checker url has no path - ignoring', n.loc, { keyword: 'path', suggestion: 'add: path /URI' }); return undefined; }
+  if (!u.statusCodes.length) u.statusCodes.push([200, 299]);
+  return u as HttpUrl;
+}
+
+type ResolvedTimers = ServerTimers & { retry: number; delayBeforeRetryMs: number; warmupMs: number };
+
+function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checkers'][number] | undefined {
+  const type = k.keyword;
+  const c: Partial<CheckerCommon> = { logAllFailures: false, loc: k.loc };
+  const t: Partial<ServerTimers> = {};
+  const defaults = { retry: type === 'MISC_CHECK' ? 0 : 1, dbr: type === 'HTTP_GET' || type === 'SSL_GET' ? 3000 : 1000 };
+  const finish = (rt: ServerTimers & { retry?: number; delayBeforeRetryMs?: number; warmupMs?: number }): ResolvedTimers & Partial<CheckerCommon> => {
+    const delayLoopMs = t.delayLoopMs ?? rt.delayLoopMs;
+    return {
+      ...c,
+      connectTimeoutMs: t.connectTimeoutMs ?? rt.connectTimeoutMs,
+      delayLoopMs,
+      retry: t.retry ?? rt.retry ?? defaults.retry,
+      delayBeforeRetryMs: t.delayBeforeRetryMs ?? rt.delayBeforeRetryMs ?? defaults.dbr,
+      warmupMs: t.warmupMs ?? rt.warmupMs ?? delayLoopMs,
+      alpha: t.alpha ?? rt.alpha,
+    };
+  };
+  if (type === 'TCP_CHECK') {
+    for (const s of k.block ?? []) if (!checkerCommon(ctx, s, c, t, family)) otherKeyword(ctx, s, 'TCP_CHECK');
+    return { node: k, timers: t, build: (rt) => ({ type: 'TCP_CHECK', ...finish(rt) }) as Checker };
+  }
+  if (type === 'HTTP_GET' || type === 'SSL_GET') {
+    const urls: HttpUrl[] = [];
+    const h = { httpProtocol: '1.0' as '1.0' | '1.0C' | '1.1', fastRecovery: false, enableSni: false, virtualhost: undefined as string | undefined, sniName: undefined as string | undefined };
+    for (const s of k.block ?? []) {
+      if (checkerCommon(ctx, s, c, t, family)) continue;
+      switch (s.keyword) {
+        case 'url': { const u = buildUrl(ctx, s); if (u) urls.push(u); break; }
+        case 'nb_get_retry': {
+          ctx.diags.error('deprecated', "nb_get_retry is deprecated - please use 'retry'", s.loc, { keyword: s.keyword, suggestion: 'replace with: retry N' });
+          if (ctx.need(s, 1, 'COUNT')) { const v = readInt(ctx, s, 0, 0, UINT_MAX - 1); if (v !== undefined) t.retry = v; }
+          break;
+        }
+        case 'virtualhost': if (ctx.need(s, 1, 'HOSTNAME')) h.virtualhost = s.args[0]!.text; break;
+        case 'http_protocol': {
+          if (!ctx.need(s, 1, '1.0|1.0C|1.1')) break;
+          const v = s.args[0]!.text;
+          if (v === '1.0' || v === '1.1') h.httpProtocol = v;
+          else if (v === '1.0C' || v === '1.0c') h.httpProtocol = '1.0C';
+          else ctx.bad(s, 0, 'invalid-value', `invalid http_protocol version ${v}`, 'expected 1.0, 1.0C or 1.1');
+          break;
+        }
+        case 'fast_recovery': { const b = readBool(ctx, s); if (b !== undefined) h.fastRecovery = b; break; }
+        case 'enable_sni': if (type === 'SSL_GET') { const b = readBool(ctx, s); if (b !== undefined) h.enableSni = b; } else otherKeyword(ctx, s, type); break;
+        case 'sni_name': if (type === 'SSL_GET') { if (ctx.need(s, 1, 'NAME')) { h.sniName = s.args[0]!.text; h.enableSni = true; } } else otherKeyword(ctx, s, type); break;
+        default: otherKeyword(ctx, s, type);
+      }
+    }
+    if (!urls.length) {
+      ctx.diags.error('missing-url', `${type} checker has no urls specified - ignoring`, k.loc, { keyword: 'url', suggestion: 'add: url { path / }' });
+      return undefined;
+    }
+    return { node: k, timers: t, build: (rt) => ({ type, ...finish(rt), urls, ...h }) as Checker };
+  }
+  if (type === 'MISC_CHECK') {
+    let script: ReturnType<typeof readScript>;
+    let timeoutMs: number | undefined, dynamic = false, user: string | undefined, group: string | undefined;
+    for (const s of k.block ?? []) {
+      if (['warmup', 'delay_loop', 'alpha', 'retry', 'delay_before_retry'].includes(s.keyword)) { timerKeyword(ctx, s, t); continue; }
+      switch (s.keyword) {
+        case 'misc_path': script = readScript(ctx, s, false) ?? script; break;
+        case 'misc_timeout': { if (!ctx.need(s, 1, 'SECONDS')) break; const v = readInt(ctx, s, 0, 0, UINT_MAX / 1e6); if (v !== undefined) timeoutMs = v * 1000; break; }
+        case 'misc_dynamic': dynamic = true; break;
+        case 'user': if (ctx.need(s, 1, 'USER [GROUP]')) { user = s.args[0]!.text; group = s.args[1]?.text; } break;
+        case 'log_all_failures': { const b = readBool(ctx, s); if (b !== undefined) c.logAllFailures = b; break; }
+        default: otherKeyword(ctx, s, 'MISC_CHECK');
+      }
+    }
+    if (!script) { ctx.diags.error('missing-script', 'no script path has been specified for MISC_CHECK - skipping', k.loc, { keyword: 'misc_path' }); return undefined; }
+    if (user) { script.user = user; if (group) script.group = group; }
+    const sc = script;
+    return { node: k, timers: t, build: (rt) => { const f = finish(rt); return { type: 'MISC_CHECK', ...f, script: sc, timeoutMs: timeoutMs || f.delayLoopMs, dynamic } as Checker; } };
+  }
+  return undefined;
+}
+
+function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | undefined {
+  if (!ctx.need(n, 1, 'IP [PORT] { … }')) return undefined;
+  const ip = readIp(ctx, n, 0);
+  if (!ip) return undefined;
+  let port = 0, portGiven = false;
+  if (n.args[1]) {
+    const p = parsePort(n.args[1].text);
+    if (p === undefined) { ctx.bad(n, 1, 'invalid-value', `invalid real server ip address/port ${n.args[0]!.text}/${n.args[1].text} - skipping`); return undefined; }
+    port = p; portGiven = p !== 0;
+  }
+  if (ip.family !== family) { ctx.bad(n, 0, 'family-mismatch', `address family of virtual server and real server ${ip.address} don't match - skipping real server.`); return undefined; }
+  const d: RsDraft = { rs: { address: ip.address, family: ip.family, port, portGiven, loc: n.loc }, timers: {}, checkers: [] };
+  for (const k of n.block ?? []) {
+    if (timerKeyword(ctx, k, d.timers)) continue;
+    switch (k.keyword) {
+      case 'weight': { if (!ctx.need(k, 1, `N (0..${INT32_MAX})`)) break; const v = readInt(ctx, k, 0, 0, INT32_MAX); if (v !== undefined) d.weight = v; break; }
+      case 'lvs_method': { const m = readLbKind(ctx, k, 'real'); if (m) d.lbKind = m; break; }
+      case 'uthreshold': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) d.rs.uthreshold = v; break; }
+      case 'lthreshold': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) d.rs.lthreshold = v; break; }
+      case 'inhibit_on_failure': { const b = readBool(ctx, k); if (b !== undefined) d.inhibit = b; break; }
+      case 'notify_up': case 'notify_down': {
+        const f = k.keyword === 'notify_up' ? 'notifyUp' : 'notifyDown';
+        if (d.rs[f]) { ctx.diags.error('duplicate', `${k.keyword} script already specified - ignoring`, k.loc, { keyword: k.keyword }); break; }
+        const s = readScript(ctx, k, true); if (s) d.rs[f] = s;
+        break;
+      }
+      case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) d.smtpAlert = b; break; }
+      case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) d.rs.virtualhost = k.args[0]!.text; break;
+      case 'snmp_name': ctx.need(k, 1, 'NAME'); break;
+      case 'TCP_CHECK': case 'HTTP_GET': case 'SSL_GET': case 'MISC_CHECK': {
+        const c = parseChecker(ctx, k, family);
+        if (c) d.checkers.push(c);
+        break;
+      }
+      default: otherKeyword(ctx, k, 'real_server');
+    }
+  }
+  return d;
+}
+
+export function fmtVs(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwmark' | 'group'> & { protocol?: Protocol }): string {
+  const proto = (vs.protocol ?? 'TCP').toLowerCase();
+  if (vs.kind === 'fwmark') return `FWM ${vs.fwmark}`;
+  if (vs.kind === 'group') return `[${vs.group}]:${proto}:${vs.port ?? 0}`;
+  return `[${vs.address}]:${proto}:${vs.port ?? 0}`;
+}
+
+export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<string, VirtualServerGroup>, g: GlobalDefs): VirtualServer | undefined {
+  if (!ctx.need(n, 1, 'IP PORT | fwmark N | group NAME')) return undefined;
+  const a0 = n.args[0]!.text;
+  const base: Partial<VirtualServer> = { loc: n.loc, schedFlags: [] };
+  let family: Family = 4;
+  let groupRef: VirtualServerGroup | undefined;
+  if (a0 === 'fwmark') {
+    if (!ctx.need(n, 2, 'fwmark MARK')) return undefined;
+    const m = readInt(ctx, n, 1, 0, UINT_MAX);
+    if (m === undefined) return undefined;
+    base.kind = 'fwmark'; base.fwmark = m;
+  } else if (a0 === 'group') {
+    if (!ctx.need(n, 2, 'group NAME')) return undefined;
+    base.kind = 'group'; base.group = n.args[1]!.text;
+    groupRef = groups.get(base.group);
+    if (!groupRef) {
+      ctx.bad(n, 1, 'unknown-reference', `virtual server group ${base.group} not found - skipping virtual server`, groups.size ? `defined groups: ${[...groups.keys()].join(', ')}` : 'define it with virtual_server_group NAME { … }');
+      return undefined;
+    }
+    family = groupRef.entries.find((e) => e.family)?.family ?? 4;
+  } else {
+    const ip = readIp(ctx, n, 0);
+    if (!ip) return undefined;
+    base.kind = 'address'; base.address = ip.address; family = ip.family;
+    base.port = 0;
+    if (n.args[1]) {
+      const p = parsePort(n.args[1].text);
+      if (p === undefined) { ctx.bad(n, 1, 'invalid-value', `invalid virtual server IP address/port ${a0}/${n.args[1].text} - skipping`); return undefined; }
+      base.port = p;
+    }
+  }
+  base.family = family;
+  const timers: Partial<ServerTimers> = {};
+  let protocol: Protocol | undefined, lbAlgo: LbAlgo | undefined, lbKind: { kind: LbKind; tunnel?: TunnelSpec } | undefined;
+  let persistence: number | undefined;
+  let quorum = 1, hysteresis = 0, weight = 1;
+  let inhibit = false, omega = false, haSuspend = false, smtpAlert: boolean | undefined;
+  let sorry: SorryServer | undefined, sorryInhibitPending = false;
+  const rsDrafts: RsDraft[] = [];
+  for (const k of n.block ?? []) {
+    if (timerKeyword(ctx, k, timers)) continue;
+    if (SCHED_FLAGS.has(k.keyword)) { base.schedFlags!.push(k.keyword); continue; }
+    switch (k.keyword) {
+      case 'ip_family': {
+        if (!ctx.need(k, 1, 'inet|inet6')) break;
+        const f = k.args[0]!.text === 'inet' ? 4 : k.args[0]!.text === 'inet6' ? 6 : undefined;
+        if (!f) ctx.bad(k, 0, 'invalid-value', `unknown address family ${k.args[0]!.text}`, 'expected inet or inet6');
+        else if (base.kind === 'address' && f !== family) ctx.bad(k, 0, 'family-mismatch', `virtual server specified family ${k.args[0]!.text} conflicts with server family`);
+        else family = base.family = f;
+        break;
+      }
+      case 'lb_algo': case 'lvs_sched': {
+        if (!ctx.need(k, 1, [...LB_ALGOS].join('|'))) break;
+        const v = k.args[0]!.text;
+        if (!LB_ALGOS.has(v)) ctx.bad(k, 0, 'invalid-value', `invalid lvs_scheduler '${v}' - ignoring`, `expected one of ${[...LB_ALGOS].join(', ')}`);
+        else lbAlgo = v as LbAlgo;
+        break;
+      }
+      case 'lb_kind': case 'lvs_method': { const m = readLbKind(ctx, k, 'virtual'); if (m) lbKind = m; break; }
+      case 'protocol': {
+        if (!ctx.need(k, 1, 'TCP|UDP|SCTP')) break;
+        const v = k.args[0]!.text.toUpperCase();
+        if (v === 'TCP' || v === 'UDP' || v === 'SCTP') protocol = v;
+        else ctx.bad(k, 0, 'invalid-value', `unknown protocol ${k.args[0]!.text} - ignoring`, 'expected TCP, UDP or SCTP');
+        break;
+      }
+      case 'persistence_timeout': {
+        if (!k.args[0]) { persistence = 360; break; }
+        const v = readInt(ctx, k, 0, 1, 2678400, 'persistence_timeout must be 1..2678400 seconds');
+        if (v !== undefined) persistence = v;
+        break;
+      }
+      case 'persistence_granularity': {
+        if (!ctx.need(k, 1, 'NETMASK|PREFIX')) break;
+        base.persistenceGranularity = k.args[0]!.text;
+        break;
+      }
+      case 'persistence_engine': notSupported(ctx, k, 'virtual_server'); break;
+      case 'ha_suspend': haSuspend = true; break;
+      case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) smtpAlert = b; break; }
+      case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) base.virtualhost = k.args[0]!.text; break;
+      case 'snmp_name': ctx.need(k, 1, 'NAME'); break;
+      case 'inhibit_on_failure': { const b = readBool(ctx, k); if (b !== undefined) inhibit = b; break; }
+      case 'omega': { const b = readBool(ctx, k); if (b !== undefined) omega = b; break; }
+      case 'quorum_up': case 'quorum_down': {
+        const f = k.keyword === 'quorum_up' ? 'quorumUp' : 'quorumDown';
+        if (base[f]) { ctx.diags.error('duplicate', `${k.keyword} script already specified - ignoring`, k.loc, { keyword: k.keyword }); break; }
+        const s = readScript(ctx, k, true); if (s) base[f] = s;
+        break;
+      }
+      case 'quorum': {
+        if (!ctx.need(k, 1, 'N (>= 1)')) break;
+        const v = readInt(ctx, k, 0, 1, UINT_MAX, 'quorum must be in [1, 4294967295]; setting to 1');
+        quorum = v ?? 1;
+        break;
+      }
+      case 'hysteresis': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) hysteresis = v; break; }
+      case 'weight': { if (!ctx.need(k, 1, `N (1..${INT32_MAX})`)) break; const v = readInt(ctx, k, 0, 1, INT32_MAX); if (v !== undefined) weight = v; break; }
+      case 'sorry_server': {
+        if (!ctx.need(k, 1, 'IP [PORT]')) break;
+        const ip = readIp(ctx, k, 0);
+        if (!ip) break;
+        if (ip.family !== family) { ctx.bad(k, 0, 'family-mismatch', `address family of virtual server and sorry server ${ip.address} don't match - skipping sorry server.`); break; }
+        const p = k.args[1] ? parsePort(k.args[1].text) : 0;
+        if (p === undefined) { ctx.bad(k, 1, 'invalid-value', `invalid sorry server port '${k.args[1]!.text}'`); break; }
+        sorry = { address: ip.address, family: ip.family, port: p, inhibit: sorryInhibitPending };
+        break;
+      }
+      case 'sorry_server_inhibit':
+        if (!sorry) ctx.diags.error('order', 'ignoring sorry_server_inhibit used before or without sorry_server', k.loc, { keyword: k.keyword, suggestion: 'put sorry_server_inhibit after sorry_server' });
+        else sorry.inhibit = readBool(ctx, k) ?? sorry.inhibit;
+        break;
+      case 'sorry_server_lvs_method': {
+        if (!sorry) { ctx.diags.error('order', 'sorry_server forwarding used without sorry_server', k.loc, { keyword: k.keyword }); break; }
+        const m = readLbKind(ctx, k, 'sorry'); if (m) sorry.lbKind = m.kind;
+        break;
+      }
+      case 'real_server': { const r = buildRealServer(ctx, k, family); if (r) rsDrafts.push(r); break; }
+      case 'alpha': break; // handled by timerKeyword
+      default: otherKeyword(ctx, k, 'virtual_server');
+    }
+  }
+  const keyVs = { kind: base.kind!, address: base.address, port: base.port, fwmark: base.fwmark, group: base.group, protocol };
+  const E = (code: string, msg: string, loc: Loc = n.loc, suggestion?: string): void => ctx.diags.error(code, msg, loc, { suggestion });
+  let key = fmtVs(keyVs);
+  if (!rsDrafts.length) {
+    E('no-real-servers', `virtual server ${key} has no real servers - ignoring`, n.loc, 'add real_server IP PORT { … }');
+    return undefined;
+  }
+  const byAddress = base.kind === 'address' || (base.kind === 'group' && groupRef!.entries.some((e) => e.kind === 'address'));
+  const byFwmark = base.kind === 'fwmark' || (base.kind === 'group' && groupRef!.entries.every((e) => e.kind === 'fwmark'));
+  if (haSuspend && (base.kind === 'fwmark' || groupRef?.entries.some((e) => e.kind === 'fwmark'))) {
+    E('conflict', `virtual server ${key}: cannot use ha_suspend with fwmarks - clearing ha_suspend`);
+    haSuspend = false;
+  }
+  if (byAddress) {
+    if (!protocol) {
+      ctx.diags.warning('default-protocol', `virtual server ${key}: no protocol set - defaulting to UDP`, n.loc, { keyword: 'protocol', suggestion: "add 'protocol TCP' (keepalived's default is UDP)" });
+      protocol = 'UDP';
+    }
+    if (base.schedFlags!.includes('ops') && protocol !== 'UDP') {
+      E('conflict', `virtual server ${key}: one packet scheduling requires UDP - resetting`);
+      base.schedFlags = base.schedFlags!.filter((f) => f !== 'ops');
+    }
+    if (!persistence && base.kind === 'address' && !base.port) {
+      E('zero-port', `virtual server ${key}: zero port only valid for persistent services - setting`, n.loc, 'give a port, or set persistence_timeout');
+      persistence = 360;
+    }
+  }
+  if (!persistence && groupRef && groupRef.entries.some((e) => e.kind === 'address' && !e.port)) {
+    E('zero-port', `virtual server ${key}: zero port only valid for persistent services - setting`);
+    persistence = 360;
+  }
+  if (protocol && byFwmark) {
+    E('conflict', `Warning: virtual server ${key}: protocol specified for fwmark - protocol will be ignored`);
+  }
+  if (!lbAlgo) {
+    ctx.diags.warning('default-lb-algo', `virtual server ${key}: no scheduler set, setting default 'wlc'`, n.loc, { keyword: 'lb_algo', suggestion: 'add: lb_algo wlc (or rr, wrr, lc, …)' });
+    lbAlgo = 'wlc';
+  }
+  key = fmtVs({ ...keyVs, protocol: protocol ?? 'TCP' });
+  const vsTimers: ServerTimers = {
+    connectTimeoutMs: timers.connectTimeoutMs ?? 5000, delayLoopMs: timers.delayLoopMs ?? 60_000, alpha: timers.alpha ?? false,
+    ...(timers.retry !== undefined ? { retry: timers.retry } : {}),
+    ...(timers.delayBeforeRetryMs !== undefined ? { delayBeforeRetryMs: timers.delayBeforeRetryMs } : {}),
+    ...(timers.warmupMs !== undefined ? { warmupMs: timers.warmupMs } : {}),
+  };
+  const realServers: RealServer[] = [];
+  let weightSum = 0;
+  let noLbKindWarned = false;
+  for (const d of rsDrafts) {
+    if (realServers.some((r) => r.address === d.rs.address && r.port === (d.rs.portGiven ? d.rs.port : r.port))) {
+      E('duplicate', `VS ${key}: real server [${d.rs.address}]:${d.rs.port} is duplicated - removing second rs`, d.rs.loc);
+      continue;
+    }
+    let kind = d.lbKind;
+    if (!kind) {
+      if (!lbKind && !noLbKindWarned) {
+        ctx.diags.warning('default-lb-kind', `virtual server ${key}: no forwarding method set, setting default NAT`, n.loc, { keyword: 'lb_kind', suggestion: 'add: lb_kind NAT|DR|TUN' });
+        noLbKindWarned = true;
+      }
+      kind = lbKind ?? { kind: 'NAT' };
+    }
+    const t: ServerTimers = {
+      connectTimeoutMs: d.timers.connectTimeoutMs ?? vsTimers.connectTimeoutMs,
+      delayLoopMs: d.timers.delayLoopMs ?? vsTimers.delayLoopMs,
+      alpha: d.timers.alpha ?? vsTimers.alpha,
+    };
+    const retry = d.timers.retry ?? vsTimers.retry;
+    const dbr = d.timers.delayBeforeRetryMs ?? vsTimers.delayBeforeRetryMs;
+    const warm = d.timers.warmupMs ?? vsTimers.warmupMs;
+    if (retry !== undefined) t.retry = retry;
+    if (dbr !== undefined) t.delayBeforeRetryMs = dbr;
+    if (warm !== undefined) t.warmupMs = warm;
+    const w = d.weight ?? weight;
+    weightSum += w;
+    // Ports: fwmark services carry port 0 unless NAT; DR/TUN use the VS port.
+    let port = d.rs.port;
+    if (base.kind === 'fwmark' || (groupRef && byFwmark)) {
+      if (kind.kind !== 'NAT' && d.rs.portGiven) { E('port-ignored', `WARNING - fwmark virtual server ${key}, real server ${d.rs.address} has port specified - clearing`, d.rs.loc); port = 0; }
+    } else if (base.kind === 'address') {
+      if (!d.rs.portGiven) port = base.port ?? 0;
+      else if (kind.kind !== 'NAT' && port !== base.port) { E('port-mismatch', `WARNING - virtual server ${key} and real server ${d.rs.address} ports don't match - resetting`, d.rs.loc, 'DR and TUN cannot change the port'); port = base.port ?? 0; }
+    }
+    const { portGiven: _pg, ...rsBase } = d.rs;
+    const rs: RealServer = {
+      ...rsBase, port, ...t, weight: w, lbKind: kind.kind, ...(kind.tunnel ? { tunnel: kind.tunnel } : {}),
+      inhibitOnFailure: d.inhibit ?? inhibit,
+      smtpAlert: d.smtpAlert ?? g.smtpAlertChecker ?? g.smtpAlert ?? true,
+      checkers: [],
+    };
+    rs.checkers = d.checkers.map((c) => c.build({ ...t, retry: t.retry as number, delayBeforeRetryMs: t.delayBeforeRetryMs as number, warmupMs: t.warmupMs as number }));
+    realServers.push(rs);
+  }
+  if (sorry && !sorry.lbKind) sorry.lbKind = lbKind?.kind ?? 'NAT';
+  if (quorum > weightSum) {
+    E('quorum-clamped', `Warning - quorum ${quorum} for ${key} exceeds total weight of real servers ${weightSum}, reducing quorum to ${weightSum}`, n.loc);
+    quorum = weightSum;
+  }
+  if (hysteresis >= quorum && (hysteresis > 0 || quorum === 0)) {
+    const nh = Math.max(0, quorum - 1);
+    if (hysteresis !== nh) E('hysteresis-clamped', `virtual server ${key}: hysteresis ${hysteresis} >= quorum ${quorum}; setting hysteresis to ${nh}`);
+    hysteresis = nh;
+  }
+  return {
+    ...(base as VirtualServer), family, key, protocol: protocol ?? 'TCP', lbAlgo, lbKind: lbKind?.kind ?? 'NAT',
+    ...(lbKind?.tunnel ? { tunnel: lbKind.tunnel } : {}), persistenceTimeoutS: persistence ?? 0, inhibitOnFailure: inhibit, omega,
+    quorum, hysteresis, ...(sorry ? { sorryServer: sorry } : {}), weight, haSuspend,
+    ...(smtpAlert !== undefined ? { smtpAlert } : {}), ...vsTimers, realServers,
+  };
+}

@@ -1,0 +1,49 @@
+// Script keywords (notify*, script, misc_path, quorum_up/down, *_fifo_script, startup/shutdown_script).
+// keepalived re-tokenises the line shell-style: word 1 is the command (re-split into argv), words 2 and 3 are the
+// user and group to run it as (notify.c notify_script_init / set_script_params_array).
+import type { ConfigNode } from '../tree.js';
+import { splitScriptLine } from '../script-words.js';
+import type { ScriptSpec } from './types.js';
+import type { Ctx } from './values.js';
+
+/** Raw text after the keyword: the grammar's rawArgs, else the args re-quoted. */
+export function rawOf(node: ConfigNode): string {
+  if (node.rawArgs !== undefined) return node.rawArgs.trim();
+  return node.args.map((a) => (a.quoted || /\s/.test(a.text) ? `"${a.text}"` : a.text)).join(' ');
+}
+
+/**
+ * Build a ScriptSpec from a script keyword. `userWords`: whether trailing words are user/group (true for notify*,
+ * false for vrrp_script `script` and MISC_CHECK `misc_path`, where keepalived keeps the whole line as the command).
+ */
+export function readScript(ctx: Ctx, node: ConfigNode, userWords: boolean): ScriptSpec | undefined {
+  if (!ctx.need(node, 1, '"COMMAND [ARGS…]"' + (userWords ? ' [USER [GROUP]]' : ''))) return undefined;
+  const raw = rawOf(node);
+  let tokens: string[];
+  try {
+    tokens = splitScriptLine(raw);
+  } catch (e) {
+    ctx.bad(node, 0, 'bad-script', `'${node.keyword}': cannot parse the command line: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (!tokens.length || !tokens[0]) {
+    ctx.bad(node, 0, 'bad-script', `'${node.keyword}': empty command`);
+    return undefined;
+  }
+  const argv = splitScriptLine(tokens[0]);
+  if (!argv.length) {
+    ctx.bad(node, 0, 'bad-script', `'${node.keyword}': empty command`);
+    return undefined;
+  }
+  const spec: ScriptSpec = { argv, raw, loc: node.loc };
+  if (userWords) {
+    if (tokens[1] !== undefined) spec.user = tokens[1];
+    if (tokens[2] !== undefined) spec.group = tokens[2];
+    if (tokens.length > 3)
+      ctx.diags.warning('extra-arguments', `'${node.keyword}': ignoring '${tokens.slice(3).join(' ')}' after USER GROUP`, node.loc, {
+        keyword: node.keyword,
+        suggestion: 'quote the command and its arguments: notify "/path/script arg1 arg2"',
+      });
+  }
+  return spec;
+}

@@ -1,0 +1,473 @@
+// The resolved keepalived configuration: every keyword interpreted, validated and defaulted the way keepalived 2.2.x
+// does it. Units: every duration is in MILLISECONDS (fields end in `Ms`); sizes in bytes; weights and priorities as
+// keepalived counts them. Addresses are kept as canonical strings plus their family; prefix lengths as numbers.
+// This is what `keepalived-ts -d` prints and what the VRRP engine, the checkers and the IPVS layer consume.
+import type { Loc } from '../tree.js';
+
+export type Family = 4 | 6;
+
+/** A configured command line (notify*, script, misc_path, quorum_up/down, …). */
+export interface ScriptSpec {
+  /** Words after keepalived's shell-like re-tokenisation; argv[0] is the program. */
+  argv: string[];
+  /** The command text as written (quotes kept). */
+  raw: string;
+  /** Run as this user / group (`… user [group]` on the keyword, or vrrp_script `user`); unset = script_user default. */
+  user?: string;
+  group?: string;
+  loc: Loc;
+}
+
+export interface GlobalDefs {
+  routerId: string;
+  notificationEmail: string[];
+  notificationEmailFrom: string;
+  smtpServer?: { host: string; port: number };
+  smtpConnectTimeoutMs: number;
+  smtpHeloName: string;
+  /** smtp_alert / smtp_alert_vrrp / smtp_alert_checker; undefined = not set. */
+  smtpAlert?: boolean;
+  smtpAlertVrrp?: boolean;
+  smtpAlertChecker?: boolean;
+  scriptUser?: { user: string; group?: string };
+  enableScriptSecurity: boolean;
+  startupScript?: ScriptSpec;
+  startupScriptTimeoutMs: number;
+  shutdownScript?: ScriptSpec;
+  shutdownScriptTimeoutMs: number;
+  vrrpMcastGroup4: string;
+  vrrpMcastGroup6: string;
+  vrrpVersion: 2 | 3;
+  vrrpGarpMasterDelayMs: number;
+  vrrpGarpMasterRepeat: number;
+  vrrpGarpMasterRefreshMs: number;
+  vrrpGarpMasterRefreshRepeat: number;
+  vrrpGarpLowerPrioDelayMs: number;
+  vrrpGarpLowerPrioRepeat: number;
+  vrrpGarpIntervalMs: number;
+  vrrpGnaIntervalMs: number;
+  vrrpDownTimerAdverts: number;
+  vrrpLowerPrioNoAdvert: boolean;
+  vrrpHigherPrioSendAdvert: boolean;
+  vrrpSkipCheckAdvAddr: boolean;
+  vrrpStrict: boolean;
+  vrrpCheckUnicastSrc: boolean;
+  vrrpNotifyPriorityChanges: boolean;
+  vrrpStartupDelayMs: number;
+  dynamicInterfaces: boolean;
+  /** `dynamic_interfaces allow_if_changes`. */
+  allowIfChanges: boolean;
+  defaultInterface?: string;
+  lvsSyncDaemon?: LvsSyncDaemon;
+  lvsTimeouts: { tcpS?: number; tcpFinS?: number; udpS?: number };
+  lvsFlush: boolean;
+  /** `lvs_flush_on_stop`: 'all' (bare keyword) or 'vs' (only configured virtual servers); undefined = off. */
+  lvsFlushOnStop?: 'all' | 'vs';
+  notifyFifo?: NotifyFifo;
+  vrrpNotifyFifo?: NotifyFifo;
+  lvsNotifyFifo?: NotifyFifo;
+  fifoWriteVrrpStatesOnReload: boolean;
+  vmacPrefix: string;
+  vmacAddrPrefix: string;
+  logUnknownVrids: boolean;
+  rsInitNotifies: boolean;
+  noEmailFaults: boolean;
+  noCheckerEmails: boolean;
+  checkerLogAllFailures: boolean;
+  /** Every global_defs keyword seen (including the ones only recognised), with its raw words, in order. */
+  other: Record<string, string[]>;
+}
+
+export interface LvsSyncDaemon {
+  interface: string;
+  /** Instance whose state drives the daemon (`inst`/bare second word); undefined = master and backup daemons. */
+  vrrpInstance?: string;
+  /** Sync id; undefined until resolved (= the instance's VRID, or 0). */
+  syncId: number;
+  maxlen?: number;
+  port: number;
+  ttl?: number;
+  group?: string;
+}
+
+export interface NotifyFifo {
+  path: string;
+  user?: string;
+  group?: string;
+  script?: ScriptSpec;
+}
+
+export interface VrrpScript {
+  name: string;
+  script: ScriptSpec;
+  intervalMs: number;
+  timeoutMs: number;
+  /** -253..253; 0 = a failure puts tracking instances into FAULT. */
+  weight: number;
+  /** `weight N reverse`. */
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  initFail: boolean;
+  loc: Loc;
+}
+
+export interface TrackFile {
+  name: string;
+  file: string;
+  weight: number;
+  weightReverse: boolean;
+  /** `init_file [VALUE] [overwrite]`: create the file with VALUE if missing. */
+  initFile?: { value: number; overwrite: boolean };
+  loc: Loc;
+}
+
+/** A tracker reference inside an instance or sync group (`track_script { NAME [weight W [reverse]] }`). */
+export interface TrackRef {
+  name: string;
+  /** Undefined = use the tracked object's own weight. */
+  weight?: number;
+  reverse: boolean;
+  loc: Loc;
+}
+
+export interface TrackInterface {
+  interface: string;
+  weight: number;
+  reverse: boolean;
+  loc: Loc;
+}
+
+export interface NotifyScripts {
+  master?: ScriptSpec;
+  backup?: ScriptSpec;
+  fault?: ScriptSpec;
+  stop?: ScriptSpec;
+  /** Generic `notify`: receives TYPE NAME STATE PRIO after its own arguments. */
+  any?: ScriptSpec;
+}
+
+export interface VrrpSyncGroup {
+  name: string;
+  /** Member instance names, in configured order. */
+  group: string[];
+  trackInterfaces: TrackInterface[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  notify: NotifyScripts;
+  smtpAlert?: boolean;
+  notifyPriorityChanges?: boolean;
+  syncGroupTrackingWeight: boolean;
+  loc: Loc;
+}
+
+/** One `virtual_ipaddress` line (ip-address syntax). */
+export interface VirtualIp {
+  address: string;
+  family: Family;
+  /** Prefix length (/32 or /128 when not written). */
+  prefix: number;
+  /** Interface; defaults to the instance's interface. */
+  dev: string;
+  brd?: string;
+  /** Numeric scope: 0 global, 200 site, 253 link, 254 host, 255 nowhere. */
+  scope: number;
+  label?: string;
+  peer?: string;
+  home: boolean;
+  noDad: boolean;
+  mngtmpaddr: boolean;
+  noprefixroute: boolean;
+  autojoin: boolean;
+  noTrack: boolean;
+  useVmac: boolean;
+  /** preferred_lft in seconds; undefined = forever (kernel default). */
+  preferredLftS?: number;
+  loc: Loc;
+}
+
+/** One `virtual_routes` line (ip-route syntax), kept as typed fields plus the words we pass through. */
+export interface VirtualRoute {
+  /** Route type when written first (unicast, blackhole, unreachable, prohibit, throw, …). */
+  type?: string;
+  to: string;
+  family: Family;
+  src?: string;
+  via?: string;
+  dev?: string;
+  table?: string;
+  metric?: number;
+  scope?: string;
+  noTrack: boolean;
+  /** All words as written, for options we do not model. */
+  words: string[];
+  loc: Loc;
+}
+
+export interface VirtualRule {
+  from?: string;
+  to?: string;
+  table?: string;
+  priority?: number;
+  noTrack: boolean;
+  words: string[];
+  loc: Loc;
+}
+
+export interface UnicastPeer {
+  address: string;
+  family: Family;
+  minTtl?: number;
+  maxTtl?: number;
+  loc: Loc;
+}
+
+export type AuthType = 'PASS' | 'AH';
+
+export interface VrrpInstance {
+  name: string;
+  /** Initial state wanted (`state`, or derived from priority: 255 ⇒ MASTER). */
+  state: 'MASTER' | 'BACKUP';
+  /** Was `state` written. */
+  stateConfigured: boolean;
+  interface?: string;
+  /** Interface exists in this namespace (false only when dynamic_interfaces let a missing one through). */
+  interfaceExists: boolean;
+  /** 1..255; required. */
+  virtualRouterId: number;
+  /** Base priority 1..255 (default 100; `state MASTER` without priority ⇒ 255). */
+  priority: number;
+  /** Advert interval after keepalived's rounding (v2: whole seconds; v3: 10 ms units). */
+  advertIntMs: number;
+  version: 2 | 3;
+  family: Family;
+  authentication?: { type: AuthType; /** Only the first 8 characters are used. */ pass: string };
+  virtualIpaddresses: VirtualIp[];
+  virtualIpaddressesExcluded: VirtualIp[];
+  virtualRoutes: VirtualRoute[];
+  virtualRules: VirtualRule[];
+  trackInterfaces: TrackInterface[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  dontTrackPrimary: boolean;
+  mcastSrcIp?: string;
+  unicastSrcIp?: string;
+  unicastPeers: UnicastPeer[];
+  /** True when peers are configured (keepalived's unicast mode). */
+  unicast: boolean;
+  unicastFaultNoPeer: boolean;
+  /** IPv4 TTL for unicast adverts (255 default); undefined for IPv6 = kernel default. */
+  unicastTtl?: number;
+  checkUnicastSrc: boolean;
+  /** Multicast destination (global vrrp_mcast_group4/6 unless mcast_dst_ip); undefined in unicast mode. */
+  mcastDstIp?: string;
+  trackSrcIp: boolean;
+  nopreempt: boolean;
+  preemptDelayMs: number;
+  accept: boolean;
+  strictMode: boolean;
+  skipCheckAdvAddr: boolean;
+  garpMasterDelayMs: number;
+  garpMasterRepeat: number;
+  garpMasterRefreshMs: number;
+  garpMasterRefreshRepeat: number;
+  garpLowerPrioDelayMs: number;
+  garpLowerPrioRepeat: number;
+  downTimerAdverts: number;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+  promoteSecondaries: boolean;
+  useVmac?: { name?: string; mac?: string };
+  notify: NotifyScripts & { deleted?: ScriptSpec; masterRxLowerPri?: ScriptSpec };
+  smtpAlert: boolean;
+  notifyPriorityChanges: boolean;
+  /** Name of the sync group this instance belongs to. */
+  syncGroup?: string;
+  /** keepalived would not run this instance (missing VRID, bad interface…): the reason. */
+  cannotRun?: string;
+  loc: Loc;
+}
+
+export type LbAlgo = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'sh' | 'mh' | 'dh' | 'fo' | 'ovf' | 'lblcr' | 'sed' | 'nq' | 'twos';
+export type LbKind = 'NAT' | 'DR' | 'TUN';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface TunnelSpec {
+  type: 'ipip' | 'gue' | 'gre';
+  port?: number;
+  checksum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+export interface VirtualServerGroupEntry {
+  kind: 'address' | 'fwmark';
+  /** First address (ranges: A.B.C.D-E or A-B, and /nn subnets are expanded lazily by the IPVS layer). */
+  address?: string;
+  /** Last address of a range (inclusive); same as `address` for a single one. */
+  addressEnd?: string;
+  family?: Family;
+  port?: number;
+  fwmark?: number;
+  loc: Loc;
+}
+
+export interface VirtualServerGroup {
+  name: string;
+  entries: VirtualServerGroupEntry[];
+  loc: Loc;
+}
+
+/**
+ * Settings inherited VS → RS → checker. At VS and RS level `retry`, `delayBeforeRetryMs` and `warmupMs` stay
+ * undefined when not written (each checker type then applies its own default); on a checker everything is resolved.
+ */
+export interface ServerTimers {
+  connectTimeoutMs: number;
+  retry?: number;
+  delayBeforeRetryMs?: number;
+  delayLoopMs: number;
+  warmupMs?: number;
+  alpha: boolean;
+}
+
+/** Fully resolved checker timing (defaults: retry 1 (MISC 0), delay_before_retry 1 s (HTTP/SSL 3 s), warmup = delay_loop). */
+export interface CheckTimers {
+  connectTimeoutMs: number;
+  retry: number;
+  delayBeforeRetryMs: number;
+  delayLoopMs: number;
+  warmupMs: number;
+  alpha: boolean;
+}
+
+export interface CheckerCommon extends CheckTimers {
+  connectIp?: string;
+  connectPort?: number;
+  bindTo?: string;
+  bindPort?: number;
+  bindIf?: string;
+  fwmark?: number;
+  logAllFailures: boolean;
+  loc: Loc;
+}
+
+export interface TcpCheck extends CheckerCommon {
+  type: 'TCP_CHECK';
+}
+
+export interface HttpUrl {
+  path: string;
+  /** Lower-case 32 hex digits. */
+  digest?: string;
+  /** Accepted status codes as inclusive ranges (default [[200, 299]]). */
+  statusCodes: Array<[number, number]>;
+  virtualhost?: string;
+  regex?: string;
+  regexNoMatch: boolean;
+  regexOptions: string[];
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
+  loc: Loc;
+}
+
+export interface HttpCheck extends CheckerCommon {
+  type: 'HTTP_GET' | 'SSL_GET';
+  urls: HttpUrl[];
+  virtualhost?: string;
+  httpProtocol: '1.0' | '1.0C' | '1.1';
+  fastRecovery: boolean;
+  enableSni: boolean;
+  sniName?: string;
+}
+
+export interface MiscCheck extends CheckerCommon {
+  type: 'MISC_CHECK';
+  script: ScriptSpec;
+  /** misc_timeout (default = delay_loop). */
+  timeoutMs: number;
+  dynamic: boolean;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck;
+
+export interface RealServer extends ServerTimers {
+  address: string;
+  family: Family;
+  /** Resolved port (VS port for DR/TUN; 0 for fwmark). */
+  port: number;
+  weight: number;
+  lbKind: LbKind;
+  tunnel?: TunnelSpec;
+  inhibitOnFailure: boolean;
+  notifyUp?: ScriptSpec;
+  notifyDown?: ScriptSpec;
+  uthreshold?: number;
+  lthreshold?: number;
+  smtpAlert: boolean;
+  virtualhost?: string;
+  checkers: Checker[];
+  loc: Loc;
+}
+
+export interface SorryServer {
+  address: string;
+  family: Family;
+  port: number;
+  inhibit: boolean;
+  lbKind?: LbKind;
+}
+
+export interface VirtualServer extends ServerTimers {
+  /** How it was addressed: `IP PORT`, `fwmark N` or `group NAME`. */
+  kind: 'address' | 'fwmark' | 'group';
+  address?: string;
+  port?: number;
+  fwmark?: number;
+  group?: string;
+  family: Family;
+  /** Display key like keepalived's: `[10.0.0.1]:tcp:80`, `FWM 1`, `[grp]:tcp:0`. */
+  key: string;
+  protocol: Protocol;
+  lbAlgo: LbAlgo;
+  lbKind: LbKind;
+  tunnel?: TunnelSpec;
+  /** Persistence timeout in seconds, 0 = off. */
+  persistenceTimeoutS: number;
+  persistenceGranularity?: string;
+  persistenceEngine?: string;
+  /** IPVS scheduler flags: flag-1/2/3, sh-port, sh-fallback, mh-port, mh-fallback, ops, hashed. */
+  schedFlags: string[];
+  inhibitOnFailure: boolean;
+  omega: boolean;
+  quorum: number;
+  hysteresis: number;
+  quorumUp?: ScriptSpec;
+  quorumDown?: ScriptSpec;
+  sorryServer?: SorryServer;
+  virtualhost?: string;
+  /** Default real server weight. */
+  weight: number;
+  haSuspend: boolean;
+  smtpAlert?: boolean;
+  realServers: RealServer[];
+  loc: Loc;
+}
+
+export interface SslConfig {
+  password?: string;
+  ca?: string;
+  certificate?: string;
+  key?: string;
+}
+
+export interface KeepalivedConfig {
+  globalDefs: GlobalDefs;
+  vrrpScripts: VrrpScript[];
+  trackFiles: TrackFile[];
+  syncGroups: VrrpSyncGroup[];
+  vrrpInstances: VrrpInstance[];
+  virtualServerGroups: VirtualServerGroup[];
+  virtualServers: VirtualServer[];
+  ssl?: SslConfig;
+  /** Every configured script in one list (for script-security checks and the notify layer). */
+  scripts: Array<{ where: string; kind: 'notify' | 'track' | 'check' | 'fifo' | 'startup'; spec: ScriptSpec }>;
+}

@@ -1,0 +1,577 @@
+// vrrp_script, track_file, vrrp_sync_group and vrrp_instance (vrrp_parser.c, vrrp_track.c, track_file.c) and the
+// completion rules of vrrp.c vrrp_complete_instance / vrrp_complete_init.
+import type { ConfigNode, Loc } from '../tree.js';
+import type {
+  GlobalDefs, VrrpScript, TrackFile, VrrpSyncGroup, VrrpInstance, TrackRef, TrackInterface, NotifyScripts, ScriptSpec,
+  VirtualIp, AuthType,
+} from './types.js';
+import { Ctx, readBool, readInt, readIp, readTimerMs, isLinkLocal6, isMulticast } from './values.js';
+import { otherKeyword } from './keywords.js';
+import { readScript } from './script.js';
+import { parsePeerLine, parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
+
+const nameOf = (ctx: Ctx, n: ConfigNode, what: string): string | undefined => {
+  if (n.args[0]) return n.args[0].text;
+  ctx.diags.error('missing-parameter', `${what} must have a name - skipping`, n.loc, { keyword: n.keyword, suggestion: `write: ${n.keyword} NAME { … }` });
+  return undefined;
+};
+
+export function buildVrrpScript(ctx: Ctx, n: ConfigNode): VrrpScript | undefined {
+  const name = nameOf(ctx, n, 'vrrp_script');
+  if (!name) return undefined;
+  let script: ScriptSpec | undefined;
+  let intervalMs = 1000;
+  let timeoutMs: number | undefined;
+  const s = { weight: 0, weightReverse: false, rise: 1, fall: 1, initFail: false };
+  let user: string | undefined, group: string | undefined;
+  for (const k of n.block ?? []) {
+    switch (k.keyword) {
+      case 'script': script = readScript(ctx, k, false) ?? script; break;
+      case 'interval': case 'timeout': {
+        if (!ctx.need(k, 1, 'SECONDS')) break;
+        const v = readInt(ctx, k, 0, 0, 4294);
+        if (v === undefined) break;
+        if (v === 0) ctx.diags.error('out-of-range', `(${name}): vrrp script ${k.keyword} must be greater than 0, setting to 1`, k.loc, { keyword: k.keyword });
+        if (k.keyword === 'interval') intervalMs = Math.max(1, v) * 1000; else timeoutMs = Math.max(1, v) * 1000;
+        break;
+      }
+      case 'weight': {
+        if (!ctx.need(k, 1, 'N (-253..253) [reverse]')) break;
+        const v = readInt(ctx, k, 0, -253, 253);
+        if (v !== undefined) s.weight = v;
+        if (k.args[1]) { if (k.args[1].text === 'reverse') s.weightReverse = true; else ctx.bad(k, 1, 'invalid-value', `vrrp_script ${name} unknown weight option ${k.args[1].text}`, "expected 'reverse'"); }
+        break;
+      }
+      case 'rise': case 'fall': {
+        if (!ctx.need(k, 1, 'N (>= 1)')) break;
+        const v = readInt(ctx, k, 0, 1, 2147483647);
+        s[k.keyword] = v ?? 1;
+        break;
+      }
+      case 'user': if (ctx.need(k, 1, 'USER [GROUP]')) { user = k.args[0]!.text; group = k.args[1]?.text; } break;
+      case 'init_fail': s.initFail = true; break;
+      default: otherKeyword(ctx, k, 'vrrp_script');
+    }
+  }
+  if (!script) {
+    ctx.diags.error('missing-script', `no script set for vrrp_script ${name} - removing`, n.loc, { keyword: 'script', suggestion: 'add: script "/path/to/check args"' });
+    return undefined;
+  }
+  if (user) { script.user = user; if (group) script.group = group; }
+  return { name, script, intervalMs, timeoutMs: timeoutMs ?? intervalMs, ...s, loc: n.loc };
+}
+
+export function buildTrackFile(ctx: Ctx, n: ConfigNode): TrackFile | undefined {
+  const name = nameOf(ctx, n, 'track_file');
+  if (!name) return undefined;
+  if (n.keyword === 'vrrp_track_file') ctx.diags.warning('deprecated', "'vrrp_track_file' is deprecated; use 'track_file'", n.loc, { keyword: n.keyword });
+  const t: Partial<TrackFile> & { name: string } = { name, weight: 1, weightReverse: false, loc: n.loc };
+  let weightSet = false;
+  for (const k of n.block ?? []) {
+    switch (k.keyword) {
+      case 'file': if (ctx.need(k, 1, '"PATH"')) { if (t.file) ctx.diags.error('duplicate', `file already set for track file ${name} - ignoring ${k.args[0]!.text}`, k.loc); else t.file = k.args[0]!.text; } break;
+      case 'weight': {
+        if (!ctx.need(k, 1, 'N (-254..254) [reverse]')) break;
+        if (weightSet) { ctx.diags.error('duplicate', `weight already set for track file ${name} - ignoring`, k.loc); break; }
+        const v = readInt(ctx, k, 0, -254, 254);
+        if (v !== undefined) { t.weight = v; weightSet = true; }
+        if (k.args[1]) { if (k.args[1].text === 'reverse') t.weightReverse = true; else ctx.bad(k, 1, 'invalid-value', `track_file ${name} unknown weight option ${k.args[1].text}`); }
+        break;
+      }
+      case 'init_file': {
+        const init = { value: 0, overwrite: false };
+        for (let i = 0; i < k.args.length; i++) {
+          const w = k.args[i]!.text;
+          if (w === 'overwrite') init.overwrite = true;
+          else if (/^-?\d+$/.test(w) && i === 0) {
+            const v = readInt(ctx, k, i, -254, 254);
+            if (v !== undefined) init.value = v;
+          } else ctx.bad(k, i, 'invalid-value', `unknown track file init option ${w}`, 'expected: init_file [VALUE] [overwrite]');
+        }
+        t.initFile = init;
+        break;
+      }
+      default: otherKeyword(ctx, k, 'track_file');
+    }
+  }
+  if (!t.file) {
+    ctx.diags.error('missing-parameter', `no file set for track_file ${name} - ignoring`, n.loc, { keyword: 'file' });
+    return undefined;
+  }
+  return t as TrackFile;
+}
+
+/** Lines of a track_interface block. Weight range -253..253 (±254 rejected). */
+function trackInterfaces(ctx: Ctx, n: ConfigNode, owner: string, checkIf: (name: string, loc: Loc) => boolean): TrackInterface[] {
+  const out: TrackInterface[] = [];
+  for (const l of n.block ?? []) {
+    const ifname = l.keyword;
+    if (!checkIf(ifname, l.loc)) continue;
+    if (out.some((t) => t.interface === ifname)) { ctx.diags.error('duplicate', `(${owner}) duplicate track_interface ${ifname} - ignoring`, l.loc); continue; }
+    const t: TrackInterface = { interface: ifname, weight: 0, reverse: false, loc: l.loc };
+    if (!parseWeightOpts(ctx, l, owner, 'track_interface', 253, t)) continue;
+    out.push(t);
+  }
+  return out;
+}
+
+function parseWeightOpts(ctx: Ctx, l: ConfigNode, owner: string, what: string, max: number, t: { weight?: number; reverse: boolean }): boolean {
+  for (let i = 0; i < l.args.length; i++) {
+    const w = l.args[i]!.text;
+    if (w === 'weight') {
+      if (!l.args[i + 1]) { ctx.bad(l, i, 'missing-parameter', `(${owner}) weight without value specified for ${what} ${l.keyword} - ignoring`); return false; }
+      const v = readInt(ctx, l, i + 1, -max, max, `${what} weight must be in [-${max}, ${max}]`);
+      i++;
+      if (v === undefined) return false;
+      t.weight = v;
+      if (l.args[i + 1]?.text === 'reverse') { t.reverse = true; i++; } else if (l.args[i + 1]?.text === 'noreverse') i++;
+    } else {
+      ctx.bad(l, i, 'invalid-value', `(${owner}) unknown ${what} option ${w} - ignoring`, 'expected: NAME [weight N [reverse|noreverse]]');
+    }
+  }
+  return true;
+}
+
+function trackRefs(ctx: Ctx, n: ConfigNode, owner: string, what: string, max: number): TrackRef[] {
+  const out: TrackRef[] = [];
+  for (const l of n.block ?? []) {
+    if (out.some((t) => t.name === l.keyword)) { ctx.diags.error('duplicate', `(${owner}) duplicate ${what} ${l.keyword} - ignoring`, l.loc); continue; }
+    const t: TrackRef = { name: l.keyword, reverse: false, loc: l.loc };
+    if (!parseWeightOpts(ctx, l, owner, what, max, t)) continue;
+    out.push(t);
+  }
+  return out;
+}
+
+function notifyKeyword(ctx: Ctx, k: ConfigNode, owner: string, notify: Record<string, ScriptSpec | undefined>, field: string): void {
+  if (notify[field]) { ctx.diags.error('duplicate', `(${owner}) ${k.keyword} script already specified - ignoring`, k.loc, { keyword: k.keyword }); return; }
+  const s = readScript(ctx, k, true);
+  if (s) notify[field] = s;
+}
+
+const NOTIFY_FIELDS: Record<string, string> = {
+  notify_master: 'master', notify_backup: 'backup', notify_fault: 'fault', notify_stop: 'stop', notify: 'any',
+  notify_deleted: 'deleted', notify_master_rx_lower_pri: 'masterRxLowerPri',
+};
+
+export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, loc: Loc) => boolean): VrrpSyncGroup | undefined {
+  const name = nameOf(ctx, n, 'vrrp_sync_group');
+  if (!name) return undefined;
+  const g: VrrpSyncGroup = { name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], notify: {}, syncGroupTrackingWeight: false, loc: n.loc };
+  let groupSeen = false;
+  for (const k of n.block ?? []) {
+    switch (k.keyword) {
+      case 'group':
+        if (groupSeen) { ctx.diags.error('duplicate', `group list already specified for sync group ${name}`, k.loc); break; }
+        groupSeen = true;
+        for (const l of k.block ?? []) g.group.push(l.keyword, ...l.args.map((a) => a.text));
+        if (!g.group.length) ctx.diags.error('empty-block', `sync group ${name} has empty group block`, k.loc);
+        break;
+      case 'track_interface': g.trackInterfaces.push(...trackInterfaces(ctx, k, name, checkIf)); break;
+      case 'track_script': g.trackScripts.push(...trackRefs(ctx, k, name, 'track_script', 253)); break;
+      case 'track_file': g.trackFiles.push(...trackRefs(ctx, k, name, 'track_file', 254)); break;
+      case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify':
+        notifyKeyword(ctx, k, name, g.notify as Record<string, ScriptSpec | undefined>, NOTIFY_FIELDS[k.keyword]!);
+        break;
+      case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) g.smtpAlert = b; break; }
+      case 'notify_priority_changes': { const b = readBool(ctx, k); if (b !== undefined) g.notifyPriorityChanges = b; break; }
+      case 'sync_group_tracking_weight': g.syncGroupTrackingWeight = true; break;
+      case 'global_tracking':
+        ctx.diags.error('deprecated', `(${name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`, k.loc, { keyword: k.keyword });
+        g.syncGroupTrackingWeight = true;
+        break;
+      default: otherKeyword(ctx, k, 'vrrp_sync_group');
+    }
+  }
+  return g;
+}
+
+/** An instance as parsed, before vrrp_complete_instance's defaults. */
+export interface InstanceDraft {
+  name: string;
+  loc: Loc;
+  state?: 'MASTER' | 'BACKUP';
+  interface?: string;
+  interfaceMissing: boolean;
+  vrid?: number;
+  priority?: number;
+  advertIntMs?: number;
+  version?: 2 | 3;
+  auth?: { type?: AuthType; pass?: string; loc: Loc };
+  vips: VirtualIp[];
+  evips: VirtualIp[];
+  noVirtualIpaddress: boolean;
+  routes: VrrpInstance['virtualRoutes'];
+  rules: VrrpInstance['virtualRules'];
+  trackInterfaces: TrackInterface[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  dontTrackPrimary: boolean;
+  mcastSrcIp?: string;
+  unicastSrcIp?: string;
+  peers: VrrpInstance['unicastPeers'];
+  unicastConfigured: boolean;
+  unicastFaultNoPeer: boolean;
+  unicastTtl?: number;
+  checkUnicastSrc: boolean;
+  mcastDstIp?: string;
+  trackSrcIp: boolean;
+  nopreempt: boolean;
+  preemptDelayMs: number;
+  accept?: boolean;
+  strictMode?: boolean;
+  skipCheckAdvAddr?: boolean;
+  garpMasterDelayMs?: number;
+  garpMasterRepeat?: number;
+  garpMasterRefreshMs?: number;
+  garpMasterRefreshRepeat?: number;
+  garpLowerPrioDelayMs?: number;
+  garpLowerPrioRepeat?: number;
+  downTimerAdverts?: number;
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
+  promoteSecondaries: boolean;
+  useVmac?: { name?: string; mac?: string };
+  notify: VrrpInstance['notify'];
+  smtpAlert?: boolean;
+  notifyPriorityChanges?: boolean;
+  familyLoc?: Loc;
+  fatal?: string;
+}
+
+export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, loc: Loc) => boolean): InstanceDraft | undefined {
+  const name = nameOf(ctx, n, 'vrrp_instance');
+  if (!name) return undefined;
+  const d: InstanceDraft = {
+    name, loc: n.loc, interfaceMissing: false, vips: [], evips: [], noVirtualIpaddress: false, routes: [], rules: [],
+    trackInterfaces: [], trackScripts: [], trackFiles: [], dontTrackPrimary: false, peers: [], unicastConfigured: false,
+    unicastFaultNoPeer: false, checkUnicastSrc: false, trackSrcIp: false, nopreempt: false, preemptDelayMs: 0,
+    promoteSecondaries: false, notify: {},
+  };
+  const pending: ConfigNode[] = [];
+  for (const k of n.block ?? []) {
+    const kw = k.keyword;
+    switch (kw) {
+      case 'state': {
+        if (!ctx.need(k, 1, 'MASTER|BACKUP')) break;
+        const s = k.args[0]!.text;
+        if (s === 'MASTER') d.state = 'MASTER';
+        else if (s === 'BACKUP') {
+          if (d.state === 'MASTER') ctx.diags.error('conflict', `(${name}) state previously set as MASTER - ignoring BACKUP`, k.loc, { keyword: kw });
+          else d.state = 'BACKUP';
+        } else {
+          ctx.bad(k, 0, 'invalid-value', `(${name}) unknown state '${s}', defaulting to BACKUP`, 'expected MASTER or BACKUP (upper case)');
+          d.state = 'BACKUP';
+        }
+        break;
+      }
+      case 'interface': {
+        if (!ctx.need(k, 1, 'INTERFACE')) break;
+        const ifn = k.args[0]!.text;
+        if (ifn.length >= 16) { ctx.bad(k, 0, 'invalid-value', `interface name '${ifn}' too long - ignoring`); break; }
+        if (ifn === 'lo') { ctx.bad(k, 0, 'invalid-value', `(${name}) cannot use a loopback interface (${ifn}) for vrrp - ignoring`); break; }
+        d.interface = ifn;
+        if (!checkIf(ifn, ctx.argLoc(k, 0))) d.interfaceMissing = true;
+        break;
+      }
+      case 'virtual_router_id': {
+        if (!ctx.need(k, 1, 'VRID (1..255)')) break;
+        const v = readInt(ctx, k, 0, 1, 255, `(${name}) VRID must be between 1 & 255`);
+        if (v !== undefined) d.vrid = v;
+        break;
+      }
+      case 'priority': {
+        if (!ctx.need(k, 1, 'PRIORITY (1..255)')) break;
+        const v = readInt(ctx, k, 0, 1, 255, `(${name}) priority must be between 1 & 255; using default 100`);
+        d.priority = v ?? 100;
+        break;
+      }
+      case 'advert_int': {
+        if (!ctx.need(k, 1, 'SECONDS (0.01..255)')) break;
+        const v = readTimerMs(ctx, k, 0, 0.01, 255);
+        if (v === undefined || v <= 0) break;
+        d.advertIntMs = v;
+        break;
+      }
+      case 'version': {
+        if (!ctx.need(k, 1, '2|3')) break;
+        const v = readInt(ctx, k, 0, 2, 3, `(${name}) version must be either 2 or 3`);
+        if (v !== undefined) d.version = v as 2 | 3;
+        break;
+      }
+      case 'authentication':
+        d.auth = { loc: k.loc };
+        for (const a of k.block ?? []) {
+          if (a.keyword === 'auth_type') {
+            if (!ctx.need(a, 1, 'PASS|AH')) continue;
+            const t = a.args[0]!.text;
+            if (t === 'PASS' || t === 'AH') d.auth.type = t;
+            else ctx.bad(a, 0, 'invalid-value', `(${name}) unknown authentication type '${t}'`, 'expected PASS or AH');
+          } else if (a.keyword === 'auth_pass') {
+            if (!ctx.need(a, 1, 'PASSWORD')) continue;
+            let p = a.args[0]!.text;
+            if (p.length > 8) {
+              ctx.diags.error('truncated', 'truncating auth_pass to 8 characters', a.loc, { keyword: 'auth_pass', suggestion: 'VRRPv2 carries only 8 bytes of password; keepalived uses the first 8 characters' });
+              p = p.slice(0, 8);
+            }
+            d.auth.pass = p;
+          } else otherKeyword(ctx, a, 'authentication');
+        }
+        break;
+      case 'virtual_ipaddress': case 'virtual_ipaddress_excluded': case 'virtual_routes': case 'virtual_rules':
+        pending.push(k); // need the final interface name
+        break;
+      case 'no_virtual_ipaddress': d.noVirtualIpaddress = true; break;
+      case 'track_interface': d.trackInterfaces.push(...trackInterfaces(ctx, k, name, checkIf)); break;
+      case 'track_script': d.trackScripts.push(...trackRefs(ctx, k, name, 'track_script', 253)); break;
+      case 'track_file': d.trackFiles.push(...trackRefs(ctx, k, name, 'track_file', 254)); break;
+      case 'dont_track_primary': d.dontTrackPrimary = true; break;
+      case 'mcast_src_ip': case 'unicast_src_ip': {
+        if (!ctx.need(k, 1, 'IP-ADDRESS')) break;
+        const ip = readIp(ctx, k, 0);
+        if (!ip) break;
+        if (d.mcastSrcIp || d.unicastSrcIp) { ctx.diags.error('duplicate', `(${name}) source address already specified - ignoring ${ip.address}`, k.loc, { keyword: kw }); break; }
+        if (kw === 'mcast_src_ip') d.mcastSrcIp = ip.address; else { d.unicastSrcIp = ip.address; d.unicastConfigured = true; }
+        break;
+      }
+      case 'unicast_peer':
+        d.unicastConfigured = true;
+        for (const l of k.block ?? []) { const p = parsePeerLine(ctx, l, name); if (p) d.peers.push(p); }
+        break;
+      case 'unicast_fault_no_peer': d.unicastConfigured = true; d.unicastFaultNoPeer = true; break;
+      case 'unicast_ttl': {
+        if (!ctx.need(k, 1, 'TTL (0..255)')) break;
+        const v = readInt(ctx, k, 0, 0, 255);
+        if (v !== undefined) d.unicastTtl = v;
+        d.unicastConfigured = true;
+        break;
+      }
+      case 'check_unicast_src': d.checkUnicastSrc = true; d.unicastConfigured = true; break;
+      case 'mcast_dst_ip': {
+        if (!ctx.need(k, 1, 'MULTICAST-ADDRESS')) break;
+        const ip = readIp(ctx, k, 0);
+        if (!ip) break;
+        if (!isMulticast(ip)) { ctx.bad(k, 0, 'invalid-address', `(${name}) mcast_dst_ip ${ip.address} not multicast. Skipping...`); break; }
+        d.mcastDstIp = ip.address;
+        break;
+      }
+      case 'track_src_ip': d.trackSrcIp = true; break;
+      case 'nopreempt': d.nopreempt = true; break;
+      case 'preempt': d.nopreempt = false; break;
+      case 'preempt_delay': {
+        if (!ctx.need(k, 1, 'SECONDS (0..1000)')) break;
+        d.preemptDelayMs = readTimerMs(ctx, k, 0, 0, 1000) ?? 0;
+        break;
+      }
+      case 'accept': d.accept = true; break;
+      case 'no_accept': d.accept = false; break;
+      case 'strict_mode': { const b = readBool(ctx, k); if (b !== undefined) d.strictMode = b; break; }
+      case 'skip_check_adv_addr': { const b = readBool(ctx, k); if (b !== undefined) d.skipCheckAdvAddr = b; break; }
+      case 'garp_master_delay': case 'garp_master_refresh': case 'garp_lower_prio_delay': {
+        if (!ctx.need(k, 1, 'SECONDS')) break;
+        const v = readInt(ctx, k, 0, 0, 86400);
+        if (v === undefined) break;
+        if (kw === 'garp_master_delay') d.garpMasterDelayMs = v * 1000;
+        else if (kw === 'garp_master_refresh') d.garpMasterRefreshMs = v * 1000;
+        else d.garpLowerPrioDelayMs = v * 1000;
+        break;
+      }
+      case 'garp_master_repeat': case 'garp_master_refresh_repeat': case 'garp_lower_prio_repeat': {
+        if (!ctx.need(k, 1, 'COUNT')) break;
+        let v = readInt(ctx, k, 0, 0, 2147483647);
+        if (v === undefined) break;
+        if (v === 0 && kw !== 'garp_lower_prio_repeat') { ctx.diags.error('out-of-range', `(${name}): ${kw} must be greater than 0, setting to 1`, k.loc, { keyword: kw }); v = 1; }
+        if (kw === 'garp_master_repeat') d.garpMasterRepeat = v;
+        else if (kw === 'garp_master_refresh_repeat') d.garpMasterRefreshRepeat = v;
+        else d.garpLowerPrioRepeat = v;
+        break;
+      }
+      case 'down_timer_adverts': {
+        if (!ctx.need(k, 1, 'COUNT (1..100)')) break;
+        const v = readInt(ctx, k, 0, 1, 100);
+        if (v !== undefined) d.downTimerAdverts = v;
+        break;
+      }
+      case 'lower_prio_no_advert': { const b = readBool(ctx, k); if (b !== undefined) d.lowerPrioNoAdvert = b; break; }
+      case 'higher_prio_send_advert': { const b = readBool(ctx, k); if (b !== undefined) d.higherPrioSendAdvert = b; break; }
+      case 'promote_secondaries': d.promoteSecondaries = true; break;
+      case 'use_vmac': {
+        const v: { name?: string; mac?: string } = {};
+        for (const a of k.args) {
+          if (/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(a.text)) v.mac = a.text.toLowerCase();
+          else v.name ??= a.text;
+        }
+        d.useVmac = v;
+        break;
+      }
+      case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify_deleted':
+      case 'notify': case 'notify_master_rx_lower_pri':
+        notifyKeyword(ctx, k, name, d.notify as Record<string, ScriptSpec | undefined>, NOTIFY_FIELDS[kw]!);
+        break;
+      case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) d.smtpAlert = b; break; }
+      case 'notify_priority_changes': { const b = readBool(ctx, k); if (b !== undefined) d.notifyPriorityChanges = b; break; }
+      case 'debug': if (ctx.need(k, 1, 'LEVEL (0..4)')) readInt(ctx, k, 0, 0, 4); break;
+      case 'lvs_sync_daemon_interface':
+        ctx.diags.error('deprecated', `(${name}) specifying lvs_sync_daemon_interface against a vrrp is deprecated; use global lvs_sync_daemon`, k.loc, { keyword: kw });
+        break;
+      default: otherKeyword(ctx, k, 'vrrp_instance');
+    }
+  }
+  const dev = d.interface ?? '';
+  const onDev = (ifn: string, loc: Loc): void => { checkIf(ifn, loc); };
+  for (const k of pending) {
+    if (k.keyword === 'virtual_ipaddress' || k.keyword === 'virtual_ipaddress_excluded') {
+      const list = k.keyword === 'virtual_ipaddress' ? d.vips : d.evips;
+      for (const l of k.block ?? []) {
+        const v = parseVipLine(ctx, l, dev, onDev);
+        if (!v) continue;
+        if (!v.dev && !d.interface) {
+          ctx.diags.error('missing-interface', `(${name}): no interface for ${k.keyword === 'virtual_ipaddress' ? '' : 'e'}vip ${v.address} - removing`, l.loc, { suggestion: 'add dev IF to the address or interface IF to the instance' });
+          continue;
+        }
+        list.push(v);
+      }
+    } else if (k.keyword === 'virtual_routes') {
+      for (const l of k.block ?? []) { const r = parseRouteLine(ctx, l, onDev); if (r) d.routes.push(r); }
+    } else {
+      for (const l of k.block ?? []) d.rules.push(parseRuleLine(ctx, l));
+    }
+  }
+  return d;
+}
+
+/** vrrp_complete_instance: defaults from globals, derived state/priority, the compatibility rules. */
+export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, syncGroup: VrrpSyncGroup | undefined): VrrpInstance {
+  const E = (code: string, msg: string, loc: Loc = d.loc, suggestion?: string): void => ctx.diags.error(code, `(${d.name}) ${msg}`, loc, { suggestion });
+  const strict = d.strictMode ?? g.vrrpStrict;
+  // Family: from the VIPs (the first decides; others of the other family are dropped like keepalived).
+  const first = d.vips[0] ?? d.evips[0];
+  const family = first?.family ?? 4;
+  const vips = d.vips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
+  const evips = d.evips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
+  let version: 2 | 3 = d.version ?? (family === 6 ? 3 : g.vrrpVersion);
+  if (family === 6 && version === 2) {
+    if (strict) E('strict-mode', 'cannot use IPv6 with VRRP version 2; setting version 3');
+    version = 3;
+  }
+  let cannotRun: string | undefined;
+  if (d.vrid === undefined) {
+    cannotRun = 'the virtual router id must be set';
+    ctx.diags.fatal('missing-vrid', `(${d.name}) the virtual router id must be set; keepalived will not run`, d.loc, { keyword: 'virtual_router_id', suggestion: 'add: virtual_router_id N (1..255)' });
+  }
+  const unicast = d.unicastConfigured && d.peers.length > 0;
+  if (!d.interface && !d.interfaceMissing && !unicast && !cannotRun) {
+    cannotRun = 'no interface';
+    ctx.diags.fatal('missing-interface', `(${d.name}) unknown interface! (no 'interface' and no unicast peers); keepalived will not run`, d.loc, { keyword: 'interface', suggestion: 'add: interface IF' });
+  }
+  if (!vips.length) {
+    if (version === 3 || family === 6 || strict) {
+      cannotRun ??= 'no VIP';
+      ctx.diags.fatal('missing-vip', `(${d.name}) no VIP specified; at least one is required`, d.loc, { keyword: 'virtual_ipaddress' });
+    } else if (!d.noVirtualIpaddress) ctx.diags.warning('missing-vip', `(${d.name}) no VIP specified; at least one is sensible`, d.loc, { keyword: 'virtual_ipaddress', suggestion: "add a virtual_ipaddress block, or 'no_virtual_ipaddress' if intended" });
+  }
+  let priority = d.priority ?? (d.state === 'MASTER' ? 255 : 100);
+  let state: 'MASTER' | 'BACKUP' = d.state ?? (priority === 255 ? 'MASTER' : 'BACKUP');
+  if (d.state && strict && (d.state === 'MASTER') !== (priority === 255)) {
+    E('strict-mode', 'State MASTER must match being address owner', d.loc, 'in strict mode only priority 255 may start as MASTER');
+    state = priority === 255 ? 'MASTER' : 'BACKUP';
+  }
+  let auth: VrrpInstance['authentication'];
+  if (d.auth?.type) {
+    if (strict) E('strict-mode', 'strict mode does not support authentication. Ignoring.', d.auth.loc);
+    else if (version === 3) E('auth-v3', 'VRRP version 3 does not support authentication. Ignoring.', d.auth.loc);
+    else if (!d.auth.pass) E('auth-no-pass', 'authentication specified but no password given. Ignoring', d.auth.loc, 'add auth_pass PASSWORD');
+    else if (family === 6 && d.auth.type === 'AH') E('auth-ah-ipv6', 'cannot use AH authentication with IPv6. ignoring', d.auth.loc);
+    else {
+      auth = { type: d.auth.type, pass: d.auth.pass };
+      if (d.auth.type === 'AH' && state === 'MASTER' && priority !== 255) {
+        E('auth-ah-master', 'initial state master is incompatible with AH authentication - clearing', d.auth.loc);
+        state = 'BACKUP';
+      }
+    }
+  }
+  if (strict && unicast && !cannotRun) {
+    cannotRun = 'unicast in strict mode';
+    ctx.diags.fatal('strict-mode', `(${d.name}) unicast peers are not supported in strict mode; keepalived will not run`, d.loc);
+  }
+  if (!d.interface && unicast && !d.unicastSrcIp && !d.interfaceMissing && !cannotRun) {
+    cannotRun = 'unicast without unicast_src_ip or interface';
+    ctx.diags.fatal('missing-interface', `(${d.name}) unicast instances must have unicast_src_ip or interface`, d.loc);
+  }
+  if (d.unicastConfigured && !d.peers.length && !d.unicastFaultNoPeer)
+    ctx.diags.warning('deprecated', `(${d.name}) a unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated`, d.loc);
+  if (d.unicastTtl !== undefined && !d.peers.length)
+    E('unicast-ttl', 'cannot use unicast_ttl without unicast peers - resetting');
+  if (family === 6 && !unicast && vips[0] && !isLinkLocal6(vips[0].address) && strict)
+    E('strict-mode', 'the first IPv6 VIP address must be link local', vips[0].loc);
+  let nopreempt = d.nopreempt;
+  let preemptDelayMs = d.preemptDelayMs;
+  if (priority === 255 && nopreempt) { E('conflict', 'nopreempt is incompatible with priority 255. resetting nopreempt'); nopreempt = false; }
+  if (state === 'MASTER') {
+    if (nopreempt) { E('conflict', 'Warning - nopreempt will not work with initial state MASTER - clearing', d.loc, "use 'state BACKUP' with nopreempt"); nopreempt = false; }
+    if (preemptDelayMs) { E('conflict', 'Warning - preempt delay will not work with initial state MASTER - clearing', d.loc, "use 'state BACKUP' with preempt_delay"); preemptDelayMs = 0; }
+  }
+  if (preemptDelayMs) {
+    if (strict) { E('strict-mode', 'preempt_delay is incompatible with strict mode - resetting'); preemptDelayMs = 0; }
+    if (nopreempt) { E('conflict', 'preempt_delay is incompatible with nopreempt mode - resetting'); preemptDelayMs = 0; }
+  }
+  let downTimerAdverts = d.downTimerAdverts ?? g.vrrpDownTimerAdverts;
+  if (downTimerAdverts !== 3 && strict) { E('strict-mode', 'down_timer_adverts is incompatible with strict mode - resetting'); downTimerAdverts = 3; }
+  let accept = d.accept ?? (priority === 255 ? true : !strict);
+  if (accept && priority !== 255 && strict && version === 2) { E('strict-mode', 'warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting'); accept = false; }
+  let mcastDstIp: string | undefined;
+  if (!unicast) mcastDstIp = d.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6);
+  else if (d.mcastDstIp) E('conflict', 'multicast destination specified with unicast - ignoring');
+  let garpLowerPrioRepeat = d.garpLowerPrioRepeat ?? (strict ? 0 : g.vrrpGarpLowerPrioRepeat);
+  if (strict && d.garpLowerPrioRepeat) { E('strict-mode', 'strict mode requires no repeat garps. resetting'); garpLowerPrioRepeat = 0; }
+  let garpLowerPrioDelayMs = d.garpLowerPrioDelayMs ?? (strict ? 0 : g.vrrpGarpLowerPrioDelayMs);
+  if (strict && d.garpLowerPrioDelayMs) { E('strict-mode', 'strict mode requires no repeat garp delay. resetting'); garpLowerPrioDelayMs = 0; }
+  let lowerPrioNoAdvert = d.lowerPrioNoAdvert ?? (strict ? true : g.vrrpLowerPrioNoAdvert);
+  if (strict && d.lowerPrioNoAdvert === false) { E('strict-mode', 'strict mode requires no lower priority advert. resetting'); lowerPrioNoAdvert = true; }
+  let higherPrioSendAdvert = d.higherPrioSendAdvert ?? (strict ? false : g.vrrpHigherPrioSendAdvert);
+  if (strict && d.higherPrioSendAdvert) { E('strict-mode', 'strict mode requires higher_prio_send_advert to be clear. resetting'); higherPrioSendAdvert = false; }
+  const smtpAlert = d.smtpAlert ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false;
+  const notifyPriorityChanges = d.notifyPriorityChanges ?? syncGroup?.notifyPriorityChanges ?? g.vrrpNotifyPriorityChanges;
+  // Advert interval rounding (vrrp.c): v2 whole seconds < 256, v3 10 ms units <= 40.95 s.
+  let adv = d.advertIntMs ?? 1000;
+  if (version === 2) {
+    if (adv >= 256_000) { E('advert-int', `VRRPv2 advertisement interval ${(adv / 1000).toFixed(2)}s is out of range. Must be less than 256s. Setting to 255s`); adv = 255_000; }
+    else if (adv % 1000) {
+      E('advert-int', `VRRPv2 advertisement interval ${(adv / 1000).toFixed(6)}s must be an integer. rounding`, d.loc, 'VRRPv2 carries whole seconds; use version 3 for sub-second adverts');
+      adv = Math.floor((adv + 500) / 1000) * 1000 || 1000;
+    }
+  } else {
+    if (adv >= 40_960) { E('advert-int', `VRRPv3 advertisement interval ${(adv / 1000).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`); adv = 40_950; }
+    else if (Math.round(adv * 1000) % 10_000) {
+      E('advert-int', `VRRPv3 advertisement interval ${(adv / 1000).toFixed(6)}s must be in units of 10ms - rounding`);
+      adv = Math.floor((adv + 5) / 10) * 10 || 10;
+    }
+  }
+  // VIPs beyond what fits an advert become eVIPs (MTU 1500 assumed when the interface is unknown here).
+  const hdr = family === 4 ? 14 + 20 + 8 + (version === 2 ? 8 : 0) + (auth?.type === 'AH' ? 24 : 0) : 14 + 40 + 8;
+  const maxAddr = Math.min(255, Math.floor((1500 - hdr) / (family === 4 ? 4 : 16)));
+  if (vips.length > maxAddr) {
+    E('too-many-vips', `number of VIPs (${vips.length}) exceeds maximum/space available in packet (max ${maxAddr} addresses) - excess moved to eVIPs`);
+    evips.unshift(...vips.splice(maxAddr));
+  }
+  return {
+    name: d.name, state, stateConfigured: d.state !== undefined, interface: d.interface, interfaceExists: !d.interfaceMissing,
+    virtualRouterId: d.vrid ?? 0, priority, advertIntMs: adv, version, family, authentication: auth,
+    virtualIpaddresses: vips, virtualIpaddressesExcluded: evips, virtualRoutes: d.routes, virtualRules: d.rules,
+    trackInterfaces: d.trackInterfaces, trackScripts: d.trackScripts, trackFiles: d.trackFiles,
+    dontTrackPrimary: d.dontTrackPrimary, mcastSrcIp: d.mcastSrcIp, unicastSrcIp: d.unicastSrcIp, unicastPeers: d.peers,
+    unicast, unicastFaultNoPeer: d.unicastFaultNoPeer, unicastTtl: family === 4 ? (d.peers.length ? d.unicastTtl ?? 255 : 255) : d.unicastTtl,
+    checkUnicastSrc: d.checkUnicastSrc || g.vrrpCheckUnicastSrc || d.peers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined),
+    mcastDstIp, trackSrcIp: d.trackSrcIp, nopreempt, preemptDelayMs, accept, strictMode: strict,
+    skipCheckAdvAddr: d.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,
+    garpMasterDelayMs: d.garpMasterDelayMs ?? g.vrrpGarpMasterDelayMs,
+    garpMasterRepeat: d.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
+    garpMasterRefreshMs: d.garpMasterRefreshMs ?? g.vrrpGarpMasterRefreshMs,
+    garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+    garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
+    promoteSecondaries: d.promoteSecondaries, useVmac: d.useVmac, notify: d.notify, smtpAlert, notifyPriorityChanges,
+    syncGroup: syncGroup?.name, cannotRun, loc: d.loc,
+  };
+}
+
+export type { NotifyScripts };

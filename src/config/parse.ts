@@ -1,0 +1,166 @@
+// Reads keepalived.conf into the generic tree (tree.ts): preprocessor → words per logical line (moo) → brace
+// checker (reports and repairs structure errors) → nearley grammar (block structure, exactly one parse).
+import nearley from 'nearley';
+import { Diagnostics } from './diagnostics.js';
+import type { Arg, ConfigNode, Loc } from './tree.js';
+import { Preprocessor, type LogicalLine, type PreprocessOptions } from './preprocess.js';
+import { wordLexer } from './line-lexer.js';
+import { StatementLexer } from './line-lexer.js';
+import grammar, { type RawStatement, type StatementList } from './grammar.generated.js';
+
+export interface ParseOptions extends PreprocessOptions {
+  /** keepalived -i: the id `@ID` lines are compared with (default: short host name). */
+  configId?: string;
+  /** Passed through for the model (keepalived --all); the reader itself reads every line either way. */
+  allConfig?: boolean;
+}
+
+export interface ParseResult {
+  nodes: ConfigNode[];
+  diags: Diagnostics;
+  /** Every file read, root first. */
+  files: string[];
+}
+
+/** Keywords keepalived installs with install_keyword_quoted(): their value is re-tokenised shell-style. */
+export const SCRIPT_KEYWORDS: ReadonlySet<string> = new Set([
+  'notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify_deleted',
+  'notify_master_rx_lower_pri', 'script', 'misc_path', 'quorum_up', 'quorum_down', 'startup_script',
+  'shutdown_script', 'notify_fifo_script', 'vrrp_notify_fifo_script', 'lvs_notify_fifo_script', 'notify_up',
+  'notify_down',
+]);
+
+interface Statement {
+  kind: 'line' | 'open' | 'close';
+  line: LogicalLine;
+  /** Built node for a `line` (without block yet). */
+  node?: ConfigNode;
+}
+
+const locOf = (l: LogicalLine, offset = 0): Loc => ({ file: l.text.file, line: l.text.line, col: l.text.colAt(offset) });
+
+/** Splits one logical line into keyword and args; null when nothing is left (e.g. a lone unmatched quote). */
+function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
+  const t = l.text;
+  wordLexer.reset(t.s);
+  const words: { text: string; quoted: boolean; offset: number; end: number }[] = [];
+  let tok: moo.Token | undefined;
+  while ((tok = wordLexer.next())) {
+    if (tok.type === 'ws') continue;
+    if (tok.type === 'unmatched') {
+      const kw = words[0]?.text;
+      if (kw !== undefined && SCRIPT_KEYWORDS.has(kw) && words.length > 1) {
+        // keepalived lets script strings carry an odd quote through (the script tokenizer judges them).
+        words.push({ text: tok.text.slice(1), quoted: true, offset: tok.offset, end: tok.offset + tok.text.length });
+      } else {
+        diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, tok.offset));
+      }
+      break;
+    }
+    const quoted = tok.type === 'qstring';
+    words.push({ text: quoted ? tok.text.slice(1, -1) : tok.text, quoted, offset: tok.offset, end: tok.offset + tok.text.length });
+  }
+  const first = words[0];
+  if (!first) return null;
+  const args: Arg[] = words.slice(1).map((w) => ({ text: w.text, quoted: w.quoted, loc: locOf(l, w.offset) }));
+  const node: ConfigNode = { keyword: first.text, loc: locOf(l, first.offset), args };
+  if (SCRIPT_KEYWORDS.has(first.text)) {
+    let a = first.end;
+    while (a < t.s.length && /[ \t\f\v\r\n]/.test(t.s[a]!)) a++;
+    node.rawArgs = t.s.slice(a);
+  }
+  return node;
+}
+
+const describe = (n: ConfigNode): string => [n.keyword, ...n.args.map((a) => (a.quoted ? `"${a.text}"` : a.text))].join(' ');
+const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
+
+/**
+ * Reports brace errors as keepalived does (but saying where) and returns a stream in which every `{` follows a
+ * keyword line and every block is closed, so the grammar has exactly one parse.
+ */
+function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Statement[] {
+  const out: Statement[] = [];
+  const stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
+  let last: LogicalLine | undefined;
+  for (const l of lines) {
+    last = l;
+    if (l.kind === 'words') {
+      const node = lineToNode(l, diags);
+      if (node) out.push({ kind: 'line', line: l, node });
+    } else if (l.kind === 'open') {
+      const prev = out[out.length - 1];
+      if (prev && prev.kind === 'line') {
+        stack.push({ phantom: false, head: prev, open: l });
+        out.push({ kind: 'open', line: l });
+      } else {
+        diags.error('unexpected-brace', `'{' with no keyword before it - ignoring it; what it encloses is read as part of the enclosing block`, locOf(l));
+        stack.push({ phantom: true, open: l });
+      }
+    } else {
+      const top = stack.pop();
+      if (!top) diags.error('extra-brace', `Extra '}' found: no block is open here`, locOf(l));
+      else if (!top.phantom) out.push({ kind: 'close', line: l });
+    }
+  }
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const b = stack[i]!;
+    if (b.phantom) continue;
+    const at = locOf(b.open);
+    const head = b.head!.node!;
+    const endAt = last ? ` (configuration ends at ${last.text.file}:${last.text.line})` : '';
+    diags.error('missing-brace', `missing '}': the block of '${describe(head)}' opened at ${fmtLoc(at)} is never closed${endAt}`, at, { keyword: head.keyword });
+    out.push({ kind: 'close', line: b.open });
+  }
+  return out;
+}
+
+function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[] {
+  const rev: RawStatement[] = [];
+  for (let p = list; p; p = p.prev) rev.push(p.last);
+  const nodes: ConfigNode[] = [];
+  for (let i = rev.length - 1; i >= 0; i--) {
+    const r = rev[i]!;
+    const node = stmts[r.head.index]!.node!;
+    if (r.open) {
+      node.block = toNodes(r.body ?? null, stmts);
+      node.blockLoc = locOf(stmts[r.open.index]!.line);
+    }
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+const compiled = nearley.Grammar.fromCompiled(grammar);
+
+/** Builds the tree from preprocessed logical lines. */
+export function parseLogicalLines(lines: readonly LogicalLine[], diags: Diagnostics): ConfigNode[] {
+  const stmts = checkBraces(lines, diags);
+  const lexLines: LogicalLine[] = stmts.map((s) => (s.kind === 'line' ? s.line : { kind: s.kind, text: s.line.text }));
+  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(lexLines) } as nearley.ParserOptions);
+  try {
+    parser.feed('');
+  } catch (e) {
+    diags.fatal('internal-error', `internal parser error: ${(e as Error).message.split('\n')[0]}`);
+    return [];
+  }
+  if (parser.results.length !== 1) {
+    diags.fatal('internal-error', `internal parser error: ${parser.results.length} parses instead of exactly one`);
+    return [];
+  }
+  return toNodes(parser.results[0] as StatementList, stmts);
+}
+
+export function parseConfigFile(path: string, opts: ParseOptions = {}): ParseResult {
+  const diags = new Diagnostics();
+  const pre = new Preprocessor(diags, opts).runFile(path);
+  const nodes = parseLogicalLines(pre.lines, diags);
+  return { nodes, diags, files: pre.files };
+}
+
+export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParseResult {
+  const diags = new Diagnostics();
+  const pre = new Preprocessor(diags, opts).runText(text, file);
+  const nodes = parseLogicalLines(pre.lines, diags);
+  return { nodes, diags, files: pre.files };
+}

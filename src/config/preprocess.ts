@@ -1,0 +1,983 @@
+// Line preprocessor: turns keepalived.conf files into logical lines exactly as keepalived 2.x read_line() does
+// (lib/parser.c), keeping the file/line/column of every character:
+//   comments (# and ! outside "…", \# \! literal), MAXBUF line limit, CRLF, `@id` / `@^id` conditional lines,
+//   `$NAME=VALUE` (also multi-line with trailing `\`), `$NAME` / `${NAME}` substitution (recursive, undefined left
+//   alone) with the predefined ${_PWD} ${_INSTANCE} ${_RANDOM [MIN [MAX]]} ${_ENV VAR} ${_HASH} ${_BANG},
+//   `~SEQ(var,[start,][step,]end)` / `~SEQx` / `~LST(…)` line repetition, `include*` with glob and csh braces,
+//   and the split of a line at `{` / `}` so each brace is its own logical line.
+// Deliberate differences from keepalived (all "better, never different for a valid config"): a line longer than
+// MAXBUF is dropped whole (keepalived drops the first 1023 bytes and reads the rest as a new line); include cycles
+// and runaway recursive definitions are reported instead of looping.
+import { readFileSync, statSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, resolve, join, isAbsolute } from 'node:path';
+import { hostname } from 'node:os';
+import { Diagnostics } from './diagnostics.js';
+import type { Loc } from './tree.js';
+import { PosText } from './postext.js';
+
+/** keepalived's MAXBUF: fgets() buffer of 1024 bytes, so a line may hold at most 1022 bytes before its newline. */
+export const MAXBUF = 1024;
+export const MAX_LINE_BYTES = MAXBUF - 2;
+
+export interface LogicalLine {
+  kind: 'words' | 'open' | 'close';
+  text: PosText;
+}
+
+export interface PreprocessOptions {
+  /** keepalived -i; default: the host name up to its first '.'. */
+  configId?: string;
+  /** Random source for ${_RANDOM} (0 <= x < 1); default Math.random. */
+  random?: () => number;
+  /** Environment for ${_ENV VAR}; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Initial include_check flags as keepalived -e sets them (default none). */
+  includeCheckAll?: boolean;
+}
+
+export interface PreprocessResult {
+  lines: LogicalLine[];
+  /** Every file that was read, in reading order (root first). */
+  files: string[];
+}
+
+// include check bits (lib/parser.h include_t)
+const INC_R = 1;
+const INC_M = 2;
+const INC_W = 4;
+const INC_B = 8;
+const INC_ALL = INC_R | INC_M | INC_W | INC_B;
+
+/** Separates the lines of a multi-line definition value (keepalived's DEF_LINE_END). */
+const DEF_LINE_END = '\n';
+/** Guard against `$A=$A`-style definitions, which make keepalived loop forever. */
+const MAX_SUBSTITUTIONS_PER_LINE = 1000;
+const MAX_INCLUDE_DEPTH = 64;
+
+interface Definition {
+  value: string;
+  multiline: boolean;
+  fn?: (params: string[] | null, at: Loc) => string;
+  minParams: number;
+  maxParams: number;
+  numbersOnly: boolean;
+}
+
+interface FileFrame {
+  kind: 'file';
+  path: string;
+  lines: string[] | null;
+  idx: number;
+  includeType: number;
+  /** include_check as it was when the include line was read; restored when this file ends. */
+  savedIncludeCheck: number;
+  realpath: string;
+  /** Text given directly (parseConfigText) instead of read from disk. */
+  text?: string;
+  /** Where the include line stood (for messages). */
+  from?: Loc;
+}
+
+interface SeqFrame {
+  kind: 'seq';
+  text: PosText;
+  /** ~SEQ: one variable counting; ~LST: parallel variables over value sets. */
+  vars: string[];
+  next: number;
+  step: number;
+  last: number;
+  hex: boolean;
+  sets: string[][] | null;
+  setIdx: number;
+}
+
+interface MultiFrame {
+  kind: 'multi';
+  segments: string[];
+  idx: number;
+  file: string;
+  line: number;
+  col: number;
+}
+
+type Frame = FileFrame | SeqFrame | MultiFrame;
+
+const isAlpha = (c: string | undefined): boolean =>
+  c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+const isNameChar = (c: string | undefined): boolean => isAlpha(c) || isDigit(c) || c === '_';
+const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
+const isSpace = (c: string | undefined): boolean =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+
+export function defaultConfigId(): string {
+  return hostname().split('.')[0] ?? '';
+}
+
+/** C strtol(s, &end, 0) from index i: returns the value and the index after it (i itself when nothing parsed). */
+function strtol0(s: string, i: number): { value: number; end: number } {
+  let p = i;
+  while (isSpace(s[p])) p++;
+  let neg = false;
+  if (s[p] === '+' || s[p] === '-') {
+    neg = s[p] === '-';
+    p++;
+  }
+  let base = 10;
+  if (s[p] === '0' && (s[p + 1] === 'x' || s[p + 1] === 'X') && /[0-9a-fA-F]/.test(s[p + 2] ?? '')) {
+    base = 16;
+    p += 2;
+  } else if (s[p] === '0') base = 8;
+  const digits = base === 16 ? /[0-9a-fA-F]/ : base === 8 ? /[0-7]/ : /[0-9]/;
+  const start = p;
+  while (p < s.length && digits.test(s[p]!)) p++;
+  if (p === start) return { value: 0, end: i };
+  const v = parseInt(s.slice(start, p), base);
+  return { value: neg ? -v : v, end: p };
+}
+
+/**
+ * keepalived's decomment(): removes leading blanks, comments (# or ! outside quotes), the backslash of `\#` / `\!`
+ * outside quotes, and trailing blanks. A line ending in an unescaped `\` keeps it (multi-line definitions).
+ */
+export function decomment(t: PosText): PosText {
+  let s = t.s;
+  let a = 0;
+  while (isBlank(s[a])) a++;
+  if (a) {
+    t = t.slice(a);
+    s = t.s;
+  }
+  let quote = false;
+  let cont = false;
+  let p = 0;
+  let cut = s.length;
+  while (p < s.length) {
+    const c = s[p];
+    if (c === '"') {
+      quote = !quote;
+      p++;
+      continue;
+    }
+    if (c === '\\') {
+      if (p + 1 < s.length) {
+        if (!quote && (s[p + 1] === '#' || s[p + 1] === '!')) {
+          t = t.remove(p);
+          s = t.s;
+          p++;
+        } else p += 2;
+        continue;
+      }
+      cut = p;
+      cont = true;
+      break;
+    }
+    if (!quote && (c === '!' || c === '#')) {
+      cut = p;
+      break;
+    }
+    p++;
+  }
+  let end = cut;
+  while (end > 0 && isBlank(s[end - 1])) end--;
+  if (cont) return t.slice(0, end).append('\\').slice(0, end + 1);
+  return t.slice(0, end);
+}
+
+/** csh-style brace expansion as glob(3) GLOB_BRACE does it (nested, `\` escapes, `{}` is literal). */
+export function expandBraces(pattern: string): string[] {
+  let depth = 0;
+  let open = -1;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      if (depth === 0) {
+        if (pattern[i + 1] === '}') {
+          i++;
+          continue;
+        }
+        open = i;
+      }
+      depth++;
+    } else if (c === '}' && depth > 0) {
+      depth--;
+      if (depth === 0) {
+        const inner = pattern.slice(open + 1, i);
+        const alts: string[] = [];
+        let d = 0;
+        let start = 0;
+        for (let j = 0; j < inner.length; j++) {
+          const cj = inner[j];
+          if (cj === '\\') {
+            j++;
+            continue;
+          }
+          if (cj === '{') d++;
+          else if (cj === '}') d--;
+          else if (cj === ',' && d === 0) {
+            alts.push(inner.slice(start, j));
+            start = j + 1;
+          }
+        }
+        alts.push(inner.slice(start));
+        const pre = pattern.slice(0, open);
+        const post = pattern.slice(i + 1);
+        const out: string[] = [];
+        for (const alt of alts) for (const e of expandBraces(pre + alt + post)) out.push(e);
+        return out;
+      }
+    }
+  }
+  return [pattern];
+}
+
+const hasWildcard = (seg: string): boolean => /(^|[^\\])[*?[]/.test(seg);
+const unescape = (seg: string): string => seg.replace(/\\(.)/g, '$1');
+
+function segmentRegex(seg: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === '\\' && i + 1 < seg.length) re += seg[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = seg.indexOf(']', i + 2);
+      if (close < 0) re += '\\[';
+      else {
+        let body = seg.slice(i + 1, close);
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        re += '[' + body.replace(/\\/g, '\\\\') + ']';
+        i = close;
+      }
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$');
+}
+
+interface GlobOutcome {
+  matches: string[];
+  missingFiles: number;
+  missingDirs: number;
+  hadWildcards: boolean;
+}
+
+/** glob(3) for one brace-free absolute pattern, with GLOB_MARK (directories get a trailing '/'). */
+function globOne(pattern: string, out: GlobOutcome): string[] {
+  const segs = pattern.split('/').filter((s, i) => s !== '' || i === 0);
+  let bases = [pattern.startsWith('/') ? '/' : ''];
+  for (let k = 1; k < segs.length; k++) {
+    const seg = segs[k]!;
+    const next: string[] = [];
+    if (hasWildcard(seg)) {
+      const re = segmentRegex(seg);
+      for (const b of bases) {
+        out.hadWildcards = true;
+        let names: string[];
+        try {
+          names = readdirSync(b || '.');
+        } catch {
+          out.missingDirs++;
+          continue;
+        }
+        for (const n of names.sort()) {
+          if (n.startsWith('.') && !seg.startsWith('.')) continue;
+          if (re.test(n)) next.push(join(b, n));
+        }
+      }
+    } else {
+      const lit = unescape(seg);
+      for (const b of bases) next.push(join(b, lit));
+    }
+    bases = next;
+  }
+  const result: string[] = [];
+  const literal = !hasWildcard(pattern);
+  for (const p of bases) {
+    try {
+      const st = statSync(p);
+      result.push(st.isDirectory() ? p + '/' : p);
+    } catch {
+      try {
+        lstatSync(p); // a dangling symlink still matches (glob uses lstat)
+        result.push(p);
+      } catch {
+        if (literal) out.missingFiles++;
+      }
+    }
+  }
+  return result;
+}
+
+export function globWithBraces(pattern: string, dir: string): GlobOutcome {
+  const out: GlobOutcome = { matches: [], missingFiles: 0, missingDirs: 0, hadWildcards: false };
+  for (const p of expandBraces(pattern)) {
+    const abs = isAbsolute(p) ? p : join(dir, p);
+    for (const m of globOne(abs, out)) out.matches.push(m);
+  }
+  return out;
+}
+
+function hasBrace(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern[i] === '{') return true;
+  }
+  return false;
+}
+
+/** keepalived's is_include(): `include ` or `include[rmwba] `. */
+function includeKind(s: string): { type: number; rest: number } | null {
+  if (!s.startsWith('include') || s.length <= 7) return null;
+  if (isSpace(s[7])) return { type: 0, rest: 8 };
+  if (isSpace(s[8]) && 'rmwba'.includes(s[7]!)) {
+    const t = s[7] === 'r' ? INC_R : s[7] === 'a' ? INC_ALL : s[7] === 'w' ? INC_R | INC_M | INC_W : s[7] === 'm' ? INC_R | INC_M : INC_R | INC_B;
+    return { type: t, rest: 9 };
+  }
+  return null;
+}
+
+export class Preprocessor {
+  private readonly frames: Frame[] = [];
+  private readonly defs = new Map<string, Definition>();
+  private readonly out: LogicalLine[] = [];
+  private readonly files: string[] = [];
+  private includeCheck = 0;
+  /** The definition being continued over several lines, if any. */
+  private multilineDef: Definition | null = null;
+  private readonly configId: string;
+  private readonly random: () => number;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+
+  constructor(
+    private readonly diags: Diagnostics,
+    opts: PreprocessOptions = {},
+  ) {
+    this.configId = opts.configId ?? defaultConfigId();
+    this.random = opts.random ?? Math.random;
+    this.env = opts.env ?? process.env;
+    if (opts.includeCheckAll) this.includeCheck = INC_ALL;
+    this.setStdDefinitions();
+  }
+
+  private setStdDefinitions(): void {
+    const std = (name: string, fn: Definition['fn'], min = 0, max = 0, numbersOnly = false, value = ''): void => {
+      this.defs.set(name, { value, multiline: false, fn, minParams: min, maxParams: max, numbersOnly });
+    };
+    std('_PWD', (_p, at) => dirname(resolve(at.file)));
+    std('_INSTANCE', () => this.configId);
+    std('_RANDOM', (params, at) => {
+      let min = 0;
+      let max = 32767;
+      if (params && params.length) {
+        min = Number(params[0]);
+        if (params.length > 1) max = Number(params[1]);
+      }
+      if (min > max) {
+        this.diags.error('random-range', `\${_RANDOM}: min ${min} exceeds max ${max}, using ${min}`, at);
+        max = min;
+      }
+      return String(Math.floor(this.random() * (max - min + 1)) + min);
+    }, 0, 2, true);
+    std('_ENV', (params) => (params ? (this.env[params[0]!] ?? '') : ''), 1, 1);
+    std('_HASH', undefined, 0, 0, false, '#');
+    std('_BANG', undefined, 0, 0, false, '!');
+  }
+
+  /** Reads a file from disk as the root configuration. */
+  runFile(path: string): PreprocessResult {
+    let text: string;
+    try {
+      const st = statSync(path);
+      if (st.isDirectory()) {
+        this.diags.fatal('file-not-found', `Configuration file '${path}' is a directory`);
+        return { lines: [], files: [] };
+      }
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      this.diags.fatal('file-not-found', `Unable to find configuration file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return { lines: [], files: [] };
+    }
+    return this.runText(text, path);
+  }
+
+  /** Preprocesses `text` as if it were the content of `file` (includes resolve against its directory). */
+  runText(text: string, file: string): PreprocessResult {
+    let real = resolve(file);
+    try {
+      real = realpathSync(file);
+    } catch {
+      /* text not backed by a file */
+    }
+    this.frames.push({ kind: 'file', path: file, lines: null, idx: 0, includeType: 0, savedIncludeCheck: this.includeCheck, realpath: real, text });
+    this.loop();
+    return { lines: this.out, files: this.files };
+  }
+
+  private loop(): void {
+    while (this.frames.length) {
+      const top = this.frames[this.frames.length - 1]!;
+      let t: PosText | null;
+      if (top.kind === 'file') t = this.nextFileLine(top);
+      else if (top.kind === 'seq') t = this.nextSeqLine(top);
+      else t = this.nextMultiLine(top);
+      if (t) this.processLine(t);
+    }
+  }
+
+  private openFile(f: FileFrame): boolean {
+    if (f.text !== undefined) {
+      f.lines = splitLines(f.text);
+      f.text = undefined;
+    } else {
+      try {
+        f.lines = splitLines(readFileSync(f.path, 'utf8'));
+      } catch (e) {
+        this.fileError(INC_R, f.includeType, `Configuration file '${f.path}' open problem (${(e as NodeJS.ErrnoException).code ?? 'error'}) - skipping`, f.from, 'include-unreadable');
+        return false;
+      }
+    }
+    this.files.push(f.path);
+    return true;
+  }
+
+  private nextFileLine(f: FileFrame): PosText | null {
+    if (!f.lines && !this.openFile(f)) {
+      this.frames.pop();
+      this.includeCheck = f.savedIncludeCheck;
+      return null;
+    }
+    const lines = f.lines!;
+    while (f.idx < lines.length) {
+      let raw = lines[f.idx++]!;
+      const lineNo = f.idx;
+      let len = raw.length;
+      while (len && (raw[len - 1] === '\r' || raw[len - 1] === '\n')) len--;
+      if (len !== raw.length) raw = raw.slice(0, len);
+      const at: Loc = { file: f.path, line: lineNo, col: 1 };
+      if (raw.includes('\0')) {
+        this.diags.error('embedded-nul', 'configuration appears to have embedded NULs - ignoring line', at);
+        raw = '';
+      } else if (raw.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(raw) > MAX_LINE_BYTES) {
+        this.diags.error('line-too-long', `line too long (${Buffer.byteLength(raw)} bytes, keepalived reads at most ${MAX_LINE_BYTES}) - ignoring`, at);
+        raw = '';
+      }
+      if (!raw.length) {
+        if (this.multilineDef) this.endMultilineDef();
+        continue;
+      }
+      const t = decomment(PosText.of(raw, f.path, lineNo));
+      if (!t.length) continue;
+      if (this.multilineDef) {
+        this.continueMultilineDef(t);
+        continue;
+      }
+      return t;
+    }
+    this.frames.pop();
+    this.includeCheck = f.savedIncludeCheck;
+    if (this.multilineDef) this.endMultilineDef();
+    return null;
+  }
+
+  private nextSeqLine(q: SeqFrame): PosText | null {
+    if (q.sets) {
+      const set = q.sets[q.setIdx++]!;
+      q.vars.forEach((v, i) => this.setDefinition(v, set[i] ?? ''));
+      if (q.setIdx >= q.sets.length) this.frames.splice(this.frames.indexOf(q), 1);
+      return q.text;
+    }
+    this.setDefinition(q.vars[0]!, q.hex ? q.next.toString(16) : String(q.next));
+    q.next += q.step;
+    if ((q.step > 0 && q.next > q.last) || (q.step < 0 && q.next < q.last)) this.frames.splice(this.frames.indexOf(q), 1);
+    return q.text;
+  }
+
+  private nextMultiLine(m: MultiFrame): PosText | null {
+    const seg = m.segments[m.idx++]!;
+    if (m.idx >= m.segments.length) this.frames.splice(this.frames.indexOf(m), 1);
+    if (!seg.length) return null;
+    // Every line of a multi-line definition points at the `$` that used it.
+    return new PosText(seg, m.file, m.line, m.col, new Array<number>(seg.length).fill(m.col));
+  }
+
+  private setDefinition(name: string, value: string): void {
+    const d = this.defs.get(name);
+    if (d) {
+      d.value = value;
+      d.fn = undefined;
+      d.multiline = false;
+    } else this.defs.set(name, { value, multiline: false, minParams: 0, maxParams: 0, numbersOnly: false });
+  }
+
+  private endMultilineDef(): void {
+    const d = this.multilineDef;
+    if (d && !d.value.length) d.multiline = false;
+    this.multilineDef = null;
+  }
+
+  private continueMultilineDef(t: PosText): void {
+    const d = this.multilineDef!;
+    let s = t.s;
+    let more = false;
+    if (s.endsWith('\\')) {
+      let len = s.length - 1;
+      while (len >= 1 && isBlank(s[len - 1])) len--;
+      s = s.slice(0, len) + DEF_LINE_END;
+      more = true;
+    }
+    if (s.length >= 2 || (s.length && !more)) d.value += s;
+    if (!more) this.endMultilineDef();
+  }
+
+  /** `$NAME=VALUE` (keepalived check_definition()); returns false when the line is not a definition. */
+  private checkDefinition(t: PosText): boolean {
+    const s = t.s;
+    if (s[0] !== '$' || !(isAlpha(s[1]) || s[1] === '_')) return false;
+    let p = 2;
+    while (p < s.length && s[p] !== '=') {
+      if (!isNameChar(s[p])) return false;
+      p++;
+    }
+    if (s[p] !== '=') return false;
+    const name = s.slice(1, p);
+    p++;
+    while (isBlank(s[p])) p++;
+    let value = s.slice(p);
+    let multiline = false;
+    if (value.endsWith('\\')) {
+      let len = value.length;
+      while (len >= 2 && isBlank(value[len - 2])) len--;
+      value = len < 2 ? '' : value.slice(0, len - 1) + DEF_LINE_END;
+      multiline = true;
+    }
+    const existing = this.defs.get(name);
+    const d: Definition = existing ?? { value: '', multiline: false, minParams: 0, maxParams: 0, numbersOnly: false };
+    d.value = value;
+    d.multiline = multiline;
+    d.fn = undefined;
+    if (!existing) this.defs.set(name, d);
+    if (multiline) this.multilineDef = d;
+    return true;
+  }
+
+  /**
+   * keepalived's replace_param(): substitutes `$NAME` (followed by blank, ',', ')' or end) and `${NAME [params]}`.
+   * The replacement is rescanned (recursive definitions); undefined names stay as written. A multi-line
+   * definition is only used at the end of a line: its first line replaces the reference, the rest follow as lines.
+   */
+  private substitute(t: PosText, allowMultiline: boolean): { text: PosText; changed: boolean; rest: string[] | null; restCol: number } {
+    let pos = 0;
+    let changed = false;
+    let rest: string[] | null = null;
+    let restCol = 0;
+    let count = 0;
+    while ((pos = t.s.indexOf('$', pos)) !== -1 && pos + 1 < t.s.length) {
+      const s = t.s;
+      const m = this.matchReference(s, pos + 1, t);
+      if (!m) {
+        pos++;
+        continue;
+      }
+      const d = m.def;
+      if (++count > MAX_SUBSTITUTIONS_PER_LINE) {
+        this.diags.error('recursive-definition', `definition $${m.name} keeps expanding into itself - substitution stopped`, { file: t.file, line: t.line, col: t.colAt(pos) });
+        break;
+      }
+      const at: Loc = { file: t.file, line: t.line, col: t.colAt(pos) };
+      let value = d.fn ? d.fn(m.params, at) : d.value;
+      if (d.multiline && allowMultiline) {
+        const parts = value.split(DEF_LINE_END);
+        value = parts[0]!;
+        rest = parts.slice(1);
+        restCol = at.col;
+      }
+      if (s.length - (m.end - pos) + value.length > MAXBUF - 1) {
+        this.diags.error('line-too-long', `parameter substitution of $${m.name} would exceed the maximum line length (${MAXBUF - 1})`, at);
+        break;
+      }
+      t = t.splice(pos, m.end, value, at.col);
+      changed = true;
+      if (value.trimStart().startsWith('~') || /^[ \t]*~/.test(d.value)) break;
+    }
+    return { text: t, changed, rest, restCol };
+  }
+
+  private matchReference(s: string, i: number, t: PosText): { name: string; end: number; def: Definition; params: string[] | null } | null {
+    const braces = s[i] === '{';
+    if (braces) i++;
+    if (!(isAlpha(s[i]) || s[i] === '_')) return null;
+    let j = i + 1;
+    while (isNameChar(s[j])) j++;
+    const name = s.slice(i, j);
+    let params: string[] | null = null;
+    let numbersOnly = true;
+    let end: number;
+    if (braces) {
+      let pStart = -1;
+      let pEnd = -1;
+      while (j < s.length && (isBlank(s[j]) || isNameChar(s[j]))) {
+        if (!isBlank(s[j])) {
+          if (pStart < 0) pStart = j;
+          pEnd = j;
+          if (!isDigit(s[j])) numbersOnly = false;
+        }
+        j++;
+      }
+      if (pStart >= 0 && pEnd + 1 !== j) return null;
+      if (s[j] !== '}') return null;
+      if (pStart >= 0) params = s.slice(pStart, pEnd + 1).split(/[ \t]+/);
+      end = j + 1;
+    } else {
+      if (j < s.length && !(isBlank(s[j]) || s[j] === ',' || s[j] === ')')) return null;
+      end = j;
+    }
+    const allowMultiline = end === s.length;
+    const def = this.defs.get(name);
+    if (!def || (def.multiline && !allowMultiline)) return null;
+    if (params) {
+      const at: Loc = { file: t.file, line: t.line, col: t.colAt(i - (braces ? 2 : 1)) };
+      if (!def.maxParams) return null;
+      if (def.numbersOnly && !numbersOnly) {
+        this.diags.error('bad-definition-params', `Definition ${name} requires numeric parameters only.`, at);
+        return null;
+      }
+      if (params.length > def.maxParams || params.length < def.minParams) {
+        this.diags.error('bad-definition-params', `Definition ${name} requires between ${def.minParams} and ${def.maxParams} parameters, ${params.length} specified.`, at);
+        return null;
+      }
+    } else if (def.minParams > 0) {
+      return null;
+    }
+    return { name, end, def, params };
+  }
+
+  private processLine(t: PosText): void {
+    // @ID / @^ID conditional lines
+    if (t.s[0] === '@') {
+      const rev = t.s[1] === '^';
+      const ofs = rev ? 2 : 1;
+      const m = /[ \t]/.exec(t.s.slice(ofs));
+      if (!m) return;
+      const id = t.s.slice(ofs, ofs + m.index);
+      if ((id !== this.configId) !== rev) return;
+      t = t.slice(ofs + m.index).trimBlanks();
+      if (!t.length) return;
+    }
+    if (t.s[0] === '$' && this.checkDefinition(t)) return;
+    if (t.s.startsWith('~SEQ') || t.s.startsWith('~LST')) {
+      if (t.s[1] === 'S') this.addSeq(t);
+      else this.addLst(t);
+      return;
+    }
+    let rest: string[] | null = null;
+    let restCol = 0;
+    if (t.s[0] !== '~' && t.s.includes('$')) {
+      const r = this.substitute(t, true);
+      if (r.changed) {
+        t = decomment(r.text);
+        rest = r.rest;
+        restCol = r.restCol;
+      }
+    }
+    const inc = includeKind(t.s);
+    if (inc) {
+      this.include(t, inc.type, inc.rest);
+    } else if (t.length) {
+      this.emit(t);
+    }
+    if (rest && rest.length) {
+      this.frames.push({ kind: 'multi', segments: rest, idx: 0, file: t.file, line: t.line, col: restCol });
+    }
+  }
+
+  /** ~SEQ(var, [start,] [step,] end) rest-of-line (keepalived add_seq()). */
+  private addSeq(t: PosText): void {
+    const s = t.s;
+    const at: Loc = { file: t.file, line: t.line, col: t.colAt(0) };
+    const bad = (msg: string): void => this.diags.error('bad-seq', `${msg} '${s}'`, at);
+    let p = 4;
+    let hex = false;
+    if (s[p] === 'x') {
+      hex = true;
+      p++;
+    }
+    while (isBlank(s[p])) p++;
+    if (s[p++] !== '(') return bad('Invalid ~SEQ specification');
+    while (isBlank(s[p])) p++;
+    const varStart = p;
+    while (p < s.length && !' \t,)'.includes(s[p]!)) p++;
+    const varName = s.slice(varStart, p);
+    while (isBlank(s[p])) p++;
+    if (p >= s.length || s[p] === ')' || !varName.length || varName[0] === '{') return bad('Invalid ~SEQ definition');
+    p++;
+    while (isBlank(s[p])) p++;
+    const close = s.indexOf(')', p);
+    if (close < 0) return bad("~SEQ missing terminating ')'");
+    const sub = this.substitute(t.slice(p, close + 1), false);
+    if (sub.rest) return bad('~SEQ parameter is multiline definition');
+    const ps = sub.text.s;
+    let start: number;
+    let step: number;
+    let end: number;
+    let r = strtol0(ps, 0);
+    const one = r.value;
+    let q = r.end;
+    while (isBlank(ps[q])) q++;
+    if (ps[q] === ')') {
+      end = one;
+      step = end < 1 ? -1 : 1;
+      start = end < 0 ? -1 : 1;
+    } else {
+      if (ps[q] !== ',') return bad('Invalid ~SEQ definition');
+      r = strtol0(ps, q + 1);
+      const two = r.value;
+      q = r.end;
+      while (isBlank(ps[q])) q++;
+      if (ps[q] === ')') {
+        start = one;
+        end = two;
+        step = start <= end ? 1 : -1;
+      } else {
+        if (ps[q] !== ',') return bad('Invalid ~SEQ definition');
+        r = strtol0(ps, q + 1);
+        q = r.end;
+        while (isBlank(ps[q])) q++;
+        if (ps[q] !== ')') return bad('Invalid ~SEQ definition');
+        start = one;
+        step = two;
+        end = r.value;
+        if (!step || (start < end && step < 0) || (start > end && step > 0)) return bad('Invalid ~SEQ values');
+      }
+    }
+    if (hex && (start < 0 || end < 0)) return bad('~SEQx is only valid for positive numbers');
+    let textStart = close + 1;
+    while (isBlank(s[textStart])) textStart++;
+    this.frames.push({ kind: 'seq', text: t.slice(textStart), vars: [varName], next: start, step, last: end, hex, sets: null, setIdx: 0 });
+  }
+
+  /** ~LST(var, v1, v2, …) or ~LST({a,b}, {1,2}, {3,4}) rest-of-line (keepalived add_lst()). */
+  private addLst(t: PosText): void {
+    const s = t.s;
+    const at: Loc = { file: t.file, line: t.line, col: t.colAt(0) };
+    const bad = (msg = 'Invalid ~LST specification'): void => this.diags.error('bad-lst', `${msg} '${s}'`, at);
+    let p = 4;
+    const skip = (): void => {
+      while (isBlank(s[p])) p++;
+    };
+    skip();
+    if (s[p++] !== '(') return bad();
+    skip();
+    let endChar = ',';
+    if (s[p] === '{') {
+      endChar = '}';
+      p++;
+      skip();
+    }
+    const vars: string[] = [];
+    for (;;) {
+      const a = p;
+      while (p < s.length && !' \t,}'.includes(s[p]!)) p++;
+      vars.push(s.slice(a, p));
+      skip();
+      if (s[p] === endChar) break;
+      if (s[p] !== ',') return bad();
+      p++;
+      skip();
+    }
+    if (s[p] === '}') {
+      p++;
+      skip();
+    }
+    if (s[p++] !== ',') return bad();
+    skip();
+    const sets: string[][] = [];
+    for (;;) {
+      let ec = ',';
+      if (s[p] === '{') {
+        ec = '}';
+        p++;
+        skip();
+      }
+      const values: string[] = [];
+      for (;;) {
+        const a = p;
+        while (p < s.length && !' \t,})'.includes(s[p]!)) p++;
+        values.push(s.slice(a, p));
+        skip();
+        if (s[p] === ec || (s[p] === ')' && ec === ',')) break;
+        if (s[p] !== ',') return bad();
+        p++;
+        skip();
+        if (values.length > vars.length - 1) return bad('~LST specification has too many values');
+      }
+      while (values.length < vars.length) values.push('');
+      sets.push(values);
+      if (s[p] === '}' && ec === '}') {
+        p++;
+        skip();
+      }
+      if (s[p] === ')') break;
+      if (s[p] !== ',') return bad();
+      p++;
+      skip();
+    }
+    if (!vars.length || !sets.length) return bad();
+    p++;
+    skip();
+    this.frames.push({ kind: 'seq', text: t.slice(p), vars, next: 0, step: 0, last: 0, hex: false, sets, setIdx: 0 });
+  }
+
+  /** file_config_error(): an include problem is an error only when its check is enabled, otherwise a notice. */
+  private fileError(errType: number, includeType: number, message: string, at: Loc | undefined, code: string): void {
+    if ((this.includeCheck | includeType) & errType) this.diags.fatal(code, message, at);
+    else this.diags.notice(code, message, at);
+  }
+
+  private include(t: PosText, type: number, restAt: number): void {
+    let p = restAt;
+    while (isBlank(t.s[p])) p++;
+    const pattern = t.s.slice(p);
+    const at: Loc = { file: t.file, line: t.line, col: t.colAt(0) };
+    if (!pattern.length) {
+      this.diags.error('include-missing', 'include with no file name', at);
+      return;
+    }
+    const activeChain = this.frames.filter((f): f is FileFrame => f.kind === 'file' && f.lines !== null);
+    if (activeChain.length >= MAX_INCLUDE_DEPTH) {
+      this.diags.error('include-depth', `includes nested more than ${MAX_INCLUDE_DEPTH} deep - ignoring '${pattern}'`, at);
+      return;
+    }
+    const dir = dirname(resolve(t.file));
+    const g = globWithBraces(pattern, dir);
+    const patLoc: Loc = { ...at, col: t.colAt(p) };
+    if (!g.matches.length) {
+      if (g.missingFiles || g.missingDirs) {
+        this.fileError(hasBrace(pattern) ? INC_B : INC_M, type, `Config files missing '${pattern}'.`, patLoc, 'include-missing');
+      } else if (g.hadWildcards) {
+        this.fileError(INC_W, type, `No config files matched '${pattern}'.`, patLoc, 'include-no-match');
+      }
+      return;
+    }
+    if (g.missingFiles || g.missingDirs) {
+      this.fileError(INC_B, type, `Some config files missing: "${pattern}".`, patLoc, 'include-missing');
+      if ((this.includeCheck | type) & INC_B) return;
+    }
+    const frames: FileFrame[] = [];
+    for (const m of g.matches) {
+      if (m.endsWith('/')) {
+        this.fileError(INC_R, type, `Configuration file '${m}' is a directory - skipping`, patLoc, 'include-unreadable');
+        continue;
+      }
+      let st;
+      try {
+        st = statSync(m);
+      } catch {
+        st = null;
+      }
+      if (!st || !st.isFile() || st.mode & 0o111) {
+        this.fileError(INC_R, type, `Configuration file '${m}' is not a regular non-executable file - skipping`, patLoc, 'include-unreadable');
+        continue;
+      }
+      let real = m;
+      try {
+        real = realpathSync(m);
+      } catch {
+        /* keep m */
+      }
+      const cycle = activeChain.find((f) => f.realpath === real);
+      if (cycle) {
+        const chain = [...activeChain.slice(activeChain.indexOf(cycle)).map((f) => f.path), m].join(' -> ');
+        this.diags.error('include-cycle', `include cycle: ${chain} - not including '${m}' again`, patLoc);
+        continue;
+      }
+      frames.push({ kind: 'file', path: m, lines: null, idx: 0, includeType: type, savedIncludeCheck: this.includeCheck, realpath: real, from: patLoc });
+    }
+    // Push in reverse so the first match is read first.
+    for (let i = frames.length - 1; i >= 0; i--) this.frames.push(frames[i]!);
+  }
+
+  /** Splits a processed line at its first brace outside quotes, repeatedly (keepalived read_line() residue). */
+  private emit(t: PosText): void {
+    for (;;) {
+      const s = t.s;
+      let p = -1;
+      if (s[0] === '{' || s[0] === '}') p = 0;
+      else {
+        for (let i = 0; i < s.length; i++) {
+          const c = s[i];
+          if (c === '"') {
+            const close = s.indexOf('"', i + 1);
+            if (close < 0) break;
+            i = close;
+          } else if (c === '{' || c === '}') {
+            p = i;
+            break;
+          }
+        }
+      }
+      if (p < 0) {
+        const w = t.trimEndBlanks();
+        if (w.length) this.emitWords(w);
+        return;
+      }
+      if (p === 0) {
+        this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
+        let q = 1;
+        while (isBlank(s[q])) q++;
+        if (q >= s.length) return;
+        t = t.slice(q);
+      } else {
+        const w = t.slice(0, p).trimEndBlanks();
+        if (w.length) this.emitWords(w);
+        t = t.slice(p);
+      }
+    }
+  }
+
+  private emitWords(t: PosText): void {
+    this.out.push({ kind: 'words', text: t });
+    if (t.s.startsWith('include_check') && (t.length === 13 || isSpace(t.s[13]))) this.applyIncludeCheck(t);
+  }
+
+  /** global_defs `include_check [[+|-]read|match|wildcard_match|brace_match …]` changes include checks from here on. */
+  private applyIncludeCheck(t: PosText): void {
+    const words = t.s.split(/[ \t]+/).slice(1).filter((w) => w.length);
+    if (!words.length) {
+      this.includeCheck = INC_ALL;
+      return;
+    }
+    words.forEach((w, i) => {
+      let mode = 0;
+      let name = w;
+      if (w[0] === '-' || w[0] === '+') {
+        mode = w[0] === '-' ? -1 : 1;
+        name = w.slice(1);
+      } else if (i === 0) this.includeCheck = 0;
+      else return;
+      const flag = name === 'read' ? INC_R : name === 'match' ? INC_M : name === 'wildcard_match' ? INC_W : name === 'brace_match' ? INC_B : 0;
+      if (!flag) return;
+      if (mode === 0) this.includeCheck = INC_R | flag;
+      else if (mode === 1) this.includeCheck |= flag;
+      else this.includeCheck &= ~flag;
+    });
+  }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export function preprocessFile(path: string, diags: Diagnostics, opts: PreprocessOptions = {}): PreprocessResult {
+  return new Preprocessor(diags, opts).runFile(path);
+}
+
+export function preprocessText(text: string, file: string, diags: Diagnostics, opts: PreprocessOptions = {}): PreprocessResult {
+  return new Preprocessor(diags, opts).runText(text, file);
+}
