@@ -1,0 +1,540 @@
+// The VRRP engine: the imperative shell around the pure state machine (machine.ts, sync.ts). It owns the sockets,
+// timers, addresses, GARPs, trackers and notifies of every configured instance, feeds inputs to the core with the
+// current monotonic time, and executes the effects the core returns, in order.
+import { performance } from 'node:perf_hooks';
+import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import type { Logger } from 'pino';
+import { InterfaceWatcher, ipv6Forwarding, type InterfaceChange } from '../net/interfaces.js';
+import { Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
+import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
+import { PacketSender } from '../net/packet-socket.js';
+import { buildGratuitousArp } from '../net/arp.js';
+import { buildUnsolicitedNa } from '../net/ndisc.js';
+import { NotifyDispatcher, notifyEventFromEngine, type NotifyScripts } from '../notify/notify.js';
+import { TrackScriptRunner } from '../notify/track-script.js';
+import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
+import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
+import { encodeAdvert } from './packet.js';
+import { peekVrid, validateAdvert, type DropReason } from './validate.js';
+import { trackVerdict, type TrackerStatus } from './track.js';
+import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
+import type { VrrpState } from './types.js';
+
+export interface EngineOptions {
+  log: Logger;
+  notify: NotifyDispatcher;
+  /** -V/--dont-release-vrrp: leave VIPs in place on stop. */
+  dontReleaseVips?: boolean;
+  /** Monotonic clock in ms (injectable for tests). */
+  now?: () => number;
+}
+
+/** Per-instance counters, for logs, dumps and metrics. */
+export interface InstanceStats {
+  advertsSent: number;
+  advertsReceived: number;
+  dropped: Partial<Record<DropReason, number>>;
+  garpsSent: number;
+  becameMaster: number;
+  releasedMaster: number;
+  transitions: number;
+}
+
+interface InstanceRt {
+  plan: InstancePlan;
+  unit: Unit;
+  ifindex: number;
+  socket?: VrrpSocket;
+  src?: string;
+  ipId: number;
+  trackers: Map<string, TrackerStatus>;
+  stats: InstanceStats;
+  /** VIPs we added and still own (address → where), so stop removes exactly these. */
+  owned: Map<string, { ifindex: number; prefix: number; peer?: string }>;
+  state(): InstanceState;
+}
+
+/** A scheduling unit: one instance, or a sync group moving its members together. */
+interface Unit {
+  name: string;
+  members: string[];
+  feed(member: string | undefined, input: Input, now: number): TaggedEffect[];
+  deadline(): number | undefined;
+  stateOf(member: string): InstanceState;
+  groupNotify?: NotifyScripts;
+  timer?: NodeJS.Timeout;
+  /** Effects of this unit run one after another. */
+  chain: Promise<void>;
+}
+
+class SingleUnit implements Unit {
+  chain = Promise.resolve();
+  timer?: NodeJS.Timeout;
+  readonly members: string[];
+  constructor(public st: InstanceState) {
+    this.members = [st.spec.name];
+  }
+  get name() {
+    return this.st.spec.name;
+  }
+  feed(_m: string | undefined, input: Input, now: number): TaggedEffect[] {
+    const r = step(this.st, input, now);
+    this.st = r.state;
+    return r.effects.map((effect) => ({ instance: this.st.spec.name, effect }));
+  }
+  deadline() {
+    return nextDeadline(this.st);
+  }
+  stateOf() {
+    return this.st;
+  }
+}
+
+class GroupUnit implements Unit {
+  chain = Promise.resolve();
+  timer?: NodeJS.Timeout;
+  constructor(public g: SyncGroupState, readonly groupNotify: NotifyScripts) {}
+  get name() {
+    return this.g.spec.name;
+  }
+  get members() {
+    return this.g.spec.members;
+  }
+  feed(member: string | undefined, input: Input, now: number): TaggedEffect[] {
+    const r = stepGroup(this.g, member, input, now);
+    this.g = r.state;
+    return r.effects;
+  }
+  deadline() {
+    return nextGroupDeadline(this.g);
+  }
+  stateOf(member: string) {
+    return this.g.members[member]!;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class VrrpEngine {
+  private readonly instances = new Map<string, InstanceRt>();
+  private readonly units: Unit[] = [];
+  private readonly sockets = new Map<string, VrrpSocket>();
+  private readonly senders = new Map<number, PacketSender>();
+  private readonly scriptRunners: TrackScriptRunner[] = [];
+  private readonly watchedFiles: string[] = [];
+  private ifw?: InterfaceWatcher;
+  private rt?: Rtnetlink;
+  private readonly now: () => number;
+  private stopping = false;
+
+  constructor(private readonly plan: VrrpPlan, private readonly opts: EngineOptions) {
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  get log(): Logger {
+    return this.opts.log;
+  }
+
+  /** Opens everything, then starts the instances (after vrrp_startup_delay). */
+  async start(): Promise<void> {
+    for (const s of this.plan.skipped) this.log.error(`(${s.name}) not started: ${s.reason}`);
+    this.rt = new Rtnetlink();
+    this.ifw = await InterfaceWatcher.open();
+    this.ifw.on('change', (c) => this.onInterfaceChange(c));
+    this.ifw.on('error', (e) => this.log.error(`interface monitor: ${e.message}`));
+
+    // Instances not in a sync group are units of their own.
+    const states = new Map<string, InstanceState>();
+    for (const p of this.plan.instances) {
+      const iface = this.ifw.table.get(p.interface);
+      const src = this.sourceAddress(p);
+      if (!src) this.log.warn(`(${p.name}) no usable source address on ${p.interface} yet`);
+      const st = initialState({ ...p.spec, primaryAddress: src ?? (p.family === 6 ? '::' : '0.0.0.0') });
+      states.set(p.name, st);
+      const rtInst: InstanceRt = {
+        plan: p,
+        unit: undefined as unknown as Unit,
+        ifindex: iface?.link.ifindex ?? 0,
+        src,
+        ipId: 0,
+        trackers: new Map(p.spec.trackers.map((t) => [t.name, { spec: t }])),
+        stats: { advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0 },
+        owned: new Map(),
+        state: () => rtInst.unit.stateOf(p.name),
+      };
+      this.instances.set(p.name, rtInst);
+    }
+    const grouped = new Set<string>();
+    for (const g of this.plan.groups) {
+      const unit = new GroupUnit(initialSyncGroup({ name: g.name, members: g.members }, g.members.map((m) => states.get(m)!)), g.notify);
+      this.units.push(unit);
+      for (const m of g.members) {
+        grouped.add(m);
+        this.instances.get(m)!.unit = unit;
+      }
+    }
+    for (const p of this.plan.instances) {
+      if (grouped.has(p.name)) continue;
+      const unit = new SingleUnit(states.get(p.name)!);
+      this.units.push(unit);
+      this.instances.get(p.name)!.unit = unit;
+    }
+
+    for (const inst of this.instances.values()) this.openSocket(inst);
+    this.startTrackers();
+    if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
+
+    // Faults known before start (interface down, failing weight-0 trackers) put the instance straight into FAULT.
+    for (const inst of this.instances.values()) {
+      if (!this.ifw.table.isUp(inst.plan.interface)) this.feed(inst, { type: 'interface-down' });
+      this.feedTrackers(inst);
+    }
+    for (const unit of this.units) for (const m of unit.members) this.feedUnit(unit, m, { type: 'start' });
+  }
+
+  /** Instance states for status output. */
+  status(): Array<{ name: string; state: VrrpState; priority: number; effectivePriority: number; master?: string; stats: InstanceStats; vips: string[]; interface: string }> {
+    return [...this.instances.values()].map((i) => {
+      const s = i.state();
+      return {
+        name: i.plan.name, state: s.state, priority: i.plan.spec.priority, effectivePriority: s.effectivePriority,
+        master: s.masterAddress, stats: i.stats, vips: i.plan.vips.map((v) => v.address), interface: i.plan.interface,
+      };
+    });
+  }
+
+  /** SIGTERM: masters send priority 0 and drop their VIPs; notify_stop runs; everything we opened is closed. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const unit of this.units) {
+      if (unit.timer) clearTimeout(unit.timer);
+      for (const m of unit.members) this.feedUnit(unit, m, { type: 'shutdown' }, false);
+    }
+    await Promise.all(this.units.map((u) => u.chain));
+    // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
+    if (!this.opts.dontReleaseVips) for (const inst of this.instances.values()) await this.releaseOwned(inst);
+    for (const r of this.scriptRunners) r.stop();
+    for (const f of this.watchedFiles) unwatchFile(f);
+    for (const s of this.sockets.values()) s.close();
+    for (const s of this.senders.values()) s.close();
+    this.ifw?.close();
+    this.rt?.close();
+  }
+
+  // ---- feeding the core ---------------------------------------------------------------------------------------
+
+  private feed(inst: InstanceRt, input: Input): void {
+    this.feedUnit(inst.unit, inst.plan.name, input);
+  }
+
+  private feedUnit(unit: Unit, member: string | undefined, input: Input, rearm = true): void {
+    const effects = unit.feed(member, input, this.now());
+    if (effects.length) this.execute(unit, effects);
+    if (rearm && !this.stopping) this.arm(unit);
+  }
+
+  private arm(unit: Unit): void {
+    if (unit.timer) clearTimeout(unit.timer);
+    unit.timer = undefined;
+    const at = unit.deadline();
+    if (at === undefined) return;
+    const delay = Math.max(0, at - this.now());
+    unit.timer = setTimeout(() => {
+      unit.timer = undefined;
+      if (!this.stopping) this.feedUnit(unit, undefined, { type: 'timer' });
+    }, delay);
+  }
+
+  // ---- effects --------------------------------------------------------------------------------------------------
+
+  private execute(unit: Unit, effects: TaggedEffect[]): void {
+    // Adverts go out synchronously, in order with the rest: the chain only holds back what follows them.
+    for (const { instance, effect } of effects) {
+      const inst = instance ? this.instances.get(instance) : undefined;
+      unit.chain = unit.chain.then(() => this.run(unit, inst, effect)).catch((e: Error) => this.log.error(`${unit.name}: ${e.message}`));
+    }
+  }
+
+  private async run(unit: Unit, inst: InstanceRt | undefined, e: Effect): Promise<void> {
+    switch (e.type) {
+      case 'send-advert':
+        if (inst) this.sendAdvert(inst, e.priority);
+        return;
+      case 'add-vips':
+        if (inst) await this.addVips(inst, e.addresses);
+        return;
+      case 'remove-vips':
+        if (inst && !(this.stopping && this.opts.dontReleaseVips)) await this.removeVips(inst, e.addresses);
+        return;
+      case 'send-garp':
+        if (inst) await this.sendGarps(inst, e.addresses, e.count);
+        return;
+      case 'notify': {
+        const scripts = e.scope === 'GROUP' ? unit.groupNotify ?? {} : inst?.plan.notify ?? {};
+        void this.opts.notify.dispatch(notifyEventFromEngine(e, scripts));
+        return;
+      }
+      case 'state-changed':
+        if (inst) {
+          inst.stats.transitions++;
+          if (e.to === 'MASTER') inst.stats.becameMaster++;
+          if (e.from === 'MASTER') inst.stats.releasedMaster++;
+        }
+        return;
+      case 'log':
+        if (e.level === 'error') this.log.error(e.msg);
+        else if (e.level === 'warning') this.log.warn(e.msg);
+        else this.log.info(e.msg);
+        return;
+    }
+  }
+
+  private sendAdvert(inst: InstanceRt, priority: number): void {
+    const sock = inst.socket;
+    const src = inst.src;
+    if (!sock || !src) return;
+    const p = inst.plan;
+    const dsts = p.unicast ? p.peers.map((x) => x.address) : [p.group];
+    for (const dst of dsts) {
+      const msg = encodeAdvert(
+        {
+          version: p.spec.version, type: 1, vrid: p.spec.vrid, priority, advertIntMs: p.spec.advertIntMs,
+          addresses: p.spec.vips, authType: p.rx.authType, authData: p.rx.authData,
+        },
+        { family: p.spec.family, src, dst, v3ChecksumAsV2: p.rx.v3ChecksumAsV2 },
+      );
+      inst.ipId = (inst.ipId + 1) & 0xffff || 1;
+      sock
+        .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id: inst.ipId, ttl: p.ttl })
+        .then(() => inst.stats.advertsSent++)
+        .catch((err: Error) => this.log.warn(`(${p.name}) advert send failed: ${err.message}`));
+    }
+  }
+
+  private vipPlans(inst: InstanceRt, addresses: string[]): VipPlan[] {
+    const want = new Set(addresses);
+    return inst.plan.vips.filter((v) => want.has(v.address));
+  }
+
+  private async addVips(inst: InstanceRt, addresses: string[]): Promise<void> {
+    for (const v of this.vipPlans(inst, addresses)) {
+      const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
+      if (!ifindex) {
+        this.log.error(`(${inst.plan.name}) cannot add ${v.address}: no interface ${v.dev}`);
+        continue;
+      }
+      const spec: AddressSpec = {
+        ifindex, address: v.address, prefixlen: v.prefix, broadcast: v.brd, label: v.label, scope: v.scope, peer: v.peer,
+        flags: (v.noDad ? IFA_F_NODAD : 0) | (v.noprefixroute ? IFA_F_NOPREFIXROUTE : 0) | (v.home ? IFA_F_HOMEADDRESS : 0),
+      };
+      try {
+        await this.rt!.addAddress(spec);
+        inst.owned.set(v.address, { ifindex, prefix: v.prefix, peer: v.peer });
+      } catch (e) {
+        this.log.error(`(${inst.plan.name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async removeVips(inst: InstanceRt, addresses: string[]): Promise<void> {
+    for (const v of this.vipPlans(inst, addresses)) {
+      const ifindex = inst.owned.get(v.address)?.ifindex ?? this.ifw?.table.get(v.dev)?.link.ifindex;
+      inst.owned.delete(v.address);
+      if (!ifindex) continue;
+      try {
+        await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer });
+      } catch (e) {
+        this.log.error(`(${inst.plan.name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async releaseOwned(inst: InstanceRt): Promise<void> {
+    for (const [address, o] of inst.owned) {
+      try {
+        await this.rt!.deleteAddress({ ifindex: o.ifindex, address, prefixlen: o.prefix, peer: o.peer });
+      } catch {
+        /* gone already */
+      }
+    }
+    inst.owned.clear();
+  }
+
+  private sender(ifindex: number): PacketSender {
+    let s = this.senders.get(ifindex);
+    if (!s) {
+      s = new PacketSender(ifindex);
+      this.senders.set(ifindex, s);
+    }
+    return s;
+  }
+
+  /** `count` GARPs / NAs per address, back to back unless vrrp_garp_interval / vrrp_gna_interval pace them. */
+  private async sendGarps(inst: InstanceRt, addresses: string[], count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      for (const v of this.vipPlans(inst, addresses)) {
+        const st = this.ifw?.table.get(v.dev);
+        if (!st?.link.mac || st.link.noarp) continue;
+        const frame =
+          v.family === 4
+            ? buildGratuitousArp(st.link.mac, v.address)
+            : buildUnsolicitedNa(st.link.mac, v.address, { router: ipv6Forwarding(v.dev) });
+        try {
+          this.sender(st.link.ifindex).send(frame);
+          inst.stats.garpsSent++;
+        } catch (e) {
+          this.log.warn(`(${inst.plan.name}) GARP for ${v.address} failed: ${(e as Error).message}`);
+        }
+        const pace = v.family === 4 ? this.plan.garpIntervalMs : this.plan.gnaIntervalMs;
+        if (pace > 0) await sleep(pace);
+      }
+    }
+  }
+
+  // ---- receiving ------------------------------------------------------------------------------------------------
+
+  private sourceAddress(p: InstancePlan): string | undefined {
+    if (p.configuredSrc) return p.configuredSrc;
+    const own = p.vips.map((v) => v.address);
+    return p.family === 6 ? this.ifw!.table.linkLocal6(p.interface, own) : this.ifw!.table.primaryIpv4(p.interface, own);
+  }
+
+  private openSocket(inst: InstanceRt): void {
+    const p = inst.plan;
+    const mode = p.unicast ? 'unicast' : 'multicast';
+    const key = `${p.interface}|${p.family}|${mode}|${p.unicast ? inst.src : p.group}`;
+    let sock = this.sockets.get(key);
+    if (!sock) {
+      try {
+        sock = openVrrpSocket(p.family, { ifname: p.interface, mode, group: p.group, ttl: p.ttl, src: inst.src });
+      } catch (e) {
+        this.log.error(`(${p.name}) cannot open VRRP socket on ${p.interface}: ${(e as Error).message}`);
+        return;
+      }
+      const s = sock;
+      s.on('message', (r) => this.onPacket(s, r));
+      s.on('error', (e) => this.log.error(`VRRP socket ${p.interface}: ${e.message}`));
+      this.sockets.set(key, s);
+    }
+    inst.socket = sock;
+  }
+
+  private onPacket(sock: VrrpSocket, r: VrrpReceived): void {
+    if (this.stopping) return;
+    const family = r.family === 6 ? 'inet6' : 'inet';
+    const vrid = peekVrid(r.packet, family);
+    const inst = [...this.instances.values()].find((i) => i.socket === sock && i.plan.spec.vrid === vrid);
+    if (!inst) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
+    if (inst.src && r.src === inst.src) return; // our own advert looped back
+    const s = inst.state();
+    const res = validateAdvert(
+      { bytes: r.packet, family, src: r.src, dst: r.dst, ttl: r.ttl },
+      { ...inst.plan.rx, effectivePriority: s.effectivePriority, lastMaster: s.masterAddress },
+    );
+    if (!res.ok) {
+      inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
+      this.log.debug(`(${inst.plan.name}) dropped advert from ${res.src ?? r.src}: ${res.reason} (${res.detail})`);
+      return;
+    }
+    inst.stats.advertsReceived++;
+    this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });
+  }
+
+  // ---- interfaces and trackers ----------------------------------------------------------------------------------
+
+  private onInterfaceChange(c: InterfaceChange): void {
+    if (this.stopping) return;
+    for (const inst of this.instances.values()) {
+      const p = inst.plan;
+      if (c.kind === 'link-up' || c.kind === 'link-down') {
+        if (c.name === p.interface) {
+          this.log.info(`(${p.name}) interface ${c.name} ${c.kind === 'link-up' ? 'up' : 'down'}`);
+          if (c.kind === 'link-up') this.refreshSource(inst);
+          this.feed(inst, { type: c.kind === 'link-up' ? 'interface-up' : 'interface-down' });
+        }
+        const t = inst.trackers.get(`interface:${c.name}`);
+        if (t) {
+          t.ok = c.kind === 'link-up';
+          this.feedTrackers(inst);
+        }
+      } else if (c.kind === 'address-removed') {
+        const vip = p.vips.find((v) => v.address === c.address.address);
+        if (vip && inst.owned.has(vip.address) && !vip.noTrack && inst.state().state === 'MASTER') {
+          inst.owned.delete(vip.address);
+          this.feed(inst, { type: 'vip-removed-externally', address: vip.address });
+        }
+      } else if (c.kind === 'address-added' && c.name === p.interface && !inst.src) {
+        this.refreshSource(inst);
+      }
+    }
+  }
+
+  /** The interface's address may only appear after start (DHCP, late configuration). */
+  private refreshSource(inst: InstanceRt): void {
+    const src = this.sourceAddress(inst.plan);
+    if (src && src !== inst.src) {
+      inst.src = src;
+      if (!inst.socket) this.openSocket(inst);
+    }
+  }
+
+  private feedTrackers(inst: InstanceRt): void {
+    if (!inst.trackers.size) return;
+    const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
+    this.feed(inst, { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults });
+  }
+
+  private startTrackers(): void {
+    const table = this.ifw!.table;
+    for (const inst of this.instances.values())
+      for (const t of inst.plan.trackers) if (t.interface) inst.trackers.get(t.spec.name)!.ok = table.isUp(t.interface);
+
+    const scripts = new Map<string, NonNullable<InstancePlan['trackers'][number]['script']>>();
+    const files = new Map<string, NonNullable<InstancePlan['trackers'][number]['file']>>();
+    for (const inst of this.instances.values())
+      for (const t of inst.plan.trackers) {
+        if (t.script) scripts.set(t.script.name, t.script);
+        if (t.file) files.set(t.file.name, t.file);
+      }
+    for (const s of scripts.values()) {
+      const runner = new TrackScriptRunner(
+        {
+          name: s.name, command: { argv: s.script.argv, shellCommand: s.script.raw }, intervalMs: s.intervalMs,
+          timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, weight: s.weight, reverse: s.weightReverse, initFail: s.initFail,
+        },
+        { log: (level, msg) => this.log[level](msg) },
+      );
+      runner.on('change', (ch) => {
+        this.log.info(`VRRP_Script(${s.name}) ${ch.status === 'ok' ? 'succeeded' : 'failed'}`);
+        for (const inst of this.instances.values()) {
+          const t = inst.trackers.get(`script:${s.name}`);
+          if (!t) continue;
+          t.ok = ch.status === 'ok';
+          this.feedTrackers(inst);
+        }
+      });
+      this.scriptRunners.push(runner);
+      runner.start();
+    }
+    for (const f of files.values()) {
+      const read = () => {
+        let value = 0;
+        try {
+          value = Number.parseInt(readFileSync(f.file, 'utf8').trim(), 10) || 0;
+        } catch {
+          value = 0;
+        }
+        for (const inst of this.instances.values()) {
+          const t = inst.trackers.get(`file:${f.name}`);
+          if (!t || t.value === value) continue;
+          t.value = value;
+          this.feedTrackers(inst);
+        }
+      };
+      read();
+      watchFile(f.file, { interval: 200 }, read);
+      this.watchedFiles.push(f.file);
+    }
+  }
+}

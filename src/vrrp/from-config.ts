@@ -1,0 +1,216 @@
+// Maps the resolved keepalived.conf model onto what the VRRP engine runs: one VrrpInstanceSpec per instance plus
+// the facts the shell needs (interface, addresses to add, sockets, receive policy, trackers, notify scripts).
+// Pure: the live facts it depends on (an interface's primary address) are passed in.
+import type {
+  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VrrpScript, TrackFile, VrrpSyncGroup,
+} from '../config/model/index.js';
+import type { ScriptCommand, NotifyScripts } from '../notify/notify.js';
+import { passAuthData } from './packet.js';
+import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
+import type { RxPolicy, UnicastPeerSpec } from './validate.js';
+
+/** An address the engine adds while MASTER (a VIP or an excluded VIP). */
+export interface VipPlan {
+  address: string;
+  family: 4 | 6;
+  prefix: number;
+  dev: string;
+  brd?: string;
+  scope: number;
+  label?: string;
+  peer?: string;
+  noDad: boolean;
+  noprefixroute: boolean;
+  home: boolean;
+  noTrack: boolean;
+  /** Advertised (virtual_ipaddress) or not (virtual_ipaddress_excluded). */
+  advertised: boolean;
+}
+
+export interface TrackerSource {
+  spec: TrackerSpec;
+  interface?: string;
+  script?: VrrpScript;
+  file?: TrackFile;
+}
+
+export interface InstancePlan {
+  name: string;
+  /** The interface adverts go out of (and VIPs default to). */
+  interface: string;
+  family: 4 | 6;
+  unicast: boolean;
+  peers: UnicastPeerSpec[];
+  /** Multicast group (multicast mode). */
+  group: string;
+  /** Configured source (unicast_src_ip / mcast_src_ip); undefined = the interface's primary address. */
+  configuredSrc?: string;
+  /** TTL / hop limit we send (unicast_ttl or 255). */
+  ttl: number;
+  vips: VipPlan[];
+  /** Everything of the spec except the source address, which is known once the interface is. */
+  spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
+  rx: Omit<RxPolicy, 'effectivePriority' | 'lastMaster'>;
+  trackers: TrackerSource[];
+  notify: NotifyScripts;
+  syncGroup?: string;
+}
+
+export interface GroupPlan {
+  name: string;
+  members: string[];
+  notify: NotifyScripts;
+}
+
+export interface VrrpPlan {
+  instances: InstancePlan[];
+  groups: GroupPlan[];
+  garpIntervalMs: number;
+  gnaIntervalMs: number;
+  startupDelayMs: number;
+  /** Instances keepalived would refuse to run, with the reason (they are skipped and logged). */
+  skipped: Array<{ name: string; reason: string }>;
+}
+
+/** Resolves a script's user to uid/gid; injected so this stays pure. */
+export type UserResolver = (s: ScriptSpec) => { uid?: number; gid?: number };
+
+const command = (s: ScriptSpec | undefined, users: UserResolver): ScriptCommand | undefined =>
+  s && { argv: s.argv, shellCommand: s.raw, ...users(s) };
+
+function notifyScripts(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], users: UserResolver): NotifyScripts {
+  const x = n as VrrpInstance['notify'];
+  return {
+    master: command(x.master, users),
+    backup: command(x.backup, users),
+    fault: command(x.fault, users),
+    stop: command(x.stop, users),
+    generic: command(x.any, users),
+    deleted: command(x.deleted, users),
+    masterRxLowerPri: command(x.masterRxLowerPri, users),
+    notifyDeleted: x.deleted !== undefined,
+  };
+}
+
+function vipPlan(v: VirtualIp, advertised: boolean): VipPlan {
+  return {
+    address: v.address, family: v.family, prefix: v.prefix, dev: v.dev, brd: v.brd, scope: v.scope, label: v.label,
+    peer: v.peer, noDad: v.noDad, noprefixroute: v.noprefixroute, home: v.home, noTrack: v.noTrack, advertised,
+  };
+}
+
+function trackers(cfg: KeepalivedConfig, inst: VrrpInstance): TrackerSource[] {
+  const out: TrackerSource[] = [];
+  for (const t of inst.trackInterfaces) {
+    out.push({ spec: { name: `interface:${t.interface}`, kind: 'interface', weight: t.weight, reverse: t.reverse }, interface: t.interface });
+  }
+  for (const r of inst.trackScripts) {
+    const script = cfg.vrrpScripts.find((s) => s.name === r.name);
+    if (!script) continue; // the model already reported it
+    const weight = r.weight ?? script.weight;
+    const reverse = r.weight !== undefined ? r.reverse : script.weightReverse;
+    out.push({ spec: { name: `script:${r.name}`, kind: 'script', weight, reverse }, script });
+  }
+  for (const r of inst.trackFiles) {
+    const file = cfg.trackFiles.find((f) => f.name === r.name);
+    if (!file) continue;
+    const weight = r.weight ?? file.weight;
+    const reverse = r.weight !== undefined ? r.reverse : file.weightReverse;
+    out.push({ spec: { name: `file:${r.name}`, kind: 'file', weight, reverse }, file });
+  }
+  return out;
+}
+
+export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
+  const g = cfg.globalDefs;
+  const instances: InstancePlan[] = [];
+  const skipped: VrrpPlan['skipped'] = [];
+  for (const inst of cfg.vrrpInstances) {
+    if (inst.cannotRun) {
+      skipped.push({ name: inst.name, reason: inst.cannotRun });
+      continue;
+    }
+    const iface = inst.interface ?? g.defaultInterface;
+    if (!iface) {
+      skipped.push({ name: inst.name, reason: 'no interface' });
+      continue;
+    }
+    const family = inst.family;
+    const auth = inst.version === 2 && family === 4 && inst.authentication?.type === 'PASS' ? inst.authentication : undefined;
+    const vips = [
+      ...inst.virtualIpaddresses.map((v) => vipPlan(v, true)),
+      ...inst.virtualIpaddressesExcluded.map((v) => vipPlan(v, false)),
+    ];
+    const peers = inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl }));
+    const spec: InstancePlan['spec'] = {
+      name: inst.name,
+      vrid: inst.virtualRouterId,
+      version: inst.version,
+      family: family === 6 ? 'inet6' : 'inet',
+      priority: inst.priority,
+      advertIntMs: inst.advertIntMs,
+      initialState: inst.state,
+      preempt: !inst.nopreempt,
+      preemptDelayMs: inst.preemptDelayMs,
+      vips: vips.filter((v) => v.advertised).map((v) => v.address),
+      excludedVips: vips.filter((v) => !v.advertised).map((v) => v.address),
+      garp: {
+        masterDelayMs: inst.garpMasterDelayMs,
+        masterRepeat: inst.garpMasterRepeat,
+        masterRefreshMs: inst.garpMasterRefreshMs,
+        masterRefreshRepeat: inst.garpMasterRefreshRepeat,
+        lowerPrioDelayMs: inst.garpLowerPrioDelayMs,
+        lowerPrioRepeat: inst.garpLowerPrioRepeat,
+      },
+      downTimerAdverts: inst.downTimerAdverts,
+      lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
+      higherPrioSendAdvert: inst.higherPrioSendAdvert,
+      notifyPriorityChanges: inst.notifyPriorityChanges,
+      trackers: [],
+    };
+    const tr = trackers(cfg, inst);
+    spec.trackers = tr.map((t) => t.spec);
+    instances.push({
+      name: inst.name,
+      interface: iface,
+      family,
+      unicast: inst.unicast,
+      peers,
+      group: inst.mcastDstIp ?? (family === 6 ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
+      configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp,
+      ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
+      vips,
+      spec,
+      rx: {
+        vrid: inst.virtualRouterId,
+        version: inst.version,
+        family: spec.family,
+        advertIntMs: inst.advertIntMs,
+        authType: auth ? 1 : 0,
+        authData: auth ? passAuthData(auth.pass) : undefined,
+        unicast: inst.unicast,
+        unicastPeers: peers,
+        checkUnicastSrc: inst.checkUnicastSrc,
+        v3ChecksumAsV2: g.other['v3_checksum_as_v2'] !== undefined && g.other['v3_checksum_as_v2'][0] !== 'false',
+        ownerIgnoreAdverts: inst.priority === 255 && (inst.strictMode || g.other['vrrp_owner_ignore_adverts'] !== undefined),
+        vips: vips.filter((v) => v.advertised).map((v) => v.address),
+        skipCheckAdvAddr: inst.skipCheckAdvAddr,
+      },
+      trackers: tr,
+      notify: notifyScripts(inst.notify, users),
+      syncGroup: inst.syncGroup,
+    });
+  }
+  const known = new Set(instances.map((i) => i.name));
+  const groups = cfg.syncGroups
+    .map((sg) => ({ name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyScripts(sg.notify, users) }))
+    .filter((sg) => sg.members.length > 0);
+  return {
+    instances,
+    groups,
+    garpIntervalMs: g.vrrpGarpIntervalMs,
+    gnaIntervalMs: g.vrrpGnaIntervalMs,
+    startupDelayMs: g.vrrpStartupDelayMs,
+    skipped,
+  };
+}
