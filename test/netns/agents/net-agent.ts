@@ -6,11 +6,13 @@ import { ksock } from '../../../src/net/ksock.js';
 import { PacketSender } from '../../../src/net/packet-socket.js';
 import { buildGratuitousArp } from '../../../src/net/arp.js';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
+import { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions, type VrrpSendOptions } from '../../../src/net/vrrp-socket.js';
 
 const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
 let rt: Rtnetlink | undefined;
 const rtnl = (): Rtnetlink => (rt ??= new Rtnetlink());
 let monitor: RtnlMonitor | undefined;
+const vrrp = new Map<string, VrrpSocket>();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Op = (...args: any[]) => unknown;
@@ -53,6 +55,19 @@ const ops: Record<string, Op> = {
     } finally {
       s.close();
     }
+  },
+  openVrrp: (name: string, family: 4 | 6, opts: VrrpSocketOptions) => {
+    const sock = openVrrpSocket(family, opts);
+    sock.on('message', (m) => out({ event: 'vrrp', socket: name, ...m, payload: m.payload.toString('hex'), packet: m.packet.toString('hex') }));
+    sock.on('error', (e) => out({ event: 'vrrp-error', socket: name, error: e.message }));
+    vrrp.set(name, sock);
+    return true;
+  },
+  sendVrrp: (name: string, payloadHex: string, opts: VrrpSendOptions) => vrrp.get(name)!.send(Buffer.from(payloadHex, 'hex'), opts),
+  closeVrrp: (name: string) => {
+    vrrp.get(name)?.close();
+    vrrp.delete(name);
+    return true;
   },
   monitor: () => {
     monitor = new RtnlMonitor();
