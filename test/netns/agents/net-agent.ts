@@ -6,6 +6,7 @@ import { ksock } from '../../../src/net/ksock.js';
 import { PacketSender } from '../../../src/net/packet-socket.js';
 import { buildGratuitousArp } from '../../../src/net/arp.js';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
+import { InterfaceWatcher } from '../../../src/net/interfaces.js';
 import { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions, type VrrpSendOptions } from '../../../src/net/vrrp-socket.js';
 
 const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
@@ -13,6 +14,7 @@ let rt: Rtnetlink | undefined;
 const rtnl = (): Rtnetlink => (rt ??= new Rtnetlink());
 let monitor: RtnlMonitor | undefined;
 const vrrp = new Map<string, VrrpSocket>();
+let watcher: InterfaceWatcher | undefined;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Op = (...args: any[]) => unknown;
@@ -68,6 +70,15 @@ const ops: Record<string, Op> = {
     vrrp.get(name)?.close();
     vrrp.delete(name);
     return true;
+  },
+  watchInterfaces: async () => {
+    watcher = await InterfaceWatcher.open();
+    watcher.on('change', (c) => out({ event: 'ifchange', ...c }));
+    return true;
+  },
+  ifQuery: (name: string, exclude: string[] = []) => {
+    const t = watcher!.table;
+    return { isUp: t.isUp(name), primaryIpv4: t.primaryIpv4(name, exclude) ?? null, linkLocal6: t.linkLocal6(name) ?? null, mac: t.mac(name) ?? null, ifindex: t.get(name)?.link.ifindex ?? null };
   },
   monitor: () => {
     monitor = new RtnlMonitor();
