@@ -4,7 +4,9 @@ import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc } from '../tree.js';
 import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, ScriptSpec, VrrpScript } from './types.js';
 import { Ctx, type ModelEnv } from './values.js';
-import { otherKeyword, ROOT } from './keywords.js';
+import { otherKeyword, notSupported, ROOT } from './keywords.js';
+import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
+import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
 import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer } from './check.js';
@@ -63,6 +65,11 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
       case 'virtual_server': vsNodes.push(n); break;
       case 'SSL': model.ssl = buildSsl(ctx, n, model.ssl); break;
+      case 'static_ipaddress': case 'static_routes': case 'static_rules':
+        // Not implemented yet, but keepalived validates these lines (and their interfaces): so do we.
+        notSupported(ctx, n, 'top level');
+        validateStatic(ctx, n, g, checkIf);
+        break;
       default:
         if (ROOT.includes(n.keyword)) otherKeyword(ctx, n, 'top level');
         else otherKeyword(ctx, n, 'top level');
@@ -215,4 +222,19 @@ function collectScripts(m: KeepalivedConfig): KeepalivedConfig['scripts'] {
     }
   }
   return out;
+}
+
+function validateStatic(ctx: Ctx, n: ConfigNode, g: GlobalDefs, checkIf: (name: string, loc: Loc) => boolean): void {
+  const onDev = (dev: string, loc: Loc): void => { checkIf(dev, loc); };
+  for (const l of n.block ?? []) {
+    if (n.keyword === 'static_ipaddress') {
+      const v = parseVipLine(ctx, l, '', onDev);
+      if (v && !v.dev) {
+        const def = g.defaultInterface ?? 'eth0';
+        if (!ctx.env.interfaces || ctx.env.interfaces.has(def)) v.dev = def;
+        else ctx.diags.fatal('missing-interface', `static address ${v.address} requires either an interface or default_interface`, l.loc, { suggestion: 'add dev IF' });
+      }
+    } else if (n.keyword === 'static_routes') parseRouteLine(ctx, l, onDev);
+    else parseRuleLine(ctx, l, onDev);
+  }
 }
