@@ -1,3 +1,64 @@
-// keepalived-ts command line (placeholder until the config CLI lands).
+// keepalived-ts command line. Options follow keepalived's long and short forms (keepalived/core/main.c); this file
+// only parses argv and dispatches. Config test and dump live in config/check-config.ts; daemon modes (-n, -l, -D,
+// -p, …) are added here later as further dispatch targets.
+import { parseArgs } from 'node:util';
+import { formatDiagnostic } from './config/diagnostics.js';
+import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
-console.log(`keepalived-ts ${VERSION}`);
+
+const USAGE = `Usage: keepalived-ts [OPTION...]
+  -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
+  -t, --config-test            Check the configuration for obvious errors and exit
+  -d, --dump-conf              Print the resolved configuration (JSON) on stdout
+  -i, --config-id ID           Skip any configuration lines beginning '@' that don't match ID
+  -e, --all-config             Fail if any configuration file is missing
+  -v, --version                Display the version number
+  -h, --help                   Display this help message
+
+Exit status of -t: 0 clean, 4 fatal (missing file, bad interface, instance cannot run), 5 other errors or
+warnings, 6 script security. keepalived reports the least severe level seen; keepalived-ts the most severe.
+`;
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+/** Runs the CLI and returns the exit code (no process.exit inside, so tests call it directly). */
+export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'use-file': { type: 'string', short: 'f' },
+        'config-test': { type: 'boolean', short: 't' },
+        'dump-conf': { type: 'boolean', short: 'd' },
+        'config-id': { type: 'string', short: 'i' },
+        'all-config': { type: 'boolean', short: 'e' },
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    io.err(`keepalived-ts: ${(e as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  if (values['help']) { io.out(USAGE); return 0; }
+  if (values['version']) { io.out(`keepalived-ts ${VERSION}\n`); return 0; }
+  const file = (values['use-file'] as string | undefined) ?? DEFAULT_CONFIG_FILE;
+  if (values['config-test'] || values['dump-conf']) {
+    const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
+    for (const d of r.diags) io.err(formatDiagnostic(d) + '\n');
+    if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
+    return values['config-test'] ? r.exitCode : r.exitCode === 0 ? 0 : r.exitCode;
+  }
+  io.err('keepalived-ts: only --config-test (-t) and --dump-conf (-d) are available in this build\n' + USAGE);
+  return 1;
+}
+
+// Entry point when run as a program (bin/keepalived-ts.js imports the compiled file).
+const isMain = process.argv[1] && /(^|\/)(cli\.(ts|js)|keepalived-ts(\.js)?)$/.test(process.argv[1]);
+if (isMain) process.exitCode = main(process.argv.slice(2));

@@ -97,33 +97,58 @@ const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'thro
 const ROUTE_VALUE_OPTS = new Set(['src', 'via', 'gw', 'or', 'dev', 'oif', 'table', 'metric', 'priority', 'preference', 'scope',
   'proto', 'protocol', 'tos', 'dsfield', 'realm', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window',
   'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'rto_min', 'pref', 'hoplimit',
-  'fastopen_no_cookie', 'encap', 'nexthop', 'expires', 'ttl-propagate']);
-const ROUTE_FLAG_OPTS = new Set(['onlink', 'no_track', 'pervasive', 'lock']);
+  'fastopen_no_cookie', 'encap', 'expires', 'ttl-propagate', 'from', 'as']);
+const ROUTE_FLAG_OPTS = new Set(['onlink', 'no_track', 'pervasive', 'lock', 'inet', 'inet6']);
 
+/** ip-route line (vrrp_iproute.c alloc_route): typed fields for what the engine uses, every word kept. */
 export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc: ConfigNode['loc']) => void): VirtualRoute | undefined {
   const ws = lineWords(n);
   let i = 0;
   let type: string | undefined;
   let to: string | undefined, family: 4 | 6 | undefined;
+  let hasOif = false;
   const r: Partial<VirtualRoute> = { noTrack: false, words: ws.map((w) => w.text), loc: n.loc };
   if (ROUTE_TYPES.has(ws[0]!.text)) { type = ws[0]!.text; i = 1; }
   for (; i < ws.length; i++) {
     const w = ws[i]!.text;
     if (ROUTE_FLAG_OPTS.has(w)) { if (w === 'no_track') r.noTrack = true; continue; }
+    if (w === 'nexthop') {
+      // nexthop [via IP] [dev IF] [weight N] [onlink] … repeated
+      for (i++; i < ws.length; i++) {
+        const o = ws[i]!.text;
+        if (o === 'nexthop' || o === 'onlink') continue;
+        const v = ws[i + 1];
+        if (!v || !['via', 'dev', 'weight', 'realms', 'encap'].includes(o)) {
+          ctx.diags.error('invalid-value', `route has trailing nonsense after nexthops - ${o}`, ws[i]!.loc);
+          break;
+        }
+        i++;
+        if (o === 'via') { const ip = parseIp(v.text, false); if (!ip) ctx.diags.error('invalid-address', `invalid nexthop address ${v.text}`, v.loc); else family ??= ip.family; }
+        else if (o === 'dev') { hasOif = true; onDev(v.text, v.loc); }
+        else if (o === 'weight' && (!/^\d+$/.test(v.text) || Number(v.text) < 1 || Number(v.text) > 256)) ctx.diags.error('invalid-value', `invalid weight ${v.text} specified for route`, v.loc);
+      }
+      break;
+    }
     if (ROUTE_VALUE_OPTS.has(w)) {
       const v = ws[i + 1];
       if (!v) { ctx.diags.error('missing-parameter', `route option '${w}' needs a value`, ws[i]!.loc, { keyword: w }); break; }
       i++;
-      if (w === 'src' || w === 'via' || w === 'gw') {
-        const ip = parseIp(v.text, false);
-        if (!ip) { ctx.diags.error('invalid-address', `route ${w}: '${v.text}' is not a valid IP address`, v.loc); continue; }
-        if (w === 'src') r.src = ip.address; else r.via = ip.address;
+      if (w === 'src' || w === 'via' || w === 'gw' || w === 'or' || w === 'from') {
+        if (w === 'gw') ctx.diags.error('deprecated', '"gw" for routes is deprecated. Please use "via"', ws[i - 1]!.loc, { keyword: w, suggestion: "replace 'gw' with 'via'" });
+        if (w === 'or') ctx.diags.error('deprecated', '"or" for routes is deprecated. Please use "nexthop"', ws[i - 1]!.loc, { keyword: w, suggestion: 'write: nexthop via IP1 nexthop via IP2' });
+        const ip = parseIp(v.text, w === 'from');
+        if (!ip) { ctx.diags.error('invalid-address', `invalid route ${w} address ${v.text}`, v.loc); continue; }
+        if (family && ip.family !== family) ctx.diags.error('family-mismatch', 'cannot mix IPv4 and IPv6 addresses for route', v.loc);
+        if (w === 'src') r.src = ip.address; else if (w === 'via' || w === 'gw') r.via = ip.address;
         family ??= ip.family;
-      } else if (w === 'dev' || w === 'oif') { r.dev = v.text; onDev(v.text, v.loc); }
+      } else if (w === 'dev' || w === 'oif') { r.dev = v.text; hasOif = true; onDev(v.text, v.loc); }
       else if (w === 'table') r.table = v.text;
       else if (w === 'metric' || w === 'priority' || w === 'preference') {
         if (/^\d+$/.test(v.text)) r.metric = Number(v.text); else ctx.diags.error('invalid-number', `route ${w}: '${v.text}' is not a number`, v.loc);
-      } else if (w === 'scope') r.scope = v.text;
+      } else if (w === 'scope') {
+        if (!/^\d+$/.test(v.text) && !(v.text in SCOPES)) ctx.diags.error('invalid-value', `scope ${v.text} not found or invalid for route`, v.loc);
+        r.scope = v.text;
+      }
       continue;
     }
     if (w === 'to') continue;
@@ -132,36 +157,54 @@ export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc
       const ip = parseIp(w, true);
       if (!ip) { ctx.diags.error('invalid-address', `invalid route destination '${w}'`, ws[i]!.loc, { suggestion: 'expected [TYPE] [to] PREFIX|default [via IP] [dev IF] [src IP] [table T] [metric N] …' }); return undefined; }
       to = ip.prefix === undefined ? ip.address : `${ip.address}/${ip.prefix}`;
+      if (family && ip.family !== family) ctx.diags.error('family-mismatch', 'cannot mix IPv4 and IPv6 addresses for route', ws[i]!.loc);
       family = ip.family;
       continue;
     }
-    ctx.diags.error('unknown-keyword', `unknown route option '${w}' - ignoring`, ws[i]!.loc, { keyword: w });
+    ctx.diags.error('invalid-value', `route has trailing nonsense - ${w}`, ws[i]!.loc, { keyword: w });
+    break;
   }
-  if (to === undefined) { ctx.diags.error('missing-parameter', 'route without a destination', n.loc); return undefined; }
+  if (to === undefined) { ctx.diags.error('missing-parameter', 'route must have a destination', n.loc); return undefined; }
+  if (!r.noTrack && !hasOif) {
+    ctx.diags.error('route-not-tracked', `Warning - cannot track route ${to} with no interface specified, not tracking`, n.loc, { suggestion: "add 'dev IF', or 'no_track' if the route should not be tracked" });
+    r.noTrack = true;
+  }
   return { ...r, type, to, family: family ?? 4 } as VirtualRoute;
 }
 
-export function parseRuleLine(ctx: Ctx, n: ConfigNode): VirtualRule {
+/** ip-rule line (vrrp_iprule.c alloc_rule). A rule without preference gets one with an error, as in keepalived. */
+export function parseRuleLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc: ConfigNode['loc']) => void = () => {}): VirtualRule {
   const ws = lineWords(n);
   const r: VirtualRule = { noTrack: false, words: ws.map((w) => w.text), loc: n.loc };
   const valued = new Set(['from', 'to', 'table', 'lookup', 'priority', 'preference', 'pref', 'fwmark', 'iif', 'oif',
     'tos', 'dsfield', 'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'ipproto', 'sport',
-    'dport', 'l3mdev', 'protocol', 'action']);
+    'dport', 'protocol', 'action', 'tunnel-id', 'track_group']);
+  let family: 4 | 6 | undefined;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!.text;
     if (w === 'no_track') { r.noTrack = true; continue; }
-    if (['not', 'blackhole', 'prohibit', 'unreachable', 'nop', 'l3mdev'].includes(w)) continue;
-    if (!valued.has(w)) { ctx.diags.error('unknown-keyword', `unknown rule option '${w}' - ignoring`, ws[i]!.loc, { keyword: w }); continue; }
+    if (['not', 'blackhole', 'prohibit', 'unreachable', 'nop', 'l3mdev', 'inet', 'inet6'].includes(w)) continue;
+    if (!valued.has(w)) { ctx.diags.error('unknown-keyword', `unknown rule option ${w}`, ws[i]!.loc, { keyword: w }); continue; }
     const v = ws[i + 1];
     if (!v) { ctx.diags.error('missing-parameter', `rule option '${w}' needs a value`, ws[i]!.loc, { keyword: w }); break; }
     i++;
-    if (w === 'from') r.from = v.text;
-    else if (w === 'to') r.to = v.text;
-    else if (w === 'table' || w === 'lookup') r.table = v.text;
-    else if (w === 'priority' || w === 'preference' || w === 'pref') {
-      if (/^\d+$/.test(v.text)) r.priority = Number(v.text); else ctx.diags.error('invalid-number', `rule ${w}: '${v.text}' is not a number`, v.loc);
-    }
+    if (w === 'from' || w === 'to') {
+      if (v.text === 'all') { if (w === 'from') r.from = 'all'; else r.to = 'all'; continue; }
+      const ip = parseIp(v.text, true);
+      if (!ip) { ctx.diags.error('invalid-address', `invalid rule ${w} address ${v.text}`, v.loc); continue; }
+      if (family && family !== ip.family) ctx.diags.error('family-mismatch', 'rule specification has mixed IPv4 and IPv6', v.loc);
+      family = ip.family;
+      const txt = ip.prefix === undefined ? ip.address : `${ip.address}/${ip.prefix}`;
+      if (w === 'from') r.from = txt; else r.to = txt;
+    } else if (w === 'table' || w === 'lookup') {
+      if (v.text === '0') ctx.diags.error('invalid-value', 'table 0 is not valid', v.loc);
+      r.table = v.text;
+    } else if (w === 'priority' || w === 'preference' || w === 'pref') {
+      if (/^\d+$/.test(v.text)) r.priority = Number(v.text); else ctx.diags.error('invalid-number', `invalid rule preference ${v.text} specified`, v.loc);
+    } else if (w === 'iif' || w === 'oif') onDev(v.text, v.loc);
   }
+  if (r.priority === undefined)
+    ctx.diags.error('rule-no-preference', 'rule has no preference specified - keepalived picks one (16384 downwards). This is probably not what you want.', n.loc, { suggestion: 'add: preference N' });
   return r;
 }
 

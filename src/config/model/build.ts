@@ -4,7 +4,9 @@ import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc } from '../tree.js';
 import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, ScriptSpec, VrrpScript } from './types.js';
 import { Ctx, type ModelEnv } from './values.js';
-import { otherKeyword, ROOT } from './keywords.js';
+import { otherKeyword, notSupported, ROOT } from './keywords.js';
+import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
+import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
 import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer } from './check.js';
@@ -63,6 +65,11 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
       case 'virtual_server': vsNodes.push(n); break;
       case 'SSL': model.ssl = buildSsl(ctx, n, model.ssl); break;
+      case 'static_ipaddress': case 'static_routes': case 'static_rules':
+        // Not implemented yet, but keepalived validates these lines (and their interfaces): so do we.
+        notSupported(ctx, n, 'top level');
+        validateStatic(ctx, n, g, checkIf);
+        break;
       default:
         if (ROOT.includes(n.keyword)) otherKeyword(ctx, n, 'top level');
         else otherKeyword(ctx, n, 'top level');
@@ -114,17 +121,37 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   for (const v of model.vrrpInstances) resolveTracks(v);
   for (const s of model.syncGroups) resolveTracks(s);
 
-  // Weighted trackers in sync groups / owners (vrrp.c: "ignoring weight from …").
+  // Own interface in track_interface; weighted trackers in sync groups / of address owners (vrrp.c).
+  const trackFileWeight = new Map(model.trackFiles.map((t) => [t.name, t.weight]));
   for (const v of model.vrrpInstances) {
+    v.trackInterfaces = v.trackInterfaces.filter((t) => {
+      if (t.interface !== v.interface) return true;
+      diags.error('track-own-interface', `(${v.name}) ignoring track_interface ${t.interface} since own interface`, t.loc, { suggestion: 'the instance always tracks its own interface; remove this line' });
+      return false;
+    });
     const sg = v.syncGroup ? model.syncGroups.find((s) => s.name === v.syncGroup) : undefined;
-    if (sg && !sg.syncGroupTrackingWeight) {
-      for (const t of v.trackScripts) {
-        const w = t.weight ?? scripts.get(t.name)!.weight;
-        if (w) diags.error('sync-group-weight', `(${v.name}) ignoring weight from ${t.name} since in sync group`, t.loc, { suggestion: "set 'sync_group_tracking_weight' in the sync group to keep weights" });
-      }
-      for (const t of v.trackInterfaces)
-        if (t.weight) diags.error('sync-group-weight', `(${v.name}) ignoring weight from ${t.interface} since in sync group`, t.loc, { suggestion: "set 'sync_group_tracking_weight' in the sync group to keep weights" });
-    }
+    const inSync = Boolean(sg && !sg.syncGroupTrackingWeight);
+    if (!inSync && v.priority !== 255) continue;
+    const why = inSync ? 'SYNC group' : 'address owner';
+    const hint = inSync ? "set 'sync_group_tracking_weight' in the sync group to keep weights" : 'an address owner (priority 255) ignores weights';
+    v.trackInterfaces = v.trackInterfaces.filter((t) => {
+      if (!t.weight) return true;
+      diags.error('ignored-weight', `(${v.name}) ignoring ${t.interface} tracked interface ${inSync ? 'weight ' : ''}due to ${why}`, t.loc, { suggestion: hint });
+      if (inSync) { t.weight = 0; return true; }
+      return false;
+    });
+    v.trackScripts = v.trackScripts.filter((t) => {
+      if (!(t.weight ?? scripts.get(t.name)!.weight)) return true;
+      diags.error('ignored-weight', `(${v.name}) ignoring tracked script ${t.name} with weights due to ${why}`, t.loc, { suggestion: hint });
+      return false;
+    });
+    v.trackFiles = v.trackFiles.filter((t) => {
+      const w = t.weight ?? trackFileWeight.get(t.name) ?? 1;
+      if (w === 1) { diags.error('ignored-weight', `(${v.name}) ignoring weight from tracked file ${t.name} due to ${why}. specify weight 0`, t.loc, { suggestion: hint }); t.weight = 0; return true; }
+      if (!w) return true;
+      diags.error('ignored-weight', `(${v.name}) ignoring tracked file ${t.name} with weight ${w} due to ${why}`, t.loc, { suggestion: hint });
+      return false;
+    });
   }
 
   // Duplicate VRIDs on one interface (multicast, same family and group).
@@ -215,4 +242,19 @@ function collectScripts(m: KeepalivedConfig): KeepalivedConfig['scripts'] {
     }
   }
   return out;
+}
+
+function validateStatic(ctx: Ctx, n: ConfigNode, g: GlobalDefs, checkIf: (name: string, loc: Loc) => boolean): void {
+  const onDev = (dev: string, loc: Loc): void => { checkIf(dev, loc); };
+  for (const l of n.block ?? []) {
+    if (n.keyword === 'static_ipaddress') {
+      const v = parseVipLine(ctx, l, '', onDev);
+      if (v && !v.dev) {
+        const def = g.defaultInterface ?? 'eth0';
+        if (!ctx.env.interfaces || ctx.env.interfaces.has(def)) v.dev = def;
+        else ctx.diags.fatal('missing-interface', `static address ${v.address} requires either an interface or default_interface`, l.loc, { suggestion: 'add dev IF' });
+      }
+    } else if (n.keyword === 'static_routes') parseRouteLine(ctx, l, onDev);
+    else parseRuleLine(ctx, l, onDev);
+  }
 }

@@ -434,7 +434,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
     } else if (k.keyword === 'virtual_routes') {
       for (const l of k.block ?? []) { const r = parseRouteLine(ctx, l, onDev); if (r) d.routes.push(r); }
     } else {
-      for (const l of k.block ?? []) d.rules.push(parseRuleLine(ctx, l));
+      for (const l of k.block ?? []) d.rules.push(parseRuleLine(ctx, l, onDev));
     }
   }
   return d;

@@ -6,11 +6,15 @@ import { ksock } from '../../../src/net/ksock.js';
 import { PacketSender } from '../../../src/net/packet-socket.js';
 import { buildGratuitousArp } from '../../../src/net/arp.js';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
+import { InterfaceWatcher } from '../../../src/net/interfaces.js';
+import { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions, type VrrpSendOptions } from '../../../src/net/vrrp-socket.js';
 
 const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
 let rt: Rtnetlink | undefined;
 const rtnl = (): Rtnetlink => (rt ??= new Rtnetlink());
 let monitor: RtnlMonitor | undefined;
+const vrrp = new Map<string, VrrpSocket>();
+let watcher: InterfaceWatcher | undefined;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Op = (...args: any[]) => unknown;
@@ -53,6 +57,28 @@ const ops: Record<string, Op> = {
     } finally {
       s.close();
     }
+  },
+  openVrrp: (name: string, family: 4 | 6, opts: VrrpSocketOptions) => {
+    const sock = openVrrpSocket(family, opts);
+    sock.on('message', (m) => out({ event: 'vrrp', socket: name, ...m, payload: m.payload.toString('hex'), packet: m.packet.toString('hex') }));
+    sock.on('error', (e) => out({ event: 'vrrp-error', socket: name, error: e.message }));
+    vrrp.set(name, sock);
+    return true;
+  },
+  sendVrrp: (name: string, payloadHex: string, opts: VrrpSendOptions) => vrrp.get(name)!.send(Buffer.from(payloadHex, 'hex'), opts),
+  closeVrrp: (name: string) => {
+    vrrp.get(name)?.close();
+    vrrp.delete(name);
+    return true;
+  },
+  watchInterfaces: async () => {
+    watcher = await InterfaceWatcher.open();
+    watcher.on('change', (c) => out({ event: 'ifchange', ...c }));
+    return true;
+  },
+  ifQuery: (name: string, exclude: string[] = []) => {
+    const t = watcher!.table;
+    return { isUp: t.isUp(name), primaryIpv4: t.primaryIpv4(name, exclude) ?? null, linkLocal6: t.linkLocal6(name) ?? null, mac: t.mac(name) ?? null, ifindex: t.get(name)?.link.ifindex ?? null };
   },
   monitor: () => {
     monitor = new RtnlMonitor();

@@ -1,0 +1,61 @@
+// `keepalived-ts -t`: read, build and validate a configuration; the verdict as keepalived's exit code.
+// The host facts (interfaces, file system for script security, host name) are passed in or read here, so the
+// daemon can call the same function before a start or a reload.
+import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Diagnostics, exitCodeFor, type Diagnostic } from './diagnostics.js';
+import { parseConfigFile } from './parse.js';
+import { buildModel } from './model/build.js';
+import type { KeepalivedConfig } from './model/types.js';
+import { checkModelScriptSecurity, nodeScriptFs, type ScriptFs } from './script-security.js';
+
+export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
+
+export interface CheckConfigOptions {
+  /** -i: config id for `@ID` lines (default: short host name). */
+  configId?: string;
+  /** -e: missing include files are fatal. */
+  allConfig?: boolean;
+  /** Interfaces of the current namespace; default: read /sys/class/net. null = do not check. */
+  interfaces?: ReadonlySet<string> | null;
+  /** Host facts for script security; default: the real file system. */
+  scriptFs?: ScriptFs;
+  /** Short host name (router_id and smtp defaults); default os.hostname() up to the first '.'. */
+  hostname?: string;
+}
+
+export interface CheckConfigResult {
+  model: KeepalivedConfig;
+  diags: Diagnostic[];
+  exitCode: number;
+  /** Every file read, root first. */
+  files: string[];
+}
+
+/** Interface names in the current network namespace. */
+export function readInterfaces(): Set<string> {
+  try {
+    return new Set(readdirSync('/sys/class/net'));
+  } catch {
+    return new Set();
+  }
+}
+
+export function shortHostname(): string {
+  return hostname().split('.')[0] || 'localhost';
+}
+
+export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckConfigResult {
+  const host = opts.hostname ?? shortHostname();
+  const parsed = parseConfigFile(path, {
+    configId: opts.configId ?? host,
+    allConfig: opts.allConfig,
+    includeCheckAll: opts.allConfig,
+  });
+  const diags: Diagnostics = parsed.diags;
+  const interfaces = opts.interfaces === undefined ? readInterfaces() : opts.interfaces;
+  const model = buildModel(parsed.nodes, diags, { interfaces, hostname: host });
+  if (!diags.list.some((d) => d.code === 'file-not-found' && d.severity === 'fatal' && !d.loc))
+    checkModelScriptSecurity(model, opts.scriptFs ?? nodeScriptFs(), diags);
+  return { model, diags: diags.list, exitCode: exitCodeFor(diags.list), files: parsed.files };
+}

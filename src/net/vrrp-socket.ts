@@ -1,0 +1,346 @@
+// VRRP raw sockets, set up as keepalived sets up its own (vrrp_if.c if_setsockopt_*, vrrp.c open_vrrp_*_socket):
+// one socket per (interface, family, multicast|unicast). The VRRP message itself is opaque here (src/vrrp builds
+// and checks it); this layer moves it with the right IP metadata.
+//
+// IPv4 uses the `raw-socket` package with IP_HDRINCL and our own header (TOS 0xc0, TTL 255, keepalived's id
+// counter, DF clear). raw-socket cannot pass MSG_DONTROUTE to sendto, so multicast sockets set SO_DONTROUTE,
+// which the kernel applies to every send exactly as the flag would.
+// IPv6 uses the ksock addon: it needs IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO ancillary data from recvmsg, which
+// raw-socket (recvfrom) cannot give; the kernel computes and verifies the checksum (IPV6_CHECKSUM offset 6).
+import { EventEmitter } from 'node:events';
+import rawSocket from 'raw-socket';
+import {
+  AF_INET6, IPPROTO_IPV6, MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
+  ksock, type NativeWatcher,
+} from './ksock.js';
+import { buildIpv4Header, IPPROTO_VRRP, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
+import { bytesToIp, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+
+export const VRRP_GROUP4 = '224.0.0.18';
+export const VRRP_GROUP6 = 'ff02::12';
+
+const SO_DONTROUTE = 5;
+const IP_HDRINCL = 3;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_TTL = 33;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+const IP_MULTICAST_ALL = 49;
+const IPV6_CHECKSUM = 7;
+const IPV6_UNICAST_HOPS = 16;
+const IPV6_MULTICAST_IF = 17;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_MULTICAST_LOOP = 19;
+const IPV6_ADD_MEMBERSHIP = 20;
+const IPV6_MULTICAST_ALL = 29;
+const IPV6_RECVPKTINFO = 49;
+const IPV6_PKTINFO = 50;
+const IPV6_RECVHOPLIMIT = 51;
+const IPV6_HOPLIMIT = 52;
+const IPV6_TCLASS = 67;
+const IPV6_FREEBIND = 78;
+const IPTOS_PREC_INTERNETCONTROL = 0xc0;
+
+/** One received VRRP packet. */
+export interface VrrpReceived {
+  family: IpFamily;
+  src: string;
+  /** Destination address (IPv4 header / IPV6_PKTINFO): the group in multicast mode, our address in unicast. */
+  dst: string;
+  /** IPv4 TTL or IPv6 hop limit as received (must be 255 in multicast mode). */
+  ttl: number;
+  /** Receiving interface (IPv6: from IPV6_PKTINFO; IPv4: the socket's interface). */
+  ifindex: number;
+  /** The VRRP message (own copy, never a view over a shared buffer). */
+  payload: Buffer;
+  /** IPv4: the whole IP packet, header included (what src/vrrp/validate.ts takes); IPv6: same as payload. */
+  packet: Buffer;
+  /** The datagram was longer than the receive buffer. */
+  truncated: boolean;
+}
+
+export interface VrrpSendOptions {
+  /** Destination: a unicast peer; default the VRRP group. */
+  dst?: string;
+  /** IPv4 only: source address written in the header (instance saddr / unicast_src_ip). */
+  src?: string;
+  /** IPv4 only: IP id (keepalived's per-instance counter); 0/omitted lets the kernel choose. */
+  id?: number;
+  /** IPv4 only: TTL for this packet (default the socket's, 255). */
+  ttl?: number;
+}
+
+export interface VrrpSocketOptions {
+  ifname: string;
+  mode: 'multicast' | 'unicast';
+  /** Multicast group (keepalived's mcast_dst_address); default 224.0.0.18 / ff02::12. */
+  group?: string;
+  /** TTL / hop limit sent (keepalived: 255; unicast_ttl in unicast mode). */
+  ttl?: number;
+  /**
+   * IPv6: the source to bind to (the interface's link-local address in multicast mode, unicast_src_ip in unicast
+   * mode). IPv4: the default header source for send().
+   */
+  src?: string;
+  rcvbuf?: number;
+  /** IP protocol; default 112 (51 is AH, which this project does not implement). */
+  protocol?: number;
+}
+
+export interface VrrpSocketEvents {
+  message: [VrrpReceived];
+  error: [Error];
+}
+
+export class VrrpSocketError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface VrrpSocket {
+  readonly family: IpFamily;
+  readonly ifindex: number;
+  send(payload: Buffer, opts?: VrrpSendOptions): Promise<void>;
+  on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
+  close(): void;
+}
+
+const int32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+};
+
+function ifindexOf(ifname: string): number {
+  const idx = ksock().ifNameToIndex(ifname);
+  if (!idx) throw new VrrpSocketError('ENODEV', `no interface '${ifname}'`);
+  return idx;
+}
+
+/** IPv4 VRRP socket over raw-socket (IP_HDRINCL). */
+export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpSocket {
+  readonly family = 4 as const;
+  readonly ifindex: number;
+  private sock: rawSocket.Socket;
+  private closed = false;
+  private readonly group: string;
+
+  constructor(private readonly opts: VrrpSocketOptions) {
+    super();
+    this.ifindex = ifindexOf(opts.ifname);
+    this.group = opts.group ?? VRRP_GROUP4;
+    if (ipFamily(this.group) !== 4) throw new VrrpSocketError('EINVAL', `group ${this.group} is not IPv4`);
+    const L = rawSocket.SocketLevel;
+    this.sock = rawSocket.createSocket({ protocol: opts.protocol ?? IPPROTO_VRRP, addressFamily: rawSocket.AddressFamily.IPv4, bufferSize: 1 << 16 });
+    try {
+      const name = Buffer.from(`${opts.ifname}\0`);
+      this.sock.setOption(L.SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
+      this.sock.setOption(L.IPPROTO_IP, IP_HDRINCL, 1);
+      this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_TTL, opts.ttl ?? VRRP_TTL);
+      this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+      // Only the groups this socket joined (not every group joined on the host).
+      this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_ALL, 0);
+      if (opts.rcvbuf) this.sock.setOption(L.SOL_SOCKET, SO_RCVBUF, opts.rcvbuf);
+      if (opts.mode === 'multicast') {
+        const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
+        ipToBytes(this.group).copy(mreqn, 0);
+        mreqn.writeInt32LE(this.ifindex, 8);
+        this.sock.setOption(L.IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn, 12);
+        this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_IF, mreqn, 12);
+        this.sock.setOption(L.SOL_SOCKET, SO_DONTROUTE, 1);
+      }
+    } catch (e) {
+      this.sock.close();
+      throw new VrrpSocketError('ESETUP', `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`);
+    }
+    this.sock.on('message', (buf, source) => this.onMessage(buf, source));
+    this.sock.on('error', (e) => this.emit('error', e));
+  }
+
+  private onMessage(view: Buffer, source: string): void {
+    // raw-socket hands out a view over one receive buffer that the next packet overwrites: copy first.
+    const packet = Buffer.from(view);
+    const h = parseIpv4Header(packet);
+    if (!h) return;
+    const end = Math.min(packet.length, Math.max(h.totalLength, h.headerLength));
+    this.emit('message', {
+      family: 4,
+      src: h.src || source,
+      dst: h.dst,
+      ttl: h.ttl,
+      ifindex: this.ifindex,
+      payload: packet.subarray(h.headerLength, end),
+      packet,
+      truncated: packet.length >= 1 << 16,
+    });
+  }
+
+  send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new VrrpSocketError('ECLOSED', 'VRRP socket closed'));
+    const dst = opts.dst ?? this.group;
+    const src = opts.src ?? this.opts.src;
+    if (!src) return Promise.reject(new VrrpSocketError('EINVAL', 'IPv4 send needs a source address'));
+    let pkt: Buffer;
+    try {
+      const header = buildIpv4Header({ src, dst, payloadLength: payload.length, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, tos: IPTOS_PREC_INTERNETCONTROL, protocol: this.opts.protocol });
+      pkt = Buffer.concat([header, payload]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      this.sock.send(pkt, 0, pkt.length, dst, (err) => (err ? reject(Object.assign(err, { code: (err as { code?: string }).code ?? 'ESEND' })) : resolve()));
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.close();
+  }
+}
+
+/** struct sockaddr_in6 (28 bytes). */
+export function sockaddrIn6(addr: string, scopeId = 0): Buffer {
+  const b = Buffer.alloc(28);
+  b.writeUInt16LE(AF_INET6, 0);
+  ipToBytes(addr).copy(b, 8);
+  b.writeUInt32LE(scopeId, 24);
+  return b;
+}
+
+export interface Cmsg {
+  level: number;
+  type: number;
+  data: Buffer;
+}
+
+/** Splits recvmsg ancillary data (64-bit Linux: cmsg_len is a size_t, data aligned to 8). Pure. */
+export function parseCmsgs(control: Buffer): Cmsg[] {
+  const out: Cmsg[] = [];
+  let off = 0;
+  while (off + 16 <= control.length) {
+    const len = Number(control.readBigUInt64LE(off));
+    if (len < 16 || off + len > control.length) break;
+    out.push({ level: control.readInt32LE(off + 8), type: control.readInt32LE(off + 12), data: control.subarray(off + 16, off + len) });
+    off += (len + 7) & ~7;
+  }
+  return out;
+}
+
+/** IPv6 VRRP socket over the ksock addon. */
+export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpSocket {
+  readonly family = 6 as const;
+  readonly ifindex: number;
+  private fd: number;
+  private watcher: NativeWatcher;
+  private closed = false;
+  private readonly group: string;
+
+  constructor(private readonly opts: VrrpSocketOptions) {
+    super();
+    const k = ksock();
+    this.ifindex = ifindexOf(opts.ifname);
+    this.group = opts.group ?? VRRP_GROUP6;
+    if (ipFamily(this.group) !== 6) throw new VrrpSocketError('EINVAL', `group ${this.group} is not IPv6`);
+    this.fd = k.socket(AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
+    try {
+      const hops = opts.ttl ?? VRRP_TTL;
+      k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_CHECKSUM, int32(6));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, int32(1));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, int32(1));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int32(hops));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, int32(hops));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, int32(0));
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_TCLASS, int32(IPTOS_PREC_INTERNETCONTROL));
+      try {
+        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, int32(0));
+      } catch {
+        /* before Linux 4.20: every group joined on the host is delivered; dst is reported, so callers can filter */
+      }
+      if (opts.rcvbuf) k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
+      if (opts.mode === 'multicast') {
+        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(this.ifindex));
+        const mreq = Buffer.alloc(20); // struct ipv6_mreq: group, ifindex
+        ipToBytes(this.group).copy(mreq, 0);
+        mreq.writeInt32LE(this.ifindex, 16);
+        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
+      }
+      if (opts.src) {
+        if (ipFamily(opts.src) !== 6) throw new VrrpSocketError('EINVAL', `source ${opts.src} is not IPv6`);
+        // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
+        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
+        k.bind(this.fd, sockaddrIn6(opts.src, this.ifindex));
+      }
+    } catch (e) {
+      k.close(this.fd);
+      throw e instanceof VrrpSocketError ? e : new VrrpSocketError((e as { code?: string }).code ?? 'ESETUP', `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`);
+    }
+    this.watcher = new k.Watcher(this.fd, () => this.drain());
+    this.watcher.start();
+  }
+
+  private drain(): void {
+    const k = ksock();
+    for (;;) {
+      let r;
+      try {
+        r = k.recvmsg(this.fd, 1 << 16, 256);
+      } catch (e) {
+        this.emit('error', e as Error);
+        return;
+      }
+      if (!r) return;
+      let dst: string | undefined;
+      let ifindex = this.ifindex;
+      let ttl: number | undefined;
+      for (const c of parseCmsgs(r.control)) {
+        if (c.level !== IPPROTO_IPV6) continue;
+        if (c.type === IPV6_PKTINFO && c.data.length >= 20) {
+          dst = bytesToIp(c.data.subarray(0, 16));
+          ifindex = c.data.readInt32LE(16);
+        } else if (c.type === IPV6_HOPLIMIT && c.data.length >= 4) ttl = c.data.readInt32LE(0);
+      }
+      if (r.addr.length < 24 || dst === undefined || ttl === undefined) continue; // not what we asked the kernel for
+      const payload = r.data; // the addon copies into a fresh Buffer per call
+      this.emit('message', {
+        family: 6,
+        src: bytesToIp(r.addr.subarray(8, 24)),
+        dst,
+        ttl,
+        ifindex,
+        payload,
+        packet: payload,
+        truncated: (r.flags & MSG_TRUNC) !== 0,
+      });
+    }
+  }
+
+  send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new VrrpSocketError('ECLOSED', 'VRRP socket closed'));
+    try {
+      const dst = opts.dst ?? this.group;
+      if (ipFamily(dst) !== 6) throw new VrrpSocketError('EINVAL', `destination ${dst} is not IPv6`);
+      const flags = opts.dst ? 0 : MSG_DONTROUTE;
+      const n = ksock().sendto(this.fd, payload, sockaddrIn6(dst, this.ifindex), flags);
+      if (n < 0) throw new VrrpSocketError('EAGAIN', 'VRRP socket send buffer full');
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.close();
+    ksock().close(this.fd);
+  }
+}
+
+/** Opens the socket for the family of `family`. */
+export function openVrrpSocket(family: IpFamily, opts: VrrpSocketOptions): VrrpSocket {
+  return family === 4 ? new VrrpSocket4(opts) : new VrrpSocket6(opts);
+}
+
