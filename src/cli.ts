@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic } from './config/diagnostics.js';
 import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
+import { detach, runDaemon } from './daemon/run.js';
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
@@ -12,6 +13,14 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -d, --dump-conf              Print the resolved configuration (JSON) on stdout
   -i, --config-id ID           Skip any configuration lines beginning '@' that don't match ID
   -e, --all-config             Fail if any configuration file is missing
+  -n, --dont-fork              Don't fork the daemon process
+  -l, --log-console            Log messages to the console (stderr)
+  -D, --log-detail             Detailed log messages
+  -G, --no-syslog              Don't log via syslog (keepalived-ts logs to stderr / the journal)
+  -p, --pid=FILE               Use specified pidfile for parent process (default /run/keepalived.pid)
+  -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process (default /run/keepalived_vrrp.pid)
+  -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
+      --log-json               Log JSON lines (pino) instead of text
   -v, --version                Display the version number
   -h, --help                   Display this help message
 
@@ -25,7 +34,7 @@ export interface CliIo {
 }
 
 /** Runs the CLI and returns the exit code (no process.exit inside, so tests call it directly). */
-export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
+export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number | Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -39,6 +48,14 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         'config-id': { type: 'string', short: 'i' },
         'all-config': { type: 'boolean', short: 'e' },
         version: { type: 'boolean', short: 'v' },
+        'dont-fork': { type: 'boolean', short: 'n' },
+        'log-console': { type: 'boolean', short: 'l' },
+        'log-detail': { type: 'boolean', short: 'D' },
+        'no-syslog': { type: 'boolean', short: 'G' },
+        pid: { type: 'string', short: 'p' },
+        vrrp_pid: { type: 'string', short: 'r' },
+        'dont-release-vrrp': { type: 'boolean', short: 'V' },
+        'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -55,10 +72,28 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
     return values['config-test'] ? r.exitCode : r.exitCode === 0 ? 0 : r.exitCode;
   }
-  io.err('keepalived-ts: only --config-test (-t) and --dump-conf (-d) are available in this build\n' + USAGE);
-  return 1;
+  if (!values['dont-fork']) return detach(argv);
+  return runDaemon({
+    configFile: file,
+    configId: values['config-id'] as string | undefined,
+    allConfig: Boolean(values['all-config']),
+    foreground: true,
+    logConsole: Boolean(values['log-console']),
+    logDetail: Boolean(values['log-detail']),
+    logJson: Boolean(values['log-json']),
+    pidFile: (values['pid'] as string | undefined) ?? '/run/keepalived.pid',
+    vrrpPidFile: (values['vrrp_pid'] as string | undefined) ?? '/run/keepalived_vrrp.pid',
+    dontReleaseVrrp: Boolean(values['dont-release-vrrp']),
+    argv,
+  });
 }
 
 // Entry point when run as a program (bin/keepalived-ts.js imports the compiled file).
 const isMain = process.argv[1] && /(^|\/)(cli\.(ts|js)|keepalived-ts(\.js)?)$/.test(process.argv[1]);
-if (isMain) process.exitCode = main(process.argv.slice(2));
+if (isMain) {
+  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    process.exitCode = code;
+    // The daemon's sockets and watchers are closed on stop; exit explicitly so nothing lingers.
+    if (code !== undefined) setImmediate(() => process.exit(code));
+  });
+}

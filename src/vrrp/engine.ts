@@ -259,7 +259,7 @@ export class VrrpEngine {
   private async run(unit: Unit, inst: InstanceRt | undefined, e: Effect): Promise<void> {
     switch (e.type) {
       case 'send-advert':
-        if (inst) this.sendAdvert(inst, e.priority);
+        if (inst) await this.sendAdvert(inst, e.priority);
         return;
       case 'add-vips':
         if (inst) await this.addVips(inst, e.addresses);
@@ -290,10 +290,11 @@ export class VrrpEngine {
     }
   }
 
-  private sendAdvert(inst: InstanceRt, priority: number): void {
+  private async sendAdvert(inst: InstanceRt, priority: number): Promise<void> {
     const sock = inst.socket;
     const src = inst.src;
     if (!sock || !src) return;
+    const sends: Promise<void>[] = [];
     const p = inst.plan;
     const dsts = p.unicast ? p.peers.map((x) => x.address) : [p.group];
     for (const dst of dsts) {
@@ -305,11 +306,14 @@ export class VrrpEngine {
         { family: p.spec.family, src, dst, v3ChecksumAsV2: p.rx.v3ChecksumAsV2 },
       );
       inst.ipId = (inst.ipId + 1) & 0xffff || 1;
-      sock
-        .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id: inst.ipId, ttl: p.ttl })
-        .then(() => inst.stats.advertsSent++)
-        .catch((err: Error) => this.log.warn(`(${p.name}) advert send failed: ${err.message}`));
+      sends.push(
+        sock
+          .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id: inst.ipId, ttl: p.ttl })
+          .then(() => void inst.stats.advertsSent++)
+          .catch((err: Error) => this.log.warn(`(${p.name}) advert send failed: ${err.message}`)),
+      );
     }
+    await Promise.all(sends);
   }
 
   private vipPlans(inst: InstanceRt, addresses: string[]): VipPlan[] {
