@@ -2,3 +2,4 @@
 export * from './lan.js';
 export * from './pcap.js';
 export * from './vrrp-config.js';
+export * from './probe.js';

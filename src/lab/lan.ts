@@ -366,6 +366,44 @@ export class Capture {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Address monitor (`ip -ts -o monitor address`): event times for VIP add/remove, cheaper and finer than polling.
+
+export interface AddressEvent {
+  tMs: number;
+  added: boolean;
+  address: string;
+  prefixLen: number;
+  iface: string;
+}
+
+/** Parses `ip -ts -o monitor address` output written with TZ=UTC. */
+export function parseAddressMonitor(text: string): AddressEvent[] {
+  const out: AddressEvent[] = [];
+  const re = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+([\d.]+)\/(\d+)/;
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const tMs = Date.parse(`${m[1]}Z`) + Number(`0.${m[2]}`) * 1000;
+    out.push({ tMs, added: !m[3], iface: m[4], address: m[5], prefixLen: Number(m[6]) });
+  }
+  return out;
+}
+
+export class AddressMonitor {
+  constructor(readonly node: LanNode, readonly logFile: string, readonly proc: TrackedProcess) {}
+  events(): AddressEvent[] {
+    return existsSync(this.logFile) ? parseAddressMonitor(readFileSync(this.logFile, 'utf8')) : [];
+  }
+  /** First time `address` was added (or removed) after afterMs. */
+  first(address: string, added: boolean, afterMs = -Infinity): AddressEvent | undefined {
+    return this.events().find((e) => e.address === address && e.added === added && e.tMs > afterMs);
+  }
+  stop(): void {
+    if (isOurs(this.proc)) process.kill(this.proc.pid, 'SIGTERM');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The LAN
 
 export interface LanOptions {
@@ -691,6 +729,16 @@ export class Lan {
     await waitFor(() => !proc.running || (existsSync(log) && readFileSync(log, 'utf8').includes('listening on')), { timeoutMs: 10_000, intervalMs: 10, what: 'tcpdump to listen' });
     if (!proc.running) throw new LabError('LAB_EXEC', `tcpdump failed: ${readFileSync(log, 'utf8').trim()}`);
     return new Capture(file, proc);
+  }
+
+  /** Follows address additions/removals in a node's namespace (time-stamped by `ip monitor`). */
+  async watchAddresses(node: string | LanNode): Promise<AddressMonitor> {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    const logFile = join(this.dir, `addr-monitor-${n.name}-${this.processes.length}.log`);
+    const proc = this.spawnIn(n, 'ip', ['-ts', '-o', 'monitor', 'address'], { logFile, env: { ...process.env, TZ: 'UTC' } });
+    // ip monitor prints nothing when it is ready; give it a moment to open its netlink socket.
+    await sleep(50);
+    return new AddressMonitor(n, logFile, proc);
   }
 
   // -- daemons ---------------------------------------------------------------------------------------------------
