@@ -121,8 +121,10 @@ function isOurs(p: TrackedProcess): boolean {
   if (!p.running) return false;
   const argv = cmdlineOf(p.pid);
   if (!argv) return false;
+  // Right after spawn the process may still be `ip netns exec <ns> <cmd> …` (it execs the command in place).
+  if (argv[0] === 'ip' && argv[1] === 'netns' && argv[2] === 'exec' && argv[3] === p.ns && argv[4] === p.cmd) return true;
   const want = basename(p.cmd);
-  return argv.some((a) => basename(a) === want) || argv[0] === 'ip';
+  return argv.slice(0, 3).some((a) => basename(a) === want);
 }
 
 /** Every descendant pid of `pid` (children of children, via /proc/<pid>/task/<tid>/children). */
@@ -379,7 +381,7 @@ export interface AddressEvent {
 /** Parses `ip -ts -o monitor address` output written with TZ=UTC. */
 export function parseAddressMonitor(text: string): AddressEvent[] {
   const out: AddressEvent[] = [];
-  const re = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+([\d.]+)\/(\d+)/;
+  const re = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet6?\s+([\da-fA-F.:]+)\/(\d+)/;
   for (const line of text.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
@@ -419,6 +421,8 @@ export interface LanOptions {
 
 interface OwnerRecord {
   pid: number;
+  /** The owner's start time (clock ticks since boot, /proc/<pid>/stat field 22): tells pid reuse apart. */
+  startTime: number;
   prefix: string;
   id: string;
   createdAt: string;
@@ -441,13 +445,20 @@ function installExitHandlers(): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+function startTimeOf(pid: number): number | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
   }
+}
+
+/** True when the process that wrote an owner record is still running (same pid, same start time). */
+function ownerAlive(rec: OwnerRecord): boolean {
+  const st = startTimeOf(rec.pid);
+  return st !== undefined && st === rec.startTime;
 }
 
 function listNetns(): string[] {
@@ -500,7 +511,7 @@ export function sweepStale(prefix: string): string[] {
     } catch {
       continue;
     }
-    if (rec.prefix !== prefix || pidAlive(rec.pid)) continue;
+    if (rec.prefix !== prefix || ownerAlive(rec)) continue;
     for (const ns of rec.namespaces) {
       if (!ns.startsWith(prefix + rec.id)) continue;
       destroyNamespaceSync(ns);
@@ -542,6 +553,13 @@ export class Lan {
   vip(n = 0): string {
     return this.host(50 + n);
   }
+  /** With ipv6: the node's ULA address for a host number (fd00:99::<hex>), and the n-th IPv6 VIP. */
+  host6(hostNumber: number): string {
+    return `fd00:99::${hostNumber.toString(16)}`;
+  }
+  vip6(n = 0): string {
+    return this.host6(0x50 + n);
+  }
   get allNodes(): LanNode[] {
     return [...this.directors, ...this.clients];
   }
@@ -579,7 +597,7 @@ export class Lan {
   }
 
   private writeOwner(): void {
-    const rec: OwnerRecord = { pid: process.pid, prefix: this.prefix, id: this.id, createdAt: new Date().toISOString(), namespaces: this.namespaces };
+    const rec: OwnerRecord = { pid: process.pid, startTime: startTimeOf(process.pid) ?? 0, prefix: this.prefix, id: this.id, createdAt: new Date().toISOString(), namespaces: this.namespaces };
     writeFileSync(join(this.dir, OWNER_FILE), JSON.stringify(rec, null, 2) + '\n');
   }
 
@@ -609,6 +627,7 @@ export class Lan {
       await run('ip', ['-n', lanNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
       await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', mac]);
       await run('ip', ['-n', ns, 'addr', 'add', `${ip}/${this.prefixLen}`, 'dev', 'eth0']);
+      if (this.options.ipv6) await run('ip', ['-n', ns, 'addr', 'add', `${this.host6(hostNumber)}/64`, 'dev', 'eth0', 'nodad']);
       await run('ip', ['-n', lanNs, 'link', 'set', port, 'master', this.bridge]);
       await run('ip', ['-n', lanNs, 'link', 'set', port, 'up']);
       await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
@@ -676,10 +695,10 @@ export class Lan {
     return t;
   }
 
-  /** The addresses (without prefix) configured in a namespace, from `ip -j addr`. */
+  /** The addresses (IPv4 and IPv6, without prefix) configured in a namespace, from `ip -j addr`. */
   async addresses(node: string | LanNode): Promise<string[]> {
     const n = typeof node === 'string' ? this.node(node) : node;
-    const { stdout } = await run('ip', ['-n', n.ns, '-j', '-4', 'addr', 'show']);
+    const { stdout } = await run('ip', ['-n', n.ns, '-j', 'addr', 'show']);
     const links = JSON.parse(stdout || '[]') as { addr_info?: { local?: string }[] }[];
     return links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? '')).filter(Boolean);
   }

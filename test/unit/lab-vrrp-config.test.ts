@@ -1,7 +1,7 @@
 // The lab's keepalived.conf generator: the text a director runs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { vrrpConfig, ConfigOptionError, parseNotifyLog, parseSubnet, intToIpv4 } from '../helpers/lab.js';
+import { vrrpConfig, ConfigOptionError, parseNotifyLog, parseSubnet, intToIpv4, parseAddressMonitor } from '../helpers/lab.js';
 
 describe('lab vrrpConfig', () => {
   it('writes a v3 instance with notify scripts under script security', () => {
@@ -41,5 +41,19 @@ describe('lab helpers', () => {
     const s = parseSubnet('10.99.0.0/24');
     assert.equal(intToIpv4(s.network + 50), '10.99.0.50');
     assert.throws(() => parseSubnet('10.99.0.0/30'));
+  });
+  it('parses ip monitor address lines (UTC time stamps, IPv4 and IPv6, add and delete)', () => {
+    const text = [
+      '[2026-11-21T20:17:15.538048] 2: eth0    inet 10.99.0.50/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever',
+      '[2026-11-21T20:17:15.540700] Deleted 2: eth0    inet 10.99.0.50/24 scope global secondary eth0\\       valid_lft forever',
+      '[2026-11-21T20:17:16.000001] 2: eth0    inet6 fd00:99::50/64 scope global nodad',
+      'garbage',
+    ].join('\n');
+    const ev = parseAddressMonitor(text);
+    assert.equal(ev.length, 3);
+    assert.deepEqual({ ...ev[0], tMs: undefined }, { tMs: undefined, added: true, iface: 'eth0', address: '10.99.0.50', prefixLen: 24 });
+    assert.equal(ev[0].tMs, Date.UTC(2026, 10, 21, 20, 17, 15) + 538.048);
+    assert.equal(ev[1].added, false);
+    assert.equal(ev[2].address, 'fd00:99::50');
   });
 });
