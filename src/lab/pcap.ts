@@ -1,0 +1,192 @@
+// Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
+// about: Ethernet, ARP, IPv4, VRRP (v2/v3), ICMP echo. Pure functions over bytes; no I/O here.
+
+export class PcapFormatError extends Error {
+  readonly code = 'PCAP_FORMAT';
+}
+
+export interface PcapHeader {
+  littleEndian: boolean;
+  nanosecond: boolean;
+  linkType: number;
+  snapLen: number;
+}
+
+export interface RawRecord {
+  /** Capture time, epoch milliseconds (fractional: micro/nanosecond resolution kept). */
+  tMs: number;
+  origLen: number;
+  data: Buffer;
+}
+
+export interface ArpInfo {
+  op: number;
+  senderMac: string;
+  senderIp: string;
+  targetMac: string;
+  targetIp: string;
+}
+
+export interface VrrpInfo {
+  version: number;
+  type: number;
+  vrid: number;
+  priority: number;
+  count: number;
+  /** v2: advert interval in seconds; v3: max advert interval in centiseconds (as on the wire). */
+  advertField: number;
+  /** Advert interval in milliseconds, whatever the version. */
+  advertIntMs: number;
+  checksum: number;
+  addresses: string[];
+}
+
+export interface IcmpInfo {
+  type: number;
+  code: number;
+  id: number;
+  seq: number;
+}
+
+export interface Ipv4Info {
+  src: string;
+  dst: string;
+  proto: number;
+  ttl: number;
+  tos: number;
+  id: number;
+}
+
+export interface Frame {
+  index: number;
+  tMs: number;
+  length: number;
+  ethSrc: string;
+  ethDst: string;
+  ethType: number;
+  arp?: ArpInfo;
+  ipv4?: Ipv4Info;
+  vrrp?: VrrpInfo;
+  icmp?: IcmpInfo;
+  raw: Buffer;
+}
+
+const PCAP_MAGIC_US = 0xa1b2c3d4;
+const PCAP_MAGIC_NS = 0xa1b23c4d;
+export const LINKTYPE_ETHERNET = 1;
+const GLOBAL_HEADER_LEN = 24;
+const RECORD_HEADER_LEN = 16;
+
+export function parsePcapHeader(buf: Buffer): PcapHeader {
+  if (buf.length < GLOBAL_HEADER_LEN) throw new PcapFormatError(`pcap header truncated (${buf.length} bytes)`);
+  const le = buf.readUInt32LE(0);
+  const be = buf.readUInt32BE(0);
+  let littleEndian: boolean;
+  let nanosecond: boolean;
+  if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS) {
+    littleEndian = true;
+    nanosecond = le === PCAP_MAGIC_NS;
+  } else if (be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS) {
+    littleEndian = false;
+    nanosecond = be === PCAP_MAGIC_NS;
+  } else {
+    throw new PcapFormatError(`not a classic pcap file (magic 0x${be.toString(16)}; pcapng is not supported)`);
+  }
+  const u32 = (o: number) => (littleEndian ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  return { littleEndian, nanosecond, snapLen: u32(16), linkType: u32(20) };
+}
+
+/**
+ * Reads the complete records in `buf` starting at `offset`. A record cut short at the end (a file still being
+ * written) is left for the next call: `nextOffset` points at its start.
+ */
+export function readRecords(buf: Buffer, header: PcapHeader, offset = GLOBAL_HEADER_LEN): { records: RawRecord[]; nextOffset: number } {
+  const records: RawRecord[] = [];
+  const u32 = (o: number) => (header.littleEndian ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  let o = offset;
+  while (o + RECORD_HEADER_LEN <= buf.length) {
+    const sec = u32(o);
+    const frac = u32(o + 4);
+    const inclLen = u32(o + 8);
+    const origLen = u32(o + 12);
+    if (inclLen > 0x40000) throw new PcapFormatError(`record at offset ${o} claims ${inclLen} bytes`);
+    if (o + RECORD_HEADER_LEN + inclLen > buf.length) break;
+    const tMs = sec * 1000 + (header.nanosecond ? frac / 1e6 : frac / 1e3);
+    records.push({ tMs, origLen, data: Buffer.from(buf.subarray(o + RECORD_HEADER_LEN, o + RECORD_HEADER_LEN + inclLen)) });
+    o += RECORD_HEADER_LEN + inclLen;
+  }
+  return { records, nextOffset: o };
+}
+
+export function parsePcap(buf: Buffer): Frame[] {
+  const header = parsePcapHeader(buf);
+  if (header.linkType !== LINKTYPE_ETHERNET) throw new PcapFormatError(`link type ${header.linkType} is not Ethernet`);
+  return readRecords(buf, header).records.map((r, i) => decodeFrame(r, i));
+}
+
+export const macToString = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+const ipv4ToString = (b: Buffer, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+
+export function decodeFrame(rec: RawRecord, index: number): Frame {
+  const d = rec.data;
+  const frame: Frame = { index, tMs: rec.tMs, length: rec.origLen, ethDst: '', ethSrc: '', ethType: 0, raw: d };
+  if (d.length < 14) return frame;
+  frame.ethDst = macToString(d.subarray(0, 6));
+  frame.ethSrc = macToString(d.subarray(6, 12));
+  let type = d.readUInt16BE(12);
+  let p = 14;
+  if (type === 0x8100 && d.length >= 18) {
+    type = d.readUInt16BE(16);
+    p = 18;
+  }
+  frame.ethType = type;
+  if (type === 0x0806 && d.length >= p + 28) {
+    frame.arp = {
+      op: d.readUInt16BE(p + 6),
+      senderMac: macToString(d.subarray(p + 8, p + 14)),
+      senderIp: ipv4ToString(d, p + 14),
+      targetMac: macToString(d.subarray(p + 18, p + 24)),
+      targetIp: ipv4ToString(d, p + 24),
+    };
+  } else if (type === 0x0800 && d.length >= p + 20) {
+    const ihl = (d[p] & 0x0f) * 4;
+    const ip: Ipv4Info = {
+      tos: d[p + 1],
+      id: d.readUInt16BE(p + 4),
+      ttl: d[p + 8],
+      proto: d[p + 9],
+      src: ipv4ToString(d, p + 12),
+      dst: ipv4ToString(d, p + 16),
+    };
+    frame.ipv4 = ip;
+    const l4 = p + ihl;
+    if (ip.proto === 112 && d.length >= l4 + 8) frame.vrrp = decodeVrrp(d.subarray(l4));
+    else if (ip.proto === 1 && d.length >= l4 + 8) {
+      frame.icmp = { type: d[l4], code: d[l4 + 1], id: d.readUInt16BE(l4 + 4), seq: d.readUInt16BE(l4 + 6) };
+    }
+  }
+  return frame;
+}
+
+function decodeVrrp(v: Buffer): VrrpInfo {
+  const version = v[0] >> 4;
+  const count = v[3];
+  let advertField: number;
+  let advertIntMs: number;
+  let addrStart: number;
+  if (version === 3) {
+    advertField = v.readUInt16BE(4) & 0x0fff;
+    advertIntMs = advertField * 10;
+    addrStart = 8;
+  } else {
+    advertField = v[5];
+    advertIntMs = advertField * 1000;
+    addrStart = 8;
+  }
+  const addresses: string[] = [];
+  for (let i = 0; i < count && addrStart + 4 * (i + 1) <= v.length; i++) addresses.push(ipv4ToString(v, addrStart + 4 * i));
+  return { version, type: v[0] & 0x0f, vrid: v[1], priority: v[2], count, advertField, advertIntMs, checksum: v.readUInt16BE(6), addresses };
+}
+
+/** A gratuitous ARP as keepalived sends it: sender IP == target IP. */
+export const isGratuitousArp = (f: Frame): boolean => !!f.arp && f.arp.senderIp === f.arp.targetIp;
