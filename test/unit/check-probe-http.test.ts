@@ -12,8 +12,8 @@ import { makeCert } from '../helpers/tls-cert.js';
 interface Seen {
   requestLine: string;
   headers: string[];
-  servername?: string | false;
-  clientCert?: string;
+  servername?: string | false | null;
+  clientCert?: string | string[];
 }
 let lastSeen: Seen | undefined;
 
