@@ -79,15 +79,18 @@ export interface HttpFetchResult {
   /** MD5 hex of the body (up to Content-Length, like keepalived). */
   md5: string;
   body: Buffer;
+  /** Raw header bytes including the blank line (only when asked for). */
+  header?: Buffer;
 }
 
 /** Fetch and parse; rejects with a reason string. Used by the probe and by genhash. */
-export function httpFetch(t: HttpProbeTarget, keepBody: boolean): Promise<HttpFetchResult> {
+export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = false): Promise<HttpFetchResult> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let header: Buffer | null = Buffer.alloc(0);
     let status = 0;
     let contentLength = -1;
+    let rawHeader: Buffer | undefined;
     let bodyLen = 0;
     const hash = createHash('md5');
     const kept: Buffer[] = [];
@@ -140,6 +143,7 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean): Promise<HttpFe
       }
       const head = header.subarray(0, end).toString('latin1');
       const rest = header.subarray(end + 4);
+      if (keepHeader) rawHeader = Buffer.from(header.subarray(0, end + 4));
       header = null;
       const m = /^HTTP\/\d\.\d +(\d{3})/.exec(head);
       if (!m) return fail('malformed HTTP status line');
@@ -154,7 +158,9 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean): Promise<HttpFe
       settled = true;
       clearTimeout(timer);
       sock.destroy();
-      resolve({ status, md5: hash.digest('hex'), body: keepBody ? Buffer.concat(kept) : Buffer.alloc(0) });
+      const res: HttpFetchResult = { status, md5: hash.digest('hex'), body: keepBody ? Buffer.concat(kept) : Buffer.alloc(0) };
+      if (rawHeader) res.header = rawHeader;
+      resolve(res);
     });
     sock.once('error', (e: NodeJS.ErrnoException) => fail(`${t.ssl ? 'SSL' : 'HTTP'} error: ${e.code ?? e.message}`));
     sock.once('close', () => fail('connection closed'));
