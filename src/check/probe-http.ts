@@ -76,7 +76,7 @@ function statusOk(code: number, ranges: StatusRange[] | undefined): boolean {
 
 export interface HttpFetchResult {
   status: number;
-  /** MD5 hex of the body (up to Content-Length, like keepalived). */
+  /** MD5 hex of the body (up to Content-Length, like keepalived); '' when not asked for. */
   md5: string;
   body: Buffer;
   /** Raw header bytes including the blank line (only when asked for). */
@@ -84,7 +84,7 @@ export interface HttpFetchResult {
 }
 
 /** Fetch and parse; rejects with a reason string. Used by the probe and by genhash. */
-export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = false): Promise<HttpFetchResult> {
+export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = false, wantMd5 = true): Promise<HttpFetchResult> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let header: Buffer | null = Buffer.alloc(0);
@@ -92,7 +92,8 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
     let contentLength = -1;
     let rawHeader: Buffer | undefined;
     let bodyLen = 0;
-    const hash = createHash('md5');
+    // Hashing is skipped when no digest is configured: most checks only look at the status code.
+    const hash = wantMd5 ? createHash('md5') : null;
     const kept: Buffer[] = [];
     let keptLen = 0;
 
@@ -125,7 +126,7 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
     const onBody = (chunk: Buffer) => {
       let part = chunk;
       if (contentLength >= 0 && bodyLen + part.length > contentLength) part = part.subarray(0, Math.max(0, contentLength - bodyLen));
-      hash.update(part);
+      hash?.update(part);
       bodyLen += chunk.length;
       if (keepBody && keptLen < MAX_REGEX_BODY) {
         kept.push(part);
@@ -158,7 +159,7 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
       settled = true;
       clearTimeout(timer);
       sock.destroy();
-      const res: HttpFetchResult = { status, md5: hash.digest('hex'), body: keepBody ? Buffer.concat(kept) : Buffer.alloc(0) };
+      const res: HttpFetchResult = { status, md5: hash ? hash.digest('hex') : '', body: keepBody ? Buffer.concat(kept) : Buffer.alloc(0) };
       if (rawHeader) res.header = rawHeader;
       resolve(res);
     });
@@ -171,7 +172,7 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
 export async function probeHttp(t: HttpProbeTarget): Promise<ProbeResult> {
   let r: HttpFetchResult;
   try {
-    r = await httpFetch(t, t.regex !== undefined);
+    r = await httpFetch(t, t.regex !== undefined, false, t.url.digest !== undefined);
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
   }
