@@ -1,8 +1,8 @@
 // Benchmark (not a test): N real servers checked every second by the checker child process.
-// The servers are one node HTTP server (in a separate process, so its CPU is not the checker's) listening on
-// 0.0.0.0:PORT; real server i is 127.<1+i/65536>.<i/256%256>.<i%256>:PORT, so every RS is its own 4-tuple.
+// The servers are --servers node processes (separate from the checker, so their CPU is not the checker's), each
+// listening on 0.0.0.0:PORT_k; real server i is 127.<1+i/65536>.<i/256%256>.<i%256>:PORT_(i mod servers), so every RS is its own 4-tuple.
 //
-//   node --import tsx bench/checker-load.ts [--n 10000] [--seconds 20] [--kind http|tcp|ssl] [--concurrency 512]
+//   node --import tsx bench/checker-load.ts [--n 10000] [--seconds 20] [--kind http|tcp|ssl] [--concurrency 512] [--servers 2]
 //
 // Prints checks/s completed, checker CPU (% of one core, user+system), RSS and how many RS the checker saw up.
 import { fork } from 'node:child_process';
@@ -48,8 +48,9 @@ if (process.argv[2] === 'server') {
   const kind = arg('kind', 'http');
   const concurrency = Number(arg('concurrency', '512'));
 
-  const server = fork(fileURLToPath(import.meta.url), ['server', kind], { execArgv: ['--import', 'tsx'] });
-  const port = await new Promise<number>((resolve) => server.once('message', (m: { port: number }) => resolve(m.port)));
+  const nServers = Number(arg('servers', '2'));
+  const servers = Array.from({ length: nServers }, () => fork(fileURLToPath(import.meta.url), ['server', kind], { execArgv: ['--import', 'tsx'] }));
+  const ports = await Promise.all(servers.map((s) => new Promise<number>((resolve) => s.once('message', (m: { port: number }) => resolve(m.port)))));
 
   const checker = (): CheckerConfig => {
     const timing = { delayLoopMs: 1000, delayBeforeRetryMs: 1000, retry: 1, warmupMs: 1000, alpha: false, connectTimeoutMs: 3000 };
@@ -59,7 +60,7 @@ if (process.argv[2] === 'server') {
   const rs: CheckedRealServer[] = [];
   for (let i = 0; i < n; i++) {
     const addr = `127.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-    rs.push({ addr, port, weight: 1, checkers: [checker()] });
+    rs.push({ addr, port: ports[i % nServers]!, weight: 1, checkers: [checker()] });
   }
   // 100 VS of n/100 RS each, like a big LVS director.
   const perVs = Math.max(1, Math.ceil(n / 100));
@@ -93,12 +94,12 @@ if (process.argv[2] === 'server') {
   const cpu = (b.cpuUserUs + b.cpuSystemUs - a.cpuUserUs - a.cpuSystemUs) / 1e6 / dt;
   const up = [...alive.values()].reduce((x, y) => x + y, 0);
   console.log(JSON.stringify({
-    kind, realServers: n, seconds: Number(dt.toFixed(1)), concurrency,
+    kind, realServers: n, serverProcesses: nServers, seconds: Number(dt.toFixed(1)), concurrency,
     checksPerSec: Math.round(checksPerSec), expectedPerSec: n,
     checkerCpuPercentOfOneCore: Math.round(cpu * 1000) / 10,
     checkerRssMiB: Math.round(b.rssBytes / 1048576), inFlightAtEnd: b.inFlight, queuedAtEnd: b.queued,
     realServersUp: up, events,
   }));
   await proc.stop();
-  server.kill();
+  for (const s of servers) s.kill();
 }

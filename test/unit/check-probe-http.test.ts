@@ -149,3 +149,20 @@ test('SSL_GET against a plain HTTP port fails', async () => {
   const r = await probeHttp(target({ path: '/' }, { ssl: true, timeoutMs: 1000 }));
   assert.equal(r.ok, false);
 });
+
+test('IPv6 real server: Host is [addr]:port', async () => {
+  assert.equal(hostHeader(undefined, '2001:db8::1', 8080), '[2001:db8::1]:8080');
+  const v6 = http.createServer(handler);
+  const ok = await new Promise<boolean>((r) => v6.once('error', () => r(false)).listen(0, '::1', () => r(true)));
+  if (!ok) return; // no IPv6 loopback on this host
+  const port = (v6.address() as net.AddressInfo).port;
+  try {
+    const t = target({ path: '/' }, { host: '::1', port });
+    t.request = buildRequest('/', undefined, hostHeader(undefined, '::1', port));
+    assert.equal((await probeHttp(t)).ok, true);
+    assert.deepEqual(lastSeen!.headers.slice(2), ['Host', `[::1]:${port}`]);
+  } finally {
+    v6.closeAllConnections();
+    v6.close();
+  }
+});
