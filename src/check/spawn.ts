@@ -1,6 +1,7 @@
 // Daemon side of the checker child: fork child.ts/child.js and talk to it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, ToChild } from './ipc.js';
 import type { CheckEvent } from './verdict.js';
@@ -96,13 +97,25 @@ export class CheckerProcess {
   }
 }
 
+export interface SpawnOptions {
+  /** Nice value for the checker process (e.g. 5), so a flood of checks yields CPU to the VRRP process. */
+  nice?: number;
+}
+
 /** Fork the checker child and send it its configuration. */
-export function startCheckerProcess(config: CheckConfig, handlers: CheckerHandlers): CheckerProcess {
+export function startCheckerProcess(config: CheckConfig, handlers: CheckerHandlers, opts: SpawnOptions = {}): CheckerProcess {
   const js = fileURLToPath(new URL('./child.js', import.meta.url));
   const ts = fileURLToPath(new URL('./child.ts', import.meta.url));
   // Built tree: child.js. Source tree run through tsx: child.ts with the tsx loader.
   const [entry, execArgv] = existsSync(js) ? [js, []] : [ts, ['--import', 'tsx']];
   const child = fork(entry, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  if (opts.nice !== undefined && child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, opts.nice);
+    } catch {
+      // Not permitted: run at the default priority.
+    }
+  }
   const proc = new CheckerProcess(child, handlers);
   proc.start(config);
   return proc;

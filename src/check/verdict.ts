@@ -41,7 +41,9 @@ export type CheckEvent =
       init: boolean;
       message: string;
     }
-  | { kind: 'sorry-server-in' | 'sorry-server-out' | 'weight'; vsKey: string; message: string };
+  /** Log lines: a real server enters/leaves the pool ('pool'), a MISC dynamic weight change ('weight'),
+   * the sorry server is swapped in/out. */
+  | { kind: 'sorry-server-in' | 'sorry-server-out' | 'weight' | 'pool'; vsKey: string; message: string };
 
 export interface CheckerState {
   readonly id: number;
@@ -371,7 +373,7 @@ export class CheckVerdict {
     if (rs.alive === alive) return;
     const inhibit = rs.cfg.inhibitOnFailure === true;
     this.events.push({
-      kind: 'weight',
+      kind: 'pool',
       vsKey: vs.cfg.key,
       message: `${alive ? (inhibit ? 'Enabl' : 'Add') : inhibit ? 'Disabl' : 'Remov'}ing service ${rs.label} ${
         inhibit ? 'of' : alive ? 'to' : 'from'

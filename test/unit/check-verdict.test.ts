@@ -39,7 +39,7 @@ class Sim {
     return this.core.desiredOf(key)!.dests.map((d) => `${d.addr}:${d.weight}${d.inhibited ? 'i' : ''}`);
   }
   kinds() {
-    return this.events.filter((e) => e.kind !== 'weight' && e.kind !== 'checker-failure').map((e) => e.kind);
+    return this.events.filter((e) => e.kind !== 'weight' && e.kind !== 'pool' && e.kind !== 'checker-failure' && !e.kind.startsWith('checker')).map((e) => e.kind);
   }
 }
 
