@@ -27,7 +27,7 @@ if (process.argv[2] === 'server') {
   };
   let srv: http.Server;
   if (process.argv[3] === 'ssl') {
-    const cert = makeCert('bench');
+    const cert = makeCert('bench', 'ec');
     cert.cleanup();
     srv = https.createServer({ cert: cert.cert, key: cert.key }, answer);
   } else {
