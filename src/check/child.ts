@@ -19,8 +19,10 @@ let first = true;
 process.on('message', (msg: ToChild) => {
   try {
     switch (msg.type) {
-      case 'start': {
-        if (engine) engine.stop();
+      case 'start':
+      case 'reload': {
+        const previous = engine;
+        previous?.halt();
         first = true;
         engine = new CheckEngine(msg.config, {
           desired: (changes) => {
@@ -30,7 +32,7 @@ process.on('message', (msg: ToChild) => {
             } else send({ type: 'desired', changes });
           },
           events: (events) => send({ type: 'events', events }),
-        });
+        }, msg.type === 'reload' && previous ? { previous } : {});
         engine.start();
         break;
       }

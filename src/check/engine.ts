@@ -21,6 +21,8 @@ export interface EngineOptions {
   random?: () => number;
   /** Probes in flight at once (default config.maxConcurrent ?? 512). */
   maxConcurrent?: number;
+  /** Engine being replaced by a reload: unchanged checkers keep their state. */
+  previous?: CheckEngine;
 }
 
 export interface EngineStats {
@@ -46,13 +48,16 @@ export class CheckEngine {
   private pendingEvents: CheckEvent[] = [];
   private flushScheduled = false;
   checksDone = 0;
+  private readonly random: () => number;
 
   constructor(
     config: CheckConfig,
     private readonly sink: EngineSink,
-    private readonly opts: EngineOptions = {},
+    opts: EngineOptions = {},
   ) {
-    this.core = new CheckVerdict(config.virtualServers);
+    // Only the random source is kept: holding `previous` would chain every old engine across reloads.
+    this.random = opts.random ?? Math.random;
+    this.core = new CheckVerdict(config.virtualServers, opts.previous?.core);
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? config.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
     this.runners = this.core.checkers.map((ck) => this.makeRunner(ck.id));
     this.timers = new Array(this.runners.length).fill(undefined);
@@ -65,12 +70,17 @@ export class CheckEngine {
     this.sink.desired(this.core.desiredAll());
     const init = this.core.takeInitialEvents();
     if (init.length) this.sink.events(init);
-    const random = this.opts.random ?? Math.random;
-    for (let id = 0; id < this.runners.length; id++) this.arm(id, this.core.firstDelayMs(id, random()));
+    for (let id = 0; id < this.runners.length; id++) this.arm(id, this.core.firstDelayMs(id, this.random()));
   }
 
   /** Stop timers; returns keepalived's shutdown events (omega). Probes in flight finish but are ignored. */
   stop(): CheckEvent[] {
+    this.halt();
+    return this.core.shutdownEvents();
+  }
+
+  /** Stop timers without shutdown events (a reload replaces this engine). */
+  halt(): void {
     this.running = false;
     for (let id = 0; id < this.timers.length; id++) {
       const t = this.timers[id];
@@ -79,7 +89,6 @@ export class CheckEngine {
     }
     this.queue.length = 0;
     this.queueHead = 0;
-    return this.core.shutdownEvents();
   }
 
   stats(): EngineStats {

@@ -4,6 +4,8 @@ import type { CheckConfig, DesiredVs } from './types.js';
 
 export type ToChild =
   | { type: 'start'; config: CheckConfig }
+  /** New configuration; unchanged checkers keep their state (answered with 'ready'). */
+  | { type: 'reload'; config: CheckConfig }
   | { type: 'stop' }
   | { type: 'stats' };
 

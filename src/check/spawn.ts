@@ -70,6 +70,11 @@ export class CheckerProcess {
     this.send({ type: 'start', config });
   }
 
+  /** Replace the configuration; checkers that did not change keep their state. onDesired(…, true) follows. */
+  reload(config: CheckConfig): void {
+    this.send({ type: 'reload', config });
+  }
+
   stats(): Promise<CheckerStats> {
     return new Promise((resolve) => {
       this.statsWaiters.push(resolve);

@@ -90,6 +90,10 @@ export function formatVs(vs: CheckedVirtualServer): string {
   return formatTrio(vs.addr ?? '0.0.0.0', vs.protocol, vs.port ?? 0);
 }
 
+function checkerKey(vsKey: string, rs: CheckedRealServer, ck: CheckerConfig): string {
+  return `${vsKey}|${rs.addr}|${rs.port}|${JSON.stringify(ck)}`;
+}
+
 function realWeight(w: number): number {
   return w < 0 ? 0 : w > INT32_MAX ? INT32_MAX : w;
 }
@@ -112,7 +116,18 @@ export class CheckVerdict {
   private dirty = new Set<VsState>();
   private events: CheckEvent[] = [];
 
-  constructor(virtualServers: CheckedVirtualServer[]) {
+  /**
+   * `previous`: the state before a reload. Like keepalived's migrate_checkers(), a checker whose VS key,
+   * real server and configuration are unchanged keeps its state (up/down, retries, dynamic weight), so a
+   * reload does not flap real servers; a VS keeps its quorum and sorry-server state.
+   */
+  constructor(virtualServers: CheckedVirtualServer[], previous?: CheckVerdict) {
+    const old = new Map<string, CheckerState>();
+    const oldVs = new Map<string, VsState>();
+    if (previous) {
+      for (const ck of previous.checkers) old.set(checkerKey(ck.vs.cfg.key, ck.rs.cfg, ck.cfg), ck);
+      for (const vs of previous.vss) oldVs.set(vs.cfg.key, vs);
+    }
     const keys = new Set<string>();
     for (const vsCfg of virtualServers) {
       if (keys.has(vsCfg.key)) throw new CheckConfigError(`duplicate virtual server key ${vsCfg.key}`);
@@ -145,7 +160,18 @@ export class CheckVerdict {
             curWeight: 0,
             lastExitCode: 0,
           };
-          if (ck.alpha) {
+          const prev = old.get(checkerKey(vsCfg.key, rsCfg, ck));
+          if (prev) {
+            st.isUp = prev.isUp;
+            st.hasRun = prev.hasRun;
+            st.retryIt = prev.retryIt;
+            st.urlIt = prev.urlIt;
+            st.failedUrl = prev.failedUrl;
+            st.curWeight = prev.curWeight;
+            st.lastExitCode = prev.lastExitCode;
+            rs.effectiveWeight += prev.curWeight;
+            if (!st.isUp) rs.numFailed++;
+          } else if (ck.alpha) {
             st.isUp = false;
             rs.numFailed++;
           }
@@ -156,10 +182,20 @@ export class CheckVerdict {
       }
       this.vss.push(vs);
     }
-    // set_quorum_states() then update_quorum_state(vs, init=true) from init_service_vs().
+    // set_quorum_states() then update_quorum_state(vs, init=true) from init_service_vs(); a reloaded VS
+    // keeps its quorum state (ipwrapper.c: new_vs->quorum_state_up = vs->quorum_state_up).
     for (const vs of this.vss) {
-      vs.quorumUp = this.weightSum(vs) >= vs.cfg.quorum + vs.cfg.hysteresis;
-      this.updateQuorum(vs, true);
+      const prevVs = oldVs.get(vs.cfg.key);
+      if (prevVs) {
+        vs.quorumUp = prevVs.quorumUp;
+        const a = prevVs.cfg.sorryServer;
+        const b = vs.cfg.sorryServer;
+        vs.sorryAlive = prevVs.sorryAlive && a !== undefined && b !== undefined && a.addr === b.addr && a.port === b.port;
+        this.updateQuorum(vs, false);
+      } else {
+        vs.quorumUp = this.weightSum(vs) >= vs.cfg.quorum + vs.cfg.hysteresis;
+        this.updateQuorum(vs, true);
+      }
     }
   }
 

@@ -127,3 +127,28 @@ test('omega: stop returns shutdown events from the child', async () => {
   const ev = await r.proc.stop();
   assert.deepEqual(ev.map((e) => e.kind), ['rs-down', 'rs-down', 'rs-down', 'quorum-down']);
 });
+
+test('reload through the child keeps a down server down and adds a new one', async () => {
+  const cfg = vsConfig();
+  const r = run(cfg);
+  await r.until(() => r.state.has('web'), 'initial state');
+  await backends[1]!.stop();
+  await r.until(() => r.dests().length === 2, 'removal');
+  const extra = new Backend();
+  await extra.start();
+  try {
+    const vs0 = cfg.virtualServers[0]!;
+    const cfg2: CheckConfig = { virtualServers: [{ ...vs0, realServers: [...vs0.realServers, { ...vs0.realServers[0]!, port: extra.port }] }] };
+    r.state.clear();
+    r.proc.reload(cfg2);
+    await r.until(() => r.state.has('web'), 'state after reload');
+    assert.equal(r.dests().length, 3, 'down server stays out, new one in');
+    assert.ok(!r.dests().includes(`${p(1)}:1`));
+    assert.ok(r.dests().includes(`${extra.port}:1`));
+    await backends[1]!.start();
+    await r.until(() => r.dests().length === 4, 'restarted server back after reload');
+  } finally {
+    await r.proc.stop();
+    await extra.stop();
+  }
+});

@@ -237,3 +237,25 @@ test('fwmark and group VS labels', async () => {
   assert.equal(formatVs(vs({ addr: undefined, fwmark: 5 })), 'FWM 5');
   assert.equal(formatVs(vs({ group: 'G1', port: 443 })), '[G1]:443');
 });
+
+test('reload keeps the state of unchanged checkers, quorum and sorry server; new ones start fresh', () => {
+  const cfg = vs({ quorum: 2, sorryServer: { addr: 's', port: 80, weight: 1 }, realServers: [rs('a', { checkers: [tcp({ retry: 0 })] }), rs('b', { checkers: [tcp({ retry: 0 })] })] });
+  const s = new Sim(new CheckVerdict([cfg]));
+  s.run(0, ok); s.run(1, ok);
+  s.run(0, fail);
+  assert.deepEqual(s.dests(), ['s:1']);
+  // Same config plus a new RS c: a stays down, the sorry server stays, c starts alive (not alpha).
+  const cfg2 = { ...cfg, realServers: [...cfg.realServers, rs('c')] };
+  const reloaded = new CheckVerdict([cfg2], s.core);
+  const s2 = new Sim(reloaded);
+  assert.equal(s2.kinds().includes('quorum-down'), false, 'no new quorum-down on reload');
+  // b + c alive = 2 ≥ quorum 2: quorum regained, sorry server out.
+  assert.deepEqual(s2.dests(), ['b:1', 'c:1']);
+  assert.equal(reloaded.checkers[0]!.isUp, false);
+  assert.equal(reloaded.checkers[1]!.hasRun, true);
+  // A changed checker config (retry) starts fresh.
+  const cfg3 = { ...cfg, realServers: [rs('a', { checkers: [tcp({ retry: 5 })] }), cfg.realServers[1]!] };
+  const s3 = new Sim(new CheckVerdict([cfg3], s.core));
+  assert.equal(s3.core.checkers[0]!.isUp, true);
+  assert.equal(s3.core.checkers[0]!.hasRun, false);
+});
