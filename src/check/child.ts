@@ -14,6 +14,7 @@ if (!process.send) {
 }
 
 let engine: CheckEngine | undefined;
+let addresses: string[] = [];
 let first = true;
 
 process.on('message', (msg: ToChild) => {
@@ -33,7 +34,13 @@ process.on('message', (msg: ToChild) => {
           },
           events: (events) => send({ type: 'events', events }),
         }, msg.type === 'reload' && previous ? { previous } : {});
+        engine.setLocalAddresses(addresses);
         engine.start();
+        break;
+      }
+      case 'addresses': {
+        addresses = msg.present;
+        engine?.setLocalAddresses(addresses);
         break;
       }
       case 'stats': {

@@ -100,9 +100,24 @@ export class CheckEngine {
     this.timers[id] = setTimeout(this.fire, delayMs, id);
   }
 
+  /**
+   * ha_suspend: the local addresses (e.g. the VIPs this node holds). Checkers of an ha_suspend VS run only
+   * while its address is among them; while suspended their state is frozen (keepalived's checker->enabled).
+   * Until the first call every ha_suspend VS is suspended, as keepalived starts with no address counted.
+   */
+  setLocalAddresses(addrs: readonly string[]): void {
+    const set = new Set(addrs);
+    this.activeHaVs.clear();
+    for (const vs of this.core.vss) if (vs.cfg.haSuspend && vs.cfg.addr !== undefined && set.has(vs.cfg.addr)) this.activeHaVs.add(vs.cfg.key);
+  }
+
+  private readonly activeHaVs = new Set<string>();
+
   private readonly fire = (id: number): void => {
     this.timers[id] = undefined;
     if (!this.running) return;
+    const ck = this.core.checkers[id]!;
+    if (ck.vs.cfg.haSuspend && !this.activeHaVs.has(ck.vs.cfg.key)) return this.arm(id, ck.cfg.delayLoopMs);
     if (this.inFlight < this.maxConcurrent) this.launch(id);
     else this.queue.push(id);
   };

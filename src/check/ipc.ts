@@ -7,6 +7,8 @@ export type ToChild =
   /** New configuration; unchanged checkers keep their state (answered with 'ready'). */
   | { type: 'reload'; config: CheckConfig }
   | { type: 'stop' }
+  /** ha_suspend: the complete list of local addresses, sent whenever it changes. */
+  | { type: 'addresses'; present: string[] }
   | { type: 'stats' };
 
 export type FromChild =

@@ -75,6 +75,11 @@ export class CheckerProcess {
     this.send({ type: 'reload', config });
   }
 
+  /** ha_suspend: the complete list of local addresses (send again whenever it changes). */
+  setLocalAddresses(present: string[]): void {
+    this.send({ type: 'addresses', present });
+  }
+
   stats(): Promise<CheckerStats> {
     return new Promise((resolve) => {
       this.statsWaiters.push(resolve);

@@ -139,6 +139,8 @@ export interface CheckedVirtualServer {
   virtualhost?: string;
   /** omega: run quorum_down / notify_down scripts on shutdown. */
   omega?: boolean;
+  /** ha_suspend: checkers run only while `addr` is a local address (see CheckEngine.setLocalAddresses). */
+  haSuspend?: boolean;
   realServers: CheckedRealServer[];
 }
 

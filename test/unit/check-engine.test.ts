@@ -152,3 +152,20 @@ test('reload through the child keeps a down server down and adds a new one', asy
     await extra.stop();
   }
 });
+
+test('ha_suspend: checkers run only while the VS address is local', async () => {
+  const r = run(vsConfig({ haSuspend: true, addr: '10.9.9.9' }));
+  await r.until(() => r.state.has('web'), 'initial state');
+  await backends[0]!.stop();
+  try {
+    // Suspended: the dead server is never probed, so it stays in the pool.
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.equal(r.dests().length, 3);
+    assert.equal((await r.proc.stats()).checksDone, 0);
+    r.proc.setLocalAddresses(['10.9.9.9']);
+    await r.until(() => r.dests().length === 2, 'checks resumed and found the dead server');
+  } finally {
+    await backends[0]!.start();
+    await r.proc.stop();
+  }
+});
