@@ -2,12 +2,12 @@
 // (machine/sync) and exchanging adverts encoded and validated by the real codec. Virtual clock, seeded PRNG,
 // per-link loss and delay, partitions, per-router clock offset and drift, crash/restart, interface down/up and
 // SIGTERM. Usable from tests and benchmarks; no I/O, no real timers.
-import { encodeIpv4Advert, passAuthData, VRRP_MCAST_GROUP4 } from './packet.js';
+import { advertPackets } from './packet.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { Prng } from './prng.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from './types.js';
-import { validateAdvert, type RxPolicy } from './validate.js';
+import { rxPolicyFor, validateAdvert } from './validate.js';
 
 export interface SimRouterConfig {
   id: string;
@@ -81,7 +81,8 @@ export class Simulator {
     this.rng = new Prng(opts.seed);
     this.link = { loss: 0, delayMs: 0.1, jitterMs: 0, ...opts.link };
     for (const cfg of opts.routers) {
-      const specs = cfg.instances.map((i) => instanceSpec(i));
+      const specs = cfg.instances.map((i) =>
+        instanceSpec(cfg.authPass !== undefined ? { authType: 1, authPass: cfg.authPass, ...i } : i));
       this.routers.set(cfg.id, { cfg, specs, alive: false, ifUp: true, units: [], gen: [], ipId: 0, vips: new Set() });
     }
   }
@@ -297,13 +298,8 @@ export class Simulator {
   private sendAdvert(r: Router, instance: string, priority: number) {
     if (!r.ifUp) return; // link down: the frame never reaches the wire
     const spec = r.specs.find((s) => s.name === instance)!;
-    const auth = r.cfg.authPass !== undefined && spec.version === 2;
     r.ipId = (r.ipId + 1) & 0xffff;
-    const bytes = encodeIpv4Advert(
-      { version: spec.version, type: 1, vrid: spec.vrid, priority, advertIntMs: spec.advertIntMs, addresses: spec.vips,
-        authType: auth ? 1 : 0, authData: auth ? passAuthData(r.cfg.authPass!) : undefined },
-      { src: spec.primaryAddress, dst: VRRP_MCAST_GROUP4, id: r.ipId },
-    );
+    const bytes = advertPackets(spec, priority, r.ipId)[0]!.bytes;
     this.adverts.push({ at: this.now, router: r.cfg.id, instance, vrid: spec.vrid, priority });
     for (const [oid, o] of this.routers) {
       if (oid === r.cfg.id || this.blocked.has(`${r.cfg.id}>${oid}`)) continue;
@@ -324,14 +320,7 @@ export class Simulator {
         const st = this.instanceState(r, name);
         if (st.spec.vrid !== vrid || st.spec.family !== 'inet') continue;
         if (st.state !== 'BACKUP' && st.state !== 'MASTER') continue; // ignored in INIT/FAULT
-        const auth = r.cfg.authPass !== undefined && st.spec.version === 2;
-        const pol: RxPolicy = {
-          vrid: st.spec.vrid, version: st.spec.version, family: 'inet', advertIntMs: st.spec.advertIntMs,
-          authType: auth ? 1 : 0, authData: auth ? passAuthData(r.cfg.authPass!) : undefined,
-          unicast: false, unicastPeers: [], checkUnicastSrc: false, v3ChecksumAsV2: false, ownerIgnoreAdverts: false,
-          effectivePriority: st.effectivePriority, vips: st.spec.vips, skipCheckAdvAddr: false, lastMaster: st.masterAddress,
-        };
-        const v = validateAdvert({ bytes, family: 'inet' }, pol);
+        const v = validateAdvert({ bytes, family: 'inet' }, rxPolicyFor(st));
         if (!v.ok) { this.drops.push({ at: this.now, router: r.cfg.id, instance: name, reason: v.reason }); continue; }
         this.feed(r, ui, name, { type: 'advert-received', advert: v.advert, src: v.src });
       }

@@ -70,6 +70,23 @@ export interface VrrpInstanceSpec {
   /** notify_priority_changes: emit MASTER_PRIORITY / BACKUP_PRIORITY notify events. */
   notifyPriorityChanges: boolean;
   trackers: TrackerSpec[];
+
+  // ---- wire and receive policy (used by packet.ts / validate.ts helpers, not by the state machine) ----
+  /** v2 authentication: 0 none, 1 PASS (auth_pass, first 8 chars). AH is not supported. */
+  authType: 0 | 1;
+  authPass?: string;
+  /** Unicast peers (empty = multicast). */
+  unicastPeers: { address: string; minTtl?: number; maxTtl?: number }[];
+  /** check_unicast_src (also implied by min_ttl/max_ttl on a peer). */
+  checkUnicastSrc: boolean;
+  /** unicast_ttl for IPv4 unicast adverts (default 255). */
+  unicastTtl: number;
+  /** Multicast destination (mcast_dst_ip / vrrp_mcast_group4/6). */
+  mcastGroup: string;
+  v3ChecksumAsV2: boolean;
+  /** owner_ignore_adverts: an owner (255) drops all received adverts. */
+  ownerIgnoreAdverts: boolean;
+  skipCheckAdvAddr: boolean;
 }
 
 /** A spec with keepalived's defaults for everything not given. */
@@ -91,6 +108,14 @@ export function instanceSpec(p: Pick<VrrpInstanceSpec, 'name' | 'vrid' | 'primar
     higherPrioSendAdvert: false,
     notifyPriorityChanges: false,
     trackers: [],
+    authType: 0,
+    unicastPeers: [],
+    checkUnicastSrc: false,
+    unicastTtl: 255,
+    mcastGroup: p.primaryAddress.includes(':') ? 'ff02::12' : '224.0.0.18',
+    v3ChecksumAsV2: false,
+    ownerIgnoreAdverts: false,
+    skipCheckAdvAddr: false,
     ...p,
   };
 }
