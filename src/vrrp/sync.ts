@@ -68,7 +68,8 @@ export function stepGroup(g: SyncGroupState, member: string | undefined, input: 
 
   const run = (name: string, inp: Input) => {
     const before = members[name]!;
-    const r = step(before, inp, now, { mayBecomeMaster: mayBecomeMaster(name) });
+    // At start a member sees its group as BACKUP (keepalived vrrp_init_state uses the group's state).
+    const r = step(before, inp, now, { mayBecomeMaster: inp.type === 'start' ? false : mayBecomeMaster(name) });
     members[name] = r.state;
     for (const e of r.effects) effects.push({ instance: name, effect: e });
     return { before: before.state, after: r.state.state, effects: r.effects };

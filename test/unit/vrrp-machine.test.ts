@@ -66,10 +66,36 @@ test('startup: INIT → BACKUP (notify BACKUP), MASTER exactly master_down later
 
 test('address owner (255) becomes MASTER immediately after start', () => {
   const i = new Inst({ priority: 255 });
-  i.feed({ type: 'start' }, 0);
+  assert.deepEqual(kinds(i.feed({ type: 'start' }, 0)), []); // no BACKUP notify for the owner (vrrp_init_state)
   assert.ok(nextDeadline(i.st)! < 0.01);
-  i.runUntil(1);
+  assert.deepEqual(kinds(i.runUntil(1)), ['advert:255', 'add-vips', 'garp:5:master', 'notify:MASTER']);
   assert.equal(i.st.state, 'MASTER');
+  // Held by a sync group, an instance wanting MASTER waits one interval + minimal skew.
+  const h = new Inst({ priority: 100, initialState: 'MASTER' });
+  h.st = step(h.st, { type: 'start' }, 0, { mayBecomeMaster: false }).state;
+  assert.equal(nextDeadline(h.st), 1000 + 3.906);
+});
+
+test('two address owners: the lower address yields; the higher lowers itself to 254 if the rogue keeps advertising', () => {
+  const lo = new Inst({ priority: 255, primaryAddress: '10.0.0.1' });
+  lo.feed({ type: 'start' }, 0); lo.runUntil(1);
+  lo.advert(255, '10.0.0.9', {}, 100);
+  assert.equal(lo.st.state, 'BACKUP');
+  const hi = new Inst({ priority: 255, primaryAddress: '10.0.0.9' });
+  hi.feed({ type: 'start' }, 0); hi.runUntil(1);
+  hi.advert(255, '10.0.0.1', {}, 100); // first: start counting 2 of our adverts
+  assert.equal(hi.st.state, 'MASTER');
+  assert.equal(hi.st.rogue?.counter, 2);
+  hi.runUntil(2001); // two adverts sent → window of 1.2 s opens
+  assert.equal(hi.st.rogue?.until, 2000.001 + 1200);
+  hi.advert(255, '10.0.0.1', {}, 2500);
+  assert.equal(hi.st.effectivePriority, 254);
+  assert.equal(hi.st.state, 'BACKUP');
+  // Trackers cannot move an owner; a later advert from someone else restores 255.
+  hi.feed({ type: 'tracker-changed', effectivePriority: 100, faults: [] }, 2600);
+  assert.equal(hi.st.effectivePriority, 254);
+  hi.advert(100, '10.0.0.5', {}, 2700);
+  assert.equal(hi.st.effectivePriority, 255);
 });
 
 test('backup resets master-down on each accepted advert and takes over master_down after the last one', () => {
