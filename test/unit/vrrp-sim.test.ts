@@ -244,3 +244,34 @@ test('PASS authentication mismatch: adverts are dropped with reason auth, so bot
   assert.deepEqual(sim.masters(51).sort(), ['a', 'b']);
   assert.ok(sim.drops.some((d) => d.reason === 'auth'));
 });
+
+test('v3: a backup configured with 1 s adopts the master’s 100 ms interval and fails over on the master’s timing', () => {
+  const sim = new Simulator({ seed: 16, link: { delayMs: 0 }, routers: [
+    router('a', '10.0.0.1', 150, { version: 3, advertIntMs: 100 }), router('b', '10.0.0.2', 100, { version: 3, advertIntMs: 1000 })] });
+  sim.start('a');
+  sim.runUntil(1000);
+  sim.start('b');
+  sim.runUntil(5000);
+  oneMaster(sim, 'a');
+  assert.equal(sim.instance('b', 'VI_1').masterAdverIntMs, 100);
+  sim.at(5000.05, () => sim.crash('a'));
+  sim.runUntil(10_000);
+  const last = sim.adverts.filter((x) => x.router === 'a').at(-1)!.at;
+  const t = sim.transitionsTo('MASTER').find((x) => x.router === 'b')!;
+  close(t.at - last, masterDownMs(3, 100, 100)); // 360.937 ms, not 3.6 s
+});
+
+test('sync group members configured state MASTER start together after one interval + minimal skew', () => {
+  const inst = (prio: number, n: string) => [
+    { name: 'VI_1', vrid: 51, primaryAddress: `10.0.0.${n}`, priority: prio, vips: [VIP], initialState: 'MASTER' as const },
+    { name: 'VI_2', vrid: 52, primaryAddress: `10.0.1.${n}`, priority: prio, vips: ['10.0.1.100'], initialState: 'MASTER' as const },
+  ];
+  const sim = new Simulator({ seed: 17, link: { delayMs: 0 }, routers: [{ id: 'a', instances: inst(150, '1'), syncGroup: 'G' }] });
+  sim.start('a');
+  sim.runUntil(5000);
+  const t = sim.transitionsTo('MASTER');
+  assert.equal(t.length, 2);
+  close(t[0]!.at, 1000 + skewTimeMs(2, 255, 1000));
+  close(t[1]!.at, t[0]!.at);
+  assert.deepEqual(sim.notifies.filter((n) => n.scope === 'GROUP').map((n) => n.state), ['BACKUP', 'MASTER']);
+});
