@@ -283,3 +283,43 @@ test('step is pure: the input state is not modified', () => {
   step(s0, { type: 'start' }, 0);
   assert.equal(JSON.stringify(s0), snap);
 });
+
+import { checkInstanceSpec } from '../../src/vrrp/types.js';
+import { Prng } from '../../src/vrrp/prng.js';
+
+test('checkInstanceSpec reports unusable specs', () => {
+  assert.deepEqual(checkInstanceSpec(instanceSpec({ name: 'x', vrid: 1, primaryAddress: '10.0.0.1', vips: ['10.0.0.2'] })), []);
+  const bad = checkInstanceSpec(instanceSpec({ name: 'x', vrid: 0, primaryAddress: '10.0.0.1', vips: ['fe80::1'], advertIntMs: 1500, priority: 300 }));
+  assert.equal(bad.length, 4);
+});
+
+test('property: random input sequences never throw and keep the state invariants', () => {
+  const r = new Prng(2024);
+  for (let run = 0; run < 300; run++) {
+    const i = new Inst({ priority: r.pick([1, 50, 100, 200, 254, 255]), version: r.pick([2, 3] as const), preempt: r.next() < 0.7,
+      preemptDelayMs: r.pick([0, 0, 5000]), advertIntMs: r.pick([1000, 2000]), lowerPrioNoAdvert: r.next() < 0.3, higherPrioSendAdvert: r.next() < 0.3 });
+    let t = 0;
+    for (let k = 0; k < 200; k++) {
+      t += r.next() * 1500;
+      const pick = r.int(0, 12);
+      if (pick <= 4) i.runUntil(t);
+      else if (pick <= 8) i.advert(r.pick([0, 1, 100, 150, 254, 255]), r.pick(['10.0.0.1', '10.0.0.2', '10.0.0.3']), { advertIntMs: r.pick([100, 1000]) }, t);
+      else {
+        const inputs: Input[] = [{ type: 'start' }, { type: 'interface-down' }, { type: 'interface-up' },
+          { type: 'tracker-changed', effectivePriority: r.int(-10, 300), faults: r.next() < 0.2 ? ['s'] : [] },
+          { type: 'vip-removed-externally', address: '10.0.0.100' }, { type: 'lower-prio-garp' }, { type: 'force-state', to: r.pick(['MASTER', 'BACKUP'] as const) }];
+        i.feed(r.pick(inputs), t);
+      }
+      const s = i.st;
+      if (s.state === 'MASTER') assert.ok(s.advertAt !== undefined && s.downAt === undefined);
+      if (s.state === 'BACKUP') assert.ok(s.downAt !== undefined && s.advertAt === undefined);
+      if (s.state === 'FAULT') assert.ok(s.faults.length > 0 && nextDeadline(s) === undefined);
+      assert.ok(s.effectivePriority >= 1 && s.effectivePriority <= 255);
+      const d = nextDeadline(s);
+      if (d !== undefined) assert.ok(Number.isFinite(d));
+    }
+    i.feed({ type: 'shutdown' }, t + 1);
+    assert.equal(nextDeadline(i.st), undefined);
+    assert.ok(i.st.state === 'STOP' || i.st.state === 'INIT');
+  }
+});
