@@ -210,7 +210,8 @@ function leaveMaster(tx: Tx, to: 'BACKUP' | 'FAULT', reason: string, downMs?: nu
   tx.s.preemptUntil = undefined;
   tx.s.rogue = undefined;
   tx.transition(to, reason);
-  tx.armDown(downMs ?? masterDownOf(tx.s));
+  if (to === 'BACKUP') tx.armDown(downMs ?? masterDownOf(tx.s));
+  else tx.s.downAt = undefined;
 }
 
 function enterFault(tx: Tx, reason: string) {
