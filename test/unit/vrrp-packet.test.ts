@@ -311,3 +311,17 @@ test('advertPackets: unicast sends one copy per peer with unicast_ttl and a per-
   assert.equal(p6.dst, 'ff02::12');
   assert.ok(validateAdvert({ bytes: p6.bytes, family: 'inet6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, rxPolicyFor(initialState(s6))).ok);
 });
+
+test('golden IPv6 v3 advert from Debian keepalived 2.2.7 (vrid 77, prio 120, 1 s, fe80::77): checksum and bytes match', () => {
+  // Captured on a veth pair in a throwaway namespace (tcpdump -xx); IPv6 header stripped, as recvmsg returns it.
+  const msg = hex('314d 7801 0064 1650 fe80 0000 0000 0000 0000 0000 0000 0077');
+  const ctx = { family: 'inet6' as const, src: 'fe80::6c72:cfff:fe9b:7d9', dst: 'ff02::12' };
+  const d = decodeAdvert(msg, ctx);
+  assert.ok(d.ok);
+  assert.equal(d.checksumOk, true);
+  assert.deepEqual(d.advert, { version: 3, type: 1, vrid: 77, priority: 120, advertIntMs: 1000, addresses: ['fe80::77'] });
+  assert.equal(toHex(encodeAdvert(d.advert, ctx)), toHex(msg));
+  const spec = instanceSpec({ name: 'V6', vrid: 77, version: 3, priority: 120, primaryAddress: ctx.src, vips: ['fe80::77'] });
+  assert.equal(toHex(advertPackets(spec, 120)[0]!.bytes), toHex(msg));
+  assert.ok(validateAdvert({ bytes: msg, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 255 }, rxPolicyFor(initialState(spec))).ok);
+});
