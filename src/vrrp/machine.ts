@@ -31,8 +31,11 @@ export type Input =
   | { type: 'vip-removed-externally'; address: string }
   /** A MASTER in our sync group heard a lower priority: send our lower-priority GARPs too. */
   | { type: 'lower-prio-garp' }
-  /** Sync group forces a state (MASTER: goto master now; BACKUP: leave master without prio-0 advert). */
-  | { type: 'force-state'; to: 'MASTER' | 'BACKUP' }
+  /**
+   * Sync group forces a state (MASTER: goto master now; BACKUP: leave master without prio-0 advert; `quick`
+   * re-arms master-down to the skew time, as when a member lost a VIP externally).
+   */
+  | { type: 'force-state'; to: 'MASTER' | 'BACKUP'; quick?: boolean }
   /** SIGTERM: a MASTER sends priority 0 and drops its VIPs; → STOP. */
   | { type: 'shutdown' }
   /** Removed by reload: like shutdown but → DELETED. */
@@ -443,7 +446,7 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       break;
     case 'force-state':
       if (input.to === 'MASTER' && s.state === 'BACKUP') gotoMaster(tx, 'sync-group');
-      else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group');
+      else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group', input.quick ? skewOf(s) : undefined);
       break;
     case 'shutdown':
     case 'delete': {

@@ -100,7 +100,8 @@ export function stepGroup(g: SyncGroupState, member: string | undefined, input: 
       for (const n of others) if (members[n]!.state === 'BACKUP') queue.push([n, { type: 'force-state', to: 'MASTER' }]);
     } else if (r.before === 'MASTER' && r.after === 'BACKUP') {
       groupState = 'BACKUP';
-      for (const n of others) if (members[n]!.state === 'MASTER') queue.push([n, { type: 'force-state', to: 'BACKUP' }]);
+      const quick = inp.type === 'vip-removed-externally'; // set_vrrp_backup: everyone retakes after the skew time
+      for (const n of others) if (members[n]!.state === 'MASTER') queue.push([n, { type: 'force-state', to: 'BACKUP', quick }]);
     }
     if (r.effects.some((e) => e.type === 'notify' && e.state === 'MASTER_RX_LOWER_PRI'))
       for (const n of others) if (members[n]!.state === 'MASTER') run(n, { type: 'lower-prio-garp' });
