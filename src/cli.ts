@@ -19,6 +19,8 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -G, --no-syslog              Don't log via syslog (keepalived-ts logs to stderr / the journal)
   -p, --pid=FILE               Use specified pidfile for parent process (default /run/keepalived.pid)
   -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process (default /run/keepalived_vrrp.pid)
+  -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
+  -b, --bfd_pid=FILE           Accepted for keepalived compatibility (keepalived-ts has no BFD child)
   -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
       --log-json               Log JSON lines (pino) instead of text
   -v, --version                Display the version number
@@ -54,6 +56,8 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         'no-syslog': { type: 'boolean', short: 'G' },
         pid: { type: 'string', short: 'p' },
         vrrp_pid: { type: 'string', short: 'r' },
+        checkers_pid: { type: 'string', short: 'c' },
+        bfd_pid: { type: 'string', short: 'b' },
         'dont-release-vrrp': { type: 'boolean', short: 'V' },
         'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
