@@ -321,10 +321,10 @@ function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | und
 }
 
 export function fmtVs(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwmark' | 'group'> & { protocol?: Protocol }): string {
-  const proto = (vs.protocol ?? 'TCP').toLowerCase();
+  const proto = vs.protocol ? `${vs.protocol.toLowerCase()}:` : '';
   if (vs.kind === 'fwmark') return `FWM ${vs.fwmark}`;
-  if (vs.kind === 'group') return `[${vs.group}]:${proto}:${vs.port ?? 0}`;
-  return `[${vs.address}]:${proto}:${vs.port ?? 0}`;
+  if (vs.kind === 'group') return `[${vs.group}]:${proto}${vs.port ?? 0}`;
+  return `[${vs.address}]:${proto}${vs.port ?? 0}`;
 }
 
 export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<string, VirtualServerGroup>, g: GlobalDefs): VirtualServer | undefined {
@@ -487,7 +487,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     ctx.diags.warning('default-lb-algo', `virtual server ${key}: no scheduler set, setting default 'wlc'`, n.loc, { keyword: 'lb_algo', suggestion: 'add: lb_algo wlc (or rr, wrr, lc, …)' });
     lbAlgo = 'wlc';
   }
-  key = fmtVs({ ...keyVs, protocol: protocol ?? 'TCP' });
+  key = fmtVs({ ...keyVs, protocol });
   const vsTimers: ServerTimers = {
     connectTimeoutMs: timers.connectTimeoutMs ?? 5000, delayLoopMs: timers.delayLoopMs ?? 60_000, alpha: timers.alpha ?? false,
     ...(timers.retry !== undefined ? { retry: timers.retry } : {}),
