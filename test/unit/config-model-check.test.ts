@@ -72,7 +72,7 @@ test('fwmark and group virtual servers', () => {
 
 test('virtual server referring to an unknown group, bad scheduler, bad lb_kind', () => {
   const b = build(VS(RS(), 'group NOPE') + VS('  lb_algo roundrobin\n  lb_kind FOO\n  protocol TCP\n' + RS()));
-  assert.deepEqual(b.golden, ['error unknown-reference @1', 'error invalid-value @7', 'error invalid-value @8', 'warning default-lb-algo @6', 'warning default-lb-kind @6']);
+  assert.deepEqual(b.golden, ['notice unknown-reference @1', 'error invalid-value @7', 'error invalid-value @8', 'warning default-lb-algo @6', 'warning default-lb-kind @6']);
 });
 
 test('persistence: bare keyword is 360 s; a zero-port service becomes persistent with an error', () => {

@@ -33,7 +33,7 @@ test('lvs_sync_daemon takes its sync id from the instance it follows', () => {
   assert.deepEqual(b.golden, []);
   assert.deepEqual(b.model.globalDefs.lvsSyncDaemon, { interface: 'eth0', vrrpInstance: 'VI_1', syncId: 51, port: 8849, maxlen: 1200 });
   const c = build('global_defs {\n  lvs_sync_daemon eth0 VI_9\n}\n' + VI());
-  assert.deepEqual(c.golden, ['error unknown-reference @-']);
+  assert.deepEqual(c.golden, ['notice unknown-reference @-']);
   assert.equal(c.model.globalDefs.lvsSyncDaemon, undefined);
 });
 

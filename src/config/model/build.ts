@@ -177,7 +177,11 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   if (lsd) {
     if (lsd.vrrpInstance) {
       const v = model.vrrpInstances.find((x) => x.name === lsd.vrrpInstance);
-      if (!v) { diags.error('unknown-reference', `unable to find vrrp instance ${lsd.vrrpInstance} for lvs_syncd - clearing lvs_syncd config`, undefined, { keyword: 'lvs_sync_daemon' }); delete g.lvsSyncDaemon; }
+      if (!v) {
+        // keepalived clears it at run time without a -t complaint; we point it out without changing the verdict.
+        diags.notice('unknown-reference', `unable to find vrrp instance ${lsd.vrrpInstance} for lvs_sync_daemon - clearing lvs_sync_daemon config`, undefined, { keyword: 'lvs_sync_daemon', suggestion: suggestName(lsd.vrrpInstance, names) });
+        delete g.lvsSyncDaemon;
+      }
       else if (lsd.syncId < 0) lsd.syncId = v.virtualRouterId;
     } else if (lsd.syncId < 0) lsd.syncId = 0;
   }

@@ -343,7 +343,10 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     base.kind = 'group'; base.group = n.args[1]!.text;
     groupRef = groups.get(base.group);
     if (!groupRef) {
-      ctx.bad(n, 1, 'unknown-reference', `virtual server group ${base.group} not found - skipping virtual server`, groups.size ? `defined groups: ${[...groups.keys()].join(', ')}` : 'define it with virtual_server_group NAME { … }');
+      // keepalived -t accepts this silently (the service just has no addresses); we say so without changing the verdict.
+      ctx.diags.notice('unknown-reference', `virtual server group ${base.group} not found - virtual server ignored`, ctx.argLoc(n, 1), {
+        keyword: 'group', suggestion: groups.size ? `defined groups: ${[...groups.keys()].join(', ')}` : 'define it with virtual_server_group NAME { … }',
+      });
       return undefined;
     }
     family = groupRef.entries.find((e) => e.family)?.family ?? 4;

@@ -445,10 +445,11 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
   const E = (code: string, msg: string, loc: Loc = d.loc, suggestion?: string): void => ctx.diags.error(code, `(${d.name}) ${msg}`, loc, { suggestion });
   const strict = d.strictMode ?? g.vrrpStrict;
   // Family: from the VIPs (the first decides; others of the other family are dropped like keepalived).
-  const first = d.vips[0] ?? d.evips[0];
+  const first = d.vips[0];
   const family = first?.family ?? 4;
   const vips = d.vips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
-  const evips = d.evips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
+  // eVIPs are not advertised, so they may be of either family.
+  const evips = [...d.evips];
   let version: 2 | 3 = d.version ?? (family === 6 ? 3 : g.vrrpVersion);
   if (family === 6 && version === 2) {
     if (strict) E('strict-mode', 'cannot use IPv6 with VRRP version 2; setting version 3');
@@ -490,10 +491,9 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
       }
     }
   }
-  if (strict && unicast && !cannotRun) {
-    cannotRun = 'unicast in strict mode';
-    ctx.diags.fatal('strict-mode', `(${d.name}) unicast peers are not supported in strict mode; keepalived will not run`, d.loc);
-  }
+  // keepalived 2.2.7 tests this before it sets the unicast flag, so it never fires: strict + unicast runs.
+  if (strict && unicast)
+    ctx.diags.notice('strict-mode', `(${d.name}) unicast peers are not allowed by RFC strict mode (keepalived 2.2.7 accepts them)`, d.loc);
   if (!d.interface && unicast && !d.unicastSrcIp && !d.interfaceMissing && !cannotRun) {
     cannotRun = 'unicast without unicast_src_ip or interface';
     ctx.diags.fatal('missing-interface', `(${d.name}) unicast instances must have unicast_src_ip or interface`, d.loc);
