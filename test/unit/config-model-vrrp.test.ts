@@ -174,7 +174,7 @@ test('sync groups: unknown members, an instance in two groups, weights of member
   const conf = 'vrrp_sync_group G1 {\n  group {\n    A\n    B\n    NOPE\n  }\n}\nvrrp_sync_group G2 {\n  group {\n    A\n  }\n}\n' +
     'vrrp_script s {\n  script /bin/true\n  weight 5\n}\n' + VI('  track_script {\n    s\n  }', 'A', 1) + VI('', 'B', 2);
   const b = build(conf);
-  assert.deepEqual(b.golden, ['error unknown-reference @1', 'error conflict @8', 'error empty-sync-group @8', 'error ignored-weight @24']);
+  assert.deepEqual(b.golden, ['error unknown-reference @5', 'error conflict @10', 'error empty-sync-group @8', 'error ignored-weight @24']);
   assert.deepEqual(b.model.syncGroups.map((g) => [g.name, g.group]), [['G1', ['A', 'B']]]);
   assert.equal(b.model.vrrpInstances[0]!.syncGroup, 'G1');
   assert.deepEqual(b.model.vrrpInstances[0]!.trackScripts, []);

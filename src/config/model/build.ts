@@ -8,7 +8,7 @@ import { otherKeyword, notSupported, ROOT } from './keywords.js';
 import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
 import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
-import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, type InstanceDraft } from './vrrp.js';
+import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer } from './check.js';
 
 const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file',
@@ -82,8 +82,9 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   for (const sg of model.syncGroups) {
     const kept: string[] = [];
     for (const m of sg.group) {
-      if (!names.has(m)) { diags.error('unknown-reference', `virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, sg.loc, { keyword: m, suggestion: suggestName(m, names) }); continue; }
-      if (memberOf.has(m)) { diags.error('conflict', `virtual router ${m} cannot exist in more than one sync group; ignoring ${sg.name}`, sg.loc, { keyword: m, suggestion: `it is already in ${memberOf.get(m)!.name}` }); continue; }
+      const at = memberLocs.get(sg)?.get(m) ?? sg.loc;
+      if (!names.has(m)) { diags.error('unknown-reference', `virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, at, { keyword: m, suggestion: suggestName(m, names) }); continue; }
+      if (memberOf.has(m)) { diags.error('conflict', `virtual router ${m} cannot exist in more than one sync group; ignoring ${sg.name}`, at, { keyword: m, suggestion: `it is already in ${memberOf.get(m)!.name}` }); continue; }
       memberOf.set(m, sg);
       kept.push(m);
     }

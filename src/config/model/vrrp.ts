@@ -154,6 +154,9 @@ const NOTIFY_FIELDS: Record<string, string> = {
   notify_deleted: 'deleted', notify_master_rx_lower_pri: 'masterRxLowerPri',
 };
 
+/** Where each sync-group member name was written (for diagnostics about members). */
+export const memberLocs = new WeakMap<VrrpSyncGroup, Map<string, Loc>>();
+
 export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, loc: Loc) => boolean): VrrpSyncGroup | undefined {
   const name = nameOf(ctx, n, 'vrrp_sync_group');
   if (!name) return undefined;
@@ -164,7 +167,13 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
       case 'group':
         if (groupSeen) { ctx.diags.error('duplicate', `group list already specified for sync group ${name}`, k.loc); break; }
         groupSeen = true;
-        for (const l of k.block ?? []) g.group.push(l.keyword, ...l.args.map((a) => a.text));
+        for (const l of k.block ?? []) {
+          g.group.push(l.keyword, ...l.args.map((a) => a.text));
+          const locs = memberLocs.get(g) ?? new Map<string, Loc>();
+          locs.set(l.keyword, l.loc);
+          l.args.forEach((a) => locs.set(a.text, a.loc));
+          memberLocs.set(g, locs);
+        }
         if (!g.group.length) ctx.diags.error('empty-block', `sync group ${name} has empty group block`, k.loc);
         break;
       case 'track_interface': g.trackInterfaces.push(...trackInterfaces(ctx, k, name, checkIf)); break;
