@@ -268,9 +268,9 @@ interface GlobOutcome {
 
 /** glob(3) for one brace-free absolute pattern, with GLOB_MARK (directories get a trailing '/'). */
 function globOne(pattern: string, out: GlobOutcome): string[] {
-  const segs = pattern.split('/').filter((s, i) => s !== '' || i === 0);
+  const segs = pattern.split('/').filter((s) => s !== '');
   let bases = [pattern.startsWith('/') ? '/' : ''];
-  for (let k = 1; k < segs.length; k++) {
+  for (let k = 0; k < segs.length; k++) {
     const seg = segs[k]!;
     const next: string[] = [];
     if (hasWildcard(seg)) {
@@ -316,8 +316,8 @@ function globOne(pattern: string, out: GlobOutcome): string[] {
 export function globWithBraces(pattern: string, dir: string): GlobOutcome {
   const out: GlobOutcome = { matches: [], missingFiles: 0, missingDirs: 0, hadWildcards: false };
   for (const p of expandBraces(pattern)) {
-    const abs = isAbsolute(p) ? p : join(dir, p);
-    for (const m of globOne(abs, out)) out.matches.push(m);
+    const full = isAbsolute(p) ? p : join(dir, p);
+    for (const m of globOne(full, out)) out.matches.push(m);
   }
   return out;
 }
@@ -852,8 +852,8 @@ export class Preprocessor {
       this.diags.error('include-depth', `includes nested more than ${MAX_INCLUDE_DEPTH} deep - ignoring '${pattern}'`, at);
       return;
     }
-    const dir = dirname(resolve(t.file));
-    const g = globWithBraces(pattern, dir);
+    // Relative to the including file's directory, spelled relative when the including file was (messages stay short).
+    const g = globWithBraces(pattern, dirname(t.file));
     const patLoc: Loc = { ...at, col: t.colAt(p) };
     if (!g.matches.length) {
       if (g.missingFiles || g.missingDirs) {
