@@ -901,41 +901,42 @@ export class Preprocessor {
     for (let i = frames.length - 1; i >= 0; i--) this.frames.push(frames[i]!);
   }
 
-  /** Splits a processed line at its first brace outside quotes, repeatedly (keepalived read_line() residue). */
+  /**
+   * Splits a processed line at its first brace outside quotes. As in keepalived's read_line(), what follows the
+   * split (the "residue") is processed again as a line of its own: `a { @id b }` drops `b }` on other hosts,
+   * `f { ~SEQ(i,2) g$i }` repeats `g$i }`.
+   */
   private emit(t: PosText): void {
-    for (;;) {
-      const s = t.s;
-      let p = -1;
-      if (s[0] === '{' || s[0] === '}') p = 0;
-      else {
-        for (let i = 0; i < s.length; i++) {
-          const c = s[i];
-          if (c === '"') {
-            const close = s.indexOf('"', i + 1);
-            if (close < 0) break;
-            i = close;
-          } else if (c === '{' || c === '}') {
-            p = i;
-            break;
-          }
+    const s = t.s;
+    let p = -1;
+    if (s[0] === '{' || s[0] === '}') p = 0;
+    else {
+      for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c === '"') {
+          const close = s.indexOf('"', i + 1);
+          if (close < 0) break;
+          i = close;
+        } else if (c === '{' || c === '}') {
+          p = i;
+          break;
         }
       }
-      if (p < 0) {
-        const w = t.trimEndBlanks();
-        if (w.length) this.emitWords(w);
-        return;
-      }
-      if (p === 0) {
-        this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
-        let q = 1;
-        while (isBlank(s[q])) q++;
-        if (q >= s.length) return;
-        t = t.slice(q);
-      } else {
-        const w = t.slice(0, p).trimEndBlanks();
-        if (w.length) this.emitWords(w);
-        t = t.slice(p);
-      }
+    }
+    if (p < 0) {
+      const w = t.trimEndBlanks();
+      if (w.length) this.emitWords(w);
+      return;
+    }
+    if (p === 0) {
+      this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
+      let q = 1;
+      while (isBlank(s[q])) q++;
+      if (q < s.length) this.processLine(t.slice(q).trimEndBlanks());
+    } else {
+      const w = t.slice(0, p).trimEndBlanks();
+      if (w.length) this.emitWords(w);
+      this.processLine(t.slice(p).trimEndBlanks());
     }
   }
 

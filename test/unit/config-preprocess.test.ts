@@ -76,6 +76,11 @@ describe('braces', () => {
   test('braces inside double quotes are not structure', () => {
     assert.deepEqual(words('a "x { y }" z\n'), ['a x { y } z']);
   });
+  test('what follows a brace is processed again as a line (keepalived read_line residue)', () => {
+    // keepalived 2.2.7 -i nodeA reads: a { | c { d } | f { g1 } g2 } | k { } | m 1
+    const text = 'a { @nodeB b }\nc { @nodeA d }\nf { ~SEQ(i,2) g$i }\nk { $Q=1\n}\nm $Q\n';
+    assert.deepEqual(words(text), ['a { c { d }; f { g1 }; g2 }', 'k {  }', 'm 1']);
+  });
   test('empty blocks', () => {
     assert.deepEqual(renderTree(parse('a {}\nb {\n}\n').nodes), ['1:1 a {', '2:1 b {']);
   });
