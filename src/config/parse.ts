@@ -50,12 +50,8 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
     const type = tok.type;
     if (type === 'ws') continue;
     if (type === 'unmatched') {
-      if (node && node.args.length && SCRIPT_KEYWORDS.has(node.keyword)) {
-        // keepalived lets script strings carry an odd quote through (the script tokenizer judges them).
-        node.args.push({ text: tok.text.slice(1), quoted: true, loc: locOf(l, tok.offset) });
-      } else {
-        diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, tok.offset));
-      }
+      // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
+      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, tok.offset));
       break;
     }
     const quoted = type === 'qstring';

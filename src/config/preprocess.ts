@@ -144,13 +144,9 @@ export function decomment(t: PosText): PosText {
   let s = t.s;
   let a = 0;
   while (isBlank(s[a])) a++;
-  if (a) {
-    t = t.slice(a);
-    s = t.s;
-  }
   let quote = false;
   let cont = false;
-  let p = 0;
+  let p = a;
   let cut = s.length;
   while (p < s.length) {
     const c = s[p];
@@ -179,9 +175,9 @@ export function decomment(t: PosText): PosText {
     p++;
   }
   let end = cut;
-  while (end > 0 && isBlank(s[end - 1])) end--;
-  if (cont) return t.slice(0, end).append('\\').slice(0, end + 1);
-  return t.slice(0, end);
+  while (end > a && isBlank(s[end - 1])) end--;
+  if (cont) return t.slice(a, end).append('\\');
+  return t.slice(a, end);
 }
 
 /** csh-style brace expansion as glob(3) GLOB_BRACE does it (nested, `\` escapes, `{}` is literal). */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText, SCRIPT_KEYWORDS } from '../../src/config/parse.js';
-import { splitScriptLine, scanScriptLine } from '../../src/config/script-words.js';
+import { splitScriptLine, scanScriptLine, scanQuotedWords, parseScriptCommand } from '../../src/config/script-words.js';
 import { exitCodeFor, formatDiagnostic } from '../../src/config/diagnostics.js';
 import { renderTree, renderWords, renderDiags } from '../helpers/config-tree.js';
 
@@ -142,14 +142,39 @@ describe('script keywords', () => {
       assert.equal(parse(`${k}  a "b c"\n`).nodes[0]!.rawArgs, 'a "b c"');
     }
   });
-  test('a script string may carry an odd double quote after its first word', () => {
+  test('an odd double quote is reported for script keywords too, rawArgs keeps the whole text', () => {
+    // keepalived 2.2.7 -t: "(Line 1) Unmatched quote: 'notify /bin/x "it's'" although notify is a quoted keyword.
     const r = parse(`notify /bin/x "it's\n`);
-    assert.deepEqual(r.diags.list, []);
+    assert.deepEqual(renderDiags(r.diags), [
+      `k.conf:1:15: error: unmatched quote: no closing '"' on this line - the rest of the line is ignored [unmatched-quote]`,
+    ]);
+    assert.deepEqual(r.nodes[0]!.args.map((a) => a.text), ['/bin/x']);
     assert.equal(r.nodes[0]!.rawArgs, `/bin/x "it's`);
     assert.deepEqual(scanScriptLine(r.nodes[0]!.rawArgs!), {
       words: [],
       error: { code: 'unmatched-quote', message: `String '/bin/x "it's': missing terminating "` },
     });
+  });
+});
+
+describe('parseScriptCommand (keepalived notify_script_init: quoted command, then user and group)', () => {
+  test('the command string is word 1; words 2 and 3 are user and group', () => {
+    assert.deepEqual(parseScriptCommand(`"/usr/bin/notify.sh master 'a b'" nobody nogroup`), {
+      argv: ['/usr/bin/notify.sh', 'master', 'a b'], user: 'nobody', group: 'nogroup',
+    });
+    assert.deepEqual(parseScriptCommand('/bin/x arg'), { argv: ['/bin/x'], user: 'arg' });
+    assert.deepEqual(parseScriptCommand(''), { argv: [] });
+  });
+  test('escapes are applied once, in the command string', () => {
+    assert.deepEqual(parseScriptCommand(String.raw`"/bin/echo a\tb \"q\""`), { argv: ['/bin/echo', 'a\tb', '"q"'] });
+    assert.deepEqual(parseScriptCommand(String.raw`/bin/a\ b`), { argv: ['/bin/a b'] });
+  });
+  test('stage-1 quoting keeps backslashes for stage 2', () => {
+    assert.deepEqual(scanQuotedWords(String.raw`"a\"b" c\ d`), { words: [String.raw`a\"b`, String.raw`c\ d`] });
+  });
+  test('an unmatched quote rejects the script', () => {
+    assert.deepEqual(parseScriptCommand(`"/bin/x`).argv, []);
+    assert.equal(parseScriptCommand(`"/bin/x`).error?.code, 'unmatched-quote');
   });
 });
 
