@@ -40,17 +40,22 @@ const text = generate();
 writeFileSync(file, text);
 try {
   const times: number[] = [];
+  const cpus: number[] = [];
   let nodes = 0;
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const r = parseConfigFile(file, { configId: 'bench' });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1000);
     nodes = r.nodes.length;
     if (r.diags.list.length) throw new Error(`unexpected diagnostics: ${r.diags.list.length}`);
   }
   const ours = median(times);
   console.log(`config: ${text.split('\n').length} lines, ${nodes} top-level nodes`);
-  console.log(`keepalived-ts parseConfigFile: median ${ours.toFixed(1)} ms over ${runs} runs (first ${times[0]!.toFixed(1)} ms)`);
+  console.log(`keepalived-ts parseConfigFile: median ${ours.toFixed(1)} ms wall, ${median(cpus).toFixed(1)} ms CPU over ${runs} runs (first run ${times[0]!.toFixed(1)} ms wall, ${cpus[0]!.toFixed(1)} ms CPU)`);
+  console.log(`load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).cpus().length} CPUs`);
 
   const ns = `ktb${process.pid.toString(36)}`;
   const have = spawnSync('sh', ['-c', 'command -v keepalived'], { encoding: 'utf8' }).status === 0;
@@ -60,14 +65,19 @@ try {
     spawnSync('ip', ['netns', 'add', ns]);
     try {
       const kt: number[] = [];
+      const ktCpu: number[] = [];
       for (let i = 0; i < Math.min(runs, 5); i++) {
         const t0 = process.hrtime.bigint();
-        spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { encoding: 'utf8' });
+        // /usr/bin/time reports the CPU keepalived used (user+system), independent of other load.
+        const r = spawnSync('/usr/bin/time', ['-f', 'KTCPU %U %S', 'ip', 'netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { encoding: 'utf8' });
         kt.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const m = /KTCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+        if (m) ktCpu.push((Number(m[1]) + Number(m[2])) * 1000);
       }
       const theirs = median(kt);
-      console.log(`keepalived -t -f (in a fresh netns, process included): median ${theirs.toFixed(1)} ms over ${kt.length} runs`);
-      console.log(`ratio keepalived-ts / keepalived: ${(ours / theirs).toFixed(2)}`);
+      const theirsCpu = ktCpu.length ? median(ktCpu) : NaN;
+      console.log(`keepalived -t -f (fresh netns, whole process): median ${theirs.toFixed(1)} ms wall, ${theirsCpu.toFixed(0)} ms CPU over ${kt.length} runs`);
+      console.log(`ratio keepalived-ts / keepalived: wall ${(ours / theirs).toFixed(2)}, CPU ${(median(cpus) / theirsCpu).toFixed(2)}`);
     } finally {
       spawnSync('ip', ['netns', 'del', ns]);
     }
