@@ -1,9 +1,11 @@
 # keepalived.conf block structure over logical lines: `keyword args… [{ block }]`.
 # Tokens come from StatementLexer (src/config/line-lexer.ts): `head` = a keyword line followed by `{`, `open` /
 # `close` = braces (the preprocessor put each on a logical line of its own), `lines` = a maximal run of keyword
-# lines without a block. The brace checker in parse.ts repairs the stream first (extra '}', '{' with no keyword,
-# missing '}'), so every input has exactly one parse: the list is left-recursive, a `head` is always followed by
-# `open`, and two `lines` tokens are never adjacent.
+# lines without a block, `leaf` = a whole block that holds plain lines only (`TCP_CHECK { … }`): like folding
+# whitespace runs, folding these keeps nearley's per-token work (its cost) small. The brace checker in parse.ts
+# repairs the stream first (extra '}', '{' with no keyword, missing '}'), so every input has exactly one parse:
+# the list is left-recursive, a `head` is always followed by `open`, two `lines` tokens are never adjacent, and
+# the lexer's choice between `leaf` and `head` is deterministic.
 @preprocessor typescript
 
 @{%
@@ -31,4 +33,5 @@ statements -> null {% () => null %}
   | statements statement {% ([prev, last]) => ({ prev, last }) as StatementList %}
 
 statement -> %lines {% ([head]) => ({ head }) as RawStatement %}
+  | %leaf {% ([head]) => ({ head }) as RawStatement %}
   | %head %open statements %close {% ([head, open, body, close]) => ({ head, open, body, close }) as RawStatement %}

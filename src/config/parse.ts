@@ -118,6 +118,16 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
   const nodes: ConfigNode[] = [];
   for (let i = rev.length - 1; i >= 0; i--) {
     const r = rev[i]!;
+    if (r.head.type === 'leaf') {
+      // head, '{', plain lines…, '}'
+      const node = stmts[r.head.index]!.node!;
+      const block: ConfigNode[] = [];
+      for (let k = r.head.index + 2; k < r.head.index + r.head.count - 1; k++) block.push(stmts[k]!.node!);
+      node.block = block;
+      node.blockLoc = locOf(stmts[r.head.index + 1]!.line);
+      nodes.push(node);
+      continue;
+    }
     if (!r.open) {
       for (let k = 0; k < r.head.count; k++) nodes.push(stmts[r.head.index + k]!.node!);
       continue;
