@@ -133,10 +133,8 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
       continue;
     }
     const node = stmts[r.head.index]!.node!;
-    {
-      node.block = toNodes(r.body ?? null, stmts);
-      node.blockLoc = locOf(stmts[r.open.index]!.line);
-    }
+    node.block = toNodes(r.body ?? null, stmts);
+    node.blockLoc = locOf(stmts[r.open.index]!.line);
     nodes.push(node);
   }
   return nodes;
