@@ -219,3 +219,10 @@ test('virtual_routes and virtual_rules: ip-route / ip-rule syntax and keepalived
   assert.deepEqual([v.virtualRoutes[0]!.to, v.virtualRoutes[0]!.via, v.virtualRoutes[0]!.src, v.virtualRoutes[0]!.dev, v.virtualRoutes[0]!.table], ['10.9.0.0/16', '10.0.0.254', '10.0.0.1', 'eth0', '100']);
   assert.deepEqual([v.virtualRules[0]!.from, v.virtualRules[0]!.table, v.virtualRules[0]!.priority], ['10.0.0.0/24', '100', 100]);
 });
+
+test('vrrp_script script: unquoted extra words are dropped like keepalived does, with a notice', () => {
+  const b = build('vrrp_script s {\n  script /bin/check --fast\n}\n' + VI('  track_script {\n    s\n  }'));
+  assert.deepEqual(b.golden, ['notice script-words-ignored @2']);
+  assert.deepEqual(b.model.vrrpScripts[0]!.script.argv, ['/bin/check']);
+  assert.match(b.diags[0]!.suggestion!, /script "\/bin\/check --fast"/);
+});

@@ -36,6 +36,10 @@ export function readScript(ctx: Ctx, node: ConfigNode, userWords: boolean): Scri
     return undefined;
   }
   const spec: ScriptSpec = { argv, raw, loc: node.loc };
+  if (!userWords && tokens.length > 1)
+    ctx.diags.notice('script-words-ignored', `'${node.keyword}': only the first word is the command; '${tokens.slice(1).join(' ')}' is ignored (as keepalived does)`, node.loc, {
+      keyword: node.keyword, suggestion: `quote the whole command: ${node.keyword} "${tokens.join(' ')}"`,
+    });
   if (userWords) {
     if (tokens[1] !== undefined) spec.user = tokens[1];
     if (tokens[2] !== undefined) spec.group = tokens[2];
