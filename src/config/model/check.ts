@@ -96,7 +96,7 @@ function readLbKind(ctx: Ctx, k: ConfigNode, role: string): { kind: LbKind; tunn
     ctx.bad(k, 0, 'invalid-value', `unknown [${m}] routing method for ${role} server`, 'expected NAT, DR or TUN');
     return undefined;
   }
-  if (m !== 'TUN') { if (k.args.length > 1) ctx.extraWords(k, 1); return { kind: m }; }
+  // keepalived reads tunnel options after any method (an unknown word is an error even after NAT/DR).
   const t: TunnelSpec = { type: 'ipip' };
   for (let i = 1; i < k.args.length; i++) {
     const w = k.args[i]!.text;
@@ -113,6 +113,7 @@ function readLbKind(ctx: Ctx, k: ConfigNode, role: string): { kind: LbKind; tunn
     } else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') t.checksum = w;
     else { ctx.bad(k, i, 'invalid-value', `invalid tunnel option ${w} for ${role} server`); return undefined; }
   }
+  if (m !== 'TUN') return { kind: m };
   if (t.type === 'ipip' && t.checksum) { ctx.bad(k, 0, 'invalid-value', 'ipip tunnels do not support checksum option.'); return undefined; }
   if (t.type === 'gre' && t.checksum === 'remcsum') { ctx.bad(k, 0, 'invalid-value', 'gre tunnels do not support remote checksum option.'); return undefined; }
   return { kind: 'TUN', tunnel: t };
