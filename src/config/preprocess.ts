@@ -144,13 +144,9 @@ export function decomment(t: PosText): PosText {
   let s = t.s;
   let a = 0;
   while (isBlank(s[a])) a++;
-  if (a) {
-    t = t.slice(a);
-    s = t.s;
-  }
   let quote = false;
   let cont = false;
-  let p = 0;
+  let p = a;
   let cut = s.length;
   while (p < s.length) {
     const c = s[p];
@@ -179,9 +175,9 @@ export function decomment(t: PosText): PosText {
     p++;
   }
   let end = cut;
-  while (end > 0 && isBlank(s[end - 1])) end--;
-  if (cont) return t.slice(0, end).append('\\').slice(0, end + 1);
-  return t.slice(0, end);
+  while (end > a && isBlank(s[end - 1])) end--;
+  if (cont) return t.slice(a, end).append('\\');
+  return t.slice(a, end);
 }
 
 /** csh-style brace expansion as glob(3) GLOB_BRACE does it (nested, `\` escapes, `{}` is literal). */
@@ -268,9 +264,9 @@ interface GlobOutcome {
 
 /** glob(3) for one brace-free absolute pattern, with GLOB_MARK (directories get a trailing '/'). */
 function globOne(pattern: string, out: GlobOutcome): string[] {
-  const segs = pattern.split('/').filter((s, i) => s !== '' || i === 0);
+  const segs = pattern.split('/').filter((s) => s !== '');
   let bases = [pattern.startsWith('/') ? '/' : ''];
-  for (let k = 1; k < segs.length; k++) {
+  for (let k = 0; k < segs.length; k++) {
     const seg = segs[k]!;
     const next: string[] = [];
     if (hasWildcard(seg)) {
@@ -316,8 +312,8 @@ function globOne(pattern: string, out: GlobOutcome): string[] {
 export function globWithBraces(pattern: string, dir: string): GlobOutcome {
   const out: GlobOutcome = { matches: [], missingFiles: 0, missingDirs: 0, hadWildcards: false };
   for (const p of expandBraces(pattern)) {
-    const abs = isAbsolute(p) ? p : join(dir, p);
-    for (const m of globOne(abs, out)) out.matches.push(m);
+    const full = isAbsolute(p) ? p : join(dir, p);
+    for (const m of globOne(full, out)) out.matches.push(m);
   }
   return out;
 }
@@ -852,8 +848,8 @@ export class Preprocessor {
       this.diags.error('include-depth', `includes nested more than ${MAX_INCLUDE_DEPTH} deep - ignoring '${pattern}'`, at);
       return;
     }
-    const dir = dirname(resolve(t.file));
-    const g = globWithBraces(pattern, dir);
+    // Relative to the including file's directory, spelled relative when the including file was (messages stay short).
+    const g = globWithBraces(pattern, dirname(t.file));
     const patLoc: Loc = { ...at, col: t.colAt(p) };
     if (!g.matches.length) {
       if (g.missingFiles || g.missingDirs) {
@@ -901,41 +897,42 @@ export class Preprocessor {
     for (let i = frames.length - 1; i >= 0; i--) this.frames.push(frames[i]!);
   }
 
-  /** Splits a processed line at its first brace outside quotes, repeatedly (keepalived read_line() residue). */
+  /**
+   * Splits a processed line at its first brace outside quotes. As in keepalived's read_line(), what follows the
+   * split (the "residue") is processed again as a line of its own: `a { @id b }` drops `b }` on other hosts,
+   * `f { ~SEQ(i,2) g$i }` repeats `g$i }`.
+   */
   private emit(t: PosText): void {
-    for (;;) {
-      const s = t.s;
-      let p = -1;
-      if (s[0] === '{' || s[0] === '}') p = 0;
-      else {
-        for (let i = 0; i < s.length; i++) {
-          const c = s[i];
-          if (c === '"') {
-            const close = s.indexOf('"', i + 1);
-            if (close < 0) break;
-            i = close;
-          } else if (c === '{' || c === '}') {
-            p = i;
-            break;
-          }
+    const s = t.s;
+    let p = -1;
+    if (s[0] === '{' || s[0] === '}') p = 0;
+    else {
+      for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c === '"') {
+          const close = s.indexOf('"', i + 1);
+          if (close < 0) break;
+          i = close;
+        } else if (c === '{' || c === '}') {
+          p = i;
+          break;
         }
       }
-      if (p < 0) {
-        const w = t.trimEndBlanks();
-        if (w.length) this.emitWords(w);
-        return;
-      }
-      if (p === 0) {
-        this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
-        let q = 1;
-        while (isBlank(s[q])) q++;
-        if (q >= s.length) return;
-        t = t.slice(q);
-      } else {
-        const w = t.slice(0, p).trimEndBlanks();
-        if (w.length) this.emitWords(w);
-        t = t.slice(p);
-      }
+    }
+    if (p < 0) {
+      const w = t.trimEndBlanks();
+      if (w.length) this.emitWords(w);
+      return;
+    }
+    if (p === 0) {
+      this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
+      let q = 1;
+      while (isBlank(s[q])) q++;
+      if (q < s.length) this.processLine(t.slice(q).trimEndBlanks());
+    } else {
+      const w = t.slice(0, p).trimEndBlanks();
+      if (w.length) this.emitWords(w);
+      this.processLine(t.slice(p).trimEndBlanks());
     }
   }
 
