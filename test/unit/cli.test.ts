@@ -19,6 +19,8 @@ function conf(name: string, text: string): string {
 function run(...argv: string[]): { code: number; out: string; err: string } {
   let out = '', err = '';
   const code = main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  // -t, -d, -v and -h answer synchronously; only the daemon mode returns a promise.
+  if (typeof code !== 'number') throw new Error('expected a synchronous exit code');
   return { code, out, err };
 }
 
