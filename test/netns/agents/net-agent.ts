@@ -6,6 +6,7 @@ import { ksock } from '../../../src/net/ksock.js';
 import { PacketSender } from '../../../src/net/packet-socket.js';
 import { buildGratuitousArp } from '../../../src/net/arp.js';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
+import { IpIdCounter } from '../../../src/net/ipv4-header.js';
 import { InterfaceWatcher } from '../../../src/net/interfaces.js';
 import { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions, type VrrpSendOptions } from '../../../src/net/vrrp-socket.js';
 
@@ -15,6 +16,7 @@ const rtnl = (): Rtnetlink => (rt ??= new Rtnetlink());
 let monitor: RtnlMonitor | undefined;
 const vrrp = new Map<string, VrrpSocket>();
 let watcher: InterfaceWatcher | undefined;
+const advertisers = new Map<string, NodeJS.Timeout>();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Op = (...args: any[]) => unknown;
@@ -66,6 +68,19 @@ const ops: Record<string, Op> = {
     return true;
   },
   sendVrrp: (name: string, payloadHex: string, opts: VrrpSendOptions) => vrrp.get(name)!.send(Buffer.from(payloadHex, 'hex'), opts),
+  /** Sends `payloadHex` every `intervalMs` with keepalived's IP id counter until stopAdvertising. */
+  advertise: (name: string, payloadHex: string, intervalMs: number, opts: VrrpSendOptions = {}) => {
+    const ids = new IpIdCounter();
+    const send = (): void => void vrrp.get(name)?.send(Buffer.from(payloadHex, 'hex'), { ...opts, id: ids.next() }).catch((e) => out({ event: 'vrrp-error', socket: name, error: String(e) }));
+    send();
+    advertisers.set(name, setInterval(send, intervalMs));
+    return true;
+  },
+  stopAdvertising: (name: string) => {
+    clearInterval(advertisers.get(name));
+    advertisers.delete(name);
+    return true;
+  },
   closeVrrp: (name: string) => {
     vrrp.get(name)?.close();
     vrrp.delete(name);
