@@ -103,6 +103,8 @@ export interface VrrpSocket {
   readonly ifindex: number;
   send(payload: Buffer, opts?: VrrpSendOptions): Promise<void>;
   on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
+  once<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
+  off<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
   close(): void;
 }
 
