@@ -7,7 +7,7 @@ import { PacketSender } from '../../../src/net/packet-socket.js';
 import { buildGratuitousArp } from '../../../src/net/arp.js';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
 import { IpIdCounter } from '../../../src/net/ipv4-header.js';
-import { InterfaceWatcher } from '../../../src/net/interfaces.js';
+import { InterfaceWatcher, ipv6Forwarding } from '../../../src/net/interfaces.js';
 import { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions, type VrrpSendOptions } from '../../../src/net/vrrp-socket.js';
 
 const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
@@ -53,13 +53,15 @@ const ops: Record<string, Op> = {
     return true;
   },
   sendNa: (ifname: string, mac: string, vip: string, router = false) => {
-    const s = new PacketSender(ksock().ifNameToIndex(ifname));
+    // The unbound form, as one shared sender would be used for every interface.
+    const s = new PacketSender();
     try {
-      return s.send(buildUnsolicitedNa(mac, vip, { router }));
+      return s.sendOn(ksock().ifNameToIndex(ifname), buildUnsolicitedNa(mac, vip, { router }));
     } finally {
       s.close();
     }
   },
+  ipv6Forwarding: (ifname: string) => ipv6Forwarding(ifname),
   openVrrp: (name: string, family: 4 | 6, opts: VrrpSocketOptions) => {
     const sock = openVrrpSocket(family, opts);
     sock.on('message', (m) => out({ event: 'vrrp', socket: name, ...m, payload: m.payload.toString('hex'), packet: m.packet.toString('hex') }));
