@@ -4,12 +4,11 @@
 import { EventEmitter } from 'node:events';
 import { NETLINK_ROUTE } from './ksock.js';
 import {
-  attr, attrMap, attrStr, attrU32, attrU8, readStr, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
+  attr, attrMap, attrStr, attrU32, attrU8, readStr, NetlinkCodecError, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
   type NetlinkMessage,
 } from './netlink-codec.js';
 import { NetlinkError, NetlinkSocket } from './netlink-socket.js';
 import { bytesToIp as ipText, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
-import { NetlinkCodecError } from './netlink-codec.js';
 
 /** An address attribute from the kernel; a wrong length is a codec error like any other malformed attribute. */
 const bytesToIp = (b: Buffer): string => {
