@@ -23,7 +23,7 @@ if (!INNER) {
     ip('addr', 'add', 'fe80::b/64', 'dev', 'vb', 'nodad');
     ip('link', 'set', 'va', 'up');
     ip('link', 'set', 'vb', 'up');
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inner'], { stdio: 'inherit' });
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inner'], { stdio: 'inherit', timeout: 120_000 });
     process.exitCode = r.status ?? 1;
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
@@ -79,7 +79,10 @@ if (!INNER) {
     let ttlOk = 0;
     for (let i = 0; i < M; i++) {
       const t = now();
-      const got = new Promise<number>((resolve) => b.once('message', (m) => resolve(m.ttl)));
+      const got = new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`IPv${family} advert not received within 2 s`)), 2000);
+        b.once('message', (m) => (clearTimeout(timer), resolve(m.ttl)));
+      });
       await a.send(payload, { id: ids.next() });
       if ((await got) === 255) ttlOk++;
       rtt.push(now() - t);
