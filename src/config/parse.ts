@@ -69,6 +69,8 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
   return node;
 }
 
+const MAX_BLOCK_DEPTH = 256;
+
 const describe = (n: ConfigNode): string => [n.keyword, ...n.args.map((a) => (a.quoted ? `"${a.text}"` : a.text))].join(' ');
 const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
 
@@ -80,6 +82,7 @@ function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Stateme
   const out: Statement[] = [];
   const stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
   let last: LogicalLine | undefined;
+  let tooDeepReported = false;
   for (const l of lines) {
     last = l;
     if (l.kind === 'words') {
@@ -87,7 +90,13 @@ function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Stateme
       if (node) out.push({ kind: 'line', line: l, node });
     } else if (l.kind === 'open') {
       const prev = out[out.length - 1];
-      if (prev && prev.kind === 'line') {
+      const depth = stack.length;
+      if (depth >= MAX_BLOCK_DEPTH) {
+        // Real configurations nest 4 deep; this bound keeps the tree builder's recursion safe.
+        if (!tooDeepReported) diags.error('too-deep', `blocks nested more than ${MAX_BLOCK_DEPTH} deep - deeper '{' are ignored`, locOf(l));
+        tooDeepReported = true;
+        stack.push({ phantom: true, open: l });
+      } else if (prev && prev.kind === 'line') {
         stack.push({ phantom: false, head: prev, open: l });
         out.push({ kind: 'open', line: l });
       } else {
