@@ -252,7 +252,12 @@ function segmentRegex(seg: string): RegExp {
       }
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
-  return new RegExp(re + '$');
+  try {
+    return new RegExp(re + '$');
+  } catch {
+    // e.g. a reversed range [z-a]: glob(3) matches nothing there either.
+    return /(?!)/;
+  }
 }
 
 interface GlobOutcome {
