@@ -53,6 +53,8 @@ const DEF_LINE_END = '\n';
 /** Guard against `$A=$A`-style definitions, which make keepalived loop forever. */
 const MAX_SUBSTITUTIONS_PER_LINE = 1000;
 const MAX_INCLUDE_DEPTH = 64;
+/** A ~SEQ beyond this is a typo, not a configuration: refuse it rather than read for hours. */
+const MAX_SEQ_VALUES = 1_000_000;
 
 interface Definition {
   value: string;
@@ -756,6 +758,11 @@ export class Preprocessor {
       }
     }
     if (hex && (start < 0 || end < 0)) return bad('~SEQx is only valid for positive numbers');
+    const count = Math.floor(Math.abs(end - start) / Math.abs(step)) + 1;
+    if (count > MAX_SEQ_VALUES) {
+      this.diags.error('bad-seq', `~SEQ would repeat the line ${count} times (limit ${MAX_SEQ_VALUES}) - ignoring '${s}'`, at);
+      return;
+    }
     let textStart = close + 1;
     while (isBlank(s[textStart])) textStart++;
     this.frames.push({ kind: 'seq', text: t.slice(textStart), vars: [varName], next: start, step, last: end, hex, sets: null, setIdx: 0 });

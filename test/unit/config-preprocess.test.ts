@@ -201,6 +201,9 @@ describe('~SEQ and ~LST', () => {
       "k.conf:5:1: error: Invalid ~LST specification '~LST(a) x' [bad-lst]",
       "k.conf:6:1: error: ~LST specification has too many values '~LST({a},{1,2}) x' [bad-lst]",
     ]);
+    assert.deepEqual(diags('~SEQ(i,0,2,4000000) x\n'), [
+      "k.conf:1:1: error: ~SEQ would repeat the line 2000001 times (limit 1000000) - ignoring '~SEQ(i,0,2,4000000) x' [bad-seq]",
+    ]);
   });
 });
 
