@@ -386,7 +386,10 @@ export class Preprocessor {
       }
       return String(Math.floor(this.random() * (max - min + 1)) + min);
     }, 0, 2, true);
-    std('_ENV', (params) => (params ? (this.env[params[0]!] ?? '') : ''), 1, 1);
+    std('_ENV', (params) => {
+      const v = params ? (Object.hasOwn(this.env, params[0]!) ? this.env[params[0]!] : undefined) : undefined;
+      return typeof v === 'string' ? v : '';
+    }, 1, 1);
     std('_HASH', undefined, 0, 0, false, '#');
     std('_BANG', undefined, 0, 0, false, '!');
   }

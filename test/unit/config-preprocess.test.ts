@@ -164,6 +164,9 @@ describe('predefined definitions', () => {
       'k.conf:3:3: error: ${_RANDOM}: min 9 exceeds max 3, using 9 [random-range]',
     ]);
   });
+  test('${_ENV} reads only the environment own variables', () => {
+    assert.deepEqual(words('k ${_ENV __proto__}x ${_ENV constructor}y\n'), ['k x y']);
+  });
   test('predefined names can be overridden', () => {
     assert.deepEqual(words('$_HASH=h\nk ${_HASH}\n'), ['k h']);
   });
