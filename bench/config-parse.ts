@@ -57,7 +57,7 @@ try {
   console.log(`keepalived-ts parseConfigFile: median ${ours.toFixed(1)} ms wall, ${median(cpus).toFixed(1)} ms CPU over ${runs} runs (first run ${times[0]!.toFixed(1)} ms wall, ${cpus[0]!.toFixed(1)} ms CPU)`);
   console.log(`load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).cpus().length} CPUs`);
 
-  const ns = `ktb${process.pid.toString(36)}`;
+  const ns = `ktcfb${process.pid.toString(36)}`;
   const have = spawnSync('sh', ['-c', 'command -v keepalived'], { encoding: 'utf8' }).status === 0;
   if (!have || process.getuid?.() !== 0) {
     console.log('keepalived -t: skipped (needs root and /usr/sbin/keepalived)');
