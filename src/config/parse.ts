@@ -4,7 +4,7 @@ import nearley from 'nearley';
 import { Diagnostics } from './diagnostics.js';
 import type { ConfigNode, Loc } from './tree.js';
 import { Preprocessor, type LogicalLine, type PreprocessOptions } from './preprocess.js';
-import { wordLexer } from './line-lexer.js';
+import { wordLexer, leadingBlanks } from './line-lexer.js';
 import { StatementLexer, type StatementKind } from './line-lexer.js';
 import grammar, { type RawStatement, type StatementList } from './grammar.generated.js';
 
@@ -49,17 +49,19 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
   while ((tok = wordLexer.next())) {
     const type = tok.type;
     if (type === 'ws') continue;
+    const lead = leadingBlanks(tok.text);
+    const offset = tok.offset + lead;
     if (type === 'unmatched') {
       // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
-      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, tok.offset));
+      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, offset));
       break;
     }
     const quoted = type === 'qstring';
-    const text = quoted ? tok.text.slice(1, -1) : tok.text;
+    const text = quoted ? tok.text.slice(lead + 1, -1) : lead ? tok.text.slice(lead) : tok.text;
     if (!node) {
-      node = { keyword: text, loc: locOf(l, tok.offset), args: [] };
+      node = { keyword: text, loc: locOf(l, offset), args: [] };
       keywordEnd = tok.offset + tok.text.length;
-    } else node.args.push({ text, quoted, loc: locOf(l, tok.offset) });
+    } else node.args.push({ text, quoted, loc: locOf(l, offset) });
   }
   if (node && SCRIPT_KEYWORDS.has(node.keyword)) {
     let a = keywordEnd;
