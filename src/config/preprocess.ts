@@ -55,6 +55,9 @@ const MAX_SUBSTITUTIONS_PER_LINE = 1000;
 const MAX_INCLUDE_DEPTH = 64;
 /** A ~SEQ beyond this is a typo, not a configuration: refuse it rather than read for hours. */
 const MAX_SEQ_VALUES = 1_000_000;
+/** Expansion bounds that no real configuration approaches (keepalived would loop or run out of memory). */
+const MAX_LOGICAL_LINES = 1_000_000;
+const MAX_FRAMES = 10_000;
 
 interface Definition {
   value: string;
@@ -356,10 +359,14 @@ export class Preprocessor {
   private readonly random: () => number;
   private readonly env: Readonly<Record<string, string | undefined>>;
 
+  /** Diagnostics, each reported once per position: a ~SEQ repeating a bad line would otherwise repeat it. */
+  private readonly diags: Diagnostics;
+
   constructor(
-    private readonly diags: Diagnostics,
+    diags: Diagnostics,
     opts: PreprocessOptions = {},
   ) {
+    this.diags = dedupedDiagnostics(diags);
     this.configId = opts.configId ?? defaultConfigId();
     this.random = opts.random ?? Math.random;
     this.env = opts.env ?? process.env;
@@ -426,6 +433,19 @@ export class Preprocessor {
 
   private loop(): void {
     while (this.frames.length) {
+      if (this.out.length > MAX_LOGICAL_LINES || this.frames.length > MAX_FRAMES) {
+        const top = this.frames[this.frames.length - 1]!;
+        const at: Loc | undefined = top.kind === 'file' ? { file: top.path, line: Math.max(top.idx, 1), col: 1 }
+          : top.kind === 'seq' ? { file: top.text.file, line: top.text.line, col: top.text.colAt(0) }
+          : { file: top.file, line: top.line, col: top.col };
+        const why = this.out.length > MAX_LOGICAL_LINES
+          ? `the configuration expands to more than ${MAX_LOGICAL_LINES} lines`
+          : `~SEQ/~LST/definition expansions are nested more than ${MAX_FRAMES} deep`;
+        this.diags.fatal('expansion-limit', `reading stopped: ${why} (a self-repeating ~SEQ or definition?)`, at);
+        this.frames.length = 0;
+        this.out.length = 0; // a partial expansion would only produce follow-on errors
+        return;
+      }
       const top = this.frames[this.frames.length - 1]!;
       let t: PosText | null;
       if (top.kind === 'file') t = this.nextFileLine(top);
@@ -978,6 +998,18 @@ export class Preprocessor {
       else this.includeCheck &= ~flag;
     });
   }
+}
+
+function dedupedDiagnostics(target: Diagnostics): Diagnostics {
+  const seen = new Set<string>();
+  const d = new Diagnostics();
+  d.add = (x) => {
+    const key = `${x.code}\0${x.loc?.file}:${x.loc?.line}:${x.loc?.col}\0${x.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    target.add(x);
+  };
+  return d;
 }
 
 function splitLines(text: string): string[] {

@@ -172,6 +172,27 @@ describe('predefined definitions', () => {
   });
 });
 
+describe('runaway expansions', () => {
+  test('a definition that re-enters itself through ~SEQ stops with one diagnostic per cause', () => {
+    const r = parse('$A={ ~SEQ(i,1,2) $A\n$A\n');
+    assert.deepEqual(r.nodes, []);
+    assert.deepEqual(renderDiags(r.diags), [
+      'k.conf:2:1: error: parameter substitution of $A would exceed the maximum line length (1023) [line-too-long]',
+      'k.conf:2:1: error: reading stopped: ~SEQ/~LST/definition expansions are nested more than 10000 deep (a self-repeating ~SEQ or definition?) [expansion-limit]',
+    ]);
+  });
+  test('nested ~SEQ expanding to millions of lines is stopped', () => {
+    assert.deepEqual(diags('~SEQ(i,3000) ~SEQ(j,3000) x\n'), [
+      'k.conf:1:27: error: reading stopped: the configuration expands to more than 1000000 lines (a self-repeating ~SEQ or definition?) [expansion-limit]',
+    ]);
+  });
+  test('a repeated bad line is reported once', () => {
+    assert.deepEqual(diags('~SEQ(i,50) k ${_RANDOM a}\n'), [
+      'k.conf:1:14: error: Definition _RANDOM requires numeric parameters only. [bad-definition-params]',
+    ]);
+  });
+});
+
 describe('~SEQ and ~LST', () => {
   test('~SEQ(var,end) ~SEQ(var,start,end) ~SEQ(var,start,step,end), rest of line repeated', () => {
     assert.deepEqual(words('~SEQ(i,3) a$i\n~SEQ(i, 5, 3) b$i\n~SEQ(i,0,5,12) c${i}\n~SEQ(i,0) d$i\n'), [
