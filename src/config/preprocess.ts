@@ -265,7 +265,7 @@ function segmentRegex(seg: string): RegExp {
   }
 }
 
-interface GlobOutcome {
+export interface GlobOutcome {
   matches: string[];
   missingFiles: number;
   missingDirs: number;
