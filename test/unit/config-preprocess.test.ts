@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync, chmodSync } from 'node:f
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText, parseConfigFile } from '../../src/config/parse.js';
-import { expandBraces } from '../../src/config/preprocess.js';
+import { expandBraces } from '../../src/config/glob.js';
 import { exitCodeFor } from '../../src/config/diagnostics.js';
 import { renderTree, renderWords, renderDiags } from '../helpers/config-tree.js';
 
