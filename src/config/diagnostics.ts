@@ -65,6 +65,7 @@ export const CONFIG_FILE_ERROR_CODES: ReadonlySet<string> = new Set(['include-mi
 
 /**
  * `-t` exit code. keepalived: 0 clean, 4 file not found / bad interface / fatal, 5 other errors and warnings,
+ * 6 a checked include failure (CONFIG_FILE_ERROR_CODES, checked first: keepalived stops reading there) or
  * 6 script-security problems. keepalived reports the *least* severe level seen (parser.c keeps the largest enum
  * value); we report the most severe, so a fatal problem is never masked by a warning. Documented in README.
  */
