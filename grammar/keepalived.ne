@@ -12,7 +12,7 @@
 import { StatementLexer } from './line-lexer.js';
 import type { StatementToken } from './line-lexer.js';
 
-/** `lines` (no block) or `head` + `open` + `body` + `close`. */
+/** A `lines` or `leaf` token on its own, or `head` + `open` + `body` + `close`. */
 export interface RawStatement {
   head: StatementToken;
   open?: StatementToken;
@@ -22,6 +22,7 @@ export interface RawStatement {
 /** A persistent (cons) list, newest first: Earley may extend one prefix in several ways, so never mutate. */
 export type StatementList = { prev: StatementList; last: RawStatement } | null;
 
+// Stands for the token types only: parse.ts gives every Parser its own StatementLexer over the real stream.
 const lexer = new StatementLexer([]);
 %}
 

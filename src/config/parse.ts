@@ -4,7 +4,7 @@ import nearley from 'nearley';
 import { Diagnostics } from './diagnostics.js';
 import type { ConfigNode, Loc } from './tree.js';
 import { Preprocessor, type LogicalLine, type PreprocessOptions } from './preprocess.js';
-import { wordLexer } from './line-lexer.js';
+import { wordLexer, leadingBlanks } from './line-lexer.js';
 import { StatementLexer, type StatementKind } from './line-lexer.js';
 import grammar, { type RawStatement, type StatementList } from './grammar.generated.js';
 
@@ -49,17 +49,19 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
   while ((tok = wordLexer.next())) {
     const type = tok.type;
     if (type === 'ws') continue;
+    const lead = leadingBlanks(tok.text);
+    const offset = tok.offset + lead;
     if (type === 'unmatched') {
       // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
-      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, tok.offset));
+      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, offset));
       break;
     }
     const quoted = type === 'qstring';
-    const text = quoted ? tok.text.slice(1, -1) : tok.text;
+    const text = quoted ? tok.text.slice(lead + 1, -1) : lead ? tok.text.slice(lead) : tok.text;
     if (!node) {
-      node = { keyword: text, loc: locOf(l, tok.offset), args: [] };
+      node = { keyword: text, loc: locOf(l, offset), args: [] };
       keywordEnd = tok.offset + tok.text.length;
-    } else node.args.push({ text, quoted, loc: locOf(l, tok.offset) });
+    } else node.args.push({ text, quoted, loc: locOf(l, offset) });
   }
   if (node && SCRIPT_KEYWORDS.has(node.keyword)) {
     let a = keywordEnd;
@@ -68,6 +70,8 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
   }
   return node;
 }
+
+const MAX_BLOCK_DEPTH = 256;
 
 const describe = (n: ConfigNode): string => [n.keyword, ...n.args.map((a) => (a.quoted ? `"${a.text}"` : a.text))].join(' ');
 const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
@@ -80,6 +84,7 @@ function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Stateme
   const out: Statement[] = [];
   const stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
   let last: LogicalLine | undefined;
+  let tooDeepReported = false;
   for (const l of lines) {
     last = l;
     if (l.kind === 'words') {
@@ -87,7 +92,13 @@ function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Stateme
       if (node) out.push({ kind: 'line', line: l, node });
     } else if (l.kind === 'open') {
       const prev = out[out.length - 1];
-      if (prev && prev.kind === 'line') {
+      const depth = stack.length;
+      if (depth >= MAX_BLOCK_DEPTH) {
+        // Real configurations nest 4 deep; this bound keeps the tree builder's recursion safe.
+        if (!tooDeepReported) diags.error('too-deep', `blocks nested more than ${MAX_BLOCK_DEPTH} deep - deeper '{' are ignored`, locOf(l));
+        tooDeepReported = true;
+        stack.push({ phantom: true, open: l });
+      } else if (prev && prev.kind === 'line') {
         stack.push({ phantom: false, head: prev, open: l });
         out.push({ kind: 'open', line: l });
       } else {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseConfigFile } from '../../src/config/parse.js';
+import { exitCodeFor } from '../../src/config/diagnostics.js';
 import { needsRoot, needsCommand } from '../helpers/root.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
@@ -66,5 +67,27 @@ for (const [name, text] of Object.entries(CASES)) {
     const theirs = keepalivedWords(file);
     if (process.env.SHOW) console.log(JSON.stringify({ ours, theirs }));
     assert.deepEqual(ours, theirs);
+  });
+}
+
+// Reading-stage verdicts: checked include failures stop keepalived with exit 6, unchecked ones change nothing,
+// structural errors give 5.
+const VERDICTS: Record<string, string> = {
+  include_plain_missing: 'include nothere.conf\n',
+  includea_missing: 'includea nothere.conf\n',
+  includem_missing: 'includem nothere.conf\n',
+  includew_nomatch: 'includew sub/nomatch*.conf\n',
+  include_check_missing: 'global_defs {\n include_check\n}\ninclude nothere.conf\n',
+  unmatched_quote: 'global_defs {\n router_id "abc\n}\n',
+  extra_brace: 'global_defs {\n router_id abc\n}\n}\n',
+  clean: 'global_defs {\n router_id abc\n}\n',
+};
+for (const [name, text] of Object.entries(VERDICTS)) {
+  test(`same -t exit code as keepalived: ${name}`, { skip }, () => {
+    const file = join(dir, `v_${name}.conf`);
+    writeFileSync(file, text);
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    const ours = exitCodeFor(parseConfigFile(file, { configId: 'nodeA' }).diags.list);
+    assert.equal(ours, r.status, `keepalived said:\n${r.stderr}${r.stdout}`);
   });
 }

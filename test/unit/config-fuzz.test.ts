@@ -27,7 +27,8 @@ const JUNK = [
   '{', '}', '{ }', '"', '""', '$', '$X', '${X}', '${', '$X=1', '$M=a \\', '\\', '\\#', '#', '!', '@n ', '@^n ',
   '~SEQ(i,1,3) ', '~SEQ(', '~SEQx(i,3,1) ', '~LST(a,b,c) ', '~LST({a,b},{1,2}) x$a', '${_RANDOM 1}', '${_ENV}',
   '${_RANDOM 9 1}', 'include x*.conf', 'include {a,b}.conf', 'includea none', '\t', '\r', '\0', 'x'.repeat(1100),
-  "'", 'notify "a', '$A=$A', 'include self.conf',
+  "'", 'notify "a', '$A=$A', 'include self.conf', 'include [z-a]*', '{'.repeat(700), '}'.repeat(700),
+  '${_RANDOM 99999999999999999999 1}', '~SEQ(i,0,1,99999999999) x', '$A={ ~SEQ(i,1,2) $A', '$A',
 ];
 
 function loadCorpus(): { name: string; lines: string[] }[] {

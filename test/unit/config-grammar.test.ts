@@ -58,6 +58,18 @@ describe('statements and blocks', () => {
     assert.equal(r.nodes[0]!.block!.length, 5000);
     assert.equal(r.nodes[0]!.block![4999]!.loc.line, 5001);
   });
+  test('absurd nesting is bounded instead of overflowing the stack', () => {
+    const r = parse('a {\n'.repeat(20000) + 'leaf\n' + '}\n'.repeat(20000));
+    assert.deepEqual(renderDiags(r.diags), [`k.conf:257:3: error: blocks nested more than 256 deep - deeper '{' are ignored [too-deep]`]);
+    let n = r.nodes;
+    let depth = 0;
+    while (n[0]?.block) {
+      n = n[0].block;
+      depth++;
+    }
+    assert.equal(depth, 256);
+    assert.equal(n.length, 20000 - 256 + 1);
+  });
   test('mixed runs of plain lines and blocks keep their order', () => {
     assert.deepEqual(renderWords(parse('a\nb\nc { d\ne }\nf\ng {\n}\nh\n').nodes), ['a', 'b', 'c { d; e }', 'f', 'g {  }', 'h']);
   });

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync, chmodSync } from 'node:f
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText, parseConfigFile } from '../../src/config/parse.js';
-import { expandBraces } from '../../src/config/preprocess.js';
+import { expandBraces } from '../../src/config/glob.js';
 import { exitCodeFor } from '../../src/config/diagnostics.js';
 import { renderTree, renderWords, renderDiags } from '../helpers/config-tree.js';
 
@@ -164,8 +164,32 @@ describe('predefined definitions', () => {
       'k.conf:3:3: error: ${_RANDOM}: min 9 exceeds max 3, using 9 [random-range]',
     ]);
   });
+  test('${_ENV} reads only the environment own variables', () => {
+    assert.deepEqual(words('k ${_ENV __proto__}x ${_ENV constructor}y\n'), ['k x y']);
+  });
   test('predefined names can be overridden', () => {
     assert.deepEqual(words('$_HASH=h\nk ${_HASH}\n'), ['k h']);
+  });
+});
+
+describe('runaway expansions', () => {
+  test('a definition that re-enters itself through ~SEQ stops with one diagnostic per cause', () => {
+    const r = parse('$A={ ~SEQ(i,1,2) $A\n$A\n');
+    assert.deepEqual(r.nodes, []);
+    assert.deepEqual(renderDiags(r.diags), [
+      'k.conf:2:1: error: parameter substitution of $A would exceed the maximum line length (1023) [line-too-long]',
+      'k.conf:2:1: error: reading stopped: ~SEQ/~LST/definition expansions are nested more than 10000 deep (a self-repeating ~SEQ or definition?) [expansion-limit]',
+    ]);
+  });
+  test('nested ~SEQ expanding to millions of lines is stopped', () => {
+    assert.deepEqual(diags('~SEQ(i,3000) ~SEQ(j,3000) x\n'), [
+      'k.conf:1:27: error: reading stopped: the configuration expands to more than 1000000 lines (a self-repeating ~SEQ or definition?) [expansion-limit]',
+    ]);
+  });
+  test('a repeated bad line is reported once', () => {
+    assert.deepEqual(diags('~SEQ(i,50) k ${_RANDOM a}\n'), [
+      'k.conf:1:14: error: Definition _RANDOM requires numeric parameters only. [bad-definition-params]',
+    ]);
   });
 });
 
@@ -200,6 +224,9 @@ describe('~SEQ and ~LST', () => {
       "k.conf:4:1: error: ~SEQx is only valid for positive numbers '~SEQx(i,-1,3) x' [bad-seq]",
       "k.conf:5:1: error: Invalid ~LST specification '~LST(a) x' [bad-lst]",
       "k.conf:6:1: error: ~LST specification has too many values '~LST({a},{1,2}) x' [bad-lst]",
+    ]);
+    assert.deepEqual(diags('~SEQ(i,0,2,4000000) x\n'), [
+      "k.conf:1:1: error: ~SEQ would repeat the line 2000001 times (limit 1000000) - ignoring '~SEQ(i,0,2,4000000) x' [bad-seq]",
     ]);
   });
 });
@@ -257,7 +284,9 @@ describe('include', () => {
       `${m}:6:9: warning: No config files matched 'nomatch*.conf'. [include-no-match]`,
     ]);
     assert.deepEqual(r.diags.list.map((d) => d.severity), ['notice', 'notice', 'fatal', 'fatal', 'fatal', 'notice']);
-    assert.equal(exitCodeFor(r.diags.list), 4);
+    // keepalived 2.2.7 -t: `includea missing.conf` and `includem missing.conf` exit 6, `include missing.conf` 0.
+    assert.equal(exitCodeFor(r.diags.list), 6);
+    assert.equal(exitCodeFor(run('include nothere.conf\n').diags.list), 0);
   });
   test('include_check in global_defs makes plain includes checked from there on', () => {
     const r = run('global_defs {\n include_check\n}\ninclude nothere.conf\n');
