@@ -130,3 +130,57 @@ export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh'
 export class IpvsSpecError extends Error {
   readonly code = 'IPVS_BAD_SPEC';
 }
+
+// ---- the desired-state input (independent of the config model; the lead maps config + checker output onto it) --
+
+export type LbKind = 'NAT' | 'DR' | 'TUN';
+
+export interface TunnelSpec {
+  type: 'ipip' | 'gue' | 'gre';
+  /** GUE destination port. */
+  port?: number;
+  csum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+/** Where a virtual server listens: one address, a group entry (`A.B.C.D-E` range), or a firewall mark. */
+export type VirtualTarget =
+  | { addr: string; port: number; range?: undefined; fwmark?: undefined }
+  | { range: string; port: number; addr?: undefined; fwmark?: undefined }
+  | { fwmark: number; family?: 'inet' | 'inet6'; addr?: undefined; range?: undefined };
+
+export interface RealServerSpec {
+  addr: string;
+  /** Defaults to the virtual server's port; forced to it for DR/TUN, to 0 for fwmark non-NAT (keepalived). */
+  port?: number;
+  /** The checker's verdict: present with this weight (0 = inhibited). Absent servers are simply not listed. */
+  weight: number;
+  lbKind?: LbKind;
+  tunnel?: TunnelSpec;
+  uThreshold?: number;
+  lThreshold?: number;
+}
+
+export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-port' | 'sh-fallback' | 'mh-port' | 'mh-fallback' | 'ops';
+
+export interface VirtualServerSpec {
+  /** One entry for `virtual_server IP PORT` / `fwmark N`, the group's entries for `virtual_server group NAME`. */
+  targets: VirtualTarget[];
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** Default 'wlc' (keepalived's default). */
+  scheduler?: string;
+  schedulerFlags?: SchedulerFlag[];
+  /** Seconds; undefined = not persistent. A zero-port service is forced persistent (360 s) like keepalived. */
+  persistenceTimeout?: number;
+  /** IPv4 netmask text ("255.255.255.0") or IPv6 prefix length. */
+  persistenceGranularity?: string | number;
+  persistenceEngine?: string;
+  /** Default NAT. */
+  lbKind?: LbKind;
+  tunnel?: TunnelSpec;
+  /** Real servers currently wanted in the table (the checker output). */
+  realServers: RealServerSpec[];
+  /** Used while `quorumUp` is false; with `inhibit` it stays in the table at weight 0 otherwise. */
+  sorryServer?: RealServerSpec & { inhibit?: boolean };
+  /** Default true. When false, real servers are replaced by the sorry server (if any). */
+  quorumUp?: boolean;
+}
