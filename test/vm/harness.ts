@@ -342,6 +342,44 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
   return result;
 }
 
+// ---- reading the guest's TAP ------------------------------------------------------------------------------
+
+export interface TapResult {
+  ok: boolean;
+  name: string;
+  skip?: string;
+  todo?: boolean;
+  detail: string;
+}
+
+/** Top-level results of a TAP stream: each with the lines before it (its subtests, diagnostics) and, for a
+ *  failure, its YAML block. Nested results (indented) stay in the detail text. */
+export function parseTap(tap: string): { results: TapResult[]; plan?: number } {
+  const results: TapResult[] = [];
+  let block: string[] = [];
+  let plan: number | undefined;
+  let last: TapResult | undefined;
+  for (const line of tap.split('\n')) {
+    const m = /^(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\b ?(.*))?$/.exec(line);
+    if (m) {
+      last = { ok: m[1] === 'ok', name: m[2], skip: m[3] === 'SKIP' ? m[4] || 'skipped in the guest' : undefined, todo: m[3] === 'TODO', detail: [...block, line].join('\n') };
+      results.push(last);
+      block = [];
+      continue;
+    }
+    const p = /^1\.\.(\d+)$/.exec(line);
+    if (p) plan = Number(p[1]);
+    // The YAML block (indented) right after a top-level result belongs to it.
+    if (last && block.length === 0 && /^\s{2}\S/.test(line) && !/^\s+# Subtest/.test(line)) {
+      last.detail += `\n${line}`;
+      continue;
+    }
+    if (last && /^\s/.test(line) && block.length === 0 && !/^\s+# Subtest/.test(line)) continue;
+    block.push(line);
+  }
+  return { results, plan };
+}
+
 /** CLI: `node --import tsx test/vm/harness.ts [--build] [command...]` runs a command in the guest. */
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);

@@ -6,39 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runInGuest, vmUnavailable } from './harness.js';
-
-interface TapResult {
-  ok: boolean;
-  name: string;
-  skip?: string;
-  todo?: boolean;
-  detail: string;
-}
-
-/** Top-level results of a TAP stream (nested subtests stay in the detail text). */
-export function parseTap(tap: string): { results: TapResult[]; plan?: number } {
-  const results: TapResult[] = [];
-  let block: string[] = [];
-  let plan: number | undefined;
-  for (const line of tap.split('\n')) {
-    const m = /^(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\b ?(.*))?$/.exec(line);
-    const p = /^1\.\.(\d+)$/.exec(line);
-    if (p) plan = Number(p[1]);
-    block.push(line);
-    if (!m) continue;
-    results.push({ ok: m[1] === 'ok', name: m[2], skip: m[3] === 'SKIP' ? m[4] || 'skipped in the guest' : undefined, todo: m[3] === 'TODO', detail: block.join('\n') });
-    block = [];
-  }
-  // The YAML block of a top-level failure follows its "not ok" line.
-  for (let i = 0; i < results.length; i++) {
-    if (results[i].ok) continue;
-    const after = tap.split(results[i].detail)[1] ?? '';
-    const yaml = /^\s{2}---\n([\s\S]*?)\n\s{2}\.\.\./.exec(after.replace(/^\n/, ''));
-    if (yaml) results[i].detail += '\n' + yaml[1];
-  }
-  return { results, plan };
-}
+import { REPO_ROOT, parseTap, runInGuest, vmUnavailable } from './harness.js';
 
 const skip = vmUnavailable();
 const guestDir = join(REPO_ROOT, 'test', 'vm', 'guest');
