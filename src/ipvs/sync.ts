@@ -3,6 +3,7 @@
 // requests are pipelined: the kernel handles a netlink request inside sendmsg, so order is kept while ACKs are
 // still in flight. Destinations of a service that could not be added are skipped, not sent to fail.
 import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
+import type { IpvsTimeouts } from './types.js';
 import { describeDest, describeService, destId, serviceId } from './describe.js';
 import type { IpvsState } from './desired.js';
 import { diff, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';
@@ -79,8 +80,25 @@ export class IpvsSync {
     return report;
   }
 
-  /** Stop: remove what we own (or flush, or keep) according to `mode`. */
+  private originalTimeouts?: Required<IpvsTimeouts>;
+
+  /** keepalived's `lvs_timeouts`: unset values keep what the kernel had when we first changed them. */
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
+    if (!this.originalTimeouts) this.originalTimeouts = await this.client.getTimeouts();
+    const o = this.originalTimeouts;
+    await this.client.setTimeouts({ tcp: t.tcp || o.tcp, tcpFin: t.tcpFin || o.tcpFin, udp: t.udp || o.udp });
+  }
+
+  /** Puts back the timeouts found before our first change (keepalived does this on exit). */
+  async restoreTimeouts(): Promise<void> {
+    if (!this.originalTimeouts) return;
+    await this.client.setTimeouts(this.originalTimeouts);
+    this.originalTimeouts = undefined;
+  }
+
+  /** Stop: restore timeouts, then remove what we own (or flush, or keep) according to `mode`. */
   async stop(mode: StopMode = 'owned'): Promise<SyncReport> {
+    await this.restoreTimeouts();
     if (mode === 'keep') return { results: [], failed: [] };
     if (mode === 'flush') {
       await this.client.flush();

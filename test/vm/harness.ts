@@ -275,6 +275,13 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
   if (why) throw new VmError('VM_UNAVAILABLE', why);
   const assets = ensureGuest(opts.log);
   const runsDir = join(CACHE_ROOT, 'runs');
+  // Runs killed with their host process leave their folder behind: sweep those older than a day.
+  if (existsSync(runsDir)) {
+    for (const d of readdirSync(runsDir)) {
+      const born = Number(d.split('-')[0]);
+      if (born && Date.now() - born > 86_400_000) rmSync(join(runsDir, d), { recursive: true, force: true });
+    }
+  }
   const runDir = join(runsDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
   mkdirSync(runDir, { recursive: true });
   const env = {

@@ -134,3 +134,14 @@ test('lvs_flush at start and lvs_flush_on_stop', opts, async () => {
   await sync.stop('flush');
   assert.deepEqual(saved(), []);
 });
+
+test('lvs_timeouts: unset values keep the kernel values, and stop restores the originals', opts, async () => {
+  const sync = new IpvsSync(client!);
+  const orig = await client!.getTimeouts();
+  await sync.setTimeouts({ tcp: 7200 });
+  assert.deepEqual(await client!.getTimeouts(), { ...orig, tcp: 7200 });
+  await sync.setTimeouts({ udp: 30 });
+  assert.deepEqual(await client!.getTimeouts(), { ...orig, udp: 30 });
+  await sync.stop('keep');
+  assert.deepEqual(await client!.getTimeouts(), orig);
+});
