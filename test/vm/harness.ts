@@ -183,7 +183,8 @@ export function ensureGuest(log: (s: string) => void = () => {}): GuestAssets {
   const dir = join(CACHE_ROOT, `${pkg}-${key}`);
   const assets = (release: string): GuestAssets => ({
     kernelRelease: release,
-    kernel: existsSync(join(dir, 'vmlinux')) ? join(dir, 'vmlinux') : join(dir, 'vmlinuz'),
+    // KT_VM_BZIMAGE=1 boots through the BIOS instead of PVH (for qemu builds without PVH support).
+    kernel: existsSync(join(dir, 'vmlinux')) && !process.env.KT_VM_BZIMAGE ? join(dir, 'vmlinux') : join(dir, 'vmlinuz'),
     bzImage: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.gz'),
     dir,
@@ -282,6 +283,10 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
       if (born && Date.now() - born > 86_400_000) rmSync(join(runsDir, d), { recursive: true, force: true });
     }
   }
+  // Builds interrupted by a kill leave .build-* folders.
+  for (const d of existsSync(CACHE_ROOT) ? readdirSync(CACHE_ROOT) : []) {
+    if (d.startsWith('.build-') && !existsSync(`/proc/${d.split('-')[1]}`)) rmSync(join(CACHE_ROOT, d), { recursive: true, force: true });
+  }
   const runDir = join(runsDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
   mkdirSync(runDir, { recursive: true });
   const env = {
@@ -303,42 +308,56 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
   writeFileSync(join(runDir, 'cmd.sh'), script + '\n');
   const consoleLog = join(runDir, 'console.log');
   const kvm = kvmUsable();
-  const args = [
-    '-machine', kvm ? 'q35,accel=kvm' : 'pc,accel=tcg',
-    '-cpu', kvm ? 'host' : 'max',
-    '-m', String(opts.memoryMb ?? 1536),
-    '-smp', '1',
-    '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-user-config', '-no-reboot',
-    '-nic', 'none',
-    '-serial', `file:${consoleLog}`,
-    '-serial', 'stdio',
-    '-kernel', assets.kernel,
-    '-initrd', assets.initrd,
-    '-append', `console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=2 kt.run=${runDir} kt.share=${REPO_ROOT}`,
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${REPO_ROOT},mount_tag=share,security_model=none,multidevs=remap`,
-  ];
+  const boot = async (kernel: string): Promise<{ code: number | null; output: string; qemuErr: string; kernelLog: string; timedOut: boolean }> => {
+    const args = [
+      '-machine', kvm ? 'q35,accel=kvm' : 'pc,accel=tcg',
+      '-cpu', kvm ? 'host' : 'max',
+      '-m', String(opts.memoryMb ?? 1536),
+      '-smp', '1',
+      '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-user-config', '-no-reboot',
+      '-nic', 'none',
+      '-serial', `file:${consoleLog}`,
+      '-serial', 'stdio',
+      '-kernel', kernel,
+      '-initrd', assets.initrd,
+      '-append', `console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=2 kt.run=${runDir} kt.share=${REPO_ROOT}`,
+      '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-virtfs', `local,path=${REPO_ROOT},mount_tag=share,security_model=none,multidevs=remap`,
+    ];
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Never leave a VM behind: kill it if this process exits first.
+    const killVm = (): void => { if (child.pid && child.exitCode === null) try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } };
+    process.once('exit', killVm);
+    let output = '';
+    let qemuErr = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      const s = c.replace(/\r/g, '');
+      output += s;
+      opts.onOutput?.(s);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => { qemuErr += c; });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killVm();
+    }, opts.timeoutMs ?? 30 * 60_000);
+    const code: number | null = await new Promise((res) => child.on('close', (c) => res(c)));
+    clearTimeout(timer);
+    process.removeListener('exit', killVm);
+    const kernelLog = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
+    return { code, output, qemuErr, kernelLog, timedOut };
+  };
   const started = Date.now();
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  let qemuErr = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    const s = c.replace(/\r/g, '');
-    output += s;
-    opts.onOutput?.(s);
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => { qemuErr += c; });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (child.pid) try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
-  }, opts.timeoutMs ?? 30 * 60_000);
-  const code: number | null = await new Promise((res) => child.on('close', (c) => res(c)));
-  clearTimeout(timer);
-  const kernelLog = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
   const statusFile = join(runDir, 'status');
+  let run1 = await boot(assets.kernel);
+  if (!run1.timedOut && !existsSync(statusFile) && !run1.kernelLog.trim() && !run1.output && assets.kernel !== assets.bzImage) {
+    // This qemu could not boot the vmlinux through PVH: fall back to the bzImage (a few seconds slower).
+    opts.log?.(`vm: PVH boot of ${assets.kernel} printed nothing (${run1.qemuErr.trim()}); retrying with the bzImage`);
+    run1 = await boot(assets.bzImage);
+  }
+  const { code, output, qemuErr, kernelLog, timedOut } = run1;
   const exitCode = existsSync(statusFile) ? Number(readFileSync(statusFile, 'utf8').trim()) : null;
   rmSync(runDir, { recursive: true, force: true });
   const result = { exitCode, output, kernelLog, timedOut, durationMs: Date.now() - started };
@@ -387,7 +406,7 @@ export function parseTap(tap: string): { results: TapResult[]; plan?: number } {
   return { results, plan };
 }
 
-/** CLI: `node --import tsx test/vm/harness.ts [--build] [command...]` runs a command in the guest. */
+/** CLI: `node --import tsx test/vm/harness.ts [--build | --timeout=SECONDS] [command...]` runs a command in the guest. */
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const why = vmUnavailable();
@@ -400,8 +419,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(JSON.stringify(a, null, 2));
     process.exit(0);
   }
+  const t = argv[0]?.startsWith('--timeout=') ? Number(argv.shift()!.slice(10)) : undefined;
   const command = argv.length ? argv.join(' ') : 'uname -a; ipvsadm -Ln';
-  runInGuest({ command, onOutput: (s) => process.stdout.write(s), log: (s) => console.error(s), cwd: process.cwd() })
+  runInGuest({ command, timeoutMs: t ? t * 1000 : undefined, onOutput: (s) => process.stdout.write(s), log: (s) => console.error(s), cwd: process.cwd() })
     .then((r) => {
       console.error(`vm: exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''} in ${r.durationMs} ms`);
       process.exit(r.exitCode ?? 1);
