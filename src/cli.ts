@@ -24,6 +24,7 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
   -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
       --log-json               Log JSON lines (pino) instead of text
+  -T, --genhash ...             Genhash mode (must be first): MD5 of a URL for HTTP_GET digest (see --genhash -h)
   -v, --version                Display the version number
   -h, --help                   Display this help message
 
@@ -38,6 +39,8 @@ export interface CliIo {
 
 /** Runs the CLI and returns the exit code (no process.exit inside, so tests call it directly). */
 export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number | Promise<number> {
+  // keepalived: --genhash / -T must come first; the rest are genhash's own options.
+  if (argv[0] === '--genhash' || argv[0] === '-T') return import('./check/genhash.js').then((g) => g.runGenhash(argv.slice(1), io));
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
