@@ -12,6 +12,7 @@ import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { NotifyDispatcher, notifyEventFromEngine, type NotifyScripts } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
+import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
 import { encodeAdvert } from './packet.js';
@@ -39,6 +40,30 @@ export interface InstanceStats {
   becameMaster: number;
   releasedMaster: number;
   transitions: number;
+  /** keepalived's pri_zero_rcvd / pri_zero_sent. */
+  priZeroReceived: number;
+  priZeroSent: number;
+  /** keepalived's addr_list_err: accepted adverts whose address list differs from ours. */
+  addrListErr: number;
+}
+
+/** One instance as dumps, the JSON state and metrics see it (engine.snapshot()). */
+export interface InstanceSnapshot {
+  plan: InstancePlan;
+  state: VrrpState;
+  wantState: VrrpState;
+  effectivePriority: number;
+  masterAddress?: string;
+  masterPriority?: number;
+  /** Wall-clock ms of the last transition (undefined = none yet). */
+  lastTransitionMs?: number;
+  /** Source address in use. */
+  src?: string;
+  /** The VIPs are currently set (we are MASTER and added them). */
+  vipset: boolean;
+  faults: readonly string[];
+  trackers: Array<{ name: string; ok?: boolean; value?: number; weight: number }>;
+  stats: InstanceStats;
 }
 
 interface InstanceRt {
@@ -123,6 +148,8 @@ export class VrrpEngine {
   private readonly senders = new Map<number, PacketSender>();
   private scriptRunners: TrackScriptRunner[] = [];
   private watchedFiles: string[] = [];
+  /** Script runs and failures by `track:<vrrp_script>` / `notify:<instance or group>`, for metrics; kept across reloads. */
+  private readonly scriptCounts = new Map<string, { kind: 'track' | 'notify'; name: string; runs: number; failures: number }>();
   /** Monotonic ms at start, for dumps. */
   private startedAt = 0;
   private ifw?: InterfaceWatcher;
@@ -177,7 +204,10 @@ export class VrrpEngine {
       src,
       ipId: 0,
       trackers: new Map(p.spec.trackers.map((t) => [t.name, { spec: t }])),
-      stats: { advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0 },
+      stats: {
+        advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0,
+        priZeroReceived: 0, priZeroSent: 0, addrListErr: 0,
+      },
       owned: new Map(),
       state: () => rtInst.unit.stateOf(p.name),
     };
@@ -312,6 +342,48 @@ export class VrrpEngine {
     });
   }
 
+  /**
+   * Everything dumps, the JSON state and metrics need (SIGUSR1/SIGUSR2/JSON, status endpoint). `wallNow` maps the
+   * monotonic transition times onto the wall clock.
+   */
+  snapshot(wallNow = Date.now()): InstanceSnapshot[] {
+    const mono = this.now();
+    return [...this.instances.values()].map((i) => {
+      const s = i.state();
+      return {
+        plan: i.plan, state: s.state, wantState: s.wantState, effectivePriority: s.effectivePriority,
+        masterAddress: s.masterAddress, masterPriority: s.masterPriority,
+        lastTransitionMs: s.lastTransition === undefined ? undefined : wallNow - (mono - s.lastTransition),
+        src: i.src, vipset: i.owned.size > 0, faults: s.faults,
+        trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
+        stats: { ...i.stats, dropped: { ...i.stats.dropped } },
+      };
+    });
+  }
+
+  /** Script runs and failures (track scripts and notify scripts) for metrics. */
+  scriptStats(): Array<{ kind: 'track' | 'notify'; name: string; runs: number; failures: number }> {
+    return [...this.scriptCounts.values()].map((c) => ({ ...c }));
+  }
+
+  private countScript(kind: 'track' | 'notify', name: string, r: ScriptResult): void {
+    const key = `${kind}:${name}`;
+    let c = this.scriptCounts.get(key);
+    if (!c) this.scriptCounts.set(key, (c = { kind, name, runs: 0, failures: 0 }));
+    c.runs++;
+    if (!scriptSucceeded(r)) c.failures++;
+  }
+
+  /** STATS_CLEAR: counters back to zero (keepalived's SIGRTMAX-1 after writing the stats). */
+  clearStats(): void {
+    for (const i of this.instances.values()) {
+      const s = i.stats;
+      s.advertsSent = s.advertsReceived = s.garpsSent = s.becameMaster = s.releasedMaster = s.transitions = 0;
+      s.priZeroReceived = s.priZeroSent = s.addrListErr = 0;
+      s.dropped = {};
+    }
+  }
+
   /** SIGTERM: masters send priority 0 and drop their VIPs; notify_stop runs; everything we opened is closed. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -381,7 +453,10 @@ export class VrrpEngine {
         return;
       case 'notify': {
         const scripts = e.scope === 'GROUP' ? unit.groupNotify ?? {} : inst?.plan.notify ?? {};
-        void this.opts.notify.dispatch(notifyEventFromEngine(e, scripts));
+        void this.opts.notify
+          .dispatch(notifyEventFromEngine(e, scripts))
+          .then((o) => { for (const r of o.results) this.countScript('notify', e.name, r.result); })
+          .catch(() => undefined);
         return;
       }
       case 'state-changed':
@@ -418,7 +493,10 @@ export class VrrpEngine {
       sends.push(
         sock
           .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id: inst.ipId, ttl: p.ttl })
-          .then(() => void inst.stats.advertsSent++)
+          .then(() => {
+            inst.stats.advertsSent++;
+            if (priority === 0) inst.stats.priZeroSent++;
+          })
           .catch((err: Error) => this.log.warn(`(${p.name}) advert send failed: ${err.message}`)),
       );
     }
@@ -559,6 +637,8 @@ export class VrrpEngine {
       return;
     }
     inst.stats.advertsReceived++;
+    if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
+    if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
     this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });
   }
 
@@ -626,6 +706,7 @@ export class VrrpEngine {
         },
         { log: (level, msg) => this.log[level](msg) },
       );
+      runner.on('result', (r) => this.countScript('track', s.name, r));
       runner.on('change', (ch) => {
         this.log.info(`VRRP_Script(${s.name}) ${ch.status === 'ok' ? 'succeeded' : 'failed'}`);
         for (const inst of this.instances.values()) {
