@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { InstanceSnapshot } from '../vrrp/engine.js';
 import type { VipPlan } from '../vrrp/from-config.js';
 import type { VrrpState } from '../vrrp/types.js';
+import type { ScriptCommand } from '../notify/notify.js';
 
 /** keepalived's state numbers (vrrp.h). */
 export const STATE_NUMBER: Record<VrrpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, DELETED: 97, STOP: 98 };
@@ -36,6 +37,7 @@ export function formatVip(v: VipPlan, set: boolean): string {
   return parts.join(' ');
 }
 
+const commandText = (c: ScriptCommand) => c.shellCommand ?? c.argv.join(' ');
 const quoted = (s: string | undefined) => (s === undefined ? undefined : `'${s}'`);
 const sec = (ms: number) => ms / 1000;
 
@@ -53,7 +55,8 @@ export function formatJson(instances: readonly InstanceSnapshot[]): string {
       vmac_ifname: '',
       ifp_ifname: p.interface,
       master_priority: i.state === 'BACKUP' ? (i.masterPriority ?? 0) : 0,
-      last_transition: (i.lastTransitionMs ?? 0) / 1000,
+      // %f: microsecond resolution, as keepalived prints it.
+      last_transition: Math.round((i.lastTransitionMs ?? 0) * 1000) / 1e6,
       garp_delay: sec(sp.garp.masterDelayMs),
       garp_refresh: Math.floor(sec(sp.garp.masterRefreshMs)),
       garp_rep: sp.garp.masterRepeat,
@@ -79,12 +82,11 @@ export function formatJson(instances: readonly InstanceSnapshot[]): string {
       notify_deleted: Boolean(n.notifyDeleted),
     };
     // Scripts appear only when configured, as keepalived's vrrp_json_script_dump does.
-    const scripts: Array<[string, string | undefined]> = [
-      ['script_backup', n.backup?.shellCommand], ['script_master', n.master?.shellCommand], ['script_fault', n.fault?.shellCommand],
-      ['script_stop', n.stop?.shellCommand], ['script_deleted', n.deleted?.shellCommand], ['script', n.generic?.shellCommand],
-      ['script_master_rx_lower_pri', n.masterRxLowerPri?.shellCommand],
+    const scripts: Array<[string, ScriptCommand | undefined]> = [
+      ['script_backup', n.backup], ['script_master', n.master], ['script_fault', n.fault], ['script_stop', n.stop],
+      ['script_deleted', n.deleted], ['script', n.generic], ['script_master_rx_lower_pri', n.masterRxLowerPri],
     ];
-    for (const [k, v] of scripts) if (v !== undefined) data[k] = quoted(v);
+    for (const [k, v] of scripts) if (v) data[k] = quoted(commandText(v));
     const vips = p.vips.filter((v) => v.advertised).map((v) => formatVip(v, i.vipset));
     const evips = p.vips.filter((v) => !v.advertised).map((v) => formatVip(v, i.vipset));
     if (vips.length) data['vips'] = vips;
@@ -216,13 +218,17 @@ export function formatData(instances: readonly InstanceSnapshot[], header: { rou
     }
     L.push(`   Notify deleted = ${p.notify.notifyDeleted ? 'Deleted' : 'Fault'}`);
     const n = p.notify;
-    const sc: Array<[string, string | undefined]> = [
-      ['Backup state transition script', n.backup?.shellCommand], ['Master state transition script', n.master?.shellCommand],
-      ['Fault state transition script', n.fault?.shellCommand], ['Stop state transition script', n.stop?.shellCommand],
-      ['Deleted state transition script', n.deleted?.shellCommand], ['Generic state transition script', n.generic?.shellCommand],
-      ['Master lower priority received script', n.masterRxLowerPri?.shellCommand],
+    const sc: Array<[string, ScriptCommand | undefined]> = [
+      ['Backup state transition script', n.backup], ['Master state transition script', n.master],
+      ['Fault state transition script', n.fault], ['Stop state transition script', n.stop],
+      ['Deleted state transition script', n.deleted], ['Generic state transition script', n.generic],
+      ['Master lower priority received script', n.masterRxLowerPri],
     ];
-    for (const [label, cmd] of sc) if (cmd !== undefined) L.push(`   ${label} = '${cmd}'`);
+    for (const [label, cmd] of sc) {
+      if (!cmd) continue;
+      const ids = cmd.uid !== undefined ? `, uid:gid ${cmd.uid}:${cmd.gid ?? 0}` : '';
+      L.push(`   ${label} = '${commandText(cmd)}'${ids}`);
+    }
     L.push(`   Notify priority changes = ${sp.notifyPriorityChanges}`);
   }
   return L.join('\n') + '\n';
