@@ -13,7 +13,8 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
   -P, --vrrp                   Only run with VRRP subsystem
   -C, --check                  Only run with Health-checker subsystem
-  -B, --no_bfd                 Don't run BFD subsystem (keepalived-ts has none)
+  -B, --no_bfd                 Don't run BFD subsystem (keepalived-ts has none: accepted, no BFD child ever runs)
+  -b, --bfd_pid=FILE           Accepted for scripts written for keepalived; unused (no BFD child)
   -l, --log-console            Log messages to the console (stderr)
   -D, --log-detail             Detailed log messages
   -S, --log-facility=[0-7]     Accepted; keepalived-ts logs to stderr (the journal under systemd), not syslog
@@ -52,7 +53,6 @@ warnings, 6 script security. keepalived reports the least severe level seen; kee
 /** keepalived options keepalived-ts does not implement: refused with the reason, never ignored. */
 const UNSUPPORTED: Array<[RegExp, string]> = [
   [/^(-a|--address-monitoring)$/, '-a/--address-monitoring is not supported'],
-  [/^(-b|--bfd_pid)(=|$)|^-b./, '-b/--bfd_pid: keepalived-ts has no BFD subsystem'],
   [/^(-s|--namespace)(=|$)|^-s./, '-s/--namespace is not supported: run keepalived-ts with `ip netns exec NAME`'],
   [/^(-m|--core-dump)$/, '-m/--core-dump is not supported'],
   [/^(-M|--core-dump-pattern)(=|$)|^-M./, '-M/--core-dump-pattern is not supported'],
@@ -121,6 +121,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         pid: { type: 'string', short: 'p' },
         vrrp_pid: { type: 'string', short: 'r' },
         checkers_pid: { type: 'string', short: 'c' },
+        bfd_pid: { type: 'string', short: 'b' },
         'release-vips': { type: 'boolean', short: 'X' },
         'dont-release-vrrp': { type: 'boolean', short: 'V' },
         'dont-release-ipvs': { type: 'boolean', short: 'I' },

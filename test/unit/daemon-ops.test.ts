@@ -153,7 +153,7 @@ test('CLI: --signum prints signal numbers; unsupported keepalived options are re
   assert.equal(run(['--signum=STOP']).out, '15\n');
   assert.equal(run(['--signum=JSON']).out, '28\n'); // SIGWINCH: Node cannot trap SIGRTMIN+2
   assert.equal(run(['--signum=TDUMP']).code, 1);
-  for (const [flag, re] of [['-s', /namespace/], ['--snmp', /SNMP/], ['-b', /BFD/], ['--all', /--all/], ['-a', /address-monitoring/]] as const) {
+  for (const [flag, re] of [['-s', /namespace/], ['--snmp', /SNMP/], ['-x', /SNMP/], ['--all', /--all/], ['-a', /address-monitoring/]] as const) {
     const r = run([flag]);
     assert.equal(r.code, 1, flag);
     assert.match(r.err, re);
