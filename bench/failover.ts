@@ -6,8 +6,10 @@
 //
 // Env: BENCH_RUNS (default 3), BENCH_MODES (v2,v3), BENCH_PAIRS (keepalived:keepalived,keepalived-ts:keepalived-ts),
 //      KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `node bin/keepalived-ts.js`).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  createLan, nowMs, sleep, waitFor, vrrpConfig, probeDaemon,
+  repoRoot, createLan, nowMs, sleep, waitFor, vrrpConfig, probeDaemon,
   type Lan, type Director, type DaemonKind, type Frame, type Capture, type AddressMonitor,
 } from '../src/lab/index.js';
 
@@ -150,7 +152,9 @@ async function cycle(mode: Mode, kinds: [DaemonKind, DaemonKind], run: number, s
     if (firstAdv2) push(s, 'failover.advert', firstAdv2.tMs - tDown);
     push(s, 'failover.garp', (firstAfter(fr, tDown, isGarpFrom(d2.mac, vip))?.tMs ?? NaN) - tDown);
     push(s, 'failover.ping', (firstAfter(fr, tDown, isReplyFrom(d2.mac, vip))?.tMs ?? NaN) - tDown);
-    if (last1 && firstAdv2) push(s, 'failover.lastToFirst', firstAdv2.tMs - last1.tMs);
+    // An advert can still leave while `ip link set down` runs; the true last one is the last before d2's first.
+    const trueLast1 = firstAdv2 && lastBefore(fr, firstAdv2.tMs, isAdvertFrom(d1.mac));
+    if (trueLast1 && firstAdv2) push(s, 'failover.lastToFirst', firstAdv2.tMs - trueLast1.tMs);
     await sleep(adv + 300);
 
     // 3. failback (preempt)
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
     ready.set(k, p.ok ? undefined : p.reason);
     console.log(`daemon ${k}: ${p.ok ? `ready (${p.version})` : `NOT READY — ${p.reason}`}`);
   }
+  const results: Record<string, Record<string, { samples?: Record<string, number[]>; note?: string }>> = {};
   for (const mode of modes) {
     const columns: { label: string; samples?: Samples; note?: string }[] = [];
     for (const pair of pairs) {
@@ -285,11 +290,17 @@ async function main(): Promise<void> {
       }
       columns.push({ label, samples, note: failures.length ? `${failures.length} run(s) failed — ${failures.join('; ')}` : undefined });
     }
+    results[mode.name] = Object.fromEntries(columns.map((c) => [c.label, { samples: c.samples && Object.fromEntries(c.samples), note: c.note }]));
     // A column that could not run is dropped from the table (only its note is printed).
     const measured = columns.filter((c) => c.samples);
     printTable(mode, measured.length ? measured : columns);
     for (const c of columns) if (!c.samples) console.log(`note (${c.label}): ${c.note}`);
   }
+  const outDir = join(repoRoot(), 'bench', 'out');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `failover-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ runs, pairs, modes: modes.map((m) => m.name), results }, null, 2) + '\n');
+  console.log(`\nraw samples: ${file}`);
 }
 
 await main();

@@ -19,5 +19,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts keepalived as a service on install; the tests run their own copies.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now keepalived >/dev/null 2>&1 || true; fi
-pkill -x keepalived 2>/dev/null || true
 exit 0

@@ -57,11 +57,20 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 /**
+ * Codes of checked include failures (includer/includem/includew/includeb/includea, include_check, -e): keepalived
+ * stops right after reading the configuration with KEEPALIVED_EXIT_NO_CONFIG (6), even with -t (main.c:2665;
+ * verified with 2.2.7: `includea missing.conf` → 6). Unchecked ones are `notice`s and change nothing.
+ */
+export const CONFIG_FILE_ERROR_CODES: ReadonlySet<string> = new Set(['include-missing', 'include-no-match', 'include-unreadable']);
+
+/**
  * `-t` exit code. keepalived: 0 clean, 4 file not found / bad interface / fatal, 5 other errors and warnings,
+ * 6 a checked include failure (CONFIG_FILE_ERROR_CODES, checked first: keepalived stops reading there) or
  * 6 script-security problems. keepalived reports the *least* severe level seen (parser.c keeps the largest enum
  * value); we report the most severe, so a fatal problem is never masked by a warning. Documented in README.
  */
 export function exitCodeFor(diags: readonly Diagnostic[]): number {
+  if (diags.some((d) => d.severity === 'fatal' && CONFIG_FILE_ERROR_CODES.has(d.code))) return 6;
   if (diags.some((d) => d.severity === 'fatal')) return 4;
   if (diags.some((d) => d.severity === 'security')) return 6;
   if (diags.some((d) => d.severity === 'error' || d.severity === 'warning')) return 5;

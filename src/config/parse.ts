@@ -2,10 +2,10 @@
 // checker (reports and repairs structure errors) → nearley grammar (block structure, exactly one parse).
 import nearley from 'nearley';
 import { Diagnostics } from './diagnostics.js';
-import type { Arg, ConfigNode, Loc } from './tree.js';
+import type { ConfigNode, Loc } from './tree.js';
 import { Preprocessor, type LogicalLine, type PreprocessOptions } from './preprocess.js';
-import { wordLexer } from './line-lexer.js';
-import { StatementLexer } from './line-lexer.js';
+import { wordLexer, leadingBlanks } from './line-lexer.js';
+import { StatementLexer, type StatementKind } from './line-lexer.js';
 import grammar, { type RawStatement, type StatementList } from './grammar.generated.js';
 
 export interface ParseOptions extends PreprocessOptions {
@@ -43,34 +43,35 @@ const locOf = (l: LogicalLine, offset = 0): Loc => ({ file: l.text.file, line: l
 function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
   const t = l.text;
   wordLexer.reset(t.s);
-  const words: { text: string; quoted: boolean; offset: number; end: number }[] = [];
+  let node: ConfigNode | null = null;
+  let keywordEnd = 0;
   let tok: moo.Token | undefined;
   while ((tok = wordLexer.next())) {
-    if (tok.type === 'ws') continue;
-    if (tok.type === 'unmatched') {
-      const kw = words[0]?.text;
-      if (kw !== undefined && SCRIPT_KEYWORDS.has(kw) && words.length > 1) {
-        // keepalived lets script strings carry an odd quote through (the script tokenizer judges them).
-        words.push({ text: tok.text.slice(1), quoted: true, offset: tok.offset, end: tok.offset + tok.text.length });
-      } else {
-        diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, tok.offset));
-      }
+    const type = tok.type;
+    if (type === 'ws') continue;
+    const lead = leadingBlanks(tok.text);
+    const offset = tok.offset + lead;
+    if (type === 'unmatched') {
+      // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
+      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, offset));
       break;
     }
-    const quoted = tok.type === 'qstring';
-    words.push({ text: quoted ? tok.text.slice(1, -1) : tok.text, quoted, offset: tok.offset, end: tok.offset + tok.text.length });
+    const quoted = type === 'qstring';
+    const text = quoted ? tok.text.slice(lead + 1, -1) : lead ? tok.text.slice(lead) : tok.text;
+    if (!node) {
+      node = { keyword: text, loc: locOf(l, offset), args: [] };
+      keywordEnd = tok.offset + tok.text.length;
+    } else node.args.push({ text, quoted, loc: locOf(l, offset) });
   }
-  const first = words[0];
-  if (!first) return null;
-  const args: Arg[] = words.slice(1).map((w) => ({ text: w.text, quoted: w.quoted, loc: locOf(l, w.offset) }));
-  const node: ConfigNode = { keyword: first.text, loc: locOf(l, first.offset), args };
-  if (SCRIPT_KEYWORDS.has(first.text)) {
-    let a = first.end;
+  if (node && SCRIPT_KEYWORDS.has(node.keyword)) {
+    let a = keywordEnd;
     while (a < t.s.length && /[ \t\f\v\r\n]/.test(t.s[a]!)) a++;
     node.rawArgs = t.s.slice(a);
   }
   return node;
 }
+
+const MAX_BLOCK_DEPTH = 256;
 
 const describe = (n: ConfigNode): string => [n.keyword, ...n.args.map((a) => (a.quoted ? `"${a.text}"` : a.text))].join(' ');
 const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
@@ -83,6 +84,7 @@ function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Stateme
   const out: Statement[] = [];
   const stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
   let last: LogicalLine | undefined;
+  let tooDeepReported = false;
   for (const l of lines) {
     last = l;
     if (l.kind === 'words') {
@@ -90,7 +92,13 @@ function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Stateme
       if (node) out.push({ kind: 'line', line: l, node });
     } else if (l.kind === 'open') {
       const prev = out[out.length - 1];
-      if (prev && prev.kind === 'line') {
+      const depth = stack.length;
+      if (depth >= MAX_BLOCK_DEPTH) {
+        // Real configurations nest 4 deep; this bound keeps the tree builder's recursion safe.
+        if (!tooDeepReported) diags.error('too-deep', `blocks nested more than ${MAX_BLOCK_DEPTH} deep - deeper '{' are ignored`, locOf(l));
+        tooDeepReported = true;
+        stack.push({ phantom: true, open: l });
+      } else if (prev && prev.kind === 'line') {
         stack.push({ phantom: false, head: prev, open: l });
         out.push({ kind: 'open', line: l });
       } else {
@@ -121,11 +129,23 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
   const nodes: ConfigNode[] = [];
   for (let i = rev.length - 1; i >= 0; i--) {
     const r = rev[i]!;
-    const node = stmts[r.head.index]!.node!;
-    if (r.open) {
-      node.block = toNodes(r.body ?? null, stmts);
-      node.blockLoc = locOf(stmts[r.open.index]!.line);
+    if (r.head.type === 'leaf') {
+      // head, '{', plain lines…, '}'
+      const node = stmts[r.head.index]!.node!;
+      const block: ConfigNode[] = [];
+      for (let k = r.head.index + 2; k < r.head.index + r.head.count - 1; k++) block.push(stmts[k]!.node!);
+      node.block = block;
+      node.blockLoc = locOf(stmts[r.head.index + 1]!.line);
+      nodes.push(node);
+      continue;
     }
+    if (!r.open) {
+      for (let k = 0; k < r.head.count; k++) nodes.push(stmts[r.head.index + k]!.node!);
+      continue;
+    }
+    const node = stmts[r.head.index]!.node!;
+    node.block = toNodes(r.body ?? null, stmts);
+    node.blockLoc = locOf(stmts[r.open.index]!.line);
     nodes.push(node);
   }
   return nodes;
@@ -133,22 +153,46 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
 
 const compiled = nearley.Grammar.fromCompiled(grammar);
 
-/** Builds the tree from preprocessed logical lines. */
-export function parseLogicalLines(lines: readonly LogicalLine[], diags: Diagnostics): ConfigNode[] {
-  const stmts = checkBraces(lines, diags);
-  const lexLines: LogicalLine[] = stmts.map((s) => (s.kind === 'line' ? s.line : { kind: s.kind, text: s.line.text }));
-  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(lexLines) } as nearley.ParserOptions);
+/**
+ * Runs the grammar over stmts[from, to) and returns its statements. Exactly one parse is required.
+ * Callers feed one top-level statement at a time: nearley keeps a table column per token, and a short table keeps
+ * a 78,000-line config well inside the speed budget (the brace checker already knows where top-level ends).
+ */
+function parseRange(stmts: readonly Statement[], kinds: readonly StatementKind[], from: number, to: number, diags: Diagnostics): ConfigNode[] | null {
+  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(kinds, from, to) } as nearley.ParserOptions);
   try {
     parser.feed('');
   } catch (e) {
     diags.fatal('internal-error', `internal parser error: ${(e as Error).message.split('\n')[0]}`);
-    return [];
+    return null;
   }
   if (parser.results.length !== 1) {
     diags.fatal('internal-error', `internal parser error: ${parser.results.length} parses instead of exactly one`);
-    return [];
+    return null;
   }
   return toNodes(parser.results[0] as StatementList, stmts);
+}
+
+/** Builds the tree from preprocessed logical lines. */
+export function parseLogicalLines(lines: readonly LogicalLine[], diags: Diagnostics): ConfigNode[] {
+  const stmts = checkBraces(lines, diags);
+  const kinds = stmts.map((s) => s.kind);
+  const nodes: ConfigNode[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < stmts.length; i++) {
+    const k = stmts[i]!.kind;
+    if (k === 'open') depth++;
+    else if (k === 'close') depth--;
+    // A top-level statement ends after a depth-0 line not followed by '{', or after the '}' back to depth 0.
+    if (depth === 0 && (k === 'close' || stmts[i + 1]?.kind !== 'open')) {
+      const part = parseRange(stmts, kinds, start, i + 1, diags);
+      if (!part) return nodes;
+      for (const n of part) nodes.push(n);
+      start = i + 1;
+    }
+  }
+  return nodes;
 }
 
 export function parseConfigFile(path: string, opts: ParseOptions = {}): ParseResult {

@@ -8,12 +8,13 @@
 // Deliberate differences from keepalived (all "better, never different for a valid config"): a line longer than
 // MAXBUF is dropped whole (keepalived drops the first 1023 bytes and reads the rest as a new line); include cycles
 // and runaway recursive definitions are reported instead of looping.
-import { readFileSync, statSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
-import { dirname, resolve, join, isAbsolute } from 'node:path';
+import { readFileSync, statSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { Diagnostics } from './diagnostics.js';
 import type { Loc } from './tree.js';
 import { PosText } from './postext.js';
+import { globWithBraces, hasBrace } from './glob.js';
 
 /** keepalived's MAXBUF: fgets() buffer of 1024 bytes, so a line may hold at most 1022 bytes before its newline. */
 export const MAXBUF = 1024;
@@ -53,6 +54,11 @@ const DEF_LINE_END = '\n';
 /** Guard against `$A=$A`-style definitions, which make keepalived loop forever. */
 const MAX_SUBSTITUTIONS_PER_LINE = 1000;
 const MAX_INCLUDE_DEPTH = 64;
+/** A ~SEQ beyond this is a typo, not a configuration: refuse it rather than read for hours. */
+const MAX_SEQ_VALUES = 1_000_000;
+/** Expansion bounds that no real configuration approaches (keepalived would loop or run out of memory). */
+const MAX_LOGICAL_LINES = 1_000_000;
+const MAX_FRAMES = 10_000;
 
 interface Definition {
   value: string;
@@ -144,13 +150,9 @@ export function decomment(t: PosText): PosText {
   let s = t.s;
   let a = 0;
   while (isBlank(s[a])) a++;
-  if (a) {
-    t = t.slice(a);
-    s = t.s;
-  }
   let quote = false;
   let cont = false;
-  let p = 0;
+  let p = a;
   let cut = s.length;
   while (p < s.length) {
     const c = s[p];
@@ -179,155 +181,9 @@ export function decomment(t: PosText): PosText {
     p++;
   }
   let end = cut;
-  while (end > 0 && isBlank(s[end - 1])) end--;
-  if (cont) return t.slice(0, end).append('\\').slice(0, end + 1);
-  return t.slice(0, end);
-}
-
-/** csh-style brace expansion as glob(3) GLOB_BRACE does it (nested, `\` escapes, `{}` is literal). */
-export function expandBraces(pattern: string): string[] {
-  let depth = 0;
-  let open = -1;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '{') {
-      if (depth === 0) {
-        if (pattern[i + 1] === '}') {
-          i++;
-          continue;
-        }
-        open = i;
-      }
-      depth++;
-    } else if (c === '}' && depth > 0) {
-      depth--;
-      if (depth === 0) {
-        const inner = pattern.slice(open + 1, i);
-        const alts: string[] = [];
-        let d = 0;
-        let start = 0;
-        for (let j = 0; j < inner.length; j++) {
-          const cj = inner[j];
-          if (cj === '\\') {
-            j++;
-            continue;
-          }
-          if (cj === '{') d++;
-          else if (cj === '}') d--;
-          else if (cj === ',' && d === 0) {
-            alts.push(inner.slice(start, j));
-            start = j + 1;
-          }
-        }
-        alts.push(inner.slice(start));
-        const pre = pattern.slice(0, open);
-        const post = pattern.slice(i + 1);
-        const out: string[] = [];
-        for (const alt of alts) for (const e of expandBraces(pre + alt + post)) out.push(e);
-        return out;
-      }
-    }
-  }
-  return [pattern];
-}
-
-const hasWildcard = (seg: string): boolean => /(^|[^\\])[*?[]/.test(seg);
-const unescape = (seg: string): string => seg.replace(/\\(.)/g, '$1');
-
-function segmentRegex(seg: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]!;
-    if (c === '\\' && i + 1 < seg.length) re += seg[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = seg.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let body = seg.slice(i + 1, close);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += '[' + body.replace(/\\/g, '\\\\') + ']';
-        i = close;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$');
-}
-
-interface GlobOutcome {
-  matches: string[];
-  missingFiles: number;
-  missingDirs: number;
-  hadWildcards: boolean;
-}
-
-/** glob(3) for one brace-free absolute pattern, with GLOB_MARK (directories get a trailing '/'). */
-function globOne(pattern: string, out: GlobOutcome): string[] {
-  const segs = pattern.split('/').filter((s, i) => s !== '' || i === 0);
-  let bases = [pattern.startsWith('/') ? '/' : ''];
-  for (let k = 1; k < segs.length; k++) {
-    const seg = segs[k]!;
-    const next: string[] = [];
-    if (hasWildcard(seg)) {
-      const re = segmentRegex(seg);
-      for (const b of bases) {
-        out.hadWildcards = true;
-        let names: string[];
-        try {
-          names = readdirSync(b || '.');
-        } catch {
-          out.missingDirs++;
-          continue;
-        }
-        for (const n of names.sort()) {
-          if (n.startsWith('.') && !seg.startsWith('.')) continue;
-          if (re.test(n)) next.push(join(b, n));
-        }
-      }
-    } else {
-      const lit = unescape(seg);
-      for (const b of bases) next.push(join(b, lit));
-    }
-    bases = next;
-  }
-  const result: string[] = [];
-  const literal = !hasWildcard(pattern);
-  for (const p of bases) {
-    try {
-      const st = statSync(p);
-      result.push(st.isDirectory() ? p + '/' : p);
-    } catch {
-      try {
-        lstatSync(p); // a dangling symlink still matches (glob uses lstat)
-        result.push(p);
-      } catch {
-        if (literal) out.missingFiles++;
-      }
-    }
-  }
-  return result;
-}
-
-export function globWithBraces(pattern: string, dir: string): GlobOutcome {
-  const out: GlobOutcome = { matches: [], missingFiles: 0, missingDirs: 0, hadWildcards: false };
-  for (const p of expandBraces(pattern)) {
-    const abs = isAbsolute(p) ? p : join(dir, p);
-    for (const m of globOne(abs, out)) out.matches.push(m);
-  }
-  return out;
-}
-
-function hasBrace(pattern: string): boolean {
-  for (let i = 0; i < pattern.length; i++) {
-    if (pattern[i] === '\\') i++;
-    else if (pattern[i] === '{') return true;
-  }
-  return false;
+  while (end > a && isBlank(s[end - 1])) end--;
+  if (cont) return t.slice(a, end).append('\\');
+  return t.slice(a, end);
 }
 
 /** keepalived's is_include(): `include ` or `include[rmwba] `. */
@@ -353,10 +209,14 @@ export class Preprocessor {
   private readonly random: () => number;
   private readonly env: Readonly<Record<string, string | undefined>>;
 
+  /** Diagnostics, each reported once per position: a ~SEQ repeating a bad line would otherwise repeat it. */
+  private readonly diags: Diagnostics;
+
   constructor(
-    private readonly diags: Diagnostics,
+    diags: Diagnostics,
     opts: PreprocessOptions = {},
   ) {
+    this.diags = dedupedDiagnostics(diags);
     this.configId = opts.configId ?? defaultConfigId();
     this.random = opts.random ?? Math.random;
     this.env = opts.env ?? process.env;
@@ -383,7 +243,10 @@ export class Preprocessor {
       }
       return String(Math.floor(this.random() * (max - min + 1)) + min);
     }, 0, 2, true);
-    std('_ENV', (params) => (params ? (this.env[params[0]!] ?? '') : ''), 1, 1);
+    std('_ENV', (params) => {
+      const v = params ? (Object.hasOwn(this.env, params[0]!) ? this.env[params[0]!] : undefined) : undefined;
+      return typeof v === 'string' ? v : '';
+    }, 1, 1);
     std('_HASH', undefined, 0, 0, false, '#');
     std('_BANG', undefined, 0, 0, false, '!');
   }
@@ -420,6 +283,19 @@ export class Preprocessor {
 
   private loop(): void {
     while (this.frames.length) {
+      if (this.out.length > MAX_LOGICAL_LINES || this.frames.length > MAX_FRAMES) {
+        const top = this.frames[this.frames.length - 1]!;
+        const at: Loc | undefined = top.kind === 'file' ? { file: top.path, line: Math.max(top.idx, 1), col: 1 }
+          : top.kind === 'seq' ? { file: top.text.file, line: top.text.line, col: top.text.colAt(0) }
+          : { file: top.file, line: top.line, col: top.col };
+        const why = this.out.length > MAX_LOGICAL_LINES
+          ? `the configuration expands to more than ${MAX_LOGICAL_LINES} lines`
+          : `~SEQ/~LST/definition expansions are nested more than ${MAX_FRAMES} deep`;
+        this.diags.fatal('expansion-limit', `reading stopped: ${why} (a self-repeating ~SEQ or definition?)`, at);
+        this.frames.length = 0;
+        this.out.length = 0; // a partial expansion would only produce follow-on errors
+        return;
+      }
       const top = this.frames[this.frames.length - 1]!;
       let t: PosText | null;
       if (top.kind === 'file') t = this.nextFileLine(top);
@@ -755,6 +631,11 @@ export class Preprocessor {
       }
     }
     if (hex && (start < 0 || end < 0)) return bad('~SEQx is only valid for positive numbers');
+    const count = Math.floor(Math.abs(end - start) / Math.abs(step)) + 1;
+    if (count > MAX_SEQ_VALUES) {
+      this.diags.error('bad-seq', `~SEQ would repeat the line ${count} times (limit ${MAX_SEQ_VALUES}) - ignoring '${s}'`, at);
+      return;
+    }
     let textStart = close + 1;
     while (isBlank(s[textStart])) textStart++;
     this.frames.push({ kind: 'seq', text: t.slice(textStart), vars: [varName], next: start, step, last: end, hex, sets: null, setIdx: 0 });
@@ -852,8 +733,8 @@ export class Preprocessor {
       this.diags.error('include-depth', `includes nested more than ${MAX_INCLUDE_DEPTH} deep - ignoring '${pattern}'`, at);
       return;
     }
-    const dir = dirname(resolve(t.file));
-    const g = globWithBraces(pattern, dir);
+    // Relative to the including file's directory, spelled relative when the including file was (messages stay short).
+    const g = globWithBraces(pattern, dirname(t.file));
     const patLoc: Loc = { ...at, col: t.colAt(p) };
     if (!g.matches.length) {
       if (g.missingFiles || g.missingDirs) {
@@ -901,41 +782,42 @@ export class Preprocessor {
     for (let i = frames.length - 1; i >= 0; i--) this.frames.push(frames[i]!);
   }
 
-  /** Splits a processed line at its first brace outside quotes, repeatedly (keepalived read_line() residue). */
+  /**
+   * Splits a processed line at its first brace outside quotes. As in keepalived's read_line(), what follows the
+   * split (the "residue") is processed again as a line of its own: `a { @id b }` drops `b }` on other hosts,
+   * `f { ~SEQ(i,2) g$i }` repeats `g$i }`.
+   */
   private emit(t: PosText): void {
-    for (;;) {
-      const s = t.s;
-      let p = -1;
-      if (s[0] === '{' || s[0] === '}') p = 0;
-      else {
-        for (let i = 0; i < s.length; i++) {
-          const c = s[i];
-          if (c === '"') {
-            const close = s.indexOf('"', i + 1);
-            if (close < 0) break;
-            i = close;
-          } else if (c === '{' || c === '}') {
-            p = i;
-            break;
-          }
+    const s = t.s;
+    let p = -1;
+    if (s[0] === '{' || s[0] === '}') p = 0;
+    else {
+      for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c === '"') {
+          const close = s.indexOf('"', i + 1);
+          if (close < 0) break;
+          i = close;
+        } else if (c === '{' || c === '}') {
+          p = i;
+          break;
         }
       }
-      if (p < 0) {
-        const w = t.trimEndBlanks();
-        if (w.length) this.emitWords(w);
-        return;
-      }
-      if (p === 0) {
-        this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
-        let q = 1;
-        while (isBlank(s[q])) q++;
-        if (q >= s.length) return;
-        t = t.slice(q);
-      } else {
-        const w = t.slice(0, p).trimEndBlanks();
-        if (w.length) this.emitWords(w);
-        t = t.slice(p);
-      }
+    }
+    if (p < 0) {
+      const w = t.trimEndBlanks();
+      if (w.length) this.emitWords(w);
+      return;
+    }
+    if (p === 0) {
+      this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
+      let q = 1;
+      while (isBlank(s[q])) q++;
+      if (q < s.length) this.processLine(t.slice(q).trimEndBlanks());
+    } else {
+      const w = t.slice(0, p).trimEndBlanks();
+      if (w.length) this.emitWords(w);
+      this.processLine(t.slice(p).trimEndBlanks());
     }
   }
 
@@ -966,6 +848,18 @@ export class Preprocessor {
       else this.includeCheck &= ~flag;
     });
   }
+}
+
+function dedupedDiagnostics(target: Diagnostics): Diagnostics {
+  const seen = new Set<string>();
+  const d = new Diagnostics();
+  d.add = (x) => {
+    const key = `${x.code}\0${x.loc?.file}:${x.loc?.line}:${x.loc?.col}\0${x.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    target.add(x);
+  };
+  return d;
 }
 
 function splitLines(text: string): string[] {

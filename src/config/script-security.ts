@@ -97,8 +97,8 @@ export function checkScriptSecure(argv0: string, runAs: { uid: number; gid: numb
       needProtection = true;
   } else reasons.push(`script '${prog}' is not executable for uid:gid ${runAs.uid}:${runAs.gid} - disabling`);
   if (!needProtection) return { flags, reasons, path: real };
-  flags |= checkPathSecurity(prog, securityEnabled, fs, reasons);
-  if (real !== prog && !(flags & SC_INHIBIT)) flags |= checkPathSecurity(real, securityEnabled, fs, reasons);
+  // keepalived replaces the command by its resolved path (symlinks removed) before checking every component.
+  flags |= checkPathSecurity(real, securityEnabled, fs, reasons);
   return { flags, reasons, path: real };
 }
 

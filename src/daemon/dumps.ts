@@ -50,7 +50,7 @@ export function formatJson(instances: readonly InstanceSnapshot[]): string {
     const data: Record<string, unknown> = {
       iname: p.name,
       dont_track_primary: 0,
-      skip_check_adv_addr: p.rx.skipCheckAdvAddr ? 1 : 0,
+      skip_check_adv_addr: p.spec.skipCheckAdvAddr ? 1 : 0,
       strict_mode: 0,
       vmac_ifname: '',
       ifp_ifname: p.interface,
@@ -95,7 +95,7 @@ export function formatJson(instances: readonly InstanceSnapshot[]): string {
     if (trackIfp.length) data['track_ifp'] = trackIfp;
     const trackScript = p.trackers.filter((t) => t.script).map((t) => quoted(t.script!.script.raw));
     if (trackScript.length) data['track_script'] = trackScript;
-    data['auth_type'] = p.rx.authType;
+    data['auth_type'] = p.spec.authType;
     const d = i.stats.dropped;
     const stats = {
       advert_rcvd: i.stats.advertsReceived,
@@ -190,7 +190,7 @@ export function formatData(instances: readonly InstanceSnapshot[], header: { rou
       `   Preempt = ${sp.preempt ? 'enabled' : 'disabled'}`,
     );
     if (sp.preemptDelayMs) L.push(`   Preempt delay = ${sec(sp.preemptDelayMs)} secs`);
-    L.push(`   Authentication type = ${p.rx.authType === 1 ? 'SIMPLE_PASSWORD' : 'none'}`);
+    L.push(`   Authentication type = ${p.spec.authType === 1 ? 'SIMPLE_PASSWORD' : 'none'}`);
     const vips = p.vips.filter((v) => v.advertised);
     const evips = p.vips.filter((v) => !v.advertised);
     if (vips.length) {

@@ -221,6 +221,14 @@ export class Director implements LanNode {
   notifyEvents(): NotifyEvent[] {
     return existsSync(this.notifyLog) ? parseNotifyLog(readFileSync(this.notifyLog, 'utf8')) : [];
   }
+  /** Same as lan.startDaemon(this, o). */
+  start(o: StartDaemonOptions): Promise<Daemon> {
+    return this.lan.startDaemon(this, o);
+  }
+  /** Stops this director's daemon (see Daemon.stop); a no-op when none runs. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; sentAtMs: number } | undefined> {
+    return this.daemon?.running ? this.daemon.stop(signal, timeoutMs) : undefined;
+  }
 }
 
 export type DaemonKind = 'keepalived' | 'keepalived-ts';
@@ -644,6 +652,9 @@ export class Lan {
     }
     for (let i = 1; i <= this.options.clients; i++) this.clients.push(await mk(`c${i}`, 99 + i, 0x100 + i - 1));
   }
+
+  /** waitFor, also reachable from the lab object. */
+  readonly waitFor = waitFor;
 
   // -- commands --------------------------------------------------------------------------------------------------
 

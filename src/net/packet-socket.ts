@@ -24,13 +24,18 @@ export class PacketSocketError extends Error {
   }
 }
 
-/** Sends whole Ethernet frames out of one interface. */
+/**
+ * Sends whole Ethernet frames. Bound to one interface (`new PacketSender(ifindex)`, then `send`), or unbound
+ * (`new PacketSender()`, then `sendOn(ifindex, frame)`) like keepalived's single GARP socket, which survives
+ * interfaces being deleted and recreated with a new index.
+ */
 export class PacketSender {
   private fd: number;
 
-  constructor(readonly ifindex: number) {
-    if (!Number.isInteger(ifindex) || ifindex <= 0) throw new PacketSocketError('EINVAL', `bad ifindex ${ifindex}`);
+  constructor(readonly ifindex?: number) {
+    if (ifindex !== undefined && (!Number.isInteger(ifindex) || ifindex <= 0)) throw new PacketSocketError('EINVAL', `bad ifindex ${ifindex}`);
     this.fd = ksock().socket(AF_PACKET, SOCK_RAW, 0);
+    if (ifindex === undefined) return;
     try {
       ksock().bind(this.fd, sockaddrLl(ifindex));
     } catch (e) {
@@ -40,13 +45,20 @@ export class PacketSender {
   }
 
   /**
-   * Sends one frame (Ethernet header included). Returns false if the socket buffer is full (the frame is
-   * dropped, as keepalived drops a GARP it cannot send); throws the kernel error otherwise (ENETDOWN, ENXIO…).
+   * Sends one frame (Ethernet header included) on the bound interface. Returns false if the socket buffer is full
+   * (the frame is dropped, as keepalived drops a GARP it cannot send); throws the kernel error otherwise
+   * (ENETDOWN when the link is down, ENXIO/ENODEV when it is gone).
    */
   send(frame: Buffer): boolean {
+    if (this.ifindex === undefined) throw new PacketSocketError('EINVAL', 'unbound packet sender: use sendOn(ifindex, frame)');
+    return this.sendOn(this.ifindex, frame);
+  }
+
+  /** Sends one frame on `ifindex` (any interface when unbound; must match when bound). */
+  sendOn(ifindex: number, frame: Buffer): boolean {
     if (this.fd < 0) throw new PacketSocketError('ECLOSED', 'packet socket closed');
-    const protocol = frame.length >= 14 ? frame.readUInt16BE(12) : 0;
-    return ksock().sendto(this.fd, frame, sockaddrLl(this.ifindex, protocol)) >= 0;
+    if (frame.length < 14) throw new PacketSocketError('EINVAL', `frame of ${frame.length} bytes`);
+    return ksock().sendto(this.fd, frame, sockaddrLl(ifindex, frame.readUInt16BE(12))) >= 0;
   }
 
   close(): void {

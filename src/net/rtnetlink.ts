@@ -4,11 +4,29 @@
 import { EventEmitter } from 'node:events';
 import { NETLINK_ROUTE } from './ksock.js';
 import {
-  attr, attrMap, attrStr, attrU32, attrU8, readStr, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
+  attr, attrMap, attrStr, attrU32, attrU8, readStr, NetlinkCodecError, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
   type NetlinkMessage,
 } from './netlink-codec.js';
 import { NetlinkError, NetlinkSocket } from './netlink-socket.js';
-import { bytesToIp, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+import { bytesToIp as ipText, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+
+/** An address attribute from the kernel; a wrong length is a codec error like any other malformed attribute. */
+const bytesToIp = (b: Buffer): string => {
+  if (b.length !== 4 && b.length !== 16) throw new NetlinkCodecError(`address attribute of ${b.length} bytes`);
+  return ipText(b);
+};
+
+/** 32-bit attribute values, with a codec error (not a RangeError) when the kernel's attribute is too short. */
+function u32(b: Buffer | undefined): number | undefined {
+  if (!b) return undefined;
+  if (b.length < 4) throw new NetlinkCodecError(`32-bit attribute of ${b.length} bytes`);
+  return b.readUInt32LE(0);
+}
+function s32(b: Buffer | undefined): number | undefined {
+  if (!b) return undefined;
+  if (b.length < 4) throw new NetlinkCodecError(`32-bit attribute of ${b.length} bytes`);
+  return b.readInt32LE(0);
+}
 
 // --- constants -------------------------------------------------------------------------------------------------
 
@@ -236,7 +254,7 @@ export function decodeAddress(payload: Buffer): AddressInfo | undefined {
     ifindex: payload.readUInt32LE(4),
     prefixlen: payload[1],
     scope: payload[3],
-    flags: a.get(IFA_FLAGS)?.readUInt32LE(0) ?? payload[2],
+    flags: u32(a.get(IFA_FLAGS)) ?? payload[2],
     address: bytesToIp(main),
   };
   if (local && address && !local.equals(address)) info.peer = bytesToIp(address);
@@ -245,7 +263,7 @@ export function decodeAddress(payload: Buffer): AddressInfo | undefined {
   const label = readStr(a.get(IFA_LABEL));
   if (label !== undefined) info.label = label;
   const proto = a.get(IFA_PROTO);
-  if (proto) info.protocol = proto[0];
+  if (proto?.length) info.protocol = proto[0];
   return info;
 }
 
@@ -316,13 +334,13 @@ export function decodeLink(payload: Buffer): LinkInfo | undefined {
   const mac = a.get(IFLA_ADDRESS);
   if (mac && mac.length > 0) info.mac = macToString(mac);
   const mtu = a.get(IFLA_MTU);
-  if (mtu) info.mtu = mtu.readUInt32LE(0);
+  if (mtu) info.mtu = u32(mtu);
   const li = a.get(IFLA_LINKINFO);
   if (li) info.kind = readStr(attrMap(li).get(IFLA_INFO_KIND));
   const link = a.get(IFLA_LINK);
-  if (link) info.linkIndex = link.readInt32LE(0);
+  if (link) info.linkIndex = s32(link);
   const master = a.get(IFLA_MASTER);
-  if (master) info.masterIndex = master.readInt32LE(0);
+  if (master) info.masterIndex = s32(master);
   return info;
 }
 
@@ -423,7 +441,7 @@ export function decodeRoute(payload: Buffer): RouteInfo | undefined {
     dstLen: payload[1],
     srcLen: payload[2],
     tos: payload[3],
-    table: a.get(RTA_TABLE)?.readUInt32LE(0) ?? payload[4],
+    table: u32(a.get(RTA_TABLE)) ?? payload[4],
     protocol: payload[5],
     scope: payload[6],
     type: routeTypeName(payload[7]),
@@ -436,8 +454,8 @@ export function decodeRoute(payload: Buffer): RouteInfo | undefined {
   set('src', ip(RTA_SRC));
   set('gateway', ip(RTA_GATEWAY));
   set('prefsrc', ip(RTA_PREFSRC));
-  set('oif', a.get(RTA_OIF)?.readUInt32LE(0));
-  set('metric', a.get(RTA_PRIORITY)?.readUInt32LE(0));
+  set('oif', u32(a.get(RTA_OIF)));
+  set('metric', u32(a.get(RTA_PRIORITY)));
   return r;
 }
 
@@ -510,7 +528,7 @@ export function decodeRule(payload: Buffer): RuleInfo | undefined {
     family,
     toLen: payload[1],
     fromLen: payload[2],
-    table: a.get(FRA_TABLE)?.readUInt32LE(0) ?? payload[4],
+    table: u32(a.get(FRA_TABLE)) ?? payload[4],
     action: payload[7],
   };
   const to = a.get(FRA_DST);
@@ -518,15 +536,15 @@ export function decodeRule(payload: Buffer): RuleInfo | undefined {
   const from = a.get(FRA_SRC);
   if (from) r.from = bytesToIp(from);
   const prio = a.get(FRA_PRIORITY);
-  if (prio) r.priority = prio.readUInt32LE(0);
+  if (prio) r.priority = u32(prio);
   const mark = a.get(FRA_FWMARK);
-  if (mark) r.fwmark = mark.readUInt32LE(0);
+  if (mark) r.fwmark = u32(mark);
   const iif = readStr(a.get(FRA_IIFNAME));
   if (iif !== undefined) r.iif = iif;
   const oif = readStr(a.get(FRA_OIFNAME));
   if (oif !== undefined) r.oif = oif;
   const proto = a.get(FRA_PROTOCOL);
-  if (proto) r.protocol = proto[0];
+  if (proto?.length) r.protocol = proto[0];
   return r;
 }
 
@@ -683,6 +701,9 @@ export interface RtnlMonitorEvents {
   route: [Extract<RtnlEvent, { kind: 'route' }>];
   /** The kernel dropped notifications (ENOBUFS): re-dump to resynchronise. */
   overrun: [];
+  /** A notification that did not decode (counted in `malformed`, never thrown). */
+  malformed: [Error];
+  /** The socket itself failed (recvmsg error other than ENOBUFS). Listen for it: an unheard 'error' throws. */
   error: [Error];
 }
 
@@ -692,6 +713,7 @@ export interface RtnlMonitorEvents {
  */
 export class RtnlMonitor extends EventEmitter<RtnlMonitorEvents> {
   readonly sock: NetlinkSocket;
+  malformed = 0;
 
   constructor(opts: { routes?: boolean; rcvbuf?: number } = {}) {
     super();
@@ -703,7 +725,8 @@ export class RtnlMonitor extends EventEmitter<RtnlMonitorEvents> {
       try {
         ev = decodeEvent(m);
       } catch (e) {
-        this.emit('error', e as Error);
+        this.malformed++;
+        this.emit('malformed', e as Error);
         return;
       }
       if (!ev) return;
@@ -713,6 +736,10 @@ export class RtnlMonitor extends EventEmitter<RtnlMonitorEvents> {
       else this.emit('route', ev);
     });
     this.sock.on('overrun', () => this.emit('overrun'));
+    this.sock.on('malformed', (e: Error) => {
+      this.malformed++;
+      this.emit('malformed', e);
+    });
     this.sock.on('error', (e: Error) => this.emit('error', e));
   }
 

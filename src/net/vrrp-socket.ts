@@ -103,6 +103,8 @@ export interface VrrpSocket {
   readonly ifindex: number;
   send(payload: Buffer, opts?: VrrpSendOptions): Promise<void>;
   on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
+  once<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
+  off<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
   close(): void;
 }
 
@@ -111,6 +113,22 @@ const int32 = (v: number): Buffer => {
   b.writeInt32LE(v);
   return b;
 };
+
+// raw-socket reports errors as strerror text only; map the ones a send can meet back to their errno names.
+const STRERROR_CODES: Record<string, string> = {
+  'Network is down': 'ENETDOWN',
+  'Network is unreachable': 'ENETUNREACH',
+  'No such device': 'ENODEV',
+  'No such device or address': 'ENXIO',
+  'No buffer space available': 'ENOBUFS',
+  'Resource temporarily unavailable': 'EAGAIN',
+  'Operation not permitted': 'EPERM',
+  'Permission denied': 'EACCES',
+  'Cannot assign requested address': 'EADDRNOTAVAIL',
+  'Invalid argument': 'EINVAL',
+  'Message too long': 'EMSGSIZE',
+};
+const errnoFromText = (m: string): string => STRERROR_CODES[m.trim()] ?? 'ESEND';
 
 function ifindexOf(ifname: string): number {
   const idx = ksock().ifNameToIndex(ifname);
@@ -189,7 +207,9 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      this.sock.send(pkt, 0, pkt.length, dst, (err) => (err ? reject(Object.assign(err, { code: (err as { code?: string }).code ?? 'ESEND' })) : resolve()));
+      this.sock.send(pkt, 0, pkt.length, dst, (err) =>
+        err ? reject(new VrrpSocketError(errnoFromText(err.message), `VRRP send on ${this.opts.ifname}: ${err.message}`)) : resolve(),
+      );
     });
   }
 

@@ -15,8 +15,8 @@ import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
-import { encodeAdvert } from './packet.js';
-import { peekVrid, validateAdvert, type DropReason } from './validate.js';
+import { encodeAdvert, passAuthData } from './packet.js';
+import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
 import { carryOverState, diffVips, matchInstances } from './reload.js';
@@ -485,9 +485,9 @@ export class VrrpEngine {
       const msg = encodeAdvert(
         {
           version: p.spec.version, type: 1, vrid: p.spec.vrid, priority, advertIntMs: p.spec.advertIntMs,
-          addresses: p.spec.vips, authType: p.rx.authType, authData: p.rx.authData,
+          addresses: p.spec.vips, authType: p.spec.authType, authData: p.spec.authType === 1 ? passAuthData(p.spec.authPass ?? '') : undefined,
         },
-        { family: p.spec.family, src, dst, v3ChecksumAsV2: p.rx.v3ChecksumAsV2 },
+        { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 },
       );
       inst.ipId = (inst.ipId + 1) & 0xffff || 1;
       sends.push(
@@ -627,10 +627,7 @@ export class VrrpEngine {
     if (!inst) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
     if (inst.src && r.src === inst.src) return; // our own advert looped back
     const s = inst.state();
-    const res = validateAdvert(
-      { bytes: r.packet, family, src: r.src, dst: r.dst, ttl: r.ttl },
-      { ...inst.plan.rx, effectivePriority: s.effectivePriority, lastMaster: s.masterAddress },
-    );
+    const res = validateAdvert({ bytes: r.packet, family, src: r.src, dst: r.dst, ttl: r.ttl }, rxPolicyFor(s));
     if (!res.ok) {
       inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
       this.log.debug(`(${inst.plan.name}) dropped advert from ${res.src ?? r.src}: ${res.reason} (${res.detail})`);

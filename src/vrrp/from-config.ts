@@ -5,9 +5,8 @@ import type {
   KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
 import type { ScriptCommand, NotifyScripts } from '../notify/notify.js';
-import { passAuthData } from './packet.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
-import type { RxPolicy, UnicastPeerSpec } from './validate.js';
+import type { UnicastPeerSpec } from './validate.js';
 
 /** An address the engine adds while MASTER (a VIP or an excluded VIP). */
 export interface VipPlan {
@@ -50,7 +49,6 @@ export interface InstancePlan {
   vips: VipPlan[];
   /** Everything of the spec except the source address, which is known once the interface is. */
   spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
-  rx: Omit<RxPolicy, 'effectivePriority' | 'lastMaster'>;
   trackers: TrackerSource[];
   notify: NotifyScripts;
   syncGroup?: string;
@@ -167,6 +165,15 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       higherPrioSendAdvert: inst.higherPrioSendAdvert,
       notifyPriorityChanges: inst.notifyPriorityChanges,
       trackers: [],
+      authType: auth ? 1 : 0,
+      authPass: auth?.pass,
+      unicastPeers: inst.unicast ? peers : [],
+      checkUnicastSrc: inst.checkUnicastSrc,
+      unicastTtl: inst.unicastTtl ?? 255,
+      mcastGroup: inst.mcastDstIp ?? (family === 6 ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
+      v3ChecksumAsV2: g.other['v3_checksum_as_v2'] !== undefined && g.other['v3_checksum_as_v2'][0] !== 'false',
+      ownerIgnoreAdverts: inst.priority === 255 && (inst.strictMode || g.other['vrrp_owner_ignore_adverts'] !== undefined),
+      skipCheckAdvAddr: inst.skipCheckAdvAddr,
     };
     const tr = trackers(cfg, inst);
     spec.trackers = tr.map((t) => t.spec);
@@ -176,26 +183,11 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       family,
       unicast: inst.unicast,
       peers,
-      group: inst.mcastDstIp ?? (family === 6 ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
+      group: spec.mcastGroup,
       configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp,
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
       vips,
       spec,
-      rx: {
-        vrid: inst.virtualRouterId,
-        version: inst.version,
-        family: spec.family,
-        advertIntMs: inst.advertIntMs,
-        authType: auth ? 1 : 0,
-        authData: auth ? passAuthData(auth.pass) : undefined,
-        unicast: inst.unicast,
-        unicastPeers: peers,
-        checkUnicastSrc: inst.checkUnicastSrc,
-        v3ChecksumAsV2: g.other['v3_checksum_as_v2'] !== undefined && g.other['v3_checksum_as_v2'][0] !== 'false',
-        ownerIgnoreAdverts: inst.priority === 255 && (inst.strictMode || g.other['vrrp_owner_ignore_adverts'] !== undefined),
-        vips: vips.filter((v) => v.advertised).map((v) => v.address),
-        skipCheckAdvAddr: inst.skipCheckAdvAddr,
-      },
       trackers: tr,
       notify: notifyScripts(inst.notify, users),
       syncGroup: inst.syncGroup,

@@ -31,8 +31,11 @@ export type Input =
   | { type: 'vip-removed-externally'; address: string }
   /** A MASTER in our sync group heard a lower priority: send our lower-priority GARPs too. */
   | { type: 'lower-prio-garp' }
-  /** Sync group forces a state (MASTER: goto master now; BACKUP: leave master without prio-0 advert). */
-  | { type: 'force-state'; to: 'MASTER' | 'BACKUP' }
+  /**
+   * Sync group forces a state (MASTER: goto master now; BACKUP: leave master without prio-0 advert; `quick`
+   * re-arms master-down to the skew time, as when a member lost a VIP externally).
+   */
+  | { type: 'force-state'; to: 'MASTER' | 'BACKUP'; quick?: boolean }
   /** SIGTERM: a MASTER sends priority 0 and drops its VIPs; → STOP. */
   | { type: 'shutdown' }
   /** Removed by reload: like shutdown but → DELETED. */
@@ -93,6 +96,11 @@ export interface InstanceState {
   readonly faults: readonly string[];
   /** Time of the last state change (for dumps). */
   readonly lastTransition?: number;
+  /**
+   * Two address owners (both 255) on one VRID: the one with the higher address waits for 2 of its own adverts
+   * plus 1.2 × max(intervals); if the other still advertises 255 within that window, it lowers itself to 254.
+   */
+  readonly rogue?: { readonly counter: number; readonly adverIntMs: number; readonly until?: number };
 }
 
 export interface StepResult {
@@ -158,11 +166,12 @@ class Tx {
   notify(state: NotifyState) {
     this.emit({ type: 'notify', scope: 'INSTANCE', name: this.spec.name, state, priority: this.s.effectivePriority });
   }
-  transition(to: VrrpState, reason: string) {
+  transition(to: VrrpState, reason: string, notify = true) {
     const from = this.s.state;
     this.s.state = to;
     this.s.lastTransition = this.now;
     this.emit({ type: 'state-changed', from, to, reason });
+    if (!notify) return;
     this.log('info', `Entering ${to} STATE${reason === 'init' ? ' (init)' : ''}`);
     if (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP' || to === 'DELETED') this.notify(to);
   }
@@ -202,8 +211,10 @@ function leaveMaster(tx: Tx, to: 'BACKUP' | 'FAULT', reason: string, downMs?: nu
   tx.s.garpTimers = [];
   tx.s.wantState = to;
   tx.s.preemptUntil = undefined;
+  tx.s.rogue = undefined;
   tx.transition(to, reason);
-  tx.armDown(downMs ?? masterDownOf(tx.s));
+  if (to === 'BACKUP') tx.armDown(downMs ?? masterDownOf(tx.s));
+  else tx.s.downAt = undefined;
 }
 
 function enterFault(tx: Tx, reason: string) {
@@ -238,7 +249,8 @@ function reconcileFault(tx: Tx, why: string) {
 }
 
 function setPriority(tx: Tx, prio: number) {
-  const p = tx.spec.priority === 255 ? 255 : Math.min(254, Math.max(1, Math.round(prio)));
+  if (tx.spec.priority === 255) return; // owner never changes (vrrp_set_effective_priority)
+  const p = Math.min(254, Math.max(1, Math.round(prio)));
   if (p === tx.s.effectivePriority) return;
   const oldDown = masterDownOf(tx.s);
   tx.log('info', `Changing effective priority from ${tx.s.effectivePriority} to ${p}`);
@@ -252,7 +264,11 @@ function setPriority(tx: Tx, prio: number) {
 function backupRx(tx: Tx, adv: Advert, src: string) {
   const { spec } = tx;
   const s = tx.s;
-  // An owner that lowered itself to 254 (rogue owner handling) is not implemented; see report.
+  // An owner that lowered itself to 254 because of a rogue owner restores 255 once adverts change.
+  if (spec.priority === 255 && s.effectivePriority === 254 && (src !== s.masterAddress || adv.priority !== 255)) {
+    tx.log('info', 'Restoring our priority to 255 since received advert with lower priority');
+    s.effectivePriority = 255;
+  }
   if (adv.priority === 0) {
     tx.log('info', `Backup received priority 0 advertisement from ${src}`);
     tx.armDown(skewOf(s));
@@ -297,6 +313,19 @@ function masterRx(tx: Tx, adv: Advert, src: string) {
   }
   if (adv.priority === s.effectivePriority && cmp === 0)
     tx.log('warning', 'WARNING - equal priority advert received from remote host with our IP address.');
+  else if (adv.priority === s.effectivePriority && s.effectivePriority === 255) {
+    if (cmp > 0) tx.log('warning', `CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`);
+    else if (s.rogue?.until !== undefined && tx.now < s.rogue.until) {
+      tx.log('warning', `${src} is still advertising as address owner, please resolve - reducing our priority`);
+      s.rogue = undefined;
+      s.effectivePriority = 254;
+    } else {
+      if (!s.rogue || s.rogue.counter === 0) {
+        tx.log('warning', `CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`);
+        s.rogue = { counter: 2, adverIntMs: adv.advertIntMs };
+      } else s.rogue = { ...s.rogue, adverIntMs: adv.advertIntMs };
+    }
+  }
   if (adv.priority < s.effectivePriority || (adv.priority === s.effectivePriority && cmp < 0)) {
     tx.log('info', `Received advert from ${src} with lower priority ${adv.priority}, ours ${s.effectivePriority}${spec.lowerPrioNoAdvert ? '' : ', forcing new election'}`);
     if (!spec.lowerPrioNoAdvert) tx.emit({ type: 'send-advert', priority: s.effectivePriority });
@@ -304,7 +333,8 @@ function masterRx(tx: Tx, adv: Advert, src: string) {
     tx.notify('MASTER_RX_LOWER_PRI');
     return;
   }
-  if (higher) {
+  // Re-evaluated: the rogue-owner rule above may have lowered us to 254.
+  if (adv.priority > s.effectivePriority || (adv.priority === s.effectivePriority && cmp > 0)) {
     if (adv.priority > s.effectivePriority)
       tx.log('info', `Master received advert from ${src} with higher priority ${adv.priority}, ours ${s.effectivePriority}`);
     else tx.log('info', `Master received advert from ${src} with same priority ${adv.priority} but higher IP address than ours`);
@@ -339,6 +369,12 @@ function onTimer(tx: Tx, opts: StepOptions) {
   if (s.advertAt !== undefined && s.advertAt <= tx.now) {
     tx.emit({ type: 'send-advert', priority: s.effectivePriority });
     s.advertAt = tx.now + tx.spec.advertIntMs;
+    if (tx.spec.priority === 255 && s.rogue && s.rogue.counter > 0) {
+      const counter = s.rogue.counter - 1;
+      // After our 2nd advert, a rogue owner that still advertises within 1.2 × max(intervals) makes us yield.
+      const until = counter === 0 ? tx.now + 1.2 * Math.max(s.rogue.adverIntMs, tx.spec.advertIntMs) : s.rogue.until;
+      s.rogue = { ...s.rogue, counter, until };
+    }
   }
   const due = s.garpTimers.filter((g) => g.at <= tx.now);
   if (due.length) {
@@ -359,14 +395,18 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
   switch (input.type) {
     case 'start': {
       if (s.state !== 'INIT') break;
-      if (s.faults.length) { tx.transition('FAULT', 'init'); s.wantState = 'FAULT'; break; }
+      if (s.faults.length) { s.wantState = 'FAULT'; tx.transition('FAULT', 'init'); break; }
+      const held = opts.mayBecomeMaster === false;
+      if (!held && tx.spec.priority === 255 && s.wantState === 'MASTER') {
+        // Owner: become MASTER through a 1 µs master-down, without a BACKUP notify (vrrp_init_state).
+        tx.transition('BACKUP', 'init', false);
+        tx.armDown(0.001);
+        break;
+      }
       tx.transition('BACKUP', 'init');
-      // Owner wanting MASTER takes over at once (ms_down_timer = 1 µs); everyone else waits master-down.
-      const owner = tx.spec.priority === 255 && s.wantState === 'MASTER';
-      if (owner) tx.armDown(0.001);
-      else if (opts.mayBecomeMaster === false && s.wantState === 'MASTER') tx.armDown(tx.spec.advertIntMs + skewTimeMs(tx.spec.version, 1, tx.spec.advertIntMs));
+      // A sync member wanting MASTER while its group is BACKUP waits one interval (+ minimal skew) for a master.
+      if (held && s.wantState === 'MASTER') tx.armDown(tx.spec.advertIntMs + skewTimeMs(tx.spec.version, 255, tx.spec.advertIntMs));
       else tx.armDown(masterDownOf(s));
-      s.wantState = 'BACKUP';
       break;
     }
     case 'advert-received':
@@ -406,7 +446,7 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       break;
     case 'force-state':
       if (input.to === 'MASTER' && s.state === 'BACKUP') gotoMaster(tx, 'sync-group');
-      else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group');
+      else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group', input.quick ? skewOf(s) : undefined);
       break;
     case 'shutdown':
     case 'delete': {

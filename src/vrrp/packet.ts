@@ -1,6 +1,7 @@
 // VRRP advertisement codec (RFC 3768 v2, RFC 5798/9568 v3, IPv4 and IPv6) and the IPv4 header keepalived builds
 // with IP_HDRINCL. Pure: bytes in, data out; decode never throws on bad input, it returns a typed error.
 import { addrLength, addrToBytes, bytesToAddr, type Family } from './addr.js';
+import type { VrrpInstanceSpec } from './types.js';
 
 export const IPPROTO_VRRP = 112;
 export const IPPROTO_AH = 51;
@@ -316,4 +317,31 @@ export function encodeIpv4Advert(
   out.set(hdr, 0);
   out.set(msg, hdr.length);
   return out;
+}
+
+/** The advert an instance sends for a `send-advert {priority}` effect. */
+export function advertFor(spec: VrrpInstanceSpec, priority: number): Advert {
+  const auth = spec.version === 2 && spec.family === 'inet' && spec.authType === 1;
+  return {
+    version: spec.version, type: VRRP_TYPE_ADVERT, vrid: spec.vrid, priority, advertIntMs: spec.advertIntMs,
+    addresses: spec.vips,
+    ...(spec.version === 2 ? { authType: auth ? AuthType.PASS : AuthType.NONE, authData: auth ? passAuthData(spec.authPass ?? '') : new Uint8Array(8) } : {}),
+  };
+}
+
+/**
+ * Destinations and bytes for one advert: one packet per unicast peer (checksum recomputed per destination, TTL
+ * unicast_ttl) or one to the multicast group (TTL 255). IPv4 packets include the IP header (IP_HDRINCL);
+ * IPv6 packets are the VRRP message only (the kernel adds the header; hop limit 255 via socket option).
+ */
+export function advertPackets(spec: VrrpInstanceSpec, priority: number, ipId = 0): { dst: string; bytes: Uint8Array }[] {
+  const adv = advertFor(spec, priority);
+  const unicast = spec.unicastPeers.length > 0;
+  const dsts = unicast ? spec.unicastPeers.map((p) => p.address) : [spec.mcastGroup];
+  return dsts.map((dst) => ({
+    dst,
+    bytes: spec.family === 'inet'
+      ? encodeIpv4Advert(adv, { src: spec.primaryAddress, dst, id: ipId, ttl: unicast ? spec.unicastTtl : VRRP_TTL, v3ChecksumAsV2: spec.v3ChecksumAsV2 })
+      : encodeAdvert(adv, { family: 'inet6', src: spec.primaryAddress, dst }),
+  }));
 }

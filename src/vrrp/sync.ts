@@ -68,7 +68,8 @@ export function stepGroup(g: SyncGroupState, member: string | undefined, input: 
 
   const run = (name: string, inp: Input) => {
     const before = members[name]!;
-    const r = step(before, inp, now, { mayBecomeMaster: mayBecomeMaster(name) });
+    // At start a member sees its group as BACKUP (keepalived vrrp_init_state uses the group's state).
+    const r = step(before, inp, now, { mayBecomeMaster: inp.type === 'start' ? false : mayBecomeMaster(name) });
     members[name] = r.state;
     for (const e of r.effects) effects.push({ instance: name, effect: e });
     return { before: before.state, after: r.state.state, effects: r.effects };
@@ -99,7 +100,8 @@ export function stepGroup(g: SyncGroupState, member: string | undefined, input: 
       for (const n of others) if (members[n]!.state === 'BACKUP') queue.push([n, { type: 'force-state', to: 'MASTER' }]);
     } else if (r.before === 'MASTER' && r.after === 'BACKUP') {
       groupState = 'BACKUP';
-      for (const n of others) if (members[n]!.state === 'MASTER') queue.push([n, { type: 'force-state', to: 'BACKUP' }]);
+      const quick = inp.type === 'vip-removed-externally'; // set_vrrp_backup: everyone retakes after the skew time
+      for (const n of others) if (members[n]!.state === 'MASTER') queue.push([n, { type: 'force-state', to: 'BACKUP', quick }]);
     }
     if (r.effects.some((e) => e.type === 'notify' && e.state === 'MASTER_RX_LOWER_PRI'))
       for (const n of others) if (members[n]!.state === 'MASTER') run(n, { type: 'lower-prio-garp' });

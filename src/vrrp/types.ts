@@ -1,5 +1,6 @@
 // Input spec of one VRRP instance, independent of the config model (the daemon maps keepalived.conf onto it).
 // All durations are milliseconds (floats allowed); addresses are text.
+import { isIP } from 'node:net';
 import type { Family } from './addr.js';
 
 export type { Family };
@@ -70,6 +71,23 @@ export interface VrrpInstanceSpec {
   /** notify_priority_changes: emit MASTER_PRIORITY / BACKUP_PRIORITY notify events. */
   notifyPriorityChanges: boolean;
   trackers: TrackerSpec[];
+
+  // ---- wire and receive policy (used by packet.ts / validate.ts helpers, not by the state machine) ----
+  /** v2 authentication: 0 none, 1 PASS (auth_pass, first 8 chars). AH is not supported. */
+  authType: 0 | 1;
+  authPass?: string;
+  /** Unicast peers (empty = multicast). */
+  unicastPeers: { address: string; minTtl?: number; maxTtl?: number }[];
+  /** check_unicast_src (also implied by min_ttl/max_ttl on a peer). */
+  checkUnicastSrc: boolean;
+  /** unicast_ttl for IPv4 unicast adverts (default 255). */
+  unicastTtl: number;
+  /** Multicast destination (mcast_dst_ip / vrrp_mcast_group4/6). */
+  mcastGroup: string;
+  v3ChecksumAsV2: boolean;
+  /** owner_ignore_adverts: an owner (255) drops all received adverts. */
+  ownerIgnoreAdverts: boolean;
+  skipCheckAdvAddr: boolean;
 }
 
 /** A spec with keepalived's defaults for everything not given. */
@@ -91,6 +109,37 @@ export function instanceSpec(p: Pick<VrrpInstanceSpec, 'name' | 'vrid' | 'primar
     higherPrioSendAdvert: false,
     notifyPriorityChanges: false,
     trackers: [],
+    authType: 0,
+    unicastPeers: [],
+    checkUnicastSrc: false,
+    unicastTtl: 255,
+    mcastGroup: p.primaryAddress.includes(':') ? 'ff02::12' : '224.0.0.18',
+    v3ChecksumAsV2: false,
+    ownerIgnoreAdverts: false,
+    skipCheckAdvAddr: false,
     ...p,
   };
+}
+
+/** Problems that make a spec unusable by the core (the config layer should have caught them; empty = fine). */
+export function checkInstanceSpec(spec: VrrpInstanceSpec): string[] {
+  const out: string[] = [];
+  const int = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!int(spec.vrid, 1, 255)) out.push(`vrid ${spec.vrid} not in 1..255`);
+  if (spec.version !== 2 && spec.version !== 3) out.push(`version ${spec.version} not 2 or 3`);
+  if (!int(spec.priority, 1, 255)) out.push(`priority ${spec.priority} not in 1..255`);
+  const wire = spec.version === 2 ? spec.advertIntMs / 1000 : spec.advertIntMs / 10;
+  if (!int(wire, 1, spec.version === 2 ? 255 : 4095)) out.push(`advert interval ${spec.advertIntMs} ms not representable in VRRPv${spec.version}`);
+  if (spec.family === 'inet6' && spec.version !== 3 && spec.authType) out.push('authentication is IPv4 VRRPv2 only');
+  if (!int(spec.downTimerAdverts, 1, 100)) out.push(`down_timer_adverts ${spec.downTimerAdverts} not in 1..100`);
+  if (spec.vips.length > 255) out.push(`${spec.vips.length} VIPs, at most 255 can be advertised`);
+  const fam = (a: string) => (isIP(a) === 4 ? 'inet' : isIP(a) === 6 ? 'inet6' : undefined);
+  if (fam(spec.primaryAddress) !== spec.family) out.push(`primary address ${spec.primaryAddress} is not an ${spec.family} address`);
+  for (const a of spec.vips) if (fam(a) !== spec.family) out.push(`VIP ${a} is not an ${spec.family} address`);
+  for (const a of spec.excludedVips) if (!fam(a)) out.push(`excluded VIP ${a} is not an address`);
+  for (const p of spec.unicastPeers) if (fam(p.address) !== spec.family) out.push(`unicast peer ${p.address} is not an ${spec.family} address`);
+  if (fam(spec.mcastGroup) !== spec.family) out.push(`multicast group ${spec.mcastGroup} is not an ${spec.family} address`);
+  for (const t of spec.trackers) if (!int(t.weight, -254, 254)) out.push(`tracker ${t.name} weight ${t.weight} not in -254..254`);
+  if (spec.preemptDelayMs < 0 || !Number.isFinite(spec.preemptDelayMs)) out.push(`preempt_delay ${spec.preemptDelayMs} invalid`);
+  return out;
 }

@@ -1,8 +1,9 @@
 // Receive validation of one advert for one instance, in keepalived's order (vrrp_check_packet, vrrp.c:927-1370).
 // Every drop has a stable reason so the shell can count it; VIP-list mismatches are accepted but reported.
 import { compareAddr, isMulticast, normalizeAddr, type Family } from './addr.js';
+import type { InstanceState } from './machine.js';
 import {
-  AuthType, decodeAdvert, decodeIpv4Header, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
+  AuthType, passAuthData, decodeAdvert, decodeIpv4Header, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
   VRRP_TYPE_ADVERT, type Advert,
 } from './packet.js';
 
@@ -207,4 +208,17 @@ function safeNormalize(a: string): string {
 }
 function sameFamily(a: string, f: Family): boolean {
   return f === 'inet' ? !a.includes(':') : a.includes(':');
+}
+
+/** The receive policy of an instance in its current state (effective priority, last master). */
+export function rxPolicyFor(s: InstanceState): RxPolicy {
+  const spec = s.spec;
+  const auth = spec.version === 2 && spec.family === 'inet' && spec.authType === 1;
+  return {
+    vrid: spec.vrid, version: spec.version, family: spec.family, advertIntMs: spec.advertIntMs,
+    authType: auth ? 1 : 0, authData: auth ? passAuthData(spec.authPass ?? '') : undefined,
+    unicast: spec.unicastPeers.length > 0, unicastPeers: spec.unicastPeers, checkUnicastSrc: spec.checkUnicastSrc,
+    v3ChecksumAsV2: spec.v3ChecksumAsV2, ownerIgnoreAdverts: spec.ownerIgnoreAdverts,
+    effectivePriority: s.effectivePriority, vips: spec.vips, skipCheckAdvAddr: spec.skipCheckAdvAddr, lastMaster: s.masterAddress,
+  };
 }

@@ -63,7 +63,10 @@ function nsInterfaces(ns: string): Set<string> {
   return new Set(out.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]!));
 }
 
-interface DumpedInstance { name: string; vrid: number; priority: number; wantstate: string; advertMs: number; interface?: string; vips: string[] }
+interface DumpedInstance {
+  name: string; vrid: number; priority: number; wantstate: string; advertMs: number; interface?: string; vips: string[];
+  version?: number; preempt?: boolean; accept?: boolean; auth?: string; garpDelayS?: number; garpRepeat?: number; garpLowerDelayS?: number; garpLowerRepeat?: number;
+}
 
 /** keepalived -n -l -d for a moment in the namespace; parses the VRRP topology part of the dump. */
 function keepalivedDump(ns: string, file: string): DumpedInstance[] {
@@ -86,6 +89,14 @@ function keepalivedDump(ns: string, file: string): DumpedInstance[] {
     else if ((m = /^ {3}Wantstate = (\w+)/.exec(l))) cur.wantstate = m[1]!;
     else if ((m = /^ {3}Interface = (\S+)/.exec(l))) cur.interface = m[1]!;
     else if ((m = /^ {3}Advert interval = ([\d.]+) (sec|milli-sec)/.exec(l))) cur.advertMs = Number(m[1]) * (m[2] === 'sec' ? 1000 : 1);
+    else if ((m = /^ {3}VRRP Version = (\d)/.exec(l))) cur.version = Number(m[1]);
+    else if ((m = /^ {3}Preempt = (\w+)/.exec(l))) cur.preempt = m[1] === 'enabled';
+    else if ((m = /^ {3}Accept = (\w+)/.exec(l))) cur.accept = m[1] === 'enabled';
+    else if ((m = /^ {3}Password = (.*)$/.exec(l))) cur.auth = m[1]!;
+    else if ((m = /^ {3}Gratuitous ARP delay = (\d+)/.exec(l))) cur.garpDelayS = Number(m[1]);
+    else if ((m = /^ {3}Gratuitous ARP repeat = (\d+)/.exec(l))) cur.garpRepeat = Number(m[1]);
+    else if ((m = /^ {3}Gratuitous ARP lower priority delay = (\d+)/.exec(l))) cur.garpLowerDelayS = Number(m[1]);
+    else if ((m = /^ {3}Gratuitous ARP lower priority repeat = (\d+)/.exec(l))) cur.garpLowerRepeat = Number(m[1]);
     else if (/^ {3}Virtual IP \(\d+\):/.test(l)) inVips = true;
     else if (inVips && /^ {5}\S/.test(l)) cur.vips.push(l.trim());
     else inVips = false;
@@ -96,6 +107,8 @@ function keepalivedDump(ns: string, file: string): DumpedInstance[] {
 function ourInstances(m: KeepalivedConfig): DumpedInstance[] {
   return m.vrrpInstances.map((v) => ({
     name: v.name, vrid: v.virtualRouterId, priority: v.priority, wantstate: v.state, advertMs: v.advertIntMs, interface: v.interface,
+    version: v.version, preempt: !v.nopreempt, accept: v.accept, ...(v.authentication ? { auth: v.authentication.pass } : {}),
+    garpDelayS: v.garpMasterDelayMs / 1000, garpRepeat: v.garpMasterRepeat, garpLowerDelayS: v.garpLowerPrioDelayMs / 1000, garpLowerRepeat: v.garpLowerPrioRepeat,
     vips: v.virtualIpaddresses.map((ip) => {
       const pfx = ip.prefix === (ip.family === 4 ? 32 : 128) ? '' : `/${ip.prefix}`;
       const scope = ({ 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' } as Record<number, string>)[ip.scope] ?? String(ip.scope);

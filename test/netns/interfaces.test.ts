@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from '../helpers/root.js';
-import { Lab, ipIn, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
+import { Lab, ipIn, sh, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
 
 const skip = needsRoot();
 const lab = new Lab();
@@ -70,4 +70,11 @@ test('a new link appears and a deleted one goes', { skip }, async () => {
   ipIn(ns, 'link', 'del', 'x0');
   await agent.waitEvent((e) => e.event === 'ifchange' && e.kind === 'link-removed' && e.name === 'x0');
   assert.equal((await agent.call<Q>('ifQuery', 'x0')).ifindex, null);
+});
+
+test('IPv6 forwarding flag per interface (for the NA Router flag)', { skip }, async () => {
+  assert.equal(await agent.call('ipv6Forwarding', 'eth0'), false);
+  sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.eth0.forwarding=1']);
+  assert.equal(await agent.call('ipv6Forwarding', 'eth0'), true);
+  assert.equal(await agent.call('ipv6Forwarding', 'nosuch0'), false);
 });

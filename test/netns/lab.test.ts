@@ -50,7 +50,7 @@ describe('namespace LAN lab with keepalived on both directors (VRRPv3, advert_in
 
   it('elects the higher priority: exactly one VIP holder, d1, reachable from the clients', async () => {
     await lan.startDaemon(d1, { kind: 'keepalived', configText: config(d1, 150, 'MASTER') });
-    await lan.startDaemon(d2, { kind: 'keepalived', configText: config(d2, 100, 'BACKUP') });
+    await d2.start({ kind: 'keepalived', configText: config(d2, 100, 'BACKUP') });
     await waitFor(() => holdersAre(['d1']), { ...WAIT, what: 'd1 to hold the VIP' });
     await waitFor(() => d2.notifyEvents().some((e) => e.state === 'BACKUP'), { ...WAIT, what: 'd2 BACKUP' });
     // Several advert intervals later there is still exactly one holder.
@@ -107,7 +107,7 @@ describe('namespace LAN lab with keepalived on both directors (VRRPv3, advert_in
 
   it('ran the notify scripts with the right arguments, in order', async () => {
     const tStop = nowMs();
-    await d2.daemon!.stop('SIGTERM');
+    await d2.stop('SIGTERM');
     await waitFor(() => d2.notifyEvents().some((e) => e.state === 'STOP' && e.tMs > tStop - 1), { ...WAIT, what: 'd2 notify_stop' });
     const seq = (d: Director, kind: 'specific' | 'generic') =>
       d.notifyEvents().filter((e) => (kind === 'generic') === (e.state === 'NOTIFY')).map((e) => (kind === 'generic' ? e.args.join(' ') : e.state));

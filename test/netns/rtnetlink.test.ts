@@ -74,6 +74,18 @@ test('routes: via gateway in a numbered table with metric, blackhole; read back 
   assert.deepEqual(b.map((r) => [r.type, r.dst]), [['blackhole', '198.51.100.0/24']]);
   assert.equal(await agent.call('deleteRoute', bh), 'deleted');
 
+  const un = { family: 4, dst: '203.0.113.0', dstLen: 24, type: 'unreachable', table: 300, metric: 5 };
+  assert.equal(await agent.call('addRoute', un), 'added');
+  const u = ipJson<{ type?: string; dst: string; metric?: number }[]>(ns, 'route', 'show', 'table', '300');
+  assert.deepEqual(u.map((r) => [r.type, r.dst, r.metric]), [['unreachable', '203.0.113.0/24', 5]]);
+  assert.equal(await agent.call('deleteRoute', un), 'deleted');
+
+  const viaSrc = { family: 4, dst: '198.18.0.0', dstLen: 15, oif: ifindex, scope: 253, prefsrc: '10.99.0.11' };
+  assert.equal(await agent.call('addRoute', viaSrc), 'added');
+  const d = ipJson<{ dst: string; scope?: string; prefsrc?: string; dev: string }[]>(ns, 'route', 'show', '198.18.0.0/15');
+  assert.deepEqual(d.map((r) => [r.dst, r.dev, r.scope, r.prefsrc]), [['198.18.0.0/15', 'eth0', 'link', '10.99.0.11']]);
+  assert.equal(await agent.call('deleteRoute', viaSrc), 'deleted');
+
   const r6 = { family: 6, dst: '2001:db8:aa::', dstLen: 48, gateway: '2001:db8:99::1', oif: ifindex };
   assert.equal(await agent.call('addRoute', r6), 'added');
   const g6 = ipJson<{ dst: string; gateway: string }[]>(ns, '-6', 'route', 'show', '2001:db8:aa::/48');
@@ -89,6 +101,14 @@ test('rules: from/table/priority added, read back with ip -j rule, deleted', { s
   assert.equal(await agent.call('addRule', rule), 'exists');
   assert.equal(await agent.call('deleteRule', rule), 'deleted');
   assert.equal(await agent.call('deleteRule', rule), 'absent');
+
+  const big = { family: 6, to: '2001:db8:77::', toLen: 48, table: 1000, priority: 201, fwmark: 7 };
+  assert.equal(await agent.call('addRule', big), 'added');
+  const r6 = ipJson<{ priority: number; dst: string; dstlen: number; table: string; fwmark?: string }[]>(ns, '-6', 'rule', 'show').find((x) => x.priority === 201);
+  assert.deepEqual([r6?.dst, r6?.dstlen, r6?.table, r6?.fwmark], ['2001:db8:77::', 48, '1000', '0x7']);
+  const listed = await agent.call<{ priority?: number; table: number }[]>('listRules', 6);
+  assert.ok(listed.some((x) => x.priority === 201 && x.table === 1000));
+  assert.equal(await agent.call('deleteRule', big), 'deleted');
 });
 
 test('links: dump shows eth0 with MAC, mtu, flags; getLink by name; unknown name is undefined', { skip }, async () => {

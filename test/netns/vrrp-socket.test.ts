@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needsCommand, needsRoot } from '../helpers/root.js';
-import { Lab, ipJson, readPcap, startCapture, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
+import { Lab, ipIn, ipJson, readPcap, startCapture, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
 import { ipv6UpperChecksum, internetChecksum } from '../../src/net/checksum.js';
 import { ipToBytes } from '../../src/net/ipaddr.js';
 
@@ -111,6 +111,28 @@ test('IPv6 unicast to a peer link-local address', { skip }, async () => {
   await A.call('sendVrrp', 'u6', '3121c8010064000020010db8000000000000000000000050', { dst: llB });
   const got = await B.waitEvent(vrrpFrom('u6', llA));
   assert.deepEqual([got.dst, got.ttl], [llB, 255]);
+});
+
+test('sending while the link is down is a rejected promise with the errno name, and works again after up', { skip }, async () => {
+  await A.call('openVrrp', 'd4', 4, { ifname: 'eth0', mode: 'multicast', src: '10.99.0.11' });
+  await A.call('openVrrp', 'd6', 6, { ifname: 'eth0', mode: 'multicast', src: llA });
+  ipIn(a, 'link', 'set', 'eth0', 'down');
+  try {
+    await assert.rejects(A.call('sendVrrp', 'd4', V2, {}), /ENETDOWN|ENETUNREACH|ENXIO/);
+    await assert.rejects(A.call('sendVrrp', 'd6', '3121c8010064000020010db8000000000000000000000050', {}), /ENETDOWN|ENETUNREACH|ENXIO|EADDRNOTAVAIL/);
+  } finally {
+    ipIn(a, 'link', 'set', 'eth0', 'up');
+  }
+  await A.call('sendVrrp', 'd4', V2, { id: 9 });
+  // Group memberships survive the flap: A still hears B on both families.
+  await B.call('openVrrp', 'e4', 4, { ifname: 'eth0', mode: 'multicast', src: '10.99.0.12' });
+  await B.call('openVrrp', 'e6', 6, { ifname: 'eth0', mode: 'multicast', src: llB });
+  await B.call('sendVrrp', 'e4', V2, { id: 3 });
+  await B.call('sendVrrp', 'e6', '3121c8010064000020010db8000000000000000000000050', {});
+  await A.waitEvent(vrrpFrom('d4', '10.99.0.12'));
+  await A.waitEvent(vrrpFrom('d6', llB));
+  for (const s of ['d4', 'd6']) await A.call('closeVrrp', s);
+  for (const s of ['e4', 'e6']) await B.call('closeVrrp', s);
 });
 
 test('bad interface and bad family are clear errors', { skip }, async () => {

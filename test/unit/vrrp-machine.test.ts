@@ -66,10 +66,36 @@ test('startup: INIT → BACKUP (notify BACKUP), MASTER exactly master_down later
 
 test('address owner (255) becomes MASTER immediately after start', () => {
   const i = new Inst({ priority: 255 });
-  i.feed({ type: 'start' }, 0);
+  assert.deepEqual(kinds(i.feed({ type: 'start' }, 0)), []); // no BACKUP notify for the owner (vrrp_init_state)
   assert.ok(nextDeadline(i.st)! < 0.01);
-  i.runUntil(1);
+  assert.deepEqual(kinds(i.runUntil(1)), ['advert:255', 'add-vips', 'garp:5:master', 'notify:MASTER']);
   assert.equal(i.st.state, 'MASTER');
+  // Held by a sync group, an instance wanting MASTER waits one interval + minimal skew.
+  const h = new Inst({ priority: 100, initialState: 'MASTER' });
+  h.st = step(h.st, { type: 'start' }, 0, { mayBecomeMaster: false }).state;
+  assert.equal(nextDeadline(h.st), 1000 + 3.906);
+});
+
+test('two address owners: the lower address yields; the higher lowers itself to 254 if the rogue keeps advertising', () => {
+  const lo = new Inst({ priority: 255, primaryAddress: '10.0.0.1' });
+  lo.feed({ type: 'start' }, 0); lo.runUntil(1);
+  lo.advert(255, '10.0.0.9', {}, 100);
+  assert.equal(lo.st.state, 'BACKUP');
+  const hi = new Inst({ priority: 255, primaryAddress: '10.0.0.9' });
+  hi.feed({ type: 'start' }, 0); hi.runUntil(1);
+  hi.advert(255, '10.0.0.1', {}, 100); // first: start counting 2 of our adverts
+  assert.equal(hi.st.state, 'MASTER');
+  assert.equal(hi.st.rogue?.counter, 2);
+  hi.runUntil(2001); // two adverts sent → window of 1.2 s opens
+  assert.equal(hi.st.rogue?.until, 2000.001 + 1200);
+  hi.advert(255, '10.0.0.1', {}, 2500);
+  assert.equal(hi.st.effectivePriority, 254);
+  assert.equal(hi.st.state, 'BACKUP');
+  // Trackers cannot move an owner; a later advert from someone else restores 255.
+  hi.feed({ type: 'tracker-changed', effectivePriority: 100, faults: [] }, 2600);
+  assert.equal(hi.st.effectivePriority, 254);
+  hi.advert(100, '10.0.0.5', {}, 2700);
+  assert.equal(hi.st.effectivePriority, 255);
 });
 
 test('backup resets master-down on each accepted advert and takes over master_down after the last one', () => {
@@ -256,4 +282,44 @@ test('step is pure: the input state is not modified', () => {
   const snap = JSON.stringify(s0);
   step(s0, { type: 'start' }, 0);
   assert.equal(JSON.stringify(s0), snap);
+});
+
+import { checkInstanceSpec } from '../../src/vrrp/types.js';
+import { Prng } from '../../src/vrrp/prng.js';
+
+test('checkInstanceSpec reports unusable specs', () => {
+  assert.deepEqual(checkInstanceSpec(instanceSpec({ name: 'x', vrid: 1, primaryAddress: '10.0.0.1', vips: ['10.0.0.2'] })), []);
+  const bad = checkInstanceSpec(instanceSpec({ name: 'x', vrid: 0, primaryAddress: '10.0.0.1', vips: ['fe80::1'], advertIntMs: 1500, priority: 300 }));
+  assert.equal(bad.length, 4);
+});
+
+test('property: random input sequences never throw and keep the state invariants', () => {
+  const r = new Prng(2024);
+  for (let run = 0; run < 300; run++) {
+    const i = new Inst({ priority: r.pick([1, 50, 100, 200, 254, 255]), version: r.pick([2, 3] as const), preempt: r.next() < 0.7,
+      preemptDelayMs: r.pick([0, 0, 5000]), advertIntMs: r.pick([1000, 2000]), lowerPrioNoAdvert: r.next() < 0.3, higherPrioSendAdvert: r.next() < 0.3 });
+    let t = 0;
+    for (let k = 0; k < 200; k++) {
+      t += r.next() * 1500;
+      const pick = r.int(0, 12);
+      if (pick <= 4) i.runUntil(t);
+      else if (pick <= 8) i.advert(r.pick([0, 1, 100, 150, 254, 255]), r.pick(['10.0.0.1', '10.0.0.2', '10.0.0.3']), { advertIntMs: r.pick([100, 1000]) }, t);
+      else {
+        const inputs: Input[] = [{ type: 'start' }, { type: 'interface-down' }, { type: 'interface-up' },
+          { type: 'tracker-changed', effectivePriority: r.int(-10, 300), faults: r.next() < 0.2 ? ['s'] : [] },
+          { type: 'vip-removed-externally', address: '10.0.0.100' }, { type: 'lower-prio-garp' }, { type: 'force-state', to: r.pick(['MASTER', 'BACKUP'] as const) }];
+        i.feed(r.pick(inputs), t);
+      }
+      const s = i.st;
+      if (s.state === 'MASTER') assert.ok(s.advertAt !== undefined && s.downAt === undefined);
+      if (s.state === 'BACKUP') assert.ok(s.downAt !== undefined && s.advertAt === undefined);
+      if (s.state === 'FAULT') assert.ok(s.faults.length > 0 && nextDeadline(s) === undefined);
+      assert.ok(s.effectivePriority >= 1 && s.effectivePriority <= 255);
+      const d = nextDeadline(s);
+      if (d !== undefined) assert.ok(Number.isFinite(d));
+    }
+    i.feed({ type: 'shutdown' }, t + 1);
+    assert.equal(nextDeadline(i.st), undefined);
+    assert.ok(i.st.state === 'STOP' || i.st.state === 'INIT');
+  }
 });

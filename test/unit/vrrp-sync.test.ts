@@ -89,3 +89,14 @@ test('shutdown of every member ends in group STOP', () => {
   const last = g.feed('VI_B', { type: 'shutdown' }, 9000);
   assert.deepEqual(notes(last), ['INSTANCE:VI_B:STOP:100', 'GROUP:G1:STOP:0']);
 });
+
+test('a VIP deleted externally on one member: the whole group goes BACKUP and retakes after the skew time', () => {
+  const g = new G(group());
+  g.feed('VI_A', { type: 'start' }, 0); g.feed('VI_B', { type: 'start' }, 0);
+  g.runUntil(8000);
+  g.feed('VI_A', { type: 'vip-removed-externally', address: '10.0.0.101' }, 9000);
+  assert.equal(g.st('VI_A'), 'BACKUP'); assert.equal(g.st('VI_B'), 'BACKUP');
+  assert.equal(g.g.members['VI_B']!.downAt, 9000 + 609.375); // v2 skew does not depend on the interval
+  g.runUntil(9000 + 609.375);
+  assert.equal(g.st('VI_A'), 'MASTER'); assert.equal(g.st('VI_B'), 'MASTER');
+});

@@ -8,7 +8,7 @@ import { otherKeyword, notSupported, ROOT } from './keywords.js';
 import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
 import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
-import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, type InstanceDraft } from './vrrp.js';
+import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer } from './check.js';
 
 const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file',
@@ -82,8 +82,9 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   for (const sg of model.syncGroups) {
     const kept: string[] = [];
     for (const m of sg.group) {
-      if (!names.has(m)) { diags.error('unknown-reference', `virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, sg.loc, { keyword: m, suggestion: suggestName(m, names) }); continue; }
-      if (memberOf.has(m)) { diags.error('conflict', `virtual router ${m} cannot exist in more than one sync group; ignoring ${sg.name}`, sg.loc, { keyword: m, suggestion: `it is already in ${memberOf.get(m)!.name}` }); continue; }
+      const at = memberLocs.get(sg)?.get(m) ?? sg.loc;
+      if (!names.has(m)) { diags.error('unknown-reference', `virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, at, { keyword: m, suggestion: suggestName(m, names) }); continue; }
+      if (memberOf.has(m)) { diags.error('conflict', `virtual router ${m} cannot exist in more than one sync group; ignoring ${sg.name}`, at, { keyword: m, suggestion: `it is already in ${memberOf.get(m)!.name}` }); continue; }
       memberOf.set(m, sg);
       kept.push(m);
     }
@@ -177,7 +178,11 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   if (lsd) {
     if (lsd.vrrpInstance) {
       const v = model.vrrpInstances.find((x) => x.name === lsd.vrrpInstance);
-      if (!v) { diags.error('unknown-reference', `unable to find vrrp instance ${lsd.vrrpInstance} for lvs_syncd - clearing lvs_syncd config`, undefined, { keyword: 'lvs_sync_daemon' }); delete g.lvsSyncDaemon; }
+      if (!v) {
+        // keepalived clears it at run time without a -t complaint; we point it out without changing the verdict.
+        diags.notice('unknown-reference', `unable to find vrrp instance ${lsd.vrrpInstance} for lvs_sync_daemon - clearing lvs_sync_daemon config`, undefined, { keyword: 'lvs_sync_daemon', suggestion: suggestName(lsd.vrrpInstance, names) });
+        delete g.lvsSyncDaemon;
+      }
       else if (lsd.syncId < 0) lsd.syncId = v.virtualRouterId;
     } else if (lsd.syncId < 0) lsd.syncId = 0;
   }

@@ -96,7 +96,7 @@ function readLbKind(ctx: Ctx, k: ConfigNode, role: string): { kind: LbKind; tunn
     ctx.bad(k, 0, 'invalid-value', `unknown [${m}] routing method for ${role} server`, 'expected NAT, DR or TUN');
     return undefined;
   }
-  if (m !== 'TUN') { if (k.args.length > 1) ctx.extraWords(k, 1); return { kind: m }; }
+  // keepalived reads tunnel options after any method (an unknown word is an error even after NAT/DR).
   const t: TunnelSpec = { type: 'ipip' };
   for (let i = 1; i < k.args.length; i++) {
     const w = k.args[i]!.text;
@@ -113,6 +113,7 @@ function readLbKind(ctx: Ctx, k: ConfigNode, role: string): { kind: LbKind; tunn
     } else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') t.checksum = w;
     else { ctx.bad(k, i, 'invalid-value', `invalid tunnel option ${w} for ${role} server`); return undefined; }
   }
+  if (m !== 'TUN') return { kind: m };
   if (t.type === 'ipip' && t.checksum) { ctx.bad(k, 0, 'invalid-value', 'ipip tunnels do not support checksum option.'); return undefined; }
   if (t.type === 'gre' && t.checksum === 'remcsum') { ctx.bad(k, 0, 'invalid-value', 'gre tunnels do not support remote checksum option.'); return undefined; }
   return { kind: 'TUN', tunnel: t };
@@ -321,10 +322,10 @@ function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | und
 }
 
 export function fmtVs(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwmark' | 'group'> & { protocol?: Protocol }): string {
-  const proto = (vs.protocol ?? 'TCP').toLowerCase();
+  const proto = vs.protocol ? `${vs.protocol.toLowerCase()}:` : '';
   if (vs.kind === 'fwmark') return `FWM ${vs.fwmark}`;
-  if (vs.kind === 'group') return `[${vs.group}]:${proto}:${vs.port ?? 0}`;
-  return `[${vs.address}]:${proto}:${vs.port ?? 0}`;
+  if (vs.kind === 'group') return `[${vs.group}]:${proto}${vs.port ?? 0}`;
+  return `[${vs.address}]:${proto}${vs.port ?? 0}`;
 }
 
 export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<string, VirtualServerGroup>, g: GlobalDefs): VirtualServer | undefined {
@@ -343,7 +344,10 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     base.kind = 'group'; base.group = n.args[1]!.text;
     groupRef = groups.get(base.group);
     if (!groupRef) {
-      ctx.bad(n, 1, 'unknown-reference', `virtual server group ${base.group} not found - skipping virtual server`, groups.size ? `defined groups: ${[...groups.keys()].join(', ')}` : 'define it with virtual_server_group NAME { … }');
+      // keepalived -t accepts this silently (the service just has no addresses); we say so without changing the verdict.
+      ctx.diags.notice('unknown-reference', `virtual server group ${base.group} not found - virtual server ignored`, ctx.argLoc(n, 1), {
+        keyword: 'group', suggestion: groups.size ? `defined groups: ${[...groups.keys()].join(', ')}` : 'define it with virtual_server_group NAME { … }',
+      });
       return undefined;
     }
     family = groupRef.entries.find((e) => e.family)?.family ?? 4;
@@ -487,7 +491,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     ctx.diags.warning('default-lb-algo', `virtual server ${key}: no scheduler set, setting default 'wlc'`, n.loc, { keyword: 'lb_algo', suggestion: 'add: lb_algo wlc (or rr, wrr, lc, …)' });
     lbAlgo = 'wlc';
   }
-  key = fmtVs({ ...keyVs, protocol: protocol ?? 'TCP' });
+  key = fmtVs({ ...keyVs, protocol });
   const vsTimers: ServerTimers = {
     connectTimeoutMs: timers.connectTimeoutMs ?? 5000, delayLoopMs: timers.delayLoopMs ?? 60_000, alpha: timers.alpha ?? false,
     ...(timers.retry !== undefined ? { retry: timers.retry } : {}),

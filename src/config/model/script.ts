@@ -2,7 +2,7 @@
 // keepalived re-tokenises the line shell-style: word 1 is the command (re-split into argv), words 2 and 3 are the
 // user and group to run it as (notify.c notify_script_init / set_script_params_array).
 import type { ConfigNode } from '../tree.js';
-import { splitScriptLine } from '../script-words.js';
+import { parseScriptCommand, scanQuotedWords } from '../script-words.js';
 import type { ScriptSpec } from './types.js';
 import type { Ctx } from './values.js';
 
@@ -19,28 +19,27 @@ export function rawOf(node: ConfigNode): string {
 export function readScript(ctx: Ctx, node: ConfigNode, userWords: boolean): ScriptSpec | undefined {
   if (!ctx.need(node, 1, '"COMMAND [ARGS…]"' + (userWords ? ' [USER [GROUP]]' : ''))) return undefined;
   const raw = rawOf(node);
-  let tokens: string[];
-  try {
-    tokens = splitScriptLine(raw);
-  } catch (e) {
-    ctx.bad(node, 0, 'bad-script', `'${node.keyword}': cannot parse the command line: ${(e as Error).message}`);
+  const cmd = parseScriptCommand(raw);
+  if (cmd.error) {
+    // The reader already reports unmatched quotes on script keywords (keepalived -t does too).
+    if (cmd.error.code !== 'unmatched-quote') ctx.bad(node, 0, 'bad-script', `'${node.keyword}': cannot parse the command line: ${cmd.error.message}`);
     return undefined;
   }
-  if (!tokens.length || !tokens[0]) {
+  if (!cmd.argv.length) {
     ctx.bad(node, 0, 'bad-script', `'${node.keyword}': empty command`);
     return undefined;
   }
-  const argv = splitScriptLine(tokens[0]);
-  if (!argv.length) {
-    ctx.bad(node, 0, 'bad-script', `'${node.keyword}': empty command`);
-    return undefined;
-  }
-  const spec: ScriptSpec = { argv, raw, loc: node.loc };
+  const outer = scanQuotedWords(raw).words;
+  const spec: ScriptSpec = { argv: cmd.argv, raw, loc: node.loc };
+  if (!userWords && outer.length > 1)
+    ctx.diags.notice('script-words-ignored', `'${node.keyword}': only the first word is the command; '${outer.slice(1).join(' ')}' is ignored (as keepalived does)`, node.loc, {
+      keyword: node.keyword, suggestion: `quote the whole command: ${node.keyword} "${outer.join(' ')}"`,
+    });
   if (userWords) {
-    if (tokens[1] !== undefined) spec.user = tokens[1];
-    if (tokens[2] !== undefined) spec.group = tokens[2];
-    if (tokens.length > 3)
-      ctx.diags.warning('extra-arguments', `'${node.keyword}': ignoring '${tokens.slice(3).join(' ')}' after USER GROUP`, node.loc, {
+    if (cmd.user !== undefined) spec.user = cmd.user;
+    if (cmd.group !== undefined) spec.group = cmd.group;
+    if (outer.length > 3)
+      ctx.diags.notice('extra-arguments', `'${node.keyword}': ignoring '${outer.slice(3).join(' ')}' after USER GROUP`, node.loc, {
         keyword: node.keyword,
         suggestion: 'quote the command and its arguments: notify "/path/script arg1 arg2"',
       });

@@ -37,10 +37,10 @@ export class Ctx {
     this.diags.error(code, message, this.argLoc(node, i), { keyword: node.keyword, suggestion });
   }
 
-  /** An extra word after the arguments keepalived reads: keepalived ignores it silently, we point it out. */
+  /** An extra word after the arguments keepalived reads: keepalived ignores it silently, we point it out (notice: the verdict stays keepalived's). */
   extraWords(node: ConfigNode, max: number): void {
     if (node.args.length > max)
-      this.diags.warning('extra-arguments', `'${node.keyword}' takes ${max} argument(s); ignoring '${node.args.slice(max).map((a) => a.text).join(' ')}'`,
+      this.diags.notice('extra-arguments', `'${node.keyword}' takes ${max} argument(s); ignoring '${node.args.slice(max).map((a) => a.text).join(' ')}'`,
         this.argLoc(node, max), { keyword: node.keyword });
   }
 }

@@ -154,6 +154,9 @@ const NOTIFY_FIELDS: Record<string, string> = {
   notify_deleted: 'deleted', notify_master_rx_lower_pri: 'masterRxLowerPri',
 };
 
+/** Where each sync-group member name was written (for diagnostics about members). */
+export const memberLocs = new WeakMap<VrrpSyncGroup, Map<string, Loc>>();
+
 export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, loc: Loc) => boolean): VrrpSyncGroup | undefined {
   const name = nameOf(ctx, n, 'vrrp_sync_group');
   if (!name) return undefined;
@@ -164,7 +167,13 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
       case 'group':
         if (groupSeen) { ctx.diags.error('duplicate', `group list already specified for sync group ${name}`, k.loc); break; }
         groupSeen = true;
-        for (const l of k.block ?? []) g.group.push(l.keyword, ...l.args.map((a) => a.text));
+        for (const l of k.block ?? []) {
+          g.group.push(l.keyword, ...l.args.map((a) => a.text));
+          const locs = memberLocs.get(g) ?? new Map<string, Loc>();
+          locs.set(l.keyword, l.loc);
+          l.args.forEach((a) => locs.set(a.text, a.loc));
+          memberLocs.set(g, locs);
+        }
         if (!g.group.length) ctx.diags.error('empty-block', `sync group ${name} has empty group block`, k.loc);
         break;
       case 'track_interface': g.trackInterfaces.push(...trackInterfaces(ctx, k, name, checkIf)); break;
@@ -445,10 +454,11 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
   const E = (code: string, msg: string, loc: Loc = d.loc, suggestion?: string): void => ctx.diags.error(code, `(${d.name}) ${msg}`, loc, { suggestion });
   const strict = d.strictMode ?? g.vrrpStrict;
   // Family: from the VIPs (the first decides; others of the other family are dropped like keepalived).
-  const first = d.vips[0] ?? d.evips[0];
+  const first = d.vips[0];
   const family = first?.family ?? 4;
   const vips = d.vips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
-  const evips = d.evips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
+  // eVIPs are not advertised, so they may be of either family.
+  const evips = [...d.evips];
   let version: 2 | 3 = d.version ?? (family === 6 ? 3 : g.vrrpVersion);
   if (family === 6 && version === 2) {
     if (strict) E('strict-mode', 'cannot use IPv6 with VRRP version 2; setting version 3');
@@ -490,10 +500,9 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
       }
     }
   }
-  if (strict && unicast && !cannotRun) {
-    cannotRun = 'unicast in strict mode';
-    ctx.diags.fatal('strict-mode', `(${d.name}) unicast peers are not supported in strict mode; keepalived will not run`, d.loc);
-  }
+  // keepalived 2.2.7 tests this before it sets the unicast flag, so it never fires: strict + unicast runs.
+  if (strict && unicast)
+    ctx.diags.notice('strict-mode', `(${d.name}) unicast peers are not allowed by RFC strict mode (keepalived 2.2.7 accepts them)`, d.loc);
   if (!d.interface && unicast && !d.unicastSrcIp && !d.interfaceMissing && !cannotRun) {
     cannotRun = 'unicast without unicast_src_ip or interface';
     ctx.diags.fatal('missing-interface', `(${d.name}) unicast instances must have unicast_src_ip or interface`, d.loc);

@@ -6,7 +6,8 @@ import { ksock } from '../../../src/net/ksock.js';
 import { PacketSender } from '../../../src/net/packet-socket.js';
 import { buildGratuitousArp } from '../../../src/net/arp.js';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc.js';
-import { InterfaceWatcher } from '../../../src/net/interfaces.js';
+import { IpIdCounter } from '../../../src/net/ipv4-header.js';
+import { InterfaceWatcher, ipv6Forwarding } from '../../../src/net/interfaces.js';
 import { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions, type VrrpSendOptions } from '../../../src/net/vrrp-socket.js';
 
 const out = (m: unknown): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
@@ -15,6 +16,7 @@ const rtnl = (): Rtnetlink => (rt ??= new Rtnetlink());
 let monitor: RtnlMonitor | undefined;
 const vrrp = new Map<string, VrrpSocket>();
 let watcher: InterfaceWatcher | undefined;
+const advertisers = new Map<string, NodeJS.Timeout>();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Op = (...args: any[]) => unknown;
@@ -51,13 +53,15 @@ const ops: Record<string, Op> = {
     return true;
   },
   sendNa: (ifname: string, mac: string, vip: string, router = false) => {
-    const s = new PacketSender(ksock().ifNameToIndex(ifname));
+    // The unbound form, as one shared sender would be used for every interface.
+    const s = new PacketSender();
     try {
-      return s.send(buildUnsolicitedNa(mac, vip, { router }));
+      return s.sendOn(ksock().ifNameToIndex(ifname), buildUnsolicitedNa(mac, vip, { router }));
     } finally {
       s.close();
     }
   },
+  ipv6Forwarding: (ifname: string) => ipv6Forwarding(ifname),
   openVrrp: (name: string, family: 4 | 6, opts: VrrpSocketOptions) => {
     const sock = openVrrpSocket(family, opts);
     sock.on('message', (m) => out({ event: 'vrrp', socket: name, ...m, payload: m.payload.toString('hex'), packet: m.packet.toString('hex') }));
@@ -66,6 +70,19 @@ const ops: Record<string, Op> = {
     return true;
   },
   sendVrrp: (name: string, payloadHex: string, opts: VrrpSendOptions) => vrrp.get(name)!.send(Buffer.from(payloadHex, 'hex'), opts),
+  /** Sends `payloadHex` every `intervalMs` with keepalived's IP id counter until stopAdvertising. */
+  advertise: (name: string, payloadHex: string, intervalMs: number, opts: VrrpSendOptions = {}) => {
+    const ids = new IpIdCounter();
+    const send = (): void => void vrrp.get(name)?.send(Buffer.from(payloadHex, 'hex'), { ...opts, id: ids.next() }).catch((e) => out({ event: 'vrrp-error', socket: name, error: String(e) }));
+    send();
+    advertisers.set(name, setInterval(send, intervalMs));
+    return true;
+  },
+  stopAdvertising: (name: string) => {
+    clearInterval(advertisers.get(name));
+    advertisers.delete(name);
+    return true;
+  },
   closeVrrp: (name: string) => {
     vrrp.get(name)?.close();
     vrrp.delete(name);

@@ -1,0 +1,228 @@
+// Imperative checker engine: real timers and sockets around the pure verdict core. Runs inside the checker
+// child process (child.ts), never in the VRRP process. Each checker has one timer; at most `maxConcurrent`
+// probes are in flight, the rest wait in a FIFO. Desired-state changes and events are coalesced per event-loop
+// turn and handed to `sink` in batches.
+import { performance } from 'node:perf_hooks';
+import type tls from 'node:tls';
+import { buildRequest, compileRegex, hostHeader, probeHttp, tlsContext, type HttpProbeTarget } from './probe-http.js';
+import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
+import { probeMisc, splitCommandLine, type MiscProbeTarget } from './probe-misc.js';
+import { CheckVerdict, type CheckEvent } from './verdict.js';
+import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
+import type { CheckConfig, DesiredVs, ProbeResult } from './types.js';
+
+export interface EngineSink {
+  desired(changes: DesiredVs[]): void;
+  events(events: CheckEvent[]): void;
+}
+
+export interface EngineOptions {
+  /** Random source in [0,1) for the warmup spread (default Math.random). */
+  random?: () => number;
+  /** Probes in flight at once (default config.maxConcurrent ?? 512). */
+  maxConcurrent?: number;
+  /** Engine being replaced by a reload: unchanged checkers keep their state. */
+  previous?: CheckEngine;
+}
+
+export interface EngineStats {
+  checksDone: number;
+  inFlight: number;
+  queued: number;
+}
+
+type Runner = () => Promise<ProbeResult>;
+
+const DEFAULT_MAX_CONCURRENT = 512;
+
+export class CheckEngine {
+  readonly core: CheckVerdict;
+  private readonly runners: Runner[];
+  private readonly timers: (NodeJS.Timeout | undefined)[];
+  private readonly queue: number[] = [];
+  private queueHead = 0;
+  private inFlight = 0;
+  private readonly maxConcurrent: number;
+  private running = false;
+  private pendingDesired = new Map<string, DesiredVs>();
+  private pendingEvents: CheckEvent[] = [];
+  private flushScheduled = false;
+  checksDone = 0;
+  private readonly random: () => number;
+
+  constructor(
+    config: CheckConfig,
+    private readonly sink: EngineSink,
+    opts: EngineOptions = {},
+  ) {
+    // Only the random source is kept: holding `previous` would chain every old engine across reloads.
+    this.random = opts.random ?? Math.random;
+    this.core = new CheckVerdict(config.virtualServers, opts.previous?.core);
+    this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? config.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+    this.runners = this.core.checkers.map((ck) => this.makeRunner(ck.id));
+    this.timers = new Array(this.runners.length).fill(undefined);
+  }
+
+  /** Publish the initial desired state and events, then arm every checker's first timer. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.sink.desired(this.core.desiredAll());
+    const init = this.core.takeInitialEvents();
+    if (init.length) this.sink.events(init);
+    for (let id = 0; id < this.runners.length; id++) this.arm(id, this.core.firstDelayMs(id, this.random()));
+  }
+
+  /** Stop timers; returns keepalived's shutdown events (omega). Probes in flight finish but are ignored. */
+  stop(): CheckEvent[] {
+    this.halt();
+    return this.core.shutdownEvents();
+  }
+
+  /** Stop timers without shutdown events (a reload replaces this engine). */
+  halt(): void {
+    this.running = false;
+    for (let id = 0; id < this.timers.length; id++) {
+      const t = this.timers[id];
+      if (t) clearTimeout(t);
+      this.timers[id] = undefined;
+    }
+    this.queue.length = 0;
+    this.queueHead = 0;
+  }
+
+  stats(): EngineStats {
+    return { checksDone: this.checksDone, inFlight: this.inFlight, queued: this.queue.length - this.queueHead };
+  }
+
+  private arm(id: number, delayMs: number): void {
+    if (!this.running) return;
+    this.timers[id] = setTimeout(this.fire, delayMs, id);
+  }
+
+  /**
+   * ha_suspend: the local addresses (e.g. the VIPs this node holds). Checkers of an ha_suspend VS run only
+   * while its address is among them; while suspended their state is frozen (keepalived's checker->enabled).
+   * Until the first call every ha_suspend VS is suspended, as keepalived starts with no address counted.
+   */
+  setLocalAddresses(addrs: readonly string[]): void {
+    const set = new Set(addrs);
+    this.activeHaVs.clear();
+    for (const vs of this.core.vss) if (vs.cfg.haSuspend && vs.cfg.addr !== undefined && set.has(vs.cfg.addr)) this.activeHaVs.add(vs.cfg.key);
+  }
+
+  private readonly activeHaVs = new Set<string>();
+
+  private readonly fire = (id: number): void => {
+    this.timers[id] = undefined;
+    if (!this.running) return;
+    const ck = this.core.checkers[id]!;
+    if (ck.vs.cfg.haSuspend && !this.activeHaVs.has(ck.vs.cfg.key)) return this.arm(id, ck.cfg.delayLoopMs);
+    if (this.inFlight < this.maxConcurrent) this.launch(id);
+    else this.queue.push(id);
+  };
+
+  private launch(id: number): void {
+    this.inFlight++;
+    const started = performance.now();
+    this.runners[id]!().then(
+      (r) => this.complete(id, r, started),
+      (e: unknown) => this.complete(id, { ok: false, reason: `probe error: ${(e as Error)?.message ?? e}` }, started),
+    );
+  }
+
+  private complete(id: number, result: ProbeResult, started: number): void {
+    this.inFlight--;
+    this.checksDone++;
+    if (this.running) {
+      const out = this.core.onResult(id, result, started, performance.now());
+      for (const d of out.changed) this.pendingDesired.set(d.vsKey, d);
+      for (const e of out.events) this.pendingEvents.push(e);
+      if ((out.changed.length || out.events.length) && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+      this.arm(id, out.nextDelayMs);
+    }
+    // Start queued probes while there is room.
+    while (this.running && this.inFlight < this.maxConcurrent && this.queueHead < this.queue.length) {
+      this.launch(this.queue[this.queueHead++]!);
+    }
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.pendingDesired.size) {
+      const changes = [...this.pendingDesired.values()];
+      this.pendingDesired.clear();
+      this.sink.desired(changes);
+    }
+    if (this.pendingEvents.length) {
+      const ev = this.pendingEvents;
+      this.pendingEvents = [];
+      this.sink.events(ev);
+    }
+  };
+
+  /** Everything a probe needs is prepared once here, so a check allocates only its socket and buffers. */
+  private makeRunner(id: number): Runner {
+    const ck = this.core.checkers[id]!;
+    const { cfg } = ck;
+    const vsCfg = ck.vs.cfg;
+    const rsCfg = ck.rs.cfg;
+    switch (cfg.kind) {
+      case 'TCP_CHECK': {
+        const t: TcpProbeTarget = { host: cfg.connectIp ?? rsCfg.addr, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs };
+        if (cfg.bindTo) t.bindTo = cfg.bindTo;
+        if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        return () => probeTcp(t);
+      }
+      case 'HTTP_GET':
+      case 'SSL_GET': {
+        const host = cfg.connectIp ?? rsCfg.addr;
+        const port = cfg.connectPort ?? rsCfg.port;
+        const ssl = cfg.kind === 'SSL_GET';
+        let secureContext: tls.SecureContext | undefined;
+        if (ssl) secureContext = tlsContext(cfg.tls);
+        const targets: HttpProbeTarget[] = cfg.urls.map((url) => {
+          const vhost = url.virtualhost ?? cfg.virtualhost ?? rsCfg.virtualhost ?? vsCfg.virtualhost;
+          const sni = cfg.enableSni ? cfg.sniName ?? url.virtualhost ?? cfg.virtualhost ?? vsCfg.virtualhost : undefined;
+          const t: HttpProbeTarget = {
+            host,
+            port,
+            timeoutMs: cfg.connectTimeoutMs,
+            ssl,
+            url,
+            request: buildRequest(url.path, cfg.httpProtocol, hostHeader(vhost, host, port)),
+          };
+          const re = compileRegex(url);
+          if (re) t.regex = re;
+          if (cfg.bindTo) t.bindTo = cfg.bindTo;
+          if (cfg.bindPort) t.bindPort = cfg.bindPort;
+          if (secureContext) t.secureContext = secureContext;
+          if (sni) t.servername = sni;
+          return t;
+        });
+        return () => probeHttp(targets[this.core.urlIndex(id)] ?? targets[0]!);
+      }
+      case 'MISC_CHECK': {
+        const t: MiscProbeTarget = { argv: splitCommandLine(cfg.path), timeoutMs: cfg.timeoutMs };
+        if (cfg.user) {
+          const u = resolveScriptUser(cfg.user, cfg.group, this.accounts());
+          t.uid = u.uid;
+          t.gid = u.gid;
+        }
+        return () => probeMisc(t);
+      }
+    }
+  }
+
+  private accountFiles?: AccountFiles;
+  private accounts(): AccountFiles {
+    return (this.accountFiles ??= readAccountFiles());
+  }
+}

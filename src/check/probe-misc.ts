@@ -1,0 +1,46 @@
+// MISC_CHECK: run misc_path with misc_timeout through the notify runner (src/notify/run.ts).
+// Exit 0 = success; with misc_dynamic 2..255 = success with weight status − 2 (the verdict core decides);
+// a timeout (SIGTERM, then SIGKILL to the group) or a kill is a failure without exit status.
+import { describeResult, runScript, type ScriptSpec } from '../notify/run.js';
+import type { ProbeResult } from './types.js';
+
+/** Split a command line like keepalived's script parameter parsing: whitespace-separated, '…' and "…" quoting. */
+export function splitCommandLine(cmd: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  let have = false;
+  for (const ch of cmd) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      have = true;
+    } else if (ch === ' ' || ch === '\t') {
+      if (have || cur) out.push(cur);
+      cur = '';
+      have = false;
+    } else cur += ch;
+  }
+  if (have || cur) out.push(cur);
+  return out;
+}
+
+export interface MiscProbeTarget {
+  argv: string[];
+  timeoutMs: number;
+  uid?: number;
+  gid?: number;
+}
+
+export async function probeMisc(t: MiscProbeTarget): Promise<ProbeResult> {
+  const spec: ScriptSpec = { argv: t.argv, timeoutMs: t.timeoutMs };
+  if (t.uid !== undefined) spec.uid = t.uid;
+  if (t.gid !== undefined) spec.gid = t.gid;
+  const r = await runScript(spec, { killGraceMs: 2000 });
+  const reason = `${t.argv[0]} ${describeResult(r)}`;
+  // A script that could not be started is a failure here (keepalived's child would exit 0 = success, issue #2126).
+  if (r.spawnError !== undefined || r.timedOut || r.signal !== null || r.exitCode === null) return { ok: false, reason };
+  return { ok: r.exitCode === 0, reason, exitStatus: r.exitCode };
+}

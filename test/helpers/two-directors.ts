@@ -1,0 +1,143 @@
+// One scenario, any pair of daemons: what an operator observes on a two-director LAN — election, failover on link
+// loss (VIP moves, GARP, clients follow), failback with preempt, hand-over on SIGTERM (one priority-0 advert),
+// notify scripts in order. Instantiated for keepalived-ts on both directors, for keepalived-ts beside Debian's
+// keepalived in both roles (interop), and by lab.test.ts for keepalived itself (the reference).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createLan, vrrpConfig, waitFor, nowMs, run, type Lan, type Capture, type Director, type DaemonKind } from './lab.js';
+
+export interface TwoDirectorOptions {
+  /** Daemon on d1 (priority 150, the first master) and on d2 (priority 100). */
+  d1: DaemonKind;
+  d2: DaemonKind;
+  version: 2 | 3;
+  /** Seconds (v2: whole seconds). */
+  advertInt: number;
+  skip: string | false;
+}
+
+export function twoDirectorSuite(o: TwoDirectorOptions): void {
+  const title = `${o.d1} (prio 150) + ${o.d2} (prio 100), VRRPv${o.version}, advert_int ${o.advertInt}`;
+  const adv = o.advertInt * 1000;
+  const WAIT = { timeoutMs: Math.max(15_000, 8 * adv), intervalMs: 20 };
+
+  describe(title, { skip: o.skip }, () => {
+    let lan: Lan;
+    let cap: Capture;
+    let d1: Director;
+    let d2: Director;
+    let vip: string;
+    let namespaces: readonly string[] = [];
+
+    const config = (d: Director, priority: number, state: 'MASTER' | 'BACKUP') =>
+      vrrpConfig({ vrid: 51, priority, state, advertInt: o.advertInt, version: o.version, vip: lan.vipCidr(), iface: 'eth0', notify: d.notifyScript });
+    const holders = () => lan.vipHolders(vip);
+    const holdersAre = async (want: string[]) => JSON.stringify(await holders()) === JSON.stringify(want);
+    const logOf = (d: Director) => {
+      try {
+        return readFileSync(d.daemon!.logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+
+    before(async () => {
+      lan = await createLan({ directors: 2, clients: 2 });
+      namespaces = lan.namespaceNames.slice();
+      [d1, d2] = lan.directors;
+      vip = lan.vip();
+      cap = await lan.capture('bridge', 'vrrp or arp');
+    });
+
+    after(async () => {
+      await lan?.teardown();
+      const left = readdirSync('/run/netns').filter((n) => namespaces.includes(n));
+      assert.deepEqual(left, [], 'no namespace of this test is left');
+      const { stdout } = await run('ip', ['netns', 'list']);
+      for (const ns of namespaces) assert.ok(!stdout.split('\n').some((l) => l.split(' ')[0] === ns), `${ns} still listed`);
+    });
+
+    it('elects the higher priority: exactly one VIP holder, d1, reachable from the clients', async () => {
+      await lan.startDaemon(d1, { kind: o.d1, configText: config(d1, 150, 'MASTER') });
+      // d2 starts once d1 runs its protocol: with advert_int 0.1 the two master-down timers differ by only 20 ms,
+      // less than a process start-up, and which one starts first is not what this test is about.
+      await waitFor(() => d1.notifyEvents().some((e) => e.state === 'BACKUP'), { ...WAIT, what: 'd1 BACKUP (init)' });
+      await lan.startDaemon(d2, { kind: o.d2, configText: config(d2, 100, 'BACKUP') });
+      await waitFor(() => holdersAre(['d1']), { ...WAIT, what: 'd1 to hold the VIP' });
+      await waitFor(() => d2.notifyEvents().some((e) => e.state === 'BACKUP'), { ...WAIT, what: 'd2 BACKUP' });
+      // Several advert intervals later there is still exactly one holder.
+      await new Promise((r) => setTimeout(r, 3 * adv));
+      assert.deepEqual(await holders(), ['d1']);
+      assert.ok(await lan.ping('c1', vip, { timeoutS: 2 }), 'c1 reaches the VIP');
+      assert.equal((await lan.neighbour('c1', vip))?.mac, d1.mac);
+      const adverts = cap.frames().filter((f) => f.vrrp);
+      assert.ok(adverts.length >= 3, 'adverts on the wire');
+      assert.ok(adverts.every((f) => f.ethSrc === d1.mac && f.vrrp!.priority === 150 && f.vrrp!.vrid === 51 && f.vrrp!.version === o.version));
+      assert.ok(adverts.every((f) => f.ipv4!.dst === '224.0.0.18' && f.ipv4!.ttl === 255 && f.ipv4!.tos === 0xc0));
+      assert.deepEqual(adverts[0].vrrp!.addresses, [vip]);
+    });
+
+    it('fails over when the master loses its link: d2 takes the VIP, sends GARPs, clients follow', async () => {
+      const t = await lan.linkDown(d1);
+      await waitFor(() => holdersAre(['d2']), { ...WAIT, what: 'd2 to hold the VIP' });
+      const garp = await cap.waitForFrame((f) => !!f.arp && f.arp.senderIp === vip && f.arp.targetIp === vip && f.ethSrc === d2.mac, { ...WAIT, afterMs: t, what: 'a GARP from d2' });
+      assert.equal(garp.ethDst, 'ff:ff:ff:ff:ff:ff');
+      assert.equal(garp.arp!.op, 1);
+      assert.equal(garp.arp!.senderMac, d2.mac);
+      assert.equal(garp.arp!.targetMac, 'ff:ff:ff:ff:ff:ff');
+      await waitFor(async () => (await lan.neighbour('c1', vip))?.mac === d2.mac, { ...WAIT, what: "c1's neighbour entry to move to d2" });
+      await waitFor(() => lan.ping('c1', vip), { ...WAIT, what: 'c1 ping to the VIP to resume' });
+      await waitFor(() => lan.ping('c2', vip), { ...WAIT, what: 'c2 ping to the VIP' });
+      assert.equal((await lan.neighbour('c2', vip))?.mac, d2.mac);
+      assert.ok(cap.frames().some((f) => f.vrrp && f.ethSrc === d2.mac && f.vrrp.priority === 100 && f.tMs > t), 'd2 advertises');
+    });
+
+    it('fails back with preempt when the link returns', async () => {
+      const t = await lan.linkUp(d1);
+      await waitFor(() => holdersAre(['d1']), { ...WAIT, what: 'd1 to hold the VIP again' });
+      await cap.waitForFrame((f) => !!f.arp && f.arp.senderIp === vip && f.ethSrc === d1.mac, { ...WAIT, afterMs: t, what: 'a GARP from d1' });
+      await waitFor(async () => (await lan.neighbour('c1', vip))?.mac === d1.mac, { ...WAIT, what: "c1's neighbour entry back on d1" });
+      assert.ok(await lan.ping('c1', vip, { timeoutS: 2 }));
+      assert.deepEqual(await holders(), ['d1']);
+    });
+
+    it('hands over on SIGTERM: one priority-0 advert, then d2 takes the VIP', async () => {
+      await new Promise((r) => setTimeout(r, Math.min(adv, 500)));
+      const { sentAtMs, code } = await d1.daemon!.stop('SIGTERM');
+      assert.equal(code, 0, `${o.d1} exits cleanly`);
+      await waitFor(() => holdersAre(['d2']), { ...WAIT, what: 'd2 to take over' });
+      await cap.waitForFrame((f) => !!f.arp && f.arp.senderIp === vip && f.ethSrc === d2.mac, { ...WAIT, afterMs: sentAtMs, what: 'a GARP from d2' });
+      const prio0 = cap.frames().filter((f) => f.vrrp && f.tMs > sentAtMs - 1 && f.ethSrc === d1.mac && f.vrrp.priority === 0);
+      assert.equal(prio0.length, 1, 'exactly one priority-0 advert from d1');
+      const decoded = await cap.decode('vrrp.prio == 0');
+      assert.match(decoded, /Virtual Router Redundancy Protocol/);
+      assert.match(decoded, /Priority: 0/);
+      assert.ok(await lan.ping('c1', vip, { timeoutS: 2 }));
+      // The stopped director left nothing behind.
+      const d1Addrs = await lan.exec(d1, 'ip', ['-o', 'addr', 'show', 'dev', 'eth0']);
+      assert.ok(!d1Addrs.stdout.includes(`${vip}/`), 'd1 removed the VIP on stop');
+    });
+
+    it('ran the notify scripts with the right arguments, in order', async () => {
+      const tStop = nowMs();
+      await d2.daemon!.stop('SIGTERM');
+      await waitFor(() => d2.notifyEvents().some((e) => e.state === 'STOP' && e.tMs > tStop - 1), { ...WAIT, what: 'd2 notify_stop' });
+      const seq = (d: Director, kind: 'specific' | 'generic') =>
+        d.notifyEvents().filter((e) => (kind === 'generic') === (e.state === 'NOTIFY')).map((e) => (kind === 'generic' ? e.args.join(' ') : e.state));
+      assert.deepEqual(seq(d1, 'specific'), ['BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER', 'STOP']);
+      assert.deepEqual(seq(d2, 'specific'), ['BACKUP', 'MASTER', 'BACKUP', 'MASTER', 'STOP']);
+      assert.deepEqual(seq(d1, 'generic'), ['BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER', 'STOP'].map((s) => `INSTANCE VI_1 ${s} 150`));
+      assert.deepEqual(seq(d2, 'generic'), ['BACKUP', 'MASTER', 'BACKUP', 'MASTER', 'STOP'].map((s) => `INSTANCE VI_1 ${s} 100`));
+      assert.deepEqual(await holders(), [], 'nobody holds the VIP once both stopped');
+    });
+
+    it("keepalived's log shows no complaint about the other director's adverts", () => {
+      for (const d of [d1, d2]) {
+        if (d.daemon?.kind !== 'keepalived') continue;
+        const bad = logOf(d).split('\n').filter((l) => /checksum|ttl|auth|invalid|bad|error/i.test(l));
+        assert.deepEqual(bad, [], `${d.name} keepalived log complaints`);
+      }
+    });
+  });
+}
