@@ -275,10 +275,12 @@ export class VrrpEngine {
     for (const { old, next: p } of match.kept) {
       const prev = oldByName.get(old.name)!;
       const prevState = prev.state();
-      const inst: InstanceRt = { ...prev, plan: p, unit: undefined as unknown as Unit, trackers: new Map(), state: () => inst.unit.stateOf(p.name) };
+      // mcast_src_ip is not part of the identity, so the source may change; the socket stays (same key).
+      const src = this.sourceAddress(p) ?? prev.src;
+      const inst: InstanceRt = { ...prev, plan: p, src, unit: undefined as unknown as Unit, trackers: new Map(), state: () => inst.unit.stateOf(p.name) };
       for (const t of p.spec.trackers) inst.trackers.set(t.name, { ...prev.trackers.get(t.name), spec: t });
       this.instances.set(p.name, inst);
-      states.set(p.name, carryOverState(prevState, p.spec, now));
+      states.set(p.name, carryOverState(prevState, p.spec, now, src ?? prevState.spec.primaryAddress));
       if (prevState.state === 'MASTER') vipWork.push({ inst, oldVips: old.vips });
       if (old.name !== p.name) this.log.info(`(${p.name}) was ${old.name} before the reload`);
     }

@@ -72,8 +72,14 @@ export function diffVips(oldVips: readonly VipPlan[], newVips: readonly VipPlan[
  * faults, effective priority) with the new spec. A MASTER sends an advert at once (keepalived's reload_master)
  * so peers see the new priority/VIP list without waiting an interval; its notify does not run again.
  */
-export function carryOverState(old: InstanceState, nextSpec: Omit<InstanceState['spec'], 'primaryAddress'>, now: number): InstanceState {
-  const spec = { ...nextSpec, primaryAddress: old.spec.primaryAddress };
+export function carryOverState(
+  old: InstanceState,
+  nextSpec: Omit<InstanceState['spec'], 'primaryAddress'>,
+  now: number,
+  /** The source address now in use (mcast_src_ip may change across a reload); default: the old one. */
+  primaryAddress = old.spec.primaryAddress,
+): InstanceState {
+  const spec = { ...nextSpec, primaryAddress };
   const st: InstanceState = { ...old, spec };
   if (old.state === 'MASTER') return { ...st, advertAt: now, masterAdverIntMs: spec.advertIntMs };
   return st;

@@ -78,4 +78,5 @@ test('carry-over: a BACKUP keeps its master-down timer and master', () => {
   const carried = carryOverState(st, nextSpec, 5);
   assert.equal(carried.state, 'BACKUP');
   assert.equal(carried.downAt, st.downAt);
+  assert.equal(carryOverState(st, nextSpec, 5, '10.0.0.9').spec.primaryAddress, '10.0.0.9');
 });
