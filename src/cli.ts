@@ -7,6 +7,7 @@ import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
 import { constants as osConstants } from 'node:os';
 import { detach, runDaemon } from './daemon/run.js';
+import { keepalivedRtSignals } from './daemon/rt-signals.js';
 import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
@@ -45,7 +46,7 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -h, --help                   Display this help message
 
 Signals: HUP reload, TERM/INT stop, USR1 data dump (\$TMPDIR/keepalived.data), USR2 stats (keepalived.stats);
-the JSON dump and STATS_CLEAR use WINCH and URG (Node cannot trap keepalived's real-time signals): use --signum.
+SIGRTMIN+2 the JSON dump and SIGRTMAX-1 clears the stats, as keepalived (WINCH and URG do the same).
 
 Exit status of -t: 0 clean, 4 fatal (missing file, bad interface, instance cannot run), 5 other errors or
 warnings, 6 script security. keepalived reports the least severe level seen; keepalived-ts the most severe.
@@ -64,9 +65,14 @@ const UNSUPPORTED: Array<[RegExp, string]> = [
   [/^--(perf|debug|no-mem-check|mem-check-log|openssl-mem-check)(=|$)|^-L$/, 'debugging and memory-check build options are not supported'],
 ];
 
-/** keepalived's --signum functions; JSON and STATS_CLEAR map to signals Node can trap (see USAGE). */
-const SIGNUMS: Record<string, NodeJS.Signals> = {
-  STOP: 'SIGTERM', RELOAD: 'SIGHUP', DATA: 'SIGUSR1', STATS: 'SIGUSR2', STATS_CLEAR: 'SIGURG', JSON: 'SIGWINCH',
+/** keepalived's --signum functions. JSON and STATS_CLEAR are keepalived's real-time signals (see rt-signals.ts). */
+const SIGNUMS: Record<string, () => number> = {
+  STOP: () => osConstants.signals.SIGTERM,
+  RELOAD: () => osConstants.signals.SIGHUP,
+  DATA: () => osConstants.signals.SIGUSR1,
+  STATS: () => osConstants.signals.SIGUSR2,
+  STATS_CLEAR: () => keepalivedRtSignals().statsClear,
+  JSON: () => keepalivedRtSignals().json,
 };
 
 export interface CliIo {
@@ -149,7 +155,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
       io.err(`keepalived-ts: --signum=${values['signum']}: unknown or unsupported signal function (${Object.keys(SIGNUMS).join(', ')})\n`);
       return 1;
     }
-    io.out(`${osConstants.signals[sig]}\n`);
+    io.out(`${sig()}\n`);
     return 0;
   }
   if (values['vrrp'] && values['check']) {

@@ -151,7 +151,8 @@ test('CLI: --signum prints signal numbers; unsupported keepalived options are re
   assert.equal(run(['--signum=DATA']).out, '10\n');
   assert.equal(run(['--signum=STATS']).out, '12\n');
   assert.equal(run(['--signum=STOP']).out, '15\n');
-  assert.equal(run(['--signum=JSON']).out, '28\n'); // SIGWINCH: Node cannot trap SIGRTMIN+2
+  assert.equal(run(['--signum=JSON']).out, '36\n'); // SIGRTMIN+2, as keepalived --signum=JSON prints
+  assert.equal(run(['--signum=STATS_CLEAR']).out, '63\n'); // SIGRTMAX-1
   assert.equal(run(['--signum=TDUMP']).code, 1);
   for (const [flag, re] of [['-s', /namespace/], ['--snmp', /SNMP/], ['-x', /SNMP/], ['--all', /--all/], ['-a', /address-monitoring/]] as const) {
     const r = run([flag]);
