@@ -1,5 +1,6 @@
 // Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
 // about: Ethernet, ARP, IPv4, VRRP (v2/v3), ICMP echo. Pure functions over bytes; no I/O here.
+import { bytesToIp } from '../net/ipaddr.js';
 import { macToString } from '../net/rtnetlink.js';
 
 export class PcapFormatError extends Error {
@@ -127,7 +128,7 @@ export function parsePcap(buf: Buffer): Frame[] {
 
 export { macToString };
 
-const ipv4ToString = (b: Buffer, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+const ipv4ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 4));
 
 export function decodeFrame(rec: RawRecord, index: number): Frame {
   const d = rec.data;
