@@ -1,5 +1,7 @@
 // Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
 // about: Ethernet, ARP, IPv4, VRRP (v2/v3), ICMP echo. Pure functions over bytes; no I/O here.
+import { bytesToIp } from '../net/ipaddr.js';
+import { macToString } from '../net/rtnetlink.js';
 
 export class PcapFormatError extends Error {
   readonly code = 'PCAP_FORMAT';
@@ -124,8 +126,9 @@ export function parsePcap(buf: Buffer): Frame[] {
   return readRecords(buf, header).records.map((r, i) => decodeFrame(r, i));
 }
 
-export const macToString = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-const ipv4ToString = (b: Buffer, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+export { macToString };
+
+const ipv4ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 4));
 
 export function decodeFrame(rec: RawRecord, index: number): Frame {
   const d = rec.data;
