@@ -1,6 +1,7 @@
 // The VRRP engine: the imperative shell around the pure state machine (machine.ts, sync.ts). It owns the sockets,
 // timers, addresses, GARPs, trackers and notifies of every configured instance, feeds inputs to the core with the
 // current monotonic time, and executes the effects the core returns, in order.
+import { IpIdCounter } from '../net/ipv4-header.js';
 import { performance } from 'node:perf_hooks';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { Logger } from 'pino';
@@ -72,7 +73,8 @@ interface InstanceRt {
   ifindex: number;
   socket?: VrrpSocket;
   src?: string;
-  ipId: number;
+  /** keepalived's per-instance IP id sequence (1, 2, …, skipping 0). */
+  ipId: IpIdCounter;
   trackers: Map<string, TrackerStatus>;
   stats: InstanceStats;
   /** VIPs we added and still own (address → where), so stop removes exactly these. */
@@ -202,7 +204,7 @@ export class VrrpEngine {
       unit: undefined as unknown as Unit,
       ifindex: iface?.link.ifindex ?? 0,
       src,
-      ipId: 0,
+      ipId: new IpIdCounter(),
       trackers: new Map(p.spec.trackers.map((t) => [t.name, { spec: t }])),
       stats: {
         advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0,
@@ -491,10 +493,10 @@ export class VrrpEngine {
         },
         { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 },
       );
-      inst.ipId = (inst.ipId + 1) & 0xffff || 1;
+      const id = inst.ipId.next();
       sends.push(
         sock
-          .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id: inst.ipId, ttl: p.ttl })
+          .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id, ttl: p.ttl })
           .then(() => {
             inst.stats.advertsSent++;
             if (priority === 0) inst.stats.priZeroSent++;
