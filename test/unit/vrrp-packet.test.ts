@@ -1,4 +1,4 @@
-import { sharedPath } from '../helpers/shared.js';
+import { vectorPath } from '../helpers/shared.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** Frames from a `tcpdump -xx` dump: each 0x0000 block joined, Ethernet header (14 bytes) dropped. */
 function framesFrom(file: string): Uint8Array[] {
   const frames: string[] = [];
-  for (const line of readFileSync(sharedPath('vectors', file), 'utf8').split('\n')) {
+  for (const line of readFileSync(vectorPath(file), 'utf8').split('\n')) {
     const m = /^\s+0x([0-9a-f]{4}):\s+((?:[0-9a-f]{2,4}\s?)+)/.exec(line);
     if (!m) continue;
     if (m[1] === '0000') frames.push('');
