@@ -29,29 +29,49 @@ const FWD: Record<LbKind, number> = { NAT: FWD_MASQ, DR: FWD_DROUTE, TUN: FWD_TU
 /** Longest range keepalived-ts expands (a typo like 10.0.0.1-10.0.255.255 must not make 65k services). */
 export const MAX_RANGE = 256;
 
-/** Addresses of `A.B.C.D-E` (last octet) or `x:…:y-z` (last group, hex), or a single address. */
+const v6ToBig = (a: string): bigint => BigInt(`0x${ipv6ToBytes(a).toString('hex')}`);
+const bigToV6 = (n: bigint): string => bytesToIpv6(Buffer.from(n.toString(16).padStart(32, '0'), 'hex'));
+
+/** Addresses of a virtual_server_group entry (check_data.c alloc_vsg_entry): `A.B.C.D-E` (last octet),
+ *  `A.B.C.D-W.X.Y.Z`, `x::a-b` (last group, hex), `x::a-x::b`, `A.B.C.D/nn` and `x::/nn` (the whole subnet,
+ *  host bits must be zero), or a single address. */
 export function expandRange(text: string): string[] {
-  const dash = text.lastIndexOf('-');
-  if (dash < 0) return [canonicalAddr(text)];
-  const first = text.slice(0, dash);
-  const endText = text.slice(dash + 1);
-  const af = familyOf(first);
-  if (af === AF_INET) {
-    const start = ipv4ToNumber(first);
-    const end = /^\d{1,3}$/.test(endText) ? ((start & ~0xff) | Number(endText)) >>> 0 : ipv4ToNumber(endText);
-    if (end < start || end - start >= MAX_RANGE) throw new IpvsSpecError(`bad address range '${text}'`);
-    return Array.from({ length: end - start + 1 }, (_, i) => numberToIpv4(start + i));
+  const slash = text.indexOf('/');
+  let start: bigint;
+  let end: bigint;
+  let af: AddressFamily;
+  if (slash >= 0) {
+    const base = text.slice(0, slash);
+    af = familyOf(base);
+    const bits = af === AF_INET ? 32 : 128;
+    const p = Number(text.slice(slash + 1));
+    if (!/^\d+$/.test(text.slice(slash + 1)) || p < 1 || p > bits) throw new IpvsSpecError(`invalid netmask in '${text}'`);
+    start = af === AF_INET ? BigInt(ipv4ToNumber(base)) : v6ToBig(base);
+    const host = (1n << BigInt(bits - p)) - 1n;
+    if (start & host) throw new IpvsSpecError(`address mask bits not empty in '${text}'`);
+    end = start | host;
+  } else {
+    const dash = text.lastIndexOf('-');
+    if (dash < 0) return [canonicalAddr(text)];
+    const first = text.slice(0, dash);
+    const endText = text.slice(dash + 1);
+    af = familyOf(first);
+    if (af === AF_INET) {
+      start = BigInt(ipv4ToNumber(first));
+      end = /^\d{1,3}$/.test(endText) ? (start & ~0xffn) | BigInt(Number(endText)) : BigInt(ipv4ToNumber(endText));
+      if (/^\d{1,3}$/.test(endText) && Number(endText) > 255) throw new IpvsSpecError(`bad address range '${text}'`);
+    } else {
+      start = v6ToBig(first);
+      if (/^[0-9a-f]{1,4}$/i.test(endText)) end = (start & ~0xffffn) | BigInt(parseInt(endText, 16));
+      else if (endText.includes(':')) end = v6ToBig(endText);
+      else throw new IpvsSpecError(`bad IPv6 range '${text}'`);
+    }
   }
-  const b = ipv6ToBytes(first);
-  const startG = b.readUInt16BE(14);
-  if (!/^[0-9a-f]{1,4}$/i.test(endText)) throw new IpvsSpecError(`bad IPv6 range '${text}' (the end is the last group, in hex)`);
-  const endG = parseInt(endText, 16);
-  if (endG < startG || endG - startG >= MAX_RANGE) throw new IpvsSpecError(`bad address range '${text}'`);
-  return Array.from({ length: endG - startG + 1 }, (_, i) => {
-    const c = Buffer.from(b);
-    c.writeUInt16BE(startG + i, 14);
-    return bytesToIpv6(c);
-  });
+  if (end < start) throw new IpvsSpecError(`bad address range '${text}' (the end is before the start)`);
+  if (end - start >= BigInt(MAX_RANGE)) throw new IpvsSpecError(`address range '${text}' has more than ${MAX_RANGE} addresses`);
+  const out: string[] = [];
+  for (let n = start; n <= end; n++) out.push(af === AF_INET ? numberToIpv4(Number(n)) : bigToV6(n));
+  return out;
 }
 
 function schedulerFlags(scheduler: string, flags: SchedulerFlag[] = []): number {

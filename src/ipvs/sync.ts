@@ -123,26 +123,25 @@ export class IpvsSync {
     const phases: Op[][] = [[], [], [], [], []];
     for (const o of ops) phases[PHASE[o.op]].push(o);
     for (const phase of phases) {
-      let i = 0;
-      const inFlight = new Set<Promise<void>>();
-      while (i < phase.length || inFlight.size) {
-        while (i < phase.length && inFlight.size < window) {
-          const op = phase[i++];
+      // `window` workers take the next operation in order; sends therefore reach the kernel in phase order.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < phase.length) {
+          const op = phase[next++];
           if (op.op !== 'add-service' && failedServices.has(serviceId(op.service))) {
             results.push({ op, status: 'skipped', error: new Error(`skipped: ${describeService(op.service)} could not be added`) });
             continue;
           }
-          const p: Promise<void> = this.run(op).then(
-            (outcome) => { results.push({ op, status: 'ok', outcome }); },
-            (error: Error) => {
-              if (op.op === 'add-service') failedServices.add(serviceId(op.service));
-              results.push({ op, status: 'failed', error: error instanceof IpvsError ? error : new Error(`${describeOp(op)}: ${error.message}`) });
-            },
-          ).finally(() => { inFlight.delete(p); });
-          inFlight.add(p);
+          try {
+            results.push({ op, status: 'ok', outcome: await this.run(op) });
+          } catch (e) {
+            const error = e as Error;
+            if (op.op === 'add-service') failedServices.add(serviceId(op.service));
+            results.push({ op, status: 'failed', error: error instanceof IpvsError ? error : new Error(`${describeOp(op)}: ${error.message}`) });
+          }
         }
-        if (inFlight.size) await Promise.race(inFlight);
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(window, phase.length) }, worker));
     }
     return { results, failed: results.filter((r) => r.status !== 'ok') };
   }

@@ -20,6 +20,11 @@ test('expandRange: last-octet and full IPv4 ranges, IPv6 last group, single addr
   assert.deepEqual(expandRange('10.0.0.254-10.0.1.1'), ['10.0.0.254', '10.0.0.255', '10.0.1.0', '10.0.1.1']);
   assert.deepEqual(expandRange('2001:db8::a-c'), ['2001:db8::a', '2001:db8::b', '2001:db8::c']);
   assert.deepEqual(expandRange('2001:DB8::1'), ['2001:db8::1']);
+  assert.deepEqual(expandRange('10.0.0.4/30'), ['10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7']);
+  assert.deepEqual(expandRange('2001:db8::/127'), ['2001:db8::', '2001:db8::1']);
+  assert.deepEqual(expandRange('2001:db8::fffe-2001:db8::1:0'), ['2001:db8::fffe', '2001:db8::ffff', '2001:db8::1:0']);
+  assert.throws(() => expandRange('10.0.0.5/30'), /mask bits not empty/);
+  assert.throws(() => expandRange('10.0.0.0/16'), /more than 256/);
   assert.throws(() => expandRange('10.0.0.5-2'), IpvsSpecError);
   assert.throws(() => expandRange('10.0.0.0-10.1.0.0'), IpvsSpecError);
 });

@@ -15,6 +15,10 @@ try {
 }
 
 const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
+/** An HTTP GET from inside a namespace, with node itself (no curl dependency). */
+const httpGetIn = (ns: string, url: string): string => execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e',
+  `require('http').get(${JSON.stringify(url)}, { timeout: 60000 }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => process.stdout.write(b)); })
+     .on('error', (e) => { console.error(e.message); process.exit(1); })`], { encoding: 'utf8' });
 const id = Math.random().toString(36).slice(2, 6);
 const CLIENT = `ktc${id}`;
 const REAL = `ktr${id}`;
@@ -54,7 +58,7 @@ test('NAT: client namespace → VIP → node HTTP real server, counted in the se
       realServers: [{ addr: '10.10.2.2', port: 8080, weight: 1 }],
     }]));
     assert.equal(report.failed.length, 0);
-    const body = sh(`ip netns exec ${CLIENT} curl -sS --max-time 60 http://10.10.1.100/`);
+    const body = httpGetIn(CLIENT, 'http://10.10.1.100/');
     assert.equal(body, 'hello from real server 10.10.2.2');
     // The kernel folds per-CPU counters into the reported stats from its estimator (every 2 s): poll a while.
     let [entry] = await client.dump();
@@ -104,7 +108,7 @@ test('DR: the director only rewrites the MAC; the real server (VIP on lo, arp_ig
       // keepalived's rule: a DR real server takes the service's port whatever the config says.
       assert.equal(sh('ipvsadm -Sn').trim().split('\n').sort().join('\n'), '-A -t 10.30.0.100:80 -s wlc\n-a -t 10.30.0.100:80 -r 10.30.0.3:80 -g -w 1');
       // The reply comes from the real server itself, which holds the VIP: it sees the VIP as its local address.
-      assert.equal(sh(`ip netns exec ${C} curl -sS --max-time 60 http://10.30.0.100/`), 'direct from 10.30.0.100');
+      assert.equal(httpGetIn(C, 'http://10.30.0.100/'), 'direct from 10.30.0.100');
       await sync.stop('owned');
     } finally {
       client.close();

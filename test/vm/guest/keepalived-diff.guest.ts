@@ -26,6 +26,7 @@ global_defs {
 virtual_server_group G1 {
   10.20.0.1 80
   10.20.1.1-3 80
+  10.20.6.4/30 80
   fwmark 11
 }
 virtual_server group G1 {
@@ -107,7 +108,7 @@ virtual_server 10.20.5.1 80 {
 // The same, as the lead's mapping of config + checker output would give it.
 const SPECS: VirtualServerSpec[] = [
   {
-    targets: [{ addr: '10.20.0.1', port: 80 }, { range: '10.20.1.1-3', port: 80 }, { fwmark: 11 }],
+    targets: [{ addr: '10.20.0.1', port: 80 }, { range: '10.20.1.1-3', port: 80 }, { range: '10.20.6.4/30', port: 80 }, { fwmark: 11 }],
     protocol: 'TCP', scheduler: 'wrr', lbKind: 'NAT',
     realServers: [{ addr: '192.168.20.1', port: 8080, weight: 2 }, { addr: '192.168.20.2', port: 8081, weight: 3 }],
   },
