@@ -1,7 +1,7 @@
 // The parent process (keepalived's "Keepalived" process, core/main.c): validates the config, writes the -p pid
 // file, starts the children the config needs, respawns them, relays signals, serves the status endpoint, and on
 // SIGTERM stops the children (SIGKILL after child_wait_time) and removes its pid file.
-import { keepalivedRtSignals, onRealtimeSignals } from './rt-signals.js';
+import { onDumpSignals } from './rt-signals.js';
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { VERSION } from '../version.js';
@@ -130,14 +130,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   process.on('SIGTERM', () => stop('Received SIGTERM', EXIT_OK));
   if (!o.ignoreSigint) process.on('SIGINT', () => stop('Received SIGINT', EXIT_OK));
   process.on('SIGHUP', reload);
-  process.on('SIGUSR1', () => dump('data'));
-  process.on('SIGUSR2', () => dump('stats'));
-  // keepalived's JSON signal is SIGRTMIN+2 and STATS_CLEAR SIGRTMAX-1 (trapped through the addon, rt-signals.ts);
-  // SIGWINCH and SIGURG do the same for shells where real-time signals are awkward to send.
-  process.on('SIGWINCH', () => dump('json'));
-  process.on('SIGURG', () => dump('stats-clear'));
-  const rt = keepalivedRtSignals();
-  onRealtimeSignals({ [rt.json]: () => dump('json'), [rt.statsClear]: () => dump('stats-clear') });
+  onDumpSignals(dump);
 
   if (target) {
     try {

@@ -29,3 +29,16 @@ export function onRealtimeSignals(handlers: Record<number, () => void>): () => v
   w.start();
   return () => w.close();
 }
+
+/**
+ * keepalived's dump signals on one process: SIGUSR1 data, SIGUSR2 stats, SIGRTMIN+2 JSON, SIGRTMAX-1 stats-clear
+ * (SIGWINCH and SIGURG do the same for shells where real-time signals are awkward to send).
+ */
+export function onDumpSignals(dump: (kind: 'data' | 'stats' | 'json' | 'stats-clear') => void): void {
+  process.on('SIGUSR1', () => dump('data'));
+  process.on('SIGUSR2', () => dump('stats'));
+  process.on('SIGWINCH', () => dump('json'));
+  process.on('SIGURG', () => dump('stats-clear'));
+  const rt = keepalivedRtSignals();
+  onRealtimeSignals({ [rt.json]: () => dump('json'), [rt.statsClear]: () => dump('stats-clear') });
+}

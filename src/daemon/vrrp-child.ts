@@ -1,7 +1,7 @@
 // The VRRP child (keepalived's Keepalived_vrrp process): reads and validates the config, runs the VRRP engine,
 // writes the -r pid file, reloads on the parent's word (or a SIGHUP sent to it directly), writes the signal dumps
 // and answers status requests. On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
-import { keepalivedRtSignals, onRealtimeSignals } from './rt-signals.js';
+import { onDumpSignals } from './rt-signals.js';
 import { writeFileSync } from 'node:fs';
 import type { KeepalivedConfig, ScriptSpec } from '../config/model/index.js';
 import { NotifyDispatcher, type FifoSink } from '../notify/notify.js';
@@ -166,12 +166,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     process.on('SIGINT', o.ignoreSigint ? () => undefined : onStop);
     // Signals sent to the child directly act as they do on keepalived's VRRP process.
     process.on('SIGHUP', reload);
-    process.on('SIGUSR1', () => dump('data'));
-    process.on('SIGUSR2', () => dump('stats'));
-    process.on('SIGWINCH', () => dump('json'));
-    process.on('SIGURG', () => dump('stats-clear'));
-    const rt = keepalivedRtSignals();
-    onRealtimeSignals({ [rt.json]: () => dump('json'), [rt.statsClear]: () => dump('stats-clear') });
+    onDumpSignals(dump);
     engine
       .start()
       .then(() => ctx.send({ t: 'ready' }))
