@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, type InterfaceChange } from '../net/interfaces.js';
-import { Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
+import { type RouteSpec, Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
 import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
@@ -20,6 +20,7 @@ import { encodeAdvert, passAuthData } from './packet.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
+import { describeRoute, parseRtTables, routeSpec } from './routes.js';
 import { carryOverState, diffVips, matchInstances } from './reload.js';
 import type { VrrpState } from './types.js';
 
@@ -79,6 +80,8 @@ interface InstanceRt {
   stats: InstanceStats;
   /** VIPs we added and still own (address → where), so stop removes exactly these. */
   owned: Map<string, { ifindex: number; prefix: number; peer?: string }>;
+  /** virtual_routes we added and still own, keyed by their config text. */
+  ownedRoutes: Array<{ key: string; spec: RouteSpec }>;
   state(): InstanceState;
 }
 
@@ -138,6 +141,15 @@ class GroupUnit implements Unit {
   }
   stateOf(member: string) {
     return this.g.members[member]!;
+  }
+}
+
+/** Named routing tables (`table NAME` in virtual_routes), read when a route needs one. */
+function rtTables(): Map<string, number> {
+  try {
+    return parseRtTables(readFileSync('/etc/iproute2/rt_tables', 'utf8'));
+  } catch {
+    return new Map();
   }
 }
 
@@ -211,6 +223,7 @@ export class VrrpEngine {
         priZeroReceived: 0, priZeroSent: 0, addrListErr: 0,
       },
       owned: new Map(),
+      ownedRoutes: [],
       state: () => rtInst.unit.stateOf(p.name),
     };
     this.instances.set(p.name, rtInst);
@@ -273,7 +286,7 @@ export class VrrpEngine {
     this.plan = next;
     this.instances = new Map();
     const states = new Map<string, InstanceState>();
-    const vipWork: Array<{ inst: InstanceRt; oldVips: VipPlan[] }> = [];
+    const vipWork: Array<{ inst: InstanceRt; oldVips: VipPlan[]; oldRoutes: InstancePlan['routes'] }> = [];
     for (const { old, next: p } of match.kept) {
       const prev = oldByName.get(old.name)!;
       const prevState = prev.state();
@@ -283,7 +296,7 @@ export class VrrpEngine {
       for (const t of p.spec.trackers) inst.trackers.set(t.name, { ...prev.trackers.get(t.name), spec: t });
       this.instances.set(p.name, inst);
       states.set(p.name, carryOverState(prevState, p.spec, now, src ?? prevState.spec.primaryAddress));
-      if (prevState.state === 'MASTER') vipWork.push({ inst, oldVips: old.vips });
+      if (prevState.state === 'MASTER') vipWork.push({ inst, oldVips: old.vips, oldRoutes: old.routes });
       if (old.name !== p.name) this.log.info(`(${p.name}) was ${old.name} before the reload`);
     }
     for (const p of match.added) states.set(p.name, this.newInstance(p));
@@ -302,14 +315,20 @@ export class VrrpEngine {
     this.startTrackers();
 
     // 5. Masters apply their VIP diff in order with their other effects.
-    for (const { inst, oldVips } of vipWork) {
+    for (const { inst, oldVips, oldRoutes } of vipWork) {
       const diff = diffVips(oldVips, inst.plan.vips);
-      if (!diff.add.length && !diff.remove.length) continue;
+      const newRouteKeys = new Set(inst.plan.routes.map(describeRoute));
+      const oldRouteKeys = new Set(oldRoutes.map(describeRoute));
+      const goneRoutes = new Set([...oldRouteKeys].filter((k) => !newRouteKeys.has(k)));
+      const addedRoutes = inst.plan.routes.filter((r) => !oldRouteKeys.has(describeRoute(r)));
+      if (!diff.add.length && !diff.remove.length && !goneRoutes.size && !addedRoutes.length) continue;
       const unit = inst.unit;
       unit.chain = unit.chain
         .then(async () => {
+          await this.removeRoutes(inst, goneRoutes);
           await this.removeVipPlans(inst, diff.remove);
           await this.addVipPlans(inst, diff.add);
+          await this.addRoutes(inst, addedRoutes);
           await this.sendGarps(inst, diff.add.map((v) => v.address), inst.plan.spec.garp.masterRepeat);
           this.log.info(`(${inst.plan.name}) reload: +${diff.add.length} -${diff.remove.length} addresses`);
         })
@@ -447,10 +466,17 @@ export class VrrpEngine {
         if (inst) await this.sendAdvert(inst, e.priority);
         return;
       case 'add-vips':
-        if (inst) await this.addVips(inst, e.addresses);
+        // keepalived's order: addresses, then the routes that may depend on them.
+        if (inst) {
+          await this.addVips(inst, e.addresses);
+          await this.addRoutes(inst);
+        }
         return;
       case 'remove-vips':
-        if (inst && !(this.stopping && this.opts.dontReleaseVips)) await this.removeVips(inst, e.addresses);
+        if (inst && !(this.stopping && this.opts.dontReleaseVips)) {
+          await this.removeRoutes(inst);
+          await this.removeVips(inst, e.addresses);
+        }
         return;
       case 'send-garp':
         if (inst) await this.sendGarps(inst, e.addresses, e.count);
@@ -553,7 +579,33 @@ export class VrrpEngine {
     }
   }
 
+  private async addRoutes(inst: InstanceRt, routes = inst.plan.routes): Promise<void> {
+    for (const r of routes) {
+      try {
+        const spec = routeSpec(r, (dev) => this.ifw?.table.get(dev)?.link.ifindex, rtTables());
+        await this.rt!.addRoute(spec);
+        inst.ownedRoutes.push({ key: describeRoute(r), spec });
+      } catch (e) {
+        this.log.error(`(${inst.plan.name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Removes the routes we own (only those whose config text is in `keys`, when given), newest first. */
+  private async removeRoutes(inst: InstanceRt, keys?: ReadonlySet<string>): Promise<void> {
+    const gone = inst.ownedRoutes.filter((o) => !keys || keys.has(o.key));
+    inst.ownedRoutes = inst.ownedRoutes.filter((o) => !gone.includes(o));
+    for (const { key, spec } of gone.reverse()) {
+      try {
+        await this.rt!.deleteRoute(spec);
+      } catch (e) {
+        this.log.error(`(${inst.plan.name}) cannot remove route ${key}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   private async releaseOwned(inst: InstanceRt): Promise<void> {
+    await this.removeRoutes(inst);
     for (const [address, o] of inst.owned) {
       try {
         await this.rt!.deleteAddress({ ifindex: o.ifindex, address, prefixlen: o.prefix, peer: o.peer });

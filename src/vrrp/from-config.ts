@@ -2,7 +2,7 @@
 // the facts the shell needs (interface, addresses to add, sockets, receive policy, trackers, notify scripts).
 // Pure: the live facts it depends on (an interface's primary address) are passed in.
 import type {
-  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VrrpScript, TrackFile, VrrpSyncGroup,
+  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
 import type { ScriptCommand, NotifyScripts } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
@@ -49,6 +49,8 @@ export interface InstancePlan {
   /** TTL / hop limit we send (unicast_ttl or 255). */
   ttl: number;
   vips: VipPlan[];
+  /** virtual_routes: added after the VIPs when becoming MASTER, removed before them when leaving. */
+  routes: VirtualRoute[];
   /** Everything of the spec except the source address, which is known once the interface is. */
   spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
   trackers: TrackerSource[];
@@ -189,6 +191,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp,
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
       vips,
+      routes: inst.virtualRoutes,
       spec,
       trackers: tr,
       notify: notifyScripts(inst.notify, users),
