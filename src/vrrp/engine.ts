@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, type InterfaceChange } from '../net/interfaces.js';
-import { type RouteSpec, Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
+import { type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
 import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
@@ -20,7 +20,7 @@ import { encodeAdvert, passAuthData } from './packet.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
-import { describeRoute, parseRtTables, routeSpec } from './routes.js';
+import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import { carryOverState, diffVips, matchInstances } from './reload.js';
 import type { VrrpState } from './types.js';
 
@@ -82,6 +82,8 @@ interface InstanceRt {
   owned: Map<string, { ifindex: number; prefix: number; peer?: string }>;
   /** virtual_routes we added and still own, keyed by their config text. */
   ownedRoutes: Array<{ key: string; spec: RouteSpec }>;
+  /** virtual_rules we added and still own. */
+  ownedRules: RuleSpec[];
   state(): InstanceState;
 }
 
@@ -224,6 +226,7 @@ export class VrrpEngine {
       },
       owned: new Map(),
       ownedRoutes: [],
+      ownedRules: [],
       state: () => rtInst.unit.stateOf(p.name),
     };
     this.instances.set(p.name, rtInst);
@@ -470,10 +473,12 @@ export class VrrpEngine {
         if (inst) {
           await this.addVips(inst, e.addresses);
           await this.addRoutes(inst);
+          await this.addRules(inst);
         }
         return;
       case 'remove-vips':
         if (inst && !(this.stopping && this.opts.dontReleaseVips)) {
+          await this.removeRules(inst);
           await this.removeRoutes(inst);
           await this.removeVips(inst, e.addresses);
         }
@@ -604,7 +609,30 @@ export class VrrpEngine {
     }
   }
 
+  private async addRules(inst: InstanceRt): Promise<void> {
+    for (const r of inst.plan.rules) {
+      try {
+        const spec = ruleSpec(r, rtTables());
+        await this.rt!.addRule(spec);
+        inst.ownedRules.push(spec);
+      } catch (e) {
+        this.log.error(`(${inst.plan.name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async removeRules(inst: InstanceRt): Promise<void> {
+    for (const spec of inst.ownedRules.splice(0).reverse()) {
+      try {
+        await this.rt!.deleteRule(spec);
+      } catch (e) {
+        this.log.error(`(${inst.plan.name}) cannot remove rule: ${(e as Error).message}`);
+      }
+    }
+  }
+
   private async releaseOwned(inst: InstanceRt): Promise<void> {
+    await this.removeRules(inst);
     await this.removeRoutes(inst);
     for (const [address, o] of inst.owned) {
       try {

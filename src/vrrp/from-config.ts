@@ -2,7 +2,7 @@
 // the facts the shell needs (interface, addresses to add, sockets, receive policy, trackers, notify scripts).
 // Pure: the live facts it depends on (an interface's primary address) are passed in.
 import type {
-  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VrrpScript, TrackFile, VrrpSyncGroup,
+  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
 import type { ScriptCommand, NotifyScripts } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
@@ -51,6 +51,8 @@ export interface InstancePlan {
   vips: VipPlan[];
   /** virtual_routes: added after the VIPs when becoming MASTER, removed before them when leaving. */
   routes: VirtualRoute[];
+  /** virtual_rules: added after the routes, removed before them. */
+  rules: VirtualRule[];
   /** Everything of the spec except the source address, which is known once the interface is. */
   spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
   trackers: TrackerSource[];
@@ -192,6 +194,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
       vips,
       routes: inst.virtualRoutes,
+      rules: inst.virtualRules,
       spec,
       trackers: tr,
       notify: notifyScripts(inst.notify, users),

@@ -1,7 +1,7 @@
 // virtual_routes (ip-route syntax in keepalived.conf) → rtnetlink route specs. Pure: interface indexes and
 // table names are resolved through the functions passed in.
-import type { VirtualRoute } from '../config/model/index.js';
-import { ROUTE_TYPES, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE, type RouteSpec, type RouteType } from '../net/rtnetlink.js';
+import type { VirtualRoute, VirtualRule } from '../config/model/index.js';
+import { type RuleSpec, ROUTE_TYPES, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE, type RouteSpec, type RouteType } from '../net/rtnetlink.js';
 
 const SCOPES: Record<string, number> = {
   global: RT_SCOPE_UNIVERSE, universe: RT_SCOPE_UNIVERSE, site: RT_SCOPE_SITE, link: RT_SCOPE_LINK, host: RT_SCOPE_HOST,
@@ -65,4 +65,39 @@ export function routeSpec(
 /** Text for logs: `10.1.0.0/16 via 10.99.0.1 dev eth0 table 100`. */
 export function describeRoute(r: VirtualRoute): string {
   return r.words.join(' ');
+}
+
+const prefix = (text: string, family: 4 | 6): [string, number] => {
+  const [addr, len] = text.split('/');
+  return [addr!, len === undefined ? (family === 4 ? 32 : 128) : Number(len)];
+};
+
+/** virtual_rules (ip-rule syntax) → rtnetlink rule specs: from/to prefixes, table, preference, fwmark, iif/oif. */
+export function ruleSpec(r: VirtualRule, tables: ReadonlyMap<string, number> = new Map()): RuleSpec {
+  const w = r.words;
+  const arg = (...names: string[]) => {
+    const i = w.findIndex((x) => names.includes(x));
+    return i >= 0 ? w[i + 1] : undefined;
+  };
+  const addrText = r.from ?? r.to;
+  const family: 4 | 6 = addrText?.includes(':') ? 6 : 4;
+  const tableText = r.table ?? arg('table', 'lookup');
+  if (tableText === undefined) throw new RouteSpecError('a virtual rule needs a table');
+  const table = /^\d+$/.test(tableText) ? Number(tableText) : TABLES[tableText] ?? tables.get(tableText);
+  if (table === undefined) throw new RouteSpecError(`unknown routing table '${tableText}'`);
+  const spec: RuleSpec = { family, table };
+  if (r.from && r.from !== 'all') [spec.from, spec.fromLen] = prefix(r.from, family);
+  if (r.to && r.to !== 'all') [spec.to, spec.toLen] = prefix(r.to, family);
+  if (r.priority !== undefined) spec.priority = r.priority;
+  const mark = arg('fwmark');
+  if (mark !== undefined) {
+    const [m, mask] = mark.split('/');
+    spec.fwmark = Number(m);
+    if (mask !== undefined) spec.fwmask = Number(mask);
+  }
+  const iif = arg('iif', 'dev');
+  if (iif) spec.iif = iif;
+  const oif = arg('oif');
+  if (oif) spec.oif = oif;
+  return spec;
 }

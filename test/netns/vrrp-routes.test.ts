@@ -8,7 +8,7 @@ import { createLan, vrrpConfig, waitFor, type Lan, type Director, type DaemonKin
 const skip = needsRoot() || needsCommand('keepalived');
 const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
 
-describe('virtual_routes follow the MASTER state', { skip }, () => {
+describe('virtual_routes and virtual_rules follow the MASTER state', { skip }, () => {
   let lan: Lan;
   let d1: Director;
 
@@ -29,6 +29,9 @@ describe('virtual_routes follow the MASTER state', { skip }, () => {
         '    198.51.100.0/24 dev eth0 table 100',
         '    blackhole 203.0.113.0/24',
         '}',
+        'virtual_rules {',
+        '    from 10.99.0.50/32 table 100 priority 1000',
+        '}',
       ],
     });
 
@@ -39,14 +42,23 @@ describe('virtual_routes follow the MASTER state', { skip }, () => {
     return list.map((x) => [x.type ?? 'unicast', x.dst, x.gateway ?? '-', x.dev ?? '-', x.table ?? 'main', x.scope ?? '-'].join(' ')).sort();
   };
 
+  /** Rules installed by the VRRP daemon, as `ip -j rule` shows them. */
+  const ourRules = async () => {
+    const r = await lan.exec(d1, 'ip', ['-j', 'rule', 'show']);
+    const list = JSON.parse(r.stdout || '[]') as Array<Record<string, unknown>>;
+    return list.filter((x) => x.table === '100').map((x) => `rule ${x.priority} from ${x.src}/${x.srclen ?? 32} table ${x.table}`);
+  };
+
   async function runWith(kind: DaemonKind): Promise<string[]> {
     await lan.startDaemon(d1, { kind, configText: config() });
     await waitFor(async () => JSON.stringify(await lan.vipHolders(lan.vip())) === '["d1"]', { ...WAIT, what: `${kind} master` });
     const routes = await waitFor(async () => ((await ours()).length === 3 ? ours() : undefined), { ...WAIT, what: `${kind} routes` });
+    const rules = await waitFor(async () => ((await ourRules()).length === 1 ? ourRules() : undefined), { ...WAIT, what: `${kind} rules` });
     const { code } = await d1.daemon!.stop('SIGTERM');
     assert.equal(code, 0);
     assert.deepEqual(await ours(), [], `${kind} removed its routes on stop`);
-    return routes;
+    assert.deepEqual(await ourRules(), [], `${kind} removed its rules on stop`);
+    return [...routes, ...rules];
   }
 
   it('keepalived-ts adds the routes as MASTER, removes them on stop, and matches keepalived', async () => {
@@ -54,6 +66,7 @@ describe('virtual_routes follow the MASTER state', { skip }, () => {
     assert.ok(ts.some((r) => r.startsWith('unicast 192.0.2.0/24') && r.includes(lan.host(100))), ts.join('\n'));
     assert.ok(ts.some((r) => r.startsWith('blackhole 203.0.113.0/24')), ts.join('\n'));
     assert.ok(ts.some((r) => r.startsWith('unicast 198.51.100.0/24') && r.includes(' 100 ')), ts.join('\n'));
+    assert.ok(ts.includes('rule 1000 from 10.99.0.50/32 table 100'), ts.join('\n'));
     const ka = await runWith('keepalived');
     assert.deepEqual(ts, ka);
   });

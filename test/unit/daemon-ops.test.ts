@@ -23,7 +23,7 @@ const vip = (address: string, prefix = 24): VipPlan => ({
 function snapshot(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
   const { primaryAddress: _p, ...spec } = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.9.0.1', priority: 150, vips: ['10.9.0.100'] });
   const plan: InstancePlan = {
-    name: 'VI_1', interface: 'veth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.9.0.100')], routes: [],
+    name: 'VI_1', interface: 'veth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.9.0.100')], routes: [], rules: [],
     spec, trackers: [], notify: { generic: { argv: ['/usr/bin/true'], shellCommand: '/usr/bin/true', uid: 0, gid: 0 } },
   };
   return {

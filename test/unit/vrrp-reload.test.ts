@@ -14,7 +14,7 @@ function plan(name: string, over: Partial<InstancePlan> & { vrid?: number } = {}
   const { vrid = 51, ...rest } = over;
   const { primaryAddress: _p, ...spec } = instanceSpec({ name, vrid, primaryAddress: '10.0.0.1' });
   return {
-    name, interface: 'eth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.0.0.100')], routes: [],
+    name, interface: 'eth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.0.0.100')], routes: [], rules: [],
     spec, trackers: [], notify: {}, ...rest,
   };
 }
