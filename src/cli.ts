@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic } from './config/diagnostics.js';
 import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
-import { detach, runDaemon } from './daemon/run.js';
+// Loaded on demand: `-t` must not pay for the daemon's modules (pino, raw-socket, the addon, notify, VRRP).
+const loadDaemon = () => import('./daemon/run.js');
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
@@ -76,8 +77,8 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
     return values['config-test'] ? r.exitCode : r.exitCode === 0 ? 0 : r.exitCode;
   }
-  if (!values['dont-fork']) return detach(argv);
-  return runDaemon({
+  if (!values['dont-fork']) return loadDaemon().then((d) => d.detach(argv));
+  return loadDaemon().then((d) => d.runDaemon({
     configFile: file,
     configId: values['config-id'] as string | undefined,
     allConfig: Boolean(values['all-config']),
@@ -89,7 +90,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     vrrpPidFile: (values['vrrp_pid'] as string | undefined) ?? '/run/keepalived_vrrp.pid',
     dontReleaseVrrp: Boolean(values['dont-release-vrrp']),
     argv,
-  });
+  }));
 }
 
 // Entry point when run as a program (bin/keepalived-ts.js imports the compiled file).
