@@ -159,7 +159,9 @@ const compiled = nearley.Grammar.fromCompiled(grammar);
  * a 78,000-line config well inside the speed budget (the brace checker already knows where top-level ends).
  */
 function parseRange(stmts: readonly Statement[], kinds: readonly StatementKind[], from: number, to: number, diags: Diagnostics): ConfigNode[] | null {
-  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(kinds, from, to) } as nearley.ParserOptions);
+  // keepHistory: without it nearley `delete`s each finished column from its table array, which turns the array
+  // into a slow dictionary; the table only lives for one top-level statement, so keeping it costs nothing.
+  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(kinds, from, to), keepHistory: true } as nearley.ParserOptions);
   try {
     parser.feed('');
   } catch (e) {
