@@ -345,12 +345,11 @@ export class Preprocessor {
       let len = raw.length;
       while (len && (raw[len - 1] === '\r' || raw[len - 1] === '\n')) len--;
       if (len !== raw.length) raw = raw.slice(0, len);
-      const at: Loc = { file: f.path, line: lineNo, col: 1 };
       if (raw.includes('\0')) {
-        this.diags.error('embedded-nul', 'configuration appears to have embedded NULs - ignoring line', at);
+        this.diags.error('embedded-nul', 'configuration appears to have embedded NULs - ignoring line', { file: f.path, line: lineNo, col: 1 });
         raw = '';
       } else if (raw.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(raw) > MAX_LINE_BYTES) {
-        this.diags.error('line-too-long', `line too long (${Buffer.byteLength(raw)} bytes, keepalived reads at most ${MAX_LINE_BYTES}) - ignoring`, at);
+        this.diags.error('line-too-long', `line too long (${Buffer.byteLength(raw)} bytes, keepalived reads at most ${MAX_LINE_BYTES}) - ignoring`, { file: f.path, line: lineNo, col: 1 });
         raw = '';
       }
       if (!raw.length) {

@@ -1,11 +1,17 @@
 // Reading keyword arguments the way keepalived's handlers do (read_int/read_unsigned/read_timer/check_true_false),
 // reporting bad values as diagnostics that name the keyword, what was expected and where.
-import { Address6 } from 'ip-address';
+import { createRequire } from 'node:module';
 import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc, Arg } from '../tree.js';
 import type { Family } from './types.js';
 
 /** What the model builder needs from the host (kept out of the pure core). */
+// ip-address is only needed for IPv6 text. Loading it is ~15 ms of a `-t` run, so it is required on first use
+// (it is a CommonJS package, so createRequire loads it synchronously).
+type Address6Class = typeof import('ip-address').Address6;
+let address6: Address6Class | undefined;
+const Address6 = (): Address6Class => (address6 ??= (createRequire(import.meta.url)('ip-address') as typeof import('ip-address')).Address6);
+
 export interface ModelEnv {
   /** Interface names in the current network namespace; null = do not check. */
   interfaces: ReadonlySet<string> | null;
@@ -134,10 +140,10 @@ export function parseIp(text: string, allowPrefix = true): ParsedIp | undefined 
     // A valid dotted quad has no leading zeros, so it is already in Address4's correct form.
     return { address: addr, family: 4, prefix };
   }
-  if (addr.includes(':') && Address6.isValid(addr) && !addr.includes('%')) {
+  if (addr.includes(':') && Address6().isValid(addr) && !addr.includes('%')) {
     const prefix = pfx === undefined ? undefined : Number(pfx);
     if (prefix !== undefined && prefix > 128) return undefined;
-    return { address: new Address6(addr).correctForm(), family: 6, prefix };
+    return { address: new (Address6())(addr).correctForm(), family: 6, prefix };
   }
   return undefined;
 }
@@ -151,7 +157,7 @@ export function readIp(ctx: Ctx, node: ConfigNode, i: number, allowPrefix = fals
 }
 
 export function isLinkLocal6(address: string): boolean {
-  return new Address6(address).isLinkLocal();
+  return new (Address6())(address).isLinkLocal();
 }
 
 export function isMulticast(ip: ParsedIp): boolean {
