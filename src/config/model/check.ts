@@ -142,6 +142,17 @@ interface RsDraft {
   checkers: Array<{ node: ConfigNode; timers: Partial<ServerTimers>; build: (t: ServerTimers & { retry: number; delayBeforeRetryMs: number; warmupMs: number }) => Checker }>;
 }
 
+// The real server and checker objects are copied field by field (buildVirtualServer, parseChecker's finish): these
+// tables make the compiler point there when a field is added to RealServer or CheckerCommon.
+const RS_DRAFT_FIELDS: Record<keyof RsDraft['rs'], true> = {
+  address: true, family: true, port: true, portGiven: true, loc: true, tunnel: true, notifyUp: true, notifyDown: true,
+  uthreshold: true, lthreshold: true, virtualhost: true,
+};
+const CHECKER_COMMON_FIELDS: Record<Exclude<keyof CheckerCommon, keyof ResolvedTimers>, true> = {
+  connectIp: true, connectPort: true, bindTo: true, bindPort: true, bindIf: true, fwmark: true, logAllFailures: true, loc: true,
+};
+void RS_DRAFT_FIELDS; void CHECKER_COMMON_FIELDS;
+
 function checkerCommon(ctx: Ctx, k: ConfigNode, c: Partial<CheckerCommon>, t: Partial<ServerTimers>, family: Family): boolean {
   if (timerKeyword(ctx, k, t)) return true;
   switch (k.keyword) {
