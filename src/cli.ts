@@ -6,9 +6,11 @@ import { formatDiagnostic } from './config/diagnostics.js';
 import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
 import { constants as osConstants } from 'node:os';
-import { detach, runDaemon } from './daemon/run.js';
 import { keepalivedRtSignals } from './daemon/rt-signals.js';
 import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
+
+// Loaded on demand: `-t` must not pay for the daemon's modules (pino, raw-socket, the addon, notify, VRRP).
+const loadDaemon = () => import('./daemon/run.js');
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
@@ -182,9 +184,9 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
     return values['config-test'] ? r.exitCode : r.exitCode === 0 ? 0 : r.exitCode;
   }
-  if (!values['dont-fork']) return detach(argv);
+  if (!values['dont-fork']) return loadDaemon().then((d) => d.detach(argv));
   if (values['ignore-sigint']) process.on('SIGINT', () => undefined);
-  return runDaemon({
+  return loadDaemon().then((d) => d.runDaemon({
     configFile: file,
     configId: values['config-id'] as string | undefined,
     allConfig: Boolean(values['all-config']),
@@ -207,7 +209,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     statusListenForce: Boolean(values['status-listen-force']),
     ignoreSigint: Boolean(values['ignore-sigint']),
     argv,
-  });
+  }));
 }
 
 // Entry point when run as a program (bin/keepalived-ts.js imports the compiled file).

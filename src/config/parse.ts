@@ -3,7 +3,7 @@
 import nearley from 'nearley';
 import { Diagnostics } from './diagnostics.js';
 import type { ConfigNode, Loc } from './tree.js';
-import { Preprocessor, type LogicalLine, type PreprocessOptions } from './preprocess.js';
+import { Preprocessor, type LogicalLine, type PreprocessOptions, type PreprocessResult } from './preprocess.js';
 import { wordLexer, leadingBlanks } from './line-lexer.js';
 import { StatementLexer, type StatementKind } from './line-lexer.js';
 import grammar, { type RawStatement, type StatementList } from './grammar.generated.js';
@@ -31,10 +31,11 @@ export const SCRIPT_KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 interface Statement {
-  kind: 'line' | 'open' | 'close';
-  line: LogicalLine;
+  kind: StatementKind;
   /** Built node for a `line` (without block yet). */
   node?: ConfigNode;
+  /** Where an `open` brace stood (the node's blockLoc). */
+  loc?: Loc;
 }
 
 const locOf = (l: LogicalLine, offset = 0): Loc => ({ file: l.text.file, line: l.text.line, col: l.text.colAt(offset) });
@@ -77,50 +78,93 @@ const describe = (n: ConfigNode): string => [n.keyword, ...n.args.map((a) => (a.
 const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
 
 /**
- * Reports brace errors as keepalived does (but saying where) and returns a stream in which every `{` follows a
- * keyword line and every block is closed, so the grammar has exactly one parse.
+ * Logical lines in, tree out, one top-level statement at a time. It reports brace errors as keepalived does (but
+ * saying where) and repairs the stream so that every `{` follows a keyword line and every block is closed, so the
+ * grammar has exactly one parse; each completed top-level statement goes through the grammar at once.
+ * Streaming matters for speed: the preprocessor hands lines over as it makes them, so lines and statements die
+ * young instead of all surviving to the end (on the 78,000-line benchmark that survival was most of the GC work).
+ * Diagnostics keep the order of the former batch passes: brace errors, then grammar errors, after the
+ * preprocessor's (the caller appends `braceDiags` and `grammarDiags` when the preprocessor is done).
  */
-function checkBraces(lines: readonly LogicalLine[], diags: Diagnostics): Statement[] {
-  const out: Statement[] = [];
-  const stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
-  let last: LogicalLine | undefined;
-  let tooDeepReported = false;
-  for (const l of lines) {
-    last = l;
+class StatementReader {
+  readonly nodes: ConfigNode[] = [];
+  readonly braceDiags = new Diagnostics();
+  readonly grammarDiags = new Diagnostics();
+  /** Statements of the top-level statement being read (repaired stream), and their kinds for the lexer. */
+  private stmts: Statement[] = [];
+  private kinds: StatementKind[] = [];
+  /** Depth of the repaired stream (phantom braces excluded). */
+  private depth = 0;
+  private readonly stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
+  private last: LogicalLine | undefined;
+  private tooDeepReported = false;
+  private failed = false;
+
+  push(l: LogicalLine): void {
+    this.last = l;
+    const diags = this.braceDiags;
     if (l.kind === 'words') {
       const node = lineToNode(l, diags);
-      if (node) out.push({ kind: 'line', line: l, node });
+      if (node) this.add({ kind: 'line', node });
     } else if (l.kind === 'open') {
-      const prev = out[out.length - 1];
-      const depth = stack.length;
+      const prev = this.stmts[this.stmts.length - 1];
+      const depth = this.stack.length;
       if (depth >= MAX_BLOCK_DEPTH) {
         // Real configurations nest 4 deep; this bound keeps the tree builder's recursion safe.
-        if (!tooDeepReported) diags.error('too-deep', `blocks nested more than ${MAX_BLOCK_DEPTH} deep - deeper '{' are ignored`, locOf(l));
-        tooDeepReported = true;
-        stack.push({ phantom: true, open: l });
+        if (!this.tooDeepReported) diags.error('too-deep', `blocks nested more than ${MAX_BLOCK_DEPTH} deep - deeper '{' are ignored`, locOf(l));
+        this.tooDeepReported = true;
+        this.stack.push({ phantom: true, open: l });
       } else if (prev && prev.kind === 'line') {
-        stack.push({ phantom: false, head: prev, open: l });
-        out.push({ kind: 'open', line: l });
+        this.stack.push({ phantom: false, head: prev, open: l });
+        this.add({ kind: 'open', loc: locOf(l) });
       } else {
         diags.error('unexpected-brace', `'{' with no keyword before it - ignoring it; what it encloses is read as part of the enclosing block`, locOf(l));
-        stack.push({ phantom: true, open: l });
+        this.stack.push({ phantom: true, open: l });
       }
     } else {
-      const top = stack.pop();
+      const top = this.stack.pop();
       if (!top) diags.error('extra-brace', `Extra '}' found: no block is open here`, locOf(l));
-      else if (!top.phantom) out.push({ kind: 'close', line: l });
+      else if (!top.phantom) this.add({ kind: 'close' });
     }
   }
-  for (let i = stack.length - 1; i >= 0; i--) {
-    const b = stack[i]!;
-    if (b.phantom) continue;
-    const at = locOf(b.open);
-    const head = b.head!.node!;
-    const endAt = last ? ` (configuration ends at ${last.text.file}:${last.text.line})` : '';
-    diags.error('missing-brace', `missing '}': the block of '${describe(head)}' opened at ${fmtLoc(at)} is never closed${endAt}`, at, { keyword: head.keyword });
-    out.push({ kind: 'close', line: b.open });
+
+  /** Closes what is still open (reporting it) and parses the last statement. */
+  finish(): void {
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const b = this.stack[i]!;
+      if (b.phantom) continue;
+      const at = locOf(b.open);
+      const head = b.head!.node!;
+      const last = this.last;
+      const endAt = last ? ` (configuration ends at ${last.text.file}:${last.text.line})` : '';
+      this.braceDiags.error('missing-brace', `missing '}': the block of '${describe(head)}' opened at ${fmtLoc(at)} is never closed${endAt}`, at, { keyword: head.keyword });
+      this.add({ kind: 'close' });
+    }
+    this.stack.length = 0;
+    if (this.stmts.length) this.flush(this.stmts.length);
   }
-  return out;
+
+  private add(st: Statement): void {
+    // A depth-0 line ends a top-level statement unless a '{' follows it: decided when the next statement comes.
+    if (this.depth === 0 && this.stmts.length && st.kind !== 'open') this.flush(this.stmts.length);
+    this.stmts.push(st);
+    this.kinds.push(st.kind);
+    if (st.kind === 'open') this.depth++;
+    else if (st.kind === 'close') {
+      this.depth--;
+      if (this.depth === 0) this.flush(this.stmts.length);
+    }
+  }
+
+  private flush(to: number): void {
+    if (!this.failed) {
+      const part = parseRange(this.stmts, this.kinds, 0, to, this.grammarDiags);
+      if (part) for (const n of part) this.nodes.push(n);
+      else this.failed = true; // as the batch reader did: nothing after an internal parser error
+    }
+    this.stmts = [];
+    this.kinds = [];
+  }
 }
 
 function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[] {
@@ -135,7 +179,7 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
       const block: ConfigNode[] = [];
       for (let k = r.head.index + 2; k < r.head.index + r.head.count - 1; k++) block.push(stmts[k]!.node!);
       node.block = block;
-      node.blockLoc = locOf(stmts[r.head.index + 1]!.line);
+      node.blockLoc = stmts[r.head.index + 1]!.loc!;
       nodes.push(node);
       continue;
     }
@@ -145,7 +189,7 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
     }
     const node = stmts[r.head.index]!.node!;
     node.block = toNodes(r.body ?? null, stmts);
-    node.blockLoc = locOf(stmts[r.open.index]!.line);
+    node.blockLoc = stmts[r.open.index]!.loc!;
     nodes.push(node);
   }
   return nodes;
@@ -159,7 +203,9 @@ const compiled = nearley.Grammar.fromCompiled(grammar);
  * a 78,000-line config well inside the speed budget (the brace checker already knows where top-level ends).
  */
 function parseRange(stmts: readonly Statement[], kinds: readonly StatementKind[], from: number, to: number, diags: Diagnostics): ConfigNode[] | null {
-  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(kinds, from, to) } as nearley.ParserOptions);
+  // keepHistory: without it nearley `delete`s each finished column from its table array, which turns the array
+  // into a slow dictionary; the table only lives for one top-level statement, so keeping it costs nothing.
+  const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(kinds, from, to), keepHistory: true } as nearley.ParserOptions);
   try {
     parser.feed('');
   } catch (e) {
@@ -175,36 +221,36 @@ function parseRange(stmts: readonly Statement[], kinds: readonly StatementKind[]
 
 /** Builds the tree from preprocessed logical lines. */
 export function parseLogicalLines(lines: readonly LogicalLine[], diags: Diagnostics): ConfigNode[] {
-  const stmts = checkBraces(lines, diags);
-  const kinds = stmts.map((s) => s.kind);
-  const nodes: ConfigNode[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < stmts.length; i++) {
-    const k = stmts[i]!.kind;
-    if (k === 'open') depth++;
-    else if (k === 'close') depth--;
-    // A top-level statement ends after a depth-0 line not followed by '{', or after the '}' back to depth 0.
-    if (depth === 0 && (k === 'close' || stmts[i + 1]?.kind !== 'open')) {
-      const part = parseRange(stmts, kinds, start, i + 1, diags);
-      if (!part) return nodes;
-      for (const n of part) nodes.push(n);
-      start = i + 1;
-    }
-  }
-  return nodes;
+  const reader = new StatementReader();
+  for (const l of lines) reader.push(l);
+  reader.finish();
+  appendDiags(diags, reader);
+  return reader.nodes;
+}
+
+function appendDiags(diags: Diagnostics, reader: StatementReader): void {
+  for (const d of reader.braceDiags.list) diags.add(d);
+  for (const d of reader.grammarDiags.list) diags.add(d);
 }
 
 export function parseConfigFile(path: string, opts: ParseOptions = {}): ParseResult {
   const diags = new Diagnostics();
-  const pre = new Preprocessor(diags, opts).runFile(path);
-  const nodes = parseLogicalLines(pre.lines, diags);
-  return { nodes, diags, files: pre.files };
+  const reader = new StatementReader();
+  const pre = new Preprocessor(diags, opts).runFile(path, (l) => reader.push(l));
+  return finishParse(diags, reader, pre);
 }
 
 export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const diags = new Diagnostics();
-  const pre = new Preprocessor(diags, opts).runText(text, file);
-  const nodes = parseLogicalLines(pre.lines, diags);
-  return { nodes, diags, files: pre.files };
+  const reader = new StatementReader();
+  const pre = new Preprocessor(diags, opts).runText(text, file, (l) => reader.push(l));
+  return finishParse(diags, reader, pre);
+}
+
+function finishParse(diags: Diagnostics, reader: StatementReader, pre: PreprocessResult): ParseResult {
+  // A runaway expansion discards everything read (it would only produce follow-on errors).
+  if (pre.truncated) return { nodes: [], diags, files: pre.files };
+  reader.finish();
+  appendDiags(diags, reader);
+  return { nodes: reader.nodes, diags, files: pre.files };
 }

@@ -40,7 +40,12 @@ export interface PreprocessResult {
   lines: LogicalLine[];
   /** Every file that was read, in reading order (root first). */
   files: string[];
+  /** The expansion limit stopped reading: the lines (also those already streamed) are to be discarded. */
+  truncated?: boolean;
 }
+
+/** Receives logical lines as they are made (instead of collecting them in PreprocessResult.lines). */
+export type LineSink = (line: LogicalLine) => void;
 
 // include check bits (lib/parser.h include_t)
 const INC_R = 1;
@@ -201,6 +206,10 @@ export class Preprocessor {
   private readonly frames: Frame[] = [];
   private readonly defs = new Map<string, Definition>();
   private readonly out: LogicalLine[] = [];
+  private sink: LineSink | null = null;
+  /** Logical lines made so far (collected or streamed), for the expansion limit. */
+  private made = 0;
+  private truncated = false;
   private readonly files: string[] = [];
   private includeCheck = 0;
   /** The definition being continued over several lines, if any. */
@@ -252,7 +261,7 @@ export class Preprocessor {
   }
 
   /** Reads a file from disk as the root configuration. */
-  runFile(path: string): PreprocessResult {
+  runFile(path: string, sink?: LineSink): PreprocessResult {
     let text: string;
     try {
       const st = statSync(path);
@@ -265,11 +274,12 @@ export class Preprocessor {
       this.diags.fatal('file-not-found', `Unable to find configuration file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
       return { lines: [], files: [] };
     }
-    return this.runText(text, path);
+    return this.runText(text, path, sink);
   }
 
   /** Preprocesses `text` as if it were the content of `file` (includes resolve against its directory). */
-  runText(text: string, file: string): PreprocessResult {
+  runText(text: string, file: string, sink?: LineSink): PreprocessResult {
+    this.sink = sink ?? null;
     let real = resolve(file);
     try {
       real = realpathSync(file);
@@ -278,22 +288,23 @@ export class Preprocessor {
     }
     this.frames.push({ kind: 'file', path: file, lines: null, idx: 0, includeType: 0, savedIncludeCheck: this.includeCheck, realpath: real, text });
     this.loop();
-    return { lines: this.out, files: this.files };
+    return this.truncated ? { lines: this.out, files: this.files, truncated: true } : { lines: this.out, files: this.files };
   }
 
   private loop(): void {
     while (this.frames.length) {
-      if (this.out.length > MAX_LOGICAL_LINES || this.frames.length > MAX_FRAMES) {
+      if (this.made > MAX_LOGICAL_LINES || this.frames.length > MAX_FRAMES) {
         const top = this.frames[this.frames.length - 1]!;
         const at: Loc | undefined = top.kind === 'file' ? { file: top.path, line: Math.max(top.idx, 1), col: 1 }
           : top.kind === 'seq' ? { file: top.text.file, line: top.text.line, col: top.text.colAt(0) }
           : { file: top.file, line: top.line, col: top.col };
-        const why = this.out.length > MAX_LOGICAL_LINES
+        const why = this.made > MAX_LOGICAL_LINES
           ? `the configuration expands to more than ${MAX_LOGICAL_LINES} lines`
           : `~SEQ/~LST/definition expansions are nested more than ${MAX_FRAMES} deep`;
         this.diags.fatal('expansion-limit', `reading stopped: ${why} (a self-repeating ~SEQ or definition?)`, at);
         this.frames.length = 0;
         this.out.length = 0; // a partial expansion would only produce follow-on errors
+        this.truncated = true;
         return;
       }
       const top = this.frames[this.frames.length - 1]!;
@@ -334,12 +345,11 @@ export class Preprocessor {
       let len = raw.length;
       while (len && (raw[len - 1] === '\r' || raw[len - 1] === '\n')) len--;
       if (len !== raw.length) raw = raw.slice(0, len);
-      const at: Loc = { file: f.path, line: lineNo, col: 1 };
       if (raw.includes('\0')) {
-        this.diags.error('embedded-nul', 'configuration appears to have embedded NULs - ignoring line', at);
+        this.diags.error('embedded-nul', 'configuration appears to have embedded NULs - ignoring line', { file: f.path, line: lineNo, col: 1 });
         raw = '';
       } else if (raw.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(raw) > MAX_LINE_BYTES) {
-        this.diags.error('line-too-long', `line too long (${Buffer.byteLength(raw)} bytes, keepalived reads at most ${MAX_LINE_BYTES}) - ignoring`, at);
+        this.diags.error('line-too-long', `line too long (${Buffer.byteLength(raw)} bytes, keepalived reads at most ${MAX_LINE_BYTES}) - ignoring`, { file: f.path, line: lineNo, col: 1 });
         raw = '';
       }
       if (!raw.length) {
@@ -810,7 +820,7 @@ export class Preprocessor {
       return;
     }
     if (p === 0) {
-      this.out.push({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
+      this.put({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
       let q = 1;
       while (isBlank(s[q])) q++;
       if (q < s.length) this.processLine(t.slice(q).trimEndBlanks());
@@ -821,8 +831,14 @@ export class Preprocessor {
     }
   }
 
+  private put(l: LogicalLine): void {
+    this.made++;
+    if (this.sink) this.sink(l);
+    else this.out.push(l);
+  }
+
   private emitWords(t: PosText): void {
-    this.out.push({ kind: 'words', text: t });
+    this.put({ kind: 'words', text: t });
     if (t.s.startsWith('include_check') && (t.length === 13 || isSpace(t.s[13]))) this.applyIncludeCheck(t);
   }
 

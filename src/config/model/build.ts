@@ -238,11 +238,12 @@ function collectScripts(m: KeepalivedConfig): KeepalivedConfig['scripts'] {
   for (const v of m.vrrpInstances) for (const [k, s] of Object.entries(v.notify)) add(`vrrp_instance ${v.name} notify ${k}`, 'notify', s);
   for (const sg of m.syncGroups) for (const [k, s] of Object.entries(sg.notify)) add(`vrrp_sync_group ${sg.name} notify ${k}`, 'notify', s);
   for (const vs of m.virtualServers) {
-    add(`virtual_server ${vs.key} quorum_up`, 'check', vs.quorumUp);
-    add(`virtual_server ${vs.key} quorum_down`, 'check', vs.quorumDown);
+    if (vs.quorumUp) add(`virtual_server ${vs.key} quorum_up`, 'check', vs.quorumUp);
+    if (vs.quorumDown) add(`virtual_server ${vs.key} quorum_down`, 'check', vs.quorumDown);
     for (const rs of vs.realServers) {
-      add(`real_server ${rs.address}:${rs.port} notify_up`, 'check', rs.notifyUp);
-      add(`real_server ${rs.address}:${rs.port} notify_down`, 'check', rs.notifyDown);
+      // Guarded so the `where` strings are only built for servers that have scripts (most have none).
+      if (rs.notifyUp) add(`real_server ${rs.address}:${rs.port} notify_up`, 'check', rs.notifyUp);
+      if (rs.notifyDown) add(`real_server ${rs.address}:${rs.port} notify_down`, 'check', rs.notifyDown);
       for (const c of rs.checkers) if (c.type === 'MISC_CHECK') add(`real_server ${rs.address}:${rs.port} MISC_CHECK`, 'check', c.script);
     }
   }

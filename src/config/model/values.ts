@@ -1,11 +1,17 @@
 // Reading keyword arguments the way keepalived's handlers do (read_int/read_unsigned/read_timer/check_true_false),
 // reporting bad values as diagnostics that name the keyword, what was expected and where.
-import { Address4, Address6 } from 'ip-address';
+import { createRequire } from 'node:module';
 import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc, Arg } from '../tree.js';
 import type { Family } from './types.js';
 
 /** What the model builder needs from the host (kept out of the pure core). */
+// ip-address is only needed for IPv6 text. Loading it is ~15 ms of a `-t` run, so it is required on first use
+// (it is a CommonJS package, so createRequire loads it synchronously).
+type Address6Class = typeof import('ip-address').Address6;
+let address6: Address6Class | undefined;
+const Address6 = (): Address6Class => (address6 ??= (createRequire(import.meta.url)('ip-address') as typeof import('ip-address')).Address6);
+
 export interface ModelEnv {
   /** Interface names in the current network namespace; null = do not check. */
   interfaces: ReadonlySet<string> | null;
@@ -105,21 +111,39 @@ export interface ParsedIp {
   prefix?: number;
 }
 
+/**
+ * Address4.isValid for text already shaped like `d.d.d.d` (1-3 digits each): every octet <= 255 and no leading
+ * zero. Checked by hand because Address4 allocates and throws per call, and configs hold thousands of addresses.
+ */
+function isDottedQuad(addr: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= addr.length; i++) {
+    if (i < addr.length && addr.charCodeAt(i) !== 46 /* . */) continue;
+    const len = i - start;
+    if (len > 1 && addr.charCodeAt(start) === 48 /* 0 */) return false;
+    if (len === 3 && Number(addr.slice(start, i)) > 255) return false;
+    start = i + 1;
+  }
+  return true;
+}
+
 /** An IPv4/IPv6 address, optionally with /prefix (inet_pton strictness). */
 export function parseIp(text: string, allowPrefix = true): ParsedIp | undefined {
   const slash = text.indexOf('/');
   const addr = slash >= 0 ? text.slice(0, slash) : text;
   const pfx = slash >= 0 ? text.slice(slash + 1) : undefined;
   if (pfx !== undefined && (!allowPrefix || !/^\d+$/.test(pfx))) return undefined;
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr) && Address4.isValid(addr)) {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) {
+    if (!isDottedQuad(addr)) return undefined;
     const prefix = pfx === undefined ? undefined : Number(pfx);
     if (prefix !== undefined && prefix > 32) return undefined;
-    return { address: new Address4(addr).correctForm(), family: 4, prefix };
+    // A valid dotted quad has no leading zeros, so it is already in Address4's correct form.
+    return { address: addr, family: 4, prefix };
   }
-  if (addr.includes(':') && Address6.isValid(addr) && !addr.includes('%')) {
+  if (addr.includes(':') && Address6().isValid(addr) && !addr.includes('%')) {
     const prefix = pfx === undefined ? undefined : Number(pfx);
     if (prefix !== undefined && prefix > 128) return undefined;
-    return { address: new Address6(addr).correctForm(), family: 6, prefix };
+    return { address: new (Address6())(addr).correctForm(), family: 6, prefix };
   }
   return undefined;
 }
@@ -133,7 +157,7 @@ export function readIp(ctx: Ctx, node: ConfigNode, i: number, allowPrefix = fals
 }
 
 export function isLinkLocal6(address: string): boolean {
-  return new Address6(address).isLinkLocal();
+  return new (Address6())(address).isLinkLocal();
 }
 
 export function isMulticast(ip: ParsedIp): boolean {
