@@ -180,6 +180,7 @@ export class VrrpEngine {
       this.instances.get(p.name)!.unit = unit;
     }
 
+    await this.removeLeftoverVips();
     for (const inst of this.instances.values()) this.openSocket(inst);
     this.startTrackers();
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
@@ -350,6 +351,27 @@ export class VrrpEngine {
         await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer });
       } catch (e) {
         this.log.error(`(${inst.plan.name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Before anything runs, removes the VIPs (and excluded VIPs) of every instance from their interfaces: whatever a
+   * previous run left there (killed with SIGKILL, -V) is not ours to keep until the protocol says MASTER.
+   * keepalived does the same at start-up (vrrp_restore_interfaces_startup, forced, not on reload).
+   */
+  private async removeLeftoverVips(): Promise<void> {
+    for (const inst of this.instances.values()) {
+      for (const v of inst.plan.vips) {
+        const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
+        if (!ifindex) continue;
+        try {
+          if ((await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer })) === 'deleted') {
+            this.log.info(`(${inst.plan.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
+          }
+        } catch (e) {
+          this.log.warn(`(${inst.plan.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
+        }
       }
     }
   }
