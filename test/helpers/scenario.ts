@@ -1,8 +1,9 @@
 // Shared pieces of the namespace VRRP scenarios: a lab per describe block that is always torn down, and checks an
 // operator would make (who holds the VIP, polled).
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { createLan, sleep, type Lan, type LanOptions } from './lab.js';
+import { readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLan, sleep, type Lan, type LanOptions, type Director } from './lab.js';
 
 /** Creates the lab; returns a teardown that also asserts no namespace of it is left. */
 export async function labFor(o: LanOptions): Promise<{ lan: Lan; teardown: () => Promise<void> }> {
@@ -34,3 +35,14 @@ export async function pollHolders(lan: Lan, vip: string, durationMs: number, int
   }
   return [...seen.values()];
 }
+
+/** An executable check script in the director's directory that exits with the number in its state file. */
+export function checkScript(d: Director, name = 'chk'): { path: string; set: (code: number) => void } {
+  const state = join(d.dir, `${name}.state`);
+  const path = join(d.dir, `${name}.sh`);
+  writeFileSync(state, '0\n', { mode: 0o644 });
+  writeFileSync(path, `#!/bin/sh\nexit "$(cat '${state}')"\n`, { mode: 0o755 });
+  chmodSync(path, 0o755);
+  return { path, set: (code) => writeFileSync(state, `${code}\n`) };
+}
+

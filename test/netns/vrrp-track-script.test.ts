@@ -3,23 +3,11 @@
 // director preempts. The script's exit code comes from a file the test writes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
 import { vrrpConfig, waitFor, type Lan, type Director } from '../helpers/lab.js';
-import { labFor, pollHolders } from '../helpers/scenario.js';
+import { labFor, pollHolders, checkScript } from '../helpers/scenario.js';
 
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };
-
-/** An executable check script in the director's directory that exits with the number in its state file. */
-export function checkScript(d: Director, name = 'chk'): { path: string; set: (code: number) => void } {
-  const state = join(d.dir, `${name}.state`);
-  const path = join(d.dir, `${name}.sh`);
-  writeFileSync(state, '0\n', { mode: 0o644 });
-  writeFileSync(path, `#!/bin/sh\nexit "$(cat '${state}')"\n`, { mode: 0o755 });
-  chmodSync(path, 0o755);
-  return { path, set: (code) => writeFileSync(state, `${code}\n`) };
-}
 
 describe('track_script weight -60 (keepalived-ts ×2, VRRPv3 advert_int 0.1)', { skip: needsRoot() || needsCommand('tcpdump') }, () => {
   let lan: Lan;
