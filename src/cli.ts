@@ -22,6 +22,7 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
   -b, --bfd_pid=FILE           Accepted for keepalived compatibility (keepalived-ts has no BFD child)
   -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
+  -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
       --log-json               Log JSON lines (pino) instead of text
   -v, --version                Display the version number
   -h, --help                   Display this help message
@@ -59,6 +60,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         checkers_pid: { type: 'string', short: 'c' },
         bfd_pid: { type: 'string', short: 'b' },
         'dont-release-vrrp': { type: 'boolean', short: 'V' },
+        'dont-release-ipvs': { type: 'boolean', short: 'I' },
         'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -88,6 +90,8 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     pidFile: (values['pid'] as string | undefined) ?? '/run/keepalived.pid',
     vrrpPidFile: (values['vrrp_pid'] as string | undefined) ?? '/run/keepalived_vrrp.pid',
     dontReleaseVrrp: Boolean(values['dont-release-vrrp']),
+    dontReleaseIpvs: Boolean(values['dont-release-ipvs']),
+    checkersPidFile: values['checkers_pid'] as string | undefined,
     argv,
   });
 }

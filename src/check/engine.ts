@@ -210,7 +210,7 @@ export class CheckEngine {
         return () => probeHttp(targets[this.core.urlIndex(id)] ?? targets[0]!);
       }
       case 'MISC_CHECK': {
-        const t: MiscProbeTarget = { argv: splitCommandLine(cfg.path), timeoutMs: cfg.timeoutMs };
+        const t: MiscProbeTarget = { argv: cfg.argv ?? splitCommandLine(cfg.path), timeoutMs: cfg.timeoutMs };
         if (cfg.user) {
           const u = resolveScriptUser(cfg.user, cfg.group, this.accounts());
           t.uid = u.uid;

@@ -8,6 +8,8 @@ export type LvsProtocol = 'tcp' | 'udp' | 'sctp';
 /** A script as keepalived runs it: a command line (split like keepalived does) and an optional user/group. */
 export interface ScriptRef {
   cmd: string;
+  /** The words already split by the config reader (keepalived's script-string rules); preferred over `cmd`. */
+  argv?: string[];
   user?: string;
   group?: string;
 }
@@ -91,6 +93,8 @@ export interface MiscCheckerConfig extends CheckerTiming {
   kind: 'MISC_CHECK';
   /** misc_path: command line. */
   path: string;
+  /** misc_path already split by the config reader; preferred over `path`. */
+  argv?: string[];
   /** misc_timeout (default: VS delay_loop). */
   timeoutMs: number;
   /** misc_dynamic: exit 2..255 sets the weight to status − 2. */

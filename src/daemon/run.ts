@@ -1,6 +1,7 @@
 // Running the daemon: read and validate the config, start the VRRP engine, handle signals, and on SIGTERM leave
 // nothing behind (priority-0 adverts, VIPs removed, notify_stop run, pid file removed).
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConfig } from '../config/check-config.js';
 import type { KeepalivedConfig, ScriptSpec } from '../config/model/index.js';
@@ -27,6 +28,10 @@ export interface DaemonOptions {
   vrrpPidFile: string;
   /** -V: leave VIPs in place on stop. */
   dontReleaseVrrp: boolean;
+  /** -I: leave IPVS entries in place on stop. */
+  dontReleaseIpvs?: boolean;
+  /** -c: pid file of the checker process. */
+  checkersPidFile?: string;
   /** argv to re-run in the foreground when detaching. */
   argv: string[];
 }
@@ -74,13 +79,29 @@ async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger
   for (const [label, f] of [['vrrp', cfg.globalDefs.vrrpNotifyFifo], ['global', cfg.globalDefs.notifyFifo]] as const) {
     if (!f) continue;
     try {
-      const script = f.script && { argv: f.script.argv, shellCommand: f.script.raw, ...users(f.script) };
+      const script = f.script && { argv: f.script.argv, ...users(f.script) };
       out.push(await NotifyFifo.open(f.path, { script, label, log: (lvl, m) => log[lvl](m) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
     }
   }
   return out;
+}
+
+/** Forks the checker process (checks and IPVS live apart from VRRP, so checks never delay an advert). */
+function startCheckers(o: DaemonOptions, log: Logger): ChildProcess {
+  // Same extension as this module: .js when built, .ts under tsx (fork inherits the tsx loader via execArgv).
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const entry = fileURLToPath(new URL(`../check/main${ext}`, import.meta.url));
+  const args = ['-f', o.configFile];
+  if (o.configId) args.push('-i', o.configId);
+  if (o.logDetail) args.push('-D');
+  if (o.logJson) args.push('--log-json');
+  if (o.dontReleaseIpvs) args.push('-I');
+  const child = fork(entry, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (o.checkersPidFile && child.pid) writePidFile(o.checkersPidFile, child.pid);
+  child.on('exit', (code, sig) => log.info(`Healthcheck child exited (${sig ?? code})`));
+  return child;
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
@@ -108,6 +129,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   const fifos = await openFifos(cfg, users, log);
   const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log: (lvl, m) => log[lvl](m) });
   const plan = vrrpPlan(cfg, users);
+  const checkers = cfg.virtualServers.length ? startCheckers(o, log) : undefined;
   const engine = new VrrpEngine(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
 
@@ -116,8 +138,14 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     stopping ??= (async () => {
       log.info(`Received ${signal}, stopping`);
       try {
+        const checkersDone = checkers && checkers.exitCode === null
+          ? new Promise<void>((r) => checkers.once('exit', () => r()))
+          : Promise.resolve();
+        checkers?.kill('SIGTERM');
         await engine.stop();
         await notify.shutdown();
+        await checkersDone;
+        if (o.checkersPidFile) removePidFile(o.checkersPidFile, checkers?.pid);
       } catch (e) {
         log.error(`stop: ${(e as Error).message}`);
       }

@@ -10,7 +10,7 @@ import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
-import { NotifyDispatcher, notifyEventFromEngine, type NotifyScripts } from '../notify/notify.js';
+import { NotifyDispatcher, notifyEventFromEngine, type NotifyScripts, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
@@ -513,17 +513,17 @@ export class VrrpEngine {
     for (const inst of this.instances.values())
       for (const t of inst.plan.trackers) if (t.interface) inst.trackers.get(t.spec.name)!.ok = table.isUp(t.interface);
 
-    const scripts = new Map<string, NonNullable<InstancePlan['trackers'][number]['script']>>();
+    const scripts = new Map<string, { script: NonNullable<InstancePlan['trackers'][number]['script']>; command: ScriptCommand }>();
     const files = new Map<string, NonNullable<InstancePlan['trackers'][number]['file']>>();
     for (const inst of this.instances.values())
       for (const t of inst.plan.trackers) {
-        if (t.script) scripts.set(t.script.name, t.script);
+        if (t.script && t.command) scripts.set(t.script.name, { script: t.script, command: t.command });
         if (t.file) files.set(t.file.name, t.file);
       }
-    for (const s of scripts.values()) {
+    for (const { script: s, command } of scripts.values()) {
       const runner = new TrackScriptRunner(
         {
-          name: s.name, command: { argv: s.script.argv, shellCommand: s.script.raw }, intervalMs: s.intervalMs,
+          name: s.name, command, intervalMs: s.intervalMs,
           timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, weight: s.weight, reverse: s.weightReverse, initFail: s.initFail,
         },
         { log: (level, msg) => this.log[level](msg) },

@@ -30,6 +30,8 @@ export interface TrackerSource {
   spec: TrackerSpec;
   interface?: string;
   script?: VrrpScript;
+  /** The script's command with its user resolved (vrrp_script `user`, else script_user). */
+  command?: ScriptCommand;
   file?: TrackFile;
 }
 
@@ -74,7 +76,7 @@ export interface VrrpPlan {
 export type UserResolver = (s: ScriptSpec) => { uid?: number; gid?: number };
 
 const command = (s: ScriptSpec | undefined, users: UserResolver): ScriptCommand | undefined =>
-  s && { argv: s.argv, shellCommand: s.raw, ...users(s) };
+  s && { argv: s.argv, ...users(s) };
 
 function notifyScripts(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], users: UserResolver): NotifyScripts {
   const x = n as VrrpInstance['notify'];
@@ -97,7 +99,7 @@ function vipPlan(v: VirtualIp, advertised: boolean): VipPlan {
   };
 }
 
-function trackers(cfg: KeepalivedConfig, inst: VrrpInstance): TrackerSource[] {
+function trackers(cfg: KeepalivedConfig, inst: VrrpInstance, users: UserResolver): TrackerSource[] {
   const out: TrackerSource[] = [];
   for (const t of inst.trackInterfaces) {
     out.push({ spec: { name: `interface:${t.interface}`, kind: 'interface', weight: t.weight, reverse: t.reverse }, interface: t.interface });
@@ -107,7 +109,7 @@ function trackers(cfg: KeepalivedConfig, inst: VrrpInstance): TrackerSource[] {
     if (!script) continue; // the model already reported it
     const weight = r.weight ?? script.weight;
     const reverse = r.weight !== undefined ? r.reverse : script.weightReverse;
-    out.push({ spec: { name: `script:${r.name}`, kind: 'script', weight, reverse }, script });
+    out.push({ spec: { name: `script:${r.name}`, kind: 'script', weight, reverse }, script, command: command(script.script, users) });
   }
   for (const r of inst.trackFiles) {
     const file = cfg.trackFiles.find((f) => f.name === r.name);
@@ -175,7 +177,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       ownerIgnoreAdverts: inst.priority === 255 && (inst.strictMode || g.other['vrrp_owner_ignore_adverts'] !== undefined),
       skipCheckAdvAddr: inst.skipCheckAdvAddr,
     };
-    const tr = trackers(cfg, inst);
+    const tr = trackers(cfg, inst, users);
     spec.trackers = tr.map((t) => t.spec);
     instances.push({
       name: inst.name,

@@ -1,0 +1,165 @@
+// The checker service: the health-check engine, the kernel's IPVS table and the LVS notifications, together in the
+// checker process (keepalived's "healthcheckers" child), apart from VRRP. Every change of the checkers' verdict goes
+// through one path: desired state (config + verdict) → dump the kernel's table → minimal diff → apply.
+import type { Logger } from 'pino';
+import type { KeepalivedConfig } from '../config/model/index.js';
+import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
+import { IpvsSync, describeOp, type StopMode } from '../ipvs/sync.js';
+import { buildDesired } from '../ipvs/desired.js';
+import { ipvsSpecFor } from '../ipvs/from-config.js';
+import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptSucceeded, type AccountFiles } from '../notify/run.js';
+import type { FifoSink } from '../notify/notify.js';
+import { CheckEngine } from './engine.js';
+import { checkConfigFrom } from './from-config.js';
+import type { CheckEvent } from './verdict.js';
+import type { DesiredDest, DesiredVs, ScriptRef } from './types.js';
+import { splitCommandLine } from './probe-misc.js';
+
+export interface CheckerServiceOptions {
+  log: Logger;
+  /** -I/--dont-release-ipvs: leave our IPVS entries in place on stop. */
+  dontReleaseIpvs?: boolean;
+  /** lvs_notify_fifo / notify_fifo sinks for the LVS lines. */
+  fifos?: FifoSink[];
+  /** Opens the IPVS client (injectable for tests); default IpvsClient.open(). */
+  openIpvs?: () => Promise<IpvsClient>;
+}
+
+export class CheckerService {
+  private engine?: CheckEngine;
+  private ipvs?: IpvsSync;
+  private readonly wanted = new Map<string, DesiredDest[]>();
+  private syncing: Promise<void> = Promise.resolve();
+  private syncQueued = false;
+  private accounts?: AccountFiles;
+  private stopped = false;
+  /** Counters for status and metrics. */
+  readonly stats = { reconciles: 0, ipvsOps: 0, ipvsFailures: 0, scriptsRun: 0, scriptFailures: 0 };
+
+  constructor(private readonly cfg: KeepalivedConfig, private readonly opts: CheckerServiceOptions) {}
+
+  private get log(): Logger {
+    return this.opts.log;
+  }
+
+  async start(): Promise<void> {
+    const g = this.cfg.globalDefs;
+    try {
+      const client = await (this.opts.openIpvs ?? (() => IpvsClient.open({ modprobe: true })))();
+      this.ipvs = new IpvsSync(client);
+      if (g.lvsFlush) await this.ipvs.flushAtStart();
+      if (g.lvsTimeouts.tcpS || g.lvsTimeouts.tcpFinS || g.lvsTimeouts.udpS)
+        await this.ipvs.setTimeouts({ tcp: g.lvsTimeouts.tcpS, tcpFin: g.lvsTimeouts.tcpFinS, udp: g.lvsTimeouts.udpS });
+    } catch (e) {
+      // Said once, clearly; the checks still run (their scripts and FIFO lines still matter) and VRRP is unaffected.
+      if (e instanceof IpvsUnavailableError) this.log.error(`IPVS: ${e.message}; health checks run, but no IPVS table is programmed`);
+      else this.log.error(`IPVS: cannot open the generic-netlink family: ${(e as Error).message}; no IPVS table is programmed`);
+      this.ipvs = undefined;
+    }
+    this.engine = new CheckEngine(checkConfigFrom(this.cfg), {
+      desired: (changes) => this.onDesired(changes),
+      events: (events) => this.onEvents(events),
+    });
+    this.engine.start();
+    this.log.info(`Healthcheck: ${this.cfg.virtualServers.length} virtual server(s), ${this.cfg.virtualServers.reduce((n, v) => n + v.realServers.length, 0)} real server(s)`);
+  }
+
+  /** Local addresses (VIPs) for ha_suspend. */
+  setLocalAddresses(addrs: readonly string[]): void {
+    this.engine?.setLocalAddresses(addrs);
+  }
+
+  /** What the checkers want in the table now, per virtual server key. */
+  desired(): ReadonlyMap<string, DesiredDest[]> {
+    return this.wanted;
+  }
+
+  engineStats() {
+    return this.engine?.stats();
+  }
+
+  private onDesired(changes: DesiredVs[]): void {
+    for (const c of changes) this.wanted.set(c.vsKey, c.dests);
+    this.scheduleSync();
+  }
+
+  /** Reconciles run one at a time; changes that arrive meanwhile are folded into the next one. */
+  private scheduleSync(): void {
+    if (!this.ipvs || this.syncQueued) return;
+    this.syncQueued = true;
+    this.syncing = this.syncing.then(async () => {
+      this.syncQueued = false;
+      if (this.stopped) return;
+      await this.reconcile();
+    });
+  }
+
+  private async reconcile(): Promise<void> {
+    if (!this.ipvs) return;
+    try {
+      const specs = this.cfg.virtualServers.map((vs) => ipvsSpecFor(vs, this.wanted.get(vs.key) ?? [], this.cfg));
+      const report = await this.ipvs.reconcile(buildDesired(specs));
+      this.stats.reconciles++;
+      this.stats.ipvsOps += report.results.length;
+      for (const r of report.results) if (r.status === 'ok') this.log.info(`IPVS: ${describeOp(r.op)}`);
+      for (const f of report.failed) {
+        this.stats.ipvsFailures++;
+        this.log.error(`IPVS: ${describeOp(f.op)} failed: ${f.error?.message ?? f.status}`);
+      }
+    } catch (e) {
+      this.stats.ipvsFailures++;
+      this.log.error(`IPVS: reconcile failed: ${(e as Error).message}`);
+    }
+  }
+
+  private onEvents(events: CheckEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'checker-failure') this.log.debug(ev.message);
+      else if (ev.kind === 'checker-down' || ev.kind === 'rs-down' || ev.kind === 'quorum-down') this.log.warn(ev.message);
+      else this.log.info(ev.message);
+      if (ev.kind === 'rs-up' || ev.kind === 'rs-down' || ev.kind === 'quorum-up' || ev.kind === 'quorum-down') {
+        for (const f of this.opts.fifos ?? []) f.write(ev.fifoLine);
+        if (ev.script) void this.runNotify(ev.script, ev.kind);
+      }
+    }
+  }
+
+  private async runNotify(s: ScriptRef, what: string): Promise<void> {
+    let uid: number | undefined;
+    let gid: number | undefined;
+    if (s.user) {
+      try {
+        this.accounts ??= readAccountFiles();
+        ({ uid, gid } = resolveScriptUser(s.user, s.group, this.accounts));
+      } catch (e) {
+        this.log.error(`${what} script: ${(e as Error).message}`);
+        return;
+      }
+    }
+    const r = await runScript({ argv: s.argv ?? splitCommandLine(s.cmd), uid, gid, timeoutMs: 30_000 });
+    this.stats.scriptsRun++;
+    if (!scriptSucceeded(r)) {
+      this.stats.scriptFailures++;
+      this.log.warn(`${what} script ${s.cmd}: ${describeResult(r)}`);
+    }
+  }
+
+  /** Stop checks, run omega notifications, then leave the IPVS table as keepalived would (unless -I). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const events = this.engine?.stop() ?? [];
+    this.onEvents(events);
+    this.stopped = true;
+    await this.syncing;
+    if (!this.ipvs) return;
+    const g = this.cfg.globalDefs;
+    const mode: StopMode = this.opts.dontReleaseIpvs ? 'keep' : g.lvsFlushOnStop === 'all' ? 'flush' : g.lvsFlushOnStop === 'vs' ? 'owned-services' : 'owned';
+    try {
+      const report = await this.ipvs.stop(mode);
+      for (const f of report.failed) this.log.error(`IPVS: ${describeOp(f.op)} failed on stop: ${f.error?.message}`);
+    } catch (e) {
+      this.log.error(`IPVS: cleanup failed: ${(e as Error).message}`);
+    }
+    this.ipvs.client.close();
+  }
+}

@@ -1,0 +1,21 @@
+// Human-readable names for services and destinations in logs and errors, in ipvsadm's notation.
+import { AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, type DestKey, type ServiceKey } from './types.js';
+
+const PROTO: Record<number, string> = { [IPPROTO_TCP]: 'TCP', [IPPROTO_UDP]: 'UDP', [IPPROTO_SCTP]: 'SCTP' };
+
+export const hostPort = (af: number, addr: string, port: number): string => (af === AF_INET6 ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+/** "TCP 10.0.0.1:80", "UDP [2001:db8::1]:53", "FWM 7", "FWM 7 IPv6". */
+export function describeService(k: ServiceKey): string {
+  if (k.fwmark !== undefined) return `FWM ${k.fwmark}${k.af === AF_INET6 ? ' IPv6' : ''}`;
+  return `${PROTO[k.protocol] ?? `proto ${k.protocol}`} ${hostPort(k.af, k.addr, k.port)}`;
+}
+
+export const describeDest = (d: DestKey): string => hostPort(d.af, d.addr, d.port);
+
+/** A stable identity string for maps (not for display). */
+export function serviceId(k: ServiceKey): string {
+  return k.fwmark !== undefined ? `fwm/${k.af}/${k.fwmark}` : `${k.protocol}/${k.af}/${k.addr}/${k.port}`;
+}
+
+export const destId = (d: DestKey): string => `${d.af}/${d.addr}/${d.port}`;

@@ -1,0 +1,180 @@
+// Desired IPVS state (pure): virtual-server specs expanded into kernel services and destinations with
+// keepalived's rules (check_data.c, check_parser.c, ipvswrapper.c):
+//   - a group expands into one IPVS service per address / range address / fwmark, all sharing the real servers;
+//   - DR/TUN destinations use the virtual server's port, fwmark services with non-NAT destinations use port 0;
+//   - `persistence_timeout` sets IP_VS_SVC_F_PERSISTENT; a zero-port service is forced persistent (360 s);
+//   - scheduler flags map onto IP_VS_SVC_F_SCHED1/2/3 (sh-/mh-fallback = 1, sh-/mh-port = 2) and ops = ONEPACKET;
+//   - when quorum is down the sorry server replaces the real servers; with `inhibit` it otherwise sits at weight 0.
+import { canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBytes, bytesToIpv6, numberToIpv4 } from './addr.js';
+import { destId, serviceId } from './describe.js';
+import {
+  AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPVS_SVC_PERSISTENT_TIMEOUT,
+  IPVS_WEIGHT_MAX, IpvsSpecError, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_GRE,
+  TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_NOCSUM, TUN_FLAG_REMCSUM,
+  type AddressFamily, type DestSpec, type IpvsProtocol, type LbKind, type RealServerSpec, type SchedulerFlag,
+  type ServiceKey, type ServiceSpec, type TunnelSpec, type VirtualServerSpec, type VirtualTarget,
+} from './types.js';
+
+export interface DesiredService {
+  service: ServiceSpec;
+  /** By destId. */
+  dests: Map<string, DestSpec>;
+}
+
+/** By serviceId. */
+export type IpvsState = Map<string, DesiredService>;
+
+const PROTOCOLS: Record<VirtualServerSpec['protocol'], IpvsProtocol> = { TCP: IPPROTO_TCP, UDP: IPPROTO_UDP, SCTP: IPPROTO_SCTP };
+const FWD: Record<LbKind, number> = { NAT: FWD_MASQ, DR: FWD_DROUTE, TUN: FWD_TUNNEL };
+/** Longest range keepalived-ts expands (a typo like 10.0.0.1-10.0.255.255 must not make 65k services). */
+export const MAX_RANGE = 256;
+
+/** Addresses of `A.B.C.D-E` (last octet) or `x:…:y-z` (last group, hex), or a single address. */
+export function expandRange(text: string): string[] {
+  const dash = text.lastIndexOf('-');
+  if (dash < 0) return [canonicalAddr(text)];
+  const first = text.slice(0, dash);
+  const endText = text.slice(dash + 1);
+  const af = familyOf(first);
+  if (af === AF_INET) {
+    const start = ipv4ToNumber(first);
+    const end = /^\d{1,3}$/.test(endText) ? ((start & ~0xff) | Number(endText)) >>> 0 : ipv4ToNumber(endText);
+    if (end < start || end - start >= MAX_RANGE) throw new IpvsSpecError(`bad address range '${text}'`);
+    return Array.from({ length: end - start + 1 }, (_, i) => numberToIpv4(start + i));
+  }
+  const b = ipv6ToBytes(first);
+  const startG = b.readUInt16BE(14);
+  if (!/^[0-9a-f]{1,4}$/i.test(endText)) throw new IpvsSpecError(`bad IPv6 range '${text}' (the end is the last group, in hex)`);
+  const endG = parseInt(endText, 16);
+  if (endG < startG || endG - startG >= MAX_RANGE) throw new IpvsSpecError(`bad address range '${text}'`);
+  return Array.from({ length: endG - startG + 1 }, (_, i) => {
+    const c = Buffer.from(b);
+    c.writeUInt16BE(startG + i, 14);
+    return bytesToIpv6(c);
+  });
+}
+
+function schedulerFlags(scheduler: string, flags: SchedulerFlag[] = []): number {
+  let f = 0;
+  for (const x of flags) {
+    if (x === 'flag-1') f |= SVC_F_SCHED1;
+    else if (x === 'flag-2') f |= SVC_F_SCHED2;
+    else if (x === 'flag-3') f |= SVC_F_SCHED3;
+    else if (x === 'ops') f |= SVC_F_ONEPACKET;
+    else if ((x === 'sh-fallback' && scheduler === 'sh') || (x === 'mh-fallback' && scheduler === 'mh')) f |= SVC_F_SCHED1;
+    else if ((x === 'sh-port' && scheduler === 'sh') || (x === 'mh-port' && scheduler === 'mh')) f |= SVC_F_SCHED2;
+  }
+  return f;
+}
+
+function netmaskFor(af: AddressFamily, g: string | number | undefined): number {
+  if (af === AF_INET6) {
+    if (g === undefined) return 128;
+    const p = Number(g);
+    if (!Number.isInteger(p) || p < 1 || p > 128) throw new IpvsSpecError(`bad IPv6 persistence granularity '${g}'`);
+    return p;
+  }
+  if (g === undefined) return 0xffffffff;
+  if (typeof g === 'number' || /^\d+$/.test(g)) {
+    const p = Number(g);
+    if (p < 1 || p > 32) throw new IpvsSpecError(`bad persistence granularity '${g}'`);
+    return (0xffffffff << (32 - p)) >>> 0;
+  }
+  return ipv4ToNumber(g);
+}
+
+function tunnelFields(t: TunnelSpec | undefined): Pick<DestSpec, 'tunType' | 'tunPort' | 'tunFlags'> {
+  const type = t?.type === 'gue' ? TUN_GUE : t?.type === 'gre' ? TUN_GRE : TUN_IPIP;
+  const out: Pick<DestSpec, 'tunType' | 'tunPort' | 'tunFlags'> = { tunType: type };
+  if (type === TUN_GUE) {
+    if (!t?.port) throw new IpvsSpecError('a GUE tunnel needs a port');
+    out.tunPort = t.port;
+  }
+  if (type !== TUN_IPIP) out.tunFlags = t?.csum === 'csum' ? TUN_FLAG_CSUM : t?.csum === 'remcsum' ? TUN_FLAG_REMCSUM : TUN_FLAG_NOCSUM;
+  return out;
+}
+
+function destFor(vs: VirtualServerSpec, key: ServiceKey, rs: RealServerSpec, weight: number): DestSpec {
+  const af = familyOf(rs.addr);
+  const kind = rs.lbKind ?? vs.lbKind ?? 'NAT';
+  const fwd = FWD[kind];
+  const vsPort = key.fwmark !== undefined ? 0 : key.port;
+  // keepalived: non-NAT destinations take the service port; fwmark services have none, so 0.
+  const port = fwd === FWD_MASQ ? (rs.port ?? vsPort) : vsPort;
+  if (!Number.isInteger(weight) || weight < 0) throw new IpvsSpecError(`bad weight ${weight} for ${rs.addr}`);
+  const d: DestSpec = {
+    af,
+    addr: canonicalAddr(rs.addr),
+    port,
+    fwd,
+    weight: Math.min(weight, IPVS_WEIGHT_MAX),
+    uThreshold: rs.uThreshold ?? 0,
+    lThreshold: rs.lThreshold ?? 0,
+  };
+  if (fwd === FWD_TUNNEL) Object.assign(d, tunnelFields(rs.tunnel ?? vs.tunnel));
+  return d;
+}
+
+function serviceKeys(vs: VirtualServerSpec, t: VirtualTarget): ServiceKey[] {
+  const protocol = PROTOCOLS[vs.protocol];
+  if (protocol === undefined) throw new IpvsSpecError(`unknown protocol '${vs.protocol}'`);
+  if (t.fwmark !== undefined) {
+    if (!Number.isInteger(t.fwmark) || t.fwmark < 1 || t.fwmark > 0xffffffff) throw new IpvsSpecError(`bad fwmark ${t.fwmark}`);
+    const af = t.family === 'inet6' ? AF_INET6 : t.family === 'inet' ? AF_INET : inferFamily(vs);
+    return [{ af, fwmark: t.fwmark }];
+  }
+  const addrs = t.range !== undefined ? expandRange(t.range) : [canonicalAddr(t.addr)];
+  if (!Number.isInteger(t.port) || t.port < 0 || t.port > 65535) throw new IpvsSpecError(`bad port ${t.port}`);
+  return addrs.map((addr) => ({ af: familyOf(addr), protocol, addr, port: t.port }));
+}
+
+/** A fwmark service without `family`: the real servers' family (keepalived: ip_family or the RS addresses). */
+function inferFamily(vs: VirtualServerSpec): AddressFamily {
+  const any = vs.realServers[0] ?? vs.sorryServer;
+  return any ? familyOf(any.addr) : AF_INET;
+}
+
+/** Expands virtual-server specs into the services and destinations the kernel should hold. */
+export function buildDesired(specs: VirtualServerSpec[]): IpvsState {
+  const state: IpvsState = new Map();
+  for (const vs of specs) {
+    const scheduler = vs.scheduler ?? 'wlc';
+    for (const target of vs.targets) {
+      for (const key of serviceKeys(vs, target)) {
+        let timeout = vs.persistenceTimeout;
+        if (timeout === undefined && key.fwmark === undefined && key.port === 0) timeout = IPVS_SVC_PERSISTENT_TIMEOUT;
+        const persistent = timeout !== undefined;
+        const service: ServiceSpec = {
+          ...key,
+          scheduler,
+          flags: schedulerFlags(scheduler, vs.schedulerFlags) | (persistent ? SVC_F_PERSISTENT : 0),
+          timeout: persistent ? timeout! : 0,
+          netmask: netmaskFor(key.af, persistent ? vs.persistenceGranularity : undefined),
+          ...(vs.persistenceEngine ? { peName: vs.persistenceEngine } : {}),
+        } as ServiceSpec;
+        const id = serviceId(key);
+        if (state.has(id)) throw new IpvsSpecError(`virtual service ${id} is defined twice`);
+        const dests = new Map<string, DestSpec>();
+        const put = (d: DestSpec): void => {
+          if (d.af !== key.af && key.fwmark === undefined && d.fwd === FWD_MASQ) {
+            throw new IpvsSpecError(`NAT real server ${d.addr} is not in the service's address family`);
+          }
+          dests.set(destId(d), d);
+        };
+        const quorumUp = vs.quorumUp ?? true;
+        if (quorumUp || !vs.sorryServer) {
+          // Without a sorry server a lost quorum changes nothing in the table (only the quorum scripts run).
+          for (const rs of vs.realServers) put(destFor(vs, key, rs, rs.weight));
+          if (vs.sorryServer?.inhibit) {
+            const d = destFor(vs, key, vs.sorryServer, 0);
+            if (!dests.has(destId(d))) put(d);
+          }
+        } else {
+          put(destFor(vs, key, vs.sorryServer, vs.sorryServer.weight));
+        }
+        state.set(id, { service, dests });
+      }
+    }
+  }
+  return state;
+}

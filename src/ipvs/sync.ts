@@ -1,0 +1,160 @@
+// The imperative reconciler: reads the kernel's table, diffs it against the desired state, applies the operations
+// phase by phase (services, destinations, edits, deletions), and reports each operation's result. Within a phase
+// requests are pipelined: the kernel handles a netlink request inside sendmsg, so order is kept while ACKs are
+// still in flight. Destinations of a service that could not be added are skipped, not sent to fail.
+import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
+import type { IpvsTimeouts } from './types.js';
+import { describeDest, describeService, destId, serviceId } from './describe.js';
+import type { IpvsState } from './desired.js';
+import { diff, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';
+
+export interface OpResult {
+  op: Op;
+  /** 'failed' carries `error`; 'skipped' means a prerequisite (its service) failed. */
+  status: 'ok' | 'failed' | 'skipped';
+  outcome?: IpvsOutcome;
+  error?: Error;
+}
+
+export interface SyncReport {
+  results: OpResult[];
+  failed: OpResult[];
+}
+
+/** Stop behaviour: keepalived removes each RS then VS; `lvs_flush_on_stop VS` deletes services directly;
+ *  `lvs_flush_on_stop` flushes the whole table; `-I` (--dont-release-ipvs) keeps everything. */
+export type StopMode = 'owned' | 'owned-services' | 'flush' | 'keep';
+
+export function describeOp(o: Op): string {
+  switch (o.op) {
+    case 'add-service': return `add service ${describeService(o.service)}`;
+    case 'edit-service': return `edit service ${describeService(o.service)}`;
+    case 'del-service': return `delete service ${describeService(o.service)}`;
+    case 'add-dest': return `add ${describeDest(o.dest)} to ${describeService(o.service)}`;
+    case 'edit-dest': return `edit ${describeDest(o.dest)} in ${describeService(o.service)}`;
+    case 'del-dest': return `delete ${describeDest(o.dest)} from ${describeService(o.service)}`;
+  }
+}
+
+const PHASE: Record<Op['op'], number> = { 'add-service': 0, 'add-dest': 1, 'edit-dest': 1, 'edit-service': 2, 'del-dest': 3, 'del-service': 4 };
+
+export class IpvsSync {
+  owned: Ownership = emptyOwnership();
+
+  constructor(
+    readonly client: IpvsClient,
+    private readonly opts: DiffOptions & { window?: number } = {},
+  ) {}
+
+  /** The kernel's table as an IpvsState. */
+  async current(): Promise<IpvsState> {
+    return stateFromDump(await this.client.dump());
+  }
+
+  /** keepalived's `lvs_flush`: empty the table at start (then nothing foreign is left to protect). */
+  async flushAtStart(): Promise<void> {
+    await this.client.flush();
+    this.owned = emptyOwnership();
+  }
+
+  /** The operations a reconcile would apply now, without applying them. */
+  async plan(desired: IpvsState): Promise<Op[]> {
+    return diff(desired, await this.current(), this.owned, this.opts);
+  }
+
+  /** Brings the kernel to `desired`; ownership follows what succeeded. */
+  async reconcile(desired: IpvsState): Promise<SyncReport> {
+    const ops = await this.plan(desired);
+    const report = await this.apply(ops);
+    const applied = report.results.filter((r) => r.status === 'ok').map((r) => r.op);
+    // Adopt only desired entries that exist now: a failed add is not ours.
+    const owned = ownershipAfter(desired, this.owned, applied);
+    for (const r of report.failed) {
+      const sid = serviceId(r.op.service);
+      if (r.op.op === 'add-service') {
+        owned.services.delete(sid);
+        for (const k of [...owned.dests]) if (k.startsWith(`${sid}|`)) owned.dests.delete(k);
+      } else if (r.op.op === 'add-dest') owned.dests.delete(`${sid}|${destId(r.op.dest)}`);
+    }
+    this.owned = owned;
+    return report;
+  }
+
+  private originalTimeouts?: Required<IpvsTimeouts>;
+
+  /** keepalived's `lvs_timeouts`: unset values keep what the kernel had when we first changed them. */
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
+    if (!this.originalTimeouts) this.originalTimeouts = await this.client.getTimeouts();
+    const o = this.originalTimeouts;
+    await this.client.setTimeouts({ tcp: t.tcp || o.tcp, tcpFin: t.tcpFin || o.tcpFin, udp: t.udp || o.udp });
+  }
+
+  /** Puts back the timeouts found before our first change (keepalived does this on exit). */
+  async restoreTimeouts(): Promise<void> {
+    if (!this.originalTimeouts) return;
+    await this.client.setTimeouts(this.originalTimeouts);
+    this.originalTimeouts = undefined;
+  }
+
+  /** Stop: restore timeouts, then remove what we own (or flush, or keep) according to `mode`. */
+  async stop(mode: StopMode = 'owned'): Promise<SyncReport> {
+    await this.restoreTimeouts();
+    if (mode === 'keep') return { results: [], failed: [] };
+    if (mode === 'flush') {
+      await this.client.flush();
+      this.owned = emptyOwnership();
+      return { results: [], failed: [] };
+    }
+    return this.removeOwned(mode === 'owned-services');
+  }
+
+  /** Deletes every destination and service we own, leaving foreign ones. */
+  async removeOwned(servicesOnly = false): Promise<SyncReport> {
+    const report = await this.apply(removalOps(await this.current(), this.owned, { servicesOnly }));
+    this.owned = ownershipAfter(new Map(), this.owned, report.results.filter((r) => r.status === 'ok').map((r) => r.op));
+    return report;
+  }
+
+  /** Applies operations in phase order with pipelining inside a phase. */
+  async apply(ops: Op[]): Promise<SyncReport> {
+    const window = this.opts.window ?? 64;
+    const results: OpResult[] = [];
+    const failedServices = new Set<string>();
+    const phases: Op[][] = [[], [], [], [], []];
+    for (const o of ops) phases[PHASE[o.op]].push(o);
+    for (const phase of phases) {
+      let i = 0;
+      const inFlight = new Set<Promise<void>>();
+      while (i < phase.length || inFlight.size) {
+        while (i < phase.length && inFlight.size < window) {
+          const op = phase[i++];
+          if (op.op !== 'add-service' && failedServices.has(serviceId(op.service))) {
+            results.push({ op, status: 'skipped', error: new Error(`skipped: ${describeService(op.service)} could not be added`) });
+            continue;
+          }
+          const p: Promise<void> = this.run(op).then(
+            (outcome) => { results.push({ op, status: 'ok', outcome }); },
+            (error: Error) => {
+              if (op.op === 'add-service') failedServices.add(serviceId(op.service));
+              results.push({ op, status: 'failed', error: error instanceof IpvsError ? error : new Error(`${describeOp(op)}: ${error.message}`) });
+            },
+          ).finally(() => { inFlight.delete(p); });
+          inFlight.add(p);
+        }
+        if (inFlight.size) await Promise.race(inFlight);
+      }
+    }
+    return { results, failed: results.filter((r) => r.status !== 'ok') };
+  }
+
+  private run(o: Op): Promise<IpvsOutcome> {
+    switch (o.op) {
+      case 'add-service': return this.client.addService(o.service);
+      case 'edit-service': return this.client.editService(o.service);
+      case 'del-service': return this.client.delService(o.service);
+      case 'add-dest': return this.client.addDest(o.service, o.dest);
+      case 'edit-dest': return this.client.editDest(o.service, o.dest);
+      case 'del-dest': return this.client.delDest(o.service, o.dest);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+// IPVS data model shared by the codec, the client, the desired-state builder and the reconciler.
+// Values are kernel values (numbers from <linux/ip_vs.h>), addresses are canonical strings.
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export type AddressFamily = typeof AF_INET | typeof AF_INET6;
+
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_SCTP = 132;
+export type IpvsProtocol = typeof IPPROTO_TCP | typeof IPPROTO_UDP | typeof IPPROTO_SCTP;
+
+/** Forwarding methods (IP_VS_CONN_F_*, masked with IP_VS_CONN_F_FWD_MASK). */
+export const FWD_MASQ = 0;
+export const FWD_LOCALNODE = 1;
+export const FWD_TUNNEL = 2;
+export const FWD_DROUTE = 3;
+export const FWD_BYPASS = 4;
+export const FWD_MASK = 7;
+
+export const TUN_IPIP = 0;
+export const TUN_GUE = 1;
+export const TUN_GRE = 2;
+export const TUN_FLAG_NOCSUM = 0;
+export const TUN_FLAG_CSUM = 1;
+export const TUN_FLAG_REMCSUM = 2;
+
+/** Service flags (IP_VS_SVC_F_*). HASHED is set by the kernel itself and never compared. */
+export const SVC_F_PERSISTENT = 0x1;
+export const SVC_F_HASHED = 0x2;
+export const SVC_F_ONEPACKET = 0x4;
+export const SVC_F_SCHED1 = 0x8;
+export const SVC_F_SCHED2 = 0x10;
+export const SVC_F_SCHED3 = 0x20;
+
+export const IP_VS_STATE_MASTER = 1;
+export const IP_VS_STATE_BACKUP = 2;
+
+/** Default persistence timeout when `persistence_timeout` is given without a value (libipvs.h). */
+export const IPVS_SVC_PERSISTENT_TIMEOUT = 360;
+export const IPVS_WEIGHT_MAX = 0x7fffffff;
+
+/** What identifies a virtual service in the kernel. */
+export type ServiceKey =
+  | { af: AddressFamily; protocol: IpvsProtocol; addr: string; port: number; fwmark?: undefined }
+  | { af: AddressFamily; fwmark: number; protocol?: undefined; addr?: undefined; port?: undefined };
+
+export interface ServiceSettings {
+  scheduler: string;
+  /** IP_VS_SVC_F_* without HASHED. */
+  flags: number;
+  /** Persistence timeout in seconds (meaningful with SVC_F_PERSISTENT). */
+  timeout: number;
+  /** IPv4: the mask as an unsigned 32-bit number (0xffffffff = /32). IPv6: the prefix length (128). */
+  netmask: number;
+  /** Persistence engine name ("sip"), or undefined. */
+  peName?: string;
+}
+
+export type ServiceSpec = ServiceKey & ServiceSettings;
+
+export interface DestKey {
+  af: AddressFamily;
+  addr: string;
+  port: number;
+}
+
+export interface DestSettings {
+  /** FWD_MASQ | FWD_TUNNEL | FWD_DROUTE (| FWD_LOCALNODE, FWD_BYPASS as the kernel reports them). */
+  fwd: number;
+  weight: number;
+  uThreshold: number;
+  lThreshold: number;
+  /** Tunnel encapsulation, only meaningful with FWD_TUNNEL. */
+  tunType?: number;
+  tunPort?: number;
+  tunFlags?: number;
+}
+
+export type DestSpec = DestKey & DestSettings;
+
+export interface IpvsStats {
+  conns: bigint;
+  inpkts: bigint;
+  outpkts: bigint;
+  inbytes: bigint;
+  outbytes: bigint;
+  cps: bigint;
+  inpps: bigint;
+  outpps: bigint;
+  inbps: bigint;
+  outbps: bigint;
+}
+
+/** A service as the kernel reports it (dump). */
+export type ServiceEntry = ServiceSpec & { kernelFlags: number; stats?: IpvsStats };
+/** A destination as the kernel reports it (dump). */
+export type DestEntry = DestSpec & {
+  activeConns: number;
+  inactConns: number;
+  persistConns: number;
+  stats?: IpvsStats;
+};
+
+export interface IpvsInfo {
+  version: number;
+  /** "1.2.1" */
+  versionString: string;
+  connTabSize: number;
+}
+
+export interface IpvsTimeouts {
+  tcp?: number;
+  tcpFin?: number;
+  udp?: number;
+}
+
+export interface SyncDaemonSpec {
+  state: typeof IP_VS_STATE_MASTER | typeof IP_VS_STATE_BACKUP;
+  mcastIfn: string;
+  syncId: number;
+  syncMaxLen?: number;
+  mcastGroup?: string;
+  mcastPort?: number;
+  mcastTtl?: number;
+}
+
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
+
+export class IpvsSpecError extends Error {
+  readonly code = 'IPVS_BAD_SPEC';
+}
+
+// ---- the desired-state input (independent of the config model; the lead maps config + checker output onto it) --
+
+export type LbKind = 'NAT' | 'DR' | 'TUN';
+
+export interface TunnelSpec {
+  type: 'ipip' | 'gue' | 'gre';
+  /** GUE destination port. */
+  port?: number;
+  csum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+/** Where a virtual server listens: one address, a group entry (`A.B.C.D-E` range), or a firewall mark. */
+export type VirtualTarget =
+  | { addr: string; port: number; range?: undefined; fwmark?: undefined }
+  | { range: string; port: number; addr?: undefined; fwmark?: undefined }
+  | { fwmark: number; family?: 'inet' | 'inet6'; addr?: undefined; range?: undefined };
+
+export interface RealServerSpec {
+  addr: string;
+  /** Defaults to the virtual server's port; forced to it for DR/TUN, to 0 for fwmark non-NAT (keepalived). */
+  port?: number;
+  /** The checker's verdict: present with this weight (0 = inhibited). Absent servers are simply not listed. */
+  weight: number;
+  lbKind?: LbKind;
+  tunnel?: TunnelSpec;
+  uThreshold?: number;
+  lThreshold?: number;
+}
+
+export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-port' | 'sh-fallback' | 'mh-port' | 'mh-fallback' | 'ops';
+
+export interface VirtualServerSpec {
+  /** One entry for `virtual_server IP PORT` / `fwmark N`, the group's entries for `virtual_server group NAME`. */
+  targets: VirtualTarget[];
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** Default 'wlc' (keepalived's default). */
+  scheduler?: string;
+  schedulerFlags?: SchedulerFlag[];
+  /** Seconds; undefined = not persistent. A zero-port service is forced persistent (360 s) like keepalived. */
+  persistenceTimeout?: number;
+  /** IPv4 netmask text ("255.255.255.0") or IPv6 prefix length. */
+  persistenceGranularity?: string | number;
+  persistenceEngine?: string;
+  /** Default NAT. */
+  lbKind?: LbKind;
+  tunnel?: TunnelSpec;
+  /** Real servers currently wanted in the table (the checker output). */
+  realServers: RealServerSpec[];
+  /** Used while `quorumUp` is false; with `inhibit` it stays in the table at weight 0 otherwise. */
+  sorryServer?: RealServerSpec & { inhibit?: boolean };
+  /** Default true. When false, real servers are replaced by the sorry server (if any). */
+  quorumUp?: boolean;
+}
