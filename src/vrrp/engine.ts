@@ -51,6 +51,8 @@ interface InstanceRt {
   stats: InstanceStats;
   /** VIPs we added and still own (address → where), so stop removes exactly these. */
   owned: Map<string, { ifindex: number; prefix: number; peer?: string }>;
+  /** The last advert handed to the socket (raw-socket writes on its next poll turn); GARPs wait for it. */
+  advertOut?: Promise<void>;
   state(): InstanceState;
 }
 
@@ -213,6 +215,8 @@ export class VrrpEngine {
       for (const m of unit.members) this.feedUnit(unit, m, { type: 'shutdown' }, false);
     }
     await Promise.all(this.units.map((u) => u.chain));
+    // The priority-0 adverts must be on the wire before the sockets close.
+    await Promise.all([...this.instances.values()].map((i) => i.advertOut));
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
     if (!this.opts.dontReleaseVips) for (const inst of this.instances.values()) await this.releaseOwned(inst);
     for (const r of this.scriptRunners) r.stop();
@@ -260,7 +264,8 @@ export class VrrpEngine {
   private async run(unit: Unit, inst: InstanceRt | undefined, e: Effect): Promise<void> {
     switch (e.type) {
       case 'send-advert':
-        if (inst) await this.sendAdvert(inst, e.priority);
+        // Not awaited: the VIPs are added while the advert waits for its poll turn; GARPs still follow it.
+        if (inst) inst.advertOut = this.sendAdvert(inst, e.priority);
         return;
       case 'add-vips':
         if (inst) await this.addVips(inst, e.addresses);
@@ -269,7 +274,11 @@ export class VrrpEngine {
         if (inst && !(this.stopping && this.opts.dontReleaseVips)) await this.removeVips(inst, e.addresses);
         return;
       case 'send-garp':
-        if (inst) await this.sendGarps(inst, e.addresses, e.count);
+        if (inst) {
+          // The advert goes first (the old master drops the VIPs before our GARPs, vrrp_state_master_tx).
+          await inst.advertOut;
+          await this.sendGarps(inst, e.addresses, e.count);
+        }
         return;
       case 'notify': {
         const scripts = e.scope === 'GROUP' ? unit.groupNotify ?? {} : inst?.plan.notify ?? {};
