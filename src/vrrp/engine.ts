@@ -244,11 +244,22 @@ export class VrrpEngine {
     unit.timer = undefined;
     const at = unit.deadline();
     if (at === undefined) return;
-    const delay = Math.max(0, at - this.now());
-    unit.timer = setTimeout(() => {
-      unit.timer = undefined;
-      if (!this.stopping) this.feedUnit(unit, undefined, { type: 'timer' });
-    }, delay);
+    // Node's timers have 1 ms granularity and fire up to about a millisecond either side of the deadline. Wake 1 ms
+    // early and finish the wait in the event loop's check phase, so deadlines (the skew time is 60.9 ms at 0.1 s)
+    // are met to a fraction of a millisecond, as keepalived's µs timers meet them. The spin is at most ~1 ms.
+    const token = setTimeout(() => {
+      const fire = (): void => {
+        if (unit.timer !== token || this.stopping) return;
+        if (this.now() < at) {
+          setImmediate(fire);
+          return;
+        }
+        unit.timer = undefined;
+        this.feedUnit(unit, undefined, { type: 'timer' });
+      };
+      fire();
+    }, Math.max(0, at - this.now() - 1));
+    unit.timer = token;
   }
 
   // ---- effects --------------------------------------------------------------------------------------------------
@@ -262,6 +273,9 @@ export class VrrpEngine {
   }
 
   private async run(unit: Unit, inst: InstanceRt | undefined, e: Effect): Promise<void> {
+    // Only adding VIPs overlaps with a pending advert (that is what shortens advert → GARP); everything else — GARPs,
+    // VIP removal after a priority-0 advert, notify spawns (a fork costs milliseconds) — waits until it is sent.
+    if (inst?.advertOut && e.type !== 'add-vips') await inst.advertOut;
     switch (e.type) {
       case 'send-advert':
         // Not awaited: the VIPs are added while the advert waits for its poll turn; GARPs still follow it.
@@ -274,11 +288,8 @@ export class VrrpEngine {
         if (inst && !(this.stopping && this.opts.dontReleaseVips)) await this.removeVips(inst, e.addresses);
         return;
       case 'send-garp':
-        if (inst) {
-          // The advert goes first (the old master drops the VIPs before our GARPs, vrrp_state_master_tx).
-          await inst.advertOut;
-          await this.sendGarps(inst, e.addresses, e.count);
-        }
+        // After the advert (awaited above): the old master drops the VIPs before our GARPs (vrrp_state_master_tx).
+        if (inst) await this.sendGarps(inst, e.addresses, e.count);
         return;
       case 'notify': {
         const scripts = e.scope === 'GROUP' ? unit.groupNotify ?? {} : inst?.plan.notify ?? {};
