@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -134,6 +135,41 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Real-time signals (keepalived's JSON dump is SIGRTMIN+2, STATS_CLEAR SIGRTMAX-1) cannot be trapped from Node:
+// libuv only knows the classic ones and the default action kills the process. A tiny async-signal-safe handler
+// writes the signal number into a non-blocking pipe whose read end JS watches with a Watcher.
+int g_sigpipe[2] = {-1, -1};
+
+void OnSignal(int sig) {
+  unsigned char b = static_cast<unsigned char>(sig);
+  ssize_t r = write(g_sigpipe[1], &b, 1);
+  (void)r;
+}
+
+// signalPipe([signo, ...]) -> read fd of the pipe (one byte per delivered signal)
+Napi::Value SignalPipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g_sigpipe[0] < 0 && pipe2(g_sigpipe, O_NONBLOCK | O_CLOEXEC) < 0) return ThrowErrno(env, "pipe2", errno);
+  auto list = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    int sig = list.Get(i).As<Napi::Number>().Int32Value();
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(sig, &sa, nullptr) < 0) return ThrowErrno(env, "sigaction", errno);
+  }
+  return Napi::Number::New(env, g_sigpipe[0]);
+}
+
+// { min, max } of the real-time signals as this libc numbers them (glibc reserves the first two).
+Napi::Value RtSignals(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("min", Napi::Number::New(info.Env(), SIGRTMIN));
+  o.Set("max", Napi::Number::New(info.Env(), SIGRTMAX));
+  return o;
+}
+
 Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   unsigned idx = if_nametoindex(info[0].As<Napi::String>().Utf8Value().c_str());
@@ -219,6 +255,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
+  exports.Set("signalPipe", Napi::Function::New(env, SignalPipe));
+  exports.Set("rtSignals", Napi::Function::New(env, RtSignals));
   exports.Set("Watcher", Watcher::Init(env));
   return exports;
 }

@@ -1,51 +1,118 @@
 // keepalived-ts command line. Options follow keepalived's long and short forms (keepalived/core/main.c); this file
-// only parses argv and dispatches. Config test and dump live in config/check-config.ts; daemon modes (-n, -l, -D,
-// -p, …) are added here later as further dispatch targets.
+// only parses argv and dispatches: config test and dump (config/check-config.ts), --signum, and the daemon
+// (daemon/run.ts). keepalived options keepalived-ts does not implement are refused with the reason.
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from './config/diagnostics.js';
 import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
+import { constants as osConstants } from 'node:os';
 import { detach, runDaemon } from './daemon/run.js';
+import { keepalivedRtSignals } from './daemon/rt-signals.js';
+import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
-  -t, --config-test            Check the configuration for obvious errors and exit
-  -d, --dump-conf              Print the resolved configuration (JSON) on stdout
-  -i, --config-id ID           Skip any configuration lines beginning '@' that don't match ID
-  -e, --all-config             Fail if any configuration file is missing
-  -n, --dont-fork              Don't fork the daemon process
+  -P, --vrrp                   Only run with VRRP subsystem
+  -C, --check                  Only run with Health-checker subsystem
+  -B, --no_bfd                 Don't run BFD subsystem (keepalived-ts has none: accepted, no BFD child ever runs)
+  -b, --bfd_pid=FILE           Accepted for scripts written for keepalived; unused (no BFD child)
   -l, --log-console            Log messages to the console (stderr)
   -D, --log-detail             Detailed log messages
-  -G, --no-syslog              Don't log via syslog (keepalived-ts logs to stderr / the journal)
-  -p, --pid=FILE               Use specified pidfile for parent process (default /run/keepalived.pid)
-  -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process (default /run/keepalived_vrrp.pid)
-  -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
-  -b, --bfd_pid=FILE           Accepted for keepalived compatibility (keepalived-ts has no BFD child)
+  -S, --log-facility=[0-7]     Accepted; keepalived-ts logs to stderr (the journal under systemd), not syslog
+  -g, --log-file[=FILE]        Also log to FILE (default /tmp/keepalived.log; children add _vrrp/_checkers)
+      --flush-log-file         Accepted: log file lines are written as they come
+  -G, --no-syslog              Don't log via syslog (keepalived-ts never does)
+  -u, --umask=MASK             umask for file creation (in octal)
+  -X, --release-vips           Drop VIPs on leaving MASTER even if this run did not add them (always so here)
   -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
   -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
+  -R, --dont-respawn           Don't respawn child processes
+  -n, --dont-fork              Don't fork the daemon process
+  -d, --dump-conf              Print the resolved configuration (JSON) on stdout
+  -p, --pid=FILE               Use specified pidfile for parent process (default ${DEFAULT_PID_FILE})
+  -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process (default ${DEFAULT_VRRP_PID_FILE})
+  -c, --checkers_pid=FILE      Use specified pidfile for checkers child process (default ${DEFAULT_CHECKERS_PID_FILE})
+  -e, --all-config             Fail if any configuration file is missing
+  -i, --config-id ID           Skip any configuration lines beginning '@' that don't match ID
+      --ignore-sigint          Ignore SIGINT (only SIGTERM stops the daemon)
+      --signum=SIGFUNC         Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON
+  -t, --config-test[=FILE]     Check the configuration for obvious errors and exit
+      --status-listen=ADDR:PORT|PATH
+                               Serve GET /status, /metrics (Prometheus) and /keepalived.json (loopback or unix socket)
+      --status-listen-force    Allow a non-loopback --status-listen address (the endpoint has no authentication)
       --log-json               Log JSON lines (pino) instead of text
+  -T, --genhash ...            Genhash mode (must come first): MD5 of a URL for HTTP_GET digest (--genhash -h)
   -v, --version                Display the version number
   -h, --help                   Display this help message
+
+Signals: HUP reload, TERM/INT stop, USR1 data dump (\$TMPDIR/keepalived.data), USR2 stats (keepalived.stats);
+SIGRTMIN+2 the JSON dump and SIGRTMAX-1 clears the stats, as keepalived (WINCH and URG do the same).
 
 Exit status of -t: 0 clean, 4 fatal (missing file, bad interface, instance cannot run), 5 other errors or
 warnings, 6 script security. keepalived reports the least severe level seen; keepalived-ts the most severe.
 `;
+
+/** keepalived options keepalived-ts does not implement: refused with the reason, never ignored. */
+const UNSUPPORTED: Array<[RegExp, string]> = [
+  [/^(-a|--address-monitoring)$/, '-a/--address-monitoring is not supported'],
+  [/^(-s|--namespace)(=|$)|^-s./, '-s/--namespace is not supported: run keepalived-ts with `ip netns exec NAME`'],
+  [/^(-m|--core-dump)$/, '-m/--core-dump is not supported'],
+  [/^(-M|--core-dump-pattern)(=|$)|^-M./, '-M/--core-dump-pattern is not supported'],
+  [/^(-x|--snmp)$/, '-x/--snmp: keepalived-ts has no SNMP agent (see --status-listen for metrics)'],
+  [/^(-A|--snmp-agent-socket)(=|$)|^-A./, '-A/--snmp-agent-socket: keepalived-ts has no SNMP agent'],
+  [/^--all$/, '--all is not supported: children start only when the configuration has work for them'],
+  [/^--config-fd(=|$)/, '--config-fd is internal to keepalived'],
+  [/^--(perf|debug|no-mem-check|mem-check-log|openssl-mem-check)(=|$)|^-L$/, 'debugging and memory-check build options are not supported'],
+];
+
+/** keepalived's --signum functions. JSON and STATS_CLEAR are keepalived's real-time signals (see rt-signals.ts). */
+const SIGNUMS: Record<string, () => number> = {
+  STOP: () => osConstants.signals.SIGTERM,
+  RELOAD: () => osConstants.signals.SIGHUP,
+  DATA: () => osConstants.signals.SIGUSR1,
+  STATS: () => osConstants.signals.SIGUSR2,
+  STATS_CLEAR: () => keepalivedRtSignals().statsClear,
+  JSON: () => keepalivedRtSignals().json,
+};
 
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
+/** keepalived's optional-argument forms (-g, --log-file, --config-test=FILE) turned into what parseArgs reads. */
+function normalizeArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    if (a === '-g' || a === '--log-file') out.push(`--log-file=${DEFAULT_LOG_FILE}`);
+    else if (a.startsWith('--config-test=')) out.push('--config-test', `--use-file=${a.slice('--config-test='.length)}`);
+    else out.push(a);
+  }
+  return out;
+}
+
 /** Runs the CLI and returns the exit code (no process.exit inside, so tests call it directly). */
 export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number | Promise<number> {
+  // keepalived: --genhash / -T must come first; the rest are genhash's own options.
+  if (argv[0] === '--genhash' || argv[0] === '-T') return import('./check/genhash.js').then((g) => g.runGenhash(argv.slice(1), io));
+  for (const a of argv) {
+    const hit = UNSUPPORTED.find(([re]) => re.test(a));
+    if (hit) {
+      io.err(`keepalived-ts: ${hit[1]}\n`);
+      return 1;
+    }
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: normalizeArgv(argv),
       strict: true,
       allowPositionals: false,
       options: {
         'use-file': { type: 'string', short: 'f' },
+        vrrp: { type: 'boolean', short: 'P' },
+        check: { type: 'boolean', short: 'C' },
+        no_bfd: { type: 'boolean', short: 'B' },
         'config-test': { type: 'boolean', short: 't' },
         'dump-conf': { type: 'boolean', short: 'd' },
         'config-id': { type: 'string', short: 'i' },
@@ -54,13 +121,23 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         'dont-fork': { type: 'boolean', short: 'n' },
         'log-console': { type: 'boolean', short: 'l' },
         'log-detail': { type: 'boolean', short: 'D' },
+        'log-facility': { type: 'string', short: 'S' },
+        'log-file': { type: 'string', short: 'g' },
+        'flush-log-file': { type: 'boolean' },
         'no-syslog': { type: 'boolean', short: 'G' },
+        umask: { type: 'string', short: 'u' },
         pid: { type: 'string', short: 'p' },
         vrrp_pid: { type: 'string', short: 'r' },
         checkers_pid: { type: 'string', short: 'c' },
         bfd_pid: { type: 'string', short: 'b' },
+        'release-vips': { type: 'boolean', short: 'X' },
         'dont-release-vrrp': { type: 'boolean', short: 'V' },
         'dont-release-ipvs': { type: 'boolean', short: 'I' },
+        'dont-respawn': { type: 'boolean', short: 'R' },
+        'ignore-sigint': { type: 'boolean' },
+        signum: { type: 'string' },
+        'status-listen': { type: 'string' },
+        'status-listen-force': { type: 'boolean' },
         'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,6 +148,33 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
   }
   if (values['help']) { io.out(USAGE); return 0; }
   if (values['version']) { io.out(`keepalived-ts ${VERSION}\n`); return 0; }
+  if (values['signum'] !== undefined) {
+    const name = String(values['signum']).toUpperCase();
+    const sig = SIGNUMS[name];
+    if (!sig) {
+      io.err(`keepalived-ts: --signum=${values['signum']}: unknown or unsupported signal function (${Object.keys(SIGNUMS).join(', ')})\n`);
+      return 1;
+    }
+    io.out(`${sig()}\n`);
+    return 0;
+  }
+  if (values['vrrp'] && values['check']) {
+    io.err('keepalived-ts: -P/--vrrp and -C/--check exclude each other\n');
+    return 1;
+  }
+  const facility = values['log-facility'] as string | undefined;
+  if (facility !== undefined && !/^([0-7]|local[0-7]|user|daemon)$/.test(facility)) {
+    io.err(`keepalived-ts: -S ${facility}: expected 0-7, local0-local7, user or daemon\n`);
+    return 1;
+  }
+  const umask = values['umask'] as string | undefined;
+  if (umask !== undefined) {
+    if (!/^0?[0-7]{1,3}$/.test(umask)) {
+      io.err(`keepalived-ts: -u ${umask}: expected an octal umask\n`);
+      return 1;
+    }
+    process.umask(Number.parseInt(umask, 8));
+  }
   const file = (values['use-file'] as string | undefined) ?? DEFAULT_CONFIG_FILE;
   if (values['config-test'] || values['dump-conf']) {
     const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
@@ -79,6 +183,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     return values['config-test'] ? r.exitCode : r.exitCode === 0 ? 0 : r.exitCode;
   }
   if (!values['dont-fork']) return detach(argv);
+  if (values['ignore-sigint']) process.on('SIGINT', () => undefined);
   return runDaemon({
     configFile: file,
     configId: values['config-id'] as string | undefined,
@@ -87,11 +192,20 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     logConsole: Boolean(values['log-console']),
     logDetail: Boolean(values['log-detail']),
     logJson: Boolean(values['log-json']),
-    pidFile: (values['pid'] as string | undefined) ?? '/run/keepalived.pid',
-    vrrpPidFile: (values['vrrp_pid'] as string | undefined) ?? '/run/keepalived_vrrp.pid',
+    logFile: values['log-file'] as string | undefined,
+    logFacility: facility,
+    pidFile: (values['pid'] as string | undefined) ?? DEFAULT_PID_FILE,
+    vrrpPidFile: (values['vrrp_pid'] as string | undefined) ?? DEFAULT_VRRP_PID_FILE,
+    checkersPidFile: (values['checkers_pid'] as string | undefined) ?? DEFAULT_CHECKERS_PID_FILE,
     dontReleaseVrrp: Boolean(values['dont-release-vrrp']),
     dontReleaseIpvs: Boolean(values['dont-release-ipvs']),
-    checkersPidFile: values['checkers_pid'] as string | undefined,
+    releaseVips: Boolean(values['release-vips']),
+    noRespawn: Boolean(values['dont-respawn']),
+    vrrpOnly: Boolean(values['vrrp']),
+    checkOnly: Boolean(values['check']),
+    statusListen: values['status-listen'] as string | undefined,
+    statusListenForce: Boolean(values['status-listen-force']),
+    ignoreSigint: Boolean(values['ignore-sigint']),
     argv,
   });
 }

@@ -1,30 +1,17 @@
 // MISC_CHECK: run misc_path with misc_timeout through the notify runner (src/notify/run.ts).
 // Exit 0 = success; with misc_dynamic 2..255 = success with weight status − 2 (the verdict core decides);
 // a timeout (SIGTERM, then SIGKILL to the group) or a kill is a failure without exit status.
+import { scanScriptLine } from '../config/script-words.js';
 import { describeResult, runScript, type ScriptSpec } from '../notify/run.js';
 import type { ProbeResult } from './types.js';
 
-/** Split a command line like keepalived's script parameter parsing: whitespace-separated, '…' and "…" quoting. */
+/**
+ * Split misc_path's command string into argv exactly as the config reader and keepalived do
+ * (alloc_strvec_quoted_escaped: blanks separate, '…'/"…" group, backslash escapes). A string keepalived rejects
+ * (unmatched quote, trailing backslash) gives no words, which the runner reports as an "empty command" failure.
+ */
 export function splitCommandLine(cmd: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let have = false;
-  for (const ch of cmd) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      have = true;
-    } else if (ch === ' ' || ch === '\t') {
-      if (have || cur) out.push(cur);
-      cur = '';
-      have = false;
-    } else cur += ch;
-  }
-  if (have || cur) out.push(cur);
-  return out;
+  return scanScriptLine(cmd).words;
 }
 
 export interface MiscProbeTarget {

@@ -36,7 +36,7 @@ export class CheckerService {
   /** Counters for status and metrics. */
   readonly stats = { reconciles: 0, ipvsOps: 0, ipvsFailures: 0, scriptsRun: 0, scriptFailures: 0 };
 
-  constructor(private readonly cfg: KeepalivedConfig, private readonly opts: CheckerServiceOptions) {}
+  constructor(private cfg: KeepalivedConfig, private readonly opts: CheckerServiceOptions) {}
 
   private get log(): Logger {
     return this.opts.log;
@@ -62,6 +62,36 @@ export class CheckerService {
     });
     this.engine.start();
     this.log.info(`Healthcheck: ${this.cfg.virtualServers.length} virtual server(s), ${this.cfg.virtualServers.reduce((n, v) => n + v.realServers.length, 0)} real server(s)`);
+  }
+
+  /**
+   * Reload (keepalived migrate_checkers): a new engine takes over, checkers whose configuration did not change keep
+   * their state; the IPVS table follows the new desired state through the same reconcile path.
+   */
+  reload(next: KeepalivedConfig): void {
+    const previous = this.engine;
+    previous?.halt();
+    this.cfg = next;
+    this.wanted.clear();
+    this.engine = new CheckEngine(checkConfigFrom(next), {
+      desired: (changes) => this.onDesired(changes),
+      events: (events) => this.onEvents(events),
+    }, { previous });
+    this.engine.start();
+    this.log.info(`Healthcheck: reloaded, ${next.virtualServers.length} virtual server(s)`);
+  }
+
+  /** Per real server: is it in the table (alive, or kept at weight 0 by inhibit_on_failure) and at what weight. */
+  realServerStatus(): Array<{ virtualServer: string; realServer: string; up: boolean; weight?: number }> {
+    const out: Array<{ virtualServer: string; realServer: string; up: boolean; weight?: number }> = [];
+    for (const vs of this.cfg.virtualServers) {
+      const dests = this.wanted.get(vs.key) ?? [];
+      for (const rs of vs.realServers) {
+        const d = dests.find((x) => x.addr === rs.address && x.port === rs.port);
+        out.push({ virtualServer: vs.key, realServer: `${rs.address}:${rs.port}`, up: !!d && !d.inhibited, weight: d?.weight });
+      }
+    }
+    return out;
   }
 
   /** Local addresses (VIPs) for ha_suspend. */

@@ -1,6 +1,7 @@
 // Logging with pino. Under systemd the daemon's stderr goes to the journal; with -l (console) lines are printed
 // in a keepalived-like text form so operators can read them as they read keepalived's; `--log-json` keeps pino's
 // JSON lines for machines.
+import { appendFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -14,6 +15,8 @@ export interface LogOptions {
   role?: string;
   /** Where to write (default: stderr). */
   stream?: NodeJS.WritableStream;
+  /** -g: also append every line to this file. */
+  file?: string;
 }
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -33,9 +36,20 @@ export function textLine(json: string): string {
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const out = opts.stream ?? process.stderr;
-  const dest = opts.json
-    ? out
-    : { write: (line: string) => out.write(textLine(line)) };
+  const file = opts.file;
+  const dest = {
+    write: (line: string) => {
+      const text = opts.json ? line : textLine(line);
+      out.write(text);
+      if (file) {
+        try {
+          appendFileSync(file, text);
+        } catch {
+          /* an unwritable log file must not stop the daemon */
+        }
+      }
+    },
+  };
   return pino(
     { level: opts.detail ? 'debug' : 'info', base: { pid: process.pid, role: opts.role ?? 'keepalived-ts' } },
     dest as pino.DestinationStream,

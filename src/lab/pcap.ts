@@ -1,5 +1,7 @@
 // Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
-// about: Ethernet, ARP, IPv4, VRRP (v2/v3), ICMP echo. Pure functions over bytes; no I/O here.
+// about: Ethernet, ARP, IPv4, IPv6, VRRP (v2/v3, IPv4/IPv6), ICMP echo, ICMPv6 neighbour discovery. Pure functions over bytes; no I/O here.
+import { bytesToIp } from '../net/ipaddr.js';
+import { macToString } from '../net/rtnetlink.js';
 
 export class PcapFormatError extends Error {
   readonly code = 'PCAP_FORMAT';
@@ -146,29 +148,11 @@ export function parsePcap(buf: Buffer): Frame[] {
   return readRecords(buf, header).records.map((r, i) => decodeFrame(r, i));
 }
 
-export const macToString = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-const ipv4ToString = (b: Buffer, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+export { macToString };
+
+const ipv4ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 4));
 /** RFC 5952 text form (lower case, longest zero run compressed). */
-export function ipv6ToString(b: Buffer, o: number): string {
-  const w = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(o + 2 * i));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(w) : `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
-}
+export const ipv6ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 16));
 
 export function decodeFrame(rec: RawRecord, index: number): Frame {
   const d = rec.data;

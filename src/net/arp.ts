@@ -1,8 +1,8 @@
 // Gratuitous ARP exactly as keepalived sends it (vrrp_arp.c): an ARP *request* broadcast to ff:ff:ff:ff:ff:ff,
 // sender = target = VIP, sender MAC = the interface MAC, target MAC ff:ff:ff:ff:ff:ff. 42 bytes, no padding
 // (the NIC pads on the wire; veth does not). Pure.
-import { ipToBytes, ipFamily } from './ipaddr.js';
-import { macToBytes } from './rtnetlink.js';
+import { bytesToIp, ipToBytes, ipFamily } from './ipaddr.js';
+import { macToBytes, macToString } from './rtnetlink.js';
 
 export const ETH_P_ARP = 0x0806;
 export const ETH_P_IP = 0x0800;
@@ -46,18 +46,16 @@ export interface ParsedArp {
   gratuitous: boolean;
 }
 
-const mac = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-
 /** Parses an Ethernet/IPv4 ARP frame; undefined if it is not one. */
 export function parseArpFrame(f: Buffer): ParsedArp | undefined {
   if (f.length < 42 || f.readUInt16BE(12) !== ETH_P_ARP || f.readUInt16BE(16) !== ETH_P_IP || f[18] !== 6 || f[19] !== 4) return undefined;
-  const senderIp = [...f.subarray(28, 32)].join('.');
-  const targetIp = [...f.subarray(38, 42)].join('.');
+  const senderIp = bytesToIp(f.subarray(28, 32));
+  const targetIp = bytesToIp(f.subarray(38, 42));
   return {
     op: f.readUInt16BE(20),
-    senderMac: mac(f.subarray(22, 28)),
+    senderMac: macToString(f.subarray(22, 28)),
     senderIp,
-    targetMac: mac(f.subarray(32, 38)),
+    targetMac: macToString(f.subarray(32, 38)),
     targetIp,
     gratuitous: senderIp === targetIp,
   };

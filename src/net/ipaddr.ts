@@ -14,11 +14,12 @@ export function ipFamily(text: string): IpFamily {
   throw new IpAddressError(`not an IP address: '${text}'`);
 }
 
-/** 4 or 16 bytes in network order. Throws IpAddressError on bad text (zone ids "%eth0" are not accepted). */
+/** 4 or 16 bytes in network order. Throws IpAddressError on bad text; a zone id ("%eth0") is dropped. */
 export function ipToBytes(text: string): Buffer {
   if (isIPv4(text)) return Buffer.from(text.split('.').map(Number));
   if (!isIPv6(text)) throw new IpAddressError(`not an IP address: '${text}'`);
-  let s = text.toLowerCase();
+  const zone = text.indexOf('%');
+  let s = (zone >= 0 ? text.slice(0, zone) : text).toLowerCase();
   const out = Buffer.alloc(16);
   // A trailing dotted quad (::ffff:1.2.3.4) becomes two groups.
   const lastColon = s.lastIndexOf(':');
@@ -36,11 +37,11 @@ export function ipToBytes(text: string): Buffer {
   return out;
 }
 
-export function bytesToIp(b: Buffer): string {
+export function bytesToIp(b: Uint8Array): string {
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   if (b.length !== 16) throw new IpAddressError(`address of ${b.length} bytes`);
   const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(i * 2));
+  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
   // IPv4-mapped addresses print with a dotted tail, as ip/inet_ntop do.
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   let bestStart = -1;

@@ -1,5 +1,6 @@
 // The IPv4 header keepalived puts on VRRP adverts (vrrp.c vrrp_build_ip4): version 4, IHL 5, TOS 0xc0,
-// DF clear, TTL 255 (or unicast_ttl), protocol 112, its own id counter. Pure.
+// DF clear, TTL 255 (or unicast_ttl), protocol 112, its own id counter; and the decoder for received headers.
+// Pure (the VRRP core uses it too).
 import { internetChecksum } from './checksum.js';
 import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
 
@@ -40,6 +41,7 @@ export function buildIpv4Header(h: Ipv4HeaderSpec): Buffer {
 }
 
 export interface Ipv4HeaderInfo {
+  /** Header length in bytes (IHL*4). */
   headerLength: number;
   totalLength: number;
   tos: number;
@@ -50,21 +52,45 @@ export interface Ipv4HeaderInfo {
   dst: string;
 }
 
-/** Reads the header of a received IPv4 packet; undefined if it is not a plausible IPv4 header. */
-export function parseIpv4Header(p: Buffer): Ipv4HeaderInfo | undefined {
-  if (p.length < 20 || p[0] >> 4 !== 4) return undefined;
-  const headerLength = (p[0] & 0x0f) * 4;
-  if (headerLength < 20 || headerLength > p.length) return undefined;
-  return {
-    headerLength,
-    totalLength: p.readUInt16BE(2),
-    tos: p[1],
-    id: p.readUInt16BE(4),
-    ttl: p[8],
-    protocol: p[9],
-    src: bytesToIp(p.subarray(12, 16)),
-    dst: bytesToIp(p.subarray(16, 20)),
+export interface Ipv4Header extends Ipv4HeaderInfo {
+  /** Flags (3 bits) and fragment offset as the 16-bit field. */
+  fragment: number;
+  checksum: number;
+}
+
+export type Ipv4DecodeResult =
+  | { ok: true; header: Ipv4Header; checksumOk: boolean; payload: Uint8Array }
+  | { ok: false; reason: 'too-short' | 'not-ipv4' | 'bad-ihl'; detail: string };
+
+/** Decode an IPv4 header, saying why when it is not one; payload is everything after the header (length policy
+ * is the caller's). Never throws. */
+export function decodeIpv4Header(buf: Uint8Array): Ipv4DecodeResult {
+  if (buf.length < 20) return { ok: false, reason: 'too-short', detail: `${buf.length} bytes` };
+  if (buf[0]! >> 4 !== 4) return { ok: false, reason: 'not-ipv4', detail: `version ${buf[0]! >> 4}` };
+  const ihl = (buf[0]! & 0x0f) * 4;
+  if (ihl < 20 || ihl > buf.length) return { ok: false, reason: 'bad-ihl', detail: `IHL ${ihl} bytes` };
+  const u16 = (o: number): number => (buf[o]! << 8) | buf[o + 1]!;
+  const header: Ipv4Header = {
+    headerLength: ihl,
+    totalLength: u16(2),
+    tos: buf[1]!,
+    id: u16(4),
+    fragment: u16(6),
+    ttl: buf[8]!,
+    protocol: buf[9]!,
+    checksum: u16(10),
+    src: bytesToIp(buf.subarray(12, 16)),
+    dst: bytesToIp(buf.subarray(16, 20)),
   };
+  return { ok: true, header, checksumOk: internetChecksum(buf.subarray(0, ihl)) === 0, payload: buf.subarray(ihl) };
+}
+
+/** Reads the header of a received IPv4 packet; undefined if it is not a plausible IPv4 header. */
+export function parseIpv4Header(p: Uint8Array): Ipv4HeaderInfo | undefined {
+  const d = decodeIpv4Header(p);
+  if (!d.ok) return undefined;
+  const { fragment: _fragment, checksum: _checksum, ...info } = d.header;
+  return info;
 }
 
 /** keepalived's per-instance IP id: starts at 1, +1 per multicast advert, skips 0 (which means "kernel picks"). */

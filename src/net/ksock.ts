@@ -31,6 +31,11 @@ export interface Ksock {
   /** 0 when the interface does not exist. */
   ifNameToIndex(name: string): number;
   Watcher: new (fd: number, onReadable: (status: number) => void) => NativeWatcher;
+  /** Installs a handler for these signals that writes each delivered signal number (one byte) to a pipe; returns
+   * the pipe's non-blocking read end. For real-time signals, which Node cannot trap. */
+  signalPipe(signals: number[]): number;
+  /** SIGRTMIN / SIGRTMAX as this libc numbers them. */
+  rtSignals(): { min: number; max: number };
 }
 
 /** The addon is built by `npm ci` (package.json "install": node-gyp rebuild) into build/Release. */

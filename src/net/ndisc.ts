@@ -4,7 +4,7 @@
 import { ipv6UpperChecksum } from './checksum.js';
 import { FrameError } from './arp.js';
 import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
-import { macToBytes } from './rtnetlink.js';
+import { macToBytes, macToString } from './rtnetlink.js';
 
 export const ETH_P_IPV6 = 0x86dd;
 export const IPPROTO_ICMPV6 = 58;
@@ -70,7 +70,7 @@ export function parseNaFrame(f: Buffer): ParsedNa | undefined {
   const flags = icmp[4];
   let targetMac: string | undefined;
   for (let o = 24; o + 8 <= icmp.length && icmp[o + 1] > 0; o += icmp[o + 1] * 8)
-    if (icmp[o] === ND_OPT_TARGET_LINKADDR) targetMac = [...icmp.subarray(o + 2, o + 8)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+    if (icmp[o] === ND_OPT_TARGET_LINKADDR) targetMac = macToString(icmp.subarray(o + 2, o + 8));
   return {
     src: bytesToIp(srcB),
     dst: bytesToIp(dstB),

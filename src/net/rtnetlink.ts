@@ -294,7 +294,7 @@ export interface LinkInfo {
   masterIndex?: number;
 }
 
-export const macToString = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+export const macToString = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 
 export function macToBytes(mac: string): Buffer {
   const parts = mac.split(':');

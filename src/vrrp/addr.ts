@@ -1,5 +1,7 @@
-// IP address text <-> bytes and keepalived's address ordering, without I/O (no dns, no node:net sockets).
+// The VRRP core's view of addresses: 'inet'/'inet6' families, typed AddressError, keepalived's address ordering.
+// Text <-> bytes is src/net/ipaddr.ts's (pure); this only checks the family. No I/O (no dns, no sockets).
 import { isIPv4, isIPv6 } from 'node:net';
+import { bytesToIp, ipToBytes } from '../net/ipaddr.js';
 
 export type Family = 'inet' | 'inet6';
 
@@ -20,52 +22,15 @@ export function addrLength(family: Family): 4 | 16 {
   return family === 'inet' ? 4 : 16;
 }
 
-/** Parse a textual IPv4/IPv6 address into its network-order bytes. Throws AddressError. */
+/** Parse a textual IPv4/IPv6 address into its network-order bytes (a zone id is dropped). Throws AddressError. */
 export function addrToBytes(addr: string, family: Family = familyOf(addr)): Uint8Array {
-  if (family === 'inet') {
-    if (!isIPv4(addr)) throw new AddressError(addr, family);
-    return Uint8Array.from(addr.split('.').map(Number));
-  }
-  if (!isIPv6(addr)) throw new AddressError(addr, family);
-  let text = addr;
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  // Embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const b = v4[1]!.split('.').map(Number);
-    text = text.slice(0, v4.index) + ((b[0]! << 8) | b[1]!).toString(16) + ':' + ((b[2]! << 8) | b[3]!).toString(16);
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
-  const groups = tail !== undefined ? [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
-  });
-  return out;
+  if (family === 'inet' ? !isIPv4(addr) : !isIPv6(addr)) throw new AddressError(addr, family);
+  return new Uint8Array(ipToBytes(addr));
 }
 
-/** Format network-order bytes as text (IPv6 in RFC 5952 compressed form). */
+/** Format network-order bytes as text (RFC 5952, as inet_ntop/ip print it). */
 export function bytesToAddr(bytes: Uint8Array, family: Family): string {
-  if (family === 'inet') return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((bytes[i]! << 8) | bytes[i + 1]!);
-  // Longest run of >= 2 zero groups is compressed.
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
+  return bytesToIp(bytes.subarray(0, addrLength(family)));
 }
 
 /** Normalised text form, e.g. for comparing VIP lists. */

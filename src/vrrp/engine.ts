@@ -1,6 +1,7 @@
 // The VRRP engine: the imperative shell around the pure state machine (machine.ts, sync.ts). It owns the sockets,
 // timers, addresses, GARPs, trackers and notifies of every configured instance, feeds inputs to the core with the
 // current monotonic time, and executes the effects the core returns, in order.
+import { IpIdCounter } from '../net/ipv4-header.js';
 import { performance } from 'node:perf_hooks';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { Logger } from 'pino';
@@ -12,12 +13,14 @@ import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { NotifyDispatcher, notifyEventFromEngine, type NotifyScripts, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
+import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
 import { encodeAdvert, passAuthData } from './packet.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
+import { carryOverState, diffVips, matchInstances } from './reload.js';
 import type { VrrpState } from './types.js';
 
 export interface EngineOptions {
@@ -38,6 +41,30 @@ export interface InstanceStats {
   becameMaster: number;
   releasedMaster: number;
   transitions: number;
+  /** keepalived's pri_zero_rcvd / pri_zero_sent. */
+  priZeroReceived: number;
+  priZeroSent: number;
+  /** keepalived's addr_list_err: accepted adverts whose address list differs from ours. */
+  addrListErr: number;
+}
+
+/** One instance as dumps, the JSON state and metrics see it (engine.snapshot()). */
+export interface InstanceSnapshot {
+  plan: InstancePlan;
+  state: VrrpState;
+  wantState: VrrpState;
+  effectivePriority: number;
+  masterAddress?: string;
+  masterPriority?: number;
+  /** Wall-clock ms of the last transition (undefined = none yet). */
+  lastTransitionMs?: number;
+  /** Source address in use. */
+  src?: string;
+  /** The VIPs are currently set (we are MASTER and added them). */
+  vipset: boolean;
+  faults: readonly string[];
+  trackers: Array<{ name: string; ok?: boolean; value?: number; weight: number }>;
+  stats: InstanceStats;
 }
 
 interface InstanceRt {
@@ -46,7 +73,8 @@ interface InstanceRt {
   ifindex: number;
   socket?: VrrpSocket;
   src?: string;
-  ipId: number;
+  /** keepalived's per-instance IP id sequence (1, 2, …, skipping 0). */
+  ipId: IpIdCounter;
   trackers: Map<string, TrackerStatus>;
   stats: InstanceStats;
   /** VIPs we added and still own (address → where), so stop removes exactly these. */
@@ -118,18 +146,23 @@ class GroupUnit implements Unit {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class VrrpEngine {
-  private readonly instances = new Map<string, InstanceRt>();
-  private readonly units: Unit[] = [];
+  private instances = new Map<string, InstanceRt>();
+  private units: Unit[] = [];
   private readonly sockets = new Map<string, VrrpSocket>();
   private readonly senders = new Map<number, PacketSender>();
-  private readonly scriptRunners: TrackScriptRunner[] = [];
-  private readonly watchedFiles: string[] = [];
+  private scriptRunners: TrackScriptRunner[] = [];
+  private watchedFiles: string[] = [];
+  /** Script runs and failures by `track:<vrrp_script>` / `notify:<instance or group>`, for metrics; kept across reloads. */
+  private readonly scriptCounts = new Map<string, { kind: 'track' | 'notify'; name: string; runs: number; failures: number }>();
+  /** Monotonic ms at start, for dumps. */
+  private startedAt = 0;
   private ifw?: InterfaceWatcher;
   private rt?: Rtnetlink;
   private readonly now: () => number;
   private stopping = false;
 
-  constructor(private readonly plan: VrrpPlan, private readonly opts: EngineOptions) {
+  // Not readonly: reload() replaces the plan.
+  constructor(private plan: VrrpPlan, private readonly opts: EngineOptions) {
     this.now = opts.now ?? (() => performance.now());
   }
 
@@ -145,42 +178,10 @@ export class VrrpEngine {
     this.ifw.on('change', (c) => this.onInterfaceChange(c));
     this.ifw.on('error', (e) => this.log.error(`interface monitor: ${e.message}`));
 
-    // Instances not in a sync group are units of their own.
+    this.startedAt = this.now();
     const states = new Map<string, InstanceState>();
-    for (const p of this.plan.instances) {
-      const iface = this.ifw.table.get(p.interface);
-      const src = this.sourceAddress(p);
-      if (!src) this.log.warn(`(${p.name}) no usable source address on ${p.interface} yet`);
-      const st = initialState({ ...p.spec, primaryAddress: src ?? (p.family === 6 ? '::' : '0.0.0.0') });
-      states.set(p.name, st);
-      const rtInst: InstanceRt = {
-        plan: p,
-        unit: undefined as unknown as Unit,
-        ifindex: iface?.link.ifindex ?? 0,
-        src,
-        ipId: 0,
-        trackers: new Map(p.spec.trackers.map((t) => [t.name, { spec: t }])),
-        stats: { advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0 },
-        owned: new Map(),
-        state: () => rtInst.unit.stateOf(p.name),
-      };
-      this.instances.set(p.name, rtInst);
-    }
-    const grouped = new Set<string>();
-    for (const g of this.plan.groups) {
-      const unit = new GroupUnit(initialSyncGroup({ name: g.name, members: g.members }, g.members.map((m) => states.get(m)!)), g.notify);
-      this.units.push(unit);
-      for (const m of g.members) {
-        grouped.add(m);
-        this.instances.get(m)!.unit = unit;
-      }
-    }
-    for (const p of this.plan.instances) {
-      if (grouped.has(p.name)) continue;
-      const unit = new SingleUnit(states.get(p.name)!);
-      this.units.push(unit);
-      this.instances.get(p.name)!.unit = unit;
-    }
+    for (const p of this.plan.instances) states.set(p.name, this.newInstance(p));
+    this.buildUnits(states);
 
     await this.removeLeftoverVips();
     for (const inst of this.instances.values()) this.openSocket(inst);
@@ -195,6 +196,148 @@ export class VrrpEngine {
     for (const unit of this.units) for (const m of unit.members) this.feedUnit(unit, m, { type: 'start' });
   }
 
+  /** Creates the runtime record of a planned instance (sockets opened later) and returns its fresh INIT state. */
+  private newInstance(p: InstancePlan): InstanceState {
+    const iface = this.ifw!.table.get(p.interface);
+    const src = this.sourceAddress(p);
+    if (!src) this.log.warn(`(${p.name}) no usable source address on ${p.interface} yet`);
+    const st = initialState({ ...p.spec, primaryAddress: src ?? (p.family === 6 ? '::' : '0.0.0.0') });
+    const rtInst: InstanceRt = {
+      plan: p,
+      unit: undefined as unknown as Unit,
+      ifindex: iface?.link.ifindex ?? 0,
+      src,
+      ipId: new IpIdCounter(),
+      trackers: new Map(p.spec.trackers.map((t) => [t.name, { spec: t }])),
+      stats: {
+        advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0,
+        priZeroReceived: 0, priZeroSent: 0, addrListErr: 0,
+      },
+      owned: new Map(),
+      state: () => rtInst.unit.stateOf(p.name),
+    };
+    this.instances.set(p.name, rtInst);
+    return st;
+  }
+
+  /** Groups instances into scheduling units: sync groups, then every other instance on its own. */
+  private buildUnits(states: Map<string, InstanceState>, oldGroups?: Map<string, SyncGroupState>): void {
+    this.units = [];
+    const grouped = new Set<string>();
+    for (const g of this.plan.groups) {
+      let gs = initialSyncGroup({ name: g.name, members: g.members }, g.members.map((m) => states.get(m)!));
+      // A group that survives a reload keeps its group-level state (members carry theirs already).
+      const before = oldGroups?.get(g.name);
+      if (before && g.members.every((m) => states.get(m)!.state !== 'INIT')) gs = { ...gs, state: before.state };
+      const unit = new GroupUnit(gs, g.notify);
+      this.units.push(unit);
+      for (const m of g.members) {
+        grouped.add(m);
+        this.instances.get(m)!.unit = unit;
+      }
+    }
+    for (const p of this.plan.instances) {
+      if (grouped.has(p.name)) continue;
+      const unit = new SingleUnit(states.get(p.name)!);
+      this.units.push(unit);
+      this.instances.get(p.name)!.unit = unit;
+    }
+  }
+
+  /**
+   * SIGHUP: switch to a new plan without disturbing what stays (keepalived vrrp_daemon.c reload_vrrp_thread,
+   * vrrp.c vrrp_complete_init/restore). Instances are matched by identity (reload.ts), not by name:
+   *  - kept instances carry their state, master, counters and tracker results; a MASTER stays MASTER with no
+   *    notify, sends an advert at once, and only the VIPs the diff names are added/removed (the rest never flap);
+   *  - removed instances go DELETED (a MASTER sends priority 0 and drops its VIPs; notify DELETED or FAULT);
+   *  - new instances start from INIT like at daemon start;
+   *  - track scripts and files are re-read and restarted (results of same-named trackers carry over).
+   */
+  async reload(next: VrrpPlan): Promise<{ kept: string[]; removed: string[]; added: string[] }> {
+    if (this.stopping) throw new Error('engine is stopping');
+    const match = matchInstances(this.plan.instances, next.instances);
+    for (const s of next.skipped) this.log.error(`(${s.name}) not started: ${s.reason}`);
+
+    // 1. Removed instances leave the way a shut-down one does, but into DELETED.
+    const oldByName = this.instances;
+    for (const o of match.removed) {
+      const inst = oldByName.get(o.name)!;
+      this.feedUnit(inst.unit, o.name, { type: 'delete' }, false);
+    }
+    for (const u of this.units) if (u.timer) clearTimeout(u.timer);
+    await Promise.all(this.units.map((u) => u.chain));
+    for (const o of match.removed) await this.releaseOwned(oldByName.get(o.name)!);
+    if (this.stopping) throw new Error('engine is stopping');
+
+    // 2. New runtime records: kept instances move over with their state, added ones start fresh.
+    const oldGroups = new Map<string, SyncGroupState>();
+    for (const u of this.units) if (u instanceof GroupUnit) oldGroups.set(u.name, u.g);
+    const now = this.now();
+    this.plan = next;
+    this.instances = new Map();
+    const states = new Map<string, InstanceState>();
+    const vipWork: Array<{ inst: InstanceRt; oldVips: VipPlan[] }> = [];
+    for (const { old, next: p } of match.kept) {
+      const prev = oldByName.get(old.name)!;
+      const prevState = prev.state();
+      // mcast_src_ip is not part of the identity, so the source may change; the socket stays (same key).
+      const src = this.sourceAddress(p) ?? prev.src;
+      const inst: InstanceRt = { ...prev, plan: p, src, unit: undefined as unknown as Unit, trackers: new Map(), state: () => inst.unit.stateOf(p.name) };
+      for (const t of p.spec.trackers) inst.trackers.set(t.name, { ...prev.trackers.get(t.name), spec: t });
+      this.instances.set(p.name, inst);
+      states.set(p.name, carryOverState(prevState, p.spec, now, src ?? prevState.spec.primaryAddress));
+      if (prevState.state === 'MASTER') vipWork.push({ inst, oldVips: old.vips });
+      if (old.name !== p.name) this.log.info(`(${p.name}) was ${old.name} before the reload`);
+    }
+    for (const p of match.added) states.set(p.name, this.newInstance(p));
+    this.buildUnits(states, oldGroups);
+
+    // 3. Sockets: new instances open theirs; sockets nobody uses any more are closed.
+    for (const inst of this.instances.values()) if (!inst.socket) this.openSocket(inst);
+    const used = new Set([...this.instances.values()].map((i) => i.socket));
+    for (const [key, sock] of this.sockets) if (!used.has(sock)) { sock.close(); this.sockets.delete(key); }
+
+    // 4. Trackers restart with the new definitions.
+    for (const r of this.scriptRunners) r.stop();
+    for (const f of this.watchedFiles) unwatchFile(f);
+    this.scriptRunners = [];
+    this.watchedFiles = [];
+    this.startTrackers();
+
+    // 5. Masters apply their VIP diff in order with their other effects.
+    for (const { inst, oldVips } of vipWork) {
+      const diff = diffVips(oldVips, inst.plan.vips);
+      if (!diff.add.length && !diff.remove.length) continue;
+      const unit = inst.unit;
+      unit.chain = unit.chain
+        .then(async () => {
+          await this.removeVipPlans(inst, diff.remove);
+          await this.addVipPlans(inst, diff.add);
+          await this.sendGarps(inst, diff.add.map((v) => v.address), inst.plan.spec.garp.masterRepeat);
+          this.log.info(`(${inst.plan.name}) reload: +${diff.add.length} -${diff.remove.length} addresses`);
+        })
+        .catch((e: Error) => this.log.error(`${unit.name}: ${e.message}`));
+    }
+
+    // 6. Priorities and faults are recomputed (a changed priority takes effect now); new instances start.
+    const added = new Set(match.added.map((p) => p.name));
+    for (const inst of this.instances.values()) {
+      if (added.has(inst.plan.name)) {
+        if (!this.ifw!.table.isUp(inst.plan.interface)) this.feed(inst, { type: 'interface-down' });
+        this.feedTrackers(inst);
+      } else {
+        const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
+        this.feed(inst, { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults });
+      }
+    }
+    for (const unit of this.units)
+      for (const m of unit.members) if (added.has(m)) this.feedUnit(unit, m, { type: 'start' });
+    for (const unit of this.units) this.arm(unit);
+    const summary = { kept: match.kept.map((k) => k.next.name), removed: match.removed.map((o) => o.name), added: [...added] };
+    this.log.info(`Reload: kept ${summary.kept.length}, removed ${summary.removed.length}, added ${summary.added.length} instance(s)`);
+    return summary;
+  }
+
   /** Instance states for status output. */
   status(): Array<{ name: string; state: VrrpState; priority: number; effectivePriority: number; master?: string; stats: InstanceStats; vips: string[]; interface: string }> {
     return [...this.instances.values()].map((i) => {
@@ -204,6 +347,48 @@ export class VrrpEngine {
         master: s.masterAddress, stats: i.stats, vips: i.plan.vips.map((v) => v.address), interface: i.plan.interface,
       };
     });
+  }
+
+  /**
+   * Everything dumps, the JSON state and metrics need (SIGUSR1/SIGUSR2/JSON, status endpoint). `wallNow` maps the
+   * monotonic transition times onto the wall clock.
+   */
+  snapshot(wallNow = Date.now()): InstanceSnapshot[] {
+    const mono = this.now();
+    return [...this.instances.values()].map((i) => {
+      const s = i.state();
+      return {
+        plan: i.plan, state: s.state, wantState: s.wantState, effectivePriority: s.effectivePriority,
+        masterAddress: s.masterAddress, masterPriority: s.masterPriority,
+        lastTransitionMs: s.lastTransition === undefined ? undefined : wallNow - (mono - s.lastTransition),
+        src: i.src, vipset: i.owned.size > 0, faults: s.faults,
+        trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
+        stats: { ...i.stats, dropped: { ...i.stats.dropped } },
+      };
+    });
+  }
+
+  /** Script runs and failures (track scripts and notify scripts) for metrics. */
+  scriptStats(): Array<{ kind: 'track' | 'notify'; name: string; runs: number; failures: number }> {
+    return [...this.scriptCounts.values()].map((c) => ({ ...c }));
+  }
+
+  private countScript(kind: 'track' | 'notify', name: string, r: ScriptResult): void {
+    const key = `${kind}:${name}`;
+    let c = this.scriptCounts.get(key);
+    if (!c) this.scriptCounts.set(key, (c = { kind, name, runs: 0, failures: 0 }));
+    c.runs++;
+    if (!scriptSucceeded(r)) c.failures++;
+  }
+
+  /** STATS_CLEAR: counters back to zero (keepalived's SIGRTMAX-1 after writing the stats). */
+  clearStats(): void {
+    for (const i of this.instances.values()) {
+      const s = i.stats;
+      s.advertsSent = s.advertsReceived = s.garpsSent = s.becameMaster = s.releasedMaster = s.transitions = 0;
+      s.priZeroReceived = s.priZeroSent = s.addrListErr = 0;
+      s.dropped = {};
+    }
   }
 
   /** SIGTERM: masters send priority 0 and drop their VIPs; notify_stop runs; everything we opened is closed. */
@@ -293,7 +478,10 @@ export class VrrpEngine {
         return;
       case 'notify': {
         const scripts = e.scope === 'GROUP' ? unit.groupNotify ?? {} : inst?.plan.notify ?? {};
-        void this.opts.notify.dispatch(notifyEventFromEngine(e, scripts));
+        void this.opts.notify
+          .dispatch(notifyEventFromEngine(e, scripts))
+          .then((o) => { for (const r of o.results) this.countScript('notify', e.name, r.result); })
+          .catch(() => undefined);
         return;
       }
       case 'state-changed':
@@ -326,11 +514,14 @@ export class VrrpEngine {
         },
         { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 },
       );
-      inst.ipId = (inst.ipId + 1) & 0xffff || 1;
+      const id = inst.ipId.next();
       sends.push(
         sock
-          .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id: inst.ipId, ttl: p.ttl })
-          .then(() => void inst.stats.advertsSent++)
+          .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id, ttl: p.ttl })
+          .then(() => {
+            inst.stats.advertsSent++;
+            if (priority === 0) inst.stats.priZeroSent++;
+          })
           .catch((err: Error) => this.log.warn(`(${p.name}) advert send failed: ${err.message}`)),
       );
     }
@@ -343,7 +534,11 @@ export class VrrpEngine {
   }
 
   private async addVips(inst: InstanceRt, addresses: string[]): Promise<void> {
-    for (const v of this.vipPlans(inst, addresses)) {
+    await this.addVipPlans(inst, this.vipPlans(inst, addresses));
+  }
+
+  private async addVipPlans(inst: InstanceRt, plans: VipPlan[]): Promise<void> {
+    for (const v of plans) {
       const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
       if (!ifindex) {
         this.log.error(`(${inst.plan.name}) cannot add ${v.address}: no interface ${v.dev}`);
@@ -363,7 +558,11 @@ export class VrrpEngine {
   }
 
   private async removeVips(inst: InstanceRt, addresses: string[]): Promise<void> {
-    for (const v of this.vipPlans(inst, addresses)) {
+    await this.removeVipPlans(inst, this.vipPlans(inst, addresses));
+  }
+
+  private async removeVipPlans(inst: InstanceRt, plans: VipPlan[]): Promise<void> {
+    for (const v of plans) {
       const ifindex = inst.owned.get(v.address)?.ifindex ?? this.ifw?.table.get(v.dev)?.link.ifindex;
       inst.owned.delete(v.address);
       if (!ifindex) continue;
@@ -481,6 +680,8 @@ export class VrrpEngine {
       return;
     }
     inst.stats.advertsReceived++;
+    if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
+    if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
     this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });
   }
 
@@ -548,6 +749,7 @@ export class VrrpEngine {
         },
         { log: (level, msg) => this.log[level](msg) },
       );
+      runner.on('result', (r) => this.countScript('track', s.name, r));
       runner.on('change', (ch) => {
         this.log.info(`VRRP_Script(${s.name}) ${ch.status === 'ok' ? 'succeeded' : 'failed'}`);
         for (const inst of this.instances.values()) {

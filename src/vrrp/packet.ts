@@ -1,19 +1,19 @@
-// VRRP advertisement codec (RFC 3768 v2, RFC 5798/9568 v3, IPv4 and IPv6) and the IPv4 header keepalived builds
-// with IP_HDRINCL. Pure: bytes in, data out; decode never throws on bad input, it returns a typed error.
+// VRRP advertisement codec (RFC 3768 v2, RFC 5798/9568 v3, IPv4 and IPv6). Pure: bytes in, data out; decode never
+// throws on bad input, it returns a typed error. The IPv4 header and the checksums are the wire layer's
+// (src/net/ipv4-header.ts, src/net/checksum.ts), which are pure too.
+import { internetChecksum, ipv4UpperChecksum, ipv6UpperChecksum } from '../net/checksum.js';
+import { buildIpv4Header, IPPROTO_VRRP, VRRP_TTL } from '../net/ipv4-header.js';
 import { addrLength, addrToBytes, bytesToAddr, type Family } from './addr.js';
 import type { VrrpInstanceSpec } from './types.js';
 
-export const IPPROTO_VRRP = 112;
+export { IPPROTO_VRRP, VRRP_TTL };
 export const IPPROTO_AH = 51;
 export const VRRP_TYPE_ADVERT = 1;
-export const VRRP_TTL = 255;
 export const VRRP_MCAST_GROUP4 = '224.0.0.18';
 export const VRRP_MCAST_GROUP6 = 'ff02::12';
 export const VRRP_AUTH_LEN = 8;
 export const VRRP_HEADER_LEN = 8;
 export const VRRP_MAX_ADDR = 255;
-/** IPv4 TOS keepalived sets on adverts (DSCP CS6). */
-export const VRRP_IP_TOS = 0xc0;
 
 /** v2 auth_type field values. */
 export const AuthType = { NONE: 0, PASS: 1, AH: 2 } as const;
@@ -83,40 +83,6 @@ export class EncodeError extends Error {
   }
 }
 
-/** RFC 1071 one's-complement sum of 16-bit words, without the final complement. */
-function onesSum(bytes: Uint8Array, acc = 0): number {
-  let sum = acc;
-  const n = bytes.length & ~1;
-  for (let i = 0; i < n; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (bytes.length & 1) sum += bytes[bytes.length - 1]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
-}
-
-/** Internet checksum (RFC 1071) of `bytes`, optionally continuing a partial sum. */
-export function internetChecksum(bytes: Uint8Array, partial = 0): number {
-  return ~onesSum(bytes, partial) & 0xffff;
-}
-
-function pseudoHeader(ctx: ChecksumContext, len: number): Uint8Array {
-  if (!ctx.src || !ctx.dst) throw new EncodeError('missing-context', 'pseudo-header checksum needs src and dst addresses');
-  const src = addrToBytes(ctx.src, ctx.family);
-  const dst = addrToBytes(ctx.dst, ctx.family);
-  if (ctx.family === 'inet') {
-    const p = new Uint8Array(12);
-    p.set(src, 0); p.set(dst, 4);
-    p[9] = IPPROTO_VRRP;
-    p[10] = len >> 8; p[11] = len & 0xff;
-    return p;
-  }
-  // RFC 8200 §8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next header.
-  const p = new Uint8Array(40);
-  p.set(src, 0); p.set(dst, 16);
-  p[34] = len >> 8; p[35] = len & 0xff;
-  p[39] = IPPROTO_VRRP;
-  return p;
-}
-
 /** Whether this version/family/options combination sums a pseudo-header. */
 function usesPseudoHeader(version: 2 | 3, ctx: ChecksumContext): boolean {
   if (ctx.family === 'inet6') return true; // IPv6 upper-layer checksums always include it (v2-over-IPv6 too, as the kernel does with IPV6_CHECKSUM)
@@ -127,8 +93,12 @@ function usesPseudoHeader(version: 2 | 3, ctx: ChecksumContext): boolean {
 export function vrrpChecksum(msg: Uint8Array, version: 2 | 3, ctx: ChecksumContext): number {
   const copy = Uint8Array.from(msg);
   copy[6] = 0; copy[7] = 0;
-  const partial = usesPseudoHeader(version, ctx) ? onesSum(pseudoHeader(ctx, copy.length)) : 0;
-  return internetChecksum(copy, partial);
+  if (!usesPseudoHeader(version, ctx)) return internetChecksum(copy);
+  if (!ctx.src || !ctx.dst) throw new EncodeError('missing-context', 'pseudo-header checksum needs src and dst addresses');
+  const src = addrToBytes(ctx.src, ctx.family), dst = addrToBytes(ctx.dst, ctx.family);
+  return ctx.family === 'inet'
+    ? ipv4UpperChecksum(src, dst, IPPROTO_VRRP, copy)
+    : ipv6UpperChecksum(src, dst, IPPROTO_VRRP, copy); // RFC 8200 §8.1
 }
 
 /** Wire units of an interval: v2 whole seconds (1..255), v3 centiseconds (1..4095). */
@@ -233,86 +203,14 @@ export function decodeAdvert(buf: Uint8Array, ctx: ChecksumContext): DecodeResul
   return { ok: true, advert, length: len, checksum, checksumOk };
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// IPv4 header (IP_HDRINCL), as keepalived builds it: version 4, IHL 5, TOS 0xc0, DF clear, TTL 255 (or
-// unicast_ttl), proto 112 (51 with AH), id passed in (keepalived lets the kernel fill id 0; the shell may count).
-
-export interface Ipv4Header {
-  tos: number;
-  totalLength: number;
-  id: number;
-  /** Flags (3 bits) and fragment offset as the 16-bit field. */
-  fragment: number;
-  ttl: number;
-  protocol: number;
-  checksum: number;
-  src: string;
-  dst: string;
-  /** Header length in bytes (IHL*4). */
-  headerLength: number;
-}
-
-export interface Ipv4HeaderInput {
-  src: string;
-  dst: string;
-  payloadLength: number;
-  id?: number;
-  ttl?: number;
-  tos?: number;
-  protocol?: number;
-}
-
-export function encodeIpv4Header(h: Ipv4HeaderInput): Uint8Array {
-  const out = new Uint8Array(20);
-  const total = 20 + h.payloadLength;
-  if (total > 0xffff) throw new EncodeError('too-long', `IPv4 packet of ${total} bytes`);
-  out[0] = 0x45;
-  out[1] = h.tos ?? VRRP_IP_TOS;
-  out[2] = total >> 8; out[3] = total & 0xff;
-  const id = (h.id ?? 0) & 0xffff;
-  out[4] = id >> 8; out[5] = id & 0xff;
-  // flags/fragment 0: DF clear, as keepalived
-  out[8] = h.ttl ?? VRRP_TTL;
-  out[9] = h.protocol ?? IPPROTO_VRRP;
-  out.set(addrToBytes(h.src, 'inet'), 12);
-  out.set(addrToBytes(h.dst, 'inet'), 16);
-  const sum = internetChecksum(out);
-  out[10] = sum >> 8; out[11] = sum & 0xff;
-  return out;
-}
-
-export type Ipv4DecodeResult =
-  | { ok: true; header: Ipv4Header; checksumOk: boolean; payload: Uint8Array }
-  | { ok: false; reason: 'too-short' | 'not-ipv4' | 'bad-ihl'; detail: string };
-
-/** Parse an IPv4 header; payload is everything after the header (length policy is the caller's). */
-export function decodeIpv4Header(buf: Uint8Array): Ipv4DecodeResult {
-  if (buf.length < 20) return { ok: false, reason: 'too-short', detail: `${buf.length} bytes` };
-  if (buf[0]! >> 4 !== 4) return { ok: false, reason: 'not-ipv4', detail: `version ${buf[0]! >> 4}` };
-  const ihl = (buf[0]! & 0x0f) * 4;
-  if (ihl < 20 || ihl > buf.length) return { ok: false, reason: 'bad-ihl', detail: `IHL ${ihl} bytes` };
-  const header: Ipv4Header = {
-    tos: buf[1]!,
-    totalLength: (buf[2]! << 8) | buf[3]!,
-    id: (buf[4]! << 8) | buf[5]!,
-    fragment: (buf[6]! << 8) | buf[7]!,
-    ttl: buf[8]!,
-    protocol: buf[9]!,
-    checksum: (buf[10]! << 8) | buf[11]!,
-    src: bytesToAddr(buf.subarray(12, 16), 'inet'),
-    dst: bytesToAddr(buf.subarray(16, 20), 'inet'),
-    headerLength: ihl,
-  };
-  return { ok: true, header, checksumOk: internetChecksum(buf.subarray(0, ihl)) === 0, payload: buf.subarray(ihl) };
-}
-
 /** Build a complete IPv4 VRRP packet (header + message) ready for an IP_HDRINCL raw socket. */
 export function encodeIpv4Advert(
   advert: Advert,
   opts: { src: string; dst: string; id?: number; ttl?: number; v3ChecksumAsV2?: boolean },
 ): Uint8Array {
   const msg = encodeAdvert(advert, { family: 'inet', src: opts.src, dst: opts.dst, v3ChecksumAsV2: opts.v3ChecksumAsV2 });
-  const hdr = encodeIpv4Header({ src: opts.src, dst: opts.dst, payloadLength: msg.length, id: opts.id, ttl: opts.ttl });
+  // IPv4 header as keepalived builds it (TOS 0xc0, DF clear, protocol 112); id 0 lets the kernel pick.
+  const hdr = buildIpv4Header({ src: opts.src, dst: opts.dst, payloadLength: msg.length, id: opts.id, ttl: opts.ttl });
   const out = new Uint8Array(hdr.length + msg.length);
   out.set(hdr, 0);
   out.set(msg, hdr.length);

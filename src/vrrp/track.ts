@@ -1,5 +1,5 @@
-// Effective priority from weighted trackers (keepalived vrrp_track.c:561-830) and vrrp_script rise/fall counting
-// (vrrp_scheduler.c:350-360, 1405-1435). Pure functions.
+// Effective priority from weighted trackers (keepalived vrrp_track.c:561-830). Pure functions. vrrp_script rise/fall
+// counting lives with its runner in src/notify/track-script.ts (initialTrackScriptState/nextScriptState).
 import type { TrackerSpec } from './types.js';
 
 /** Live state of one tracker. `ok` for interface/script/process/bfd; `value` for track_file (integer in the file). */
@@ -51,37 +51,4 @@ export function trackVerdict(basePriority: number, trackers: readonly TrackerSta
   if (basePriority === 255) return { totalPriority: 255, effectivePriority: 255, faults };
   const total = basePriority + trackers.reduce((s, t) => s + trackerAdjustment(t), 0);
   return { totalPriority: total, effectivePriority: Math.min(254, Math.max(1, total)), faults };
-}
-
-// ---- vrrp_script rise/fall ------------------------------------------------------------------------------------
-
-export interface ScriptCounter {
-  rise: number;
-  fall: number;
-  /** keepalived's `result`: 0..rise+fall-1; OK iff result >= rise. */
-  result: number;
-  /** Until the first result arrives the script is neither OK nor failed. */
-  state: 'init' | 'ok' | 'failed';
-}
-
-/** Initial counter: `init_fail` starts failed (result 0), otherwise INIT with result rise-1 (one success suffices). */
-export function newScriptCounter(rise: number, fall: number, initFail = false): ScriptCounter {
-  const r = Math.max(1, rise), f = Math.max(1, fall);
-  return initFail ? { rise: r, fall: f, result: 0, state: 'failed' } : { rise: r, fall: f, result: r - 1, state: 'init' };
-}
-
-/** Feed one script result. `changed` is true when the OK/failed verdict flips (keepalived updates priorities then). */
-export function scriptResult(c: ScriptCounter, success: boolean): { counter: ScriptCounter; changed: boolean } {
-  const top = c.rise + c.fall - 1;
-  if (success) {
-    if (c.result < c.rise - 1) return { counter: { ...c, result: c.result + 1 }, changed: false };
-    if (c.result !== top) {
-      const changed = c.result < c.rise && c.state !== 'ok';
-      return { counter: { ...c, result: top, state: 'ok' }, changed: changed || c.state === 'init' };
-    }
-    return { counter: c, changed: false };
-  }
-  if (c.result > c.rise) return { counter: { ...c, result: c.result - 1 }, changed: false };
-  const changed = c.state !== 'failed' && (c.result === c.rise || c.state === 'init');
-  return { counter: { ...c, result: 0, state: changed ? 'failed' : c.state === 'init' ? 'failed' : c.state }, changed };
 }

@@ -2,8 +2,9 @@
 // Every drop has a stable reason so the shell can count it; VIP-list mismatches are accepted but reported.
 import { compareAddr, isMulticast, normalizeAddr, type Family } from './addr.js';
 import type { InstanceState } from './machine.js';
+import { decodeIpv4Header } from '../net/ipv4-header.js';
 import {
-  AuthType, passAuthData, decodeAdvert, decodeIpv4Header, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
+  AuthType, passAuthData, decodeAdvert, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
   VRRP_TYPE_ADVERT, type Advert,
 } from './packet.js';
 

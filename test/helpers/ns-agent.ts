@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { parsePcapHeader, readRecords } from '../../src/lab/pcap.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -172,13 +173,5 @@ export async function startCapture(ns: string, iface: string, file: string, filt
 
 /** Frames of a classic pcap file (what tcpdump -w writes), for byte-level checks. */
 export function readPcap(buf: Buffer): Buffer[] {
-  const le = buf.readUInt32LE(0) === 0xa1b2c3d4;
-  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const frames: Buffer[] = [];
-  for (let off = 24; off + 16 <= buf.length; ) {
-    const incl = u32(off + 8);
-    frames.push(buf.subarray(off + 16, off + 16 + incl));
-    off += 16 + incl;
-  }
-  return frames;
+  return readRecords(buf, parsePcapHeader(buf)).records.map((r) => r.data);
 }

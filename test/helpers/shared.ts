@@ -16,3 +16,7 @@ export function sharedDir(): string {
 }
 
 export const sharedPath = (...parts: string[]): string => join(sharedDir(), ...parts);
+
+/** The golden packet captures, copied from shared/vectors into test/fixtures/vectors (tests never depend on where
+ * the clone sits). */
+export const vectorPath = (file: string): string => fileURLToPath(new URL(`../fixtures/vectors/${file}`, import.meta.url));

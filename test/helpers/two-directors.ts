@@ -1,10 +1,11 @@
 // One scenario, any pair of daemons: what an operator observes on a two-director LAN — election, failover on link
 // loss (VIP moves, GARP, clients follow), failback with preempt, hand-over on SIGTERM (one priority-0 advert),
 // notify scripts in order. Instantiated for keepalived-ts on both directors, for keepalived-ts beside Debian's
-// keepalived in both roles (interop), and by lab.test.ts for keepalived itself (the reference).
+// keepalived in both roles (interop), and by lab.test.ts for keepalived itself (the reference, which also proves
+// the lab: see `reference`).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createLan, vrrpConfig, waitFor, nowMs, run, type Lan, type Capture, type Director, type DaemonKind, type Frame } from './lab.js';
 
 export interface TwoDirectorOptions {
@@ -19,6 +20,9 @@ export interface TwoDirectorOptions {
   unicast?: boolean;
   /** IPv6: the VIP is the lab's ULA VIP (fd00:99::50/64), adverts go to ff02::12, unsolicited NA instead of GARP. */
   ipv6?: boolean;
+  /** The lab's own proof (lab.test.ts): keepalived -t accepts the generated configs, the MAC the lab set is the
+   * one on the link, notify events are recorded per director. */
+  reference?: boolean;
 }
 
 export function twoDirectorSuite(o: TwoDirectorOptions): void {
@@ -70,6 +74,17 @@ export function twoDirectorSuite(o: TwoDirectorOptions): void {
       for (const ns of namespaces) assert.ok(!stdout.split('\n').some((l) => l.split(' ')[0] === ns), `${ns} still listed`);
     });
 
+    if (o.reference) {
+      it('accepts the generated configs (keepalived -t, notify scripts with script security)', async () => {
+        for (const [d, prio] of [[d1, 150], [d2, 100]] as const) {
+          const conf = `${d.dir}/check.conf`;
+          writeFileSync(conf, config(d, prio, 'BACKUP'));
+          const r = await lan.exec(d, 'keepalived', ['-t', '-f', conf], { allowFail: true });
+          assert.equal(r.code, 0, `keepalived -t on ${d.name}: ${r.stderr}`);
+        }
+      });
+    }
+
     it('elects the higher priority: exactly one VIP holder, d1, reachable from the clients', async () => {
       await lan.startDaemon(d1, { kind: o.d1, configText: config(d1, 150, 'MASTER') });
       // d2 starts once d1 runs its protocol: with advert_int 0.1 the two master-down timers differ by only 20 ms,
@@ -83,6 +98,7 @@ export function twoDirectorSuite(o: TwoDirectorOptions): void {
       assert.deepEqual(await holders(), ['d1']);
       assert.ok(await lan.ping('c1', vip, { timeoutS: 2 }), 'c1 reaches the VIP');
       assert.equal((await lan.neighbour('c1', vip))?.mac, d1.mac);
+      if (o.reference) assert.equal(await lan.macOf(d1), d1.mac);
       const adverts = cap.frames().filter((f) => f.vrrp);
       assert.ok(adverts.length >= 3, 'adverts on the wire');
       assert.ok(adverts.every((f) => f.ethSrc === d1.mac && f.vrrp!.priority === 150 && f.vrrp!.vrid === 51 && f.vrrp!.version === o.version));
@@ -159,6 +175,7 @@ export function twoDirectorSuite(o: TwoDirectorOptions): void {
       assert.deepEqual(seq(d2, 'specific'), ['BACKUP', 'MASTER', 'BACKUP', 'MASTER', 'STOP']);
       assert.deepEqual(seq(d1, 'generic'), ['BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER', 'STOP'].map((s) => `INSTANCE VI_1 ${s} 150`));
       assert.deepEqual(seq(d2, 'generic'), ['BACKUP', 'MASTER', 'BACKUP', 'MASTER', 'STOP'].map((s) => `INSTANCE VI_1 ${s} 100`));
+      if (o.reference) assert.ok(d1.notifyEvents().every((e) => e.node === 'd1') && d2.notifyEvents().every((e) => e.node === 'd2'));
       assert.deepEqual(await holders(), [], 'nobody holds the VIP once both stopped');
     });
 

@@ -1,3 +1,4 @@
+import { sharedPath } from '../helpers/shared.js';
 // Property test: random mutations of real configurations never make the reader throw, never produce an internal
 // error, and everything it returns carries a position. Seeded, so a failure names a case that can be replayed.
 import { test, before, after } from 'node:test';
@@ -33,10 +34,17 @@ const JUNK = [
 
 function loadCorpus(): { name: string; lines: string[] }[] {
   const out: { name: string; lines: string[] }[] = [];
-  for (const dir of ['/usr/share/doc/keepalived/samples', '/work/shared/seeds']) {
+  // Debian's samples, the seeds extracted into test/fixtures/seeds, and shared/seeds when it sits beside the clone.
+  const dirs = ['/usr/share/doc/keepalived/samples', new URL('../fixtures/seeds', import.meta.url).pathname];
+  try {
+    dirs.push(sharedPath('seeds'));
+  } catch {
+    /* no shared/ beside this clone */
+  }
+  for (const dir of dirs) {
     let names: string[] = [];
     try {
-      names = readdirSync(dir).filter((n) => n.startsWith('keepalived.conf') || n.endsWith('.txt'));
+      names = readdirSync(dir).filter((n) => n.startsWith('keepalived.conf') || n.endsWith('.txt') || n.endsWith('.conf'));
     } catch {
       continue;
     }

@@ -1,11 +1,12 @@
 // The lab's pcap reader and frame decoder, checked against the golden captures of keepalived 2.2.7
-// (/work/shared/vectors) and against a hand-built file.
+// (copied into test/fixtures/vectors) and against a hand-built file.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { parsePcap, parsePcapHeader, readRecords, isGratuitousArp, PcapFormatError } from '../helpers/lab.js';
 
-const VECTORS = '/work/shared/vectors';
+// Copies of shared/vectors kept with the tests, so a clone tests the same bytes wherever it sits.
+const VECTORS = new URL('../fixtures/vectors', import.meta.url).pathname;
 
 function pcapOf(frames: { sec: number; usec: number; data: Buffer }[]): Buffer {
   const head = Buffer.alloc(24);

@@ -53,6 +53,33 @@ test('init_fail: starts failed, needs rise successes, first failure is not a cha
   assert.deepEqual(run(s, '-++'), { statuses: 'FFO', changes: '..^' });
 });
 
+// Moved from vrrp-track.test.ts when vrrp/track.ts's duplicate counter (newScriptCounter/scriptResult) went away.
+test('vrrp_script rise/fall: one success leaves INIT; fall consecutive failures to fail; rise successes to recover', () => {
+  let c = initialTrackScriptState({ rise: 3, fall: 2, initFail: false });
+  let r = nextScriptState(c, true);
+  assert.ok(r.changed); assert.equal(r.status, 'ok'); c = r.state;
+  r = nextScriptState(c, false); assert.ok(!r.changed); c = r.state;
+  r = nextScriptState(c, true); assert.ok(!r.changed); c = r.state; // failure streak broken
+  r = nextScriptState(c, false); assert.ok(!r.changed); c = r.state;
+  r = nextScriptState(c, false); assert.ok(r.changed); assert.equal(r.status, 'failed'); c = r.state;
+  for (let k = 0; k < 2; k++) { r = nextScriptState(c, true); assert.ok(!r.changed); c = r.state; }
+  r = nextScriptState(c, false); assert.ok(!r.changed); c = r.state; // streak reset to 0
+  for (let k = 0; k < 2; k++) { r = nextScriptState(c, true); assert.ok(!r.changed); c = r.state; }
+  r = nextScriptState(c, true); assert.ok(r.changed); assert.equal(r.status, 'ok');
+});
+
+test('vrrp_script: first failure from INIT fails at once; init_fail starts failed and needs rise successes', () => {
+  const r = nextScriptState(initialTrackScriptState({ rise: 2, fall: 5, initFail: false }), false);
+  assert.ok(r.changed); assert.equal(r.status, 'failed');
+  let c = initialTrackScriptState({ rise: 2, fall: 2, initFail: true });
+  assert.equal(trackScriptStatus(c), 'failed');
+  let x = nextScriptState(c, true); assert.ok(!x.changed); c = x.state;
+  x = nextScriptState(c, true); assert.ok(x.changed); assert.equal(x.status, 'ok');
+  // rise 1 fall 1 toggles on every result.
+  let d = initialTrackScriptState({ rise: 1, fall: 1, initFail: false });
+  for (const ok of [true, false, true, false]) { const y = nextScriptState(d, ok); assert.ok(y.changed); assert.equal(y.status, ok ? 'ok' : 'failed'); d = y.state; }
+});
+
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'kt-track-'));

@@ -1,11 +1,11 @@
-import { sharedPath } from '../helpers/shared.js';
+import { vectorPath } from '../helpers/shared.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  decodeAdvert, decodeIpv4Header, encodeAdvert, encodeIpv4Advert, encodeIpv4Header, passAuthData, vrrpChecksum,
-  type Advert,
+  decodeAdvert, encodeAdvert, encodeIpv4Advert, passAuthData, vrrpChecksum, type Advert,
 } from '../../src/vrrp/packet.js';
+import { buildIpv4Header, decodeIpv4Header } from '../../src/net/ipv4-header.js';
 import { bytesToAddr, addrToBytes, compareAddr } from '../../src/vrrp/addr.js';
 import { Prng } from '../../src/vrrp/prng.js';
 
@@ -15,7 +15,7 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** Frames from a `tcpdump -xx` dump: each 0x0000 block joined, Ethernet header (14 bytes) dropped. */
 function framesFrom(file: string): Uint8Array[] {
   const frames: string[] = [];
-  for (const line of readFileSync(sharedPath('vectors', file), 'utf8').split('\n')) {
+  for (const line of readFileSync(vectorPath(file), 'utf8').split('\n')) {
     const m = /^\s+0x([0-9a-f]{4}):\s+((?:[0-9a-f]{2,4}\s?)+)/.exec(line);
     if (!m) continue;
     if (m[1] === '0000') frames.push('');
@@ -74,7 +74,7 @@ test('§2.1 golden messages: v2 vrid 10 with 3 VIPs, v3 vrid 33 prio 200 and its
   const v3: Advert = { version: 3, type: 1, vrid: 33, priority: 200, advertIntMs: 500, addresses: ['10.9.1.1'] };
   assert.equal(toHex(encodeAdvert(v3, ctx)), '3121c80100320808' + '0a090101');
   assert.equal(toHex(encodeAdvert({ ...v3, priority: 0 }, ctx)), '312100010032d008' + '0a090101');
-  const ip = encodeIpv4Header({ src: '10.9.9.1', dst: '224.0.0.18', payloadLength: 12, id: 0 });
+  const ip = buildIpv4Header({ src: '10.9.9.1', dst: '224.0.0.18', payloadLength: 12, id: 0 });
   assert.equal(toHex(ip).slice(0, 4), '45c0');
   assert.equal(toHex(ip).slice(16, 20), 'ff70');
 });

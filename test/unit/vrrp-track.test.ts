@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newScriptCounter, scriptResult, trackVerdict, type TrackerStatus } from '../../src/vrrp/track.js';
+import { trackVerdict, type TrackerStatus } from '../../src/vrrp/track.js';
 import type { TrackerSpec } from '../../src/vrrp/types.js';
 
 const t = (kind: TrackerSpec['kind'], weight: number, st: { ok?: boolean; value?: number }, reverse = false, name = `${kind}${weight}`): TrackerStatus =>
@@ -46,30 +46,4 @@ test('track_file: value × weight (× -1 reversed), capped at 253, ≤ -254 faul
   assert.deepEqual(trackVerdict(100, [t('file', 0, { value: 3 }, false, 'f')]).faults, ['f']);
   assert.deepEqual(trackVerdict(100, [t('file', 0, { value: 0 }, false, 'f')]).faults, []);
   assert.deepEqual(trackVerdict(100, [t('file', 0, { value: 0 }, true, 'f')]).faults, ['f']);
-});
-
-test('vrrp_script rise/fall: one success leaves INIT; fall consecutive failures to fail; rise successes to recover', () => {
-  let c = newScriptCounter(3, 2);
-  let r = scriptResult(c, true);
-  assert.ok(r.changed); assert.equal(r.counter.state, 'ok'); c = r.counter;
-  r = scriptResult(c, false); assert.ok(!r.changed); c = r.counter;
-  r = scriptResult(c, true); assert.ok(!r.changed); c = r.counter; // failure streak broken
-  r = scriptResult(c, false); assert.ok(!r.changed); c = r.counter;
-  r = scriptResult(c, false); assert.ok(r.changed); assert.equal(r.counter.state, 'failed'); c = r.counter;
-  for (let k = 0; k < 2; k++) { r = scriptResult(c, true); assert.ok(!r.changed); c = r.counter; }
-  r = scriptResult(c, false); assert.ok(!r.changed); c = r.counter; // streak reset to 0
-  for (let k = 0; k < 2; k++) { r = scriptResult(c, true); assert.ok(!r.changed); c = r.counter; }
-  r = scriptResult(c, true); assert.ok(r.changed); assert.equal(r.counter.state, 'ok');
-});
-
-test('vrrp_script: first failure from INIT fails at once; init_fail starts failed and needs rise successes', () => {
-  const r = scriptResult(newScriptCounter(2, 5), false);
-  assert.ok(r.changed); assert.equal(r.counter.state, 'failed');
-  let c = newScriptCounter(2, 2, true);
-  assert.equal(c.state, 'failed');
-  let x = scriptResult(c, true); assert.ok(!x.changed); c = x.counter;
-  x = scriptResult(c, true); assert.ok(x.changed); assert.equal(x.counter.state, 'ok');
-  // rise 1 fall 1 toggles on every result.
-  let d = newScriptCounter(1, 1);
-  for (const ok of [true, false, true, false]) { const y = scriptResult(d, ok); assert.ok(y.changed); assert.equal(y.counter.state, ok ? 'ok' : 'failed'); d = y.counter; }
 });

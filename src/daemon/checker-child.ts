@@ -1,0 +1,74 @@
+// The checker child (keepalived's Keepalived_healthcheckers process): health checks, the IPVS table and the LVS
+// notifications, apart from VRRP so that checks can never delay an advert. Reloads on the parent's word.
+import { NotifyFifo } from '../notify/fifo.js';
+import { killAll } from '../notify/run.js';
+import { CheckerService } from '../check/service.js';
+import { createLogger } from './log.js';
+import { removePidFile, writePidFile } from './pidfile.js';
+import type { ChildContext } from './children.js';
+import { childLogFile } from './options.js';
+import { loadConfig } from './load-config.js';
+
+export async function runChild(ctx: ChildContext): Promise<number> {
+  const o = ctx.options;
+  const log = createLogger({
+    detail: o.logDetail, json: o.logJson, role: 'Keepalived_healthcheckers', file: o.logFile && childLogFile(o.logFile, 'checkers'),
+  });
+  const cfg = loadConfig(o, log);
+  if (!cfg) return 2;
+  try {
+    writePidFile(o.checkersPidFile);
+  } catch (e) {
+    log.error((e as Error).message);
+    return 1;
+  }
+  const fifos: NotifyFifo[] = [];
+  for (const f of [cfg.globalDefs.lvsNotifyFifo, cfg.globalDefs.notifyFifo]) {
+    if (!f) continue;
+    try {
+      fifos.push(await NotifyFifo.open(f.path, { label: 'lvs', log: (lvl, m) => log[lvl](m) }));
+    } catch (e) {
+      log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
+    }
+  }
+  const service = new CheckerService(cfg, { log, fifos, dontReleaseIpvs: o.dontReleaseIpvs });
+  let stopping: Promise<number> | undefined;
+  const stop = (why: string): Promise<number> => {
+    stopping ??= (async () => {
+      log.info(`${why}, stopping`);
+      await service.stop();
+      await Promise.all(fifos.map((f) => f.close()));
+      await killAll(1000);
+      removePidFile(o.checkersPidFile);
+      return 0;
+    })();
+    return stopping;
+  };
+  const reload = () => {
+    const next = loadConfig(o, log);
+    if (!next) {
+      log.error('new configuration cannot run; keeping the running one');
+      ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
+      return;
+    }
+    service.reload(next);
+    ctx.send({ t: 'reloaded', ok: true });
+  };
+  ctx.onMessage((m) => {
+    if (m.t === 'reload') reload();
+    else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus() } });
+  });
+  return new Promise<number>((resolve) => {
+    const onStop = (sig: NodeJS.Signals) => void stop(`Received ${sig}`).then(resolve);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', o.ignoreSigint ? () => undefined : onStop);
+    process.on('SIGHUP', reload);
+    service
+      .start()
+      .then(() => ctx.send({ t: 'ready' }))
+      .catch((e: Error) => {
+        log.error(`checker failed to start: ${e.stack ?? e.message}`);
+        void stop('start failure').then(() => resolve(1));
+      });
+  });
+}

@@ -1,0 +1,206 @@
+// The parent's children, keepalived's way (core/main.c start_vrrp_child/start_check_child, lib/scheduler.c
+// report_child_status / thread_child_handler): one process per subsystem, started only when the config has work
+// for it, respawned with a back-off when it dies, and everything stopped when a child reports a config or fatal
+// error. The child kinds are a table: a new kind (the checker) is one entry with an entry-point module.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, extname, join } from 'node:path';
+import type { KeepalivedConfig } from '../config/model/index.js';
+import type { Logger } from './log.js';
+import { removePidFile } from './pidfile.js';
+import type { ChildStatus, FromChild, ToChild } from './ipc.js';
+import type { DaemonOptions } from './options.js';
+
+/** What a child's entry module exports. Resolves with the exit code. */
+export interface ChildModule {
+  runChild(ctx: ChildContext): Promise<number>;
+}
+
+export interface ChildContext {
+  options: DaemonOptions;
+  /** Sends a message to the parent (no-op when the channel is gone). */
+  send(m: FromChild): void;
+  /** Registers the handler for parent messages. */
+  onMessage(handler: (m: ToChild) => void): void;
+}
+
+export interface ChildKind {
+  /** Short name used in logs, metrics and IPC (`vrrp`, `checker`). */
+  kind: string;
+  /** Log role, keepalived's process name (Keepalived_vrrp, Keepalived_healthcheckers). */
+  role: string;
+  /** The child's pid file option (-r, -c). */
+  pidFile(o: DaemonOptions): string;
+  /** Whether this config (and -P/-C) asks for the child. */
+  wanted(cfg: KeepalivedConfig, o: DaemonOptions): boolean;
+  /** Loads the entry module (a dynamic import, so tsx and the compiled dist both resolve it). */
+  load(): Promise<ChildModule>;
+}
+
+/** The child kinds: VRRP, and the checkers (health checks + IPVS). */
+export const CHILD_KINDS: ChildKind[] = [
+  {
+    kind: 'vrrp',
+    role: 'Keepalived_vrrp',
+    pidFile: (o) => o.vrrpPidFile,
+    wanted: (cfg, o) => !o.checkOnly && cfg.vrrpInstances.length > 0,
+    load: () => import('./vrrp-child.js'),
+  },
+  {
+    kind: 'checker',
+    role: 'Keepalived_healthcheckers',
+    pidFile: (o) => o.checkersPidFile,
+    wanted: (cfg, o) => !o.vrrpOnly && cfg.virtualServers.length > 0,
+    load: () => import('./checker-child.js'),
+  },
+];
+
+// ---- respawn policy (pure) -------------------------------------------------------------------------------------
+
+export const RESPAWN_MAX_DELAY_MS = 60_000;
+/** A child that ran longer than this is respawned at once. */
+export const RESPAWN_STABLE_MS = 60_000;
+
+/**
+ * keepalived's respawn delay (lib/scheduler.c report_child_status): none if the child ran more than 60 s, else
+ * 1 s, doubling on each quick death, at most 60 s.
+ */
+export function respawnDelayMs(ranMs: number, previousDelayMs: number): number {
+  if (ranMs > RESPAWN_STABLE_MS) return 0;
+  return previousDelayMs <= 0 ? 1000 : Math.min(previousDelayMs * 2, RESPAWN_MAX_DELAY_MS);
+}
+
+/** Exit codes with which a child stops the whole daemon (keepalived: KEEPALIVED_EXIT_FATAL/CONFIG/NO_PERMISSION). */
+export const STOP_ALL_EXIT_CODES = new Set([1, 2, 4]);
+
+export type ChildExitVerdict = 'respawn' | 'stop-all' | 'stopped';
+
+/** What the parent does when a child exits. `stopping`: the parent asked it to. */
+export function childExitVerdict(code: number | null, signal: string | null, o: { stopping: boolean; noRespawn: boolean }): ChildExitVerdict {
+  if (o.stopping) return 'stopped';
+  if (signal === null && code !== null && STOP_ALL_EXIT_CODES.has(code)) return 'stop-all';
+  if (o.noRespawn) return 'stop-all';
+  return 'respawn';
+}
+
+// ---- the parent's side -----------------------------------------------------------------------------------------
+
+/** The child entry script next to this module (child.ts under tsx, child.js in dist). */
+function childEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  return join(dirname(here), `child${extname(here)}`);
+}
+
+export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
+export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
+
+/** One supervised child process. */
+export class Supervised {
+  proc?: ChildProcess;
+  startedAt = 0;
+  delayMs = 0;
+  restarts = 0;
+  private respawnTimer?: NodeJS.Timeout;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (s: ChildStatus | undefined) => void>();
+  stopping = false;
+
+  constructor(
+    readonly spec: ChildKind,
+    private readonly options: DaemonOptions,
+    private readonly log: Logger,
+    private readonly noRespawn: boolean,
+    /** Called when the whole daemon must stop (config error in a child, or -R and a child died). */
+    private readonly onStopAll: (why: string, code: number) => void,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.proc?.exitCode === null && this.proc.signalCode === null ? this.proc.pid : undefined;
+  }
+
+  start(): void {
+    this.startedAt = Date.now();
+    const proc = fork(childEntry(), [], {
+      env: { ...process.env, [CHILD_KIND_ENV]: this.spec.kind, [CHILD_OPTIONS_ENV]: JSON.stringify(this.options) },
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.proc = proc;
+    this.log.info(`Starting ${this.spec.role} child process, pid=${proc.pid}`);
+    proc.on('message', (m: FromChild) => this.onMessage(m));
+    proc.on('error', (e) => this.log.error(`${this.spec.role}: ${e.message}`));
+    proc.on('exit', (code, signal) => this.onExit(proc, code, signal));
+  }
+
+  private onMessage(m: FromChild): void {
+    if (m.t === 'status') {
+      this.waiting.get(m.id)?.(m.status);
+      this.waiting.delete(m.id);
+    } else if (m.t === 'reloaded') {
+      if (m.ok) this.log.info(`${this.spec.role}: reload applied`);
+      else this.log.error(`${this.spec.role}: reload failed: ${m.error ?? 'unknown error'}`);
+    }
+  }
+
+  private onExit(proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (proc.pid) removePidFile(this.spec.pidFile(this.options), proc.pid);
+    for (const [, r] of this.waiting) r(undefined);
+    this.waiting.clear();
+    const verdict = childExitVerdict(code, signal, { stopping: this.stopping, noRespawn: this.noRespawn });
+    const how = signal ? `signal ${signal}` : `status ${code}`;
+    if (verdict === 'stopped') return;
+    if (verdict === 'stop-all') {
+      this.log.error(`${this.spec.role} child process(${proc.pid}) exited with ${how}${this.noRespawn ? ' (respawn disabled)' : ''} - stopping`);
+      this.onStopAll(`${this.spec.kind} child exited`, code === 2 ? 2 : 1);
+      return;
+    }
+    this.delayMs = respawnDelayMs(Date.now() - this.startedAt, this.delayMs);
+    this.restarts++;
+    this.log.error(`${this.spec.role} child process(${proc.pid}) died with ${how}: respawning in ${this.delayMs} ms`);
+    this.respawnTimer = setTimeout(() => {
+      this.respawnTimer = undefined;
+      if (!this.stopping) this.start();
+    }, this.delayMs);
+  }
+
+  send(m: ToChild): void {
+    if (this.proc?.connected) this.proc.send(m);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.pid) this.proc!.kill(sig);
+  }
+
+  /** Asks the child for its status; undefined when it does not answer within `timeoutMs`. */
+  status(timeoutMs = 2000): Promise<ChildStatus | undefined> {
+    if (!this.proc?.connected) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiting.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.send({ t: 'status', id });
+    });
+  }
+
+  /** SIGTERM, wait up to `waitMs` (keepalived child_wait_time), then SIGKILL. */
+  async stop(waitMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.respawnTimer) clearTimeout(this.respawnTimer);
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      this.log.warn(`${this.spec.role} child process(${proc.pid}) did not stop within ${waitMs} ms: SIGKILL`);
+      proc.kill('SIGKILL');
+    }, waitMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,58 @@
+// The daemon's run options, as parsed from keepalived's command line (cli.ts). Plain data: it is passed to child
+// processes as JSON.
+export interface DaemonOptions {
+  configFile: string;
+  configId?: string;
+  allConfig?: boolean;
+  /** -n: stay in the foreground (otherwise the daemon detaches itself). */
+  foreground: boolean;
+  /** -l: log to the console (stderr) in text form. */
+  logConsole: boolean;
+  /** -D: detailed (debug) logging. */
+  logDetail: boolean;
+  logJson: boolean;
+  /** -g[FILE]: also log to this file (children add _vrrp / _checkers before the extension, as keepalived). */
+  logFile?: string;
+  /** -S: syslog facility (recorded; keepalived-ts logs to stderr, which systemd sends to the journal). */
+  logFacility?: string;
+  /** -p */
+  pidFile: string;
+  /** -r */
+  vrrpPidFile: string;
+  /** -c */
+  checkersPidFile: string;
+  /** -V: leave VIPs in place on stop. */
+  dontReleaseVrrp: boolean;
+  /** -I: leave IPVS services in place on stop (checker child). */
+  dontReleaseIpvs: boolean;
+  /** -X: remove VIPs on leaving MASTER even if this run did not add them (keepalived-ts always does). */
+  releaseVips: boolean;
+  /** -R: do not respawn children; a child's death stops the daemon. */
+  noRespawn: boolean;
+  /** -P: run the VRRP child only. */
+  vrrpOnly: boolean;
+  /** -C: run the checker child only. */
+  checkOnly: boolean;
+  /** --status-listen ADDR:PORT | /path.sock */
+  statusListen?: string;
+  /** --status-listen-force: allow a non-loopback status address. */
+  statusListenForce?: boolean;
+  /** --ignore-sigint: only SIGTERM stops the daemon. */
+  ignoreSigint?: boolean;
+  /** argv to re-run in the foreground when detaching. */
+  argv: string[];
+}
+
+/** keepalived's default paths (lib/paths: KEEPALIVED_PID_FILE …, with --runstatedir=/run as Debian builds). */
+export const DEFAULT_PID_FILE = '/run/keepalived.pid';
+export const DEFAULT_VRRP_PID_FILE = '/run/keepalived_vrrp.pid';
+export const DEFAULT_CHECKERS_PID_FILE = '/run/keepalived_checkers.pid';
+/** keepalived's -g default. */
+export const DEFAULT_LOG_FILE = '/tmp/keepalived.log';
+
+/** keepalived's per-process log file name: /tmp/keepalived.log → /tmp/keepalived_vrrp.log. */
+export function childLogFile(file: string, kind: string): string {
+  const slash = file.lastIndexOf('/');
+  const dot = file.lastIndexOf('.');
+  return dot > slash + 1 ? `${file.slice(0, dot)}_${kind}${file.slice(dot)}` : `${file}_${kind}`;
+}

@@ -1,0 +1,154 @@
+// The parent process (keepalived's "Keepalived" process, core/main.c): validates the config, writes the -p pid
+// file, starts the children the config needs, respawns them, relays signals, serves the status endpoint, and on
+// SIGTERM stops the children (SIGKILL after child_wait_time) and removes its pid file.
+import { keepalivedRtSignals, onRealtimeSignals } from './rt-signals.js';
+import { writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { VERSION } from '../version.js';
+import { CHILD_KINDS, Supervised } from './children.js';
+import type { DumpRequest } from './ipc.js';
+import { loadConfig } from './load-config.js';
+import { createLogger } from './log.js';
+import type { DaemonOptions } from './options.js';
+import { removePidFile, writePidFile } from './pidfile.js';
+import { parseListen, startStatusServer, stopStatusServer, type ListenTarget, type StatusDocument } from './status.js';
+import { dumpPath } from './dumps.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FATAL = 1;
+export const EXIT_CONFIG = 2;
+
+/** keepalived's child_wait_time default (global_defs child_wait_time). */
+export const CHILD_WAIT_MS = 5000;
+
+/** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
+export async function runParent(o: DaemonOptions): Promise<number> {
+  const log = createLogger({ detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
+  log.info(`Starting keepalived-ts ${VERSION}`);
+  if (o.logFacility !== undefined) log.info(`-S ${o.logFacility}: keepalived-ts logs to stderr (the journal under systemd), not syslog`);
+  const cfg = loadConfig(o, log);
+  if (!cfg) {
+    log.error('configuration cannot run (see the errors above); exiting');
+    return EXIT_CONFIG;
+  }
+  let target: ListenTarget | undefined;
+  try {
+    if (o.statusListen) target = parseListen(o.statusListen, o.statusListenForce);
+  } catch (e) {
+    log.error((e as Error).message);
+    return EXIT_CONFIG;
+  }
+  try {
+    writePidFile(o.pidFile);
+  } catch (e) {
+    log.error((e as Error).message);
+    return EXIT_FATAL;
+  }
+
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let stopping: Promise<void> | undefined;
+  const children: Supervised[] = [];
+  const reloads = { ok: 0, refused: 0 };
+  let server: Server | undefined;
+
+  const stop = (why: string, code: number): void => {
+    stopping ??= (async () => {
+      log.info(`${why}, stopping`);
+      await Promise.all(children.map((c) => c.stop(CHILD_WAIT_MS)));
+      if (server && target) await stopStatusServer(server, target);
+      removePidFile(o.pidFile);
+      log.info('Stopped keepalived-ts');
+      resolveExit(code);
+    })();
+  };
+
+  for (const kind of CHILD_KINDS) {
+    if (!kind.wanted(cfg, o)) continue;
+    children.push(new Supervised(kind, o, log, o.noRespawn, (why, code) => stop(why, code)));
+  }
+  if (!children.length) log.warn('nothing to run: the configuration has no vrrp_instance (or -P/-C exclude it); waiting for a reload');
+
+  const reload = () => {
+    if (stopping) return;
+    log.info('Reloading');
+    // Validate first: a broken new config is refused and the running one keeps going (keepalived config_test on reload).
+    const next = loadConfig(o, log);
+    if (!next) {
+      reloads.refused++;
+      log.error('new configuration is invalid: reload refused, still running the previous one');
+      return;
+    }
+    reloads.ok++;
+    for (const kind of CHILD_KINDS) {
+      const running = children.find((c) => c.spec.kind === kind.kind);
+      const wanted = kind.wanted(next, o);
+      if (running && wanted) running.send({ t: 'reload' });
+      else if (!running && wanted) {
+        const c = new Supervised(kind, o, log, o.noRespawn, (why, code) => stop(why, code));
+        children.push(c);
+        c.start();
+      } else if (running && !wanted) {
+        children.splice(children.indexOf(running), 1);
+        void running.stop(CHILD_WAIT_MS);
+      }
+    }
+  };
+
+  const dump = (kind: DumpRequest) => {
+    if (kind === 'data') {
+      // keepalived's parent writes keepalived_parent.data; ours lists the processes.
+      const file = dumpPath('data').replace(/keepalived\.data$/, 'keepalived_parent.data');
+      const lines = ['------< Parent process >------', ` keepalived-ts ${VERSION}, pid ${process.pid}`, ` Config file = ${o.configFile}`];
+      for (const c of children) lines.push(` ${c.spec.role} pid = ${c.pid ?? 'not running'}, restarts = ${c.restarts}`);
+      try {
+        writeFileSync(file, lines.join('\n') + '\n');
+      } catch (e) {
+        log.error(`cannot write ${file}: ${(e as Error).message}`);
+      }
+    }
+    for (const c of children) c.send({ t: 'dump', kind });
+  };
+
+  const collect = async (): Promise<StatusDocument> => {
+    const doc: StatusDocument = {
+      version: VERSION, pid: process.pid, startedAt: new Date(startedAt).toISOString(),
+      children: children.map((c) => ({ kind: c.spec.kind, pid: c.pid, restarts: c.restarts })),
+      reloads: { ...reloads }, vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
+    };
+    for (const s of await Promise.all(children.map((c) => c.status()))) {
+      if (!s) continue;
+      doc.vrrp.push(...(s.vrrp ?? []));
+      doc.scripts.push(...(s.scripts ?? []));
+      doc.checkers.push(...(s.checkers ?? []));
+      if (Array.isArray(s.keepalivedJson)) doc.keepalivedJson.push(...s.keepalivedJson);
+    }
+    return doc;
+  };
+
+  const startedAt = Date.now();
+  process.on('SIGTERM', () => stop('Received SIGTERM', EXIT_OK));
+  if (!o.ignoreSigint) process.on('SIGINT', () => stop('Received SIGINT', EXIT_OK));
+  process.on('SIGHUP', reload);
+  process.on('SIGUSR1', () => dump('data'));
+  process.on('SIGUSR2', () => dump('stats'));
+  // keepalived's JSON signal is SIGRTMIN+2 and STATS_CLEAR SIGRTMAX-1 (trapped through the addon, rt-signals.ts);
+  // SIGWINCH and SIGURG do the same for shells where real-time signals are awkward to send.
+  process.on('SIGWINCH', () => dump('json'));
+  process.on('SIGURG', () => dump('stats-clear'));
+  const rt = keepalivedRtSignals();
+  onRealtimeSignals({ [rt.json]: () => dump('json'), [rt.statsClear]: () => dump('stats-clear') });
+
+  if (target) {
+    try {
+      server = await startStatusServer(target, collect);
+      log.info(`Status endpoint on ${target.kind === 'unix' ? target.path : `${target.host}:${target.port}`}`);
+    } catch (e) {
+      log.error(`--status-listen: ${(e as Error).message}`);
+      removePidFile(o.pidFile);
+      return EXIT_FATAL;
+    }
+  }
+  for (const c of children) c.start();
+  return exited;
+}

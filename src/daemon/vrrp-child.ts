@@ -1,0 +1,183 @@
+// The VRRP child (keepalived's Keepalived_vrrp process): reads and validates the config, runs the VRRP engine,
+// writes the -r pid file, reloads on the parent's word (or a SIGHUP sent to it directly), writes the signal dumps
+// and answers status requests. On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
+import { keepalivedRtSignals, onRealtimeSignals } from './rt-signals.js';
+import { writeFileSync } from 'node:fs';
+import type { KeepalivedConfig, ScriptSpec } from '../config/model/index.js';
+import { NotifyDispatcher, type FifoSink } from '../notify/notify.js';
+import { NotifyFifo } from '../notify/fifo.js';
+import { defaultScriptUser, readAccountFiles, resolveScriptUser, killAll } from '../notify/run.js';
+import { vrrpPlan, type UserResolver } from '../vrrp/from-config.js';
+import { VrrpEngine, type InstanceSnapshot } from '../vrrp/engine.js';
+import { createLogger, type Logger } from './log.js';
+import { removePidFile, writePidFile } from './pidfile.js';
+import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
+import type { ChildContext } from './children.js';
+import type { ChildStatus, DumpRequest, VrrpInstanceStatus } from './ipc.js';
+import { childLogFile } from './options.js';
+import { loadConfig } from './load-config.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FATAL = 1;
+export const EXIT_CONFIG = 2;
+
+function userResolver(cfg: KeepalivedConfig, log: Logger): UserResolver {
+  const files = readAccountFiles();
+  const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const global = cfg.globalDefs.scriptUser;
+  let def: { uid: number; gid: number };
+  try {
+    def = global ? resolveScriptUser(global.user, global.group, files) : defaultScriptUser(files, self);
+  } catch (e) {
+    log.error(`script_user: ${(e as Error).message}; scripts run as uid ${self.uid}`);
+    def = self;
+  }
+  return (s: ScriptSpec) => {
+    if (!s.user) return { uid: def.uid, gid: def.gid };
+    try {
+      const u = resolveScriptUser(s.user, s.group, files);
+      return { uid: u.uid, gid: u.gid };
+    } catch (e) {
+      log.error(`${s.loc.file}:${s.loc.line}: ${(e as Error).message}`);
+      return { uid: def.uid, gid: def.gid };
+    }
+  };
+}
+
+async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifo[]> {
+  const out: NotifyFifo[] = [];
+  for (const [label, f] of [['vrrp', cfg.globalDefs.vrrpNotifyFifo], ['global', cfg.globalDefs.notifyFifo]] as const) {
+    if (!f) continue;
+    try {
+      const script = f.script && { argv: f.script.argv, ...users(f.script) };
+      out.push(await NotifyFifo.open(f.path, { script, label, log: (lvl, m) => log[lvl](m) }));
+    } catch (e) {
+      log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+export function instanceStatus(s: InstanceSnapshot): VrrpInstanceStatus {
+  const p = s.plan;
+  return {
+    name: p.name, interface: p.interface, vrid: p.spec.vrid, family: p.family, state: s.state, wantState: s.wantState,
+    priority: p.spec.priority, effectivePriority: s.effectivePriority, vipset: s.vipset, vips: p.vips.map((v) => `${v.address}/${v.prefix}`),
+    master: s.masterAddress, masterPriority: s.masterPriority,
+    lastTransition: s.lastTransitionMs === undefined ? undefined : new Date(s.lastTransitionMs).toISOString(),
+    src: s.src, faults: [...s.faults], trackers: s.trackers, stats: s.stats,
+  };
+}
+
+export async function runChild(ctx: ChildContext): Promise<number> {
+  const o = ctx.options;
+  const log = createLogger({
+    detail: o.logDetail, json: o.logJson, role: 'Keepalived_vrrp', file: o.logFile && childLogFile(o.logFile, 'vrrp'),
+  });
+  const cfg = loadConfig(o, log);
+  if (!cfg) {
+    log.error('configuration cannot run (see the errors above); exiting');
+    return EXIT_CONFIG;
+  }
+  try {
+    writePidFile(o.vrrpPidFile);
+  } catch (e) {
+    log.error((e as Error).message);
+    return EXIT_FATAL;
+  }
+  const users = userResolver(cfg, log);
+  const fifos = await openFifos(cfg, users, log);
+  const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log: (lvl, m) => log[lvl](m) });
+  const plan = vrrpPlan(cfg, users);
+  const engine = new VrrpEngine(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
+  let routerId = cfg.globalDefs.routerId;
+  log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
+
+  let stopping: Promise<number> | undefined;
+  const stop = (why: string): Promise<number> => {
+    stopping ??= (async () => {
+      log.info(`${why}, stopping`);
+      try {
+        await engine.stop();
+        await notify.shutdown();
+      } catch (e) {
+        log.error(`stop: ${(e as Error).message}`);
+      }
+      await Promise.all(fifos.map((f) => f.close()));
+      await killAll(1000);
+      removePidFile(o.vrrpPidFile);
+      log.info('Stopped');
+      return EXIT_OK;
+    })();
+    return stopping;
+  };
+
+  // Reloads run one after another; each re-reads the file (the parent validated it just before).
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      log.info('Reloading configuration');
+      const next = loadConfig(o, log);
+      if (!next) {
+        log.error('new configuration cannot run; keeping the running one');
+        ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
+        return;
+      }
+      try {
+        await engine.reload(vrrpPlan(next, userResolver(next, log)));
+        routerId = next.globalDefs.routerId;
+        ctx.send({ t: 'reloaded', ok: true });
+      } catch (e) {
+        log.error(`reload: ${(e as Error).stack ?? (e as Error).message}`);
+        ctx.send({ t: 'reloaded', ok: false, error: (e as Error).message });
+      }
+    });
+  };
+
+  const dump = (kind: DumpRequest) => {
+    const snap = engine.snapshot();
+    const file: DumpKind = kind === 'stats-clear' ? 'stats' : kind;
+    const text = file === 'data' ? formatData(snap, { routerId }) : file === 'stats' ? formatStats(snap) : formatJson(snap);
+    try {
+      writeFileSync(dumpPath(file), text);
+      log.info(`Wrote ${dumpPath(file)}`);
+    } catch (e) {
+      log.error(`cannot write ${dumpPath(file)}: ${(e as Error).message}`);
+    }
+    if (kind === 'stats-clear') engine.clearStats();
+  };
+
+  const status = (): ChildStatus => {
+    const snap = engine.snapshot();
+    return { vrrp: snap.map(instanceStatus), scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)) };
+  };
+
+  ctx.onMessage((m) => {
+    if (m.t === 'reload') reload();
+    else if (m.t === 'dump') dump(m.kind);
+    else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: status() });
+  });
+
+  return new Promise<number>((resolve) => {
+    const onStop = (sig: NodeJS.Signals) => void stop(`Received ${sig}`).then(resolve);
+    process.on('SIGTERM', onStop);
+    // With --ignore-sigint a terminal's Ctrl-C (sent to the whole process group) must not stop the child either.
+    process.on('SIGINT', o.ignoreSigint ? () => undefined : onStop);
+    // Signals sent to the child directly act as they do on keepalived's VRRP process.
+    process.on('SIGHUP', reload);
+    process.on('SIGUSR1', () => dump('data'));
+    process.on('SIGUSR2', () => dump('stats'));
+    process.on('SIGWINCH', () => dump('json'));
+    process.on('SIGURG', () => dump('stats-clear'));
+    const rt = keepalivedRtSignals();
+    onRealtimeSignals({ [rt.json]: () => dump('json'), [rt.statsClear]: () => dump('stats-clear') });
+    engine
+      .start()
+      .then(() => ctx.send({ t: 'ready' }))
+      .catch((e: Error) => {
+        log.error(`VRRP engine failed to start: ${e.stack ?? e.message}`);
+        void stop('start failure').then(() => resolve(EXIT_FATAL));
+      });
+  });
+}

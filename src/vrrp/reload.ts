@@ -1,0 +1,86 @@
+// Reload planning, pure: which running instances the new configuration keeps (matched the way keepalived matches
+// them, vrrp.c vrrp_exist()/vrrp_reload_matches(): NOT by name), which it removes and which it adds, and per kept
+// instance which addresses change. The engine (engine.ts reload()) applies the result.
+import type { InstancePlan, VipPlan } from './from-config.js';
+import type { InstanceState } from './machine.js';
+
+/**
+ * keepalived's reload identity of an instance: vrid, address family, configured interface, unicast flag and
+ * unicast source, multicast destination. Two instances with the same identity are "the same router" across a
+ * reload even when renamed; anything else about them (priority, VIPs, timers, trackers, notifies) may change.
+ * (VMAC flags are part of keepalived's identity too; keepalived-ts has no VMAC support.)
+ */
+export function instanceIdentity(p: Pick<InstancePlan, 'interface' | 'family' | 'unicast' | 'configuredSrc' | 'group'> & { spec: { vrid: number } }): string {
+  const unicastPart = p.unicast ? `unicast:${p.configuredSrc ?? ''}` : `mcast:${p.group}`;
+  return `${p.spec.vrid}|${p.family}|${p.interface}|${unicastPart}`;
+}
+
+export interface InstanceMatch {
+  /** Pairs (old, new) that are the same router: state carries over. */
+  kept: Array<{ old: InstancePlan; next: InstancePlan }>;
+  /** Running instances the new config no longer has: they send priority 0 and notify DELETED/FAULT. */
+  removed: InstancePlan[];
+  /** New instances: they start from INIT. */
+  added: InstancePlan[];
+}
+
+/** Matches old and new instance plans by identity. A duplicate identity in the new plan matches only once. */
+export function matchInstances(oldPlans: readonly InstancePlan[], newPlans: readonly InstancePlan[]): InstanceMatch {
+  const byId = new Map<string, InstancePlan>();
+  for (const o of oldPlans) if (!byId.has(instanceIdentity(o))) byId.set(instanceIdentity(o), o);
+  const kept: InstanceMatch['kept'] = [];
+  const added: InstancePlan[] = [];
+  for (const n of newPlans) {
+    const id = instanceIdentity(n);
+    const o = byId.get(id);
+    if (o) {
+      kept.push({ old: o, next: n });
+      byId.delete(id);
+    } else added.push(n);
+  }
+  const keptOld = new Set(kept.map((k) => k.old));
+  return { kept, removed: oldPlans.filter((o) => !keptOld.has(o)), added };
+}
+
+/** The kernel identity of an added address: the same address on the same device with the same prefix and peer. */
+export function vipKey(v: Pick<VipPlan, 'address' | 'prefix' | 'dev' | 'peer'>): string {
+  return `${v.address}/${v.prefix}@${v.dev}${v.peer ? `peer ${v.peer}` : ''}`;
+}
+
+export interface VipDiff {
+  /** Addresses to add (new in the config). */
+  add: VipPlan[];
+  /** Addresses to delete (gone from the config, or changed prefix/device/peer). */
+  remove: VipPlan[];
+  /** Addresses present before and after: left alone, so they never flap. */
+  keep: VipPlan[];
+}
+
+/** Which addresses a MASTER must add and delete when its VIP lists change. */
+export function diffVips(oldVips: readonly VipPlan[], newVips: readonly VipPlan[]): VipDiff {
+  const oldKeys = new Map(oldVips.map((v) => [vipKey(v), v]));
+  const newKeys = new Set(newVips.map(vipKey));
+  return {
+    add: newVips.filter((v) => !oldKeys.has(vipKey(v))),
+    remove: oldVips.filter((v) => !newKeys.has(vipKey(v))),
+    keep: newVips.filter((v) => oldKeys.has(vipKey(v))),
+  };
+}
+
+/**
+ * The state a kept instance continues with: everything the running instance learnt (state, master, timers,
+ * faults, effective priority) with the new spec. A MASTER sends an advert at once (keepalived's reload_master)
+ * so peers see the new priority/VIP list without waiting an interval; its notify does not run again.
+ */
+export function carryOverState(
+  old: InstanceState,
+  nextSpec: Omit<InstanceState['spec'], 'primaryAddress'>,
+  now: number,
+  /** The source address now in use (mcast_src_ip may change across a reload); default: the old one. */
+  primaryAddress = old.spec.primaryAddress,
+): InstanceState {
+  const spec = { ...nextSpec, primaryAddress };
+  const st: InstanceState = { ...old, spec };
+  if (old.state === 'MASTER') return { ...st, advertAt: now, masterAdverIntMs: spec.advertIntMs };
+  return st;
+}

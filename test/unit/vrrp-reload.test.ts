@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { carryOverState, diffVips, instanceIdentity, matchInstances, vipKey } from '../../src/vrrp/reload.js';
+import { initialState, step } from '../../src/vrrp/machine.js';
+import { instanceSpec } from '../../src/vrrp/types.js';
+import type { InstancePlan, VipPlan } from '../../src/vrrp/from-config.js';
+
+const vip = (address: string, over: Partial<VipPlan> = {}): VipPlan => ({
+  address, family: 4, prefix: 32, dev: 'eth0', scope: 0, noDad: false, noprefixroute: false, home: false, noTrack: false,
+  advertised: true, ...over,
+});
+
+function plan(name: string, over: Partial<InstancePlan> & { vrid?: number } = {}): InstancePlan {
+  const { vrid = 51, ...rest } = over;
+  const { primaryAddress: _p, ...spec } = instanceSpec({ name, vrid, primaryAddress: '10.0.0.1' });
+  return {
+    name, interface: 'eth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.0.0.100')],
+    spec, trackers: [], notify: {}, ...rest,
+  };
+}
+
+test('identity: vrid, family, interface, unicast flag and source, multicast group; not the name', () => {
+  assert.equal(instanceIdentity(plan('A')), instanceIdentity(plan('B')));
+  assert.notEqual(instanceIdentity(plan('A')), instanceIdentity(plan('A', { vrid: 52 })));
+  assert.notEqual(instanceIdentity(plan('A')), instanceIdentity(plan('A', { interface: 'eth1' })));
+  assert.notEqual(instanceIdentity(plan('A')), instanceIdentity(plan('A', { family: 6 })));
+  assert.notEqual(instanceIdentity(plan('A')), instanceIdentity(plan('A', { unicast: true })));
+  assert.notEqual(instanceIdentity(plan('A', { unicast: true, configuredSrc: '10.0.0.1' })), instanceIdentity(plan('A', { unicast: true, configuredSrc: '10.0.0.2' })));
+  assert.notEqual(instanceIdentity(plan('A')), instanceIdentity(plan('A', { group: '224.0.0.19' })));
+  // In unicast mode the multicast group is irrelevant.
+  assert.equal(instanceIdentity(plan('A', { unicast: true, group: 'x' })), instanceIdentity(plan('A', { unicast: true, group: 'y' })));
+});
+
+test('match: renamed instance is kept, others removed and added', () => {
+  const oldP = [plan('VI_1'), plan('VI_2', { vrid: 52 })];
+  const newP = [plan('RENAMED', { vrid: 51 }), plan('VI_3', { vrid: 53 })];
+  const m = matchInstances(oldP, newP);
+  assert.deepEqual(m.kept.map((k) => [k.old.name, k.next.name]), [['VI_1', 'RENAMED']]);
+  assert.deepEqual(m.removed.map((p) => p.name), ['VI_2']);
+  assert.deepEqual(m.added.map((p) => p.name), ['VI_3']);
+});
+
+test('match: a duplicated identity in the new config matches once', () => {
+  const m = matchInstances([plan('A')], [plan('A'), plan('B')]);
+  assert.equal(m.kept.length, 1);
+  assert.deepEqual(m.added.map((p) => p.name), ['B']);
+});
+
+test('VIP diff: unchanged addresses are kept, changed prefix or device means remove + add', () => {
+  const d = diffVips([vip('10.0.0.100'), vip('10.0.0.101'), vip('10.0.0.102')], [vip('10.0.0.100'), vip('10.0.0.101', { prefix: 24 }), vip('10.0.0.103', { dev: 'eth1' })]);
+  assert.deepEqual(d.keep.map(vipKey), ['10.0.0.100/32@eth0']);
+  assert.deepEqual(d.remove.map(vipKey), ['10.0.0.101/32@eth0', '10.0.0.102/32@eth0']);
+  assert.deepEqual(d.add.map(vipKey), ['10.0.0.101/24@eth0', '10.0.0.103/32@eth1']);
+  const same = diffVips([vip('10.0.0.100')], [vip('10.0.0.100')]);
+  assert.equal(same.add.length + same.remove.length, 0);
+});
+
+test('carry-over: a MASTER stays MASTER, takes the new spec, and advertises at once without a notify', () => {
+  const spec = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.0.0.1', priority: 150, vips: ['10.0.0.100'] });
+  let st = step(initialState(spec), { type: 'start' }, 0).state;
+  st = step(st, { type: 'timer' }, 10_000).state;
+  assert.equal(st.state, 'MASTER');
+  const { primaryAddress: _p, ...nextSpec } = { ...spec, vips: ['10.0.0.100', '10.0.0.101'] };
+  const carried = carryOverState(st, nextSpec, 20_000);
+  assert.equal(carried.state, 'MASTER');
+  assert.equal(carried.spec.primaryAddress, '10.0.0.1');
+  assert.deepEqual(carried.spec.vips, ['10.0.0.100', '10.0.0.101']);
+  const r = step(carried, { type: 'timer' }, 20_000);
+  assert.equal(r.state.state, 'MASTER');
+  assert.ok(r.effects.some((e) => e.type === 'send-advert' && e.priority === 150));
+  assert.ok(!r.effects.some((e) => e.type === 'notify' || e.type === 'state-changed' || e.type === 'add-vips' || e.type === 'remove-vips'));
+});
+
+test('carry-over: a BACKUP keeps its master-down timer and master', () => {
+  const spec = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.0.0.1', priority: 100 });
+  const st = step(initialState(spec), { type: 'start' }, 0).state;
+  const { primaryAddress: _p, ...nextSpec } = spec;
+  const carried = carryOverState(st, nextSpec, 5);
+  assert.equal(carried.state, 'BACKUP');
+  assert.equal(carried.downAt, st.downAt);
+  assert.equal(carryOverState(st, nextSpec, 5, '10.0.0.9').spec.primaryAddress, '10.0.0.9');
+});
