@@ -635,7 +635,12 @@ export class Lan {
       await run('ip', ['-n', lanNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
       await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', mac]);
       await run('ip', ['-n', ns, 'addr', 'add', `${ip}/${this.prefixLen}`, 'dev', 'eth0']);
-      if (this.options.ipv6) await run('ip', ['-n', ns, 'addr', 'add', `${this.host6(hostNumber)}/64`, 'dev', 'eth0', 'nodad']);
+      if (this.options.ipv6) {
+        // Keep the node's own ULA across a link flap (the kernel flushes IPv6 addresses on down by default), as a
+        // server's configured address would be: a VIP that disappears must then be the daemon's doing.
+        await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth0.keep_addr_on_down=1']);
+        await run('ip', ['-n', ns, 'addr', 'add', `${this.host6(hostNumber)}/64`, 'dev', 'eth0', 'nodad']);
+      }
       await run('ip', ['-n', lanNs, 'link', 'set', port, 'master', this.bridge]);
       await run('ip', ['-n', lanNs, 'link', 'set', port, 'up']);
       await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);

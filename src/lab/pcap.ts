@@ -1,5 +1,5 @@
 // Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
-// about: Ethernet, ARP, IPv4, VRRP (v2/v3), ICMP echo. Pure functions over bytes; no I/O here.
+// about: Ethernet, ARP, IPv4, IPv6, VRRP (v2/v3, IPv4/IPv6), ICMP echo, ICMPv6 neighbour discovery. Pure functions over bytes; no I/O here.
 import { bytesToIp } from '../net/ipaddr.js';
 import { macToString } from '../net/rtnetlink.js';
 
@@ -59,6 +59,26 @@ export interface Ipv4Info {
   id: number;
 }
 
+export interface Ipv6Info {
+  src: string;
+  dst: string;
+  /** Next header of the fixed header (no extension headers are walked). */
+  nextHeader: number;
+  hopLimit: number;
+  trafficClass: number;
+}
+
+/** ICMPv6, with the target of a neighbour solicitation/advertisement (types 135/136) and the NA flags. */
+export interface Icmp6Info {
+  type: number;
+  code: number;
+  target?: string;
+  /** NA flags: router, solicited, override. */
+  flags?: { router: boolean; solicited: boolean; override: boolean };
+  /** Target link-layer address option (NA) or source link-layer address option (NS). */
+  lladdr?: string;
+}
+
 export interface Frame {
   index: number;
   tMs: number;
@@ -70,6 +90,8 @@ export interface Frame {
   ipv4?: Ipv4Info;
   vrrp?: VrrpInfo;
   icmp?: IcmpInfo;
+  ipv6?: Ipv6Info;
+  icmp6?: Icmp6Info;
   raw: Buffer;
 }
 
@@ -129,6 +151,8 @@ export function parsePcap(buf: Buffer): Frame[] {
 export { macToString };
 
 const ipv4ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 4));
+/** RFC 5952 text form (lower case, longest zero run compressed). */
+export const ipv6ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 16));
 
 export function decodeFrame(rec: RawRecord, index: number): Frame {
   const d = rec.data;
@@ -167,11 +191,35 @@ export function decodeFrame(rec: RawRecord, index: number): Frame {
     else if (ip.proto === 1 && d.length >= l4 + 8) {
       frame.icmp = { type: d[l4], code: d[l4 + 1], id: d.readUInt16BE(l4 + 4), seq: d.readUInt16BE(l4 + 6) };
     }
+  } else if (type === 0x86dd && d.length >= p + 40) {
+    const ip: Ipv6Info = {
+      trafficClass: (d.readUInt16BE(p) >> 4) & 0xff,
+      nextHeader: d[p + 6],
+      hopLimit: d[p + 7],
+      src: ipv6ToString(d, p + 8),
+      dst: ipv6ToString(d, p + 24),
+    };
+    frame.ipv6 = ip;
+    const l4 = p + 40;
+    if (ip.nextHeader === 112 && d.length >= l4 + 8) frame.vrrp = decodeVrrp(d.subarray(l4), 6);
+    else if (ip.nextHeader === 58 && d.length >= l4 + 4) frame.icmp6 = decodeIcmp6(d.subarray(l4));
   }
   return frame;
 }
 
-function decodeVrrp(v: Buffer): VrrpInfo {
+function decodeIcmp6(m: Buffer): Icmp6Info {
+  const info: Icmp6Info = { type: m[0], code: m[1] };
+  if ((m[0] === 135 || m[0] === 136) && m.length >= 24) {
+    info.target = ipv6ToString(m, 8);
+    if (m[0] === 136) info.flags = { router: !!(m[4] & 0x80), solicited: !!(m[4] & 0x40), override: !!(m[4] & 0x20) };
+    for (let o = 24; o + 8 <= m.length && m[o + 1] > 0; o += m[o + 1] * 8) {
+      if ((m[o] === 1 || m[o] === 2) && o + 8 <= m.length) info.lladdr = macToString(m.subarray(o + 2, o + 8));
+    }
+  }
+  return info;
+}
+
+function decodeVrrp(v: Buffer, family: 4 | 6 = 4): VrrpInfo {
   const version = v[0] >> 4;
   const count = v[3];
   let advertField: number;
@@ -187,7 +235,10 @@ function decodeVrrp(v: Buffer): VrrpInfo {
     addrStart = 8;
   }
   const addresses: string[] = [];
-  for (let i = 0; i < count && addrStart + 4 * (i + 1) <= v.length; i++) addresses.push(ipv4ToString(v, addrStart + 4 * i));
+  const len = family === 6 ? 16 : 4;
+  for (let i = 0; i < count && addrStart + len * (i + 1) <= v.length; i++) {
+    addresses.push(family === 6 ? ipv6ToString(v, addrStart + len * i) : ipv4ToString(v, addrStart + len * i));
+  }
   return { version, type: v[0] & 0x0f, vrid: v[1], priority: v[2], count, advertField, advertIntMs, checksum: v.readUInt16BE(6), addresses };
 }
 

@@ -84,6 +84,8 @@ interface InstanceRt {
   ownedRoutes: Array<{ key: string; spec: RouteSpec }>;
   /** virtual_rules we added and still own. */
   ownedRules: RuleSpec[];
+  /** The last advert handed to the socket (raw-socket writes on its next poll turn); GARPs wait for it. */
+  advertOut?: Promise<void>;
   state(): InstanceState;
 }
 
@@ -195,6 +197,7 @@ export class VrrpEngine {
     for (const p of this.plan.instances) states.set(p.name, this.newInstance(p));
     this.buildUnits(states);
 
+    await this.removeLeftoverVips();
     for (const inst of this.instances.values()) this.openSocket(inst);
     this.startTrackers();
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
@@ -419,6 +422,8 @@ export class VrrpEngine {
       for (const m of unit.members) this.feedUnit(unit, m, { type: 'shutdown' }, false);
     }
     await Promise.all(this.units.map((u) => u.chain));
+    // The priority-0 adverts must be on the wire before the sockets close.
+    await Promise.all([...this.instances.values()].map((i) => i.advertOut));
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
     if (!this.opts.dontReleaseVips) for (const inst of this.instances.values()) await this.releaseOwned(inst);
     for (const r of this.scriptRunners) r.stop();
@@ -446,11 +451,22 @@ export class VrrpEngine {
     unit.timer = undefined;
     const at = unit.deadline();
     if (at === undefined) return;
-    const delay = Math.max(0, at - this.now());
-    unit.timer = setTimeout(() => {
-      unit.timer = undefined;
-      if (!this.stopping) this.feedUnit(unit, undefined, { type: 'timer' });
-    }, delay);
+    // Node's timers have 1 ms granularity and fire up to about a millisecond either side of the deadline. Wake 1 ms
+    // early and finish the wait in the event loop's check phase, so deadlines (the skew time is 60.9 ms at 0.1 s)
+    // are met to a fraction of a millisecond, as keepalived's µs timers meet them. The spin is at most ~1 ms.
+    const token = setTimeout(() => {
+      const fire = (): void => {
+        if (unit.timer !== token || this.stopping) return;
+        if (this.now() < at) {
+          setImmediate(fire);
+          return;
+        }
+        unit.timer = undefined;
+        this.feedUnit(unit, undefined, { type: 'timer' });
+      };
+      fire();
+    }, Math.max(0, at - this.now() - 1));
+    unit.timer = token;
   }
 
   // ---- effects --------------------------------------------------------------------------------------------------
@@ -464,9 +480,13 @@ export class VrrpEngine {
   }
 
   private async run(unit: Unit, inst: InstanceRt | undefined, e: Effect): Promise<void> {
+    // Only adding VIPs overlaps with a pending advert (that is what shortens advert → GARP); everything else — GARPs,
+    // VIP removal after a priority-0 advert, notify spawns (a fork costs milliseconds) — waits until it is sent.
+    if (inst?.advertOut && e.type !== 'add-vips') await inst.advertOut;
     switch (e.type) {
       case 'send-advert':
-        if (inst) await this.sendAdvert(inst, e.priority);
+        // Not awaited: the VIPs are added while the advert waits for its poll turn; GARPs still follow it.
+        if (inst) inst.advertOut = this.sendAdvert(inst, e.priority);
         return;
       case 'add-vips':
         // keepalived's order: addresses, then the routes that may depend on them.
@@ -484,6 +504,7 @@ export class VrrpEngine {
         }
         return;
       case 'send-garp':
+        // After the advert (awaited above): the old master drops the VIPs before our GARPs (vrrp_state_master_tx).
         if (inst) await this.sendGarps(inst, e.addresses, e.count);
         return;
       case 'notify': {
@@ -627,6 +648,27 @@ export class VrrpEngine {
         await this.rt!.deleteRule(spec);
       } catch (e) {
         this.log.error(`(${inst.plan.name}) cannot remove rule: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Before anything runs, removes the VIPs (and excluded VIPs) of every instance from their interfaces: whatever a
+   * previous run left there (killed with SIGKILL, -V) is not ours to keep until the protocol says MASTER.
+   * keepalived does the same at start-up (vrrp_restore_interfaces_startup, forced, not on reload).
+   */
+  private async removeLeftoverVips(): Promise<void> {
+    for (const inst of this.instances.values()) {
+      for (const v of inst.plan.vips) {
+        const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
+        if (!ifindex) continue;
+        try {
+          if ((await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer })) === 'deleted') {
+            this.log.info(`(${inst.plan.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
+          }
+        } catch (e) {
+          this.log.warn(`(${inst.plan.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
+        }
       }
     }
   }

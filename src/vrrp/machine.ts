@@ -368,7 +368,10 @@ function onTimer(tx: Tx, opts: StepOptions) {
   if (s.state !== 'MASTER') return;
   if (s.advertAt !== undefined && s.advertAt <= tx.now) {
     tx.emit({ type: 'send-advert', priority: s.effectivePriority });
-    s.advertAt = tx.now + tx.spec.advertIntMs;
+    // Keep the cadence: a timer that fires a little late (event-loop timers run ~1 ms behind) does not push every
+    // later advert back with it. Only a deadline missed by a whole interval restarts the cadence from now.
+    const late = tx.now - s.advertAt;
+    s.advertAt = late < tx.spec.advertIntMs ? s.advertAt + tx.spec.advertIntMs : tx.now + tx.spec.advertIntMs;
     if (tx.spec.priority === 255 && s.rogue && s.rogue.counter > 0) {
       const counter = s.rogue.counter - 1;
       // After our 2nd advert, a rogue owner that still advertises within 1.2 × max(intervals) makes us yield.

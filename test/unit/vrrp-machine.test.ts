@@ -323,3 +323,21 @@ test('property: random input sequences never throw and keep the state invariants
     assert.ok(i.st.state === 'STOP' || i.st.state === 'INIT');
   }
 });
+
+test('master adverts keep their cadence when the timer fires late; a missed interval restarts it from now', () => {
+  const i = new Inst({ priority: 150, version: 3, advertIntMs: 100 });
+  i.feed({ type: 'start' }, 0);
+  i.runUntil(341.406);
+  assert.equal(i.st.state, 'MASTER');
+  const first = nextDeadline(i.st)!;
+  // Each timer fires 1.3 ms late: the deadlines stay on the 100 ms grid.
+  let due = first;
+  for (let n = 0; n < 5; n++) {
+    assert.deepEqual(kinds(i.feed({ type: 'timer' }, due + 1.3)).filter((k) => k.startsWith('advert')), ['advert:150']);
+    due += 100;
+    assert.equal(nextDeadline(i.st), due);
+  }
+  // A stall of more than one interval: the next advert is one interval after the late one, no burst to catch up.
+  i.feed({ type: 'timer' }, due + 250);
+  assert.equal(nextDeadline(i.st), due + 250 + 100);
+});
