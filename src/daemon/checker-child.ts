@@ -3,6 +3,7 @@
 import { NotifyFifo } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { CheckerService } from '../check/service.js';
+import { applyProcessNice } from './process-priority.js';
 import { createLogger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
@@ -16,6 +17,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
   });
   const cfg = loadConfig(o, log);
   if (!cfg) return 2;
+  applyProcessNice(cfg.globalDefs.checkerProcessNice, 'checker_priority', log);
   try {
     writePidFile(o.checkersPidFile);
   } catch (e) {

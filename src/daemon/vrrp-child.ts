@@ -9,6 +9,7 @@ import { NotifyFifo } from '../notify/fifo.js';
 import { defaultScriptUser, readAccountFiles, resolveScriptUser, killAll } from '../notify/run.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/from-config.js';
 import { VrrpEngine, type InstanceSnapshot } from '../vrrp/engine.js';
+import { applyProcessNice } from './process-priority.js';
 import { createLogger, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
@@ -79,6 +80,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     log.error('configuration cannot run (see the errors above); exiting');
     return EXIT_CONFIG;
   }
+  applyProcessNice(cfg.globalDefs.vrrpProcessNice, 'vrrp_priority', log);
   try {
     writePidFile(o.vrrpPidFile);
   } catch (e) {

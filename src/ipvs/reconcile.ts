@@ -148,19 +148,22 @@ export function stateFromDump(entries: { service: ServiceSpec; dests: DestSpec[]
   return st;
 }
 
-/** Operations that remove what we own (stop without -I). `servicesOnly` deletes services without their dests
- *  first (keepalived's `lvs_flush_on_stop VS`). */
-export function removalOps(current: IpvsState, owned: Ownership, opts: { servicesOnly?: boolean } = {}): Op[] {
+/** Operations that remove what we own (stop without -I): our services (the kernel deletes a service's
+ *  destinations with it, so one request per service rather than one per destination: a stop of 10,000
+ *  destinations must finish within child_wait_time, which keepalived's per-destination removal does not), and our
+ *  destinations inside services we do not own. `servicesOnly` (keepalived's `lvs_flush_on_stop VS`) gives the same
+ *  operations now; it is kept for callers. */
+export function removalOps(current: IpvsState, owned: Ownership, _opts: { servicesOnly?: boolean } = {}): Op[] {
   const dels: Op[] = [];
   const svcs: Op[] = [];
   for (const [id, have] of current) {
-    const ours = owned.services.has(id);
-    if (!ours || !opts.servicesOnly) {
-      for (const d of have.dests.values()) {
-        if (owned.dests.has(ownKey(have.service, d))) dels.push({ op: 'del-dest', service: keyOf(have.service), dest: keyOfDest(d) });
-      }
+    if (owned.services.has(id)) {
+      svcs.push({ op: 'del-service', service: keyOf(have.service) });
+      continue;
     }
-    if (ours) svcs.push({ op: 'del-service', service: keyOf(have.service) });
+    for (const d of have.dests.values()) {
+      if (owned.dests.has(ownKey(have.service, d))) dels.push({ op: 'del-dest', service: keyOf(have.service), dest: keyOfDest(d) });
+    }
   }
   return [...dels, ...svcs];
 }

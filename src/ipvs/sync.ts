@@ -40,6 +40,8 @@ const PHASE: Record<Op['op'], number> = { 'add-service': 0, 'add-dest': 1, 'edit
 
 export class IpvsSync {
   owned: Ownership = emptyOwnership();
+  /** The state the last reconcile programmed: lets a stop remove what we own without dumping the table. */
+  private lastDesired?: IpvsState;
 
   constructor(
     readonly client: IpvsClient,
@@ -77,6 +79,7 @@ export class IpvsSync {
       } else if (r.op.op === 'add-dest') owned.dests.delete(`${sid}|${destId(r.op.dest)}`);
     }
     this.owned = owned;
+    this.lastDesired = desired;
     return report;
   }
 
@@ -110,7 +113,14 @@ export class IpvsSync {
 
   /** Deletes every destination and service we own, leaving foreign ones. */
   async removeOwned(servicesOnly = false): Promise<SyncReport> {
-    const report = await this.apply(removalOps(await this.current(), this.owned, { servicesOnly }));
+    // A stop must finish within child_wait_time: when everything we own is in the state we last programmed, remove
+    // from that (deletes of entries already gone count as success) instead of dumping a table of 10,000s first.
+    const known = this.lastDesired;
+    const covered = (this.owned.services.size === 0 && this.owned.dests.size === 0) || (known !== undefined
+      && [...this.owned.services].every((sid) => known.has(sid))
+      && [...this.owned.dests].every((k) => { const i = k.indexOf('|'); return known.get(k.slice(0, i))?.dests.has(k.slice(i + 1)) ?? false; }));
+    const state = covered ? known ?? new Map() : await this.current();
+    const report = await this.apply(removalOps(state, this.owned, { servicesOnly }));
     this.owned = ownershipAfter(new Map(), this.owned, report.results.filter((r) => r.status === 'ok').map((r) => r.op));
     return report;
   }

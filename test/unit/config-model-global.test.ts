@@ -51,3 +51,12 @@ test('top-level: unknown blocks are skipped whole; root keywords outside global_
   assert.match(b.diags[2]!.suggestion!, /'router_id' is valid in global_defs/);
   assert.equal(b.model.vrrpInstances.length, 1);
 });
+
+test('vrrp_priority / checker_priority: the children\'s nice values, -20..19', () => {
+  const g = build('global_defs {\n  vrrp_priority -20\n  checker_priority 10\n}\n');
+  assert.deepEqual(g.golden, []);
+  assert.deepEqual([g.model.globalDefs.vrrpProcessNice, g.model.globalDefs.checkerProcessNice], [-20, 10]);
+  const bad = build('global_defs {\n  vrrp_priority -21\n}\n');
+  assert.equal(bad.model.globalDefs.vrrpProcessNice, undefined);
+  assert.ok(bad.golden.length > 0);
+});

@@ -132,6 +132,12 @@ export function buildGlobalDefs(ctx: Ctx, nodes: ConfigNode[], g: GlobalDefs): v
       case 'vrrp_higher_prio_send_advert': { const b = readBool(ctx, n); if (b !== undefined) g.vrrpHigherPrioSendAdvert = b; break; }
       case 'vrrp_skip_check_adv_addr': { const b = readBool(ctx, n); if (b !== undefined) g.vrrpSkipCheckAdvAddr = b; break; }
       case 'vrrp_strict': g.vrrpStrict = true; break;
+      case 'vrrp_priority': case 'checker_priority': {
+        if (!ctx.need(n, 1, 'NICE (-20..19)')) break;
+        const v = readInt(ctx, n, 0, -20, 19);
+        if (v !== undefined) g[k === 'vrrp_priority' ? 'vrrpProcessNice' : 'checkerProcessNice'] = v;
+        break;
+      }
       case 'vrrp_check_unicast_src': g.vrrpCheckUnicastSrc = true; break;
       case 'vrrp_notify_priority_changes': { const b = readBool(ctx, n); if (b !== undefined) g.vrrpNotifyPriorityChanges = b; break; }
       case 'vrrp_startup_delay': case 'vrrp_delay_after_boot': { if (!ctx.need(n, 1, 'SECONDS')) break; const v = readTimerMs(ctx, n, 0, 0, 3600); if (v !== undefined) g.vrrpStartupDelayMs = v; break; }

@@ -71,6 +71,9 @@ export interface GlobalDefs {
   vmacAddrPrefix: string;
   logUnknownVrids: boolean;
   rsInitNotifies: boolean;
+  /** `vrrp_priority` / `checker_priority`: the nice value (-20..19) of the VRRP / checker process; unset = inherited. */
+  vrrpProcessNice?: number;
+  checkerProcessNice?: number;
   noEmailFaults: boolean;
   noCheckerEmails: boolean;
   checkerLogAllFailures: boolean;

@@ -1,0 +1,100 @@
+// On a kernel without IPVS (this host's), a checker-only keepalived.conf: keepalived-ts says once that no IPVS
+// table is programmed, keeps running, and its health checks keep running (notify_down / notify_up scripts fire as
+// a MISC_CHECK's exit code flips). Runs in its own network namespace.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { needsRoot } from '../helpers/root.js';
+import { IpvsClient } from '../../src/ipvs/client.js';
+
+let hasIpvs = false;
+try {
+  (await IpvsClient.open()).close();
+  hasIpvs = true;
+} catch { /* the expected case on this host */ }
+const skip = needsRoot() || (hasIpvs ? 'this kernel has IPVS (the no-IPVS path cannot be shown here)' : false);
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ns = `ktni${Math.random().toString(36).slice(2, 6)}`;
+const dir = mkdtempSync('/tmp/ktnoipvs-');
+let daemon: ChildProcess | undefined;
+
+after(async () => {
+  if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+    const gone = new Promise((r) => daemon!.once('exit', r));
+    daemon.kill('SIGTERM');
+    const t = setTimeout(() => daemon?.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(t);
+  }
+  try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const waitFor = async (what: string, pred: () => boolean, timeoutMs: number, log: () => string): Promise<void> => {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}; log:\n${log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+test('no IPVS in the kernel: a checker-only config runs, says so once, and its checks keep running', { skip, timeout: 120_000 }, async () => {
+  execFileSync('ip', ['netns', 'add', ns]);
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const notifyLog = join(dir, 'notify.log');
+  const code = join(dir, 'code');
+  writeFileSync(join(dir, 'notify.sh'), `#!/bin/sh\necho "$*" >> ${notifyLog}\n`);
+  writeFileSync(join(dir, 'misc.sh'), `#!/bin/sh\nexit $(cat ${code})\n`);
+  chmodSync(join(dir, 'notify.sh'), 0o755);
+  chmodSync(join(dir, 'misc.sh'), 0o755);
+  writeFileSync(code, '0\n');
+  writeFileSync(join(dir, 'keepalived.conf'), `
+global_defs {
+  router_id ktnoipvs
+}
+virtual_server 10.99.0.1 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.99.1.1 80 {
+    weight 1
+    notify_up "${dir}/notify.sh UP"
+    notify_down "${dir}/notify.sh DOWN"
+    MISC_CHECK {
+      misc_path "${dir}/misc.sh"
+      misc_timeout 5
+    }
+  }
+}
+`);
+  daemon = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
+    '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
+  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
+  let log = '';
+  daemon.stdout!.on('data', (d) => { log += d; });
+  daemon.stderr!.on('data', (d) => { log += d; });
+  const getLog = () => log;
+  const notifies = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
+
+  await waitFor('the IPVS-unavailable message', () => /no IPVS table is programmed/.test(log), 60_000, getLog);
+  // The check flips: down, then up again — the checker child is alive and checking.
+  writeFileSync(code, '1\n');
+  await waitFor('notify_down', () => notifies().includes('DOWN'), 30_000, getLog);
+  writeFileSync(code, '0\n');
+  await waitFor('notify_up', () => notifies().includes('UP'), 30_000, getLog);
+  // A few more check cycles: still running, no respawn, the message said once.
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${log.slice(-3000)}`);
+  assert.equal(log.match(/no IPVS table is programmed/g)?.length, 1, log.slice(-3000));
+  assert.doesNotMatch(log, /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
+  assert.doesNotMatch(log, /IPVS: reconcile failed/);
+
+  const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
+  daemon.kill('SIGTERM');
+  assert.equal(await exited, 0, log.slice(-3000));
+});
