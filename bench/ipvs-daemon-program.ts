@@ -8,8 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, runInGuest, vmUnavailable } from '../test/vm/harness.js';
+import { REPO_ROOT, runSelfInGuest } from '../test/vm/harness.js';
 
 const nServices = Number(process.argv[2] ?? 1000);
 const perService = Number(process.argv[3] ?? 10);
@@ -78,21 +77,5 @@ async function inGuest(): Promise<void> {
   for (const [k, up, down] of figures) console.log(`  ${k.padEnd(18)} spawn → table complete ${fmt(up)}   SIGTERM → table empty ${fmt(down)}`);
 }
 
-if (process.env.KT_IN_GUEST) {
-  await inGuest();
-} else {
-  const why = vmUnavailable();
-  if (why) {
-    console.error(`bench: ${why}`);
-    process.exit(2);
-  }
-  const self = fileURLToPath(import.meta.url);
-  const r = await runInGuest({
-    command: `exec node --import tsx ${self} ${nServices} ${perService}`,
-    cwd: REPO_ROOT,
-    timeoutMs: 40 * 60_000,
-    memoryMb: 2048,
-    onOutput: (s) => process.stdout.write(s),
-  });
-  process.exit(r.exitCode ?? 1);
-}
+if (process.env.KT_IN_GUEST) await inGuest();
+else await runSelfInGuest(import.meta.url, [String(nServices), String(perService)], { timeoutMs: 40 * 60_000, memoryMb: 2048 });

@@ -10,8 +10,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, runInGuest, vmUnavailable } from '../test/vm/harness.js';
+import { runSelfInGuest } from '../test/vm/harness.js';
 import { IpvsClient } from '../src/ipvs/client.js';
 import { buildDesired } from '../src/ipvs/desired.js';
 import { IpvsSync } from '../src/ipvs/sync.js';
@@ -100,21 +99,5 @@ async function inGuest(): Promise<void> {
   for (const [k, v] of Object.entries(figures)) console.log(`  ${k.padEnd(50)} ${Number.isNaN(v) ? 'did not finish' : `${v.toFixed(0).padStart(7)} ms`}${k.startsWith('keepalived-ts reconcile') || k.startsWith('keepalived 2') ? `  (${(v / base).toFixed(2)}× ipvsadm -R)` : ''}`);
 }
 
-if (process.env.KT_IN_GUEST) {
-  await inGuest();
-} else {
-  const why = vmUnavailable();
-  if (why) {
-    console.error(`bench: ${why}`);
-    process.exit(2);
-  }
-  const self = fileURLToPath(import.meta.url);
-  const r = await runInGuest({
-    command: `exec node --import tsx ${self} ${nServices} ${perService}`,
-    cwd: REPO_ROOT,
-    timeoutMs: 40 * 60_000,
-    memoryMb: 2048,
-    onOutput: (s) => process.stdout.write(s),
-  });
-  process.exit(r.exitCode ?? 1);
-}
+if (process.env.KT_IN_GUEST) await inGuest();
+else await runSelfInGuest(import.meta.url, [String(nServices), String(perService)], { timeoutMs: 40 * 60_000, memoryMb: 2048 });

@@ -431,3 +431,23 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       process.exit(1);
     });
 }
+
+/**
+ * For scripts (benchmarks) that run themselves inside the guest: on the host, boots one guest that runs this same
+ * file with KT_IN_GUEST set and the given arguments, streams its output, and exits with its status.
+ */
+export async function runSelfInGuest(selfUrl: string, args: string[], opts: { timeoutMs: number; memoryMb?: number }): Promise<never> {
+  const why = vmUnavailable();
+  if (why) {
+    console.error(`bench: ${why}`);
+    process.exit(2);
+  }
+  const r = await runInGuest({
+    command: `exec node --import tsx ${fileURLToPath(selfUrl)} ${args.join(' ')}`,
+    cwd: REPO_ROOT,
+    timeoutMs: opts.timeoutMs,
+    memoryMb: opts.memoryMb,
+    onOutput: (s) => process.stdout.write(s),
+  });
+  process.exit(r.exitCode ?? 1);
+}
