@@ -157,6 +157,8 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm 2>/dev/null
 mount -t devpts devpts /newroot/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /newroot/dev/shm
 for d in /tmp /run /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "/newroot$d"; done
+# A checkout under /tmp (or /run, /var/tmp) sits below one of the tmpfs just mounted: make its mount point there.
+mkdir -p "/newroot$SHARE" 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=mmap,msize=262144 share "/newroot$SHARE" || fail "cannot mount the project at $SHARE"
 [ -d /sys/fs/bpf ] && mount -t bpf bpf /newroot/sys/fs/bpf 2>/dev/null
 hostname kt-guest
