@@ -16,7 +16,7 @@ import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
-import { encodeAdvert, passAuthData } from './packet.js';
+import { advertFor, encodeAdvert } from './packet.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
@@ -537,14 +537,10 @@ export class VrrpEngine {
     const sends: Promise<void>[] = [];
     const p = inst.plan;
     const dsts = p.unicast ? p.peers.map((x) => x.address) : [p.group];
+    const advert = advertFor(inst.state().spec, priority);
     for (const dst of dsts) {
-      const msg = encodeAdvert(
-        {
-          version: p.spec.version, type: 1, vrid: p.spec.vrid, priority, advertIntMs: p.spec.advertIntMs,
-          addresses: p.spec.vips, authType: p.spec.authType, authData: p.spec.authType === 1 ? passAuthData(p.spec.authPass ?? '') : undefined,
-        },
-        { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 },
-      );
+      // One encoding per destination: the v3 checksum covers the pseudo-header, which names the destination.
+      const msg = encodeAdvert(advert, { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
       const id = inst.ipId.next();
       sends.push(
         sock
