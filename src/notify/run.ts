@@ -17,7 +17,8 @@ export interface ScriptSpec {
   gid?: number;
   /** 0 or absent: no timeout. */
   timeoutMs?: number;
-  /** Added to (and overriding) the daemon's environment; IFS, LD_PRELOAD, LD_LIBRARY_PATH are always removed. */
+  /** Added to (and overriding; undefined removes) the daemon's environment; IFS, LD_PRELOAD, LD_LIBRARY_PATH and
+   * keepalived-ts's internal variables are always removed (scriptEnvironment). */
   env?: Record<string, string | undefined>;
 }
 
@@ -57,7 +58,28 @@ export function describeResult(r: ScriptResult): string {
   return r.exitCode === 0 ? 'succeeded' : `exited with status ${r.exitCode}`;
 }
 
+// keepalived unsets these in the script's child (notify.c script_setup).
 const UNSAFE_ENV = ['IFS', 'LD_PRELOAD', 'LD_LIBRARY_PATH'];
+// Ours, not the operator's: the parent's hand-over to its children (src/daemon/children.ts) and Node's IPC
+// channel variables. Scripts get keepalived's environment, so none of them may reach a script.
+const INTERNAL_ENV = ['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID'];
+const INTERNAL_ENV_PREFIX = 'KEEPALIVED_TS_';
+
+/** The environment a script gets: the daemon's, with `extra` added, minus what keepalived unsets and anything
+ * internal to keepalived-ts. Pure. */
+export function scriptEnvironment(base: Record<string, string | undefined>, extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined || k.startsWith(INTERNAL_ENV_PREFIX) || INTERNAL_ENV.includes(k)) continue;
+    env[k] = v;
+  }
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  for (const k of UNSAFE_ENV) delete env[k];
+  return env;
+}
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -152,9 +174,7 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
 
   if (spec.argv.length === 0 || spec.argv[0] === '') return fail('exec', 'empty command');
 
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...spec.env })) if (v !== undefined) env[k] = v;
-  for (const k of UNSAFE_ENV) delete env[k];
+  const env = scriptEnvironment(process.env, spec.env);
 
   const name = spec.argv[0]!;
   const resolved = resolveExecutable(name, env.PATH);
