@@ -5,11 +5,17 @@
 //
 // A real-kernel file (netns, interop, vm) that fails is run once more, and both runs are reported: on a loaded
 // 2-core machine a VRRP scenario at advert_int 0.1 s can lose an election to CPU starvation (a 260 ms stall is a
-// missed master-down interval), which says nothing about the code. Unit tests are never retried.
+// missed master-down interval), which says nothing about the code. Unit tests are never retried. The closing line
+// names the files that needed it: `N passed, N failed, N skipped (retried: test/netns/x.test.ts)`.
+//
+// Every skip is counted and listed with its reason (a skipped describe-suite counts as one). As root a skip is a
+// failure, because scripts/setup-system.sh installs everything the tests need; KT_ALLOW_SKIP=1 allows skips (for a
+// developer without qemu, say). See test/helpers/tally.mjs.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { closingLine, emptyTally, replaceFiles, skipReport, totals } from './helpers/tally.mjs';
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
 const files = [];
@@ -34,34 +40,41 @@ function runNode(list, tag) {
     ...list,
   ];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, KT_SUMMARY_FILE: summaryFile } });
-  let perFile = {};
+  let tally = emptyTally();
   try {
-    perFile = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    tally = JSON.parse(readFileSync(summaryFile, 'utf8'));
   } catch {
-    /* the runner died before reporting */
+    /* the runner died before reporting: counted below */
   }
-  return { status: r.status ?? 1, perFile };
+  return { status: r.status ?? 1, tally };
 }
 
+const show = (f) => relative(process.cwd(), f);
 const first = runNode(files, 'first');
-const counts = { ...first.perFile };
+let tally = first.tally;
 const retryable = (f) => ['/netns/', '/interop/', '/vm/'].some((d) => f.includes(d));
-const failedFiles = Object.entries(first.perFile).filter(([, c]) => c.failed > 0).map(([f]) => f);
+const failedFiles = first.tally.failedByTests;
 const retried = [];
 if (failedFiles.length && failedFiles.every(retryable)) {
-  console.log(`\nRetrying ${failedFiles.length} real-kernel file(s) that failed once:\n${failedFiles.map((f) => `  - ${relative(process.cwd(), f)}`).join('\n')}\n`);
+  console.log(`\nRetrying ${failedFiles.length} real-kernel file(s) that failed once:\n${failedFiles.map((f) => `  - ${show(f)}`).join('\n')}\n`);
   const second = runNode(failedFiles, 'retry');
+  tally = replaceFiles(first.tally, second.tally, failedFiles);
   for (const f of failedFiles) {
-    const c = second.perFile[f] ?? { passed: 0, failed: 1, skipped: 0 };
-    retried.push(`${relative(process.cwd(), f)}: first run ${first.perFile[f].failed} failed, retry ${c.failed} failed`);
-    counts[f] = c;
+    const failedAgain = tally.perFile[f].failed;
+    retried.push({ file: show(f), line: `${show(f)}: first run ${first.tally.perFile[f]?.failed ?? '?'} failed, retry ${failedAgain} failed` });
   }
 }
 rmSync(work, { recursive: true, force: true });
 
-const t = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, skipped: a.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
+const t = totals(tally);
 const runnerBroke = first.status !== 0 && !failedFiles.length;
-if (runnerBroke) t.failed = Math.max(t.failed, 1); // the runner failed without reporting a test failure
-if (retried.length) console.log(`\nRetried once (both runs shown above):\n${retried.map((r) => `  - ${r}`).join('\n')}`);
-console.log(`\n${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+if (runnerBroke) {
+  // node's test runner exited non-zero without reporting a test failure (a crash, a reporter error).
+  console.log(`\nThe test runner exited with status ${first.status} without reporting a failed test: counted as one failure.`);
+  t.failed = Math.max(t.failed, 1);
+}
+const skips = skipReport(tally.skips, show);
+if (skips) console.log(`\n${skips.trimEnd()}`);
+if (retried.length) console.log(`\nRetried once (both runs shown above):\n${retried.map((r) => `  - ${r.line}`).join('\n')}`);
+console.log(`\n${closingLine(t, retried.map((r) => r.file))}`);
 process.exit(t.failed > 0 ? 1 : 0);

@@ -1,0 +1,95 @@
+// The test runner's counting (test/helpers/tally.mjs) and its reporter, run over fixture files the way
+// test/run.mjs runs the suite: what the closing line and the skip list say.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+// @ts-expect-error plain JS module without type declarations (the runner is plain node)
+import { addEvent, closingLine, emptyTally, replaceFiles, skipReport, strictSkips, totals } from '../helpers/tally.mjs';
+
+const repo = join(import.meta.dirname, '..', '..');
+const fixture = (name: string): string => join(repo, 'test', 'unit', 'fixtures', 'runner', name);
+
+/** Runs node's test runner on `files` with the summary reporter alone (it prints the skips and the closing line). */
+function report(files: string[], env: NodeJS.ProcessEnv): { out: string; status: number | null } {
+  // NODE_TEST_CONTEXT would make the inner runner talk to ours instead of running its own reporter.
+  const { NODE_TEST_CONTEXT: _ctx, KT_SUMMARY_FILE: _file, KT_ALLOW_SKIP: _allow, ...base } = process.env;
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=./test/helpers/summary-reporter.mjs', ...files], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...base, ...env },
+  });
+  return { out: r.stdout, status: r.status };
+}
+const lastLine = (out: string): string => out.trim().split('\n').at(-1) ?? '';
+
+test('a skipped suite is counted and listed with its reason (developer mode: skips allowed)', () => {
+  const { out } = report([fixture('skips.fixture.mjs')], { KT_ALLOW_SKIP: '1' });
+  // passes: 'passes', 'passes too'; skipped: the suite, 'skips', the todo.
+  assert.equal(lastLine(out), '2 passed, 0 failed, 3 skipped');
+  assert.match(out, /suite 'a suite that skips': needs tshark/);
+  assert.match(out, /'skips': needs qemu/);
+  assert.doesNotMatch(out, /counted as failed/);
+});
+
+test('as root each skip is counted as failed with its reason, unless KT_ALLOW_SKIP=1', () => {
+  const { out, status } = report([fixture('skips.fixture.mjs')], {});
+  if (process.getuid?.() === 0) {
+    assert.equal(lastLine(out), '2 passed, 2 failed, 1 skipped');
+    assert.match(out, /suite 'a suite that skips': needs tshark {2}\[counted as failed\]/);
+  } else {
+    assert.equal(lastLine(out), '2 passed, 0 failed, 3 skipped');
+  }
+  assert.equal(status, 0, "node's own status does not see the strict rule; test/run.mjs exits on the closing line");
+});
+
+test('strict mode (as root): each skip is a failure with its reason; a todo stays skipped', () => {
+  const t = [
+    { type: 'test:pass', data: { file: '/r/test/netns/a.test.ts', name: 'suite A', skip: 'needs tshark', details: { type: 'suite' } } },
+    { type: 'test:pass', data: { file: '/r/test/netns/a.test.ts', name: 'x', details: {} } },
+    { type: 'test:pass', data: { file: '/r/test/unit/b.test.ts', name: 'later', todo: true, details: {} } },
+  ].reduce((acc, ev) => addEvent(acc, ev, { strict: true }), emptyTally());
+  assert.deepEqual(totals(t), { passed: 1, failed: 1, skipped: 1 });
+  assert.deepEqual(t.failedByTests, [], 'a strict skip is not a reason to retry the file');
+  const list = skipReport(t.skips);
+  assert.match(list, /1 counted as failed: running as root/);
+  assert.match(list, /KT_ALLOW_SKIP=1/);
+  assert.match(list, /suite 'suite A': needs tshark {2}\[counted as failed\]/);
+});
+
+test('strict mode follows root and KT_ALLOW_SKIP', () => {
+  assert.equal(strictSkips({ uid: 0, env: {} }), true);
+  assert.equal(strictSkips({ uid: 0, env: { KT_ALLOW_SKIP: '1' } }), false);
+  assert.equal(strictSkips({ uid: 0, env: { KT_ALLOW_SKIP: '0' } }), true);
+  assert.equal(strictSkips({ uid: 1000, env: {} }), false);
+});
+
+test('a suite whose body throws counts as a failure; a failing test counts once', () => {
+  const { out, status } = report([fixture('fails.fixture.mjs')], { KT_ALLOW_SKIP: '1' });
+  assert.equal(lastLine(out), '0 passed, 2 failed, 0 skipped');
+  assert.notEqual(status, 0);
+});
+
+test('the closing line starts with the counts and names the files that needed their retry', () => {
+  assert.equal(closingLine({ passed: 612, failed: 0, skipped: 0 }), '612 passed, 0 failed, 0 skipped');
+  assert.equal(
+    closingLine({ passed: 612, failed: 0, skipped: 0 }, ['test/netns/x.test.ts', 'test/interop/keepalived.test.ts']),
+    '612 passed, 0 failed, 0 skipped (retried: test/netns/x.test.ts, test/interop/keepalived.test.ts)',
+  );
+});
+
+test('a retry replaces the counts and skips of the files it ran; a file it did not report is one failure', () => {
+  const ev = (file: string, name: string, type = 'test:pass', skip?: string) => ({ type, data: { file, name, skip, details: {} } });
+  const first = [ev('/a', 'a1', 'test:fail'), ev('/a', 'a2', 'test:pass', 'needs x'), ev('/b', 'b1', 'test:fail'), ev('/c', 'c1')].reduce(
+    (acc, e) => addEvent(acc, e, { strict: false }),
+    emptyTally(),
+  );
+  assert.deepEqual(first.failedByTests, ['/a', '/b']);
+  const retry = [ev('/a', 'a1'), ev('/a', 'a2')].reduce((acc, e) => addEvent(acc, e, { strict: false }), emptyTally());
+  const merged = replaceFiles(first, retry, ['/a', '/b']);
+  assert.deepEqual(merged.perFile['/a'], { passed: 2, failed: 0, skipped: 0 });
+  assert.deepEqual(merged.perFile['/b'], { passed: 0, failed: 1, skipped: 0 });
+  assert.deepEqual(merged.failedByTests, ['/b']);
+  assert.deepEqual(merged.skips, []);
+  assert.deepEqual(totals(merged), { passed: 3, failed: 1, skipped: 0 });
+});
