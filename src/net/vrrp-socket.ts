@@ -2,15 +2,16 @@
 // one socket per (interface, family, multicast|unicast). The VRRP message itself is opaque here (src/vrrp builds
 // and checks it); this layer moves it with the right IP metadata.
 //
-// IPv4 uses the `raw-socket` package with IP_HDRINCL and our own header (TOS 0xc0, TTL 255, keepalived's id
-// counter, DF clear). raw-socket cannot pass MSG_DONTROUTE to sendto, so multicast sockets set SO_DONTROUTE,
-// which the kernel applies to every send exactly as the flag would.
-// IPv6 uses the ksock addon: it needs IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO ancillary data from recvmsg, which
-// raw-socket (recvfrom) cannot give; the kernel computes and verifies the checksum (IPV6_CHECKSUM offset 6).
+// Both families use the ksock addon, whose sockets are always SOCK_CLOEXEC | SOCK_NONBLOCK: a script the daemon
+// runs never inherits a raw socket (the `raw-socket` package used for IPv4 before opened its socket without
+// close-on-exec and offers no way to set it).
+// IPv4: IP_HDRINCL with our own header (TOS 0xc0, TTL 255, keepalived's id counter, DF clear); multicast sockets
+// set SO_DONTROUTE, which the kernel applies to every send exactly as keepalived's MSG_DONTROUTE.
+// IPv6: IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO ancillary data from recvmsg; the kernel computes and verifies the
+// checksum (IPV6_CHECKSUM offset 6).
 import { EventEmitter } from 'node:events';
-import rawSocket from 'raw-socket';
 import {
-  AF_INET6, IPPROTO_IPV6, MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
+  AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
   ksock, type NativeWatcher,
 } from './ksock.js';
 import { buildIpv4Header, IPPROTO_VRRP, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
@@ -114,84 +115,88 @@ const int32 = (v: number): Buffer => {
   return b;
 };
 
-// raw-socket reports errors as strerror text only; map the ones a send can meet back to their errno names.
-const STRERROR_CODES: Record<string, string> = {
-  'Network is down': 'ENETDOWN',
-  'Network is unreachable': 'ENETUNREACH',
-  'No such device': 'ENODEV',
-  'No such device or address': 'ENXIO',
-  'No buffer space available': 'ENOBUFS',
-  'Resource temporarily unavailable': 'EAGAIN',
-  'Operation not permitted': 'EPERM',
-  'Permission denied': 'EACCES',
-  'Cannot assign requested address': 'EADDRNOTAVAIL',
-  'Invalid argument': 'EINVAL',
-  'Message too long': 'EMSGSIZE',
-};
-const errnoFromText = (m: string): string => STRERROR_CODES[m.trim()] ?? 'ESEND';
-
 function ifindexOf(ifname: string): number {
   const idx = ksock().ifNameToIndex(ifname);
   if (!idx) throw new VrrpSocketError('ENODEV', `no interface '${ifname}'`);
   return idx;
 }
 
-/** IPv4 VRRP socket over raw-socket (IP_HDRINCL). */
+/** struct sockaddr_in (16 bytes). */
+export function sockaddrIn(addr: string): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt16LE(AF_INET, 0);
+  ipToBytes(addr).copy(b, 4);
+  return b;
+}
+
+/** IPv4 VRRP socket over the ksock addon (IP_HDRINCL): opened close-on-exec, so scripts never inherit it. */
 export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpSocket {
   readonly family = 4 as const;
   readonly ifindex: number;
-  private sock: rawSocket.Socket;
+  private fd: number;
+  private watcher: NativeWatcher;
   private closed = false;
   private readonly group: string;
 
   constructor(private readonly opts: VrrpSocketOptions) {
     super();
+    const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP4;
     if (ipFamily(this.group) !== 4) throw new VrrpSocketError('EINVAL', `group ${this.group} is not IPv4`);
-    const L = rawSocket.SocketLevel;
-    this.sock = rawSocket.createSocket({ protocol: opts.protocol ?? IPPROTO_VRRP, addressFamily: rawSocket.AddressFamily.IPv4, bufferSize: 1 << 16 });
+    this.fd = k.socket(AF_INET, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
-      const name = Buffer.from(`${opts.ifname}\0`);
-      this.sock.setOption(L.SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
-      this.sock.setOption(L.IPPROTO_IP, IP_HDRINCL, 1);
-      this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_TTL, opts.ttl ?? VRRP_TTL);
-      this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+      k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
+      k.setsockopt(this.fd, IPPROTO_IP, IP_HDRINCL, int32(1));
+      k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_TTL, int32(opts.ttl ?? VRRP_TTL));
+      k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_LOOP, int32(0));
       // Only the groups this socket joined (not every group joined on the host).
-      this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_ALL, 0);
-      if (opts.rcvbuf) this.sock.setOption(L.SOL_SOCKET, SO_RCVBUF, opts.rcvbuf);
+      k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_ALL, int32(0));
+      if (opts.rcvbuf) k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
       if (opts.mode === 'multicast') {
         const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
         ipToBytes(this.group).copy(mreqn, 0);
         mreqn.writeInt32LE(this.ifindex, 8);
-        this.sock.setOption(L.IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn, 12);
-        this.sock.setOption(L.IPPROTO_IP, IP_MULTICAST_IF, mreqn, 12);
-        this.sock.setOption(L.SOL_SOCKET, SO_DONTROUTE, 1);
+        k.setsockopt(this.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn);
+        k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn);
+        // keepalived sends group adverts with MSG_DONTROUTE; the socket option applies it to every send.
+        k.setsockopt(this.fd, SOL_SOCKET, SO_DONTROUTE, int32(1));
       }
     } catch (e) {
-      this.sock.close();
+      k.close(this.fd);
       throw new VrrpSocketError('ESETUP', `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`);
     }
-    this.sock.on('message', (buf, source) => this.onMessage(buf, source));
-    this.sock.on('error', (e) => this.emit('error', e));
+    this.watcher = new k.Watcher(this.fd, () => this.drain());
+    this.watcher.start();
   }
 
-  private onMessage(view: Buffer, source: string): void {
-    // raw-socket hands out a view over one receive buffer that the next packet overwrites: copy first.
-    const packet = Buffer.from(view);
-    const h = parseIpv4Header(packet);
-    if (!h) return;
-    const end = Math.min(packet.length, Math.max(h.totalLength, h.headerLength));
-    this.emit('message', {
-      family: 4,
-      src: h.src || source,
-      dst: h.dst,
-      ttl: h.ttl,
-      ifindex: this.ifindex,
-      payload: packet.subarray(h.headerLength, end),
-      packet,
-      truncated: packet.length >= 1 << 16,
-    });
+  private drain(): void {
+    const k = ksock();
+    for (;;) {
+      let r;
+      try {
+        r = k.recvmsg(this.fd, 1 << 16, 0);
+      } catch (e) {
+        this.emit('error', e as Error);
+        return;
+      }
+      if (!r) return;
+      const packet = r.data; // the addon copies into a fresh Buffer per call
+      const h = parseIpv4Header(packet);
+      if (!h) continue;
+      const end = Math.min(packet.length, Math.max(h.totalLength, h.headerLength));
+      const source = r.addr.length >= 8 ? bytesToIp(r.addr.subarray(4, 8)) : '';
+      this.emit('message', {
+        family: 4,
+        src: h.src || source,
+        dst: h.dst,
+        ttl: h.ttl,
+        ifindex: this.ifindex,
+        payload: packet.subarray(h.headerLength, end),
+        packet,
+        truncated: (r.flags & MSG_TRUNC) !== 0,
+      });
+    }
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
@@ -199,24 +204,28 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const dst = opts.dst ?? this.group;
     const src = opts.src ?? this.opts.src;
     if (!src) return Promise.reject(new VrrpSocketError('EINVAL', 'IPv4 send needs a source address'));
-    let pkt: Buffer;
     try {
       const header = buildIpv4Header({ src, dst, payloadLength: payload.length, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, tos: IPTOS_PREC_INTERNETCONTROL, protocol: this.opts.protocol });
-      pkt = Buffer.concat([header, payload]);
+      const pkt = Buffer.concat([header, payload]);
+      let n: number;
+      try {
+        n = ksock().sendto(this.fd, pkt, sockaddrIn(dst), 0);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new VrrpSocketError(err.code ?? 'ESEND', `VRRP send on ${this.opts.ifname}: ${err.message}`);
+      }
+      if (n < 0) throw new VrrpSocketError('EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
+      return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => {
-      this.sock.send(pkt, 0, pkt.length, dst, (err) =>
-        err ? reject(new VrrpSocketError(errnoFromText(err.message), `VRRP send on ${this.opts.ifname}: ${err.message}`)) : resolve(),
-      );
-    });
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock.close();
+    this.watcher.close();
+    ksock().close(this.fd);
   }
 }
 
