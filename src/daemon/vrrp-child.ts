@@ -3,10 +3,11 @@
 // and answers status requests. On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
 import { onDumpSignals } from './rt-signals.js';
 import { writeFileSync } from 'node:fs';
-import type { KeepalivedConfig, ScriptSpec } from '../config/model/index.js';
+import type { KeepalivedConfig } from '../config/model/index.js';
 import { NotifyDispatcher, type FifoSink } from '../notify/notify.js';
 import { NotifyFifo } from '../notify/fifo.js';
-import { defaultScriptUser, readAccountFiles, resolveScriptUser, killAll } from '../notify/run.js';
+import { killAll } from '../notify/run.js';
+import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/from-config.js';
 import { VrrpEngine, type InstanceSnapshot } from '../vrrp/engine.js';
 import { applyProcessNice } from './process-priority.js';
@@ -22,35 +23,13 @@ export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
 export const EXIT_CONFIG = 2;
 
-function userResolver(cfg: KeepalivedConfig, log: Logger): UserResolver {
-  const files = readAccountFiles();
-  const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const global = cfg.globalDefs.scriptUser;
-  let def: { uid: number; gid: number };
-  try {
-    def = global ? resolveScriptUser(global.user, global.group, files) : defaultScriptUser(files, self);
-  } catch (e) {
-    log.error(`script_user: ${(e as Error).message}; scripts run as uid ${self.uid}`);
-    def = self;
-  }
-  return (s: ScriptSpec) => {
-    if (!s.user) return { uid: def.uid, gid: def.gid };
-    try {
-      const u = resolveScriptUser(s.user, s.group, files);
-      return { uid: u.uid, gid: u.gid };
-    } catch (e) {
-      log.error(`${s.loc.file}:${s.loc.line}: ${(e as Error).message}`);
-      return { uid: def.uid, gid: def.gid };
-    }
-  };
-}
-
 async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifo[]> {
   const out: NotifyFifo[] = [];
   for (const [label, f] of [['vrrp', cfg.globalDefs.vrrpNotifyFifo], ['global', cfg.globalDefs.notifyFifo]] as const) {
     if (!f) continue;
     try {
-      const script = f.script && { argv: f.script.argv, ...users(f.script) };
+      const who = f.script && users(f.script, 'fifo');
+      const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
       out.push(await NotifyFifo.open(f.path, { script, label, log: (lvl, m) => log[lvl](m) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);

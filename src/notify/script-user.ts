@@ -286,3 +286,28 @@ export function nodeScriptFs(env: NodeJS.ProcessEnv = process.env, db: AccountDb
     group: (name) => db.group(name),
   };
 }
+
+/** What a child logs removals through (a pino logger fits). */
+export interface RemovalLog {
+  error(message: string): void;
+}
+
+/**
+ * The children's resolver over one configuration (built at start and at every reload): who runs a script, or null
+ * when it is removed, logged once per script with keepalived's message and the reasons.
+ */
+export function scriptUserResolver(
+  cfg: { globalDefs: ScriptPolicyInput }, log: RemovalLog, fs: ScriptFs = nodeScriptFs(),
+): (s: ScriptToCheck, role?: ScriptRole, name?: string) => Identity | null {
+  const said = new Set<string>();
+  const gate = scriptGate(cfg.globalDefs, fs, (message, reasons) => {
+    const line = reasons.length > 0 ? `${message} (${reasons.join('; ')})` : message;
+    if (said.has(line)) return;
+    said.add(line);
+    log.error(line);
+  });
+  return (s, role = 'notify', name) => {
+    const d = gate.decide(s, role, name);
+    return d.run ? { uid: d.uid, gid: d.gid } : null;
+  };
+}

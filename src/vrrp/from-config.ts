@@ -64,6 +64,8 @@ export interface GroupPlan {
   name: string;
   members: string[];
   notify: NotifyScripts;
+  /** Group-level track_interface / track_script / track_file: they apply to every member (keepalived vrrp_sync.c). */
+  trackers: TrackerSource[];
 }
 
 export interface VrrpPlan {
@@ -76,11 +78,16 @@ export interface VrrpPlan {
   skipped: Array<{ name: string; reason: string }>;
 }
 
-/** Resolves a script's user to uid/gid; injected so this stays pure. */
-export type UserResolver = (s: ScriptSpec) => { uid?: number; gid?: number };
+/** Decides who runs a script (src/notify/script-user.ts), or null when keepalived would remove it (insecure, not
+ * found, not executable, no user): a removed script is never run. `name` is the vrrp_script's name for track
+ * scripts (keepalived's message names it). Injected so this stays pure. */
+export type UserResolver = (s: ScriptSpec, role?: 'track' | 'notify' | 'fifo', name?: string) => { uid: number; gid: number } | null;
 
-const command = (s: ScriptSpec | undefined, users: UserResolver): ScriptCommand | undefined =>
-  s && { argv: s.argv, ...users(s) };
+function command(s: ScriptSpec | undefined, users: UserResolver, role: 'track' | 'notify' = 'notify', name?: string): ScriptCommand | undefined {
+  if (!s) return undefined;
+  const who = users(s, role, name);
+  return who ? { argv: s.argv, uid: who.uid, gid: who.gid } : undefined;
+}
 
 function notifyScripts(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], users: UserResolver): NotifyScripts {
   const x = n as VrrpInstance['notify'];
@@ -103,7 +110,9 @@ function vipPlan(v: VirtualIp, advertised: boolean): VipPlan {
   };
 }
 
-function trackers(cfg: KeepalivedConfig, inst: VrrpInstance, users: UserResolver): TrackerSource[] {
+type Tracks = Pick<VrrpInstance, 'trackInterfaces' | 'trackScripts' | 'trackFiles'>;
+
+function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): TrackerSource[] {
   const out: TrackerSource[] = [];
   for (const t of inst.trackInterfaces) {
     out.push({ spec: { name: `interface:${t.interface}`, kind: 'interface', weight: t.weight, reverse: t.reverse }, interface: t.interface });
@@ -113,7 +122,10 @@ function trackers(cfg: KeepalivedConfig, inst: VrrpInstance, users: UserResolver
     if (!script) continue; // the model already reported it
     const weight = r.weight ?? script.weight;
     const reverse = r.weight !== undefined ? r.reverse : script.weightReverse;
-    out.push({ spec: { name: `script:${r.name}`, kind: 'script', weight, reverse }, script, command: command(script.script, users) });
+    const cmd = command(script.script, users, 'track', r.name);
+    // keepalived removes a script that fails its security check from every instance tracking it.
+    if (!cmd) continue;
+    out.push({ spec: { name: `script:${r.name}`, kind: 'script', weight, reverse }, script, command: cmd });
   }
   for (const r of inst.trackFiles) {
     const file = cfg.trackFiles.find((f) => f.name === r.name);
@@ -203,7 +215,9 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
   }
   const known = new Set(instances.map((i) => i.name));
   const groups = cfg.syncGroups
-    .map((sg) => ({ name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyScripts(sg.notify, users) }))
+    .map((sg) => ({
+      name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyScripts(sg.notify, users), trackers: trackers(cfg, sg, users),
+    }))
     .filter((sg) => sg.members.length > 0);
   return {
     instances,
