@@ -1,6 +1,6 @@
 // Generic netlink: the family header and resolving a family by name through the "nlctrl" controller.
 import { NETLINK_GENERIC } from './ksock.js';
-import { attrMap, attrStr, decodeAttrs, readStr } from './netlink-codec.js';
+import { attrMap, attrStr, decodeAttrs, NetlinkCodecError, readStr } from './netlink-codec.js';
 import { NetlinkSocket } from './netlink-socket.js';
 
 export const GENL_ID_CTRL = 0x10;
@@ -22,8 +22,10 @@ export function genlPayload(cmd: number, version: number, attrs: Buffer[]): Buff
   return Buffer.concat([genlHeader(cmd, version), ...attrs]);
 }
 
+/** Splits a genl payload into its header and attributes. Throws NetlinkCodecError when the header is cut short. */
 export function decodeGenl(payload: Buffer): { cmd: number; version: number; attrs: Buffer } {
-  return { cmd: payload[0], version: payload[1], attrs: payload.subarray(GENL_HDRLEN) };
+  if (payload.length < GENL_HDRLEN) throw new NetlinkCodecError(`genl payload of ${payload.length} bytes, header needs ${GENL_HDRLEN}`);
+  return { cmd: payload[0]!, version: payload[1]!, attrs: payload.subarray(GENL_HDRLEN) };
 }
 
 export interface GenlFamily {
@@ -37,7 +39,12 @@ export interface GenlFamily {
 export async function resolveFamily(sock: NetlinkSocket, name: string): Promise<GenlFamily> {
   const replies = await sock.request(GENL_ID_CTRL, genlPayload(CTRL_CMD_GETFAMILY, 1, [attrStr(CTRL_ATTR_FAMILY_NAME, name)]));
   if (!replies.length) throw new Error(`genl: no reply resolving family ${name}`);
-  const a = attrMap(decodeGenl(replies[0].payload).attrs);
+  return decodeFamilyReply(replies[0].payload, name);
+}
+
+/** Decodes a CTRL_CMD_NEWFAMILY reply. Throws NetlinkCodecError when the family id is missing or cut short. */
+export function decodeFamilyReply(payload: Buffer, name = ''): GenlFamily {
+  const a = attrMap(decodeGenl(payload).attrs);
   const groups = new Map<string, number>();
   const g = a.get(CTRL_ATTR_MCAST_GROUPS);
   if (g) {
@@ -45,13 +52,16 @@ export async function resolveFamily(sock: NetlinkSocket, name: string): Promise<
       const ga = attrMap(grp.value);
       const gname = readStr(ga.get(CTRL_ATTR_MCAST_GRP_NAME));
       const gid = ga.get(CTRL_ATTR_MCAST_GRP_ID);
-      if (gname && gid) groups.set(gname, gid.readUInt32LE(0));
+      if (gname && gid && gid.length >= 4) groups.set(gname, gid.readUInt32LE(0));
     }
   }
+  const id = a.get(CTRL_ATTR_FAMILY_ID);
+  if (!id || id.length < 2) throw new NetlinkCodecError(`genl family reply for '${name}' without a family id`);
+  const version = a.get(CTRL_ATTR_VERSION);
   return {
-    id: a.get(CTRL_ATTR_FAMILY_ID)!.readUInt16LE(0),
+    id: id.readUInt16LE(0),
     name: readStr(a.get(CTRL_ATTR_FAMILY_NAME)) ?? name,
-    version: a.get(CTRL_ATTR_VERSION)?.readUInt32LE(0) ?? 0,
+    version: version && version.length >= 4 ? version.readUInt32LE(0) : 0,
     mcastGroups: groups,
   };
 }
