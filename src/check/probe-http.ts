@@ -7,6 +7,7 @@
 // server closes and hashes the raw bytes after the header (up to Content-Length). A `digest` computed by
 // keepalived's genhash would not match an undici-decoded chunked body. So the request is written and the
 // response parsed here, byte for byte like keepalived; undici is not needed for the checker.
+import { compilePcre } from './pcre.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
@@ -51,8 +52,12 @@ export function buildRequest(path: string, protocol: '1.0' | '1.0C' | '1.1' | un
   return Buffer.from(`GET ${path} HTTP/1.${minor}\r\nUser-Agent: KeepAliveClient\r\n${close}Host: ${host}\r\n\r\n`, 'latin1');
 }
 
+/** The url's PCRE2 regex as JavaScript (the translation `-t` validates); throws a clear error when it cannot run. */
 export function compileRegex(url: HttpUrlConfig): RegExp | undefined {
-  return url.regex === undefined ? undefined : new RegExp(url.regex);
+  if (url.regex === undefined) return undefined;
+  const r = compilePcre(url.regex, url.regexOptions ?? []);
+  if (!r.ok) throw new Error(`url ${url.path}: regex "${url.regex}": ${r.error}`);
+  return r.regex;
 }
 
 /**

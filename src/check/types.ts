@@ -58,8 +58,10 @@ export interface HttpUrlConfig {
   /** Empty/absent = keepalived's default 200-299. */
   statusCodes?: StatusRange[];
   virtualhost?: string;
-  /** POSIX-ish extended regex applied to the body (compiled as a JavaScript RegExp). */
+  /** PCRE2 regex applied to the body (translated to JavaScript by pcre.ts, as keepalived-ts -t checks it). */
   regex?: string;
+  /** regex_options words (caseless, multiline, dotall, extended, …). */
+  regexOptions?: string[];
   /** regex_no_match: success when the regex does NOT match. */
   regexNoMatch?: boolean;
 }

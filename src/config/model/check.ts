@@ -8,6 +8,7 @@ import type {
 import { Ctx, parseIp, readBool, readInt, readIp, readTimerMs } from './values.js';
 import { otherKeyword, notSupported } from './keywords.js';
 import { readScript } from './script.js';
+import { compilePcre, PCRE_OPTION_NAMES } from '../../check/pcre.js';
 
 const INT32_MAX = 2147483647;
 const UINT_MAX = 4294967295;
@@ -186,7 +187,9 @@ function parseStatusCodes(ctx: Ctx, k: ConfigNode, into: Array<[number, number]>
   }
 }
 
-function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | undefined {
+/** A url, undefined when it is ignored (no path), 'invalid' when its regex cannot run (the checker is ignored). */
+function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | 'invalid' | undefined {
+  let regexNode: ConfigNode | undefined;
   const u: Partial<HttpUrl> & { statusCodes: Array<[number, number]>; regexOptions: string[] } = { statusCodes: [], regexNoMatch: false, regexOptions: [], loc: n.loc };
   for (const k of n.block ?? []) {
     switch (k.keyword) {
@@ -201,9 +204,15 @@ function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | undefined {
       }
       case 'status_code': if (ctx.need(k, 1, 'CODE|FROM-TO …')) parseStatusCodes(ctx, k, u.statusCodes); break;
       case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) u.virtualhost = k.args[0]!.text; break;
-      case 'regex': if (ctx.need(k, 1, '"REGEX"')) u.regex = k.args[0]!.text; break;
+      case 'regex': if (ctx.need(k, 1, '"REGEX"')) { u.regex = k.args[0]!.text; regexNode = k; } break;
       case 'regex_no_match': u.regexNoMatch = true; break;
-      case 'regex_options': u.regexOptions.push(...k.args.map((a) => a.text)); break;
+      case 'regex_options':
+        k.args.forEach((a, i) => {
+          // keepalived ignores an unknown word silently; say so, since the operator meant something by it.
+          if (!PCRE_OPTION_NAMES.has(a.text)) ctx.diags.warning('unknown-regex-option', `unknown regex_options word '${a.text}' (ignored, as keepalived does)`, ctx.argLoc(k, i), { keyword: k.keyword });
+          else u.regexOptions.push(a.text);
+        });
+        break;
       case 'regex_min_offset': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) u.regexMinOffset = v; break; }
       case 'regex_max_offset': { if (!ctx.need(k, 1, 'N')) break; const v = readInt(ctx, k, 0, 0, UINT_MAX); if (v !== undefined) u.regexMaxOffset = v; break; }
       default: otherKeyword(ctx, k, 'url');
@@ -211,6 +220,15 @@ function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | undefined {
   }
   if (!u.path) { ctx.diags.error('missing-parameter', 'HTTP/SSL_GET checker url has no path - ignoring', n.loc, { keyword: 'path', suggestion: 'add: path /URI' }); return undefined; }
   if (!u.statusCodes.length) u.statusCodes.push([200, 299]);
+  if (u.regex !== undefined && regexNode) {
+    // The same translation the probe runs (check/pcre.ts): what fails here would fail the checker at start.
+    const r = compilePcre(u.regex, u.regexOptions);
+    if (!r.ok) {
+      ctx.bad(regexNode, 0, 'invalid-regex', `regex "${u.regex}": ${r.error} - ignoring the checker`,
+        'keepalived-ts translates PCRE2 to JavaScript: use regex_options (caseless, multiline, dotall, extended, …) or leading (?i)/(?m)/(?s)/(?x) instead of inline options inside the pattern');
+      return 'invalid';
+    }
+  }
   return u as HttpUrl;
 }
 
@@ -248,11 +266,12 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
   }
   if (type === 'HTTP_GET' || type === 'SSL_GET') {
     const urls: HttpUrl[] = [];
+    let badRegex = false;
     const h = { httpProtocol: '1.0' as '1.0' | '1.0C' | '1.1', fastRecovery: false, enableSni: false, virtualhost: undefined as string | undefined, sniName: undefined as string | undefined };
     for (const s of k.block ?? []) {
       if (checkerCommon(ctx, s, c, t, family)) continue;
       switch (s.keyword) {
-        case 'url': { const u = buildUrl(ctx, s); if (u) urls.push(u); break; }
+        case 'url': { const u = buildUrl(ctx, s); if (u === 'invalid') badRegex = true; else if (u) urls.push(u); break; }
         case 'nb_get_retry': {
           ctx.diags.error('deprecated', "nb_get_retry is deprecated - please use 'retry'", s.loc, { keyword: s.keyword, suggestion: 'replace with: retry N' });
           if (ctx.need(s, 1, 'COUNT')) { const v = readInt(ctx, s, 0, 0, UINT_MAX - 1); if (v !== undefined) t.retry = v; }
@@ -273,6 +292,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
         default: otherKeyword(ctx, s, type);
       }
     }
+    if (badRegex) return undefined;
     if (!urls.length) {
       ctx.diags.error('missing-url', `${type} checker has no urls specified - ignoring`, k.loc, { keyword: 'url', suggestion: 'add: url { path / }' });
       return undefined;

@@ -1,0 +1,424 @@
+// PCRE2 → JavaScript regex translation for HTTP_GET / SSL_GET `regex` (keepalived compiles it with PCRE2, 8-bit,
+// no UTF, default tables; check_http.c). Pure: the config model (-t) and the probe call the same function, so `-t`
+// reports exactly what the checker will run.
+//
+// What "faithful" means here: the translated JS regex, run over the body decoded as latin1 (one char per byte),
+// matches exactly where PCRE2 would match the raw bytes. So the translation never hands JS a construct whose
+// meaning differs and instead rewrites it explicitly:
+//   - the pattern is taken as the UTF-8 bytes keepalived sees (one latin1 char per byte);
+//   - `.` `^` `$` `\s` `\h` `\v` `\R` `\N` `\A` `\Z` `\z` and POSIX classes are spelled out (JS's `.` also stops at
+//     \r, its `$` ignores a final newline, its `\s` includes \xa0, its `\v` is one char…), so no JS m/s flag is used;
+//   - leading `(?i)` `(?m)` `(?s)` `(?x)` `(?n)` `(?U)` (and combinations like `(?im)` or `(?i-s)`) are options
+//     of the whole pattern, like `regex_options caseless multiline …`; caseless is JS's `i` flag, refused when the
+//     pattern reaches Latin-1 letters (JS folds é/É, PCRE's default tables only fold ASCII);
+//   - constructs JavaScript (Node 20) cannot express are errors that name the construct: inline options after the
+//     start or scoped `(?i:…)`, possessive quantifiers, atomic groups, recursion, conditionals, verbs, \p, \G, \K…
+// Known, accepted difference: a backreference to a group that did not participate matches the empty string in JS
+// (PCRE2 fails it unless `match_unset_backref`), and JS accepts variable-length lookbehinds PCRE2 refuses.
+
+export type PcreResult =
+  | { ok: true; source: string; flags: string }
+  | { ok: false; error: string; offset: number };
+
+interface Opts {
+  caseless: boolean;
+  dotall: boolean;
+  multiline: boolean;
+  extended: boolean;
+  dollarEndonly: boolean;
+  ungreedy: boolean;
+  noAutoCapture: boolean;
+  allowEmptyClass: boolean;
+  altCircumflex: boolean;
+}
+
+/** keepalived's regex_options that change matching and how they map; the rest do not change what matches. */
+const OPTION_FIELDS: Record<string, keyof Opts> = {
+  caseless: 'caseless', dotall: 'dotall', multiline: 'multiline', extended: 'extended', dollar_endonly: 'dollarEndonly',
+  ungreedy: 'ungreedy', no_auto_capture: 'noAutoCapture', allow_empty_class: 'allowEmptyClass', alt_circumflex: 'altCircumflex',
+};
+const NEUTRAL_OPTIONS = new Set([
+  'auto_callout', 'dupnames', 'match_unset_backref', 'never_ucp', 'never_utf', 'no_auto_possess', 'no_dotstar_anchor',
+  'no_start_optimize', 'never_backslash_c', 'alt_verbnames', 'use_offset_limit',
+]);
+const REFUSED_OPTIONS: Record<string, string> = {
+  utf: 'keepalived-ts matches the body byte by byte (PCRE2 without UTF)',
+  ucp: 'Unicode properties for \\d \\w \\s are not available on bytes',
+  alt_bsux: 'JavaScript-style \\u \\U \\x escapes are not translated',
+  firstline: 'a match limited to the first line has no JavaScript equivalent',
+};
+
+/** Every option name keepalived 2.2.7 accepts in `regex_options` (it silently ignores any other word). */
+export const PCRE_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(OPTION_FIELDS), ...NEUTRAL_OPTIONS, ...Object.keys(REFUSED_OPTIONS)]);
+
+class PcreError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+  }
+}
+
+const hex2 = (c: number) => `\\x${c.toString(16).padStart(2, '0')}`;
+/** A char as a JS regex atom outside a class. */
+const litOut = (c: number) => (/[A-Za-z0-9 _,:;'"=<>@%&!~`#]/.test(String.fromCharCode(c)) ? String.fromCharCode(c) : hex2(c));
+
+// Sets spelled out over 0x00-0xff (PCRE2 non-UTF, default tables).
+const SPACE = '\\t\\n\\x0b\\f\\r ';
+const HSPACE = '\\t \\xa0';
+const VSPACE = '\\n\\x0b\\f\\r\\x85';
+const NOT_SPACE_RANGES = '\\x00-\\x08\\x0e-\\x1f\\x21-\\uffff';
+const NOT_HSPACE_RANGES = '\\x00-\\x08\\x0a-\\x1f\\x21-\\x9f\\xa1-\\uffff';
+const NOT_VSPACE_RANGES = '\\x00-\\x09\\x0e-\\x84\\x86-\\uffff';
+const POSIX: Record<string, string> = {
+  alpha: 'A-Za-z', digit: '0-9', alnum: 'A-Za-z0-9', upper: 'A-Z', lower: 'a-z', space: SPACE, blank: '\\t ',
+  punct: '!-\\/:-@\\[-`{-~', print: ' -~', graph: '!-~', cntrl: '\\x00-\\x1f\\x7f', xdigit: '0-9A-Fa-f', word: 'A-Za-z0-9_', ascii: '\\x00-\\x7f',
+};
+
+/** Latin-1 letters that JS's `i` folds and PCRE2's default tables do not. */
+const foldsDiffer = (lo: number, hi: number) => lo <= 0xfe && hi >= 0xc0;
+
+/**
+ * Translates a PCRE2 pattern with keepalived's `regex_options` words into a JS source + flags, or says which
+ * construct cannot be translated (offset in bytes of the UTF-8 pattern). Unknown option words are ignored, as
+ * keepalived does (the config model warns about them).
+ */
+export function translatePcre(pattern: string, options: readonly string[] = []): PcreResult {
+  const o: Opts = { caseless: false, dotall: false, multiline: false, extended: false, dollarEndonly: false, ungreedy: false, noAutoCapture: false, allowEmptyClass: false, altCircumflex: false };
+  for (const w of options) {
+    if (REFUSED_OPTIONS[w]) return { ok: false, error: `regex_options '${w}' is not supported: ${REFUSED_OPTIONS[w]}`, offset: 0 };
+    const f = OPTION_FIELDS[w];
+    if (f) o[f] = true;
+  }
+  const bytes = Buffer.from(pattern, 'utf8').toString('latin1');
+  try {
+    // Two passes: the first counts the capture groups, which decides whether `\12` is a backreference or octal.
+    const groups = new Translator(bytes, { ...o }, Infinity).run().groups;
+    const t = new Translator(bytes, o, groups).run();
+    return { ok: true, source: t.out, flags: t.o.caseless ? 'i' : '' };
+  } catch (e) {
+    if (e instanceof PcreError) return { ok: false, error: e.message, offset: e.offset };
+    throw e;
+  }
+}
+
+/** translatePcre + JS compile; the error says what is wrong in the pattern the operator wrote. */
+export function compilePcre(pattern: string, options: readonly string[] = []): { ok: true; regex: RegExp } | { ok: false; error: string } {
+  const t = translatePcre(pattern, options);
+  if (!t.ok) return { ok: false, error: `${t.error} (at offset ${t.offset})` };
+  try {
+    return { ok: true, regex: new RegExp(t.source, t.flags) };
+  } catch (e) {
+    // What JS finds after a faithful translation is an error in the pattern itself (unbalanced parenthesis, …).
+    return { ok: false, error: `invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}` };
+  }
+}
+
+class Translator {
+  out = '';
+  groups = 0;
+  private i = 0;
+  constructor(private readonly p: string, readonly o: Opts, private readonly totalGroups: number) {}
+
+  private fail(what: string, at = this.i): never {
+    throw new PcreError(what, at);
+  }
+  private code(c: number): void {
+    if (this.o.caseless && foldsDiffer(c, c)) this.caselessFail();
+  }
+  private caselessFail(): never {
+    this.fail('caseless matching of a Latin-1 letter (byte 0xc0-0xfe): JavaScript folds those letters, keepalived\'s PCRE2 only folds ASCII');
+  }
+
+  run(): this {
+    this.leadingOptions();
+    const p = this.p;
+    while (this.i < p.length) {
+      const c = p[this.i]!;
+      if (this.o.extended && /[ \t\n\x0b\f\r]/.test(c)) { this.i++; continue; }
+      if (this.o.extended && c === '#') { const nl = p.indexOf('\n', this.i); this.i = nl < 0 ? p.length : nl + 1; continue; }
+      const at = this.i++;
+      switch (c) {
+        case '\\': this.out += this.escapeOutside(); break;
+        case '[': this.out += this.charClass(at); break;
+        case '(': this.out += this.group(at); break;
+        case ')': case '|': this.out += c; break;
+        case '.': this.out += this.o.dotall ? '[\\s\\S]' : '[^\\n]'; break;
+        case '^':
+          this.out += !this.o.multiline ? '^' : this.o.altCircumflex ? '(?:^|(?<=\\n))' : '(?:^|(?<=\\n)(?=[\\s\\S]))';
+          break;
+        case '$':
+          this.out += this.o.multiline ? '(?=\\n|$)' : this.o.dollarEndonly ? '$' : '(?=\\n?$)';
+          break;
+        case '*': case '+': case '?': this.out += c + this.quantifierSuffix(); break;
+        case '{': {
+          const m = /^\{(\d+)(,\d*)?\}/.exec(p.slice(at));
+          if (m) { this.i = at + m[0].length; this.out += m[0] + this.quantifierSuffix(); }
+          else this.out += '\\{';
+          break;
+        }
+        default: {
+          const cc = c.charCodeAt(0);
+          this.code(cc);
+          this.out += litOut(cc);
+        }
+      }
+    }
+    return this;
+  }
+
+  /** `(?i)` `(?im)` `(?x-s)` … at the very start: options of the whole pattern. */
+  private leadingOptions(): void {
+    for (;;) {
+      const m = /^\(\?([A-Za-z]*)(?:-([A-Za-z]*))?\)/.exec(this.p.slice(this.i));
+      if (!m || (!m[1] && m[2] === undefined)) {
+        if (/^\(\*/.test(this.p.slice(this.i))) this.fail(`PCRE2 start-of-pattern option ${this.p.slice(this.i).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`);
+        return;
+      }
+      for (const [letters, on] of [[m[1]!, true], [m[2] ?? '', false]] as const) {
+        for (const l of letters) {
+          const f = ({ i: 'caseless', m: 'multiline', s: 'dotall', x: 'extended', n: 'noAutoCapture', U: 'ungreedy' } as Record<string, keyof Opts>)[l];
+          if (!f) this.fail(`PCRE2 inline option letter '${l}' in ${m[0]} has no JavaScript equivalent`);
+          this.o[f] = on;
+        }
+      }
+      this.i += m[0].length;
+    }
+  }
+
+  /** After `*` `+` `?` `{n,m}`: lazy `?` (swapped by ungreedy), possessive `+` refused. */
+  private quantifierSuffix(): string {
+    const next = this.p[this.i];
+    if (next === '+') this.fail(`possessive quantifier '${this.p[this.i - 1]}+' (JavaScript has none; drop the '+' only if backtracking does not change the match)`);
+    const lazy = next === '?';
+    if (lazy) this.i++;
+    return lazy !== this.o.ungreedy ? '?' : '';
+  }
+
+  private group(at: number): string {
+    const rest = this.p.slice(this.i);
+    if (rest[0] === '*') this.fail(`PCRE2 verb or assertion ${this.p.slice(at).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`, at);
+    if (rest[0] !== '?') {
+      if (this.o.noAutoCapture) return '(?:';
+      this.groups++;
+      return '(';
+    }
+    let m: RegExpExecArray | null;
+    if ((m = /^\?(:|=|!|<=|<!)/.exec(rest))) { this.i += m[0].length; return `(${m[0]}`; }
+    if ((m = /^\?(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')/.exec(rest))) {
+      this.i += m[0].length;
+      this.groups++;
+      return `(?<${m[1] ?? m[2]}>`;
+    }
+    if ((m = /^\?#[^)]*\)/.exec(rest))) { this.i += m[0].length; return ''; }
+    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.i += m[0].length; return `\\k<${m[1]}>`; }
+    const named: Array<[RegExp, string]> = [
+      [/^\?>/, 'atomic group (?>…)'],
+      [/^\?\|/, 'branch-reset group (?|…)'],
+      [/^\?(?:R|[+-]?\d+)\)/, 'recursion / subroutine call'],
+      [/^\?(?:&|P>)/, 'named subroutine call'],
+      [/^\?\(/, 'conditional group (?(…)…)'],
+      [/^\?C/, 'callout (?C…)'],
+      [/^\?\^/, 'option reset (?^…)'],
+      [/^\?[A-Za-z]*(?:-[A-Za-z]*)?:/, 'scoped inline options (?flags:…) (Node 20 has no regex modifiers; use regex_options or put the options at the very start)'],
+      [/^\?[A-Za-z]*(?:-[A-Za-z]*)?\)/, 'PCRE inline options after the start of the pattern (JavaScript takes options for the whole pattern only; move them to the very start or use regex_options)'],
+    ];
+    for (const [re, what] of named) {
+      const mm = re.exec(rest);
+      if (mm) this.fail(`${what}: '(${mm[0]}' has no JavaScript equivalent`, at);
+    }
+    return this.fail(`unknown group syntax '(${rest.slice(0, 3)}'`, at);
+  }
+
+  private backref(n: number, at: number): string {
+    if (n > this.totalGroups) this.fail(`backreference \\${n} to a group that does not exist`, at);
+    return `(?:\\${n})`;
+  }
+
+  /** Escapes valid both outside and inside a class that stand for one char; undefined when not one of those. */
+  private charEscape(e: string, at: number, inClass: boolean): number | undefined {
+    const p = this.p;
+    switch (e) {
+      case 'a': return 0x07;
+      case 'e': return 0x1b;
+      case 'f': return 0x0c;
+      case 'n': return 0x0a;
+      case 'r': return 0x0d;
+      case 't': return 0x09;
+      case 'x': {
+        const m = /^\{([0-9A-Fa-f]+)\}|^[0-9A-Fa-f]{0,2}/.exec(p.slice(this.i))!;
+        this.i += m[0].length;
+        const v = parseInt(m[1] ?? (m[0] || '0'), 16);
+        if (v > 0xff) this.fail(`character code \\x{${m[1]}} above 0xff (the body is matched byte by byte)`, at);
+        return v;
+      }
+      case 'o': {
+        const m = /^\{([0-7]+)\}/.exec(p.slice(this.i));
+        if (!m) this.fail('\\o must be followed by {octal digits}', at);
+        this.i += m[0].length;
+        const v = parseInt(m[1]!, 8);
+        if (v > 0xff) this.fail(`character code \\o{${m[1]}} above 0xff`, at);
+        return v;
+      }
+      case 'c': {
+        const x = p.charCodeAt(this.i++);
+        if (!(x >= 0x20 && x < 0x7f)) this.fail('\\c must be followed by a printable ASCII character', at);
+        return (x >= 0x61 && x <= 0x7a ? x - 0x20 : x) ^ 0x40;
+      }
+    }
+    if (/[0-9]/.test(e)) {
+      // Octal, or a backreference outside a class (PCRE2's rule: \1-\9 always, \10+ only when that many groups exist).
+      const digits = /^[0-9]*/.exec(p.slice(this.i))![0];
+      const all = e + digits;
+      if (!inClass && e !== '0') {
+        const n = Number(all);
+        if (n < 10 || n <= this.totalGroups) return undefined;
+      }
+      if (inClass && (e === '8' || e === '9')) return e.charCodeAt(0);
+      const oct = /^[0-7]{1,3}/.exec(all)?.[0];
+      if (!oct) this.fail(`\\${all}: neither a backreference nor an octal escape`, at);
+      this.i += oct.length - 1;
+      const v = parseInt(oct, 8);
+      if (v > 0xff) this.fail(`octal escape \\${oct} above 0xff`, at);
+      return v;
+    }
+    if (!/[A-Za-z]/.test(e)) return e.charCodeAt(0); // escaped punctuation, space, any non-ASCII byte: itself
+    return undefined;
+  }
+
+  private escapeOutside(): string {
+    const at = this.i - 1;
+    const p = this.p;
+    if (this.i >= p.length) this.fail('\\ at end of pattern', at);
+    const e = p[this.i++]!;
+    const ch = this.charEscape(e, at, false);
+    if (ch !== undefined) { this.code(ch); return litOut(ch); }
+    if (/[1-9]/.test(e)) {
+      const digits = e + /^[0-9]*/.exec(p.slice(this.i))![0];
+      this.i += digits.length - 1;
+      return this.backref(Number(digits), at);
+    }
+    switch (e) {
+      case 'd': case 'D': case 'w': case 'W': case 'b': case 'B': return `\\${e}`;
+      case 's': return `[${SPACE}]`;
+      case 'S': return `[^${SPACE}]`;
+      case 'h': return `[${HSPACE}]`;
+      case 'H': return `[^${HSPACE}]`;
+      case 'v': return `[${VSPACE}]`;
+      case 'V': return `[^${VSPACE}]`;
+      case 'R': return `(?:\\r\\n|[${VSPACE}])`;
+      case 'N': return '[^\\n]';
+      case 'A': return '^';
+      case 'Z': return '(?=\\n?$)';
+      case 'z': return '$';
+      case 'Q': return this.quoted(false);
+      case 'E': return '';
+      case 'g': {
+        const m = /^(?:\{(-?\d+)\}|(-?\d+)|\{([A-Za-z_]\w*)\})/.exec(p.slice(this.i));
+        if (!m) this.fail(`subroutine call '\\g${p.slice(this.i, this.i + 2)}' has no JavaScript equivalent`, at);
+        this.i += m[0].length;
+        if (m[3]) return `\\k<${m[3]}>`;
+        const n = Number(m[1] ?? m[2]);
+        if (n === 0) this.fail('\\g0 is not a backreference', at);
+        return this.backref(n < 0 ? this.groups + n + 1 : n, at);
+      }
+      case 'k': {
+        const m = /^(?:<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)'|\{([A-Za-z_]\w*)\})/.exec(p.slice(this.i));
+        if (!m) this.fail('\\k must be followed by <name>, \'name\' or {name}', at);
+        this.i += m[0].length;
+        return `\\k<${m[1] ?? m[2] ?? m[3]}>`;
+      }
+    }
+    return this.unsupportedEscape(e, at);
+  }
+
+  private unsupportedEscape(e: string, at: number): never {
+    const what: Record<string, string> = {
+      p: 'Unicode property \\p', P: 'Unicode property \\P', X: 'extended grapheme \\X', C: 'single code unit \\C',
+      G: 'first-match-position assertion \\G', K: 'match-start reset \\K', u: '\\u (not PCRE2 syntax without alt_bsux)',
+      U: '\\U', l: '\\l', L: '\\L',
+    };
+    return this.fail(what[e] ? `${what[e]} has no JavaScript equivalent` : `unrecognized escape \\${e}`, at);
+  }
+
+  /** \Q…\E: every char literal. */
+  private quoted(inClass: boolean): string {
+    const end = this.p.indexOf('\\E', this.i);
+    const text = this.p.slice(this.i, end < 0 ? this.p.length : end);
+    this.i = end < 0 ? this.p.length : end + 2;
+    let s = '';
+    for (const ch of text) { const c = ch.charCodeAt(0); this.code(c); s += inClass ? hex2(c) : litOut(c); }
+    return s;
+  }
+
+  private charClass(at: number): string {
+    const p = this.p;
+    let neg = false;
+    if (p[this.i] === '^') { neg = true; this.i++; }
+    type Item = { code?: number; src: string; bareDash?: boolean };
+    const items: Item[] = [];
+    // A leading ']' is a literal in PCRE2 (JS would read '[]' as the empty class) unless allow_empty_class.
+    if (p[this.i] === ']' && !this.o.allowEmptyClass) { items.push({ code: 0x5d, src: '\\]' }); this.i++; }
+    for (;;) {
+      if (this.i >= p.length) this.fail('missing terminating ] for character class', at);
+      const c = p[this.i++]!;
+      if (c === ']') break;
+      if (c === '[') {
+        const m = /^:(\^?)([a-z]+):\]/.exec(p.slice(this.i));
+        if (m) {
+          if (m[1]) this.fail(`negated POSIX class [:^${m[2]}:] inside a class has no JavaScript equivalent`, this.i - 1);
+          const set = POSIX[m[2]!];
+          if (!set) this.fail(`unknown POSIX class name [:${m[2]}:]`, this.i - 1);
+          this.i += m[0].length;
+          items.push({ src: set });
+          continue;
+        }
+        items.push({ code: 0x5b, src: '\\[' });
+        continue;
+      }
+      if (c === '\\') {
+        const eat = this.i - 1;
+        if (this.i >= p.length) this.fail('\\ at end of pattern', eat);
+        const e = p[this.i++]!;
+        if (e === 'b') { items.push({ code: 8, src: '\\x08' }); continue; }
+        const ch = this.charEscape(e, eat, true);
+        if (ch !== undefined) { items.push({ code: ch, src: hex2(ch) }); continue; }
+        const sets: Record<string, string> = {
+          d: '\\d', D: '\\D', w: '\\w', W: '\\W', s: SPACE, S: NOT_SPACE_RANGES, h: HSPACE, H: NOT_HSPACE_RANGES, v: VSPACE, V: NOT_VSPACE_RANGES,
+        };
+        if (sets[e]) {
+          if (this.o.caseless && (e === 'S' || e === 'H' || e === 'V')) this.caselessFail();
+          items.push({ src: sets[e]! });
+          continue;
+        }
+        if (e === 'Q') {
+          const end = p.indexOf('\\E', this.i);
+          const text = p.slice(this.i, end < 0 ? p.length : end);
+          this.i = end < 0 ? p.length : end + 2;
+          for (const t of text) items.push({ code: t.charCodeAt(0), src: hex2(t.charCodeAt(0)) });
+          continue;
+        }
+        if (e === 'E') continue;
+        if (/[NRABZzXGK]/.test(e)) this.fail(`escape \\${e} is not allowed in a character class`, eat);
+        this.unsupportedEscape(e, eat);
+      }
+      const cc = c.charCodeAt(0);
+      items.push(c === '-' ? { code: cc, src: '\\-', bareDash: true } : { code: cc, src: hex2(cc) });
+    }
+    let s = '';
+    for (let k = 0; k < items.length; k++) {
+      const a = items[k]!;
+      const dash = items[k + 1];
+      const b = items[k + 2];
+      if (a.code !== undefined && dash?.bareDash && b?.code !== undefined && !a.bareDash) {
+        if (b.code < a.code) this.fail('range out of order in character class', at);
+        if (this.o.caseless && foldsDiffer(a.code, b.code)) this.caselessFail();
+        s += `${a.src}-${b.src}`;
+        k += 2;
+        continue;
+      }
+      if (a.code !== undefined) this.code(a.code);
+      s += a.src;
+    }
+    if (!items.length) return neg ? '[\\s\\S]' : '[]';
+    return `[${neg ? '^' : ''}${s}]`;
+  }
+}

@@ -1,0 +1,66 @@
+// HTTP_GET regex at -t: validated with the translation the probe runs (src/check/pcre.ts). A pattern the daemon
+// cannot run is an error that names the construct, at the regex's file:line:col, and the checker is ignored (never
+// a checker that throws at start); leading PCRE options are accepted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { build } from '../helpers/model.js';
+import { exitCodeFor } from '../../src/config/diagnostics.js';
+import { checkConfigFrom } from '../../src/check/from-config.js';
+import { compileRegex } from '../../src/check/probe-http.js';
+
+const conf = (urlBody: string) => `virtual_server 10.0.0.100 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 192.168.1.10 80 {
+    HTTP_GET {
+      url {
+        path /health
+${urlBody}
+      }
+    }
+    TCP_CHECK {
+    }
+  }
+}
+`;
+
+test('a valid PCRE with a leading (?i) passes -t and compiles for the probe as a caseless regex', () => {
+  const b = build(conf('        regex "(?i)status: ok"'));
+  assert.deepEqual(b.golden, []);
+  const url = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers.find((c) => c.kind === 'HTTP_GET');
+  assert.ok(url && url.kind === 'HTTP_GET');
+  const re = compileRegex(url.urls[0]!)!;
+  assert.ok(re.test('STATUS: OK'));
+});
+
+test('regex_options reach the probe: multiline makes ^ match after a newline', () => {
+  const b = build(conf('        regex "^ok$"\n        regex_options multiline'));
+  assert.deepEqual(b.golden, []);
+  const ck = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(ck.kind === 'HTTP_GET' && compileRegex(ck.urls[0]!)!.test('x\nok\n'));
+});
+
+test('an inline option inside the pattern is an error at the regex, naming it; the checker is ignored, the other kept', () => {
+  const b = build(conf('        regex "status(?i): ok"'));
+  assert.deepEqual(b.golden, ['error invalid-regex @9']);
+  const d = b.diags[0]!;
+  assert.match(d.message, /PCRE inline options after the start of the pattern/);
+  assert.match(d.message, /ignoring the checker/);
+  assert.equal(d.loc?.col, 15, 'points at the pattern');
+  assert.deepEqual(b.model.virtualServers[0]!.realServers[0]!.checkers.map((c) => c.type), ['TCP_CHECK']);
+  assert.equal(exitCodeFor(b.diags), 5);
+});
+
+test('possessive quantifiers, atomic groups and unbalanced patterns are errors too', () => {
+  for (const [p, what] of [['a++', /possessive/], ['(?>a)', /atomic group/], ['(a', /invalid regular expression/]] as const) {
+    const b = build(conf(`        regex "${p}"`));
+    assert.deepEqual(b.golden, ['error invalid-regex @9'], p);
+    assert.match(b.diags[0]!.message, what);
+  }
+});
+
+test('an unknown regex_options word is a warning (keepalived ignores it silently)', () => {
+  const b = build(conf('        regex "ok"\n        regex_options caseless frobnicate'));
+  assert.deepEqual(b.golden, ['warning unknown-regex-option @10']);
+});
