@@ -8,6 +8,7 @@ import { IpvsSync, describeOp, type StopMode } from '../ipvs/sync.js';
 import { buildDesired } from '../ipvs/desired.js';
 import { ipvsSpecFor } from '../ipvs/from-config.js';
 import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptSucceeded, type AccountFiles } from '../notify/run.js';
+import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
 import { CheckEngine } from './engine.js';
 import { checkConfigFrom } from './from-config.js';
@@ -23,6 +24,8 @@ export interface CheckerServiceOptions {
   fifos?: FifoSink[];
   /** Opens the IPVS client (injectable for tests); default IpvsClient.open(). */
   openIpvs?: () => Promise<IpvsClient>;
+  /** Host facts for the script decision (injectable for tests); default the real file system and accounts. */
+  scriptFs?: () => ScriptFs;
 }
 
 export class CheckerService {
@@ -42,6 +45,13 @@ export class CheckerService {
     return this.opts.log;
   }
 
+  /** The checker input with every script decided once (who runs it, or removed with keepalived's message), from
+   * fresh account and file facts at each start and reload. */
+  private checkConfig(cfg: KeepalivedConfig) {
+    const users = scriptUserResolver(cfg, this.log, (this.opts.scriptFs ?? (() => nodeScriptFs()))());
+    return checkConfigFrom(cfg, (s, role) => users(s, role));
+  }
+
   async start(): Promise<void> {
     const g = this.cfg.globalDefs;
     try {
@@ -56,7 +66,7 @@ export class CheckerService {
       else this.log.error(`IPVS: cannot open the generic-netlink family: ${(e as Error).message}; no IPVS table is programmed`);
       this.ipvs = undefined;
     }
-    this.engine = new CheckEngine(checkConfigFrom(this.cfg), {
+    this.engine = new CheckEngine(this.checkConfig(this.cfg), {
       desired: (changes) => this.onDesired(changes),
       events: (events) => this.onEvents(events),
     });
@@ -70,13 +80,15 @@ export class CheckerService {
    */
   reload(next: KeepalivedConfig): void {
     const previous = this.engine;
-    previous?.halt();
-    this.cfg = next;
-    this.wanted.clear();
-    this.engine = new CheckEngine(checkConfigFrom(next), {
+    // Built before the running engine is halted: if the new one cannot be built, the old one keeps checking.
+    const engine = new CheckEngine(this.checkConfig(next), {
       desired: (changes) => this.onDesired(changes),
       events: (events) => this.onEvents(events),
     }, { previous });
+    previous?.halt();
+    this.cfg = next;
+    this.wanted.clear();
+    this.engine = engine;
     this.engine.start();
     this.log.info(`Healthcheck: reloaded, ${next.virtualServers.length} virtual server(s)`);
   }

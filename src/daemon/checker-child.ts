@@ -2,6 +2,7 @@
 // notifications, apart from VRRP so that checks can never delay an advert. Reloads on the parent's word.
 import { NotifyFifo } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
+import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
 import { applyProcessNice } from './process-priority.js';
 import { createLogger } from './log.js';
@@ -25,10 +26,15 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     return 1;
   }
   const fifos: NotifyFifo[] = [];
-  for (const f of [cfg.globalDefs.lvsNotifyFifo, cfg.globalDefs.notifyFifo]) {
+  const users = scriptUserResolver(cfg, log);
+  // lvs_notify_fifo_script is ours; the global notify_fifo_script is the VRRP child's unless there is none.
+  const fifoScripts = [true, cfg.vrrpInstances.length === 0];
+  for (const [i, f] of [cfg.globalDefs.lvsNotifyFifo, cfg.globalDefs.notifyFifo].entries()) {
     if (!f) continue;
     try {
-      fifos.push(await NotifyFifo.open(f.path, { label: 'lvs', log: (lvl, m) => log[lvl](m) }));
+      const who = f.script && fifoScripts[i] ? users(f.script, 'fifo') : null;
+      const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
+      fifos.push(await NotifyFifo.open(f.path, { script, label: 'lvs', log: (lvl, m) => log[lvl](m) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
     }
@@ -53,7 +59,14 @@ export async function runChild(ctx: ChildContext): Promise<number> {
       ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
       return;
     }
-    service.reload(next);
+    try {
+      service.reload(next);
+    } catch (e) {
+      // A reload error must never leave the message handler: keep running and say what failed.
+      log.error(`reload failed: ${(e as Error).stack ?? (e as Error).message}`);
+      ctx.send({ t: 'reloaded', ok: false, error: (e as Error).message });
+      return;
+    }
     ctx.send({ t: 'reloaded', ok: true });
   };
   ctx.onMessage((m) => {
