@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { createLan, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
+import { createLan, descendants, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
@@ -55,6 +55,22 @@ mv '${listing()}.tmp' '${listing()}'
 
   const config = () => vrrpConfig({ vrid: 71, priority: 150, state: 'MASTER', advertInt: 1, version: 2, vip: [lan.vipCidr(0)], iface: 'eth0', notify: script() });
 
+  /** Descriptors above 2 of a process that a fork + exec would keep: no O_CLOEXEC in /proc/PID/fdinfo. */
+  const inheritable = (pid: number): string[] => {
+    const out: string[] = [];
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      if (Number(fd) <= 2) continue;
+      try {
+        const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+        if (flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) === 0) out.push(`${fd} -> ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    return out;
+  };
+  let heldWithoutCloexec: string[] = [];
+
   async function fdsSeenBy(kind: DaemonKind): Promise<FdEntry[]> {
     rmSync(listing(), { force: true });
     const d = await lan.startDaemon(d1, {
@@ -64,6 +80,8 @@ mv '${listing()}.tmp' '${listing()}'
     });
     try {
       await waitFor(() => existsSync(listing()), { ...WAIT, what: `${kind}'s notify_master listing` });
+      const fromTest = ours();
+      heldWithoutCloexec = [d.pid, ...descendants(d.pid)].flatMap((pid) => inheritable(pid).filter((f) => !fromTest.has(f)).map((f) => `pid ${pid}: ${f}`));
       return parseFdListing(readFileSync(listing(), 'utf8'));
     } finally {
       await d.stop('SIGTERM');
@@ -98,6 +116,8 @@ mv '${listing()}.tmp' '${listing()}'
   });
 
   it('keepalived-ts: the script inherits nothing, in particular no raw VRRP socket', async () => {
-    check('keepalived-ts', await fdsSeenBy('keepalived-ts'));
+    const fds = await fdsSeenBy('keepalived-ts');
+    assert.deepEqual(heldWithoutCloexec, [], 'every descriptor the parent and its children hold is close-on-exec');
+    check('keepalived-ts', fds);
   });
 });
