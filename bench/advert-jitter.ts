@@ -1,5 +1,5 @@
 // Benchmark (a script, not a test): does health checking delay VRRP adverts? A keepalived-ts MASTER on a namespace
-// LAN (src/lab) sends adverts every --advert seconds while its checker child HTTP-checks --n real servers every
+// LAN (test/lab) sends adverts every --advert seconds while its checker child HTTP-checks --n real servers every
 // second (delay_loop 1), beside the same MASTER with no virtual servers. The adverts are timed by a tcpdump on the
 // LAN bridge (kernel timestamps); jitter = |interval − advert_int|, reported as p50 / p99 / max.
 //
@@ -12,7 +12,7 @@
 //   node --import tsx bench/advert-jitter.ts [--n 10000] [--seconds 30] [--advert 0.1] [--servers 2]
 //        [--vrrp-priority NICE] [--checker-priority NICE]   (keepalived's global_defs knobs, both default unset)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createLan, vrrpConfig, sleep, waitFor, type Frame } from '../src/lab/index.js';
+import { createLan, vrrpConfig, sleep, waitFor, type Frame } from '../test/lab/index.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

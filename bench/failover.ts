@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import {
   repoRoot, createLan, nowMs, sleep, waitFor, vrrpConfig, probeDaemon,
   type Lan, type Director, type DaemonKind, type Frame, type Capture, type AddressMonitor,
-} from '../src/lab/index.js';
+} from '../test/lab/index.js';
 
 interface Mode {
   name: 'v2' | 'v3';

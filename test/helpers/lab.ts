@@ -1,2 +1,3 @@
-// The namespace LAN laboratory lives in src/lab/ (the demo ships it); tests and benchmarks import it from here.
-export * from '../../src/lab/index.js';
+// The namespace LAN laboratory (test/lab/, shared with the demo in examples/ and the benchmarks); tests import it
+// from here.
+export * from '../lab/index.js';

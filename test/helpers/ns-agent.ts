@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { parsePcapHeader, readRecords } from '../../src/lab/pcap.js';
+import { parsePcapHeader, readRecords } from '../lab/pcap.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -1,9 +1,10 @@
 // Demo: two directors share a virtual IP on a LAN built from network namespaces. Shows the election, a failover
 // when the master loses its link (timed until the backup holds the VIP and answers a client's ping), the failback,
-// and tears everything down. Usage: node dist/src/demo/demo.js [--daemon keepalived-ts|keepalived]
+// and tears everything down. Usage: npm run demo [-- --daemon keepalived-ts|keepalived]
+// (node --import tsx examples/demo.ts; keepalived-ts itself runs from dist/, built by npm ci).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLan, probeDaemon, repoRoot, waitFor, nowMs, sleep, type DaemonKind, type Director, type Lan } from '../lab/index.js';
+import { createLan, probeDaemon, repoRoot, waitFor, nowMs, sleep, type DaemonKind, type Director, type Lan } from '../test/lab/index.js';
 
 const DEMO_NOTIFY_PATH = '/etc/keepalived/notify.sh';
 
