@@ -9,11 +9,14 @@ import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
 import { probeMisc, splitCommandLine, type MiscProbeTarget } from './probe-misc.js';
 import { CheckVerdict, type CheckEvent } from './verdict.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
 import type { CheckConfig, DesiredVs, ProbeResult } from './types.js';
 
 export interface EngineSink {
   desired(changes: DesiredVs[]): void;
   events(events: CheckEvent[]): void;
+  /** A checker that cannot be built or run: it is disabled, the others keep running. */
+  error?(message: string): void;
 }
 
 export interface EngineOptions {
@@ -33,12 +36,17 @@ export interface EngineStats {
 
 type Runner = () => Promise<ProbeResult>;
 
+/** `HTTP_GET on [10.0.0.1]:80 of [10.0.0.100]:tcp:80` for error lines. */
+function describeChecker(ck: CheckVerdict['checkers'][number]): string {
+  return `${ck.cfg.kind} on ${ck.rs.cfg.addr}:${ck.rs.cfg.port} of ${ck.vs.cfg.key}`;
+}
+
 const DEFAULT_MAX_CONCURRENT = 512;
 
 export class CheckEngine {
   readonly core: CheckVerdict;
-  private readonly runners: Runner[];
-  private readonly timers: (NodeJS.Timeout | undefined)[];
+  private readonly runners: (Runner | undefined)[];
+  private readonly timers: (TimerHandle | undefined)[];
   private readonly queue: number[] = [];
   private queueHead = 0;
   private inFlight = 0;
@@ -59,7 +67,7 @@ export class CheckEngine {
     this.random = opts.random ?? Math.random;
     this.core = new CheckVerdict(config.virtualServers, opts.previous?.core);
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? config.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
-    this.runners = this.core.checkers.map((ck) => this.makeRunner(ck.id));
+    this.runners = this.core.checkers.map((ck) => this.buildRunner(ck.id));
     this.timers = new Array(this.runners.length).fill(undefined);
   }
 
@@ -70,7 +78,34 @@ export class CheckEngine {
     this.sink.desired(this.core.desiredAll());
     const init = this.core.takeInitialEvents();
     if (init.length) this.sink.events(init);
-    for (let id = 0; id < this.runners.length; id++) this.arm(id, this.core.firstDelayMs(id, this.random()));
+    for (let id = 0; id < this.runners.length; id++) if (this.runners[id]) this.arm(id, this.core.firstDelayMs(id, this.random()));
+  }
+
+  /** Checkers disabled because they could not be built (their error was reported through sink.error). */
+  readonly disabled: number[] = [];
+
+  /**
+   * One checker's runner; a checker whose options cannot run (a regex, TLS files, an unknown user…) is disabled
+   * with an error instead of throwing out of the constructor and taking every other checker (and the process) down.
+   * A disabled checker never fires: its real server keeps the state it starts with, as keepalived does with a
+   * checker it dequeues at config time.
+   */
+  private buildRunner(id: number): Runner | undefined {
+    try {
+      return this.makeRunner(id);
+    } catch (e) {
+      this.disabled.push(id);
+      this.reportError(`${describeChecker(this.core.checkers[id]!)}: ${(e as Error)?.message ?? String(e)} - checker disabled`);
+      return undefined;
+    }
+  }
+
+  private reportError(message: string): void {
+    try {
+      this.sink.error?.(message);
+    } catch {
+      // The sink is a logger; nothing sensible is left to do if it throws.
+    }
   }
 
   /** Stop timers; returns keepalived's shutdown events (omega). Probes in flight finish but are ignored. */
@@ -83,8 +118,7 @@ export class CheckEngine {
   halt(): void {
     this.running = false;
     for (let id = 0; id < this.timers.length; id++) {
-      const t = this.timers[id];
-      if (t) clearTimeout(t);
+      clearLongTimeout(this.timers[id]);
       this.timers[id] = undefined;
     }
     this.queue.length = 0;
@@ -97,7 +131,8 @@ export class CheckEngine {
 
   private arm(id: number, delayMs: number): void {
     if (!this.running) return;
-    this.timers[id] = setTimeout(this.fire, delayMs, id);
+    // delay_loop / delay_before_retry / warmup can exceed Node's 2^31-1 ms limit (which would fire after 1 ms).
+    this.timers[id] = setLongTimeout(this.fire, delayMs, id);
   }
 
   /**
@@ -125,7 +160,14 @@ export class CheckEngine {
   private launch(id: number): void {
     this.inFlight++;
     const started = performance.now();
-    this.runners[id]!().then(
+    let p: Promise<ProbeResult>;
+    try {
+      p = this.runners[id]!();
+    } catch (e) {
+      // A probe that throws before it starts is a failed check, like one that rejects.
+      p = Promise.reject(e);
+    }
+    p.then(
       (r) => this.complete(id, r, started),
       (e: unknown) => this.complete(id, { ok: false, reason: `probe error: ${(e as Error)?.message ?? e}` }, started),
     );
@@ -135,7 +177,16 @@ export class CheckEngine {
     this.inFlight--;
     this.checksDone++;
     if (this.running) {
-      const out = this.core.onResult(id, result, started, performance.now());
+      let out: ReturnType<CheckVerdict['onResult']>;
+      try {
+        out = this.core.onResult(id, result, started, performance.now());
+      } catch (e) {
+        // A bug in the verdict for one checker must not stop the others: report it and disable this checker.
+        this.disabled.push(id);
+        this.reportError(`${describeChecker(this.core.checkers[id]!)}: internal error: ${(e as Error)?.stack ?? String(e)} - checker disabled`);
+        this.startQueued();
+        return;
+      }
       for (const d of out.changed) this.pendingDesired.set(d.vsKey, d);
       for (const e of out.events) this.pendingEvents.push(e);
       if ((out.changed.length || out.events.length) && !this.flushScheduled) {
@@ -144,7 +195,11 @@ export class CheckEngine {
       }
       this.arm(id, out.nextDelayMs);
     }
-    // Start queued probes while there is room.
+    this.startQueued();
+  }
+
+  /** Start queued probes while there is room. */
+  private startQueued(): void {
     while (this.running && this.inFlight < this.maxConcurrent && this.queueHead < this.queue.length) {
       this.launch(this.queue[this.queueHead++]!);
     }
