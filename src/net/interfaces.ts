@@ -23,7 +23,9 @@ export type InterfaceChange =
   | { kind: 'link-renamed'; ifindex: number; name: string; oldName: string }
   | { kind: 'mac-changed'; ifindex: number; name: string; mac?: string; oldMac?: string }
   | { kind: 'address-added'; ifindex: number; name: string; address: AddressInfo }
-  | { kind: 'address-removed'; ifindex: number; name: string; address: AddressInfo };
+  | { kind: 'address-removed'; ifindex: number; name: string; address: AddressInfo }
+  /** Same address, new flags: DAD finished (tentative → usable), promoted from secondary. */
+  | { kind: 'address-changed'; ifindex: number; name: string; address: AddressInfo };
 
 /** Interface "up" as keepalived tests it (IF_ISUP: IFF_UP && IFF_RUNNING). */
 export const linkIsUp = (l: LinkInfo): boolean => l.up && l.running;
@@ -88,8 +90,9 @@ export class InterfaceTable {
       const i = st.addresses.findIndex((a) => sameAddress(a, ev.address));
       if (ev.change === 'added') {
         if (i >= 0) {
+          const flagsChanged = st.addresses[i]!.flags !== ev.address.flags;
           st.addresses[i] = ev.address; // flags may change (tentative → permanent, promotion from secondary)
-          return [];
+          return flagsChanged ? [{ kind: 'address-changed', ifindex: st.link.ifindex, name: st.link.name, address: ev.address }] : [];
         }
         st.addresses.push(ev.address);
         return [{ kind: 'address-added', ifindex: st.link.ifindex, name: st.link.name, address: ev.address }];

@@ -1,28 +1,33 @@
-// The VRRP engine: the imperative shell around the pure state machine (machine.ts, sync.ts). It owns the sockets,
-// timers, addresses, GARPs, trackers and notifies of every configured instance, feeds inputs to the core with the
-// current monotonic time, and executes the effects the core returns, in order.
-import { IpIdCounter } from '../net/ipv4-header.js';
-import { performance } from 'node:perf_hooks';
+// The VRRP engine: the imperative shell around the pure VrrpNode (node.ts). It turns sockets, timers, rtnetlink
+// events and tracker results into node inputs with the current monotonic time, and node effects into I/O. It holds
+// no protocol policy: which instance a packet is for, faults, sources, reload and GARP pacing are the node's.
+//
+// Ordering: adverts go to their socket the moment the node emits them, never behind anything else. Address work
+// (VIPs, routes, rules), GARPs and notify spawns of one instance run in order on that instance's chain; removals
+// wait for the advert emitted before them (the peer hears priority 0 before the VIP goes). GARPs no longer sleep
+// on the chain: the node paces them, so a paced burst never delays an advert or a VIP removal.
+import { constants as fsc } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { InterfaceWatcher, ipv6Forwarding, type InterfaceChange } from '../net/interfaces.js';
+import { IFA_F_DADFAILED, IFA_F_SECONDARY, IFA_F_TENTATIVE } from '../net/rtnetlink.js';
+import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
 import { type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
-import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
+import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
-import { NotifyDispatcher, notifyEventFromEngine, type NotifyScripts, type ScriptCommand } from '../notify/notify.js';
+import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
-import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
-import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
-import { advertFor, encodeAdvert } from './packet.js';
-import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
-import { trackVerdict, type TrackerStatus } from './track.js';
-import type { InstancePlan, VrrpPlan, VipPlan } from './from-config.js';
+import type { InstancePlan, TrackerSource, VrrpPlan, VipPlan } from './from-config.js';
+import { VrrpNode, type InstanceStats, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
+import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
-import { carryOverState, diffVips, matchInstances } from './reload.js';
 import type { VrrpState } from './types.js';
+
+export type { InstanceStats } from './node.js';
 
 export interface EngineOptions {
   log: Logger;
@@ -31,22 +36,6 @@ export interface EngineOptions {
   dontReleaseVips?: boolean;
   /** Monotonic clock in ms (injectable for tests). */
   now?: () => number;
-}
-
-/** Per-instance counters, for logs, dumps and metrics. */
-export interface InstanceStats {
-  advertsSent: number;
-  advertsReceived: number;
-  dropped: Partial<Record<DropReason, number>>;
-  garpsSent: number;
-  becameMaster: number;
-  releasedMaster: number;
-  transitions: number;
-  /** keepalived's pri_zero_rcvd / pri_zero_sent. */
-  priZeroReceived: number;
-  priZeroSent: number;
-  /** keepalived's addr_list_err: accepted adverts whose address list differs from ours. */
-  addrListErr: number;
 }
 
 /** One instance as dumps, the JSON state and metrics see it (engine.snapshot()). */
@@ -68,84 +57,15 @@ export interface InstanceSnapshot {
   stats: InstanceStats;
 }
 
-interface InstanceRt {
-  plan: InstancePlan;
-  unit: Unit;
-  ifindex: number;
-  socket?: VrrpSocket;
-  src?: string;
-  /** keepalived's per-instance IP id sequence (1, 2, …, skipping 0). */
-  ipId: IpIdCounter;
-  trackers: Map<string, TrackerStatus>;
-  stats: InstanceStats;
-  /** VIPs we added and still own (address → where), so stop removes exactly these. */
-  owned: Map<string, { ifindex: number; prefix: number; peer?: string }>;
-  /** virtual_routes we added and still own, keyed by their config text. */
-  ownedRoutes: Array<{ key: string; spec: RouteSpec }>;
-  /** virtual_rules we added and still own. */
-  ownedRules: RuleSpec[];
-  /** The last advert handed to the socket (raw-socket writes on its next poll turn); GARPs wait for it. */
-  advertOut?: Promise<void>;
-  state(): InstanceState;
-}
-
-/** A scheduling unit: one instance, or a sync group moving its members together. */
-interface Unit {
-  name: string;
-  members: string[];
-  feed(member: string | undefined, input: Input, now: number): TaggedEffect[];
-  deadline(): number | undefined;
-  stateOf(member: string): InstanceState;
-  groupNotify?: NotifyScripts;
-  timer?: NodeJS.Timeout;
-  /** Effects of this unit run one after another. */
+/** What one instance (by its node uid, stable across reloads and renames) has added to the kernel. */
+interface Owned {
+  vips: Map<string, { ifindex: number; prefix: number; peer?: string }>;
+  routes: Array<{ key: string; spec: RouteSpec }>;
+  rules: RuleSpec[];
+  /** Address work, GARPs and notifies of this instance, in order. */
   chain: Promise<void>;
-}
-
-class SingleUnit implements Unit {
-  chain = Promise.resolve();
-  timer?: NodeJS.Timeout;
-  readonly members: string[];
-  constructor(public st: InstanceState) {
-    this.members = [st.spec.name];
-  }
-  get name() {
-    return this.st.spec.name;
-  }
-  feed(_m: string | undefined, input: Input, now: number): TaggedEffect[] {
-    const r = step(this.st, input, now);
-    this.st = r.state;
-    return r.effects.map((effect) => ({ instance: this.st.spec.name, effect }));
-  }
-  deadline() {
-    return nextDeadline(this.st);
-  }
-  stateOf() {
-    return this.st;
-  }
-}
-
-class GroupUnit implements Unit {
-  chain = Promise.resolve();
-  timer?: NodeJS.Timeout;
-  constructor(public g: SyncGroupState, readonly groupNotify: NotifyScripts) {}
-  get name() {
-    return this.g.spec.name;
-  }
-  get members() {
-    return this.g.spec.members;
-  }
-  feed(member: string | undefined, input: Input, now: number): TaggedEffect[] {
-    const r = stepGroup(this.g, member, input, now);
-    this.g = r.state;
-    return r.effects;
-  }
-  deadline() {
-    return nextGroupDeadline(this.g);
-  }
-  stateOf(member: string) {
-    return this.g.members[member]!;
-  }
+  /** The last advert handed to its socket; removals wait for it. */
+  advertOut: Promise<void>;
 }
 
 /** Named routing tables (`table NAME` in virtual_routes), read when a route needs one. */
@@ -159,25 +79,29 @@ function rtTables(): Map<string, number> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Every tracker source of a plan: instances' and sync groups'. */
+function trackerSources(plan: VrrpPlan): TrackerSource[] {
+  return [...plan.instances.flatMap((i) => i.trackers), ...plan.groups.flatMap((g) => g.trackers)];
+}
+
 export class VrrpEngine {
-  private instances = new Map<string, InstanceRt>();
-  private units: Unit[] = [];
-  private readonly sockets = new Map<string, VrrpSocket>();
+  private node: VrrpNode;
+  private readonly sockets = new Map<string, { sock: VrrpSocket; pending: Set<Promise<void>> }>();
   private readonly senders = new Map<number, PacketSender>();
+  private readonly owned = new Map<number, Owned>();
   private scriptRunners: TrackScriptRunner[] = [];
   private watchedFiles: string[] = [];
   /** Script runs and failures by `track:<vrrp_script>` / `notify:<instance or group>`, for metrics; kept across reloads. */
   private readonly scriptCounts = new Map<string, { kind: 'track' | 'notify'; name: string; runs: number; failures: number }>();
-  /** Monotonic ms at start, for dumps. */
-  private startedAt = 0;
   private ifw?: InterfaceWatcher;
   private rt?: Rtnetlink;
   private readonly now: () => number;
+  private timer?: NodeJS.Timeout;
   private stopping = false;
 
-  // Not readonly: reload() replaces the plan.
   constructor(private plan: VrrpPlan, private readonly opts: EngineOptions) {
     this.now = opts.now ?? (() => performance.now());
+    this.node = new VrrpNode(plan);
   }
 
   get log(): Logger {
@@ -186,189 +110,41 @@ export class VrrpEngine {
 
   /** Opens everything, then starts the instances (after vrrp_startup_delay). */
   async start(): Promise<void> {
-    for (const s of this.plan.skipped) this.log.error(`(${s.name}) not started: ${s.reason}`);
     this.rt = new Rtnetlink();
     this.ifw = await InterfaceWatcher.open();
     this.ifw.on('change', (c) => this.onInterfaceChange(c));
     this.ifw.on('error', (e) => this.log.error(`interface monitor: ${e.message}`));
-
-    this.startedAt = this.now();
-    const states = new Map<string, InstanceState>();
-    for (const p of this.plan.instances) states.set(p.name, this.newInstance(p));
-    this.buildUnits(states);
-
+    for (const st of this.ifw.table.list()) this.input({ type: 'interface', facts: this.facts(st.link.name)! });
     await this.removeLeftoverVips();
-    for (const inst of this.instances.values()) this.openSocket(inst);
     this.startTrackers();
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
-
-    // Faults known before start (interface down, failing weight-0 trackers) put the instance straight into FAULT.
-    for (const inst of this.instances.values()) {
-      if (!this.ifw.table.isUp(inst.plan.interface)) this.feed(inst, { type: 'interface-down' });
-      this.feedTrackers(inst);
-    }
-    for (const unit of this.units) for (const m of unit.members) this.feedUnit(unit, m, { type: 'start' });
-  }
-
-  /** Creates the runtime record of a planned instance (sockets opened later) and returns its fresh INIT state. */
-  private newInstance(p: InstancePlan): InstanceState {
-    const iface = this.ifw!.table.get(p.interface);
-    const src = this.sourceAddress(p);
-    if (!src) this.log.warn(`(${p.name}) no usable source address on ${p.interface} yet`);
-    const st = initialState({ ...p.spec, primaryAddress: src ?? (p.family === 6 ? '::' : '0.0.0.0') });
-    const rtInst: InstanceRt = {
-      plan: p,
-      unit: undefined as unknown as Unit,
-      ifindex: iface?.link.ifindex ?? 0,
-      src,
-      ipId: new IpIdCounter(),
-      trackers: new Map(p.spec.trackers.map((t) => [t.name, { spec: t }])),
-      stats: {
-        advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0,
-        priZeroReceived: 0, priZeroSent: 0, addrListErr: 0,
-      },
-      owned: new Map(),
-      ownedRoutes: [],
-      ownedRules: [],
-      state: () => rtInst.unit.stateOf(p.name),
-    };
-    this.instances.set(p.name, rtInst);
-    return st;
-  }
-
-  /** Groups instances into scheduling units: sync groups, then every other instance on its own. */
-  private buildUnits(states: Map<string, InstanceState>, oldGroups?: Map<string, SyncGroupState>): void {
-    this.units = [];
-    const grouped = new Set<string>();
-    for (const g of this.plan.groups) {
-      let gs = initialSyncGroup({ name: g.name, members: g.members }, g.members.map((m) => states.get(m)!));
-      // A group that survives a reload keeps its group-level state (members carry theirs already).
-      const before = oldGroups?.get(g.name);
-      if (before && g.members.every((m) => states.get(m)!.state !== 'INIT')) gs = { ...gs, state: before.state };
-      const unit = new GroupUnit(gs, g.notify);
-      this.units.push(unit);
-      for (const m of g.members) {
-        grouped.add(m);
-        this.instances.get(m)!.unit = unit;
-      }
-    }
-    for (const p of this.plan.instances) {
-      if (grouped.has(p.name)) continue;
-      const unit = new SingleUnit(states.get(p.name)!);
-      this.units.push(unit);
-      this.instances.get(p.name)!.unit = unit;
-    }
+    if (this.stopping) return;
+    this.input({ type: 'start' });
   }
 
   /**
-   * SIGHUP: switch to a new plan without disturbing what stays (keepalived vrrp_daemon.c reload_vrrp_thread,
-   * vrrp.c vrrp_complete_init/restore). Instances are matched by identity (reload.ts), not by name:
-   *  - kept instances carry their state, master, counters and tracker results; a MASTER stays MASTER with no
-   *    notify, sends an advert at once, and only the VIPs the diff names are added/removed (the rest never flap);
-   *  - removed instances go DELETED (a MASTER sends priority 0 and drops its VIPs; notify DELETED or FAULT);
-   *  - new instances start from INIT like at daemon start;
-   *  - track scripts and files are re-read and restarted (results of same-named trackers carry over).
+   * SIGHUP: the node switches to the new plan in one step (kept instances carry their state; removed ones leave
+   * as DELETED; new ones start); trackers restart with the new definitions (results of same-named ones carry over).
    */
   async reload(next: VrrpPlan): Promise<{ kept: string[]; removed: string[]; added: string[] }> {
     if (this.stopping) throw new Error('engine is stopping');
     const match = matchInstances(this.plan.instances, next.instances);
-    for (const s of next.skipped) this.log.error(`(${s.name}) not started: ${s.reason}`);
-
-    // 1. Removed instances leave the way a shut-down one does, but into DELETED.
-    const oldByName = this.instances;
-    for (const o of match.removed) {
-      const inst = oldByName.get(o.name)!;
-      this.feedUnit(inst.unit, o.name, { type: 'delete' }, false);
-    }
-    for (const u of this.units) if (u.timer) clearTimeout(u.timer);
-    await Promise.all(this.units.map((u) => u.chain));
-    for (const o of match.removed) await this.releaseOwned(oldByName.get(o.name)!);
-    if (this.stopping) throw new Error('engine is stopping');
-
-    // 2. New runtime records: kept instances move over with their state, added ones start fresh.
-    const oldGroups = new Map<string, SyncGroupState>();
-    for (const u of this.units) if (u instanceof GroupUnit) oldGroups.set(u.name, u.g);
-    const now = this.now();
     this.plan = next;
-    this.instances = new Map();
-    const states = new Map<string, InstanceState>();
-    const vipWork: Array<{ inst: InstanceRt; oldVips: VipPlan[]; oldRoutes: InstancePlan['routes'] }> = [];
-    for (const { old, next: p } of match.kept) {
-      const prev = oldByName.get(old.name)!;
-      const prevState = prev.state();
-      // mcast_src_ip is not part of the identity, so the source may change; the socket stays (same key).
-      const src = this.sourceAddress(p) ?? prev.src;
-      const inst: InstanceRt = { ...prev, plan: p, src, unit: undefined as unknown as Unit, trackers: new Map(), state: () => inst.unit.stateOf(p.name) };
-      for (const t of p.spec.trackers) inst.trackers.set(t.name, { ...prev.trackers.get(t.name), spec: t });
-      this.instances.set(p.name, inst);
-      states.set(p.name, carryOverState(prevState, p.spec, now, src ?? prevState.spec.primaryAddress));
-      if (prevState.state === 'MASTER') vipWork.push({ inst, oldVips: old.vips, oldRoutes: old.routes });
-      if (old.name !== p.name) this.log.info(`(${p.name}) was ${old.name} before the reload`);
-    }
-    for (const p of match.added) states.set(p.name, this.newInstance(p));
-    this.buildUnits(states, oldGroups);
-
-    // 3. Sockets: new instances open theirs; sockets nobody uses any more are closed.
-    for (const inst of this.instances.values()) if (!inst.socket) this.openSocket(inst);
-    const used = new Set([...this.instances.values()].map((i) => i.socket));
-    for (const [key, sock] of this.sockets) if (!used.has(sock)) { sock.close(); this.sockets.delete(key); }
-
-    // 4. Trackers restart with the new definitions.
-    for (const r of this.scriptRunners) r.stop();
+    this.input({ type: 'reload', plan: next });
+    for (const r of this.scriptRunners) void r.stop();
     for (const f of this.watchedFiles) unwatchFile(f);
     this.scriptRunners = [];
     this.watchedFiles = [];
     this.startTrackers();
-
-    // 5. Masters apply their VIP diff in order with their other effects.
-    for (const { inst, oldVips, oldRoutes } of vipWork) {
-      const diff = diffVips(oldVips, inst.plan.vips);
-      const newRouteKeys = new Set(inst.plan.routes.map(describeRoute));
-      const oldRouteKeys = new Set(oldRoutes.map(describeRoute));
-      const goneRoutes = new Set([...oldRouteKeys].filter((k) => !newRouteKeys.has(k)));
-      const addedRoutes = inst.plan.routes.filter((r) => !oldRouteKeys.has(describeRoute(r)));
-      if (!diff.add.length && !diff.remove.length && !goneRoutes.size && !addedRoutes.length) continue;
-      const unit = inst.unit;
-      unit.chain = unit.chain
-        .then(async () => {
-          await this.removeRoutes(inst, goneRoutes);
-          await this.removeVipPlans(inst, diff.remove);
-          await this.addVipPlans(inst, diff.add);
-          await this.addRoutes(inst, addedRoutes);
-          await this.sendGarps(inst, diff.add.map((v) => v.address), inst.plan.spec.garp.masterRepeat);
-          this.log.info(`(${inst.plan.name}) reload: +${diff.add.length} -${diff.remove.length} addresses`);
-        })
-        .catch((e: Error) => this.log.error(`${unit.name}: ${e.message}`));
-    }
-
-    // 6. Priorities and faults are recomputed (a changed priority takes effect now); new instances start.
-    const added = new Set(match.added.map((p) => p.name));
-    for (const inst of this.instances.values()) {
-      if (added.has(inst.plan.name)) {
-        if (!this.ifw!.table.isUp(inst.plan.interface)) this.feed(inst, { type: 'interface-down' });
-        this.feedTrackers(inst);
-      } else {
-        const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
-        this.feed(inst, { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults });
-      }
-    }
-    for (const unit of this.units)
-      for (const m of unit.members) if (added.has(m)) this.feedUnit(unit, m, { type: 'start' });
-    for (const unit of this.units) this.arm(unit);
-    const summary = { kept: match.kept.map((k) => k.next.name), removed: match.removed.map((o) => o.name), added: [...added] };
-    this.log.info(`Reload: kept ${summary.kept.length}, removed ${summary.removed.length}, added ${summary.added.length} instance(s)`);
-    return summary;
+    return { kept: match.kept.map((k) => k.next.name), removed: match.removed.map((o) => o.name), added: match.added.map((p) => p.name) };
   }
 
   /** Instance states for status output. */
   status(): Array<{ name: string; state: VrrpState; priority: number; effectivePriority: number; master?: string; stats: InstanceStats; vips: string[]; interface: string }> {
-    return [...this.instances.values()].map((i) => {
-      const s = i.state();
-      return {
-        name: i.plan.name, state: s.state, priority: i.plan.spec.priority, effectivePriority: s.effectivePriority,
-        master: s.masterAddress, stats: i.stats, vips: i.plan.vips.map((v) => v.address), interface: i.plan.interface,
-      };
-    });
+    return this.node.view().map((v) => ({
+      name: v.plan.name, state: v.state, priority: v.plan.spec.priority, effectivePriority: v.effectivePriority,
+      master: v.masterAddress, stats: v.stats, vips: v.plan.vips.map((x) => x.address), interface: v.plan.interface,
+    }));
   }
 
   /**
@@ -377,17 +153,13 @@ export class VrrpEngine {
    */
   snapshot(wallNow = Date.now()): InstanceSnapshot[] {
     const mono = this.now();
-    return [...this.instances.values()].map((i) => {
-      const s = i.state();
-      return {
-        plan: i.plan, state: s.state, wantState: s.wantState, effectivePriority: s.effectivePriority,
-        masterAddress: s.masterAddress, masterPriority: s.masterPriority,
-        lastTransitionMs: s.lastTransition === undefined ? undefined : wallNow - (mono - s.lastTransition),
-        src: i.src, vipset: i.owned.size > 0, faults: s.faults,
-        trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
-        stats: { ...i.stats, dropped: { ...i.stats.dropped } },
-      };
-    });
+    return this.node.view().map((v) => ({
+      plan: v.plan, state: v.state, wantState: v.wantState, effectivePriority: v.effectivePriority,
+      masterAddress: v.masterAddress, masterPriority: v.masterPriority,
+      lastTransitionMs: v.lastTransition === undefined ? undefined : wallNow - (mono - v.lastTransition),
+      src: v.src, vipset: (this.owned.get(v.uid)?.vips.size ?? 0) > 0, faults: v.faults, trackers: v.trackers,
+      stats: { ...v.stats, dropped: { ...v.stats.dropped } },
+    }));
   }
 
   /** Script runs and failures (track scripts and notify scripts) for metrics. */
@@ -405,245 +177,273 @@ export class VrrpEngine {
 
   /** STATS_CLEAR: counters back to zero (keepalived's SIGRTMAX-1 after writing the stats). */
   clearStats(): void {
-    for (const i of this.instances.values()) {
-      const s = i.stats;
-      s.advertsSent = s.advertsReceived = s.garpsSent = s.becameMaster = s.releasedMaster = s.transitions = 0;
-      s.priZeroReceived = s.priZeroSent = s.addrListErr = 0;
-      s.dropped = {};
-    }
+    this.node.clearStats();
   }
 
   /** SIGTERM: masters send priority 0 and drop their VIPs; notify_stop runs; everything we opened is closed. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    for (const unit of this.units) {
-      if (unit.timer) clearTimeout(unit.timer);
-      for (const m of unit.members) this.feedUnit(unit, m, { type: 'shutdown' }, false);
-    }
-    await Promise.all(this.units.map((u) => u.chain));
+    if (this.timer) clearTimeout(this.timer);
+    this.execute(this.node.handle({ type: 'shutdown' }, this.now()));
+    await Promise.all([...this.owned.values()].map((o) => o.chain));
     // The priority-0 adverts must be on the wire before the sockets close.
-    await Promise.all([...this.instances.values()].map((i) => i.advertOut));
+    await Promise.all([...this.owned.values()].map((o) => o.advertOut));
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
-    if (!this.opts.dontReleaseVips) for (const inst of this.instances.values()) await this.releaseOwned(inst);
-    for (const r of this.scriptRunners) r.stop();
+    if (!this.opts.dontReleaseVips) for (const o of this.owned.values()) await this.releaseOwned(o);
+    await Promise.all(this.scriptRunners.map((r) => r.stop()));
     for (const f of this.watchedFiles) unwatchFile(f);
-    for (const s of this.sockets.values()) s.close();
+    for (const s of this.sockets.values()) s.sock.close();
     for (const s of this.senders.values()) s.close();
     this.ifw?.close();
     this.rt?.close();
   }
 
-  // ---- feeding the core ---------------------------------------------------------------------------------------
+  // ---- inputs -----------------------------------------------------------------------------------------------------
 
-  private feed(inst: InstanceRt, input: Input): void {
-    this.feedUnit(inst.unit, inst.plan.name, input);
+  private input(i: NodeInput): void {
+    if (this.stopping) return;
+    this.execute(this.node.handle(i, this.now()));
+    this.arm();
   }
 
-  private feedUnit(unit: Unit, member: string | undefined, input: Input, rearm = true): void {
-    const effects = unit.feed(member, input, this.now());
-    if (effects.length) this.execute(unit, effects);
-    if (rearm && !this.stopping) this.arm(unit);
-  }
-
-  private arm(unit: Unit): void {
-    if (unit.timer) clearTimeout(unit.timer);
-    unit.timer = undefined;
-    const at = unit.deadline();
-    if (at === undefined) return;
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const at = this.node.deadline();
+    if (at === undefined || this.stopping) return;
     // Node's timers have 1 ms granularity and fire up to about a millisecond either side of the deadline. Wake 1 ms
     // early and finish the wait in the event loop's check phase, so deadlines (the skew time is 60.9 ms at 0.1 s)
     // are met to a fraction of a millisecond, as keepalived's µs timers meet them. The spin is at most ~1 ms.
     const token = setTimeout(() => {
       const fire = (): void => {
-        if (unit.timer !== token || this.stopping) return;
+        if (this.timer !== token || this.stopping) return;
         if (this.now() < at) {
           setImmediate(fire);
           return;
         }
-        unit.timer = undefined;
-        this.feedUnit(unit, undefined, { type: 'timer' });
+        this.timer = undefined;
+        this.input({ type: 'timer' });
       };
       fire();
     }, Math.max(0, at - this.now() - 1));
-    unit.timer = token;
+    this.timer = token;
   }
 
-  // ---- effects --------------------------------------------------------------------------------------------------
+  /** What the node knows of an interface, from the rtnetlink table. */
+  private facts(name: string): InterfaceFacts | undefined {
+    const st = this.ifw!.table.get(name);
+    if (!st) return undefined;
+    const v4 = st.addresses.filter((a) => a.family === 4);
+    return {
+      name, ifindex: st.link.ifindex, up: linkIsUp(st.link),
+      // The primary first: keepalived's source is the first non-secondary address (a real address can be the
+      // kernel's "secondary" when a VIP in its subnet was added first, so secondaries follow rather than vanish).
+      ipv4: [...v4.filter((a) => !(a.flags & IFA_F_SECONDARY)), ...v4.filter((a) => a.flags & IFA_F_SECONDARY)].map((a) => a.address),
+      ipv6LinkLocal: st.addresses
+        .filter((a) => a.family === 6 && /^fe[89ab][0-9a-f]:/i.test(a.address) && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+        .map((a) => a.address),
+    };
+  }
 
-  private execute(unit: Unit, effects: TaggedEffect[]): void {
-    // Adverts go out synchronously, in order with the rest: the chain only holds back what follows them.
-    for (const { instance, effect } of effects) {
-      const inst = instance ? this.instances.get(instance) : undefined;
-      unit.chain = unit.chain.then(() => this.run(unit, inst, effect)).catch((e: Error) => this.log.error(`${unit.name}: ${e.message}`));
+  private onInterfaceChange(c: InterfaceChange): void {
+    if (c.kind === 'link-removed') return this.input({ type: 'interface-gone', name: c.name });
+    if (c.kind === 'address-removed') {
+      // Our own removals are forgotten before they are made, so only someone else's reach the node as news.
+      const ours = [...this.owned.values()].some((o) => o.vips.has(c.address.address));
+      if (ours) this.input({ type: 'address-removed', ifname: c.name, address: c.address.address, prefix: c.address.prefixlen });
     }
+    const f = this.facts(c.name);
+    if (f) this.input({ type: 'interface', facts: f });
   }
 
-  private async run(unit: Unit, inst: InstanceRt | undefined, e: Effect): Promise<void> {
-    // Only adding VIPs overlaps with a pending advert (that is what shortens advert → GARP); everything else — GARPs,
-    // VIP removal after a priority-0 advert, notify spawns (a fork costs milliseconds) — waits until it is sent.
-    if (inst?.advertOut && e.type !== 'add-vips') await inst.advertOut;
-    switch (e.type) {
-      case 'send-advert':
-        // Not awaited: the VIPs are added while the advert waits for its poll turn; GARPs still follow it.
-        if (inst) inst.advertOut = this.sendAdvert(inst, e.priority);
-        return;
-      case 'add-vips':
-        // keepalived's order: addresses, then the routes that may depend on them.
-        if (inst) {
-          await this.addVips(inst, e.addresses);
-          await this.addRoutes(inst);
-          await this.addRules(inst);
+  // ---- effects ----------------------------------------------------------------------------------------------------
+
+  private ownedBy(uid: number): Owned {
+    let o = this.owned.get(uid);
+    if (!o) this.owned.set(uid, (o = { vips: new Map(), routes: [], rules: [], chain: Promise.resolve(), advertOut: Promise.resolve() }));
+    return o;
+  }
+
+  /** Runs `work` after everything queued before it for this instance (and, for removals, after its last advert). */
+  private enqueue(uid: number, what: string, work: () => Promise<void> | void, afterAdvert = false): void {
+    const o = this.ownedBy(uid);
+    const advert = afterAdvert ? o.advertOut : undefined;
+    o.chain = o.chain
+      .then(async () => {
+        if (advert) await advert;
+        await work();
+      })
+      .catch((e: Error) => this.log.error(`${what}: ${e.message}`));
+  }
+
+  private execute(effects: NodeEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'open-socket': this.openSocket(e); break;
+        case 'close-socket': this.closeSocket(e.key); break;
+        case 'send-advert': this.sendAdvert(e); break;
+        case 'add-vips': this.enqueue(e.uid, e.instance, () => this.addVips(e.uid, e.instance, e.vips)); break;
+        case 'add-routes': this.enqueue(e.uid, e.instance, () => this.addRoutes(e.uid, e.instance, e.routes)); break;
+        case 'add-rules': this.enqueue(e.uid, e.instance, () => this.addRules(e.uid, e.instance, e.rules)); break;
+        case 'remove-rules':
+          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRules(e.uid, e.instance), true);
+          break;
+        case 'remove-routes':
+          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRoutes(e.uid, e.instance, e.keys && new Set(e.keys)), true);
+          break;
+        case 'remove-vips':
+          if (this.keepOnStop()) break;
+          // Forgotten now, so the kernel's deletion event is not taken for someone else's.
+          for (const v of e.vips) this.ownedBy(e.uid).vips.delete(v.address);
+          this.enqueue(e.uid, e.instance, () => this.removeVips(e.instance, e.vips), true);
+          break;
+        case 'send-garp': this.enqueue(e.uid, e.instance, () => this.sendGarp(e.instance, e.vip)); break;
+        case 'notify': {
+          const dispatch = () => {
+            void this.opts.notify
+              .dispatch(notifyEventFromEngine(e, e.scripts))
+              .then((o) => { for (const r of o.results) this.countScript('notify', e.name, r.result); })
+              .catch(() => undefined);
+          };
+          // After the instance's address work and its advert: a fork costs milliseconds.
+          if (e.uid !== undefined) this.enqueue(e.uid, e.name, dispatch, true);
+          else dispatch();
+          break;
         }
-        return;
-      case 'remove-vips':
-        if (inst && !(this.stopping && this.opts.dontReleaseVips)) {
-          await this.removeRules(inst);
-          await this.removeRoutes(inst);
-          await this.removeVips(inst, e.addresses);
-        }
-        return;
-      case 'send-garp':
-        // After the advert (awaited above): the old master drops the VIPs before our GARPs (vrrp_state_master_tx).
-        if (inst) await this.sendGarps(inst, e.addresses, e.count);
-        return;
-      case 'notify': {
-        const scripts = e.scope === 'GROUP' ? unit.groupNotify ?? {} : inst?.plan.notify ?? {};
-        void this.opts.notify
-          .dispatch(notifyEventFromEngine(e, scripts))
-          .then((o) => { for (const r of o.results) this.countScript('notify', e.name, r.result); })
-          .catch(() => undefined);
-        return;
+        case 'state-changed': break;
+        case 'log':
+          if (e.level === 'error') this.log.error(e.msg);
+          else if (e.level === 'warning') this.log.warn(e.msg);
+          else if (e.level === 'debug') this.log.debug(e.msg);
+          else this.log.info(e.msg);
+          break;
       }
-      case 'state-changed':
-        if (inst) {
-          inst.stats.transitions++;
-          if (e.to === 'MASTER') inst.stats.becameMaster++;
-          if (e.from === 'MASTER') inst.stats.releasedMaster++;
-        }
-        return;
-      case 'log':
-        if (e.level === 'error') this.log.error(e.msg);
-        else if (e.level === 'warning') this.log.warn(e.msg);
-        else this.log.info(e.msg);
-        return;
     }
   }
 
-  private async sendAdvert(inst: InstanceRt, priority: number): Promise<void> {
-    const sock = inst.socket;
-    const src = inst.src;
-    if (!sock || !src) return;
-    const sends: Promise<void>[] = [];
-    const p = inst.plan;
-    const dsts = p.unicast ? p.peers.map((x) => x.address) : [p.group];
-    const advert = advertFor(inst.state().spec, priority);
-    for (const dst of dsts) {
-      // One encoding per destination: the v3 checksum covers the pseudo-header, which names the destination.
-      const msg = encodeAdvert(advert, { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
-      const id = inst.ipId.next();
-      sends.push(
-        sock
-          .send(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength), { dst, src, id, ttl: p.ttl })
-          .then(() => {
-            inst.stats.advertsSent++;
-            if (priority === 0) inst.stats.priZeroSent++;
-          })
-          .catch((err: Error) => this.log.warn(`(${p.name}) advert send failed: ${err.message}`)),
-      );
+  /** -V: on stop the addresses stay. */
+  private keepOnStop(): boolean {
+    return this.stopping && !!this.opts.dontReleaseVips;
+  }
+
+  private openSocket(s: Extract<NodeEffect, { type: 'open-socket' }>): void {
+    let sock: VrrpSocket;
+    try {
+      sock = openVrrpSocket(s.family, { ifname: s.ifname, mode: s.mode, group: s.group, ttl: s.ttl, src: s.src });
+    } catch (e) {
+      this.log.error(`cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
+      return;
     }
-    await Promise.all(sends);
+    sock.on('message', (r) => {
+      this.input({ type: 'packet', socket: s.key, bytes: r.packet, family: r.family, src: r.src, dst: r.dst, ttl: r.ttl });
+    });
+    sock.on('error', (e) => this.log.error(`VRRP socket ${s.ifname}: ${e.message}`));
+    this.sockets.set(s.key, { sock, pending: new Set() });
   }
 
-  private vipPlans(inst: InstanceRt, addresses: string[]): VipPlan[] {
-    const want = new Set(addresses);
-    return inst.plan.vips.filter((v) => want.has(v.address));
+  /** Closed once the adverts handed to it (a removed instance's priority 0) are on the wire. */
+  private closeSocket(key: string): void {
+    const s = this.sockets.get(key);
+    if (!s) return;
+    this.sockets.delete(key);
+    void Promise.all(s.pending).then(() => s.sock.close());
   }
 
-  private async addVips(inst: InstanceRt, addresses: string[]): Promise<void> {
-    await this.addVipPlans(inst, this.vipPlans(inst, addresses));
+  private sendAdvert(e: Extract<NodeEffect, { type: 'send-advert' }>): void {
+    const s = this.sockets.get(e.socket);
+    if (!s) return;
+    const buf = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+    const p = s.sock
+      .send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl })
+      .catch((err: Error) => this.log.warn(`(${e.instance}) advert send failed: ${err.message}`));
+    s.pending.add(p);
+    void p.then(() => s.pending.delete(p));
+    const o = this.ownedBy(e.uid);
+    const before = o.advertOut;
+    o.advertOut = Promise.all([before, p]).then(() => undefined);
   }
 
-  private async addVipPlans(inst: InstanceRt, plans: VipPlan[]): Promise<void> {
-    for (const v of plans) {
+  private async addVips(uid: number, name: string, vips: VipPlan[]): Promise<void> {
+    const owned = this.ownedBy(uid).vips;
+    for (const v of vips) {
       const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
       if (!ifindex) {
-        this.log.error(`(${inst.plan.name}) cannot add ${v.address}: no interface ${v.dev}`);
+        this.log.error(`(${name}) cannot add ${v.address}: no interface ${v.dev}`);
         continue;
       }
       const spec: AddressSpec = {
         ifindex, address: v.address, prefixlen: v.prefix, broadcast: v.brd, label: v.label, scope: v.scope, peer: v.peer,
         flags: (v.noDad ? IFA_F_NODAD : 0) | (v.noprefixroute ? IFA_F_NOPREFIXROUTE : 0) | (v.home ? IFA_F_HOMEADDRESS : 0),
       };
+      owned.set(v.address, { ifindex, prefix: v.prefix, peer: v.peer });
       try {
         await this.rt!.addAddress(spec);
-        inst.owned.set(v.address, { ifindex, prefix: v.prefix, peer: v.peer });
       } catch (e) {
-        this.log.error(`(${inst.plan.name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
+        owned.delete(v.address);
+        this.log.error(`(${name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
       }
     }
   }
 
-  private async removeVips(inst: InstanceRt, addresses: string[]): Promise<void> {
-    await this.removeVipPlans(inst, this.vipPlans(inst, addresses));
-  }
-
-  private async removeVipPlans(inst: InstanceRt, plans: VipPlan[]): Promise<void> {
-    for (const v of plans) {
-      const ifindex = inst.owned.get(v.address)?.ifindex ?? this.ifw?.table.get(v.dev)?.link.ifindex;
-      inst.owned.delete(v.address);
+  private async removeVips(name: string, vips: VipPlan[]): Promise<void> {
+    for (const v of vips) {
+      const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
       if (!ifindex) continue;
       try {
         await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer });
       } catch (e) {
-        this.log.error(`(${inst.plan.name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
+        this.log.error(`(${name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
       }
     }
   }
 
-  private async addRoutes(inst: InstanceRt, routes = inst.plan.routes): Promise<void> {
+  private async addRoutes(uid: number, name: string, routes: InstancePlan['routes']): Promise<void> {
+    const owned = this.ownedBy(uid).routes;
     for (const r of routes) {
       try {
         const spec = routeSpec(r, (dev) => this.ifw?.table.get(dev)?.link.ifindex, rtTables());
         await this.rt!.addRoute(spec);
-        inst.ownedRoutes.push({ key: describeRoute(r), spec });
+        owned.push({ key: describeRoute(r), spec });
       } catch (e) {
-        this.log.error(`(${inst.plan.name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
+        this.log.error(`(${name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
       }
     }
   }
 
   /** Removes the routes we own (only those whose config text is in `keys`, when given), newest first. */
-  private async removeRoutes(inst: InstanceRt, keys?: ReadonlySet<string>): Promise<void> {
-    const gone = inst.ownedRoutes.filter((o) => !keys || keys.has(o.key));
-    inst.ownedRoutes = inst.ownedRoutes.filter((o) => !gone.includes(o));
+  private async removeRoutes(uid: number, name: string, keys?: ReadonlySet<string>): Promise<void> {
+    const o = this.ownedBy(uid);
+    const gone = o.routes.filter((r) => !keys || keys.has(r.key));
+    o.routes = o.routes.filter((r) => !gone.includes(r));
     for (const { key, spec } of gone.reverse()) {
       try {
         await this.rt!.deleteRoute(spec);
       } catch (e) {
-        this.log.error(`(${inst.plan.name}) cannot remove route ${key}: ${(e as Error).message}`);
+        this.log.error(`(${name}) cannot remove route ${key}: ${(e as Error).message}`);
       }
     }
   }
 
-  private async addRules(inst: InstanceRt): Promise<void> {
-    for (const r of inst.plan.rules) {
+  private async addRules(uid: number, name: string, rules: InstancePlan['rules']): Promise<void> {
+    const owned = this.ownedBy(uid).rules;
+    for (const r of rules) {
       try {
         const spec = ruleSpec(r, rtTables());
         await this.rt!.addRule(spec);
-        inst.ownedRules.push(spec);
+        owned.push(spec);
       } catch (e) {
-        this.log.error(`(${inst.plan.name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
+        this.log.error(`(${name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
       }
     }
   }
 
-  private async removeRules(inst: InstanceRt): Promise<void> {
-    for (const spec of inst.ownedRules.splice(0).reverse()) {
+  private async removeRules(uid: number, name: string): Promise<void> {
+    for (const spec of this.ownedBy(uid).rules.splice(0).reverse()) {
       try {
         await this.rt!.deleteRule(spec);
       } catch (e) {
-        this.log.error(`(${inst.plan.name}) cannot remove rule: ${(e as Error).message}`);
+        this.log.error(`(${name}) cannot remove rule: ${(e as Error).message}`);
       }
     }
   }
@@ -654,32 +454,28 @@ export class VrrpEngine {
    * keepalived does the same at start-up (vrrp_restore_interfaces_startup, forced, not on reload).
    */
   private async removeLeftoverVips(): Promise<void> {
-    for (const inst of this.instances.values()) {
-      for (const v of inst.plan.vips) {
+    for (const inst of this.plan.instances) {
+      for (const v of inst.vips) {
         const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
         if (!ifindex) continue;
         try {
           if ((await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer })) === 'deleted') {
-            this.log.info(`(${inst.plan.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
+            this.log.info(`(${inst.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
           }
         } catch (e) {
-          this.log.warn(`(${inst.plan.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
+          this.log.warn(`(${inst.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
         }
       }
     }
   }
 
-  private async releaseOwned(inst: InstanceRt): Promise<void> {
-    await this.removeRules(inst);
-    await this.removeRoutes(inst);
-    for (const [address, o] of inst.owned) {
-      try {
-        await this.rt!.deleteAddress({ ifindex: o.ifindex, address, prefixlen: o.prefix, peer: o.peer });
-      } catch {
-        /* gone already */
-      }
+  private async releaseOwned(o: Owned): Promise<void> {
+    for (const spec of o.rules.splice(0).reverse()) await this.rt!.deleteRule(spec).catch(() => undefined);
+    for (const { spec } of o.routes.splice(0).reverse()) await this.rt!.deleteRoute(spec).catch(() => undefined);
+    for (const [address, v] of o.vips) {
+      await this.rt!.deleteAddress({ ifindex: v.ifindex, address, prefixlen: v.prefix, peer: v.peer }).catch(() => undefined);
     }
-    inst.owned.clear();
+    o.vips.clear();
   }
 
   private sender(ifindex: number): PacketSender {
@@ -691,132 +487,29 @@ export class VrrpEngine {
     return s;
   }
 
-  /** `count` GARPs / NAs per address, back to back unless vrrp_garp_interval / vrrp_gna_interval pace them. */
-  private async sendGarps(inst: InstanceRt, addresses: string[], count: number): Promise<void> {
-    for (let i = 0; i < count; i++) {
-      for (const v of this.vipPlans(inst, addresses)) {
-        const st = this.ifw?.table.get(v.dev);
-        if (!st?.link.mac || st.link.noarp) continue;
-        const frame =
-          v.family === 4
-            ? buildGratuitousArp(st.link.mac, v.address)
-            : buildUnsolicitedNa(st.link.mac, v.address, { router: ipv6Forwarding(v.dev) });
-        try {
-          this.sender(st.link.ifindex).send(frame);
-          inst.stats.garpsSent++;
-        } catch (e) {
-          this.log.warn(`(${inst.plan.name}) GARP for ${v.address} failed: ${(e as Error).message}`);
-        }
-        const pace = v.family === 4 ? this.plan.garpIntervalMs : this.plan.gnaIntervalMs;
-        if (pace > 0) await sleep(pace);
-      }
+  /** One gratuitous ARP / unsolicited NA, now (the node paces them). */
+  private sendGarp(name: string, v: VipPlan): void {
+    const st = this.ifw?.table.get(v.dev);
+    if (!st?.link.mac || st.link.noarp) return;
+    const frame = v.family === 4
+      ? buildGratuitousArp(st.link.mac, v.address)
+      : buildUnsolicitedNa(st.link.mac, v.address, { router: ipv6Forwarding(v.dev) });
+    try {
+      this.sender(st.link.ifindex).send(frame);
+    } catch (e) {
+      this.log.warn(`(${name}) GARP for ${v.address} failed: ${(e as Error).message}`);
     }
   }
 
-  // ---- receiving ------------------------------------------------------------------------------------------------
-
-  private sourceAddress(p: InstancePlan): string | undefined {
-    if (p.configuredSrc) return p.configuredSrc;
-    const own = p.vips.map((v) => v.address);
-    return p.family === 6 ? this.ifw!.table.linkLocal6(p.interface, own) : this.ifw!.table.primaryIpv4(p.interface, own);
-  }
-
-  private openSocket(inst: InstanceRt): void {
-    const p = inst.plan;
-    const mode = p.unicast ? 'unicast' : 'multicast';
-    const key = `${p.interface}|${p.family}|${mode}|${p.unicast ? inst.src : p.group}`;
-    let sock = this.sockets.get(key);
-    if (!sock) {
-      try {
-        sock = openVrrpSocket(p.family, { ifname: p.interface, mode, group: p.group, ttl: p.ttl, src: inst.src });
-      } catch (e) {
-        this.log.error(`(${p.name}) cannot open VRRP socket on ${p.interface}: ${(e as Error).message}`);
-        return;
-      }
-      const s = sock;
-      s.on('message', (r) => this.onPacket(s, r));
-      s.on('error', (e) => this.log.error(`VRRP socket ${p.interface}: ${e.message}`));
-      this.sockets.set(key, s);
-    }
-    inst.socket = sock;
-  }
-
-  private onPacket(sock: VrrpSocket, r: VrrpReceived): void {
-    if (this.stopping) return;
-    const family = r.family === 6 ? 'inet6' : 'inet';
-    const vrid = peekVrid(r.packet, family);
-    const inst = [...this.instances.values()].find((i) => i.socket === sock && i.plan.spec.vrid === vrid);
-    if (!inst) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
-    if (inst.src && r.src === inst.src) return; // our own advert looped back
-    const s = inst.state();
-    const res = validateAdvert({ bytes: r.packet, family, src: r.src, dst: r.dst, ttl: r.ttl }, rxPolicyFor(s));
-    if (!res.ok) {
-      inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
-      this.log.debug(`(${inst.plan.name}) dropped advert from ${res.src ?? r.src}: ${res.reason} (${res.detail})`);
-      return;
-    }
-    inst.stats.advertsReceived++;
-    if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
-    if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
-    this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });
-  }
-
-  // ---- interfaces and trackers ----------------------------------------------------------------------------------
-
-  private onInterfaceChange(c: InterfaceChange): void {
-    if (this.stopping) return;
-    for (const inst of this.instances.values()) {
-      const p = inst.plan;
-      if (c.kind === 'link-up' || c.kind === 'link-down') {
-        if (c.name === p.interface) {
-          this.log.info(`(${p.name}) interface ${c.name} ${c.kind === 'link-up' ? 'up' : 'down'}`);
-          if (c.kind === 'link-up') this.refreshSource(inst);
-          this.feed(inst, { type: c.kind === 'link-up' ? 'interface-up' : 'interface-down' });
-        }
-        const t = inst.trackers.get(`interface:${c.name}`);
-        if (t) {
-          t.ok = c.kind === 'link-up';
-          this.feedTrackers(inst);
-        }
-      } else if (c.kind === 'address-removed') {
-        const vip = p.vips.find((v) => v.address === c.address.address);
-        if (vip && inst.owned.has(vip.address) && !vip.noTrack && inst.state().state === 'MASTER') {
-          inst.owned.delete(vip.address);
-          this.feed(inst, { type: 'vip-removed-externally', address: vip.address });
-        }
-      } else if (c.kind === 'address-added' && c.name === p.interface && !inst.src) {
-        this.refreshSource(inst);
-      }
-    }
-  }
-
-  /** The interface's address may only appear after start (DHCP, late configuration). */
-  private refreshSource(inst: InstanceRt): void {
-    const src = this.sourceAddress(inst.plan);
-    if (src && src !== inst.src) {
-      inst.src = src;
-      if (!inst.socket) this.openSocket(inst);
-    }
-  }
-
-  private feedTrackers(inst: InstanceRt): void {
-    if (!inst.trackers.size) return;
-    const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
-    this.feed(inst, { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults });
-  }
+  // ---- trackers ---------------------------------------------------------------------------------------------------
 
   private startTrackers(): void {
-    const table = this.ifw!.table;
-    for (const inst of this.instances.values())
-      for (const t of inst.plan.trackers) if (t.interface) inst.trackers.get(t.spec.name)!.ok = table.isUp(t.interface);
-
-    const scripts = new Map<string, { script: NonNullable<InstancePlan['trackers'][number]['script']>; command: ScriptCommand }>();
-    const files = new Map<string, NonNullable<InstancePlan['trackers'][number]['file']>>();
-    for (const inst of this.instances.values())
-      for (const t of inst.plan.trackers) {
-        if (t.script && t.command) scripts.set(t.script.name, { script: t.script, command: t.command });
-        if (t.file) files.set(t.file.name, t.file);
-      }
+    const scripts = new Map<string, { script: NonNullable<TrackerSource['script']>; command: ScriptCommand }>();
+    const files = new Map<string, NonNullable<TrackerSource['file']>>();
+    for (const t of trackerSources(this.plan)) {
+      if (t.script && t.command) scripts.set(t.script.name, { script: t.script, command: t.command });
+      if (t.file) files.set(t.file.name, t.file);
+    }
     for (const { script: s, command } of scripts.values()) {
       const runner = new TrackScriptRunner(
         {
@@ -826,36 +519,51 @@ export class VrrpEngine {
         { log: (level, msg) => this.log[level](msg) },
       );
       runner.on('result', (r) => this.countScript('track', s.name, r));
-      runner.on('change', (ch) => {
-        this.log.info(`VRRP_Script(${s.name}) ${ch.status === 'ok' ? 'succeeded' : 'failed'}`);
-        for (const inst of this.instances.values()) {
-          const t = inst.trackers.get(`script:${s.name}`);
-          if (!t) continue;
-          t.ok = ch.status === 'ok';
-          this.feedTrackers(inst);
-        }
-      });
+      runner.on('change', (ch) => this.input({ type: 'tracker', key: `script:${s.name}`, ok: ch.status === 'ok' }));
+      // init_fail: the script starts failed, which is a result (the instance does not wait for a first run).
+      if (s.initFail) this.input({ type: 'tracker', key: `script:${s.name}`, ok: false });
       this.scriptRunners.push(runner);
       runner.start();
     }
     for (const f of files.values()) {
-      const read = () => {
-        let value = 0;
-        try {
-          value = Number.parseInt(readFileSync(f.file, 'utf8').trim(), 10) || 0;
-        } catch {
-          value = 0;
-        }
-        for (const inst of this.instances.values()) {
-          const t = inst.trackers.get(`file:${f.name}`);
-          if (!t || t.value === value) continue;
-          t.value = value;
-          this.feedTrackers(inst);
-        }
+      let reading = false;
+      const read = async () => {
+        if (reading) return;
+        reading = true;
+        const value = await this.readTrackFile(f.name, f.file);
+        reading = false;
+        if (!this.stopping) this.input({ type: 'tracker', key: `file:${f.name}`, value });
       };
-      read();
-      watchFile(f.file, { interval: 200 }, read);
+      void read();
+      watchFile(f.file, { interval: 200 }, () => void read());
       this.watchedFiles.push(f.file);
+    }
+  }
+
+  /**
+   * The integer in a track_file, read without blocking the event loop and only from a regular file: a FIFO or a
+   * device put in its place reads as 0 (logged) instead of stopping the adverts. Unreadable or empty: 0.
+   */
+  private async readTrackFile(name: string, path: string): Promise<number> {
+    try {
+      if (!(await stat(path)).isFile()) {
+        this.log.error(`track_file ${name}: ${path} is not a regular file; using 0`);
+        return 0;
+      }
+      const fh = await open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+      try {
+        if (!(await fh.stat()).isFile()) {
+          this.log.error(`track_file ${name}: ${path} is not a regular file; using 0`);
+          return 0;
+        }
+        const buf = Buffer.alloc(64);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+        return Number.parseInt(buf.subarray(0, bytesRead).toString('utf8').trim(), 10) || 0;
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return 0;
     }
   }
 }

@@ -1,5 +1,5 @@
 // Public surface of the pure VRRP core (no I/O, no clock): codec, validation, timers, trackers, state machine,
-// sync groups and the deterministic simulator.
+// sync groups, and the node that owns them all (node.ts). The simulator lives with the tests (test/sim/).
 export * from './addr.js';
 export * from './packet.js';
 export * from './validate.js';
@@ -8,6 +8,4 @@ export * from './types.js';
 export * from './track.js';
 export * from './machine.js';
 export * from './sync.js';
-export { Simulator } from './sim.js';
-export type { SimOptions, SimRouterConfig, SimLinkModel, SimTransition, SimAdvert, SimNotify, SimDrop } from './sim.js';
-export { Prng } from './prng.js';
+export * from './node.js';

@@ -36,6 +36,11 @@ export type Input =
    * re-arms master-down to the skew time, as when a member lost a VIP externally).
    */
   | { type: 'force-state'; to: 'MASTER' | 'BACKUP'; quick?: boolean }
+  /**
+   * Every unweighted track_script has reported its first result (keepalived's num_script_init reached 0): an owner
+   * that started as BACKUP because of them takes over now (try_up_instance).
+   */
+  | { type: 'scripts-ready' }
   /** SIGTERM: a MASTER sends priority 0 and drops its VIPs; → STOP. */
   | { type: 'shutdown' }
   /** Removed by reload: like shutdown but → DELETED. */
@@ -114,6 +119,11 @@ export interface StepOptions {
    * member only records wantState MASTER and re-arms its timer (keepalived vrrp_sync_can_goto_master).
    */
   mayBecomeMaster?: boolean;
+  /**
+   * Unweighted track_scripts have not reported yet (keepalived num_script_init > 0): an owner does not take the
+   * 1 µs shortcut to MASTER at start; it waits as BACKUP for the scripts (or its master-down timer).
+   */
+  scriptsPending?: boolean;
 }
 
 /** Fresh INIT state for a spec. */
@@ -191,8 +201,9 @@ function gotoMaster(tx: Tx, reason: string) {
     tx.emit({ type: 'send-garp', count: spec.garp.masterRepeat, reason: 'master', addresses: addrs });
     if (spec.garp.masterDelayMs > 0) tx.s.garpTimers = [...tx.s.garpTimers, { at: tx.now + spec.garp.masterDelayMs, count: spec.garp.masterRepeat, reason: 'master-delay' }];
   }
+  // The first refresh follows the second burst (vrrp.c: garp_refresh starts after garp_delay), not the first.
   if (addrs.length && spec.garp.masterRefreshMs > 0)
-    tx.s.garpTimers = [...tx.s.garpTimers, { at: tx.now + spec.garp.masterRefreshMs, count: spec.garp.masterRefreshRepeat, reason: 'refresh' }];
+    tx.s.garpTimers = [...tx.s.garpTimers, { at: tx.now + spec.garp.masterDelayMs + spec.garp.masterRefreshMs, count: spec.garp.masterRefreshRepeat, reason: 'refresh' }];
   tx.s.wantState = 'MASTER';
   tx.s.downAt = undefined;
   tx.s.preemptUntil = undefined;
@@ -224,11 +235,13 @@ function enterFault(tx: Tx, reason: string) {
   tx.transition('FAULT', reason);
 }
 
-/** FAULT → BACKUP (owner wanting MASTER → MASTER), vrrp_state_leave_fault. */
+/**
+ * FAULT → BACKUP (vrrp_state_leave_fault). An owner goes through BACKUP too and takes over when its master-down
+ * timer fires, which damps a bouncing link instead of flapping MASTER on every bounce.
+ */
 function leaveFault(tx: Tx, reason: string) {
   tx.s.masterAdverIntMs = tx.spec.advertIntMs;
-  if (tx.spec.priority === 255 && tx.s.effectivePriority === 255) return gotoMaster(tx, reason);
-  tx.s.wantState = 'BACKUP';
+  tx.s.wantState = tx.spec.priority === 255 ? 'MASTER' : 'BACKUP';
   tx.s.preemptUntil = undefined;
   tx.transition('BACKUP', reason);
   tx.armDown(masterDownOf(tx.s));
@@ -307,6 +320,7 @@ function masterRx(tx: Tx, adv: Advert, src: string) {
   if (adv.priority === 0 || (spec.higherPrioSendAdvert && higher)) {
     tx.emit({ type: 'send-advert', priority: s.effectivePriority });
     if (adv.priority === 0) {
+      s.advertAt = tx.now + spec.advertIntMs; // RFC 5798 6.4.3: send an advert and reset the Adver_Timer
       tx.log('info', `Master received priority 0 message from ${src}`);
       return;
     }
@@ -328,7 +342,10 @@ function masterRx(tx: Tx, adv: Advert, src: string) {
   }
   if (adv.priority < s.effectivePriority || (adv.priority === s.effectivePriority && cmp < 0)) {
     tx.log('info', `Received advert from ${src} with lower priority ${adv.priority}, ours ${s.effectivePriority}${spec.lowerPrioNoAdvert ? '' : ', forcing new election'}`);
-    if (!spec.lowerPrioNoAdvert) tx.emit({ type: 'send-advert', priority: s.effectivePriority });
+    if (!spec.lowerPrioNoAdvert) {
+      tx.emit({ type: 'send-advert', priority: s.effectivePriority });
+      s.advertAt = tx.now + spec.advertIntMs; // the answer is this interval's advert (RFC 5798 6.4.3)
+    }
     lowerPrioGarp(tx);
     tx.notify('MASTER_RX_LOWER_PRI');
     return;
@@ -400,7 +417,7 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       if (s.state !== 'INIT') break;
       if (s.faults.length) { s.wantState = 'FAULT'; tx.transition('FAULT', 'init'); break; }
       const held = opts.mayBecomeMaster === false;
-      if (!held && tx.spec.priority === 255 && s.wantState === 'MASTER') {
+      if (!held && !opts.scriptsPending && tx.spec.priority === 255 && s.wantState === 'MASTER') {
         // Owner: become MASTER through a 1 µs master-down, without a BACKUP notify (vrrp_init_state).
         tx.transition('BACKUP', 'init', false);
         tx.armDown(0.001);
@@ -443,6 +460,9 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       if (s.state !== 'MASTER') break;
       tx.log('warning', `VIP ${input.address} deleted externally, leaving MASTER`);
       leaveMaster(tx, 'BACKUP', 'vip-removed', skewOf(s));
+      break;
+    case 'scripts-ready':
+      if (s.state === 'BACKUP' && tx.spec.priority === 255 && s.effectivePriority === 255 && opts.mayBecomeMaster !== false) tx.armDown(0.001);
       break;
     case 'lower-prio-garp':
       if (s.state === 'MASTER') lowerPrioGarp(tx);

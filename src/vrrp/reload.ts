@@ -2,7 +2,7 @@
 // them, vrrp.c vrrp_exist()/vrrp_reload_matches(): NOT by name), which it removes and which it adds, and per kept
 // instance which addresses change. The engine (engine.ts reload()) applies the result.
 import type { InstancePlan, VipPlan } from './from-config.js';
-import type { InstanceState } from './machine.js';
+import { masterDownOf, type InstanceState } from './machine.js';
 
 /**
  * keepalived's reload identity of an instance: vrid, address family, configured interface, unicast flag and
@@ -80,7 +80,15 @@ export function carryOverState(
   primaryAddress = old.spec.primaryAddress,
 ): InstanceState {
   const spec = { ...nextSpec, primaryAddress };
-  const st: InstanceState = { ...old, spec };
+  // A new priority of 255 makes the instance the address owner now (its trackers no longer move it).
+  const owner = spec.priority === 255;
+  const st: InstanceState = { ...old, spec, effectivePriority: owner ? 255 : old.effectivePriority };
   if (old.state === 'MASTER') return { ...st, advertAt: now, masterAdverIntMs: spec.advertIntMs };
+  if (old.state === 'BACKUP') {
+    // keepalived restarts a backup's timers from the new configuration: its own advert interval, and a fresh
+    // master-down (an owner takes over at once, as at start).
+    const fresh = { ...st, masterAdverIntMs: spec.advertIntMs };
+    return { ...fresh, wantState: owner ? 'MASTER' : fresh.wantState, downAt: now + (owner ? 0.001 : masterDownOf(fresh)) };
+  }
   return st;
 }

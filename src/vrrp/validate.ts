@@ -179,7 +179,14 @@ export function validateAdvert(pkt: RxPacket, pol: RxPolicy): ValidateResult {
   // 9. v3 interval mismatch is only logged (backups adopt the master's interval).
   if (pol.version === 3 && adv.advertIntMs !== Math.round(pol.advertIntMs / 10) * 10) notes.push('interval-v3-mismatch');
   // 10. Checksum (keepalived leaves IPv6 to the kernel; we verify it too since we have src/dst).
-  if (!d.checksumOk) return drop(DropReason.Checksum, `checksum 0x${d.checksum.toString(16).padStart(4, '0')} invalid`, src);
+  // With v3_checksum_as_v2 a peer may use either form (keepalived does not check the sum at all in that mode);
+  // accept the standard pseudo-header sum too, so a mixed-setting pair still hears each other.
+  const standardSumOk = (): boolean => {
+    const r = decodeAdvert(msg, { family: pol.family, src, dst, v3ChecksumAsV2: false });
+    return r.ok && r.checksumOk;
+  };
+  const checksumOk = d.checksumOk || (pol.v3ChecksumAsV2 && pol.version === 3 && pol.family === 'inet' && standardSumOk());
+  if (!checksumOk) return drop(DropReason.Checksum, `checksum 0x${d.checksum.toString(16).padStart(4, '0')} invalid`, src);
   // 11. Destination kind matches mode.
   if (isMulticast(dst) === pol.unicast)
     return drop(DropReason.ModeMismatch, `expected ${pol.unicast ? 'unicast' : 'multicast'} packet, got ${pol.unicast ? 'multicast' : 'unicast'}`, src);

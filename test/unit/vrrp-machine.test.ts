@@ -86,8 +86,9 @@ test('two address owners: the lower address yields; the higher lowers itself to 
   hi.advert(255, '10.0.0.1', {}, 100); // first: start counting 2 of our adverts
   assert.equal(hi.st.state, 'MASTER');
   assert.equal(hi.st.rogue?.counter, 2);
-  hi.runUntil(2001); // two adverts sent → window of 1.2 s opens
-  assert.equal(hi.st.rogue?.until, 2000.001 + 1200);
+  // Answering the rogue's advert at 100 ms was this interval's advert (RFC 5798 6.4.3): the cadence restarts there.
+  hi.runUntil(2101); // two adverts sent (1100, 2100) → window of 1.2 s opens
+  assert.equal(hi.st.rogue?.until, 2100 + 1200);
   hi.advert(255, '10.0.0.1', {}, 2500);
   assert.equal(hi.st.effectivePriority, 254);
   assert.equal(hi.st.state, 'BACKUP');
@@ -285,7 +286,7 @@ test('step is pure: the input state is not modified', () => {
 });
 
 import { checkInstanceSpec } from '../../src/vrrp/types.js';
-import { Prng } from '../../src/vrrp/prng.js';
+import { Prng } from '../sim/prng.js';
 
 test('checkInstanceSpec reports unusable specs', () => {
   assert.deepEqual(checkInstanceSpec(instanceSpec({ name: 'x', vrid: 1, primaryAddress: '10.0.0.1', vips: ['10.0.0.2'] })), []);

@@ -7,7 +7,7 @@ import {
 } from '../../src/vrrp/packet.js';
 import { buildIpv4Header, decodeIpv4Header } from '../../src/net/ipv4-header.js';
 import { bytesToAddr, addrToBytes, compareAddr } from '../../src/vrrp/addr.js';
-import { Prng } from '../../src/vrrp/prng.js';
+import { Prng } from '../sim/prng.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -71,12 +71,20 @@ test('carry-over: a MASTER stays MASTER, takes the new spec, and advertises at o
   assert.ok(!r.effects.some((e) => e.type === 'notify' || e.type === 'state-changed' || e.type === 'add-vips' || e.type === 'remove-vips'));
 });
 
-test('carry-over: a BACKUP keeps its master-down timer and master', () => {
-  const spec = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.0.0.1', priority: 100 });
-  const st = step(initialState(spec), { type: 'start' }, 0).state;
-  const { primaryAddress: _p, ...nextSpec } = spec;
-  const carried = carryOverState(st, nextSpec, 5);
+test('carry-over: a BACKUP restarts its timers from the new configuration (keepalived resets both)', () => {
+  const spec = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.0.0.1', priority: 100, version: 3, advertIntMs: 1000 });
+  let st = step(initialState(spec), { type: 'start' }, 0).state;
+  // A v3 backup adopted its master's 2 s interval before the reload.
+  st = step(st, { type: 'advert-received', advert: { version: 3, type: 1, vrid: 51, priority: 150, advertIntMs: 2000, addresses: [] }, src: '10.0.0.2' }, 100).state;
+  assert.equal(st.masterAdverIntMs, 2000);
+  const { primaryAddress: _p, ...nextSpec } = { ...spec, advertIntMs: 500 };
+  const carried = carryOverState(st, nextSpec, 5000);
   assert.equal(carried.state, 'BACKUP');
-  assert.equal(carried.downAt, st.downAt);
+  assert.equal(carried.masterAdverIntMs, 500);
+  assert.equal(carried.downAt, 5000 + 3 * 500 + 304.687); // skew (256 - 100) × 500 / 256 in µs
+  // A reload that makes it the address owner takes over at once, as an owner does at start.
+  const owner = carryOverState(st, { ...nextSpec, priority: 255 }, 5000);
+  assert.equal(owner.effectivePriority, 255);
+  assert.equal(owner.downAt, 5000.001);
   assert.equal(carryOverState(st, nextSpec, 5, '10.0.0.9').spec.primaryAddress, '10.0.0.9');
 });

@@ -1,0 +1,720 @@
+// The VRRP node: every instance and sync group of one director, pure. In the spirit of etcd raft's RawNode, it takes
+// every input (start, received packets with their metadata, timer expiry, interface and address facts, tracker
+// results, a reload's new plan, shutdown) with the time, and returns the effects in keepalived's order; deadline()
+// says when to call it next. The daemon's shell (engine.ts) only turns inputs into calls and effects into I/O; the
+// simulator and the unit tests drive this same object, with the same demux and the same advert encoding.
+//
+// What lives here and not in machine.ts / sync.ts: which instance a packet is for (VRID, then unicast peer), the
+// source address (an instance without one is in FAULT, keepalived's "no usable source address"), tracker
+// bookkeeping (group-level trackers on every member; owners wait for unweighted scripts' first result), reload
+// (atomic: no input reaches an old instance after it), GARP/NA pacing (a per-interface queue of timed sends that
+// never delays an advert or a VIP removal, cancelled when the instance leaves MASTER), counters, and sockets.
+import { IpIdCounter } from '../net/ipv4-header.js';
+import type { NotifyScripts } from '../notify/notify.js';
+import { compareAddr } from './addr.js';
+import type { InstancePlan, VipPlan, VrrpPlan } from './from-config.js';
+import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
+import { advertFor, encodeAdvert } from './packet.js';
+import { carryOverState, diffVips, matchInstances } from './reload.js';
+import { describeRoute } from './routes.js';
+import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
+import { trackVerdict, type TrackerStatus } from './track.js';
+import type { VrrpState } from './types.js';
+import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
+
+// ---- inputs -----------------------------------------------------------------------------------------------------
+
+/** What the node knows of one interface (the shell reads it from rtnetlink). */
+export interface InterfaceFacts {
+  name: string;
+  ifindex: number;
+  /** keepalived's "up": IFF_UP && IFF_RUNNING. */
+  up: boolean;
+  /** IPv4 addresses, the primary first (the shell orders them: non-secondary first). */
+  ipv4: string[];
+  /** Usable IPv6 link-local addresses (not tentative, not DAD-failed). */
+  ipv6LinkLocal: string[];
+}
+
+export type NodeInput =
+  /** Daemon start (after vrrp_startup_delay). Interface facts should have been fed before. */
+  | { type: 'start' }
+  /** The facts of one interface changed (link state, addresses); the node recomputes faults and sources. */
+  | { type: 'interface'; facts: InterfaceFacts }
+  /** An interface disappeared. */
+  | { type: 'interface-gone'; name: string }
+  /** An address was removed from an interface (someone else may have deleted one of our VIPs). */
+  | { type: 'address-removed'; ifname: string; address: string; prefix: number }
+  /** A packet read from socket `socket` (see the open-socket effect). IPv4: the whole IP packet. */
+  | { type: 'packet'; socket: string; bytes: Uint8Array; family: 4 | 6; src: string; dst: string; ttl?: number }
+  /** Time passed (call at or after deadline()). */
+  | { type: 'timer' }
+  /** A tracker reported: `script:NAME` (ok) or `file:NAME` (value). */
+  | { type: 'tracker'; key: string; ok?: boolean; value?: number }
+  /** SIGHUP: switch to a new plan. */
+  | { type: 'reload'; plan: VrrpPlan }
+  /** SIGTERM. */
+  | { type: 'shutdown' }
+  /** A raw core input for one instance: simulations of events the node does not model itself. */
+  | { type: 'core'; instance: string; input: Input };
+
+// ---- effects ----------------------------------------------------------------------------------------------------
+
+/** An instance as effects name it: `uid` stays the same across reloads (renames included), so ownership follows. */
+interface Who { uid: number; instance: string }
+
+export interface SocketSpec {
+  key: string;
+  family: 4 | 6;
+  ifname: string;
+  mode: 'multicast' | 'unicast';
+  group: string;
+  ttl: number;
+  src?: string;
+}
+
+export type NodeEffect =
+  | ({ type: 'open-socket' } & SocketSpec)
+  | { type: 'close-socket'; key: string }
+  /** One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header. */
+  | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array })
+  | (Who & { type: 'add-vips'; vips: VipPlan[] })
+  | (Who & { type: 'remove-vips'; vips: VipPlan[] })
+  | (Who & { type: 'add-routes'; routes: InstancePlan['routes'] })
+  /** Remove the routes we added (all, or those whose description is in `keys`), newest first. */
+  | (Who & { type: 'remove-routes'; keys?: string[] })
+  | (Who & { type: 'add-rules'; rules: InstancePlan['rules'] })
+  | (Who & { type: 'remove-rules' })
+  /** One gratuitous ARP (IPv4) / unsolicited NA (IPv6) for one address, now. */
+  | (Who & { type: 'send-garp'; vip: VipPlan })
+  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyScripts; uid?: number }
+  | (Who & { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string })
+  | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string };
+
+/** Per-instance counters, for logs, dumps and metrics. */
+export interface InstanceStats {
+  advertsSent: number;
+  advertsReceived: number;
+  dropped: Partial<Record<DropReason, number>>;
+  garpsSent: number;
+  becameMaster: number;
+  releasedMaster: number;
+  transitions: number;
+  /** keepalived's pri_zero_rcvd / pri_zero_sent. */
+  priZeroReceived: number;
+  priZeroSent: number;
+  /** keepalived's addr_list_err: accepted adverts whose address list differs from ours. */
+  addrListErr: number;
+}
+
+export const newStats = (): InstanceStats => ({
+  advertsSent: 0, advertsReceived: 0, dropped: {}, garpsSent: 0, becameMaster: 0, releasedMaster: 0, transitions: 0,
+  priZeroReceived: 0, priZeroSent: 0, addrListErr: 0,
+});
+
+/** One instance as dumps, the JSON state and metrics see it. */
+export interface InstanceView {
+  uid: number;
+  plan: InstancePlan;
+  state: VrrpState;
+  wantState: VrrpState;
+  effectivePriority: number;
+  masterAddress?: string;
+  masterPriority?: number;
+  /** Monotonic ms of the last transition (undefined = none yet). */
+  lastTransition?: number;
+  /** Source address in use (undefined = none usable: the instance is in FAULT). */
+  src?: string;
+  /** The VIPs are set (we are MASTER and asked for them). */
+  vipset: boolean;
+  faults: readonly string[];
+  trackers: Array<{ name: string; ok?: boolean; value?: number; weight: number }>;
+  stats: InstanceStats;
+}
+
+// ---- internals --------------------------------------------------------------------------------------------------
+
+/** FAULT reason of an instance without a usable source address. */
+export const NO_SOURCE_FAULT = 'no-source-address';
+
+interface Inst {
+  uid: number;
+  plan: InstancePlan;
+  /** Trackers keyed by the instance's tracker names; group-level trackers of its sync group included. */
+  trackers: Map<string, TrackerStatus>;
+  src?: string;
+  socket?: string;
+  ipId: IpIdCounter;
+  stats: InstanceStats;
+  vipset: boolean;
+  unit: Unit;
+}
+
+type Unit =
+  | { kind: 'single'; name: string; st: InstanceState }
+  | { kind: 'group'; name: string; g: SyncGroupState; notify: NotifyScripts };
+
+const unitMembers = (u: Unit): string[] => (u.kind === 'single' ? [u.name] : u.g.spec.members);
+
+interface GarpSend { uid: number; vip: VipPlan }
+interface GarpQueue { intervalMs: number; lastAt: number; pending: GarpSend[] }
+
+const PLACEHOLDER = { inet: '0.0.0.0', inet6: '::' } as const;
+
+export class VrrpNode {
+  private plan: VrrpPlan;
+  private instances = new Map<string, Inst>();
+  private units: Unit[] = [];
+  private readonly ifaces = new Map<string, InterfaceFacts>();
+  /** Open sockets by key, with the number of instances using each. */
+  private readonly sockets = new Map<string, SocketSpec>();
+  private readonly garp = new Map<string, GarpQueue>();
+  /** Latest tracker reports by key (script:NAME / file:NAME), kept across reloads like keepalived's scripts. */
+  private readonly reports = new Map<string, { ok?: boolean; value?: number }>();
+  private nextUid = 1;
+  private started = false;
+  private stopped = false;
+  private out: NodeEffect[] = [];
+  private now = 0;
+
+  constructor(plan: VrrpPlan) {
+    this.plan = plan;
+    this.build(plan.instances.map((p) => [p, undefined]), new Map());
+  }
+
+  // ---- the one entry point ----------------------------------------------------------------------------------------
+
+  handle(input: NodeInput, now: number): NodeEffect[] {
+    this.now = now;
+    this.out = [];
+    if (this.stopped && input.type !== 'shutdown') return [];
+    switch (input.type) {
+      case 'start': this.start(); break;
+      case 'interface': this.onInterface(input.facts); break;
+      case 'interface-gone': this.onInterfaceGone(input.name); break;
+      case 'address-removed': this.onAddressRemoved(input.ifname, input.address, input.prefix); break;
+      case 'packet': this.onPacket(input); break;
+      case 'timer': this.onTimer(); break;
+      case 'tracker': this.onTracker(input.key, input.ok, input.value); break;
+      case 'reload': this.reload(input.plan); break;
+      case 'shutdown': this.shutdown(); break;
+      case 'core': {
+        const inst = this.instances.get(input.instance);
+        if (!inst) throw new Error(`no instance ${input.instance}`);
+        this.feed(inst, input.input);
+        break;
+      }
+    }
+    return this.out;
+  }
+
+  /** The earliest time handle({type:'timer'}) must be called, or undefined. */
+  deadline(): number | undefined {
+    if (!this.started || this.stopped) return undefined;
+    let t: number | undefined;
+    const consider = (x: number | undefined) => { if (x !== undefined && (t === undefined || x < t)) t = x; };
+    for (const u of this.units) consider(u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g));
+    for (const q of this.garp.values()) if (q.pending.length) consider(q.lastAt + q.intervalMs);
+    return t;
+  }
+
+  // ---- views ------------------------------------------------------------------------------------------------------
+
+  get currentPlan(): VrrpPlan { return this.plan; }
+
+  state(name: string): InstanceState {
+    const inst = this.instances.get(name);
+    if (!inst) throw new Error(`no instance ${name}`);
+    return this.stateOf(inst);
+  }
+
+  view(): InstanceView[] {
+    return [...this.instances.values()].map((i) => {
+      const s = this.stateOf(i);
+      return {
+        uid: i.uid, plan: i.plan, state: s.state, wantState: s.wantState, effectivePriority: s.effectivePriority,
+        masterAddress: s.masterAddress, masterPriority: s.masterPriority, lastTransition: s.lastTransition, src: i.src,
+        vipset: i.vipset, faults: s.faults,
+        trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
+        stats: i.stats,
+      };
+    });
+  }
+
+  clearStats(): void {
+    for (const i of this.instances.values()) i.stats = newStats();
+  }
+
+  // ---- building ---------------------------------------------------------------------------------------------------
+
+  /**
+   * (Re)builds instances and units. `carried` pairs each plan with the state it continues (kept by a reload) or
+   * undefined (fresh INIT). Tracker results, counters and uids of kept instances carry over.
+   */
+  private build(entries: Array<[InstancePlan, { inst: Inst; st: InstanceState } | undefined]>, oldGroups: Map<string, SyncGroupState>): void {
+    const instances = new Map<string, Inst>();
+    const states = new Map<string, InstanceState>();
+    const groupOf = new Map<string, VrrpPlan['groups'][number]>();
+    for (const g of this.plan.groups) for (const m of g.members) groupOf.set(m, g);
+    for (const [p, prev] of entries) {
+      const trackers = new Map<string, TrackerStatus>();
+      const specs = [...p.spec.trackers];
+      // Group-level track_* apply to every member (keepalived vrrp_sync.c), unless the member tracks it itself.
+      for (const t of groupOf.get(p.name)?.trackers ?? []) if (!specs.some((s) => s.name === t.spec.name)) specs.push(t.spec);
+      for (const spec of specs) {
+        const r = this.reports.get(spec.name);
+        const iface = spec.kind === 'interface' ? this.ifaces.get(spec.name.slice('interface:'.length)) : undefined;
+        trackers.set(spec.name, { spec, ok: spec.kind === 'interface' ? iface?.up ?? false : r?.ok, value: r?.value });
+      }
+      const inst: Inst = {
+        uid: prev?.inst.uid ?? this.nextUid++, plan: p, trackers, src: prev?.inst.src, socket: prev?.inst.socket,
+        ipId: prev?.inst.ipId ?? new IpIdCounter(), stats: prev?.inst.stats ?? newStats(), vipset: prev?.inst.vipset ?? false,
+        unit: undefined as unknown as Unit,
+      };
+      instances.set(p.name, inst);
+      const spec = { ...p.spec, trackers: specs, primaryAddress: inst.src ?? PLACEHOLDER[p.spec.family] };
+      states.set(p.name, prev ? { ...prev.st, spec: { ...prev.st.spec, trackers: specs } } : initialState(spec));
+    }
+    this.instances = instances;
+    this.units = [];
+    const grouped = new Set<string>();
+    for (const g of this.plan.groups) {
+      const members = g.members.filter((m) => instances.has(m));
+      if (!members.length) continue;
+      let gs = initialSyncGroup({ name: g.name, members }, members.map((m) => states.get(m)!));
+      const before = oldGroups.get(g.name);
+      if (before && members.every((m) => states.get(m)!.state !== 'INIT')) gs = { ...gs, state: before.state };
+      const unit: Unit = { kind: 'group', name: g.name, g: gs, notify: g.notify };
+      this.units.push(unit);
+      for (const m of members) { grouped.add(m); instances.get(m)!.unit = unit; }
+    }
+    for (const [name, inst] of instances) {
+      if (grouped.has(name)) continue;
+      const unit: Unit = { kind: 'single', name, st: states.get(name)! };
+      this.units.push(unit);
+      inst.unit = unit;
+    }
+  }
+
+  private stateOf(inst: Inst): InstanceState {
+    const u = inst.unit;
+    return u.kind === 'single' ? u.st : u.g.members[inst.plan.name]!;
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------------------------
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const s of this.plan.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`);
+    for (const inst of this.instances.values()) this.refreshSource(inst, true);
+    this.syncSockets();
+    for (const inst of this.instances.values()) this.prepareFaults(inst);
+    for (const u of this.units) for (const m of unitMembers(u)) this.feedUnit(u, m, { type: 'start' });
+  }
+
+  /** Faults known before an instance starts: interface down, no source address, failing unweighted trackers. */
+  private prepareFaults(inst: Inst): void {
+    const up = this.ifaces.get(inst.plan.interface)?.up ?? false;
+    if (!up) this.feed(inst, { type: 'interface-down' });
+    if (!inst.src) this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: true });
+    this.feedTrackers(inst);
+  }
+
+  private shutdown(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const u of this.units) for (const m of unitMembers(u)) this.feedUnit(u, m, { type: 'shutdown' });
+    this.garp.clear();
+  }
+
+  /**
+   * SIGHUP (keepalived reload_vrrp_thread / vrrp_complete_init): instances are matched by identity (reload.ts), not
+   * by name. Kept instances carry their state, master, counters and tracker results (a MASTER stays MASTER with no
+   * notify, advertises at once and applies only its VIP diff); removed ones go DELETED (a MASTER sends priority 0
+   * and drops its VIPs); new ones start from INIT. All of it happens in this one call: no input can reach an old
+   * instance afterwards.
+   */
+  private reload(next: VrrpPlan): void {
+    const match = matchInstances(this.plan.instances, next.instances);
+    for (const s of next.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`);
+    const old = this.instances;
+    for (const o of match.removed) {
+      const inst = old.get(o.name)!;
+      this.feed(inst, { type: 'delete' });
+      this.cancelGarps(inst.uid);
+    }
+    const oldGroups = new Map<string, SyncGroupState>();
+    for (const u of this.units) if (u.kind === 'group') oldGroups.set(u.name, u.g);
+
+    const entries: Array<[InstancePlan, { inst: Inst; st: InstanceState } | undefined]> = [];
+    const masters: Array<{ name: string; oldPlan: InstancePlan }> = [];
+    for (const { old: o, next: p } of match.kept) {
+      const inst = old.get(o.name)!;
+      const st = this.stateOf(inst);
+      entries.push([p, { inst, st: carryOverState(st, p.spec, this.now, inst.src ?? st.spec.primaryAddress) }]);
+      if (st.state === 'MASTER') masters.push({ name: p.name, oldPlan: o });
+      if (o.name !== p.name) this.log('info', `(${p.name}) was ${o.name} before the reload`);
+    }
+    for (const p of match.added) entries.push([p, undefined]);
+    this.plan = next;
+    this.build(entries, oldGroups);
+
+    // Sources may change (mcast_src_ip is not part of the identity); sockets follow the new plan.
+    for (const inst of this.instances.values()) this.refreshSource(inst, false);
+    this.syncSockets();
+
+    // Masters apply their address diff: routes that went, addresses that went, new addresses, new routes, GARPs.
+    for (const { name, oldPlan } of masters) {
+      const inst = this.instances.get(name)!;
+      const diff = diffVips(oldPlan.vips, inst.plan.vips);
+      const newKeys = new Set(inst.plan.routes.map(describeRoute));
+      const oldKeys = new Set(oldPlan.routes.map(describeRoute));
+      const goneRoutes = [...oldKeys].filter((k) => !newKeys.has(k));
+      const addedRoutes = inst.plan.routes.filter((r) => !oldKeys.has(describeRoute(r)));
+      const who = this.who(inst);
+      if (goneRoutes.length) this.emit({ ...who, type: 'remove-routes', keys: goneRoutes });
+      if (diff.remove.length) this.emit({ ...who, type: 'remove-vips', vips: diff.remove });
+      if (diff.add.length) this.emit({ ...who, type: 'add-vips', vips: diff.add });
+      if (addedRoutes.length) this.emit({ ...who, type: 'add-routes', routes: addedRoutes });
+      this.queueGarps(inst, diff.add, inst.plan.spec.garp.masterRepeat);
+      if (diff.add.length || diff.remove.length) this.log('info', `(${name}) reload: +${diff.add.length} -${diff.remove.length} addresses`);
+    }
+
+    // Priorities and faults are recomputed now; kept masters advertise at once; new instances start.
+    const added = new Set(match.added.map((p) => p.name));
+    for (const inst of this.instances.values()) {
+      if (added.has(inst.plan.name)) this.prepareFaults(inst);
+      else this.feedTrackers(inst, true);
+    }
+    for (const u of this.units) for (const m of unitMembers(u)) if (added.has(m)) this.feedUnit(u, m, { type: 'start' });
+    // A kept master's advertAt is now: send it in this call rather than after a timer turn.
+    this.onTimer();
+    this.log('info', `Reload: kept ${match.kept.length}, removed ${match.removed.length}, added ${match.added.length} instance(s)`);
+  }
+
+  // ---- interfaces and sources -------------------------------------------------------------------------------------
+
+  private onInterface(f: InterfaceFacts): void {
+    const before = this.ifaces.get(f.name);
+    this.ifaces.set(f.name, f);
+    if (!this.started) {
+      for (const inst of this.instances.values()) {
+        const t = inst.trackers.get(`interface:${f.name}`);
+        if (t) t.ok = f.up;
+      }
+      return;
+    }
+    const linkChanged = before?.up !== f.up;
+    for (const inst of this.instances.values()) {
+      if (inst.plan.interface === f.name) {
+        if (linkChanged) {
+          this.log('info', `(${inst.plan.name}) interface ${f.name} ${f.up ? 'up' : 'down'}`);
+        }
+        this.refreshSource(inst, false);
+        if (linkChanged) this.feed(inst, { type: f.up ? 'interface-up' : 'interface-down' });
+      }
+      const t = inst.trackers.get(`interface:${f.name}`);
+      if (t && t.ok !== f.up) {
+        t.ok = f.up;
+        this.feedTrackers(inst);
+      }
+    }
+    this.syncSockets();
+  }
+
+  private onInterfaceGone(name: string): void {
+    const f = this.ifaces.get(name);
+    if (!f) return;
+    this.onInterface({ ...f, up: false, ipv4: [], ipv6LinkLocal: [] });
+    this.ifaces.delete(name);
+  }
+
+  /** The source address keepalived would use: configured, else the interface's primary (never one of our VIPs). */
+  private sourceFor(p: InstancePlan): string | undefined {
+    if (p.configuredSrc) return p.configuredSrc;
+    const f = this.ifaces.get(p.interface);
+    if (!f) return undefined;
+    const own = new Set(p.vips.map((v) => v.address));
+    const list = p.family === 6 ? f.ipv6LinkLocal : f.ipv4;
+    return list.find((a) => !own.has(a));
+  }
+
+  /** Recomputes an instance's source; none usable → FAULT (keepalived), one again → the fault clears. */
+  private refreshSource(inst: Inst, initial: boolean): void {
+    const src = this.sourceFor(inst.plan);
+    if (src === inst.src && !initial) return;
+    const had = inst.src;
+    inst.src = src;
+    if (src) this.setPrimary(inst, src);
+    if (initial) {
+      if (!src) this.log('warning', `(${inst.plan.name}) no usable source address on ${inst.plan.interface} yet`);
+      return;
+    }
+    if (!src && had) {
+      this.log('warning', `(${inst.plan.name}) no usable source address on ${inst.plan.interface}`);
+      this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: true });
+    } else if (src && !had) {
+      this.log('info', `(${inst.plan.name}) source address ${src} on ${inst.plan.interface}`);
+      this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: false });
+    } else if (src) this.log('info', `(${inst.plan.name}) source address now ${src}`);
+  }
+
+  /** The core's tie-break address is the real source. */
+  private setPrimary(inst: Inst, src: string): void {
+    const set = (st: InstanceState): InstanceState => (st.spec.primaryAddress === src ? st : { ...st, spec: { ...st.spec, primaryAddress: src } });
+    const u = inst.unit;
+    if (!u) return;
+    if (u.kind === 'single') u.st = set(u.st);
+    else u.g = { ...u.g, members: { ...u.g.members, [inst.plan.name]: set(u.g.members[inst.plan.name]!) } };
+  }
+
+  private socketSpec(inst: Inst): SocketSpec | undefined {
+    const p = inst.plan;
+    const mode = p.unicast ? 'unicast' : 'multicast';
+    if (p.unicast && !inst.src) return undefined; // a unicast socket is bound to its source
+    return {
+      key: `${p.interface}|${p.family}|${mode}|${p.unicast ? inst.src : p.group}`,
+      family: p.family, ifname: p.interface, mode, group: p.group, ttl: p.ttl, src: inst.src,
+    };
+  }
+
+  /** Opens the sockets instances need and closes those nobody uses any more. */
+  private syncSockets(): void {
+    const used = new Set<string>();
+    for (const inst of this.instances.values()) {
+      const s = this.socketSpec(inst);
+      inst.socket = s?.key;
+      if (!s) continue;
+      used.add(s.key);
+      if (!this.sockets.has(s.key)) {
+        this.sockets.set(s.key, s);
+        this.emit({ type: 'open-socket', ...s });
+      }
+    }
+    for (const key of [...this.sockets.keys()]) {
+      if (used.has(key)) continue;
+      this.sockets.delete(key);
+      this.emit({ type: 'close-socket', key });
+    }
+  }
+
+  /** Someone deleted an address: if it is one of a MASTER's tracked VIPs, the instance re-elects (keepalived_netlink.c). */
+  private onAddressRemoved(ifname: string, address: string, prefix: number): void {
+    for (const inst of this.instances.values()) {
+      const vip = inst.plan.vips.find((v) => v.address === address && v.dev === ifname && v.prefix === prefix);
+      if (!vip || vip.noTrack || !inst.vipset || this.stateOf(inst).state !== 'MASTER') continue;
+      this.feed(inst, { type: 'vip-removed-externally', address });
+    }
+  }
+
+  // ---- packets ----------------------------------------------------------------------------------------------------
+
+  /**
+   * Demux as keepalived's vrrp_lookup: the socket, then the VRID; unicast instances sharing a VRID on one socket
+   * are told apart by their unicast_peer lists. Then validation in keepalived's order, counted per reason.
+   */
+  private onPacket(pk: Extract<NodeInput, { type: 'packet' }>): void {
+    const family = pk.family === 6 ? 'inet6' : 'inet';
+    const vrid = peekVrid(pk.bytes, family);
+    const candidates = [...this.instances.values()].filter((i) => i.socket === pk.socket && i.plan.spec.vrid === vrid);
+    if (!candidates.length) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
+    let inst = candidates[0]!;
+    if (candidates.length > 1) {
+      const byPeer = candidates.find((i) => i.plan.peers.some((p) => compareAddr(p.address, pk.src) === 0));
+      if (!byPeer) return; // none of the instances lists this sender
+      inst = byPeer;
+    }
+    if (inst.src && compareAddr(pk.src, inst.src) === 0) return; // our own advert looped back
+    const s = this.stateOf(inst);
+    if (s.state !== 'BACKUP' && s.state !== 'MASTER') return; // ignored in INIT/FAULT/STOP
+    const res = validateAdvert({ bytes: pk.bytes, family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
+    if (!res.ok) {
+      inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
+      this.log('debug', `(${inst.plan.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`);
+      return;
+    }
+    inst.stats.advertsReceived++;
+    if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
+    if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
+    this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });
+  }
+
+  // ---- trackers ---------------------------------------------------------------------------------------------------
+
+  private onTracker(key: string, ok: boolean | undefined, value: number | undefined): void {
+    const prev = this.reports.get(key);
+    this.reports.set(key, { ok, value });
+    if (!this.started) {
+      for (const inst of this.instances.values()) {
+        const t = inst.trackers.get(key);
+        if (t) { t.ok = ok; t.value = value; }
+      }
+      return;
+    }
+    const firstReport = prev === undefined;
+    for (const inst of this.instances.values()) {
+      const t = inst.trackers.get(key);
+      if (!t || (t.ok === ok && t.value === value && !firstReport)) continue;
+      const wasPending = this.scriptsPending(inst);
+      t.ok = ok;
+      t.value = value;
+      this.feedTrackers(inst);
+      if (wasPending && !this.scriptsPending(inst)) this.feed(inst, { type: 'scripts-ready' });
+    }
+  }
+
+  /** keepalived's num_script_init: unweighted track_scripts that have not reported a first result. */
+  private scriptsPending(inst: Inst): boolean {
+    for (const t of inst.trackers.values()) if (t.spec.kind === 'script' && t.spec.weight === 0 && t.ok === undefined) return true;
+    return false;
+  }
+
+  private feedTrackers(inst: Inst, always = false): void {
+    if (!inst.trackers.size && !always) return;
+    const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
+    this.feed(inst, { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults });
+  }
+
+  // ---- the core ---------------------------------------------------------------------------------------------------
+
+  private feed(inst: Inst, input: Input): void {
+    this.feedUnit(inst.unit, inst.plan.name, input);
+  }
+
+  private feedUnit(u: Unit, member: string | undefined, input: Input): void {
+    let tagged: TaggedEffect[];
+    if (u.kind === 'single') {
+      const inst = this.instances.get(u.name)!;
+      const r = step(u.st, input, this.now, { scriptsPending: this.scriptsPending(inst) });
+      u.st = r.state;
+      tagged = r.effects.map((effect) => ({ instance: u.name, effect }));
+    } else {
+      const r = stepGroup(u.g, member, input, this.now);
+      u.g = r.state;
+      tagged = r.effects;
+    }
+    for (const t of tagged) this.apply(u, t.instance, t.effect);
+  }
+
+  private onTimer(): void {
+    for (const u of this.units) {
+      const d = u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g);
+      if (d !== undefined && d <= this.now) this.feedUnit(u, u.kind === 'single' ? u.name : undefined, { type: 'timer' });
+    }
+    this.drainGarps();
+  }
+
+  /** Core effects → node effects, in order. */
+  private apply(u: Unit, name: string | undefined, e: Effect): void {
+    const inst = name !== undefined ? this.instances.get(name) : undefined;
+    switch (e.type) {
+      case 'send-advert':
+        if (inst) this.sendAdvert(inst, e.priority);
+        return;
+      case 'add-vips':
+        if (!inst) return;
+        // keepalived's order: addresses, then the routes and rules that may depend on them.
+        inst.vipset = true;
+        this.emit({ ...this.who(inst), type: 'add-vips', vips: this.vipPlans(inst, e.addresses) });
+        if (inst.plan.routes.length) this.emit({ ...this.who(inst), type: 'add-routes', routes: inst.plan.routes });
+        if (inst.plan.rules.length) this.emit({ ...this.who(inst), type: 'add-rules', rules: inst.plan.rules });
+        return;
+      case 'remove-vips':
+        if (!inst) return;
+        inst.vipset = false;
+        this.cancelGarps(inst.uid);
+        if (inst.plan.rules.length) this.emit({ ...this.who(inst), type: 'remove-rules' });
+        if (inst.plan.routes.length) this.emit({ ...this.who(inst), type: 'remove-routes' });
+        this.emit({ ...this.who(inst), type: 'remove-vips', vips: this.vipPlans(inst, e.addresses) });
+        return;
+      case 'send-garp':
+        if (inst) this.queueGarps(inst, this.vipPlans(inst, e.addresses), e.count);
+        return;
+      case 'notify': {
+        const scripts = e.scope === 'GROUP' ? (u.kind === 'group' ? u.notify : {}) : inst?.plan.notify ?? {};
+        this.emit({ type: 'notify', scope: e.scope, name: e.name, state: e.state, priority: e.priority, scripts, uid: inst?.uid });
+        return;
+      }
+      case 'state-changed':
+        if (!inst) return;
+        inst.stats.transitions++;
+        if (e.to === 'MASTER') inst.stats.becameMaster++;
+        if (e.from === 'MASTER') { inst.stats.releasedMaster++; this.cancelGarps(inst.uid); }
+        this.emit({ ...this.who(inst), type: 'state-changed', from: e.from, to: e.to, reason: e.reason });
+        return;
+      case 'log':
+        this.log(e.level, e.msg);
+        return;
+    }
+  }
+
+  /** One encoded advert per destination (the v3 checksum covers a pseudo-header that names it). */
+  private sendAdvert(inst: Inst, priority: number): void {
+    const p = inst.plan;
+    if (!inst.src || !inst.socket) return; // no source: the instance is in FAULT and sends nothing
+    const advert = advertFor(this.stateOf(inst).spec, priority);
+    const dsts = p.unicast ? p.peers.map((x) => x.address) : [p.group];
+    for (const dst of dsts) {
+      const bytes = encodeAdvert(advert, { family: p.spec.family, src: inst.src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
+      this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes });
+      inst.stats.advertsSent++;
+      if (priority === 0) inst.stats.priZeroSent++;
+    }
+  }
+
+  // ---- GARP / NA pacing -------------------------------------------------------------------------------------------
+
+  /**
+   * `count` sends per address, round-robin over the addresses (keepalived's order), onto the queue of each address's
+   * interface. vrrp_garp_interval / vrrp_gna_interval space the sends of one interface; 0 sends them at once.
+   */
+  private queueGarps(inst: Inst, vips: VipPlan[], count: number): void {
+    for (let i = 0; i < count; i++) {
+      for (const vip of vips) {
+        const key = `${vip.dev}|${vip.family}`;
+        let q = this.garp.get(key);
+        if (!q) this.garp.set(key, (q = { intervalMs: vip.family === 4 ? this.plan.garpIntervalMs : this.plan.gnaIntervalMs, lastAt: -Infinity, pending: [] }));
+        q.pending.push({ uid: inst.uid, vip });
+      }
+    }
+    this.drainGarps();
+  }
+
+  private drainGarps(): void {
+    for (const q of this.garp.values()) {
+      while (q.pending.length && q.lastAt + q.intervalMs <= this.now) {
+        const g = q.pending.shift()!;
+        const inst = [...this.instances.values()].find((i) => i.uid === g.uid);
+        if (!inst) continue;
+        inst.stats.garpsSent++;
+        this.emit({ ...this.who(inst), type: 'send-garp', vip: g.vip });
+        if (q.intervalMs > 0) q.lastAt = this.now;
+      }
+    }
+  }
+
+  /** An instance leaving MASTER (or removed) drops its queued GARPs. */
+  private cancelGarps(uid: number): void {
+    for (const q of this.garp.values()) q.pending = q.pending.filter((g) => g.uid !== uid);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------------------
+
+  private who(inst: Inst): Who {
+    return { uid: inst.uid, instance: inst.plan.name };
+  }
+
+  private vipPlans(inst: Inst, addresses: string[]): VipPlan[] {
+    const want = new Set(addresses);
+    return inst.plan.vips.filter((v) => want.has(v.address));
+  }
+
+  private emit(e: NodeEffect): void {
+    this.out.push(e);
+  }
+
+  private log(level: 'debug' | 'info' | 'warning' | 'error', msg: string): void {
+    this.emit({ type: 'log', level, msg });
+  }
+}
