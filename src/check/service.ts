@@ -66,11 +66,16 @@ export class CheckerService {
       else this.log.error(`IPVS: cannot open the generic-netlink family: ${(e as Error).message}; no IPVS table is programmed`);
       this.ipvs = undefined;
     }
-    this.engine = new CheckEngine(this.checkConfig(this.cfg), {
-      desired: (changes) => this.onDesired(changes),
-      events: (events) => this.onEvents(events),
-    });
-    this.engine.start();
+    try {
+      this.engine = new CheckEngine(this.checkConfig(this.cfg), this.sink());
+      this.engine.start();
+    } catch (e) {
+      // Only a bug gets here (a bad checker disables itself inside the engine): say it, and leave VRRP running,
+      // which an exception out of start() would stop with the whole daemon.
+      this.engine = undefined;
+      this.log.error(`Healthcheck: cannot start the checkers: ${(e as Error)?.stack ?? String(e)}; no health checks run`);
+      return;
+    }
     this.log.info(`Healthcheck: ${this.cfg.virtualServers.length} virtual server(s), ${this.cfg.virtualServers.reduce((n, v) => n + v.realServers.length, 0)} real server(s)`);
   }
 
@@ -81,16 +86,22 @@ export class CheckerService {
   reload(next: KeepalivedConfig): void {
     const previous = this.engine;
     // Built before the running engine is halted: if the new one cannot be built, the old one keeps checking.
-    const engine = new CheckEngine(this.checkConfig(next), {
-      desired: (changes) => this.onDesired(changes),
-      events: (events) => this.onEvents(events),
-    }, { previous });
+    const engine = new CheckEngine(this.checkConfig(next), this.sink(), { previous });
     previous?.halt();
     this.cfg = next;
     this.wanted.clear();
     this.engine = engine;
     this.engine.start();
     this.log.info(`Healthcheck: reloaded, ${next.virtualServers.length} virtual server(s)`);
+  }
+
+  private sink() {
+    return {
+      desired: (changes: DesiredVs[]) => this.onDesired(changes),
+      events: (events: CheckEvent[]) => this.onEvents(events),
+      // One checker that cannot run (a regex, TLS files…): it is disabled and said once; the others keep running.
+      error: (message: string) => this.log.error(`Healthcheck: ${message}`),
+    };
   }
 
   /** Per real server: is it in the table (alive, or kept at weight 0 by inhibit_on_failure) and at what weight. */

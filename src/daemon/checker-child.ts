@@ -53,13 +53,13 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     return stopping;
   };
   const reload = () => {
-    const next = loadConfig(o, log);
-    if (!next) {
-      log.error('new configuration cannot run; keeping the running one');
-      ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
-      return;
-    }
     try {
+      const next = loadConfig(o, log);
+      if (!next) {
+        log.error('new configuration cannot run; keeping the running one');
+        ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
+        return;
+      }
       service.reload(next);
     } catch (e) {
       // A reload error must never leave the message handler: keep running and say what failed.
