@@ -61,13 +61,23 @@ export const RESPAWN_MAX_DELAY_MS = 60_000;
 /** A child that ran longer than this is respawned at once. */
 export const RESPAWN_STABLE_MS = 60_000;
 
+/** Where a child is in its series of deaths: consecutive quick deaths and the last delay used. */
+export interface RespawnState {
+  deaths: number;
+  delayMs: number;
+}
+
+export const RESPAWN_INITIAL: RespawnState = { deaths: 0, delayMs: 0 };
+
 /**
- * keepalived's respawn delay (lib/scheduler.c report_child_status): none if the child ran more than 60 s, else
- * 1 s, doubling on each quick death, at most 60 s.
+ * The respawn delay after a death. The first death of a series is respawned at once: a crashed VRRP child holds
+ * no VIP any more, and every second without it is a second the peer must carry alone (or both directors flap).
+ * From the second quick death on, keepalived's back-off (lib/scheduler.c report_child_status): 1 s, doubling,
+ * at most 60 s. A child that ran longer than 60 s starts a new series.
  */
-export function respawnDelayMs(ranMs: number, previousDelayMs: number): number {
-  if (ranMs > RESPAWN_STABLE_MS) return 0;
-  return previousDelayMs <= 0 ? 1000 : Math.min(previousDelayMs * 2, RESPAWN_MAX_DELAY_MS);
+export function nextRespawn(ranMs: number, prev: RespawnState): RespawnState {
+  if (ranMs > RESPAWN_STABLE_MS || prev.deaths === 0) return { deaths: 1, delayMs: 0 };
+  return { deaths: prev.deaths + 1, delayMs: prev.delayMs <= 0 ? 1000 : Math.min(prev.delayMs * 2, RESPAWN_MAX_DELAY_MS) };
 }
 
 /** Exit codes with which a child stops the whole daemon (keepalived: KEEPALIVED_EXIT_FATAL/CONFIG/NO_PERMISSION). */
@@ -98,7 +108,7 @@ export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
 export class Supervised {
   proc?: ChildProcess;
   startedAt = 0;
-  delayMs = 0;
+  respawn: RespawnState = RESPAWN_INITIAL;
   restarts = 0;
   private respawnTimer?: NodeJS.Timeout;
   private nextId = 1;
@@ -154,13 +164,14 @@ export class Supervised {
       this.onStopAll(`${this.spec.kind} child exited`, code === 2 ? 2 : 1);
       return;
     }
-    this.delayMs = respawnDelayMs(Date.now() - this.startedAt, this.delayMs);
+    this.respawn = nextRespawn(Date.now() - this.startedAt, this.respawn);
     this.restarts++;
-    this.log.error(`${this.spec.role} child process(${proc.pid}) died with ${how}: respawning in ${this.delayMs} ms`);
+    const delayMs = this.respawn.delayMs;
+    this.log.error(`${this.spec.role} child process(${proc.pid}) died with ${how}: ${delayMs ? `respawning in ${delayMs} ms` : 'respawning now'}`);
     this.respawnTimer = setTimeout(() => {
       this.respawnTimer = undefined;
       if (!this.stopping) this.start();
-    }, this.delayMs);
+    }, delayMs);
   }
 
   send(m: ToChild): void {

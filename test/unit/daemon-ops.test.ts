@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { childExitVerdict, respawnDelayMs } from '../../src/daemon/children.js';
+import { RESPAWN_INITIAL, childExitVerdict, nextRespawn } from '../../src/daemon/children.js';
 import { dumpPath, formatData, formatJson, formatStats, formatVip } from '../../src/daemon/dumps.js';
 import { escapeLabelValue, formatMetrics } from '../../src/daemon/metrics.js';
 import { parseListen, type StatusDocument } from '../../src/daemon/status.js';
@@ -34,12 +34,13 @@ function snapshot(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
   };
 }
 
-test('respawn back-off: 1 s doubling to 60 s for quick deaths, none after 60 s of running', () => {
-  assert.equal(respawnDelayMs(500, 0), 1000);
-  assert.equal(respawnDelayMs(500, 1000), 2000);
-  assert.equal(respawnDelayMs(500, 32_000), 60_000);
-  assert.equal(respawnDelayMs(500, 60_000), 60_000);
-  assert.equal(respawnDelayMs(61_000, 60_000), 0);
+test('respawn: the first death at once, then keepalived\'s back-off 1 s doubling to 60 s; a 60 s run starts over', () => {
+  const series = (ran: number[]) => {
+    let st = RESPAWN_INITIAL;
+    return ran.map((r) => (st = nextRespawn(r, st)).delayMs);
+  };
+  assert.deepEqual(series([500, 500, 500, 500, 500, 500, 500, 500, 500]), [0, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
+  assert.deepEqual(series([500, 500, 61_000, 500, 500]), [0, 1000, 0, 1000, 2000]);
 });
 
 test('child exit verdicts: config/fatal exits stop everything, crashes respawn unless -R', () => {
