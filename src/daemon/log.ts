@@ -1,8 +1,9 @@
 // Logging with pino. Under systemd the daemon's stderr goes to the journal; with -l (console) lines are printed
 // in a keepalived-like text form so operators can read them as they read keepalived's; `--log-json` keeps pino's
 // JSON lines for machines.
-import { appendFileSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { openAppendSafe } from './safe-file.js';
 
 export type { Logger };
 
@@ -15,7 +16,7 @@ export interface LogOptions {
   role?: string;
   /** Where to write (default: stderr). */
   stream?: NodeJS.WritableStream;
-  /** -g: also append every line to this file. */
+  /** -g: also append every line to this file (opened once, never through a link; see safe-file.ts). */
   file?: string;
 }
 
@@ -36,22 +37,32 @@ export function textLine(json: string): string {
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const out = opts.stream ?? process.stderr;
-  const file = opts.file;
+  let fd: number | undefined;
+  let openError: string | undefined;
+  if (opts.file) {
+    try {
+      fd = openAppendSafe(opts.file);
+    } catch (e) {
+      openError = `-g log file: ${(e as Error).message}; logging to the console only`;
+    }
+  }
   const dest = {
     write: (line: string) => {
       const text = opts.json ? line : textLine(line);
       out.write(text);
-      if (file) {
+      if (fd !== undefined) {
         try {
-          appendFileSync(file, text);
+          writeSync(fd, text);
         } catch {
-          /* an unwritable log file must not stop the daemon */
+          /* a full or vanished disk must not stop the daemon; the console still has the line */
         }
       }
     },
   };
-  return pino(
+  const logger = pino(
     { level: opts.detail ? 'debug' : 'info', base: { pid: process.pid, role: opts.role ?? 'keepalived-ts' } },
     dest as pino.DestinationStream,
   );
+  if (openError) logger.error(openError);
+  return logger;
 }

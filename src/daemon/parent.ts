@@ -2,7 +2,7 @@
 // file, starts the children the config needs, respawns them, relays signals, serves the status endpoint, and on
 // SIGTERM stops the children (SIGKILL after child_wait_time) and removes its pid file.
 import { onDumpSignals } from './rt-signals.js';
-import { writeFileSync } from 'node:fs';
+import { writeFileSafe } from './safe-file.js';
 import type { Server } from 'node:http';
 import { VERSION } from '../version.js';
 import { CHILD_KINDS, Supervised } from './children.js';
@@ -102,7 +102,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
       const lines = ['------< Parent process >------', ` keepalived-ts ${VERSION}, pid ${process.pid}`, ` Config file = ${o.configFile}`];
       for (const c of children) lines.push(` ${c.spec.role} pid = ${c.pid ?? 'not running'}, restarts = ${c.restarts}`);
       try {
-        writeFileSync(file, lines.join('\n') + '\n');
+        writeFileSafe(file, lines.join('\n') + '\n');
       } catch (e) {
         log.error(`cannot write ${file}: ${(e as Error).message}`);
       }

@@ -1,6 +1,7 @@
 // Pid files as keepalived keeps them: refuse to start when a live process owns the file, remove on exit.
-import { readFileSync, writeFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { lstatSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PID_FILE_MODE, writeFileSafe } from './safe-file.js';
 
 export class PidFileBusyError extends Error {
   readonly code = 'PIDFILE_BUSY';
@@ -18,22 +19,27 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Writes our pid; throws PidFileBusyError if another live process owns the file. Stale files are replaced. */
+/**
+ * Writes our pid; throws PidFileBusyError if another live process owns the file. Stale files are replaced, never
+ * written through a link (UnsafeFileError for a planted link or another user's file), with keepalived's 0644.
+ */
 export function writePidFile(path: string, pid = process.pid): void {
   try {
+    // Only a regular file is read: a FIFO planted at the path would block the start.
+    if (!lstatSync(path).isFile()) throw new Error('not a regular file');
     const other = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
     if (Number.isInteger(other) && other > 0 && other !== pid && alive(other)) throw new PidFileBusyError(path, other);
   } catch (e) {
     if (e instanceof PidFileBusyError) throw e;
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${pid}\n`);
+  writeFileSafe(path, `${pid}\n`, PID_FILE_MODE);
 }
 
 /** Removes the file only if it still names us (a newer instance may own it). */
 export function removePidFile(path: string, pid = process.pid): void {
   try {
-    if (Number.parseInt(readFileSync(path, 'utf8').trim(), 10) === pid) unlinkSync(path);
+    if (lstatSync(path).isFile() && Number.parseInt(readFileSync(path, 'utf8').trim(), 10) === pid) unlinkSync(path);
   } catch {
     /* already gone */
   }

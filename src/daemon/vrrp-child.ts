@@ -2,7 +2,7 @@
 // writes the -r pid file, reloads on the parent's word (or a SIGHUP sent to it directly), writes the signal dumps
 // and answers status requests. On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
 import { onDumpSignals } from './rt-signals.js';
-import { writeFileSync } from 'node:fs';
+import { writeFileSafe } from './safe-file.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { NotifyDispatcher, type FifoSink } from '../notify/notify.js';
 import { NotifyFifo } from '../notify/fifo.js';
@@ -121,7 +121,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     const file: DumpKind = kind === 'stats-clear' ? 'stats' : kind;
     const text = file === 'data' ? formatData(snap, { routerId }) : file === 'stats' ? formatStats(snap) : formatJson(snap);
     try {
-      writeFileSync(dumpPath(file), text);
+      writeFileSafe(dumpPath(file), text); // never through a link planted in $TMPDIR
       log.info(`Wrote ${dumpPath(file)}`);
     } catch (e) {
       log.error(`cannot write ${dumpPath(file)}: ${(e as Error).message}`);
