@@ -254,6 +254,15 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
+/** An address attribute of a reply: a known family and enough bytes for it (the kernel sends 16 for both). */
+function replyAddr(af: number, b: Buffer | undefined, what: string): string {
+  const buf = need(b, what);
+  if (af !== AF_INET && af !== AF_INET6) throw new IpvsDecodeError(`IPVS reply: ${what} of unknown address family ${af}`);
+  const want = af === AF_INET ? 4 : 16;
+  if (buf.length < want) throw new IpvsDecodeError(`IPVS reply: ${what} of ${buf.length} bytes, need ${want}`);
+  return nfToAddr(af, buf);
+}
+
 export function decodeStats(b: Buffer): IpvsStats {
   const s = Object.fromEntries(STATS_FIELDS.map((f) => [f, 0n])) as unknown as IpvsStats;
   for (const a of decodeAttrs(b)) {
@@ -287,7 +296,7 @@ export function decodeServiceAttrs(b: Buffer): ServiceEntry {
   return {
     af,
     protocol: need(u16(m.get(IPVS_SVC_ATTR_PROTOCOL)), 'service protocol') as IpvsProtocol,
-    addr: nfToAddr(af, need(m.get(IPVS_SVC_ATTR_ADDR), 'service address')),
+    addr: replyAddr(af, m.get(IPVS_SVC_ATTR_ADDR), 'service address'),
     port: need(be16(m.get(IPVS_SVC_ATTR_PORT)), 'service port'),
     ...settings,
     ...extra,
@@ -302,7 +311,7 @@ export function decodeDestAttrs(b: Buffer, svcAf: AddressFamily): DestEntry {
   const statsBuf = m.get(IPVS_DEST_ATTR_STATS64) ?? m.get(IPVS_DEST_ATTR_STATS);
   const d: DestEntry = {
     af,
-    addr: nfToAddr(af, need(m.get(IPVS_DEST_ATTR_ADDR), 'dest address')),
+    addr: replyAddr(af, m.get(IPVS_DEST_ATTR_ADDR), 'dest address'),
     port: need(be16(m.get(IPVS_DEST_ATTR_PORT)), 'dest port'),
     fwd,
     weight: need(u32(m.get(IPVS_DEST_ATTR_WEIGHT)), 'dest weight') | 0,
