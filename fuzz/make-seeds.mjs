@@ -1,7 +1,8 @@
 // Builds the seed corpus of each fuzz target into fuzz/seeds/<target>/ from what the repo already trusts:
 // keepalived 2.2.7's captured adverts (test/fixtures/vectors), the encoders' own output (the same messages the
 // unit tests pin byte for byte), Debian's sample configs, test/fixtures/seeds and the examples.
-// Run after `npm run build`; `npm run fuzz` runs it when a seed directory is missing. Deterministic.
+// Run after `npm run build` to rebuild the committed seeds (deterministic; the sample configs come from
+// Debian's keepalived package when installed).
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
