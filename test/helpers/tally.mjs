@@ -11,7 +11,7 @@
 
 /** @typedef {{ passed: number, failed: number, skipped: number }} Counts */
 /** @typedef {{ file: string, name: string, reason: string, suite: boolean, asFailure: boolean }} Skip */
-/** @typedef {{ perFile: Record<string, Counts>, failedByTests: string[], skips: Skip[] }} Tally */
+/** @typedef {{ perFile: Record<string, Counts>, failedByTests: string[], skips: Skip[], current?: string }} Tally */
 
 export const ALLOW_SKIP_ENV = 'KT_ALLOW_SKIP';
 
@@ -41,9 +41,13 @@ const reasonOf = (v) => (v === true || v === '' ? 'skipped (no reason given)' : 
  * @returns {Tally}
  */
 export function addEvent(t, ev, { strict }) {
-  if (ev.type !== 'test:pass' && ev.type !== 'test:fail') return t;
   const d = ev.data ?? {};
-  const file = d.file ?? '?';
+  // A test's own `file` is where it was declared (a helper such as two-directors.ts declares whole suites), so
+  // tests are counted under the test file being run: with --test-concurrency=1 that is the file whose top-level
+  // test node dequeued last (its name is its path).
+  if (ev.type === 'test:dequeue' && d.nesting === 0 && d.file && d.name === d.file) return { ...t, current: d.file };
+  if (ev.type !== 'test:pass' && ev.type !== 'test:fail') return t;
+  const file = t.current ?? d.file ?? '?';
   const suite = d.details?.type === 'suite';
   const bump = (key) => {
     const counted = count(t, file, key);

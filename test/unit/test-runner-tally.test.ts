@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain JS module without type declarations (the runner is plain node)
 import { addEvent, closingLine, emptyTally, replaceFiles, skipReport, strictSkips, totals } from '../helpers/tally.mjs';
@@ -10,14 +12,19 @@ import { addEvent, closingLine, emptyTally, replaceFiles, skipReport, strictSkip
 const repo = join(import.meta.dirname, '..', '..');
 const fixture = (name: string): string => join(repo, 'test', 'unit', 'fixtures', 'runner', name);
 
+/** The environment of an inner test runner: ours without NODE_TEST_CONTEXT (which would make it report to our
+ * runner instead of running its own reporters) and without the runner's variables, plus `env`. */
+function innerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_TEST_CONTEXT: _ctx, KT_SUMMARY_FILE: _file, KT_ALLOW_SKIP: _allow, ...base } = process.env;
+  return { ...base, ...env };
+}
+
 /** Runs node's test runner on `files` with the summary reporter alone (it prints the skips and the closing line). */
 function report(files: string[], env: NodeJS.ProcessEnv): { out: string; status: number | null } {
-  // NODE_TEST_CONTEXT would make the inner runner talk to ours instead of running its own reporter.
-  const { NODE_TEST_CONTEXT: _ctx, KT_SUMMARY_FILE: _file, KT_ALLOW_SKIP: _allow, ...base } = process.env;
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=./test/helpers/summary-reporter.mjs', ...files], {
     cwd: repo,
     encoding: 'utf8',
-    env: { ...base, ...env },
+    env: innerEnv(env),
   });
   return { out: r.stdout, status: r.status };
 }
@@ -62,6 +69,24 @@ test('strict mode follows root and KT_ALLOW_SKIP', () => {
   assert.equal(strictSkips({ uid: 0, env: { KT_ALLOW_SKIP: '1' } }), false);
   assert.equal(strictSkips({ uid: 0, env: { KT_ALLOW_SKIP: '0' } }), true);
   assert.equal(strictSkips({ uid: 1000, env: {} }), false);
+});
+
+test('tests declared by a helper count under the test file that ran them (so the retry can find that file)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-tally-'));
+  try {
+    const summary = join(dir, 'summary.json');
+    const a = fixture('uses-helper-a.fixture.mjs');
+    const b = fixture('uses-helper-b.fixture.mjs');
+    spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=./test/helpers/summary-reporter.mjs', a, b], {
+      cwd: repo,
+      env: innerEnv({ KT_SUMMARY_FILE: summary, KT_ALLOW_SKIP: '1' }),
+    });
+    const t = JSON.parse(readFileSync(summary, 'utf8'));
+    assert.deepEqual(t.perFile, { [a]: { passed: 0, failed: 1, skipped: 0 }, [b]: { passed: 2, failed: 0, skipped: 0 } });
+    assert.deepEqual(t.failedByTests, [a]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a suite whose body throws counts as a failure; a failing test counts once', () => {
