@@ -17,7 +17,7 @@ import { initialState, nextDeadline, step, type Effect, type Input, type Instanc
 import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, diffVips, matchInstances } from './reload.js';
 import { describeRoute } from './routes.js';
-import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from './sync.js';
+import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { VrrpState } from './types.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
@@ -472,9 +472,12 @@ export class VrrpNode {
   private socketSpec(inst: Inst): SocketSpec | undefined {
     const p = inst.plan;
     const mode = p.unicast ? 'unicast' : 'multicast';
-    if (p.unicast && !inst.src) return undefined; // a unicast socket is bound to its source
+    // Unicast and IPv6 sockets are bound to their source (an IPv4 multicast one writes it in each header), so they
+    // open once the source is known and a new source means a new socket.
+    const bound = p.unicast || p.family === 6;
+    if (bound && !inst.src) return undefined;
     return {
-      key: `${p.interface}|${p.family}|${mode}|${p.unicast ? inst.src : p.group}`,
+      key: `${p.interface}|${p.family}|${mode}|${p.unicast ? '' : p.group}${bound ? `|${inst.src}` : ''}`,
       family: p.family, ifname: p.interface, mode, group: p.group, ttl: p.ttl, src: inst.src,
     };
   }
@@ -553,15 +556,33 @@ export class VrrpNode {
       return;
     }
     const firstReport = prev === undefined;
-    for (const inst of this.instances.values()) {
-      const t = inst.trackers.get(key);
-      if (!t || (t.ok === ok && t.value === value && !firstReport)) continue;
-      const wasPending = this.scriptsPending(inst);
-      t.ok = ok;
-      t.value = value;
-      this.feedTrackers(inst);
-      if (wasPending && !this.scriptsPending(inst)) this.feed(inst, { type: 'scripts-ready' });
+    // One report is one event for every instance that tracks it: a sync group hears it on all members at once.
+    for (const u of this.units) {
+      const inputs: Array<[string, Input]> = [];
+      const ready: string[] = [];
+      for (const name of unitMembers(u)) {
+        const inst = this.instances.get(name)!;
+        const t = inst.trackers.get(key);
+        if (!t || (t.ok === ok && t.value === value && !firstReport)) continue;
+        const wasPending = this.scriptsPending(inst);
+        t.ok = ok;
+        t.value = value;
+        inputs.push([name, this.trackerInput(inst)]);
+        if (wasPending && !this.scriptsPending(inst)) ready.push(name);
+      }
+      if (!inputs.length) continue;
+      if (u.kind === 'group' && inputs.length > 1) {
+        const r = stepGroupMany(u.g, inputs, this.now);
+        u.g = r.state;
+        for (const t of r.effects) this.apply(u, t.instance, t.effect);
+      } else for (const [name, input] of inputs) this.feedUnit(u, name, input);
+      for (const name of ready) this.feedUnit(u, name, { type: 'scripts-ready' });
     }
+  }
+
+  private trackerInput(inst: Inst): Input {
+    const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
+    return { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults };
   }
 
   /** keepalived's num_script_init: unweighted track_scripts that have not reported a first result. */
@@ -572,8 +593,7 @@ export class VrrpNode {
 
   private feedTrackers(inst: Inst, always = false): void {
     if (!inst.trackers.size && !always) return;
-    const v = trackVerdict(inst.plan.spec.priority, [...inst.trackers.values()]);
-    this.feed(inst, { type: 'tracker-changed', effectivePriority: v.effectivePriority, faults: v.faults });
+    this.feed(inst, this.trackerInput(inst));
   }
 
   // ---- the core ---------------------------------------------------------------------------------------------------

@@ -58,6 +58,22 @@ const ownFaults = (m: InstanceState) => m.faults.filter((f) => f !== SYNC_FAULT)
  * and apply the group rules. Effects come out in execution order, tagged with their instance.
  */
 export function stepGroup(g: SyncGroupState, member: string | undefined, input: Input, now: number): GroupStepResult {
+  if (member !== undefined) return stepGroupInputs(g, [[member, input]], now);
+  if (input.type !== 'timer') throw new SyncGroupError('only timer inputs may target the whole group');
+  const due = g.spec.members.filter((n) => { const d = nextDeadline(g.members[n]!); return d !== undefined && d <= now; });
+  return stepGroupInputs(g, due.map((n) => [n, input]), now, false);
+}
+
+/**
+ * Several members' inputs that are one event (a group-level tracker reported for every member): all of them are
+ * applied before the group rules look at the members, so a fault that clears on every member does not bounce a
+ * member back into FAULT because another has not heard the news yet.
+ */
+export function stepGroupMany(g: SyncGroupState, inputs: Array<[string, Input]>, now: number): GroupStepResult {
+  return stepGroupInputs(g, inputs, now, true);
+}
+
+function stepGroupInputs(g: SyncGroupState, initial: Array<[string, Input]>, now: number, simultaneous = false): GroupStepResult {
   const members: Record<string, InstanceState> = { ...g.members };
   const effects: TaggedEffect[] = [];
   const names = g.spec.members;
@@ -75,19 +91,20 @@ export function stepGroup(g: SyncGroupState, member: string | undefined, input: 
     return { before: before.state, after: r.state.state, effects: r.effects };
   };
 
-  const queue: [string, Input][] = [];
-  if (member === undefined) {
-    if (input.type !== 'timer') throw new SyncGroupError('only timer inputs may target the whole group');
-    for (const n of names) { const d = nextDeadline(members[n]!); if (d !== undefined && d <= now) queue.push([n, input]); }
-  } else {
-    if (!members[member]) throw new SyncGroupError(`sync group ${g.spec.name}: no instance ${member}`);
-    queue.push([member, input]);
-  }
+  for (const [m] of initial) if (!members[m]) throw new SyncGroupError(`sync group ${g.spec.name}: no instance ${m}`);
+  const queue: [string, Input][] = [...initial];
+  // With `simultaneous`, the first inputs all land before the group's rules run (see stepGroupMany).
+  let held = simultaneous ? initial.length : 0;
 
   for (let guard = 0; queue.length && guard < 64 * names.length; guard++) {
     const [name, inp] = queue.shift()!;
     const r = run(name, inp);
     const others = names.filter((n) => n !== name);
+    if (held > 1) {
+      held--;
+      continue;
+    }
+    held = 0;
     // Fault propagation: any member with a fault of its own faults the others.
     const anyOwnFault = names.some((n) => ownFaults(members[n]!).length > 0);
     for (const n of names) {

@@ -35,7 +35,7 @@ export const GLOBAL_DEFS = w(`process_names process_name vrrp_process_name check
   lvs_netlink_monitor_rcv_bufs_force rs_init_notifies no_checker_emails vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier
   vrrp_startup_delay log_unknown_vrids vmac_prefix vmac_addr_prefix umask random_seed reload_check_config
   reload_time_file reload_repeat reload_file include_check config_save_dir tmp_config_directory data_use_instance
-  vrrp_delay_after_boot state_dump_file stats_dump_file json_dump_file json_version`);
+  vrrp_delay_after_boot state_dump_file stats_dump_file json_dump_file json_version v3_checksum_as_v2`);
 
 export const VRRP_SCRIPT = w('script interval timeout weight rise fall user init_fail');
 export const TRACK_FILE = w('file weight init_file');
