@@ -2,6 +2,9 @@
 // serves GET /status (JSON), GET /metrics (Prometheus text 0.0.4) and GET /keepalived.json (the content keepalived
 // writes to /tmp/keepalived.json on its JSON signal). Off by default; loopback or a unix socket only unless forced,
 // because it has no authentication.
+// Bounded (issue 9): a connection limit, header / request / idle timeouts, and one snapshot shared by every request
+// for a short while, so a flood of scrapes or slow clients costs the children at most one snapshot per period and
+// never starves a /metrics scrape.
 import { createServer, type Server } from 'node:http';
 import { unlinkSync, chmodSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -51,29 +54,94 @@ export function parseListen(spec: string, force = false): ListenTarget {
   return { kind: 'tcp', host, port };
 }
 
-/** Starts the HTTP server; `collect` gathers a fresh document per request. */
-export async function startStatusServer(target: ListenTarget, collect: () => Promise<StatusDocument>): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path !== '/status' && path !== '/metrics' && path !== '/keepalived.json') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /status, /metrics or /keepalived.json\n');
-      return;
-    }
-    collect().then(
-      (doc) => {
-        if (path === '/metrics') res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(formatMetrics(doc));
-        else {
-          const body = path === '/status' ? doc : doc.keepalivedJson;
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2) + '\n');
-        }
+export interface StatusServerLimits {
+  /** Open connections at once; more are closed at accept. */
+  maxConnections: number;
+  /** Time allowed for a client to send the request headers (slow clients are cut off). */
+  headersTimeoutMs: number;
+  /** Time allowed for the whole request. */
+  requestTimeoutMs: number;
+  /** An idle connection (keep-alive or silent) is closed after this. */
+  idleTimeoutMs: number;
+  /** A snapshot from the children is reused for this long by every request. */
+  cacheMs: number;
+}
+
+export const DEFAULT_STATUS_LIMITS: StatusServerLimits = {
+  maxConnections: 32,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  idleTimeoutMs: 5000,
+  cacheMs: 1000,
+};
+
+/**
+ * Wraps `collect` so that concurrent callers share one collection in flight and its result is reused for `ttlMs`
+ * after it completes; a failure is not cached. `now` is injected for tests.
+ */
+export function cachedCollector<T>(collect: () => Promise<T>, ttlMs: number, now: () => number = () => performance.now()): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  let cached: { value: T; at: number } | undefined;
+  return () => {
+    if (cached && now() - cached.at < ttlMs) return Promise.resolve(cached.value);
+    inFlight ??= collect().then(
+      (value) => {
+        cached = { value, at: now() };
+        inFlight = undefined;
+        return value;
       },
-      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+      (e: unknown) => {
+        inFlight = undefined;
+        throw e;
+      },
     );
-  });
+    return inFlight;
+  };
+}
+
+/** Starts the HTTP server; `collect` gathers a document, shared by requests for `limits.cacheMs`. */
+export async function startStatusServer(
+  target: ListenTarget,
+  collect: () => Promise<StatusDocument>,
+  limits: Partial<StatusServerLimits> = {},
+): Promise<Server> {
+  const l = { ...DEFAULT_STATUS_LIMITS, ...limits };
+  const snapshot = cachedCollector(collect, l.cacheMs);
+  const server = createServer(
+    {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      keepAliveTimeout: l.idleTimeoutMs,
+      // How often Node checks the two timeouts above (default 30 s would let a slow client stay that long).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(l.headersTimeoutMs / 4))),
+      maxHeaderSize: 8192,
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      if (path !== '/status' && path !== '/metrics' && path !== '/keepalived.json') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /status, /metrics or /keepalived.json\n');
+        return;
+      }
+      snapshot().then(
+        (doc) => {
+          if (path === '/metrics') res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(formatMetrics(doc));
+          else {
+            const body = path === '/status' ? doc : doc.keepalivedJson;
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2) + '\n');
+          }
+        },
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+      );
+    },
+  );
+  // Connections beyond the limit are closed by Node at accept; a silent connection is destroyed when idle (no
+  // 'timeout' listener on the server).
+  server.maxConnections = l.maxConnections;
+  server.setTimeout(l.idleTimeoutMs);
   if (target.kind === 'unix') {
     try {
       unlinkSync(target.path); // a stale socket from a crashed run

@@ -1,0 +1,118 @@
+// The status endpoint is bounded (issue 9): slow clients that never finish their headers do not block a /metrics
+// scrape and are cut off, connections beyond the limit are closed at once, and the children are asked for one
+// snapshot per cache period however many requests arrive. A real HTTP server on a unix socket.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cachedCollector, startStatusServer, stopStatusServer, type StatusDocument } from '../../src/daemon/status.js';
+import { parsePrometheusText } from '../helpers/prom-parse.js';
+
+test('cachedCollector: concurrent callers share one collection, the result is reused for the period, failures are not cached', async () => {
+  let calls = 0;
+  let t = 0;
+  let fail = false;
+  const c = cachedCollector(async () => {
+    calls++;
+    if (fail) throw new Error('child did not answer');
+    return calls;
+  }, 1000, () => t);
+  assert.deepEqual(await Promise.all([c(), c(), c()]), [1, 1, 1]);
+  t = 999;
+  assert.equal(await c(), 1);
+  t = 1000;
+  assert.equal(await c(), 2);
+  t = 5000;
+  fail = true;
+  await assert.rejects(c(), /did not answer/);
+  fail = false;
+  assert.equal(await c(), 4, 'the failure was not cached');
+  assert.equal(calls, 4);
+});
+
+const doc = (): StatusDocument => ({
+  version: 'test', pid: process.pid, startedAt: new Date(0).toISOString(), children: [], reloads: { ok: 0, refused: 0 },
+  vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
+});
+
+function get(socketPath: string, path: string): Promise<{ status: number; body: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Connects and reports when the server closes the connection (ms after connect), never sending anything itself
+ *  unless `drip` is set: then a partial request, one more header byte every 100 ms, never finished. */
+function client(socketPath: string, drip: boolean): { sock: Socket; closed: Promise<number> } {
+  const t0 = performance.now();
+  const sock = connect(socketPath);
+  let timer: NodeJS.Timeout | undefined;
+  sock.on('error', () => {});
+  if (drip) {
+    sock.on('connect', () => {
+      sock.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      timer = setInterval(() => sock.writable && sock.write('a'), 100);
+    });
+  }
+  const closed = new Promise<number>((r) => sock.on('close', () => {
+    clearInterval(timer);
+    r(performance.now() - t0);
+  }));
+  return { sock, closed };
+}
+
+test('slow clients do not block a /metrics scrape; they are cut off; connections beyond the limit are closed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-status-'));
+  const path = join(dir, 'status.sock');
+  let collects = 0;
+  const server = await startStatusServer({ kind: 'unix', path }, async () => {
+    collects++;
+    return doc();
+  }, { maxConnections: 8, headersTimeoutMs: 1000, requestTimeoutMs: 2000, idleTimeoutMs: 1500, cacheMs: 1000 });
+  const clients: Socket[] = [];
+  try {
+    const slow = Array.from({ length: 6 }, () => client(path, true));
+    clients.push(...slow.map((c) => c.sock));
+    await new Promise((r) => setTimeout(r, 300));
+
+    // 6 slow clients hold 6 of 8 slots: a scrape still answers at once, and 20 scrapes cost one snapshot.
+    // One after the other, so that each scrape needs exactly one free slot.
+    const scrapes: Awaited<ReturnType<typeof get>>[] = [];
+    for (let i = 0; i < 20; i++) scrapes.push(await get(path, '/metrics'));
+    for (const s of scrapes) assert.equal(s.status, 200);
+    assert.ok(Math.max(...scrapes.map((s) => s.ms)) < 500, `scrapes took ${Math.round(Math.max(...scrapes.map((s) => s.ms)))} ms`);
+    assert.ok(parsePrometheusText(scrapes[0]!.body), 'a valid Prometheus text');
+    assert.equal(collects, 1, 'one snapshot for 20 scrapes within the cache period');
+    const scrapedAt = performance.now();
+
+    // 6 more silent connections: 2 fit (8 in all), the other 4 are closed at once.
+    const extra = Array.from({ length: 6 }, () => client(path, false));
+    clients.push(...extra.map((c) => c.sock));
+    const early = await Promise.all(extra.map((c) => Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 400))])));
+    assert.equal(early.filter((ms) => ms < 400).length, 4, `closed at accept: ${early.map((m) => Math.round(m)).join(', ')}`);
+
+    // The slow clients never finished their headers: cut off near the 1 s header timeout, not left open.
+    const slowClosed = await Promise.all(slow.map((c) => c.closed));
+    assert.ok(Math.max(...slowClosed) < 3000, `slow clients closed after ${slowClosed.map((m) => Math.round(m)).join(', ')} ms`);
+
+    // And once they are gone and the cache period is over, the endpoint serves a fresh snapshot.
+    await new Promise((r) => setTimeout(r, Math.max(0, scrapedAt + 1100 - performance.now())));
+    const after = await get(path, '/status');
+    assert.equal(after.status, 200);
+    assert.equal(collects, 2);
+  } finally {
+    for (const c of clients) c.destroy();
+    await stopStatusServer(server, { kind: 'unix', path });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
