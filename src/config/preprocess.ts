@@ -34,6 +34,10 @@ export interface PreprocessOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Initial include_check flags as keepalived -e sets them (default none). */
   includeCheckAll?: boolean;
+  /** Bound on files included in total, repeats counted (default MAX_INCLUDED_FILES). */
+  maxIncludedFiles?: number;
+  /** Bound on lines read from all files together, repeats counted (default MAX_READ_LINES). */
+  maxReadLines?: number;
 }
 
 export interface PreprocessResult {
@@ -64,6 +68,13 @@ const MAX_SEQ_VALUES = 1_000_000;
 /** Expansion bounds that no real configuration approaches (keepalived would loop or run out of memory). */
 const MAX_LOGICAL_LINES = 1_000_000;
 const MAX_FRAMES = 10_000;
+/**
+ * Includes that fan out without a cycle (each file including the next one twice) grow exponentially: depth 16
+ * read 65,536 files in 32 s, synchronously. A total bound, repeats counted, stops that; real configurations
+ * (a conf.d per virtual server) stay far below it.
+ */
+export const MAX_INCLUDED_FILES = 5000;
+export const MAX_READ_LINES = 1_000_000;
 
 interface Definition {
   value: string;
@@ -212,6 +223,11 @@ export class Preprocessor {
   private truncated = false;
   private readonly files: string[] = [];
   private includeCheck = 0;
+  /** Files included so far and lines read from all files, repeats counted (fan-out bounds). */
+  private included = 0;
+  private readLines = 0;
+  private readonly maxIncludedFiles: number;
+  private readonly maxReadLines: number;
   /** The definition being continued over several lines, if any. */
   private multilineDef: Definition | null = null;
   private readonly configId: string;
@@ -230,6 +246,8 @@ export class Preprocessor {
     this.random = opts.random ?? Math.random;
     this.env = opts.env ?? process.env;
     if (opts.includeCheckAll) this.includeCheck = INC_ALL;
+    this.maxIncludedFiles = opts.maxIncludedFiles ?? MAX_INCLUDED_FILES;
+    this.maxReadLines = opts.maxReadLines ?? MAX_READ_LINES;
     this.setStdDefinitions();
   }
 
@@ -302,9 +320,7 @@ export class Preprocessor {
           ? `the configuration expands to more than ${MAX_LOGICAL_LINES} lines`
           : `~SEQ/~LST/definition expansions are nested more than ${MAX_FRAMES} deep`;
         this.diags.fatal('expansion-limit', `reading stopped: ${why} (a self-repeating ~SEQ or definition?)`, at);
-        this.frames.length = 0;
-        this.out.length = 0; // a partial expansion would only produce follow-on errors
-        this.truncated = true;
+        this.stopReading();
         return;
       }
       const top = this.frames[this.frames.length - 1]!;
@@ -314,6 +330,13 @@ export class Preprocessor {
       else t = this.nextMultiLine(top);
       if (t) this.processLine(t);
     }
+  }
+
+  /** A partial configuration would only produce follow-on errors (or run half a config): nothing is kept. */
+  private stopReading(): void {
+    this.frames.length = 0;
+    this.out.length = 0;
+    this.truncated = true;
   }
 
   private openFile(f: FileFrame): boolean {
@@ -329,6 +352,13 @@ export class Preprocessor {
       }
     }
     this.files.push(f.path);
+    this.readLines += f.lines.length;
+    if (this.readLines > this.maxReadLines) {
+      const at = f.from ?? { file: f.path, line: 1, col: 1 };
+      this.diags.fatal('include-limit', `reading stopped: more than ${this.maxReadLines} lines read from the configuration files in total (repeated includes counted), reached including '${f.path}'; include each file once (a fan-out of includes?)`, at);
+      this.stopReading();
+      return false;
+    }
     return true;
   }
 
@@ -787,6 +817,12 @@ export class Preprocessor {
         continue;
       }
       frames.push({ kind: 'file', path: m, lines: null, idx: 0, includeType: type, savedIncludeCheck: this.includeCheck, realpath: real, from: patLoc });
+    }
+    this.included += frames.length;
+    if (this.included > this.maxIncludedFiles) {
+      this.diags.fatal('include-limit', `reading stopped: more than ${this.maxIncludedFiles} files included in total (repeated includes counted) at '${pattern}'; include each file once (a fan-out of includes without a cycle?)`, patLoc);
+      this.stopReading();
+      return;
     }
     // Push in reverse so the first match is read first.
     for (let i = frames.length - 1; i >= 0; i--) this.frames.push(frames[i]!);
