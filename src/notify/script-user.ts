@@ -301,11 +301,12 @@ export function scriptUserResolver(
 ): (s: ScriptToCheck, role?: ScriptRole, name?: string) => Identity | null {
   const said = new Set<string>();
   const gate = scriptGate(cfg.globalDefs, fs, (message, reasons) => {
-    const line = reasons.length > 0 ? `${message} (${reasons.join('; ')})` : message;
+    const extra = reasons.filter((r) => !message.includes(r));
+    const line = extra.length > 0 ? `${message} (${extra.join('; ')})` : message;
     if (said.has(line)) return;
     said.add(line);
     log.error(line);
-  });
+  }, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
   return (s, role = 'notify', name) => {
     const d = gate.decide(s, role, name);
     return d.run ? { uid: d.uid, gid: d.gid } : null;

@@ -223,3 +223,46 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   assert.match(ktLog, /Disabling misc script .*gw\.sh misc due to insecure/);
   assert.match(ktLog, /Disabling notify script .*gw\.sh notify due to insecure/);
 });
+
+test('an unknown user on a MISC_CHECK removes that checker at start and at SIGHUP; the rest keeps running', { skip, timeout: 120_000 }, async () => {
+  const s = setup();
+  writeFileSync(join(s.out, 'code'), '0\n');
+  writeFileSync(s.conf, `global_defs {
+  router_id ktsu
+  enable_script_security
+  script_user nobody
+}
+virtual_server 10.77.0.100 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.77.0.2 80 {
+    MISC_CHECK {
+      misc_path "${s.dir}/gw.sh ghost"
+      user ghost
+    }
+  }
+  real_server 10.77.0.3 80 {
+    MISC_CHECK {
+      misc_path "${s.dir}/misc.sh"
+    }
+  }
+}
+`);
+  const t = start('keepalived-ts', s);
+  const miscRuns = () => lines(s).filter((l) => l.startsWith('misc ')).length;
+  await waitFor('the other MISC_CHECK running', () => miscRuns() >= 2, 30_000, t.log);
+  assert.match(t.log(), /Disabling misc script .*gw\.sh ghost: unable to set uid\/gid \(unknown user 'ghost'\) - removing/);
+  const before = miscRuns();
+  t.proc.kill('SIGHUP');
+  await waitFor('the reload', () => /reload applied|reloaded/i.test(t.log()), 30_000, t.log);
+  await waitFor('more MISC_CHECK runs after the reload', () => miscRuns() >= before + 2, 30_000, t.log);
+  assert.equal(t.proc.exitCode, null, t.log().slice(-3000));
+  // The checker child says it at start and at the reload (the config reader's warnings come on top).
+  const removals = t.log().split('\n').filter((l) => /healthcheckers.*ERROR: Disabling misc script .*unknown user 'ghost'/.test(l));
+  assert.equal(removals.length, 2, t.log().split('\n').filter((l) => l.includes('ghost')).join('\n'));
+  assert.ok(lines(s).every((l) => !l.startsWith('gw ')), lines(s).join('\n'));
+  assert.ok(lines(s).filter((l) => l.startsWith('misc ')).every((l) => l === 'misc uid=65534 gid=65534 groups=65534 internal=0'));
+  assert.equal(await t.stop(), 0, t.log().slice(-3000));
+});
