@@ -5,7 +5,7 @@
 import { buildIpv4Header } from '../../src/net/ipv4-header.js';
 import type { InstancePlan, VipPlan, VrrpPlan } from '../../src/vrrp/from-config.js';
 import type { Input, InstanceState } from '../../src/vrrp/machine.js';
-import { VrrpNode, type NodeEffect, type SocketSpec } from '../../src/vrrp/node.js';
+import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../../src/vrrp/node.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/types.js';
 import { Prng } from './prng.js';
 
@@ -98,6 +98,8 @@ export class Simulator {
   readonly effects: { at: number; router: string; effect: NodeEffect }[] = [];
   /** Keep every effect (tests that read `effects`); off for long chaos runs. */
   recordEffects = true;
+  /** Sees every node call: the input and the effects it returned (invariant checks). */
+  observer?: (router: string, input: NodeInput, effects: NodeEffect[], localNow: number) => void;
   private readonly routers = new Map<string, Router>();
   private readonly queue: Ev[] = [];
   private seq = 0;
@@ -259,10 +261,12 @@ export class Simulator {
     if (r.node) this.feed(r, { type: 'interface', facts: this.facts(r) });
   }
 
-  private feed(r: Router, input: Parameters<VrrpNode['handle']>[0], localNow = this.local(r)) {
+  private feed(r: Router, input: NodeInput, localNow = this.local(r)) {
     const node = r.node;
     if (!node) return;
-    for (const e of node.handle(input, localNow)) this.apply(r, e);
+    const effects = node.handle(input, localNow);
+    this.observer?.(r.cfg.id, input, effects, localNow);
+    for (const e of effects) this.apply(r, e);
     this.reschedule(r);
   }
 
