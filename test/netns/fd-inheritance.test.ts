@@ -31,7 +31,7 @@ describe('descriptors inherited by a notify script (keepalived-ts and keepalived
   let d1: Director;
   let namespaces: readonly string[] = [];
   const script = () => join(d1.dir, 'fds.sh');
-  const listing = () => join(d1.dir, 'fds-MASTER.txt');
+  const listing = (what = 'MASTER') => join(d1.dir, `fds-${what}.txt`);
 
   before(async () => {
     lan = await createLan({ directors: 1, clients: 0 });
@@ -40,9 +40,9 @@ describe('descriptors inherited by a notify script (keepalived-ts and keepalived
     // Only the MASTER call lists; the others exit at once. The listing is written to a temp name then renamed,
     // so the test never reads half a file.
     writeFileSync(script(), `#!/bin/sh
-[ "$1" = MASTER ] || exit 0
-ls -l /proc/self/fd > '${listing()}.tmp'
-mv '${listing()}.tmp' '${listing()}'
+case "$1" in MASTER|CHECK) ;; *) exit 0 ;; esac
+ls -l /proc/self/fd > '${d1.dir}/fds-'"$1"'.txt.tmp'
+mv '${d1.dir}/fds-'"$1"'.txt.tmp' '${d1.dir}/fds-'"$1"'.txt'
 `, { mode: 0o755 });
     chmodSync(script(), 0o755);
   });
@@ -54,6 +54,22 @@ mv '${listing()}.tmp' '${listing()}'
   });
 
   const config = () => vrrpConfig({ vrid: 71, priority: 150, state: 'MASTER', advertInt: 1, version: 2, vip: [lan.vipCidr(0)], iface: 'eth0', notify: script() });
+  // keepalived-ts only: a MISC_CHECK running the same lister from the checker child (this kernel has no IPVS, and
+  // keepalived's checker process exits without it, so there is no control for this part).
+  const checkerConfig = () => `${config()}
+virtual_server 10.250.0.1 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server 10.250.0.2 80 {
+        MISC_CHECK {
+            misc_path "${script()} CHECK"
+            misc_timeout 5
+        }
+    }
+}
+`;
 
   /** Descriptors above 2 of a process that a fork + exec would keep: no O_CLOEXEC in /proc/PID/fdinfo. */
   const inheritable = (pid: number): string[] => {
@@ -71,15 +87,22 @@ mv '${listing()}.tmp' '${listing()}'
   };
   let heldWithoutCloexec: string[] = [];
 
+  let checkListing: FdEntry[] = [];
+
   async function fdsSeenBy(kind: DaemonKind): Promise<FdEntry[]> {
     rmSync(listing(), { force: true });
+    rmSync(listing('CHECK'), { force: true });
     const d = await lan.startDaemon(d1, {
       kind,
-      configText: config(),
+      configText: kind === 'keepalived-ts' ? checkerConfig() : config(),
       ...(kind === 'keepalived-ts' ? { command: [process.execPath, '--import', 'tsx', join(repoRoot(), 'src', 'cli.ts')] } : {}),
     });
     try {
       await waitFor(() => existsSync(listing()), { ...WAIT, what: `${kind}'s notify_master listing` });
+      if (kind === 'keepalived-ts') {
+        await waitFor(() => existsSync(listing('CHECK')), { ...WAIT, what: 'the MISC_CHECK listing' });
+        checkListing = parseFdListing(readFileSync(listing('CHECK'), 'utf8'));
+      }
       const fromTest = ours();
       heldWithoutCloexec = [d.pid, ...descendants(d.pid)].flatMap((pid) => inheritable(pid).filter((f) => !fromTest.has(f)).map((f) => `pid ${pid}: ${f}`));
       return parseFdListing(readFileSync(listing(), 'utf8'));
@@ -102,9 +125,9 @@ mv '${listing()}.tmp' '${listing()}'
     return s;
   };
 
-  const check = (kind: DaemonKind, fds: FdEntry[]) => {
+  const check = (kind: string, fds: FdEntry[], what = 'MASTER') => {
     const text = fds.map((f) => `${f.fd} -> ${f.target}`).join('\n');
-    assert.ok(fds.some((f) => f.fd === 1 && f.target.endsWith('fds-MASTER.txt.tmp')), `${kind}: the listing is the script's stdout:\n${text}`);
+    assert.ok(fds.some((f) => f.fd === 1 && f.target.endsWith(`fds-${what}.txt.tmp`)), `${kind}: the listing is the script's stdout:\n${text}`);
     const fromTest = ours();
     const extra = fds.filter((f) => f.fd > 2 && !f.target.startsWith('/proc/') && !fromTest.has(`${f.fd} -> ${f.target}`));
     assert.deepEqual(extra, [], `${kind}: only 0, 1, 2 and ls's own /proc directory are open:\n${text}`);
@@ -115,9 +138,10 @@ mv '${listing()}.tmp' '${listing()}'
     check('keepalived', await fdsSeenBy('keepalived'));
   });
 
-  it('keepalived-ts: the script inherits nothing, in particular no raw VRRP socket', async () => {
+  it('keepalived-ts: notify and MISC_CHECK scripts inherit nothing (no raw VRRP socket); every descriptor held is close-on-exec', async () => {
     const fds = await fdsSeenBy('keepalived-ts');
     assert.deepEqual(heldWithoutCloexec, [], 'every descriptor the parent and its children hold is close-on-exec');
     check('keepalived-ts', fds);
+    check('keepalived-ts MISC_CHECK', checkListing, 'CHECK');
   });
 });
