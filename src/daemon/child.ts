@@ -1,7 +1,10 @@
 // Entry point of every child process (forked by children.ts with the kind and options in the environment).
 // Children die with the parent: Node has no PR_SET_PDEATHSIG, so a child treats the loss of its IPC channel (the
 // parent exited or was killed) as SIGTERM, and polls its parent pid as a second guard.
-import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, type ChildContext } from './children.js';
+// A crash (uncaught exception, unhandled rejection) first runs what the child registered with ctx.onCrash (the VRRP
+// child: priority 0 and its VIPs removed), bounded by CRASH_RELEASE_MS, then exits for the parent to respawn it.
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, type ChildContext } from './children.js';
 import { isToChild, type FromChild, type ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
 
@@ -33,19 +36,71 @@ async function main(): Promise<number> {
     onMessage: (h) => {
       handler = h;
     },
+    onCrash: (release) => {
+      crashRelease = release;
+    },
   };
+  armTestFault(kind.kind);
   const mod = await kind.load();
   return mod.runChild(ctx);
 }
 
-// A crash is a program error (respawned by the parent), not keepalived's FATAL exit 1 (which stops everything).
-process.on('uncaughtException', (e) => {
-  process.stderr.write(`keepalived-ts child: uncaught exception: ${e.stack ?? e.message}\n`);
-  process.exit(EXIT_PROGRAM_ERROR);
-});
-process.on('unhandledRejection', (e) => {
-  process.stderr.write(`keepalived-ts child: unhandled rejection: ${(e as Error)?.stack ?? String(e)}\n`);
-  process.exit(EXIT_PROGRAM_ERROR);
-});
+let crashRelease: (() => Promise<unknown>) | undefined;
+let crashing = false;
+
+/**
+ * A crash is a program error (respawned by the parent), not keepalived's FATAL exit 1 (which stops everything).
+ * Before exiting, what the child owns is released, best effort and bounded: a VRRP master that vanishes silently
+ * leaves its VIPs on the interface and the peer waits a whole master-down interval, both holding the VIP meanwhile.
+ */
+function crash(what: string, e: unknown): void {
+  process.stderr.write(`keepalived-ts child: ${what}: ${(e as Error)?.stack ?? String(e)}\n`);
+  if (crashing) return; // a second fault while releasing: the deadline below still ends the process
+  crashing = true;
+  const release = crashRelease;
+  if (!release) process.exit(EXIT_PROGRAM_ERROR);
+  process.stderr.write(`keepalived-ts child: releasing what this process holds (at most ${CRASH_RELEASE_MS} ms), then exiting\n`);
+  setTimeout(() => {
+    process.stderr.write(`keepalived-ts child: release did not finish within ${CRASH_RELEASE_MS} ms; exiting\n`);
+    process.exit(EXIT_PROGRAM_ERROR);
+  }, CRASH_RELEASE_MS);
+  Promise.resolve()
+    .then(release)
+    .then(
+      () => process.exit(EXIT_PROGRAM_ERROR),
+      (err: unknown) => {
+        process.stderr.write(`keepalived-ts child: release failed: ${(err as Error)?.message ?? String(err)}\n`);
+        process.exit(EXIT_PROGRAM_ERROR);
+      },
+    );
+}
+process.on('uncaughtException', (e) => crash('uncaught exception', e));
+process.on('unhandledRejection', (e) => crash('unhandled rejection', e));
+
+/**
+ * Test-only fault injection, inert unless a test sets KEEPALIVED_TS_TEST_FAULT to a file path: when that file
+ * appears holding `<kind> exception` or `<kind> rejection` (kind: vrrp, checker), the child of that kind removes
+ * it (so its respawned successor runs normally) and throws from a timer, or rejects a promise nobody handles.
+ */
+function armTestFault(kind: string): void {
+  const path = process.env[TEST_FAULT_ENV];
+  if (!path) return;
+  const t = setInterval(() => {
+    if (!existsSync(path)) return;
+    let want: string;
+    try {
+      want = readFileSync(path, 'utf8').trim();
+    } catch {
+      return;
+    }
+    const [k, how] = want.split(/\s+/);
+    if (k !== kind) return;
+    clearInterval(t);
+    unlinkSync(path);
+    if (how === 'rejection') void Promise.reject(new Error(`injected fault (${TEST_FAULT_ENV})`));
+    else throw new Error(`injected fault (${TEST_FAULT_ENV})`);
+  }, 50);
+  t.unref();
+}
 
 void main().then((code) => process.exit(code));

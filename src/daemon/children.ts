@@ -22,7 +22,17 @@ export interface ChildContext {
   send(m: FromChild): void;
   /** Registers the handler for parent messages. */
   onMessage(handler: (m: ToChild) => void): void;
+  /**
+   * Registers what to release when this process crashes (uncaught exception, unhandled rejection): run once, with
+   * a hard deadline (CRASH_RELEASE_MS), before the process exits non-zero and the parent respawns it.
+   */
+  onCrash(release: () => Promise<unknown>): void;
 }
+
+/** How long a crashing child may spend releasing what it owns (VIPs, priority 0) before it exits anyway. */
+export const CRASH_RELEASE_MS = 1500;
+/** Test-only fault injection (child.ts): a file path; never set outside tests. */
+export const TEST_FAULT_ENV = 'KEEPALIVED_TS_TEST_FAULT';
 
 export interface ChildKind {
   /** Short name used in logs, metrics and IPC (`vrrp`, `checker`). */

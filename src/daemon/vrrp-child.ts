@@ -74,6 +74,10 @@ export async function runChild(ctx: ChildContext): Promise<number> {
   let routerId = cfg.globalDefs.routerId;
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
 
+  // A crash (child.ts) first releases the VIPs: masters send priority 0 and remove them, so the peer takes over
+  // within its skew time instead of a master-down interval while both hold the VIP.
+  ctx.onCrash(() => engine.stop());
+
   let stopping: Promise<number> | undefined;
   const stop = (why: string): Promise<number> => {
     stopping ??= (async () => {
@@ -99,13 +103,14 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     reloading = reloading.then(async () => {
       if (stopping) return;
       log.info('Reloading configuration');
-      const next = loadConfig(o, log);
-      if (!next) {
-        log.error('new configuration cannot run; keeping the running one');
-        ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
-        return;
-      }
+      // Everything inside the try: an error here would reject the chain and crash the process out of the handler.
       try {
+        const next = loadConfig(o, log);
+        if (!next) {
+          log.error('new configuration cannot run; keeping the running one');
+          ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
+          return;
+        }
         await engine.reload(vrrpPlan(next, userResolver(next, log)));
         routerId = next.globalDefs.routerId;
         ctx.send({ t: 'reloaded', ok: true });
