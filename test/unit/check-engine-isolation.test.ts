@@ -47,3 +47,18 @@ test('a checker whose regex or TLS files cannot be used is disabled with an erro
   assert.ok(done >= 6, `only ${done} checks done`);
   assert.deepEqual(failures, []);
 });
+
+test('delay_loop 3000000 (above 2^31-1 ms): one probe, then silence; Node alone would re-probe every 1 ms', async () => {
+  const config: CheckConfig = {
+    virtualServers: [{
+      key: 'slow', protocol: 'tcp', addr: '10.1.1.2', port: 80, quorum: 1, hysteresis: 0,
+      realServers: [rs(1, { kind: 'TCP_CHECK', ...timing, delayLoopMs: 3_000_000_000, delayBeforeRetryMs: 3_000_000_000 })],
+    }],
+  };
+  const engine = new CheckEngine(config, { desired: () => undefined, events: () => undefined });
+  engine.start();
+  await new Promise((r) => setTimeout(r, BOOTSTRAP_DELAY_MS + 1000));
+  const done = engine.stats().checksDone;
+  engine.stop();
+  assert.equal(done, 1);
+});
