@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain JS module without type declarations (the runner is plain node)
@@ -117,4 +117,25 @@ test('a retry replaces the counts and skips of the files it ran; a file it did n
   assert.deepEqual(merged.failedByTests, ['/b']);
   assert.deepEqual(merged.skips, []);
   assert.deepEqual(totals(merged), { passed: 3, failed: 1, skipped: 0 });
+});
+
+test('test/run.mjs: a real-kernel file that passes on its retry is named in the closing line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-retry-'));
+  try {
+    // Fails on its first run, passes on the second (a marker file remembers the first run).
+    mkdirSync(join(dir, 'netns'));
+    const marker = join(dir, 'ran-once');
+    writeFileSync(
+      join(dir, 'netns', 'flaky.test.ts'),
+      `import { test } from 'node:test';\nimport { existsSync, writeFileSync } from 'node:fs';\n` +
+        `test('flaky', () => { if (!existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, ''); throw new Error('first run'); } });\n`,
+    );
+    const r = spawnSync(process.execPath, ['test/run.mjs', dir], { cwd: repo, encoding: 'utf8', env: innerEnv({ KT_ALLOW_SKIP: '1' }) });
+    const file = join(dir, 'netns', 'flaky.test.ts');
+    assert.match(r.stdout, /Retrying 1 real-kernel file/);
+    assert.equal(lastLine(r.stdout).replace(/\(retried: (.*)\)$/, (_m, f: string) => `(retried: ${join(repo, f)})`), `1 passed, 0 failed, 0 skipped (retried: ${file})`);
+    assert.equal(r.status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
