@@ -35,7 +35,7 @@ function checker(c: Checker, cfg: KeepalivedConfig, users?: CheckScriptUsers): C
         kind: c.type, ...timing, ...connect,
         urls: c.urls.map((u) => ({
           path: u.path, digest: u.digest, statusCodes: u.statusCodes, virtualhost: u.virtualhost, regex: u.regex,
-          regexNoMatch: u.regexNoMatch, regexOptions: u.regexOptions,
+          regexNoMatch: u.regexNoMatch, regexOptions: u.regexOptions, regexMinOffset: u.regexMinOffset, regexMaxOffset: u.regexMaxOffset,
         })),
         virtualhost: c.virtualhost, httpProtocol: c.httpProtocol, fastRecovery: c.fastRecovery, enableSni: c.enableSni,
         sniName: c.sniName,

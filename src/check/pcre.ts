@@ -105,11 +105,25 @@ export function compilePcre(pattern: string, options: readonly string[] = []): {
   const t = translatePcre(pattern, options);
   if (!t.ok) return { ok: false, error: `${t.error} (at offset ${t.offset})` };
   try {
-    return { ok: true, regex: new RegExp(t.source, t.flags) };
+    // `g` so that matchWithin can start at regex_min_offset through lastIndex (no other use of g's state).
+    return { ok: true, regex: new RegExp(t.source, `${t.flags}g`) };
   } catch (e) {
     // What JS finds after a faithful translation is an error in the pattern itself (unbalanced parenthesis, …).
     return { ok: false, error: `invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}` };
   }
+}
+
+/**
+ * keepalived's regex_min_offset / regex_max_offset: the match is searched from `minOffset` on (lookbehinds still
+ * see what is before it, `^` is still the start of the body) and must start at or before `maxOffset`. The regex
+ * needs the `g` flag (lastIndex is set here before each search, so it carries no state between calls).
+ */
+export function matchWithin(re: RegExp, subject: string, minOffset = 0, maxOffset?: number): boolean {
+  if (minOffset > subject.length) return false;
+  re.lastIndex = minOffset;
+  const m = re.exec(subject);
+  re.lastIndex = 0;
+  return m !== null && (maxOffset === undefined || m.index <= maxOffset);
 }
 
 class Translator {

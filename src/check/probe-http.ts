@@ -7,7 +7,7 @@
 // server closes and hashes the raw bytes after the header (up to Content-Length). A `digest` computed by
 // keepalived's genhash would not match an undici-decoded chunked body. So the request is written and the
 // response parsed here, byte for byte like keepalived; undici is not needed for the checker.
-import { compilePcre } from './pcre.js';
+import { compilePcre, matchWithin } from './pcre.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
@@ -186,7 +186,7 @@ export async function probeHttp(t: HttpProbeTarget): Promise<ProbeResult> {
   if (t.url.digest && r.md5 !== t.url.digest.toLowerCase())
     return { ok: false, reason: `MD5 digest error to ${what}: ${r.md5} != ${t.url.digest}` };
   if (t.regex) {
-    const matched = t.regex.test(r.body.toString('latin1'));
+    const matched = matchWithin(t.regex, r.body.toString('latin1'), t.url.regexMinOffset, t.url.regexMaxOffset);
     if (matched === (t.url.regexNoMatch === true))
       return { ok: false, reason: `regex ${t.url.regexNoMatch ? 'matched' : 'did not match'} on ${what}` };
   }

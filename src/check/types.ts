@@ -62,6 +62,10 @@ export interface HttpUrlConfig {
   regex?: string;
   /** regex_options words (caseless, multiline, dotall, extended, …). */
   regexOptions?: string[];
+  /** regex_min_offset: the match is searched from this body offset on. */
+  regexMinOffset?: number;
+  /** regex_max_offset: the match must start at or before this body offset. */
+  regexMaxOffset?: number;
   /** regex_no_match: success when the regex does NOT match. */
   regexNoMatch?: boolean;
 }

@@ -2,7 +2,7 @@
 // regex matches on the latin1-decoded body; what JS cannot express is refused with the construct named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePcre, translatePcre } from '../../src/check/pcre.js';
+import { compilePcre, matchWithin, translatePcre } from '../../src/check/pcre.js';
 
 const re = (p: string, opts: string[] = []) => {
   const r = compilePcre(p, opts);
@@ -82,4 +82,14 @@ test('constructs JavaScript cannot express are refused, naming the construct', (
   assert.match(refused('a('), /invalid regular expression/);
   assert.match(refused('[a'), /missing terminating \]/);
   assert.match(refused('[z-a]'), /range out of order/);
+});
+
+test('regex_min_offset / regex_max_offset: searched from the min offset, the match must start by the max offset', () => {
+  const r = re('ok');
+  assert.ok(matchWithin(r, 'ok..ok', 1), 'the second ok, found from offset 1');
+  assert.ok(!matchWithin(r, 'ok....', 1));
+  assert.ok(matchWithin(r, '....ok', 0, 4) && !matchWithin(r, '....ok', 0, 3));
+  assert.ok(matchWithin(re('(?<=x)ok'), 'xok', 1), 'a lookbehind still sees what is before the min offset');
+  assert.ok(!matchWithin(re('^ok'), 'ok ok', 1), '^ stays the start of the body');
+  assert.ok(matchWithin(r, 'ok', 0) && matchWithin(r, 'ok', 0), 'no state carried between calls');
 });

@@ -117,6 +117,15 @@ test('regex and regex_no_match', async () => {
   assert.equal((await probeHttp(target({ path: '/', regex: 'hello', regexNoMatch: true }))).ok, false);
 });
 
+test('regex in PCRE2 syntax with regex_options and offsets, against the body "hello keepalived"', async () => {
+  assert.equal((await probeHttp(target({ path: '/', regex: '(?i)HELLO\\s+KEEP' }))).ok, true);
+  assert.equal((await probeHttp(target({ path: '/', regex: 'HELLO', regexOptions: ['caseless'] }))).ok, true);
+  assert.equal((await probeHttp(target({ path: '/', regex: 'HELLO' }))).ok, false);
+  assert.equal((await probeHttp(target({ path: '/', regex: 'keepalived', regexMaxOffset: 6 }))).ok, true);
+  assert.equal((await probeHttp(target({ path: '/', regex: 'keepalived', regexMaxOffset: 5 }))).ok, false);
+  assert.equal((await probeHttp(target({ path: '/', regex: 'hello', regexMinOffset: 1 }))).ok, false);
+});
+
 test('timeout against a server that accepts and never answers', async () => {
   const r = await probeHttp(target({ path: '/' }, { port: silentPort, timeoutMs: 300 }));
   assert.equal(r.ok, false);

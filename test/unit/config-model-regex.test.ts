@@ -64,3 +64,18 @@ test('an unknown regex_options word is a warning (keepalived ignores it silently
   const b = build(conf('        regex "ok"\n        regex_options caseless frobnicate'));
   assert.deepEqual(b.golden, ['warning unknown-regex-option @10']);
 });
+
+test('regex offsets reach the probe; without a regex, or min past max, they are dropped with keepalived\'s notice', () => {
+  let b = build(conf('        regex "ok"\n        regex_min_offset 10\n        regex_max_offset 20'));
+  assert.deepEqual(b.golden, []);
+  const ck = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(ck.kind === 'HTTP_GET');
+  assert.deepEqual([ck.urls[0]!.regexMinOffset, ck.urls[0]!.regexMaxOffset], [10, 20]);
+  b = build(conf('        regex_no_match\n        regex_min_offset 10'));
+  assert.deepEqual(b.golden, ['notice regex-without-regex @7']);
+  assert.equal(exitCodeFor(b.diags), 0);
+  b = build(conf('        regex "ok"\n        regex_min_offset 30\n        regex_max_offset 20'));
+  assert.deepEqual(b.golden, ['notice regex-offsets @7']);
+  const u = b.model.virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(u.type === 'HTTP_GET' && u.urls[0]!.regexMinOffset === undefined && u.urls[0]!.regexMaxOffset === undefined);
+});

@@ -220,6 +220,15 @@ function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | 'invalid' | undefined {
   }
   if (!u.path) { ctx.diags.error('missing-parameter', 'HTTP/SSL_GET checker url has no path - ignoring', n.loc, { keyword: 'path', suggestion: 'add: path /URI' }); return undefined; }
   if (!u.statusCodes.length) u.statusCodes.push([200, 299]);
+  // keepalived's url_check: regex parameters without a regex, or a min offset past the max, are dropped (logged).
+  if (u.regex === undefined && (u.regexOptions.length || u.regexNoMatch || u.regexMinOffset !== undefined || u.regexMaxOffset !== undefined)) {
+    ctx.diags.notice('regex-without-regex', 'regex parameters specified without regex - ignoring them', n.loc, { keyword: 'regex' });
+    u.regexOptions = []; u.regexNoMatch = false; delete u.regexMinOffset; delete u.regexMaxOffset;
+  }
+  if (u.regexMaxOffset !== undefined && (u.regexMinOffset ?? 0) > u.regexMaxOffset) {
+    ctx.diags.notice('regex-offsets', `regex min offset ${u.regexMinOffset} > regex_max_offset ${u.regexMaxOffset} - ignoring`, n.loc, { keyword: 'regex_min_offset' });
+    delete u.regexMinOffset; delete u.regexMaxOffset;
+  }
   if (u.regex !== undefined && regexNode) {
     // The same translation the probe runs (check/pcre.ts): what fails here would fail the checker at start.
     const r = compilePcre(u.regex, u.regexOptions);
