@@ -2,12 +2,13 @@
 // serves GET /status (JSON), GET /metrics (Prometheus text 0.0.4) and GET /keepalived.json (the content keepalived
 // writes to /tmp/keepalived.json on its JSON signal). Off by default; loopback or a unix socket only unless forced,
 // because it has no authentication.
-// Bounded (issue 9): a connection limit, header / request / idle timeouts, and one snapshot shared by every request
-// for a short while, so a flood of scrapes or slow clients costs the children at most one snapshot per period and
-// never starves a /metrics scrape.
+// Bounded (issue 9): a connection limit where a new connection displaces the oldest one that has not sent a whole
+// request (slow clients holding every slot cannot starve a scrape), header / request / idle timeouts, and one
+// snapshot shared by every request for a short while, so a flood of scrapes costs the children one snapshot per
+// period.
 import { createServer, type Server } from 'node:http';
 import { unlinkSync, chmodSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { CheckerStatus, ScriptStatus, VrrpInstanceStatus } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 
@@ -55,7 +56,10 @@ export function parseListen(spec: string, force = false): ListenTarget {
 }
 
 export interface StatusServerLimits {
-  /** Open connections at once; more are closed at accept. */
+  /**
+   * Open connections at once. A connection beyond it takes the place of the oldest one that has not sent a whole
+   * request yet (a slow or silent client); when every connection is serving a request, the new one is closed.
+   */
   maxConnections: number;
   /** Time allowed for a client to send the request headers (slow clients are cut off). */
   headersTimeoutMs: number;
@@ -99,6 +103,26 @@ export function cachedCollector<T>(collect: () => Promise<T>, ttlMs: number, now
   };
 }
 
+/** One open connection as the admission rule sees it. */
+export interface ConnectionEntry<K> {
+  key: K;
+  /** When it was accepted (ms, any monotonic clock). */
+  acceptedAt: number;
+  /** A complete request is being answered on it. */
+  busy: boolean;
+}
+
+/**
+ * Admission at the connection limit. Pure. Below the limit: admit. At it: evict the oldest connection that has not
+ * sent a complete request (slow clients cannot starve a scrape by holding every slot); none: refuse the new one.
+ */
+export function admit<K>(open: readonly ConnectionEntry<K>[], max: number): { admit: true; evict?: K } | { admit: false } {
+  if (open.length < max) return { admit: true };
+  let oldest: ConnectionEntry<K> | undefined;
+  for (const e of open) if (!e.busy && (!oldest || e.acceptedAt < oldest.acceptedAt)) oldest = e;
+  return oldest ? { admit: true, evict: oldest.key } : { admit: false };
+}
+
 /** Starts the HTTP server; `collect` gathers a document, shared by requests for `limits.cacheMs`. */
 export async function startStatusServer(
   target: ListenTarget,
@@ -138,9 +162,27 @@ export async function startStatusServer(
       );
     },
   );
-  // Connections beyond the limit are closed by Node at accept; a silent connection is destroyed when idle (no
-  // 'timeout' listener on the server).
-  server.maxConnections = l.maxConnections;
+  const open = new Map<Socket, ConnectionEntry<Socket>>();
+  server.on('connection', (sock: Socket) => {
+    const verdict = admit([...open.values()], l.maxConnections);
+    if (!verdict.admit) {
+      sock.destroy();
+      return;
+    }
+    if (verdict.evict) {
+      open.delete(verdict.evict);
+      verdict.evict.destroy();
+    }
+    open.set(sock, { key: sock, acceptedAt: performance.now(), busy: false });
+    sock.once('close', () => open.delete(sock));
+  });
+  server.on('request', (req, res) => {
+    const e = open.get(req.socket);
+    if (!e) return;
+    e.busy = true;
+    res.once('close', () => (e.busy = false));
+  });
+  // A silent connection is destroyed when idle (no 'timeout' listener on the server).
   server.setTimeout(l.idleTimeoutMs);
   if (target.kind === 'unix') {
     try {

@@ -1,6 +1,7 @@
 // The status endpoint is bounded (issue 9): slow clients that never finish their headers do not block a /metrics
-// scrape and are cut off, connections beyond the limit are closed at once, and the children are asked for one
-// snapshot per cache period however many requests arrive. A real HTTP server on a unix socket.
+// scrape (even when they fill every slot) and are cut off, connections beyond the limit are closed at once, and the
+// children are asked for one snapshot per cache period however many requests arrive. A real HTTP server on a unix
+// socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cachedCollector, startStatusServer, stopStatusServer, type StatusDocument } from '../../src/daemon/status.js';
+import { admit, cachedCollector, startStatusServer, stopStatusServer, type StatusDocument } from '../../src/daemon/status.js';
 import { parsePrometheusText } from '../helpers/prom-parse.js';
 
 test('cachedCollector: concurrent callers share one collection, the result is reused for the period, failures are not cached', async () => {
@@ -31,6 +32,13 @@ test('cachedCollector: concurrent callers share one collection, the result is re
   fail = false;
   assert.equal(await c(), 4, 'the failure was not cached');
   assert.equal(calls, 4);
+});
+
+test('admit (pure): below the limit admit; at it evict the oldest connection without a whole request; all busy: refuse', () => {
+  const e = (key: string, acceptedAt: number, busy: boolean) => ({ key, acceptedAt, busy });
+  assert.deepEqual(admit([e('a', 1, false)], 2), { admit: true });
+  assert.deepEqual(admit([e('a', 1, true), e('b', 3, false), e('c', 2, false)], 3), { admit: true, evict: 'c' });
+  assert.deepEqual(admit([e('a', 1, true), e('b', 2, true)], 2), { admit: false });
 });
 
 const doc = (): StatusDocument => ({
@@ -95,13 +103,21 @@ test('slow clients do not block a /metrics scrape; they are cut off; connections
     assert.equal(collects, 1, 'one snapshot for 20 scrapes within the cache period');
     const scrapedAt = performance.now();
 
-    // 6 more silent connections: 2 fit (8 in all), the other 4 are closed at once.
+    // 6 more silent connections: 2 fit (8 in all); each of the other 4 takes the place of the oldest connection
+    // without a request, i.e. the 4 oldest slow clients are closed at once.
     const extra = Array.from({ length: 6 }, () => client(path, false));
     clients.push(...extra.map((c) => c.sock));
-    const early = await Promise.all(extra.map((c) => Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 400))])));
-    assert.equal(early.filter((ms) => ms < 400).length, 4, `closed at accept: ${early.map((m) => Math.round(m)).join(', ')}`);
+    const within = (p: Promise<number>, ms: number) => Promise.race([p, new Promise<number>((r) => setTimeout(() => r(Infinity), ms))]);
+    const early = await Promise.all([...slow, ...extra].map((c) => within(c.closed, 400)));
+    assert.deepEqual(early.map((ms) => ms < Infinity), [true, true, true, true, false, false, false, false, false, false, false, false],
+      `closed within 400 ms (6 slow, then 6 silent): ${early.map((m) => Math.round(m)).join(', ')}`);
 
-    // The slow clients never finished their headers: cut off near the 1 s header timeout, not left open.
+    // Every slot is now held by a client without a request: a scrape still gets in (and is answered at once).
+    const full = await get(path, '/metrics');
+    assert.equal(full.status, 200);
+    assert.ok(full.ms < 500, `scrape with every slot held took ${Math.round(full.ms)} ms`);
+
+    // The slow clients never finished their headers: cut off near the 1 s header timeout (or evicted), not left open.
     const slowClosed = await Promise.all(slow.map((c) => c.closed));
     assert.ok(Math.max(...slowClosed) < 3000, `slow clients closed after ${slowClosed.map((m) => Math.round(m)).join(', ')} ms`);
 
@@ -112,6 +128,26 @@ test('slow clients do not block a /metrics scrape; they are cut off; connections
     assert.equal(collects, 2);
   } finally {
     for (const c of clients) c.destroy();
+    await stopStatusServer(server, { kind: 'unix', path });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('when every connection is answering a request, a new connection is closed at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-status-'));
+  const path = join(dir, 'status.sock');
+  // A snapshot that takes 600 ms (children slow to answer), not cached: 4 requests keep all 4 slots busy.
+  const server = await startStatusServer({ kind: 'unix', path }, () => new Promise((r) => setTimeout(() => r(doc()), 600)),
+    { maxConnections: 4, cacheMs: 0 });
+  try {
+    const busy = Array.from({ length: 4 }, () => get(path, '/status'));
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = client(path, false);
+    const closedAfter = await Promise.race([refused.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 300))]);
+    refused.sock.destroy();
+    assert.ok(closedAfter < 300, 'the fifth connection was closed at accept');
+    for (const r of await Promise.all(busy)) assert.equal(r.status, 200, 'the requests in progress were answered');
+  } finally {
     await stopStatusServer(server, { kind: 'unix', path });
     rmSync(dir, { recursive: true, force: true });
   }
