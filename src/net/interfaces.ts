@@ -169,6 +169,8 @@ export function ipv6Forwarding(ifname: string): boolean {
 export interface InterfaceWatcherEvents {
   change: [InterfaceChange];
   error: [Error];
+  /** The kernel dropped notifications (ENOBUFS); the table is being reloaded from a dump. */
+  overrun: [];
 }
 
 /**
@@ -190,7 +192,10 @@ export class InterfaceWatcher extends EventEmitter<InterfaceWatcherEvents> {
       if (this.buffered) this.buffered.push(ev);
       else this.emitAll(this.table.apply(ev));
     });
-    this.monitor.on('overrun', () => void this.resync());
+    this.monitor.on('overrun', () => {
+      this.emit('overrun');
+      void this.resync();
+    });
     this.monitor.on('error', (e) => this.emit('error', e));
   }
 

@@ -55,6 +55,28 @@ export function ksock(): Ksock {
   return cached;
 }
 
+/**
+ * Watches `fd` for reads and keeps watching after a socket error. libuv stops a poll handle when the socket reports
+ * POLLERR (a netlink socket does when the kernel drops notifications: ENOBUFS) and hands the callback a negative
+ * status; without a restart the socket is never read again (the interface monitor went deaf after its first
+ * overrun). `onReadable` drains the socket, which reads the pending error and clears it, then watching resumes.
+ */
+export function watchReadable(fd: number, onReadable: () => void): NativeWatcher {
+  let closed = false;
+  const w = new (ksock().Watcher)(fd, (status) => {
+    onReadable();
+    if (status < 0 && !closed) {
+      w.stop();
+      w.start();
+    }
+  });
+  return {
+    start: () => w.start(),
+    stop: () => w.stop(),
+    close: () => { closed = true; w.close(); },
+  };
+}
+
 // Linux constants used with the addon.
 export const AF_INET = 2;
 export const AF_INET6 = 10;

@@ -4,6 +4,7 @@ import { constants as osConstants } from 'node:os';
 import {
   ksock, AF_NETLINK, SOCK_RAW, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_CAP_ACK, SOL_SOCKET,
   SO_RCVBUF, type NativeWatcher,
+  watchReadable,
 } from './ksock.js';
 import {
   decodeMessages, decodeError, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI,
@@ -70,7 +71,7 @@ export class NetlinkSocket extends EventEmitter {
       k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, b);
     }
     for (const g of opts.groups ?? []) this.addMembership(g);
-    this.watcher = new k.Watcher(this.fd, () => this.drain());
+    this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
   }
 

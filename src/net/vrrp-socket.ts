@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import {
   AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
   ksock, type NativeWatcher,
+  watchReadable,
 } from './ksock.js';
 import { buildIpv4Header, IPPROTO_VRRP, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
 import { bytesToIp, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
@@ -166,7 +167,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       k.close(this.fd);
       throw new VrrpSocketError('ESETUP', `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`);
     }
-    this.watcher = new k.Watcher(this.fd, () => this.drain());
+    this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
   }
 
@@ -306,7 +307,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       k.close(this.fd);
       throw e instanceof VrrpSocketError ? e : new VrrpSocketError((e as { code?: string }).code ?? 'ESETUP', `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`);
     }
-    this.watcher = new k.Watcher(this.fd, () => this.drain());
+    this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
   }
 

@@ -114,6 +114,7 @@ export class VrrpEngine {
     this.ifw = await InterfaceWatcher.open();
     this.ifw.on('change', (c) => this.onInterfaceChange(c));
     this.ifw.on('error', (e) => this.log.error(`interface monitor: ${e.message}`));
+    this.ifw.on('overrun', () => this.log.warn('interface monitor: the kernel dropped notifications; reloading the interface table'));
     for (const st of this.ifw.table.list()) this.input({ type: 'interface', facts: this.facts(st.link.name)! });
     await this.removeLeftoverVips();
     this.startTrackers();

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from '../helpers/root.js';
+import { execFileSync } from 'node:child_process';
 import { Lab, ipIn, sh, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
 
 const skip = needsRoot();
@@ -77,4 +78,28 @@ test('IPv6 forwarding flag per interface (for the NA Router flag)', { skip }, as
   sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.eth0.forwarding=1']);
   assert.equal(await agent.call('ipv6Forwarding', 'eth0'), true);
   assert.equal(await agent.call('ipv6Forwarding', 'nosuch0'), false);
+});
+
+test('after the kernel drops notifications (ENOBUFS) the monitor keeps hearing link and address changes', { skip }, async () => {
+  // A bare monitor of its own (no resync behind it) reports the overrun, so the test knows the path ran.
+  await agent.call('monitor');
+  const overrun = agent.waitEvent((e) => e.event === 'overrun', 20_000);
+  // Block the agent's event loop while 12,000 address changes are made: its netlink buffers overflow.
+  const busy = agent.call('busy', 4000);
+  await new Promise((r) => setTimeout(r, 300));
+  const lines: string[] = [];
+  for (let i = 0; i < 6000; i++) lines.push(`addr add 10.98.${i >> 8}.${i & 255}/32 dev eth0`);
+  for (let i = 0; i < 6000; i++) lines.push(`addr del 10.98.${i >> 8}.${i & 255}/32 dev eth0`);
+  execFileSync('ip', ['-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
+  await busy;
+  await overrun;
+  // Before the fix, libuv had stopped the poll handle on POLLERR and nothing after this point was ever heard.
+  ipIn(ns, 'link', 'set', 'eth0', 'down');
+  await agent.waitEvent((e) => e.event === 'link' && (e.link as { name: string; up: boolean }).name === 'eth0' && !(e.link as { up: boolean }).up, 10_000);
+  await agent.waitEvent(change('link-down'), 10_000);
+  ipIn(ns, 'link', 'set', 'eth0', 'up');
+  await agent.waitEvent(change('link-up'), 10_000);
+  ipIn(ns, 'addr', 'add', '10.99.0.77/24', 'dev', 'eth0');
+  await agent.waitEvent(change('address-added', (e) => (e.address as { address: string }).address === '10.99.0.77'), 10_000);
+  assert.equal((await agent.call<Q>('ifQuery', 'eth0')).isUp, true);
 });

@@ -91,11 +91,18 @@ const ops: Record<string, Op> = {
   watchInterfaces: async () => {
     watcher = await InterfaceWatcher.open();
     watcher.on('change', (c) => out({ event: 'ifchange', ...c }));
+    watcher.on('overrun', () => out({ event: 'ifoverrun' }));
     return true;
   },
   ifQuery: (name: string, exclude: string[] = []) => {
     const t = watcher!.table;
     return { isUp: t.isUp(name), primaryIpv4: t.primaryIpv4(name, exclude) ?? null, linkLocal6: t.linkLocal6(name) ?? null, mac: t.mac(name) ?? null, ifindex: t.get(name)?.link.ifindex ?? null };
+  },
+  /** Blocks the event loop (so kernel notifications pile up in the socket buffers). */
+  busy: (ms: number) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { /* spin */ }
+    return true;
   },
   monitor: () => {
     monitor = new RtnlMonitor();
