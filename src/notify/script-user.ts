@@ -227,10 +227,18 @@ export interface ScriptGate {
 /** Binds the policy of `g` and the host facts; every removal is reported once through `report`. */
 export function scriptGate(g: ScriptPolicyInput, fs: ScriptFs, report?: (message: string, reasons: string[]) => void, self?: Identity): ScriptGate {
   const policy = scriptPolicy(g, fs, self);
+  // Thousands of real servers often share one misc_path: decide each distinct script once per configuration.
+  const seen = new Map<string, ScriptDecision>();
   return {
     policy,
     decide(s, role, name) {
-      const d = decideScript(s, role, name ?? s.argv.join(' '), policy, fs);
+      const label = name ?? s.argv.join(' ');
+      const key = [role, label, s.argv[0] ?? '', s.user ?? '', s.group ?? ''].join('\0');
+      let d = seen.get(key);
+      if (!d) {
+        d = decideScript(s, role, label, policy, fs);
+        seen.set(key, d);
+      }
       if (!d.run) report?.(d.message, d.reasons);
       return d;
     },
