@@ -62,3 +62,31 @@ test('delay_loop 3000000 (above 2^31-1 ms): one probe, then silence; Node alone 
   engine.stop();
   assert.equal(done, 1);
 });
+
+test('MISC_CHECK with misc_timeout defaulting to delay_loop 3000000: the script runs to its end, not killed after 1 ms', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/kt-misc-long-');
+  try {
+    const script = `${dir}/slow-ok.sh`;
+    writeFileSync(script, '#!/bin/sh\nsleep 0.3\nexit 0\n', { mode: 0o755 });
+    const config: CheckConfig = {
+      virtualServers: [{
+        key: 'misc', protocol: 'tcp', addr: '10.1.1.3', port: 80, quorum: 1, hysteresis: 0,
+        realServers: [rs(5, { kind: 'MISC_CHECK', path: script, argv: [script], timeoutMs: 3_000_000_000, ...timing, delayLoopMs: 3_000_000_000 })],
+      }],
+    };
+    const failures: string[] = [];
+    const engine = new CheckEngine(config, {
+      desired: () => undefined,
+      events: (ev) => { for (const e of ev) if (e.kind === 'checker-failure' || e.kind === 'checker-down') failures.push(e.message); },
+    });
+    engine.start();
+    await new Promise((r) => setTimeout(r, BOOTSTRAP_DELAY_MS + 800));
+    const done = engine.stats().checksDone;
+    engine.stop();
+    assert.equal(done, 1);
+    assert.deepEqual(failures, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
