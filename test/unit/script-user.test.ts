@@ -181,3 +181,46 @@ test('environment: the daemon\'s, minus IFS / LD_PRELOAD / LD_LIBRARY_PATH and e
   }, { EXTRA: '1', HOME: undefined });
   assert.deepEqual(env, { PATH: '/usr/bin', EXTRA: '1' });
 });
+
+test('-t removes exactly the scripts the daemon removes (same decision, same lines)', async () => {
+  const { checkModelScriptSecurity } = await import('../../src/config/script-security.js');
+  const { Diagnostics } = await import('../../src/config/diagnostics.js');
+  const conf = `global_defs {
+  enable_script_security
+  script_user nobody
+}
+vrrp_script good {
+  script /etc/ka/ok.sh
+}
+vrrp_script bad {
+  script /etc/ka/rootonly.sh
+}
+vrrp_script asroot {
+  script /etc/ka/gw.sh
+  user root
+}
+` + VI('  track_script {\n    good\n    bad\n    asroot\n  }\n  notify_master /etc/ka/ok.sh\n  notify_backup /etc/ka/none.sh\n  notify_fault "/etc/ka/ok.sh x" ghost') + `
+virtual_server 10.0.0.1 80 {
+  quorum_down "/etc/ka/gw.sh q" root
+  real_server 10.0.1.1 80 {
+    notify_up /etc/ka/ok.sh
+    MISC_CHECK {
+      misc_path /etc/ka/gw.sh
+      user root
+    }
+    MISC_CHECK {
+      misc_path /etc/ka/ok.sh
+    }
+  }
+}
+`;
+  const { model } = build(conf);
+  const d = new Diagnostics();
+  checkModelScriptSecurity(model, fs, d);
+  const removedAtT = new Set(d.list.filter((x) => x.code !== 'script-security').map((x) => x.loc?.line));
+  const users = scriptUserResolver(model, { error: () => undefined }, fs);
+  const removedByDaemon = new Set(model.scripts.filter(({ spec, kind, where }) =>
+    users(spec, kind === 'track' ? 'track' : where.endsWith('MISC_CHECK') ? 'misc' : 'notify', where) === null).map(({ spec }) => spec.loc.line));
+  assert.deepEqual([...removedAtT].sort(), [...removedByDaemon].sort());
+  assert.equal(removedByDaemon.size, 6, [...removedByDaemon].join(','));
+});
