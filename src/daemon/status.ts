@@ -7,7 +7,7 @@
 // snapshot shared by every request for a short while, so a flood of scrapes costs the children one snapshot per
 // period.
 import { createServer, type Server } from 'node:http';
-import { unlinkSync, chmodSync } from 'node:fs';
+import { unlinkSync, chmodSync, lstatSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { CheckerStatus, ScriptStatus, VrrpInstanceStatus } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
@@ -103,6 +103,24 @@ export function cachedCollector<T>(collect: () => Promise<T>, ttlMs: number, now
   };
 }
 
+function isOwnSocket(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isSocket() && st.uid === (process.geteuid?.() ?? 0);
+  } catch {
+    return false;
+  }
+}
+
+function unlinkOwnSocket(path: string): void {
+  if (!isOwnSocket(path)) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone meanwhile */
+  }
+}
+
 /** One open connection as the admission rule sees it. */
 export interface ConnectionEntry<K> {
   key: K;
@@ -184,30 +202,23 @@ export async function startStatusServer(
   });
   // A silent connection is destroyed when idle (no 'timeout' listener on the server).
   server.setTimeout(l.idleTimeoutMs);
-  if (target.kind === 'unix') {
-    try {
-      unlinkSync(target.path); // a stale socket from a crashed run
-    } catch {
-      /* none */
-    }
-  }
+  // Only a stale socket of ours from a crashed run is removed: never a file, a link or someone else's socket.
+  if (target.kind === 'unix') unlinkOwnSocket(target.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (target.kind === 'unix') server.listen(target.path, resolve);
     else server.listen(target.port, target.host, resolve);
   });
-  if (target.kind === 'unix') chmodSync(target.path, 0o660);
+  if (target.kind === 'unix') {
+    // chmod follows links: only while the name still is our socket (swapping it in between needs write access to
+    // its directory; keep the socket in /run, not in /tmp).
+    if (isOwnSocket(target.path)) chmodSync(target.path, 0o660);
+  }
   return server;
 }
 
 export async function stopStatusServer(server: Server, target: ListenTarget): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
-  if (target.kind === 'unix') {
-    try {
-      unlinkSync(target.path);
-    } catch {
-      /* gone */
-    }
-  }
+  if (target.kind === 'unix') unlinkOwnSocket(target.path);
 }

@@ -4,8 +4,9 @@
 // socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +150,28 @@ test('when every connection is answering a request, a new connection is closed a
     for (const r of await Promise.all(busy)) assert.equal(r.status, 200, 'the requests in progress were answered');
   } finally {
     await stopStatusServer(server, { kind: 'unix', path });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a unix socket path that is a regular file is neither removed nor listened on; a stale socket is replaced, 0660', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-status-'));
+  try {
+    const path = join(dir, 'not-a-socket');
+    writeFileSync(path, 'precious\n');
+    await assert.rejects(startStatusServer({ kind: 'unix', path }, async () => doc()), /EADDRINUSE/);
+    assert.equal(readFileSync(path, 'utf8'), 'precious\n');
+
+    const sockPath = join(dir, 'status.sock');
+    // A crashed run (SIGKILL while listening) leaves its socket file behind.
+    const crashed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sockPath)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    assert.equal(crashed.signal, 'SIGKILL');
+    assert.ok(statSync(sockPath).isSocket(), 'a stale socket file is there');
+    const second = await startStatusServer({ kind: 'unix', path: sockPath }, async () => doc());
+    assert.equal(statSync(sockPath).mode & 0o777, 0o660);
+    assert.equal((await get(sockPath, '/status')).status, 200);
+    await stopStatusServer(second, { kind: 'unix', path: sockPath });
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
