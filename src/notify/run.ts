@@ -199,10 +199,12 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
     mode = 'shell';
   }
 
-  // Only switch identity when it differs from ours: libuv then also clears the supplementary groups
-  // (setgroups(0, NULL)); Node cannot set the target user's supplementary groups as keepalived does.
-  const uid = spec.uid !== undefined && spec.uid !== process.getuid?.() ? spec.uid : undefined;
-  const gid = spec.gid !== undefined && spec.gid !== process.getgid?.() ? spec.gid : undefined;
+  // keepalived 2.2.7 always leaves a script with its gid as the only supplementary group (setgroups(1, &gid),
+  // lib/notify.c set_script_env), root scripts included, so none of the daemon's groups leak into a script. libuv
+  // clears them (setgroups(0, NULL), ignored when not root) whenever uid or gid is passed, so both are passed even
+  // when equal to ours: the egid is the script's gid either way, so file access is the same as under keepalived.
+  const uid = spec.uid;
+  const gid = spec.gid ?? (spec.uid !== undefined ? process.getgid?.() : undefined);
 
   const capture = opts.captureBytes ?? 0;
   let child: ChildProcess;

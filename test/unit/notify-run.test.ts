@@ -181,6 +181,32 @@ const files = {
   group: 'root:x:0:\nnogroup:x:65534:\nkascript:x:985:\nadm:x:4:\n',
 };
 
+test('the daemon\'s supplementary groups never reach a script, root scripts included (keepalived set_script_env)', { skip: needsRoot() }, async () => {
+  const saved = process.getgroups?.() ?? [];
+  process.setgroups?.([0, 4, 24]);
+  try {
+    const run = async (uid: number, gid: number) =>
+      (await runScript({ argv: ['/bin/sh', '-c', 'id -G'], uid, gid }, { captureBytes: 200 })).output?.trim();
+    assert.equal(await run(0, 0), '0');
+    assert.equal(await run(65534, 65534), '65534');
+  } finally {
+    process.setgroups?.(saved);
+  }
+});
+
+test('internal variables (KEEPALIVED_TS_*, Node\'s IPC channel) never reach a script', async () => {
+  process.env.KEEPALIVED_TS_CHILD = 'vrrp';
+  process.env.NODE_CHANNEL_FD = '3';
+  try {
+    const r = await runScript({ argv: ['/bin/sh', '-c', 'env'] }, { captureBytes: 100_000 });
+    assert.doesNotMatch(r.output ?? '', /^(KEEPALIVED_TS_|NODE_CHANNEL)/m);
+    assert.match(r.output ?? '', /^PATH=/m);
+  } finally {
+    delete process.env.KEEPALIVED_TS_CHILD;
+    delete process.env.NODE_CHANNEL_FD;
+  }
+});
+
 test('resolveScriptUser: names, numbers, USER:GROUP, errors', () => {
   assert.deepEqual(resolveScriptUser('nobody', undefined, files), { uid: 65534, gid: 65534, user: 'nobody', group: 'nogroup' });
   assert.deepEqual(resolveScriptUser('nobody', 'adm', files), { uid: 65534, gid: 4, user: 'nobody', group: 'adm' });
