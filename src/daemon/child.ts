@@ -20,7 +20,14 @@ async function main(): Promise<number> {
   const options = JSON.parse(raw) as DaemonOptions;
   let handler: (m: ToChild) => void = () => undefined;
   process.on('message', (m) => {
-    if (isToChild(m)) handler(m);
+    if (!isToChild(m)) return;
+    // A bug in one request (a dump, a status, a reload) is reported and the process keeps serving: it must not
+    // become a crash that releases the VIPs and flaps the instance.
+    try {
+      handler(m);
+    } catch (e) {
+      process.stderr.write(`keepalived-ts child: handling '${m.t}' from the parent failed: ${(e as Error)?.stack ?? String(e)}\n`);
+    }
   });
   const parent = process.ppid;
   const orphaned = () => process.kill(process.pid, 'SIGTERM');

@@ -122,10 +122,11 @@ export async function runChild(ctx: ChildContext): Promise<number> {
   };
 
   const dump = (kind: DumpRequest) => {
-    const snap = engine.snapshot();
     const file: DumpKind = kind === 'stats-clear' ? 'stats' : kind;
-    const text = file === 'data' ? formatData(snap, { routerId }) : file === 'stats' ? formatStats(snap) : formatJson(snap);
     try {
+      // Formatting is inside the try too: dumps also come from signal handlers, where a throw would crash the child.
+      const snap = engine.snapshot();
+      const text = file === 'data' ? formatData(snap, { routerId }) : file === 'stats' ? formatStats(snap) : formatJson(snap);
       writeFileSafe(dumpPath(file), text); // never through a link planted in $TMPDIR
       log.info(`Wrote ${dumpPath(file)}`);
     } catch (e) {
