@@ -87,6 +87,8 @@ describe('files on disk', () => {
   test('openAppendSafe appends to an own file and refuses a link, a FIFO and a hard-linked file', () => {
     const p = join(dir, 'keepalived.log');
     const fd = openAppendSafe(p);
+    const flags = Number.parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+    assert.ok(flags & 0o2000000, 'the descriptor is close-on-exec (scripts never inherit the log file)');
     writeSync(fd, 'a\n');
     closeSync(fd);
     const fd2 = openAppendSafe(p);
