@@ -259,20 +259,19 @@ function table(file: string): string[][] {
   }
 }
 
-/** The account database of /etc/passwd and /etc/group (read once, at the call). A numeric name without an entry
- * stands for itself (its gid = its uid when it has no passwd entry). */
+/** The account database of /etc/passwd and /etc/group (read once, at the call). Names only, as keepalived's
+ * getpwnam_r / getgrnam_r: `script_user 65534` is an unknown user there too ("Error setting global script uid/gid"). */
 export function fileAccountDb(passwdPath = '/etc/passwd', groupPath = '/etc/group'): AccountDb {
-  const passwd = table(passwdPath).filter((l) => l.length >= 4);
-  const groups = table(groupPath).filter((l) => l.length >= 3);
+  const passwd = table(passwdPath).filter((l) => l.length >= 4 && /^\d+$/.test(l[2]!) && /^\d+$/.test(l[3]!));
+  const groups = table(groupPath).filter((l) => l.length >= 3 && /^\d+$/.test(l[2]!));
   return {
     user: (name) => {
-      const r = passwd.find((l) => l[0] === name) ?? (/^\d+$/.test(name) ? passwd.find((l) => l[2] === name) ?? [name, '', name, name] : undefined);
+      const r = passwd.find((l) => l[0] === name);
       return r ? { uid: Number(r[2]), gid: Number(r[3]) } : null;
     },
     group: (name) => {
       const r = groups.find((l) => l[0] === name);
-      if (r) return Number(r[2]);
-      return /^\d+$/.test(name) ? Number(name) : null;
+      return r ? Number(r[2]) : null;
     },
   };
 }
