@@ -70,6 +70,17 @@ function isExecutable(f: FileFacts, uid: number, gid: number): boolean {
   return (f.mode & 0o001) !== 0;
 }
 
+/** The first directory of a resolved path that uid:gid may not search (x), or null. */
+function unsearchableDir(path: string, runAs: Identity, fs: ScriptFs): string | null {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const dir = parts.slice(0, i).join('/') || '/';
+    const f = fs.stat(dir);
+    if (f && f.isDirectory && !isExecutable(f, runAs.uid, runAs.gid)) return dir;
+  }
+  return null;
+}
+
 /** Every path prefix must be root-owned and not group/world writable (sticky directories excepted). */
 function checkPathSecurity(path: string, securityEnabled: boolean, fs: ScriptFs, reasons: string[]): number {
   const parts = path.split('/');
@@ -102,6 +113,12 @@ export function checkScriptSecure(argv0: string, runAs: Identity, securityEnable
   }
   const real = fs.realpath(prog);
   if (!real) { reasons.push(`script ${prog} cannot be accessed`); return { flags: SC_NOTFOUND, reasons }; }
+  // keepalived resolves the path under the script's euid/egid: a directory its user cannot search hides the script.
+  const hidden = runAs.uid === 0 ? null : unsearchableDir(real, runAs, fs);
+  if (hidden !== null) {
+    reasons.push(`script ${prog} cannot be accessed - Permission denied ('${hidden}' is not searchable by uid:gid ${runAs.uid}:${runAs.gid})`);
+    return { flags: SC_NOTFOUND, reasons };
+  }
   const f = fs.stat(real);
   if (!f) { reasons.push(`unable to access script ${prog}`); return { flags: SC_NOTFOUND, reasons }; }
   let flags = SC_ISSCRIPT;

@@ -103,6 +103,11 @@ test('security: symlinks are resolved first, missing and non-executable scripts 
   assert.equal(rootOnly.run, false);
   assert.match(!rootOnly.run ? rootOnly.message : '', /not executable for uid:gid 65534:65534/);
   assert.equal(decideScript({ argv: ['/etc/ka/plain.txt'] }, 'notify', 'x', nobody, fs).run, false);
+  // keepalived resolves the path as the script's user: a directory nobody cannot search hides the script.
+  const closed = fakeFs({ ...tree, '/etc/ka': dir(0, 0o700) });
+  const hidden = decideScript({ argv: ['/etc/ka/ok.sh'] }, 'notify', '/etc/ka/ok.sh', scriptPolicy({ enableScriptSecurity: true, scriptUser: { user: 'nobody' } }, closed), closed);
+  assert.equal(!hidden.run && hidden.message, 'Disabling notify script /etc/ka/ok.sh since not found/accessible');
+  assert.match(!hidden.run ? hidden.reasons.join() : '', /'\/etc\/ka' is not searchable by uid:gid 65534:65534/);
   // A bare name is found through PATH and checked there.
   const bare = decideScript({ argv: ['check', 'arg'] }, 'notify', 'x', nobody, fs);
   assert.ok(bare.run && bare.path === '/usr/bin/check');
