@@ -1,6 +1,6 @@
 // Who runs the scripts, beside Debian's keepalived 2.2.7 as the control on the same config (`enable_script_security`,
 // `script_user nobody`, root-owned scripts in a root-owned 0755 directory): the uid, gid and `id -G` of a
-// notify_master, a MISC_CHECK, notify_up and notify_down script; a group-writable script set to run as root (a
+// notify_master, a MISC_CHECK, notify_up, notify_down and lvs_notify_fifo_script; a group-writable script set to run as root (a
 // vrrp_script, a notify_backup and a MISC_CHECK) is removed and never run; nothing internal to keepalived-ts is in a
 // script's environment. Each daemon runs in its own network namespace with a veth pair.
 //
@@ -81,6 +81,8 @@ echo "$1 uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,) internal=$(env | g
   router_id ktsu
   enable_script_security
   script_user nobody
+  lvs_notify_fifo ${out}/lvs.fifo
+  lvs_notify_fifo_script "${dir}/id.sh fifo"
 }
 vrrp_script chk_gw {
   script "${dir}/gw.sh track"
@@ -194,6 +196,7 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   await waitFor('keepalived-ts notify_down (the MISC_CHECK exits 1)', () => row(kt, 'down') !== undefined, 30_000, t.log);
   writeFileSync(join(kt.out, 'code'), '0\n');
   await waitFor('keepalived-ts notify_up (the MISC_CHECK exits 0)', () => row(kt, 'up') !== undefined, 30_000, t.log);
+  await waitFor('keepalived-ts lvs_notify_fifo_script', () => row(kt, 'fifo') !== undefined, 30_000, t.log);
   await sleep(2500);
   const ktLog = t.log();
   assert.equal(await t.stop(), 0, ktLog.slice(-3000));
@@ -205,6 +208,7 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
     ['MISC_CHECK', 'n/a: checker exits without IPVS', who(kt, 'misc') ?? '(none)'],
     ['notify_down', 'n/a: checker exits without IPVS', who(kt, 'down') ?? '(none)'],
     ['notify_up', 'n/a: checker exits without IPVS', who(kt, 'up') ?? '(none)'],
+    ['lvs_notify_fifo_script', 'n/a: checker exits without IPVS', who(kt, 'fifo') ?? '(none)'],
     ['group-writable script as root: runs', String(kaGw.length), String(ktGw.length)],
   ];
   console.log(table.map((r) => `| ${r.join(' | ')} |`).join('\n'));
@@ -215,7 +219,7 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   assert.match(k.log(), /Disabling track script chk_gw due to insecure/);
   // keepalived-ts does the same, for every script kind.
   assert.equal(who(kt, 'master'), kaMaster);
-  for (const kind of ['misc', 'down', 'up']) {
+  for (const kind of ['misc', 'down', 'up', 'fifo']) {
     assert.ok(lines(kt).filter((l) => l.startsWith(`${kind} `)).every((l) => l === `${kind} ${NOBODY}`), `${kind}:\n${lines(kt).join('\n')}`);
   }
   assert.deepEqual(ktGw, [], `keepalived-ts ran an insecure script:\n${lines(kt).join('\n')}`);
