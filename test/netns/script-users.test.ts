@@ -1,8 +1,8 @@
 // Who runs the scripts, beside Debian's keepalived 2.2.7 as the control on the same config (`enable_script_security`,
 // `script_user nobody`, root-owned scripts in a root-owned 0755 directory): the uid, gid and `id -G` of a
-// notify_master, a MISC_CHECK, notify_up, notify_down and lvs_notify_fifo_script; a group-writable script set to run as root (a
-// vrrp_script, a notify_backup and a MISC_CHECK) is removed and never run; nothing internal to keepalived-ts is in a
-// script's environment. Each daemon runs in its own network namespace with a veth pair.
+// notify_master, a MISC_CHECK, notify_up, notify_down and lvs_notify_fifo_script; a group-writable script set to run
+// as root (a vrrp_script, a notify_backup and a MISC_CHECK) is removed and never run; nothing internal to
+// keepalived-ts is in a script's environment. Each daemon runs in its own network namespace with a veth pair.
 //
 // keepalived's checker process cannot run on this host: without IPVS in the kernel it exits with FATAL and takes the
 // whole daemon down (measured: "IPVS: Can't initialize ipvs", "exited with permanent error FATAL"). So keepalived runs
