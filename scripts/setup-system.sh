@@ -19,6 +19,7 @@ pkgs=(
   file            # checks busybox is statically linked
   xz-utils        # unpacks the guest kernel
   time            # /usr/bin/time in the config-parse benchmark
+  pcre2-utils     # pcre2test: the HTTP_GET regex translation compared with PCRE2 itself
 )
 if [ "$(id -u)" != 0 ]; then
   echo "setup-system: not root; skipping apt (tests that need root will say so)" >&2

@@ -126,10 +126,50 @@ export function matchWithin(re: RegExp, subject: string, minOffset = 0, maxOffse
   return m !== null && (maxOffset === undefined || m.index <= maxOffset);
 }
 
+/** One open group, for PCRE2's rule that a lookbehind is fixed length (JS would accept any length). */
+interface Frame {
+  kind: 'root' | 'group' | 'ahead' | 'behind';
+  /** Lengths of the finished alternatives (NaN: variable). */
+  alts: number[];
+  cur: number;
+  /** Length of the last atom, for a following quantifier. */
+  last: number;
+  at: number;
+}
+
 class Translator {
   out = '';
   groups = 0;
   private i = 0;
+  private readonly frames: Frame[] = [{ kind: 'root', alts: [], cur: 0, last: 0, at: 0 }];
+  /** Length of what the last escape / group token matches (set by the token's method). */
+  private len = 1;
+  private opened: Frame['kind'] | undefined;
+
+  private get frame(): Frame {
+    return this.frames[this.frames.length - 1]!;
+  }
+  private atom(len: number): void {
+    this.frame.cur += len;
+    this.frame.last = len;
+  }
+  /** A quantifier on the last atom: `{n}` keeps a fixed length, anything else makes it variable. */
+  private quantified(exact: number | undefined): void {
+    const f = this.frame;
+    f.cur = exact === undefined ? NaN : f.cur - f.last + f.last * exact;
+    f.last = NaN;
+  }
+  private closeGroup(): void {
+    if (this.frames.length === 1) return; // unbalanced ')': JavaScript's compile reports it
+    const f = this.frames.pop()!;
+    f.alts.push(f.cur);
+    if (f.kind === 'behind') {
+      // PCRE2 10.42: each top-level alternative of a lookbehind has a fixed length (they may differ).
+      if (f.alts.some(Number.isNaN)) this.fail('lookbehind assertion is not fixed length (PCRE2 refuses it)', f.at);
+      this.atom(0);
+    } else if (f.kind === 'ahead') this.atom(0);
+    else this.atom(f.alts.every((l) => l === f.alts[0]) ? f.alts[0]! : NaN);
+  }
   constructor(private readonly p: string, readonly o: Opts, private readonly totalGroups: number) {}
 
   private fail(what: string, at = this.i): never {
@@ -151,28 +191,45 @@ class Translator {
       if (this.o.extended && c === '#') { const nl = p.indexOf('\n', this.i); this.i = nl < 0 ? p.length : nl + 1; continue; }
       const at = this.i++;
       switch (c) {
-        case '\\': this.out += this.escapeOutside(); break;
-        case '[': this.out += this.charClass(at); break;
-        case '(': this.out += this.group(at); break;
-        case ')': case '|': this.out += c; break;
-        case '.': this.out += this.o.dotall ? '[\\s\\S]' : '[^\\n]'; break;
+        case '\\': this.len = 1; this.out += this.escapeOutside(); this.atom(this.len); break;
+        case '[': this.out += this.charClass(at); this.atom(1); break;
+        case '(': {
+          this.len = 1;
+          this.opened = undefined;
+          this.out += this.group(at);
+          if (this.opened) this.frames.push({ kind: this.opened, alts: [], cur: 0, last: 0, at });
+          else this.atom(this.len); // (?#…) or (?P=name): no group opened
+          break;
+        }
+        case ')': this.out += c; this.closeGroup(); break;
+        case '|': this.out += c; this.frame.alts.push(this.frame.cur); this.frame.cur = 0; this.frame.last = 0; break;
+        case '.': this.out += this.o.dotall ? '[\\s\\S]' : '[^\\n]'; this.atom(1); break;
         case '^':
           this.out += !this.o.multiline ? '^' : this.o.altCircumflex ? '(?:^|(?<=\\n))' : '(?:^|(?<=\\n)(?=[\\s\\S]))';
+          this.atom(0);
           break;
         case '$':
           this.out += this.o.multiline ? '(?=\\n|$)' : this.o.dollarEndonly ? '$' : '(?=\\n?$)';
+          this.atom(0);
           break;
-        case '*': case '+': case '?': this.out += c + this.quantifierSuffix(); break;
+        case '*': case '+': case '?': this.out += c + this.quantifierSuffix(); this.quantified(undefined); break;
         case '{': {
-          const m = /^\{(\d+)(,\d*)?\}/.exec(p.slice(at));
-          if (m) { this.i = at + m[0].length; this.out += m[0] + this.quantifierSuffix(); }
-          else this.out += '\\{';
+          const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(p.slice(at));
+          if (m) {
+            this.i = at + m[0].length;
+            this.out += m[0] + this.quantifierSuffix();
+            this.quantified(!m[2] || m[3] === m[1] ? Number(m[1]) : undefined);
+          } else {
+            this.out += '\\{';
+            this.atom(1);
+          }
           break;
         }
         default: {
           const cc = c.charCodeAt(0);
           this.code(cc);
           this.out += litOut(cc);
+          this.atom(1);
         }
       }
     }
@@ -184,7 +241,7 @@ class Translator {
     for (;;) {
       const m = /^\(\?([A-Za-z]*)(?:-([A-Za-z]*))?\)/.exec(this.p.slice(this.i));
       if (!m || (!m[1] && m[2] === undefined)) {
-        if (/^\(\*/.test(this.p.slice(this.i))) this.fail(`PCRE2 start-of-pattern option ${this.p.slice(this.i).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`);
+        if (/^\(\*/.test(this.p.slice(this.i))) this.fail(`PCRE2 start-of-pattern option or backtracking verb ${this.p.slice(this.i).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`);
         return;
       }
       for (const [letters, on] of [[m[1]!, true], [m[2] ?? '', false]] as const) {
@@ -209,21 +266,27 @@ class Translator {
 
   private group(at: number): string {
     const rest = this.p.slice(this.i);
-    if (rest[0] === '*') this.fail(`PCRE2 verb or assertion ${this.p.slice(at).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`, at);
+    if (rest[0] === '*') this.fail(`PCRE2 backtracking verb or (*…) assertion ${this.p.slice(at).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`, at);
     if (rest[0] !== '?') {
+      this.opened = 'group';
       if (this.o.noAutoCapture) return '(?:';
       this.groups++;
       return '(';
     }
     let m: RegExpExecArray | null;
-    if ((m = /^\?(:|=|!|<=|<!)/.exec(rest))) { this.i += m[0].length; return `(${m[0]}`; }
+    if ((m = /^\?(:|=|!|<=|<!)/.exec(rest))) {
+      this.i += m[0].length;
+      this.opened = m[1] === ':' ? 'group' : m[1]!.startsWith('<') ? 'behind' : 'ahead';
+      return `(${m[0]}`;
+    }
     if ((m = /^\?(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')/.exec(rest))) {
       this.i += m[0].length;
       this.groups++;
+      this.opened = 'group';
       return `(?<${m[1] ?? m[2]}>`;
     }
-    if ((m = /^\?#[^)]*\)/.exec(rest))) { this.i += m[0].length; return ''; }
-    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.i += m[0].length; return `\\k<${m[1]}>`; }
+    if ((m = /^\?#[^)]*\)/.exec(rest))) { this.i += m[0].length; this.len = 0; return ''; }
+    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.noBackrefInLookbehind(at); this.i += m[0].length; this.len = NaN; return `\\k<${m[1]}>`; }
     const named: Array<[RegExp, string]> = [
       [/^\?>/, 'atomic group (?>…)'],
       [/^\?\|/, 'branch-reset group (?|…)'],
@@ -242,8 +305,15 @@ class Translator {
     return this.fail(`unknown group syntax '(${rest.slice(0, 3)}'`, at);
   }
 
+  /** JS runs a lookbehind right to left, so a backreference in it may see its group unset where PCRE2 does not. */
+  private noBackrefInLookbehind(at: number): void {
+    if (this.frames.some((f) => f.kind === 'behind')) this.fail('backreference inside a lookbehind (JavaScript matches lookbehinds right to left, so the result would differ)', at);
+  }
+
   private backref(n: number, at: number): string {
+    this.noBackrefInLookbehind(at);
     if (n > this.totalGroups) this.fail(`backreference \\${n} to a group that does not exist`, at);
+    this.len = NaN;
     return `(?:\\${n})`;
   }
 
@@ -311,25 +381,29 @@ class Translator {
       return this.backref(Number(digits), at);
     }
     switch (e) {
-      case 'd': case 'D': case 'w': case 'W': case 'b': case 'B': return `\\${e}`;
+      case 'd': case 'D': case 'w': case 'W': return `\\${e}`;
+      case 'b': case 'B': this.len = 0; return `\\${e}`;
       case 's': return `[${SPACE}]`;
       case 'S': return `[^${SPACE}]`;
       case 'h': return `[${HSPACE}]`;
       case 'H': return `[^${HSPACE}]`;
       case 'v': return `[${VSPACE}]`;
       case 'V': return `[^${VSPACE}]`;
-      case 'R': return `(?:\\r\\n|[${VSPACE}])`;
-      case 'N': return '[^\\n]';
-      case 'A': return '^';
-      case 'Z': return '(?=\\n?$)';
-      case 'z': return '$';
+      case 'R': this.len = NaN; return `(?:\\r\\n|[${VSPACE}])`;
+      case 'N':
+        if (p.startsWith('{U+', this.i)) this.fail('\\N{U+hhhh} is only valid in UTF mode (keepalived compiles without UTF)', at);
+        return '[^\\n]';
+      case 'A': this.len = 0; return '^';
+      case 'Z': this.len = 0; return '(?=\\n?$)';
+      case 'z': this.len = 0; return '$';
       case 'Q': return this.quoted(false);
-      case 'E': return '';
+      case 'E': this.len = 0; return '';
       case 'g': {
         const m = /^(?:\{(-?\d+)\}|(-?\d+)|\{([A-Za-z_]\w*)\})/.exec(p.slice(this.i));
         if (!m) this.fail(`subroutine call '\\g${p.slice(this.i, this.i + 2)}' has no JavaScript equivalent`, at);
         this.i += m[0].length;
-        if (m[3]) return `\\k<${m[3]}>`;
+        this.len = NaN;
+        if (m[3]) { this.noBackrefInLookbehind(at); return `\\k<${m[3]}>`; }
         const n = Number(m[1] ?? m[2]);
         if (n === 0) this.fail('\\g0 is not a backreference', at);
         return this.backref(n < 0 ? this.groups + n + 1 : n, at);
@@ -338,6 +412,8 @@ class Translator {
         const m = /^(?:<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)'|\{([A-Za-z_]\w*)\})/.exec(p.slice(this.i));
         if (!m) this.fail('\\k must be followed by <name>, \'name\' or {name}', at);
         this.i += m[0].length;
+        this.len = NaN;
+        this.noBackrefInLookbehind(at);
         return `\\k<${m[1] ?? m[2] ?? m[3]}>`;
       }
     }
@@ -360,6 +436,9 @@ class Translator {
     this.i = end < 0 ? this.p.length : end + 2;
     let s = '';
     for (const ch of text) { const c = ch.charCodeAt(0); this.code(c); s += inClass ? hex2(c) : litOut(c); }
+    // \Q…\E of n chars is n atoms: a quantifier after it applies to the last char only, like PCRE2.
+    if (text.length) { this.atom(text.length - 1); }
+    this.len = text.length ? 1 : 0;
     return s;
   }
 
@@ -370,6 +449,7 @@ class Translator {
     type Item = { code?: number; src: string; bareDash?: boolean };
     const items: Item[] = [];
     // A leading ']' is a literal in PCRE2 (JS would read '[]' as the empty class) unless allow_empty_class.
+    while (p.startsWith('\\E', this.i) || p.startsWith('\\Q\\E', this.i)) this.i += p.startsWith('\\E', this.i) ? 2 : 4;
     if (p[this.i] === ']' && !this.o.allowEmptyClass) { items.push({ code: 0x5d, src: '\\]' }); this.i++; }
     for (;;) {
       if (this.i >= p.length) this.fail('missing terminating ] for character class', at);
@@ -422,6 +502,7 @@ class Translator {
       const a = items[k]!;
       const dash = items[k + 1];
       const b = items[k + 2];
+      if (dash?.bareDash && b && (a.code === undefined || b.code === undefined) && !a.bareDash) this.fail('invalid range in character class (a class escape such as \\d cannot end a range)', at);
       if (a.code !== undefined && dash?.bareDash && b?.code !== undefined && !a.bareDash) {
         if (b.code < a.code) this.fail('range out of order in character class', at);
         if (this.o.caseless && foldsDiffer(a.code, b.code)) this.caselessFail();

@@ -1,0 +1,183 @@
+// The PCRE2 → JS translation against PCRE2 itself: Debian 12's pcre2test (PCRE2 10.42, the library keepalived
+// 2.2.7 links) runs each pattern, 8-bit and without UTF like keepalived, over the same bytes. For every pattern we
+// accept, match / no match and the matched text are the same; every pattern PCRE2 rejects we reject too; the
+// patterns we refuse although PCRE2 compiles them are exactly the listed constructs JavaScript cannot express.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { compilePcre } from '../../src/check/pcre.js';
+
+let pcre2test: string | undefined;
+try {
+  execFileSync('pcre2test', ['-C', 'version'], { stdio: 'ignore' });
+  pcre2test = 'pcre2test';
+} catch { /* not installed */ }
+const skip = pcre2test ? false : 'needs pcre2test (Debian package pcre2-utils; scripts/setup-system.sh installs it)';
+
+type Case = [pattern: string, options: string[], subjects: string[]];
+
+/** Subjects are byte strings (one char per byte); patterns are written as an operator would in keepalived.conf. */
+const SAME: Case[] = [
+  ['status: ok', [], ['status: ok', 'STATUS: OK', 'xstatus: okx', 'status:ok']],
+  ['(?i)status: ok', [], ['status: ok', 'STATUS: OK', 'Status: Ok\r\n', 'status:ok']],
+  ['status: ok', ['caseless'], ['STATUS: OK']],
+  ['a.b', [], ['a\nb', 'a\rb', 'axb', 'a\x85b', 'a\x00b']],
+  ['(?s)a.b', [], ['a\nb', 'a\rb']],
+  ['a.b', ['dotall'], ['a\nb']],
+  ['ok$', [], ['ok', 'ok\n', 'ok\n\n', 'ok\nx', 'ok\r\n']],
+  ['ok$', ['dollar_endonly'], ['ok', 'ok\n']],
+  ['(?m)ok$', [], ['ok', 'ok\n', 'ok\nx', 'ok\r\n', 'ok\rx']],
+  ['^ok', [], ['ok', 'x\nok']],
+  ['(?m)^ok', [], ['ok', 'x\nok', 'x\rok']],
+  ['(?m)^$', [], ['a\n', '\n\n', 'a\n\nb', '']],
+  ['^$', ['multiline', 'alt_circumflex'], ['a\n', 'a']],
+  ['(?im)^STATUS: ok$', [], ['x\nstatus: OK\ny']],
+  ['a\\sb', [], ['a b', 'a\tb', 'a\x0bb', 'a\xa0b', 'a\x85b', 'a\rb']],
+  ['a\\Sb', [], ['axb', 'a b', 'a\xa0b']],
+  ['a\\hb', [], ['a b', 'a\xa0b', 'a\nb']],
+  ['a\\Hb', [], ['a b', 'axb']],
+  ['a\\vb', [], ['a\nb', 'a\x0bb', 'a\x85b', 'avb', 'a b']],
+  ['a\\Vb', [], ['a\nb', 'axb']],
+  ['a\\Rb', [], ['a\r\nb', 'a\nb', 'a\rb', 'a\x85b', 'a\n\nb']],
+  ['a\\Nb', [], ['a\nb', 'a\rb']],
+  ['[[:alpha:]]+[[:digit:]]', [], ['ab1', '1a', '\xe9a1']],
+  ['[[:punct:]][[:space:]][[:xdigit:]]{2}', [], ['!\x0bfF', '! fg', '~ 09']],
+  ['[[:upper:][:lower:]_]+', [], ['Ab_', '12']],
+  ['[]a]+', [], [']a]', 'b']],
+  ['[^]a]', [], [']', 'a', 'b']],
+  ['\\Aok\\Z', [], ['ok', 'ok\n', 'ok\n\n']],
+  ['\\Aok\\z', [], ['ok', 'ok\n']],
+  ['(a)\\1', [], ['aa', 'ab']],
+  ['(?<n>x)\\k<n>', [], ['xx', 'xy']],
+  ['(?P<n>x)(?P=n)', [], ['xx']],
+  ["(?'n'x)\\k{n}\\g{n}", [], ['xxx', 'xx']],
+  ['(a)(b)\\g{-1}\\g1', [], ['abba', 'abab']],
+  ['(a)\\10', [], ['a\x08', 'a1']],
+  ['\\x41\\101\\x{42}\\cA\\e\\a\\o{102}', [], ['AAB\x01\x1b\x07B']],
+  ['\\Q.*+\\E!', [], ['.*+!', 'ab!']],
+  ['(?x) a b c # comment', [], ['abc', 'a b c']],
+  ['(?x)[ ]a\\ b', [], [' a b', 'ab']],
+  ['a b', ['extended'], ['ab']],
+  ['x{1, 3}', ['extended'], ['x{1,3}', 'xx']],
+  ['a{2,3}', [], ['aaaa', 'a']],
+  ['a{,3}', [], ['a{,3}', 'aaa']],
+  ['a{2}b{1,}', [], ['aabbb', 'ab']],
+  ['(?U)a+', [], ['aaa']],
+  ['a+?', ['ungreedy'], ['aaa']],
+  ['<.+>', ['ungreedy'], ['<a><b>']],
+  ['(a)(?<x>b)\\k<x>', ['no_auto_capture'], ['abb']],
+  ['(?n)(a)(b)', [], ['ab']],
+  ['café', [], ['un caf\xc3\xa9', 'caf\xe9']],
+  ['caf.\\x{a9}', [], ['caf\xc3\xa9']],
+  ['\\bok\\b', [], ['ok', 'nok', 'ok!']],
+  ['\\d+\\w*\\W', [], ['12ab!', 'ab']],
+  ['(?=ok)o', [], ['ok', 'ox']],
+  ['(?<=x)ok', [], ['xok', 'yok']],
+  ['(?<!x)ok', [], ['xok', 'yok']],
+  ['(?!a)b', [], ['b']],
+  ['a|b|', [], ['c', 'b']],
+  ['(?:ab)+c', [], ['ababc', 'ac']],
+  ['[a-f\\d]+', [], ['abc1g']],
+  ['[\\s\\S]', [], ['\xa0']],
+  ['[\\S][\\H][\\V]', [], ['x\xa0\n', 'x\xa0y', '\xa0\xa0y']],
+  ['[\\w-]+', [], ['a-b_c!']],
+  ['[a\\-z]+', [], ['a-z', 'b']],
+  ['[\\1]', [], ['\x01', '1']],
+  ['\\012', [], ['\n']],
+  ['(?i)[a-z]+', [], ['ABC']],
+  ['(?i)[^a]', [], ['A', '\xc9', 'b']],
+  ['(?i)\\x41', [], ['a']],
+  ['(?#comment)ok', [], ['ok']],
+  ['\\.\\*\\[\\]\\(\\)\\{\\}\\^\\$\\|\\?\\+\\/', [], ['.*[](){}^$|?+/']],
+  ['a\\E\\Eb', [], ['ab']],
+  ['[\\Qa]\\E]+', [], ['a]]', 'b']],
+  ['\\x{e9}', [], ['\xe9']],
+  ['[\\x{c0}-\\x{ff}]+', [], ['\xe9\xc0', 'a']],
+  ['\\w+\\d', [], ['\xe9a1', '\xb2']],
+  ['(?<=a|bc)d', [], ['ad', 'bcd', 'cd']],
+  ['(?<=(ab|cd))e', [], ['abe', 'cde', 'be']],
+  ['(?<=a{2}\\bq)b', [], ['aaqb', 'aqb']],
+  ['(?<=\\Qa.\\E)c', [], ['a.c', 'abc']],
+  ['(?<=x(?=y)y)z', [], ['xyz']],
+  ['[%--]+', [], ['%+-', 'a']],
+  ['ab\\Qcd\\E+', [], ['abcddd', 'abcdcd']],
+  ['[\\Q\\E]]', [], [']']],
+];
+
+/** PCRE2 compiles these; JavaScript cannot express them, so -t refuses them naming the construct. */
+const REFUSED: Array<[string, RegExp]> = [
+  ['a++', /possessive/], ['a*+', /possessive/], ['a{2}+', /possessive/], ['(?>a)', /atomic/], ['a(?i)b', /inline options after the start/],
+  ['(?i:a)', /scoped inline options/], ['(?|(a)|(b))', /branch-reset/], ['(a)(?1)', /recursion/], ['(a)(?R)?', /recursion/],
+  ['(a)?(?(1)b|c)', /conditional/], ['\\p{L}', /Unicode property/], ['a\\Kb', /\\K/], ['(*UTF)a', /\(\*UTF\)/], ['(*FAIL)|a', /\(\*FAIL\)/], ['a(*ACCEPT)', /backtracking verb/],
+  ['(?i)caf\u00e9', /Latin-1 letter/], ['\\Ga', /\\G/], ['[[:^alpha:]]', /negated POSIX/], ['(?J)(?<n>a)', /inline option letter 'J'/],
+  ['(?&n)(?<n>a)', /named subroutine/], ['(?<=(a)\\1)b', /backreference inside a lookbehind/], ['\\X', /grapheme/], ['\\C', /code unit/],
+];
+
+/** Invalid for PCRE2: refused by us too. */
+const BOTH_REFUSE = ['(a', '[a', 'a{2,1}', '[z-a]', '(a)\\2', '\\y', '*a', 'a)', '(?<n>a)(?<n>b)', '\\x{100}', '[[:foo:]]',
+  '[\\d-z]', '[a-\\d]', '(?<=a+)b', '(?<=(a|bc))d', '(?<=\\R)a', 'a{3}{2}', 'x**', '\\8', '(a)|\\2', '[\\Q\\E]',
+  '(?<n>a)\\k<m>', '\\N{U+41}', '\\c', '(?<=a*)b', '(?<=a?)b'];
+
+const MOD: Record<string, string> = {
+  caseless: 'caseless', dotall: 'dotall', multiline: 'multiline', extended: 'extended', dollar_endonly: 'dollar_endonly',
+  ungreedy: 'ungreedy', no_auto_capture: 'no_auto_capture', alt_circumflex: 'alt_circumflex', allow_empty_class: 'allow_empty_class',
+};
+
+interface PcreOutcome { compiled: boolean; error?: string; results: Array<string | null> }
+
+/** Runs pcre2test on one pattern (as the UTF-8 bytes keepalived reads) over byte-string subjects. */
+function runPcre(pattern: string, options: string[], subjects: string[]): PcreOutcome {
+  const delim = ['/', '!', '%', '"', '=', '@', '~', ';'].find((d) => !pattern.includes(d))!;
+  const mods = options.map((o) => MOD[o]!).join(',');
+  // Every subject byte as \x{hh}; an empty subject is a lone backslash (an empty line would end the list).
+  const esc = (s: string) => (s === '' ? '\\' : [...s].map((c) => `\\x{${c.charCodeAt(0).toString(16)}}`).join(''));
+  const input = `${delim}${pattern}${delim}${mods}\n${subjects.map((s) => `    ${esc(s)}\n`).join('')}`;
+  // pcre2test exits non-zero when a pattern fails to compile; its output says so either way.
+  const out = spawnSync(pcre2test!, ['-q'], { input: Buffer.from(input, 'utf8') }).stdout.toString('latin1');
+  const lines = out.split('\n');
+  const failed = lines.find((l) => l.startsWith('Failed:'));
+  if (failed) return { compiled: false, error: failed, results: [] };
+  const results: Array<string | null> = [];
+  for (const l of lines) {
+    if (l === 'No match') results.push(null);
+    else if (l.startsWith(' 0: ')) results.push(l.slice(4).replace(/\\x\{([0-9a-f]+)\}|\\x([0-9a-f]{2})/g, (_m, a, b) => String.fromCharCode(parseInt(a ?? b, 16))));
+  }
+  return { compiled: true, results };
+}
+
+function runJs(pattern: string, options: string[], subjects: string[]): { ok: true; results: Array<string | null> } | { ok: false; error: string } {
+  const r = compilePcre(pattern, options);
+  if (!r.ok) return r;
+  return { ok: true, results: subjects.map((s) => { r.regex.lastIndex = 0; const m = r.regex.exec(s); return m ? m[0] : null; }) };
+}
+
+test('same matches as PCRE2 10.42 on every accepted pattern', { skip }, () => {
+  let n = 0;
+  for (const [p, o, subjects] of SAME) {
+    const pc = runPcre(p, o, subjects);
+    assert.ok(pc.compiled, `PCRE2 rejects ${p}: ${pc.error}`);
+    const js = runJs(p, o, subjects);
+    assert.ok(js.ok, `we refuse ${p} [${o}]: ${js.ok ? '' : js.error}`);
+    assert.deepEqual(js.results, pc.results, `${p} [${o}] on ${JSON.stringify(subjects)}`);
+    n += subjects.length;
+  }
+  assert.ok(n > 150, `${n} comparisons`);
+});
+
+test('refused only where JavaScript cannot express what PCRE2 compiles, naming the construct', { skip }, () => {
+  for (const [p, what] of REFUSED) {
+    const pc = runPcre(p, [], ['a']);
+    assert.ok(pc.compiled, `PCRE2 should compile ${p}: ${pc.error}`);
+    const js = compilePcre(p);
+    assert.ok(!js.ok, `${p} should be refused`);
+    if (!js.ok) assert.match(js.error, what, p);
+  }
+});
+
+test('every pattern PCRE2 rejects is rejected too', { skip }, () => {
+  for (const p of BOTH_REFUSE) {
+    const pc = runPcre(p, [], ['a']);
+    assert.ok(!pc.compiled, `PCRE2 should reject ${p}`);
+    assert.equal(compilePcre(p).ok, false, `${p} should be refused (PCRE2: ${pc.error})`);
+  }
+});
