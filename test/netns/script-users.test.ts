@@ -7,8 +7,8 @@
 // keepalived's checker process cannot run on this host: without IPVS in the kernel it exits with FATAL and takes the
 // whole daemon down (measured: "IPVS: Can't initialize ipvs", "exited with permanent error FATAL"). So keepalived runs
 // the same file with -P (VRRP only) and the checker rows have no keepalived control here; keepalived-ts's checker
-// child runs without IPVS (test/netns/checker-no-ipvs.test.ts) and is measured against what keepalived does with the
-// VRRP scripts of the same users.
+// child runs without IPVS (test/netns/checker-no-ipvs.test.ts). The checker rows beside keepalived's own checker are
+// in the qemu guest, which has IPVS: test/vm/guest/script-users.guest.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';

@@ -1,0 +1,107 @@
+// Guest-only (needs IPVS, which this host's kernel lacks): the checker rows of test/netns/script-users.test.ts with
+// Debian's keepalived 2.2.7 as the control. One checker-only keepalived.conf (`enable_script_security`,
+// `script_user nobody`, root-owned scripts in a root-owned 0755 directory) run by keepalived and then by
+// keepalived-ts: the uid, gid and `id -G` of the MISC_CHECK script and of notify_down / notify_up when its exit code
+// flips, and a group-writable MISC_CHECK set to `user root` that neither daemon runs.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { daemonTestUnavailable, sh, sleep, startDaemon, waitFor, type RunningDaemon } from './daemon-lib.js';
+
+const unavailable = await daemonTestUnavailable(true);
+const dirs: string[] = [];
+const running: RunningDaemon[] = [];
+
+after(async () => {
+  for (const d of running) await d.stop(10_000).catch(() => undefined);
+  try { sh('ipvsadm -C 2>/dev/null'); } catch { /* nothing */ }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(): { dir: string; out: string; conf: string } {
+  const dir = mkdtempSync('/tmp/ktsuvm-');
+  dirs.push(dir);
+  chmodSync(dir, 0o755);
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  chmodSync(out, 0o1777);
+  writeFileSync(join(out, 'log'), '');
+  chmodSync(join(out, 'log'), 0o666);
+  writeFileSync(join(out, 'code'), '1\n');
+  chmodSync(join(out, 'code'), 0o644);
+  writeFileSync(join(dir, 'id.sh'), `#!/bin/sh
+echo "$1 uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,) internal=$(env | grep -c -e '^KEEPALIVED_TS_' -e '^NODE_CHANNEL')" >> ${out}/log
+`);
+  writeFileSync(join(dir, 'misc.sh'), `#!/bin/sh\n${dir}/id.sh misc\nexit $(cat ${out}/code)\n`);
+  writeFileSync(join(dir, 'gw.sh'), `#!/bin/sh\necho "gw $1 uid=$(id -u)" >> ${out}/log\n`);
+  chmodSync(join(dir, 'id.sh'), 0o755);
+  chmodSync(join(dir, 'misc.sh'), 0o755);
+  chmodSync(join(dir, 'gw.sh'), 0o775);
+  chownSync(join(dir, 'gw.sh'), 0, 4); // group adm: group-writable by a non-root group
+  const conf = join(dir, 'keepalived.conf');
+  writeFileSync(conf, `global_defs {
+  router_id ktsuvm
+  enable_script_security
+  script_user nobody
+}
+virtual_server 10.41.0.100 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.41.0.2 80 {
+    weight 1
+    notify_up "${dir}/id.sh up"
+    notify_down "${dir}/id.sh down"
+    MISC_CHECK {
+      misc_path "${dir}/misc.sh"
+      misc_timeout 5
+    }
+  }
+  real_server 10.41.0.3 80 {
+    weight 1
+    MISC_CHECK {
+      misc_path "${dir}/gw.sh misc"
+      user root
+    }
+  }
+}
+`);
+  return { dir, out, conf };
+}
+
+async function measure(which: 'keepalived' | 'keepalived-ts'): Promise<{ rows: Record<string, string | undefined>; all: string[]; log: string }> {
+  const s = setup();
+  const lines = (): string[] => (existsSync(join(s.out, 'log')) ? readFileSync(join(s.out, 'log'), 'utf8').split('\n').filter(Boolean) : []);
+  const row = (what: string): string | undefined => lines().find((l) => l.startsWith(`${what} `))?.slice(what.length + 1);
+  const d = startDaemon(which, s.conf, ['-D']);
+  running.push(d);
+  const fail = (e: Error) => { throw new Error(`${which}: ${e.message}\nscripts:\n${lines().join('\n')}\nlog:\n${d.log().slice(-3000)}`); };
+  await waitFor(`${which}: MISC_CHECK run`, () => row('misc') !== undefined, 60_000).catch(fail);
+  await waitFor(`${which}: notify_down`, () => row('down') !== undefined, 60_000).catch(fail);
+  writeFileSync(join(s.out, 'code'), '0\n');
+  await waitFor(`${which}: notify_up`, () => row('up') !== undefined, 60_000).catch(fail);
+  await sleep(3000);
+  const log = d.log();
+  assert.equal(await d.stop(), 0, `${which} did not stop cleanly:\n${log.slice(-3000)}`);
+  return { rows: { misc: row('misc'), down: row('down'), up: row('up') }, all: lines(), log };
+}
+
+test('MISC_CHECK and notify_up/down run as script_user nobody, an insecure MISC_CHECK never: keepalived-ts as keepalived 2.2.7', { skip: unavailable, timeout: 300_000 }, async () => {
+  const ka = await measure('keepalived');
+  const kt = await measure('keepalived-ts');
+  const table = ['| script | keepalived 2.2.7 | keepalived-ts |'];
+  for (const k of ['misc', 'down', 'up']) table.push(`| ${k} | ${ka.rows[k]} | ${kt.rows[k]} |`);
+  table.push(`| group-writable MISC_CHECK as root: runs | ${ka.all.filter((l) => l.startsWith('gw ')).length} | ${kt.all.filter((l) => l.startsWith('gw ')).length} |`);
+  console.log(table.join('\n'));
+  const NOBODY = 'uid=65534 gid=65534 groups=65534 internal=0';
+  for (const k of ['misc', 'down', 'up']) {
+    assert.equal(ka.rows[k], NOBODY, `keepalived's ${k}`);
+    assert.equal(kt.rows[k], ka.rows[k], `keepalived-ts's ${k}`);
+  }
+  assert.deepEqual(ka.all.filter((l) => l.startsWith('gw ')), []);
+  assert.deepEqual(kt.all.filter((l) => l.startsWith('gw ')), []);
+  assert.match(ka.log, /Disabling misc script .*gw\.sh.* due to insecure/);
+  assert.match(kt.log, /Disabling misc script .*gw\.sh misc due to insecure/);
+});
