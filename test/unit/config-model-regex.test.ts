@@ -79,3 +79,19 @@ test('regex offsets reach the probe; without a regex, or min past max, they are 
   const u = b.model.virtualServers[0]!.realServers[0]!.checkers[0]!;
   assert.ok(u.type === 'HTTP_GET' && u.urls[0]!.regexMinOffset === undefined && u.urls[0]!.regexMaxOffset === undefined);
 });
+
+test('the pattern is what keepalived hands PCRE2: the line re-read with escapes applied, exactly two words', () => {
+  const regexOf = (line: string) => {
+    const b = build(conf(`        ${line}`));
+    const ck = b.model.virtualServers[0]!.realServers[0]!.checkers[0]!;
+    return { regex: ck.type === 'HTTP_GET' ? ck.urls[0]!.regex : undefined, golden: b.golden };
+  };
+  // keepalived turns \. into . before PCRE2 sees it: the dot matches any character.
+  assert.deepEqual(regexOf('regex "status\\.ok"'), { regex: 'status.ok', golden: [] });
+  // A PCRE2 escape needs a doubled backslash in keepalived.conf.
+  assert.deepEqual(regexOf('regex "\\\\d{3} OK"'), { regex: '\\d{3} OK', golden: [] });
+  assert.deepEqual(regexOf("regex 'status: ok'"), { regex: 'status: ok', golden: [] });
+  assert.deepEqual(regexOf('regex status\\ ok'), { regex: 'status ok', golden: [] });
+  // Unquoted words: keepalived says "regex missing or too many fields" and runs without the regex.
+  assert.deepEqual(regexOf('regex status: ok'), { regex: undefined, golden: ['notice regex-fields @9'] });
+});

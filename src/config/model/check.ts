@@ -7,7 +7,8 @@ import type {
 } from './types.js';
 import { Ctx, parseIp, readBool, readInt, readIp, readTimerMs } from './values.js';
 import { otherKeyword, notSupported } from './keywords.js';
-import { readScript } from './script.js';
+import { rawOf, readScript } from './script.js';
+import { scanScriptLine } from '../script-words.js';
 import { compilePcre, PCRE_OPTION_NAMES } from '../../check/pcre.js';
 
 const INT32_MAX = 2147483647;
@@ -187,6 +188,21 @@ function parseStatusCodes(ctx: Ctx, k: ConfigNode, into: Array<[number, number]>
   }
 }
 
+/**
+ * The pattern PCRE2 receives from a `regex` line. keepalived re-reads the whole raw line with
+ * alloc_strvec_quoted_escaped (check_http.c regex_handler): quotes group, and backslash escapes are applied before
+ * PCRE2 sees the pattern (`"a\\.b"` reaches it as `a.b`, `"\\\\d"` as `\\d`); the line must be exactly two words;
+ * PCRE2 reads the pattern up to a NUL.
+ */
+export function regexPattern(k: ConfigNode): string | { message: string } {
+  const scanned = scanScriptLine(`regex ${rawOf(k)}`);
+  if (scanned.error) return { message: scanned.error.message };
+  if (scanned.words.length !== 2) return { message: `regex missing or too many fields (${scanned.words.length - 1} words; a pattern with blanks needs quotes)` };
+  const w = scanned.words[1]!;
+  const nul = w.indexOf('\0');
+  return nul < 0 ? w : w.slice(0, nul);
+}
+
 /** A url, undefined when it is ignored (no path), 'invalid' when its regex cannot run (the checker is ignored). */
 function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | 'invalid' | undefined {
   let regexNode: ConfigNode | undefined;
@@ -204,7 +220,13 @@ function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | 'invalid' | undefined {
       }
       case 'status_code': if (ctx.need(k, 1, 'CODE|FROM-TO …')) parseStatusCodes(ctx, k, u.statusCodes); break;
       case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) u.virtualhost = k.args[0]!.text; break;
-      case 'regex': if (ctx.need(k, 1, '"REGEX"')) { u.regex = k.args[0]!.text; regexNode = k; } break;
+      case 'regex': {
+        if (!ctx.need(k, 1, '"REGEX"')) break;
+        const r = regexPattern(k);
+        if (typeof r === 'string') { u.regex = r; regexNode = k; }
+        else { ctx.diags.notice('regex-fields', `${r.message} - regex ignored (as keepalived does)`, k.loc, { keyword: k.keyword, suggestion: 'quote the pattern: regex "…"' }); delete u.regex; }
+        break;
+      }
       case 'regex_no_match': u.regexNoMatch = true; break;
       case 'regex_options':
         k.args.forEach((a, i) => {
