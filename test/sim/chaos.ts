@@ -26,6 +26,8 @@ export interface ChaosResult {
   violations: Violation[];
   /** The schedule so far, one line per operator action (the reproduction). */
   schedule: string[];
+  /** The last state changes before the end (for a failure's story). */
+  lastTransitions: string[];
 }
 
 const VIPS: Record<number, string> = { 51: '10.0.0.100', 52: '10.0.0.200' };
@@ -97,11 +99,14 @@ export function runChaos(seed: number, durationMs: number): ChaosResult {
     }
   };
 
-  const maxDown = () => {
-    let m = 0;
-    for (const c of configs.values()) for (const i of c.instances) m = Math.max(m, masterDownMs(i.version ?? 2, 1, i.advertIntMs ?? 1000) + (i.advertIntMs ?? 1000));
-    return m;
+  // The settle time covers the longest master-down any instance may still be timing: a v3 backup keeps the
+  // interval it adopted from a master even after that master was reloaded with a shorter one (keepalived too).
+  let longest = 0;
+  const noteIntervals = () => {
+    for (const c of configs.values()) for (const i of c.instances) longest = Math.max(longest, masterDownMs(i.version ?? 2, 1, i.advertIntMs ?? 1000) + (i.advertIntMs ?? 1000));
   };
+  noteIntervals();
+  const maxDown = () => longest;
 
   const checkHolders = () => {
     for (const id of ids) {
@@ -168,6 +173,7 @@ export function runChaos(seed: number, durationMs: number): ChaosResult {
             if (sim.state(id, i.name) === 'MASTER' && next.instances.some((j) => j.vrid === i.vrid)) for (const v of i.vips!) keep.add(v);
         act(`${id} reload (${next.instances.map((i) => `${i.name} prio ${i.priority} int ${i.advertIntMs}`).join(', ')})`, () => {
           configs.set(id, next);
+          noteIntervals();
           reloadCheck = { id, keep };
           sim.reload(id, next);
           reloadCheck = undefined;
@@ -187,5 +193,6 @@ export function runChaos(seed: number, durationMs: number): ChaosResult {
   }
   return {
     seed, simulatedMs: sim.now, routers: count, events, transitions: sim.transitions.length, violations, schedule,
+    lastTransitions: sim.transitions.slice(-12).map((t) => `t=${t.at.toFixed(1)} ${t.router}/${t.instance} ${t.from}->${t.to} (${t.reason})`),
   };
 }
