@@ -1,8 +1,9 @@
 // Who runs the scripts, beside Debian's keepalived 2.2.7 as the control on the same config (`enable_script_security`,
 // `script_user nobody`, root-owned scripts in a root-owned 0755 directory): the uid, gid and `id -G` of a
-// notify_master, a MISC_CHECK, notify_up, notify_down and lvs_notify_fifo_script; a group-writable script set to run
-// as root (a vrrp_script, a notify_backup and a MISC_CHECK) is removed and never run; nothing internal to
-// keepalived-ts is in a script's environment. Each daemon runs in its own network namespace with a veth pair.
+// notify_master, a MISC_CHECK, notify_up / notify_down, quorum_up / quorum_down and lvs_notify_fifo_script; a
+// group-writable script set to run as root (a vrrp_script, a notify_backup and a MISC_CHECK) is removed and never
+// run; nothing internal to keepalived-ts is in a script's environment. Each daemon runs in its own network namespace
+// with a veth pair.
 //
 // keepalived's checker process cannot run on this host: without IPVS in the kernel it exits with FATAL and takes the
 // whole daemon down (measured: "IPVS: Can't initialize ipvs", "exited with permanent error FATAL"). So keepalived runs
@@ -109,6 +110,9 @@ virtual_server 10.77.0.100 80 {
   lb_algo rr
   lb_kind NAT
   protocol TCP
+  quorum 2
+  quorum_up "${dir}/id.sh qup"
+  quorum_down "${dir}/id.sh qdown"
   real_server 10.77.0.2 80 {
     weight 1
     notify_up "${dir}/id.sh up"
@@ -197,6 +201,7 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   writeFileSync(join(kt.out, 'code'), '0\n');
   await waitFor('keepalived-ts notify_up (the MISC_CHECK exits 0)', () => row(kt, 'up') !== undefined, 30_000, t.log);
   await waitFor('keepalived-ts lvs_notify_fifo_script', () => row(kt, 'fifo') !== undefined, 30_000, t.log);
+  await waitFor('keepalived-ts quorum_down and quorum_up', () => row(kt, 'qdown') !== undefined && row(kt, 'qup') !== undefined, 30_000, t.log);
   await sleep(2500);
   const ktLog = t.log();
   assert.equal(await t.stop(), 0, ktLog.slice(-3000));
@@ -209,6 +214,8 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
     ['notify_down', 'n/a: checker exits without IPVS', who(kt, 'down') ?? '(none)'],
     ['notify_up', 'n/a: checker exits without IPVS', who(kt, 'up') ?? '(none)'],
     ['lvs_notify_fifo_script', 'n/a: checker exits without IPVS', who(kt, 'fifo') ?? '(none)'],
+    ['quorum_down', 'n/a: checker exits without IPVS', who(kt, 'qdown') ?? '(none)'],
+    ['quorum_up', 'n/a: checker exits without IPVS', who(kt, 'qup') ?? '(none)'],
     ['group-writable script as root: runs', String(kaGw.length), String(ktGw.length)],
   ];
   console.log(table.map((r) => `| ${r.join(' | ')} |`).join('\n'));
@@ -219,7 +226,7 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   assert.match(k.log(), /Disabling track script chk_gw due to insecure/);
   // keepalived-ts does the same, for every script kind.
   assert.equal(who(kt, 'master'), kaMaster);
-  for (const kind of ['misc', 'down', 'up', 'fifo']) {
+  for (const kind of ['misc', 'down', 'up', 'fifo', 'qdown', 'qup']) {
     assert.ok(lines(kt).filter((l) => l.startsWith(`${kind} `)).every((l) => l === `${kind} ${NOBODY}`), `${kind}:\n${lines(kt).join('\n')}`);
   }
   assert.deepEqual(ktGw, [], `keepalived-ts ran an insecure script:\n${lines(kt).join('\n')}`);

@@ -1,8 +1,8 @@
 // Guest-only (needs IPVS, which this host's kernel lacks): the checker rows of test/netns/script-users.test.ts with
 // Debian's keepalived 2.2.7 as the control. One checker-only keepalived.conf (`enable_script_security`,
 // `script_user nobody`, root-owned scripts in a root-owned 0755 directory) run by keepalived and then by
-// keepalived-ts: the uid, gid and `id -G` of the MISC_CHECK script and of notify_down / notify_up when its exit code
-// flips, and a group-writable MISC_CHECK set to `user root` that neither daemon runs.
+// keepalived-ts: the uid, gid and `id -G` of the MISC_CHECK script and of notify_down / notify_up and quorum_down /
+// quorum_up when its exit code flips, and a group-writable MISC_CHECK set to `user root` that neither daemon runs.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +50,9 @@ virtual_server 10.41.0.100 80 {
   lb_algo rr
   lb_kind NAT
   protocol TCP
+  quorum 2
+  quorum_up "${dir}/id.sh qup"
+  quorum_down "${dir}/id.sh qdown"
   real_server 10.41.0.2 80 {
     weight 1
     notify_up "${dir}/id.sh up"
@@ -82,21 +85,22 @@ async function measure(which: 'keepalived' | 'keepalived-ts'): Promise<{ rows: R
   await waitFor(`${which}: notify_down`, () => row('down') !== undefined, 60_000).catch(fail);
   writeFileSync(join(s.out, 'code'), '0\n');
   await waitFor(`${which}: notify_up`, () => row('up') !== undefined, 60_000).catch(fail);
+  await waitFor(`${which}: quorum_down and quorum_up`, () => row('qdown') !== undefined && row('qup') !== undefined, 60_000).catch(fail);
   await sleep(3000);
   const log = d.log();
   assert.equal(await d.stop(), 0, `${which} did not stop cleanly:\n${log.slice(-3000)}`);
-  return { rows: { misc: row('misc'), down: row('down'), up: row('up') }, all: lines(), log };
+  return { rows: { misc: row('misc'), down: row('down'), up: row('up'), qdown: row('qdown'), qup: row('qup') }, all: lines(), log };
 }
 
-test('MISC_CHECK and notify_up/down run as script_user nobody, an insecure MISC_CHECK never: keepalived-ts as keepalived 2.2.7', { skip: unavailable, timeout: 300_000 }, async () => {
+test('MISC_CHECK, notify_up/down and quorum_up/down run as script_user nobody, an insecure MISC_CHECK never: keepalived-ts as keepalived 2.2.7', { skip: unavailable, timeout: 300_000 }, async () => {
   const ka = await measure('keepalived');
   const kt = await measure('keepalived-ts');
   const table = ['| script | keepalived 2.2.7 | keepalived-ts |'];
-  for (const k of ['misc', 'down', 'up']) table.push(`| ${k} | ${ka.rows[k]} | ${kt.rows[k]} |`);
+  for (const k of ['misc', 'down', 'up', 'qdown', 'qup']) table.push(`| ${k} | ${ka.rows[k]} | ${kt.rows[k]} |`);
   table.push(`| group-writable MISC_CHECK as root: runs | ${ka.all.filter((l) => l.startsWith('gw ')).length} | ${kt.all.filter((l) => l.startsWith('gw ')).length} |`);
   console.log(table.join('\n'));
   const NOBODY = 'uid=65534 gid=65534 groups=65534 internal=0';
-  for (const k of ['misc', 'down', 'up']) {
+  for (const k of ['misc', 'down', 'up', 'qdown', 'qup']) {
     assert.equal(ka.rows[k], NOBODY, `keepalived's ${k}`);
     assert.equal(kt.rows[k], ka.rows[k], `keepalived-ts's ${k}`);
   }
