@@ -92,7 +92,8 @@ async function measure(which: 'keepalived' | 'keepalived-ts'): Promise<{ rows: R
   return { rows: { misc: row('misc'), down: row('down'), up: row('up'), qdown: row('qdown'), qup: row('qup') }, all: lines(), log };
 }
 
-test('MISC_CHECK, notify_up/down and quorum_up/down run as script_user nobody, an insecure MISC_CHECK never: keepalived-ts as keepalived 2.2.7', { skip: unavailable, timeout: 300_000 }, async () => {
+const TITLE = 'MISC_CHECK, notify_up/down and quorum_up/down run as script_user nobody, an insecure MISC_CHECK never: keepalived-ts as keepalived 2.2.7';
+test(TITLE, { skip: unavailable, timeout: 300_000 }, async () => {
   const ka = await measure('keepalived');
   const kt = await measure('keepalived-ts');
   const table = ['| script | keepalived 2.2.7 | keepalived-ts |'];
