@@ -319,7 +319,9 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// User and group resolution for `script_user USER [GROUP]` and vrrp_script / MISC_CHECK `user USER [GROUP]`.
+// `USER [GROUP]` to ids for the checker's runners. Who runs a script is decided once, in src/notify/script-user.ts
+// (keepalived's order and security check); the checker input carries those decided ids as numbers, which resolve to
+// themselves here.
 
 export class ScriptUserError extends Error {
   readonly code: 'UNKNOWN_USER' | 'UNKNOWN_GROUP';
@@ -417,16 +419,4 @@ export function resolveScriptUser(userSpec: string, groupSpec: string | undefine
   if (gid === undefined) throw new ScriptUserError('UNKNOWN_GROUP', `No group given for numeric user ${user}, and it has no passwd entry`);
   const groupName = parseGroups(files.group).find((e) => e.gid === gid)?.name ?? String(gid);
   return { uid, gid, user, group: group !== undefined && group !== '' ? group : groupName };
-}
-
-/** keepalived's default script user: `keepalived_script` if that account exists, else the daemon's own user
- * (root when run as a daemon). Pure given the files and our ids. */
-export function defaultScriptUser(files: AccountFiles, self: { uid: number; gid: number }): ScriptUser & { isKeepalivedScript: boolean } {
-  try {
-    return { ...resolveScriptUser('keepalived_script', undefined, files), isKeepalivedScript: true };
-  } catch {
-    const name = parsePasswd(files.passwd).find((u) => u.uid === self.uid)?.name ?? String(self.uid);
-    const group = parseGroups(files.group).find((g) => g.gid === self.gid)?.name ?? String(self.gid);
-    return { uid: self.uid, gid: self.gid, user: name, group, isKeepalivedScript: false };
-  }
 }

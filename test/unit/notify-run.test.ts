@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  runScript, scriptSucceeded, describeResult, killAll, runningScriptCount, resolveScriptUser, defaultScriptUser,
+  runScript, scriptSucceeded, describeResult, killAll, runningScriptCount, resolveScriptUser,
   shellQuoteArgv, resolveExecutable, ScriptUserError,
 } from '../../src/notify/run.js';
 import { needsRoot } from '../helpers/root.js';
@@ -216,13 +216,4 @@ test('resolveScriptUser: names, numbers, USER:GROUP, errors', () => {
   assert.throws(() => resolveScriptUser('ghost', undefined, files), (e: unknown) => e instanceof ScriptUserError && e.code === 'UNKNOWN_USER');
   assert.throws(() => resolveScriptUser('nobody', 'ghosts', files), (e: unknown) => e instanceof ScriptUserError && e.code === 'UNKNOWN_GROUP');
   assert.throws(() => resolveScriptUser('4321', undefined, files), (e: unknown) => e instanceof ScriptUserError && e.code === 'UNKNOWN_GROUP');
-});
-
-test('defaultScriptUser: keepalived_script if it exists, else ourselves', () => {
-  const d = defaultScriptUser(files, { uid: 0, gid: 0 });
-  assert.equal(d.isKeepalivedScript, true);
-  assert.equal(d.uid, 990);
-  assert.equal(d.group, 'kascript');
-  const withoutKs = { passwd: files.passwd.replace(/^keepalived_script.*$/m, ''), group: files.group };
-  assert.deepEqual(defaultScriptUser(withoutKs, { uid: 0, gid: 0 }), { uid: 0, gid: 0, user: 'root', group: 'root', isKeepalivedScript: false });
 });
