@@ -11,8 +11,11 @@
 //   - leading `(?i)` `(?m)` `(?s)` `(?x)` `(?n)` `(?U)` (and combinations like `(?im)` or `(?i-s)`) are options
 //     of the whole pattern, like `regex_options caseless multiline …`; caseless is JS's `i` flag, refused when the
 //     pattern reaches Latin-1 letters (JS folds é/É, PCRE's default tables only fold ASCII);
-//   - constructs JavaScript (Node 20) cannot express are errors that name the construct: inline options after the
-//     start or scoped `(?i:…)`, possessive quantifiers, atomic groups, recursion, conditionals, verbs, \p, \G, \K…
+//   - option settings inside the pattern, `a(?i)b` or `(?i:…)`, apply to the rest of their group as in PCRE2: every
+//     option is spelled out per token anyway, and where caseless changes inside the pattern, letters are folded by
+//     hand ([bB]; PCRE2's default tables fold only ASCII, so this is exact);
+//   - constructs JavaScript (Node 20) cannot express are errors that name the construct: possessive quantifiers,
+//     atomic groups, recursion, conditionals, verbs, \p, \G, \K, a backreference under hand-folded caseless…
 // Known, accepted difference: a backreference to a group that did not participate matches the empty string in JS
 // (PCRE2 fails it unless `match_unset_backref`), and JS accepts variable-length lookbehinds PCRE2 refuses.
 
@@ -73,6 +76,23 @@ const POSIX: Record<string, string> = {
   punct: '!-\\/:-@\\[-`{-~', print: ' -~', graph: '!-~', cntrl: '\\x00-\\x1f\\x7f', xdigit: '0-9A-Fa-f', word: 'A-Za-z0-9_', ascii: '\\x00-\\x7f',
 };
 
+/** The other case of an ASCII letter (PCRE2's default tables fold nothing else). */
+function otherCase(c: number): number | undefined {
+  if (c >= 0x41 && c <= 0x5a) return c + 0x20;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x20;
+  return undefined;
+}
+
+/** For a class range lo-hi under hand folding: the other-case images of its ASCII letters, as class ranges. */
+function foldedRanges(lo: number, hi: number): string {
+  let s = '';
+  for (const [a, z, shift] of [[0x41, 0x5a, 0x20], [0x61, 0x7a, -0x20]] as const) {
+    const l = Math.max(lo, a), h = Math.min(hi, z);
+    if (l <= h) s += `${hex2(l + shift)}-${hex2(h + shift)}`;
+  }
+  return s;
+}
+
 /** Latin-1 letters that JS's `i` folds and PCRE2's default tables do not. */
 const foldsDiffer = (lo: number, hi: number) => lo <= 0xfe && hi >= 0xc0;
 
@@ -91,9 +111,12 @@ export function translatePcre(pattern: string, options: readonly string[] = []):
   const bytes = Buffer.from(pattern, 'utf8').toString('latin1');
   try {
     // Two passes: the first counts the capture groups, which decides whether `\12` is a backreference or octal.
-    const groups = new Translator(bytes, { ...o }, Infinity).run().groups;
-    const t = new Translator(bytes, o, groups).run();
-    return { ok: true, source: t.out, flags: t.o.caseless ? 'i' : '' };
+    // Two passes: the first counts the capture groups (whether `\12` is a backreference or octal) and sees whether
+    // caseless matching changes inside the pattern, which JS's whole-pattern `i` flag cannot express: then letters
+    // are folded by hand ([aA]), which is also exactly PCRE2's ASCII-only folding.
+    const first = new Translator(bytes, { ...o }, Infinity, true).run();
+    const t = new Translator(bytes, o, first.groups, first.scopedCaseless).run();
+    return { ok: true, source: t.out, flags: t.jsCaseless ? 'i' : '' };
   } catch (e) {
     if (e instanceof PcreError) return { ok: false, error: e.message, offset: e.offset };
     throw e;
@@ -129,6 +152,8 @@ export function matchWithin(re: RegExp, subject: string, minOffset = 0, maxOffse
 /** One open group, for PCRE2's rule that a lookbehind is fixed length (JS would accept any length). */
 interface Frame {
   kind: 'root' | 'group' | 'ahead' | 'behind';
+  /** Options in force where the group opened: restored when it closes (PCRE2 scopes option changes to the group). */
+  saved: Opts;
   /** Lengths of the finished alternatives (NaN: variable). */
   alts: number[];
   cur: number;
@@ -140,8 +165,12 @@ interface Frame {
 class Translator {
   out = '';
   groups = 0;
+  /** An option setting after the start turned caseless matching on or off somewhere. */
+  scopedCaseless = false;
+  /** The JS `i` flag: caseless for the whole pattern (not set when letters are folded by hand). */
+  jsCaseless = false;
   private i = 0;
-  private readonly frames: Frame[] = [{ kind: 'root', alts: [], cur: 0, last: 0, at: 0 }];
+  private readonly frames: Frame[];
   /** Length of what the last escape / group token matches (set by the token's method). */
   private len = 1;
   private opened: Frame['kind'] | undefined;
@@ -163,6 +192,7 @@ class Translator {
     if (this.frames.length === 1) return; // unbalanced ')': JavaScript's compile reports it
     const f = this.frames.pop()!;
     f.alts.push(f.cur);
+    this.o = f.saved;
     if (f.kind === 'behind') {
       // PCRE2 10.42: each top-level alternative of a lookbehind has a fixed length (they may differ).
       if (f.alts.some(Number.isNaN)) this.fail('lookbehind assertion is not fixed length (PCRE2 refuses it)', f.at);
@@ -170,13 +200,32 @@ class Translator {
     } else if (f.kind === 'ahead') this.atom(0);
     else this.atom(f.alts.every((l) => l === f.alts[0]) ? f.alts[0]! : NaN);
   }
-  constructor(private readonly p: string, readonly o: Opts, private readonly totalGroups: number) {}
+  /**
+   * `manual`: fold letters by hand where caseless is on instead of the JS `i` flag. The counting pass
+   * (totalGroups Infinity) only counts and records; it refuses nothing that depends on the mode.
+   */
+  constructor(private readonly p: string, private o: Opts, private readonly totalGroups: number, private readonly manual: boolean) {
+    this.frames = [{ kind: 'root', alts: [], cur: 0, last: 0, at: 0, saved: o }];
+  }
+
+  private get counting(): boolean {
+    return this.totalGroups === Infinity;
+  }
+  /** Caseless by hand-folded letters here. */
+  private get fold(): boolean {
+    return this.manual && this.o.caseless;
+  }
+  /** A char outside a class: folded to [xX] where caseless is done by hand. */
+  private lit(c: number): string {
+    const other = otherCase(c);
+    return this.fold && other !== undefined ? `[${String.fromCharCode(c)}${String.fromCharCode(other)}]` : litOut(c);
+  }
 
   private fail(what: string, at = this.i): never {
     throw new PcreError(what, at);
   }
   private code(c: number): void {
-    if (this.o.caseless && foldsDiffer(c, c)) this.caselessFail();
+    if (this.jsCaseless && foldsDiffer(c, c)) this.caselessFail();
   }
   private caselessFail(): never {
     this.fail('caseless matching of a Latin-1 letter (byte 0xc0-0xfe): JavaScript folds those letters, keepalived\'s PCRE2 only folds ASCII');
@@ -184,6 +233,8 @@ class Translator {
 
   run(): this {
     this.leadingOptions();
+    this.jsCaseless = !this.manual && this.o.caseless && !this.counting;
+    this.frames[0]!.saved = { ...this.o };
     const p = this.p;
     while (this.i < p.length) {
       const c = p[this.i]!;
@@ -196,8 +247,9 @@ class Translator {
         case '(': {
           this.len = 1;
           this.opened = undefined;
+          const saved = { ...this.o };
           this.out += this.group(at);
-          if (this.opened) this.frames.push({ kind: this.opened, alts: [], cur: 0, last: 0, at });
+          if (this.opened) this.frames.push({ kind: this.opened, alts: [], cur: 0, last: 0, at, saved });
           else this.atom(this.len); // (?#…) or (?P=name): no group opened
           break;
         }
@@ -228,7 +280,7 @@ class Translator {
         default: {
           const cc = c.charCodeAt(0);
           this.code(cc);
-          this.out += litOut(cc);
+          this.out += this.lit(cc);
           this.atom(1);
         }
       }
@@ -244,14 +296,19 @@ class Translator {
         if (/^\(\*/.test(this.p.slice(this.i))) this.fail(`PCRE2 start-of-pattern option or backtracking verb ${this.p.slice(this.i).match(/^\(\*[^)]*\)?/)![0]} has no JavaScript equivalent`);
         return;
       }
-      for (const [letters, on] of [[m[1]!, true], [m[2] ?? '', false]] as const) {
-        for (const l of letters) {
-          const f = ({ i: 'caseless', m: 'multiline', s: 'dotall', x: 'extended', n: 'noAutoCapture', U: 'ungreedy' } as Record<string, keyof Opts>)[l];
-          if (!f) this.fail(`PCRE2 inline option letter '${l}' in ${m[0]} has no JavaScript equivalent`);
-          this.o[f] = on;
-        }
-      }
+      this.applyOptions(m[1]!, m[2] ?? '', m[0]);
       this.i += m[0].length;
+    }
+  }
+
+  /** `(?on-off)` letters: i m s x n U, as the options of the rest of the enclosing group. */
+  private applyOptions(on: string, off: string, text: string): void {
+    for (const [letters, value] of [[on, true], [off, false]] as const) {
+      for (const l of letters) {
+        const f = ({ i: 'caseless', m: 'multiline', s: 'dotall', x: 'extended', n: 'noAutoCapture', U: 'ungreedy' } as Record<string, keyof Opts>)[l];
+        if (!f) this.fail(`PCRE2 inline option letter '${l}' in ${text} has no JavaScript equivalent`);
+        this.o[f] = value;
+      }
     }
   }
 
@@ -286,7 +343,6 @@ class Translator {
       return `(?<${m[1] ?? m[2]}>`;
     }
     if ((m = /^\?#[^)]*\)/.exec(rest))) { this.i += m[0].length; this.len = 0; return ''; }
-    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.noBackrefInLookbehind(at); this.i += m[0].length; this.len = NaN; return `\\k<${m[1]}>`; }
     const named: Array<[RegExp, string]> = [
       [/^\?>/, 'atomic group (?>…)'],
       [/^\?\|/, 'branch-reset group (?|…)'],
@@ -295,18 +351,29 @@ class Translator {
       [/^\?\(/, 'conditional group (?(…)…)'],
       [/^\?C/, 'callout (?C…)'],
       [/^\?\^/, 'option reset (?^…)'],
-      [/^\?[A-Za-z]*(?:-[A-Za-z]*)?:/, 'scoped inline options (?flags:…) (Node 20 has no regex modifiers; use regex_options or put the options at the very start)'],
-      [/^\?[A-Za-z]*(?:-[A-Za-z]*)?\)/, 'PCRE inline options after the start of the pattern (JavaScript takes options for the whole pattern only; move them to the very start or use regex_options)'],
     ];
     for (const [re, what] of named) {
       const mm = re.exec(rest);
       if (mm) this.fail(`${what}: '(${mm[0]}' has no JavaScript equivalent`, at);
     }
+    // Option settings inside the pattern: (?i) for the rest of the enclosing group, (?i:…) for the group's body.
+    // Everything they change is spelled out per token, and caseless is then folded by hand.
+    if ((m = /^\?([A-Za-z]*)(?:-([A-Za-z]*))?([:)])/.exec(rest)) && (m[1] || m[2] !== undefined)) {
+      const text = `(${m[0]}`;
+      if (/i/.test(m[1]! + (m[2] ?? ''))) this.scopedCaseless = true;
+      this.applyOptions(m[1]!, m[2] ?? '', m[3] === ':' ? `${text}…)` : text);
+      this.i += m[0].length;
+      if (m[3] === ':') { this.opened = 'group'; return '(?:'; }
+      this.len = 0;
+      return '';
+    }
+    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.noBackrefInLookbehind(at); this.i += m[0].length; this.len = NaN; return `\\k<${m[1]}>`; }
     return this.fail(`unknown group syntax '(${rest.slice(0, 3)}'`, at);
   }
 
   /** JS runs a lookbehind right to left, so a backreference in it may see its group unset where PCRE2 does not. */
   private noBackrefInLookbehind(at: number): void {
+    if (this.fold && !this.counting) this.fail('backreference with caseless matching set inside the pattern (JavaScript compares backreferences case-insensitively only with the i flag for the whole pattern; put (?i) at the very start)', at);
     if (this.frames.some((f) => f.kind === 'behind')) this.fail('backreference inside a lookbehind (JavaScript matches lookbehinds right to left, so the result would differ)', at);
   }
 
@@ -374,7 +441,7 @@ class Translator {
     if (this.i >= p.length) this.fail('\\ at end of pattern', at);
     const e = p[this.i++]!;
     const ch = this.charEscape(e, at, false);
-    if (ch !== undefined) { this.code(ch); return litOut(ch); }
+    if (ch !== undefined) { this.code(ch); return this.lit(ch); }
     if (/[1-9]/.test(e)) {
       const digits = e + /^[0-9]*/.exec(p.slice(this.i))![0];
       this.i += digits.length - 1;
@@ -435,7 +502,7 @@ class Translator {
     const text = this.p.slice(this.i, end < 0 ? this.p.length : end);
     this.i = end < 0 ? this.p.length : end + 2;
     let s = '';
-    for (const ch of text) { const c = ch.charCodeAt(0); this.code(c); s += inClass ? hex2(c) : litOut(c); }
+    for (const ch of text) { const c = ch.charCodeAt(0); this.code(c); s += inClass ? hex2(c) : this.lit(c); }
     // \Q…\E of n chars is n atoms: a quantifier after it applies to the last char only, like PCRE2.
     if (text.length) { this.atom(text.length - 1); }
     this.len = text.length ? 1 : 0;
@@ -459,7 +526,8 @@ class Translator {
         const m = /^:(\^?)([a-z]+):\]/.exec(p.slice(this.i));
         if (m) {
           if (m[1]) this.fail(`negated POSIX class [:^${m[2]}:] inside a class has no JavaScript equivalent`, this.i - 1);
-          const set = POSIX[m[2]!];
+          // Caseless, [:upper:] and [:lower:] match both cases in PCRE2.
+          const set = this.fold && (m[2] === 'upper' || m[2] === 'lower') ? 'A-Za-z' : POSIX[m[2]!];
           if (!set) this.fail(`unknown POSIX class name [:${m[2]}:]`, this.i - 1);
           this.i += m[0].length;
           items.push({ src: set });
@@ -479,7 +547,7 @@ class Translator {
           d: '\\d', D: '\\D', w: '\\w', W: '\\W', s: SPACE, S: NOT_SPACE_RANGES, h: HSPACE, H: NOT_HSPACE_RANGES, v: VSPACE, V: NOT_VSPACE_RANGES,
         };
         if (sets[e]) {
-          if (this.o.caseless && (e === 'S' || e === 'H' || e === 'V')) this.caselessFail();
+          if (this.jsCaseless && (e === 'S' || e === 'H' || e === 'V')) this.caselessFail();
           items.push({ src: sets[e]! });
           continue;
         }
@@ -505,13 +573,16 @@ class Translator {
       if (dash?.bareDash && b && (a.code === undefined || b.code === undefined) && !a.bareDash) this.fail('invalid range in character class (a class escape such as \\d cannot end a range)', at);
       if (a.code !== undefined && dash?.bareDash && b?.code !== undefined && !a.bareDash) {
         if (b.code < a.code) this.fail('range out of order in character class', at);
-        if (this.o.caseless && foldsDiffer(a.code, b.code)) this.caselessFail();
+        if (this.jsCaseless && foldsDiffer(a.code, b.code)) this.caselessFail();
         s += `${a.src}-${b.src}`;
+        if (this.fold) s += foldedRanges(a.code, b.code);
         k += 2;
         continue;
       }
       if (a.code !== undefined) this.code(a.code);
       s += a.src;
+      const other = a.code === undefined ? undefined : otherCase(a.code);
+      if (this.fold && other !== undefined) s += hex2(other);
     }
     if (!items.length) return neg ? '[\\s\\S]' : '[]';
     return `[${neg ? '^' : ''}${s}]`;

@@ -2,7 +2,7 @@
 // servers, in its own network namespace (this host has no IPVS, so the checks run without a table):
 // - HTTP_GET `regex "(?i)status: ok"` (valid PCRE; used to throw at start and stop the whole daemon): runs, and
 //   the (?i) is honoured: the real server goes DOWN on "status: fail" and UP on "Status: OK";
-// - HTTP_GET `regex "status(?i): ok"` (an inline option JavaScript cannot take): `-t` reports it at its line and
+// - HTTP_GET `regex "(?>status): ok"` (an atomic group, which JavaScript cannot express): `-t` reports it at its line and
 //   column naming the construct, and the daemon starts without that checker;
 // - TCP_CHECK `delay_loop 3000000` (above Node's 2^31-1 ms timer limit): one probe, not one per millisecond.
 // The VRRP instance stays MASTER with its VIP throughout and SIGTERM stops everything cleanly.
@@ -102,7 +102,7 @@ virtual_server 10.98.0.1 80 {
     HTTP_GET {
       url {
         path /
-        regex "status(?i): ok"
+        regex "(?>status): ok"
       }
     }
   }
@@ -126,7 +126,7 @@ virtual_server 10.98.0.1 80 {
     t = { code: err.status, out: err.stdout + err.stderr };
   }
   assert.equal(t.code, 5, t.out);
-  assert.match(t.out, /keepalived\.conf:38:15: error: regex "status\(\?i\): ok": PCRE inline options after the start of the pattern/);
+  assert.match(t.out, /keepalived\.conf:38:15: error: regex "\(\?>status\): ok": atomic group/);
   assert.equal(t.out.match(/error:/g)?.length, 1, `only that error:\n${t.out}`);
 
   const servers = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVERS, body, count], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -153,7 +153,7 @@ virtual_server 10.98.0.1 80 {
   assert.equal(readFileSync(count, 'utf8'), '1', 'delay_loop 3000000: exactly one TCP probe');
   assert.ok(vipPresent(), 'VRRP kept its VIP');
   assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${log.slice(-3000)}`);
-  assert.match(log, /regex "status\(\?i\): ok"/, 'the daemon logs the skipped checker');
+  assert.match(log, /regex "\(\?>status\): ok"/, 'the daemon logs the skipped checker');
   assert.doesNotMatch(log, /uncaught|unhandled|child process\(\d+\) (died|exited)/, log.slice(-3000));
 
   const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));

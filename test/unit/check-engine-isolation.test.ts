@@ -22,7 +22,7 @@ test('a checker whose regex or TLS files cannot be used is disabled with an erro
       key: 'web', protocol: 'tcp', addr: '10.1.1.1', port: 80, quorum: 1, hysteresis: 0,
       realServers: [
         rs(1, { kind: 'HTTP_GET', urls: [{ path: '/', regex: '(?i)status: ok' }], ...timing }),
-        rs(2, { kind: 'HTTP_GET', urls: [{ path: '/', regex: 'status(?i): ok' }], ...timing }),
+        rs(2, { kind: 'HTTP_GET', urls: [{ path: '/', regex: '(?>status): ok' }], ...timing }),
         rs(3, { kind: 'SSL_GET', urls: [{ path: '/' }], tls: { certificate: '/nonexistent/cert.pem' }, ...timing }),
         rs(4, { kind: 'TCP_CHECK', ...timing }),
       ],
@@ -36,7 +36,7 @@ test('a checker whose regex or TLS files cannot be used is disabled with an erro
     error: (m) => errors.push(m),
   });
   assert.equal(errors.length, 2, errors.join('\n'));
-  assert.match(errors[0]!, /HTTP_GET on 127\.0\.0\.2:\d+ of web: url \/: regex "status\(\?i\): ok": PCRE inline options .* - checker disabled/);
+  assert.match(errors[0]!, /HTTP_GET on 127\.0\.0\.2:\d+ of web: url \/: regex "\(\?>status\): ok": atomic group .* - checker disabled/);
   assert.match(errors[1]!, /SSL_GET on 127\.0\.0\.3:\d+ of web: .*nonexistent.* - checker disabled/);
   assert.deepEqual(engine.disabled, [1, 2]);
   engine.start();

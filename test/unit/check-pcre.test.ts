@@ -29,6 +29,16 @@ test('leading inline options become options of the whole pattern', () => {
   assert.ok(matches('(?U)a+', 'aaa') && re('(?U)<.+>').exec('<a><b>')![0] === '<a>');
 });
 
+test('option settings inside the pattern apply to the rest of their group, as in PCRE2', () => {
+  assert.ok(matches('status(?i): ok', 'status: OK') && !matches('status(?i): ok', 'STATUS: ok'));
+  assert.deepEqual(translatePcre('a(?i)b'), { ok: true, source: 'a[bB]', flags: '' });
+  assert.ok(matches('(a(?i)b|c)d', 'Cd') && !matches('(a(?i)b|c)d', 'CD'), 'carried into later alternatives, ended by the group');
+  assert.ok(matches('(?i:a)b', 'Ab') && !matches('(?i:a)b', 'AB'));
+  assert.ok(matches('x(?s).', 'x\n') && !matches('(?s:x)y.', 'xy\n'));
+  assert.ok(matches('a(?i)[b-c]', 'aC') && !matches('a(?i)[^b]', 'aB'));
+  assert.ok(matches('a(?i)\xc3\xa9', 'a\xc3\xa9'), 'hand folding leaves Latin-1 bytes alone, like PCRE2');
+});
+
 test('regex_options words map like the inline letters; unknown words are ignored as keepalived does', () => {
   assert.ok(matches('^ok$', 'x\nok\ny', ['multiline']));
   assert.ok(matches('ok', 'OK', ['caseless', 'no_start_optimize', 'bogus']));
@@ -67,8 +77,7 @@ test('captures and backreferences, PCRE2 group syntax translated', () => {
 });
 
 test('constructs JavaScript cannot express are refused, naming the construct', () => {
-  assert.match(refused('status(?i): ok'), /inline options after the start/);
-  assert.match(refused('(?i:ok)'), /scoped inline options/);
+  assert.match(refused('a(?i)(b)\\1'), /backreference with caseless/);
   assert.match(refused('a++'), /possessive quantifier/);
   assert.match(refused('(?>a)'), /atomic group/);
   assert.match(refused('(?|a)'), /branch-reset/);

@@ -34,6 +34,17 @@ test('a valid PCRE with a leading (?i) passes -t and compiles for the probe as a
   assert.ok(re.test('STATUS: OK'));
 });
 
+test('an option set inside the pattern is accepted and scoped as in PCRE2 (was an error)', () => {
+  const b = build(conf('        regex "status(?i): ok"'));
+  assert.deepEqual(b.golden, []);
+  const ck = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(ck.kind === 'HTTP_GET');
+  const re = compileRegex(ck.urls[0]!)!;
+  assert.ok(re.test('status: OK'));
+  re.lastIndex = 0;
+  assert.ok(!re.test('STATUS: ok'));
+});
+
 test('regex_options reach the probe: multiline makes ^ match after a newline', () => {
   const b = build(conf('        regex "^ok$"\n        regex_options multiline'));
   assert.deepEqual(b.golden, []);
@@ -41,11 +52,11 @@ test('regex_options reach the probe: multiline makes ^ match after a newline', (
   assert.ok(ck.kind === 'HTTP_GET' && compileRegex(ck.urls[0]!)!.test('x\nok\n'));
 });
 
-test('an inline option inside the pattern is an error at the regex, naming it; the checker is ignored, the other kept', () => {
-  const b = build(conf('        regex "status(?i): ok"'));
+test('a construct JavaScript cannot express is an error at the regex, naming it; the checker is ignored, the other kept', () => {
+  const b = build(conf('        regex "(?>status): ok"'));
   assert.deepEqual(b.golden, ['error invalid-regex @9']);
   const d = b.diags[0]!;
-  assert.match(d.message, /PCRE inline options after the start of the pattern/);
+  assert.match(d.message, /atomic group \(\?>…\)/);
   assert.match(d.message, /ignoring the checker/);
   assert.equal(d.loc?.col, 15, 'points at the pattern');
   assert.deepEqual(b.model.virtualServers[0]!.realServers[0]!.checkers.map((c) => c.type), ['TCP_CHECK']);
