@@ -9,8 +9,9 @@
 //   - `.` `^` `$` `\s` `\h` `\v` `\R` `\N` `\A` `\Z` `\z` and POSIX classes are spelled out (JS's `.` also stops at
 //     \r, its `$` ignores a final newline, its `\s` includes \xa0, its `\v` is one char…), so no JS m/s flag is used;
 //   - leading `(?i)` `(?m)` `(?s)` `(?x)` `(?n)` `(?U)` (and combinations like `(?im)` or `(?i-s)`) are options
-//     of the whole pattern, like `regex_options caseless multiline …`; caseless is JS's `i` flag, refused when the
-//     pattern reaches Latin-1 letters (JS folds é/É, PCRE's default tables only fold ASCII);
+//     of the whole pattern, like `regex_options caseless multiline …`; caseless folds ASCII letters by hand ([aA]),
+//     exactly PCRE2's default tables; only a caseless backreference needs JS's `i` flag, and then a pattern that
+//     reaches Latin-1 letters is refused (`i` folds é/É, PCRE2 does not);
 //   - option settings inside the pattern, `a(?i)b` or `(?i:…)`, apply to the rest of their group as in PCRE2: every
 //     option is spelled out per token anyway, and where caseless changes inside the pattern, letters are folded by
 //     hand ([bB]; PCRE2's default tables fold only ASCII, so this is exact);
@@ -114,8 +115,11 @@ export function translatePcre(pattern: string, options: readonly string[] = []):
     // Two passes: the first counts the capture groups (whether `\12` is a backreference or octal) and sees whether
     // caseless matching changes inside the pattern, which JS's whole-pattern `i` flag cannot express: then letters
     // are folded by hand ([aA]), which is also exactly PCRE2's ASCII-only folding.
+    // Letters are folded by hand unless a backreference must compare case-insensitively, which needs JS's `i` flag
+    // (and then caseless must hold for the whole pattern, and Latin-1 letters, which `i` folds, are refused).
     const first = new Translator(bytes, { ...o }, Infinity, true).run();
-    const t = new Translator(bytes, o, first.groups, first.scopedCaseless).run();
+    const manual = first.scopedCaseless || !first.caselessBackref;
+    const t = new Translator(bytes, o, first.groups, manual).run();
     return { ok: true, source: t.out, flags: t.jsCaseless ? 'i' : '' };
   } catch (e) {
     if (e instanceof PcreError) return { ok: false, error: e.message, offset: e.offset };
@@ -167,6 +171,8 @@ class Translator {
   groups = 0;
   /** An option setting after the start turned caseless matching on or off somewhere. */
   scopedCaseless = false;
+  /** A backreference where caseless matching is on. */
+  caselessBackref = false;
   /** The JS `i` flag: caseless for the whole pattern (not set when letters are folded by hand). */
   jsCaseless = false;
   private i = 0;
@@ -373,6 +379,7 @@ class Translator {
 
   /** JS runs a lookbehind right to left, so a backreference in it may see its group unset where PCRE2 does not. */
   private noBackrefInLookbehind(at: number): void {
+    if (this.o.caseless) this.caselessBackref = true;
     if (this.fold && !this.counting) this.fail('backreference with caseless matching set inside the pattern (JavaScript compares backreferences case-insensitively only with the i flag for the whole pattern; put (?i) at the very start)', at);
     if (this.frames.some((f) => f.kind === 'behind')) this.fail('backreference inside a lookbehind (JavaScript matches lookbehinds right to left, so the result would differ)', at);
   }

@@ -109,6 +109,8 @@ const SAME: Case[] = [
   ['(?i)(a)\\1', [], ['aA', 'ab']],
   ['a(?i)\xc3\xa9', [], ['a\xc3\xa9', 'a\xe3\xa9']],
   ['(?i)x(?U)a+', [], ['XAAA']],
+  ['(?i)caf\u00e9', [], ['CAF\xc3\xa9', 'caf\xc3\x89', 'caf\xe3\xa9']],
+  ['(?i)[\\S][\\x{c0}-\\x{ff}]', [], ['a\xe9', 'A\xc9']],
   ['(?<=a|bc)d', [], ['ad', 'bcd', 'cd']],
   ['(?<=(ab|cd))e', [], ['abe', 'cde', 'be']],
   ['(?<=a{2}\\bq)b', [], ['aaqb', 'aqb']],
@@ -124,7 +126,7 @@ const REFUSED: Array<[string, RegExp]> = [
   ['a++', /possessive/], ['a*+', /possessive/], ['a{2}+', /possessive/], ['(?>a)', /atomic/], ['a(?i)(b)\\1', /backreference with caseless/],
   ['(?|(a)|(b))', /branch-reset/], ['(a)(?1)', /recursion/], ['(a)(?R)?', /recursion/],
   ['(a)?(?(1)b|c)', /conditional/], ['\\p{L}', /Unicode property/], ['a\\Kb', /\\K/], ['(*UTF)a', /\(\*UTF\)/], ['(*FAIL)|a', /\(\*FAIL\)/], ['a(*ACCEPT)', /backtracking verb/],
-  ['(?i)caf\u00e9', /Latin-1 letter/], ['\\Ga', /\\G/], ['[[:^alpha:]]', /negated POSIX/], ['(?J)(?<n>a)', /inline option letter 'J'/],
+  ['(?i)(caf\u00e9)\\1', /Latin-1 letter/], ['\\Ga', /\\G/], ['[[:^alpha:]]', /negated POSIX/], ['(?J)(?<n>a)', /inline option letter 'J'/],
   ['(?&n)(?<n>a)', /named subroutine/], ['(?<=(a)\\1)b', /backreference inside a lookbehind/], ['\\X', /grapheme/], ['\\C', /code unit/],
 ];
 

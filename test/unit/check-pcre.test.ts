@@ -19,7 +19,10 @@ const refused = (p: string, opts: string[] = []) => {
 };
 
 test('leading inline options become options of the whole pattern', () => {
-  assert.deepEqual(translatePcre('(?i)status: ok'), { ok: true, source: 'status: ok', flags: 'i' });
+  // ASCII letters folded by hand: exactly PCRE2's default tables (no Latin-1 folding).
+  assert.deepEqual(translatePcre('(?i)ok: 1'), { ok: true, source: '[oO][kK]: 1', flags: '' });
+  // A caseless backreference needs JS's i flag for the whole pattern.
+  assert.deepEqual(translatePcre('(?i)(a)\\1'), { ok: true, source: '(a)(?:\\1)', flags: 'i' });
   assert.ok(matches('(?i)status: ok', 'HTTP/1.0 200\r\n\r\nSTATUS: OK\n'));
   assert.ok(matches('(?im)^ok$', 'a\nOK\nb'));
   assert.ok(!matches('(?i)(?-i)ok', 'OK'));
@@ -87,7 +90,8 @@ test('constructs JavaScript cannot express are refused, naming the construct', (
   assert.match(refused('\\p{L}'), /Unicode property/);
   assert.match(refused('a\\Kb'), /\\K/);
   assert.match(refused('\\y'), /unrecognized escape \\y/);
-  assert.match(refused('(?i)é'), /Latin-1 letter/);
+  assert.match(refused('(?i)(é)\\1'), /Latin-1 letter/);
+  assert.ok(matches('(?i)café', 'CAFé') && !matches('(?i)café', 'CAFÉ'), 'é and É differ in bytes other than ASCII case');
   assert.match(refused('a('), /invalid regular expression/);
   assert.match(refused('[a'), /missing terminating \]/);
   assert.match(refused('[z-a]'), /range out of order/);
