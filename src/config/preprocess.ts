@@ -69,6 +69,12 @@ const MAX_SEQ_VALUES = 1_000_000;
 const MAX_LOGICAL_LINES = 1_000_000;
 const MAX_FRAMES = 10_000;
 /**
+ * Brace residues re-read from one line (emit → processLine). A line keepalived can hold splits into at most
+ * MAXBUF parts; more means a definition that re-creates its own braces on every re-read (found by fuzzing: it
+ * recursed until the stack overflowed).
+ */
+const MAX_RESIDUES = MAXBUF + 76;
+/**
  * Includes that fan out without a cycle (each file including the next one twice) grow exponentially: depth 16
  * read 65,536 files in 32 s, synchronously. A total bound, repeats counted, stops that; real configurations
  * (a conf.d per virtual server) stay far below it.
@@ -221,6 +227,8 @@ export class Preprocessor {
   /** Logical lines made so far (collected or streamed), for the expansion limit. */
   private made = 0;
   private truncated = false;
+  /** Depth of brace residues being re-read (see MAX_RESIDUES). */
+  private residueDepth = 0;
   private readonly files: string[] = [];
   private includeCheck = 0;
   /** Files included so far and lines read from all files, repeats counted (fan-out bounds). */
@@ -573,6 +581,7 @@ export class Preprocessor {
   }
 
   private processLine(t: PosText): void {
+    if (this.truncated) return;
     // @ID / @^ID conditional lines
     if (t.s[0] === '@') {
       const rev = t.s[1] === '^';
@@ -859,11 +868,25 @@ export class Preprocessor {
       this.put({ kind: s[0] === '{' ? 'open' : 'close', text: t.slice(0, 1) });
       let q = 1;
       while (isBlank(s[q])) q++;
-      if (q < s.length) this.processLine(t.slice(q).trimEndBlanks());
+      if (q < s.length) this.residue(t.slice(q).trimEndBlanks());
     } else {
       const w = t.slice(0, p).trimEndBlanks();
       if (w.length) this.emitWords(w);
-      this.processLine(t.slice(p).trimEndBlanks());
+      this.residue(t.slice(p).trimEndBlanks());
+    }
+  }
+
+  private residue(t: PosText): void {
+    if (this.residueDepth >= MAX_RESIDUES) {
+      this.diags.fatal('expansion-limit', `reading stopped: the line splits at braces into more than ${MAX_RESIDUES} parts (a definition that expands to its own braces?)`, { file: t.file, line: t.line, col: t.colAt(0) });
+      this.stopReading();
+      return;
+    }
+    this.residueDepth++;
+    try {
+      this.processLine(t);
+    } finally {
+      this.residueDepth--;
     }
   }
 

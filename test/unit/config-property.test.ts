@@ -31,3 +31,14 @@ test('token soups of keepalived vocabulary: the -t pipeline never throws, every 
     assert.ok([0, 4, 5, 6].includes(exitCodeFor(parsed.diags.list)));
   }), { seed: 0x636f, numRuns: 1500 });
 });
+
+// Found by fuzz/targets/config.mjs: a definition whose value re-creates its own braces made the preprocessor
+// re-read brace residues recursively until the stack overflowed (RangeError out of `-t`).
+test('a definition that expands to its own braces stops reading with one fatal diagnostic, no exception', () => {
+  const parsed = parseConfigText('$X=${X    b ${X}\nx $X\n', '/nonexistent-kts-dir/keepalived.conf', { configId: 'h1' });
+  const fatal = parsed.diags.list.filter((d) => d.severity === 'fatal');
+  assert.deepEqual(fatal.map((d) => [d.code, d.loc?.line]), [['expansion-limit', 2]]);
+  assert.match(fatal[0]!.message, /splits at braces into more than 1100 parts/);
+  assert.equal(exitCodeFor(parsed.diags.list), 4);
+  assert.deepEqual(parsed.nodes, []);
+});
