@@ -34,15 +34,17 @@ interface Opts {
   noAutoCapture: boolean;
   allowEmptyClass: boolean;
   altCircumflex: boolean;
+  noAutoPossess: boolean;
 }
 
 /** keepalived's regex_options that change matching and how they map; the rest do not change what matches. */
 const OPTION_FIELDS: Record<string, keyof Opts> = {
   caseless: 'caseless', dotall: 'dotall', multiline: 'multiline', extended: 'extended', dollar_endonly: 'dollarEndonly',
   ungreedy: 'ungreedy', no_auto_capture: 'noAutoCapture', allow_empty_class: 'allowEmptyClass', alt_circumflex: 'altCircumflex',
+  no_auto_possess: 'noAutoPossess',
 };
 const NEUTRAL_OPTIONS = new Set([
-  'auto_callout', 'dupnames', 'match_unset_backref', 'never_ucp', 'never_utf', 'no_auto_possess', 'no_dotstar_anchor',
+  'auto_callout', 'dupnames', 'match_unset_backref', 'never_ucp', 'never_utf', 'no_dotstar_anchor',
   'no_start_optimize', 'never_backslash_c', 'alt_verbnames', 'use_offset_limit',
 ]);
 const REFUSED_OPTIONS: Record<string, string> = {
@@ -103,7 +105,7 @@ const foldsDiffer = (lo: number, hi: number) => lo <= 0xfe && hi >= 0xc0;
  * keepalived does (the config model warns about them).
  */
 export function translatePcre(pattern: string, options: readonly string[] = []): PcreResult {
-  const o: Opts = { caseless: false, dotall: false, multiline: false, extended: false, dollarEndonly: false, ungreedy: false, noAutoCapture: false, allowEmptyClass: false, altCircumflex: false };
+  const o: Opts = { caseless: false, dotall: false, multiline: false, extended: false, dollarEndonly: false, ungreedy: false, noAutoCapture: false, allowEmptyClass: false, altCircumflex: false, noAutoPossess: false };
   for (const w of options) {
     if (REFUSED_OPTIONS[w]) return { ok: false, error: `regex_options '${w}' is not supported: ${REFUSED_OPTIONS[w]}`, offset: 0 };
     const f = OPTION_FIELDS[w];
@@ -153,6 +155,10 @@ export function matchWithin(re: RegExp, subject: string, minOffset = 0, maxOffse
   return m !== null && (maxOffset === undefined || m.index <= maxOffset);
 }
 
+function newFrame(kind: Frame['kind'], at: number, saved: Opts): Frame {
+  return { kind, alts: [], cur: 0, last: 0, at, saved, minAlts: [], minCur: 0, lastMin: 0, risky: false };
+}
+
 /** One open group, for PCRE2's rule that a lookbehind is fixed length (JS would accept any length). */
 interface Frame {
   kind: 'root' | 'group' | 'ahead' | 'behind';
@@ -164,6 +170,14 @@ interface Frame {
   /** Length of the last atom, for a following quantifier. */
   last: number;
   at: number;
+  /** Minimum lengths, as `alts` / `cur` / `last`: can this group match the empty string? */
+  minAlts: number[];
+  minCur: number;
+  lastMin: number;
+  /** The group may prefer an empty match to a longer one (a lazy quantifier, an empty-able alternative first). */
+  risky: boolean;
+  /** The last atom was a group: its minimum length and whether it is risky. */
+  lastGroup?: { min: number; risky: boolean };
 }
 
 class Translator {
@@ -177,6 +191,19 @@ class Translator {
   jsCaseless = false;
   private i = 0;
   private readonly frames: Frame[];
+  // \R next to a quantifier (see possessR).
+  private pendingR = false;
+  private lastWasR = false;
+  private lastQuantified = false;
+  /**
+   * PCRE2 10.42's auto-possessification treats \R as if it could not match what `.`, \S or \N match (\r, \x0b,
+   * \x0c, \x85), so `.*\R` on a body ending in a lone \r, or `\S*\R` before \x85, fail there and match in
+   * JavaScript (found with pcre2test). Refused unless regex_options no_auto_possess turns that optimisation off.
+   */
+  private possessR(at: number): void {
+    if (!this.o.noAutoPossess && !this.counting)
+      this.fail('\\R next to a quantifier: PCRE2 10.42 makes one of them possessive where JavaScript backtracks (add regex_options no_auto_possess, or write (?:\\r\\n|\\n))', at);
+  }
   /** Length of what the last escape / group token matches (set by the token's method). */
   private len = 1;
   private opened: Frame['kind'] | undefined;
@@ -184,34 +211,63 @@ class Translator {
   private get frame(): Frame {
     return this.frames[this.frames.length - 1]!;
   }
-  private atom(len: number): void {
-    this.frame.cur += len;
-    this.frame.last = len;
-  }
-  /** A quantifier on the last atom: `{n}` keeps a fixed length, anything else makes it variable. */
-  private quantified(exact: number | undefined): void {
+  /** An atom of length `len` (NaN: variable) and minimum length `min` (variable atoms: 0 unless known). */
+  private atom(len: number, min = Number.isNaN(len) ? 0 : len, group?: { min: number; risky: boolean }): void {
+    this.lastWasR = this.pendingR;
+    this.pendingR = false;
+    this.lastQuantified = false;
     const f = this.frame;
+    f.cur += len;
+    f.last = len;
+    f.minCur += min;
+    f.lastMin = min;
+    f.lastGroup = group;
+  }
+  /**
+   * A quantifier on the last atom: `{n}` keeps a fixed length, anything else makes it variable. `minCount`: the
+   * least number of repetitions; `optional`: iterations beyond the minimum allowed; `lazy`: the effective laziness.
+   */
+  private quantified(exact: number | undefined, minCount: number, optional: boolean, lazy: boolean, at: number): void {
+    const f = this.frame;
+    // ECMAScript rejects an optional iteration (beyond the minimum, `?` included) that matched the empty string;
+    // PCRE2 accepts it and ends the loop. The two differ when a quantified group can match empty and may prefer
+    // that to consuming (found by comparing with pcre2test): refused rather than silently different.
+    if (optional && f.lastGroup && f.lastGroup.min === 0 && f.lastGroup.risky && !this.counting)
+      this.fail('a quantified group that can match the empty string and prefers to (a lazy quantifier or an empty-able first alternative inside): ECMAScript and PCRE2 end such loops differently', at);
+    if (lazy) f.risky = true;
+    // An exact count {n} has nothing to give back: possessive or not, it matches the same.
+    if (this.lastWasR && optional) this.possessR(at);
+    this.lastWasR = false;
+    this.lastQuantified = optional;
     f.cur = exact === undefined ? NaN : f.cur - f.last + f.last * exact;
     f.last = NaN;
+    f.minCur = f.minCur - f.lastMin + f.lastMin * minCount;
+    f.lastMin = 0;
+    f.lastGroup = undefined;
   }
   private closeGroup(): void {
     if (this.frames.length === 1) return; // unbalanced ')': JavaScript's compile reports it
     const f = this.frames.pop()!;
     f.alts.push(f.cur);
+    f.minAlts.push(f.minCur);
     this.o = f.saved;
     if (f.kind === 'behind') {
       // PCRE2 10.42: each top-level alternative of a lookbehind has a fixed length (they may differ).
       if (f.alts.some(Number.isNaN)) this.fail('lookbehind assertion is not fixed length (PCRE2 refuses it)', f.at);
       this.atom(0);
     } else if (f.kind === 'ahead') this.atom(0);
-    else this.atom(f.alts.every((l) => l === f.alts[0]) ? f.alts[0]! : NaN);
+    else {
+      const min = Math.min(...f.minAlts);
+      if (f.risky) this.frame.risky = true;
+      this.atom(f.alts.every((l) => l === f.alts[0]) ? f.alts[0]! : NaN, min, { min, risky: f.risky });
+    }
   }
   /**
    * `manual`: fold letters by hand where caseless is on instead of the JS `i` flag. The counting pass
    * (totalGroups Infinity) only counts and records; it refuses nothing that depends on the mode.
    */
   constructor(private readonly p: string, private o: Opts, private readonly totalGroups: number, private readonly manual: boolean) {
-    this.frames = [{ kind: 'root', alts: [], cur: 0, last: 0, at: 0, saved: o }];
+    this.frames = [newFrame('root', 0, o)];
   }
 
   private get counting(): boolean {
@@ -255,12 +311,25 @@ class Translator {
           this.opened = undefined;
           const saved = { ...this.o };
           this.out += this.group(at);
-          if (this.opened) this.frames.push({ kind: this.opened, alts: [], cur: 0, last: 0, at, saved });
+          if (this.opened) this.frames.push(newFrame(this.opened, at, saved));
           else this.atom(this.len); // (?#…) or (?P=name): no group opened
           break;
         }
         case ')': this.out += c; this.closeGroup(); break;
-        case '|': this.out += c; this.frame.alts.push(this.frame.cur); this.frame.cur = 0; this.frame.last = 0; break;
+        case '|': {
+          const f = this.frame;
+          this.out += c;
+          // An alternative that can match empty, tried before another one: the group may prefer empty.
+          if (f.minCur === 0) f.risky = true;
+          f.alts.push(f.cur);
+          f.minAlts.push(f.minCur);
+          f.cur = 0;
+          f.last = 0;
+          f.minCur = 0;
+          f.lastMin = 0;
+          f.lastGroup = undefined;
+          break;
+        }
         case '.': this.out += this.o.dotall ? '[\\s\\S]' : '[^\\n]'; this.atom(1); break;
         case '^':
           this.out += !this.o.multiline ? '^' : this.o.altCircumflex ? '(?:^|(?<=\\n))' : '(?:^|(?<=\\n)(?=[\\s\\S]))';
@@ -270,13 +339,21 @@ class Translator {
           this.out += this.o.multiline ? '(?=\\n|$)' : this.o.dollarEndonly ? '$' : '(?=\\n?$)';
           this.atom(0);
           break;
-        case '*': case '+': case '?': this.out += c + this.quantifierSuffix(); this.quantified(undefined); break;
+        case '*': case '+': case '?': {
+          const suffix = this.quantifierSuffix();
+          this.out += c + suffix;
+          this.quantified(undefined, c === '+' ? 1 : 0, true, suffix === '?', at);
+          break;
+        }
         case '{': {
           const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(p.slice(at));
           if (m) {
             this.i = at + m[0].length;
-            this.out += m[0] + this.quantifierSuffix();
-            this.quantified(!m[2] || m[3] === m[1] ? Number(m[1]) : undefined);
+            const suffix = this.quantifierSuffix();
+            this.out += m[0] + suffix;
+            const lo = Number(m[1]);
+            const optional = !!m[2] && (m[3] === '' || Number(m[3]) > lo);
+            this.quantified(!m[2] || m[3] === m[1] ? lo : undefined, lo, optional, suffix === '?', at);
           } else {
             this.out += '\\{';
             this.atom(1);
@@ -463,7 +540,12 @@ class Translator {
       case 'H': return `[^${HSPACE}]`;
       case 'v': return `[${VSPACE}]`;
       case 'V': return `[^${VSPACE}]`;
-      case 'R': this.len = NaN; return `(?:\\r\\n|[${VSPACE}])`;
+      // \R is atomic in PCRE2: once it took \r\n it never gives back the \n, so a lone \r must not precede \n.
+      case 'R':
+        if (this.lastQuantified) this.possessR(at);
+        this.pendingR = true;
+        this.len = NaN;
+        return `(?:\\r\\n|(?!\\r\\n)[${VSPACE}])`;
       case 'N':
         if (p.startsWith('{U+', this.i)) this.fail('\\N{U+hhhh} is only valid in UTF mode (keepalived compiles without UTF)', at);
         return '[^\\n]';

@@ -111,6 +111,10 @@ const SAME: Case[] = [
   ['(?i)x(?U)a+', [], ['XAAA']],
   ['(?i)caf\u00e9', [], ['CAF\xc3\xa9', 'caf\xc3\x89', 'caf\xe3\xa9']],
   ['(?i)[\\S][\\x{c0}-\\x{ff}]', [], ['a\xe9', 'A\xc9']],
+  ['.*\\R', ['no_auto_possess'], ['ab\r', 'ab\r\n', 'a\x85', 'ab']],
+  ['\\R{2}', [], ['\r\n', '\r\n\r\n', '\n\r']],
+  ['(a?)*b', [], ['aab', 'b']],
+  ['(a|b?)+c', [], ['abc', 'c']],
   ['(?<=a|bc)d', [], ['ad', 'bcd', 'cd']],
   ['(?<=(ab|cd))e', [], ['abe', 'cde', 'be']],
   ['(?<=a{2}\\bq)b', [], ['aaqb', 'aqb']],
@@ -124,6 +128,8 @@ const SAME: Case[] = [
 /** PCRE2 compiles these; JavaScript cannot express them, so -t refuses them naming the construct. */
 const REFUSED: Array<[string, RegExp]> = [
   ['a++', /possessive/], ['a*+', /possessive/], ['a{2}+', /possessive/], ['(?>a)', /atomic/], ['a(?i)(b)\\1', /backreference with caseless/],
+  ['(a??)*', /quantified group that can match the empty string/], ['(b?|a)*c', /quantified group/], ['(a??)?b', /quantified group/],
+  ['.*\\R', /\\R next to a quantifier/], ['\\R?\\N', /\\R next to a quantifier/],
   ['(?|(a)|(b))', /branch-reset/], ['(a)(?1)', /recursion/], ['(a)(?R)?', /recursion/],
   ['(a)?(?(1)b|c)', /conditional/], ['\\p{L}', /Unicode property/], ['a\\Kb', /\\K/], ['(*UTF)a', /\(\*UTF\)/], ['(*FAIL)|a', /\(\*FAIL\)/], ['a(*ACCEPT)', /backtracking verb/],
   ['(?i)(caf\u00e9)\\1', /Latin-1 letter/], ['\\Ga', /\\G/], ['[[:^alpha:]]', /negated POSIX/], ['(?J)(?<n>a)', /inline option letter 'J'/],
@@ -138,6 +144,7 @@ const BOTH_REFUSE = ['(a', '[a', 'a{2,1}', '[z-a]', '(a)\\2', '\\y', '*a', 'a)',
 const MOD: Record<string, string> = {
   caseless: 'caseless', dotall: 'dotall', multiline: 'multiline', extended: 'extended', dollar_endonly: 'dollar_endonly',
   ungreedy: 'ungreedy', no_auto_capture: 'no_auto_capture', alt_circumflex: 'alt_circumflex', allow_empty_class: 'allow_empty_class',
+  no_auto_possess: 'no_auto_possess',
 };
 
 interface PcreOutcome { compiled: boolean; error?: string; results: Array<string | null> }
@@ -197,4 +204,47 @@ test('every pattern PCRE2 rejects is rejected too', { skip }, () => {
     assert.ok(!pc.compiled, `PCRE2 should reject ${p}`);
     assert.equal(compilePcre(p).ok, false, `${p} should be refused (PCRE2: ${pc.error})`);
   }
+});
+
+/** A small deterministic generator of patterns over the constructs the translation handles. */
+function generator(seed: number) {
+  let x = seed;
+  const rnd = () => { x = (x * 48271) % 2147483647; return x / 2147483647; };
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const atoms = ['a', 'b', 'A', '.', '\\s', '\\S', '\\d', '\\w', '\\W', '\\h', '\\v', '\\R', '\\N', '[ab]', '[^a]', '[a-c]',
+    '[[:alpha:]]', '[[:upper:]]', '\\x41', '\\n', '\\r', ' ', '\\Qa.\\E', '\\b', '^', '$', '\\A', '\\Z', '\\z', 'é', '[\\x{c0}-\\x{ff}]', '[\\H]', ':'];
+  const zeroWidth = new Set(['^', '$', '\\b', '\\A', '\\Z', '\\z']);
+  const quants = ['', '', '', '*', '+', '?', '{2}', '{1,2}', '*?', '+?', '??'];
+  const gen = (depth: number): string => {
+    let out = '';
+    for (let n = 1 + Math.floor(rnd() * 4); n > 0; n--) {
+      const r = rnd();
+      if (r < 0.1 && depth < 3) out += `(${gen(depth + 1)}${rnd() < 0.3 ? `|${gen(depth + 1)}` : ''})${pick(quants)}`;
+      else if (r < 0.15 && depth < 3) out += `${pick(['(?=', '(?!', '(?<=', '(?<!'])}${pick(atoms.filter((a) => a !== '\\R' && !zeroWidth.has(a)))})`;
+      else if (r < 0.22) out += pick(['(?i)', '(?m)', '(?s)', '(?x)', '(?-i)', '(?U)']);
+      else if (r < 0.26 && depth < 3) out += `${pick(['(?i:', '(?s:', '(?-i:'])}${gen(depth + 1)})`;
+      else { const a = pick(atoms); out += a + (zeroWidth.has(a) ? '' : pick(quants)); }
+    }
+    return out;
+  };
+  const chars = ['a', 'b', 'A', '\n', '\r', ' ', '\t', '\xa0', '\x85', '\x0b', '1', '.', '\xc3', '\xa9', '\xc9', '\xe9', ':'];
+  const subject = () => Array.from({ length: Math.floor(rnd() * 7) }, () => pick(chars)).join('');
+  return { pattern: () => gen(0), subject };
+}
+
+test('generated patterns: PCRE2 and the translation agree on every subject, or the translation refuses', { skip }, () => {
+  const g = generator(20261206);
+  let compared = 0;
+  let refused = 0;
+  for (let k = 0; k < 250; k++) {
+    const p = g.pattern();
+    const subjects = Array.from({ length: 6 }, g.subject);
+    const pc = runPcre(p, [], subjects);
+    const js = runJs(p, [], subjects);
+    if (!pc.compiled) { assert.ok(!js.ok, `PCRE2 rejects ${JSON.stringify(p)} (${pc.error}) but we accept it`); continue; }
+    if (!js.ok) { refused++; continue; }
+    assert.deepEqual(js.results, pc.results, `${JSON.stringify(p)} on ${JSON.stringify(subjects)}`);
+    compared += subjects.length;
+  }
+  assert.ok(compared > 1000, `${compared} comparisons (${refused} patterns refused)`);
 });
