@@ -17,8 +17,11 @@
 //     hand ([bB]; PCRE2's default tables fold only ASCII, so this is exact);
 //   - constructs JavaScript (Node 20) cannot express are errors that name the construct: possessive quantifiers,
 //     atomic groups, recursion, conditionals, verbs, \p, \G, \K, a backreference under hand-folded caseless…
-// Known, accepted difference: a backreference to a group that did not participate matches the empty string in JS
-// (PCRE2 fails it unless `match_unset_backref`), and JS accepts variable-length lookbehinds PCRE2 refuses.
+// Checked against pcre2test (PCRE2 10.42, Debian 12) with curated and generated patterns. Known, accepted
+// differences: a backreference to a group that did not participate matches the empty string in JS (PCRE2 fails it
+// unless `match_unset_backref`); PCRE2 10.42's auto-possessification assumes \h and \v are inside \s, so e.g.
+// `\S+?\v` can fail on a \x85 or \xa0 byte (UTF-8 continuation bytes of à, Å…) where JS matches (the \R case,
+// `.*\R`, is refused instead, see possessR).
 
 export type PcreResult =
   | { ok: true; source: string; flags: string }
