@@ -68,7 +68,8 @@ for (const name of wanted.length ? wanted : Object.keys(TARGETS)) {
   const r = await runTarget(name, TARGETS[name]);
   if (r.crashes) console.log(r.tail);
   console.log(`fuzz: ${name}: ${r.executions} executions, ${r.execPerSec} exec/s, corpus ${r.corpus}, coverage ${r.cov} edges, crashes ${r.crashes}` +
-    (r.artifact ? ` (input: ${r.artifact}; replay: node node_modules/@jazzer.js/core/dist/cli.js fuzz/targets/${name}.mjs --sync -- ${r.artifact})` : ''));
+    (r.finding ? ` — ${r.finding}` : '') +
+    (r.artifact ? ` (input: ${r.artifact}; replay: node node_modules/@jazzer.js/core/dist/cli.js fuzz/targets/${name}.mjs --sync ${TARGETS[name].jazzer.join(' ')} -- ${r.artifact})` : ''));
   results.push(r);
 }
 console.log('\ntarget        seconds  executions   exec/s   corpus  crashes');
