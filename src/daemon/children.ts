@@ -132,6 +132,8 @@ export class Supervised {
     private readonly noRespawn: boolean,
     /** Called when the whole daemon must stop (config error in a child, or -R and a child died). */
     private readonly onStopAll: (why: string, code: number) => void,
+    /** What the parent releases for a child that died on its own (before any respawn). */
+    private readonly onDeath?: () => Promise<unknown>,
   ) {}
 
   get pid(): number | undefined {
@@ -169,6 +171,8 @@ export class Supervised {
     const verdict = childExitVerdict(code, signal, { stopping: this.stopping, noRespawn: this.noRespawn });
     const how = signal ? `signal ${signal}` : `status ${code}`;
     if (verdict === 'stopped') return;
+    // The child may have died holding what it owns (SIGKILL): release it first, and respawn only after.
+    const released = this.onDeath ? this.onDeath().catch(() => undefined) : Promise.resolve();
     if (verdict === 'stop-all') {
       this.log.error(`${this.spec.role} child process(${proc.pid}) exited with ${how}${this.noRespawn ? ' (respawn disabled)' : ''} - stopping`);
       this.onStopAll(`${this.spec.kind} child exited`, code === 2 ? 2 : 1);
@@ -178,10 +182,13 @@ export class Supervised {
     this.restarts++;
     const delayMs = this.respawn.delayMs;
     this.log.error(`${this.spec.role} child process(${proc.pid}) died with ${how}: ${delayMs ? `respawning in ${delayMs} ms` : 'respawning now'}`);
-    this.respawnTimer = setTimeout(() => {
-      this.respawnTimer = undefined;
-      if (!this.stopping) this.start();
-    }, delayMs);
+    const started = Date.now();
+    void released.then(() => {
+      this.respawnTimer = setTimeout(() => {
+        this.respawnTimer = undefined;
+        if (!this.stopping) this.start();
+      }, Math.max(0, delayMs - (Date.now() - started)));
+    });
   }
 
   send(m: ToChild): void {

@@ -13,6 +13,7 @@ import type { DaemonOptions } from './options.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { parseListen, startStatusServer, stopStatusServer, type ListenTarget, type StatusDocument } from './status.js';
 import { dumpPath } from './dumps.js';
+import { configuredVips, releaseVips } from './vrrp-release.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -63,9 +64,14 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     })();
   };
 
+  // The configuration the children run now (a reload replaces it): what the parent releases for a killed VRRP child.
+  let current = cfg;
+  const supervise = (kind: (typeof CHILD_KINDS)[number]) =>
+    new Supervised(kind, o, log, o.noRespawn, (why, code) => stop(why, code),
+      kind.kind === 'vrrp' && !o.dontReleaseVrrp ? () => releaseVips(configuredVips(current), log) : undefined);
   for (const kind of CHILD_KINDS) {
     if (!kind.wanted(cfg, o)) continue;
-    children.push(new Supervised(kind, o, log, o.noRespawn, (why, code) => stop(why, code)));
+    children.push(supervise(kind));
   }
   if (!children.length) log.warn('nothing to run: the configuration has no vrrp_instance (or -P/-C exclude it); waiting for a reload');
 
@@ -80,12 +86,13 @@ export async function runParent(o: DaemonOptions): Promise<number> {
       return;
     }
     reloads.ok++;
+    current = next;
     for (const kind of CHILD_KINDS) {
       const running = children.find((c) => c.spec.kind === kind.kind);
       const wanted = kind.wanted(next, o);
       if (running && wanted) running.send({ t: 'reload' });
       else if (!running && wanted) {
-        const c = new Supervised(kind, o, log, o.noRespawn, (why, code) => stop(why, code));
+        const c = supervise(kind);
         children.push(c);
         c.start();
       } else if (running && !wanted) {
