@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import { keepalivedRtSignals } from './daemon/rt-signals.js';
 import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
 
-// Loaded on demand: `-t` must not pay for the daemon's modules (pino, raw-socket, the addon, notify, VRRP).
+// Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP).
 const loadDaemon = () => import('./daemon/run.js');
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
