@@ -23,6 +23,8 @@
 // `\S+?\v` can fail on a \x85 or \xa0 byte (UTF-8 continuation bytes of à, Å…) where JS matches (the \R case,
 // `.*\R`, is refused instead, see possessR).
 
+import vm from 'node:vm';
+
 export type PcreResult =
   | { ok: true; source: string; flags: string }
   | { ok: false; error: string; offset: number };
@@ -156,6 +158,27 @@ export function matchWithin(re: RegExp, subject: string, minOffset = 0, maxOffse
   const m = re.exec(subject);
   re.lastIndex = 0;
   return m !== null && (maxOffset === undefined || m.index <= maxOffset);
+}
+
+// PCRE2 stops a runaway match at its match limit; a JS regex backtracks for as long as it takes, in the checker
+// process's only thread. The search runs under a vm timeout instead (V8 interrupts regex backtracking), about 20 µs
+// per search.
+const boundedContext = vm.createContext({ matchWithin });
+const boundedScript = new vm.Script('result = matchWithin(re, subject, minOffset, maxOffset)');
+
+/** matchWithin, stopped after `timeoutMs`: 'timeout' when the search did not finish (catastrophic backtracking). */
+export function matchWithinBounded(re: RegExp, subject: string, minOffset: number | undefined, maxOffset: number | undefined, timeoutMs: number): boolean | 'timeout' {
+  Object.assign(boundedContext, { re, subject, minOffset, maxOffset, result: false });
+  try {
+    boundedScript.runInContext(boundedContext, { timeout: timeoutMs });
+    return boundedContext.result as boolean;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
+    throw e;
+  } finally {
+    re.lastIndex = 0;
+    Object.assign(boundedContext, { re: undefined, subject: undefined });
+  }
 }
 
 function newFrame(kind: Frame['kind'], at: number, saved: Opts): Frame {

@@ -7,7 +7,7 @@
 // server closes and hashes the raw bytes after the header (up to Content-Length). A `digest` computed by
 // keepalived's genhash would not match an undici-decoded chunked body. So the request is written and the
 // response parsed here, byte for byte like keepalived; undici is not needed for the checker.
-import { compilePcre, matchWithin } from './pcre.js';
+import { compilePcre, matchWithinBounded } from './pcre.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
@@ -35,6 +35,8 @@ export interface HttpProbeTarget {
 
 /** Body bytes kept for regex matching (keepalived matches within its 4 KiB read buffers). */
 const MAX_REGEX_BODY = 1 << 20;
+/** Longest a regex search may take: a pattern that backtracks without end must not stall every other check. */
+export const REGEX_BUDGET_MS = 250;
 /** A header larger than this is a failure (keepalived: MAX_BUFFER_LENGTH-bound reads). */
 const MAX_HEADER = 64 * 1024;
 
@@ -186,7 +188,8 @@ export async function probeHttp(t: HttpProbeTarget): Promise<ProbeResult> {
   if (t.url.digest && r.md5 !== t.url.digest.toLowerCase())
     return { ok: false, reason: `MD5 digest error to ${what}: ${r.md5} != ${t.url.digest}` };
   if (t.regex) {
-    const matched = matchWithin(t.regex, r.body.toString('latin1'), t.url.regexMinOffset, t.url.regexMaxOffset);
+    const matched = matchWithinBounded(t.regex, r.body.toString('latin1'), t.url.regexMinOffset, t.url.regexMaxOffset, REGEX_BUDGET_MS);
+    if (matched === 'timeout') return { ok: false, reason: `regex did not finish within ${REGEX_BUDGET_MS} ms on ${what} (runaway backtracking; PCRE2 stops at its match limit)` };
     if (matched === (t.url.regexNoMatch === true))
       return { ok: false, reason: `regex ${t.url.regexNoMatch ? 'matched' : 'did not match'} on ${what}` };
   }

@@ -2,7 +2,7 @@
 // regex matches on the latin1-decoded body; what JS cannot express is refused with the construct named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePcre, matchWithin, translatePcre } from '../../src/check/pcre.js';
+import { compilePcre, matchWithin, matchWithinBounded, translatePcre } from '../../src/check/pcre.js';
 
 const re = (p: string, opts: string[] = []) => {
   const r = compilePcre(p, opts);
@@ -105,4 +105,12 @@ test('regex_min_offset / regex_max_offset: searched from the min offset, the mat
   assert.ok(matchWithin(re('(?<=x)ok'), 'xok', 1), 'a lookbehind still sees what is before the min offset');
   assert.ok(!matchWithin(re('^ok'), 'ok ok', 1), '^ stays the start of the body');
   assert.ok(matchWithin(r, 'ok', 0) && matchWithin(r, 'ok', 0), 'no state carried between calls');
+});
+
+test('a bounded search stops runaway backtracking and says so; a normal one answers as matchWithin', () => {
+  const t0 = performance.now();
+  assert.equal(matchWithinBounded(re('(a+)+$'), `${'a'.repeat(40)}!`, undefined, undefined, 100), 'timeout');
+  assert.ok(performance.now() - t0 < 1000);
+  assert.equal(matchWithinBounded(re('ok'), 'x ok', 1, undefined, 100), true);
+  assert.equal(matchWithinBounded(re('ok'), 'x ok', 3, undefined, 100), false);
 });

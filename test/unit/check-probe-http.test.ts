@@ -29,6 +29,7 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
     res.writeHead(404);
     return res.end('nope');
   }
+  if (req.url === '/backtrack') return res.end(`${'a'.repeat(40)}!`);
   if (req.url === '/chunked') {
     res.write('part1-');
     return res.end('part2');
@@ -124,6 +125,15 @@ test('regex in PCRE2 syntax with regex_options and offsets, against the body "he
   assert.equal((await probeHttp(target({ path: '/', regex: 'keepalived', regexMaxOffset: 6 }))).ok, true);
   assert.equal((await probeHttp(target({ path: '/', regex: 'keepalived', regexMaxOffset: 5 }))).ok, false);
   assert.equal((await probeHttp(target({ path: '/', regex: 'hello', regexMinOffset: 1 }))).ok, false);
+});
+
+test('a regex that backtracks without end fails that check after its budget instead of stalling the process', async () => {
+  const t0 = performance.now();
+  const r = await probeHttp(target({ path: '/backtrack', regex: '(a+)+$' }));
+  assert.equal(r.ok, false);
+  assert.match(r.reason, /regex did not finish within 250 ms/);
+  assert.ok(performance.now() - t0 < 2000);
+  assert.equal((await probeHttp(target({ path: '/backtrack', regex: 'a{40}!$' }))).ok, true);
 });
 
 test('timeout against a server that accepts and never answers', async () => {
