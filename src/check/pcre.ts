@@ -163,11 +163,13 @@ export function matchWithin(re: RegExp, subject: string, minOffset = 0, maxOffse
 // PCRE2 stops a runaway match at its match limit; a JS regex backtracks for as long as it takes, in the checker
 // process's only thread. The search runs under a vm timeout instead (V8 interrupts regex backtracking), about 20 µs
 // per search.
-const boundedContext = vm.createContext({ matchWithin });
-const boundedScript = new vm.Script('result = matchWithin(re, subject, minOffset, maxOffset)');
+// Made on first use: `-t` loads this module for the translation and never searches.
+let bounded: { context: vm.Context; script: vm.Script } | undefined;
 
 /** matchWithin, stopped after `timeoutMs`: 'timeout' when the search did not finish (catastrophic backtracking). */
 export function matchWithinBounded(re: RegExp, subject: string, minOffset: number | undefined, maxOffset: number | undefined, timeoutMs: number): boolean | 'timeout' {
+  bounded ??= { context: vm.createContext({ matchWithin }), script: new vm.Script('result = matchWithin(re, subject, minOffset, maxOffset)') };
+  const { context: boundedContext, script: boundedScript } = bounded;
   Object.assign(boundedContext, { re, subject, minOffset, maxOffset, result: false });
   try {
     boundedScript.runInContext(boundedContext, { timeout: timeoutMs });
