@@ -206,8 +206,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const src = opts.src ?? this.opts.src;
     if (!src) return Promise.reject(new VrrpSocketError('EINVAL', 'IPv4 send needs a source address'));
     try {
-      const header = buildIpv4Header({ src, dst, payloadLength: payload.length, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, tos: IPTOS_PREC_INTERNETCONTROL, protocol: this.opts.protocol });
-      const pkt = Buffer.concat([header, payload]);
+      const pkt = vrrpIpv4Datagram(payload, { src, dst, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, protocol: this.opts.protocol });
       let n: number;
       try {
         n = ksock().sendto(this.fd, pkt, sockaddrIn(dst), 0);
@@ -370,6 +369,16 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
 }
 
 /** Opens the socket for the family of `family`. */
+/**
+ * The IPv4 datagram an advert goes out as (IP_HDRINCL): keepalived's header — TOS 0xc0 (internetwork control), DF
+ * clear, protocol 112 — in front of the VRRP message. Pure, so the simulator and the golden tests put the very
+ * bytes on their wire that this socket puts on the real one.
+ */
+export function vrrpIpv4Datagram(payload: Uint8Array, o: { src: string; dst: string; id?: number; ttl?: number; protocol?: number }): Buffer {
+  const header = buildIpv4Header({ src: o.src, dst: o.dst, payloadLength: payload.length, id: o.id, ttl: o.ttl ?? VRRP_TTL, tos: IPTOS_PREC_INTERNETCONTROL, protocol: o.protocol });
+  return Buffer.concat([header, payload]);
+}
+
 export function openVrrpSocket(family: IpFamily, opts: VrrpSocketOptions): VrrpSocket {
   return family === 4 ? new VrrpSocket4(opts) : new VrrpSocket6(opts);
 }

@@ -226,20 +226,3 @@ export function advertFor(spec: VrrpInstanceSpec, priority: number): Advert {
     ...(spec.version === 2 ? { authType: auth ? AuthType.PASS : AuthType.NONE, authData: auth ? passAuthData(spec.authPass ?? '') : new Uint8Array(8) } : {}),
   };
 }
-
-/**
- * Destinations and bytes for one advert: one packet per unicast peer (checksum recomputed per destination, TTL
- * unicast_ttl) or one to the multicast group (TTL 255). IPv4 packets include the IP header (IP_HDRINCL);
- * IPv6 packets are the VRRP message only (the kernel adds the header; hop limit 255 via socket option).
- */
-export function advertPackets(spec: VrrpInstanceSpec, priority: number, ipId = 0): { dst: string; bytes: Uint8Array }[] {
-  const adv = advertFor(spec, priority);
-  const unicast = spec.unicastPeers.length > 0;
-  const dsts = unicast ? spec.unicastPeers.map((p) => p.address) : [spec.mcastGroup];
-  return dsts.map((dst) => ({
-    dst,
-    bytes: spec.family === 'inet'
-      ? encodeIpv4Advert(adv, { src: spec.primaryAddress, dst, id: ipId, ttl: unicast ? spec.unicastTtl : VRRP_TTL, v3ChecksumAsV2: spec.v3ChecksumAsV2 })
-      : encodeAdvert(adv, { family: 'inet6', src: spec.primaryAddress, dst }),
-  }));
-}

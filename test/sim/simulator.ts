@@ -2,7 +2,7 @@
 // (src/vrrp/node.ts) — the same demux, validation, advert encoding, GARP pacing and reload the daemon runs.
 // Virtual clock, seeded PRNG, per-link loss and delay, partitions, per-router clock offset and drift, crash/restart,
 // interface down/up, SIGTERM and reload. No I/O, no real timers.
-import { buildIpv4Header } from '../../src/net/ipv4-header.js';
+import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
 import type { InstancePlan, VipPlan, VrrpPlan } from '../../src/vrrp/from-config.js';
 import type { Input, InstanceState } from '../../src/vrrp/machine.js';
 import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../../src/vrrp/node.js';
@@ -73,7 +73,7 @@ export function simPlan(cfg: SimRouterConfig): VrrpPlan {
     const { primaryAddress, ...rest } = spec;
     return {
       name: spec.name, interface: IFNAME, family, unicast: spec.unicastPeers.length > 0, peers: spec.unicastPeers,
-      group: spec.mcastGroup, configuredSrc: primaryAddress, ttl: 255,
+      group: spec.mcastGroup, configuredSrc: primaryAddress, ttl: spec.unicastPeers.length > 0 ? spec.unicastTtl : 255,
       vips: [...spec.vips.map((a) => vip(a, true)), ...spec.excludedVips.map((a) => vip(a, false))],
       routes: [], rules: [], spec: rest,
       trackers: spec.trackers.map((t) => ({ spec: t })), notify: {}, syncGroup: cfg.syncGroup,
@@ -309,9 +309,7 @@ export class Simulator {
     const vrid = e.bytes[1]!;
     this.adverts.push({ at: this.now, router: r.cfg.id, instance: e.instance, vrid, priority: e.priority });
     // What the receiver's raw socket reads: IPv4 with keepalived's header; IPv6 the message (the kernel strips it).
-    const bytes = sock.family === 4
-      ? Uint8Array.from([...buildIpv4Header({ src: e.src, dst: e.dst, payloadLength: e.bytes.length, id: e.ipId, ttl: e.ttl }), ...e.bytes])
-      : e.bytes;
+    const bytes = sock.family === 4 ? vrrpIpv4Datagram(e.bytes, { src: e.src, dst: e.dst, id: e.ipId, ttl: e.ttl }) : e.bytes;
     for (const [oid, o] of this.routers) {
       if (oid === r.cfg.id || this.blocked.has(`${r.cfg.id}>${oid}`)) continue;
       const loss = this.linkLoss.get(`${r.cfg.id}>${oid}`) ?? this.link.loss;

@@ -272,45 +272,63 @@ test('property: validate never throws on random bytes', () => {
   }
 });
 
-// ---- spec-level helpers ---------------------------------------------------------------------------------------
-import { advertPackets } from '../../src/vrrp/packet.js';
+// ---- what the production node puts on the wire -----------------------------------------------------------------
 import { rxPolicyFor } from '../../src/vrrp/validate.js';
-import { instanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec, type VrrpInstanceSpec } from '../../src/vrrp/types.js';
 import { initialState } from '../../src/vrrp/machine.js';
+import { VrrpNode } from '../../src/vrrp/node.js';
+import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
+import { simPlan } from '../sim/simulator.js';
 
-test('advertPackets reproduces keepalived’s first v2 and v3 adverts from an instance spec', () => {
+/**
+ * The first adverts a director running this instance sends, through the production path: the node (config plan,
+ * interface facts, start, timers) emits the encoded message and the socket's own datagram builder adds the IPv4
+ * header. What these tests compare with keepalived's captures is what the daemon sends.
+ */
+function firstAdverts(spec: Pick<VrrpInstanceSpec, 'name' | 'vrid' | 'primaryAddress'> & Partial<VrrpInstanceSpec>): { dst: string; bytes: Uint8Array }[] {
+  const node = new VrrpNode(simPlan({ id: 'd', instances: [{ ...spec, priority: spec.priority ?? 100 }] }));
+  const v6 = spec.primaryAddress.includes(':');
+  node.handle({ type: 'interface', facts: { name: 'eth0', ifindex: 2, up: true, ipv4: v6 ? [] : [spec.primaryAddress], ipv6LinkLocal: v6 ? [spec.primaryAddress] : [] } }, 0);
+  let effects = node.handle({ type: 'start' }, 0);
+  for (let i = 0; i < 10 && !effects.some((e) => e.type === 'send-advert'); i++) effects = node.handle({ type: 'timer' }, node.deadline()!);
+  return effects.flatMap((e) => (e.type === 'send-advert'
+    ? [{ dst: e.dst, bytes: v6 ? e.bytes : vrrpIpv4Datagram(e.bytes, { src: e.src, dst: e.dst, id: e.ipId, ttl: e.ttl }) }]
+    : []));
+}
+
+test('the node reproduces keepalived’s first v2 and v3 adverts byte for byte (IPv4 header included)', () => {
   const v2 = framesFrom('v2-vrrp-adverts.hex.txt')[0]!;
-  const spec2 = instanceSpec({ name: 'VI_1', vrid: 51, priority: 150, primaryAddress: '10.99.0.11', vips: ['10.99.0.50'] });
-  assert.equal(toHex(advertPackets(spec2, 150, 1)[0]!.bytes), toHex(v2));
+  const spec2 = { name: 'VI_1', vrid: 51, priority: 150, primaryAddress: '10.99.0.11', vips: ['10.99.0.50'] };
+  assert.equal(toHex(firstAdverts(spec2)[0]!.bytes), toHex(v2));
   const v3 = framesFrom('v3-vrrp-adverts.hex.txt')[0]!;
-  const spec3 = instanceSpec({ name: 'VI_1', vrid: 51, version: 3, advertIntMs: 100, priority: 150, primaryAddress: '10.99.0.11', vips: ['10.99.0.50'] });
-  assert.equal(toHex(advertPackets(spec3, 150, 1)[0]!.bytes), toHex(v3));
+  const spec3 = { name: 'VI_1', vrid: 51, version: 3 as const, advertIntMs: 100, priority: 150, primaryAddress: '10.99.0.11', vips: ['10.99.0.50'] };
+  assert.equal(toHex(firstAdverts(spec3)[0]!.bytes), toHex(v3));
   // The same spec's receive policy accepts the golden frame.
-  assert.ok(validateAdvert({ bytes: v3, family: 'inet' }, rxPolicyFor(initialState(spec3))).ok);
+  assert.ok(validateAdvert({ bytes: v3, family: 'inet' }, rxPolicyFor(initialState(instanceSpec(spec3)))).ok);
 });
 
-test('advertPackets: unicast sends one copy per peer with unicast_ttl and a per-destination v3 checksum', () => {
-  const spec = instanceSpec({ name: 'VI_1', vrid: 9, version: 3, priority: 100, primaryAddress: '10.0.0.1', vips: ['10.0.0.50'],
-    unicastPeers: [{ address: '10.0.0.2' }, { address: '10.0.0.3' }], unicastTtl: 64 });
-  const pk = advertPackets(spec, 100, 7);
+test('the node: unicast sends one copy per peer with unicast_ttl and a per-destination v3 checksum; PASS auth; IPv6', () => {
+  const spec = { name: 'VI_1', vrid: 9, version: 3 as const, priority: 100, primaryAddress: '10.0.0.1', vips: ['10.0.0.50'],
+    unicastPeers: [{ address: '10.0.0.2' }, { address: '10.0.0.3' }], unicastTtl: 64 };
+  const pk = firstAdverts(spec);
   assert.deepEqual(pk.map((p) => p.dst), ['10.0.0.2', '10.0.0.3']);
   for (const p of pk) {
     const ip = decodeIpv4Header(p.bytes);
     assert.ok(ip.ok); assert.equal(ip.header.ttl, 64); assert.equal(ip.header.dst, p.dst);
-    const r = validateAdvert({ bytes: p.bytes, family: 'inet' }, { ...rxPolicyFor(initialState(spec)), unicastPeers: [{ address: '10.0.0.1' }], checkUnicastSrc: true });
+    const r = validateAdvert({ bytes: p.bytes, family: 'inet' }, { ...rxPolicyFor(initialState(instanceSpec(spec))), unicastPeers: [{ address: '10.0.0.1' }], checkUnicastSrc: true });
     assert.ok(r.ok, JSON.stringify(r));
   }
   assert.notEqual(toHex(pk[0]!.bytes.subarray(26, 28)), toHex(pk[1]!.bytes.subarray(26, 28)));
-  // v2 PASS auth from the spec.
-  const s2 = instanceSpec({ name: 'VI_2', vrid: 9, priority: 100, primaryAddress: '10.0.0.1', authType: 1, authPass: 'longpassword' });
-  const b = advertPackets(s2, 100)[0]!.bytes;
+  // v2 PASS auth from the spec (first 8 characters).
+  const s2 = { name: 'VI_2', vrid: 9, priority: 100, primaryAddress: '10.0.0.1', authType: 1 as const, authPass: 'longpassword' };
+  const b = firstAdverts(s2)[0]!.bytes;
   assert.equal(Buffer.from(b.subarray(b.length - 8)).toString(), 'longpass');
-  assert.ok(validateAdvert({ bytes: b, family: 'inet' }, rxPolicyFor(initialState(s2))).ok);
+  assert.ok(validateAdvert({ bytes: b, family: 'inet' }, rxPolicyFor(initialState(instanceSpec(s2)))).ok);
   // IPv6: message only, IPv6 pseudo-header checksum, to ff02::12.
-  const s6 = instanceSpec({ name: 'VI_6', vrid: 9, version: 3, primaryAddress: 'fe80::1', vips: ['fe80::50'] });
-  const p6 = advertPackets(s6, 100)[0]!;
+  const s6 = { name: 'VI_6', vrid: 9, version: 3 as const, primaryAddress: 'fe80::1', vips: ['fe80::50'] };
+  const p6 = firstAdverts(s6)[0]!;
   assert.equal(p6.dst, 'ff02::12');
-  assert.ok(validateAdvert({ bytes: p6.bytes, family: 'inet6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, rxPolicyFor(initialState(s6))).ok);
+  assert.ok(validateAdvert({ bytes: p6.bytes, family: 'inet6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, rxPolicyFor(initialState(instanceSpec(s6)))).ok);
 });
 
 test('golden IPv6 v3 advert from Debian keepalived 2.2.7 (vrid 77, prio 120, 1 s, fe80::77): checksum and bytes match', () => {
@@ -322,7 +340,7 @@ test('golden IPv6 v3 advert from Debian keepalived 2.2.7 (vrid 77, prio 120, 1 s
   assert.equal(d.checksumOk, true);
   assert.deepEqual(d.advert, { version: 3, type: 1, vrid: 77, priority: 120, advertIntMs: 1000, addresses: ['fe80::77'] });
   assert.equal(toHex(encodeAdvert(d.advert, ctx)), toHex(msg));
-  const spec = instanceSpec({ name: 'V6', vrid: 77, version: 3, priority: 120, primaryAddress: ctx.src, vips: ['fe80::77'] });
-  assert.equal(toHex(advertPackets(spec, 120)[0]!.bytes), toHex(msg));
-  assert.ok(validateAdvert({ bytes: msg, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 255 }, rxPolicyFor(initialState(spec))).ok);
+  const spec = { name: 'V6', vrid: 77, version: 3 as const, priority: 120, primaryAddress: ctx.src, vips: ['fe80::77'] };
+  assert.equal(toHex(firstAdverts(spec)[0]!.bytes), toHex(msg));
+  assert.ok(validateAdvert({ bytes: msg, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 255 }, rxPolicyFor(initialState(instanceSpec(spec)))).ok);
 });
