@@ -75,8 +75,9 @@ export async function runChild(ctx: ChildContext): Promise<number> {
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
 
   // A crash (child.ts) first releases the VIPs: masters send priority 0 and remove them, so the peer takes over
-  // within its skew time instead of a master-down interval while both hold the VIP.
-  ctx.onCrash(() => engine.stop());
+  // within its skew time instead of a master-down interval while both hold the VIP. A crash during a stop waits for
+  // that stop (engine.stop() would return at once, the release still under way), within the same deadline.
+  ctx.onCrash(() => stopping ?? engine.stop());
 
   let stopping: Promise<number> | undefined;
   const stop = (why: string): Promise<number> => {
