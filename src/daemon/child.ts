@@ -4,7 +4,7 @@
 // A crash (uncaught exception, unhandled rejection) first runs what the child registered with ctx.onCrash (the VRRP
 // child: priority 0 and its VIPs removed), bounded by CRASH_RELEASE_MS, then exits for the parent to respawn it.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, type ChildContext } from './children.js';
+import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
 import { isToChild, type FromChild, type ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
 
@@ -64,22 +64,10 @@ function crash(what: string, e: unknown): void {
   process.stderr.write(`keepalived-ts child: ${what}: ${(e as Error)?.stack ?? String(e)}\n`);
   if (crashing) return; // a second fault while releasing: the deadline below still ends the process
   crashing = true;
-  const release = crashRelease;
-  if (!release) process.exit(EXIT_PROGRAM_ERROR);
-  process.stderr.write(`keepalived-ts child: releasing what this process holds (at most ${CRASH_RELEASE_MS} ms), then exiting\n`);
-  setTimeout(() => {
-    process.stderr.write(`keepalived-ts child: release did not finish within ${CRASH_RELEASE_MS} ms; exiting\n`);
-    process.exit(EXIT_PROGRAM_ERROR);
-  }, CRASH_RELEASE_MS);
-  Promise.resolve()
-    .then(release)
-    .then(
-      () => process.exit(EXIT_PROGRAM_ERROR),
-      (err: unknown) => {
-        process.stderr.write(`keepalived-ts child: release failed: ${(err as Error)?.message ?? String(err)}\n`);
-        process.exit(EXIT_PROGRAM_ERROR);
-      },
-    );
+  releaseThenExit(crashRelease, CRASH_RELEASE_MS, {
+    write: (line) => process.stderr.write(`keepalived-ts child: ${line}\n`),
+    exit: () => process.exit(EXIT_PROGRAM_ERROR),
+  });
 }
 process.on('uncaughtException', (e) => crash('uncaught exception', e));
 process.on('unhandledRejection', (e) => crash('unhandled rejection', e));

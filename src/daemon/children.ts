@@ -31,6 +31,40 @@ export interface ChildContext {
 
 /** How long a crashing child may spend releasing what it owns (VIPs, priority 0) before it exits anyway. */
 export const CRASH_RELEASE_MS = 1500;
+/**
+ * A crashing child's last steps: run `release` (once), then `exit`, at the latest `deadlineMs` after the start
+ * whether the release finished, failed or hangs. `exit` is called exactly once. I/O passed in, so it can be tested.
+ */
+export function releaseThenExit(
+  release: (() => Promise<unknown>) | undefined,
+  deadlineMs: number,
+  io: { write(line: string): void; exit(): void },
+): void {
+  if (!release) return io.exit();
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  const exit = (): void => {
+    if (done) return;
+    done = true;
+    if (timer) clearTimeout(timer);
+    io.exit();
+  };
+  io.write(`releasing what this process holds (at most ${deadlineMs} ms), then exiting`);
+  timer = setTimeout(() => {
+    io.write(`release did not finish within ${deadlineMs} ms; exiting`);
+    exit();
+  }, deadlineMs);
+  Promise.resolve()
+    .then(release)
+    .then(
+      () => exit(),
+      (err: unknown) => {
+        io.write(`release failed: ${(err as Error)?.message ?? String(err)}`);
+        exit();
+      },
+    );
+}
+
 /** Test-only fault injection (child.ts): a file path; never set outside tests. */
 export const TEST_FAULT_ENV = 'KEEPALIVED_TS_TEST_FAULT';
 

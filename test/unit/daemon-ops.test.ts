@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RESPAWN_INITIAL, childExitVerdict, nextRespawn } from '../../src/daemon/children.js';
+import { RESPAWN_INITIAL, childExitVerdict, nextRespawn, releaseThenExit } from '../../src/daemon/children.js';
 import { dumpPath, formatData, formatJson, formatStats, formatVip } from '../../src/daemon/dumps.js';
 import { escapeLabelValue, formatMetrics } from '../../src/daemon/metrics.js';
 import { parseListen, type StatusDocument } from '../../src/daemon/status.js';
@@ -164,4 +164,32 @@ test('CLI: --signum prints signal numbers; unsupported keepalived options are re
   assert.match(run(['-S', 'local9']).err, /local0-local7/);
   assert.match(run(['--frobnicate']).err, /Unknown option/);
   assert.match(run(['-h']).out, /--status-listen/);
+});
+
+test('a crashing child releases, then exits once: at the end of the release, on its failure, or at the deadline', async () => {
+  const run = (release: (() => Promise<unknown>) | undefined, deadlineMs: number) =>
+    new Promise<{ ms: number; lines: string[]; exits: number }>((resolve) => {
+      const t0 = performance.now();
+      const lines: string[] = [];
+      let exits = 0;
+      releaseThenExit(release, deadlineMs, {
+        write: (l) => lines.push(l),
+        exit: () => {
+          exits++;
+          // Later calls would show as exits > 1 after a short wait.
+          setTimeout(() => resolve({ ms: performance.now() - t0, lines, exits }), deadlineMs + 50);
+        },
+      });
+    });
+  const quick = await run(() => new Promise((r) => setTimeout(r, 20)), 300);
+  assert.equal(quick.exits, 1);
+  assert.ok(quick.ms < 300 + 50 + 100, 'exits when the release is done');
+  const hang = await run(() => new Promise(() => undefined), 100);
+  assert.equal(hang.exits, 1);
+  assert.match(hang.lines.join('\n'), /did not finish within 100 ms/);
+  const fail = await run(() => Promise.reject(new Error('netlink gone')), 100);
+  assert.equal(fail.exits, 1);
+  assert.match(fail.lines.join('\n'), /release failed: netlink gone/);
+  const none = await run(undefined, 100);
+  assert.deepEqual([none.exits, none.lines], [1, []]);
 });
