@@ -103,7 +103,7 @@ test('runner: a real script flipping its exit code drives ok/failed changes with
   try {
     runner.start();
     await waitFor(() => changes.length === 1, 'first success reported');
-    assert.equal(changes[0]!.status, 'ok');
+    assert.equal(changes[0]!.status, 'ok', JSON.stringify(changes[0]!.result));
     writeFileSync(codeFile, '3');
     await waitFor(() => changes.length === 2, 'failure after fall results');
     assert.equal(changes[1]!.status, 'failed');

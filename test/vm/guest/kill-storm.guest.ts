@@ -1,0 +1,94 @@
+// Guest-only (needs IPVS): the IPVS half of the kill storm (test/netns/kill-storm.test.ts does the VRRP half). A
+// checker config of three virtual servers with three real servers each (TCP_CHECK against local listeners);
+// SIGKILLs of keepalived-ts's parent or its checker child at random moments (KT_GUEST_KILLS, default 12: every
+// respawn costs seconds under emulation), the daemon restarted after a parent kill as a supervisor would. After each
+// recovery the table is the configured one; after the last SIGTERM no IPVS entry is left.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { daemonTestUnavailable, savedTable, settledTable, sh, sleep, startDaemon, waitFor, type RunningDaemon } from './daemon-lib.js';
+import { Prng } from '../../sim/prng.js';
+
+const unavailable = await daemonTestUnavailable(false);
+const KILLS = Number(process.env.KT_GUEST_KILLS ?? 12);
+const servers: net.Server[] = [];
+let running: RunningDaemon | undefined;
+const dir = mkdtempSync('/tmp/ktks-');
+
+after(async () => {
+  await running?.stop(20_000).catch(() => undefined);
+  for (const s of servers) s.close();
+  try { sh('ipvsadm -C 2>/dev/null'); } catch { /* nothing */ }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ppidOf = (pid: number): number => {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  } catch {
+    return 0;
+  }
+};
+
+test(`IPVS kill storm: ${KILLS} SIGKILLs of the parent or the checker child, then no entry left after SIGTERM`, { skip: unavailable, timeout: 20 * 60_000 }, async () => {
+  for (let p = 18081; p <= 18083; p++) {
+    const s = net.createServer((c) => c.end());
+    await new Promise<void>((r) => s.listen(p, '127.0.0.1', r));
+    servers.push(s);
+  }
+  const vs = (n: number) => `virtual_server 10.43.0.${n} 80 {
+  delay_loop 2
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight ${n}\n    TCP_CHECK {\n      connect_timeout 2\n    }\n  }`).join('\n')}
+}`;
+  const conf = join(dir, 'keepalived.conf');
+  writeFileSync(conf, `global_defs {\n  router_id ktks\n}\n${[1, 2, 3].map(vs).join('\n')}\n`);
+  sh('ipvsadm -C');
+  running = startDaemon('keepalived-ts', conf);
+  await waitFor('the daemon to program 12 entries', () => savedTable().length === 12, 180_000);
+  const expected = await settledTable(3000, 120_000);
+  assert.equal(expected.length, 12, `3 services with 3 destinations each:\n${expected.join('\n')}`);
+
+  const rng = new Prng(Number(process.env.KT_SEED ?? 42));
+  const tally = { parent: 0, checker: 0 };
+  for (let k = 0; k < KILLS; k++) {
+    await sleep(500 + rng.int(0, 2500));
+    const d = running!;
+    if (rng.next() < 0.4) {
+      tally.parent++;
+      d.proc.kill('SIGKILL');
+      await new Promise((r) => (d.proc.exitCode !== null || d.proc.signalCode !== null ? r(undefined) : d.proc.once('exit', r)));
+      // The orphaned checker child stops on its own (its entries with it); then a new daemon starts.
+      await waitFor('the orphaned checker child to exit', () => {
+        try {
+          const pid = Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
+          return !pid || ppidOf(pid) === 0;
+        } catch {
+          return true;
+        }
+      }, 60_000);
+      running = startDaemon('keepalived-ts', conf);
+    } else {
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
+      } catch {
+        /* being respawned */
+      }
+      if (!pid || ppidOf(pid) !== d.proc.pid) { k--; continue; }
+      tally.checker++;
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  // After the storm the daemon converges on the configured table, and its stop leaves nothing behind.
+  await waitFor('the configured table', () => JSON.stringify(savedTable()) === JSON.stringify(expected), 120_000);
+  const code = await running!.stop(60_000);
+  running = undefined;
+  const left = savedTable();
+  console.log(`IPVS kill storm: ${tally.parent} parent and ${tally.checker} checker-child SIGKILLs; stop exit ${code}; ${left.length} entries left`);
+  assert.deepEqual(left, [], 'no IPVS entry left after the last stop');
+});
