@@ -17,9 +17,9 @@
 //     hand ([bB]; PCRE2's default tables fold only ASCII, so this is exact);
 //   - constructs JavaScript (Node 20) cannot express are errors that name the construct: possessive quantifiers,
 //     atomic groups, recursion, conditionals, verbs, \p, \G, \K, a backreference under hand-folded caseless…
-// Checked against pcre2test (PCRE2 10.42, Debian 12) with curated and generated patterns. Known, accepted
-// differences: a backreference to a group that did not participate matches the empty string in JS (PCRE2 fails it
-// unless `match_unset_backref`); PCRE2 10.42's auto-possessification assumes \h and \v are inside \s, so e.g.
+// Checked against pcre2test (PCRE2 10.42, Debian 12) with curated and generated patterns. A backreference to a
+// group that may not have participated is refused unless `match_unset_backref` (JS matches the empty string there,
+// PCRE2 fails), as is one to a group a loop may reset. Known, accepted difference: PCRE2 10.42's auto-possessification assumes \h and \v are inside \s, so e.g.
 // `\S+?\v` can fail on a \x85 or \xa0 byte (UTF-8 continuation bytes of à, Å…) where JS matches (the \R case,
 // `.*\R`, is refused instead, see possessR).
 
@@ -40,16 +40,17 @@ interface Opts {
   allowEmptyClass: boolean;
   altCircumflex: boolean;
   noAutoPossess: boolean;
+  matchUnsetBackref: boolean;
 }
 
 /** keepalived's regex_options that change matching and how they map; the rest do not change what matches. */
 const OPTION_FIELDS: Record<string, keyof Opts> = {
   caseless: 'caseless', dotall: 'dotall', multiline: 'multiline', extended: 'extended', dollar_endonly: 'dollarEndonly',
   ungreedy: 'ungreedy', no_auto_capture: 'noAutoCapture', allow_empty_class: 'allowEmptyClass', alt_circumflex: 'altCircumflex',
-  no_auto_possess: 'noAutoPossess',
+  no_auto_possess: 'noAutoPossess', match_unset_backref: 'matchUnsetBackref',
 };
 const NEUTRAL_OPTIONS = new Set([
-  'auto_callout', 'dupnames', 'match_unset_backref', 'never_ucp', 'never_utf', 'no_dotstar_anchor',
+  'auto_callout', 'dupnames', 'never_ucp', 'never_utf', 'no_dotstar_anchor',
   'no_start_optimize', 'never_backslash_c', 'alt_verbnames', 'use_offset_limit',
 ]);
 const REFUSED_OPTIONS: Record<string, string> = {
@@ -110,7 +111,7 @@ const foldsDiffer = (lo: number, hi: number) => lo <= 0xfe && hi >= 0xc0;
  * keepalived does (the config model warns about them).
  */
 export function translatePcre(pattern: string, options: readonly string[] = []): PcreResult {
-  const o: Opts = { caseless: false, dotall: false, multiline: false, extended: false, dollarEndonly: false, ungreedy: false, noAutoCapture: false, allowEmptyClass: false, altCircumflex: false, noAutoPossess: false };
+  const o: Opts = { caseless: false, dotall: false, multiline: false, extended: false, dollarEndonly: false, ungreedy: false, noAutoCapture: false, allowEmptyClass: false, altCircumflex: false, noAutoPossess: false, matchUnsetBackref: false };
   for (const w of options) {
     if (REFUSED_OPTIONS[w]) return { ok: false, error: `regex_options '${w}' is not supported: ${REFUSED_OPTIONS[w]}`, offset: 0 };
     const f = OPTION_FIELDS[w];
@@ -184,7 +185,7 @@ export function matchWithinBounded(re: RegExp, subject: string, minOffset: numbe
 }
 
 function newFrame(kind: Frame['kind'], at: number, saved: Opts): Frame {
-  return { kind, alts: [], cur: 0, last: 0, at, saved, minAlts: [], minCur: 0, lastMin: 0, risky: false };
+  return { kind, alts: [], cur: 0, last: 0, at, saved, minAlts: [], minCur: 0, lastMin: 0, risky: false, captures: [] };
 }
 
 /** One open group, for PCRE2's rule that a lookbehind is fixed length (JS would accept any length). */
@@ -204,8 +205,12 @@ interface Frame {
   lastMin: number;
   /** The group may prefer an empty match to a longer one (a lazy quantifier, an empty-able alternative first). */
   risky: boolean;
-  /** The last atom was a group: its minimum length and whether it is risky. */
-  lastGroup?: { min: number; risky: boolean };
+  /** The last atom was a group: its minimum length, whether it is risky, the capture groups inside it. */
+  lastGroup?: { min: number; risky: boolean; captures: number[] };
+  /** Capture groups opened inside this group (nested ones too), and its own number when it captures. */
+  captures: number[];
+  num?: number;
+  negative?: boolean;
 }
 
 class Translator {
@@ -221,6 +226,9 @@ class Translator {
   private readonly frames: Frame[];
   // \R next to a quantifier (see possessR).
   private pendingR = false;
+  /** ^ $ \b \B \A \Z \z: PCRE2 refuses a quantifier after them (JS would take one after its lookahead spelling). */
+  private pendingAssertion = false;
+  private lastAssertion = false;
   private lastWasR = false;
   private lastQuantified = false;
   /**
@@ -235,14 +243,26 @@ class Translator {
   /** Length of what the last escape / group token matches (set by the token's method). */
   private len = 1;
   private opened: Frame['kind'] | undefined;
+  private openedNum: number | undefined;
+  private openedNegative = false;
+  private noAtom = false;
+  // Backreferences: PCRE2 fails one to a group that did not participate; JS matches the empty string there.
+  private readonly names = new Map<string, number>();
+  private readonly closedGroups = new Set<number>();
+  /** Groups that may not participate where a later backreference looks (alternatives, optional, negative look). */
+  private readonly uncertain = new Set<number>();
+  /** Groups inside a loop: JS forgets their capture at each iteration, PCRE2 keeps the previous one. */
+  private readonly iterated = new Set<number>();
 
   private get frame(): Frame {
     return this.frames[this.frames.length - 1]!;
   }
   /** An atom of length `len` (NaN: variable) and minimum length `min` (variable atoms: 0 unless known). */
-  private atom(len: number, min = Number.isNaN(len) ? 0 : len, group?: { min: number; risky: boolean }): void {
+  private atom(len: number, min = Number.isNaN(len) ? 0 : len, group?: { min: number; risky: boolean; captures: number[] }): void {
     this.lastWasR = this.pendingR;
     this.pendingR = false;
+    this.lastAssertion = this.pendingAssertion;
+    this.pendingAssertion = false;
     this.lastQuantified = false;
     const f = this.frame;
     f.cur += len;
@@ -255,14 +275,19 @@ class Translator {
    * A quantifier on the last atom: `{n}` keeps a fixed length, anything else makes it variable. `minCount`: the
    * least number of repetitions; `optional`: iterations beyond the minimum allowed; `lazy`: the effective laziness.
    */
-  private quantified(exact: number | undefined, minCount: number, optional: boolean, lazy: boolean, at: number): void {
+  private quantified(exact: number | undefined, minCount: number, optional: boolean, lazy: boolean, at: number, many: boolean): void {
     const f = this.frame;
     // ECMAScript rejects an optional iteration (beyond the minimum, `?` included) that matched the empty string;
     // PCRE2 accepts it and ends the loop. The two differ when a quantified group can match empty and may prefer
     // that to consuming (found by comparing with pcre2test): refused rather than silently different.
     if (optional && f.lastGroup && f.lastGroup.min === 0 && f.lastGroup.risky && !this.counting)
       this.fail('a quantified group that can match the empty string and prefers to (a lazy quantifier or an empty-able first alternative inside): ECMAScript and PCRE2 end such loops differently', at);
+    if (this.lastAssertion) this.fail('quantifier does not follow a repeatable item (an anchor or \\b)', at);
     if (lazy) f.risky = true;
+    if (f.lastGroup) {
+      if (minCount === 0) for (const g of f.lastGroup.captures) this.uncertain.add(g);
+      if (many) for (const g of f.lastGroup.captures) this.iterated.add(g);
+    }
     // An exact count {n} has nothing to give back: possessive or not, it matches the same.
     if (this.lastWasR && optional) this.possessR(at);
     this.lastWasR = false;
@@ -279,6 +304,8 @@ class Translator {
     f.alts.push(f.cur);
     f.minAlts.push(f.minCur);
     this.o = f.saved;
+    if (f.num !== undefined) this.closedGroups.add(f.num);
+    if (f.negative) for (const g of f.captures) this.uncertain.add(g);
     if (f.kind === 'behind') {
       // PCRE2 10.42: each top-level alternative of a lookbehind has a fixed length (they may differ).
       if (f.alts.some(Number.isNaN)) this.fail('lookbehind assertion is not fixed length (PCRE2 refuses it)', f.at);
@@ -287,7 +314,7 @@ class Translator {
     else {
       const min = Math.min(...f.minAlts);
       if (f.risky) this.frame.risky = true;
-      this.atom(f.alts.every((l) => l === f.alts[0]) ? f.alts[0]! : NaN, min, { min, risky: f.risky });
+      this.atom(f.alts.every((l) => l === f.alts[0]) ? f.alts[0]! : NaN, min, { min, risky: f.risky, captures: f.captures });
     }
   }
   /**
@@ -337,10 +364,21 @@ class Translator {
         case '(': {
           this.len = 1;
           this.opened = undefined;
+          this.noAtom = false;
+          this.openedNum = undefined;
+          this.openedNegative = false;
           const saved = { ...this.o };
           this.out += this.group(at);
-          if (this.opened) this.frames.push(newFrame(this.opened, at, saved));
-          else this.atom(this.len); // (?#…) or (?P=name): no group opened
+          if (this.opened) {
+            const f = newFrame(this.opened, at, saved);
+            f.negative = this.openedNegative;
+            this.frames.push(f);
+            if (this.openedNum !== undefined) {
+              f.num = this.openedNum;
+              for (const g of this.frames) g.captures.push(this.openedNum);
+            }
+          }
+          else if (!this.noAtom) this.atom(this.len); // (?P=name); (?#…) and (?i) are not atoms: a quantifier after them applies to what precedes
           break;
         }
         case ')': this.out += c; this.closeGroup(); break;
@@ -349,6 +387,8 @@ class Translator {
           this.out += c;
           // An alternative that can match empty, tried before another one: the group may prefer empty.
           if (f.minCur === 0) f.risky = true;
+          // Groups of the alternatives so far may not participate in what follows.
+          for (const g of f.captures) this.uncertain.add(g);
           f.alts.push(f.cur);
           f.minAlts.push(f.minCur);
           f.cur = 0;
@@ -361,16 +401,18 @@ class Translator {
         case '.': this.out += this.o.dotall ? '[\\s\\S]' : '[^\\n]'; this.atom(1); break;
         case '^':
           this.out += !this.o.multiline ? '^' : this.o.altCircumflex ? '(?:^|(?<=\\n))' : '(?:^|(?<=\\n)(?=[\\s\\S]))';
+          this.pendingAssertion = true;
           this.atom(0);
           break;
         case '$':
           this.out += this.o.multiline ? '(?=\\n|$)' : this.o.dollarEndonly ? '$' : '(?=\\n?$)';
+          this.pendingAssertion = true;
           this.atom(0);
           break;
         case '*': case '+': case '?': {
           const suffix = this.quantifierSuffix();
           this.out += c + suffix;
-          this.quantified(undefined, c === '+' ? 1 : 0, true, suffix === '?', at);
+          this.quantified(undefined, c === '+' ? 1 : 0, true, suffix === '?', at, c !== '?');
           break;
         }
         case '{': {
@@ -381,7 +423,7 @@ class Translator {
             this.out += m[0] + suffix;
             const lo = Number(m[1]);
             const optional = !!m[2] && (m[3] === '' || Number(m[3]) > lo);
-            this.quantified(!m[2] || m[3] === m[1] ? lo : undefined, lo, optional, suffix === '?', at);
+            this.quantified(!m[2] || m[3] === m[1] ? lo : undefined, lo, optional, suffix === '?', at, m[2] ? m[3] === '' || Number(m[3]) > 1 : lo > 1);
           } else {
             this.out += '\\{';
             this.atom(1);
@@ -438,22 +480,24 @@ class Translator {
     if (rest[0] !== '?') {
       this.opened = 'group';
       if (this.o.noAutoCapture) return '(?:';
-      this.groups++;
+      this.openedNum = ++this.groups;
       return '(';
     }
     let m: RegExpExecArray | null;
     if ((m = /^\?(:|=|!|<=|<!)/.exec(rest))) {
       this.i += m[0].length;
       this.opened = m[1] === ':' ? 'group' : m[1]!.startsWith('<') ? 'behind' : 'ahead';
+      this.openedNegative = m[1]!.endsWith('!');
       return `(${m[0]}`;
     }
     if ((m = /^\?(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')/.exec(rest))) {
       this.i += m[0].length;
-      this.groups++;
+      this.openedNum = ++this.groups;
+      this.names.set(m[1] ?? m[2]!, this.openedNum);
       this.opened = 'group';
       return `(?<${m[1] ?? m[2]}>`;
     }
-    if ((m = /^\?#[^)]*\)/.exec(rest))) { this.i += m[0].length; this.len = 0; return ''; }
+    if ((m = /^\?#[^)]*\)/.exec(rest))) { this.i += m[0].length; this.noAtom = true; return ''; }
     const named: Array<[RegExp, string]> = [
       [/^\?>/, 'atomic group (?>…)'],
       [/^\?\|/, 'branch-reset group (?|…)'],
@@ -475,10 +519,10 @@ class Translator {
       this.applyOptions(m[1]!, m[2] ?? '', m[3] === ':' ? `${text}…)` : text);
       this.i += m[0].length;
       if (m[3] === ':') { this.opened = 'group'; return '(?:'; }
-      this.len = 0;
+      this.noAtom = true;
       return '';
     }
-    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.noBackrefInLookbehind(at); this.i += m[0].length; this.len = NaN; return `\\k<${m[1]}>`; }
+    if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.noBackrefInLookbehind(at); this.participates(this.names.get(m[1]!), at); this.i += m[0].length; this.len = NaN; return `\\k<${m[1]}>`; }
     return this.fail(`unknown group syntax '(${rest.slice(0, 3)}'`, at);
   }
 
@@ -489,9 +533,23 @@ class Translator {
     if (this.frames.some((f) => f.kind === 'behind')) this.fail('backreference inside a lookbehind (JavaScript matches lookbehinds right to left, so the result would differ)', at);
   }
 
+  /**
+   * A backreference must see what PCRE2 sees: refused when its group may not have participated (unless
+   * regex_options match_unset_backref, whose meaning is JavaScript's), is still open, or may be forgotten by a loop.
+   */
+  private participates(n: number | undefined, at: number): void {
+    if (this.counting) return;
+    if (n === undefined) this.fail('backreference to a group name defined later in the pattern (or not at all)', at);
+    if (!this.closedGroups.has(n)) this.fail(`backreference to group ${n} before or inside that group (PCRE2 and JavaScript differ there)`, at);
+    if (!this.uncertain.has(n)) return;
+    if (this.iterated.has(n)) this.fail(`backreference to group ${n}, which a loop may leave unset in its last iteration (JavaScript forgets the capture, PCRE2 keeps the previous one)`, at);
+    if (!this.o.matchUnsetBackref) this.fail(`backreference to group ${n}, which may not have participated (PCRE2 then fails, JavaScript matches the empty string; add regex_options match_unset_backref if that is meant)`, at);
+  }
+
   private backref(n: number, at: number): string {
     this.noBackrefInLookbehind(at);
     if (n > this.totalGroups) this.fail(`backreference \\${n} to a group that does not exist`, at);
+    this.participates(n, at);
     this.len = NaN;
     return `(?:\\${n})`;
   }
@@ -561,7 +619,7 @@ class Translator {
     }
     switch (e) {
       case 'd': case 'D': case 'w': case 'W': return `\\${e}`;
-      case 'b': case 'B': this.len = 0; return `\\${e}`;
+      case 'b': case 'B': this.len = 0; this.pendingAssertion = true; return `\\${e}`;
       case 's': return `[${SPACE}]`;
       case 'S': return `[^${SPACE}]`;
       case 'h': return `[${HSPACE}]`;
@@ -577,9 +635,9 @@ class Translator {
       case 'N':
         if (p.startsWith('{U+', this.i)) this.fail('\\N{U+hhhh} is only valid in UTF mode (keepalived compiles without UTF)', at);
         return '[^\\n]';
-      case 'A': this.len = 0; return '^';
-      case 'Z': this.len = 0; return '(?=\\n?$)';
-      case 'z': this.len = 0; return '$';
+      case 'A': this.len = 0; this.pendingAssertion = true; return '^';
+      case 'Z': this.len = 0; this.pendingAssertion = true; return '(?=\\n?$)';
+      case 'z': this.len = 0; this.pendingAssertion = true; return '$';
       case 'Q': return this.quoted(false);
       case 'E': this.len = 0; return '';
       case 'g': {
@@ -587,7 +645,7 @@ class Translator {
         if (!m) this.fail(`subroutine call '\\g${p.slice(this.i, this.i + 2)}' has no JavaScript equivalent`, at);
         this.i += m[0].length;
         this.len = NaN;
-        if (m[3]) { this.noBackrefInLookbehind(at); return `\\k<${m[3]}>`; }
+        if (m[3]) { this.noBackrefInLookbehind(at); this.participates(this.names.get(m[3]), at); return `\\k<${m[3]}>`; }
         const n = Number(m[1] ?? m[2]);
         if (n === 0) this.fail('\\g0 is not a backreference', at);
         return this.backref(n < 0 ? this.groups + n + 1 : n, at);
@@ -598,6 +656,7 @@ class Translator {
         this.i += m[0].length;
         this.len = NaN;
         this.noBackrefInLookbehind(at);
+        this.participates(this.names.get(m[1] ?? m[2] ?? m[3]!), at);
         return `\\k<${m[1] ?? m[2] ?? m[3]}>`;
       }
     }

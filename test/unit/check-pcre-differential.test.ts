@@ -115,6 +115,9 @@ const SAME: Case[] = [
   ['\\R{2}', [], ['\r\n', '\r\n\r\n', '\n\r']],
   ['(a?)*b', [], ['aab', 'b']],
   ['(a|b?)+c', [], ['abc', 'c']],
+  ['(a)?\\1b', ['match_unset_backref'], ['aab', 'b', 'ab']],
+  ['(?:(a)|b)\\1c', ['match_unset_backref'], ['aac', 'bc']],
+  ['(a)(?=(b))\\2', [], ['ab', 'ac']],
   ['(?<=a|bc)d', [], ['ad', 'bcd', 'cd']],
   ['(?<=(ab|cd))e', [], ['abe', 'cde', 'be']],
   ['(?<=a{2}\\bq)b', [], ['aaqb', 'aqb']],
@@ -129,7 +132,9 @@ const SAME: Case[] = [
 const REFUSED: Array<[string, RegExp]> = [
   ['a++', /possessive/], ['a*+', /possessive/], ['a{2}+', /possessive/], ['(?>a)', /atomic/], ['a(?i)(b)\\1', /backreference with caseless/],
   ['(a??)*', /quantified group that can match the empty string/], ['(b?|a)*c', /quantified group/], ['(a??)?b', /quantified group/],
-  ['.*\\R', /\\R next to a quantifier/], ['\\R?\\N', /\\R next to a quantifier/],
+  ['.*\\R', /\\R next to a quantifier/],
+  ['(a)?\\1', /may not have participated/], ['(a)|b\\1', /may not have participated/], ['(?!(a))\\1', /may not have participated/],
+  ['(?:(a)|b)+\\1', /loop may leave unset/], ['(a\\1)', /before or inside that group/], ['\\k<n>(?<n>a)', /defined later/], ['\\R?\\N', /\\R next to a quantifier/],
   ['(?|(a)|(b))', /branch-reset/], ['(a)(?1)', /recursion/], ['(a)(?R)?', /recursion/],
   ['(a)?(?(1)b|c)', /conditional/], ['\\p{L}', /Unicode property/], ['a\\Kb', /\\K/], ['(*UTF)a', /\(\*UTF\)/], ['(*FAIL)|a', /\(\*FAIL\)/], ['a(*ACCEPT)', /backtracking verb/],
   ['(?i)(caf\u00e9)\\1', /Latin-1 letter/], ['\\Ga', /\\G/], ['[[:^alpha:]]', /negated POSIX/], ['(?J)(?<n>a)', /inline option letter 'J'/],
@@ -139,12 +144,12 @@ const REFUSED: Array<[string, RegExp]> = [
 /** Invalid for PCRE2: refused by us too. */
 const BOTH_REFUSE = ['(a', '[a', 'a{2,1}', '[z-a]', '(a)\\2', '\\y', '*a', 'a)', '(?<n>a)(?<n>b)', '\\x{100}', '[[:foo:]]',
   '[\\d-z]', '[a-\\d]', '(?<=a+)b', '(?<=(a|bc))d', '(?<=\\R)a', 'a{3}{2}', 'x**', '\\8', '(a)|\\2', '[\\Q\\E]',
-  '(?<n>a)\\k<m>', '\\N{U+41}', '\\c', '(?<=a*)b', '(?<=a?)b'];
+  '(?<n>a)\\k<m>', '\\N{U+41}', '\\c', '(?<=a*)b', '(?<=a?)b', 'a^*', 'a\\b?', 'a$+'];
 
 const MOD: Record<string, string> = {
   caseless: 'caseless', dotall: 'dotall', multiline: 'multiline', extended: 'extended', dollar_endonly: 'dollar_endonly',
   ungreedy: 'ungreedy', no_auto_capture: 'no_auto_capture', alt_circumflex: 'alt_circumflex', allow_empty_class: 'allow_empty_class',
-  no_auto_possess: 'no_auto_possess',
+  no_auto_possess: 'no_auto_possess', match_unset_backref: 'match_unset_backref',
 };
 
 interface PcreOutcome { compiled: boolean; error?: string; results: Array<string | null> }
