@@ -360,7 +360,13 @@ class Translator {
       const at = this.i++;
       switch (c) {
         case '\\': this.len = 1; this.out += this.escapeOutside(); this.atom(this.len); break;
-        case '[': this.out += this.charClass(at); this.atom(1); break;
+        case '[': {
+          const cls = this.charClass(at);
+          this.out += cls;
+          // allow_empty_class's [] and [^]: PCRE2 counts them as variable length (in a lookbehind: an error).
+          this.atom(cls === '[]' || cls === '[\\s\\S]' ? NaN : 1, 1);
+          break;
+        }
         case '(': {
           this.len = 1;
           this.opened = undefined;
@@ -381,7 +387,11 @@ class Translator {
           else if (!this.noAtom) this.atom(this.len); // (?P=name); (?#…) and (?i) are not atoms: a quantifier after them applies to what precedes
           break;
         }
-        case ')': this.out += c; this.closeGroup(); break;
+        case ')':
+          // A lookbehind is emitted inside (?:…) so that a quantifier after it stays valid JS (PCRE2 allows one).
+          this.out += this.frames.length > 1 && this.frame.kind === 'behind' ? '))' : ')';
+          this.closeGroup();
+          break;
         case '|': {
           const f = this.frame;
           this.out += c;
@@ -488,7 +498,7 @@ class Translator {
       this.i += m[0].length;
       this.opened = m[1] === ':' ? 'group' : m[1]!.startsWith('<') ? 'behind' : 'ahead';
       this.openedNegative = m[1]!.endsWith('!');
-      return `(${m[0]}`;
+      return this.opened === 'behind' ? `(?:(${m[0]}` : `(${m[0]}`;
     }
     if ((m = /^\?(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')/.exec(rest))) {
       this.i += m[0].length;

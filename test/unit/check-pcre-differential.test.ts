@@ -216,7 +216,7 @@ function generator(seed: number) {
   let x = seed;
   const rnd = () => { x = (x * 48271) % 2147483647; return x / 2147483647; };
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
-  const atoms = ['a', 'b', 'A', '.', '\\s', '\\S', '\\d', '\\w', '\\W', '\\h', '\\v', '\\R', '\\N', '[ab]', '[^a]', '[a-c]',
+  const atoms = ['(?<n>a)', '\\k<n>', '\\1', '[a-c\\d-]', '[]a]', '[^]b]', '\\012', '\\e', '\\cA', '[\\Qa-\\E]', '#', 'a b', '(?<=ab|c)', '(?<!a)', 'a', 'b', 'A', '.', '\\s', '\\S', '\\d', '\\w', '\\W', '\\h', '\\v', '\\R', '\\N', '[ab]', '[^a]', '[a-c]',
     '[[:alpha:]]', '[[:upper:]]', '\\x41', '\\n', '\\r', ' ', '\\Qa.\\E', '\\b', '^', '$', '\\A', '\\Z', '\\z', 'é', '[\\x{c0}-\\x{ff}]', '[\\H]', ':'];
   const zeroWidth = new Set(['^', '$', '\\b', '\\A', '\\Z', '\\z']);
   const quants = ['', '', '', '*', '+', '?', '{2}', '{1,2}', '*?', '+?', '??'];
@@ -232,9 +232,11 @@ function generator(seed: number) {
     }
     return out;
   };
-  const chars = ['a', 'b', 'A', '\n', '\r', ' ', '\t', '\xa0', '\x85', '\x0b', '1', '.', '\xc3', '\xa9', '\xc9', '\xe9', ':'];
+  const chars = [']', '#', '\x1b', '\x01', 'c', 'a', 'b', 'A', '\n', '\r', ' ', '\t', '\xa0', '\x85', '\x0b', '1', '.', '\xc3', '\xa9', '\xc9', '\xe9', ':'];
   const subject = () => Array.from({ length: Math.floor(rnd() * 7) }, () => pick(chars)).join('');
-  return { pattern: () => gen(0), subject };
+  const allOptions = ['caseless', 'multiline', 'dotall', 'extended', 'dollar_endonly', 'ungreedy', 'allow_empty_class', 'alt_circumflex', 'no_auto_capture'];
+  const options = () => allOptions.filter(() => rnd() < 0.15);
+  return { pattern: () => gen(0), subject, options };
 }
 
 test('generated patterns: PCRE2 and the translation agree on every subject, or the translation refuses', { skip }, () => {
@@ -243,12 +245,13 @@ test('generated patterns: PCRE2 and the translation agree on every subject, or t
   let refused = 0;
   for (let k = 0; k < 250; k++) {
     const p = g.pattern();
+    const opts = g.options();
     const subjects = Array.from({ length: 6 }, g.subject);
-    const pc = runPcre(p, [], subjects);
-    const js = runJs(p, [], subjects);
-    if (!pc.compiled) { assert.ok(!js.ok, `PCRE2 rejects ${JSON.stringify(p)} (${pc.error}) but we accept it`); continue; }
+    const pc = runPcre(p, opts, subjects);
+    const js = runJs(p, opts, subjects);
+    if (!pc.compiled) { assert.ok(!js.ok, `PCRE2 rejects ${JSON.stringify(p)} [${opts}] (${pc.error}) but we accept it`); continue; }
     if (!js.ok) { refused++; continue; }
-    assert.deepEqual(js.results, pc.results, `${JSON.stringify(p)} on ${JSON.stringify(subjects)}`);
+    assert.deepEqual(js.results, pc.results, `${JSON.stringify(p)} [${opts}] on ${JSON.stringify(subjects)}`);
     compared += subjects.length;
   }
   assert.ok(compared > 1000, `${compared} comparisons (${refused} patterns refused)`);
