@@ -246,6 +246,7 @@ class Translator {
   private openedNum: number | undefined;
   private openedNegative = false;
   private noAtom = false;
+  private optionSetting = false;
   // Backreferences: PCRE2 fails one to a group that did not participate; JS matches the empty string there.
   private readonly names = new Map<string, number>();
   private readonly closedGroups = new Set<number>();
@@ -282,7 +283,7 @@ class Translator {
     // that to consuming (found by comparing with pcre2test): refused rather than silently different.
     if (optional && f.lastGroup && f.lastGroup.min === 0 && f.lastGroup.risky && !this.counting)
       this.fail('a quantified group that can match the empty string and prefers to (a lazy quantifier or an empty-able first alternative inside): ECMAScript and PCRE2 end such loops differently', at);
-    if (this.lastAssertion) this.fail('quantifier does not follow a repeatable item (an anchor or \\b)', at);
+    if (this.lastAssertion) this.fail('quantifier does not follow a repeatable item (an anchor, \\b or an option setting)', at);
     if (lazy) f.risky = true;
     if (f.lastGroup) {
       if (minCount === 0) for (const g of f.lastGroup.captures) this.uncertain.add(g);
@@ -371,6 +372,7 @@ class Translator {
           this.len = 1;
           this.opened = undefined;
           this.noAtom = false;
+          this.optionSetting = false;
           this.openedNum = undefined;
           this.openedNegative = false;
           const saved = { ...this.o };
@@ -384,7 +386,8 @@ class Translator {
               for (const g of this.frames) g.captures.push(this.openedNum);
             }
           }
-          else if (!this.noAtom) this.atom(this.len); // (?P=name); (?#…) and (?i) are not atoms: a quantifier after them applies to what precedes
+          else if (!this.noAtom) this.atom(this.len); // (?P=name); (?#…) is not an atom: a quantifier after it applies to what precedes
+          if (this.optionSetting) this.lastAssertion = true; // PCRE2 refuses a quantifier right after (?i)
           break;
         }
         case ')':
@@ -530,6 +533,7 @@ class Translator {
       this.i += m[0].length;
       if (m[3] === ':') { this.opened = 'group'; return '(?:'; }
       this.noAtom = true;
+      this.optionSetting = true;
       return '';
     }
     if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.noBackrefInLookbehind(at); this.participates(this.names.get(m[1]!), at); this.i += m[0].length; this.len = NaN; return `\\k<${m[1]}>`; }
