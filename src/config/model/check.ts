@@ -231,7 +231,7 @@ function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | 'invalid' | undefined {
       case 'regex_options':
         k.args.forEach((a, i) => {
           // keepalived ignores an unknown word silently; say so, since the operator meant something by it.
-          if (!PCRE_OPTION_NAMES.has(a.text)) ctx.diags.warning('unknown-regex-option', `unknown regex_options word '${a.text}' (ignored, as keepalived does)`, ctx.argLoc(k, i), { keyword: k.keyword });
+          if (!PCRE_OPTION_NAMES.has(a.text)) ctx.diags.notice('unknown-regex-option', `unknown regex_options word '${a.text}' (ignored, as keepalived does)`, ctx.argLoc(k, i), { keyword: k.keyword });
           else u.regexOptions.push(a.text);
         });
         break;
