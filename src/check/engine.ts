@@ -9,7 +9,7 @@ import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
 import { probeMisc, splitCommandLine, type MiscProbeTarget } from './probe-misc.js';
 import { CheckVerdict, type CheckEvent } from './verdict.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
-import { MAX_TIMER_MS, clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
 import type { CheckConfig, DesiredVs, ProbeResult } from './types.js';
 
 export interface EngineSink {
@@ -265,9 +265,8 @@ export class CheckEngine {
         return () => probeHttp(targets[this.core.urlIndex(id)] ?? targets[0]!);
       }
       case 'MISC_CHECK': {
-        // misc_timeout defaults to delay_loop, which may exceed what notify/run.ts's setTimeout takes (2^31-1 ms,
-        // else the script is killed after 1 ms): capped at 24.8 days, which no script timeout means literally.
-        const t: MiscProbeTarget = { argv: cfg.argv ?? splitCommandLine(cfg.path), timeoutMs: Math.min(cfg.timeoutMs, MAX_TIMER_MS) };
+        // misc_timeout defaults to delay_loop, which may exceed one Node timer: notify/run.ts arms it as a long timer.
+        const t: MiscProbeTarget = { argv: cfg.argv ?? splitCommandLine(cfg.path), timeoutMs: cfg.timeoutMs };
         if (cfg.user) {
           const u = resolveScriptUser(cfg.user, cfg.group, this.accounts());
           t.uid = u.uid;

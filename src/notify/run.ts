@@ -2,6 +2,7 @@
 // safety it lacks: a script that cannot be started is a failure with a reason (keepalived exits 0 in the child on a
 // failed execve, issue #2126), every run may carry a timeout that kills the whole process group, and the daemon can
 // kill every group it still has running at shutdown (Node has no PR_SET_PDEATHSIG).
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -226,7 +227,7 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
     let timedOut = false;
     let aborted = false;
     let settled = false;
-    let termTimer: NodeJS.Timeout | undefined;
+    let termTimer: TimerHandle | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const chunks: Buffer[] = [];
     let captured = 0;
@@ -268,7 +269,7 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
     const finish = (r: Omit<ScriptResult, 'durationMs' | 'mode' | 'output'>) => {
       if (settled) return;
       settled = true;
-      clearTimeout(termTimer);
+      clearLongTimeout(termTimer);
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (pgid !== undefined) running.delete(pgid);
@@ -306,7 +307,8 @@ export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<Scri
       installExitHook();
     }
     if (spec.timeoutMs !== undefined && spec.timeoutMs > 0) {
-      termTimer = setTimeout(() => {
+      // A config-derived timeout (misc_timeout defaults to delay_loop) may exceed what one Node timer takes.
+      termTimer = setLongTimeout(() => {
         timedOut = true;
         terminate();
       }, spec.timeoutMs);
