@@ -4,7 +4,7 @@
 // A crash (uncaught exception, unhandled rejection) first runs what the child registered with ctx.onCrash (the VRRP
 // child: priority 0 and its VIPs removed), bounded by CRASH_RELEASE_MS, then exits for the parent to respawn it.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
+import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
 import { isToChild, type FromChild, type ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
 
@@ -29,11 +29,18 @@ async function main(): Promise<number> {
       process.stderr.write(`keepalived-ts child: handling '${m.t}' from the parent failed: ${(e as Error)?.stack ?? String(e)}\n`);
     }
   });
-  const parent = process.ppid;
+  // The parent's pid comes from the parent: one killed while this process was still starting (Node takes ~0.5 s)
+  // is gone before any line here runs, its 'disconnect' already past and process.ppid already 1 — such a child used
+  // to take the parent it found (1) for its own and run on forever, MASTER beside the restarted daemon's child.
+  const parent = Number(process.env[CHILD_PARENT_ENV]) || process.ppid;
   const orphaned = () => process.kill(process.pid, 'SIGTERM');
+  if (!process.connected || process.ppid !== parent) {
+    process.stderr.write('keepalived-ts child: the parent is gone before this process started; exiting\n');
+    return 0;
+  }
   process.on('disconnect', orphaned);
   setInterval(() => {
-    if (process.ppid !== parent) orphaned();
+    if (process.ppid !== parent || !process.connected) orphaned();
   }, 1000).unref();
   const ctx: ChildContext = {
     options,

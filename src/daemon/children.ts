@@ -147,6 +147,8 @@ function childEntry(): string {
 
 export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
 export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
+/** The parent's pid: a child whose parent died before the child ran any code must still know it is orphaned. */
+export const CHILD_PARENT_ENV = 'KEEPALIVED_TS_PARENT';
 
 /** One supervised child process. */
 export class Supervised {
@@ -177,7 +179,7 @@ export class Supervised {
   start(): void {
     this.startedAt = Date.now();
     const proc = fork(childEntry(), [], {
-      env: { ...process.env, [CHILD_KIND_ENV]: this.spec.kind, [CHILD_OPTIONS_ENV]: JSON.stringify(this.options) },
+      env: { ...process.env, [CHILD_KIND_ENV]: this.spec.kind, [CHILD_OPTIONS_ENV]: JSON.stringify(this.options), [CHILD_PARENT_ENV]: String(process.pid) },
       execArgv: process.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
