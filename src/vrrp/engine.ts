@@ -22,10 +22,11 @@ import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import type { InstancePlan, TrackerSource, VrrpPlan, VipPlan } from './from-config.js';
-import { VrrpNode, type InstanceStats, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
+import { VrrpNode, type InstanceView, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
 import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import type { VrrpState } from './types.js';
+import type { InstanceStats } from './node.js';
 
 export type { InstanceStats } from './node.js';
 
@@ -38,24 +39,14 @@ export interface EngineOptions {
   now?: () => number;
 }
 
-/** One instance as dumps, the JSON state and metrics see it (engine.snapshot()). */
-export interface InstanceSnapshot {
-  plan: InstancePlan;
-  state: VrrpState;
-  wantState: VrrpState;
-  effectivePriority: number;
-  masterAddress?: string;
-  masterPriority?: number;
+/**
+ * One instance as dumps, the JSON state and metrics see it (engine.snapshot()): the node's view, with the
+ * transition time on the wall clock and `vipset` from what the kernel actually accepted.
+ */
+export type InstanceSnapshot = Omit<InstanceView, 'uid' | 'lastTransition'> & {
   /** Wall-clock ms of the last transition (undefined = none yet). */
   lastTransitionMs?: number;
-  /** Source address in use. */
-  src?: string;
-  /** The VIPs are currently set (we are MASTER and added them). */
-  vipset: boolean;
-  faults: readonly string[];
-  trackers: Array<{ name: string; ok?: boolean; value?: number; weight: number }>;
-  stats: InstanceStats;
-}
+};
 
 /** What one instance (by its node uid, stable across reloads and renames) has added to the kernel. */
 interface Owned {
