@@ -6,14 +6,15 @@
 // (VIPs, routes, rules), GARPs and notify spawns of one instance run in order on that instance's chain; removals
 // wait for the advert emitted before them (the peer hears priority 0 before the VIP goes). GARPs no longer sleep
 // on the chain: the node paces them, so a paced burst never delays an advert or a VIP removal.
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { IFA_F_DADFAILED, IFA_F_SECONDARY, IFA_F_TENTATIVE } from '../net/rtnetlink.js';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
-import { type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_HOMEADDRESS, type AddressSpec } from '../net/rtnetlink.js';
+import {
+  type AddressSpec, type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_DADFAILED, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE,
+  IFA_F_SECONDARY, IFA_F_TENTATIVE,
+} from '../net/rtnetlink.js';
 import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
@@ -22,11 +23,10 @@ import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import type { InstancePlan, TrackerSource, VrrpPlan, VipPlan } from './from-config.js';
-import { VrrpNode, type InstanceView, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
+import { VrrpNode, type InstanceStats, type InstanceView, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
 import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import type { VrrpState } from './types.js';
-import type { InstanceStats } from './node.js';
 
 export type { InstanceStats } from './node.js';
 
