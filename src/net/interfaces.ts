@@ -182,6 +182,8 @@ export class InterfaceWatcher extends EventEmitter<InterfaceWatcherEvents> {
   private monitor: RtnlMonitor;
   private rt: Rtnetlink;
   private buffered: RtnlEvent[] | undefined = [];
+  private resyncAgain = false;
+  private discarding = false;
   private closed = false;
 
   private constructor() {
@@ -189,12 +191,23 @@ export class InterfaceWatcher extends EventEmitter<InterfaceWatcherEvents> {
     this.monitor = new RtnlMonitor();
     this.rt = new Rtnetlink();
     this.monitor.on('event', (ev) => {
+      if (this.discarding) return;
       if (this.buffered) this.buffered.push(ev);
       else this.emitAll(this.table.apply(ev));
     });
+    // After an overrun the messages still queued are older than the ones the kernel dropped: applied (or replayed
+    // after the dump) they would bring back addresses whose deletion was lost — 2,519 stale addresses after a flood
+    // of 12,000 changes. Everything up to the dump request is discarded (the dump has its effect), and the dump
+    // starts once the socket has been read dry.
     this.monitor.on('overrun', () => {
       this.emit('overrun');
-      void this.resync();
+      if (this.discarding) return;
+      this.discarding = true;
+      if (this.buffered) this.buffered = [];
+      setImmediate(() => {
+        this.discarding = false;
+        void this.resync();
+      });
     });
     this.monitor.on('error', (e) => this.emit('error', e));
   }
@@ -216,7 +229,12 @@ export class InterfaceWatcher extends EventEmitter<InterfaceWatcherEvents> {
   }
 
   private async resync(): Promise<void> {
-    if (this.closed || this.buffered) return;
+    if (this.closed) return;
+    // An overrun while a resync runs lost events the running dump may already have missed: dump once more after it.
+    if (this.buffered) {
+      this.resyncAgain = true;
+      return;
+    }
     this.buffered = [];
     try {
       const [links, addrs] = [await this.rt.listLinks(), await this.rt.listAddresses()];
@@ -227,6 +245,10 @@ export class InterfaceWatcher extends EventEmitter<InterfaceWatcherEvents> {
     const pending = this.buffered ?? [];
     this.buffered = undefined;
     for (const ev of pending) this.emitAll(this.table.apply(ev));
+    if (this.resyncAgain) {
+      this.resyncAgain = false;
+      await this.resync();
+    }
   }
 
   private emitAll(changes: InterfaceChange[]): void {

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from '../helpers/root.js';
 import { execFileSync } from 'node:child_process';
-import { Lab, ipIn, sh, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
+import { Lab, ipIn, ipJson, sh, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
 
 const skip = needsRoot();
 const lab = new Lab();
@@ -80,10 +80,10 @@ test('IPv6 forwarding flag per interface (for the NA Router flag)', { skip }, as
   assert.equal(await agent.call('ipv6Forwarding', 'nosuch0'), false);
 });
 
-test('after the kernel drops notifications (ENOBUFS) the monitor keeps hearing link and address changes', { skip }, async () => {
-  // A bare monitor of its own (no resync behind it) reports the overrun, so the test knows the path ran.
-  await agent.call('monitor');
-  const overrun = agent.waitEvent((e) => e.event === 'overrun', 20_000);
+test('after the kernel drops notifications (ENOBUFS) the interface watcher keeps hearing link and address changes', { skip }, async () => {
+  // The watcher says when it overran, so the test knows the path ran; the flood itself is not forwarded.
+  await agent.call('muteAddresses', '10.98.');
+  const overrun = agent.waitEvent((e) => e.event === 'ifoverrun', 20_000);
   // Block the agent's event loop while 12,000 address changes are made: its netlink buffers overflow.
   const busy = agent.call('busy', 4000);
   await new Promise((r) => setTimeout(r, 300));
@@ -93,13 +93,24 @@ test('after the kernel drops notifications (ENOBUFS) the monitor keeps hearing l
   execFileSync('ip', ['-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
   await busy;
   await overrun;
-  // Before the fix, libuv had stopped the poll handle on POLLERR and nothing after this point was ever heard.
+  // Only events can bring these into the table now (the resync after the overrun happened before them). Before the
+  // fix, libuv had stopped the poll handle on POLLERR and the table never changed again.
+  const table = async (want: (q: Q) => boolean, what: string, exclude: string[] = []) => {
+    for (let i = 0; i < 200; i++) {
+      if (want(await agent.call<Q>('ifQuery', 'eth0', exclude))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`the watcher never heard ${what}: ${JSON.stringify(await agent.call<Q>('ifQuery', 'eth0', exclude))}, excluding ${exclude.join(' ')}`);
+  };
+  await new Promise((r) => setTimeout(r, 1000)); // let the resync finish
   ipIn(ns, 'link', 'set', 'eth0', 'down');
-  await agent.waitEvent((e) => e.event === 'link' && (e.link as { name: string; up: boolean }).name === 'eth0' && !(e.link as { up: boolean }).up, 10_000);
-  await agent.waitEvent(change('link-down'), 10_000);
+  await table((q) => !q.isUp, 'link down');
   ipIn(ns, 'link', 'set', 'eth0', 'up');
-  await agent.waitEvent(change('link-up'), 10_000);
+  await table((q) => q.isUp, 'link up');
+  // The table matches the kernel again (the flood's addresses are gone from it too), and hears a new address.
+  const kernel = (ipJson<{ addr_info: { family: string; local: string }[] }[]>(ns, 'addr', 'show', 'dev', 'eth0')[0]?.addr_info ?? [])
+    .filter((a) => a.family === 'inet').map((a) => a.local);
+  await table((q) => (q.primaryIpv4 === null ? kernel.length === 0 : kernel.includes(q.primaryIpv4)), 'the flood addresses go');
   ipIn(ns, 'addr', 'add', '10.99.0.77/24', 'dev', 'eth0');
-  await agent.waitEvent(change('address-added', (e) => (e.address as { address: string }).address === '10.99.0.77'), 10_000);
-  assert.equal((await agent.call<Q>('ifQuery', 'eth0')).isUp, true);
+  await table((q) => q.primaryIpv4 === '10.99.0.77', 'the new address', kernel);
 });

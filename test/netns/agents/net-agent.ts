@@ -20,6 +20,12 @@ const advertisers = new Map<string, NodeJS.Timeout>();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Op = (...args: any[]) => unknown;
+let mutedPrefix: string | undefined;
+const muted = (e: object): boolean => {
+  const a = (e as { address?: { address?: unknown } }).address?.address;
+  return mutedPrefix !== undefined && typeof a === 'string' && a.startsWith(mutedPrefix);
+};
+
 const ops: Record<string, Op> = {
   addAddress: (spec) => rtnl().addAddress(spec),
   deleteAddress: (spec) => rtnl().deleteAddress(spec),
@@ -90,13 +96,18 @@ const ops: Record<string, Op> = {
   },
   watchInterfaces: async () => {
     watcher = await InterfaceWatcher.open();
-    watcher.on('change', (c) => out({ event: 'ifchange', ...c }));
+    watcher.on('change', (c) => { if (!muted(c)) out({ event: 'ifchange', ...c }); });
     watcher.on('overrun', () => out({ event: 'ifoverrun' }));
     return true;
   },
   ifQuery: (name: string, exclude: string[] = []) => {
     const t = watcher!.table;
     return { isUp: t.isUp(name), primaryIpv4: t.primaryIpv4(name, exclude) ?? null, linkLocal6: t.linkLocal6(name) ?? null, mac: t.mac(name) ?? null, ifindex: t.get(name)?.link.ifindex ?? null };
+  },
+  /** Address events under this prefix are not forwarded (a flood of them would queue every later event). */
+  muteAddresses: (prefix: string) => {
+    mutedPrefix = prefix;
+    return true;
   },
   /** Blocks the event loop (so kernel notifications pile up in the socket buffers). */
   busy: (ms: number) => {
@@ -106,7 +117,7 @@ const ops: Record<string, Op> = {
   },
   monitor: () => {
     monitor = new RtnlMonitor();
-    monitor.on('event', (ev) => out({ event: ev.kind, ...ev }));
+    monitor.on('event', (ev) => { if (!muted(ev)) out({ event: ev.kind, ...ev }); });
     monitor.on('overrun', () => out({ event: 'overrun' }));
     return true;
   },
