@@ -9,7 +9,7 @@ import { createLogger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
 import { childLogFile } from './options.js';
-import { loadConfig } from './load-config.js';
+import { loadConfig, reloadInChild } from './load-config.js';
 
 export async function runChild(ctx: ChildContext): Promise<number> {
   const o = ctx.options;
@@ -52,23 +52,8 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     })();
     return stopping;
   };
-  const reload = () => {
-    try {
-      const next = loadConfig(o, log);
-      if (!next) {
-        log.error('new configuration cannot run; keeping the running one');
-        ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
-        return;
-      }
-      service.reload(next);
-    } catch (e) {
-      // A reload error must never leave the message handler: keep running and say what failed.
-      log.error(`reload failed: ${(e as Error).stack ?? (e as Error).message}`);
-      ctx.send({ t: 'reloaded', ok: false, error: (e as Error).message });
-      return;
-    }
-    ctx.send({ t: 'reloaded', ok: true });
-  };
+  // A reload error must never leave the message handler: keep running and say what failed.
+  const reload = () => void reloadInChild(o, log, (m) => ctx.send(m), (next) => service.reload(next));
   ctx.onMessage((m) => {
     if (m.t === 'reload') reload();
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus() } });

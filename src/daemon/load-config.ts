@@ -3,6 +3,7 @@ import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConfig } from '../config/check-config.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import type { Logger } from './log.js';
+import type { FromChild } from './ipc.js';
 
 /** Reads and validates the config; undefined (errors logged) when it cannot run. */
 export function loadConfig(o: { configFile: string; configId?: string; allConfig?: boolean }, log: Logger): KeepalivedConfig | undefined {
@@ -15,3 +16,28 @@ export function loadConfig(o: { configFile: string; configId?: string; allConfig
   return checked.exitCode === 4 ? undefined : checked.model;
 }
 
+
+/**
+ * A child's SIGHUP: re-read the file (the parent validated it just before), hand it to `apply`, and tell the parent
+ * how it went. Nothing escapes: a config that cannot run or an error while applying it keeps the running one.
+ */
+export async function reloadInChild(
+  o: { configFile: string; configId?: string; allConfig?: boolean },
+  log: Logger,
+  send: (m: FromChild) => void,
+  apply: (cfg: KeepalivedConfig) => unknown,
+): Promise<void> {
+  try {
+    const next = loadConfig(o, log);
+    if (!next) {
+      log.error('new configuration cannot run; keeping the running one');
+      send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
+      return;
+    }
+    await apply(next);
+    send({ t: 'reloaded', ok: true });
+  } catch (e) {
+    log.error(`reload failed: ${(e as Error).stack ?? (e as Error).message}`);
+    send({ t: 'reloaded', ok: false, error: (e as Error).message });
+  }
+}

@@ -17,7 +17,7 @@ import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './
 import type { ChildContext } from './children.js';
 import type { ChildStatus, DumpRequest, VrrpInstanceStatus } from './ipc.js';
 import { childLogFile } from './options.js';
-import { loadConfig } from './load-config.js';
+import { loadConfig, reloadInChild } from './load-config.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -104,21 +104,11 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     reloading = reloading.then(async () => {
       if (stopping) return;
       log.info('Reloading configuration');
-      // Everything inside the try: an error here would reject the chain and crash the process out of the handler.
-      try {
-        const next = loadConfig(o, log);
-        if (!next) {
-          log.error('new configuration cannot run; keeping the running one');
-          ctx.send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
-          return;
-        }
+      // Nothing escapes reloadInChild: an error here would reject the chain and crash the process out of the handler.
+      await reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
         await engine.reload(vrrpPlan(next, userResolver(next, log)));
         routerId = next.globalDefs.routerId;
-        ctx.send({ t: 'reloaded', ok: true });
-      } catch (e) {
-        log.error(`reload: ${(e as Error).stack ?? (e as Error).message}`);
-        ctx.send({ t: 'reloaded', ok: false, error: (e as Error).message });
-      }
+      });
     });
   };
 

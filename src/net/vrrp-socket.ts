@@ -14,6 +14,7 @@ import {
   AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
   ksock, type NativeWatcher,
   watchReadable,
+  type RecvResult,
 } from './ksock.js';
 import { buildIpv4Header, IPPROTO_VRRP, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
 import { bytesToIp, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
@@ -172,19 +173,10 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
   }
 
   private drain(): void {
-    const k = ksock();
-    for (;;) {
-      let r;
-      try {
-        r = k.recvmsg(this.fd, 1 << 16, 0);
-      } catch (e) {
-        this.emit('error', e as Error);
-        return;
-      }
-      if (!r) return;
+    drainDatagrams(this.fd, 0, (e) => this.emit('error', e), (r) => {
       const packet = r.data; // the addon copies into a fresh Buffer per call
       const h = parseIpv4Header(packet);
-      if (!h) continue;
+      if (!h) return;
       const end = Math.min(packet.length, Math.max(h.totalLength, h.headerLength));
       const source = r.addr.length >= 8 ? bytesToIp(r.addr.subarray(4, 8)) : '';
       this.emit('message', {
@@ -197,7 +189,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
         packet,
         truncated: (r.flags & MSG_TRUNC) !== 0,
       });
-    }
+    });
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
@@ -226,6 +218,22 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     this.closed = true;
     this.watcher.close();
     ksock().close(this.fd);
+  }
+}
+
+/** Reads every datagram waiting on a non-blocking socket; a read error is reported and ends this turn. */
+function drainDatagrams(fd: number, maxControl: number, onError: (e: Error) => void, each: (r: RecvResult) => void): void {
+  const k = ksock();
+  for (;;) {
+    let r: RecvResult | null;
+    try {
+      r = k.recvmsg(fd, 1 << 16, maxControl);
+    } catch (e) {
+      onError(e as Error);
+      return;
+    }
+    if (!r) return;
+    each(r);
   }
 }
 
@@ -311,16 +319,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
   }
 
   private drain(): void {
-    const k = ksock();
-    for (;;) {
-      let r;
-      try {
-        r = k.recvmsg(this.fd, 1 << 16, 256);
-      } catch (e) {
-        this.emit('error', e as Error);
-        return;
-      }
-      if (!r) return;
+    drainDatagrams(this.fd, 256, (e) => this.emit('error', e), (r) => {
       let dst: string | undefined;
       let ifindex = this.ifindex;
       let ttl: number | undefined;
@@ -331,7 +330,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
           ifindex = c.data.readInt32LE(16);
         } else if (c.type === IPV6_HOPLIMIT && c.data.length >= 4) ttl = c.data.readInt32LE(0);
       }
-      if (r.addr.length < 24 || dst === undefined || ttl === undefined) continue; // not what we asked the kernel for
+      if (r.addr.length < 24 || dst === undefined || ttl === undefined) return; // not what we asked the kernel for
       const payload = r.data; // the addon copies into a fresh Buffer per call
       this.emit('message', {
         family: 6,
@@ -343,7 +342,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
         packet: payload,
         truncated: (r.flags & MSG_TRUNC) !== 0,
       });
-    }
+    });
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
