@@ -165,6 +165,9 @@ export class VrrpNode {
   private plan: VrrpPlan;
   private instances = new Map<string, Inst>();
   private units: Unit[] = [];
+  /** Receive demux: `socket|vrid` → the instances there (rebuilt with the sockets, so a packet costs one lookup). */
+  private demux = new Map<string, Inst[]>();
+  private byUid = new Map<number, Inst>();
   private readonly ifaces = new Map<string, InterfaceFacts>();
   /** Open sockets by key, with the number of instances using each. */
   private readonly sockets = new Map<string, SocketSpec>();
@@ -276,6 +279,7 @@ export class VrrpNode {
       states.set(p.name, prev ? { ...prev.st, spec: { ...prev.st.spec, trackers: specs } } : initialState(spec));
     }
     this.instances = instances;
+    this.byUid = new Map([...instances.values()].map((i) => [i.uid, i]));
     this.units = [];
     const grouped = new Set<string>();
     for (const g of this.plan.groups) {
@@ -500,6 +504,14 @@ export class VrrpNode {
       this.sockets.delete(key);
       this.emit({ type: 'close-socket', key });
     }
+    this.demux = new Map();
+    for (const inst of this.instances.values()) {
+      if (!inst.socket) continue;
+      const key = `${inst.socket}|${inst.plan.spec.vrid}`;
+      const list = this.demux.get(key);
+      if (list) list.push(inst);
+      else this.demux.set(key, [inst]);
+    }
   }
 
   /** Someone deleted an address: if it is one of a MASTER's tracked VIPs, the instance re-elects (keepalived_netlink.c). */
@@ -520,8 +532,8 @@ export class VrrpNode {
   private onPacket(pk: Extract<NodeInput, { type: 'packet' }>): void {
     const family = pk.family === 6 ? 'inet6' : 'inet';
     const vrid = peekVrid(pk.bytes, family);
-    const candidates = [...this.instances.values()].filter((i) => i.socket === pk.socket && i.plan.spec.vrid === vrid);
-    if (!candidates.length) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
+    const candidates = this.demux.get(`${pk.socket}|${vrid}`);
+    if (!candidates) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
     let inst = candidates[0]!;
     if (candidates.length > 1) {
       const byPeer = candidates.find((i) => i.plan.peers.some((p) => compareAddr(p.address, pk.src) === 0));
@@ -705,7 +717,7 @@ export class VrrpNode {
     for (const q of this.garp.values()) {
       while (q.pending.length && q.lastAt + q.intervalMs <= this.now) {
         const g = q.pending.shift()!;
-        const inst = [...this.instances.values()].find((i) => i.uid === g.uid);
+        const inst = this.byUid.get(g.uid);
         if (!inst) continue;
         inst.stats.garpsSent++;
         this.emit({ ...this.who(inst), type: 'send-garp', vip: g.vip });
