@@ -49,8 +49,13 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
       const mon = await lan.watchAddresses(d2);
       const t = nowMs();
       process.kill(vrrpPid, 'SIGKILL');
-      await waitFor(() => d2.notifyEvents().some((e) => e.state === 'MASTER' && e.tMs > t), { ...WAIT, what: 'd2 notify MASTER' });
-      await waitFor(() => mon.first(vip, true, t), { ...WAIT, what: 'd2 to add the VIP' });
+      // keepalived's parent respawns its C child within milliseconds, and the new child (priority 150, master-down
+      // 341 ms) can preempt before d2's own master-down (361 ms) expires: then d2 never takes over, correctly. Our
+      // child takes ~0.5 s to start, so with keepalived-ts d2 must take over.
+      const d2Took = () => d2.notifyEvents().some((e) => e.state === 'MASTER' && e.tMs > t);
+      const d1Back = () => d1.notifyEvents().some((e) => e.state === 'MASTER' && e.tMs > t);
+      await waitFor(() => d2Took() || (kind === 'keepalived' && d1Back()), { ...WAIT, what: 'd2 notify MASTER' });
+      if (d2Took()) await waitFor(() => mon.first(vip, true, t), { ...WAIT, what: 'd2 to add the VIP' });
       mon.stop();
       assert.ok(!d1.notifyEvents().some((e) => e.state === 'STOP'), 'no notify_stop from a killed process');
       // The parent respawns the VRRP process; it starts as BACKUP without the leftover VIP, then preempts.
