@@ -125,22 +125,31 @@ export class InterfaceTable {
   }
 
   /**
-   * The interface's primary IPv4 address, skipping `exclude` (our own VIPs, which keepalived never takes as the
-   * source address): the first non-secondary one, else the first remaining one (a real address can be the
-   * kernel's "secondary" when a VIP in the same subnet was added before it).
+   * The IPv4 addresses keepalived would take as the source, best first: the non-secondary ones, then the
+   * secondaries (a real address can be the kernel's "secondary" when a VIP in the same subnet was added before it).
    */
-  primaryIpv4(which: number | string, exclude: Iterable<string> = []): string | undefined {
-    const ex = new Set(exclude);
-    const v4 = this.get(which)?.addresses.filter((a) => a.family === 4 && !ex.has(a.address)) ?? [];
-    return (v4.find((a) => !(a.flags & IFA_F_SECONDARY)) ?? v4[0])?.address;
+  ipv4Sources(which: number | string): string[] {
+    const v4 = this.get(which)?.addresses.filter((a) => a.family === 4) ?? [];
+    return [...v4.filter((a) => !(a.flags & IFA_F_SECONDARY)), ...v4.filter((a) => a.flags & IFA_F_SECONDARY)].map((a) => a.address);
   }
 
-  /** The first usable (not tentative, not DAD-failed) IPv6 link-local address, skipping `exclude`. */
+  /** The usable (not tentative, not DAD-failed) IPv6 link-local addresses, in kernel order. */
+  linkLocal6Sources(which: number | string): string[] {
+    return (this.get(which)?.addresses ?? [])
+      .filter((a) => a.family === 6 && isLinkLocal6(a.address) && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+      .map((a) => a.address);
+  }
+
+  /** The interface's primary IPv4 address, skipping `exclude` (our own VIPs, which keepalived never takes). */
+  primaryIpv4(which: number | string, exclude: Iterable<string> = []): string | undefined {
+    const ex = new Set(exclude);
+    return this.ipv4Sources(which).find((a) => !ex.has(a));
+  }
+
+  /** The first usable IPv6 link-local address, skipping `exclude`. */
   linkLocal6(which: number | string, exclude: Iterable<string> = []): string | undefined {
     const ex = new Set(exclude);
-    return this.get(which)?.addresses.find(
-      (a) => a.family === 6 && isLinkLocal6(a.address) && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) && !ex.has(a.address),
-    )?.address;
+    return this.linkLocal6Sources(which).find((a) => !ex.has(a));
   }
 
   hasAddress(which: number | string, address: string): boolean {

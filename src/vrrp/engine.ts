@@ -12,8 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
 import {
-  type AddressSpec, type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_DADFAILED, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE,
-  IFA_F_SECONDARY, IFA_F_TENTATIVE,
+  type AddressSpec, type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE,
 } from '../net/rtnetlink.js';
 import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
@@ -224,18 +223,10 @@ export class VrrpEngine {
 
   /** What the node knows of an interface, from the rtnetlink table. */
   private facts(name: string): InterfaceFacts | undefined {
-    const st = this.ifw!.table.get(name);
+    const t = this.ifw!.table;
+    const st = t.get(name);
     if (!st) return undefined;
-    const v4 = st.addresses.filter((a) => a.family === 4);
-    return {
-      name, ifindex: st.link.ifindex, up: linkIsUp(st.link),
-      // The primary first: keepalived's source is the first non-secondary address (a real address can be the
-      // kernel's "secondary" when a VIP in its subnet was added first, so secondaries follow rather than vanish).
-      ipv4: [...v4.filter((a) => !(a.flags & IFA_F_SECONDARY)), ...v4.filter((a) => a.flags & IFA_F_SECONDARY)].map((a) => a.address),
-      ipv6LinkLocal: st.addresses
-        .filter((a) => a.family === 6 && /^fe[89ab][0-9a-f]:/i.test(a.address) && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
-        .map((a) => a.address),
-    };
+    return { name, ifindex: st.link.ifindex, up: linkIsUp(st.link), ipv4: t.ipv4Sources(name), ipv6LinkLocal: t.linkLocal6Sources(name) };
   }
 
   private onInterfaceChange(c: InterfaceChange): void {

@@ -22,6 +22,9 @@ test('load: primary IPv4 skips secondaries and excluded VIPs; link-local skips t
   assert.equal(t.primaryIpv4('eth0'), '10.99.0.50');
   assert.equal(t.primaryIpv4('eth0', ['10.99.0.50']), '10.99.0.11');
   assert.equal(t.linkLocal6(2), 'fe80::2');
+  // What the VRRP node is fed: every source candidate, best first (secondaries last, tentative link-locals out).
+  assert.deepEqual(t.ipv4Sources('eth0'), ['10.99.0.50', '10.99.0.11', '10.99.0.12']);
+  assert.deepEqual(t.linkLocal6Sources('eth0'), ['fe80::2']);
   assert.equal(t.mac('eth0'), '02:00:00:99:00:11');
   assert.equal(t.isUp('eth0'), true);
   assert.equal(t.isUp('nosuch'), false);
