@@ -42,9 +42,12 @@ function startKeepalived(name: string, instance: string, vip: string): void {
   ka = spawn('ip', ['netns', 'exec', b, 'stdbuf', '-oL', '-eL', 'keepalived', '-n', '-l', '-D', '-f', conf, '-p', p('k.pid'), '-r', p('v.pid'), '-c', p('c.pid'), '-b', p('b.pid')], {
     env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  everyKa.push(ka);
   ka.stdout!.on('data', (d) => (kaLog += d));
   ka.stderr!.on('data', (d) => (kaLog += d));
 }
+
+const everyKa: ChildProcess[] = [];
 
 async function stopKeepalived(): Promise<void> {
   if (ka && ka.exitCode === null) {
@@ -58,6 +61,8 @@ async function stopKeepalived(): Promise<void> {
 
 after(async () => {
   await stopKeepalived();
+  // A test that failed before its own stop left its keepalived running (and this file's process alive with it).
+  for (const k of everyKa) if (k.exitCode === null && k.signalCode === null) k.kill('SIGKILL');
   lab.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
