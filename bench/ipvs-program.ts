@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { runSelfInGuest } from '../test/vm/harness.js';
 import { IpvsClient } from '../src/ipvs/client.js';
 import { buildDesired } from '../src/ipvs/desired.js';
-import { IpvsSync } from '../src/ipvs/sync.js';
+import { IpvsApplier } from '../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../src/ipvs/types.js';
 
 const nServices = Number(process.argv[2] ?? 1000);
@@ -47,7 +47,7 @@ async function inGuest(): Promise<void> {
       flush();
       const t0 = process.hrtime.bigint();
       const desired = buildDesired(specs());
-      const sync = new IpvsSync(client, { window });
+      const sync = new IpvsApplier(client, { window });
       const report = await sync.reconcile(desired);
       const t = ms(t0);
       if (report.failed.length) throw new Error(`${report.failed.length} operations failed: ${report.failed[0].error?.message}`);

@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { IpvsSync, describeOp, type StopMode } from '../ipvs/sync.js';
+import { IpvsApplier, describeOp, type StopMode } from '../ipvs/apply.js';
 import { buildDesired } from '../ipvs/desired.js';
-import { ipvsSpecFor } from '../ipvs/from-config.js';
+import { ipvsSpecFor } from '../ipvs/virtual-server-spec.js';
 import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptSucceeded, type AccountFiles } from '../notify/run.js';
 import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
@@ -30,7 +30,7 @@ export interface CheckerServiceOptions {
 
 export class CheckerService {
   private engine?: CheckEngine;
-  private ipvs?: IpvsSync;
+  private ipvs?: IpvsApplier;
   private readonly wanted = new Map<string, DesiredDest[]>();
   private syncing: Promise<void> = Promise.resolve();
   private syncQueued = false;
@@ -56,7 +56,7 @@ export class CheckerService {
     const g = this.cfg.globalDefs;
     try {
       const client = await (this.opts.openIpvs ?? (() => IpvsClient.open({ modprobe: true })))();
-      this.ipvs = new IpvsSync(client);
+      this.ipvs = new IpvsApplier(client);
       if (g.lvsFlush) await this.ipvs.flushAtStart();
       if (g.lvsTimeouts.tcpS || g.lvsTimeouts.tcpFinS || g.lvsTimeouts.udpS)
         await this.ipvs.setTimeouts({ tcp: g.lvsTimeouts.tcpS, tcpFin: g.lvsTimeouts.tcpFinS, udp: g.lvsTimeouts.udpS });

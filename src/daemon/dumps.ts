@@ -4,8 +4,8 @@
 //   JSON            → keepalived.json   (vrrp_json.c, keepalived 2.2.7 --enable-json: [{data:{…}, stats:{…}}])
 // Layouts were compared with Debian's keepalived 2.2.7 output (test/fixtures/keepalived-2.2.7-dumps/).
 import { join } from 'node:path';
-import type { InstanceSnapshot } from '../vrrp/engine.js';
-import type { VipPlan } from '../vrrp/from-config.js';
+import type { InstanceSnapshot } from '../vrrp/shell.js';
+import type { VipPlan } from '../vrrp/plan.js';
 import type { VrrpState } from '../vrrp/types.js';
 import type { ScriptCommand } from '../notify/notify.js';
 

@@ -1,7 +1,7 @@
 // Messages between the parent and its children over Node's IPC channel (child_process.fork). Signals still work
 // the keepalived way (SIGTERM stops a child; SIGHUP/SIGUSR1/SIGUSR2 sent straight to a child act too); the channel
 // carries what signals cannot: validated reloads, status requests and their answers.
-import type { InstanceStats } from '../vrrp/engine.js';
+import type { InstanceStats } from '../vrrp/shell.js';
 import type { VrrpState } from '../vrrp/types.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';

@@ -8,8 +8,8 @@ import { NotifyDispatcher, type FifoSink } from '../notify/notify.js';
 import { NotifyFifo } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
-import { vrrpPlan, type UserResolver } from '../vrrp/from-config.js';
-import { VrrpEngine, type InstanceSnapshot } from '../vrrp/engine.js';
+import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
+import { VrrpShell, type InstanceSnapshot } from '../vrrp/shell.js';
 import { applyProcessNice } from './process-priority.js';
 import { createLogger, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -70,7 +70,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
   const fifos = await openFifos(cfg, users, log);
   const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log: (lvl, m) => log[lvl](m) });
   const plan = vrrpPlan(cfg, users);
-  const engine = new VrrpEngine(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
+  const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
   let routerId = cfg.globalDefs.routerId;
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
 

@@ -7,5 +7,5 @@ export * from './timers.js';
 export * from './types.js';
 export * from './track.js';
 export * from './machine.js';
-export * from './sync.js';
+export * from './sync-group.js';
 export * from './node.js';

@@ -67,7 +67,7 @@ export type Effect =
   | { type: 'send-garp'; count: number; reason: 'master' | 'master-delay' | 'refresh' | 'lower-prio' | 'lower-prio-delay'; addresses: string[] }
   /**
    * Run notifications: per-state script, then generic `notify` (TYPE NAME STATE PRIO), then FIFO…
-   * scope INSTANCE here; sync.ts adds GROUP notifies with priority 0.
+   * scope INSTANCE here; sync-group.ts adds GROUP notifies with priority 0.
    */
   | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyState; priority: number }
   /** A state transition happened (for logs, counters, JSON/state dumps). Emitted before the notify. */

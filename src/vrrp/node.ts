@@ -1,10 +1,10 @@
 // The VRRP node: every instance and sync group of one director, pure. In the spirit of etcd raft's RawNode, it takes
 // every input (start, received packets with their metadata, timer expiry, interface and address facts, tracker
 // results, a reload's new plan, shutdown) with the time, and returns the effects in keepalived's order; deadline()
-// says when to call it next. The daemon's shell (engine.ts) only turns inputs into calls and effects into I/O; the
+// says when to call it next. The daemon's shell (shell.ts) only turns inputs into calls and effects into I/O; the
 // simulator and the unit tests drive this same object, with the same demux and the same advert encoding.
 //
-// What lives here and not in machine.ts / sync.ts: which instance a packet is for (VRID, then unicast peer), the
+// What lives here and not in machine.ts / sync-group.ts: which instance a packet is for (VRID, then unicast peer), the
 // source address (an instance without one is in FAULT, keepalived's "no usable source address"), tracker
 // bookkeeping (group-level trackers on every member; owners wait for unweighted scripts' first result), reload
 // (atomic: no input reaches an old instance after it), GARP/NA pacing (a per-interface queue of timed sends that
@@ -12,12 +12,12 @@
 import { IpIdCounter } from '../net/ipv4-header.js';
 import type { NotifyScripts } from '../notify/notify.js';
 import { compareAddr } from './addr.js';
-import type { InstancePlan, VipPlan, VrrpPlan } from './from-config.js';
+import type { InstancePlan, VipPlan, VrrpPlan } from './plan.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, diffVips, matchInstances } from './reload.js';
 import { describeRoute } from './routes.js';
-import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync.js';
+import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync-group.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { VrrpState } from './types.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';

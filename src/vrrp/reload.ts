@@ -1,7 +1,7 @@
 // Reload planning, pure: which running instances the new configuration keeps (matched the way keepalived matches
 // them, vrrp.c vrrp_exist()/vrrp_reload_matches(): NOT by name), which it removes and which it adds, and per kept
-// instance which addresses change. The engine (engine.ts reload()) applies the result.
-import type { InstancePlan, VipPlan } from './from-config.js';
+// instance which addresses change. The shell (shell.ts reload()) applies the result.
+import type { InstancePlan, VipPlan } from './plan.js';
 import { masterDownOf, type InstanceState } from './machine.js';
 
 /**

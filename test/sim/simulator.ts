@@ -3,7 +3,7 @@
 // Virtual clock, seeded PRNG, per-link loss and delay, partitions, per-router clock offset and drift, crash/restart,
 // interface down/up, SIGTERM and reload. No I/O, no real timers.
 import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
-import type { InstancePlan, VipPlan, VrrpPlan } from '../../src/vrrp/from-config.js';
+import type { InstancePlan, VipPlan, VrrpPlan } from '../../src/vrrp/plan.js';
 import type { Input, InstanceState } from '../../src/vrrp/machine.js';
 import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../../src/vrrp/node.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/types.js';

@@ -10,8 +10,8 @@ import { childLogFile } from '../../src/daemon/options.js';
 import { instanceStatus } from '../../src/daemon/vrrp-child.js';
 import { main } from '../../src/cli.js';
 import { instanceSpec } from '../../src/vrrp/types.js';
-import type { InstancePlan, VipPlan } from '../../src/vrrp/from-config.js';
-import type { InstanceSnapshot } from '../../src/vrrp/engine.js';
+import type { InstancePlan, VipPlan } from '../../src/vrrp/plan.js';
+import type { InstanceSnapshot } from '../../src/vrrp/shell.js';
 import { parsePrometheusText } from '../helpers/prom-parse.js';
 
 const fixture = (f: string) => readFileSync(fileURLToPath(new URL(`../fixtures/keepalived-2.2.7-dumps/${f}`, import.meta.url)), 'utf8');

@@ -8,7 +8,7 @@ import {
 } from '../../src/notify/script-user.js';
 import { scriptEnvironment } from '../../src/notify/run.js';
 import { checkConfigFrom } from '../../src/check/from-config.js';
-import { vrrpPlan } from '../../src/vrrp/from-config.js';
+import { vrrpPlan } from '../../src/vrrp/plan.js';
 import { build, VI } from '../helpers/model.js';
 
 const dir = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o040000 | mode, isDirectory: true, isFile: false, isSymbolicLink: false });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { carryOverState, diffVips, instanceIdentity, matchInstances, vipKey } from '../../src/vrrp/reload.js';
 import { initialState, step } from '../../src/vrrp/machine.js';
 import { instanceSpec } from '../../src/vrrp/types.js';
-import type { InstancePlan, VipPlan } from '../../src/vrrp/from-config.js';
+import type { InstancePlan, VipPlan } from '../../src/vrrp/plan.js';
 
 const vip = (address: string, over: Partial<VipPlan> = {}): VipPlan => ({
   address, family: 4, prefix: 32, dev: 'eth0', scope: 0, noDad: false, noprefixroute: false, home: false, noTrack: false,

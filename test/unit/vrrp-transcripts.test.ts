@@ -19,7 +19,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/parse.js';
 import { buildModel } from '../../src/config/model/index.js';
-import { vrrpPlan } from '../../src/vrrp/from-config.js';
+import { vrrpPlan } from '../../src/vrrp/plan.js';
 import { VrrpNode, type InterfaceFacts, type NodeEffect, type NodeInput } from '../../src/vrrp/node.js';
 import { encodeIpv4Advert, encodeAdvert, passAuthData } from '../../src/vrrp/packet.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
-import { IpvsSync } from '../../../src/ipvs/sync.js';
+import { IpvsApplier } from '../../../src/ipvs/apply.js';
 
 let unavailable: string | false = false;
 try {
@@ -52,7 +52,7 @@ test('NAT: client namespace → VIP → node HTTP real server, counted in the se
 
   const client = await IpvsClient.open();
   try {
-    const sync = new IpvsSync(client);
+    const sync = new IpvsApplier(client);
     const report = await sync.reconcile(buildDesired([{
       targets: [{ addr: '10.10.1.100', port: 80 }], protocol: 'TCP', scheduler: 'rr', lbKind: 'NAT',
       realServers: [{ addr: '10.10.2.2', port: 8080, weight: 1 }],
@@ -99,7 +99,7 @@ test('DR: the director only rewrites the MAC; the real server (VIP on lo, arp_ig
     });
     const client = await IpvsClient.open();
     try {
-      const sync = new IpvsSync(client);
+      const sync = new IpvsApplier(client);
       const report = await sync.reconcile(buildDesired([{
         targets: [{ addr: '10.30.0.100', port: 80 }], protocol: 'TCP', scheduler: 'wlc', lbKind: 'DR',
         realServers: [{ addr: '10.30.0.3', port: 8080, weight: 1 }],

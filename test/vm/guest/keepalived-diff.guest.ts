@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
-import { IpvsSync } from '../../../src/ipvs/sync.js';
+import { IpvsApplier } from '../../../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../../../src/ipvs/types.js';
 
 let unavailable: string | false = false;
@@ -149,7 +149,7 @@ test('keepalived 2.2.7 and keepalived-ts leave the same IPVS table for the same 
   let ours: string[];
   let ourThresholds: string;
   try {
-    const sync = new IpvsSync(client);
+    const sync = new IpvsApplier(client);
     const report = await sync.reconcile(buildDesired(SPECS));
     assert.deepEqual(report.failed.map((f) => f.error?.message), []);
     ours = saved();

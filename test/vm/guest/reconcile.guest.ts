@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { IpvsClient, IpvsError, IpvsUnavailableError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
-import { IpvsSync } from '../../../src/ipvs/sync.js';
+import { IpvsApplier } from '../../../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../../../src/ipvs/types.js';
 
 let unavailable: string | false = false;
@@ -69,7 +69,7 @@ const EXPECTED = [
 ].sort();
 
 test('reconcile from scratch programs the expanded table; a second run makes zero operations', opts, async () => {
-  const sync = new IpvsSync(client!);
+  const sync = new IpvsApplier(client!);
   const desired = buildDesired(config);
   const first = await sync.reconcile(desired);
   assert.deepEqual(first.failed.map((f) => f.error?.message), []);
@@ -82,7 +82,7 @@ test('reconcile from scratch programs the expanded table; a second run makes zer
 });
 
 test('a changed config makes only the needed edits', opts, async () => {
-  const sync = new IpvsSync(client!);
+  const sync = new IpvsApplier(client!);
   await sync.reconcile(buildDesired(config));
   const changed = structuredClone(config);
   changed[0].realServers = [{ addr: '192.168.1.1', port: 8080, weight: 5 }];
@@ -102,7 +102,7 @@ test('foreign entries survive reconcile and removeOwned; ours are gone after sto
   ipvsadm('-a', '-t', '10.9.9.9:25', '-r', '192.168.9.9:25', '-m');
   ipvsadm('-A', '-t', '10.0.0.1:80', '-s', 'wrr');
   ipvsadm('-a', '-t', '10.0.0.1:80', '-r', '192.168.7.7:8080', '-m');
-  const sync = new IpvsSync(client!);
+  const sync = new IpvsApplier(client!);
   const report = await sync.reconcile(buildDesired(config));
   assert.equal(report.failed.length, 0);
   assert.ok(saved().includes('-a -t 10.0.0.1:80 -r 192.168.7.7:8080 -m -w 1'));
@@ -114,7 +114,7 @@ test('foreign entries survive reconcile and removeOwned; ours are gone after sto
 });
 
 test('per-operation errors: a missing scheduler fails its service, its destinations are skipped, the rest is applied', opts, async () => {
-  const sync = new IpvsSync(client!);
+  const sync = new IpvsApplier(client!);
   const bad: VirtualServerSpec = { targets: [{ addr: '10.0.5.5', port: 80 }], protocol: 'TCP', scheduler: 'twos', realServers: [{ addr: '192.168.5.5', port: 80, weight: 1 }] };
   const report = await sync.reconcile(buildDesired([bad, config[1]]));
   assert.deepEqual(report.failed.map((f) => [f.op.op, f.status]).sort(), [['add-dest', 'skipped'], ['add-service', 'failed']]);
@@ -127,7 +127,7 @@ test('per-operation errors: a missing scheduler fails its service, its destinati
 
 test('lvs_flush at start and lvs_flush_on_stop', opts, async () => {
   ipvsadm('-A', '-t', '10.9.9.9:25', '-s', 'rr');
-  const sync = new IpvsSync(client!);
+  const sync = new IpvsApplier(client!);
   await sync.flushAtStart();
   assert.deepEqual(saved(), []);
   await sync.reconcile(buildDesired(config));
@@ -136,7 +136,7 @@ test('lvs_flush at start and lvs_flush_on_stop', opts, async () => {
 });
 
 test('lvs_timeouts: unset values keep the kernel values, and stop restores the originals', opts, async () => {
-  const sync = new IpvsSync(client!);
+  const sync = new IpvsApplier(client!);
   const orig = await client!.getTimeouts();
   await sync.setTimeouts({ tcp: 7200 });
   assert.deepEqual(await client!.getTimeouts(), { ...orig, tcp: 7200 });

@@ -1,4 +1,4 @@
-// The VRRP engine: the imperative shell around the pure VrrpNode (node.ts). It turns sockets, timers, rtnetlink
+// The VRRP shell: the imperative shell around the pure VrrpNode (node.ts). It turns sockets, timers, rtnetlink
 // events and tracker results into node inputs with the current monotonic time, and node effects into I/O. It holds
 // no protocol policy: which instance a packet is for, faults, sources, reload and GARP pacing are the node's.
 //
@@ -21,7 +21,7 @@ import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
-import type { InstancePlan, TrackerSource, VrrpPlan, VipPlan } from './from-config.js';
+import type { InstancePlan, TrackerSource, VrrpPlan, VipPlan } from './plan.js';
 import { VrrpNode, type InstanceStats, type InstanceView, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
 import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
@@ -29,7 +29,7 @@ import type { VrrpState } from './types.js';
 
 export type { InstanceStats } from './node.js';
 
-export interface EngineOptions {
+export interface VrrpShellOptions {
   log: Logger;
   notify: NotifyDispatcher;
   /** -V/--dont-release-vrrp: leave VIPs in place on stop. */
@@ -74,7 +74,7 @@ function trackerSources(plan: VrrpPlan): TrackerSource[] {
   return [...plan.instances.flatMap((i) => i.trackers), ...plan.groups.flatMap((g) => g.trackers)];
 }
 
-export class VrrpEngine {
+export class VrrpShell {
   private node: VrrpNode;
   private readonly sockets = new Map<string, { sock: VrrpSocket; pending: Set<Promise<void>> }>();
   private readonly senders = new Map<number, PacketSender>();
@@ -89,7 +89,7 @@ export class VrrpEngine {
   private timer?: NodeJS.Timeout;
   private stopping = false;
 
-  constructor(private plan: VrrpPlan, private readonly opts: EngineOptions) {
+  constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.node = new VrrpNode(plan);
   }

@@ -16,7 +16,7 @@ export interface OpResult {
   error?: Error;
 }
 
-export interface SyncReport {
+export interface ApplyReport {
   results: OpResult[];
   failed: OpResult[];
 }
@@ -38,7 +38,7 @@ export function describeOp(o: Op): string {
 
 const PHASE: Record<Op['op'], number> = { 'add-service': 0, 'add-dest': 1, 'edit-dest': 1, 'edit-service': 2, 'del-dest': 3, 'del-service': 4 };
 
-export class IpvsSync {
+export class IpvsApplier {
   owned: Ownership = emptyOwnership();
   /** The state the last reconcile programmed: lets a stop remove what we own without dumping the table. */
   private lastDesired?: IpvsState;
@@ -65,7 +65,7 @@ export class IpvsSync {
   }
 
   /** Brings the kernel to `desired`; ownership follows what succeeded. */
-  async reconcile(desired: IpvsState): Promise<SyncReport> {
+  async reconcile(desired: IpvsState): Promise<ApplyReport> {
     const ops = await this.plan(desired);
     const report = await this.apply(ops);
     const applied = report.results.filter((r) => r.status === 'ok').map((r) => r.op);
@@ -100,7 +100,7 @@ export class IpvsSync {
   }
 
   /** Stop: restore timeouts, then remove what we own (or flush, or keep) according to `mode`. */
-  async stop(mode: StopMode = 'owned'): Promise<SyncReport> {
+  async stop(mode: StopMode = 'owned'): Promise<ApplyReport> {
     await this.restoreTimeouts();
     if (mode === 'keep') return { results: [], failed: [] };
     if (mode === 'flush') {
@@ -112,7 +112,7 @@ export class IpvsSync {
   }
 
   /** Deletes every destination and service we own, leaving foreign ones. */
-  async removeOwned(servicesOnly = false): Promise<SyncReport> {
+  async removeOwned(servicesOnly = false): Promise<ApplyReport> {
     // A stop must finish within child_wait_time: when everything we own is in the state we last programmed, remove
     // from that (deletes of entries already gone count as success) instead of dumping a table of 10,000s first.
     const known = this.lastDesired;
@@ -126,7 +126,7 @@ export class IpvsSync {
   }
 
   /** Applies operations in phase order with pipelining inside a phase. */
-  async apply(ops: Op[]): Promise<SyncReport> {
+  async apply(ops: Op[]): Promise<ApplyReport> {
     const window = this.opts.window ?? 64;
     const results: OpResult[] = [];
     const failedServices = new Set<string>();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../helpers/model.js';
-import { ipvsSpecFor } from '../../src/ipvs/from-config.js';
+import { ipvsSpecFor } from '../../src/ipvs/virtual-server-spec.js';
 import { buildDesired } from '../../src/ipvs/desired.js';
 import { TUN_FLAG_CSUM } from '../../src/ipvs/types.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialState, type Input } from '../../src/vrrp/machine.js';
-import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from '../../src/vrrp/sync.js';
+import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from '../../src/vrrp/sync-group.js';
 import { instanceSpec } from '../../src/vrrp/types.js';
 
 function group(prioA = 100, prioB = 100) {
