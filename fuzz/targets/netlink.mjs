@@ -4,8 +4,8 @@
 // The input is one datagram as the socket read it (all decoders see it), and each message's payload is also
 // fed to the decoder its nlmsg_type selects, as the daemon does.
 import { decodeMessages, decodeAttrs, attrMap, decodeError, NetlinkCodecError, NLMSG_ERROR } from '../../dist/src/net/netlink-codec.js';
-import { decodeAddress, decodeLink, decodeRoute, decodeRule, decodeEvent } from '../../dist/src/net/rtnetlink.js';
-import { decodeGenl, decodeFamilyReply } from '../../dist/src/net/genetlink.js';
+import { decodeAddress, decodeLink, decodeRoute, decodeRule, decodeEvent } from '../../dist/src/net/rtnetlink-codec.js';
+import { decodeGenl, decodeFamilyReply } from '../../dist/src/net/genetlink-codec.js';
 import {
   IpvsDecodeError, decodeStats, decodeServiceMessage, decodeDestMessage, decodeInfoMessage, decodeConfigMessage, decodeDaemonMessage,
 } from '../../dist/src/ipvs/codec.js';

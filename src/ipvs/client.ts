@@ -3,7 +3,8 @@
 // when the destination is gone. Errors carry the errno name and the kernel's own text.
 import { spawnSync } from 'node:child_process';
 import { NetlinkError, type NetlinkSocket } from '../net/netlink-socket.js';
-import { openGenericSocket, resolveFamily, type GenlFamily } from '../net/genetlink.js';
+import { openGenericSocket, resolveFamily } from '../net/genetlink.js';
+import { type GenlFamily } from '../net/genetlink-codec.js';
 import {
   IPVS_GENL_NAME, IPVS_CMD_NEW_SERVICE, IPVS_CMD_SET_SERVICE, decodeConfigMessage, decodeDaemonMessage,
   decodeDestMessage, decodeInfoMessage, decodeServiceMessage, delDaemonRequest, delDestRequest, delServiceRequest,

@@ -7,7 +7,7 @@
 //     as a plain host-order number (ipvsadm and keepalived both send it that way).
 // A request here is the generic-netlink payload (genlmsghdr + attributes); NetlinkSocket adds the nlmsghdr.
 import { attr, attrBe16, attrMap, attrStr, attrU16, attrU32, attrU8, decodeAttrs, nest, readStr } from '../net/netlink-codec.js';
-import { decodeGenl, genlPayload } from '../net/genetlink.js';
+import { decodeGenl, genlPayload } from '../net/genetlink-codec.js';
 import { addrToNf, ipv4ToBytes, nfToAddr } from './addr.js';
 import {
   AF_INET, AF_INET6, FWD_MASK, FWD_TUNNEL, IpvsSpecError, SVC_F_HASHED, TUN_GUE, TUN_IPIP,

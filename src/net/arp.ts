@@ -2,7 +2,7 @@
 // sender = target = VIP, sender MAC = the interface MAC, target MAC ff:ff:ff:ff:ff:ff. 42 bytes, no padding
 // (the NIC pads on the wire; veth does not). Pure.
 import { bytesToIp, ipToBytes, ipFamily } from './ipaddr.js';
-import { macToBytes, macToString } from './rtnetlink.js';
+import { macToBytes, macToString } from './rtnetlink-codec.js';
 
 export const ETH_P_ARP = 0x0806;
 export const ETH_P_IP = 0x0800;

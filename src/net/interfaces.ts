@@ -3,10 +3,8 @@
 // `InterfaceTable` is pure (it applies events and reports what changed); `InterfaceWatcher` is the socket shell.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import {
-  IFA_F_DADFAILED, IFA_F_SECONDARY, IFA_F_TENTATIVE, Rtnetlink, RtnlMonitor, type AddressInfo, type LinkInfo,
-  type RtnlEvent,
-} from './rtnetlink.js';
+import { Rtnetlink, RtnlMonitor } from './rtnetlink.js';
+import { IFA_F_DADFAILED, IFA_F_SECONDARY, IFA_F_TENTATIVE, type AddressInfo, type LinkInfo, type RtnlEvent } from './rtnetlink-codec.js';
 
 export interface InterfaceState {
   link: LinkInfo;

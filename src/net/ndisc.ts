@@ -4,7 +4,7 @@
 import { ipv6UpperChecksum } from './checksum.js';
 import { FrameError } from './arp.js';
 import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
-import { macToBytes, macToString } from './rtnetlink.js';
+import { macToBytes, macToString } from './rtnetlink-codec.js';
 
 export const ETH_P_IPV6 = 0x86dd;
 export const IPPROTO_ICMPV6 = 58;

@@ -1,7 +1,7 @@
 // An AF_PACKET SOCK_RAW sender bound to one interface, for gratuitous ARP and unsolicited NA frames. Protocol 0:
 // the socket receives nothing (keepalived's sockets only send, too), so it never needs draining.
 import { AF_PACKET, SOCK_RAW, ksock } from './ksock.js';
-import { macToBytes } from './rtnetlink.js';
+import { macToBytes } from './rtnetlink-codec.js';
 
 /** struct sockaddr_ll (20 bytes): family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8]. */
 export function sockaddrLl(ifindex: number, protocol = 0, mac?: string | Buffer, hatype = 1): Buffer {

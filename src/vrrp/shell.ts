@@ -11,9 +11,8 @@ import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
-import {
-  type AddressSpec, type RouteSpec, type RuleSpec, Rtnetlink, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE,
-} from '../net/rtnetlink.js';
+import { Rtnetlink } from '../net/rtnetlink.js';
+import { type AddressSpec, type RouteSpec, type RuleSpec, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE } from '../net/rtnetlink-codec.js';
 import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';

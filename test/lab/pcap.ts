@@ -1,7 +1,7 @@
 // Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
 // about: Ethernet, ARP, IPv4, IPv6, VRRP (v2/v3, IPv4/IPv6), ICMP echo, ICMPv6 neighbour discovery. Pure functions over bytes; no I/O here.
 import { bytesToIp } from '../../src/net/ipaddr.js';
-import { macToString } from '../../src/net/rtnetlink.js';
+import { macToString } from '../../src/net/rtnetlink-codec.js';
 
 export class PcapFormatError extends Error {
   readonly code = 'PCAP_FORMAT';

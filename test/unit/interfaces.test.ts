@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InterfaceTable } from '../../src/net/interfaces.js';
-import type { AddressInfo, LinkInfo } from '../../src/net/rtnetlink.js';
+import type { AddressInfo, LinkInfo } from '../../src/net/rtnetlink-codec.js';
 
 const link = (over: Partial<LinkInfo> = {}): LinkInfo => ({
   ifindex: 2, name: 'eth0', flags: 0x11043, up: true, running: true, noarp: false, multicast: true, loopback: false,

@@ -14,7 +14,7 @@ import {
   IPVS_CMD_NEW_DAEMON,
 } from '../../src/ipvs/codec.js';
 import { attr, attrU32, decodeAttrs, nest } from '../../src/net/netlink-codec.js';
-import { genlPayload } from '../../src/net/genetlink.js';
+import { genlPayload } from '../../src/net/genetlink-codec.js';
 import {
   AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_TCP, IPPROTO_UDP, SVC_F_HASHED, SVC_F_PERSISTENT,
   TUN_GRE, TUN_GUE, TUN_FLAG_CSUM, IpvsSpecError, type ServiceSpec,

@@ -12,7 +12,7 @@ import {
 import { canonicalAddr } from '../../src/ipvs/addr.js';
 import { AF_INET, AF_INET6, FWD_TUNNEL, SCHEDULERS, TUN_GUE, TUN_IPIP, type AddressFamily, type DestSpec, type ServiceSpec } from '../../src/ipvs/types.js';
 import { attr, attrBe16, attrU16, attrU32, nest, NetlinkCodecError } from '../../src/net/netlink-codec.js';
-import { genlPayload } from '../../src/net/genetlink.js';
+import { genlPayload } from '../../src/net/genetlink-codec.js';
 
 const RUNS = { seed: 0x6970, numRuns: 300 };
 const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));

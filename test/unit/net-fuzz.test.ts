@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { NetlinkCodecError, attr } from '../../src/net/netlink-codec.js';
-import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from '../../src/net/rtnetlink.js';
+import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from '../../src/net/rtnetlink-codec.js';
 import { parseArpFrame, buildGratuitousArp } from '../../src/net/arp.js';
 import { parseNaFrame, buildUnsolicitedNa } from '../../src/net/ndisc.js';
 import { parseIpv4Header } from '../../src/net/ipv4-header.js';

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { attr, attrU32, decodeAttrs, decodeError, decodeMessages, encodeMessage, NetlinkCodecError, nest } from '../../src/net/netlink-codec.js';
-import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeNewAddress, encodeRule } from '../../src/net/rtnetlink.js';
-import { decodeFamilyReply, decodeGenl, genlPayload, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_MCAST_GROUPS } from '../../src/net/genetlink.js';
+import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeNewAddress, encodeRule } from '../../src/net/rtnetlink-codec.js';
+import { decodeFamilyReply, decodeGenl, genlPayload, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_MCAST_GROUPS } from '../../src/net/genetlink-codec.js';
 
 const RUNS = { seed: 0x6e6c, numRuns: 300 };
 const onlyCodecError = (f: () => unknown): void => {

@@ -3,11 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeMessage, decodeMessages, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../../src/net/netlink-codec.js';
-import {
-  decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeNewAddress, encodeRoute,
-  encodeRule, ifinfomsg, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTM_DELADDR, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE,
-  RTPROT_KEEPALIVED, RtnetlinkSpecError, RT_SCOPE_NOWHERE,
-} from '../../src/net/rtnetlink.js';
+import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeNewAddress, encodeRoute, encodeRule, ifinfomsg, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTM_DELADDR, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE, RTPROT_KEEPALIVED, RtnetlinkSpecError, RT_SCOPE_NOWHERE } from '../../src/net/rtnetlink-codec.js';
 import { attr, attrStr, attrU32, attrU8 } from '../../src/net/netlink-codec.js';
 import { bytesToIp, ipToBytes } from '../../src/net/ipaddr.js';
 

@@ -42,7 +42,7 @@ const ops: Record<string, Op> = {
   rawError: async (spec) => {
     // The NetlinkError for a duplicate add, to check what callers see when they do not use the outcome API.
     try {
-      await rtnl().sock.request(20, (await import('../../../src/net/rtnetlink.js')).encodeNewAddress(spec), { flags: 0x600 });
+      await rtnl().sock.request(20, (await import('../../../src/net/rtnetlink-codec.js')).encodeNewAddress(spec), { flags: 0x600 });
       return null;
     } catch (e) {
       const n = e as { code?: string; errno?: number; kernelMessage?: string };
