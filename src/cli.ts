@@ -47,7 +47,7 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -v, --version                Display the version number
   -h, --help                   Display this help message
 
-Signals: HUP reload, TERM/INT stop, USR1 data dump (\$TMPDIR/keepalived.data), USR2 stats (keepalived.stats);
+Signals: HUP reload, TERM/INT stop, USR1 data dump ($TMPDIR/keepalived.data), USR2 stats (keepalived.stats);
 SIGRTMIN+2 the JSON dump and SIGRTMAX-1 clears the stats, as keepalived (WINCH and URG do the same).
 
 Exit status of -t: 0 clean, 4 fatal (missing file, bad interface, instance cannot run), 5 other errors or

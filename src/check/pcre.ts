@@ -356,7 +356,7 @@ class Translator {
     const p = this.p;
     while (this.i < p.length) {
       const c = p[this.i]!;
-      if (this.o.extended && /[ \t\n\x0b\f\r]/.test(c)) { this.i++; continue; }
+      if (this.o.extended && /[ \t\n\v\f\r]/.test(c)) { this.i++; continue; }
       if (this.o.extended && c === '#') { const nl = p.indexOf('\n', this.i); this.i = nl < 0 ? p.length : nl + 1; continue; }
       const at = this.i++;
       switch (c) {

@@ -42,15 +42,14 @@ export function releaseThenExit(
 ): void {
   if (!release) return io.exit();
   let done = false;
-  let timer: NodeJS.Timeout | undefined;
   const exit = (): void => {
     if (done) return;
     done = true;
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     io.exit();
   };
   io.write(`releasing what this process holds (at most ${deadlineMs} ms), then exiting`);
-  timer = setTimeout(() => {
+  const timer = setTimeout(() => {
     io.write(`release did not finish within ${deadlineMs} ms; exiting`);
     exit();
   }, deadlineMs);

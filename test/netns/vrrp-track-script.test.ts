@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { vrrpConfig, waitFor, type Lan, type Director } from '../helpers/lab.js';
+import { vrrpConfig, waitFor, type Lan } from '../helpers/lab.js';
 import { labFor, pollHolders, checkScript } from '../helpers/scenario.js';
 
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };
@@ -49,7 +49,7 @@ describe('track_script weight -60 (keepalived-ts ×2, VRRPv3 advert_int 0.1)', {
   });
 
   it('the script recovers: d1 is back at 150 and preempts', async () => {
-    const [d1, d2] = lan.directors;
+    const [, d2] = lan.directors;
     chk.set(0);
     await waitFor(async () => (await lan.vipHolders(vip)).join() === 'd1', { ...WAIT, what: 'd1 to hold the VIP again' });
     assert.deepEqual(await pollHolders(lan, vip, 1500), [['d1']]);

@@ -439,7 +439,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
   let persistence: number | undefined;
   let quorum = 1, hysteresis = 0, weight = 1;
   let inhibit = false, omega = false, haSuspend = false, smtpAlert: boolean | undefined;
-  let sorry: SorryServer | undefined, sorryInhibitPending = false;
+  let sorry: SorryServer | undefined;
   const rsDrafts: RsDraft[] = [];
   for (const k of n.block ?? []) {
     if (timerKeyword(ctx, k, timers)) continue;
@@ -507,7 +507,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
         if (ip.family !== family) { ctx.bad(k, 0, 'family-mismatch', `address family of virtual server and sorry server ${ip.address} don't match - skipping sorry server.`); break; }
         const p = k.args[1] ? parsePort(k.args[1].text) : 0;
         if (p === undefined) { ctx.bad(k, 1, 'invalid-value', `invalid sorry server port '${k.args[1]!.text}'`); break; }
-        sorry = { address: ip.address, family: ip.family, port: p, inhibit: sorryInhibitPending };
+        sorry = { address: ip.address, family: ip.family, port: p, inhibit: false };
         break;
       }
       case 'sorry_server_inhibit':

@@ -480,7 +480,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
       ctx.diags.fatal('missing-vip', `(${d.name}) no VIP specified; at least one is required`, d.loc, { keyword: 'virtual_ipaddress' });
     } else if (!d.noVirtualIpaddress) ctx.diags.warning('missing-vip', `(${d.name}) no VIP specified; at least one is sensible`, d.loc, { keyword: 'virtual_ipaddress', suggestion: "add a virtual_ipaddress block, or 'no_virtual_ipaddress' if intended" });
   }
-  let priority = d.priority ?? (d.state === 'MASTER' ? 255 : 100);
+  const priority = d.priority ?? (d.state === 'MASTER' ? 255 : 100);
   let state: 'MASTER' | 'BACKUP' = d.state ?? (priority === 255 ? 'MASTER' : 'BACKUP');
   if (d.state && strict && (d.state === 'MASTER') !== (priority === 255)) {
     E('strict-mode', 'State MASTER must match being address owner', d.loc, 'in strict mode only priority 255 may start as MASTER');
