@@ -13,6 +13,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { needsRoot } from '../helpers/root.js';
+import { stopProcess, waitForCondition } from '../helpers/process.js';
 
 const skip = needsRoot();
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,25 +22,12 @@ const dir = mkdtempSync('/tmp/ktbadinput-');
 const procs: ChildProcess[] = [];
 
 after(async () => {
-  for (const p of procs.reverse()) {
-    if (p.exitCode !== null || p.signalCode !== null) continue;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(t);
-  }
+  for (const p of procs.reverse()) await stopProcess(p);
   try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
   rmSync(dir, { recursive: true, force: true });
 });
 
-const waitFor = async (what: string, pred: () => boolean, timeoutMs: number, log: () => string): Promise<void> => {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}; log:\n${log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const waitFor = waitForCondition;
 
 /** HTTP on 127.0.0.1:8080 answering the body file; TCP on 127.0.0.1:8081 counting connections in a file. */
 const SERVERS = `

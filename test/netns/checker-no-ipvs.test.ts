@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { needsRoot } from '../helpers/root.js';
+import { stopProcess, waitForCondition } from '../helpers/process.js';
 import { IpvsClient } from '../../src/ipvs/client.js';
 
 let hasIpvs = false;
@@ -23,24 +24,12 @@ const dir = mkdtempSync('/tmp/ktnoipvs-');
 let daemon: ChildProcess | undefined;
 
 after(async () => {
-  if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
-    const gone = new Promise((r) => daemon!.once('exit', r));
-    daemon.kill('SIGTERM');
-    const t = setTimeout(() => daemon?.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(t);
-  }
+  await stopProcess(daemon);
   try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
   rmSync(dir, { recursive: true, force: true });
 });
 
-const waitFor = async (what: string, pred: () => boolean, timeoutMs: number, log: () => string): Promise<void> => {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}; log:\n${log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const waitFor = waitForCondition;
 
 test('no IPVS in the kernel: a checker-only config runs, says so once, and its checks keep running', { skip, timeout: 120_000 }, async () => {
   execFileSync('ip', ['netns', 'add', ns]);

@@ -4,28 +4,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
 import { createLan, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type Daemon } from '../helpers/lab.js';
 import { parsePrometheusText } from '../helpers/prom-parse.js';
+import { getOverUnixSocket } from '../helpers/unix-http.js';
 
 const skip = needsRoot();
 const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
 
-function get(socketPath: string, path: string): Promise<{ status: number; body: string; ms: number }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - t0 }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = getOverUnixSocket;
 
 describe('status endpoint of a running daemon under slow clients', { skip }, () => {
   let lan: Lan;

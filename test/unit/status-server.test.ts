@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { admit, cachedCollector, startStatusServer, stopStatusServer, type StatusDocument } from '../../src/daemon/status.js';
 import { parsePrometheusText } from '../helpers/prom-parse.js';
+import { getOverUnixSocket } from '../helpers/unix-http.js';
 
 test('cachedCollector: concurrent callers share one collection, the result is reused for the period, failures are not cached', async () => {
   let calls = 0;
@@ -47,18 +47,7 @@ const doc = (): StatusDocument => ({
   vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
 });
 
-function get(socketPath: string, path: string): Promise<{ status: number; body: string; ms: number }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - t0 }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = getOverUnixSocket;
 
 /** Connects and reports when the server closes the connection (ms after connect), never sending anything itself
  *  unless `drip` is set: then a partial request, one more header byte every 100 ms, never finished. */
