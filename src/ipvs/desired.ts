@@ -11,9 +11,10 @@ import {
   AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPVS_SVC_PERSISTENT_TIMEOUT,
   IPVS_WEIGHT_MAX, IpvsSpecError, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_GRE,
   TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_NOCSUM, TUN_FLAG_REMCSUM,
-  type AddressFamily, type DestSpec, type IpvsProtocol, type LbKind, type RealServerSpec, type SchedulerFlag,
-  type ServiceKey, type ServiceSpec, type TunnelSpec, type VirtualServerSpec, type VirtualTarget,
+  type AddressFamily, type DestSpec, type IpvsProtocol, type RealServerSpec, type SchedulerFlag,
+  type ServiceKey, type ServiceSpec, type VirtualServerSpec, type VirtualTarget,
 } from './types.js';
+import type { LbKind, TunnelSpec } from '../config/model/types.js';
 
 export interface DesiredService {
   service: ServiceSpec;
@@ -110,7 +111,7 @@ function tunnelFields(t: TunnelSpec | undefined): Pick<DestSpec, 'tunType' | 'tu
     if (!t?.port) throw new IpvsSpecError('a GUE tunnel needs a port');
     out.tunPort = t.port;
   }
-  if (type !== TUN_IPIP) out.tunFlags = t?.csum === 'csum' ? TUN_FLAG_CSUM : t?.csum === 'remcsum' ? TUN_FLAG_REMCSUM : TUN_FLAG_NOCSUM;
+  if (type !== TUN_IPIP) out.tunFlags = t?.checksum === 'csum' ? TUN_FLAG_CSUM : t?.checksum === 'remcsum' ? TUN_FLAG_REMCSUM : TUN_FLAG_NOCSUM;
   return out;
 }
 

@@ -1,6 +1,8 @@
 // IPVS data model shared by the codec, the client, the desired-state builder and the reconciler.
 // Values are kernel values (numbers from <linux/ip_vs.h>), addresses are canonical strings.
 
+import type { LbKind, Protocol, TunnelSpec } from '../config/model/types.js';
+
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export type AddressFamily = typeof AF_INET | typeof AF_INET6;
@@ -131,16 +133,8 @@ export class IpvsSpecError extends Error {
   readonly code = 'IPVS_BAD_SPEC';
 }
 
-// ---- the desired-state input (independent of the config model; the lead maps config + checker output onto it) --
-
-export type LbKind = 'NAT' | 'DR' | 'TUN';
-
-export interface TunnelSpec {
-  type: 'ipip' | 'gue' | 'gre';
-  /** GUE destination port. */
-  port?: number;
-  csum?: 'nocsum' | 'csum' | 'remcsum';
-}
+// ---- the desired-state input: virtual-server-spec.ts maps a model virtual server + the checkers' verdict onto it;
+// method, tunnel and protocol are the config model's own types ----
 
 /** Where a virtual server listens: one address, a group entry (`A.B.C.D-E` range), or a firewall mark. */
 export type VirtualTarget =
@@ -165,7 +159,7 @@ export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-port' | 'sh-fal
 export interface VirtualServerSpec {
   /** One entry for `virtual_server IP PORT` / `fwmark N`, the group's entries for `virtual_server group NAME`. */
   targets: VirtualTarget[];
-  protocol: 'TCP' | 'UDP' | 'SCTP';
+  protocol: Protocol;
   /** Default 'wlc' (keepalived's default). */
   scheduler?: string;
   schedulerFlags?: SchedulerFlag[];

@@ -1,18 +1,9 @@
 // Maps the config model plus the checkers' verdict (which destinations are wanted, at what weight) onto the IPVS
 // desired-state input. Pure. The checker core already swapped in the sorry server when quorum was lost, so every
 // wanted destination arrives in `dests`; here we only add what the kernel needs to know about each one.
-import type { KeepalivedConfig, VirtualServer, TunnelSpec as ConfigTunnel } from '../config/model/index.js';
+import type { KeepalivedConfig, VirtualServer } from '../config/model/index.js';
 import type { DesiredDest } from '../check/types.js';
-import type { RealServerSpec, SchedulerFlag, TunnelSpec, VirtualServerSpec, VirtualTarget } from './types.js';
-
-/** The config's tunnel (`lb_kind TUN type gue port N csum`) in the IPVS spec's terms (its checksum is `csum`). */
-function tunnel(t: ConfigTunnel | undefined): TunnelSpec | undefined {
-  if (!t) return undefined;
-  const out: TunnelSpec = { type: t.type };
-  if (t.port !== undefined) out.port = t.port;
-  if (t.checksum) out.csum = t.checksum;
-  return out;
-}
+import type { RealServerSpec, SchedulerFlag, VirtualServerSpec, VirtualTarget } from './types.js';
 
 function targets(vs: VirtualServer, cfg: KeepalivedConfig): VirtualTarget[] {
   if (vs.kind === 'fwmark') return [{ fwmark: vs.fwmark!, family: vs.family === 6 ? 'inet6' : 'inet' }];
@@ -36,7 +27,7 @@ export function ipvsSpecFor(vs: VirtualServer, dests: readonly DesiredDest[], cf
       port: d.port,
       weight: d.weight,
       lbKind: rs?.lbKind ?? (sorry ? vs.sorryServer!.lbKind : undefined) ?? vs.lbKind,
-      tunnel: tunnel(rs?.tunnel ?? vs.tunnel),
+      tunnel: rs?.tunnel ?? vs.tunnel,
       uThreshold: rs?.uthreshold,
       lThreshold: rs?.lthreshold,
     };
@@ -51,7 +42,7 @@ export function ipvsSpecFor(vs: VirtualServer, dests: readonly DesiredDest[], cf
     persistenceGranularity: granularity === undefined ? undefined : /^\d+$/.test(granularity) ? Number(granularity) : granularity,
     persistenceEngine: vs.persistenceEngine,
     lbKind: vs.lbKind,
-    tunnel: tunnel(vs.tunnel),
+    tunnel: vs.tunnel,
     realServers,
     quorumUp: true,
   };

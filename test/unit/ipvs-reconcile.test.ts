@@ -35,7 +35,7 @@ test("keepalived's rules: defaults, dest ports for DR/TUN/fwmark, persistence, s
     { targets: [{ addr: '10.0.0.2', port: 80 }], protocol: 'TCP', lbKind: 'DR', persistenceTimeout: 300, persistenceGranularity: '255.255.255.0', realServers: [{ addr: '192.168.1.3', port: 8080, weight: 1 }] },
     { targets: [{ fwmark: 5 }], protocol: 'TCP', lbKind: 'DR', scheduler: 'sh', schedulerFlags: ['sh-port', 'sh-fallback', 'mh-port'], realServers: [{ addr: '192.168.1.4', port: 80, weight: 1 }, { addr: '192.168.1.5', port: 81, weight: 1, lbKind: 'NAT' }] },
     { targets: [{ addr: '10.0.0.3', port: 0 }], protocol: 'UDP', schedulerFlags: ['ops'], realServers: [] },
-    { targets: [{ addr: '2001:db8::1', port: 443 }], protocol: 'TCP', lbKind: 'TUN', tunnel: { type: 'gue', port: 6080, csum: 'csum' }, persistenceTimeout: 60, persistenceGranularity: 64, realServers: [{ addr: '2001:db8:1::1', weight: 3 }] },
+    { targets: [{ addr: '2001:db8::1', port: 443 }], protocol: 'TCP', lbKind: 'TUN', tunnel: { type: 'gue', port: 6080, checksum: 'csum' }, persistenceTimeout: 60, persistenceGranularity: 64, realServers: [{ addr: '2001:db8:1::1', weight: 3 }] },
   ]);
   const get = (id: string) => st.get(id)!;
   const s1 = get(`6/${AF_INET}/10.0.0.1/80`);

@@ -26,8 +26,8 @@ virtual_server 10.0.0.2 80 {
 }
 `);
   const specs = b.model.virtualServers.map((vs) => ipvsSpecFor(vs, vs.realServers.map((r) => ({ addr: r.address, port: r.port, weight: r.weight, inhibited: false })), b.model));
-  assert.deepEqual(specs.map((s) => s.tunnel), [{ type: 'gue', port: 6080, csum: 'csum' }, { type: 'gre', csum: 'csum' }]);
-  assert.deepEqual(specs.map((s) => s.realServers[0]!.tunnel), [{ type: 'gue', port: 6080, csum: 'csum' }, { type: 'gre', csum: 'csum' }]);
+  assert.deepEqual(specs.map((s) => s.tunnel), [{ type: 'gue', port: 6080, checksum: 'csum' }, { type: 'gre', checksum: 'csum' }]);
+  assert.deepEqual(specs.map((s) => s.realServers[0]!.tunnel), [{ type: 'gue', port: 6080, checksum: 'csum' }, { type: 'gre', checksum: 'csum' }]);
   const dests = [...buildDesired(specs).values()].flatMap((s) => [...s.dests.values()]);
   assert.deepEqual(dests.map((d) => d.tunFlags), [TUN_FLAG_CSUM, TUN_FLAG_CSUM]);
 });
