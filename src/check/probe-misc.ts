@@ -2,7 +2,7 @@
 // Exit 0 = success; with misc_dynamic 2..255 = success with weight status − 2 (the verdict core decides);
 // a timeout (SIGTERM, then SIGKILL to the group) or a kill is a failure without exit status.
 import { scanScriptLine } from '../config/script-words.js';
-import { describeResult, runScript, type ScriptSpec } from '../notify/run.js';
+import { describeResult, runScript, type ScriptRun } from '../notify/run.js';
 import type { ProbeResult } from './types.js';
 
 /**
@@ -22,7 +22,7 @@ export interface MiscProbeTarget {
 }
 
 export async function probeMisc(t: MiscProbeTarget): Promise<ProbeResult> {
-  const spec: ScriptSpec = { argv: t.argv, timeoutMs: t.timeoutMs };
+  const spec: ScriptRun = { argv: t.argv, timeoutMs: t.timeoutMs };
   if (t.uid !== undefined) spec.uid = t.uid;
   if (t.gid !== undefined) spec.gid = t.gid;
   const r = await runScript(spec, { killGraceMs: 2000 });

@@ -33,7 +33,7 @@ export function scanQuotedWords(raw: string): ScriptWords {
   return scanWords(raw, false);
 }
 
-export interface ScriptCommand {
+export interface ScriptKeyword {
   /** argv of the script (stage 2 words of the command string); empty on error. */
   argv: string[];
   user?: string;
@@ -42,12 +42,12 @@ export interface ScriptCommand {
 }
 
 /** What keepalived makes of a script keyword's value (`rawArgs` of the node): argv, and the optional user/group. */
-export function parseScriptCommand(rawArgs: string): ScriptCommand {
+export function parseScriptKeyword(rawArgs: string): ScriptKeyword {
   const outer = scanQuotedWords(rawArgs);
   if (outer.error) return { argv: [], error: outer.error };
   if (!outer.words.length) return { argv: [] };
   const inner = scanScriptLine(outer.words[0]!);
-  const cmd: ScriptCommand = { argv: inner.words };
+  const cmd: ScriptKeyword = { argv: inner.words };
   if (inner.error) cmd.error = inner.error;
   if (outer.words.length > 1) cmd.user = outer.words[1];
   if (outer.words.length > 2) cmd.group = outer.words[2];

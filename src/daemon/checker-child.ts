@@ -1,6 +1,6 @@
 // The checker child (keepalived's Keepalived_healthcheckers process): health checks, the IPVS table and the LVS
 // notifications, apart from VRRP so that checks can never delay an advert. Reloads on the parent's word.
-import { NotifyFifo } from '../notify/fifo.js';
+import { NotifyFifoWriter } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
@@ -25,7 +25,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     log.error((e as Error).message);
     return 1;
   }
-  const fifos: NotifyFifo[] = [];
+  const fifos: NotifyFifoWriter[] = [];
   const users = scriptUserResolver(cfg, log);
   // lvs_notify_fifo_script is ours; the global notify_fifo_script is the VRRP child's unless there is none.
   const fifoScripts = [true, cfg.vrrpInstances.length === 0];
@@ -34,7 +34,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
     try {
       const who = f.script && fifoScripts[i] ? users(f.script, 'fifo') : null;
       const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
-      fifos.push(await NotifyFifo.open(f.path, { script, label: 'lvs', log: (lvl, m) => log[lvl](m) }));
+      fifos.push(await NotifyFifoWriter.open(f.path, { script, label: 'lvs', log: (lvl, m) => log[lvl](m) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
     }

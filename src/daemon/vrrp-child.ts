@@ -5,7 +5,7 @@ import { onDumpSignals } from './rt-signals.js';
 import { writeFileSafe } from './safe-file.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { NotifyDispatcher, type FifoSink } from '../notify/notify.js';
-import { NotifyFifo } from '../notify/fifo.js';
+import { NotifyFifoWriter } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
@@ -23,14 +23,14 @@ export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
 export const EXIT_CONFIG = 2;
 
-async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifo[]> {
-  const out: NotifyFifo[] = [];
+async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifoWriter[]> {
+  const out: NotifyFifoWriter[] = [];
   for (const [label, f] of [['vrrp', cfg.globalDefs.vrrpNotifyFifo], ['global', cfg.globalDefs.notifyFifo]] as const) {
     if (!f) continue;
     try {
       const who = f.script && users(f.script, 'fifo');
       const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
-      out.push(await NotifyFifo.open(f.path, { script, label, log: (lvl, m) => log[lvl](m) }));
+      out.push(await NotifyFifoWriter.open(f.path, { script, label, log: (lvl, m) => log[lvl](m) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
     }

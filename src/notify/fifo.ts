@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, unlinkSync, writeSync, chownSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { runScript, describeResult, type ScriptResult } from './run.js';
-import type { ScriptCommand, NotifyLog } from './notify.js';
+import { runScript, describeResult, type ScriptCommand, type ScriptResult } from './run.js';
+import type { NotifyLog } from './notify.js';
 
 export class NotifyFifoError extends Error {
   readonly code: 'FIFO_CREATE' | 'FIFO_OPEN' | 'FIFO_NOT_FIFO';
@@ -17,7 +17,7 @@ export class NotifyFifoError extends Error {
   }
 }
 
-export interface NotifyFifoOptions {
+export interface NotifyFifoWriterOptions {
   /** `notify_fifo_script` / `vrrp_notify_fifo_script` / `lvs_notify_fifo_script`: started with the path appended. */
   script?: ScriptCommand;
   /** Owner given to a FIFO we create (keepalived: the fifo script's user). */
@@ -30,7 +30,7 @@ export interface NotifyFifoOptions {
 
 const execFileAsync = promisify(execFile);
 
-export class NotifyFifo {
+export class NotifyFifoWriter {
   /** Lines dropped because the FIFO was full (EAGAIN: the reader is not keeping up). */
   dropped = 0;
   /** Other write errors. */
@@ -39,12 +39,12 @@ export class NotifyFifo {
   private scriptAbort: AbortController | null = null;
   private scriptDone: Promise<ScriptResult> | null = null;
 
-  private constructor(readonly path: string, fd: number, private readonly created: boolean, private readonly opts: NotifyFifoOptions) {
+  private constructor(readonly path: string, fd: number, private readonly created: boolean, private readonly opts: NotifyFifoWriterOptions) {
     this.fd = fd;
   }
 
   /** Create (if absent), start the script, open. Throws NotifyFifoError with a clear reason. */
-  static async open(path: string, opts: NotifyFifoOptions = {}): Promise<NotifyFifo> {
+  static async open(path: string, opts: NotifyFifoWriterOptions = {}): Promise<NotifyFifoWriter> {
     const label = opts.label ?? '';
     let created = false;
     let existing: ReturnType<typeof lstatSync> | undefined;
@@ -107,7 +107,7 @@ export class NotifyFifo {
       scriptAbort?.abort();
       throw new NotifyFifoError('FIFO_NOT_FIFO', `${label}notify fifo ${path} is not a fifo we own - not using`);
     }
-    const fifo = new NotifyFifo(path, fd, created, opts);
+    const fifo = new NotifyFifoWriter(path, fd, created, opts);
     fifo.scriptAbort = scriptAbort;
     fifo.scriptDone = scriptDone;
     return fifo;

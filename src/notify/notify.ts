@@ -10,23 +10,12 @@
 //   process group gets SIGTERM, then SIGKILL 2 s later. Stop-time scripts keep keepalived's rule: SIGKILL to the
 //   group after 1 s.
 // - A script that cannot be run is logged as a failure with the reason (keepalived reports nothing).
-import { runScript, describeResult, scriptSucceeded, type ScriptResult, type RunOptions } from './run.js';
+import { runScript, describeResult, scriptSucceeded, type ScriptCommand, type ScriptResult, type RunOptions } from './run.js';
+import type { NotifyEventState, NotifyState } from '../vrrp/types.js';
 
-export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';
-/** FIFO-only events (vrrp_notify.c send_event_notify / send_instance_priority_notifies). */
-export type NotifyEventState = NotifyState | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY';
-
-/** A configured script: argv as tokenised from the config (script-string rules), and whom to run it as. */
-export interface ScriptCommand {
-  argv: string[];
-  /** Text for `/bin/sh -c` when argv[0] is not an executable file; default: argv quoted as keepalived does. */
-  shellCommand?: string;
-  uid?: number;
-  gid?: number;
-}
-
-/** The notify scripts of one vrrp_instance or vrrp_sync_group. */
-export interface NotifyScripts {
+/** The notify scripts of one vrrp_instance or vrrp_sync_group, resolved (user decided; a script keepalived would
+ * remove is absent), ready to run. The configured ones are the model's NotifyScripts. */
+export interface NotifyCommands {
   master?: ScriptCommand;
   backup?: ScriptCommand;
   fault?: ScriptCommand;
@@ -48,14 +37,14 @@ export interface NotifyEvent {
   state: NotifyEventState;
   /** The instance's effective priority (ignored for groups: they report 0). */
   priority: number;
-  scripts: NotifyScripts;
+  scripts: NotifyCommands;
 }
 
 /** From the VRRP engine's notify effect (`{ type: 'notify', scope: 'INSTANCE' | 'GROUP', name, state, priority }`,
  * src/vrrp/machine.ts) plus the scripts configured for that instance or group. */
 export function notifyEventFromEngine(
   effect: { scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyEventState; priority: number },
-  scripts: NotifyScripts,
+  scripts: NotifyCommands,
 ): NotifyEvent {
   return { kind: effect.scope === 'GROUP' ? 'group' : 'instance', name: effect.name, state: effect.state, priority: effect.priority, scripts };
 }
@@ -160,7 +149,7 @@ export function lvsRsFifoLine(rs: { address: string; port: number }, protocol: L
 // ---------------------------------------------------------------------------------------------------------------
 // Dispatcher (imperative shell).
 
-/** Anything that takes FIFO lines; fifo.ts NotifyFifo is one. */
+/** Anything that takes FIFO lines; fifo.ts NotifyFifoWriter is one. */
 export interface FifoSink {
   write(line: string | Buffer): boolean;
 }

@@ -8,7 +8,8 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-export interface ScriptSpec {
+/** A command ready to exec: the configured script (the model's ScriptSpec) with its user resolved to ids. */
+export interface ScriptCommand {
   /** argv[0] is a path or a bare name (resolved through PATH); the rest are passed as-is, without a shell. */
   argv: string[];
   /** The text handed to `/bin/sh -c` when argv[0] is not an executable file. Defaults to argv joined with
@@ -16,6 +17,10 @@ export interface ScriptSpec {
   shellCommand?: string;
   uid?: number;
   gid?: number;
+}
+
+/** One run of a command: how long it may take and what it gets in its environment. */
+export interface ScriptRun extends ScriptCommand {
   /** 0 or absent: no timeout. */
   timeoutMs?: number;
   /** Added to (and overriding; undefined removes) the daemon's environment; IFS, LD_PRELOAD, LD_LIBRARY_PATH and
@@ -167,7 +172,7 @@ export async function killAll(graceMs = 1000): Promise<void> {
 }
 
 /** Run one script. Never rejects: every way of failing is described in the result. */
-export function runScript(spec: ScriptSpec, opts: RunOptions = {}): Promise<ScriptResult> {
+export function runScript(spec: ScriptRun, opts: RunOptions = {}): Promise<ScriptResult> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
   const fail = (mode: 'exec' | 'shell', reason: string): Promise<ScriptResult> =>

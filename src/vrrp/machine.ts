@@ -5,7 +5,7 @@
 import { compareAddr } from './addr.js';
 import type { Advert } from './packet.js';
 import { masterDownMs, skewPriority, skewTimeMs } from './timers.js';
-import type { VrrpInstanceSpec, VrrpState } from './types.js';
+import type { NotifyEventState, VrrpInstanceSpec, VrrpState } from './types.js';
 
 // ---- inputs ---------------------------------------------------------------------------------------------------
 
@@ -48,9 +48,6 @@ export type Input =
 
 // ---- effects --------------------------------------------------------------------------------------------------
 
-/** Notify states (INSTANCE scope) and FIFO-only events. */
-export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY';
-
 /** What the shell must do, in order. */
 export type Effect =
   /** Send one advert with this priority (our vrid/version/interval/VIPs from the spec; 0 = we are leaving). */
@@ -69,7 +66,7 @@ export type Effect =
    * Run notifications: per-state script, then generic `notify` (TYPE NAME STATE PRIO), then FIFO…
    * scope INSTANCE here; sync-group.ts adds GROUP notifies with priority 0.
    */
-  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyState; priority: number }
+  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyEventState; priority: number }
   /** A state transition happened (for logs, counters, JSON/state dumps). Emitted before the notify. */
   | { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string }
   | { type: 'log'; level: 'info' | 'warning' | 'error'; msg: string };
@@ -173,7 +170,7 @@ class Tx {
   get spec() { return this.s.spec; }
   emit(e: Effect) { this.effects.push(e); }
   log(level: 'info' | 'warning' | 'error', msg: string) { this.emit({ type: 'log', level, msg: `(${this.spec.name}) ${msg}` }); }
-  notify(state: NotifyState) {
+  notify(state: NotifyEventState) {
     this.emit({ type: 'notify', scope: 'INSTANCE', name: this.spec.name, state, priority: this.s.effectivePriority });
   }
   transition(to: VrrpState, reason: string, notify = true) {

@@ -10,7 +10,7 @@
 // (atomic: no input reaches an old instance after it), GARP/NA pacing (a per-interface queue of timed sends that
 // never delays an advert or a VIP removal, cancelled when the instance leaves MASTER), counters, and sockets.
 import { IpIdCounter } from '../net/ipv4-header.js';
-import type { NotifyScripts } from '../notify/notify.js';
+import type { NotifyCommands } from '../notify/notify.js';
 import { compareAddr } from './addr.js';
 import type { InstancePlan, VipPlan, VrrpPlan } from './plan.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
@@ -87,7 +87,7 @@ export type NodeEffect =
   | (Who & { type: 'remove-rules' })
   /** One gratuitous ARP (IPv4) / unsolicited NA (IPv6) for one address, now. */
   | (Who & { type: 'send-garp'; vip: VipPlan })
-  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyScripts; uid?: number }
+  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyCommands; uid?: number }
   | (Who & { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string })
   | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string };
 
@@ -152,7 +152,7 @@ interface Inst {
 
 type Unit =
   | { kind: 'single'; name: string; st: InstanceState }
-  | { kind: 'group'; name: string; g: SyncGroupState; notify: NotifyScripts };
+  | { kind: 'group'; name: string; g: SyncGroupState; notify: NotifyCommands };
 
 const unitMembers = (u: Unit): string[] => (u.kind === 'single' ? [u.name] : u.g.spec.members);
 

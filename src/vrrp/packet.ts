@@ -15,9 +15,9 @@ export const VRRP_AUTH_LEN = 8;
 export const VRRP_HEADER_LEN = 8;
 export const VRRP_MAX_ADDR = 255;
 
-/** v2 auth_type field values. */
-export const AuthType = { NONE: 0, PASS: 1, AH: 2 } as const;
-export type AuthTypeValue = (typeof AuthType)[keyof typeof AuthType];
+/** v2 auth_type field values on the wire (the configured kind is the model's AuthType). */
+export const VRRP_AUTH_TYPE = { NONE: 0, PASS: 1, AH: 2 } as const;
+export type VrrpAuthTypeCode = (typeof VRRP_AUTH_TYPE)[keyof typeof VRRP_AUTH_TYPE];
 
 /** A decoded (or to-be-encoded) VRRP advertisement. */
 export interface Advert {
@@ -223,6 +223,6 @@ export function advertFor(spec: VrrpInstanceSpec, priority: number): Advert {
   return {
     version: spec.version, type: VRRP_TYPE_ADVERT, vrid: spec.vrid, priority, advertIntMs: spec.advertIntMs,
     addresses: spec.vips,
-    ...(spec.version === 2 ? { authType: auth ? AuthType.PASS : AuthType.NONE, authData: auth ? passAuthData(spec.authPass ?? '') : new Uint8Array(8) } : {}),
+    ...(spec.version === 2 ? { authType: auth ? VRRP_AUTH_TYPE.PASS : VRRP_AUTH_TYPE.NONE, authData: auth ? passAuthData(spec.authPass ?? '') : new Uint8Array(8) } : {}),
   };
 }

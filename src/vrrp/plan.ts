@@ -4,7 +4,8 @@
 import type {
   KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
-import type { ScriptCommand, NotifyScripts } from '../notify/notify.js';
+import type { NotifyCommands } from '../notify/notify.js';
+import type { ScriptCommand } from '../notify/run.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
 import type { UnicastPeerSpec } from './validate.js';
 
@@ -56,14 +57,14 @@ export interface InstancePlan {
   /** Everything of the spec except the source address, which is known once the interface is. */
   spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
   trackers: TrackerSource[];
-  notify: NotifyScripts;
+  notify: NotifyCommands;
   syncGroup?: string;
 }
 
 export interface GroupPlan {
   name: string;
   members: string[];
-  notify: NotifyScripts;
+  notify: NotifyCommands;
   /** Group-level track_interface / track_script / track_file: they apply to every member (keepalived vrrp_sync.c). */
   trackers: TrackerSource[];
 }
@@ -89,7 +90,7 @@ function command(s: ScriptSpec | undefined, users: UserResolver, role: 'track' |
   return who ? { argv: s.argv, uid: who.uid, gid: who.gid } : undefined;
 }
 
-function notifyScripts(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], users: UserResolver): NotifyScripts {
+function notifyCommands(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], users: UserResolver): NotifyCommands {
   const x = n as VrrpInstance['notify'];
   return {
     master: command(x.master, users),
@@ -209,14 +210,14 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       rules: inst.virtualRules,
       spec,
       trackers: tr,
-      notify: notifyScripts(inst.notify, users),
+      notify: notifyCommands(inst.notify, users),
       syncGroup: inst.syncGroup,
     });
   }
   const known = new Set(instances.map((i) => i.name));
   const groups = cfg.syncGroups
     .map((sg) => ({
-      name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyScripts(sg.notify, users), trackers: trackers(cfg, sg, users),
+      name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyCommands(sg.notify, users), trackers: trackers(cfg, sg, users),
     }))
     .filter((sg) => sg.members.length > 0);
   return {

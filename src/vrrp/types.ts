@@ -8,6 +8,12 @@ export type { Family };
 /** Protocol states (keepalived vrrp.h: INIT 0, BACKUP 1, MASTER 2, FAULT 3, DELETED 97, STOP 98). */
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP' | 'DELETED';
 
+/** The state a notify script and the generic `notify` report (DELETED becomes FAULT without notify_deleted). */
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';
+/** What a notify event can carry: a notify state, or a FIFO-only event (vrrp_notify.c send_event_notify /
+ * send_instance_priority_notifies). */
+export type NotifyEventState = NotifyState | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY';
+
 /** Gratuitous ARP / unsolicited NA schedule (keepalived vrrp_garp_* / garp_* keywords). */
 export interface GarpSpec {
   /** garp_master_delay: second burst this long after becoming MASTER; 0 = no second burst. Default 5000. */

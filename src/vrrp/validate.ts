@@ -4,7 +4,7 @@ import { compareAddr, isMulticast, normalizeAddr, type Family } from './addr.js'
 import type { InstanceState } from './machine.js';
 import { decodeIpv4Header } from '../net/ipv4-header.js';
 import {
-  AuthType, passAuthData, decodeAdvert, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
+  VRRP_AUTH_TYPE, passAuthData, decodeAdvert, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
   VRRP_TYPE_ADVERT, type Advert,
 } from './packet.js';
 
@@ -163,10 +163,10 @@ export function validateAdvert(pkt: RxPacket, pol: RxPolicy): ValidateResult {
   // 6. v2 auth and interval.
   if (pol.version === 2) {
     const at = adv.authType ?? 0;
-    if (at !== AuthType.NONE && at !== AuthType.PASS && at !== AuthType.AH)
+    if (at !== VRRP_AUTH_TYPE.NONE && at !== VRRP_AUTH_TYPE.PASS && at !== VRRP_AUTH_TYPE.AH)
       return drop(DropReason.AuthTypeInvalid, `auth type ${at}`, src);
     if (at !== pol.authType) return drop(DropReason.AuthTypeMismatch, `auth type ${at}, expected ${pol.authType}`, src);
-    if (pol.authType === AuthType.PASS && !eq8(adv.authData, pol.authData)) return drop(DropReason.Auth, 'invalid password', src);
+    if (pol.authType === VRRP_AUTH_TYPE.PASS && !eq8(adv.authData, pol.authData)) return drop(DropReason.Auth, 'invalid password', src);
     if (adv.advertIntMs !== Math.round(pol.advertIntMs / 1000) * 1000)
       return drop(DropReason.IntervalV2, `interval ${adv.advertIntMs / 1000}s, ours ${pol.advertIntMs / 1000}s`, src);
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText, SCRIPT_KEYWORDS } from '../../src/config/parse.js';
-import { splitScriptLine, scanScriptLine, scanQuotedWords, parseScriptCommand } from '../../src/config/script-words.js';
+import { splitScriptLine, scanScriptLine, scanQuotedWords, parseScriptKeyword } from '../../src/config/script-words.js';
 import { exitCodeFor, formatDiagnostic } from '../../src/config/diagnostics.js';
 import { renderTree, renderWords, renderDiags } from '../helpers/config-tree.js';
 
@@ -169,24 +169,24 @@ describe('script keywords', () => {
   });
 });
 
-describe('parseScriptCommand (keepalived notify_script_init: quoted command, then user and group)', () => {
+describe('parseScriptKeyword (keepalived notify_script_init: quoted command, then user and group)', () => {
   test('the command string is word 1; words 2 and 3 are user and group', () => {
-    assert.deepEqual(parseScriptCommand(`"/usr/bin/notify.sh master 'a b'" nobody nogroup`), {
+    assert.deepEqual(parseScriptKeyword(`"/usr/bin/notify.sh master 'a b'" nobody nogroup`), {
       argv: ['/usr/bin/notify.sh', 'master', 'a b'], user: 'nobody', group: 'nogroup',
     });
-    assert.deepEqual(parseScriptCommand('/bin/x arg'), { argv: ['/bin/x'], user: 'arg' });
-    assert.deepEqual(parseScriptCommand(''), { argv: [] });
+    assert.deepEqual(parseScriptKeyword('/bin/x arg'), { argv: ['/bin/x'], user: 'arg' });
+    assert.deepEqual(parseScriptKeyword(''), { argv: [] });
   });
   test('escapes are applied once, in the command string', () => {
-    assert.deepEqual(parseScriptCommand(String.raw`"/bin/echo a\tb \"q\""`), { argv: ['/bin/echo', 'a\tb', '"q"'] });
-    assert.deepEqual(parseScriptCommand(String.raw`/bin/a\ b`), { argv: ['/bin/a b'] });
+    assert.deepEqual(parseScriptKeyword(String.raw`"/bin/echo a\tb \"q\""`), { argv: ['/bin/echo', 'a\tb', '"q"'] });
+    assert.deepEqual(parseScriptKeyword(String.raw`/bin/a\ b`), { argv: ['/bin/a b'] });
   });
   test('stage-1 quoting keeps backslashes for stage 2', () => {
     assert.deepEqual(scanQuotedWords(String.raw`"a\"b" c\ d`), { words: [String.raw`a\"b`, String.raw`c\ d`] });
   });
   test('an unmatched quote rejects the script', () => {
-    assert.deepEqual(parseScriptCommand(`"/bin/x`).argv, []);
-    assert.equal(parseScriptCommand(`"/bin/x`).error?.code, 'unmatched-quote');
+    assert.deepEqual(parseScriptKeyword(`"/bin/x`).argv, []);
+    assert.equal(parseScriptKeyword(`"/bin/x`).error?.code, 'unmatched-quote');
   });
 });
 

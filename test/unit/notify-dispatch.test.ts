@@ -1,11 +1,11 @@
-// NotifyDispatcher and NotifyFifo with real scripts and a real FIFO reader process.
+// NotifyDispatcher and NotifyFifoWriter with real scripts and a real FIFO reader process.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NotifyDispatcher, lvsVsFifoLine, lvsRsFifoLine, type NotifyScripts, type NotifyOutcome } from '../../src/notify/notify.js';
-import { NotifyFifo, NotifyFifoError } from '../../src/notify/fifo.js';
+import { NotifyDispatcher, lvsVsFifoLine, lvsRsFifoLine, type NotifyCommands, type NotifyOutcome } from '../../src/notify/notify.js';
+import { NotifyFifoWriter, NotifyFifoError } from '../../src/notify/fifo.js';
 
 let dir: string;
 before(() => {
@@ -41,8 +41,8 @@ test('notifies of one instance run strictly in order, other instances in paralle
   const slow = script('slow.sh', `echo "$1 $2 start" >> ${log}; sleep 0.4; echo "$1 $2 end" >> ${log}`);
   const fast = script('fast.sh', `echo "$1 $2 start" >> ${log}; echo "$1 $2 end" >> ${log}`);
   const gen = script('gen.sh', `echo "$2 generic-$3 start" >> ${log}; echo "$2 generic-$3 end" >> ${log}`);
-  const a: NotifyScripts = { backup: { argv: [slow, 'VI_A', 'backup'] }, master: { argv: [fast, 'VI_A', 'master'] }, generic: { argv: [gen] } };
-  const b: NotifyScripts = { master: { argv: [fast, 'VI_B', 'master'] } };
+  const a: NotifyCommands = { backup: { argv: [slow, 'VI_A', 'backup'] }, master: { argv: [fast, 'VI_A', 'master'] }, generic: { argv: [gen] } };
+  const b: NotifyCommands = { master: { argv: [fast, 'VI_B', 'master'] } };
   const d = new NotifyDispatcher();
   const all: Promise<NotifyOutcome>[] = [];
   for (let i = 0; i < 3; i++) {
@@ -113,7 +113,7 @@ test('FIFO: created 0644, lines read back by the fifo script, unlinked on close'
   const out = join(dir, 'fifo-reader.out');
   // sample_notify_fifo.sh style reader: the FIFO path arrives as the last argument
   const reader = script('reader.sh', `while read -r line; do echo "$line" >> ${out}; done < "$1"`);
-  const fifo = await NotifyFifo.open(fifoPath, { script: { argv: [reader] } });
+  const fifo = await NotifyFifoWriter.open(fifoPath, { script: { argv: [reader] } });
   assert.equal(statSync(fifoPath).isFIFO(), true);
   assert.equal(statSync(fifoPath).mode & 0o777, 0o644);
   const d = new NotifyDispatcher({ fifos: [fifo] });
@@ -131,7 +131,7 @@ test('LVS FIFO lines reach a reader with their trailing NUL', async () => {
   const fifoPath = join(dir, 'lvs.fifo');
   const out = join(dir, 'lvs-reader.out');
   const reader = script('lvs-reader.sh', `exec cat "$1" > ${out}`);
-  const fifo = await NotifyFifo.open(fifoPath, { script: { argv: [reader] }, label: 'lvs ' });
+  const fifo = await NotifyFifoWriter.open(fifoPath, { script: { argv: [reader] }, label: 'lvs ' });
   const vs = { type: 'address', address: '10.0.0.1', protocol: 'tcp', port: 80 } as const;
   assert.equal(fifo.write(lvsVsFifoLine(vs, true)), true);
   assert.equal(fifo.write(lvsRsFifoLine({ address: '192.168.1.2', port: 80 }, 'tcp', vs, false)), true);
@@ -143,7 +143,7 @@ test('LVS FIFO lines reach a reader with their trailing NUL', async () => {
 test('FIFO: writes never block without a reader; a full FIFO drops lines and counts them', async () => {
   const fifoPath = join(dir, 'noreader.fifo');
   const logs: string[] = [];
-  const fifo = await NotifyFifo.open(fifoPath, { log: (_l, m) => logs.push(m) });
+  const fifo = await NotifyFifoWriter.open(fifoPath, { log: (_l, m) => logs.push(m) });
   const line = `INSTANCE "${'V'.repeat(100)}" MASTER 100\n`;
   let ok = 0;
   for (let i = 0; i < 2000; i++) if (fifo.write(line)) ok++;
@@ -156,15 +156,15 @@ test('FIFO: writes never block without a reader; a full FIFO drops lines and cou
 test('FIFO: an existing non-FIFO path is refused with a clear error', async () => {
   const p = join(dir, 'regular');
   writeFileSync(p, '');
-  await assert.rejects(NotifyFifo.open(p), (e: unknown) => e instanceof NotifyFifoError && e.code === 'FIFO_NOT_FIFO' && /is not a fifo/.test(e.message));
-  await assert.rejects(NotifyFifo.open(join(dir, 'no-such-dir', 'x.fifo')), (e: unknown) => e instanceof NotifyFifoError && e.code === 'FIFO_CREATE');
+  await assert.rejects(NotifyFifoWriter.open(p), (e: unknown) => e instanceof NotifyFifoError && e.code === 'FIFO_NOT_FIFO' && /is not a fifo/.test(e.message));
+  await assert.rejects(NotifyFifoWriter.open(join(dir, 'no-such-dir', 'x.fifo')), (e: unknown) => e instanceof NotifyFifoError && e.code === 'FIFO_CREATE');
 });
 
 test('FIFO: an existing FIFO is reused and not unlinked on close', async () => {
   const p = join(dir, 'existing.fifo');
-  const first = await NotifyFifo.open(p);
+  const first = await NotifyFifoWriter.open(p);
   // simulate a pre-existing FIFO: close the first without its unlink by opening a second one on the same path
-  const second = await NotifyFifo.open(p);
+  const second = await NotifyFifoWriter.open(p);
   await second.close();
   assert.equal(existsSync(p), true);
   await first.close();

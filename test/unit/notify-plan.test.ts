@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  planNotify, genericNotifyArgv, notifyEventFromEngine, vrrpFifoLine, lvsVsFifoLine, lvsRsFifoLine, formatVirtualServer, type NotifyScripts,
+  planNotify, genericNotifyArgv, notifyEventFromEngine, vrrpFifoLine, lvsVsFifoLine, lvsRsFifoLine, formatVirtualServer, type NotifyCommands,
 } from '../../src/notify/notify.js';
 
-const scripts: NotifyScripts = {
+const scripts: NotifyCommands = {
   master: { argv: ['/etc/keepalived/notify.sh', 'master-only'] },
   backup: { argv: ['/etc/keepalived/notify.sh', 'backup'] },
   fault: { argv: ['/etc/keepalived/fault.sh'] },

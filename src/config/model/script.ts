@@ -2,7 +2,7 @@
 // keepalived re-tokenises the line shell-style: word 1 is the command (re-split into argv), words 2 and 3 are the
 // user and group to run it as (notify.c notify_script_init / set_script_params_array).
 import type { ConfigNode } from '../tree.js';
-import { parseScriptCommand, scanQuotedWords } from '../script-words.js';
+import { parseScriptKeyword, scanQuotedWords } from '../script-words.js';
 import type { ScriptSpec } from './types.js';
 import type { Ctx } from './values.js';
 
@@ -19,7 +19,7 @@ export function rawOf(node: ConfigNode): string {
 export function readScript(ctx: Ctx, node: ConfigNode, userWords: boolean): ScriptSpec | undefined {
   if (!ctx.need(node, 1, '"COMMAND [ARGS…]"' + (userWords ? ' [USER [GROUP]]' : ''))) return undefined;
   const raw = rawOf(node);
-  const cmd = parseScriptCommand(raw);
+  const cmd = parseScriptKeyword(raw);
   if (cmd.error) {
     // The reader already reports unmatched quotes on script keywords (keepalived -t does too).
     if (cmd.error.code !== 'unmatched-quote') ctx.bad(node, 0, 'bad-script', `'${node.keyword}': cannot parse the command line: ${cmd.error.message}`);

@@ -2,7 +2,7 @@
 // completion rules of vrrp.c vrrp_complete_instance / vrrp_complete_init.
 import type { ConfigNode, Loc } from '../tree.js';
 import type {
-  GlobalDefs, VrrpScript, TrackFile, VrrpSyncGroup, VrrpInstance, TrackRef, TrackInterface, NotifyScripts, ScriptSpec,
+  GlobalDefs, VrrpScript, TrackFile, VrrpSyncGroup, VrrpInstance, TrackRef, TrackInterface, ScriptSpec,
   VirtualIp, AuthType,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs, isLinkLocal6, isMulticast } from './values.js';
@@ -583,4 +583,3 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
   };
 }
 
-export type { NotifyScripts };
