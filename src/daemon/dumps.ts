@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { InstanceSnapshot } from '../vrrp/shell.js';
 import type { VipPlan } from '../vrrp/plan.js';
 import type { VrrpState } from '../vrrp/types.js';
-import type { ScriptCommand } from '../notify/run.js';
+import type { ScriptCommand } from '../notify/notify.js';
 
 /** keepalived's state numbers (vrrp.h). */
 export const STATE_NUMBER: Record<VrrpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, DELETED: 97, STOP: 98 };

@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, unlinkSync, writeSync, chownSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { runScript, describeResult, type ScriptCommand, type ScriptResult } from './run.js';
-import type { NotifyLog } from './notify.js';
+import { runScript, describeResult, type ScriptResult } from './run.js';
+import type { NotifyLog, ScriptCommand } from './notify.js';
 
 export class NotifyFifoError extends Error {
   readonly code: 'FIFO_CREATE' | 'FIFO_OPEN' | 'FIFO_NOT_FIFO';

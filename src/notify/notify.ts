@@ -10,8 +10,19 @@
 //   process group gets SIGTERM, then SIGKILL 2 s later. Stop-time scripts keep keepalived's rule: SIGKILL to the
 //   group after 1 s.
 // - A script that cannot be run is logged as a failure with the reason (keepalived reports nothing).
-import { runScript, describeResult, scriptSucceeded, type ScriptCommand, type ScriptResult, type RunOptions } from './run.js';
+import { runScript, describeResult, scriptSucceeded, type ScriptResult, type RunOptions } from './run.js';
 import type { NotifyEventState, NotifyState } from '../vrrp/types.js';
+
+/** A command ready to exec: the configured script (the model's ScriptSpec) with its user resolved to ids. */
+export interface ScriptCommand {
+  /** argv[0] is a path or a bare name (resolved through PATH); the rest are passed as-is, without a shell. */
+  argv: string[];
+  /** The text handed to `/bin/sh -c` when argv[0] is not an executable file. Defaults to argv joined with
+   * keepalived's quoting (each argument single-quoted, a leading `<`/`>` redirection left bare). */
+  shellCommand?: string;
+  uid?: number;
+  gid?: number;
+}
 
 /** The notify scripts of one vrrp_instance or vrrp_sync_group, resolved (user decided; a script keepalived would
  * remove is absent), ready to run. The configured ones are the model's NotifyScripts. */

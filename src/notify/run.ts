@@ -7,17 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-
-/** A command ready to exec: the configured script (the model's ScriptSpec) with its user resolved to ids. */
-export interface ScriptCommand {
-  /** argv[0] is a path or a bare name (resolved through PATH); the rest are passed as-is, without a shell. */
-  argv: string[];
-  /** The text handed to `/bin/sh -c` when argv[0] is not an executable file. Defaults to argv joined with
-   * keepalived's quoting (each argument single-quoted, a leading `<`/`>` redirection left bare). */
-  shellCommand?: string;
-  uid?: number;
-  gid?: number;
-}
+import type { ScriptCommand } from './notify.js';
 
 /** One run of a command: how long it may take and what it gets in its environment. */
 export interface ScriptRun extends ScriptCommand {

@@ -10,8 +10,7 @@
 // Unlike keepalived (#2126), a script that cannot be run counts as a failure (see run.ts).
 import { EventEmitter } from 'node:events';
 import { runScript, describeResult, scriptSucceeded, type ScriptResult } from './run.js';
-import type { ScriptCommand } from './run.js';
-import type { NotifyLog } from './notify.js';
+import type { NotifyLog, ScriptCommand } from './notify.js';
 
 export type TrackScriptStatus = 'init' | 'ok' | 'failed';
 

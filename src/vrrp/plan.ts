@@ -4,8 +4,7 @@
 import type {
   KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
-import type { NotifyCommands } from '../notify/notify.js';
-import type { ScriptCommand } from '../notify/run.js';
+import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
 import type { UnicastPeerSpec } from './validate.js';
 
