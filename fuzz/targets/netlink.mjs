@@ -1,17 +1,17 @@
-// Fuzz target: every decoder of kernel netlink input. Documented errors: NetlinkCodecError (netlink-codec.ts,
-// rtnetlink.ts decoders, genetlink.ts) and IpvsDecodeError (ipvs/codec.ts); the rtnetlink decoders may also
+// Fuzz target: every decoder of kernel netlink input. Documented errors: KT_NETLINK_MALFORMED (netlink-codec.ts,
+// rtnetlink.ts decoders, genetlink.ts) and KT_IPVS_MALFORMED (ipvs/codec.ts); the rtnetlink decoders may also
 // return undefined for a family or message they do not handle. Anything else thrown is a finding.
 // The input is one datagram as the socket read it (all decoders see it), and each message's payload is also
 // fed to the decoder its nlmsg_type selects, as the daemon does.
-import { decodeMessages, decodeAttrs, attrMap, decodeError, NetlinkCodecError, NLMSG_ERROR } from '../../dist/src/net/netlink-codec.js';
+import { decodeMessages, decodeAttrs, attrMap, decodeError, NLMSG_ERROR } from '../../dist/src/net/netlink-codec.js';
 import { decodeAddress, decodeLink, decodeRoute, decodeRule, decodeEvent } from '../../dist/src/net/rtnetlink-codec.js';
 import { decodeGenl, decodeFamilyReply } from '../../dist/src/net/genetlink-codec.js';
 import {
-  IpvsDecodeError, decodeStats, decodeServiceMessage, decodeDestMessage, decodeInfoMessage, decodeConfigMessage, decodeDaemonMessage,
+  decodeStats, decodeServiceMessage, decodeDestMessage, decodeInfoMessage, decodeConfigMessage, decodeDaemonMessage,
 } from '../../dist/src/ipvs/codec.js';
 import { allow, check } from './common.mjs';
 
-const E = [NetlinkCodecError, IpvsDecodeError];
+const E = ['KT_NETLINK_MALFORMED', 'KT_IPVS_MALFORMED'];
 
 function payloadDecoders(p) {
   for (const type of [16, 17, 20, 21, 24, 25, 32]) {

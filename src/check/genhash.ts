@@ -1,6 +1,7 @@
 // genhash: fetch a URL the way HTTP_GET/SSL_GET does and print the MD5 of the body, to paste into `digest`.
 // Options as keepalived's --genhash (check_genhash.c): -s -p -u [-S] [-I] [-V vhost] [-P 1.0|1.0c|1.1] [-t s] [-v] [-h] [-m].
 import { buildRequest, hostHeader, httpFetch, tlsContext } from './probe-http.js';
+import { KtError } from '../util/errors.js';
 
 export interface GenhashIo {
   out(s: string): void;
@@ -35,10 +36,6 @@ const LONG: Record<string, string> = {
 };
 const WITH_ARG = new Set(['-s', '-p', '-u', '-V', '-m', '-P', '-t']);
 
-export class GenhashUsageError extends Error {
-  readonly code = 'GENHASH_USAGE';
-}
-
 export interface GenhashOptions {
   ssl: boolean;
   sni: boolean;
@@ -61,14 +58,14 @@ export function parseGenhashArgs(argv: readonly string[]): GenhashOptions {
       const eq = a.indexOf('=');
       if (eq > 0) [a, val] = [a.slice(0, eq), a.slice(eq + 1)];
       const short = LONG[a];
-      if (!short) throw new GenhashUsageError(`unknown option ${a}`);
+      if (!short) throw new KtError('KT_CHECK_GENHASH_USAGE', `unknown option ${a}`);
       a = short;
     } else if (/^-[A-Za-z].+/.test(a) && WITH_ARG.has(a.slice(0, 2))) {
       [a, val] = [a.slice(0, 2), a.slice(2)];
     }
     if (WITH_ARG.has(a) && val === undefined) {
       val = argv[++i];
-      if (val === undefined) throw new GenhashUsageError(`option ${a} needs a value`);
+      if (val === undefined) throw new KtError('KT_CHECK_GENHASH_USAGE', `option ${a} needs a value`);
     }
     switch (a) {
       case '-S': o.ssl = true; break;
@@ -81,24 +78,24 @@ export function parseGenhashArgs(argv: readonly string[]): GenhashOptions {
       case '-m': break;
       case '-p': {
         const n = Number(val);
-        if (!Number.isInteger(n) || n < 1 || n > 65535) throw new GenhashUsageError(`invalid port ${val}`);
+        if (!Number.isInteger(n) || n < 1 || n > 65535) throw new KtError('KT_CHECK_GENHASH_USAGE', `invalid port ${val}`);
         o.port = n;
         break;
       }
       case '-t': {
         const n = Number(val);
-        if (!Number.isFinite(n) || n <= 0) throw new GenhashUsageError(`invalid timeout ${val}`);
+        if (!Number.isFinite(n) || n <= 0) throw new KtError('KT_CHECK_GENHASH_USAGE', `invalid timeout ${val}`);
         o.timeoutMs = Math.round(n * 1000);
         break;
       }
       case '-P': {
         const p = val!.toUpperCase();
-        if (p !== '1.0' && p !== '1.0C' && p !== '1.1') throw new GenhashUsageError(`invalid protocol ${val}`);
+        if (p !== '1.0' && p !== '1.0C' && p !== '1.1') throw new KtError('KT_CHECK_GENHASH_USAGE', `invalid protocol ${val}`);
         o.protocol = p;
         break;
       }
       default:
-        throw new GenhashUsageError(`unknown option ${a}`);
+        throw new KtError('KT_CHECK_GENHASH_USAGE', `unknown option ${a}`);
     }
   }
   return o;

@@ -24,6 +24,7 @@
 // `.*\R`, is refused instead, see possessR).
 
 import vm from 'node:vm';
+import { KtError } from '../util/errors.js';
 
 export type PcreResult =
   | { ok: true; source: string; flags: string }
@@ -63,9 +64,10 @@ const REFUSED_OPTIONS: Record<string, string> = {
 /** Every option name keepalived 2.2.7 accepts in `regex_options` (it silently ignores any other word). */
 export const PCRE_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(OPTION_FIELDS), ...NEUTRAL_OPTIONS, ...Object.keys(REFUSED_OPTIONS)]);
 
-class PcreError extends Error {
+/** KT_CHECK_PCRE_SYNTAX, with the offset in the pattern where translation stopped. */
+class PcreError extends KtError {
   constructor(message: string, readonly offset: number) {
-    super(message);
+    super('KT_CHECK_PCRE_SYNTAX', message);
   }
 }
 

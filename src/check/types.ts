@@ -181,10 +181,3 @@ export interface ProbeResult {
   exitStatus?: number;
 }
 
-export class CheckConfigError extends Error {
-  readonly code = 'CHECK_CONFIG';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckConfigError';
-  }
-}

@@ -3,7 +3,6 @@
 // with hysteresis and sorry server, and the desired IPVS destinations that follow from all that.
 // No clock, no I/O, no randomness of its own: time and random numbers are passed in.
 import {
-  CheckConfigError,
   type CheckedRealServer,
   type CheckedVirtualServer,
   type CheckerConfig,
@@ -12,6 +11,7 @@ import {
   type ProbeResult,
   type ScriptRef,
 } from './types.js';
+import { KtError } from '../util/errors.js';
 
 /** keepalived's BOOTSTRAP_DELAY before the first check (check_api.c). */
 export const BOOTSTRAP_DELAY_MS = 1000;
@@ -130,7 +130,7 @@ export class CheckVerdict {
     }
     const keys = new Set<string>();
     for (const vsCfg of virtualServers) {
-      if (keys.has(vsCfg.key)) throw new CheckConfigError(`duplicate virtual server key ${vsCfg.key}`);
+      if (keys.has(vsCfg.key)) throw new KtError('KT_CHECK_CONFIG', `duplicate virtual server key ${vsCfg.key}`);
       keys.add(vsCfg.key);
       const rsList: RsState[] = [];
       const vs: VsState = { cfg: vsCfg, label: formatVs(vsCfg), rs: rsList, quorumUp: true, sorryAlive: false };
@@ -145,7 +145,7 @@ export class CheckVerdict {
         rsList.push(rs);
         for (const ck of rsCfg.checkers) {
           if ((ck.kind === 'HTTP_GET' || ck.kind === 'SSL_GET') && ck.urls.length === 0)
-            throw new CheckConfigError(`${ck.kind} for ${rs.label} has no url`);
+            throw new KtError('KT_CHECK_CONFIG', `${ck.kind} for ${rs.label} has no url`);
           const st: CheckerState = {
             id: this.checkers.length,
             vs,
@@ -233,7 +233,7 @@ export class CheckVerdict {
    */
   onResult(checkerId: number, result: ProbeResult, startedAt: number, finishedAt: number): ResultOutput {
     const ck = this.checkers[checkerId];
-    if (!ck) throw new CheckConfigError(`unknown checker ${checkerId}`);
+    if (!ck) throw new KtError('KT_CHECK_CONFIG', `unknown checker ${checkerId}`);
     let delay: number;
     switch (ck.cfg.kind) {
       case 'TCP_CHECK':

@@ -2,11 +2,12 @@
 import { lstatSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PID_FILE_MODE, writeFileSafe } from './safe-file.js';
+import { KtError } from '../util/errors.js';
 
-export class PidFileBusyError extends Error {
-  readonly code = 'PIDFILE_BUSY';
+/** KT_DAEMON_PIDFILE_BUSY: another live process owns the pid file. */
+export class PidFileBusyError extends KtError {
   constructor(readonly path: string, readonly pid: number) {
-    super(`${path}: daemon already running with pid ${pid}`);
+    super('KT_DAEMON_PIDFILE_BUSY', `${path}: daemon already running with pid ${pid}`);
   }
 }
 

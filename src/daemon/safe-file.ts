@@ -13,16 +13,17 @@ import {
   closeSync, constants as C, fchmodSync, fstatSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { KtError } from '../util/errors.js';
 
 /** keepalived's mode for dumps and logs (fopen_safe: S_IRUSR|S_IWUSR, whatever the umask). */
 export const PRIVATE_MODE = 0o600;
 /** keepalived's mode for pid files (pidfile.c: rw-r--r--, measured on 2.2.7 with umask 022). */
 export const PID_FILE_MODE = 0o644;
 
-export class UnsafeFileError extends Error {
-  readonly code = 'UNSAFE_FILE';
+/** KT_DAEMON_UNSAFE_FILE: the existing target is refused (a link, another user's file, not a regular file). */
+export class UnsafeFileError extends KtError {
   constructor(readonly path: string, readonly reason: string) {
-    super(`${path}: ${reason}; not written (the file is left untouched)`);
+    super('KT_DAEMON_UNSAFE_FILE', `${path}: ${reason}; not written (the file is left untouched)`);
   }
 }
 

@@ -11,6 +11,7 @@ import { unlinkSync, chmodSync, lstatSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { CheckerStatus, ScriptStatus, VrrpInstanceStatus } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+import { KtError } from '../util/errors.js';
 
 export interface StatusDocument {
   version: string;
@@ -26,12 +27,6 @@ export interface StatusDocument {
   keepalivedJson: unknown[];
 }
 
-export class StatusListenError extends Error {
-  constructor(readonly code: 'STATUS_BAD_ADDRESS' | 'STATUS_NOT_LOOPBACK', message: string) {
-    super(message);
-  }
-}
-
 export type ListenTarget = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
 function isLoopback(host: string): boolean {
@@ -45,13 +40,13 @@ function isLoopback(host: string): boolean {
 export function parseListen(spec: string, force = false): ListenTarget {
   if (spec.startsWith('/')) return { kind: 'unix', path: spec };
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:]+):(\d+)$/.exec(spec);
-  if (!m) throw new StatusListenError('STATUS_BAD_ADDRESS', `--status-listen ${spec}: expected ADDR:PORT, [IPv6]:PORT or /path/to.sock`);
+  if (!m) throw new KtError('KT_DAEMON_STATUS_BAD_ADDRESS', `--status-listen ${spec}: expected ADDR:PORT, [IPv6]:PORT or /path/to.sock`);
   const host = m[1]!;
   const port = Number(m[2]);
-  if (!(port > 0 && port < 65536)) throw new StatusListenError('STATUS_BAD_ADDRESS', `--status-listen ${spec}: bad port`);
-  if (host !== 'localhost' && !isIP(host)) throw new StatusListenError('STATUS_BAD_ADDRESS', `--status-listen ${spec}: ${host} is not an IP address`);
+  if (!(port > 0 && port < 65536)) throw new KtError('KT_DAEMON_STATUS_BAD_ADDRESS', `--status-listen ${spec}: bad port`);
+  if (host !== 'localhost' && !isIP(host)) throw new KtError('KT_DAEMON_STATUS_BAD_ADDRESS', `--status-listen ${spec}: ${host} is not an IP address`);
   if (!force && !isLoopback(host))
-    throw new StatusListenError('STATUS_NOT_LOOPBACK', `--status-listen ${spec}: not a loopback address; the endpoint has no authentication (use --status-listen-force to allow it)`);
+    throw new KtError('KT_DAEMON_STATUS_NOT_LOOPBACK', `--status-listen ${spec}: not a loopback address; the endpoint has no authentication (use --status-listen-force to allow it)`);
   return { kind: 'tcp', host, port };
 }
 

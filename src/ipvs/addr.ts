@@ -1,21 +1,22 @@
 // Address helpers for IPVS: parse/format IPv4 and IPv6 text, the 16-byte nf_inet_addr layout, and canonical
 // forms (RFC 5952 for IPv6) so that desired and kernel-reported addresses compare as strings.
 import { isIPv4, isIPv6 } from 'node:net';
-import { AF_INET, AF_INET6, IpvsSpecError, type AddressFamily } from './types.js';
+import { AF_INET, AF_INET6, type AddressFamily } from './types.js';
+import { KtError } from '../util/errors.js';
 
 export function familyOf(addr: string): AddressFamily {
   if (isIPv4(addr)) return AF_INET;
   if (isIPv6(addr)) return AF_INET6;
-  throw new IpvsSpecError(`not an IP address: '${addr}'`);
+  throw new KtError('KT_IPVS_BAD_SPEC', `not an IP address: '${addr}'`);
 }
 
 export function ipv4ToBytes(s: string): Buffer {
-  if (!isIPv4(s)) throw new IpvsSpecError(`not an IPv4 address: '${s}'`);
+  if (!isIPv4(s)) throw new KtError('KT_IPVS_BAD_SPEC', `not an IPv4 address: '${s}'`);
   return Buffer.from(s.split('.').map(Number));
 }
 
 export function ipv6ToBytes(s: string): Buffer {
-  if (!isIPv6(s)) throw new IpvsSpecError(`not an IPv6 address: '${s}'`);
+  if (!isIPv6(s)) throw new KtError('KT_IPVS_BAD_SPEC', `not an IPv6 address: '${s}'`);
   let text = s.split('%')[0];
   const out = Buffer.alloc(16);
   // An embedded dotted quad becomes two hextets.
@@ -64,7 +65,7 @@ export function nfToAddr(af: number, b: Buffer): string {
     b.copy(full, 0, 0, Math.min(16, b.length));
     return bytesToIpv6(full);
   }
-  throw new IpvsSpecError(`unknown address family ${af}`);
+  throw new KtError('KT_IPVS_BAD_SPEC', `unknown address family ${af}`);
 }
 
 /** Canonical text for an address of either family. */

@@ -16,27 +16,29 @@ import type {
   DestEntry, DestKey, DestSpec, IpvsInfo, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec, SyncDaemonSpec,
 } from './types.js';
 import { describeService, describeDest } from './describe.js';
+import { KtError } from '../util/errors.js';
 
-export class IpvsUnavailableError extends Error {
-  readonly code = 'IPVS_UNAVAILABLE';
-  constructor(override readonly cause?: unknown) {
-    super('this kernel has no IPVS (ip_vs module not loaded / CONFIG_IP_VS not set)');
+/** KT_IPVS_UNAVAILABLE: the kernel has no IPVS (the netlink ENOENT is the cause). */
+export class IpvsUnavailableError extends KtError {
+  constructor(cause?: unknown) {
+    super('KT_IPVS_UNAVAILABLE', 'this kernel has no IPVS (ip_vs module not loaded / CONFIG_IP_VS not set)', { cause });
   }
 }
 
-/** A command the kernel refused. `errnoCode` is EEXIST, ENOENT, EINVAL, …; `kernelMessage` the extended-ack text. */
-export class IpvsError extends Error {
-  readonly code: 'IPVS_REQUEST_FAILED' | 'IPVS_NO_SCHEDULER' = 'IPVS_REQUEST_FAILED';
+/**
+ * A command the kernel refused: KT_IPVS_REQUEST_FAILED, or KT_IPVS_NO_SCHEDULER when the scheduler module is missing.
+ * `errnoName` is EEXIST, ENOENT, EINVAL, …; `kernelMessage` the extended-ack text.
+ */
+export class IpvsError extends KtError {
   constructor(
     readonly operation: string,
     readonly errno: number,
-    readonly errnoCode: string,
+    readonly errnoName: string,
     readonly kernelMessage: string | undefined,
     message?: string,
-    code?: 'IPVS_NO_SCHEDULER',
+    code: 'KT_IPVS_REQUEST_FAILED' | 'KT_IPVS_NO_SCHEDULER' = 'KT_IPVS_REQUEST_FAILED',
   ) {
-    super(message ?? `IPVS ${operation} failed: ${errnoCode}${kernelMessage ? ` (${kernelMessage})` : ''}`);
-    if (code) this.code = code;
+    super(code, message ?? `IPVS ${operation} failed: ${errnoName}${kernelMessage ? ` (${kernelMessage})` : ''}`);
   }
 }
 
@@ -62,13 +64,13 @@ export class IpvsClient {
       try {
         family = await resolveFamily(sock, IPVS_GENL_NAME);
       } catch (e) {
-        if (!(e instanceof NetlinkError) || e.code !== 'ENOENT') throw e;
+        if (!(e instanceof NetlinkError) || e.errnoName !== 'ENOENT') throw e;
         if (opts.modprobe === false) throw new IpvsUnavailableError(e);
         spawnSync('modprobe', ['ip_vs'], { stdio: 'ignore', timeout: 10_000 });
         try {
           family = await resolveFamily(sock, IPVS_GENL_NAME);
         } catch (e2) {
-          if (e2 instanceof NetlinkError && e2.code === 'ENOENT') throw new IpvsUnavailableError(e2);
+          if (e2 instanceof NetlinkError && e2.errnoName === 'ENOENT') throw new IpvsUnavailableError(e2);
           throw e2;
         }
       }
@@ -89,12 +91,12 @@ export class IpvsClient {
       return replies.map((m) => m.payload);
     } catch (e) {
       if (e instanceof NetlinkError) {
-        if (e.code === 'ENOENT' && (r.cmd === IPVS_CMD_NEW_SERVICE || r.cmd === IPVS_CMD_SET_SERVICE)) {
+        if (e.errnoName === 'ENOENT' && (r.cmd === IPVS_CMD_NEW_SERVICE || r.cmd === IPVS_CMD_SET_SERVICE)) {
           // The kernel answers ENOENT when the scheduler (or persistence engine) module does not exist.
-          throw new IpvsError(operation, e.errno, e.code, e.kernelMessage,
-            `IPVS ${operation} failed: the scheduler or persistence engine is not available in this kernel (no ip_vs_<name> module)`, 'IPVS_NO_SCHEDULER');
+          throw new IpvsError(operation, e.errno, e.errnoName, e.kernelMessage,
+            `IPVS ${operation} failed: the scheduler or persistence engine is not available in this kernel (no ip_vs_<name> module)`, 'KT_IPVS_NO_SCHEDULER');
         }
-        throw new IpvsError(operation, e.errno, e.code, e.kernelMessage);
+        throw new IpvsError(operation, e.errno, e.errnoName, e.kernelMessage);
       }
       throw e;
     }
@@ -132,7 +134,7 @@ export class IpvsClient {
       const [p] = await this.send(getServiceRequest(key), 'get service');
       return p ? decodeServiceMessage(p) : undefined;
     } catch (e) {
-      if (e instanceof IpvsError && e.errnoCode === 'ESRCH') return undefined;
+      if (e instanceof IpvsError && e.errnoName === 'ESRCH') return undefined;
       throw e;
     }
   }
@@ -153,7 +155,7 @@ export class IpvsClient {
       await this.send(newServiceRequest(s), `add service ${describeService(s)}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && e.errnoCode === 'EEXIST') return 'noop';
+      if (e instanceof IpvsError && e.errnoName === 'EEXIST') return 'noop';
       throw e;
     }
   }
@@ -168,7 +170,7 @@ export class IpvsClient {
       await this.send(delServiceRequest(k), `delete service ${describeService(k)}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && (e.errnoCode === 'ENOENT' || e.errnoCode === 'ESRCH')) return 'noop';
+      if (e instanceof IpvsError && (e.errnoName === 'ENOENT' || e.errnoName === 'ESRCH')) return 'noop';
       throw e;
     }
   }
@@ -178,7 +180,7 @@ export class IpvsClient {
       await this.send(newDestRequest(k, d), `add dest ${describeDest(d)} to ${describeService(k)}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && e.errnoCode === 'EEXIST') return 'noop';
+      if (e instanceof IpvsError && e.errnoName === 'EEXIST') return 'noop';
       throw e;
     }
   }
@@ -189,7 +191,7 @@ export class IpvsClient {
       await this.send(setDestRequest(k, d), `edit dest ${describeDest(d)} of ${describeService(k)}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && e.errnoCode === 'ENOENT') {
+      if (e instanceof IpvsError && e.errnoName === 'ENOENT') {
         await this.send(newDestRequest(k, d), `add dest ${describeDest(d)} to ${describeService(k)}`);
         return 'added-instead';
       }
@@ -202,7 +204,7 @@ export class IpvsClient {
       await this.send(delDestRequest(k, d), `delete dest ${describeDest(d)} of ${describeService(k)}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && (e.errnoCode === 'ENOENT' || e.errnoCode === 'ESRCH')) return 'noop';
+      if (e instanceof IpvsError && (e.errnoName === 'ENOENT' || e.errnoName === 'ESRCH')) return 'noop';
       throw e;
     }
   }
@@ -212,7 +214,7 @@ export class IpvsClient {
       await this.send(newDaemonRequest(d), `start sync daemon ${d.state === 1 ? 'master' : 'backup'} on ${d.mcastIfn}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && e.errnoCode === 'EEXIST') return 'noop';
+      if (e instanceof IpvsError && e.errnoName === 'EEXIST') return 'noop';
       throw e;
     }
   }
@@ -222,7 +224,7 @@ export class IpvsClient {
       await this.send(delDaemonRequest(state, syncId), `stop sync daemon ${state === 1 ? 'master' : 'backup'}`);
       return 'done';
     } catch (e) {
-      if (e instanceof IpvsError && (e.errnoCode === 'ESRCH' || e.errnoCode === 'ENOENT')) return 'noop';
+      if (e instanceof IpvsError && (e.errnoName === 'ESRCH' || e.errnoName === 'ENOENT')) return 'noop';
       throw e;
     }
   }

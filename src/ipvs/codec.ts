@@ -10,10 +10,11 @@ import { attr, attrBe16, attrMap, attrStr, attrU16, attrU32, attrU8, decodeAttrs
 import { decodeGenl, genlPayload } from '../net/genetlink-codec.js';
 import { addrToNf, ipv4ToBytes, nfToAddr } from './addr.js';
 import {
-  AF_INET, AF_INET6, FWD_MASK, FWD_TUNNEL, IpvsSpecError, SVC_F_HASHED, TUN_GUE, TUN_IPIP,
+  AF_INET, AF_INET6, FWD_MASK, FWD_TUNNEL, SVC_F_HASHED, TUN_GUE, TUN_IPIP,
   type AddressFamily, type DestEntry, type DestKey, type DestSpec, type IpvsInfo, type IpvsProtocol, type IpvsStats,
   type IpvsTimeouts, type ServiceEntry, type ServiceKey, type ServiceSpec, type SyncDaemonSpec,
 } from './types.js';
+import { KtError } from '../util/errors.js';
 
 export const IPVS_GENL_NAME = 'IPVS';
 export const IPVS_GENL_VERSION = 1;
@@ -106,21 +107,21 @@ const req = (cmd: number, attrs: Buffer[], dump = false): IpvsRequest => ({
 });
 
 function checkPort(p: number, what: string): void {
-  if (!Number.isInteger(p) || p < 0 || p > 65535) throw new IpvsSpecError(`${what} out of range: ${p}`);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) throw new KtError('KT_IPVS_BAD_SPEC', `${what} out of range: ${p}`);
 }
 function checkU32(v: number, what: string): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new IpvsSpecError(`${what} out of range: ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new KtError('KT_IPVS_BAD_SPEC', `${what} out of range: ${v}`);
 }
 function checkName(s: string, max: number, what: string): void {
-  if (!s || Buffer.byteLength(s) >= max || s.includes('\0')) throw new IpvsSpecError(`${what} must be 1..${max - 1} bytes: '${s}'`);
+  if (!s || Buffer.byteLength(s) >= max || s.includes('\0')) throw new KtError('KT_IPVS_BAD_SPEC', `${what} must be 1..${max - 1} bytes: '${s}'`);
 }
 
 /** The key attributes of a service (AF first, as the kernel's parser and libipvs order them). */
 function serviceKeyAttrs(k: ServiceKey): Buffer[] {
-  if (k.af !== AF_INET && k.af !== AF_INET6) throw new IpvsSpecError(`unknown address family ${k.af}`);
+  if (k.af !== AF_INET && k.af !== AF_INET6) throw new KtError('KT_IPVS_BAD_SPEC', `unknown address family ${k.af}`);
   if (k.fwmark !== undefined) {
     checkU32(k.fwmark, 'fwmark');
-    if (k.fwmark === 0) throw new IpvsSpecError('fwmark must be non-zero');
+    if (k.fwmark === 0) throw new KtError('KT_IPVS_BAD_SPEC', 'fwmark must be non-zero');
     return [attrU16(IPVS_SVC_ATTR_AF, k.af), attrU32(IPVS_SVC_ATTR_FWMARK, k.fwmark)];
   }
   checkPort(k.port, 'service port');
@@ -136,7 +137,7 @@ function netmaskBytes(af: AddressFamily, netmask: number): Buffer {
   const b = Buffer.alloc(4);
   if (af === AF_INET) b.writeUInt32BE(netmask >>> 0);
   else {
-    if (!Number.isInteger(netmask) || netmask < 1 || netmask > 128) throw new IpvsSpecError(`IPv6 persistence prefix must be 1..128: ${netmask}`);
+    if (!Number.isInteger(netmask) || netmask < 1 || netmask > 128) throw new KtError('KT_IPVS_BAD_SPEC', `IPv6 persistence prefix must be 1..128: ${netmask}`);
     b.writeUInt32LE(netmask);
   }
   return b;
@@ -162,13 +163,13 @@ export function serviceNest(s: ServiceSpec): Buffer {
 export const serviceKeyNest = (k: ServiceKey): Buffer => nest(IPVS_CMD_ATTR_SERVICE, serviceKeyAttrs(k));
 
 function destKeyAttrs(d: DestKey): Buffer[] {
-  if (d.af !== AF_INET && d.af !== AF_INET6) throw new IpvsSpecError(`unknown address family ${d.af}`);
+  if (d.af !== AF_INET && d.af !== AF_INET6) throw new KtError('KT_IPVS_BAD_SPEC', `unknown address family ${d.af}`);
   checkPort(d.port, 'destination port');
   return [attrU16(IPVS_DEST_ATTR_ADDR_FAMILY, d.af), attr(IPVS_DEST_ATTR_ADDR, addrToNf(d.af, d.addr)), attrBe16(IPVS_DEST_ATTR_PORT, d.port)];
 }
 
 export function destNest(d: DestSpec): Buffer {
-  if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 0x7fffffff) throw new IpvsSpecError(`weight out of range: ${d.weight}`);
+  if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 0x7fffffff) throw new KtError('KT_IPVS_BAD_SPEC', `weight out of range: ${d.weight}`);
   checkU32(d.uThreshold, 'upper threshold');
   checkU32(d.lThreshold, 'lower threshold');
   const fwd = d.fwd & FWD_MASK;
@@ -177,7 +178,7 @@ export function destNest(d: DestSpec): Buffer {
     const type = d.tunType ?? TUN_IPIP;
     attrs.push(attrU8(IPVS_DEST_ATTR_TUN_TYPE, type));
     if (type === TUN_GUE) {
-      if (!d.tunPort) throw new IpvsSpecError('a GUE tunnel needs a port');
+      if (!d.tunPort) throw new KtError('KT_IPVS_BAD_SPEC', 'a GUE tunnel needs a port');
       checkPort(d.tunPort, 'tunnel port');
       attrs.push(attrBe16(IPVS_DEST_ATTR_TUN_PORT, d.tunPort));
     }
@@ -241,25 +242,21 @@ export const delDaemonRequest = (state: number, syncId: number): IpvsRequest =>
 
 // ---- decoders ---------------------------------------------------------------------------------------------
 
-export class IpvsDecodeError extends Error {
-  readonly code = 'IPVS_MALFORMED';
-}
-
 const u16 = (b: Buffer | undefined): number | undefined => (b && b.length >= 2 ? b.readUInt16LE(0) : undefined);
 const u32 = (b: Buffer | undefined): number | undefined => (b && b.length >= 4 ? b.readUInt32LE(0) : undefined);
 const be16 = (b: Buffer | undefined): number | undefined => (b && b.length >= 2 ? b.readUInt16BE(0) : undefined);
 
 function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new IpvsDecodeError(`IPVS reply lacks ${what}`);
+  if (v === undefined) throw new KtError('KT_IPVS_MALFORMED', `IPVS reply lacks ${what}`);
   return v;
 }
 
 /** An address attribute of a reply: a known family and enough bytes for it (the kernel sends 16 for both). */
 function replyAddr(af: number, b: Buffer | undefined, what: string): string {
   const buf = need(b, what);
-  if (af !== AF_INET && af !== AF_INET6) throw new IpvsDecodeError(`IPVS reply: ${what} of unknown address family ${af}`);
+  if (af !== AF_INET && af !== AF_INET6) throw new KtError('KT_IPVS_MALFORMED', `IPVS reply: ${what} of unknown address family ${af}`);
   const want = af === AF_INET ? 4 : 16;
-  if (buf.length < want) throw new IpvsDecodeError(`IPVS reply: ${what} of ${buf.length} bytes, need ${want}`);
+  if (buf.length < want) throw new KtError('KT_IPVS_MALFORMED', `IPVS reply: ${what} of ${buf.length} bytes, need ${want}`);
   return nfToAddr(af, buf);
 }
 

@@ -9,12 +9,13 @@ import { canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBytes, bytesToIpv6, number
 import { destId, serviceId } from './describe.js';
 import {
   AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPVS_SVC_PERSISTENT_TIMEOUT,
-  IPVS_WEIGHT_MAX, IpvsSpecError, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_GRE,
+  IPVS_WEIGHT_MAX, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_GRE,
   TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_NOCSUM, TUN_FLAG_REMCSUM,
   type AddressFamily, type DestSpec, type IpvsProtocol, type RealServerSpec, type SchedulerFlag,
   type ServiceKey, type ServiceSpec, type VirtualServerSpec, type VirtualTarget,
 } from './types.js';
 import type { LbKind, TunnelSpec } from '../config/model/types.js';
+import { KtError } from '../util/errors.js';
 
 export interface DesiredService {
   service: ServiceSpec;
@@ -46,10 +47,10 @@ export function expandRange(text: string): string[] {
     af = familyOf(base);
     const bits = af === AF_INET ? 32 : 128;
     const p = Number(text.slice(slash + 1));
-    if (!/^\d+$/.test(text.slice(slash + 1)) || p < 1 || p > bits) throw new IpvsSpecError(`invalid netmask in '${text}'`);
+    if (!/^\d+$/.test(text.slice(slash + 1)) || p < 1 || p > bits) throw new KtError('KT_IPVS_BAD_SPEC', `invalid netmask in '${text}'`);
     start = af === AF_INET ? BigInt(ipv4ToNumber(base)) : v6ToBig(base);
     const host = (1n << BigInt(bits - p)) - 1n;
-    if (start & host) throw new IpvsSpecError(`address mask bits not empty in '${text}'`);
+    if (start & host) throw new KtError('KT_IPVS_BAD_SPEC', `address mask bits not empty in '${text}'`);
     end = start | host;
   } else {
     const dash = text.lastIndexOf('-');
@@ -60,16 +61,16 @@ export function expandRange(text: string): string[] {
     if (af === AF_INET) {
       start = BigInt(ipv4ToNumber(first));
       end = /^\d{1,3}$/.test(endText) ? (start & ~0xffn) | BigInt(Number(endText)) : BigInt(ipv4ToNumber(endText));
-      if (/^\d{1,3}$/.test(endText) && Number(endText) > 255) throw new IpvsSpecError(`bad address range '${text}'`);
+      if (/^\d{1,3}$/.test(endText) && Number(endText) > 255) throw new KtError('KT_IPVS_BAD_SPEC', `bad address range '${text}'`);
     } else {
       start = v6ToBig(first);
       if (/^[0-9a-f]{1,4}$/i.test(endText)) end = (start & ~0xffffn) | BigInt(parseInt(endText, 16));
       else if (endText.includes(':')) end = v6ToBig(endText);
-      else throw new IpvsSpecError(`bad IPv6 range '${text}'`);
+      else throw new KtError('KT_IPVS_BAD_SPEC', `bad IPv6 range '${text}'`);
     }
   }
-  if (end < start) throw new IpvsSpecError(`bad address range '${text}' (the end is before the start)`);
-  if (end - start >= BigInt(MAX_RANGE)) throw new IpvsSpecError(`address range '${text}' has more than ${MAX_RANGE} addresses`);
+  if (end < start) throw new KtError('KT_IPVS_BAD_SPEC', `bad address range '${text}' (the end is before the start)`);
+  if (end - start >= BigInt(MAX_RANGE)) throw new KtError('KT_IPVS_BAD_SPEC', `address range '${text}' has more than ${MAX_RANGE} addresses`);
   const out: string[] = [];
   for (let n = start; n <= end; n++) out.push(af === AF_INET ? numberToIpv4(Number(n)) : bigToV6(n));
   return out;
@@ -92,13 +93,13 @@ function netmaskFor(af: AddressFamily, g: string | number | undefined): number {
   if (af === AF_INET6) {
     if (g === undefined) return 128;
     const p = Number(g);
-    if (!Number.isInteger(p) || p < 1 || p > 128) throw new IpvsSpecError(`bad IPv6 persistence granularity '${g}'`);
+    if (!Number.isInteger(p) || p < 1 || p > 128) throw new KtError('KT_IPVS_BAD_SPEC', `bad IPv6 persistence granularity '${g}'`);
     return p;
   }
   if (g === undefined) return 0xffffffff;
   if (typeof g === 'number' || /^\d+$/.test(g)) {
     const p = Number(g);
-    if (p < 1 || p > 32) throw new IpvsSpecError(`bad persistence granularity '${g}'`);
+    if (p < 1 || p > 32) throw new KtError('KT_IPVS_BAD_SPEC', `bad persistence granularity '${g}'`);
     return (0xffffffff << (32 - p)) >>> 0;
   }
   return ipv4ToNumber(g);
@@ -108,7 +109,7 @@ function tunnelFields(t: TunnelSpec | undefined): Pick<DestSpec, 'tunType' | 'tu
   const type = t?.type === 'gue' ? TUN_GUE : t?.type === 'gre' ? TUN_GRE : TUN_IPIP;
   const out: Pick<DestSpec, 'tunType' | 'tunPort' | 'tunFlags'> = { tunType: type };
   if (type === TUN_GUE) {
-    if (!t?.port) throw new IpvsSpecError('a GUE tunnel needs a port');
+    if (!t?.port) throw new KtError('KT_IPVS_BAD_SPEC', 'a GUE tunnel needs a port');
     out.tunPort = t.port;
   }
   if (type !== TUN_IPIP) out.tunFlags = t?.checksum === 'csum' ? TUN_FLAG_CSUM : t?.checksum === 'remcsum' ? TUN_FLAG_REMCSUM : TUN_FLAG_NOCSUM;
@@ -122,7 +123,7 @@ function destFor(vs: VirtualServerSpec, key: ServiceKey, rs: RealServerSpec, wei
   const vsPort = key.fwmark !== undefined ? 0 : key.port;
   // keepalived: non-NAT destinations take the service port; fwmark services have none, so 0.
   const port = fwd === FWD_MASQ ? (rs.port ?? vsPort) : vsPort;
-  if (!Number.isInteger(weight) || weight < 0) throw new IpvsSpecError(`bad weight ${weight} for ${rs.addr}`);
+  if (!Number.isInteger(weight) || weight < 0) throw new KtError('KT_IPVS_BAD_SPEC', `bad weight ${weight} for ${rs.addr}`);
   const d: DestSpec = {
     af,
     addr: canonicalAddr(rs.addr),
@@ -138,14 +139,14 @@ function destFor(vs: VirtualServerSpec, key: ServiceKey, rs: RealServerSpec, wei
 
 function serviceKeys(vs: VirtualServerSpec, t: VirtualTarget): ServiceKey[] {
   const protocol = PROTOCOLS[vs.protocol];
-  if (protocol === undefined) throw new IpvsSpecError(`unknown protocol '${vs.protocol}'`);
+  if (protocol === undefined) throw new KtError('KT_IPVS_BAD_SPEC', `unknown protocol '${vs.protocol}'`);
   if (t.fwmark !== undefined) {
-    if (!Number.isInteger(t.fwmark) || t.fwmark < 1 || t.fwmark > 0xffffffff) throw new IpvsSpecError(`bad fwmark ${t.fwmark}`);
+    if (!Number.isInteger(t.fwmark) || t.fwmark < 1 || t.fwmark > 0xffffffff) throw new KtError('KT_IPVS_BAD_SPEC', `bad fwmark ${t.fwmark}`);
     const af = t.family === 'inet6' ? AF_INET6 : t.family === 'inet' ? AF_INET : inferFamily(vs);
     return [{ af, fwmark: t.fwmark }];
   }
   const addrs = t.range !== undefined ? expandRange(t.range) : [canonicalAddr(t.addr)];
-  if (!Number.isInteger(t.port) || t.port < 0 || t.port > 65535) throw new IpvsSpecError(`bad port ${t.port}`);
+  if (!Number.isInteger(t.port) || t.port < 0 || t.port > 65535) throw new KtError('KT_IPVS_BAD_SPEC', `bad port ${t.port}`);
   return addrs.map((addr) => ({ af: familyOf(addr), protocol, addr, port: t.port }));
 }
 
@@ -174,11 +175,11 @@ export function buildDesired(specs: VirtualServerSpec[]): IpvsState {
           ...(vs.persistenceEngine ? { peName: vs.persistenceEngine } : {}),
         } as ServiceSpec;
         const id = serviceId(key);
-        if (state.has(id)) throw new IpvsSpecError(`virtual service ${id} is defined twice`);
+        if (state.has(id)) throw new KtError('KT_IPVS_BAD_SPEC', `virtual service ${id} is defined twice`);
         const dests = new Map<string, DestSpec>();
         const put = (d: DestSpec): void => {
           if (d.af !== key.af && key.fwmark === undefined && d.fwd === FWD_MASQ) {
-            throw new IpvsSpecError(`NAT real server ${d.addr} is not in the service's address family`);
+            throw new KtError('KT_IPVS_BAD_SPEC', `NAT real server ${d.addr} is not in the service's address family`);
           }
           dests.set(destId(d), d);
         };

@@ -129,10 +129,6 @@ export interface SyncDaemonSpec {
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
 
-export class IpvsSpecError extends Error {
-  readonly code = 'IPVS_BAD_SPEC';
-}
-
 // ---- the desired-state input: virtual-server-spec.ts maps a model virtual server + the checkers' verdict onto it;
 // method, tunnel and protocol are the config model's own types ----
 

@@ -3,6 +3,7 @@
 // (the NIC pads on the wire; veth does not). Pure.
 import { bytesToIp, ipToBytes, ipFamily } from './ipaddr.js';
 import { macToBytes, macToString } from './rtnetlink-codec.js';
+import { KtError } from '../util/errors.js';
 
 export const ETH_P_ARP = 0x0806;
 export const ETH_P_IP = 0x0800;
@@ -10,15 +11,11 @@ export const ARPHRD_ETHER = 1;
 export const ARPOP_REQUEST = 1;
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 
-export class FrameError extends Error {
-  readonly code = 'FRAME_BAD_INPUT';
-}
-
 /** The Ethernet frame of a gratuitous ARP for `vip` from `mac`. */
 export function buildGratuitousArp(mac: string | Buffer, vip: string): Buffer {
   const src = typeof mac === 'string' ? macToBytes(mac) : mac;
-  if (src.length !== 6) throw new FrameError('gratuitous ARP needs a 6-byte Ethernet MAC');
-  if (ipFamily(vip) !== 4) throw new FrameError(`gratuitous ARP is for IPv4 addresses, not '${vip}'`);
+  if (src.length !== 6) throw new KtError('KT_NET_FRAME_INVALID', 'gratuitous ARP needs a 6-byte Ethernet MAC');
+  if (ipFamily(vip) !== 4) throw new KtError('KT_NET_FRAME_INVALID', `gratuitous ARP is for IPv4 addresses, not '${vip}'`);
   const ip = ipToBytes(vip);
   const bcast = Buffer.alloc(6, 0xff);
   const f = Buffer.alloc(42);

@@ -1,6 +1,7 @@
 // Generic netlink messages: the family header and the "nlctrl" controller's family reply. Pure; genetlink.ts
 // sends them.
-import { attrMap, decodeAttrs, NetlinkCodecError, readStr } from './netlink-codec.js';
+import { attrMap, decodeAttrs, readStr } from './netlink-codec.js';
+import { KtError } from '../util/errors.js';
 
 export const GENL_ID_CTRL = 0x10;
 export const CTRL_CMD_GETFAMILY = 3;
@@ -21,9 +22,9 @@ export function genlPayload(cmd: number, version: number, attrs: Buffer[]): Buff
   return Buffer.concat([genlHeader(cmd, version), ...attrs]);
 }
 
-/** Splits a genl payload into its header and attributes. Throws NetlinkCodecError when the header is cut short. */
+/** Splits a genl payload into its header and attributes. Throws KT_NETLINK_MALFORMED when the header is cut short. */
 export function decodeGenl(payload: Buffer): { cmd: number; version: number; attrs: Buffer } {
-  if (payload.length < GENL_HDRLEN) throw new NetlinkCodecError(`genl payload of ${payload.length} bytes, header needs ${GENL_HDRLEN}`);
+  if (payload.length < GENL_HDRLEN) throw new KtError('KT_NETLINK_MALFORMED', `genl payload of ${payload.length} bytes, header needs ${GENL_HDRLEN}`);
   return { cmd: payload[0]!, version: payload[1]!, attrs: payload.subarray(GENL_HDRLEN) };
 }
 
@@ -34,7 +35,7 @@ export interface GenlFamily {
   mcastGroups: Map<string, number>;
 }
 
-/** Decodes a CTRL_CMD_NEWFAMILY reply. Throws NetlinkCodecError when the family id is missing or cut short. */
+/** Decodes a CTRL_CMD_NEWFAMILY reply. Throws KT_NETLINK_MALFORMED when the family id is missing or cut short. */
 export function decodeFamilyReply(payload: Buffer, name = ''): GenlFamily {
   const a = attrMap(decodeGenl(payload).attrs);
   const groups = new Map<string, number>();
@@ -48,7 +49,7 @@ export function decodeFamilyReply(payload: Buffer, name = ''): GenlFamily {
     }
   }
   const id = a.get(CTRL_ATTR_FAMILY_ID);
-  if (!id || id.length < 2) throw new NetlinkCodecError(`genl family reply for '${name}' without a family id`);
+  if (!id || id.length < 2) throw new KtError('KT_NETLINK_MALFORMED', `genl family reply for '${name}' without a family id`);
   const version = a.get(CTRL_ATTR_VERSION);
   return {
     id: id.readUInt16LE(0),

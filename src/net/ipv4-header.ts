@@ -3,6 +3,7 @@
 // Pure (the VRRP core uses it too).
 import { internetChecksum } from './checksum.js';
 import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
+import { KtError } from '../util/errors.js';
 
 export const IPPROTO_VRRP = 112;
 export const VRRP_TOS = 0xc0;
@@ -19,13 +20,9 @@ export interface Ipv4HeaderSpec {
   protocol?: number;
 }
 
-export class Ipv4HeaderError extends Error {
-  readonly code = 'IPV4_HEADER_INVALID';
-}
-
 export function buildIpv4Header(h: Ipv4HeaderSpec): Buffer {
-  if (ipFamily(h.src) !== 4 || ipFamily(h.dst) !== 4) throw new Ipv4HeaderError('IPv4 header needs IPv4 addresses');
-  if (h.payloadLength < 0 || h.payloadLength > 65515) throw new Ipv4HeaderError(`payload of ${h.payloadLength} bytes`);
+  if (ipFamily(h.src) !== 4 || ipFamily(h.dst) !== 4) throw new KtError('KT_NET_IPV4_HEADER_INVALID', 'IPv4 header needs IPv4 addresses');
+  if (h.payloadLength < 0 || h.payloadLength > 65515) throw new KtError('KT_NET_IPV4_HEADER_INVALID', `payload of ${h.payloadLength} bytes`);
   const b = Buffer.alloc(20);
   b[0] = 0x45;
   b[1] = h.tos ?? VRRP_TOS;

@@ -2,9 +2,9 @@
 // IPv6 src = the VIP, dst ff02::1, hop limit 255; ICMPv6 type 136 with Override (and Router when the interface
 // forwards), target = VIP, target link-layer address option. Checksum over the IPv6 pseudo-header. Pure.
 import { ipv6UpperChecksum } from './checksum.js';
-import { FrameError } from './arp.js';
 import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
 import { macToBytes, macToString } from './rtnetlink-codec.js';
+import { KtError } from '../util/errors.js';
 
 export const ETH_P_IPV6 = 0x86dd;
 export const IPPROTO_ICMPV6 = 58;
@@ -19,8 +19,8 @@ export const ALL_NODES_MAC = '33:33:00:00:00:01';
 /** 86 bytes: Ethernet 14 + IPv6 40 + NA 24 + option 8. */
 export function buildUnsolicitedNa(mac: string | Buffer, vip: string, opts: { router?: boolean } = {}): Buffer {
   const src = typeof mac === 'string' ? macToBytes(mac) : mac;
-  if (src.length !== 6) throw new FrameError('neighbour advertisement needs a 6-byte Ethernet MAC');
-  if (ipFamily(vip) !== 6) throw new FrameError(`neighbour advertisement is for IPv6 addresses, not '${vip}'`);
+  if (src.length !== 6) throw new KtError('KT_NET_FRAME_INVALID', 'neighbour advertisement needs a 6-byte Ethernet MAC');
+  if (ipFamily(vip) !== 6) throw new KtError('KT_NET_FRAME_INVALID', `neighbour advertisement is for IPv6 addresses, not '${vip}'`);
   const target = ipToBytes(vip);
   const dst = ipToBytes(ALL_NODES);
 

@@ -1,5 +1,6 @@
 // Netlink message and attribute codec (pure). Used by rtnetlink (addresses, routes, links) and generic netlink
 // (the IPVS family). Layouts from <linux/netlink.h>; all fields are host (little-endian) order unless noted.
+import { KtError } from '../util/errors.js';
 
 export const NLMSG_HDRLEN = 16;
 export const NLA_HDRLEN = 4;
@@ -48,17 +49,13 @@ export function encodeMessage(m: { type: number; flags: number; seq: number; pid
   return b;
 }
 
-export class NetlinkCodecError extends Error {
-  readonly code = 'NETLINK_MALFORMED';
-}
-
-/** Splits one datagram into messages. Throws NetlinkCodecError on a truncated or inconsistent buffer. */
+/** Splits one datagram into messages. Throws KT_NETLINK_MALFORMED on a truncated or inconsistent buffer. */
 export function decodeMessages(buf: Buffer): NetlinkMessage[] {
   const out: NetlinkMessage[] = [];
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = buf.readUInt32LE(off);
-    if (len < NLMSG_HDRLEN || off + len > buf.length) throw new NetlinkCodecError(`bad nlmsg_len ${len} at ${off}`);
+    if (len < NLMSG_HDRLEN || off + len > buf.length) throw new KtError('KT_NETLINK_MALFORMED', `bad nlmsg_len ${len} at ${off}`);
     out.push({
       type: buf.readUInt16LE(off + 4),
       flags: buf.readUInt16LE(off + 6),
@@ -114,14 +111,14 @@ export const attrS32 = (type: number, v: number): Buffer => {
 /** NUL-terminated string attribute. */
 export const attrStr = (type: number, s: string): Buffer => attr(type, Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)]));
 
-/** Decodes a run of attributes. Throws NetlinkCodecError if a length runs past the buffer. */
+/** Decodes a run of attributes. Throws KT_NETLINK_MALFORMED if a length runs past the buffer. */
 export function decodeAttrs(buf: Buffer): Attr[] {
   const out: Attr[] = [];
   let off = 0;
   while (off + NLA_HDRLEN <= buf.length) {
     const len = buf.readUInt16LE(off);
     const rawType = buf.readUInt16LE(off + 2);
-    if (len < NLA_HDRLEN || off + len > buf.length) throw new NetlinkCodecError(`bad nla_len ${len} at ${off}`);
+    if (len < NLA_HDRLEN || off + len > buf.length) throw new KtError('KT_NETLINK_MALFORMED', `bad nla_len ${len} at ${off}`);
     out.push({
       type: rawType & NLA_TYPE_MASK,
       nested: (rawType & NLA_F_NESTED) !== 0,
@@ -154,7 +151,7 @@ export interface NetlinkAck {
 
 export function decodeError(msg: NetlinkMessage): NetlinkAck {
   const p = msg.payload;
-  if (p.length < 4) throw new NetlinkCodecError('short NLMSG_ERROR');
+  if (p.length < 4) throw new KtError('KT_NETLINK_MALFORMED', 'short NLMSG_ERROR');
   const errno = -p.readInt32LE(0);
   let message: string | undefined;
   if (msg.flags & NLM_F_ACK_TLVS && p.length >= 4 + NLMSG_HDRLEN) {

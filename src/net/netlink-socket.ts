@@ -10,16 +10,20 @@ import {
   decodeMessages, decodeError, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI,
   NLM_F_REQUEST, type NetlinkMessage,
 } from './netlink-codec.js';
+import { KtError } from '../util/errors.js';
 
-/** A request the kernel refused: errno name (EEXIST, ENOENT, …) and, when the kernel gives one, its own text. */
-export class NetlinkError extends Error {
+/**
+ * A request the kernel refused (KT_NETLINK_REQUEST_FAILED): the errno and its name (EEXIST, ENOENT, …) and, when the
+ * kernel gives one, its own text.
+ */
+export class NetlinkError extends KtError {
   constructor(
     readonly errno: number,
-    readonly code: string,
+    readonly errnoName: string,
     readonly kernelMessage: string | undefined,
     readonly requestType: number,
   ) {
-    super(`netlink request ${requestType} failed: ${code}${kernelMessage ? ` (${kernelMessage})` : ''}`);
+    super('KT_NETLINK_REQUEST_FAILED', `netlink request ${requestType} failed: ${errnoName}${kernelMessage ? ` (${kernelMessage})` : ''}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // the socket receives nothing (keepalived's sockets only send, too), so it never needs draining.
 import { AF_PACKET, SOCK_RAW, ksock } from './ksock.js';
 import { macToBytes } from './rtnetlink-codec.js';
+import { KtError } from '../util/errors.js';
 
 /** struct sockaddr_ll (20 bytes): family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8]. */
 export function sockaddrLl(ifindex: number, protocol = 0, mac?: string | Buffer, hatype = 1): Buffer {
@@ -18,12 +19,6 @@ export function sockaddrLl(ifindex: number, protocol = 0, mac?: string | Buffer,
   return b;
 }
 
-export class PacketSocketError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
-
 /**
  * Sends whole Ethernet frames. Bound to one interface (`new PacketSender(ifindex)`, then `send`), or unbound
  * (`new PacketSender()`, then `sendOn(ifindex, frame)`) like keepalived's single GARP socket, which survives
@@ -33,7 +28,7 @@ export class PacketSender {
   private fd: number;
 
   constructor(readonly ifindex?: number) {
-    if (ifindex !== undefined && (!Number.isInteger(ifindex) || ifindex <= 0)) throw new PacketSocketError('EINVAL', `bad ifindex ${ifindex}`);
+    if (ifindex !== undefined && (!Number.isInteger(ifindex) || ifindex <= 0)) throw new KtError('KT_NET_BAD_ARGUMENT', `bad ifindex ${ifindex}`);
     this.fd = ksock().socket(AF_PACKET, SOCK_RAW, 0);
     if (ifindex === undefined) return;
     try {
@@ -50,14 +45,14 @@ export class PacketSender {
    * (ENETDOWN when the link is down, ENXIO/ENODEV when it is gone).
    */
   send(frame: Buffer): boolean {
-    if (this.ifindex === undefined) throw new PacketSocketError('EINVAL', 'unbound packet sender: use sendOn(ifindex, frame)');
+    if (this.ifindex === undefined) throw new KtError('KT_NET_BAD_ARGUMENT', 'unbound packet sender: use sendOn(ifindex, frame)');
     return this.sendOn(this.ifindex, frame);
   }
 
   /** Sends one frame on `ifindex` (any interface when unbound; must match when bound). */
   sendOn(ifindex: number, frame: Buffer): boolean {
-    if (this.fd < 0) throw new PacketSocketError('ECLOSED', 'packet socket closed');
-    if (frame.length < 14) throw new PacketSocketError('EINVAL', `frame of ${frame.length} bytes`);
+    if (this.fd < 0) throw new KtError('KT_NET_SOCKET_CLOSED', 'packet socket closed');
+    if (frame.length < 14) throw new KtError('KT_NET_BAD_ARGUMENT', `frame of ${frame.length} bytes`);
     return ksock().sendto(this.fd, frame, sockaddrLl(ifindex, frame.readUInt16BE(12))) >= 0;
   }
 

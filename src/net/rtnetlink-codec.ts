@@ -2,26 +2,27 @@
 // <linux/rtnetlink.h>, <linux/if_addr.h>, <linux/if_link.h>, <linux/fib_rules.h>); the socket shell that sends them
 // is rtnetlink.ts.
 import {
-  attr, attrMap, attrStr, attrU32, attrU8, readStr, NetlinkCodecError,
+  attr, attrMap, attrStr, attrU32, attrU8, readStr,
   type NetlinkMessage,
 } from './netlink-codec.js';
 import { bytesToIp as ipText, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+import { KtError } from '../util/errors.js';
 
 /** An address attribute from the kernel; a wrong length is a codec error like any other malformed attribute. */
 const bytesToIp = (b: Buffer): string => {
-  if (b.length !== 4 && b.length !== 16) throw new NetlinkCodecError(`address attribute of ${b.length} bytes`);
+  if (b.length !== 4 && b.length !== 16) throw new KtError('KT_NETLINK_MALFORMED', `address attribute of ${b.length} bytes`);
   return ipText(b);
 };
 
 /** 32-bit attribute values, with a codec error (not a RangeError) when the kernel's attribute is too short. */
 function u32(b: Buffer | undefined): number | undefined {
   if (!b) return undefined;
-  if (b.length < 4) throw new NetlinkCodecError(`32-bit attribute of ${b.length} bytes`);
+  if (b.length < 4) throw new KtError('KT_NETLINK_MALFORMED', `32-bit attribute of ${b.length} bytes`);
   return b.readUInt32LE(0);
 }
 function s32(b: Buffer | undefined): number | undefined {
   if (!b) return undefined;
-  if (b.length < 4) throw new NetlinkCodecError(`32-bit attribute of ${b.length} bytes`);
+  if (b.length < 4) throw new KtError('KT_NETLINK_MALFORMED', `32-bit attribute of ${b.length} bytes`);
   return b.readInt32LE(0);
 }
 
@@ -181,20 +182,16 @@ function ifaddrmsg(family: IpFamily, prefixlen: number, flags: number, scope: nu
   return b;
 }
 
-export class RtnetlinkSpecError extends Error {
-  readonly code = 'RTNETLINK_BAD_SPEC';
-}
-
 function checkAddress(spec: AddressSpec): IpFamily {
   const family = ipFamily(spec.address);
   const max = family === 4 ? 32 : 128;
   if (!Number.isInteger(spec.prefixlen) || spec.prefixlen < 0 || spec.prefixlen > max)
-    throw new RtnetlinkSpecError(`prefix length ${spec.prefixlen} invalid for ${spec.address}`);
-  if (!Number.isInteger(spec.ifindex) || spec.ifindex <= 0) throw new RtnetlinkSpecError(`bad ifindex ${spec.ifindex}`);
-  if (spec.peer && ipFamily(spec.peer) !== family) throw new RtnetlinkSpecError('peer family differs from address');
-  if (spec.broadcast && family !== 4) throw new RtnetlinkSpecError('broadcast is IPv4 only');
+    throw new KtError('KT_NETLINK_BAD_SPEC', `prefix length ${spec.prefixlen} invalid for ${spec.address}`);
+  if (!Number.isInteger(spec.ifindex) || spec.ifindex <= 0) throw new KtError('KT_NETLINK_BAD_SPEC', `bad ifindex ${spec.ifindex}`);
+  if (spec.peer && ipFamily(spec.peer) !== family) throw new KtError('KT_NETLINK_BAD_SPEC', 'peer family differs from address');
+  if (spec.broadcast && family !== 4) throw new KtError('KT_NETLINK_BAD_SPEC', 'broadcast is IPv4 only');
   if (spec.label !== undefined && (family !== 4 || Buffer.byteLength(spec.label) > 15))
-    throw new RtnetlinkSpecError(`label '${spec.label}' invalid (IPv4 only, at most 15 bytes)`);
+    throw new KtError('KT_NETLINK_BAD_SPEC', `label '${spec.label}' invalid (IPv4 only, at most 15 bytes)`);
   return family;
 }
 
@@ -296,7 +293,7 @@ export const macToString = (b: Uint8Array): string => [...b].map((x) => x.toStri
 export function macToBytes(mac: string): Buffer {
   const parts = mac.split(':');
   if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p)))
-    throw new RtnetlinkSpecError(`bad MAC address '${mac}'`);
+    throw new KtError('KT_NETLINK_BAD_SPEC', `bad MAC address '${mac}'`);
   return Buffer.from(parts.map((p) => parseInt(p, 16)));
 }
 
@@ -392,7 +389,7 @@ export interface RouteInfo {
 export function encodeRoute(spec: RouteSpec, op: 'add' | 'del'): Buffer {
   const full = spec.family === 4 ? 32 : 128;
   const addr = (t: number, s: string): Buffer => {
-    if (ipFamily(s) !== spec.family) throw new RtnetlinkSpecError(`${s} is not IPv${spec.family}`);
+    if (ipFamily(s) !== spec.family) throw new KtError('KT_NETLINK_BAD_SPEC', `${s} is not IPv${spec.family}`);
     return attr(t, ipToBytes(s));
   };
   const table = spec.table ?? RT_TABLE_MAIN;
@@ -493,7 +490,7 @@ export interface RuleInfo {
 export function encodeRule(spec: RuleSpec, op: 'add' | 'del'): Buffer {
   const full = spec.family === 4 ? 32 : 128;
   const addr = (t: number, s: string): Buffer => {
-    if (ipFamily(s) !== spec.family) throw new RtnetlinkSpecError(`${s} is not IPv${spec.family}`);
+    if (ipFamily(s) !== spec.family) throw new KtError('KT_NETLINK_BAD_SPEC', `${s} is not IPv${spec.family}`);
     return attr(t, ipToBytes(s));
   };
   const h = Buffer.alloc(12); // struct fib_rule_hdr

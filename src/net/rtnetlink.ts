@@ -14,10 +14,10 @@ export type AddOutcome = 'added' | 'exists';
 /** Outcome of a delete: the kernel said the object was not there (EADDRNOTAVAIL/ENOENT/ESRCH) → 'absent'. */
 export type DelOutcome = 'deleted' | 'absent';
 
-export const isExistsError = (e: unknown): boolean => e instanceof NetlinkError && e.code === 'EEXIST';
+export const isExistsError = (e: unknown): boolean => e instanceof NetlinkError && e.errnoName === 'EEXIST';
 /** Addresses answer EADDRNOTAVAIL, routes ESRCH, rules ENOENT when what is deleted is not there. */
 export const isAbsentError = (e: unknown): boolean =>
-  e instanceof NetlinkError && (e.code === 'ENOENT' || e.code === 'EADDRNOTAVAIL' || e.code === 'ESRCH');
+  e instanceof NetlinkError && (e.errnoName === 'ENOENT' || e.errnoName === 'EADDRNOTAVAIL' || e.errnoName === 'ESRCH');
 
 async function add(p: Promise<unknown>): Promise<AddOutcome> {
   try {
@@ -42,7 +42,7 @@ async function del(p: Promise<unknown>): Promise<DelOutcome> {
 const defined = <T>(x: T | undefined): x is T => x !== undefined;
 
 /**
- * Request side of rtnetlink. Other kernel refusals reject with NetlinkError (errno name in `.code`, the kernel's
+ * Request side of rtnetlink. Other kernel refusals reject with NetlinkError (errno name in `.errnoName`, the kernel's
  * own text in `.kernelMessage`).
  */
 export class Rtnetlink {
@@ -80,7 +80,7 @@ export class Rtnetlink {
       const msgs = await this.sock.request(RTM_GETLINK, payload);
       return msgs.length ? decodeLink(msgs[0].payload) : undefined;
     } catch (e) {
-      if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
+      if (e instanceof NetlinkError && e.errnoName === 'ENODEV') return undefined;
       throw e;
     }
   }

@@ -18,6 +18,7 @@ import {
 } from './ksock.js';
 import { buildIpv4Header, IPPROTO_VRRP, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
 import { bytesToIp, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+import { isKtError, KtError } from '../util/errors.js';
 
 export const VRRP_GROUP4 = '224.0.0.18';
 export const VRRP_GROUP6 = 'ff02::12';
@@ -95,12 +96,6 @@ export interface VrrpSocketEvents {
   error: [Error];
 }
 
-export class VrrpSocketError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
-
 export interface VrrpSocket {
   readonly family: IpFamily;
   readonly ifindex: number;
@@ -119,7 +114,7 @@ const int32 = (v: number): Buffer => {
 
 function ifindexOf(ifname: string): number {
   const idx = ksock().ifNameToIndex(ifname);
-  if (!idx) throw new VrrpSocketError('ENODEV', `no interface '${ifname}'`);
+  if (!idx) throw new KtError('KT_NET_NO_INTERFACE', `no interface '${ifname}'`);
   return idx;
 }
 
@@ -145,7 +140,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP4;
-    if (ipFamily(this.group) !== 4) throw new VrrpSocketError('EINVAL', `group ${this.group} is not IPv4`);
+    if (ipFamily(this.group) !== 4) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv4`);
     this.fd = k.socket(AF_INET, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
@@ -166,7 +161,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       }
     } catch (e) {
       k.close(this.fd);
-      throw new VrrpSocketError('ESETUP', `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`);
+      throw new KtError('KT_NET_SOCKET_SETUP', `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
     }
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
@@ -193,20 +188,19 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new VrrpSocketError('ECLOSED', 'VRRP socket closed'));
+    if (this.closed) return Promise.reject(new KtError('KT_NET_SOCKET_CLOSED', 'VRRP socket closed'));
     const dst = opts.dst ?? this.group;
     const src = opts.src ?? this.opts.src;
-    if (!src) return Promise.reject(new VrrpSocketError('EINVAL', 'IPv4 send needs a source address'));
+    if (!src) return Promise.reject(new KtError('KT_NET_BAD_ARGUMENT', 'IPv4 send needs a source address'));
     try {
       const pkt = vrrpIpv4Datagram(payload, { src, dst, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, protocol: this.opts.protocol });
       let n: number;
       try {
         n = ksock().sendto(this.fd, pkt, sockaddrIn(dst), 0);
       } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        throw new VrrpSocketError(err.code ?? 'ESEND', `VRRP send on ${this.opts.ifname}: ${err.message}`);
+        throw new KtError('KT_NET_SEND_FAILED', `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
       }
-      if (n < 0) throw new VrrpSocketError('EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
+      if (n < 0) throw new KtError('KT_NET_SEND_BUFFER_FULL', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -279,7 +273,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP6;
-    if (ipFamily(this.group) !== 6) throw new VrrpSocketError('EINVAL', `group ${this.group} is not IPv6`);
+    if (ipFamily(this.group) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv6`);
     this.fd = k.socket(AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       const hops = opts.ttl ?? VRRP_TTL;
@@ -305,14 +299,14 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
       }
       if (opts.src) {
-        if (ipFamily(opts.src) !== 6) throw new VrrpSocketError('EINVAL', `source ${opts.src} is not IPv6`);
+        if (ipFamily(opts.src) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `source ${opts.src} is not IPv6`);
         // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
         k.bind(this.fd, sockaddrIn6(opts.src, this.ifindex));
       }
     } catch (e) {
       k.close(this.fd);
-      throw e instanceof VrrpSocketError ? e : new VrrpSocketError((e as { code?: string }).code ?? 'ESETUP', `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`);
+      throw isKtError(e) ? e : new KtError('KT_NET_SOCKET_SETUP', `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
     }
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
@@ -346,13 +340,13 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new VrrpSocketError('ECLOSED', 'VRRP socket closed'));
+    if (this.closed) return Promise.reject(new KtError('KT_NET_SOCKET_CLOSED', 'VRRP socket closed'));
     try {
       const dst = opts.dst ?? this.group;
-      if (ipFamily(dst) !== 6) throw new VrrpSocketError('EINVAL', `destination ${dst} is not IPv6`);
+      if (ipFamily(dst) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `destination ${dst} is not IPv6`);
       const flags = opts.dst ? 0 : MSG_DONTROUTE;
       const n = ksock().sendto(this.fd, payload, sockaddrIn6(dst, this.ifindex), flags);
-      if (n < 0) throw new VrrpSocketError('EAGAIN', 'VRRP socket send buffer full');
+      if (n < 0) throw new KtError('KT_NET_SEND_BUFFER_FULL', 'VRRP socket send buffer full');
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);

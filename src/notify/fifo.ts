@@ -7,15 +7,7 @@ import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, un
 import { promisify } from 'node:util';
 import { runScript, describeResult, type ScriptResult } from './run.js';
 import type { NotifyLog, ScriptCommand } from './notify.js';
-
-export class NotifyFifoError extends Error {
-  readonly code: 'FIFO_CREATE' | 'FIFO_OPEN' | 'FIFO_NOT_FIFO';
-  constructor(code: NotifyFifoError['code'], message: string) {
-    super(message);
-    this.name = 'NotifyFifoError';
-    this.code = code;
-  }
-}
+import { KtError } from '../util/errors.js';
 
 export interface NotifyFifoWriterOptions {
   /** `notify_fifo_script` / `vrrp_notify_fifo_script` / `lvs_notify_fifo_script`: started with the path appended. */
@@ -43,7 +35,7 @@ export class NotifyFifoWriter {
     this.fd = fd;
   }
 
-  /** Create (if absent), start the script, open. Throws NotifyFifoError with a clear reason. */
+  /** Create (if absent), start the script, open. Throws KT_NOTIFY_FIFO_* with a clear reason. */
   static async open(path: string, opts: NotifyFifoWriterOptions = {}): Promise<NotifyFifoWriter> {
     const label = opts.label ?? '';
     let created = false;
@@ -51,7 +43,7 @@ export class NotifyFifoWriter {
     try {
       existing = lstatSync(path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new NotifyFifoError('FIFO_CREATE', `Unable to create ${label}notify fifo ${path}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new KtError('KT_NOTIFY_FIFO_CREATE', `Unable to create ${label}notify fifo ${path}: ${(e as Error).message}`);
     }
     if (existing === undefined) {
       // Node has no mkfifo(2): coreutils' mkfifo sets the exact mode regardless of umask.
@@ -60,7 +52,7 @@ export class NotifyFifoWriter {
         created = true;
       } catch (e) {
         const stderr = (e as { stderr?: string }).stderr?.trim();
-        throw new NotifyFifoError('FIFO_CREATE', `Unable to create ${label}notify fifo ${path}: ${stderr || (e as Error).message}`);
+        throw new KtError('KT_NOTIFY_FIFO_CREATE', `Unable to create ${label}notify fifo ${path}: ${stderr || (e as Error).message}`);
       }
       const ownUid = process.getuid?.();
       const ownGid = process.getgid?.();
@@ -72,7 +64,7 @@ export class NotifyFifoWriter {
         }
       }
     } else if (!existing.isFIFO()) {
-      throw new NotifyFifoError('FIFO_NOT_FIFO', `${label}notify fifo ${path} exists and is not a fifo`);
+      throw new KtError('KT_NOTIFY_FIFO_NOT_FIFO', `${label}notify fifo ${path} exists and is not a fifo`);
     }
 
     const fifoScript = opts.script;
@@ -97,7 +89,7 @@ export class NotifyFifoWriter {
     } catch (e) {
       scriptAbort?.abort();
       if (created) unlinkQuiet(path);
-      throw new NotifyFifoError('FIFO_OPEN', `Unable to open ${label}notify fifo ${path}: ${(e as Error).message}`);
+      throw new KtError('KT_NOTIFY_FIFO_OPEN', `Unable to open ${label}notify fifo ${path}: ${(e as Error).message}`);
     }
     const st = fstatSync(fd);
     const ownUid = process.getuid?.();
@@ -105,7 +97,7 @@ export class NotifyFifoWriter {
       // On an existing path someone else may have planted it: only a FIFO we (or the script user) own is used.
       closeSync(fd);
       scriptAbort?.abort();
-      throw new NotifyFifoError('FIFO_NOT_FIFO', `${label}notify fifo ${path} is not a fifo we own - not using`);
+      throw new KtError('KT_NOTIFY_FIFO_NOT_FIFO', `${label}notify fifo ${path} is not a fifo we own - not using`);
     }
     const fifo = new NotifyFifoWriter(path, fd, created, opts);
     fifo.scriptAbort = scriptAbort;

@@ -8,6 +8,7 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ScriptCommand } from './notify.js';
+import { KtError } from '../util/errors.js';
 
 /** One run of a command: how long it may take and what it gets in its environment. */
 export interface ScriptRun extends ScriptCommand {
@@ -320,15 +321,6 @@ export function runScript(spec: ScriptRun, opts: RunOptions = {}): Promise<Scrip
 // (keepalived's order and security check); the checker input carries those decided ids as numbers, which resolve to
 // themselves here.
 
-export class ScriptUserError extends Error {
-  readonly code: 'UNKNOWN_USER' | 'UNKNOWN_GROUP';
-  constructor(code: 'UNKNOWN_USER' | 'UNKNOWN_GROUP', message: string) {
-    super(message);
-    this.name = 'ScriptUserError';
-    this.code = code;
-  }
-}
-
 export interface ScriptUser {
   uid: number;
   gid: number;
@@ -405,15 +397,15 @@ export function resolveScriptUser(userSpec: string, groupSpec: string | undefine
     uid = Number(user);
     gid = users.find((u) => u.uid === uid)?.gid;
   } else {
-    throw new ScriptUserError('UNKNOWN_USER', `Unable to find user '${user}'`);
+    throw new KtError('KT_NOTIFY_UNKNOWN_USER', `Unable to find user '${user}'`);
   }
   if (group !== undefined && group !== '') {
     const g = parseGroups(files.group).find((e) => e.name === group);
     if (g) gid = g.gid;
     else if (isNumericId(group)) gid = Number(group);
-    else throw new ScriptUserError('UNKNOWN_GROUP', `Unable to find group '${group}'`);
+    else throw new KtError('KT_NOTIFY_UNKNOWN_GROUP', `Unable to find group '${group}'`);
   }
-  if (gid === undefined) throw new ScriptUserError('UNKNOWN_GROUP', `No group given for numeric user ${user}, and it has no passwd entry`);
+  if (gid === undefined) throw new KtError('KT_NOTIFY_UNKNOWN_GROUP', `No group given for numeric user ${user}, and it has no passwd entry`);
   const groupName = parseGroups(files.group).find((e) => e.gid === gid)?.name ?? String(gid);
   return { uid, gid, user, group: group !== undefined && group !== '' ? group : groupName };
 }

@@ -5,6 +5,7 @@ import { internetChecksum, ipv4UpperChecksum, ipv6UpperChecksum } from '../net/c
 import { buildIpv4Header, IPPROTO_VRRP, VRRP_TTL } from '../net/ipv4-header.js';
 import { addrLength, addrToBytes, bytesToAddr, type Family } from './addr.js';
 import type { VrrpInstanceSpec } from './types.js';
+import { KtError } from '../util/errors.js';
 
 export { IPPROTO_VRRP, VRRP_TTL };
 export const IPPROTO_AH = 51;
@@ -75,14 +76,6 @@ export interface DecodeOk {
 
 export type DecodeResult = DecodeOk | DecodeError;
 
-export class EncodeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 /** Whether this version/family/options combination sums a pseudo-header. */
 function usesPseudoHeader(version: 2 | 3, ctx: ChecksumContext): boolean {
   if (ctx.family === 'inet6') return true; // IPv6 upper-layer checksums always include it (v2-over-IPv6 too, as the kernel does with IPV6_CHECKSUM)
@@ -94,7 +87,7 @@ export function vrrpChecksum(msg: Uint8Array, version: 2 | 3, ctx: ChecksumConte
   const copy = Uint8Array.from(msg);
   copy[6] = 0; copy[7] = 0;
   if (!usesPseudoHeader(version, ctx)) return internetChecksum(copy);
-  if (!ctx.src || !ctx.dst) throw new EncodeError('missing-context', 'pseudo-header checksum needs src and dst addresses');
+  if (!ctx.src || !ctx.dst) throw new KtError('KT_VRRP_ENCODE_MISSING_CONTEXT', 'pseudo-header checksum needs src and dst addresses');
   const src = addrToBytes(ctx.src, ctx.family), dst = addrToBytes(ctx.dst, ctx.family);
   return ctx.family === 'inet'
     ? ipv4UpperChecksum(src, dst, IPPROTO_VRRP, copy)
@@ -116,19 +109,19 @@ export function passAuthData(password: string): Uint8Array {
 /**
  * Encode a VRRP message (no IP header). The checksum is filled in for the context's family:
  * v2 over IPv4 = message incl. auth bytes; v3 over IPv4 = with IPv4 pseudo-header unless v3ChecksumAsV2;
- * IPv6 = with IPv6 pseudo-header. Throws EncodeError on values that cannot be represented.
+ * IPv6 = with IPv6 pseudo-header. Throws KT_VRRP_ENCODE_* on values that cannot be represented.
  */
 export function encodeAdvert(advert: Advert, ctx: ChecksumContext): Uint8Array {
   const { version, vrid, priority } = advert;
-  if (version !== 2 && version !== 3) throw new EncodeError('bad-version', `VRRP version ${version} unsupported`);
-  if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new EncodeError('bad-vrid', `vrid ${vrid} out of 1..255`);
+  if (version !== 2 && version !== 3) throw new KtError('KT_VRRP_ENCODE_BAD_VERSION', `VRRP version ${version} unsupported`);
+  if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new KtError('KT_VRRP_ENCODE_BAD_VRID', `vrid ${vrid} out of 1..255`);
   if (!Number.isInteger(priority) || priority < 0 || priority > 255)
-    throw new EncodeError('bad-priority', `priority ${priority} out of 0..255`);
-  if (advert.addresses.length > VRRP_MAX_ADDR) throw new EncodeError('too-many-addresses', `more than ${VRRP_MAX_ADDR} addresses`);
+    throw new KtError('KT_VRRP_ENCODE_BAD_PRIORITY', `priority ${priority} out of 0..255`);
+  if (advert.addresses.length > VRRP_MAX_ADDR) throw new KtError('KT_VRRP_ENCODE_TOO_MANY_ADDRESSES', `more than ${VRRP_MAX_ADDR} addresses`);
   const wireInt = advertIntToWire(version, advert.advertIntMs);
   const maxInt = version === 2 ? 0xff : 0xfff;
   if (wireInt < (version === 2 ? 1 : 1) || wireInt > maxInt)
-    throw new EncodeError('bad-interval', `advert interval ${advert.advertIntMs} ms not representable in VRRPv${version}`);
+    throw new KtError('KT_VRRP_ENCODE_BAD_INTERVAL', `advert interval ${advert.advertIntMs} ms not representable in VRRPv${version}`);
   const alen = addrLength(ctx.family);
   const len = VRRP_HEADER_LEN + advert.addresses.length * alen + (version === 2 ? VRRP_AUTH_LEN : 0);
   const msg = new Uint8Array(len);

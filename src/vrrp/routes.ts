@@ -2,16 +2,13 @@
 // table names are resolved through the functions passed in.
 import type { VirtualRoute, VirtualRule } from '../config/model/index.js';
 import { type RuleSpec, ROUTE_TYPES, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE, type RouteSpec, type RouteType } from '../net/rtnetlink-codec.js';
+import { KtError } from '../util/errors.js';
 
 const SCOPES: Record<string, number> = {
   global: RT_SCOPE_UNIVERSE, universe: RT_SCOPE_UNIVERSE, site: RT_SCOPE_SITE, link: RT_SCOPE_LINK, host: RT_SCOPE_HOST,
   nowhere: RT_SCOPE_NOWHERE,
 };
 const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
-
-export class RouteSpecError extends Error {
-  readonly code = 'VIRTUAL_ROUTE';
-}
 
 /** `/etc/iproute2/rt_tables` style text → name → id. */
 export function parseRtTables(text: string): Map<string, number> {
@@ -39,24 +36,24 @@ export function routeSpec(
   if (r.src) spec.prefsrc = r.src;
   if (r.dev) {
     const idx = ifindexOf(r.dev);
-    if (!idx) throw new RouteSpecError(`no interface ${r.dev}`);
+    if (!idx) throw new KtError('KT_VRRP_BAD_ROUTE', `no interface ${r.dev}`);
     spec.oif = idx;
   }
   if (r.metric !== undefined) spec.metric = r.metric;
   if (r.table !== undefined) {
     const t = /^\d+$/.test(r.table) ? Number(r.table) : TABLES[r.table] ?? tables.get(r.table);
-    if (t === undefined) throw new RouteSpecError(`unknown routing table '${r.table}'`);
+    if (t === undefined) throw new KtError('KT_VRRP_BAD_ROUTE', `unknown routing table '${r.table}'`);
     spec.table = t;
   }
   if (r.scope !== undefined) {
     const sc = /^\d+$/.test(r.scope) ? Number(r.scope) : SCOPES[r.scope];
-    if (sc === undefined) throw new RouteSpecError(`unknown scope '${r.scope}'`);
+    if (sc === undefined) throw new KtError('KT_VRRP_BAD_ROUTE', `unknown scope '${r.scope}'`);
     spec.scope = sc;
   }
   // Unlike `ip route add PREFIX dev IF` (scope link), keepalived leaves an unset scope at universe: the
   // differential test against keepalived 2.2.7 (test/netns/vrrp-routes.test.ts) pins this.
   if (r.type) {
-    if (!(r.type in ROUTE_TYPES)) throw new RouteSpecError(`unsupported route type '${r.type}'`);
+    if (!(r.type in ROUTE_TYPES)) throw new KtError('KT_VRRP_BAD_ROUTE', `unsupported route type '${r.type}'`);
     spec.type = r.type as RouteType;
   }
   return spec;
@@ -82,9 +79,9 @@ export function ruleSpec(r: VirtualRule, tables: ReadonlyMap<string, number> = n
   const addrText = r.from ?? r.to;
   const family: 4 | 6 = addrText?.includes(':') ? 6 : 4;
   const tableText = r.table ?? arg('table', 'lookup');
-  if (tableText === undefined) throw new RouteSpecError('a virtual rule needs a table');
+  if (tableText === undefined) throw new KtError('KT_VRRP_BAD_ROUTE', 'a virtual rule needs a table');
   const table = /^\d+$/.test(tableText) ? Number(tableText) : TABLES[tableText] ?? tables.get(tableText);
-  if (table === undefined) throw new RouteSpecError(`unknown routing table '${tableText}'`);
+  if (table === undefined) throw new KtError('KT_VRRP_BAD_ROUTE', `unknown routing table '${tableText}'`);
   const spec: RuleSpec = { family, table };
   if (r.from && r.from !== 'all') [spec.from, spec.fromLen] = prefix(r.from, family);
   if (r.to && r.to !== 'all') [spec.to, spec.toLen] = prefix(r.to, family);

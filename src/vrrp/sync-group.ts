@@ -4,6 +4,7 @@
 // (fault reason "sync-group") until no member has a fault of its own. Group notifies: type GROUP, priority 0.
 import { nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import type { VrrpState } from './types.js';
+import { KtError } from '../util/errors.js';
 
 export const SYNC_FAULT = 'sync-group';
 
@@ -30,14 +31,10 @@ export interface GroupStepResult {
   effects: TaggedEffect[];
 }
 
-export class SyncGroupError extends Error {
-  readonly code = 'sync-group';
-}
-
 export function initialSyncGroup(spec: SyncGroupSpec, members: InstanceState[]): SyncGroupState {
   const byName: Record<string, InstanceState> = {};
   for (const m of members) byName[m.spec.name] = m;
-  for (const n of spec.members) if (!byName[n]) throw new SyncGroupError(`sync group ${spec.name}: no instance ${n}`);
+  for (const n of spec.members) if (!byName[n]) throw new KtError('KT_VRRP_SYNC_GROUP_UNKNOWN_MEMBER', `sync group ${spec.name}: no instance ${n}`);
   return { spec, state: 'INIT', members: byName };
 }
 
@@ -59,7 +56,7 @@ const ownFaults = (m: InstanceState) => m.faults.filter((f) => f !== SYNC_FAULT)
  */
 export function stepGroup(g: SyncGroupState, member: string | undefined, input: Input, now: number): GroupStepResult {
   if (member !== undefined) return stepGroupInputs(g, [[member, input]], now);
-  if (input.type !== 'timer') throw new SyncGroupError('only timer inputs may target the whole group');
+  if (input.type !== 'timer') throw new KtError('KT_VRRP_SYNC_GROUP_BAD_INPUT', 'only timer inputs may target the whole group');
   const due = g.spec.members.filter((n) => { const d = nextDeadline(g.members[n]!); return d !== undefined && d <= now; });
   return stepGroupInputs(g, due.map((n) => [n, input]), now, false);
 }
@@ -91,7 +88,7 @@ function stepGroupInputs(g: SyncGroupState, initial: Array<[string, Input]>, now
     return { before: before.state, after: r.state.state, effects: r.effects };
   };
 
-  for (const [m] of initial) if (!members[m]) throw new SyncGroupError(`sync group ${g.spec.name}: no instance ${m}`);
+  for (const [m] of initial) if (!members[m]) throw new KtError('KT_VRRP_SYNC_GROUP_UNKNOWN_MEMBER', `sync group ${g.spec.name}: no instance ${m}`);
   const queue: [string, Input][] = [...initial];
   // With `simultaneous`, the first inputs all land before the group's rules run (see stepGroupMany).
   let held = simultaneous ? initial.length : 0;

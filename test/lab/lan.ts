@@ -9,6 +9,7 @@ import { join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeFrame, parsePcapHeader, readRecords, type Frame, type PcapHeader } from './pcap.js';
+import { KtError } from '../../src/util/errors.js';
 
 export const LAB_ROOT = '/run/keepalived-ts-lab';
 const OWNER_FILE = 'owner.json';
@@ -28,25 +29,19 @@ export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefine
   }
 }
 
-export class LabError extends Error {
-  constructor(readonly code: 'LAB_EXEC' | 'LAB_TIMEOUT' | 'LAB_SETUP' | 'LAB_NOT_OURS' | 'LAB_ARG', message: string) {
-    super(message);
-  }
-}
-
 export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs a command to completion; rejects with LAB_EXEC on a non-zero exit unless allowFail. */
+/** Runs a command to completion; rejects with KT_LAB_EXEC on a non-zero exit unless allowFail. */
 export function run(cmd: string, args: string[], opts: { allowFail?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : (err as { status?: number }).status ?? 1) : 0;
       const res = { code, stdout: String(stdout), stderr: String(stderr) };
-      if (err && !opts.allowFail) reject(new LabError('LAB_EXEC', `${cmd} ${args.join(' ')} failed (${code}): ${String(stderr).trim() || err.message}`));
+      if (err && !opts.allowFail) reject(new KtError('KT_LAB_EXEC', `${cmd} ${args.join(' ')} failed (${code}): ${String(stderr).trim() || err.message}`));
       else resolve(res);
     });
   });
@@ -67,7 +62,7 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOpti
   for (;;) {
     const v = await predicate();
     if (v) return v as NonNullable<T>;
-    if (nowMs() > deadline) throw new LabError('LAB_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}`);
+    if (nowMs() > deadline) throw new KtError('KT_LAB_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}`);
     await sleep(intervalMs);
   }
 }
@@ -77,9 +72,9 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOpti
 
 export function ipv4ToInt(ip: string): number {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!m) throw new LabError('LAB_ARG', `not an IPv4 address: ${ip}`);
+  if (!m) throw new KtError('KT_LAB_ARG', `not an IPv4 address: ${ip}`);
   const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) throw new LabError('LAB_ARG', `not an IPv4 address: ${ip}`);
+  if (parts.some((p) => p > 255)) throw new KtError('KT_LAB_ARG', `not an IPv4 address: ${ip}`);
   return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
 }
 export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
@@ -87,7 +82,7 @@ export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n 
 export function parseSubnet(cidr: string): { network: number; prefixLen: number } {
   const [ip, len] = cidr.split('/');
   const prefixLen = Number(len);
-  if (!Number.isInteger(prefixLen) || prefixLen < 8 || prefixLen > 24) throw new LabError('LAB_ARG', `subnet ${cidr}: need an IPv4 prefix between /8 and /24`);
+  if (!Number.isInteger(prefixLen) || prefixLen < 8 || prefixLen > 24) throw new KtError('KT_LAB_ARG', `subnet ${cidr}: need an IPv4 prefix between /8 and /24`);
   const mask = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
   return { network: (ipv4ToInt(ip) & mask) >>> 0, prefixLen };
 }
@@ -255,7 +250,7 @@ export function repoRoot(from = import.meta.dirname): string {
       }
     }
     const up = join(d, '..');
-    if (up === d) throw new LabError('LAB_SETUP', `no keepalived-ts package.json above ${from}`);
+    if (up === d) throw new KtError('KT_LAB_SETUP', `no keepalived-ts package.json above ${from}`);
     d = up;
   }
 }
@@ -300,11 +295,11 @@ export class Daemon {
     if (res) return { ...res, sentAtMs };
     if (isOurs(this.proc)) process.kill(this.pid, 'SIGKILL');
     const r = await this.proc.exited;
-    throw new LabError('LAB_TIMEOUT', `${this.kind} on ${this.director.name} ignored ${signal} for ${timeoutMs} ms; killed (${r.signal})`);
+    throw new KtError('KT_LAB_TIMEOUT', `${this.kind} on ${this.director.name} ignored ${signal} for ${timeoutMs} ms; killed (${r.signal})`);
   }
   /** Sends a signal without waiting (e.g. SIGUSR1 for a data dump). */
   signal(signal: NodeJS.Signals): void {
-    if (!isOurs(this.proc)) throw new LabError('LAB_NOT_OURS', `pid ${this.pid} is not our running ${this.kind}`);
+    if (!isOurs(this.proc)) throw new KtError('KT_LAB_NOT_OURS', `pid ${this.pid} is not our running ${this.kind}`);
     process.kill(this.pid, signal);
   }
 }
@@ -573,17 +568,17 @@ export class Lan {
   }
   node(name: string): LanNode {
     const n = this.allNodes.find((x) => x.name === name || x.ns === name);
-    if (!n) throw new LabError('LAB_ARG', `no node ${name} in lab ${this.prefix}${this.id}`);
+    if (!n) throw new KtError('KT_LAB_ARG', `no node ${name} in lab ${this.prefix}${this.id}`);
     return n;
   }
 
   static async create(options: LanOptions): Promise<Lan> {
     const prefix = options.prefix ?? 'kt';
-    if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix)) throw new LabError('LAB_ARG', `prefix ${JSON.stringify(prefix)}: 1–8 lowercase letters/digits`);
+    if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix)) throw new KtError('KT_LAB_ARG', `prefix ${JSON.stringify(prefix)}: 1–8 lowercase letters/digits`);
     if (!(options.directors >= 0 && options.directors <= 9 && options.clients >= 0 && options.clients <= 9)) {
-      throw new LabError('LAB_ARG', 'directors and clients: 0..9 each');
+      throw new KtError('KT_LAB_ARG', 'directors and clients: 0..9 each');
     }
-    if (process.getuid?.() !== 0) throw new LabError('LAB_SETUP', 'the namespace lab needs root');
+    if (process.getuid?.() !== 0) throw new KtError('KT_LAB_SETUP', 'the namespace lab needs root');
     sweepStale(prefix);
     let id = '';
     do id = randomBytes(3).toString('hex').slice(0, 5);
@@ -669,7 +664,7 @@ export class Lan {
 
   private nsName(ns: string | LanNode): string {
     const name = typeof ns === 'string' ? ns : ns.ns;
-    if (!this.namespaces.includes(name)) throw new LabError('LAB_NOT_OURS', `namespace ${name} is not part of lab ${this.prefix}${this.id}`);
+    if (!this.namespaces.includes(name)) throw new KtError('KT_LAB_NOT_OURS', `namespace ${name} is not part of lab ${this.prefix}${this.id}`);
     return name;
   }
 
@@ -691,7 +686,7 @@ export class Lan {
         resolve({ code: 127, signal: null });
       });
     });
-    if (child.pid === undefined) throw new LabError('LAB_EXEC', `could not start ${cmd} in ${nsName}`);
+    if (child.pid === undefined) throw new KtError('KT_LAB_EXEC', `could not start ${cmd} in ${nsName}`);
     const p: TrackedProcess = { ns: nsName, cmd, args, pid: child.pid, logFile: opts.logFile, child, exited, get running() { return running; } };
     this.processes.push(p);
     return p;
@@ -762,7 +757,7 @@ export class Lan {
     const args = ['-Z', 'root', '-n', '-U', '--immediate-mode', '-s', String(opts.snapLen ?? 256), '-i', iface, '-w', file, ...(filter ? filter.split(/\s+/) : [])];
     const proc = this.spawnIn(ns, 'tcpdump', args, { logFile: log });
     await waitFor(() => !proc.running || (existsSync(log) && readFileSync(log, 'utf8').includes('listening on')), { timeoutMs: 10_000, intervalMs: 10, what: 'tcpdump to listen' });
-    if (!proc.running) throw new LabError('LAB_EXEC', `tcpdump failed: ${readFileSync(log, 'utf8').trim()}`);
+    if (!proc.running) throw new KtError('KT_LAB_EXEC', `tcpdump failed: ${readFileSync(log, 'utf8').trim()}`);
     return new Capture(file, proc);
   }
 
@@ -783,7 +778,7 @@ export class Lan {
    * (`-n -l -D`), with its own pid files and TMPDIR, logging to <dir>/<kind>.log.
    */
   async startDaemon(director: Director, o: StartDaemonOptions): Promise<Daemon> {
-    if (director.daemon?.running) throw new LabError('LAB_ARG', `${director.name} already runs ${director.daemon.kind}`);
+    if (director.daemon?.running) throw new KtError('KT_LAB_ARG', `${director.name} already runs ${director.daemon.kind}`);
     const d = director.dir;
     const configFile = join(d, 'keepalived.conf');
     writeFileSync(configFile, o.configText, { mode: 0o644 });

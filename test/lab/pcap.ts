@@ -2,10 +2,7 @@
 // about: Ethernet, ARP, IPv4, IPv6, VRRP (v2/v3, IPv4/IPv6), ICMP echo, ICMPv6 neighbour discovery. Pure functions over bytes; no I/O here.
 import { bytesToIp } from '../../src/net/ipaddr.js';
 import { macToString } from '../../src/net/rtnetlink-codec.js';
-
-export class PcapFormatError extends Error {
-  readonly code = 'PCAP_FORMAT';
-}
+import { KtError } from '../../src/util/errors.js';
 
 export interface PcapHeader {
   littleEndian: boolean;
@@ -102,7 +99,7 @@ const GLOBAL_HEADER_LEN = 24;
 const RECORD_HEADER_LEN = 16;
 
 export function parsePcapHeader(buf: Buffer): PcapHeader {
-  if (buf.length < GLOBAL_HEADER_LEN) throw new PcapFormatError(`pcap header truncated (${buf.length} bytes)`);
+  if (buf.length < GLOBAL_HEADER_LEN) throw new KtError('KT_LAB_PCAP_FORMAT', `pcap header truncated (${buf.length} bytes)`);
   const le = buf.readUInt32LE(0);
   const be = buf.readUInt32BE(0);
   let littleEndian: boolean;
@@ -114,7 +111,7 @@ export function parsePcapHeader(buf: Buffer): PcapHeader {
     littleEndian = false;
     nanosecond = be === PCAP_MAGIC_NS;
   } else {
-    throw new PcapFormatError(`not a classic pcap file (magic 0x${be.toString(16)}; pcapng is not supported)`);
+    throw new KtError('KT_LAB_PCAP_FORMAT', `not a classic pcap file (magic 0x${be.toString(16)}; pcapng is not supported)`);
   }
   const u32 = (o: number) => (littleEndian ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   return { littleEndian, nanosecond, snapLen: u32(16), linkType: u32(20) };
@@ -133,7 +130,7 @@ export function readRecords(buf: Buffer, header: PcapHeader, offset = GLOBAL_HEA
     const frac = u32(o + 4);
     const inclLen = u32(o + 8);
     const origLen = u32(o + 12);
-    if (inclLen > 0x40000) throw new PcapFormatError(`record at offset ${o} claims ${inclLen} bytes`);
+    if (inclLen > 0x40000) throw new KtError('KT_LAB_PCAP_FORMAT', `record at offset ${o} claims ${inclLen} bytes`);
     if (o + RECORD_HEADER_LEN + inclLen > buf.length) break;
     const tMs = sec * 1000 + (header.nanosecond ? frac / 1e6 : frac / 1e3);
     records.push({ tMs, origLen, data: Buffer.from(buf.subarray(o + RECORD_HEADER_LEN, o + RECORD_HEADER_LEN + inclLen)) });
@@ -144,7 +141,7 @@ export function readRecords(buf: Buffer, header: PcapHeader, offset = GLOBAL_HEA
 
 export function parsePcap(buf: Buffer): Frame[] {
   const header = parsePcapHeader(buf);
-  if (header.linkType !== LINKTYPE_ETHERNET) throw new PcapFormatError(`link type ${header.linkType} is not Ethernet`);
+  if (header.linkType !== LINKTYPE_ETHERNET) throw new KtError('KT_LAB_PCAP_FORMAT', `link type ${header.linkType} is not Ethernet`);
   return readRecords(buf, header).records.map((r, i) => decodeFrame(r, i));
 }
 

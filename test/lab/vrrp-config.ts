@@ -1,5 +1,6 @@
 // keepalived.conf text for one VRRP instance, as the lab's directors run it. Pure: options in, text out.
 // The same text is fed to Debian's keepalived and to keepalived-ts, so it only uses keepalived's own keywords.
+import { KtError } from '../../src/util/errors.js';
 
 export interface VrrpConfigOptions {
   vrid: number;
@@ -25,20 +26,16 @@ export interface VrrpConfigOptions {
   extraInstance?: string[];
 }
 
-export class ConfigOptionError extends Error {
-  readonly code = 'LAB_CONFIG_OPTION';
-}
-
 const quote = (s: string): string => {
-  if (/["\n]/.test(s)) throw new ConfigOptionError(`cannot quote ${JSON.stringify(s)} for keepalived.conf`);
+  if (/["\n]/.test(s)) throw new KtError('KT_LAB_CONFIG_OPTION', `cannot quote ${JSON.stringify(s)} for keepalived.conf`);
   return `"${s}"`;
 };
 
 export function vrrpConfig(o: VrrpConfigOptions): string {
-  if (!Number.isInteger(o.vrid) || o.vrid < 1 || o.vrid > 255) throw new ConfigOptionError(`vrid ${o.vrid} outside 1..255`);
-  if (!Number.isInteger(o.priority) || o.priority < 1 || o.priority > 255) throw new ConfigOptionError(`priority ${o.priority} outside 1..255`);
-  if (!(o.advertInt > 0)) throw new ConfigOptionError(`advertInt ${o.advertInt} must be positive`);
-  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(o.iface)) throw new ConfigOptionError(`bad interface name ${JSON.stringify(o.iface)}`);
+  if (!Number.isInteger(o.vrid) || o.vrid < 1 || o.vrid > 255) throw new KtError('KT_LAB_CONFIG_OPTION', `vrid ${o.vrid} outside 1..255`);
+  if (!Number.isInteger(o.priority) || o.priority < 1 || o.priority > 255) throw new KtError('KT_LAB_CONFIG_OPTION', `priority ${o.priority} outside 1..255`);
+  if (!(o.advertInt > 0)) throw new KtError('KT_LAB_CONFIG_OPTION', `advertInt ${o.advertInt} must be positive`);
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(o.iface)) throw new KtError('KT_LAB_CONFIG_OPTION', `bad interface name ${JSON.stringify(o.iface)}`);
   const version = o.version ?? 2;
   const name = o.instanceName ?? 'VI_1';
   const vips = Array.isArray(o.vip) ? o.vip : [o.vip];

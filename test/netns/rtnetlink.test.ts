@@ -30,8 +30,9 @@ test('VIP with label and broadcast: add, read back with ip, EEXIST as "exists", 
   const a = addrsOf().find((x) => x.local === '10.99.0.50');
   assert.deepEqual({ prefixlen: a?.prefixlen, broadcast: a?.broadcast, label: a?.label }, { prefixlen: 24, broadcast: '10.99.0.255', label: 'eth0:vip' });
   assert.equal(await agent.call('addAddress', vip), 'exists');
-  const raw = await agent.call<{ code: string; name: string; kernelMessage?: string }>('rawError', vip);
-  assert.equal(raw.code, 'EEXIST');
+  const raw = await agent.call<{ code: string; errnoName: string; name: string; kernelMessage?: string }>('rawError', vip);
+  assert.equal(raw.code, 'KT_NETLINK_REQUEST_FAILED');
+  assert.equal(raw.errnoName, 'EEXIST');
   assert.equal(raw.name, 'NetlinkError');
   assert.match(raw.kernelMessage ?? '', /already assigned/);
   const listed = await agent.call<{ address: string; label?: string; broadcast?: string }[]>('listAddresses', 4);

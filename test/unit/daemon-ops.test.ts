@@ -131,12 +131,12 @@ test('status listen: loopback and unix sockets only, unless forced', () => {
   assert.deepEqual(parseListen('127.0.0.1:9650'), { kind: 'tcp', host: '127.0.0.1', port: 9650 });
   assert.deepEqual(parseListen('[::1]:9650'), { kind: 'tcp', host: '::1', port: 9650 });
   assert.deepEqual(parseListen('/run/k.sock'), { kind: 'unix', path: '/run/k.sock' });
-  assert.throws(() => parseListen('0.0.0.0:9650'), (e: Error & { code?: string }) => e.code === 'STATUS_NOT_LOOPBACK');
-  assert.throws(() => parseListen('10.0.0.1:9650'), (e: Error & { code?: string }) => e.code === 'STATUS_NOT_LOOPBACK');
+  assert.throws(() => parseListen('0.0.0.0:9650'), (e: Error & { code?: string }) => e.code === 'KT_DAEMON_STATUS_NOT_LOOPBACK');
+  assert.throws(() => parseListen('10.0.0.1:9650'), (e: Error & { code?: string }) => e.code === 'KT_DAEMON_STATUS_NOT_LOOPBACK');
   assert.equal(parseListen('10.0.0.1:9650', true).kind, 'tcp');
-  assert.throws(() => parseListen('127.0.0.1'), (e: Error & { code?: string }) => e.code === 'STATUS_BAD_ADDRESS');
-  assert.throws(() => parseListen('127.0.0.1:70000'), (e: Error & { code?: string }) => e.code === 'STATUS_BAD_ADDRESS');
-  assert.throws(() => parseListen('example.com:80', true), (e: Error & { code?: string }) => e.code === 'STATUS_BAD_ADDRESS');
+  assert.throws(() => parseListen('127.0.0.1'), (e: Error & { code?: string }) => e.code === 'KT_DAEMON_STATUS_BAD_ADDRESS');
+  assert.throws(() => parseListen('127.0.0.1:70000'), (e: Error & { code?: string }) => e.code === 'KT_DAEMON_STATUS_BAD_ADDRESS');
+  assert.throws(() => parseListen('example.com:80', true), (e: Error & { code?: string }) => e.code === 'KT_DAEMON_STATUS_BAD_ADDRESS');
 });
 
 function run(argv: string[]): { code: number; out: string; err: string } {

@@ -17,7 +17,7 @@ import { attr, attrU32, decodeAttrs, nest } from '../../src/net/netlink-codec.js
 import { genlPayload } from '../../src/net/genetlink-codec.js';
 import {
   AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_TCP, IPPROTO_UDP, SVC_F_HASHED, SVC_F_PERSISTENT,
-  TUN_GRE, TUN_GUE, TUN_FLAG_CSUM, IpvsSpecError, type ServiceSpec,
+  TUN_GRE, TUN_GUE, TUN_FLAG_CSUM, type ServiceSpec,
 } from '../../src/ipvs/types.js';
 import { bytesToIpv6, canonicalAddr, ipv6ToBytes } from '../../src/ipvs/addr.js';
 
@@ -131,11 +131,11 @@ test('SET_CONFIG timeouts and sync daemon start/stop', () => {
 });
 
 test('bad input is a typed error, not a crash', () => {
-  assert.throws(() => newServiceRequest({ ...tcp80, port: 70000 }), IpvsSpecError);
-  assert.throws(() => newServiceRequest({ ...tcp80, addr: '10.0.0' }), IpvsSpecError);
-  assert.throws(() => newServiceRequest({ ...tcp80, scheduler: 'a-very-long-scheduler' }), IpvsSpecError);
-  assert.throws(() => newServiceRequest({ af: AF_INET6, fwmark: 1, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0 }), IpvsSpecError);
-  assert.throws(() => newDestRequest(tcp80, { af: AF_INET, addr: '1.2.3.4', port: 1, fwd: 0, weight: -1, uThreshold: 0, lThreshold: 0 }), IpvsSpecError);
+  assert.throws(() => newServiceRequest({ ...tcp80, port: 70000 }), { code: 'KT_IPVS_BAD_SPEC' });
+  assert.throws(() => newServiceRequest({ ...tcp80, addr: '10.0.0' }), { code: 'KT_IPVS_BAD_SPEC' });
+  assert.throws(() => newServiceRequest({ ...tcp80, scheduler: 'a-very-long-scheduler' }), { code: 'KT_IPVS_BAD_SPEC' });
+  assert.throws(() => newServiceRequest({ af: AF_INET6, fwmark: 1, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0 }), { code: 'KT_IPVS_BAD_SPEC' });
+  assert.throws(() => newDestRequest(tcp80, { af: AF_INET, addr: '1.2.3.4', port: 1, fwd: 0, weight: -1, uThreshold: 0, lThreshold: 0 }), { code: 'KT_IPVS_BAD_SPEC' });
 });
 
 // Decoders: replies built the way the kernel's ip_vs_genl_fill_* functions build them.

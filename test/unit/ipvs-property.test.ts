@@ -1,18 +1,19 @@
 // Property tests of the IPVS generic-netlink codec (fast-check, fixed seeds, bounded runs): the service,
 // destination, sync-daemon and timeout messages we send decode back to the same spec (the kernel's replies carry
-// the same nests), and random bytes make the decoders throw only IpvsDecodeError / NetlinkCodecError.
+// the same nests), and random bytes make the decoders throw only KT_IPVS_MALFORMED / KT_NETLINK_MALFORMED.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  decodeConfigMessage, decodeDaemonMessage, decodeDestMessage, decodeInfoMessage, decodeServiceMessage, decodeStats, IpvsDecodeError,
+  decodeConfigMessage, decodeDaemonMessage, decodeDestMessage, decodeInfoMessage, decodeServiceMessage, decodeStats,
   newDaemonRequest, newDestRequest, newServiceRequest, setConfigRequest, IPVS_CMD_ATTR_DEST, IPVS_DEST_ATTR_ADDR, IPVS_DEST_ATTR_ADDR_FAMILY,
   IPVS_DEST_ATTR_FWD_METHOD, IPVS_DEST_ATTR_PORT, IPVS_DEST_ATTR_WEIGHT,
 } from '../../src/ipvs/codec.js';
 import { canonicalAddr } from '../../src/ipvs/addr.js';
 import { AF_INET, AF_INET6, FWD_TUNNEL, SCHEDULERS, TUN_GUE, TUN_IPIP, type AddressFamily, type DestSpec, type ServiceSpec } from '../../src/ipvs/types.js';
-import { attr, attrBe16, attrU16, attrU32, nest, NetlinkCodecError } from '../../src/net/netlink-codec.js';
+import { attr, attrBe16, attrU16, attrU32, nest } from '../../src/net/netlink-codec.js';
 import { genlPayload } from '../../src/net/genetlink-codec.js';
+import { isKtError } from '../../src/util/errors.js';
 
 const RUNS = { seed: 0x6970, numRuns: 300 };
 const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
@@ -70,12 +71,12 @@ test('sync daemon and timeouts: NEW_DAEMON and SET_CONFIG payloads decode to the
   fc.assert(fc.property(fc.record({ tcp: fc.nat(), tcpFin: fc.nat(), udp: fc.nat() }), (t) => assert.deepEqual(plain(decodeConfigMessage(setConfigRequest(t).payload)), plain(t))), RUNS);
 });
 
-test('random bytes: the IPVS decoders throw only IpvsDecodeError or NetlinkCodecError', () => {
+test('random bytes: the IPVS decoders throw only KT_IPVS_MALFORMED or KT_NETLINK_MALFORMED', () => {
   const onlyDecodeErrors = (f: () => unknown): void => {
     try {
       f();
     } catch (e) {
-      assert.ok(e instanceof IpvsDecodeError || e instanceof NetlinkCodecError, `threw ${(e as Error).constructor.name}: ${(e as Error).message}`);
+      assert.ok(isKtError(e, 'KT_IPVS_MALFORMED') || isKtError(e, 'KT_NETLINK_MALFORMED'), `threw ${(e as Error).constructor.name}: ${(e as Error).message}`);
     }
   };
   // Random attribute values inside well-formed nests reach the field decoders, not just the length checks.
@@ -95,13 +96,13 @@ test('random bytes: the IPVS decoders throw only IpvsDecodeError or NetlinkCodec
 });
 
 // Found by fuzz/targets/netlink.mjs: a destination whose ADDR_FAMILY is neither AF_INET nor AF_INET6 threw
-// IpvsSpecError ("unknown address family 16386"), and a short IPv4 address read as "10.99.undefined.undefined".
-test('a dest reply with an unknown address family or a short address is an IpvsDecodeError', () => {
+// KT_IPVS_BAD_SPEC ("unknown address family 16386"), and a short IPv4 address read as "10.99.undefined.undefined".
+test('a dest reply with an unknown address family or a short address is KT_IPVS_MALFORMED', () => {
   const dest = (af: number, addr: Buffer) => genlPayload(1, 1, [nest(IPVS_CMD_ATTR_DEST, [
     attrU16(IPVS_DEST_ATTR_ADDR_FAMILY, af), attr(IPVS_DEST_ATTR_ADDR, addr), attrBe16(IPVS_DEST_ATTR_PORT, 80),
     attrU32(IPVS_DEST_ATTR_FWD_METHOD, 0), attrU32(IPVS_DEST_ATTR_WEIGHT, 1),
   ])]);
-  assert.throws(() => decodeDestMessage(dest(16386, Buffer.alloc(16)), AF_INET), (e) => e instanceof IpvsDecodeError && /unknown address family 16386/.test(e.message));
-  assert.throws(() => decodeDestMessage(dest(AF_INET, Buffer.from([10, 99])), AF_INET), (e) => e instanceof IpvsDecodeError && /2 bytes, need 4/.test(e.message));
+  assert.throws(() => decodeDestMessage(dest(16386, Buffer.alloc(16)), AF_INET), (e) => isKtError(e, 'KT_IPVS_MALFORMED') && /unknown address family 16386/.test(e.message));
+  assert.throws(() => decodeDestMessage(dest(AF_INET, Buffer.from([10, 99])), AF_INET), (e) => isKtError(e, 'KT_IPVS_MALFORMED') && /2 bytes, need 4/.test(e.message));
   assert.equal(decodeDestMessage(dest(AF_INET, Buffer.from([10, 99, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), AF_INET).addr, '10.99.0.1');
 });

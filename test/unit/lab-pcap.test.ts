@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { parsePcap, parsePcapHeader, readRecords, isGratuitousArp, PcapFormatError } from '../helpers/lab.js';
+import { parsePcap, parsePcapHeader, readRecords, isGratuitousArp } from '../helpers/lab.js';
 
 // Copies of shared/vectors kept with the tests, so a clone tests the same bytes wherever it sits.
 const VECTORS = new URL('../fixtures/vectors', import.meta.url).pathname;
@@ -49,8 +49,8 @@ describe('lab pcap reader', () => {
   });
 
   it('rejects what is not a classic pcap', () => {
-    assert.throws(() => parsePcap(Buffer.from('0a0d0d0a000000000000000000000000000000000000000000', 'hex')), PcapFormatError);
-    assert.throws(() => parsePcap(Buffer.alloc(3)), PcapFormatError);
+    assert.throws(() => parsePcap(Buffer.from('0a0d0d0a000000000000000000000000000000000000000000', 'hex')), { code: 'KT_LAB_PCAP_FORMAT' });
+    assert.throws(() => parsePcap(Buffer.alloc(3)), { code: 'KT_LAB_PCAP_FORMAT' });
   });
 
   for (const mode of ['v2', 'v3'] as const) {

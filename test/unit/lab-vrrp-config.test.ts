@@ -1,7 +1,7 @@
 // The lab's keepalived.conf generator: the text a director runs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { vrrpConfig, ConfigOptionError, parseNotifyLog, parseSubnet, intToIpv4, parseAddressMonitor } from '../helpers/lab.js';
+import { vrrpConfig, parseNotifyLog, parseSubnet, intToIpv4, parseAddressMonitor } from '../helpers/lab.js';
 
 describe('lab vrrpConfig', () => {
   it('writes a v3 instance with notify scripts under script security', () => {
@@ -23,9 +23,9 @@ describe('lab vrrpConfig', () => {
   });
 
   it('refuses values keepalived would reject', () => {
-    assert.throws(() => vrrpConfig({ vrid: 0, priority: 100, advertInt: 1, vip: '10.0.0.9', iface: 'eth0' }), ConfigOptionError);
-    assert.throws(() => vrrpConfig({ vrid: 1, priority: 300, advertInt: 1, vip: '10.0.0.9', iface: 'eth0' }), ConfigOptionError);
-    assert.throws(() => vrrpConfig({ vrid: 1, priority: 100, advertInt: 1, vip: '10.0.0.9', iface: 'eth0', notify: '/x"y' }), ConfigOptionError);
+    assert.throws(() => vrrpConfig({ vrid: 0, priority: 100, advertInt: 1, vip: '10.0.0.9', iface: 'eth0' }), { code: 'KT_LAB_CONFIG_OPTION' });
+    assert.throws(() => vrrpConfig({ vrid: 1, priority: 300, advertInt: 1, vip: '10.0.0.9', iface: 'eth0' }), { code: 'KT_LAB_CONFIG_OPTION' });
+    assert.throws(() => vrrpConfig({ vrid: 1, priority: 100, advertInt: 1, vip: '10.0.0.9', iface: 'eth0', notify: '/x"y' }), { code: 'KT_LAB_CONFIG_OPTION' });
   });
 });
 

@@ -2,18 +2,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { NetlinkCodecError, attr } from '../../src/net/netlink-codec.js';
+import { attr } from '../../src/net/netlink-codec.js';
 import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from '../../src/net/rtnetlink-codec.js';
 import { parseArpFrame, buildGratuitousArp } from '../../src/net/arp.js';
 import { parseNaFrame, buildUnsolicitedNa } from '../../src/net/ndisc.js';
 import { parseIpv4Header } from '../../src/net/ipv4-header.js';
 import { parseCmsgs } from '../../src/net/vrrp-socket.js';
+import { isKtError } from '../../src/util/errors.js';
 
 const ok = (f: () => unknown): void => {
   try {
     f();
   } catch (e) {
-    assert.ok(e instanceof NetlinkCodecError, `unexpected ${(e as Error).constructor.name}: ${(e as Error).message}`);
+    assert.ok(isKtError(e, 'KT_NETLINK_MALFORMED'), `unexpected ${(e as Error).constructor.name}: ${(e as Error).message}`);
   }
 };
 
@@ -31,11 +32,11 @@ test('rtnetlink decoders on random payloads', () => {
 
 test('well-formed headers with malformed attributes (short addresses, short u32s)', () => {
   const ifa = Buffer.from('02180000 03000000'.replace(/ /g, ''), 'hex');
-  assert.throws(() => decodeAddress(Buffer.concat([ifa, attr(2, Buffer.from([10, 0, 0]))])), NetlinkCodecError);
-  assert.throws(() => decodeAddress(Buffer.concat([ifa, attr(2, Buffer.alloc(4)), attr(8, Buffer.alloc(2))])), NetlinkCodecError);
+  assert.throws(() => decodeAddress(Buffer.concat([ifa, attr(2, Buffer.from([10, 0, 0]))])), { code: 'KT_NETLINK_MALFORMED' });
+  assert.throws(() => decodeAddress(Buffer.concat([ifa, attr(2, Buffer.alloc(4)), attr(8, Buffer.alloc(2))])), { code: 'KT_NETLINK_MALFORMED' });
   const rt = Buffer.alloc(12);
   rt[0] = 2;
-  assert.throws(() => decodeRoute(Buffer.concat([rt, attr(4, Buffer.alloc(1))])), NetlinkCodecError);
+  assert.throws(() => decodeRoute(Buffer.concat([rt, attr(4, Buffer.alloc(1))])), { code: 'KT_NETLINK_MALFORMED' });
 });
 
 test('frame parsers on random and truncated frames', () => {

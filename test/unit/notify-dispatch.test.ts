@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotifyDispatcher, lvsVsFifoLine, lvsRsFifoLine, type NotifyCommands, type NotifyOutcome } from '../../src/notify/notify.js';
-import { NotifyFifoWriter, NotifyFifoError } from '../../src/notify/fifo.js';
+import { NotifyFifoWriter } from '../../src/notify/fifo.js';
+import { isKtError } from '../../src/util/errors.js';
 
 let dir: string;
 before(() => {
@@ -156,8 +157,8 @@ test('FIFO: writes never block without a reader; a full FIFO drops lines and cou
 test('FIFO: an existing non-FIFO path is refused with a clear error', async () => {
   const p = join(dir, 'regular');
   writeFileSync(p, '');
-  await assert.rejects(NotifyFifoWriter.open(p), (e: unknown) => e instanceof NotifyFifoError && e.code === 'FIFO_NOT_FIFO' && /is not a fifo/.test(e.message));
-  await assert.rejects(NotifyFifoWriter.open(join(dir, 'no-such-dir', 'x.fifo')), (e: unknown) => e instanceof NotifyFifoError && e.code === 'FIFO_CREATE');
+  await assert.rejects(NotifyFifoWriter.open(p), (e: unknown) => isKtError(e, 'KT_NOTIFY_FIFO_NOT_FIFO') && /is not a fifo/.test(e.message));
+  await assert.rejects(NotifyFifoWriter.open(join(dir, 'no-such-dir', 'x.fifo')), (e: unknown) => isKtError(e, 'KT_NOTIFY_FIFO_CREATE'));
 });
 
 test('FIFO: an existing FIFO is reused and not unlinked on close', async () => {

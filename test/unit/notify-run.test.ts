@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   runScript, scriptSucceeded, describeResult, killAll, runningScriptCount, resolveScriptUser,
-  shellQuoteArgv, resolveExecutable, ScriptUserError,
+  shellQuoteArgv, resolveExecutable,
 } from '../../src/notify/run.js';
 import { needsRoot } from '../helpers/root.js';
+import { isKtError } from '../../src/util/errors.js';
 
 let dir: string;
 before(() => {
@@ -213,7 +214,7 @@ test('resolveScriptUser: names, numbers, USER:GROUP, errors', () => {
   assert.deepEqual(resolveScriptUser('nobody:adm', undefined, files), { uid: 65534, gid: 4, user: 'nobody', group: 'adm' });
   assert.deepEqual(resolveScriptUser('1234', '77', files), { uid: 1234, gid: 77, user: '1234', group: '77' });
   assert.equal(resolveScriptUser('0', undefined, files).gid, 0);
-  assert.throws(() => resolveScriptUser('ghost', undefined, files), (e: unknown) => e instanceof ScriptUserError && e.code === 'UNKNOWN_USER');
-  assert.throws(() => resolveScriptUser('nobody', 'ghosts', files), (e: unknown) => e instanceof ScriptUserError && e.code === 'UNKNOWN_GROUP');
-  assert.throws(() => resolveScriptUser('4321', undefined, files), (e: unknown) => e instanceof ScriptUserError && e.code === 'UNKNOWN_GROUP');
+  assert.throws(() => resolveScriptUser('ghost', undefined, files), (e: unknown) => isKtError(e, 'KT_NOTIFY_UNKNOWN_USER'));
+  assert.throws(() => resolveScriptUser('nobody', 'ghosts', files), (e: unknown) => isKtError(e, 'KT_NOTIFY_UNKNOWN_GROUP'));
+  assert.throws(() => resolveScriptUser('4321', undefined, files), (e: unknown) => isKtError(e, 'KT_NOTIFY_UNKNOWN_GROUP'));
 });

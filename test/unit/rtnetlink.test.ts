@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeMessage, decodeMessages, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../../src/net/netlink-codec.js';
-import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeNewAddress, encodeRoute, encodeRule, ifinfomsg, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTM_DELADDR, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE, RTPROT_KEEPALIVED, RtnetlinkSpecError, RT_SCOPE_NOWHERE } from '../../src/net/rtnetlink-codec.js';
+import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeNewAddress, encodeRoute, encodeRule, ifinfomsg, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTM_DELADDR, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE, RTPROT_KEEPALIVED, RT_SCOPE_NOWHERE } from '../../src/net/rtnetlink-codec.js';
 import { attr, attrStr, attrU32, attrU8 } from '../../src/net/netlink-codec.js';
 import { bytesToIp, ipToBytes } from '../../src/net/ipaddr.js';
 
@@ -43,10 +43,10 @@ test('IPv6 deprecated VIP carries IFA_CACHEINFO with preferred 0, valid infinite
 });
 
 test('bad address specs are clear errors', () => {
-  assert.throws(() => encodeNewAddress({ ifindex: 3, address: '10.1.1.1', prefixlen: 33 }), RtnetlinkSpecError);
-  assert.throws(() => encodeNewAddress({ ifindex: 3, address: 'fe80::1', prefixlen: 64, broadcast: '1.2.3.4' }), RtnetlinkSpecError);
-  assert.throws(() => encodeNewAddress({ ifindex: 3, address: '10.1.1.1', prefixlen: 24, label: 'x'.repeat(16) }), RtnetlinkSpecError);
-  assert.throws(() => encodeNewAddress({ ifindex: 0, address: '10.1.1.1', prefixlen: 24 }), RtnetlinkSpecError);
+  assert.throws(() => encodeNewAddress({ ifindex: 3, address: '10.1.1.1', prefixlen: 33 }), { code: 'KT_NETLINK_BAD_SPEC' });
+  assert.throws(() => encodeNewAddress({ ifindex: 3, address: 'fe80::1', prefixlen: 64, broadcast: '1.2.3.4' }), { code: 'KT_NETLINK_BAD_SPEC' });
+  assert.throws(() => encodeNewAddress({ ifindex: 3, address: '10.1.1.1', prefixlen: 24, label: 'x'.repeat(16) }), { code: 'KT_NETLINK_BAD_SPEC' });
+  assert.throws(() => encodeNewAddress({ ifindex: 0, address: '10.1.1.1', prefixlen: 24 }), { code: 'KT_NETLINK_BAD_SPEC' });
   assert.throws(() => encodeNewAddress({ ifindex: 1, address: '10.1.1', prefixlen: 24 }), /not an IP address/);
 });
 

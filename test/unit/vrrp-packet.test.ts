@@ -120,11 +120,11 @@ test('v2 PASS auth: first 8 chars, zero padded, carried in the trailing auth byt
 
 test('encode rejects unrepresentable values with typed errors', () => {
   const base: Advert = { version: 2, type: 1, vrid: 1, priority: 100, advertIntMs: 1000, addresses: [] };
-  assert.throws(() => encodeAdvert({ ...base, vrid: 0 }, { family: 'inet' }), { code: 'bad-vrid' });
-  assert.throws(() => encodeAdvert({ ...base, priority: 256 }, { family: 'inet' }), { code: 'bad-priority' });
-  assert.throws(() => encodeAdvert({ ...base, advertIntMs: 300_000 }, { family: 'inet' }), { code: 'bad-interval' });
-  assert.throws(() => encodeAdvert({ ...base, version: 3, advertIntMs: 41_000 }, { family: 'inet' }), { code: 'bad-interval' });
-  assert.throws(() => encodeAdvert({ ...base, version: 3 }, { family: 'inet' }), { code: 'missing-context' });
+  assert.throws(() => encodeAdvert({ ...base, vrid: 0 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_VRID' });
+  assert.throws(() => encodeAdvert({ ...base, priority: 256 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_PRIORITY' });
+  assert.throws(() => encodeAdvert({ ...base, advertIntMs: 300_000 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_INTERVAL' });
+  assert.throws(() => encodeAdvert({ ...base, version: 3, advertIntMs: 41_000 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_INTERVAL' });
+  assert.throws(() => encodeAdvert({ ...base, version: 3 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_MISSING_CONTEXT' });
 });
 
 function randomAddr(r: Prng, fam: 'inet' | 'inet6'): string {

@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { KtError } from '../../src/util/errors.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE_ROOT = join(REPO_ROOT, '.work', 'vm');
@@ -29,12 +30,6 @@ export const GUEST_MODULES = [
   'veth', 'bridge', 'dummy', 'ipip',
 ];
 const REQUIRED_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'ip_vs', 'veth'];
-
-export class VmError extends Error {
-  constructor(readonly code: 'VM_UNAVAILABLE' | 'VM_BUILD' | 'VM_BOOT' | 'VM_TIMEOUT', message: string) {
-    super(message);
-  }
-}
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
@@ -66,8 +61,8 @@ function kvmUsable(): boolean {
 
 function run(cmd: string, args: string[], opts: { cwd?: string; input?: Buffer } = {}): Buffer {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, maxBuffer: 1 << 30 });
-  if (r.error) throw new VmError('VM_BUILD', `${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new VmError('VM_BUILD', `${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().trim().slice(-2000)}`);
+  if (r.error) throw new KtError('KT_VM_BUILD', `${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new KtError('KT_VM_BUILD', `${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().trim().slice(-2000)}`);
   return r.stdout;
 }
 
@@ -76,7 +71,7 @@ export function resolveKernelPackage(): string {
   if (process.env.KT_VM_KERNEL_PKG) return process.env.KT_VM_KERNEL_PKG;
   const out = run('apt-cache', ['depends', 'linux-image-amd64']).toString();
   const m = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)\b/.exec(out);
-  if (!m) throw new VmError('VM_BUILD', `cannot resolve the kernel package from 'apt-cache depends linux-image-amd64':\n${out}`);
+  if (!m) throw new KtError('KT_VM_BUILD', `cannot resolve the kernel package from 'apt-cache depends linux-image-amd64':\n${out}`);
   return m[1];
 }
 
@@ -200,17 +195,17 @@ export function ensureGuest(log: (s: string) => void = () => {}): GuestAssets {
   try {
     run('apt-get', ['download', '-q', pkg], { cwd: tmp });
     const deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new VmError('VM_BUILD', `apt-get download ${pkg} produced no .deb`);
+    if (!deb) throw new KtError('KT_VM_BUILD', `apt-get download ${pkg} produced no .deb`);
     const root = join(tmp, 'root');
     run('dpkg-deb', ['-x', join(tmp, deb), root]);
     const release = readdirSync(join(root, 'lib', 'modules'))[0];
-    if (!release) throw new VmError('VM_BUILD', `${deb} has no /lib/modules/<release>`);
+    if (!release) throw new KtError('KT_VM_BUILD', `${deb} has no /lib/modules/<release>`);
     const boot = join(root, 'boot', `vmlinuz-${release}`);
     run(BUSYBOX, ['depmod', '-b', root, release]);
     const modDir = join(root, 'lib', 'modules', release);
     const { order, missing } = moduleLoadOrder(readFileSync(join(modDir, 'modules.dep'), 'utf8'), GUEST_MODULES);
     const lost = missing.filter((m) => REQUIRED_MODULES.includes(m));
-    if (lost.length) throw new VmError('VM_BUILD', `${pkg} lacks required modules: ${lost.join(', ')}`);
+    if (lost.length) throw new KtError('KT_VM_BUILD', `${pkg} lacks required modules: ${lost.join(', ')}`);
     if (missing.length) log(`vm: modules not in ${release} (skipped): ${missing.join(', ')}`);
 
     const entries: CpioEntry[] = [
@@ -275,7 +270,7 @@ const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Boots one guest, runs the command, returns its status and output. Kills the VM at the timeout. */
 export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult> {
   const why = vmUnavailable();
-  if (why) throw new VmError('VM_UNAVAILABLE', why);
+  if (why) throw new KtError('KT_VM_UNAVAILABLE', why);
   const assets = ensureGuest(opts.log);
   const runsDir = join(CACHE_ROOT, 'runs');
   // Runs killed with their host process leave their folder behind: sweep those older than a day.
@@ -364,7 +359,7 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
   rmSync(runDir, { recursive: true, force: true });
   const result = { exitCode, output, kernelLog, timedOut, durationMs: Date.now() - started };
   if (!timedOut && exitCode === null) {
-    throw Object.assign(new VmError('VM_BOOT', `the guest ended (qemu exit ${code}) without running the command.\nqemu: ${qemuErr.trim()}\n` +
+    throw Object.assign(new KtError('KT_VM_BOOT', `the guest ended (qemu exit ${code}) without running the command.\nqemu: ${qemuErr.trim()}\n` +
       `kernel log (tail):\n${kernelLog.split('\n').slice(-40).join('\n')}\noutput:\n${output.slice(-4000)}`), { result });
   }
   return result;

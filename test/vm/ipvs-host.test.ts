@@ -12,7 +12,7 @@ test('IpvsClient.open(): a typed IpvsUnavailableError naming the cause when the 
     c.close();
   } catch (e) {
     assert.ok(e instanceof IpvsUnavailableError, `unexpected error: ${(e as Error).message}`);
-    assert.equal(e.code, 'IPVS_UNAVAILABLE');
+    assert.equal(e.code, 'KT_IPVS_UNAVAILABLE');
     assert.equal(e.message, 'this kernel has no IPVS (ip_vs module not loaded / CONFIG_IP_VS not set)');
   }
 });

@@ -45,8 +45,8 @@ const ops: Record<string, Op> = {
       await rtnl().sock.request(20, (await import('../../../src/net/rtnetlink-codec.js')).encodeNewAddress(spec), { flags: 0x600 });
       return null;
     } catch (e) {
-      const n = e as { code?: string; errno?: number; kernelMessage?: string };
-      return { code: n.code, errno: n.errno, kernelMessage: n.kernelMessage, name: (e as Error).constructor.name };
+      const n = e as { code?: string; errno?: number; errnoName?: string; kernelMessage?: string };
+      return { code: n.code, errno: n.errno, errnoName: n.errnoName, kernelMessage: n.kernelMessage, name: (e as Error).constructor.name };
     }
   },
   sendGarp: (ifname: string, mac: string, vip: string, count = 1) => {

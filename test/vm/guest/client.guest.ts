@@ -168,12 +168,12 @@ test("keepalived's idempotence: EEXIST on add and ENOENT on delete are success; 
 
 test('a missing scheduler (twos is not in Linux 6.1) is a typed error; other refusals carry errno and kernel text', opts, async () => {
   const twos = svc({ af: AF_INET, protocol: IPPROTO_TCP, addr: '10.9.0.3', port: 80, scheduler: 'twos' });
-  await assert.rejects(client!.addService(twos), (e: unknown) => e instanceof IpvsError && e.code === 'IPVS_NO_SCHEDULER' && /scheduler/.test(e.message));
+  await assert.rejects(client!.addService(twos), (e: unknown) => e instanceof IpvsError && e.code === 'KT_IPVS_NO_SCHEDULER' && /scheduler/.test(e.message));
   // A destination for a service that does not exist: the kernel says ESRCH.
   await assert.rejects(client!.addDest(svc({ af: AF_INET, protocol: IPPROTO_TCP, addr: '10.9.0.4', port: 80 }), dest({ addr: '192.168.9.4', port: 80 })),
-    (e: unknown) => e instanceof IpvsError && e.errnoCode === 'ESRCH' && e.code === 'IPVS_REQUEST_FAILED');
+    (e: unknown) => e instanceof IpvsError && e.errnoName === 'ESRCH' && e.code === 'KT_IPVS_REQUEST_FAILED');
   // Editing a service that does not exist.
-  await assert.rejects(client!.editService(svc({ af: AF_INET, protocol: IPPROTO_TCP, addr: '10.9.0.5', port: 80 })), (e: unknown) => e instanceof IpvsError && e.errnoCode === 'ESRCH');
+  await assert.rejects(client!.editService(svc({ af: AF_INET, protocol: IPPROTO_TCP, addr: '10.9.0.5', port: 80 })), (e: unknown) => e instanceof IpvsError && e.errnoName === 'ESRCH');
 });
 
 test('connection timeouts: read, set, read back as ipvsadm -L --timeout shows them, restore', opts, async () => {

@@ -119,7 +119,7 @@ test('per-operation errors: a missing scheduler fails its service, its destinati
   const report = await sync.reconcile(buildDesired([bad, config[1]]));
   assert.deepEqual(report.failed.map((f) => [f.op.op, f.status]).sort(), [['add-dest', 'skipped'], ['add-service', 'failed']]);
   const err = report.failed.find((f) => f.status === 'failed')!.error;
-  assert.ok(err instanceof IpvsError && err.code === 'IPVS_NO_SCHEDULER');
+  assert.ok(err instanceof IpvsError && err.code === 'KT_IPVS_NO_SCHEDULER');
   assert.ok(saved().includes('-A -u 10.0.0.2:53 -s wlc -p 120 -M 255.255.255.0'));
   // Not owned, so the next plan retries it.
   assert.equal((await sync.plan(buildDesired([bad, config[1]]))).length, 2);
