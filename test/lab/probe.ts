@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createLan, daemonCommand, run, waitFor, type DaemonKind } from './lan.js';
 import { vrrpConfig } from './vrrp-config.js';
 
-export interface ProbeResult {
+export interface DaemonProbeResult {
   kind: DaemonKind;
   ok: boolean;
   /** What failed, for the operator; 'ready' when ok. */
@@ -14,7 +14,7 @@ export interface ProbeResult {
   version?: string;
 }
 
-export async function probeDaemon(kind: DaemonKind, opts: { prefix?: string } = {}): Promise<ProbeResult> {
+export async function probeDaemon(kind: DaemonKind, opts: { prefix?: string } = {}): Promise<DaemonProbeResult> {
   let cmd: string[];
   try {
     cmd = daemonCommand(kind);
