@@ -1,34 +1,36 @@
 // Imperative checker engine: real timers and sockets around the pure verdict core. Runs inside the checker
-// child process (child.ts), never in the VRRP process. Each checker has one timer; at most `maxConcurrent`
+// child process (daemon/checker-child.ts → check/service.ts), never in the VRRP process. Each checker has one timer; at most `maxConcurrent`
 // probes are in flight, the rest wait in a FIFO. Desired-state changes and events are coalesced per event-loop
 // turn and handed to `sink` in batches.
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import { buildRequest, compileRegex, hostHeader, probeHttp, tlsContext, type HttpProbeTarget } from './probe-http.js';
 import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
-import { probeMisc, splitCommandLine, type MiscProbeTarget } from './probe-misc.js';
+import { probeMisc, type MiscProbeTarget } from './probe-misc.js';
 import { CheckVerdict, type CheckEvent } from './verdict.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
-import type { CheckConfig, DesiredVs, ProbeResult } from './types.js';
+import type { CheckInput, CheckScriptUsers, DesiredVs, ProbeResult } from './types.js';
 
-export interface EngineSink {
+export interface CheckEngineSink {
   desired(changes: DesiredVs[]): void;
   events(events: CheckEvent[]): void;
   /** A checker that cannot be built or run: it is disabled, the others keep running. */
   error?(message: string): void;
 }
 
-export interface EngineOptions {
+export interface CheckEngineOptions {
   /** Random source in [0,1) for the warmup spread (default Math.random). */
   random?: () => number;
-  /** Probes in flight at once (default config.maxConcurrent ?? 512). */
+  /** Probes in flight at once (default 512). */
   maxConcurrent?: number;
+  /** Decides who runs each script (see CheckVerdictOptions.users). */
+  users?: CheckScriptUsers;
   /** Engine being replaced by a reload: unchanged checkers keep their state. */
   previous?: CheckEngine;
 }
 
-export interface EngineStats {
+export interface CheckEngineStats {
   checksDone: number;
   inFlight: number;
   queued: number;
@@ -38,7 +40,7 @@ type Runner = () => Promise<ProbeResult>;
 
 /** `HTTP_GET on [10.0.0.1]:80 of [10.0.0.100]:tcp:80` for error lines. */
 function describeChecker(ck: CheckVerdict['checkers'][number]): string {
-  return `${ck.cfg.kind} on ${ck.rs.cfg.addr}:${ck.rs.cfg.port} of ${ck.vs.cfg.key}`;
+  return `${ck.cfg.type} on ${ck.rs.cfg.address}:${ck.rs.cfg.port} of ${ck.vs.cfg.key}`;
 }
 
 const DEFAULT_MAX_CONCURRENT = 512;
@@ -58,15 +60,18 @@ export class CheckEngine {
   checksDone = 0;
   private readonly random: () => number;
 
+  private readonly input: CheckInput;
+
   constructor(
-    config: CheckConfig,
-    private readonly sink: EngineSink,
-    opts: EngineOptions = {},
+    input: CheckInput,
+    private readonly sink: CheckEngineSink,
+    opts: CheckEngineOptions = {},
   ) {
     // Only the random source is kept: holding `previous` would chain every old engine across reloads.
     this.random = opts.random ?? Math.random;
-    this.core = new CheckVerdict(config.virtualServers, opts.previous?.core);
-    this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? config.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+    this.input = input;
+    this.core = new CheckVerdict(input.virtualServers, { previous: opts.previous?.core, users: opts.users, ssl: input.ssl });
+    this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
     this.runners = this.core.checkers.map((ck) => this.buildRunner(ck.id));
     this.timers = new Array(this.runners.length).fill(undefined);
   }
@@ -125,7 +130,7 @@ export class CheckEngine {
     this.queueHead = 0;
   }
 
-  stats(): EngineStats {
+  stats(): CheckEngineStats {
     return { checksDone: this.checksDone, inFlight: this.inFlight, queued: this.queue.length - this.queueHead };
   }
 
@@ -143,7 +148,7 @@ export class CheckEngine {
   setLocalAddresses(addrs: readonly string[]): void {
     const set = new Set(addrs);
     this.activeHaVs.clear();
-    for (const vs of this.core.vss) if (vs.cfg.haSuspend && vs.cfg.addr !== undefined && set.has(vs.cfg.addr)) this.activeHaVs.add(vs.cfg.key);
+    for (const vs of this.core.vss) if (vs.cfg.haSuspend && vs.cfg.address !== undefined && set.has(vs.cfg.address)) this.activeHaVs.add(vs.cfg.key);
   }
 
   private readonly activeHaVs = new Set<string>();
@@ -229,20 +234,20 @@ export class CheckEngine {
     const { cfg } = ck;
     const vsCfg = ck.vs.cfg;
     const rsCfg = ck.rs.cfg;
-    switch (cfg.kind) {
+    switch (cfg.type) {
       case 'TCP_CHECK': {
-        const t: TcpProbeTarget = { host: cfg.connectIp ?? rsCfg.addr, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs };
+        const t: TcpProbeTarget = { host: cfg.connectIp ?? rsCfg.address, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs };
         if (cfg.bindTo) t.bindTo = cfg.bindTo;
         if (cfg.bindPort) t.bindPort = cfg.bindPort;
         return () => probeTcp(t);
       }
       case 'HTTP_GET':
       case 'SSL_GET': {
-        const host = cfg.connectIp ?? rsCfg.addr;
+        const host = cfg.connectIp ?? rsCfg.address;
         const port = cfg.connectPort ?? rsCfg.port;
-        const ssl = cfg.kind === 'SSL_GET';
+        const ssl = cfg.type === 'SSL_GET';
         let secureContext: tls.SecureContext | undefined;
-        if (ssl) secureContext = tlsContext(cfg.tls);
+        if (ssl) secureContext = tlsContext(this.input.ssl);
         const targets: HttpProbeTarget[] = cfg.urls.map((url) => {
           const vhost = url.virtualhost ?? cfg.virtualhost ?? rsCfg.virtualhost ?? vsCfg.virtualhost;
           const sni = cfg.enableSni ? cfg.sniName ?? url.virtualhost ?? cfg.virtualhost ?? vsCfg.virtualhost : undefined;
@@ -266,9 +271,10 @@ export class CheckEngine {
       }
       case 'MISC_CHECK': {
         // misc_timeout defaults to delay_loop, which may exceed one Node timer: notify/run.ts arms it as a long timer.
-        const t: MiscProbeTarget = { argv: cfg.argv ?? splitCommandLine(cfg.path), timeoutMs: cfg.timeoutMs };
-        if (cfg.user) {
-          const u = resolveScriptUser(cfg.user, cfg.group, this.accounts());
+        const run = ck.run!;
+        const t: MiscProbeTarget = { argv: run.spec.argv, timeoutMs: cfg.timeoutMs };
+        const u = run.runAs ?? (run.spec.user ? resolveScriptUser(run.spec.user, run.spec.group, this.accounts()) : undefined);
+        if (u) {
           t.uid = u.uid;
           t.gid = u.gid;
         }

@@ -12,7 +12,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { HttpUrlConfig, ProbeResult, StatusRange, TlsFiles } from './types.js';
+import type { HttpUrl, SslConfig } from '../config/model/types.js';
+import type { ProbeResult } from './types.js';
+
+/** Inclusive status code range; a single code N is [N, N]. */
+type StatusRange = HttpUrl['statusCodes'][number];
 
 export interface HttpProbeTarget {
   host: string;
@@ -28,7 +32,8 @@ export interface HttpProbeTarget {
   secureContext?: tls.SecureContext;
   /** Prepared with buildRequest() once per URL. */
   request: Buffer;
-  url: HttpUrlConfig;
+  /** The model's url (genhash, which has no config, gives only a path; an unset check is not made). */
+  url: Pick<HttpUrl, 'path'> & Partial<HttpUrl>;
   /** Prepared with compileUrl() once per URL. */
   regex?: RegExp;
 }
@@ -55,7 +60,7 @@ export function buildRequest(path: string, protocol: '1.0' | '1.0C' | '1.1' | un
 }
 
 /** The url's PCRE2 regex as JavaScript (the translation `-t` validates); throws a clear error when it cannot run. */
-export function compileRegex(url: HttpUrlConfig): RegExp | undefined {
+export function compileRegex(url: HttpProbeTarget['url']): RegExp | undefined {
   if (url.regex === undefined) return undefined;
   const r = compilePcre(url.regex, url.regexOptions ?? []);
   if (!r.ok) throw new Error(`url ${url.path}: regex "${url.regex}": ${r.error}`);
@@ -66,7 +71,7 @@ export function compileRegex(url: HttpUrlConfig): RegExp | undefined {
  * TLS context from SSL{}. The CA is loaded like keepalived does, but the server certificate is never
  * verified (keepalived sets no SSL_CTX_set_verify): the probe connects with rejectUnauthorized: false.
  */
-export function tlsContext(files: TlsFiles | undefined): tls.SecureContext {
+export function tlsContext(files: SslConfig | undefined): tls.SecureContext {
   const opts: tls.SecureContextOptions = {};
   if (files?.certificate) opts.cert = fs.readFileSync(files.certificate);
   if (files?.key) opts.key = fs.readFileSync(files.key);

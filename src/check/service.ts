@@ -1,6 +1,14 @@
 // The checker service: the health-check engine, the kernel's IPVS table and the LVS notifications, together in the
-// checker process (keepalived's "healthcheckers" child), apart from VRRP. Every change of the checkers' verdict goes
-// through one path: desired state (config + verdict) → dump the kernel's table → minimal diff → apply.
+// checker process (keepalived's "healthcheckers" child, daemon/checker-child.ts), apart from VRRP.
+// Start: lvs_flush and lvs_timeouts if configured, then the engine on the config model. Every change of the
+// checkers' verdict goes through one path, one reconcile at a time: desired state (config + verdict) → read the
+// kernel's table → minimal diff against what we own → apply (ipvs/sync.ts reconcile).
+// Stop: the engine stops (omega notifications run), then the table is left as keepalived leaves it
+// (ipvs/sync.ts stop): by default every destination and service we own is removed, computed from the state the
+// last reconcile programmed, without reading the table first (a dump of 10,000s of entries outlasted
+// child_wait_time); the table is read only when ownership is not covered by that state. lvs_flush_on_stop VS
+// deletes our services directly, lvs_flush_on_stop flushes the whole table, -I keeps everything; the timeouts found
+// before lvs_timeouts changed them are put back.
 import type { Logger } from 'pino';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
@@ -11,10 +19,8 @@ import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptS
 import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
 import { CheckEngine } from './engine.js';
-import { checkConfigFrom } from './from-config.js';
 import type { CheckEvent } from './verdict.js';
-import type { DesiredDest, DesiredVs, ScriptRef } from './types.js';
-import { splitCommandLine } from './probe-misc.js';
+import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './types.js';
 
 export interface CheckerServiceOptions {
   log: Logger;
@@ -45,11 +51,11 @@ export class CheckerService {
     return this.opts.log;
   }
 
-  /** The checker input with every script decided once (who runs it, or removed with keepalived's message), from
-   * fresh account and file facts at each start and reload. */
-  private checkConfig(cfg: KeepalivedConfig) {
+  /** Decides every script once (who runs it, or removed with keepalived's message), from fresh account and file
+   * facts at each start and reload. */
+  private scriptUsers(cfg: KeepalivedConfig): CheckScriptUsers {
     const users = scriptUserResolver(cfg, this.log, (this.opts.scriptFs ?? (() => nodeScriptFs()))());
-    return checkConfigFrom(cfg, (s, role) => users(s, role));
+    return (s, role) => users(s, role);
   }
 
   async start(): Promise<void> {
@@ -67,7 +73,7 @@ export class CheckerService {
       this.ipvs = undefined;
     }
     try {
-      this.engine = new CheckEngine(this.checkConfig(this.cfg), this.sink());
+      this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg) });
       this.engine.start();
     } catch (e) {
       // Only a bug gets here (a bad checker disables itself inside the engine): say it, and leave VRRP running,
@@ -86,7 +92,7 @@ export class CheckerService {
   reload(next: KeepalivedConfig): void {
     const previous = this.engine;
     // Built before the running engine is halted: if the new one cannot be built, the old one keeps checking.
-    const engine = new CheckEngine(this.checkConfig(next), this.sink(), { previous });
+    const engine = new CheckEngine(next, this.sink(), { previous, users: this.scriptUsers(next) });
     previous?.halt();
     this.cfg = next;
     this.wanted.clear();
@@ -177,23 +183,23 @@ export class CheckerService {
     }
   }
 
-  private async runNotify(s: ScriptRef, what: string): Promise<void> {
-    let uid: number | undefined;
-    let gid: number | undefined;
-    if (s.user) {
+  private async runNotify(s: DecidedScript, what: string): Promise<void> {
+    let uid = s.runAs?.uid;
+    let gid = s.runAs?.gid;
+    if (!s.runAs && s.spec.user) {
       try {
         this.accounts ??= readAccountFiles();
-        ({ uid, gid } = resolveScriptUser(s.user, s.group, this.accounts));
+        ({ uid, gid } = resolveScriptUser(s.spec.user, s.spec.group, this.accounts));
       } catch (e) {
         this.log.error(`${what} script: ${(e as Error).message}`);
         return;
       }
     }
-    const r = await runScript({ argv: s.argv ?? splitCommandLine(s.cmd), uid, gid, timeoutMs: 30_000 });
+    const r = await runScript({ argv: s.spec.argv, uid, gid, timeoutMs: 30_000 });
     this.stats.scriptsRun++;
     if (!scriptSucceeded(r)) {
       this.stats.scriptFailures++;
-      this.log.warn(`${what} script ${s.cmd}: ${describeResult(r)}`);
+      this.log.warn(`${what} script ${s.spec.raw}: ${describeResult(r)}`);
     }
   }
 

@@ -1,16 +1,10 @@
 // Pure verdict core of the health checkers: per-checker retry state machines (keepalived's tcp_epilog,
 // HTTP epilog and misc_check_child_thread), real-server liveness, MISC dynamic weights, per-VS quorum
 // with hysteresis and sorry server, and the desired IPVS destinations that follow from all that.
-// No clock, no I/O, no randomness of its own: time and random numbers are passed in.
-import {
-  type CheckedRealServer,
-  type CheckedVirtualServer,
-  type CheckerConfig,
-  type DesiredDest,
-  type DesiredVs,
-  type ProbeResult,
-  type ScriptRef,
-} from './types.js';
+// No clock, no I/O, no randomness of its own: time and random numbers are passed in. The state holds the config
+// model's objects (VirtualServer, RealServer, Checker) as they are, plus who runs each script (decided once here).
+import type { Checker, HttpCheck, MiscCheck, RealServer, ScriptSpec, SslConfig, VirtualServer } from '../config/model/types.js';
+import type { CheckScriptUsers, DesiredDest, DesiredVs, ProbeResult, DecidedScript } from './types.js';
 import { KtError } from '../util/errors.js';
 
 /** keepalived's BOOTSTRAP_DELAY before the first check (check_api.c). */
@@ -26,7 +20,7 @@ export type CheckEvent =
       rs: string;
       addr: string;
       port: number;
-      script?: ScriptRef;
+      script?: DecidedScript;
       /** Exact bytes keepalived writes to notify_fifo / lvs_notify_fifo (including the trailing NUL). */
       fifoLine: string;
       message: string;
@@ -34,7 +28,7 @@ export type CheckEvent =
   | {
       kind: 'quorum-up' | 'quorum-down';
       vsKey: string;
-      script?: ScriptRef;
+      script?: DecidedScript;
       fifoLine: string;
       weightSum: number;
       threshold: number;
@@ -49,7 +43,9 @@ export interface CheckerState {
   readonly id: number;
   readonly vs: VsState;
   readonly rs: RsState;
-  readonly cfg: CheckerConfig;
+  readonly cfg: Checker;
+  /** MISC_CHECK: misc_path with its runner decided. */
+  readonly run?: DecidedScript;
   isUp: boolean;
   hasRun: boolean;
   retryIt: number;
@@ -62,37 +58,85 @@ export interface CheckerState {
   lastExitCode: number;
 }
 
+/** notify_up / notify_down (RS), quorum_up / quorum_down (VS), each with its runner decided; a removed one absent. */
+export interface UpDownScripts {
+  readonly up?: DecidedScript;
+  readonly down?: DecidedScript;
+}
+
 export interface RsState {
-  readonly cfg: CheckedRealServer;
+  readonly cfg: RealServer;
   readonly label: string;
+  readonly scripts: UpDownScripts;
   alive: boolean;
   numFailed: number;
   effectiveWeight: number;
 }
 
 export interface VsState {
-  readonly cfg: CheckedVirtualServer;
+  readonly cfg: VirtualServer;
   readonly label: string;
+  readonly scripts: UpDownScripts;
   readonly rs: RsState[];
   quorumUp: boolean;
   sorryAlive: boolean;
 }
 
-/** `[addr]:proto:port` like keepalived's inet_sockaddrtotrio. */
+/** `[addr]:proto:port` like keepalived's inet_sockaddrtotrio: `[10.0.0.1]:tcp:80`, `[2001:db8::1]:udp:53`. */
 export function formatTrio(addr: string, proto: string, port: number): string {
   return `[${addr}]:${proto}:${port}`;
 }
 
-/** keepalived's FMT_VS: `[addr]:proto:port`, `FWM n`, or `[group]:port`. */
-export function formatVs(vs: CheckedVirtualServer): string {
-  if (vs.group !== undefined) return `[${vs.group}]:${vs.port ?? 0}`;
-  if (vs.fwmark !== undefined) return `FWM ${vs.fwmark}`;
-  return formatTrio(vs.addr ?? '0.0.0.0', vs.protocol, vs.port ?? 0);
+// LVS FIFO lines (check/ipwrapper.c notify_fifo_vs / notify_fifo_rs); keepalived writes the terminating NUL too.
+
+/** `VS [10.0.0.1]:tcp:80 UP\n\0` */
+export function lvsVsFifoLine(vsLabel: string, up: boolean): string {
+  return `VS ${vsLabel} ${up ? 'UP' : 'DOWN'}\n\0`;
 }
 
-function checkerKey(vsKey: string, rs: CheckedRealServer, ck: CheckerConfig): string {
-  return `${vsKey}|${rs.addr}|${rs.port}|${JSON.stringify(ck)}`;
+/** `RS [192.168.1.2]:tcp:80 [10.0.0.1]:tcp:80 UP\n\0`; the real server is formatted with the VS's protocol. */
+export function lvsRsFifoLine(rsLabel: string, vsLabel: string, up: boolean): string {
+  return `RS ${rsLabel} ${vsLabel} ${up ? 'UP' : 'DOWN'}\n\0`;
 }
+
+/** keepalived's FMT_VS: `[addr]:proto:port`, `FWM n`, or `[group]:port`. */
+export function formatVs(vs: Pick<VirtualServer, 'address' | 'port' | 'fwmark' | 'group' | 'protocol'>): string {
+  if (vs.group !== undefined) return `[${vs.group}]:${vs.port ?? 0}`;
+  if (vs.fwmark !== undefined) return `FWM ${vs.fwmark}`;
+  return formatTrio(vs.address ?? '0.0.0.0', vs.protocol.toLowerCase(), vs.port ?? 0);
+}
+
+/** Where a setting was written is not part of it: a reload that only moved lines keeps every checker's state. */
+const withoutLoc = (k: string, v: unknown): unknown => (k === 'loc' ? undefined : v);
+
+/**
+ * A checker's identity across a reload: its VS, real server and whole configuration, with what it depends on
+ * outside its own block (the SSL files of an SSL_GET, who runs a MISC_CHECK's script).
+ */
+function checkerKey(vsKey: string, rs: RealServer, ck: Checker, ssl: SslConfig | undefined, run: DecidedScript | undefined): string {
+  const extra = ck.type === 'SSL_GET' ? ssl : ck.type === 'MISC_CHECK' ? run?.runAs : undefined;
+  return `${vsKey}|${rs.address}|${rs.port}|${JSON.stringify(ck, withoutLoc)}|${JSON.stringify(extra ?? null)}`;
+}
+
+/** The runner of a configured script: undefined when there is none or keepalived would remove it. */
+function decide(spec: ScriptSpec | undefined, users: CheckScriptUsers | undefined, role: 'notify' | 'misc'): DecidedScript | undefined {
+  if (!spec) return undefined;
+  if (!users) return { spec };
+  const runAs = users(spec, role);
+  return runAs ? { spec, runAs } : undefined;
+}
+
+export interface CheckVerdictOptions {
+  /** The state before a reload (see the constructor). */
+  previous?: CheckVerdict;
+  /** Decides who runs each script; a script it removes is left out (a MISC_CHECK with it). Default: as written. */
+  users?: CheckScriptUsers;
+  /** The SSL block SSL_GET checkers use (part of their identity across a reload). */
+  ssl?: SslConfig;
+}
+
+/** A sorry server's weight in IPVS (keepalived gives it none of its own). */
+const SORRY_WEIGHT = 1;
 
 function realWeight(w: number): number {
   return w < 0 ? 0 : w > INT32_MAX ? INT32_MAX : w;
@@ -115,42 +159,51 @@ export class CheckVerdict {
   readonly vss: VsState[] = [];
   private dirty = new Set<VsState>();
   private events: CheckEvent[] = [];
+  private readonly ssl: SslConfig | undefined;
 
   /**
    * `previous`: the state before a reload. Like keepalived's migrate_checkers(), a checker whose VS key,
    * real server and configuration are unchanged keeps its state (up/down, retries, dynamic weight), so a
    * reload does not flap real servers; a VS keeps its quorum and sorry-server state.
    */
-  constructor(virtualServers: CheckedVirtualServer[], previous?: CheckVerdict) {
+  constructor(virtualServers: readonly VirtualServer[], opts: CheckVerdictOptions = {}) {
+    const { previous, users, ssl } = opts;
     const old = new Map<string, CheckerState>();
     const oldVs = new Map<string, VsState>();
     if (previous) {
-      for (const ck of previous.checkers) old.set(checkerKey(ck.vs.cfg.key, ck.rs.cfg, ck.cfg), ck);
+      for (const ck of previous.checkers) old.set(checkerKey(ck.vs.cfg.key, ck.rs.cfg, ck.cfg, previous.ssl, ck.run), ck);
       for (const vs of previous.vss) oldVs.set(vs.cfg.key, vs);
     }
+    this.ssl = ssl;
     const keys = new Set<string>();
     for (const vsCfg of virtualServers) {
       if (keys.has(vsCfg.key)) throw new KtError('KT_CHECK_CONFIG', `duplicate virtual server key ${vsCfg.key}`);
       keys.add(vsCfg.key);
       const rsList: RsState[] = [];
-      const vs: VsState = { cfg: vsCfg, label: formatVs(vsCfg), rs: rsList, quorumUp: true, sorryAlive: false };
+      const scripts = { up: decide(vsCfg.quorumUp, users, 'notify'), down: decide(vsCfg.quorumDown, users, 'notify') };
+      const vs: VsState = { cfg: vsCfg, label: formatVs(vsCfg), scripts, rs: rsList, quorumUp: true, sorryAlive: false };
       for (const rsCfg of vsCfg.realServers) {
         const rs: RsState = {
           cfg: rsCfg,
-          label: formatTrio(rsCfg.addr, vsCfg.protocol, rsCfg.port),
+          label: formatTrio(rsCfg.address, vsCfg.protocol.toLowerCase(), rsCfg.port),
+          scripts: { up: decide(rsCfg.notifyUp, users, 'notify'), down: decide(rsCfg.notifyDown, users, 'notify') },
           alive: true,
           numFailed: 0,
           effectiveWeight: rsCfg.weight,
         };
         rsList.push(rs);
         for (const ck of rsCfg.checkers) {
-          if ((ck.kind === 'HTTP_GET' || ck.kind === 'SSL_GET') && ck.urls.length === 0)
-            throw new KtError('KT_CHECK_CONFIG', `${ck.kind} for ${rs.label} has no url`);
+          if ((ck.type === 'HTTP_GET' || ck.type === 'SSL_GET') && ck.urls.length === 0)
+            throw new KtError('KT_CHECK_CONFIG', `${ck.type} for ${rs.label} has no url`);
+          // keepalived removes a MISC_CHECK whose script fails the security check (check_misc_script_security).
+          const run = ck.type === 'MISC_CHECK' ? decide(ck.script, users, 'misc') : undefined;
+          if (ck.type === 'MISC_CHECK' && !run) continue;
           const st: CheckerState = {
             id: this.checkers.length,
             vs,
             rs,
             cfg: ck,
+            ...(run ? { run } : {}),
             isUp: true,
             hasRun: false,
             // "For non alpha mode, one failure is enough initially" (check_data.c)
@@ -160,7 +213,7 @@ export class CheckVerdict {
             curWeight: 0,
             lastExitCode: 0,
           };
-          const prev = old.get(checkerKey(vsCfg.key, rsCfg, ck));
+          const prev = old.get(checkerKey(vsCfg.key, rsCfg, ck, ssl, run));
           if (prev) {
             st.isUp = prev.isUp;
             st.hasRun = prev.hasRun;
@@ -190,7 +243,7 @@ export class CheckVerdict {
         vs.quorumUp = prevVs.quorumUp;
         const a = prevVs.cfg.sorryServer;
         const b = vs.cfg.sorryServer;
-        vs.sorryAlive = prevVs.sorryAlive && a !== undefined && b !== undefined && a.addr === b.addr && a.port === b.port;
+        vs.sorryAlive = prevVs.sorryAlive && a !== undefined && b !== undefined && a.address === b.address && a.port === b.port;
         this.updateQuorum(vs, false);
       } else {
         vs.quorumUp = this.weightSum(vs) >= vs.cfg.quorum + vs.cfg.hysteresis;
@@ -235,7 +288,7 @@ export class CheckVerdict {
     const ck = this.checkers[checkerId];
     if (!ck) throw new KtError('KT_CHECK_CONFIG', `unknown checker ${checkerId}`);
     let delay: number;
-    switch (ck.cfg.kind) {
+    switch (ck.cfg.type) {
       case 'TCP_CHECK':
         delay = this.tcpEpilog(ck, result);
         break;
@@ -294,7 +347,7 @@ export class CheckVerdict {
 
   /** check_misc.c misc_check_child_thread (exit status path; a kill/timeout is a plain failure). */
   private miscEpilog(ck: CheckerState, r: ProbeResult): number {
-    const c = ck.cfg as Extract<CheckerConfig, { kind: 'MISC_CHECK' }>;
+    const c = ck.cfg as MiscCheck;
     const status = r.exitStatus;
     const success = status === 0 || (c.dynamic === true && status !== undefined && status >= 2 && status <= 255);
     if (success) {
@@ -330,7 +383,7 @@ export class CheckVerdict {
 
   /** check_http.c epilog: one URL per run, all must pass; REGISTER_CHECKER_NEW on success, RETRY on failure. */
   private httpEpilog(ck: CheckerState, r: ProbeResult): number {
-    const c = ck.cfg as Extract<CheckerConfig, { kind: 'HTTP_GET' | 'SSL_GET' }>;
+    const c = ck.cfg as HttpCheck;
     const last = c.urls.length - 1;
     if (r.ok) {
       ck.urlIt = ck.urlIt === null || ck.urlIt >= last ? null : ck.urlIt + 1;
@@ -373,7 +426,7 @@ export class CheckVerdict {
       rs: ck.rs.label,
       checker: ck.id,
       reason,
-      message: `${ck.cfg.kind} on service ${ck.rs.label} of VS ${ck.vs.label} failed (${reason}), retry ${ck.retryIt}/${ck.cfg.retry}`,
+      message: `${ck.cfg.type} on service ${ck.rs.label} of VS ${ck.vs.label} failed (${reason}), retry ${ck.retryIt}/${ck.cfg.retry}`,
     });
   }
 
@@ -396,7 +449,7 @@ export class CheckVerdict {
       rs: rs.label,
       checker: ck.id,
       reason,
-      message: `${ck.cfg.kind} on service ${rs.label} of VS ${vs.label} ${alive ? 'succeeded' : 'failed'}: ${reason}`,
+      message: `${ck.cfg.type} on service ${rs.label} of VS ${vs.label} ${alive ? 'succeeded' : 'failed'}: ${reason}`,
     });
     if (alive ? rs.numFailed <= 1 : rs.numFailed === 0) this.performSvrState(vs, rs, alive);
     ck.isUp = alive;
@@ -407,7 +460,7 @@ export class CheckVerdict {
   /** perform_svr_state: the RS enters or leaves the pool (the pool itself is derived in desired()). */
   private performSvrState(vs: VsState, rs: RsState, alive: boolean): void {
     if (rs.alive === alive) return;
-    const inhibit = rs.cfg.inhibitOnFailure === true;
+    const inhibit = rs.cfg.inhibitOnFailure;
     this.events.push({
       kind: 'pool',
       vsKey: vs.cfg.key,
@@ -456,7 +509,7 @@ export class CheckVerdict {
         this.events.push({
           kind: 'sorry-server-out',
           vsKey: vs.cfg.key,
-          message: `${sorry.inhibit ? 'Disabling' : 'Removing'} sorry server ${formatTrio(sorry.addr, vs.cfg.protocol, sorry.port)} from VS ${vs.label}`,
+          message: `${sorry.inhibit ? 'Disabling' : 'Removing'} sorry server ${formatTrio(sorry.address, vs.cfg.protocol.toLowerCase(), sorry.port)} from VS ${vs.label}`,
         });
       }
       this.vsNotify(vs, init, threshold, sum);
@@ -468,7 +521,7 @@ export class CheckVerdict {
         this.events.push({
           kind: 'sorry-server-in',
           vsKey: vs.cfg.key,
-          message: `${sorry.inhibit ? 'Enabling' : 'Adding'} sorry server ${formatTrio(sorry.addr, vs.cfg.protocol, sorry.port)} to VS ${vs.label}`,
+          message: `${sorry.inhibit ? 'Enabling' : 'Adding'} sorry server ${formatTrio(sorry.address, vs.cfg.protocol.toLowerCase(), sorry.port)} to VS ${vs.label}`,
         });
       }
       this.vsNotify(vs, init, threshold, sum);
@@ -479,12 +532,12 @@ export class CheckVerdict {
   private vsNotify(vs: VsState, init: boolean, threshold: number, sum: number): void {
     const up = vs.quorumUp;
     const { quorum, hysteresis } = vs.cfg;
-    const script = up ? vs.cfg.quorumUp : vs.cfg.quorumDown;
+    const script = up ? vs.scripts.up : vs.scripts.down;
     this.events.push({
       kind: up ? 'quorum-up' : 'quorum-down',
       vsKey: vs.cfg.key,
       ...(script ? { script } : {}),
-      fifoLine: `VS ${vs.label} ${up ? 'UP' : 'DOWN'}\n\0`,
+      fifoLine: lvsVsFifoLine(vs.label, up),
       weightSum: sum,
       threshold,
       init,
@@ -497,15 +550,15 @@ export class CheckVerdict {
   /** do_rs_notifies: notify_up / notify_down script and FIFO line. */
   private rsNotify(vs: VsState, rs: RsState): void {
     const up = rs.alive;
-    const script = up ? rs.cfg.notifyUp : rs.cfg.notifyDown;
+    const script = up ? rs.scripts.up : rs.scripts.down;
     this.events.push({
       kind: up ? 'rs-up' : 'rs-down',
       vsKey: vs.cfg.key,
       rs: rs.label,
-      addr: rs.cfg.addr,
+      addr: rs.cfg.address,
       port: rs.cfg.port,
       ...(script ? { script } : {}),
-      fifoLine: `RS ${rs.label} ${vs.label} ${up ? 'UP' : 'DOWN'}\n\0`,
+      fifoLine: lvsRsFifoLine(rs.label, vs.label, up),
       message: `RS ${rs.label} of VS ${vs.label} is ${up ? 'UP' : 'DOWN'}`,
     });
   }
@@ -521,13 +574,12 @@ export class CheckVerdict {
     const sorry = vs.cfg.sorryServer;
     const sorryIn = sorry !== undefined && vs.sorryAlive;
     for (const rs of vs.rs) {
-      const inhibit = rs.cfg.inhibitOnFailure === true;
-      if (rs.alive && !sorryIn) dests.push({ addr: rs.cfg.addr, port: rs.cfg.port, weight: realWeight(rs.effectiveWeight), inhibited: false });
-      else if (inhibit) dests.push({ addr: rs.cfg.addr, port: rs.cfg.port, weight: 0, inhibited: true });
+      if (rs.alive && !sorryIn) dests.push({ addr: rs.cfg.address, port: rs.cfg.port, weight: realWeight(rs.effectiveWeight), inhibited: false });
+      else if (rs.cfg.inhibitOnFailure) dests.push({ addr: rs.cfg.address, port: rs.cfg.port, weight: 0, inhibited: true });
     }
     if (sorry) {
-      if (sorryIn) dests.push({ addr: sorry.addr, port: sorry.port, weight: realWeight(sorry.weight), inhibited: false });
-      else if (sorry.inhibit) dests.push({ addr: sorry.addr, port: sorry.port, weight: 0, inhibited: true });
+      if (sorryIn) dests.push({ addr: sorry.address, port: sorry.port, weight: SORRY_WEIGHT, inhibited: false });
+      else if (sorry.inhibit) dests.push({ addr: sorry.address, port: sorry.port, weight: 0, inhibited: true });
     }
     return { vsKey: vs.cfg.key, dests };
   }

@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { createHash } from 'node:crypto';
 import { buildRequest, compileRegex, hostHeader, probeHttp, tlsContext, type HttpProbeTarget } from '../../src/check/probe-http.js';
-import type { HttpUrlConfig } from '../../src/check/types.js';
+import type { HttpUrl } from '../../src/config/model/index.js';
 import { makeCert } from '../helpers/tls-cert.js';
 
 interface Seen {
@@ -65,7 +65,7 @@ after(() => {
   clientCert.cleanup();
 });
 
-function target(url: HttpUrlConfig, over: Partial<HttpProbeTarget> = {}, proto?: '1.0' | '1.0C' | '1.1', vhost?: string): HttpProbeTarget {
+function target(url: Pick<HttpUrl, 'path'> & Partial<HttpUrl>, over: Partial<HttpProbeTarget> = {}, proto?: '1.0' | '1.0C' | '1.1', vhost?: string): HttpProbeTarget {
   const port = over.port ?? plainPort;
   return {
     host: '127.0.0.1', port, timeoutMs: 3000, ssl: false, url,

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { probeMisc, splitCommandLine } from '../../src/check/probe-misc.js';
 import { CheckVerdict } from '../../src/check/verdict.js';
+import { miscCheck, realServer, virtualServer } from '../helpers/check-model.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-misc-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -38,10 +39,10 @@ test('misc_timeout kills a hanging script: failure without exit status', async (
 });
 
 test('misc_dynamic exit codes from a real script drive the RS weight', async () => {
-  const core = new CheckVerdict([{
-    key: 'v', protocol: 'tcp', addr: '10.0.0.1', port: 80, quorum: 1, hysteresis: 0,
-    realServers: [{ addr: '10.0.0.2', port: 80, weight: 1, checkers: [{ kind: 'MISC_CHECK', path: '', timeoutMs: 5000, dynamic: true, delayLoopMs: 1000, delayBeforeRetryMs: 1000, retry: 0, warmupMs: 0, alpha: false }] }],
-  }]);
+  const core = new CheckVerdict([virtualServer({
+    key: 'v', protocol: 'TCP', address: '10.0.0.1', port: 80, quorum: 1, hysteresis: 0,
+    realServers: [realServer('10.0.0.2', { port: 80, weight: 1, checkers: [miscCheck('', { timeoutMs: 5000, dynamic: true, delayLoopMs: 1000, delayBeforeRetryMs: 1000, retry: 0, warmupMs: 0, alpha: false })] })],
+  })]);
   core.takeInitialEvents();
   const r = await probeMisc({ argv: [script('w.sh', 'exit 12')], timeoutMs: 5000 });
   assert.equal(r.exitStatus, 12);

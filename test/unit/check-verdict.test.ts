@@ -1,24 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckVerdict, type CheckEvent } from '../../src/check/verdict.js';
-import type { CheckedVirtualServer, CheckerConfig, CheckedRealServer } from '../../src/check/types.js';
+import type { RealServer, SorryServer, TcpCheck, VirtualServer } from '../../src/config/model/index.js';
+import { httpCheck, miscCheck, realServer, script, tcpCheck, url, virtualServer } from '../helpers/check-model.js';
 
 const ok = { ok: true, reason: 'ok' };
 const fail = { ok: false, reason: 'connection refused' };
 
-function tcp(over: Partial<CheckerConfig> = {}): CheckerConfig {
-  return { kind: 'TCP_CHECK', delayLoopMs: 6000, delayBeforeRetryMs: 1000, retry: 2, warmupMs: 6000, alpha: false, connectTimeoutMs: 5000, ...over } as CheckerConfig;
+function tcp(over: Partial<TcpCheck> = {}): TcpCheck {
+  return tcpCheck({ delayLoopMs: 6000, delayBeforeRetryMs: 1000, retry: 2, warmupMs: 6000, alpha: false, connectTimeoutMs: 5000, ...over });
 }
-function rs(addr: string, over: Partial<CheckedRealServer> = {}): CheckedRealServer {
-  return { addr, port: 80, weight: 1, checkers: [tcp()], ...over };
+function rs(addr: string, over: Partial<RealServer> = {}): RealServer {
+  return realServer(addr, { port: 80, weight: 1, checkers: [tcp()], ...over });
 }
-function vs(over: Partial<CheckedVirtualServer> = {}): CheckedVirtualServer {
-  return {
-    key: 'vs1', protocol: 'tcp', addr: '10.0.0.1', port: 80, quorum: 1, hysteresis: 0,
+function vs(over: Partial<VirtualServer> = {}): VirtualServer {
+  return virtualServer({
+    key: 'vs1', protocol: 'TCP', address: '10.0.0.1', port: 80, quorum: 1, hysteresis: 0,
     realServers: [rs('192.168.1.1'), rs('192.168.1.2')],
     ...over,
-  };
+  });
 }
+const sorry = (address: string, port: number, inhibit = false): SorryServer => ({ address, family: 4, port, inhibit });
 
 /** Fake clock driving the core like the engine does. */
 class Sim {
@@ -122,7 +124,7 @@ test('inhibit_on_failure keeps the RS at weight 0', () => {
 test('quorum with hysteresis, quorum events and FIFO lines', () => {
   const v = vs({
     quorum: 3, hysteresis: 1,
-    quorumUp: { cmd: '/bin/up' }, quorumDown: { cmd: '/bin/down' },
+    quorumUp: script('/bin/up'), quorumDown: script('/bin/down'),
     realServers: [rs('a', { weight: 2 }), rs('b', { weight: 2 }), rs('c', { weight: 1 })],
   });
   const s = new Sim(new CheckVerdict([v]));
@@ -134,7 +136,7 @@ test('quorum with hysteresis, quorum events and FIFO lines', () => {
   s.run(1, fail); // sum 0
   const down = s.events.find((e) => e.kind === 'quorum-down')!;
   assert.ok('fifoLine' in down && down.fifoLine === 'VS [10.0.0.1]:tcp:80 DOWN\n\0');
-  assert.deepEqual('script' in down && down.script, { cmd: '/bin/down' });
+  assert.deepEqual('script' in down && down.script, { spec: v.quorumDown });
   s.run(0, ok); // sum 2 < 4
   s.run(2, ok); // sum 3 < 4
   assert.ok(!s.kinds().includes('quorum-up'));
@@ -143,7 +145,7 @@ test('quorum with hysteresis, quorum events and FIFO lines', () => {
 });
 
 test('initial quorum needs quorum + hysteresis; sorry server at start', () => {
-  const v = vs({ quorum: 2, hysteresis: 1, sorryServer: { addr: 's', port: 80, weight: 1 } });
+  const v = vs({ quorum: 2, hysteresis: 1, sorryServer: sorry('s', 80) });
   const s = new Sim(new CheckVerdict([v]));
   assert.deepEqual(s.kinds(), ['sorry-server-in', 'quorum-down']);
   const qd = s.events.find((e) => e.kind === 'quorum-down')!;
@@ -152,22 +154,23 @@ test('initial quorum needs quorum + hysteresis; sorry server at start', () => {
 });
 
 test('sorry server swap: quorum lost → RS out, sorry in; RS changes remembered; regain reverses', () => {
-  const v = vs({ quorum: 2, sorryServer: { addr: 's', port: 8080, weight: 3, inhibit: true },
+  // The sorry server has no weight of its own in the model: IPVS gets weight 1 while it stands in.
+  const v = vs({ quorum: 2, sorryServer: sorry('s', 8080, true),
     realServers: [rs('a'), rs('b', { inhibitOnFailure: true })] });
   const s = new Sim(new CheckVerdict([v]));
   assert.deepEqual(s.dests(), ['a:1', 'b:1', 's:0i']);
   s.run(0, fail);
-  assert.deepEqual(s.dests(), ['b:0i', 's:3'], 'alive b out (inhibited at 0), sorry in');
+  assert.deepEqual(s.dests(), ['b:0i', 's:1'], 'alive b out (inhibited at 0), sorry in');
   s.run(1, fail);
-  assert.deepEqual(s.dests(), ['b:0i', 's:3']);
+  assert.deepEqual(s.dests(), ['b:0i', 's:1']);
   s.run(1, ok);
-  assert.deepEqual(s.dests(), ['b:0i', 's:3'], 'b up is remembered, not pushed');
+  assert.deepEqual(s.dests(), ['b:0i', 's:1'], 'b up is remembered, not pushed');
   s.run(0, ok);
   assert.deepEqual(s.dests(), ['a:1', 'b:1', 's:0i']);
 });
 
 test('MISC dynamic weights: exit 2..255 → weight status-2; 1 fails; 0 keeps weight', () => {
-  const misc = { kind: 'MISC_CHECK', path: '/x', timeoutMs: 1000, dynamic: true, delayLoopMs: 1000, delayBeforeRetryMs: 1000, retry: 0, warmupMs: 0, alpha: false } as CheckerConfig;
+  const misc = miscCheck('/x', { timeoutMs: 1000, dynamic: true, delayLoopMs: 1000, delayBeforeRetryMs: 1000, retry: 0, warmupMs: 0, alpha: false });
   const v = vs({ realServers: [rs('a', { weight: 10, checkers: [misc] })] });
   const s = new Sim(new CheckVerdict([v]));
   s.run(0, { ok: true, reason: 'exit 7', exitStatus: 7 });
@@ -183,7 +186,7 @@ test('MISC dynamic weights: exit 2..255 → weight status-2; 1 fails; 0 keeps we
 });
 
 test('MISC schedules from the script start (last_ran), retry 0 fails at once', () => {
-  const misc = { kind: 'MISC_CHECK', path: '/x', timeoutMs: 1000, delayLoopMs: 5000, delayBeforeRetryMs: 1000, retry: 1, warmupMs: 0, alpha: false } as CheckerConfig;
+  const misc = miscCheck('/x', { timeoutMs: 1000, delayLoopMs: 5000, delayBeforeRetryMs: 1000, retry: 1, warmupMs: 0, alpha: false });
   const s = new Sim(new CheckVerdict([vs({ realServers: [rs('a', { checkers: [misc] })] })]));
   assert.equal(s.run(0, { ok: true, reason: '', exitStatus: 0 }, 300).nextDelayMs, 4700);
   assert.equal(s.run(0, { ok: false, reason: '', exitStatus: 1 }, 300).nextDelayMs, 700, 'retry after delay_before_retry');
@@ -192,7 +195,7 @@ test('MISC schedules from the script start (last_ran), retry 0 fails at once', (
 });
 
 test('HTTP: one URL per run, all must pass; failure of any URL after retries → down; recovery rechecks all', () => {
-  const http = { kind: 'HTTP_GET', urls: [{ path: '/a' }, { path: '/b' }], delayLoopMs: 5000, delayBeforeRetryMs: 3000, retry: 1, warmupMs: 0, alpha: true, connectTimeoutMs: 1000 } as CheckerConfig;
+  const http = httpCheck({ urls: [url({ path: '/a' }), url({ path: '/b' })], delayLoopMs: 5000, delayBeforeRetryMs: 3000, retry: 1, warmupMs: 0, alpha: true, connectTimeoutMs: 1000 });
   const core = new CheckVerdict([vs({ realServers: [rs('a', { checkers: [http] })] })]);
   const s = new Sim(core);
   assert.equal(core.urlIndex(0), 0);
@@ -215,7 +218,7 @@ test('HTTP: one URL per run, all must pass; failure of any URL after retries →
 });
 
 test('HTTP without alpha: first failure marks down at once; fast_recovery removes delay_loop gaps', () => {
-  const http = { kind: 'HTTP_GET', urls: [{ path: '/a' }, { path: '/b' }], delayLoopMs: 5000, delayBeforeRetryMs: 3000, retry: 3, warmupMs: 0, alpha: false, connectTimeoutMs: 1000, fastRecovery: true } as CheckerConfig;
+  const http = httpCheck({ urls: [url({ path: '/a' }), url({ path: '/b' })], delayLoopMs: 5000, delayBeforeRetryMs: 3000, retry: 3, warmupMs: 0, alpha: false, connectTimeoutMs: 1000, fastRecovery: true });
   const s = new Sim(new CheckVerdict([vs({ realServers: [rs('a', { checkers: [http] })] })]));
   s.run(0, fail);
   assert.deepEqual(s.dests(), []);
@@ -226,7 +229,7 @@ test('HTTP without alpha: first failure marks down at once; fast_recovery remove
 });
 
 test('omega: shutdown runs notify_down and quorum_down', () => {
-  const s = new Sim(new CheckVerdict([vs({ omega: true, quorumDown: { cmd: '/q' } })]));
+  const s = new Sim(new CheckVerdict([vs({ omega: true, quorumDown: script('/q') })]));
   assert.deepEqual(s.core.shutdownEvents().map((e) => e.kind), ['rs-down', 'rs-down', 'quorum-down']);
   const s2 = new Sim(new CheckVerdict([vs()]));
   assert.deepEqual(s2.core.shutdownEvents(), []);
@@ -234,19 +237,19 @@ test('omega: shutdown runs notify_down and quorum_down', () => {
 
 test('fwmark and group VS labels', async () => {
   const { formatVs } = await import('../../src/check/verdict.js');
-  assert.equal(formatVs(vs({ addr: undefined, fwmark: 5 })), 'FWM 5');
+  assert.equal(formatVs(vs({ address: undefined, fwmark: 5 })), 'FWM 5');
   assert.equal(formatVs(vs({ group: 'G1', port: 443 })), '[G1]:443');
 });
 
 test('reload keeps the state of unchanged checkers, quorum and sorry server; new ones start fresh', () => {
-  const cfg = vs({ quorum: 2, sorryServer: { addr: 's', port: 80, weight: 1 }, realServers: [rs('a', { checkers: [tcp({ retry: 0 })] }), rs('b', { checkers: [tcp({ retry: 0 })] })] });
+  const cfg = vs({ quorum: 2, sorryServer: sorry('s', 80), realServers: [rs('a', { checkers: [tcp({ retry: 0 })] }), rs('b', { checkers: [tcp({ retry: 0 })] })] });
   const s = new Sim(new CheckVerdict([cfg]));
   s.run(0, ok); s.run(1, ok);
   s.run(0, fail);
   assert.deepEqual(s.dests(), ['s:1']);
   // Same config plus a new RS c: a stays down, the sorry server stays, c starts alive (not alpha).
   const cfg2 = { ...cfg, realServers: [...cfg.realServers, rs('c')] };
-  const reloaded = new CheckVerdict([cfg2], s.core);
+  const reloaded = new CheckVerdict([cfg2], { previous: s.core });
   const s2 = new Sim(reloaded);
   assert.equal(s2.kinds().includes('quorum-down'), false, 'no new quorum-down on reload');
   // b + c alive = 2 ≥ quorum 2: quorum regained, sorry server out.
@@ -255,7 +258,12 @@ test('reload keeps the state of unchanged checkers, quorum and sorry server; new
   assert.equal(reloaded.checkers[1]!.hasRun, true);
   // A changed checker config (retry) starts fresh.
   const cfg3 = { ...cfg, realServers: [rs('a', { checkers: [tcp({ retry: 5 })] }), cfg.realServers[1]!] };
-  const s3 = new Sim(new CheckVerdict([cfg3], s.core));
+  const s3 = new Sim(new CheckVerdict([cfg3], { previous: s.core }));
   assert.equal(s3.core.checkers[0]!.isUp, true);
   assert.equal(s3.core.checkers[0]!.hasRun, false);
+  // Where the checker is written is not part of it: a reload that only moved its lines keeps its state.
+  const moved = (r: RealServer): RealServer => ({ ...r, loc: { ...r.loc, line: r.loc.line + 10 }, checkers: r.checkers.map((c) => ({ ...c, loc: { ...c.loc, line: c.loc.line + 10 } })) });
+  const s4 = new Sim(new CheckVerdict([{ ...cfg, realServers: cfg.realServers.map(moved) }], { previous: s.core }));
+  assert.equal(s4.core.checkers[0]!.isUp, false);
+  assert.equal(s4.core.checkers[0]!.hasRun, true);
 });

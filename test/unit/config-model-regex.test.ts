@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../helpers/model.js';
 import { exitCodeFor } from '../../src/config/diagnostics.js';
-import { checkConfigFrom } from '../../src/check/from-config.js';
 import { compileRegex } from '../../src/check/probe-http.js';
 
 const conf = (urlBody: string) => `virtual_server 10.0.0.100 80 {
@@ -28,8 +27,8 @@ ${urlBody}
 test('a valid PCRE with a leading (?i) passes -t and compiles for the probe as a caseless regex', () => {
   const b = build(conf('        regex "(?i)status: ok"'));
   assert.deepEqual(b.golden, []);
-  const url = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers.find((c) => c.kind === 'HTTP_GET');
-  assert.ok(url && url.kind === 'HTTP_GET');
+  const url = b.model.virtualServers[0]!.realServers[0]!.checkers.find((c) => c.type === 'HTTP_GET');
+  assert.ok(url && url.type === 'HTTP_GET');
   const re = compileRegex(url.urls[0]!)!;
   assert.ok(re.test('STATUS: OK'));
 });
@@ -37,8 +36,8 @@ test('a valid PCRE with a leading (?i) passes -t and compiles for the probe as a
 test('an option set inside the pattern is accepted and scoped as in PCRE2 (was an error)', () => {
   const b = build(conf('        regex "status(?i): ok"'));
   assert.deepEqual(b.golden, []);
-  const ck = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers[0]!;
-  assert.ok(ck.kind === 'HTTP_GET');
+  const ck = b.model.virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(ck.type === 'HTTP_GET');
   const re = compileRegex(ck.urls[0]!)!;
   assert.ok(re.test('status: OK'));
   re.lastIndex = 0;
@@ -48,8 +47,8 @@ test('an option set inside the pattern is accepted and scoped as in PCRE2 (was a
 test('regex_options reach the probe: multiline makes ^ match after a newline', () => {
   const b = build(conf('        regex "^ok$"\n        regex_options multiline'));
   assert.deepEqual(b.golden, []);
-  const ck = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers[0]!;
-  assert.ok(ck.kind === 'HTTP_GET' && compileRegex(ck.urls[0]!)!.test('x\nok\n'));
+  const ck = b.model.virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(ck.type === 'HTTP_GET' && compileRegex(ck.urls[0]!)!.test('x\nok\n'));
 });
 
 test('a construct JavaScript cannot express is an error at the regex, naming it; the checker is ignored, the other kept', () => {
@@ -80,8 +79,8 @@ test('an unknown regex_options word is a notice (keepalived ignores it silently;
 test('regex offsets reach the probe; without a regex, or min past max, they are dropped with keepalived\'s notice', () => {
   let b = build(conf('        regex "ok"\n        regex_min_offset 10\n        regex_max_offset 20'));
   assert.deepEqual(b.golden, []);
-  const ck = checkConfigFrom(b.model).virtualServers[0]!.realServers[0]!.checkers[0]!;
-  assert.ok(ck.kind === 'HTTP_GET');
+  const ck = b.model.virtualServers[0]!.realServers[0]!.checkers[0]!;
+  assert.ok(ck.type === 'HTTP_GET');
   assert.deepEqual([ck.urls[0]!.regexMinOffset, ck.urls[0]!.regexMaxOffset], [10, 20]);
   b = build(conf('        regex_no_match\n        regex_min_offset 10'));
   assert.deepEqual(b.golden, ['notice regex-without-regex @7']);

@@ -7,7 +7,7 @@ import {
   decideScript, scriptPolicy, scriptUserResolver, lookupIdentity, SC_INSECURE, type FileFacts, type ScriptFs,
 } from '../../src/notify/script-user.js';
 import { scriptEnvironment } from '../../src/notify/run.js';
-import { checkConfigFrom } from '../../src/check/from-config.js';
+import { CheckVerdict } from '../../src/check/verdict.js';
 import { vrrpPlan } from '../../src/vrrp/plan.js';
 import { build, VI } from '../helpers/model.js';
 
@@ -145,15 +145,17 @@ virtual_server 10.0.0.1 80 {
 `;
   const { model } = build(conf);
   const users = scriptUserResolver(model, { error: () => undefined }, fs);
-  const cc = checkConfigFrom(model, (s, role) => users(s, role));
-  const vs = cc.virtualServers[0]!;
-  const rs = vs.realServers[0]!;
-  assert.deepEqual([vs.quorumUp?.user, vs.quorumUp?.group], ['65534', '65534']);
-  assert.deepEqual([rs.notifyUp?.user, rs.notifyUp?.group], ['65534', '65534']);
-  assert.equal(rs.notifyDown, undefined, 'not executable for nobody: removed');
-  assert.equal(rs.checkers.length, 1, 'the MISC_CHECK with an unknown user is removed, the other stays');
-  const misc = rs.checkers[0]!;
-  assert.ok(misc.kind === 'MISC_CHECK' && misc.user === '65534' && misc.group === '65534');
+  // The checkers' state holds the model objects and, beside them, who runs each script (decided once).
+  const core = new CheckVerdict(model.virtualServers, { users: (s, role) => users(s, role) });
+  const vs = core.vss[0]!;
+  const rs = vs.rs[0]!;
+  assert.deepEqual([vs.scripts.up?.runAs?.uid, vs.scripts.up?.runAs?.gid], [65534, 65534]);
+  assert.deepEqual([rs.scripts.up?.runAs?.uid, rs.scripts.up?.runAs?.gid], [65534, 65534]);
+  assert.equal(rs.scripts.down, undefined, 'not executable for nobody: removed');
+  const checkers = core.checkers.filter((c) => c.rs === rs);
+  assert.equal(checkers.length, 1, 'the MISC_CHECK with an unknown user is removed, the other stays');
+  const misc = checkers[0]!;
+  assert.ok(misc.cfg.type === 'MISC_CHECK' && misc.run?.runAs?.uid === 65534 && misc.run.runAs.gid === 65534);
 });
 
 test('VRRP plan: a removed track script is untracked, a removed notify script is absent', () => {
