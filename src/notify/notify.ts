@@ -1,4 +1,4 @@
-// keepalived's notify conventions (keepalived/vrrp/vrrp_notify.c, check/ipwrapper.c) as pure functions, and a
+// keepalived's VRRP notify conventions (keepalived/vrrp/vrrp_notify.c) as pure functions, and a
 // dispatcher that runs them in order per instance.
 //
 // Differences from keepalived, on purpose:
@@ -123,38 +123,6 @@ export function planNotify(ev: NotifyEvent): NotifyPlan {
   if (stateScript) scripts.push(withArgv(stateScript, [...stateScript.argv], 'state', stopTime && ev.kind === 'instance'));
   if (s.generic) scripts.push(withArgv(s.generic, genericNotifyArgv(s.generic.argv, ev.kind, ev.name, reported, ev.priority), 'generic', stopTime));
   return { scripts, fifoLine: vrrpFifoLine(ev.kind, ev.name, reported, ev.priority), reportedState: reported };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// LVS FIFO lines (check/ipwrapper.c notify_fifo_vs / notify_fifo_rs). keepalived writes the terminating NUL too.
-
-export type LvsProtocol = 'tcp' | 'udp' | 'sctp' | 'none';
-
-/** A virtual server as keepalived formats it: `[ip]:proto:port`, group `[name]:port`, fwmark `FWM n`. */
-export type LvsServiceId =
-  | { type: 'address'; address: string; protocol: LvsProtocol; port: number }
-  | { type: 'group'; group: string; port: number }
-  | { type: 'fwmark'; fwmark: number };
-
-/** inet_sockaddrtotrio: `[10.0.0.1]:tcp:80`, `[2001:db8::1]:udp:53`. */
-export function formatTrio(address: string, protocol: LvsProtocol, port: number): string {
-  return `[${address}]:${protocol}:${port}`;
-}
-
-export function formatVirtualServer(vs: LvsServiceId): string {
-  if (vs.type === 'group') return `[${vs.group}]:${vs.port}`;
-  if (vs.type === 'fwmark') return `FWM ${vs.fwmark}`;
-  return formatTrio(vs.address, vs.protocol, vs.port);
-}
-
-/** `VS [10.0.0.1]:tcp:80 UP\n\0` */
-export function lvsVsFifoLine(vs: LvsServiceId, up: boolean): Buffer {
-  return Buffer.from(`VS ${formatVirtualServer(vs)} ${up ? 'UP' : 'DOWN'}\n\0`, 'utf8');
-}
-
-/** `RS [192.168.1.2]:tcp:80 [10.0.0.1]:tcp:80 UP\n\0`; the real server is formatted with the VS's protocol. */
-export function lvsRsFifoLine(rs: { address: string; port: number }, protocol: LvsProtocol, vs: LvsServiceId, up: boolean): Buffer {
-  return Buffer.from(`RS ${formatTrio(rs.address, protocol, rs.port)} ${formatVirtualServer(vs)} ${up ? 'UP' : 'DOWN'}\n\0`, 'utf8');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

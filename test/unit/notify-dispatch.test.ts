@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NotifyDispatcher, lvsVsFifoLine, lvsRsFifoLine, type NotifyCommands, type NotifyOutcome } from '../../src/notify/notify.js';
+import { NotifyDispatcher, type NotifyCommands, type NotifyOutcome } from '../../src/notify/notify.js';
+import { formatTrio, formatVs, lvsRsFifoLine, lvsVsFifoLine } from '../../src/check/verdict.js';
 import { NotifyFifoWriter } from '../../src/notify/fifo.js';
 import { isKtError } from '../../src/util/errors.js';
 
@@ -133,9 +134,9 @@ test('LVS FIFO lines reach a reader with their trailing NUL', async () => {
   const out = join(dir, 'lvs-reader.out');
   const reader = script('lvs-reader.sh', `exec cat "$1" > ${out}`);
   const fifo = await NotifyFifoWriter.open(fifoPath, { script: { argv: [reader] }, label: 'lvs ' });
-  const vs = { type: 'address', address: '10.0.0.1', protocol: 'tcp', port: 80 } as const;
+  const vs = formatVs({ address: '10.0.0.1', protocol: 'TCP', port: 80 });
   assert.equal(fifo.write(lvsVsFifoLine(vs, true)), true);
-  assert.equal(fifo.write(lvsRsFifoLine({ address: '192.168.1.2', port: 80 }, 'tcp', vs, false)), true);
+  assert.equal(fifo.write(lvsRsFifoLine(formatTrio('192.168.1.2', 'tcp', 80), vs, false)), true);
   const expected = 'VS [10.0.0.1]:tcp:80 UP\n\0RS [192.168.1.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n\0';
   await waitFor(() => existsSync(out) && readFileSync(out, 'latin1') === expected, 'reader got both lines with NULs');
   await fifo.close();

@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  planNotify, genericNotifyArgv, notifyEventFromEngine, vrrpFifoLine, lvsVsFifoLine, lvsRsFifoLine, formatVirtualServer, type NotifyCommands,
+  planNotify, genericNotifyArgv, notifyEventFromEngine, vrrpFifoLine, type NotifyCommands,
 } from '../../src/notify/notify.js';
+import { formatTrio, formatVs, lvsRsFifoLine, lvsVsFifoLine } from '../../src/check/verdict.js';
 
 const scripts: NotifyCommands = {
   master: { argv: ['/etc/keepalived/notify.sh', 'master-only'] },
@@ -78,13 +79,14 @@ test('uid/gid carried to the planned scripts', () => {
 });
 
 test('LVS FIFO lines end with a NUL byte', () => {
-  const vs = { type: 'address', address: '10.0.0.1', protocol: 'tcp', port: 80 } as const;
-  assert.deepEqual(lvsVsFifoLine(vs, true), Buffer.from('VS [10.0.0.1]:tcp:80 UP\n\0'));
-  assert.deepEqual(lvsRsFifoLine({ address: '192.168.1.2', port: 8080 }, 'tcp', vs, false), Buffer.from('RS [192.168.1.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n\0'));
-  assert.equal(formatVirtualServer({ type: 'group', group: 'web', port: 443 }), '[web]:443');
-  assert.equal(formatVirtualServer({ type: 'fwmark', fwmark: 7 }), 'FWM 7');
-  assert.equal(formatVirtualServer({ type: 'address', address: '2001:db8::1', protocol: 'udp', port: 53 }), '[2001:db8::1]:udp:53');
-  assert.deepEqual(lvsVsFifoLine({ type: 'fwmark', fwmark: 7 }, false), Buffer.from('VS FWM 7 DOWN\n\0'));
+  // The checkers' verdict core writes these lines (check/verdict.ts); formatVs is keepalived's FMT_VS.
+  const vs = formatVs({ address: '10.0.0.1', protocol: 'TCP', port: 80 });
+  assert.deepEqual(Buffer.from(lvsVsFifoLine(vs, true)), Buffer.from('VS [10.0.0.1]:tcp:80 UP\n\0'));
+  assert.deepEqual(Buffer.from(lvsRsFifoLine(formatTrio('192.168.1.2', 'tcp', 8080), vs, false)), Buffer.from('RS [192.168.1.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n\0'));
+  assert.equal(formatVs({ group: 'web', port: 443, protocol: 'TCP' }), '[web]:443');
+  assert.equal(formatVs({ fwmark: 7, protocol: 'TCP' }), 'FWM 7');
+  assert.equal(formatVs({ address: '2001:db8::1', protocol: 'UDP', port: 53 }), '[2001:db8::1]:udp:53');
+  assert.deepEqual(Buffer.from(lvsVsFifoLine(formatVs({ fwmark: 7, protocol: 'TCP' }), false)), Buffer.from('VS FWM 7 DOWN\n\0'));
 });
 
 test('engine notify effects map onto dispatcher events', () => {
