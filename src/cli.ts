@@ -8,6 +8,7 @@ import { VERSION } from './version.js';
 import { constants as osConstants } from 'node:os';
 import { keepalivedRtSignals } from './daemon/rt-signals.js';
 import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
+import { CONFIG_TEST_OK, EXIT_FATAL, EXIT_OK } from './util/exit-codes.js';
 
 // Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP).
 const loadDaemon = () => import('./daemon/run.js');
@@ -101,7 +102,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     const hit = UNSUPPORTED.find(([re]) => re.test(a));
     if (hit) {
       io.err(`keepalived-ts: ${hit[1]}\n`);
-      return 1;
+      return EXIT_FATAL;
     }
   }
   let values: Record<string, string | boolean | undefined>;
@@ -146,34 +147,34 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     }));
   } catch (e) {
     io.err(`keepalived-ts: ${(e as Error).message}\n${USAGE}`);
-    return 1;
+    return EXIT_FATAL;
   }
-  if (values['help']) { io.out(USAGE); return 0; }
-  if (values['version']) { io.out(`keepalived-ts ${VERSION}\n`); return 0; }
+  if (values['help']) { io.out(USAGE); return EXIT_OK; }
+  if (values['version']) { io.out(`keepalived-ts ${VERSION}\n`); return EXIT_OK; }
   if (values['signum'] !== undefined) {
     const name = String(values['signum']).toUpperCase();
     const sig = SIGNUMS[name];
     if (!sig) {
       io.err(`keepalived-ts: --signum=${values['signum']}: unknown or unsupported signal function (${Object.keys(SIGNUMS).join(', ')})\n`);
-      return 1;
+      return EXIT_FATAL;
     }
     io.out(`${sig()}\n`);
-    return 0;
+    return EXIT_OK;
   }
   if (values['vrrp'] && values['check']) {
     io.err('keepalived-ts: -P/--vrrp and -C/--check exclude each other\n');
-    return 1;
+    return EXIT_FATAL;
   }
   const facility = values['log-facility'] as string | undefined;
   if (facility !== undefined && !/^([0-7]|local[0-7]|user|daemon)$/.test(facility)) {
     io.err(`keepalived-ts: -S ${facility}: expected 0-7, local0-local7, user or daemon\n`);
-    return 1;
+    return EXIT_FATAL;
   }
   const umask = values['umask'] as string | undefined;
   if (umask !== undefined) {
     if (!/^0?[0-7]{1,3}$/.test(umask)) {
       io.err(`keepalived-ts: -u ${umask}: expected an octal umask\n`);
-      return 1;
+      return EXIT_FATAL;
     }
     process.umask(Number.parseInt(umask, 8));
   }
@@ -182,7 +183,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
     for (const d of r.diags) io.err(formatDiagnostic(d) + '\n');
     if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
-    return values['config-test'] ? r.exitCode : r.exitCode === 0 ? 0 : r.exitCode;
+    return values['config-test'] ? r.exitCode : r.exitCode === CONFIG_TEST_OK ? EXIT_OK : r.exitCode;
   }
   if (!values['dont-fork']) return loadDaemon().then((d) => d.detach(argv));
   if (values['ignore-sigint']) process.on('SIGINT', () => undefined);

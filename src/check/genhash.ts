@@ -2,6 +2,7 @@
 // Options as keepalived's --genhash (check_genhash.c): -s -p -u [-S] [-I] [-V vhost] [-P 1.0|1.0c|1.1] [-t s] [-v] [-h] [-m].
 import { buildRequest, hostHeader, httpFetch, tlsContext } from './probe-http.js';
 import { KtError } from '../util/errors.js';
+import { EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
 export interface GenhashIo {
   out(s: string): void;
@@ -132,15 +133,15 @@ export async function runGenhash(argv: readonly string[], io: GenhashIo = { out:
     o = parseGenhashArgs(argv);
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}`);
-    return 1;
+    return EXIT_FATAL;
   }
   if (o.help) {
     io.err(USAGE);
-    return 0;
+    return EXIT_OK;
   }
   if (!o.server || !o.port || !o.url) {
     io.err(USAGE);
-    return 1;
+    return EXIT_FATAL;
   }
   const host = o.server;
   const started = process.hrtime.bigint();
@@ -170,10 +171,10 @@ export async function runGenhash(argv: readonly string[], io: GenhashIo = { out:
     } else {
       io.out(`${r.md5}\n`);
     }
-    return 0;
+    return EXIT_OK;
   } catch (e) {
     // keepalived prints "Connection failed" and still exits 0; we exit 1 so scripts can tell.
     io.err(`Connection failed: ${(e as Error).message}\n`);
-    return 1;
+    return EXIT_FATAL;
   }
 }

@@ -1,5 +1,6 @@
 // Config diagnostics: `FILE:LINE:COL: error|warning: message [code]`, collected, never thrown.
 import type { Loc } from './tree.js';
+import { CONFIG_TEST_ERROR, CONFIG_TEST_FATAL, CONFIG_TEST_NO_CONFIG, CONFIG_TEST_OK, CONFIG_TEST_SECURITY } from '../util/exit-codes.js';
 
 /**
  * Severity, most severe first. `fatal` = keepalived cannot run (missing file, bad interface, missing required
@@ -70,9 +71,9 @@ export const CONFIG_FILE_ERROR_CODES: ReadonlySet<string> = new Set(['include-mi
  * value); we report the most severe, so a fatal problem is never masked by a warning. Documented in README.
  */
 export function exitCodeFor(diags: readonly Diagnostic[]): number {
-  if (diags.some((d) => d.severity === 'fatal' && CONFIG_FILE_ERROR_CODES.has(d.code))) return 6;
-  if (diags.some((d) => d.severity === 'fatal')) return 4;
-  if (diags.some((d) => d.severity === 'security')) return 6;
-  if (diags.some((d) => d.severity === 'error' || d.severity === 'warning')) return 5;
-  return 0;
+  if (diags.some((d) => d.severity === 'fatal' && CONFIG_FILE_ERROR_CODES.has(d.code))) return CONFIG_TEST_NO_CONFIG;
+  if (diags.some((d) => d.severity === 'fatal')) return CONFIG_TEST_FATAL;
+  if (diags.some((d) => d.severity === 'security')) return CONFIG_TEST_SECURITY;
+  if (diags.some((d) => d.severity === 'error' || d.severity === 'warning')) return CONFIG_TEST_ERROR;
+  return CONFIG_TEST_OK;
 }

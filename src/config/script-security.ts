@@ -8,7 +8,7 @@ import { decideScript, scriptPolicy, SC_INHIBIT, SC_INSECURE, SC_ISSCRIPT, SC_NO
 
 export {
   checkScriptSecure, nodeScriptFs, SC_ISSCRIPT, SC_INHIBIT, SC_NOTFOUND, SC_EXECUTABLE, SC_INSECURE, SC_SYSTEM,
-  type FileFacts, type ScriptFs, type ScriptVerdict,
+  type ScriptFs, type ScriptVerdict,
 } from '../notify/script-user.js';
 
 /** Applies keepalived's script-security rules to a whole model: diagnostics only (the model is not changed). */

@@ -10,20 +10,22 @@ import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
 import { childLogFile } from './options.js';
 import { loadConfig, reloadInChild } from './load-config.js';
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
-export async function runChild(ctx: ChildContext): Promise<number> {
+/** The checker child's main (child.ts runs it): resolves with the exit code. */
+export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   const o = ctx.options;
   const log = createLogger({
     detail: o.logDetail, json: o.logJson, role: 'Keepalived_healthcheckers', file: o.logFile && childLogFile(o.logFile, 'checkers'),
   });
   const cfg = loadConfig(o, log);
-  if (!cfg) return 2;
+  if (!cfg) return EXIT_CONFIG;
   applyProcessNice(cfg.globalDefs.checkerProcessNice, 'checker_priority', log);
   try {
     writePidFile(o.checkersPidFile);
   } catch (e) {
     log.error((e as Error).message);
-    return 1;
+    return EXIT_FATAL;
   }
   const fifos: NotifyFifoWriter[] = [];
   const users = scriptUserResolver(cfg, log);
@@ -48,7 +50,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
       await Promise.all(fifos.map((f) => f.close()));
       await killAll(1000);
       removePidFile(o.checkersPidFile);
-      return 0;
+      return EXIT_OK;
     })();
     return stopping;
   };
@@ -68,7 +70,7 @@ export async function runChild(ctx: ChildContext): Promise<number> {
       .then(() => ctx.send({ t: 'ready' }))
       .catch((e: Error) => {
         log.error(`checker failed to start: ${e.stack ?? e.message}`);
-        void stop('start failure').then(() => resolve(1));
+        void stop('start failure').then(() => resolve(EXIT_FATAL));
       });
   });
 }

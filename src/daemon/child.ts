@@ -7,15 +7,14 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
 import { isToChild, type FromChild, type ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
-
-const EXIT_PROGRAM_ERROR = 70;
+import { EXIT_FATAL, EXIT_OK, EXIT_PROGRAM_ERROR } from '../util/exit-codes.js';
 
 async function main(): Promise<number> {
   const kind = CHILD_KINDS.find((k) => k.kind === process.env[CHILD_KIND_ENV]);
   const raw = process.env[CHILD_OPTIONS_ENV];
   if (!kind || !raw || !process.send) {
     process.stderr.write('keepalived-ts child: started without a parent\n');
-    return 1;
+    return EXIT_FATAL;
   }
   const options = JSON.parse(raw) as DaemonOptions;
   let handler: (m: ToChild) => void = () => undefined;
@@ -36,7 +35,7 @@ async function main(): Promise<number> {
   const orphaned = () => process.kill(process.pid, 'SIGTERM');
   if (!process.connected || process.ppid !== parent) {
     process.stderr.write('keepalived-ts child: the parent is gone before this process started; exiting\n');
-    return 0;
+    return EXIT_OK;
   }
   process.on('disconnect', orphaned);
   setInterval(() => {
@@ -55,8 +54,8 @@ async function main(): Promise<number> {
     },
   };
   armTestFault(kind.kind);
-  const mod = await kind.load();
-  return mod.runChild(ctx);
+  const run = await kind.load();
+  return run(ctx);
 }
 
 let crashRelease: (() => Promise<unknown>) | undefined;

@@ -10,11 +10,11 @@ import type { Logger } from './log.js';
 import { removePidFile } from './pidfile.js';
 import type { ChildStatus, FromChild, ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
+import { EXIT_CONFIG, EXIT_FATAL, STOP_ALL_EXIT_CODES } from '../util/exit-codes.js';
 
-/** What a child's entry module exports. Resolves with the exit code. */
-export interface ChildModule {
-  runChild(ctx: ChildContext): Promise<number>;
-}
+/** A child kind's main function (vrrp-child.ts runVrrpChild, checker-child.ts runCheckerChild). Resolves with the
+ *  exit code (util/exit-codes.ts). */
+export type ChildMain = (ctx: ChildContext) => Promise<number>;
 
 export interface ChildContext {
   options: DaemonOptions;
@@ -76,8 +76,8 @@ export interface ChildKind {
   pidFile(o: DaemonOptions): string;
   /** Whether this config (and -P/-C) asks for the child. */
   wanted(cfg: KeepalivedConfig, o: DaemonOptions): boolean;
-  /** Loads the entry module (a dynamic import, so tsx and the compiled dist both resolve it). */
-  load(): Promise<ChildModule>;
+  /** Loads the kind's main function (a dynamic import, so tsx and the compiled dist both resolve it). */
+  load(): Promise<ChildMain>;
 }
 
 /** The child kinds: VRRP, and the checkers (health checks + IPVS). */
@@ -87,14 +87,14 @@ export const CHILD_KINDS: ChildKind[] = [
     role: 'Keepalived_vrrp',
     pidFile: (o) => o.vrrpPidFile,
     wanted: (cfg, o) => !o.checkOnly && cfg.vrrpInstances.length > 0,
-    load: () => import('./vrrp-child.js'),
+    load: () => import('./vrrp-child.js').then((m) => m.runVrrpChild),
   },
   {
     kind: 'checker',
     role: 'Keepalived_healthcheckers',
     pidFile: (o) => o.checkersPidFile,
     wanted: (cfg, o) => !o.vrrpOnly && cfg.virtualServers.length > 0,
-    load: () => import('./checker-child.js'),
+    load: () => import('./checker-child.js').then((m) => m.runCheckerChild),
   },
 ];
 
@@ -122,9 +122,6 @@ export function nextRespawn(ranMs: number, prev: RespawnState): RespawnState {
   if (ranMs > RESPAWN_STABLE_MS || prev.deaths === 0) return { deaths: 1, delayMs: 0 };
   return { deaths: prev.deaths + 1, delayMs: prev.delayMs <= 0 ? 1000 : Math.min(prev.delayMs * 2, RESPAWN_MAX_DELAY_MS) };
 }
-
-/** Exit codes with which a child stops the whole daemon (keepalived: KEEPALIVED_EXIT_FATAL/CONFIG/NO_PERMISSION). */
-export const STOP_ALL_EXIT_CODES = new Set([1, 2, 4]);
 
 export type ChildExitVerdict = 'respawn' | 'stop-all' | 'stopped';
 
@@ -210,7 +207,7 @@ export class Supervised {
     const released = this.onDeath ? this.onDeath().catch(() => undefined) : Promise.resolve();
     if (verdict === 'stop-all') {
       this.log.error(`${this.spec.role} child process(${proc.pid}) exited with ${how}${this.noRespawn ? ' (respawn disabled)' : ''} - stopping`);
-      this.onStopAll(`${this.spec.kind} child exited`, code === 2 ? 2 : 1);
+      this.onStopAll(`${this.spec.kind} child exited`, code === EXIT_CONFIG ? EXIT_CONFIG : EXIT_FATAL);
       return;
     }
     this.respawn = nextRespawn(Date.now() - this.startedAt, this.respawn);

@@ -4,6 +4,7 @@ import { checkConfig } from '../config/check-config.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import type { Logger } from './log.js';
 import type { FromChild } from './ipc.js';
+import { CONFIG_TEST_FATAL } from '../util/exit-codes.js';
 
 /** Reads and validates the config; undefined (errors logged) when it cannot run. */
 export function loadConfig(o: { configFile: string; configId?: string; allConfig?: boolean }, log: Logger): KeepalivedConfig | undefined {
@@ -13,7 +14,7 @@ export function loadConfig(o: { configFile: string; configId?: string; allConfig
     if (d.severity === 'fatal') log.error(line);
     else log.warn(line);
   }
-  return checked.exitCode === 4 ? undefined : checked.model;
+  return checked.exitCode === CONFIG_TEST_FATAL ? undefined : checked.model;
 }
 
 

@@ -14,10 +14,7 @@ import { removePidFile, writePidFile } from './pidfile.js';
 import { parseListen, startStatusServer, stopStatusServer, type ListenTarget, type StatusDocument } from './status.js';
 import { dumpPath } from './dumps.js';
 import { configuredVips, releaseVips } from './vrrp-release.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FATAL = 1;
-export const EXIT_CONFIG = 2;
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
 /** keepalived's child_wait_time default (global_defs child_wait_time). */
 export const CHILD_WAIT_MS = 5000;

@@ -3,9 +3,9 @@
 import { spawn } from 'node:child_process';
 import { runParent } from './parent.js';
 import type { DaemonOptions } from './options.js';
+import { EXIT_OK } from '../util/exit-codes.js';
 
 export type { DaemonOptions };
-export { EXIT_OK, EXIT_FATAL, EXIT_CONFIG } from './parent.js';
 
 /** Without -n keepalived forks into the background; we start a detached copy of ourselves with -n and return. */
 export function detach(argv: string[]): number {
@@ -14,7 +14,7 @@ export function detach(argv: string[]): number {
     stdio: 'ignore',
   });
   child.unref();
-  return 0;
+  return EXIT_OK;
 }
 
 /** Runs in the foreground until SIGTERM/SIGINT; resolves with the exit code. */

@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { KtError } from '../util/errors.js';
+import { fileFacts, type FileFacts } from '../util/file-facts.js';
 
 /** keepalived's mode for dumps and logs (fopen_safe: S_IRUSR|S_IWUSR, whatever the umask). */
 export const PRIVATE_MODE = 0o600;
@@ -27,22 +28,12 @@ export class UnsafeFileError extends KtError {
   }
 }
 
-/** What an existing file looks like, from lstat or fstat. */
-export interface FileFacts {
-  isSymbolicLink: boolean;
-  isFile: boolean;
-  uid: number;
-  nlink: number;
-}
-
-export const factsOf = (st: Stats): FileFacts => ({ isSymbolicLink: st.isSymbolicLink(), isFile: st.isFile(), uid: st.uid, nlink: st.nlink });
-
 /**
  * Why an existing target must not be written, or undefined when it may be. Pure.
  * `replace`: the name is replaced by rename (a hard link elsewhere is then harmless); `append`: bytes go into the
  * very inode, so a second link (e.g. to a file outside /tmp) is refused too.
  */
-export function refusalReason(f: FileFacts, euid: number, how: 'replace' | 'append'): string | undefined {
+export function refusalReason(f: Pick<FileFacts, 'isSymbolicLink' | 'isFile' | 'uid' | 'nlink'>, euid: number, how: 'replace' | 'append'): string | undefined {
   if (f.isSymbolicLink) return 'is a symbolic link, refusing to write through it';
   if (!f.isFile) return 'exists and is not a regular file';
   if (f.uid !== euid) return `is owned by uid ${f.uid}, not by uid ${euid} running the daemon`;
@@ -72,7 +63,7 @@ function writeAll(fd: number, data: Buffer): void {
 export function writeFileSafe(path: string, data: string | Buffer, mode = PRIVATE_MODE): void {
   const existing = lstatOrUndefined(path);
   if (existing) {
-    const why = refusalReason(factsOf(existing), euid(), 'replace');
+    const why = refusalReason(fileFacts(existing), euid(), 'replace');
     if (why) throw new UnsafeFileError(path, why);
   }
   // Unpredictable and O_EXCL: in a world-writable /tmp nobody can plant the temp name ahead of us.
@@ -115,7 +106,7 @@ export function openAppendSafe(path: string, mode = PRIVATE_MODE): number {
     if (code === 'ENXIO') throw new UnsafeFileError(path, 'exists and is not a regular file');
     throw e;
   }
-  const why = refusalReason({ ...factsOf(fstatSync(fd)), isSymbolicLink: false }, euid(), 'append');
+  const why = refusalReason({ ...fileFacts(fstatSync(fd)), isSymbolicLink: false }, euid(), 'append');
   if (why) {
     closeSync(fd);
     throw new UnsafeFileError(path, why);

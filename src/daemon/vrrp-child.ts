@@ -18,10 +18,7 @@ import type { ChildContext } from './children.js';
 import type { ChildStatus, DumpRequest, VrrpInstanceStatus } from './ipc.js';
 import { childLogFile } from './options.js';
 import { loadConfig, reloadInChild } from './load-config.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FATAL = 1;
-export const EXIT_CONFIG = 2;
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
 async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifoWriter[]> {
   const out: NotifyFifoWriter[] = [];
@@ -49,7 +46,8 @@ export function instanceStatus(s: InstanceSnapshot): VrrpInstanceStatus {
   };
 }
 
-export async function runChild(ctx: ChildContext): Promise<number> {
+/** The VRRP child's main (child.ts runs it): resolves with the exit code. */
+export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const o = ctx.options;
   const log = createLogger({
     detail: o.logDetail, json: o.logJson, role: 'Keepalived_vrrp', file: o.logFile && childLogFile(o.logFile, 'vrrp'),

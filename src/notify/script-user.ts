@@ -11,18 +11,9 @@
 // whose user cannot be resolved) is removed with keepalived's message and never run.
 //
 // Pure: the file system and the account database come in as ScriptFs; nodeScriptFs() is the real adapter.
-import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-
-export interface FileFacts {
-  uid: number;
-  gid: number;
-  /** st_mode permission and type bits. */
-  mode: number;
-  isDirectory: boolean;
-  isFile: boolean;
-  isSymbolicLink: boolean;
-}
+import { fileFacts, type FileFacts } from '../util/file-facts.js';
 
 /** The account database: names (or numeric ids) to ids. */
 export interface AccountDb {
@@ -264,10 +255,6 @@ export function scriptGate(g: ScriptPolicyInput, fs: ScriptFs, report?: (message
 
 // ---- the real host ---------------------------------------------------------------------------------------------
 
-const facts = (s: Stats): FileFacts => ({
-  uid: s.uid, gid: s.gid, mode: s.mode, isDirectory: s.isDirectory(), isFile: s.isFile(), isSymbolicLink: s.isSymbolicLink(),
-});
-
 function table(file: string): string[][] {
   try {
     return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':'));
@@ -296,8 +283,8 @@ export function fileAccountDb(passwdPath = '/etc/passwd', groupPath = '/etc/grou
 /** The real file system, /etc/passwd and /etc/group, and $PATH (as keepalived's find_path uses it). */
 export function nodeScriptFs(env: NodeJS.ProcessEnv = process.env, db: AccountDb = fileAccountDb()): ScriptFs {
   return {
-    stat: (p) => { try { return facts(statSync(p)); } catch { return null; } },
-    lstat: (p) => { try { return facts(lstatSync(p)); } catch { return null; } },
+    stat: (p) => { try { return fileFacts(statSync(p)); } catch { return null; } },
+    lstat: (p) => { try { return fileFacts(lstatSync(p)); } catch { return null; } },
     realpath: (p) => { try { return realpathSync(p); } catch { return null; } },
     which: (name) => {
       for (const dir of (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {

@@ -1,12 +1,13 @@
 // Script security: keepalived's rules over file-system facts (no real files needed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkScriptSecure, checkModelScriptSecurity, SC_ISSCRIPT, SC_EXECUTABLE, SC_INSECURE, SC_INHIBIT, SC_NOTFOUND, type ScriptFs, type FileFacts } from '../../src/config/script-security.js';
+import { checkScriptSecure, checkModelScriptSecurity, SC_ISSCRIPT, SC_EXECUTABLE, SC_INSECURE, SC_INHIBIT, SC_NOTFOUND, type ScriptFs } from '../../src/config/script-security.js';
+import type { FileFacts } from '../../src/util/file-facts.js';
 import { Diagnostics, exitCodeFor } from '../../src/config/diagnostics.js';
 import { build, VI } from '../helpers/model.js';
 
-const dir = (uid = 0, mode = 0o755): FileFacts => ({ uid, gid: 0, mode: 0o040000 | mode, isDirectory: true, isFile: false, isSymbolicLink: false });
-const file = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o100000 | mode, isDirectory: false, isFile: true, isSymbolicLink: false });
+const dir = (uid = 0, mode = 0o755): FileFacts => ({ uid, gid: 0, mode: 0o040000 | mode, nlink: 1, isDirectory: true, isFile: false, isSymbolicLink: false });
+const file = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o100000 | mode, nlink: 1, isDirectory: false, isFile: true, isSymbolicLink: false });
 
 function fakeFs(tree: Record<string, FileFacts>, users: Record<string, { uid: number; gid: number }> = {}): ScriptFs {
   return {

@@ -4,16 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decideScript, scriptPolicy, scriptUserResolver, lookupIdentity, SC_INSECURE, type FileFacts, type ScriptFs,
+  decideScript, scriptPolicy, scriptUserResolver, lookupIdentity, SC_INSECURE, type ScriptFs,
 } from '../../src/notify/script-user.js';
 import { scriptEnvironment } from '../../src/notify/run.js';
 import { CheckVerdict } from '../../src/check/verdict.js';
 import { vrrpPlan } from '../../src/vrrp/plan.js';
 import { build, VI } from '../helpers/model.js';
+import type { FileFacts } from '../../src/util/file-facts.js';
 
-const dir = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o040000 | mode, isDirectory: true, isFile: false, isSymbolicLink: false });
-const file = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o100000 | mode, isDirectory: false, isFile: true, isSymbolicLink: false });
-const link: FileFacts = { uid: 0, gid: 0, mode: 0o120777, isDirectory: false, isFile: false, isSymbolicLink: true };
+const dir = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o040000 | mode, nlink: 1, isDirectory: true, isFile: false, isSymbolicLink: false });
+const file = (uid = 0, mode = 0o755, gid = 0): FileFacts => ({ uid, gid, mode: 0o100000 | mode, nlink: 1, isDirectory: false, isFile: true, isSymbolicLink: false });
+const link: FileFacts = { uid: 0, gid: 0, mode: 0o120777, nlink: 1, isDirectory: false, isFile: false, isSymbolicLink: true };
 
 const USERS: Record<string, { uid: number; gid: number }> = { root: { uid: 0, gid: 0 }, nobody: { uid: 65534, gid: 65534 }, alice: { uid: 1000, gid: 1000 } };
 const GROUPS: Record<string, number> = { root: 0, nogroup: 65534, adm: 4 };
