@@ -42,8 +42,8 @@ for (const f of framesFrom('v3-vrrp-adverts.hex.txt')) vrrp.push(pre(2, 51, 0, f
 const v4 = { src: '10.99.0.11', dst: '224.0.0.18' };
 vrrp.push(pre(4, 51, 0, encodeIpv4Advert({ version: 2, type: 1, vrid: 51, priority: 150, advertIntMs: 1000, addresses: ['10.99.0.50', '10.99.0.51'], authType: 1, authData: passAuthData('secret') }, v4)));
 vrrp.push(pre(8 | 16, 51, 0, encodeIpv4Advert({ version: 3, type: 1, vrid: 51, priority: 0, advertIntMs: 100, addresses: ['10.99.0.50'] }, { src: '10.99.0.11', dst: '10.99.0.12', ttl: 64 })));
-vrrp.push(pre(1 | 2, 51, 255, encodeAdvert({ version: 3, type: 1, vrid: 51, priority: 100, advertIntMs: 100, addresses: ['fe80::50', '2001:db8::50'] }, { family: 'inet6', src: 'fe80::11', dst: 'ff02::12' })));
-vrrp.push(pre(1, 51, 255, encodeAdvert({ version: 2, type: 1, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['fe80::50'], authType: 0, authData: new Uint8Array(8) }, { family: 'inet6', src: 'fe80::11', dst: 'ff02::12' })));
+vrrp.push(pre(1 | 2, 51, 255, encodeAdvert({ version: 3, type: 1, vrid: 51, priority: 100, advertIntMs: 100, addresses: ['fe80::50', '2001:db8::50'] }, { family: 6, src: 'fe80::11', dst: 'ff02::12' })));
+vrrp.push(pre(1, 51, 255, encodeAdvert({ version: 2, type: 1, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['fe80::50'], authType: 0, authData: new Uint8Array(8) }, { family: 6, src: 'fe80::11', dst: 'ff02::12' })));
 
 // --- netlink: whole datagrams (nlmsghdr + payload), as the sockets read them --------------------------------
 const msg = (type, payload, flags = 0) => nl.encodeMessage({ type, flags, seq: 1, pid: 0, payload });

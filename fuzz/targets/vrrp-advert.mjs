@@ -12,10 +12,10 @@ const V6 = { src: 'fe80::11', dst: 'ff02::12' };
 export function fuzz(data) {
   if (data.length < 3) return;
   const f = data[0];
-  const family = f & 1 ? 'inet6' : 'inet';
+  const family = f & 1 ? 6 : 4;
   const version = f & 2 ? 3 : 2;
   const bytes = data.subarray(3);
-  const addrs = family === 'inet' ? V4 : V6;
+  const addrs = family === 4 ? V4 : V6;
 
   for (const ctx of [{ family, ...addrs, v3ChecksumAsV2: (f & 32) !== 0 }, { family }]) {
     const d = decodeAdvert(bytes, ctx);
@@ -29,14 +29,14 @@ export function fuzz(data) {
 
   const unicast = (f & 8) !== 0;
   const r = validateAdvert(
-    { bytes, family, src: f & 128 ? undefined : addrs.src, dst: unicast ? (family === 'inet' ? '10.99.0.12' : 'fe80::12') : addrs.dst, ttl: data[2] === 0 ? undefined : data[2] },
+    { bytes, family, src: f & 128 ? undefined : addrs.src, dst: unicast ? (family === 4 ? '10.99.0.12' : 'fe80::12') : addrs.dst, ttl: data[2] === 0 ? undefined : data[2] },
     {
       vrid: data[1], version, family, advertIntMs: version === 2 ? 1000 : 100,
       authType: f & 4 ? 1 : 0, authData: f & 4 ? passAuthData('secret') : undefined,
-      unicast, unicastPeers: unicast ? [{ address: addrs.src, minTtl: 2, maxTtl: 254 }, { address: family === 'inet' ? '10.99.0.13' : 'fe80::13' }] : [],
+      unicast, unicastPeers: unicast ? [{ address: addrs.src, minTtl: 2, maxTtl: 254 }, { address: family === 4 ? '10.99.0.13' : 'fe80::13' }] : [],
       checkUnicastSrc: (f & 16) !== 0, v3ChecksumAsV2: (f & 32) !== 0, ownerIgnoreAdverts: (f & 64) !== 0,
       effectivePriority: f & 64 ? 255 : 100,
-      vips: family === 'inet' ? ['10.99.0.50', '10.99.0.51'] : ['fe80::50', '2001:db8::50'],
+      vips: family === 4 ? ['10.99.0.50', '10.99.0.51'] : ['fe80::50', '2001:db8::50'],
       skipCheckAdvAddr: (f & 64) !== 0, lastMaster: f & 16 ? addrs.src : undefined,
     },
   );

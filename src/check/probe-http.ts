@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { HttpUrl, SslConfig } from '../config/model/types.js';
 import type { ProbeResult } from './types.js';
+import { addressFamily } from '../net/address.js';
 
 /** Inclusive status code range; a single code N is [N, N]. */
 type StatusRange = HttpUrl['statusCodes'][number];
@@ -50,7 +51,7 @@ export const DEFAULT_STATUS: StatusRange[] = [[200, 299]];
 /** Host header value with keepalived's rule: vhost as is, else `ip:port` (`[v6]:port`). */
 export function hostHeader(vhost: string | undefined, ip: string, port: number): string {
   if (vhost) return vhost;
-  return net.isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return addressFamily(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 export function buildRequest(path: string, protocol: '1.0' | '1.0C' | '1.1' | undefined, host: string): Buffer {

@@ -3,6 +3,7 @@
 // carries what signals cannot: validated reloads, status requests and their answers.
 import type { InstanceStats } from '../vrrp/shell.js';
 import type { VrrpState } from '../vrrp/types.js';
+import type { Family } from '../net/address.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
 
@@ -24,7 +25,7 @@ export interface VrrpInstanceStatus {
   name: string;
   interface: string;
   vrid: number;
-  family: 4 | 6;
+  family: Family;
   state: VrrpState;
   wantState: VrrpState;
   priority: number;

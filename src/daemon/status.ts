@@ -8,7 +8,8 @@
 // period.
 import { createServer, type Server } from 'node:http';
 import { unlinkSync, chmodSync, lstatSync } from 'node:fs';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { addressFamily } from '../net/address.js';
 import type { CheckerStatus, ScriptStatus, VrrpInstanceStatus } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 import { KtError } from '../util/errors.js';
@@ -31,8 +32,8 @@ export type ListenTarget = { kind: 'unix'; path: string } | { kind: 'tcp'; host:
 
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  if (addressFamily(host) === 4) return host.startsWith('127.');
+  if (addressFamily(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
   return false;
 }
 
@@ -44,7 +45,7 @@ export function parseListen(spec: string, force = false): ListenTarget {
   const host = m[1]!;
   const port = Number(m[2]);
   if (!(port > 0 && port < 65536)) throw new KtError('KT_DAEMON_STATUS_BAD_ADDRESS', `--status-listen ${spec}: bad port`);
-  if (host !== 'localhost' && !isIP(host)) throw new KtError('KT_DAEMON_STATUS_BAD_ADDRESS', `--status-listen ${spec}: ${host} is not an IP address`);
+  if (host !== 'localhost' && !addressFamily(host)) throw new KtError('KT_DAEMON_STATUS_BAD_ADDRESS', `--status-listen ${spec}: ${host} is not an IP address`);
   if (!force && !isLoopback(host))
     throw new KtError('KT_DAEMON_STATUS_NOT_LOOPBACK', `--status-listen ${spec}: not a loopback address; the endpoint has no authentication (use --status-listen-force to allow it)`);
   return { kind: 'tcp', host, port };

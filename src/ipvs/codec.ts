@@ -8,10 +8,11 @@
 // A request here is the generic-netlink payload (genlmsghdr + attributes); NetlinkSocket adds the nlmsghdr.
 import { attr, attrBe16, attrMap, attrStr, attrU16, attrU32, attrU8, decodeAttrs, nest, readStr } from '../net/netlink-codec.js';
 import { decodeGenl, genlPayload } from '../net/genetlink-codec.js';
-import { addrToNf, ipv4ToBytes, nfToAddr } from './addr.js';
+import { addrToBytes, bytesToAddr } from '../net/address.js';
+import { AF_INET, AF_INET6, afToFamily, type Af } from '../net/constants.js';
 import {
-  AF_INET, AF_INET6, FWD_MASK, FWD_TUNNEL, SVC_F_HASHED, TUN_GUE, TUN_IPIP,
-  type AddressFamily, type DestEntry, type DestKey, type DestSpec, type IpvsInfo, type IpvsProtocol, type IpvsStats,
+  FWD_MASK, FWD_TUNNEL, SVC_F_HASHED, TUN_GUE, TUN_IPIP,
+  type DestEntry, type DestKey, type DestSpec, type IpvsInfo, type IpvsProtocol, type IpvsStats,
   type IpvsTimeouts, type ServiceEntry, type ServiceKey, type ServiceSpec, type SyncDaemonSpec,
 } from './types.js';
 import { KtError } from '../util/errors.js';
@@ -133,7 +134,7 @@ function serviceKeyAttrs(k: ServiceKey): Buffer[] {
   ];
 }
 
-function netmaskBytes(af: AddressFamily, netmask: number): Buffer {
+function netmaskBytes(af: Af, netmask: number): Buffer {
   const b = Buffer.alloc(4);
   if (af === AF_INET) b.writeUInt32BE(netmask >>> 0);
   else {
@@ -232,7 +233,7 @@ export function newDaemonRequest(d: SyncDaemonSpec): IpvsRequest {
   if (d.mcastTtl) a.push(attrU8(IPVS_DAEMON_ATTR_MCAST_TTL, d.mcastTtl));
   if (d.mcastGroup) {
     if (d.mcastGroup.includes(':')) a.push(attr(IPVS_DAEMON_ATTR_MCAST_GROUP6, addrToNf(AF_INET6, d.mcastGroup)));
-    else a.push(attr(IPVS_DAEMON_ATTR_MCAST_GROUP, ipv4ToBytes(d.mcastGroup)));
+    else a.push(attr(IPVS_DAEMON_ATTR_MCAST_GROUP, addrToBytes(d.mcastGroup, 4)));
   }
   return req(IPVS_CMD_NEW_DAEMON, [nest(IPVS_CMD_ATTR_DAEMON, a)]);
 }
@@ -249,6 +250,21 @@ const be16 = (b: Buffer | undefined): number | undefined => (b && b.length >= 2 
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new KtError('KT_IPVS_MALFORMED', `IPVS reply lacks ${what}`);
   return v;
+}
+
+/** The 16-byte nf_inet_addr: an IPv4 address in the first 4 bytes, the rest zero. Throws AddressError. */
+function addrToNf(af: Af, addr: string): Buffer {
+  const out = Buffer.alloc(16);
+  addrToBytes(addr, afToFamily(af)).copy(out);
+  return out;
+}
+
+/** nf_inet_addr → text; a short IPv6 attribute is zero-filled (callers check the IPv4 length). */
+function nfToAddr(af: Af, b: Buffer): string {
+  if (af === AF_INET) return bytesToAddr(b, 4);
+  const full = Buffer.alloc(16);
+  b.copy(full, 0, 0, Math.min(16, b.length));
+  return bytesToAddr(full);
 }
 
 /** An address attribute of a reply: a known family and enough bytes for it (the kernel sends 16 for both). */
@@ -274,7 +290,7 @@ export function decodeStats(b: Buffer): IpvsStats {
 /** Decodes the attributes inside a service nest. */
 export function decodeServiceAttrs(b: Buffer): ServiceEntry {
   const m = attrMap(b);
-  const af = need(u16(m.get(IPVS_SVC_ATTR_AF)), 'service AF') as AddressFamily;
+  const af = need(u16(m.get(IPVS_SVC_ATTR_AF)), 'service AF') as Af;
   const flagsBuf = m.get(IPVS_SVC_ATTR_FLAGS);
   const kernelFlags = flagsBuf && flagsBuf.length >= 4 ? flagsBuf.readUInt32LE(0) : 0;
   const nm = m.get(IPVS_SVC_ATTR_NETMASK);
@@ -301,9 +317,9 @@ export function decodeServiceAttrs(b: Buffer): ServiceEntry {
 }
 
 /** Decodes the attributes inside a dest nest; `svcAf` stands in for kernels that omit ADDR_FAMILY. */
-export function decodeDestAttrs(b: Buffer, svcAf: AddressFamily): DestEntry {
+export function decodeDestAttrs(b: Buffer, svcAf: Af): DestEntry {
   const m = attrMap(b);
-  const af = (u16(m.get(IPVS_DEST_ATTR_ADDR_FAMILY)) ?? svcAf) as AddressFamily;
+  const af = (u16(m.get(IPVS_DEST_ATTR_ADDR_FAMILY)) ?? svcAf) as Af;
   const fwd = need(u32(m.get(IPVS_DEST_ATTR_FWD_METHOD)), 'dest forwarding method') & FWD_MASK;
   const statsBuf = m.get(IPVS_DEST_ATTR_STATS64) ?? m.get(IPVS_DEST_ATTR_STATS);
   const d: DestEntry = {
@@ -337,7 +353,7 @@ export function decodeServiceMessage(payload: Buffer): ServiceEntry {
   return decodeServiceAttrs(need(topAttrs(payload).get(IPVS_CMD_ATTR_SERVICE), 'service nest'));
 }
 
-export function decodeDestMessage(payload: Buffer, svcAf: AddressFamily): DestEntry {
+export function decodeDestMessage(payload: Buffer, svcAf: Af): DestEntry {
   return decodeDestAttrs(need(topAttrs(payload).get(IPVS_CMD_ATTR_DEST), 'dest nest'), svcAf);
 }
 

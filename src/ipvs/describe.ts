@@ -1,5 +1,6 @@
 // Human-readable names for services and destinations in logs and errors, in ipvsadm's notation.
-import { AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, type DestKey, type ServiceKey } from './types.js';
+import type { DestKey, ServiceKey } from './types.js';
+import { AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../net/constants.js';
 
 const PROTO: Record<number, string> = { [IPPROTO_TCP]: 'TCP', [IPPROTO_UDP]: 'UDP', [IPPROTO_SCTP]: 'SCTP' };
 

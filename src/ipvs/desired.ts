@@ -5,13 +5,14 @@
 //   - `persistence_timeout` sets IP_VS_SVC_F_PERSISTENT; a zero-port service is forced persistent (360 s);
 //   - scheduler flags map onto IP_VS_SVC_F_SCHED1/2/3 (sh-/mh-fallback = 1, sh-/mh-port = 2) and ops = ONEPACKET;
 //   - when quorum is down the sorry server replaces the real servers; with `inhibit` it otherwise sits at weight 0.
-import { canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBytes, bytesToIpv6, numberToIpv4 } from './addr.js';
+import { bigIntToIpv6, canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBigInt, numberToIpv4, type Family } from '../net/address.js';
+import { AF_INET, AF_INET6, familyToAf, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, type Af } from '../net/constants.js';
 import { destId, serviceId } from './describe.js';
 import {
-  AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPVS_SVC_PERSISTENT_TIMEOUT,
+  FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPVS_SVC_PERSISTENT_TIMEOUT,
   IPVS_WEIGHT_MAX, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_GRE,
   TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_NOCSUM, TUN_FLAG_REMCSUM,
-  type AddressFamily, type DestSpec, type IpvsProtocol, type RealServerSpec, type SchedulerFlag,
+  type DestSpec, type IpvsProtocol, type RealServerSpec, type SchedulerFlag,
   type ServiceKey, type ServiceSpec, type VirtualServerSpec, type VirtualTarget,
 } from './types.js';
 import type { LbKind, TunnelSpec } from '../config/model/types.js';
@@ -31,9 +32,6 @@ const FWD: Record<LbKind, number> = { NAT: FWD_MASQ, DR: FWD_DROUTE, TUN: FWD_TU
 /** Longest range keepalived-ts expands (a typo like 10.0.0.1-10.0.255.255 must not make 65k services). */
 export const MAX_RANGE = 256;
 
-const v6ToBig = (a: string): bigint => BigInt(`0x${ipv6ToBytes(a).toString('hex')}`);
-const bigToV6 = (n: bigint): string => bytesToIpv6(Buffer.from(n.toString(16).padStart(32, '0'), 'hex'));
-
 /** Addresses of a virtual_server_group entry (check_data.c alloc_vsg_entry): `A.B.C.D-E` (last octet),
  *  `A.B.C.D-W.X.Y.Z`, `x::a-b` (last group, hex), `x::a-x::b`, `A.B.C.D/nn` and `x::/nn` (the whole subnet,
  *  host bits must be zero), or a single address. */
@@ -41,14 +39,14 @@ export function expandRange(text: string): string[] {
   const slash = text.indexOf('/');
   let start: bigint;
   let end: bigint;
-  let af: AddressFamily;
+  let family: Family;
   if (slash >= 0) {
     const base = text.slice(0, slash);
-    af = familyOf(base);
-    const bits = af === AF_INET ? 32 : 128;
+    family = familyOf(base);
+    const bits = family === 4 ? 32 : 128;
     const p = Number(text.slice(slash + 1));
     if (!/^\d+$/.test(text.slice(slash + 1)) || p < 1 || p > bits) throw new KtError('KT_IPVS_BAD_SPEC', `invalid netmask in '${text}'`);
-    start = af === AF_INET ? BigInt(ipv4ToNumber(base)) : v6ToBig(base);
+    start = family === 4 ? BigInt(ipv4ToNumber(base)) : ipv6ToBigInt(base);
     const host = (1n << BigInt(bits - p)) - 1n;
     if (start & host) throw new KtError('KT_IPVS_BAD_SPEC', `address mask bits not empty in '${text}'`);
     end = start | host;
@@ -57,22 +55,22 @@ export function expandRange(text: string): string[] {
     if (dash < 0) return [canonicalAddr(text)];
     const first = text.slice(0, dash);
     const endText = text.slice(dash + 1);
-    af = familyOf(first);
-    if (af === AF_INET) {
+    family = familyOf(first);
+    if (family === 4) {
       start = BigInt(ipv4ToNumber(first));
       end = /^\d{1,3}$/.test(endText) ? (start & ~0xffn) | BigInt(Number(endText)) : BigInt(ipv4ToNumber(endText));
       if (/^\d{1,3}$/.test(endText) && Number(endText) > 255) throw new KtError('KT_IPVS_BAD_SPEC', `bad address range '${text}'`);
     } else {
-      start = v6ToBig(first);
+      start = ipv6ToBigInt(first);
       if (/^[0-9a-f]{1,4}$/i.test(endText)) end = (start & ~0xffffn) | BigInt(parseInt(endText, 16));
-      else if (endText.includes(':')) end = v6ToBig(endText);
+      else if (endText.includes(':')) end = ipv6ToBigInt(endText);
       else throw new KtError('KT_IPVS_BAD_SPEC', `bad IPv6 range '${text}'`);
     }
   }
   if (end < start) throw new KtError('KT_IPVS_BAD_SPEC', `bad address range '${text}' (the end is before the start)`);
   if (end - start >= BigInt(MAX_RANGE)) throw new KtError('KT_IPVS_BAD_SPEC', `address range '${text}' has more than ${MAX_RANGE} addresses`);
   const out: string[] = [];
-  for (let n = start; n <= end; n++) out.push(af === AF_INET ? numberToIpv4(Number(n)) : bigToV6(n));
+  for (let n = start; n <= end; n++) out.push(family === 4 ? numberToIpv4(Number(n)) : bigIntToIpv6(n));
   return out;
 }
 
@@ -89,7 +87,7 @@ function schedulerFlags(scheduler: string, flags: SchedulerFlag[] = []): number 
   return f;
 }
 
-function netmaskFor(af: AddressFamily, g: string | number | undefined): number {
+function netmaskFor(af: Af, g: string | number | undefined): number {
   if (af === AF_INET6) {
     if (g === undefined) return 128;
     const p = Number(g);
@@ -117,7 +115,7 @@ function tunnelFields(t: TunnelSpec | undefined): Pick<DestSpec, 'tunType' | 'tu
 }
 
 function destFor(vs: VirtualServerSpec, key: ServiceKey, rs: RealServerSpec, weight: number): DestSpec {
-  const af = familyOf(rs.addr);
+  const af = familyToAf(familyOf(rs.addr));
   const kind = rs.lbKind ?? vs.lbKind ?? 'NAT';
   const fwd = FWD[kind];
   const vsPort = key.fwmark !== undefined ? 0 : key.port;
@@ -142,18 +140,18 @@ function serviceKeys(vs: VirtualServerSpec, t: VirtualTarget): ServiceKey[] {
   if (protocol === undefined) throw new KtError('KT_IPVS_BAD_SPEC', `unknown protocol '${vs.protocol}'`);
   if (t.fwmark !== undefined) {
     if (!Number.isInteger(t.fwmark) || t.fwmark < 1 || t.fwmark > 0xffffffff) throw new KtError('KT_IPVS_BAD_SPEC', `bad fwmark ${t.fwmark}`);
-    const af = t.family === 'inet6' ? AF_INET6 : t.family === 'inet' ? AF_INET : inferFamily(vs);
+    const af = t.family !== undefined ? familyToAf(t.family) : inferFamily(vs);
     return [{ af, fwmark: t.fwmark }];
   }
   const addrs = t.range !== undefined ? expandRange(t.range) : [canonicalAddr(t.addr)];
   if (!Number.isInteger(t.port) || t.port < 0 || t.port > 65535) throw new KtError('KT_IPVS_BAD_SPEC', `bad port ${t.port}`);
-  return addrs.map((addr) => ({ af: familyOf(addr), protocol, addr, port: t.port }));
+  return addrs.map((addr) => ({ af: familyToAf(familyOf(addr)), protocol, addr, port: t.port }));
 }
 
 /** A fwmark service without `family`: the real servers' family (keepalived: ip_family or the RS addresses). */
-function inferFamily(vs: VirtualServerSpec): AddressFamily {
+function inferFamily(vs: VirtualServerSpec): Af {
   const any = vs.realServers[0] ?? vs.sorryServer;
-  return any ? familyOf(any.addr) : AF_INET;
+  return familyToAf(any ? familyOf(any.addr) : 4);
 }
 
 /** Expands virtual-server specs into the services and destinations the kernel should hold. */

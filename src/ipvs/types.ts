@@ -1,15 +1,10 @@
 // IPVS data model shared by the codec, the client, the desired-state builder and the reconciler.
-// Values are kernel values (numbers from <linux/ip_vs.h>), addresses are canonical strings.
-
+// Values are kernel values (numbers from <linux/ip_vs.h>, AF_*/IPPROTO_* from src/net/constants.ts), addresses are
+// canonical strings (src/net/address.ts).
+import type { Family } from '../net/address.js';
+import type { Af, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../net/constants.js';
 import type { LbKind, Protocol, TunnelSpec } from '../config/model/types.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-export type AddressFamily = typeof AF_INET | typeof AF_INET6;
-
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;
 export type IpvsProtocol = typeof IPPROTO_TCP | typeof IPPROTO_UDP | typeof IPPROTO_SCTP;
 
 /** Forwarding methods (IP_VS_CONN_F_*, masked with IP_VS_CONN_F_FWD_MASK). */
@@ -44,8 +39,8 @@ export const IPVS_WEIGHT_MAX = 0x7fffffff;
 
 /** What identifies a virtual service in the kernel. */
 export type ServiceKey =
-  | { af: AddressFamily; protocol: IpvsProtocol; addr: string; port: number; fwmark?: undefined }
-  | { af: AddressFamily; fwmark: number; protocol?: undefined; addr?: undefined; port?: undefined };
+  | { af: Af; protocol: IpvsProtocol; addr: string; port: number; fwmark?: undefined }
+  | { af: Af; fwmark: number; protocol?: undefined; addr?: undefined; port?: undefined };
 
 export interface ServiceSettings {
   scheduler: string;
@@ -62,7 +57,7 @@ export interface ServiceSettings {
 export type ServiceSpec = ServiceKey & ServiceSettings;
 
 export interface DestKey {
-  af: AddressFamily;
+  af: Af;
   addr: string;
   port: number;
 }
@@ -136,7 +131,7 @@ export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh'
 export type VirtualTarget =
   | { addr: string; port: number; range?: undefined; fwmark?: undefined }
   | { range: string; port: number; addr?: undefined; fwmark?: undefined }
-  | { fwmark: number; family?: 'inet' | 'inet6'; addr?: undefined; range?: undefined };
+  | { fwmark: number; family?: Family; addr?: undefined; range?: undefined };
 
 export interface RealServerSpec {
   addr: string;

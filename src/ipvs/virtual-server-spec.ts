@@ -6,12 +6,12 @@ import type { DesiredDest } from '../check/types.js';
 import type { RealServerSpec, SchedulerFlag, VirtualServerSpec, VirtualTarget } from './types.js';
 
 function targets(vs: VirtualServer, cfg: KeepalivedConfig): VirtualTarget[] {
-  if (vs.kind === 'fwmark') return [{ fwmark: vs.fwmark!, family: vs.family === 6 ? 'inet6' : 'inet' }];
+  if (vs.kind === 'fwmark') return [{ fwmark: vs.fwmark!, family: vs.family === 6 ? 6 : 4 }];
   if (vs.kind === 'address') return [{ addr: vs.address!, port: vs.port ?? 0 }];
   const group = cfg.virtualServerGroups.find((g) => g.name === vs.group);
   if (!group) return [];
   return group.entries.map((e): VirtualTarget => {
-    if (e.kind === 'fwmark') return { fwmark: e.fwmark!, family: e.family === 6 ? 'inet6' : e.family === 4 ? 'inet' : undefined };
+    if (e.kind === 'fwmark') return { fwmark: e.fwmark!, family: e.family };
     const port = e.port ?? vs.port ?? 0;
     return e.addressEnd && e.addressEnd !== e.address ? { range: `${e.address}-${e.addressEnd}`, port } : { addr: e.address!, port };
   });

@@ -1,7 +1,7 @@
 // Gratuitous ARP exactly as keepalived sends it (vrrp_arp.c): an ARP *request* broadcast to ff:ff:ff:ff:ff:ff,
 // sender = target = VIP, sender MAC = the interface MAC, target MAC ff:ff:ff:ff:ff:ff. 42 bytes, no padding
 // (the NIC pads on the wire; veth does not). Pure.
-import { bytesToIp, ipToBytes, ipFamily } from './ipaddr.js';
+import { addrToBytes, bytesToAddr, familyOf } from './address.js';
 import { macToBytes, macToString } from './rtnetlink-codec.js';
 import { KtError } from '../util/errors.js';
 
@@ -15,8 +15,8 @@ export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 export function buildGratuitousArp(mac: string | Buffer, vip: string): Buffer {
   const src = typeof mac === 'string' ? macToBytes(mac) : mac;
   if (src.length !== 6) throw new KtError('KT_NET_FRAME_INVALID', 'gratuitous ARP needs a 6-byte Ethernet MAC');
-  if (ipFamily(vip) !== 4) throw new KtError('KT_NET_FRAME_INVALID', `gratuitous ARP is for IPv4 addresses, not '${vip}'`);
-  const ip = ipToBytes(vip);
+  if (familyOf(vip) !== 4) throw new KtError('KT_NET_FRAME_INVALID', `gratuitous ARP is for IPv4 addresses, not '${vip}'`);
+  const ip = addrToBytes(vip);
   const bcast = Buffer.alloc(6, 0xff);
   const f = Buffer.alloc(42);
   bcast.copy(f, 0);
@@ -46,8 +46,8 @@ export interface ParsedArp {
 /** Parses an Ethernet/IPv4 ARP frame; undefined if it is not one. */
 export function parseArpFrame(f: Buffer): ParsedArp | undefined {
   if (f.length < 42 || f.readUInt16BE(12) !== ETH_P_ARP || f.readUInt16BE(16) !== ETH_P_IP || f[18] !== 6 || f[19] !== 4) return undefined;
-  const senderIp = bytesToIp(f.subarray(28, 32));
-  const targetIp = bytesToIp(f.subarray(38, 42));
+  const senderIp = bytesToAddr(f.subarray(28, 32));
+  const targetIp = bytesToAddr(f.subarray(38, 42));
   return {
     op: f.readUInt16BE(20),
     senderMac: macToString(f.subarray(22, 28)),

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Rtnetlink, RtnlMonitor } from './rtnetlink.js';
 import { IFA_F_DADFAILED, IFA_F_SECONDARY, IFA_F_TENTATIVE, type AddressInfo, type LinkInfo, type RtnlEvent } from './rtnetlink-codec.js';
+import { isLinkLocal6 } from './address.js';
 
 export interface InterfaceState {
   link: LinkInfo;
@@ -30,8 +31,6 @@ export const linkIsUp = (l: LinkInfo): boolean => l.up && l.running;
 
 const sameAddress = (x: AddressInfo, y: AddressInfo): boolean =>
   x.family === y.family && x.address === y.address && x.prefixlen === y.prefixlen && x.peer === y.peer;
-
-const isLinkLocal6 = (a: string): boolean => /^fe[89ab][0-9a-f]:/i.test(a);
 
 /** Pure table of interfaces; `apply*` return the changes they made. */
 export class InterfaceTable {

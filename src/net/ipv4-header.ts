@@ -2,10 +2,10 @@
 // DF clear, TTL 255 (or unicast_ttl), protocol 112, its own id counter; and the decoder for received headers.
 // Pure (the VRRP core uses it too).
 import { internetChecksum } from './checksum.js';
-import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
+import { addrToBytes, bytesToAddr, familyOf } from './address.js';
+import { IPPROTO_VRRP } from './constants.js';
 import { KtError } from '../util/errors.js';
 
-export const IPPROTO_VRRP = 112;
 export const VRRP_TOS = 0xc0;
 export const VRRP_TTL = 255;
 
@@ -21,7 +21,7 @@ export interface Ipv4HeaderSpec {
 }
 
 export function buildIpv4Header(h: Ipv4HeaderSpec): Buffer {
-  if (ipFamily(h.src) !== 4 || ipFamily(h.dst) !== 4) throw new KtError('KT_NET_IPV4_HEADER_INVALID', 'IPv4 header needs IPv4 addresses');
+  if (familyOf(h.src) !== 4 || familyOf(h.dst) !== 4) throw new KtError('KT_NET_IPV4_HEADER_INVALID', 'IPv4 header needs IPv4 addresses');
   if (h.payloadLength < 0 || h.payloadLength > 65515) throw new KtError('KT_NET_IPV4_HEADER_INVALID', `payload of ${h.payloadLength} bytes`);
   const b = Buffer.alloc(20);
   b[0] = 0x45;
@@ -31,8 +31,8 @@ export function buildIpv4Header(h: Ipv4HeaderSpec): Buffer {
   b.writeUInt16BE(0, 6); // flags and fragment offset: DF clear
   b[8] = h.ttl ?? VRRP_TTL;
   b[9] = h.protocol ?? IPPROTO_VRRP;
-  ipToBytes(h.src).copy(b, 12);
-  ipToBytes(h.dst).copy(b, 16);
+  addrToBytes(h.src).copy(b, 12);
+  addrToBytes(h.dst).copy(b, 16);
   b.writeUInt16BE(internetChecksum(b), 10);
   return b;
 }
@@ -76,8 +76,8 @@ export function decodeIpv4Header(buf: Uint8Array): Ipv4DecodeResult {
     ttl: buf[8]!,
     protocol: buf[9]!,
     checksum: u16(10),
-    src: bytesToIp(buf.subarray(12, 16)),
-    dst: bytesToIp(buf.subarray(16, 20)),
+    src: bytesToAddr(buf.subarray(12, 16)),
+    dst: bytesToAddr(buf.subarray(16, 20)),
   };
   return { ok: true, header, checksumOk: internetChecksum(buf.subarray(0, ihl)) === 0, payload: buf.subarray(ihl) };
 }

@@ -77,9 +77,7 @@ export function watchReadable(fd: number, onReadable: () => void): NativeWatcher
   };
 }
 
-// Linux constants used with the addon.
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+// Linux socket constants used with the addon (address families and IP protocols are in constants.ts).
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 export const SOCK_DGRAM = 2;
@@ -95,10 +93,5 @@ export const NETLINK_EXT_ACK = 11;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
-export const IPPROTO_IP = 0;
-export const IPPROTO_IPV6 = 41;
-export const IPPROTO_ICMPV6 = 58;
-export const IPPROTO_RAW = 255;
-export const IPPROTO_VRRP = 112;
 export const MSG_DONTROUTE = 4;
 export const MSG_TRUNC = 0x20;

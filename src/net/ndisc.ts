@@ -2,12 +2,12 @@
 // IPv6 src = the VIP, dst ff02::1, hop limit 255; ICMPv6 type 136 with Override (and Router when the interface
 // forwards), target = VIP, target link-layer address option. Checksum over the IPv6 pseudo-header. Pure.
 import { ipv6UpperChecksum } from './checksum.js';
-import { bytesToIp, ipFamily, ipToBytes } from './ipaddr.js';
+import { addrToBytes, bytesToAddr, familyOf } from './address.js';
+import { IPPROTO_ICMPV6 } from './constants.js';
 import { macToBytes, macToString } from './rtnetlink-codec.js';
 import { KtError } from '../util/errors.js';
 
 export const ETH_P_IPV6 = 0x86dd;
-export const IPPROTO_ICMPV6 = 58;
 export const ND_NEIGHBOR_ADVERT = 136;
 export const ND_NA_FLAG_ROUTER = 0x80;
 export const ND_NA_FLAG_SOLICITED = 0x40;
@@ -20,9 +20,9 @@ export const ALL_NODES_MAC = '33:33:00:00:00:01';
 export function buildUnsolicitedNa(mac: string | Buffer, vip: string, opts: { router?: boolean } = {}): Buffer {
   const src = typeof mac === 'string' ? macToBytes(mac) : mac;
   if (src.length !== 6) throw new KtError('KT_NET_FRAME_INVALID', 'neighbour advertisement needs a 6-byte Ethernet MAC');
-  if (ipFamily(vip) !== 6) throw new KtError('KT_NET_FRAME_INVALID', `neighbour advertisement is for IPv6 addresses, not '${vip}'`);
-  const target = ipToBytes(vip);
-  const dst = ipToBytes(ALL_NODES);
+  if (familyOf(vip) !== 6) throw new KtError('KT_NET_FRAME_INVALID', `neighbour advertisement is for IPv6 addresses, not '${vip}'`);
+  const target = addrToBytes(vip);
+  const dst = addrToBytes(ALL_NODES);
 
   const icmp = Buffer.alloc(32);
   icmp[0] = ND_NEIGHBOR_ADVERT;
@@ -72,13 +72,13 @@ export function parseNaFrame(f: Buffer): ParsedNa | undefined {
   for (let o = 24; o + 8 <= icmp.length && icmp[o + 1] > 0; o += icmp[o + 1] * 8)
     if (icmp[o] === ND_OPT_TARGET_LINKADDR) targetMac = macToString(icmp.subarray(o + 2, o + 8));
   return {
-    src: bytesToIp(srcB),
-    dst: bytesToIp(dstB),
+    src: bytesToAddr(srcB),
+    dst: bytesToAddr(dstB),
     hopLimit: f[21],
     router: (flags & ND_NA_FLAG_ROUTER) !== 0,
     solicited: (flags & ND_NA_FLAG_SOLICITED) !== 0,
     override: (flags & ND_NA_FLAG_OVERRIDE) !== 0,
-    target: bytesToIp(icmp.subarray(8, 24)),
+    target: bytesToAddr(icmp.subarray(8, 24)),
     targetMac,
     checksumOk: ipv6UpperChecksum(srcB, dstB, IPPROTO_ICMPV6, icmp) === 0,
   };

@@ -5,13 +5,14 @@ import {
   attr, attrMap, attrStr, attrU32, attrU8, readStr,
   type NetlinkMessage,
 } from './netlink-codec.js';
-import { bytesToIp as ipText, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+import { addrToBytes, bytesToAddr as addrText, familyOf, type Family } from './address.js';
+import { AF_UNSPEC, afToFamily, familyToAf } from './constants.js';
 import { KtError } from '../util/errors.js';
 
 /** An address attribute from the kernel; a wrong length is a codec error like any other malformed attribute. */
 const bytesToIp = (b: Buffer): string => {
   if (b.length !== 4 && b.length !== 16) throw new KtError('KT_NETLINK_MALFORMED', `address attribute of ${b.length} bytes`);
-  return ipText(b);
+  return addrText(b);
 };
 
 /** 32-bit attribute values, with a codec error (not a RangeError) when the kernel's attribute is too short. */
@@ -48,11 +49,6 @@ export const RTNLGRP_IPV4_ROUTE = 7;
 export const RTNLGRP_IPV6_IFADDR = 9;
 export const RTNLGRP_IPV6_ROUTE = 11;
 
-const AF_UNSPEC = 0;
-const AF_INET = 2;
-const AF_INET6 = 10;
-export const familyToAf = (f: IpFamily): number => (f === 4 ? AF_INET : AF_INET6);
-const afToFamily = (af: number): IpFamily | undefined => (af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined);
 
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
@@ -159,7 +155,7 @@ export interface AddressSpec {
 
 /** An address as the kernel reports it. */
 export interface AddressInfo {
-  family: IpFamily;
+  family: Family;
   ifindex: number;
   prefixlen: number;
   scope: number;
@@ -172,7 +168,7 @@ export interface AddressInfo {
   protocol?: number;
 }
 
-function ifaddrmsg(family: IpFamily, prefixlen: number, flags: number, scope: number, ifindex: number): Buffer {
+function ifaddrmsg(family: Family, prefixlen: number, flags: number, scope: number, ifindex: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt8(familyToAf(family), 0);
   b.writeUInt8(prefixlen, 1);
@@ -182,13 +178,13 @@ function ifaddrmsg(family: IpFamily, prefixlen: number, flags: number, scope: nu
   return b;
 }
 
-function checkAddress(spec: AddressSpec): IpFamily {
-  const family = ipFamily(spec.address);
+function checkAddress(spec: AddressSpec): Family {
+  const family = familyOf(spec.address);
   const max = family === 4 ? 32 : 128;
   if (!Number.isInteger(spec.prefixlen) || spec.prefixlen < 0 || spec.prefixlen > max)
     throw new KtError('KT_NETLINK_BAD_SPEC', `prefix length ${spec.prefixlen} invalid for ${spec.address}`);
   if (!Number.isInteger(spec.ifindex) || spec.ifindex <= 0) throw new KtError('KT_NETLINK_BAD_SPEC', `bad ifindex ${spec.ifindex}`);
-  if (spec.peer && ipFamily(spec.peer) !== family) throw new KtError('KT_NETLINK_BAD_SPEC', 'peer family differs from address');
+  if (spec.peer && familyOf(spec.peer) !== family) throw new KtError('KT_NETLINK_BAD_SPEC', 'peer family differs from address');
   if (spec.broadcast && family !== 4) throw new KtError('KT_NETLINK_BAD_SPEC', 'broadcast is IPv4 only');
   if (spec.label !== undefined && (family !== 4 || Buffer.byteLength(spec.label) > 15))
     throw new KtError('KT_NETLINK_BAD_SPEC', `label '${spec.label}' invalid (IPv4 only, at most 15 bytes)`);
@@ -202,8 +198,8 @@ function checkAddress(spec: AddressSpec): IpFamily {
 export function encodeNewAddress(spec: AddressSpec): Buffer {
   const family = checkAddress(spec);
   const flags = spec.flags ?? 0;
-  const attrs: Buffer[] = [attr(IFA_LOCAL, ipToBytes(spec.address))];
-  if (spec.broadcast) attrs.push(attr(IFA_BROADCAST, ipToBytes(spec.broadcast)));
+  const attrs: Buffer[] = [attr(IFA_LOCAL, addrToBytes(spec.address))];
+  if (spec.broadcast) attrs.push(attr(IFA_BROADCAST, addrToBytes(spec.broadcast)));
   if (family === 6 && spec.preferredLft !== undefined) {
     const ci = Buffer.alloc(16); // struct ifa_cacheinfo: prefered, valid, cstamp, tstamp
     ci.writeUInt32LE(spec.preferredLft >>> 0, 0);
@@ -212,7 +208,7 @@ export function encodeNewAddress(spec: AddressSpec): Buffer {
   }
   if (flags) attrs.push(attrU32(IFA_FLAGS, flags));
   if (spec.label !== undefined) attrs.push(attrStr(IFA_LABEL, spec.label));
-  if (spec.peer) attrs.push(attr(IFA_ADDRESS, ipToBytes(spec.peer)));
+  if (spec.peer) attrs.push(attr(IFA_ADDRESS, addrToBytes(spec.peer)));
   if (spec.protocol !== undefined) attrs.push(attrU8(IFA_PROTO, spec.protocol));
   return Buffer.concat([ifaddrmsg(family, spec.prefixlen, flags, spec.scope ?? RT_SCOPE_UNIVERSE, spec.ifindex), ...attrs]);
 }
@@ -220,14 +216,14 @@ export function encodeNewAddress(spec: AddressSpec): Buffer {
 /** RTM_DELADDR payload: IFA_LOCAL, and for IPv4 IFA_ADDRESS too (keepalived does the same). */
 export function encodeDelAddress(spec: Pick<AddressSpec, 'ifindex' | 'address' | 'prefixlen' | 'peer'>): Buffer {
   const family = checkAddress(spec as AddressSpec);
-  const a = ipToBytes(spec.address);
+  const a = addrToBytes(spec.address);
   const attrs = [attr(IFA_LOCAL, a)];
-  if (family === 4) attrs.push(attr(IFA_ADDRESS, spec.peer ? ipToBytes(spec.peer) : a));
+  if (family === 4) attrs.push(attr(IFA_ADDRESS, spec.peer ? addrToBytes(spec.peer) : a));
   return Buffer.concat([ifaddrmsg(family, spec.prefixlen, 0, 0, spec.ifindex), ...attrs]);
 }
 
 /** RTM_GETADDR dump request for one family, or both when omitted. */
-export function encodeGetAddress(family?: IpFamily): Buffer {
+export function encodeGetAddress(family?: Family): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt8(family ? familyToAf(family) : AF_UNSPEC, 0);
   return b;
@@ -342,7 +338,7 @@ export function decodeLink(payload: Buffer): LinkInfo | undefined {
 
 /** A route in the forms keepalived's virtual_routes use. */
 export interface RouteSpec {
-  family: IpFamily;
+  family: Family;
   /** Destination address; omitted = default route. */
   dst?: string;
   dstLen?: number;
@@ -369,7 +365,7 @@ export interface RouteSpec {
 }
 
 export interface RouteInfo {
-  family: IpFamily;
+  family: Family;
   dst?: string;
   dstLen: number;
   src?: string;
@@ -389,8 +385,8 @@ export interface RouteInfo {
 export function encodeRoute(spec: RouteSpec, op: 'add' | 'del'): Buffer {
   const full = spec.family === 4 ? 32 : 128;
   const addr = (t: number, s: string): Buffer => {
-    if (ipFamily(s) !== spec.family) throw new KtError('KT_NETLINK_BAD_SPEC', `${s} is not IPv${spec.family}`);
-    return attr(t, ipToBytes(s));
+    if (familyOf(s) !== spec.family) throw new KtError('KT_NETLINK_BAD_SPEC', `${s} is not IPv${spec.family}`);
+    return attr(t, addrToBytes(s));
   };
   const table = spec.table ?? RT_TABLE_MAIN;
   const h = Buffer.alloc(12);
@@ -415,7 +411,7 @@ export function encodeRoute(spec: RouteSpec, op: 'add' | 'del'): Buffer {
   return Buffer.concat([h, ...attrs]);
 }
 
-export function encodeGetRoute(family?: IpFamily): Buffer {
+export function encodeGetRoute(family?: Family): Buffer {
   const h = Buffer.alloc(12);
   h.writeUInt8(family ? familyToAf(family) : AF_UNSPEC, 0);
   return h;
@@ -456,7 +452,7 @@ export function decodeRoute(payload: Buffer): RouteInfo | undefined {
 // --- rules -----------------------------------------------------------------------------------------------------
 
 export interface RuleSpec {
-  family: IpFamily;
+  family: Family;
   from?: string;
   fromLen?: number;
   to?: string;
@@ -473,7 +469,7 @@ export interface RuleSpec {
 }
 
 export interface RuleInfo {
-  family: IpFamily;
+  family: Family;
   from?: string;
   fromLen: number;
   to?: string;
@@ -490,8 +486,8 @@ export interface RuleInfo {
 export function encodeRule(spec: RuleSpec, op: 'add' | 'del'): Buffer {
   const full = spec.family === 4 ? 32 : 128;
   const addr = (t: number, s: string): Buffer => {
-    if (ipFamily(s) !== spec.family) throw new KtError('KT_NETLINK_BAD_SPEC', `${s} is not IPv${spec.family}`);
-    return attr(t, ipToBytes(s));
+    if (familyOf(s) !== spec.family) throw new KtError('KT_NETLINK_BAD_SPEC', `${s} is not IPv${spec.family}`);
+    return attr(t, addrToBytes(s));
   };
   const h = Buffer.alloc(12); // struct fib_rule_hdr
   h.writeUInt8(familyToAf(spec.family), 0);

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { NETLINK_ROUTE } from './ksock.js';
 import { NetlinkError, NetlinkSocket } from './netlink-socket.js';
-import type { IpFamily } from './ipaddr.js';
+import type { Family } from './address.js';
 import { AddressInfo, AddressSpec, IFF_UP, IFLA_IFNAME, LinkInfo, RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_NEWRULE, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, RouteInfo, RouteSpec, RtnlEvent, RuleInfo, RuleSpec, decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeGetAddress, encodeGetRoute, encodeNewAddress, encodeRoute, encodeRule, ifinfomsg } from './rtnetlink-codec.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NetlinkMessage, attrStr } from './netlink-codec.js';
 
@@ -60,7 +60,7 @@ export class Rtnetlink {
     return del(this.sock.request(RTM_DELADDR, encodeDelAddress(spec)));
   }
 
-  async listAddresses(family?: IpFamily): Promise<AddressInfo[]> {
+  async listAddresses(family?: Family): Promise<AddressInfo[]> {
     const msgs = await this.sock.request(RTM_GETADDR, encodeGetAddress(family), { dump: true });
     return msgs.filter((m) => m.type === RTM_NEWADDR).map((m) => decodeAddress(m.payload)).filter(defined);
   }
@@ -100,7 +100,7 @@ export class Rtnetlink {
     return del(this.sock.request(RTM_DELROUTE, encodeRoute(spec, 'del')));
   }
 
-  async listRoutes(family?: IpFamily): Promise<RouteInfo[]> {
+  async listRoutes(family?: Family): Promise<RouteInfo[]> {
     const msgs = await this.sock.request(RTM_GETROUTE, encodeGetRoute(family), { dump: true });
     return msgs.filter((m) => m.type === RTM_NEWROUTE).map((m) => decodeRoute(m.payload)).filter(defined);
   }
@@ -113,7 +113,7 @@ export class Rtnetlink {
     return del(this.sock.request(RTM_DELRULE, encodeRule(spec, 'del')));
   }
 
-  async listRules(family: IpFamily): Promise<RuleInfo[]> {
+  async listRules(family: Family): Promise<RuleInfo[]> {
     const msgs = await this.sock.request(RTM_GETRULE, encodeGetRoute(family), { dump: true });
     return msgs.filter((m) => m.type === RTM_NEWRULE).map((m) => decodeRule(m.payload)).filter(defined);
   }

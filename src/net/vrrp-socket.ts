@@ -11,17 +11,15 @@
 // checksum (IPV6_CHECKSUM offset 6).
 import { EventEmitter } from 'node:events';
 import {
-  AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
+  MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
   ksock, type NativeWatcher,
   watchReadable,
   type RecvResult,
 } from './ksock.js';
-import { buildIpv4Header, IPPROTO_VRRP, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
-import { bytesToIp, ipFamily, ipToBytes, type IpFamily } from './ipaddr.js';
+import { buildIpv4Header, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
+import { AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_VRRP } from './constants.js';
+import { addrToBytes, bytesToAddr, familyOf, VRRP_GROUP4, VRRP_GROUP6, type Family } from './address.js';
 import { isKtError, KtError } from '../util/errors.js';
-
-export const VRRP_GROUP4 = '224.0.0.18';
-export const VRRP_GROUP6 = 'ff02::12';
 
 const SO_DONTROUTE = 5;
 const IP_HDRINCL = 3;
@@ -47,7 +45,7 @@ const IPTOS_PREC_INTERNETCONTROL = 0xc0;
 
 /** One received VRRP packet. */
 export interface VrrpReceived {
-  family: IpFamily;
+  family: Family;
   src: string;
   /** Destination address (IPv4 header / IPV6_PKTINFO): the group in multicast mode, our address in unicast. */
   dst: string;
@@ -97,7 +95,7 @@ export interface VrrpSocketEvents {
 }
 
 export interface VrrpSocket {
-  readonly family: IpFamily;
+  readonly family: Family;
   readonly ifindex: number;
   send(payload: Buffer, opts?: VrrpSendOptions): Promise<void>;
   on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
@@ -122,7 +120,7 @@ function ifindexOf(ifname: string): number {
 export function sockaddrIn(addr: string): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt16LE(AF_INET, 0);
-  ipToBytes(addr).copy(b, 4);
+  addrToBytes(addr).copy(b, 4);
   return b;
 }
 
@@ -140,7 +138,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP4;
-    if (ipFamily(this.group) !== 4) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv4`);
+    if (familyOf(this.group) !== 4) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv4`);
     this.fd = k.socket(AF_INET, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
@@ -152,7 +150,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       if (opts.rcvbuf) k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
       if (opts.mode === 'multicast') {
         const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
-        ipToBytes(this.group).copy(mreqn, 0);
+        addrToBytes(this.group).copy(mreqn, 0);
         mreqn.writeInt32LE(this.ifindex, 8);
         k.setsockopt(this.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn);
         k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn);
@@ -173,7 +171,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       const h = parseIpv4Header(packet);
       if (!h) return;
       const end = Math.min(packet.length, Math.max(h.totalLength, h.headerLength));
-      const source = r.addr.length >= 8 ? bytesToIp(r.addr.subarray(4, 8)) : '';
+      const source = r.addr.length >= 8 ? bytesToAddr(r.addr.subarray(4, 8)) : '';
       this.emit('message', {
         family: 4,
         src: h.src || source,
@@ -235,7 +233,7 @@ function drainDatagrams(fd: number, maxControl: number, onError: (e: Error) => v
 export function sockaddrIn6(addr: string, scopeId = 0): Buffer {
   const b = Buffer.alloc(28);
   b.writeUInt16LE(AF_INET6, 0);
-  ipToBytes(addr).copy(b, 8);
+  addrToBytes(addr).copy(b, 8);
   b.writeUInt32LE(scopeId, 24);
   return b;
 }
@@ -273,7 +271,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP6;
-    if (ipFamily(this.group) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv6`);
+    if (familyOf(this.group) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv6`);
     this.fd = k.socket(AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       const hops = opts.ttl ?? VRRP_TTL;
@@ -294,12 +292,12 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       if (opts.mode === 'multicast') {
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(this.ifindex));
         const mreq = Buffer.alloc(20); // struct ipv6_mreq: group, ifindex
-        ipToBytes(this.group).copy(mreq, 0);
+        addrToBytes(this.group).copy(mreq, 0);
         mreq.writeInt32LE(this.ifindex, 16);
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
       }
       if (opts.src) {
-        if (ipFamily(opts.src) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `source ${opts.src} is not IPv6`);
+        if (familyOf(opts.src) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `source ${opts.src} is not IPv6`);
         // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
         k.bind(this.fd, sockaddrIn6(opts.src, this.ifindex));
@@ -320,7 +318,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       for (const c of parseCmsgs(r.control)) {
         if (c.level !== IPPROTO_IPV6) continue;
         if (c.type === IPV6_PKTINFO && c.data.length >= 20) {
-          dst = bytesToIp(c.data.subarray(0, 16));
+          dst = bytesToAddr(c.data.subarray(0, 16));
           ifindex = c.data.readInt32LE(16);
         } else if (c.type === IPV6_HOPLIMIT && c.data.length >= 4) ttl = c.data.readInt32LE(0);
       }
@@ -328,7 +326,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       const payload = r.data; // the addon copies into a fresh Buffer per call
       this.emit('message', {
         family: 6,
-        src: bytesToIp(r.addr.subarray(8, 24)),
+        src: bytesToAddr(r.addr.subarray(8, 24)),
         dst,
         ttl,
         ifindex,
@@ -343,7 +341,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     if (this.closed) return Promise.reject(new KtError('KT_NET_SOCKET_CLOSED', 'VRRP socket closed'));
     try {
       const dst = opts.dst ?? this.group;
-      if (ipFamily(dst) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `destination ${dst} is not IPv6`);
+      if (familyOf(dst) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `destination ${dst} is not IPv6`);
       const flags = opts.dst ? 0 : MSG_DONTROUTE;
       const n = ksock().sendto(this.fd, payload, sockaddrIn6(dst, this.ifindex), flags);
       if (n < 0) throw new KtError('KT_NET_SEND_BUFFER_FULL', 'VRRP socket send buffer full');
@@ -372,7 +370,7 @@ export function vrrpIpv4Datagram(payload: Uint8Array, o: { src: string; dst: str
   return Buffer.concat([header, payload]);
 }
 
-export function openVrrpSocket(family: IpFamily, opts: VrrpSocketOptions): VrrpSocket {
+export function openVrrpSocket(family: Family, opts: VrrpSocketOptions): VrrpSocket {
   return family === 4 ? new VrrpSocket4(opts) : new VrrpSocket6(opts);
 }
 

@@ -1,6 +1,5 @@
 // Public surface of the pure VRRP core (no I/O, no clock): codec, validation, timers, trackers, state machine,
 // sync groups, and the node that owns them all (node.ts). The simulator lives with the tests (test/sim/).
-export * from './addr.js';
 export * from './packet.js';
 export * from './validate.js';
 export * from './timers.js';

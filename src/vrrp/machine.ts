@@ -2,7 +2,7 @@
 //   step(state, input, now) → { state, effects }
 // The shell feeds inputs (start, validated adverts, timer expiry, link/tracker changes, shutdown) with the current
 // time in ms, executes the effects in order, and arms one timer for nextDeadline(state).
-import { compareAddr } from './addr.js';
+import { compareAddr } from '../net/address.js';
 import type { Advert } from './packet.js';
 import { masterDownMs, skewPriority, skewTimeMs } from './timers.js';
 import type { NotifyEventState, VrrpInstanceSpec, VrrpState } from './types.js';

@@ -11,7 +11,7 @@
 // never delays an advert or a VIP removal, cancelled when the instance leaves MASTER), counters, and sockets.
 import { IpIdCounter } from '../net/ipv4-header.js';
 import type { NotifyCommands } from '../notify/notify.js';
-import { compareAddr } from './addr.js';
+import { compareAddr, type Family } from '../net/address.js';
 import type { InstancePlan, VipPlan, VrrpPlan } from './plan.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
@@ -46,7 +46,7 @@ export type NodeInput =
   /** An address was removed from an interface (someone else may have deleted one of our VIPs). */
   | { type: 'address-removed'; ifname: string; address: string; prefix: number }
   /** A packet read from socket `socket` (see the open-socket effect). IPv4: the whole IP packet. */
-  | { type: 'packet'; socket: string; bytes: Uint8Array; family: 4 | 6; src: string; dst: string; ttl?: number }
+  | { type: 'packet'; socket: string; bytes: Uint8Array; family: Family; src: string; dst: string; ttl?: number }
   /** Time passed (call at or after deadline()). */
   | { type: 'timer' }
   /** A tracker reported: `script:NAME` (ok) or `file:NAME` (value). */
@@ -65,7 +65,7 @@ interface Who { uid: number; instance: string }
 
 export interface SocketSpec {
   key: string;
-  family: 4 | 6;
+  family: Family;
   ifname: string;
   mode: 'multicast' | 'unicast';
   group: string;
@@ -159,7 +159,7 @@ const unitMembers = (u: Unit): string[] => (u.kind === 'single' ? [u.name] : u.g
 interface GarpSend { uid: number; vip: VipPlan }
 interface GarpQueue { intervalMs: number; lastAt: number; pending: GarpSend[] }
 
-const PLACEHOLDER = { inet: '0.0.0.0', inet6: '::' } as const;
+const PLACEHOLDER = { 4: '0.0.0.0', 6: '::' } as const;
 
 export class VrrpNode {
   private plan: VrrpPlan;
@@ -530,8 +530,7 @@ export class VrrpNode {
    * are told apart by their unicast_peer lists. Then validation in keepalived's order, counted per reason.
    */
   private onPacket(pk: Extract<NodeInput, { type: 'packet' }>): void {
-    const family = pk.family === 6 ? 'inet6' : 'inet';
-    const vrid = peekVrid(pk.bytes, family);
+    const vrid = peekVrid(pk.bytes, pk.family);
     const candidates = this.demux.get(`${pk.socket}|${vrid}`);
     if (!candidates) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
     let inst = candidates[0]!;
@@ -543,7 +542,7 @@ export class VrrpNode {
     if (inst.src && compareAddr(pk.src, inst.src) === 0) return; // our own advert looped back
     const s = this.stateOf(inst);
     if (s.state !== 'BACKUP' && s.state !== 'MASTER') return; // ignored in INIT/FAULT/STOP
-    const res = validateAdvert({ bytes: pk.bytes, family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
+    const res = validateAdvert({ bytes: pk.bytes, family: pk.family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
     if (!res.ok) {
       inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
       this.log('debug', `(${inst.plan.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`);

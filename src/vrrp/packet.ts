@@ -2,16 +2,13 @@
 // throws on bad input, it returns a typed error. The IPv4 header and the checksums are the wire layer's
 // (src/net/ipv4-header.ts, src/net/checksum.ts), which are pure too.
 import { internetChecksum, ipv4UpperChecksum, ipv6UpperChecksum } from '../net/checksum.js';
-import { buildIpv4Header, IPPROTO_VRRP, VRRP_TTL } from '../net/ipv4-header.js';
-import { addrLength, addrToBytes, bytesToAddr, type Family } from './addr.js';
+import { buildIpv4Header } from '../net/ipv4-header.js';
+import { addrLength, addrToBytes, bytesToAddr, type Family } from '../net/address.js';
+import { IPPROTO_VRRP } from '../net/constants.js';
 import type { VrrpInstanceSpec } from './types.js';
 import { KtError } from '../util/errors.js';
 
-export { IPPROTO_VRRP, VRRP_TTL };
-export const IPPROTO_AH = 51;
 export const VRRP_TYPE_ADVERT = 1;
-export const VRRP_MCAST_GROUP4 = '224.0.0.18';
-export const VRRP_MCAST_GROUP6 = 'ff02::12';
 export const VRRP_AUTH_LEN = 8;
 export const VRRP_HEADER_LEN = 8;
 export const VRRP_MAX_ADDR = 255;
@@ -78,7 +75,7 @@ export type DecodeResult = DecodeOk | DecodeError;
 
 /** Whether this version/family/options combination sums a pseudo-header. */
 function usesPseudoHeader(version: 2 | 3, ctx: ChecksumContext): boolean {
-  if (ctx.family === 'inet6') return true; // IPv6 upper-layer checksums always include it (v2-over-IPv6 too, as the kernel does with IPV6_CHECKSUM)
+  if (ctx.family === 6) return true; // IPv6 upper-layer checksums always include it (v2-over-IPv6 too, as the kernel does with IPV6_CHECKSUM)
   return version === 3 && !ctx.v3ChecksumAsV2;
 }
 
@@ -89,7 +86,7 @@ export function vrrpChecksum(msg: Uint8Array, version: 2 | 3, ctx: ChecksumConte
   if (!usesPseudoHeader(version, ctx)) return internetChecksum(copy);
   if (!ctx.src || !ctx.dst) throw new KtError('KT_VRRP_ENCODE_MISSING_CONTEXT', 'pseudo-header checksum needs src and dst addresses');
   const src = addrToBytes(ctx.src, ctx.family), dst = addrToBytes(ctx.dst, ctx.family);
-  return ctx.family === 'inet'
+  return ctx.family === 4
     ? ipv4UpperChecksum(src, dst, IPPROTO_VRRP, copy)
     : ipv6UpperChecksum(src, dst, IPPROTO_VRRP, copy); // RFC 8200 §8.1
 }
@@ -201,7 +198,7 @@ export function encodeIpv4Advert(
   advert: Advert,
   opts: { src: string; dst: string; id?: number; ttl?: number; v3ChecksumAsV2?: boolean },
 ): Uint8Array {
-  const msg = encodeAdvert(advert, { family: 'inet', src: opts.src, dst: opts.dst, v3ChecksumAsV2: opts.v3ChecksumAsV2 });
+  const msg = encodeAdvert(advert, { family: 4, src: opts.src, dst: opts.dst, v3ChecksumAsV2: opts.v3ChecksumAsV2 });
   // IPv4 header as keepalived builds it (TOS 0xc0, DF clear, protocol 112); id 0 lets the kernel pick.
   const hdr = buildIpv4Header({ src: opts.src, dst: opts.dst, payloadLength: msg.length, id: opts.id, ttl: opts.ttl });
   const out = new Uint8Array(hdr.length + msg.length);
@@ -212,7 +209,7 @@ export function encodeIpv4Advert(
 
 /** The advert an instance sends for a `send-advert {priority}` effect. */
 export function advertFor(spec: VrrpInstanceSpec, priority: number): Advert {
-  const auth = spec.version === 2 && spec.family === 'inet' && spec.authType === 1;
+  const auth = spec.version === 2 && spec.family === 4 && spec.authType === 1;
   return {
     version: spec.version, type: VRRP_TYPE_ADVERT, vrid: spec.vrid, priority, advertIntMs: spec.advertIntMs,
     addresses: spec.vips,

@@ -7,11 +7,12 @@ import type {
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
 import type { UnicastPeerSpec } from './validate.js';
+import type { Family } from '../net/address.js';
 
 /** An address the engine adds while MASTER (a VIP or an excluded VIP). */
 export interface VipPlan {
   address: string;
-  family: 4 | 6;
+  family: Family;
   prefix: number;
   dev: string;
   brd?: string;
@@ -39,7 +40,7 @@ export interface InstancePlan {
   name: string;
   /** The interface adverts go out of (and VIPs default to). */
   interface: string;
-  family: 4 | 6;
+  family: Family;
   unicast: boolean;
   peers: UnicastPeerSpec[];
   /** Multicast group (multicast mode). */
@@ -162,7 +163,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       name: inst.name,
       vrid: inst.virtualRouterId,
       version: inst.version,
-      family: family === 6 ? 'inet6' : 'inet',
+      family,
       priority: inst.priority,
       advertIntMs: inst.advertIntMs,
       initialState: inst.state,

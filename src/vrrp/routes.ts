@@ -3,6 +3,7 @@
 import type { VirtualRoute, VirtualRule } from '../config/model/index.js';
 import { type RuleSpec, ROUTE_TYPES, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE, type RouteSpec, type RouteType } from '../net/rtnetlink-codec.js';
 import { KtError } from '../util/errors.js';
+import type { Family } from '../net/address.js';
 
 const SCOPES: Record<string, number> = {
   global: RT_SCOPE_UNIVERSE, universe: RT_SCOPE_UNIVERSE, site: RT_SCOPE_SITE, link: RT_SCOPE_LINK, host: RT_SCOPE_HOST,
@@ -64,7 +65,7 @@ export function describeRoute(r: VirtualRoute): string {
   return r.words.join(' ');
 }
 
-const prefix = (text: string, family: 4 | 6): [string, number] => {
+const prefix = (text: string, family: Family): [string, number] => {
   const [addr, len] = text.split('/');
   return [addr!, len === undefined ? (family === 4 ? 32 : 128) : Number(len)];
 };
@@ -77,7 +78,7 @@ export function ruleSpec(r: VirtualRule, tables: ReadonlyMap<string, number> = n
     return i >= 0 ? w[i + 1] : undefined;
   };
   const addrText = r.from ?? r.to;
-  const family: 4 | 6 = addrText?.includes(':') ? 6 : 4;
+  const family: Family = addrText?.includes(':') ? 6 : 4;
   const tableText = r.table ?? arg('table', 'lookup');
   if (tableText === undefined) throw new KtError('KT_VRRP_BAD_ROUTE', 'a virtual rule needs a table');
   const table = /^\d+$/.test(tableText) ? Number(tableText) : TABLES[tableText] ?? tables.get(tableText);

@@ -1,9 +1,6 @@
 // Input spec of one VRRP instance, independent of the config model (the daemon maps keepalived.conf onto it).
 // All durations are milliseconds (floats allowed); addresses are text.
-import { isIP } from 'node:net';
-import type { Family } from './addr.js';
-
-export type { Family };
+import { addressFamily, familyName, vrrpGroup, type Family } from '../net/address.js';
 
 /** Protocol states (keepalived vrrp.h: INIT 0, BACKUP 1, MASTER 2, FAULT 3, DELETED 97, STOP 98). */
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP' | 'DELETED';
@@ -101,7 +98,7 @@ export function instanceSpec(p: Pick<VrrpInstanceSpec, 'name' | 'vrid' | 'primar
   const priority = p.priority ?? 100;
   return {
     version: 2,
-    family: p.primaryAddress.includes(':') ? 'inet6' : 'inet',
+    family: p.primaryAddress.includes(':') ? 6 : 4,
     priority,
     advertIntMs: 1000,
     initialState: priority === 255 ? 'MASTER' : 'BACKUP',
@@ -119,7 +116,7 @@ export function instanceSpec(p: Pick<VrrpInstanceSpec, 'name' | 'vrid' | 'primar
     unicastPeers: [],
     checkUnicastSrc: false,
     unicastTtl: 255,
-    mcastGroup: p.primaryAddress.includes(':') ? 'ff02::12' : '224.0.0.18',
+    mcastGroup: vrrpGroup(p.primaryAddress.includes(':') ? 6 : 4),
     v3ChecksumAsV2: false,
     ownerIgnoreAdverts: false,
     skipCheckAdvAddr: false,
@@ -136,15 +133,16 @@ export function checkInstanceSpec(spec: VrrpInstanceSpec): string[] {
   if (!int(spec.priority, 1, 255)) out.push(`priority ${spec.priority} not in 1..255`);
   const wire = spec.version === 2 ? spec.advertIntMs / 1000 : spec.advertIntMs / 10;
   if (!int(wire, 1, spec.version === 2 ? 255 : 4095)) out.push(`advert interval ${spec.advertIntMs} ms not representable in VRRPv${spec.version}`);
-  if (spec.family === 'inet6' && spec.version !== 3 && spec.authType) out.push('authentication is IPv4 VRRPv2 only');
+  if (spec.family === 6 && spec.version !== 3 && spec.authType) out.push('authentication is IPv4 VRRPv2 only');
   if (!int(spec.downTimerAdverts, 1, 100)) out.push(`down_timer_adverts ${spec.downTimerAdverts} not in 1..100`);
   if (spec.vips.length > 255) out.push(`${spec.vips.length} VIPs, at most 255 can be advertised`);
-  const fam = (a: string) => (isIP(a) === 4 ? 'inet' : isIP(a) === 6 ? 'inet6' : undefined);
-  if (fam(spec.primaryAddress) !== spec.family) out.push(`primary address ${spec.primaryAddress} is not an ${spec.family} address`);
-  for (const a of spec.vips) if (fam(a) !== spec.family) out.push(`VIP ${a} is not an ${spec.family} address`);
+  const fam = addressFamily;
+  const name = familyName(spec.family);
+  if (fam(spec.primaryAddress) !== spec.family) out.push(`primary address ${spec.primaryAddress} is not an ${name} address`);
+  for (const a of spec.vips) if (fam(a) !== spec.family) out.push(`VIP ${a} is not an ${name} address`);
   for (const a of spec.excludedVips) if (!fam(a)) out.push(`excluded VIP ${a} is not an address`);
-  for (const p of spec.unicastPeers) if (fam(p.address) !== spec.family) out.push(`unicast peer ${p.address} is not an ${spec.family} address`);
-  if (fam(spec.mcastGroup) !== spec.family) out.push(`multicast group ${spec.mcastGroup} is not an ${spec.family} address`);
+  for (const p of spec.unicastPeers) if (fam(p.address) !== spec.family) out.push(`unicast peer ${p.address} is not an ${name} address`);
+  if (fam(spec.mcastGroup) !== spec.family) out.push(`multicast group ${spec.mcastGroup} is not an ${name} address`);
   for (const t of spec.trackers) if (!int(t.weight, -254, 254)) out.push(`tracker ${t.name} weight ${t.weight} not in -254..254`);
   if (spec.preemptDelayMs < 0 || !Number.isFinite(spec.preemptDelayMs)) out.push(`preempt_delay ${spec.preemptDelayMs} invalid`);
   return out;

@@ -1,10 +1,11 @@
 // Receive validation of one advert for one instance, in keepalived's order (vrrp_check_packet, vrrp.c:927-1370).
 // Every drop has a stable reason so the shell can count it; VIP-list mismatches are accepted but reported.
-import { compareAddr, isMulticast, normalizeAddr, type Family } from './addr.js';
+import { canonicalAddr, compareAddr, isMulticast, type Family } from '../net/address.js';
+import { IPPROTO_AH, IPPROTO_VRRP } from '../net/constants.js';
 import type { InstanceState } from './machine.js';
-import { decodeIpv4Header } from '../net/ipv4-header.js';
+import { decodeIpv4Header, VRRP_TTL } from '../net/ipv4-header.js';
 import {
-  VRRP_AUTH_TYPE, passAuthData, decodeAdvert, expectedAdvertLength, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL,
+  VRRP_AUTH_TYPE, passAuthData, decodeAdvert, expectedAdvertLength,
   VRRP_TYPE_ADVERT, type Advert,
 } from './packet.js';
 
@@ -103,7 +104,7 @@ export type ValidateResult =
 /** VRID of a packet, for dispatching to an instance before full validation. undefined if unparsable. */
 export function peekVrid(bytes: Uint8Array, family: Family): number | undefined {
   let off = 0;
-  if (family === 'inet') {
+  if (family === 4) {
     if (bytes.length < 20) return undefined;
     off = (bytes[0]! & 0x0f) * 4;
     if (bytes[9] === IPPROTO_AH) off += 24;
@@ -131,7 +132,7 @@ export function validateAdvert(pkt: RxPacket, pol: RxPolicy): ValidateResult {
   let src: string, dst: string, ttl: number | undefined, msg: Uint8Array, ipTotLen: number | undefined;
   const buflen = pkt.bytes.length;
   let headerLen = 0;
-  if (pol.family === 'inet') {
+  if (pol.family === 4) {
     const ip = decodeIpv4Header(pkt.bytes);
     if (!ip.ok) return drop(DropReason.IpHeader, ip.detail);
     ({ src, dst, ttl } = ip.header);
@@ -185,7 +186,7 @@ export function validateAdvert(pkt: RxPacket, pol: RxPolicy): ValidateResult {
     const r = decodeAdvert(msg, { family: pol.family, src, dst, v3ChecksumAsV2: false });
     return r.ok && r.checksumOk;
   };
-  const checksumOk = d.checksumOk || (pol.v3ChecksumAsV2 && pol.version === 3 && pol.family === 'inet' && standardSumOk());
+  const checksumOk = d.checksumOk || (pol.v3ChecksumAsV2 && pol.version === 3 && pol.family === 4 && standardSumOk());
   if (!checksumOk) return drop(DropReason.Checksum, `checksum 0x${d.checksum.toString(16).padStart(4, '0')} invalid`, src);
   // 11. Destination kind matches mode.
   if (isMulticast(dst) === pol.unicast)
@@ -197,7 +198,7 @@ export function validateAdvert(pkt: RxPacket, pol: RxPolicy): ValidateResult {
   const sameMaster = pol.lastMaster !== undefined && compareAddr(pol.lastMaster, src) === 0;
   if (adv.addresses.length !== pol.vips.length) notes.push('naddr-mismatch');
   else if (!(pol.skipCheckAdvAddr && sameMaster)) {
-    const got = new Set(adv.addresses.map(normalizeAddr));
+    const got = new Set(adv.addresses.map((a) => canonicalAddr(a)));
     if (pol.vips.some((v) => !got.has(safeNormalize(v)))) notes.push('vip-mismatch');
   }
   // 14. Unicast source must be a peer (with its TTL bounds) when check_unicast_src.
@@ -212,16 +213,16 @@ export function validateAdvert(pkt: RxPacket, pol: RxPolicy): ValidateResult {
 }
 
 function safeNormalize(a: string): string {
-  try { return normalizeAddr(a); } catch { return a; }
+  try { return canonicalAddr(a); } catch { return a; }
 }
 function sameFamily(a: string, f: Family): boolean {
-  return f === 'inet' ? !a.includes(':') : a.includes(':');
+  return f === 4 ? !a.includes(':') : a.includes(':');
 }
 
 /** The receive policy of an instance in its current state (effective priority, last master). */
 export function rxPolicyFor(s: InstanceState): RxPolicy {
   const spec = s.spec;
-  const auth = spec.version === 2 && spec.family === 'inet' && spec.authType === 1;
+  const auth = spec.version === 2 && spec.family === 4 && spec.authType === 1;
   return {
     vrid: spec.vrid, version: spec.version, family: spec.family, advertIntMs: spec.advertIntMs,
     authType: auth ? 1 : 0, authData: auth ? passAuthData(spec.authPass ?? '') : undefined,

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeFrame, parsePcapHeader, readRecords, type Frame, type PcapHeader } from './pcap.js';
 import { KtError } from '../../src/util/errors.js';
+import { numberToIpv4, ipv4ToNumber, parseCidr, prefixToMask } from '../../src/net/address.js';
 
 export const LAB_ROOT = '/run/keepalived-ts-lab';
 const OWNER_FILE = 'owner.json';
@@ -68,23 +69,14 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOpti
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Addressing (pure)
+// Addressing (pure; the address arithmetic is src/net/address.ts's)
 
-export function ipv4ToInt(ip: string): number {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!m) throw new KtError('KT_LAB_ARG', `not an IPv4 address: ${ip}`);
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) throw new KtError('KT_LAB_ARG', `not an IPv4 address: ${ip}`);
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
-}
-export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-
+/** The lab's LAN: an IPv4 subnet between /8 and /24 (room for the hosts, addressable by host number). */
 export function parseSubnet(cidr: string): { network: number; prefixLen: number } {
-  const [ip, len] = cidr.split('/');
-  const prefixLen = Number(len);
-  if (!Number.isInteger(prefixLen) || prefixLen < 8 || prefixLen > 24) throw new KtError('KT_LAB_ARG', `subnet ${cidr}: need an IPv4 prefix between /8 and /24`);
-  const mask = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-  return { network: (ipv4ToInt(ip) & mask) >>> 0, prefixLen };
+  const c = parseCidr(cidr);
+  const prefixLen = c?.prefix ?? NaN;
+  if (c?.family !== 4 || !(prefixLen >= 8 && prefixLen <= 24)) throw new KtError('KT_LAB_ARG', `subnet ${cidr}: need an IPv4 prefix between /8 and /24`);
+  return { network: (ipv4ToNumber(c.address) & prefixToMask(prefixLen)) >>> 0, prefixLen };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -547,7 +539,7 @@ export class Lan {
 
   /** Address `hostNumber` within the lab's subnet (e.g. 50 → 10.99.0.50). */
   host(hostNumber: number): string {
-    return intToIpv4(this.network + hostNumber);
+    return numberToIpv4(this.network + hostNumber);
   }
   /** The n-th VIP (0-based) with the subnet's prefix length: "10.99.0.50/24". */
   vipCidr(n = 0): string {

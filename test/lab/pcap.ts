@@ -1,6 +1,6 @@
 // Minimal reader for classic pcap files (as written by `tcpdump -w`) and a decoder for the frames the lab cares
 // about: Ethernet, ARP, IPv4, IPv6, VRRP (v2/v3, IPv4/IPv6), ICMP echo, ICMPv6 neighbour discovery. Pure functions over bytes; no I/O here.
-import { bytesToIp } from '../../src/net/ipaddr.js';
+import { bytesToAddr, type Family } from '../../src/net/address.js';
 import { macToString } from '../../src/net/rtnetlink-codec.js';
 import { KtError } from '../../src/util/errors.js';
 
@@ -147,9 +147,9 @@ export function parsePcap(buf: Buffer): Frame[] {
 
 export { macToString };
 
-const ipv4ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 4));
+const ipv4ToString = (b: Buffer, o: number): string => bytesToAddr(b.subarray(o, o + 4));
 /** RFC 5952 text form (lower case, longest zero run compressed). */
-export const ipv6ToString = (b: Buffer, o: number): string => bytesToIp(b.subarray(o, o + 16));
+export const ipv6ToString = (b: Buffer, o: number): string => bytesToAddr(b.subarray(o, o + 16));
 
 export function decodeFrame(rec: RawRecord, index: number): Frame {
   const d = rec.data;
@@ -216,7 +216,7 @@ function decodeIcmp6(m: Buffer): Icmp6Info {
   return info;
 }
 
-function decodeVrrp(v: Buffer, family: 4 | 6 = 4): VrrpInfo {
+function decodeVrrp(v: Buffer, family: Family = 4): VrrpInfo {
   const version = v[0] >> 4;
   const count = v[3];
   let advertField: number;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { needsCommand, needsRoot } from '../helpers/root.js';
 import { Lab, ipIn, ipJson, readPcap, startCapture, type Agent, type AgentEvent } from '../helpers/ns-agent.js';
 import { ipv6UpperChecksum, internetChecksum } from '../../src/net/checksum.js';
-import { ipToBytes } from '../../src/net/ipaddr.js';
+import { addrToBytes } from '../../src/net/address.js';
 
 const skip = needsRoot() || needsCommand('tcpdump');
 const lab = new Lab();
@@ -55,7 +55,7 @@ test('IPv4 multicast: payload, TTL 255, no loopback, keepalived header bytes and
   await B.waitEvent((e) => vrrpFrom('m4', '10.99.0.11')(e) && (e.packet as string).slice(8, 12) === '0002');
   await cap.stop();
   assert.equal(A.events.filter(vrrpFrom('m4', '10.99.0.11')).length, 0, 'own adverts are not looped back');
-  const frames = readPcap(readFileSync(pcap)).filter((f) => f.subarray(26, 30).equals(ipToBytes('10.99.0.11')));
+  const frames = readPcap(readFileSync(pcap)).filter((f) => f.subarray(26, 30).equals(addrToBytes('10.99.0.11')));
   assert.equal(frames.length, 2);
   const f = frames[0];
   assert.equal(f.subarray(0, 6).toString('hex'), '01005e000012');
@@ -97,9 +97,9 @@ test('IPv6 multicast: ff02::12 from the link-local source, hop limit 255, kernel
   assert.deepEqual([got.dst, got.ttl, got.family], ['ff02::12', 255, 6]);
   const payload = Buffer.from(got.payload as string, 'hex');
   assert.equal(payload.toString('hex').slice(0, 12) + payload.toString('hex').slice(16), v3.slice(0, 12) + v3.slice(16));
-  assert.equal(ipv6UpperChecksum(ipToBytes(llA), ipToBytes('ff02::12'), 112, payload), 0, 'kernel-computed checksum verifies');
+  assert.equal(ipv6UpperChecksum(addrToBytes(llA), addrToBytes('ff02::12'), 112, payload), 0, 'kernel-computed checksum verifies');
   assert.equal(A.events.filter(vrrpFrom('m6', llA)).length, 0, 'own adverts are not looped back');
-  const f = readPcap(readFileSync(pcap)).find((x) => x.subarray(22, 38).equals(ipToBytes(llA)))!;
+  const f = readPcap(readFileSync(pcap)).find((x) => x.subarray(22, 38).equals(addrToBytes(llA)))!;
   assert.ok(f, 'advert captured');
   assert.equal(f.subarray(0, 6).toString('hex'), '333300000012');
   assert.deepEqual([f[20], f[21], f[15] >> 4 | (f[14] & 0x0f) << 4], [112, 255, 0xc0]);

@@ -8,6 +8,7 @@ import type { Input, InstanceState } from '../../src/vrrp/machine.js';
 import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../../src/vrrp/node.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/types.js';
 import { Prng } from './prng.js';
+import type { Family } from '../../src/net/address.js';
 
 export interface SimRouterConfig {
   id: string;
@@ -65,7 +66,7 @@ const IFNAME = 'eth0';
 export function simPlan(cfg: SimRouterConfig): VrrpPlan {
   const instances: InstancePlan[] = cfg.instances.map((i) => {
     const spec = instanceSpec(cfg.authPass !== undefined ? { authType: 1, authPass: cfg.authPass, ...i } : i);
-    const family = spec.family === 'inet6' ? 6 : 4;
+    const family = spec.family;
     const vip = (address: string, advertised: boolean): VipPlan => ({
       address, family, prefix: family === 4 ? 32 : 128, dev: IFNAME, scope: 0, noDad: false, noprefixroute: false, home: false,
       noTrack: false, advertised,
@@ -321,7 +322,7 @@ export class Simulator {
     }
   }
 
-  private receive(r: Router, family: 4 | 6, src: string, dst: string, ttl: number, bytes: Uint8Array) {
+  private receive(r: Router, family: Family, src: string, dst: string, ttl: number, bytes: Uint8Array) {
     if (!r.node || !r.ifUp) return;
     for (const s of r.sockets.values()) {
       if (s.family !== family) continue;

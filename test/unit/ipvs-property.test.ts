@@ -9,8 +9,11 @@ import {
   newDaemonRequest, newDestRequest, newServiceRequest, setConfigRequest, IPVS_CMD_ATTR_DEST, IPVS_DEST_ATTR_ADDR, IPVS_DEST_ATTR_ADDR_FAMILY,
   IPVS_DEST_ATTR_FWD_METHOD, IPVS_DEST_ATTR_PORT, IPVS_DEST_ATTR_WEIGHT,
 } from '../../src/ipvs/codec.js';
-import { canonicalAddr } from '../../src/ipvs/addr.js';
-import { AF_INET, AF_INET6, FWD_TUNNEL, SCHEDULERS, TUN_GUE, TUN_IPIP, type AddressFamily, type DestSpec, type ServiceSpec } from '../../src/ipvs/types.js';
+import { canonicalAddr } from '../../src/net/address.js';
+import {
+  FWD_TUNNEL, SCHEDULERS, TUN_GUE, TUN_IPIP, type DestSpec, type ServiceSpec,
+} from '../../src/ipvs/types.js';
+import { AF_INET, AF_INET6, type Af } from '../../src/net/constants.js';
 import { attr, attrBe16, attrU16, attrU32, nest } from '../../src/net/netlink-codec.js';
 import { genlPayload } from '../../src/net/genetlink-codec.js';
 import { isKtError } from '../../src/util/errors.js';
@@ -18,10 +21,10 @@ import { isKtError } from '../../src/util/errors.js';
 const RUNS = { seed: 0x6970, numRuns: 300 };
 const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
 const v6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((h) => canonicalAddr(h.map((x) => x.toString(16)).join(':')));
-const addrFor = (af: AddressFamily) => (af === AF_INET ? v4 : v6);
+const addrFor = (af: Af) => (af === AF_INET ? v4 : v6);
 const plain = <T extends object>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-const serviceArb: fc.Arbitrary<ServiceSpec> = fc.constantFrom<AddressFamily>(AF_INET, AF_INET6).chain((af) => {
+const serviceArb: fc.Arbitrary<ServiceSpec> = fc.constantFrom<Af>(AF_INET, AF_INET6).chain((af) => {
   const settings = {
     scheduler: fc.constantFrom(...SCHEDULERS),
     flags: fc.constantFrom(0, 0x1, 0x4, 0x8, 0x10, 0x20, 0x39, 0x3d),
@@ -35,7 +38,7 @@ const serviceArb: fc.Arbitrary<ServiceSpec> = fc.constantFrom<AddressFamily>(AF_
   ) as fc.Arbitrary<ServiceSpec>;
 });
 
-const destArb: fc.Arbitrary<DestSpec> = fc.constantFrom<AddressFamily>(AF_INET, AF_INET6).chain((af) =>
+const destArb: fc.Arbitrary<DestSpec> = fc.constantFrom<Af>(AF_INET, AF_INET6).chain((af) =>
   fc.record({
     af: fc.constant(af), addr: addrFor(af), port: fc.nat(65535), fwd: fc.constantFrom(0, 2, 3), weight: fc.nat(0x7fffffff),
     uThreshold: fc.nat(), lThreshold: fc.nat(), tunType: fc.constantFrom(0, 1, 2), tunPort: fc.integer({ min: 1, max: 65535 }), tunFlags: fc.constantFrom(0, 1, 2),

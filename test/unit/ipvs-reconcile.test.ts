@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { buildDesired, expandRange, type IpvsState } from '../../src/ipvs/desired.js';
 import { applyOps, diff, emptyOwnership, ownershipAfter, removalOps, type Op } from '../../src/ipvs/reconcile.js';
 import {
-  AF_INET, AF_INET6, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPPROTO_TCP, SVC_F_ONEPACKET, SVC_F_PERSISTENT,
-  SVC_F_SCHED1, SVC_F_SCHED2, TUN_GUE, TUN_FLAG_CSUM, type VirtualServerSpec,
+  FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2,
+  TUN_GUE, TUN_FLAG_CSUM, type VirtualServerSpec,
 } from '../../src/ipvs/types.js';
+import { AF_INET, AF_INET6, IPPROTO_TCP } from '../../src/net/constants.js';
 
 const web: VirtualServerSpec = {
   targets: [{ addr: '10.0.0.1', port: 80 }],

@@ -1,7 +1,8 @@
 // The lab's keepalived.conf generator: the text a director runs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { vrrpConfig, parseNotifyLog, parseSubnet, intToIpv4, parseAddressMonitor } from '../helpers/lab.js';
+import { vrrpConfig, parseNotifyLog, parseSubnet, parseAddressMonitor } from '../helpers/lab.js';
+import { numberToIpv4 } from '../../src/net/address.js';
 
 describe('lab vrrpConfig', () => {
   it('writes a v3 instance with notify scripts under script security', () => {
@@ -39,7 +40,7 @@ describe('lab helpers', () => {
   });
   it('computes lab addresses from the subnet', () => {
     const s = parseSubnet('10.99.0.0/24');
-    assert.equal(intToIpv4(s.network + 50), '10.99.0.50');
+    assert.equal(numberToIpv4(s.network + 50), '10.99.0.50');
     assert.throws(() => parseSubnet('10.99.0.0/30'));
   });
   it('parses ip monitor address lines (UTC time stamps, IPv4 and IPv6, add and delete)', () => {

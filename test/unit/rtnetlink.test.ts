@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { encodeMessage, decodeMessages, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../../src/net/netlink-codec.js';
 import { decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeNewAddress, encodeRoute, encodeRule, ifinfomsg, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTM_DELADDR, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE, RTPROT_KEEPALIVED, RT_SCOPE_NOWHERE } from '../../src/net/rtnetlink-codec.js';
 import { attr, attrStr, attrU32, attrU8 } from '../../src/net/netlink-codec.js';
-import { bytesToIp, ipToBytes } from '../../src/net/ipaddr.js';
+import { bytesToAddr, addrToBytes } from '../../src/net/address.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const SEQ = 0x6b01fba0;
@@ -51,11 +51,11 @@ test('bad address specs are clear errors', () => {
 });
 
 test('address decode: IPv4 with label and broadcast, IPv6 with IFA_ADDRESS only', () => {
-  const v4 = Buffer.concat([hex('02188000 03000000'), attr(1, ipToBytes('10.99.0.50')), attr(2, ipToBytes('10.99.0.50')),
-    attr(4, ipToBytes('10.99.0.255')), attrStr(3, 'd0:vip'), attrU32(8, 0x80), attrU8(11, 18)]);
+  const v4 = Buffer.concat([hex('02188000 03000000'), attr(1, addrToBytes('10.99.0.50')), attr(2, addrToBytes('10.99.0.50')),
+    attr(4, addrToBytes('10.99.0.255')), attrStr(3, 'd0:vip'), attrU32(8, 0x80), attrU8(11, 18)]);
   assert.deepEqual(decodeAddress(v4), { family: 4, ifindex: 3, prefixlen: 24, scope: 0, flags: 0x80, address: '10.99.0.50',
     broadcast: '10.99.0.255', label: 'd0:vip', protocol: 18 });
-  const v6 = Buffer.concat([hex('0a4080fd 07000000'), attr(1, ipToBytes('fe80::200:ff:fe00:1'))]);
+  const v6 = Buffer.concat([hex('0a4080fd 07000000'), attr(1, addrToBytes('fe80::200:ff:fe00:1'))]);
   assert.deepEqual(decodeAddress(v6), { family: 6, ifindex: 7, prefixlen: 64, scope: 253, flags: 0x80, address: 'fe80::200:ff:fe00:1' });
   assert.equal(decodeAddress(hex('11000000')), undefined);
 });
@@ -114,7 +114,7 @@ test('RTM_NEWRULE matches `ip rule add from 10.99.0.0/24 table 100 priority 200`
 test('IPv6 text round trip follows RFC 5952 like ip', () => {
   for (const [i, o] of [['2001:DB8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], ['fe80::1', 'fe80::1'], ['::', '::'],
     ['ff02::12', 'ff02::12'], ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], ['::ffff:10.0.0.1', '::ffff:10.0.0.1']])
-    assert.equal(bytesToIp(ipToBytes(i)), o);
+    assert.equal(bytesToAddr(addrToBytes(i)), o);
 });
 
 test('decodeMessages of a dump reply stays robust to junk', () => {

@@ -6,7 +6,7 @@ import {
   decodeAdvert, encodeAdvert, encodeIpv4Advert, passAuthData, vrrpChecksum, type Advert,
 } from '../../src/vrrp/packet.js';
 import { buildIpv4Header, decodeIpv4Header } from '../../src/net/ipv4-header.js';
-import { bytesToAddr, addrToBytes, compareAddr } from '../../src/vrrp/addr.js';
+import { bytesToAddr, addrToBytes, compareAddr, type Family } from '../../src/net/address.js';
 import { Prng } from '../sim/prng.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -35,7 +35,7 @@ test('golden v2 adverts from keepalived 2.2.7 (vrid 51, prio 150/100/0) re-encod
     assert.equal(ip.header.ttl, 255);
     assert.equal(ip.header.protocol, 112);
     assert.equal(ip.header.fragment, 0);
-    const d = decodeAdvert(ip.payload, { family: 'inet', src: ip.header.src, dst: ip.header.dst });
+    const d = decodeAdvert(ip.payload, { family: 4, src: ip.header.src, dst: ip.header.dst });
     assert.ok(d.ok);
     assert.equal(d.checksumOk, true);
     assert.equal(d.advert.version, 2);
@@ -54,7 +54,7 @@ test('golden v3 adverts (vrid 51, 10 cs) carry the IPv4 pseudo-header checksum a
   for (const f of frames) {
     const ip = decodeIpv4Header(f);
     assert.ok(ip.ok);
-    const ctx = { family: 'inet' as const, src: ip.header.src, dst: ip.header.dst };
+    const ctx = { family: 4 as const, src: ip.header.src, dst: ip.header.dst };
     const d = decodeAdvert(ip.payload, ctx);
     assert.ok(d.ok);
     assert.equal(d.checksumOk, true);
@@ -69,8 +69,8 @@ test('golden v3 adverts (vrid 51, 10 cs) carry the IPv4 pseudo-header checksum a
 
 test('§2.1 golden messages: v2 vrid 10 with 3 VIPs, v3 vrid 33 prio 200 and its prio-0 variant', () => {
   const v2: Advert = { version: 2, type: 1, vrid: 10, priority: 150, advertIntMs: 1000, addresses: ['10.9.0.1', '10.9.0.2', '10.9.0.3'] };
-  assert.equal(toHex(encodeAdvert(v2, { family: 'inet' })), '210a960300012ad00a0900010a0900020a0900030000000000000000');
-  const ctx = { family: 'inet' as const, src: '10.9.9.1', dst: '224.0.0.18' };
+  assert.equal(toHex(encodeAdvert(v2, { family: 4 })), '210a960300012ad00a0900010a0900020a0900030000000000000000');
+  const ctx = { family: 4 as const, src: '10.9.9.1', dst: '224.0.0.18' };
   const v3: Advert = { version: 3, type: 1, vrid: 33, priority: 200, advertIntMs: 500, addresses: ['10.9.1.1'] };
   assert.equal(toHex(encodeAdvert(v3, ctx)), '3121c80100320808' + '0a090101');
   assert.equal(toHex(encodeAdvert({ ...v3, priority: 0 }, ctx)), '312100010032d008' + '0a090101');
@@ -81,9 +81,9 @@ test('§2.1 golden messages: v2 vrid 10 with 3 VIPs, v3 vrid 33 prio 200 and its
 
 test('v3 checksum as v2 omits the pseudo-header', () => {
   const a: Advert = { version: 3, type: 1, vrid: 7, priority: 100, advertIntMs: 1000, addresses: ['192.0.2.1'] };
-  const ctx = { family: 'inet' as const, src: '192.0.2.10', dst: '224.0.0.18', v3ChecksumAsV2: true };
+  const ctx = { family: 4 as const, src: '192.0.2.10', dst: '224.0.0.18', v3ChecksumAsV2: true };
   const m = encodeAdvert(a, ctx);
-  assert.equal(vrrpChecksum(m, 2, { family: 'inet' }), (m[6]! << 8) | m[7]!);
+  assert.equal(vrrpChecksum(m, 2, { family: 4 }), (m[6]! << 8) | m[7]!);
   const d = decodeAdvert(m, ctx);
   assert.ok(d.ok && d.checksumOk);
   const d2 = decodeAdvert(m, { ...ctx, v3ChecksumAsV2: false });
@@ -92,7 +92,7 @@ test('v3 checksum as v2 omits the pseudo-header', () => {
 
 test('IPv6 v3 advert checksum uses the IPv6 pseudo-header (RFC 8200 §8.1)', () => {
   const a: Advert = { version: 3, type: 1, vrid: 5, priority: 120, advertIntMs: 1000, addresses: ['fe80::1', '2001:db8::5'] };
-  const ctx = { family: 'inet6' as const, src: 'fe80::a', dst: 'ff02::12' };
+  const ctx = { family: 6 as const, src: 'fe80::a', dst: 'ff02::12' };
   const m = encodeAdvert(a, ctx);
   assert.equal(m.length, 8 + 32);
   // Independent computation: sum pseudo-header words + message words, fold, complement → 0.
@@ -111,30 +111,30 @@ test('v2 PASS auth: first 8 chars, zero padded, carried in the trailing auth byt
   assert.equal(toHex(passAuthData('secretpassword')), toHex(new TextEncoder().encode('secretpa')));
   assert.equal(toHex(passAuthData('abc')), '6162630000000000');
   const a: Advert = { version: 2, type: 1, vrid: 1, priority: 100, advertIntMs: 1000, addresses: ['10.0.0.1'], authType: 1, authData: passAuthData('abc') };
-  const m = encodeAdvert(a, { family: 'inet' });
+  const m = encodeAdvert(a, { family: 4 });
   assert.equal(toHex(m.subarray(m.length - 8)), '6162630000000000');
-  const d = decodeAdvert(m, { family: 'inet' });
+  const d = decodeAdvert(m, { family: 4 });
   assert.ok(d.ok && d.checksumOk);
   assert.equal(d.advert.authType, 1);
 });
 
 test('encode rejects unrepresentable values with typed errors', () => {
   const base: Advert = { version: 2, type: 1, vrid: 1, priority: 100, advertIntMs: 1000, addresses: [] };
-  assert.throws(() => encodeAdvert({ ...base, vrid: 0 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_VRID' });
-  assert.throws(() => encodeAdvert({ ...base, priority: 256 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_PRIORITY' });
-  assert.throws(() => encodeAdvert({ ...base, advertIntMs: 300_000 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_INTERVAL' });
-  assert.throws(() => encodeAdvert({ ...base, version: 3, advertIntMs: 41_000 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_BAD_INTERVAL' });
-  assert.throws(() => encodeAdvert({ ...base, version: 3 }, { family: 'inet' }), { code: 'KT_VRRP_ENCODE_MISSING_CONTEXT' });
+  assert.throws(() => encodeAdvert({ ...base, vrid: 0 }, { family: 4 }), { code: 'KT_VRRP_ENCODE_BAD_VRID' });
+  assert.throws(() => encodeAdvert({ ...base, priority: 256 }, { family: 4 }), { code: 'KT_VRRP_ENCODE_BAD_PRIORITY' });
+  assert.throws(() => encodeAdvert({ ...base, advertIntMs: 300_000 }, { family: 4 }), { code: 'KT_VRRP_ENCODE_BAD_INTERVAL' });
+  assert.throws(() => encodeAdvert({ ...base, version: 3, advertIntMs: 41_000 }, { family: 4 }), { code: 'KT_VRRP_ENCODE_BAD_INTERVAL' });
+  assert.throws(() => encodeAdvert({ ...base, version: 3 }, { family: 4 }), { code: 'KT_VRRP_ENCODE_MISSING_CONTEXT' });
 });
 
-function randomAddr(r: Prng, fam: 'inet' | 'inet6'): string {
-  return bytesToAddr(r.bytes(fam === 'inet' ? 4 : 16), fam);
+function randomAddr(r: Prng, fam: Family): string {
+  return bytesToAddr(r.bytes(fam === 4 ? 4 : 16), fam);
 }
 
 test('property: random valid adverts round-trip through encode/decode (v2/v3, IPv4/IPv6)', () => {
   const r = new Prng(0xc0ffee);
   for (let i = 0; i < 2000; i++) {
-    const family = r.pick(['inet', 'inet6'] as const);
+    const family = r.pick([4, 6] as const);
     const version = r.pick([2, 3] as const);
     const n = r.int(0, 20);
     const a: Advert = {
@@ -143,7 +143,7 @@ test('property: random valid adverts round-trip through encode/decode (v2/v3, IP
       addresses: Array.from({ length: n }, () => randomAddr(r, family)),
     };
     if (version === 2) { a.authType = r.int(0, 2); a.authData = r.bytes(8); }
-    const ctx = { family, src: randomAddr(r, family), dst: family === 'inet' ? '224.0.0.18' : 'ff02::12' };
+    const ctx = { family, src: randomAddr(r, family), dst: family === 4 ? '224.0.0.18' : 'ff02::12' };
     const d = decodeAdvert(encodeAdvert(a, ctx), ctx);
     assert.ok(d.ok, `case ${i}`);
     assert.equal(d.checksumOk, true);
@@ -157,7 +157,7 @@ test('property: decode never throws on random bytes and always says why it refus
   for (let i = 0; i < 20000; i++) {
     const buf = r.bytes(r.int(0, 80));
     if (buf.length > 0 && r.next() < 0.5) buf[0] = (r.pick([2, 3]) << 4) | 1;
-    for (const family of ['inet', 'inet6'] as const) {
+    for (const family of [4, 6] as const) {
       const d = decodeAdvert(buf, { family, src: r.next() < 0.5 ? 'not an address' : undefined, dst: '224.0.0.18' });
       if (!d.ok) { assert.ok(d.reason && d.detail); reasons.add(d.reason); }
     }
@@ -178,7 +178,7 @@ test('address ordering matches keepalived (unsigned network-order compare)', () 
 import { validateAdvert, peekVrid, DropReason, type RxPolicy } from '../../src/vrrp/validate.js';
 
 const pol = (over: Partial<RxPolicy> = {}): RxPolicy => ({
-  vrid: 51, version: 2, family: 'inet', advertIntMs: 1000, authType: 0, unicast: false, unicastPeers: [],
+  vrid: 51, version: 2, family: 4, advertIntMs: 1000, authType: 0, unicast: false, unicastPeers: [],
   checkUnicastSrc: false, v3ChecksumAsV2: false, ownerIgnoreAdverts: false, effectivePriority: 100,
   vips: ['10.99.0.50'], skipCheckAdvAddr: false, ...over,
 });
@@ -188,14 +188,14 @@ const pkt4 = (a: Partial<Advert> = {}, ip: { src?: string; dst?: string; ttl?: n
 
 test('validate: golden keepalived adverts are accepted', () => {
   for (const f of framesFrom('v2-vrrp-adverts.hex.txt')) {
-    const r = validateAdvert({ bytes: f, family: 'inet' }, pol());
+    const r = validateAdvert({ bytes: f, family: 4 }, pol());
     assert.ok(r.ok, JSON.stringify(r));
   }
   for (const f of framesFrom('v3-vrrp-adverts.hex.txt')) {
-    const r = validateAdvert({ bytes: f, family: 'inet' }, pol({ version: 3, advertIntMs: 100 }));
+    const r = validateAdvert({ bytes: f, family: 4 }, pol({ version: 3, advertIntMs: 100 }));
     assert.ok(r.ok, JSON.stringify(r));
   }
-  assert.equal(peekVrid(framesFrom('v2-vrrp-adverts.hex.txt')[0]!, 'inet'), 51);
+  assert.equal(peekVrid(framesFrom('v2-vrrp-adverts.hex.txt')[0]!, 4), 51);
 });
 
 test('validate: each drop has its reason, in keepalived order', () => {
@@ -217,48 +217,48 @@ test('validate: each drop has its reason, in keepalived order', () => {
     [pkt4({ vrid: 52 }), {}, DropReason.Vrid],
   ];
   for (const [bytes, p, reason] of cases) {
-    const r = validateAdvert({ bytes, family: 'inet' }, pol(p));
+    const r = validateAdvert({ bytes, family: 4 }, pol(p));
     assert.ok(!r.ok, `expected ${reason}`);
     assert.equal(r.reason, reason);
     assert.ok(r.detail.length > 0);
   }
   // Truncated message, corrupted checksum, tot_len lie, unicast TTL is not 255-checked.
   const p = pkt4();
-  assert.equal((validateAdvert({ bytes: p.subarray(0, p.length - 4), family: 'inet' }, pol()) as { reason: string }).reason, 'length');
+  assert.equal((validateAdvert({ bytes: p.subarray(0, p.length - 4), family: 4 }, pol()) as { reason: string }).reason, 'length');
   const bad = Uint8Array.from(p); bad[20 + 6] ^= 0xff;
-  assert.equal((validateAdvert({ bytes: bad, family: 'inet' }, pol()) as { reason: string }).reason, 'checksum');
+  assert.equal((validateAdvert({ bytes: bad, family: 4 }, pol()) as { reason: string }).reason, 'checksum');
   const lie = Uint8Array.from(p); lie[3] = lie[3]! + 4; // header claims 4 more bytes (IP checksum not rechecked, like the kernel path)
-  assert.equal((validateAdvert({ bytes: lie, family: 'inet' }, pol()) as { reason: string }).reason, 'ip-length');
-  assert.ok(validateAdvert({ bytes: pkt4({}, { dst: '10.99.0.12', ttl: 3 }), family: 'inet' }, pol({ unicast: true })).ok);
+  assert.equal((validateAdvert({ bytes: lie, family: 4 }, pol()) as { reason: string }).reason, 'ip-length');
+  assert.ok(validateAdvert({ bytes: pkt4({}, { dst: '10.99.0.12', ttl: 3 }), family: 4 }, pol({ unicast: true })).ok);
 });
 
 test('validate: Ethernet padding to 60 bytes is tolerated (v3 46-byte frame padded)', () => {
   const f = framesFrom('v3-vrrp-adverts.hex.txt')[0]!;
   const padded = new Uint8Array(46); padded.set(f); // 32-byte IP packet + 14 bytes padding
-  assert.ok(validateAdvert({ bytes: padded, family: 'inet' }, pol({ version: 3, advertIntMs: 100 })).ok);
+  assert.ok(validateAdvert({ bytes: padded, family: 4 }, pol({ version: 3, advertIntMs: 100 })).ok);
   const odd = new Uint8Array(45); odd.set(f);
-  assert.ok(!validateAdvert({ bytes: odd, family: 'inet' }, pol({ version: 3, advertIntMs: 100 })).ok);
+  assert.ok(!validateAdvert({ bytes: odd, family: 4 }, pol({ version: 3, advertIntMs: 100 })).ok);
 });
 
 test('validate: VIP mismatches and v3 interval differences are accepted with notes', () => {
-  const r1 = validateAdvert({ bytes: pkt4({ addresses: ['10.99.0.51'] }), family: 'inet' }, pol());
+  const r1 = validateAdvert({ bytes: pkt4({ addresses: ['10.99.0.51'] }), family: 4 }, pol());
   assert.ok(r1.ok); assert.deepEqual(r1.notes, ['vip-mismatch']);
-  const r2 = validateAdvert({ bytes: pkt4({ addresses: [] }), family: 'inet' }, pol());
+  const r2 = validateAdvert({ bytes: pkt4({ addresses: [] }), family: 4 }, pol());
   assert.ok(r2.ok); assert.deepEqual(r2.notes, ['naddr-mismatch']);
-  const r3 = validateAdvert({ bytes: pkt4({ addresses: ['10.99.0.51'] }), family: 'inet' }, pol({ skipCheckAdvAddr: true, lastMaster: '10.99.0.11' }));
+  const r3 = validateAdvert({ bytes: pkt4({ addresses: ['10.99.0.51'] }), family: 4 }, pol({ skipCheckAdvAddr: true, lastMaster: '10.99.0.11' }));
   assert.ok(r3.ok); assert.deepEqual(r3.notes, []);
   const v3 = encodeIpv4Advert({ version: 3, type: 1, vrid: 51, priority: 0, advertIntMs: 200, addresses: ['10.99.0.50'] }, { src: '10.99.0.11', dst: '224.0.0.18' });
-  const r4 = validateAdvert({ bytes: v3, family: 'inet' }, pol({ version: 3, advertIntMs: 100 }));
+  const r4 = validateAdvert({ bytes: v3, family: 4 }, pol({ version: 3, advertIntMs: 100 }));
   assert.ok(r4.ok); assert.deepEqual(r4.notes, ['interval-v3-mismatch', 'priority-zero']);
 });
 
 test('validate: IPv6 uses recvmsg src/dst/hop limit and the IPv6 pseudo-header', () => {
-  const ctx = { family: 'inet6' as const, src: 'fe80::11', dst: 'ff02::12' };
+  const ctx = { family: 6 as const, src: 'fe80::11', dst: 'ff02::12' };
   const m = encodeAdvert({ version: 3, type: 1, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['fe80::50'] }, ctx);
-  const p6 = pol({ version: 3, family: 'inet6', vips: ['fe80::50'] });
-  assert.ok(validateAdvert({ bytes: m, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 255 }, p6).ok);
-  assert.equal((validateAdvert({ bytes: m, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 1 }, p6) as { reason: string }).reason, 'ttl');
-  assert.equal((validateAdvert({ bytes: m, family: 'inet6', src: 'fe80::12', dst: ctx.dst, ttl: 255 }, p6) as { reason: string }).reason, 'checksum');
+  const p6 = pol({ version: 3, family: 6, vips: ['fe80::50'] });
+  assert.ok(validateAdvert({ bytes: m, family: 6, src: ctx.src, dst: ctx.dst, ttl: 255 }, p6).ok);
+  assert.equal((validateAdvert({ bytes: m, family: 6, src: ctx.src, dst: ctx.dst, ttl: 1 }, p6) as { reason: string }).reason, 'ttl');
+  assert.equal((validateAdvert({ bytes: m, family: 6, src: 'fe80::12', dst: ctx.dst, ttl: 255 }, p6) as { reason: string }).reason, 'checksum');
 });
 
 test('property: validate never throws on random bytes', () => {
@@ -266,9 +266,9 @@ test('property: validate never throws on random bytes', () => {
   for (let i = 0; i < 20000; i++) {
     const b = r.next() < 0.5 ? r.bytes(r.int(0, 80)) : Uint8Array.from(pkt4());
     if (b.length > 20) b[r.int(0, b.length - 1)] = r.int(0, 255);
-    const res = validateAdvert({ bytes: b, family: 'inet' }, pol());
+    const res = validateAdvert({ bytes: b, family: 4 }, pol());
     if (!res.ok) assert.ok(Object.values(DropReason).includes(res.reason));
-    validateAdvert({ bytes: b, family: 'inet6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, pol({ family: 'inet6', version: 3 }));
+    validateAdvert({ bytes: b, family: 6, src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, pol({ family: 6, version: 3 }));
   }
 });
 
@@ -304,7 +304,7 @@ test('the node reproduces keepalived’s first v2 and v3 adverts byte for byte (
   const spec3 = { name: 'VI_1', vrid: 51, version: 3 as const, advertIntMs: 100, priority: 150, primaryAddress: '10.99.0.11', vips: ['10.99.0.50'] };
   assert.equal(toHex(firstAdverts(spec3)[0]!.bytes), toHex(v3));
   // The same spec's receive policy accepts the golden frame.
-  assert.ok(validateAdvert({ bytes: v3, family: 'inet' }, rxPolicyFor(initialState(instanceSpec(spec3)))).ok);
+  assert.ok(validateAdvert({ bytes: v3, family: 4 }, rxPolicyFor(initialState(instanceSpec(spec3)))).ok);
 });
 
 test('the node: unicast sends one copy per peer with unicast_ttl and a per-destination v3 checksum; PASS auth; IPv6', () => {
@@ -315,7 +315,7 @@ test('the node: unicast sends one copy per peer with unicast_ttl and a per-desti
   for (const p of pk) {
     const ip = decodeIpv4Header(p.bytes);
     assert.ok(ip.ok); assert.equal(ip.header.ttl, 64); assert.equal(ip.header.dst, p.dst);
-    const r = validateAdvert({ bytes: p.bytes, family: 'inet' }, { ...rxPolicyFor(initialState(instanceSpec(spec))), unicastPeers: [{ address: '10.0.0.1' }], checkUnicastSrc: true });
+    const r = validateAdvert({ bytes: p.bytes, family: 4 }, { ...rxPolicyFor(initialState(instanceSpec(spec))), unicastPeers: [{ address: '10.0.0.1' }], checkUnicastSrc: true });
     assert.ok(r.ok, JSON.stringify(r));
   }
   assert.notEqual(toHex(pk[0]!.bytes.subarray(26, 28)), toHex(pk[1]!.bytes.subarray(26, 28)));
@@ -323,18 +323,18 @@ test('the node: unicast sends one copy per peer with unicast_ttl and a per-desti
   const s2 = { name: 'VI_2', vrid: 9, priority: 100, primaryAddress: '10.0.0.1', authType: 1 as const, authPass: 'longpassword' };
   const b = firstAdverts(s2)[0]!.bytes;
   assert.equal(Buffer.from(b.subarray(b.length - 8)).toString(), 'longpass');
-  assert.ok(validateAdvert({ bytes: b, family: 'inet' }, rxPolicyFor(initialState(instanceSpec(s2)))).ok);
+  assert.ok(validateAdvert({ bytes: b, family: 4 }, rxPolicyFor(initialState(instanceSpec(s2)))).ok);
   // IPv6: message only, IPv6 pseudo-header checksum, to ff02::12.
   const s6 = { name: 'VI_6', vrid: 9, version: 3 as const, primaryAddress: 'fe80::1', vips: ['fe80::50'] };
   const p6 = firstAdverts(s6)[0]!;
   assert.equal(p6.dst, 'ff02::12');
-  assert.ok(validateAdvert({ bytes: p6.bytes, family: 'inet6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, rxPolicyFor(initialState(instanceSpec(s6)))).ok);
+  assert.ok(validateAdvert({ bytes: p6.bytes, family: 6, src: 'fe80::1', dst: 'ff02::12', ttl: 255 }, rxPolicyFor(initialState(instanceSpec(s6)))).ok);
 });
 
 test('golden IPv6 v3 advert from Debian keepalived 2.2.7 (vrid 77, prio 120, 1 s, fe80::77): checksum and bytes match', () => {
   // Captured on a veth pair in a throwaway namespace (tcpdump -xx); IPv6 header stripped, as recvmsg returns it.
   const msg = hex('314d 7801 0064 1650 fe80 0000 0000 0000 0000 0000 0000 0077');
-  const ctx = { family: 'inet6' as const, src: 'fe80::6c72:cfff:fe9b:7d9', dst: 'ff02::12' };
+  const ctx = { family: 6 as const, src: 'fe80::6c72:cfff:fe9b:7d9', dst: 'ff02::12' };
   const d = decodeAdvert(msg, ctx);
   assert.ok(d.ok);
   assert.equal(d.checksumOk, true);
@@ -342,5 +342,5 @@ test('golden IPv6 v3 advert from Debian keepalived 2.2.7 (vrid 77, prio 120, 1 s
   assert.equal(toHex(encodeAdvert(d.advert, ctx)), toHex(msg));
   const spec = { name: 'V6', vrid: 77, version: 3 as const, priority: 120, primaryAddress: ctx.src, vips: ['fe80::77'] };
   assert.equal(toHex(firstAdverts(spec)[0]!.bytes), toHex(msg));
-  assert.ok(validateAdvert({ bytes: msg, family: 'inet6', src: ctx.src, dst: ctx.dst, ttl: 255 }, rxPolicyFor(initialState(instanceSpec(spec)))).ok);
+  assert.ok(validateAdvert({ bytes: msg, family: 6, src: ctx.src, dst: ctx.dst, ttl: 255 }, rxPolicyFor(initialState(instanceSpec(spec)))).ok);
 });

@@ -148,7 +148,7 @@ class Driver {
           ...(version === 2 && !v6 ? { authType: args.auth ? 1 : 0, authData: args.auth ? passAuthData(args.auth) : new Uint8Array(8) } : {}),
         };
         const bytes = v6
-          ? encodeAdvert(advert, { family: 'inet6', src: args.from!, dst })
+          ? encodeAdvert(advert, { family: 6, src: args.from!, dst })
           : encodeIpv4Advert(advert, { src: args.from!, dst, ttl: 255 });
         const family = v6 ? 6 : 4;
         let delivered = false;

@@ -2,7 +2,8 @@
 // (vrrp_ipaddress.c parse_ipaddress, vrrp_iproute.c, vrrp_iprule.c).
 import type { ConfigNode } from '../tree.js';
 import type { VirtualIp, VirtualRoute, VirtualRule, UnicastPeer } from './types.js';
-import { Ctx, parseIp, readInt } from './values.js';
+import { Ctx, readInt } from './values.js';
+import { parseCidr, type Family } from '../../net/address.js';
 
 /** A block line as [keyword, ...args] words with per-word locations. */
 function lineWords(n: ConfigNode): Array<{ text: string; loc: ConfigNode['loc'] }> {
@@ -14,7 +15,7 @@ const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link
 /** A missing interface is reported by the caller (it knows about dynamic_interfaces). */
 export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev: (dev: string, loc: ConfigNode['loc']) => void): VirtualIp | undefined {
   const ws = lineWords(n);
-  const ip = parseIp(ws[0]!.text, true);
+  const ip = parseCidr(ws[0]!.text, true);
   if (!ip) {
     ctx.diags.error('invalid-address', `invalid IP address '${ws[0]!.text}' in ${'virtual_ipaddress'} - skipping`, n.loc, {
       keyword: ws[0]!.text, suggestion: 'expected ADDRESS[/PREFIX] [brd IP] [dev IF] [scope SCOPE] [label LABEL] …',
@@ -47,7 +48,7 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
         const v = need(i); if (v === undefined) break; i++;
         if (ip.family === 6) { ctx.diags.error('invalid-value', `cannot assign a broadcast address to the IPv6 address ${ip.address}`, ws[i]!.loc); break; }
         if (v === '+' || v === '-') { vip.brd = v; break; }
-        const b = parseIp(v, false);
+        const b = parseCidr(v, false);
         if (!b || b.family !== 4) ctx.diags.error('invalid-address', `invalid broadcast address '${v}'`, ws[i]!.loc);
         else vip.brd = b.address;
         break;
@@ -55,7 +56,7 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
       case 'label': { const v = need(i); if (v === undefined) break; i++; if (v.length > 15) ctx.diags.error('invalid-value', `address label ${v} is longer than 15 characters - removing address`, ws[i]!.loc); else vip.label = v; break; }
       case 'peer': {
         const v = need(i); if (v === undefined) break; i++;
-        const p = parseIp(v, true);
+        const p = parseCidr(v, true);
         if (!p) ctx.diags.error('invalid-address', `invalid peer address ${v}`, ws[i]!.loc);
         else if (p.family !== ip.family) ctx.diags.error('invalid-address', `peer address ${v} does not match address family`, ws[i]!.loc);
         else vip.peer = p.address;
@@ -105,7 +106,7 @@ export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc
   const ws = lineWords(n);
   let i = 0;
   let type: string | undefined;
-  let to: string | undefined, family: 4 | 6 | undefined;
+  let to: string | undefined, family: Family | undefined;
   let hasOif = false;
   const r: Partial<VirtualRoute> = { noTrack: false, words: ws.map((w) => w.text), loc: n.loc };
   if (ROUTE_TYPES.has(ws[0]!.text)) { type = ws[0]!.text; i = 1; }
@@ -123,7 +124,7 @@ export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc
           break;
         }
         i++;
-        if (o === 'via') { const ip = parseIp(v.text, false); if (!ip) ctx.diags.error('invalid-address', `invalid nexthop address ${v.text}`, v.loc); else family ??= ip.family; }
+        if (o === 'via') { const ip = parseCidr(v.text, false); if (!ip) ctx.diags.error('invalid-address', `invalid nexthop address ${v.text}`, v.loc); else family ??= ip.family; }
         else if (o === 'dev') { hasOif = true; onDev(v.text, v.loc); }
         else if (o === 'weight' && (!/^\d+$/.test(v.text) || Number(v.text) < 1 || Number(v.text) > 256)) ctx.diags.error('invalid-value', `invalid weight ${v.text} specified for route`, v.loc);
       }
@@ -136,7 +137,7 @@ export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc
       if (w === 'src' || w === 'via' || w === 'gw' || w === 'or' || w === 'from') {
         if (w === 'gw') ctx.diags.error('deprecated', '"gw" for routes is deprecated. Please use "via"', ws[i - 1]!.loc, { keyword: w, suggestion: "replace 'gw' with 'via'" });
         if (w === 'or') ctx.diags.error('deprecated', '"or" for routes is deprecated. Please use "nexthop"', ws[i - 1]!.loc, { keyword: w, suggestion: 'write: nexthop via IP1 nexthop via IP2' });
-        const ip = parseIp(v.text, w === 'from');
+        const ip = parseCidr(v.text, w === 'from');
         if (!ip) { ctx.diags.error('invalid-address', `invalid route ${w} address ${v.text}`, v.loc); continue; }
         if (family && ip.family !== family) ctx.diags.error('family-mismatch', 'cannot mix IPv4 and IPv6 addresses for route', v.loc);
         if (w === 'src') r.src = ip.address; else if (w === 'via' || w === 'gw') r.via = ip.address;
@@ -154,7 +155,7 @@ export function parseRouteLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc
     if (w === 'to') continue;
     if (to === undefined) {
       if (w === 'default') { to = 'default'; continue; }
-      const ip = parseIp(w, true);
+      const ip = parseCidr(w, true);
       if (!ip) { ctx.diags.error('invalid-address', `invalid route destination '${w}'`, ws[i]!.loc, { suggestion: 'expected [TYPE] [to] PREFIX|default [via IP] [dev IF] [src IP] [table T] [metric N] …' }); return undefined; }
       to = ip.prefix === undefined ? ip.address : `${ip.address}/${ip.prefix}`;
       if (family && ip.family !== family) ctx.diags.error('family-mismatch', 'cannot mix IPv4 and IPv6 addresses for route', ws[i]!.loc);
@@ -179,7 +180,7 @@ export function parseRuleLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc:
   const valued = new Set(['from', 'to', 'table', 'lookup', 'priority', 'preference', 'pref', 'fwmark', 'iif', 'oif',
     'tos', 'dsfield', 'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'ipproto', 'sport',
     'dport', 'protocol', 'action', 'tunnel-id', 'track_group']);
-  let family: 4 | 6 | undefined;
+  let family: Family | undefined;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!.text;
     if (w === 'no_track') { r.noTrack = true; continue; }
@@ -190,7 +191,7 @@ export function parseRuleLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc:
     i++;
     if (w === 'from' || w === 'to') {
       if (v.text === 'all') { if (w === 'from') r.from = 'all'; else r.to = 'all'; continue; }
-      const ip = parseIp(v.text, true);
+      const ip = parseCidr(v.text, true);
       if (!ip) { ctx.diags.error('invalid-address', `invalid rule ${w} address ${v.text}`, v.loc); continue; }
       if (family && family !== ip.family) ctx.diags.error('family-mismatch', 'rule specification has mixed IPv4 and IPv6', v.loc);
       family = ip.family;
@@ -210,7 +211,7 @@ export function parseRuleLine(ctx: Ctx, n: ConfigNode, onDev: (dev: string, loc:
 
 /** `unicast_peer { IP [min_ttl N] [max_ttl N] }` line. */
 export function parsePeerLine(ctx: Ctx, n: ConfigNode, instance: string): UnicastPeer | undefined {
-  const ip = parseIp(n.keyword, false);
+  const ip = parseCidr(n.keyword, false);
   if (!ip) {
     ctx.diags.error('invalid-address', `(${instance}) malformed unicast peer address '${n.keyword}'`, n.loc, { keyword: n.keyword });
     return undefined;

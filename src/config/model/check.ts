@@ -5,7 +5,8 @@ import type {
   GlobalDefs, SslConfig, VirtualServerGroup, VirtualServerGroupEntry, VirtualServer, RealServer, Checker, HttpUrl,
   LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer,
 } from './types.js';
-import { Ctx, parseIp, readBool, readInt, readIp, readTimerMs } from './values.js';
+import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
+import { parseCidr } from '../../net/address.js';
 import { otherKeyword, notSupported } from './keywords.js';
 import { rawOf, readScript } from './script.js';
 import { scanScriptLine } from '../script-words.js';
@@ -56,7 +57,7 @@ export function buildVsGroup(ctx: Ctx, n: ConfigNode): VirtualServerGroup | unde
     let e: VirtualServerGroupEntry | undefined;
     const dash = text.indexOf('-');
     if (dash > 0) {
-      const start = parseIp(text.slice(0, dash), false);
+      const start = parseCidr(text.slice(0, dash), false);
       const endText = text.slice(dash + 1);
       if (!start) { ctx.diags.error('invalid-address', `invalid virtual server group IP address ${text} - skipping`, l.loc); continue; }
       let end: string | undefined;
@@ -68,14 +69,14 @@ export function buildVsGroup(ctx: Ctx, n: ConfigNode): VirtualServerGroup | unde
       } else if (start.family === 6 && /^[0-9a-fA-F]{1,4}$/.test(endText)) {
         end = start.address.replace(/[0-9a-f]*$/, endText.toLowerCase());
       } else {
-        const ep = parseIp(endText, false);
+        const ep = parseCidr(endText, false);
         if (!ep) { ctx.diags.error('invalid-address', `invalid range end ${text} - skipping`, l.loc); continue; }
         if (ep.family !== start.family) { ctx.diags.error('invalid-address', `range address families do not match ${text} - skipping`, l.loc); continue; }
         end = ep.address;
       }
       e = { kind: 'address', address: start.address, addressEnd: end, family: start.family, loc: l.loc };
     } else {
-      const ip = parseIp(text, true);
+      const ip = parseCidr(text, true);
       if (!ip) { ctx.diags.error('invalid-address', `invalid virtual server group IP address ${text} - skipping`, l.loc, { suggestion: 'expected IP [PORT], A.B.C.D-E [PORT], IP/NN [PORT] or fwmark N' }); continue; }
       e = { kind: 'address', address: ip.prefix !== undefined ? `${ip.address}/${ip.prefix}` : ip.address, addressEnd: ip.address, family: ip.family, loc: l.loc };
     }

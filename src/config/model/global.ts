@@ -1,7 +1,8 @@
 // global_defs (global_parser.c; defaults global_data.c init_global_data).
 import type { ConfigNode } from '../tree.js';
 import type { GlobalDefs, NotifyFifo } from './types.js';
-import { Ctx, readBool, readInt, readIp, readTimerMs, words, isMulticast } from './values.js';
+import { Ctx, readBool, readInt, readIp, readTimerMs, words } from './values.js';
+import { isMulticast, VRRP_GROUP4, VRRP_GROUP6 } from '../../net/address.js';
 import { otherKeyword, GLOBAL_DEFS, NOT_SUPPORTED, notSupported } from './keywords.js';
 import { readScript } from './script.js';
 
@@ -15,8 +16,8 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     enableScriptSecurity: false,
     startupScriptTimeoutMs: 10_000,
     shutdownScriptTimeoutMs: 10_000,
-    vrrpMcastGroup4: '224.0.0.18',
-    vrrpMcastGroup6: 'ff02::12',
+    vrrpMcastGroup4: VRRP_GROUP4,
+    vrrpMcastGroup6: VRRP_GROUP6,
     vrrpVersion: 2,
     vrrpGarpMasterDelayMs: 5000,
     vrrpGarpMasterRepeat: 5,
@@ -108,7 +109,7 @@ export function buildGlobalDefs(ctx: Ctx, nodes: ConfigNode[], g: GlobalDefs): v
         const ip = readIp(ctx, n, 0);
         const fam = k === 'vrrp_mcast_group4' ? 4 : 6;
         if (!ip) break;
-        if (ip.family !== fam || !isMulticast(ip)) { ctx.bad(n, 0, 'invalid-address', `'${k}': '${ip.address}' is not an IPv${fam} multicast address`); break; }
+        if (ip.family !== fam || !isMulticast(ip.address)) { ctx.bad(n, 0, 'invalid-address', `'${k}': '${ip.address}' is not an IPv${fam} multicast address`); break; }
         if (fam === 4) g.vrrpMcastGroup4 = ip.address; else g.vrrpMcastGroup6 = ip.address;
         break;
       }

@@ -3,8 +3,10 @@
 // keepalived counts them. Addresses are kept as canonical strings plus their family; prefix lengths as numbers.
 // This is what `keepalived-ts -d` prints and what the VRRP engine, the checkers and the IPVS layer consume.
 import type { Loc } from '../tree.js';
+import type { Family } from '../../net/address.js';
 
-export type Family = 4 | 6;
+/** 4 or 6: the one family encoding of the tree, defined with the addresses (src/net/address.ts). */
+export type { Family };
 
 /** A configured command line (notify*, script, misc_path, quorum_up/down, …). */
 export interface ScriptSpec {

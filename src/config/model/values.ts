@@ -1,17 +1,10 @@
 // Reading keyword arguments the way keepalived's handlers do (read_int/read_unsigned/read_timer/check_true_false),
 // reporting bad values as diagnostics that name the keyword, what was expected and where.
-import { createRequire } from 'node:module';
 import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc, Arg } from '../tree.js';
-import type { Family } from './types.js';
+import { parseCidr, type Cidr } from '../../net/address.js';
 
 /** What the model builder needs from the host (kept out of the pure core). */
-// ip-address is only needed for IPv6 text. Loading it is ~15 ms of a `-t` run, so it is required on first use
-// (it is a CommonJS package, so createRequire loads it synchronously).
-type Address6Class = typeof import('ip-address').Address6;
-let address6: Address6Class | undefined;
-const Address6 = (): Address6Class => (address6 ??= (createRequire(import.meta.url)('ip-address') as typeof import('ip-address')).Address6);
-
 export interface ModelEnv {
   /** Interface names in the current network namespace; null = do not check. */
   interfaces: ReadonlySet<string> | null;
@@ -104,65 +97,13 @@ export function readBool(ctx: Ctx, node: ConfigNode, i = 0): boolean | undefined
   return undefined;
 }
 
-export interface ParsedIp {
-  address: string;
-  family: Family;
-  /** Prefix length when `/nn` was written. */
-  prefix?: number;
-}
-
-/**
- * Address4.isValid for text already shaped like `d.d.d.d` (1-3 digits each): every octet <= 255 and no leading
- * zero. Checked by hand because Address4 allocates and throws per call, and configs hold thousands of addresses.
- */
-function isDottedQuad(addr: string): boolean {
-  let start = 0;
-  for (let i = 0; i <= addr.length; i++) {
-    if (i < addr.length && addr.charCodeAt(i) !== 46 /* . */) continue;
-    const len = i - start;
-    if (len > 1 && addr.charCodeAt(start) === 48 /* 0 */) return false;
-    if (len === 3 && Number(addr.slice(start, i)) > 255) return false;
-    start = i + 1;
-  }
-  return true;
-}
-
-/** An IPv4/IPv6 address, optionally with /prefix (inet_pton strictness). */
-export function parseIp(text: string, allowPrefix = true): ParsedIp | undefined {
-  const slash = text.indexOf('/');
-  const addr = slash >= 0 ? text.slice(0, slash) : text;
-  const pfx = slash >= 0 ? text.slice(slash + 1) : undefined;
-  if (pfx !== undefined && (!allowPrefix || !/^\d+$/.test(pfx))) return undefined;
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) {
-    if (!isDottedQuad(addr)) return undefined;
-    const prefix = pfx === undefined ? undefined : Number(pfx);
-    if (prefix !== undefined && prefix > 32) return undefined;
-    // A valid dotted quad has no leading zeros, so it is already in Address4's correct form.
-    return { address: addr, family: 4, prefix };
-  }
-  if (addr.includes(':') && Address6().isValid(addr) && !addr.includes('%')) {
-    const prefix = pfx === undefined ? undefined : Number(pfx);
-    if (prefix !== undefined && prefix > 128) return undefined;
-    return { address: new (Address6())(addr).correctForm(), family: 6, prefix };
-  }
-  return undefined;
-}
-
-export function readIp(ctx: Ctx, node: ConfigNode, i: number, allowPrefix = false): ParsedIp | undefined {
+/** An address argument (inet_pton strictness, canonical text); a bad one is an `invalid-address` diagnostic. */
+export function readIp(ctx: Ctx, node: ConfigNode, i: number, allowPrefix = false): Cidr | undefined {
   const a = node.args[i];
   if (!a) return undefined;
-  const ip = parseIp(a.text, allowPrefix);
+  const ip = parseCidr(a.text, allowPrefix);
   if (!ip) ctx.bad(node, i, 'invalid-address', `'${node.keyword}': '${a.text}' is not a valid IP address`);
   return ip;
-}
-
-export function isLinkLocal6(address: string): boolean {
-  return new (Address6())(address).isLinkLocal();
-}
-
-export function isMulticast(ip: ParsedIp): boolean {
-  if (ip.family === 4) return Number(ip.address.split('.')[0]) >= 224 && Number(ip.address.split('.')[0]) <= 239;
-  return ip.address.toLowerCase().startsWith('ff');
 }
 
 /** Words of a node as plain strings. */

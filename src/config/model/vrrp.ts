@@ -5,7 +5,8 @@ import type {
   GlobalDefs, VrrpScript, TrackFile, VrrpSyncGroup, VrrpInstance, TrackRef, TrackInterface, ScriptSpec,
   VirtualIp, AuthType,
 } from './types.js';
-import { Ctx, readBool, readInt, readIp, readTimerMs, isLinkLocal6, isMulticast } from './values.js';
+import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
+import { isLinkLocal6, isMulticast } from '../../net/address.js';
 import { otherKeyword } from './keywords.js';
 import { readScript } from './script.js';
 import { parsePeerLine, parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
@@ -360,7 +361,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
         if (!ctx.need(k, 1, 'MULTICAST-ADDRESS')) break;
         const ip = readIp(ctx, k, 0);
         if (!ip) break;
-        if (!isMulticast(ip)) { ctx.bad(k, 0, 'invalid-address', `(${name}) mcast_dst_ip ${ip.address} not multicast. Skipping...`); break; }
+        if (!isMulticast(ip.address)) { ctx.bad(k, 0, 'invalid-address', `(${name}) mcast_dst_ip ${ip.address} not multicast. Skipping...`); break; }
         d.mcastDstIp = ip.address;
         break;
       }
