@@ -3,6 +3,7 @@
 // counters; one family per metric with HELP and TYPE; labels identify the instance the way operators name it
 // (instance = vrrp_instance name, plus interface/vrid/family so a rename is visible).
 import type { StatusDocument } from './status.js';
+import { familyName } from '../net/address.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -63,7 +64,7 @@ export function metricsFamilies(doc: StatusDocument): Family[] {
   const garps = fam('vrrp_gratuitous_arps_sent_total', 'counter', 'Gratuitous ARPs and unsolicited neighbour advertisements sent.');
   const tracker = fam('vrrp_tracker_up', 'gauge', 'Tracked interface/script result: 1 ok, 0 failed (absent while unknown).');
   for (const i of doc.vrrp) {
-    const id: Labels = { instance: i.name, interface: i.interface, vrid: i.vrid, family: i.family === 6 ? 'inet6' : 'inet' };
+    const id: Labels = { instance: i.name, interface: i.interface, vrid: i.vrid, family: familyName(i.family) };
     for (const s of VRRP_STATES) state.samples.push({ labels: { ...id, state: s }, value: i.state === s ? 1 : 0 });
     prio.samples.push({ labels: id, value: i.priority });
     eprio.samples.push({ labels: id, value: i.effectivePriority });
