@@ -6,7 +6,7 @@
 //   - scheduler flags map onto IP_VS_SVC_F_SCHED1/2/3 (sh-/mh-fallback = 1, sh-/mh-port = 2) and ops = ONEPACKET;
 //   - when quorum is down the sorry server replaces the real servers; with `inhibit` it otherwise sits at weight 0.
 import { bigIntToIpv6, canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBigInt, numberToIpv4, type Family } from '../net/address.js';
-import { AF_INET, AF_INET6, familyToAf, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, type Af } from '../net/constants.js';
+import { AF_INET6, familyToAf, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, type Af } from '../net/constants.js';
 import { destId, serviceId } from './describe.js';
 import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPVS_SVC_PERSISTENT_TIMEOUT,

@@ -75,7 +75,7 @@ export interface VrrpSendOptions {
 export interface VrrpSocketOptions {
   ifname: string;
   mode: 'multicast' | 'unicast';
-  /** Multicast group (keepalived's mcast_dst_address); default 224.0.0.18 / ff02::12. */
+  /** Multicast group (keepalived's mcast_dst_address); default VRRP_GROUP4 / VRRP_GROUP6. */
   group?: string;
   /** TTL / hop limit sent (keepalived: 255; unicast_ttl in unicast mode). */
   ttl?: number;
