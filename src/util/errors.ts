@@ -4,7 +4,8 @@
 // a separate field (`errno`, `errnoName`) or as `cause`; `code` is always ours.
 //
 // A subclass exists only where callers `instanceof` it or it carries fields (NetlinkError, IpvsError,
-// IpvsUnavailableError, PidFileBusyError, UnsafeFileError, the private PcreError); otherwise `new KtError(code, msg)`.
+// IpvsUnavailableError, PidFileBusyError, UnsafeFileError, AddressError, the private PcreError); otherwise
+// `new KtError(code, msg)`.
 //
 // The codes, by area (the throw sites are the reference; grep the code):
 //   KT_NET_*       sockets and frames (net/vrrp-socket, packet-socket, arp, ndisc, ipv4-header):
@@ -19,7 +20,8 @@
 //   KT_CHECK_*     CONFIG (a checker spec the verdict core refuses), GENHASH_USAGE, PCRE_SYNTAX
 //   KT_NOTIFY_*    UNKNOWN_USER, UNKNOWN_GROUP (script users), FIFO_CREATE, FIFO_OPEN, FIFO_NOT_FIFO
 //   KT_DAEMON_*    PIDFILE_BUSY, UNSAFE_FILE, STATUS_BAD_ADDRESS, STATUS_NOT_LOOPBACK
-//   KT_ADDR_*      a bad IP address (the address module)
+//   KT_ADDR_*      INVALID: text that is not an address of the expected family, or bytes of the wrong length
+//                  (AddressError in net/address.ts, with the input and the expected family as fields)
 //   KT_LAB_*, KT_VM_*  test harnesses only (test/lab, test/vm)
 // Process exit codes are a different table: util/exit-codes.ts.
 
