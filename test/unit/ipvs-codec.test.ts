@@ -20,7 +20,7 @@ import {
   type ServiceSpec,
 } from '../../src/ipvs/types.js';
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP } from '../../src/net/constants.js';
-import { AddressError, addrToBytes, bytesToAddr, canonicalAddr } from '../../src/net/address.js';
+import { addrToBytes, bytesToAddr, canonicalAddr } from '../../src/net/address.js';
 
 const hex = (b: Buffer): string => b.toString('hex');
 const h = (s: string): string => s.replace(/\s+/g, '');
