@@ -73,6 +73,8 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
 }
 
 const MAX_BLOCK_DEPTH = 256;
+/** Bound on remembered statement shapes (a configuration of all-different blocks just parses each one). */
+const MAX_SHAPES = 4096;
 
 const describe = (n: ConfigNode): string => [n.keyword, ...n.args.map((a) => (a.quoted ? `"${a.text}"` : a.text))].join(' ');
 const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
@@ -93,6 +95,14 @@ class StatementReader {
   /** Statements of the top-level statement being read (repaired stream), and their kinds for the lexer. */
   private stmts: Statement[] = [];
   private kinds: StatementKind[] = [];
+  /** The kinds as one letter each (l, {, }): the key of `shapes`. */
+  private shape = '';
+  /**
+   * The grammar's parse of each top-level statement shape seen so far. The parse depends on the token kinds only
+   * (toNodes takes the nodes from the statements), and a large configuration repeats a few shapes thousands of
+   * times (every `real_server` with one TCP_CHECK alike): nearley runs once per shape, not once per statement.
+   */
+  private readonly shapes = new Map<string, StatementList>();
   /** Depth of the repaired stream (phantom braces excluded). */
   private depth = 0;
   private readonly stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
@@ -149,6 +159,7 @@ class StatementReader {
     if (this.depth === 0 && this.stmts.length && st.kind !== 'open') this.flush(this.stmts.length);
     this.stmts.push(st);
     this.kinds.push(st.kind);
+    this.shape += st.kind === 'line' ? 'l' : st.kind === 'open' ? '{' : '}';
     if (st.kind === 'open') this.depth++;
     else if (st.kind === 'close') {
       this.depth--;
@@ -158,12 +169,20 @@ class StatementReader {
 
   private flush(to: number): void {
     if (!this.failed) {
-      const part = parseRange(this.stmts, this.kinds, 0, to, this.grammarDiags);
-      if (part) for (const n of part) this.nodes.push(n);
-      else this.failed = true; // as the batch reader did: nothing after an internal parser error
+      let list = this.shapes.get(this.shape);
+      if (list === undefined) {
+        const parsed = parseRange(this.kinds, 0, to, this.grammarDiags);
+        if (parsed === undefined) this.failed = true; // as the batch reader did: nothing after an internal parser error
+        else {
+          list = parsed;
+          if (this.shapes.size < MAX_SHAPES) this.shapes.set(this.shape, list);
+        }
+      }
+      if (list !== undefined) for (const n of toNodes(list, this.stmts)) this.nodes.push(n);
     }
     this.stmts = [];
     this.kinds = [];
+    this.shape = '';
   }
 }
 
@@ -198,11 +217,11 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
 const compiled = nearley.Grammar.fromCompiled(grammar);
 
 /**
- * Runs the grammar over stmts[from, to) and returns its statements. Exactly one parse is required.
+ * Runs the grammar over kinds[from, to) and returns its parse (statement indices). Exactly one parse is required.
  * Callers feed one top-level statement at a time: nearley keeps a table column per token, and a short table keeps
  * a 78,000-line config well inside the speed budget (the brace checker already knows where top-level ends).
  */
-function parseRange(stmts: readonly Statement[], kinds: readonly StatementKind[], from: number, to: number, diags: Diagnostics): ConfigNode[] | null {
+function parseRange(kinds: readonly StatementKind[], from: number, to: number, diags: Diagnostics): StatementList | undefined {
   // keepHistory: without it nearley `delete`s each finished column from its table array, which turns the array
   // into a slow dictionary; the table only lives for one top-level statement, so keeping it costs nothing.
   const parser = new nearley.Parser(compiled, { lexer: new StatementLexer(kinds, from, to), keepHistory: true } as nearley.ParserOptions);
@@ -210,13 +229,13 @@ function parseRange(stmts: readonly Statement[], kinds: readonly StatementKind[]
     parser.feed('');
   } catch (e) {
     diags.fatal('internal-error', `internal parser error: ${(e as Error).message.split('\n')[0]}`);
-    return null;
+    return undefined;
   }
   if (parser.results.length !== 1) {
     diags.fatal('internal-error', `internal parser error: ${parser.results.length} parses instead of exactly one`);
-    return null;
+    return undefined;
   }
-  return toNodes(parser.results[0] as StatementList, stmts);
+  return parser.results[0] as StatementList;
 }
 
 /** Builds the tree from preprocessed logical lines. */
