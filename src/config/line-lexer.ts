@@ -5,7 +5,11 @@
 //    `lines` (a maximal run of keyword lines without blocks) and `leaf` (a block of plain lines only). Folding
 //    keeps the token count — and nearley's per-token work — small: the benchmark config (97,000 logical lines) is 54,000
 //    tokens.
-import moo from 'moo';
+import { createRequire } from 'node:module';
+import type mooModule from 'moo';
+
+// required, not imported: see parse.ts (nearley) for why.
+const moo = createRequire(import.meta.url)('moo') as typeof mooModule;
 
 /**
  * Blanks before a word are part of its token (`leadingBlanks` tells how many): half the token objects of a

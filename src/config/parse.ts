@@ -1,6 +1,7 @@
 // Reads keepalived.conf into the generic tree (tree.ts): preprocessor → words per logical line (moo) → brace
 // checker (reports and repairs structure errors) → nearley grammar (block structure, exactly one parse).
-import nearley from 'nearley';
+import { createRequire } from 'node:module';
+import type nearleyModule from 'nearley';
 import { Diagnostics } from './diagnostics.js';
 import type { ConfigNode, Loc } from './tree.js';
 import { Preprocessor, type LogicalLine, type PreprocessOptions, type PreprocessResult } from './preprocess.js';
@@ -40,12 +41,20 @@ interface Statement {
 
 const locOf = (l: LogicalLine, offset = 0): Loc => ({ file: l.text.file, line: l.text.line, col: l.text.colAt(offset) });
 
-/** Splits one logical line into keyword and args; null when nothing is left (e.g. a lone unmatched quote). */
-function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
-  const t = l.text;
-  wordLexer.reset(t.s);
-  let node: ConfigNode | null = null;
-  let keywordEnd = 0;
+/** What the word lexer makes of one line's text (offsets into the text): the same for every line of that text. */
+interface LineWords {
+  texts: string[];
+  offsets: number[];
+  quoted: boolean[];
+  /** Offset of an unmatched `"` (the rest of the line is ignored), or -1. */
+  unmatchedAt: number;
+  /** Offset just after the first word's token (where rawArgs starts looking). */
+  keywordEnd: number;
+}
+
+function lexWords(s: string): LineWords {
+  const w: LineWords = { texts: [], offsets: [], quoted: [], unmatchedAt: -1, keywordEnd: 0 };
+  wordLexer.reset(s);
   let tok: moo.Token | undefined;
   while ((tok = wordLexer.next())) {
     const type = tok.type;
@@ -53,19 +62,42 @@ function lineToNode(l: LogicalLine, diags: Diagnostics): ConfigNode | null {
     const lead = leadingBlanks(tok.text);
     const offset = tok.offset + lead;
     if (type === 'unmatched') {
-      // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
-      diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, offset));
+      w.unmatchedAt = offset;
       break;
     }
     const quoted = type === 'qstring';
-    const text = quoted ? tok.text.slice(lead + 1, -1) : lead ? tok.text.slice(lead) : tok.text;
-    if (!node) {
-      node = { keyword: text, loc: locOf(l, offset), args: [] };
-      keywordEnd = tok.offset + tok.text.length;
-    } else node.args.push({ text, quoted, loc: locOf(l, offset) });
+    if (!w.texts.length) w.keywordEnd = tok.offset + tok.text.length;
+    w.texts.push(quoted ? tok.text.slice(lead + 1, -1) : lead ? tok.text.slice(lead) : tok.text);
+    w.offsets.push(offset);
+    w.quoted.push(quoted);
   }
+  return w;
+}
+
+/**
+ * Bound on remembered line texts. A big configuration repeats most of its lines (`weight 1`, `TCP_CHECK {`,
+ * `connect_timeout 3`): moo lexes each distinct text once; the cache only stops growing past the bound.
+ */
+const MAX_LEXED_LINES = 1 << 16;
+
+/** Splits one logical line into keyword and args; null when nothing is left (e.g. a lone unmatched quote). */
+function lineToNode(l: LogicalLine, diags: Diagnostics, lexed: Map<string, LineWords>): ConfigNode | null {
+  const t = l.text;
+  let w = lexed.get(t.s);
+  if (w === undefined) {
+    w = lexWords(t.s);
+    if (lexed.size < MAX_LEXED_LINES) lexed.set(t.s, w);
+  }
+  let node: ConfigNode | null = null;
+  const n = w.texts.length;
+  if (n) {
+    node = { keyword: w.texts[0]!, loc: locOf(l, w.offsets[0]), args: [] };
+    for (let i = 1; i < n; i++) node.args.push({ text: w.texts[i]!, quoted: w.quoted[i]!, loc: locOf(l, w.offsets[i]) });
+  }
+  // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
+  if (w.unmatchedAt >= 0) diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, w.unmatchedAt));
   if (node && SCRIPT_KEYWORDS.has(node.keyword)) {
-    let a = keywordEnd;
+    let a = w.keywordEnd;
     while (a < t.s.length && /[ \t\f\v\r\n]/.test(t.s[a]!)) a++;
     node.rawArgs = t.s.slice(a);
   }
@@ -103,6 +135,8 @@ class StatementReader {
    * times (every `real_server` with one TCP_CHECK alike): nearley runs once per shape, not once per statement.
    */
   private readonly shapes = new Map<string, StatementList>();
+  /** Words of each distinct line text (see lineToNode). */
+  private readonly lexed = new Map<string, LineWords>();
   /** Depth of the repaired stream (phantom braces excluded). */
   private depth = 0;
   private readonly stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
@@ -114,7 +148,7 @@ class StatementReader {
     this.last = l;
     const diags = this.braceDiags;
     if (l.kind === 'words') {
-      const node = lineToNode(l, diags);
+      const node = lineToNode(l, diags, this.lexed);
       if (node) this.add({ kind: 'line', node });
     } else if (l.kind === 'open') {
       const prev = this.stmts[this.stmts.length - 1];
@@ -214,6 +248,9 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
   return nodes;
 }
 
+// nearley (and moo, line-lexer.ts) are CommonJS: require()d rather than imported, because an ESM import of a
+// CommonJS package makes Node scan its source for exports first (~10 ms of a 90 ms `-t` budget for the two).
+const nearley = createRequire(import.meta.url)('nearley') as typeof nearleyModule;
 const compiled = nearley.Grammar.fromCompiled(grammar);
 
 /**
