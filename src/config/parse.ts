@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import type nearleyModule from 'nearley';
 import { Diagnostics } from './diagnostics.js';
-import type { ConfigNode, Loc } from './tree.js';
+import type { Arg, ConfigNode, Loc } from './tree.js';
 import { Preprocessor, type LogicalLine, type PreprocessOptions, type PreprocessResult } from './preprocess.js';
 import { wordLexer, leadingBlanks } from './line-lexer.js';
 import { StatementLexer, type StatementKind } from './line-lexer.js';
@@ -71,6 +71,10 @@ function lexWords(s: string): LineWords {
     w.offsets.push(offset);
     w.quoted.push(quoted);
   }
+  // Exact-size copies: a pushed-to array keeps room for 17 elements, and this one lives as long as the cache.
+  w.texts = w.texts.slice();
+  w.offsets = w.offsets.slice();
+  w.quoted = w.quoted.slice();
   return w;
 }
 
@@ -91,8 +95,11 @@ function lineToNode(l: LogicalLine, diags: Diagnostics, lexed: Map<string, LineW
   let node: ConfigNode | null = null;
   const n = w.texts.length;
   if (n) {
-    node = { keyword: w.texts[0]!, loc: locOf(l, w.offsets[0]), args: [] };
-    for (let i = 1; i < n; i++) node.args.push({ text: w.texts[i]!, quoted: w.quoted[i]!, loc: locOf(l, w.offsets[i]) });
+    // Sized up front: the tree lives until the model is built, and arrays grown by push() keep spare room (most
+    // of the tree's memory, and so of the garbage collector's copying, on a 100,000-line config).
+    const args: Arg[] = n > 1 ? new Array<Arg>(n - 1) : [];
+    for (let i = 1; i < n; i++) args[i - 1] = { text: w.texts[i]!, quoted: w.quoted[i]!, loc: locOf(l, w.offsets[i]) };
+    node = { keyword: w.texts[0]!, loc: locOf(l, w.offsets[0]), args };
   }
   // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
   if (w.unmatchedAt >= 0) diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, w.unmatchedAt));
@@ -222,34 +229,39 @@ class StatementReader {
 
 function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[] {
   const rev: RawStatement[] = [];
-  for (let p = list; p; p = p.prev) rev.push(p.last);
-  const nodes: ConfigNode[] = [];
+  let count = 0;
+  for (let p = list; p; p = p.prev) {
+    rev.push(p.last);
+    count += p.last.head.type === 'lines' ? p.last.head.count : 1;
+  }
+  // Sized up front, as the args in lineToNode.
+  const nodes = new Array<ConfigNode>(count);
+  let at = 0;
   for (let i = rev.length - 1; i >= 0; i--) {
     const r = rev[i]!;
     if (r.head.type === 'leaf') {
       // head, '{', plain lines…, '}'
       const node = stmts[r.head.index]!.node!;
-      const block: ConfigNode[] = [];
-      for (let k = r.head.index + 2; k < r.head.index + r.head.count - 1; k++) block.push(stmts[k]!.node!);
+      const first = r.head.index + 2;
+      const block = new Array<ConfigNode>(r.head.count - 3);
+      for (let k = 0; k < block.length; k++) block[k] = stmts[first + k]!.node!;
       node.block = block;
       node.blockLoc = stmts[r.head.index + 1]!.loc!;
-      nodes.push(node);
+      nodes[at++] = node;
       continue;
     }
     if (!r.open) {
-      for (let k = 0; k < r.head.count; k++) nodes.push(stmts[r.head.index + k]!.node!);
+      for (let k = 0; k < r.head.count; k++) nodes[at++] = stmts[r.head.index + k]!.node!;
       continue;
     }
     const node = stmts[r.head.index]!.node!;
     node.block = toNodes(r.body ?? null, stmts);
     node.blockLoc = stmts[r.open.index]!.loc!;
-    nodes.push(node);
+    nodes[at++] = node;
   }
   return nodes;
 }
 
-// nearley (and moo, line-lexer.ts) are CommonJS: require()d rather than imported, because an ESM import of a
-// CommonJS package makes Node scan its source for exports first (~10 ms of a 90 ms `-t` budget for the two).
 const nearley = createRequire(import.meta.url)('nearley') as typeof nearleyModule;
 const compiled = nearley.Grammar.fromCompiled(grammar);
 
