@@ -94,7 +94,15 @@ interface Definition {
 interface FileFrame {
   kind: 'file';
   path: string;
-  lines: string[] | null;
+  /**
+   * The file's text once opened (null before). Lines are cut from it one at a time rather than split up front:
+   * an array of every line would live as long as the file is read (78,000 strings on the benchmark config).
+   */
+  body: string | null;
+  /** Offset of the next line in body, and the number of lines (keepalived's: a final newline ends the last). */
+  pos: number;
+  count: number;
+  /** Lines read so far (= the line number of the line just read). */
   idx: number;
   includeType: number;
   /** include_check as it was when the include line was read; restored when this file ends. */
@@ -312,7 +320,7 @@ export class Preprocessor {
     } catch {
       /* text not backed by a file */
     }
-    this.frames.push({ kind: 'file', path: file, lines: null, idx: 0, includeType: 0, savedIncludeCheck: this.includeCheck, realpath: real, text });
+    this.frames.push({ kind: 'file', path: file, body: null, pos: 0, count: 0, idx: 0, includeType: 0, savedIncludeCheck: this.includeCheck, realpath: real, text });
     this.loop();
     return this.truncated ? { lines: this.out, files: this.files, truncated: true } : { lines: this.out, files: this.files };
   }
@@ -349,18 +357,19 @@ export class Preprocessor {
 
   private openFile(f: FileFrame): boolean {
     if (f.text !== undefined) {
-      f.lines = splitLines(f.text);
+      f.body = f.text;
       f.text = undefined;
     } else {
       try {
-        f.lines = splitLines(readFileSync(f.path, 'utf8'));
+        f.body = readFileSync(f.path, 'utf8');
       } catch (e) {
         this.fileError(INC_R, f.includeType, `Configuration file '${f.path}' open problem (${(e as NodeJS.ErrnoException).code ?? 'error'}) - skipping`, f.from, 'include-unreadable');
         return false;
       }
     }
+    f.count = countLines(f.body);
     this.files.push(f.path);
-    this.readLines += f.lines.length;
+    this.readLines += f.count;
     if (this.readLines > this.maxReadLines) {
       const at = f.from ?? { file: f.path, line: 1, col: 1 };
       this.diags.fatal('include-limit', `reading stopped: more than ${this.maxReadLines} lines read from the configuration files in total (repeated includes counted), reached including '${f.path}'; include each file once (a fan-out of includes?)`, at);
@@ -371,15 +380,18 @@ export class Preprocessor {
   }
 
   private nextFileLine(f: FileFrame): PosText | null {
-    if (!f.lines && !this.openFile(f)) {
+    if (f.body === null && !this.openFile(f)) {
       this.frames.pop();
       this.includeCheck = f.savedIncludeCheck;
       return null;
     }
-    const lines = f.lines!;
-    while (f.idx < lines.length) {
-      let raw = lines[f.idx++]!;
-      const lineNo = f.idx;
+    const body = f.body!;
+    while (f.idx < f.count) {
+      const nl = body.indexOf('\n', f.pos);
+      const end = nl < 0 ? body.length : nl;
+      let raw = body.slice(f.pos, end);
+      f.pos = end + 1;
+      const lineNo = ++f.idx;
       let len = raw.length;
       while (len && (raw[len - 1] === '\r' || raw[len - 1] === '\n')) len--;
       if (len !== raw.length) raw = raw.slice(0, len);
@@ -777,7 +789,7 @@ export class Preprocessor {
       this.diags.error('include-missing', 'include with no file name', at);
       return;
     }
-    const activeChain = this.frames.filter((f): f is FileFrame => f.kind === 'file' && f.lines !== null);
+    const activeChain = this.frames.filter((f): f is FileFrame => f.kind === 'file' && f.body !== null);
     if (activeChain.length >= MAX_INCLUDE_DEPTH) {
       this.diags.error('include-depth', `includes nested more than ${MAX_INCLUDE_DEPTH} deep - ignoring '${pattern}'`, at);
       return;
@@ -825,7 +837,7 @@ export class Preprocessor {
         this.diags.error('include-cycle', `include cycle: ${chain} - not including '${m}' again`, patLoc);
         continue;
       }
-      frames.push({ kind: 'file', path: m, lines: null, idx: 0, includeType: type, savedIncludeCheck: this.includeCheck, realpath: real, from: patLoc });
+      frames.push({ kind: 'file', path: m, body: null, pos: 0, count: 0, idx: 0, includeType: type, savedIncludeCheck: this.includeCheck, realpath: real, from: patLoc });
     }
     this.included += frames.length;
     if (this.included > this.maxIncludedFiles) {
@@ -937,10 +949,12 @@ function dedupedDiagnostics(target: Diagnostics): Diagnostics {
   return d;
 }
 
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return lines;
+/** How many lines text.split('\n') gives, not counting the empty one after a final newline. */
+function countLines(text: string): number {
+  if (!text.length) return 0;
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return text.charCodeAt(text.length - 1) === 10 ? n - 1 : n;
 }
 
 export function preprocessFile(path: string, diags: Diagnostics, opts: PreprocessOptions = {}): PreprocessResult {
