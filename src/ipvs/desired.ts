@@ -5,7 +5,7 @@
 //   - `persistence_timeout` sets IP_VS_SVC_F_PERSISTENT; a zero-port service is forced persistent (360 s);
 //   - scheduler flags map onto IP_VS_SVC_F_SCHED1/2/3 (sh-/mh-fallback = 1, sh-/mh-port = 2) and ops = ONEPACKET;
 //   - when quorum is down the sorry server replaces the real servers; with `inhibit` it otherwise sits at weight 0.
-import { bigIntToIpv6, canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBigInt, numberToIpv4, type Family } from '../net/address.js';
+import { bigIntToIpv6, canonicalAddr, familyOf, ipv4ToNumber, ipv6ToBigInt, numberToIpv4, prefixToMask, type Family } from '../net/address.js';
 import { AF_INET6, familyToAf, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, type Af } from '../net/constants.js';
 import { destId, serviceId } from './describe.js';
 import {
@@ -98,7 +98,7 @@ function netmaskFor(af: Af, g: string | number | undefined): number {
   if (typeof g === 'number' || /^\d+$/.test(g)) {
     const p = Number(g);
     if (p < 1 || p > 32) throw new KtError('KT_IPVS_BAD_SPEC', `bad persistence granularity '${g}'`);
-    return (0xffffffff << (32 - p)) >>> 0;
+    return prefixToMask(p);
   }
   return ipv4ToNumber(g);
 }
