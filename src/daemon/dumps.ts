@@ -4,8 +4,8 @@
 //   JSON            → keepalived.json   (vrrp_json.c, keepalived 2.2.7 --enable-json: [{data:{…}, stats:{…}}])
 // Layouts were compared with Debian's keepalived 2.2.7 output (test/fixtures/keepalived-2.2.7-dumps/).
 import { join } from 'node:path';
-import type { InstanceSnapshot } from '../vrrp/shell.js';
-import type { VipPlan } from '../vrrp/plan.js';
+import type { InstanceStatus } from '../vrrp/node.js';
+import type { VirtualIp } from '../config/model/index.js';
 import type { VrrpState } from '../vrrp/types.js';
 import type { ScriptCommand } from '../notify/notify.js';
 
@@ -23,7 +23,7 @@ export function dumpPath(kind: DumpKind, env: NodeJS.ProcessEnv = process.env): 
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
 
 /** An address as keepalived prints it: `10.9.0.100/24 dev veth0 scope global set`. */
-export function formatVip(v: VipPlan, set: boolean): string {
+export function formatVip(v: VirtualIp, set: boolean): string {
   const parts = [`${v.address}/${v.prefix}`];
   if (v.peer) parts.push(`peer ${v.peer}`);
   if (v.brd) parts.push(`brd ${v.brd}`);
@@ -42,13 +42,13 @@ const quoted = (s: string | undefined) => (s === undefined ? undefined : `'${s}'
 const sec = (ms: number) => ms / 1000;
 
 /** keepalived 2.2.7's JSON state (vrrp_json.c): fields in its order, units as it prints them. */
-export function formatJson(instances: readonly InstanceSnapshot[]): string {
+export function formatJson(instances: readonly InstanceStatus[]): string {
   const out = instances.map((i) => {
     const p = i.plan;
     const sp = p.spec;
     const n = p.notify;
     const data: Record<string, unknown> = {
-      iname: p.name,
+      iname: p.config.name,
       dont_track_primary: 0,
       skip_check_adv_addr: p.spec.skipCheckAdvAddr ? 1 : 0,
       strict_mode: 0,
@@ -87,8 +87,8 @@ export function formatJson(instances: readonly InstanceSnapshot[]): string {
       ['script_deleted', n.deleted], ['script', n.generic], ['script_master_rx_lower_pri', n.masterRxLowerPri],
     ];
     for (const [k, v] of scripts) if (v) data[k] = quoted(commandText(v));
-    const vips = p.vips.filter((v) => v.advertised).map((v) => formatVip(v, i.vipset));
-    const evips = p.vips.filter((v) => !v.advertised).map((v) => formatVip(v, i.vipset));
+    const vips = p.config.virtualIpaddresses.map((v) => formatVip(v, i.vipset));
+    const evips = p.config.virtualIpaddressesExcluded.map((v) => formatVip(v, i.vipset));
     if (vips.length) data['vips'] = vips;
     if (evips.length) data['evips'] = evips;
     const trackIfp = p.trackers.filter((t) => t.interface).map((t) => t.interface!);
@@ -119,12 +119,12 @@ export function formatJson(instances: readonly InstanceSnapshot[]): string {
 }
 
 /** keepalived.stats, vrrp_print_stats's layout. */
-export function formatStats(instances: readonly InstanceSnapshot[]): string {
+export function formatStats(instances: readonly InstanceStatus[]): string {
   const lines: string[] = [];
   for (const i of instances) {
     const j = JSON.parse(formatJson([i]))[0].stats as Record<string, number>;
     lines.push(
-      `VRRP Instance: ${i.plan.name}`,
+      `VRRP Instance: ${i.plan.config.name}`,
       '  Advertisements:',
       `    Received: ${j['advert_rcvd']}`,
       `    Sent: ${j['advert_sent']}`,
@@ -155,24 +155,24 @@ function wallTime(ms: number): string {
 }
 
 /** keepalived.data's "VRRP Topology" section (vrrp_print.c dump_vrrp), the lines that apply to keepalived-ts. */
-export function formatData(instances: readonly InstanceSnapshot[], header: { routerId?: string } = {}): string {
+export function formatData(instances: readonly InstanceStatus[], header: { routerId?: string } = {}): string {
   const L: string[] = ['------< Global definitions >------'];
   if (header.routerId !== undefined) L.push(` Router ID = ${header.routerId}`);
   L.push('------< VRRP Topology >------');
   for (const i of instances) {
     const p = i.plan;
     const sp = p.spec;
-    L.push(` VRRP Instance = ${p.name}`, `   VRRP Version = ${sp.version}`, `   State = ${i.state}`, `   Wantstate = ${i.wantState}`);
+    L.push(` VRRP Instance = ${p.config.name}`, `   VRRP Version = ${sp.version}`, `   State = ${i.state}`, `   Wantstate = ${i.wantState}`);
     const ownFaults = i.faults.length;
     L.push(`   Number of interface and track script faults = ${ownFaults}`);
     if (ownFaults) L.push(`   Fault reasons = ${i.faults.join(', ')}`);
     if (i.lastTransitionMs !== undefined) L.push(`   Last transition = ${wallTime(i.lastTransitionMs)}`);
     L.push(`   Interface = ${p.interface}`);
     if (i.src) L.push(`   Using src_ip = ${i.src}`);
-    if (p.unicast) {
+    if (p.config.unicast) {
       L.push('   Unicast Peer :');
-      for (const peer of p.peers) L.push(`     ${peer.address}`);
-    } else L.push(`   Multicast address ${p.group}`);
+      for (const peer of p.spec.unicastPeers) L.push(`     ${peer.address}`);
+    } else L.push(`   Multicast address ${p.spec.mcastGroup}`);
     L.push(
       `   Gratuitous ARP delay = ${Math.floor(sec(sp.garp.masterDelayMs))}`,
       `   Gratuitous ARP repeat = ${sp.garp.masterRepeat}`,
@@ -191,8 +191,8 @@ export function formatData(instances: readonly InstanceSnapshot[], header: { rou
     );
     if (sp.preemptDelayMs) L.push(`   Preempt delay = ${sec(sp.preemptDelayMs)} secs`);
     L.push(`   Authentication type = ${p.spec.authType === 1 ? 'SIMPLE_PASSWORD' : 'none'}`);
-    const vips = p.vips.filter((v) => v.advertised);
-    const evips = p.vips.filter((v) => !v.advertised);
+    const vips = p.config.virtualIpaddresses;
+    const evips = p.config.virtualIpaddressesExcluded;
     if (vips.length) {
       L.push(`   Virtual IP (${vips.length}):`);
       for (const v of vips) L.push(`     ${formatVip(v, i.vipset)}`);

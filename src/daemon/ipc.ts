@@ -1,8 +1,7 @@
 // Messages between the parent and its children over Node's IPC channel (child_process.fork). Signals still work
 // the keepalived way (SIGTERM stops a child; SIGHUP/SIGUSR1/SIGUSR2 sent straight to a child act too); the channel
 // carries what signals cannot: validated reloads, status requests and their answers.
-import type { InstanceStats } from '../vrrp/shell.js';
-import type { VrrpState } from '../vrrp/types.js';
+import type { InstanceStatus } from '../vrrp/node.js';
 import type { Family } from '../net/address.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
@@ -21,25 +20,33 @@ export type FromChild =
   /** The child runs (config read, engine started): the respawn back-off may reset once it has run long enough. */
   | { t: 'ready' };
 
-export interface VrrpInstanceStatus {
+/**
+ * One instance in a ChildStatus and on /status: the InstanceStatus (vrrp/node.ts) as JSON, its plan reduced to what
+ * names the instance (name, interface, vrid, family, configured priority, VIPs as address/prefix) and the
+ * transition time as ISO text.
+ */
+export type InstanceStatusJson = Pick<InstanceStatus, 'state' | 'wantState' | 'effectivePriority' | 'vipset' | 'masterPriority' | 'src' | 'trackers' | 'stats'> & {
   name: string;
   interface: string;
   vrid: number;
   family: Family;
-  state: VrrpState;
-  wantState: VrrpState;
   priority: number;
-  effectivePriority: number;
-  vipset: boolean;
   vips: string[];
   master?: string;
-  masterPriority?: number;
   /** ISO time of the last transition. */
   lastTransition?: string;
-  src?: string;
   faults: string[];
-  trackers: Array<{ name: string; ok?: boolean; value?: number; weight: number }>;
-  stats: InstanceStats;
+};
+
+export function instanceStatusJson(s: InstanceStatus): InstanceStatusJson {
+  const p = s.plan;
+  return {
+    name: p.config.name, interface: p.interface, vrid: p.spec.vrid, family: p.config.family, state: s.state, wantState: s.wantState,
+    priority: p.spec.priority, effectivePriority: s.effectivePriority, vipset: s.vipset, vips: p.vips.map((v) => `${v.address}/${v.prefix}`),
+    master: s.masterAddress, masterPriority: s.masterPriority,
+    lastTransition: s.lastTransitionMs === undefined ? undefined : new Date(s.lastTransitionMs).toISOString(),
+    src: s.src, faults: [...s.faults], trackers: s.trackers, stats: s.stats,
+  };
 }
 
 export interface ScriptStatus { kind: 'track' | 'notify'; name: string; runs: number; failures: number }
@@ -54,7 +61,7 @@ export interface CheckerStatus {
 }
 
 export interface ChildStatus {
-  vrrp?: VrrpInstanceStatus[];
+  vrrp?: InstanceStatusJson[];
   scripts?: ScriptStatus[];
   checkers?: CheckerStatus[];
   /** keepalived.json content (VRRP child), served as /keepalived.json. */

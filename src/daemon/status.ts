@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { unlinkSync, chmodSync, lstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { addressFamily } from '../net/address.js';
-import type { CheckerStatus, ScriptStatus, VrrpInstanceStatus } from './ipc.js';
+import type { CheckerStatus, ScriptStatus, InstanceStatusJson } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 import { KtError } from '../util/errors.js';
 
@@ -21,7 +21,7 @@ export interface StatusDocument {
   startedAt: string;
   children: Array<{ kind: string; pid?: number; restarts: number }>;
   reloads: { ok: number; refused: number };
-  vrrp: VrrpInstanceStatus[];
+  vrrp: InstanceStatusJson[];
   scripts: ScriptStatus[];
   checkers: CheckerStatus[];
   /** keepalived 2.2.7's JSON dump content. */

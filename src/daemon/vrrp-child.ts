@@ -9,13 +9,13 @@ import { NotifyFifoWriter } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
-import { VrrpShell, type InstanceSnapshot } from '../vrrp/shell.js';
+import { VrrpShell } from '../vrrp/shell.js';
 import { applyProcessNice } from './process-priority.js';
 import { createLogger, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
 import type { ChildContext } from './children.js';
-import type { ChildStatus, DumpRequest, VrrpInstanceStatus } from './ipc.js';
+import { instanceStatusJson, type ChildStatus, type DumpRequest } from './ipc.js';
 import { childLogFile } from './options.js';
 import { loadConfig, reloadInChild } from './load-config.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
@@ -33,17 +33,6 @@ async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger
     }
   }
   return out;
-}
-
-export function instanceStatus(s: InstanceSnapshot): VrrpInstanceStatus {
-  const p = s.plan;
-  return {
-    name: p.name, interface: p.interface, vrid: p.spec.vrid, family: p.family, state: s.state, wantState: s.wantState,
-    priority: p.spec.priority, effectivePriority: s.effectivePriority, vipset: s.vipset, vips: p.vips.map((v) => `${v.address}/${v.prefix}`),
-    master: s.masterAddress, masterPriority: s.masterPriority,
-    lastTransition: s.lastTransitionMs === undefined ? undefined : new Date(s.lastTransitionMs).toISOString(),
-    src: s.src, faults: [...s.faults], trackers: s.trackers, stats: s.stats,
-  };
 }
 
 /** The VRRP child's main (child.ts runs it): resolves with the exit code. */
@@ -126,7 +115,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
 
   const status = (): ChildStatus => {
     const snap = engine.snapshot();
-    return { vrrp: snap.map(instanceStatus), scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)) };
+    return { vrrp: snap.map(instanceStatusJson), scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)) };
   };
 
   ctx.onMessage((m) => {

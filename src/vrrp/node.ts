@@ -12,7 +12,8 @@
 import { IpIdCounter } from '../net/ipv4-header.js';
 import type { NotifyCommands } from '../notify/notify.js';
 import { compareAddr, type Family } from '../net/address.js';
-import type { InstancePlan, VipPlan, VrrpPlan } from './plan.js';
+import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
+import type { InstancePlan, VrrpPlan } from './plan.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, diffVips, matchInstances } from './reload.js';
@@ -78,15 +79,15 @@ export type NodeEffect =
   | { type: 'close-socket'; key: string }
   /** One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header. */
   | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array })
-  | (Who & { type: 'add-vips'; vips: VipPlan[] })
-  | (Who & { type: 'remove-vips'; vips: VipPlan[] })
-  | (Who & { type: 'add-routes'; routes: InstancePlan['routes'] })
+  | (Who & { type: 'add-vips'; vips: VirtualIp[] })
+  | (Who & { type: 'remove-vips'; vips: VirtualIp[] })
+  | (Who & { type: 'add-routes'; routes: VirtualRoute[] })
   /** Remove the routes we added (all, or those whose description is in `keys`), newest first. */
   | (Who & { type: 'remove-routes'; keys?: string[] })
-  | (Who & { type: 'add-rules'; rules: InstancePlan['rules'] })
+  | (Who & { type: 'add-rules'; rules: VirtualRule[] })
   | (Who & { type: 'remove-rules' })
   /** One gratuitous ARP (IPv4) / unsolicited NA (IPv6) for one address, now. */
-  | (Who & { type: 'send-garp'; vip: VipPlan })
+  | (Who & { type: 'send-garp'; vip: VirtualIp })
   | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyCommands; uid?: number }
   | (Who & { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string })
   | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string };
@@ -112,8 +113,11 @@ export const newStats = (): InstanceStats => ({
   priZeroReceived: 0, priZeroSent: 0, addrListErr: 0,
 });
 
-/** One instance as dumps, the JSON state and metrics see it. */
-export interface InstanceView {
+/**
+ * One instance as it looks from outside, the one shape for it: node.view() returns it, VrrpShell.snapshot() returns
+ * it for the dumps, the JSON state, IPC and /status (daemon/ipc.ts flattens it to JSON).
+ */
+export interface InstanceStatus {
   uid: number;
   plan: InstancePlan;
   state: VrrpState;
@@ -121,8 +125,11 @@ export interface InstanceView {
   effectivePriority: number;
   masterAddress?: string;
   masterPriority?: number;
-  /** Monotonic ms of the last transition (undefined = none yet). */
-  lastTransition?: number;
+  /**
+   * Time of the last transition (undefined = none yet): on the node's clock from node.view(), wall-clock ms from
+   * VrrpShell.snapshot().
+   */
+  lastTransitionMs?: number;
   /** Source address in use (undefined = none usable: the instance is in FAULT). */
   src?: string;
   /** The VIPs are set (we are MASTER and asked for them). */
@@ -156,7 +163,7 @@ type Unit =
 
 const unitMembers = (u: Unit): string[] => (u.kind === 'single' ? [u.name] : u.g.spec.members);
 
-interface GarpSend { uid: number; vip: VipPlan }
+interface GarpSend { uid: number; vip: VirtualIp }
 interface GarpQueue { intervalMs: number; lastAt: number; pending: GarpSend[] }
 
 const PLACEHOLDER = { 4: '0.0.0.0', 6: '::' } as const;
@@ -231,12 +238,12 @@ export class VrrpNode {
     return this.stateOf(inst);
   }
 
-  view(): InstanceView[] {
+  view(): InstanceStatus[] {
     return [...this.instances.values()].map((i) => {
       const s = this.stateOf(i);
       return {
         uid: i.uid, plan: i.plan, state: s.state, wantState: s.wantState, effectivePriority: s.effectivePriority,
-        masterAddress: s.masterAddress, masterPriority: s.masterPriority, lastTransition: s.lastTransition, src: i.src,
+        masterAddress: s.masterAddress, masterPriority: s.masterPriority, lastTransitionMs: s.lastTransition, src: i.src,
         vipset: i.vipset, faults: s.faults,
         trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
         stats: i.stats,
@@ -263,7 +270,7 @@ export class VrrpNode {
       const trackers = new Map<string, TrackerStatus>();
       const specs = [...p.spec.trackers];
       // Group-level track_* apply to every member (keepalived vrrp_sync.c), unless the member tracks it itself.
-      for (const t of groupOf.get(p.name)?.trackers ?? []) if (!specs.some((s) => s.name === t.spec.name)) specs.push(t.spec);
+      for (const t of groupOf.get(p.config.name)?.trackers ?? []) if (!specs.some((s) => s.name === t.spec.name)) specs.push(t.spec);
       for (const spec of specs) {
         const r = this.reports.get(spec.name);
         const iface = spec.kind === 'interface' ? this.ifaces.get(spec.name.slice('interface:'.length)) : undefined;
@@ -274,9 +281,9 @@ export class VrrpNode {
         ipId: prev?.inst.ipId ?? new IpIdCounter(), stats: prev?.inst.stats ?? newStats(), vipset: prev?.inst.vipset ?? false,
         unit: undefined as unknown as Unit,
       };
-      instances.set(p.name, inst);
+      instances.set(p.config.name, inst);
       const spec = { ...p.spec, trackers: specs, primaryAddress: inst.src ?? PLACEHOLDER[p.spec.family] };
-      states.set(p.name, prev ? { ...prev.st, spec: { ...prev.st.spec, trackers: specs } } : initialState(spec));
+      states.set(p.config.name, prev ? { ...prev.st, spec: { ...prev.st.spec, trackers: specs } } : initialState(spec));
     }
     this.instances = instances;
     this.byUid = new Map([...instances.values()].map((i) => [i.uid, i]));
@@ -302,7 +309,7 @@ export class VrrpNode {
 
   private stateOf(inst: Inst): InstanceState {
     const u = inst.unit;
-    return u.kind === 'single' ? u.st : u.g.members[inst.plan.name]!;
+    return u.kind === 'single' ? u.st : u.g.members[inst.plan.config.name]!;
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------------------------
@@ -344,7 +351,7 @@ export class VrrpNode {
     for (const s of next.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`);
     const old = this.instances;
     for (const o of match.removed) {
-      const inst = old.get(o.name)!;
+      const inst = old.get(o.config.name)!;
       this.feed(inst, { type: 'delete' });
       this.cancelGarps(inst.uid);
     }
@@ -354,11 +361,11 @@ export class VrrpNode {
     const entries: Array<[InstancePlan, { inst: Inst; st: InstanceState } | undefined]> = [];
     const masters: Array<{ name: string; oldPlan: InstancePlan }> = [];
     for (const { old: o, next: p } of match.kept) {
-      const inst = old.get(o.name)!;
+      const inst = old.get(o.config.name)!;
       const st = this.stateOf(inst);
       entries.push([p, { inst, st: carryOverState(st, p.spec, this.now, inst.src ?? st.spec.primaryAddress) }]);
-      if (st.state === 'MASTER') masters.push({ name: p.name, oldPlan: o });
-      if (o.name !== p.name) this.log('info', `(${p.name}) was ${o.name} before the reload`);
+      if (st.state === 'MASTER') masters.push({ name: p.config.name, oldPlan: o });
+      if (o.config.name !== p.config.name) this.log('info', `(${p.config.name}) was ${o.config.name} before the reload`);
     }
     for (const p of match.added) entries.push([p, undefined]);
     this.plan = next;
@@ -372,10 +379,10 @@ export class VrrpNode {
     for (const { name, oldPlan } of masters) {
       const inst = this.instances.get(name)!;
       const diff = diffVips(oldPlan.vips, inst.plan.vips);
-      const newKeys = new Set(inst.plan.routes.map(describeRoute));
-      const oldKeys = new Set(oldPlan.routes.map(describeRoute));
+      const newKeys = new Set(inst.plan.config.virtualRoutes.map(describeRoute));
+      const oldKeys = new Set(oldPlan.config.virtualRoutes.map(describeRoute));
       const goneRoutes = [...oldKeys].filter((k) => !newKeys.has(k));
-      const addedRoutes = inst.plan.routes.filter((r) => !oldKeys.has(describeRoute(r)));
+      const addedRoutes = inst.plan.config.virtualRoutes.filter((r) => !oldKeys.has(describeRoute(r)));
       const who = this.who(inst);
       if (goneRoutes.length) this.emit({ ...who, type: 'remove-routes', keys: goneRoutes });
       if (diff.remove.length) this.emit({ ...who, type: 'remove-vips', vips: diff.remove });
@@ -386,9 +393,9 @@ export class VrrpNode {
     }
 
     // Priorities and faults are recomputed now; kept masters advertise at once; new instances start.
-    const added = new Set(match.added.map((p) => p.name));
+    const added = new Set(match.added.map((p) => p.config.name));
     for (const inst of this.instances.values()) {
-      if (added.has(inst.plan.name)) this.prepareFaults(inst);
+      if (added.has(inst.plan.config.name)) this.prepareFaults(inst);
       else this.feedTrackers(inst, true);
     }
     for (const u of this.units) for (const m of unitMembers(u)) if (added.has(m)) this.feedUnit(u, m, { type: 'start' });
@@ -413,7 +420,7 @@ export class VrrpNode {
     for (const inst of this.instances.values()) {
       if (inst.plan.interface === f.name) {
         if (linkChanged) {
-          this.log('info', `(${inst.plan.name}) interface ${f.name} ${f.up ? 'up' : 'down'}`);
+          this.log('info', `(${inst.plan.config.name}) interface ${f.name} ${f.up ? 'up' : 'down'}`);
         }
         this.refreshSource(inst, false);
         if (linkChanged) this.feed(inst, { type: f.up ? 'interface-up' : 'interface-down' });
@@ -440,7 +447,7 @@ export class VrrpNode {
     const f = this.ifaces.get(p.interface);
     if (!f) return undefined;
     const own = new Set(p.vips.map((v) => v.address));
-    const list = p.family === 6 ? f.ipv6LinkLocal : f.ipv4;
+    const list = p.config.family === 6 ? f.ipv6LinkLocal : f.ipv4;
     return list.find((a) => !own.has(a));
   }
 
@@ -452,16 +459,16 @@ export class VrrpNode {
     inst.src = src;
     if (src) this.setPrimary(inst, src);
     if (initial) {
-      if (!src) this.log('warning', `(${inst.plan.name}) no usable source address on ${inst.plan.interface} yet`);
+      if (!src) this.log('warning', `(${inst.plan.config.name}) no usable source address on ${inst.plan.interface} yet`);
       return;
     }
     if (!src && had) {
-      this.log('warning', `(${inst.plan.name}) no usable source address on ${inst.plan.interface}`);
+      this.log('warning', `(${inst.plan.config.name}) no usable source address on ${inst.plan.interface}`);
       this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: true });
     } else if (src && !had) {
-      this.log('info', `(${inst.plan.name}) source address ${src} on ${inst.plan.interface}`);
+      this.log('info', `(${inst.plan.config.name}) source address ${src} on ${inst.plan.interface}`);
       this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: false });
-    } else if (src) this.log('info', `(${inst.plan.name}) source address now ${src}`);
+    } else if (src) this.log('info', `(${inst.plan.config.name}) source address now ${src}`);
   }
 
   /** The core's tie-break address is the real source. */
@@ -470,19 +477,19 @@ export class VrrpNode {
     const u = inst.unit;
     if (!u) return;
     if (u.kind === 'single') u.st = set(u.st);
-    else u.g = { ...u.g, members: { ...u.g.members, [inst.plan.name]: set(u.g.members[inst.plan.name]!) } };
+    else u.g = { ...u.g, members: { ...u.g.members, [inst.plan.config.name]: set(u.g.members[inst.plan.config.name]!) } };
   }
 
   private socketSpec(inst: Inst): SocketSpec | undefined {
     const p = inst.plan;
-    const mode = p.unicast ? 'unicast' : 'multicast';
+    const mode = p.config.unicast ? 'unicast' : 'multicast';
     // Unicast and IPv6 sockets are bound to their source (an IPv4 multicast one writes it in each header), so they
     // open once the source is known and a new source means a new socket.
-    const bound = p.unicast || p.family === 6;
+    const bound = p.config.unicast || p.config.family === 6;
     if (bound && !inst.src) return undefined;
     return {
-      key: `${p.interface}|${p.family}|${mode}|${p.unicast ? '' : p.group}${bound ? `|${inst.src}` : ''}`,
-      family: p.family, ifname: p.interface, mode, group: p.group, ttl: p.ttl, src: inst.src,
+      key: `${p.interface}|${p.config.family}|${mode}|${p.config.unicast ? '' : p.spec.mcastGroup}${bound ? `|${inst.src}` : ''}`,
+      family: p.config.family, ifname: p.interface, mode, group: p.spec.mcastGroup, ttl: p.ttl, src: inst.src,
     };
   }
 
@@ -535,7 +542,7 @@ export class VrrpNode {
     if (!candidates) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
     let inst = candidates[0]!;
     if (candidates.length > 1) {
-      const byPeer = candidates.find((i) => i.plan.peers.some((p) => compareAddr(p.address, pk.src) === 0));
+      const byPeer = candidates.find((i) => i.plan.spec.unicastPeers.some((p) => compareAddr(p.address, pk.src) === 0));
       if (!byPeer) return; // none of the instances lists this sender
       inst = byPeer;
     }
@@ -545,7 +552,7 @@ export class VrrpNode {
     const res = validateAdvert({ bytes: pk.bytes, family: pk.family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
     if (!res.ok) {
       inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
-      this.log('debug', `(${inst.plan.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`);
+      this.log('debug', `(${inst.plan.config.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`);
       return;
     }
     inst.stats.advertsReceived++;
@@ -610,7 +617,7 @@ export class VrrpNode {
   // ---- the core ---------------------------------------------------------------------------------------------------
 
   private feed(inst: Inst, input: Input): void {
-    this.feedUnit(inst.unit, inst.plan.name, input);
+    this.feedUnit(inst.unit, inst.plan.config.name, input);
   }
 
   private feedUnit(u: Unit, member: string | undefined, input: Input): void {
@@ -648,15 +655,15 @@ export class VrrpNode {
         // keepalived's order: addresses, then the routes and rules that may depend on them.
         inst.vipset = true;
         this.emit({ ...this.who(inst), type: 'add-vips', vips: this.vipPlans(inst, e.addresses) });
-        if (inst.plan.routes.length) this.emit({ ...this.who(inst), type: 'add-routes', routes: inst.plan.routes });
-        if (inst.plan.rules.length) this.emit({ ...this.who(inst), type: 'add-rules', rules: inst.plan.rules });
+        if (inst.plan.config.virtualRoutes.length) this.emit({ ...this.who(inst), type: 'add-routes', routes: inst.plan.config.virtualRoutes });
+        if (inst.plan.config.virtualRules.length) this.emit({ ...this.who(inst), type: 'add-rules', rules: inst.plan.config.virtualRules });
         return;
       case 'remove-vips':
         if (!inst) return;
         inst.vipset = false;
         this.cancelGarps(inst.uid);
-        if (inst.plan.rules.length) this.emit({ ...this.who(inst), type: 'remove-rules' });
-        if (inst.plan.routes.length) this.emit({ ...this.who(inst), type: 'remove-routes' });
+        if (inst.plan.config.virtualRules.length) this.emit({ ...this.who(inst), type: 'remove-rules' });
+        if (inst.plan.config.virtualRoutes.length) this.emit({ ...this.who(inst), type: 'remove-routes' });
         this.emit({ ...this.who(inst), type: 'remove-vips', vips: this.vipPlans(inst, e.addresses) });
         return;
       case 'send-garp':
@@ -685,7 +692,7 @@ export class VrrpNode {
     const p = inst.plan;
     if (!inst.src || !inst.socket) return; // no source: the instance is in FAULT and sends nothing
     const advert = advertFor(this.stateOf(inst).spec, priority);
-    const dsts = p.unicast ? p.peers.map((x) => x.address) : [p.group];
+    const dsts = p.config.unicast ? p.spec.unicastPeers.map((x) => x.address) : [p.spec.mcastGroup];
     for (const dst of dsts) {
       const bytes = encodeAdvert(advert, { family: p.spec.family, src: inst.src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
       this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes });
@@ -700,7 +707,7 @@ export class VrrpNode {
    * `count` sends per address, round-robin over the addresses (keepalived's order), onto the queue of each address's
    * interface. vrrp_garp_interval / vrrp_gna_interval space the sends of one interface; 0 sends them at once.
    */
-  private queueGarps(inst: Inst, vips: VipPlan[], count: number): void {
+  private queueGarps(inst: Inst, vips: VirtualIp[], count: number): void {
     for (let i = 0; i < count; i++) {
       for (const vip of vips) {
         const key = `${vip.dev}|${vip.family}`;
@@ -733,10 +740,10 @@ export class VrrpNode {
   // ---- helpers ----------------------------------------------------------------------------------------------------
 
   private who(inst: Inst): Who {
-    return { uid: inst.uid, instance: inst.plan.name };
+    return { uid: inst.uid, instance: inst.plan.config.name };
   }
 
-  private vipPlans(inst: Inst, addresses: string[]): VipPlan[] {
+  private vipPlans(inst: Inst, addresses: string[]): VirtualIp[] {
     const want = new Set(addresses);
     return inst.plan.vips.filter((v) => want.has(v.address));
   }

@@ -1,31 +1,14 @@
-// Maps the resolved keepalived.conf model onto what the VRRP engine runs: one VrrpInstanceSpec per instance plus
-// the facts the shell needs (interface, addresses to add, sockets, receive policy, trackers, notify scripts).
-// Pure: the live facts it depends on (an interface's primary address) are passed in.
+// The VRRP plan: what the node (node.ts) and its shell run for one keepalived.conf. Each instance plan holds the
+// config model's VrrpInstance itself (VIPs, routes, rules, peers are the model's objects) plus only what is derived
+// from it: the core's VrrpInstanceSpec (the model with the global defaults and keepalived's owner/auth rules
+// applied), the interface used (default_interface), the socket facts, the trackers and notify scripts with their
+// users decided. Pure: who may run a script is decided by the injected UserResolver; the live facts (interface
+// addresses, hence the source address) are the node's, fed later.
 import type {
-  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
+  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
-import type { UnicastPeerSpec } from './validate.js';
-import type { Family } from '../net/address.js';
-
-/** An address the engine adds while MASTER (a VIP or an excluded VIP). */
-export interface VipPlan {
-  address: string;
-  family: Family;
-  prefix: number;
-  dev: string;
-  brd?: string;
-  scope: number;
-  label?: string;
-  peer?: string;
-  noDad: boolean;
-  noprefixroute: boolean;
-  home: boolean;
-  noTrack: boolean;
-  /** Advertised (virtual_ipaddress) or not (virtual_ipaddress_excluded). */
-  advertised: boolean;
-}
 
 export interface TrackerSource {
   spec: TrackerSpec;
@@ -37,28 +20,20 @@ export interface TrackerSource {
 }
 
 export interface InstancePlan {
-  name: string;
-  /** The interface adverts go out of (and VIPs default to). */
+  /** The instance as the config model resolved it. */
+  config: VrrpInstance;
+  /** What the pure machine runs, except the source address, which is known once the interface is. */
+  spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
+  /** The interface adverts go out of (and VIPs default to): the instance's, else default_interface. */
   interface: string;
-  family: Family;
-  unicast: boolean;
-  peers: UnicastPeerSpec[];
-  /** Multicast group (multicast mode). */
-  group: string;
+  /** virtual_ipaddress then virtual_ipaddress_excluded (the model's objects): what the node adds while MASTER. */
+  vips: VirtualIp[];
   /** Configured source (unicast_src_ip / mcast_src_ip); undefined = the interface's primary address. */
   configuredSrc?: string;
   /** TTL / hop limit we send (unicast_ttl or 255). */
   ttl: number;
-  vips: VipPlan[];
-  /** virtual_routes: added after the VIPs when becoming MASTER, removed before them when leaving. */
-  routes: VirtualRoute[];
-  /** virtual_rules: added after the routes, removed before them. */
-  rules: VirtualRule[];
-  /** Everything of the spec except the source address, which is known once the interface is. */
-  spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
   trackers: TrackerSource[];
   notify: NotifyCommands;
-  syncGroup?: string;
 }
 
 export interface GroupPlan {
@@ -101,13 +76,6 @@ function notifyCommands(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], use
     deleted: command(x.deleted, users),
     masterRxLowerPri: command(x.masterRxLowerPri, users),
     notifyDeleted: x.deleted !== undefined,
-  };
-}
-
-function vipPlan(v: VirtualIp, advertised: boolean): VipPlan {
-  return {
-    address: v.address, family: v.family, prefix: v.prefix, dev: v.dev, brd: v.brd, scope: v.scope, label: v.label,
-    peer: v.peer, noDad: v.noDad, noprefixroute: v.noprefixroute, home: v.home, noTrack: v.noTrack, advertised,
   };
 }
 
@@ -154,10 +122,6 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     }
     const family = inst.family;
     const auth = inst.version === 2 && family === 4 && inst.authentication?.type === 'PASS' ? inst.authentication : undefined;
-    const vips = [
-      ...inst.virtualIpaddresses.map((v) => vipPlan(v, true)),
-      ...inst.virtualIpaddressesExcluded.map((v) => vipPlan(v, false)),
-    ];
     const peers = inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl }));
     const spec: InstancePlan['spec'] = {
       name: inst.name,
@@ -169,8 +133,8 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       initialState: inst.state,
       preempt: !inst.nopreempt,
       preemptDelayMs: inst.preemptDelayMs,
-      vips: vips.filter((v) => v.advertised).map((v) => v.address),
-      excludedVips: vips.filter((v) => !v.advertised).map((v) => v.address),
+      vips: inst.virtualIpaddresses.map((v) => v.address),
+      excludedVips: inst.virtualIpaddressesExcluded.map((v) => v.address),
       garp: {
         masterDelayMs: inst.garpMasterDelayMs,
         masterRepeat: inst.garpMasterRepeat,
@@ -197,24 +161,17 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     const tr = trackers(cfg, inst, users);
     spec.trackers = tr.map((t) => t.spec);
     instances.push({
-      name: inst.name,
+      config: inst,
+      spec,
       interface: iface,
-      family,
-      unicast: inst.unicast,
-      peers,
-      group: spec.mcastGroup,
+      vips: [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded],
       configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp,
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
-      vips,
-      routes: inst.virtualRoutes,
-      rules: inst.virtualRules,
-      spec,
       trackers: tr,
       notify: notifyCommands(inst.notify, users),
-      syncGroup: inst.syncGroup,
     });
   }
-  const known = new Set(instances.map((i) => i.name));
+  const known = new Set(instances.map((i) => i.config.name));
   const groups = cfg.syncGroups
     .map((sg) => ({
       name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyCommands(sg.notify, users), trackers: trackers(cfg, sg, users),

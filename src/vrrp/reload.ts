@@ -1,7 +1,8 @@
 // Reload planning, pure: which running instances the new configuration keeps (matched the way keepalived matches
 // them, vrrp.c vrrp_exist()/vrrp_reload_matches(): NOT by name), which it removes and which it adds, and per kept
 // instance which addresses change. The shell (shell.ts reload()) applies the result.
-import type { InstancePlan, VipPlan } from './plan.js';
+import type { VirtualIp } from '../config/model/index.js';
+import type { InstancePlan } from './plan.js';
 import { masterDownOf, type InstanceState } from './machine.js';
 
 /**
@@ -10,9 +11,9 @@ import { masterDownOf, type InstanceState } from './machine.js';
  * reload even when renamed; anything else about them (priority, VIPs, timers, trackers, notifies) may change.
  * (VMAC flags are part of keepalived's identity too; keepalived-ts has no VMAC support.)
  */
-export function instanceIdentity(p: Pick<InstancePlan, 'interface' | 'family' | 'unicast' | 'configuredSrc' | 'group'> & { spec: { vrid: number } }): string {
-  const unicastPart = p.unicast ? `unicast:${p.configuredSrc ?? ''}` : `mcast:${p.group}`;
-  return `${p.spec.vrid}|${p.family}|${p.interface}|${unicastPart}`;
+export function instanceIdentity(p: Pick<InstancePlan, 'interface' | 'configuredSrc'> & { config: Pick<InstancePlan['config'], 'family' | 'unicast'>; spec: Pick<InstancePlan['spec'], 'vrid' | 'mcastGroup'> }): string {
+  const unicastPart = p.config.unicast ? `unicast:${p.configuredSrc ?? ''}` : `mcast:${p.spec.mcastGroup}`;
+  return `${p.spec.vrid}|${p.config.family}|${p.interface}|${unicastPart}`;
 }
 
 export interface InstanceMatch {
@@ -43,21 +44,21 @@ export function matchInstances(oldPlans: readonly InstancePlan[], newPlans: read
 }
 
 /** The kernel identity of an added address: the same address on the same device with the same prefix and peer. */
-export function vipKey(v: Pick<VipPlan, 'address' | 'prefix' | 'dev' | 'peer'>): string {
+export function vipKey(v: Pick<VirtualIp, 'address' | 'prefix' | 'dev' | 'peer'>): string {
   return `${v.address}/${v.prefix}@${v.dev}${v.peer ? `peer ${v.peer}` : ''}`;
 }
 
 export interface VipDiff {
   /** Addresses to add (new in the config). */
-  add: VipPlan[];
+  add: VirtualIp[];
   /** Addresses to delete (gone from the config, or changed prefix/device/peer). */
-  remove: VipPlan[];
+  remove: VirtualIp[];
   /** Addresses present before and after: left alone, so they never flap. */
-  keep: VipPlan[];
+  keep: VirtualIp[];
 }
 
 /** Which addresses a MASTER must add and delete when its VIP lists change. */
-export function diffVips(oldVips: readonly VipPlan[], newVips: readonly VipPlan[]): VipDiff {
+export function diffVips(oldVips: readonly VirtualIp[], newVips: readonly VirtualIp[]): VipDiff {
   const oldKeys = new Map(oldVips.map((v) => [vipKey(v), v]));
   const newKeys = new Set(newVips.map(vipKey));
   return {

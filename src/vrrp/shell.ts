@@ -20,13 +20,11 @@ import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
-import type { InstancePlan, TrackerSource, VrrpPlan, VipPlan } from './plan.js';
-import { VrrpNode, type InstanceStats, type InstanceView, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
+import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
+import type { TrackerSource, VrrpPlan } from './plan.js';
+import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
 import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
-import type { VrrpState } from './types.js';
-
-export type { InstanceStats } from './node.js';
 
 export interface VrrpShellOptions {
   log: Logger;
@@ -36,15 +34,6 @@ export interface VrrpShellOptions {
   /** Monotonic clock in ms (injectable for tests). */
   now?: () => number;
 }
-
-/**
- * One instance as dumps, the JSON state and metrics see it (engine.snapshot()): the node's view, with the
- * transition time on the wall clock and `vipset` from what the kernel actually accepted.
- */
-export type InstanceSnapshot = Omit<InstanceView, 'uid' | 'lastTransition'> & {
-  /** Wall-clock ms of the last transition (undefined = none yet). */
-  lastTransitionMs?: number;
-};
 
 /** What one instance (by its node uid, stable across reloads and renames) has added to the kernel. */
 interface Owned {
@@ -126,28 +115,20 @@ export class VrrpShell {
     this.scriptRunners = [];
     this.watchedFiles = [];
     this.startTrackers();
-    return { kept: match.kept.map((k) => k.next.name), removed: match.removed.map((o) => o.name), added: match.added.map((p) => p.name) };
-  }
-
-  /** Instance states for status output. */
-  status(): Array<{ name: string; state: VrrpState; priority: number; effectivePriority: number; master?: string; stats: InstanceStats; vips: string[]; interface: string }> {
-    return this.node.view().map((v) => ({
-      name: v.plan.name, state: v.state, priority: v.plan.spec.priority, effectivePriority: v.effectivePriority,
-      master: v.masterAddress, stats: v.stats, vips: v.plan.vips.map((x) => x.address), interface: v.plan.interface,
-    }));
+    return { kept: match.kept.map((k) => k.next.config.name), removed: match.removed.map((o) => o.config.name), added: match.added.map((p) => p.config.name) };
   }
 
   /**
-   * Everything dumps, the JSON state and metrics need (SIGUSR1/SIGUSR2/JSON, status endpoint). `wallNow` maps the
-   * monotonic transition times onto the wall clock.
+   * Every instance for the dumps, the JSON state, IPC and /status (SIGUSR1/SIGUSR2/JSON, status endpoint): the
+   * node's view with the transition time moved onto the wall clock (`wallNow`), `vipset` from what the kernel
+   * actually accepted, and counters copied so the caller holds a still picture.
    */
-  snapshot(wallNow = Date.now()): InstanceSnapshot[] {
+  snapshot(wallNow = Date.now()): InstanceStatus[] {
     const mono = this.now();
     return this.node.view().map((v) => ({
-      plan: v.plan, state: v.state, wantState: v.wantState, effectivePriority: v.effectivePriority,
-      masterAddress: v.masterAddress, masterPriority: v.masterPriority,
-      lastTransitionMs: v.lastTransition === undefined ? undefined : wallNow - (mono - v.lastTransition),
-      src: v.src, vipset: (this.owned.get(v.uid)?.vips.size ?? 0) > 0, faults: v.faults, trackers: v.trackers,
+      ...v,
+      lastTransitionMs: v.lastTransitionMs === undefined ? undefined : wallNow - (mono - v.lastTransitionMs),
+      vipset: (this.owned.get(v.uid)?.vips.size ?? 0) > 0,
       stats: { ...v.stats, dropped: { ...v.stats.dropped } },
     }));
   }
@@ -346,7 +327,7 @@ export class VrrpShell {
     o.advertOut = Promise.all([before, p]).then(() => undefined);
   }
 
-  private async addVips(uid: number, name: string, vips: VipPlan[]): Promise<void> {
+  private async addVips(uid: number, name: string, vips: VirtualIp[]): Promise<void> {
     const owned = this.ownedBy(uid).vips;
     for (const v of vips) {
       const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
@@ -368,7 +349,7 @@ export class VrrpShell {
     }
   }
 
-  private async removeVips(name: string, vips: VipPlan[]): Promise<void> {
+  private async removeVips(name: string, vips: VirtualIp[]): Promise<void> {
     for (const v of vips) {
       const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
       if (!ifindex) continue;
@@ -380,7 +361,7 @@ export class VrrpShell {
     }
   }
 
-  private async addRoutes(uid: number, name: string, routes: InstancePlan['routes']): Promise<void> {
+  private async addRoutes(uid: number, name: string, routes: VirtualRoute[]): Promise<void> {
     const owned = this.ownedBy(uid).routes;
     for (const r of routes) {
       try {
@@ -407,7 +388,7 @@ export class VrrpShell {
     }
   }
 
-  private async addRules(uid: number, name: string, rules: InstancePlan['rules']): Promise<void> {
+  private async addRules(uid: number, name: string, rules: VirtualRule[]): Promise<void> {
     const owned = this.ownedBy(uid).rules;
     for (const r of rules) {
       try {
@@ -442,10 +423,10 @@ export class VrrpShell {
         if (!ifindex) continue;
         try {
           if ((await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer })) === 'deleted') {
-            this.log.info(`(${inst.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
+            this.log.info(`(${inst.config.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
           }
         } catch (e) {
-          this.log.warn(`(${inst.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
+          this.log.warn(`(${inst.config.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
         }
       }
     }
@@ -470,7 +451,7 @@ export class VrrpShell {
   }
 
   /** One gratuitous ARP / unsolicited NA, now (the node paces them). */
-  private sendGarp(name: string, v: VipPlan): void {
+  private sendGarp(name: string, v: VirtualIp): void {
     const st = this.ifw?.table.get(v.dev);
     if (!st?.link.mac || st.link.noarp) return;
     const frame = v.family === 4

@@ -3,12 +3,13 @@
 // Virtual clock, seeded PRNG, per-link loss and delay, partitions, per-router clock offset and drift, crash/restart,
 // interface down/up, SIGTERM and reload. No I/O, no real timers.
 import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
-import type { InstancePlan, VipPlan, VrrpPlan } from '../../src/vrrp/plan.js';
+import type { InstancePlan, VrrpPlan } from '../../src/vrrp/plan.js';
 import type { Input, InstanceState } from '../../src/vrrp/machine.js';
 import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../../src/vrrp/node.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/types.js';
 import { Prng } from './prng.js';
 import type { Family } from '../../src/net/address.js';
+import { instancePlan } from '../helpers/vrrp-plan.js';
 
 export interface SimRouterConfig {
   id: string;
@@ -66,23 +67,11 @@ const IFNAME = 'eth0';
 export function simPlan(cfg: SimRouterConfig): VrrpPlan {
   const instances: InstancePlan[] = cfg.instances.map((i) => {
     const spec = instanceSpec(cfg.authPass !== undefined ? { authType: 1, authPass: cfg.authPass, ...i } : i);
-    const family = spec.family;
-    const vip = (address: string, advertised: boolean): VipPlan => ({
-      address, family, prefix: family === 4 ? 32 : 128, dev: IFNAME, scope: 0, noDad: false, noprefixroute: false, home: false,
-      noTrack: false, advertised,
-    });
-    const { primaryAddress, ...rest } = spec;
-    return {
-      name: spec.name, interface: IFNAME, family, unicast: spec.unicastPeers.length > 0, peers: spec.unicastPeers,
-      group: spec.mcastGroup, configuredSrc: primaryAddress, ttl: spec.unicastPeers.length > 0 ? spec.unicastTtl : 255,
-      vips: [...spec.vips.map((a) => vip(a, true)), ...spec.excludedVips.map((a) => vip(a, false))],
-      routes: [], rules: [], spec: rest,
-      trackers: spec.trackers.map((t) => ({ spec: t })), notify: {}, syncGroup: cfg.syncGroup,
-    };
+    return instancePlan(spec, { dev: IFNAME, configuredSrc: spec.primaryAddress, config: { syncGroup: cfg.syncGroup } });
   });
   return {
     instances,
-    groups: cfg.syncGroup ? [{ name: cfg.syncGroup, members: instances.map((i) => i.name), notify: {}, trackers: [] }] : [],
+    groups: cfg.syncGroup ? [{ name: cfg.syncGroup, members: instances.map((i) => i.config.name), notify: {}, trackers: [] }] : [],
     garpIntervalMs: cfg.garpIntervalMs ?? 0, gnaIntervalMs: cfg.gnaIntervalMs ?? 0, startupDelayMs: 0, skipped: [],
   };
 }
@@ -223,7 +212,7 @@ export class Simulator {
   }
   /** Received adverts an instance dropped, by reason (the node's counters). */
   dropped(id: string, instance: string): Partial<Record<string, number>> {
-    const v = this.router(id).node?.view().find((x) => x.plan.name === instance);
+    const v = this.router(id).node?.view().find((x) => x.plan.config.name === instance);
     return v?.stats.dropped ?? {};
   }
   /** Routers whose instance for `vrid` is MASTER right now. */

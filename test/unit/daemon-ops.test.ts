@@ -6,28 +6,27 @@ import { RESPAWN_INITIAL, childExitVerdict, nextRespawn, releaseThenExit } from 
 import { dumpPath, formatData, formatJson, formatStats, formatVip } from '../../src/daemon/dumps.js';
 import { escapeLabelValue, formatMetrics } from '../../src/daemon/metrics.js';
 import { parseListen, type StatusDocument } from '../../src/daemon/status.js';
+import { instanceStatusJson } from '../../src/daemon/ipc.js';
 import { childLogFile } from '../../src/daemon/options.js';
-import { instanceStatus } from '../../src/daemon/vrrp-child.js';
 import { main } from '../../src/cli.js';
 import { instanceSpec } from '../../src/vrrp/types.js';
-import type { InstancePlan, VipPlan } from '../../src/vrrp/plan.js';
-import type { InstanceSnapshot } from '../../src/vrrp/shell.js';
+import type { VirtualIp } from '../../src/config/model/index.js';
+import type { InstanceStatus } from '../../src/vrrp/node.js';
+import { instancePlan, modelVip } from '../helpers/vrrp-plan.js';
 import { parsePrometheusText } from '../helpers/prom-parse.js';
 
 const fixture = (f: string) => readFileSync(fileURLToPath(new URL(`../fixtures/keepalived-2.2.7-dumps/${f}`, import.meta.url)), 'utf8');
 
-const vip = (address: string, prefix = 24): VipPlan => ({
-  address, family: 4, prefix, dev: 'veth0', scope: 0, noDad: false, noprefixroute: false, home: false, noTrack: false, advertised: true,
-});
+const vip = (address: string, prefix = 24): VirtualIp => modelVip(address, { prefix, dev: 'veth0' });
 
-function snapshot(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  const { primaryAddress: _p, ...spec } = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.9.0.1', priority: 150, vips: ['10.9.0.100'] });
-  const plan: InstancePlan = {
-    name: 'VI_1', interface: 'veth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.9.0.100')], routes: [], rules: [],
-    spec, trackers: [], notify: { generic: { argv: ['/usr/bin/true'], shellCommand: '/usr/bin/true', uid: 0, gid: 0 } },
-  };
+function snapshot(over: Partial<InstanceStatus> = {}): InstanceStatus {
+  const spec = instanceSpec({ name: 'VI_1', vrid: 51, primaryAddress: '10.9.0.1', priority: 150, vips: ['10.9.0.100'] });
+  const plan = instancePlan(spec, {
+    dev: 'veth0', config: { virtualIpaddresses: [vip('10.9.0.100')] },
+    over: { notify: { generic: { argv: ['/usr/bin/true'], shellCommand: '/usr/bin/true', uid: 0, gid: 0 } } },
+  });
   return {
-    plan, state: 'MASTER', wantState: 'MASTER', effectivePriority: 150, lastTransitionMs: 1795292808014.706, src: '10.9.0.1', vipset: true,
+    uid: 1, plan, state: 'MASTER', wantState: 'MASTER', effectivePriority: 150, lastTransitionMs: 1795292808014.706, src: '10.9.0.1', vipset: true,
     faults: [], trackers: [],
     stats: { advertsSent: 3, advertsReceived: 0, dropped: { ttl: 2 }, garpsSent: 5, becameMaster: 1, releasedMaster: 0, transitions: 2, priZeroReceived: 0, priZeroSent: 0, addrListErr: 0 },
     ...over,
@@ -94,7 +93,7 @@ function doc(): StatusDocument {
   const s = snapshot({ trackers: [{ name: 'script:chk "x"', ok: true, weight: 0 }] });
   return {
     version: '0', pid: 1, startedAt: new Date(0).toISOString(), children: [{ kind: 'vrrp', pid: 2, restarts: 1 }], reloads: { ok: 1, refused: 2 },
-    vrrp: [instanceStatus(s)], scripts: [{ kind: 'notify', name: 'VI_1', runs: 3, failures: 1 }],
+    vrrp: [instanceStatusJson(s)], scripts: [{ kind: 'notify', name: 'VI_1', runs: 3, failures: 1 }],
     checkers: [{ virtualServer: '10.0.0.1:80', realServer: '10.0.1.1:80', up: true, weight: 3 }], keepalivedJson: [],
   };
 }

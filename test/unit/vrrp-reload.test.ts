@@ -3,20 +3,16 @@ import assert from 'node:assert/strict';
 import { carryOverState, diffVips, instanceIdentity, matchInstances, vipKey } from '../../src/vrrp/reload.js';
 import { initialState, step } from '../../src/vrrp/machine.js';
 import { instanceSpec } from '../../src/vrrp/types.js';
-import type { InstancePlan, VipPlan } from '../../src/vrrp/plan.js';
+import type { InstancePlan } from '../../src/vrrp/plan.js';
+import { instancePlan, modelVip as vip } from '../helpers/vrrp-plan.js';
 
-const vip = (address: string, over: Partial<VipPlan> = {}): VipPlan => ({
-  address, family: 4, prefix: 32, dev: 'eth0', scope: 0, noDad: false, noprefixroute: false, home: false, noTrack: false,
-  advertised: true, ...over,
-});
+/** What an instance's reload identity is made of, each settable. */
+interface Over { vrid?: number; interface?: string; family?: 4 | 6; unicast?: boolean; configuredSrc?: string; group?: string }
 
-function plan(name: string, over: Partial<InstancePlan> & { vrid?: number } = {}): InstancePlan {
-  const { vrid = 51, ...rest } = over;
-  const { primaryAddress: _p, ...spec } = instanceSpec({ name, vrid, primaryAddress: '10.0.0.1' });
-  return {
-    name, interface: 'eth0', family: 4, unicast: false, peers: [], group: '224.0.0.18', ttl: 255, vips: [vip('10.0.0.100')], routes: [], rules: [],
-    spec, trackers: [], notify: {}, ...rest,
-  };
+function plan(name: string, o: Over = {}): InstancePlan {
+  const spec = instanceSpec({ name, vrid: o.vrid ?? 51, primaryAddress: '10.0.0.1', vips: ['10.0.0.100'], ...(o.group ? { mcastGroup: o.group } : {}) });
+  const config = { ...(o.family ? { family: o.family } : {}), ...(o.unicast !== undefined ? { unicast: o.unicast } : {}) };
+  return instancePlan(spec, { dev: o.interface, configuredSrc: o.configuredSrc, config });
 }
 
 test('identity: vrid, family, interface, unicast flag and source, multicast group; not the name', () => {
@@ -35,15 +31,15 @@ test('match: renamed instance is kept, others removed and added', () => {
   const oldP = [plan('VI_1'), plan('VI_2', { vrid: 52 })];
   const newP = [plan('RENAMED', { vrid: 51 }), plan('VI_3', { vrid: 53 })];
   const m = matchInstances(oldP, newP);
-  assert.deepEqual(m.kept.map((k) => [k.old.name, k.next.name]), [['VI_1', 'RENAMED']]);
-  assert.deepEqual(m.removed.map((p) => p.name), ['VI_2']);
-  assert.deepEqual(m.added.map((p) => p.name), ['VI_3']);
+  assert.deepEqual(m.kept.map((k) => [k.old.config.name, k.next.config.name]), [['VI_1', 'RENAMED']]);
+  assert.deepEqual(m.removed.map((p) => p.config.name), ['VI_2']);
+  assert.deepEqual(m.added.map((p) => p.config.name), ['VI_3']);
 });
 
 test('match: a duplicated identity in the new config matches once', () => {
   const m = matchInstances([plan('A')], [plan('A'), plan('B')]);
   assert.equal(m.kept.length, 1);
-  assert.deepEqual(m.added.map((p) => p.name), ['B']);
+  assert.deepEqual(m.added.map((p) => p.config.name), ['B']);
 });
 
 test('VIP diff: unchanged addresses are kept, changed prefix or device means remove + add', () => {

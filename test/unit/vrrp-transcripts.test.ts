@@ -162,7 +162,7 @@ class Driver {
       }
       case 'state':
         for (const v of this.node!.view())
-          out.push(`${v.plan.name} ${v.state} prio=${v.effectivePriority}${v.src ? ` src=${v.src}` : ''}${v.masterAddress ? ` master=${v.masterAddress}` : ''}${v.faults.length ? ` faults=${v.faults.join(',')}` : ''}`);
+          out.push(`${v.plan.config.name} ${v.state} prio=${v.effectivePriority}${v.src ? ` src=${v.src}` : ''}${v.masterAddress ? ` master=${v.masterAddress}` : ''}${v.faults.length ? ` faults=${v.faults.join(',')}` : ''}`);
         break;
       default:
         throw new Error(`unknown command "${b.command}"`);
