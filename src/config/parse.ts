@@ -85,12 +85,15 @@ function lexWords(s: string): LineWords {
 const MAX_LEXED_LINES = 1 << 16;
 
 /** Splits one logical line into keyword and args; null when nothing is left (e.g. a lone unmatched quote). */
-function lineToNode(l: LogicalLine, diags: Diagnostics, lexed: Map<string, LineWords>): ConfigNode | null {
+function lineToNode(l: LogicalLine, diags: Diagnostics, lexed: Map<string, LineWords | null>): ConfigNode | null {
   const t = l.text;
   let w = lexed.get(t.s);
-  if (w === undefined) {
+  if (!w) {
+    // Kept from the second time a text is seen: the words of a line that never repeats (a real_server's
+    // address) would only be live data for the garbage collector to copy, twice.
+    const seen = w === null;
     w = lexWords(t.s);
-    if (lexed.size < MAX_LEXED_LINES) lexed.set(t.s, w);
+    if (lexed.size < MAX_LEXED_LINES) lexed.set(t.s, seen ? w : null);
   }
   let node: ConfigNode | null = null;
   const n = w.texts.length;
@@ -142,8 +145,8 @@ class StatementReader {
    * times (every `real_server` with one TCP_CHECK alike): nearley runs once per shape, not once per statement.
    */
   private readonly shapes = new Map<string, StatementList>();
-  /** Words of each distinct line text (see lineToNode). */
-  private readonly lexed = new Map<string, LineWords>();
+  /** Words of each line text seen more than once, null for a text seen once (see lineToNode). */
+  private readonly lexed = new Map<string, LineWords | null>();
   /** Depth of the repaired stream (phantom braces excluded). */
   private depth = 0;
   private readonly stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
