@@ -124,7 +124,8 @@ const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
 /**
  * Logical lines in, tree out, one top-level statement at a time. It reports brace errors as keepalived does (but
  * saying where) and repairs the stream so that every `{` follows a keyword line and every block is closed, so the
- * grammar has exactly one parse; each completed top-level statement goes through the grammar at once.
+ * grammar has exactly one parse; each completed top-level statement goes through the grammar at once (or takes the
+ * grammar's parse of an earlier statement of the same shape).
  * Streaming matters for speed: the preprocessor hands lines over as it makes them, so lines and statements die
  * young instead of all surviving to the end (on the 78,000-line benchmark that survival was most of the GC work).
  * Diagnostics keep the order of the former batch passes: brace errors, then grammar errors, after the
