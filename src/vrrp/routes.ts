@@ -3,7 +3,7 @@
 import type { VirtualRoute, VirtualRule } from '../config/model/index.js';
 import { type RuleSpec, ROUTE_TYPES, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE, type RouteSpec, type RouteType } from '../net/rtnetlink-codec.js';
 import { KtError } from '../util/errors.js';
-import type { Family } from '../net/address.js';
+import { AddressError, parseCidr, type Family } from '../net/address.js';
 
 const SCOPES: Record<string, number> = {
   global: RT_SCOPE_UNIVERSE, universe: RT_SCOPE_UNIVERSE, site: RT_SCOPE_SITE, link: RT_SCOPE_LINK, host: RT_SCOPE_HOST,
@@ -65,9 +65,11 @@ export function describeRoute(r: VirtualRoute): string {
   return r.words.join(' ');
 }
 
+/** `ADDR[/LEN]` → address and prefix length (the full length when none is written). Throws AddressError. */
 const prefix = (text: string, family: Family): [string, number] => {
-  const [addr, len] = text.split('/');
-  return [addr!, len === undefined ? (family === 4 ? 32 : 128) : Number(len)];
+  const c = parseCidr(text);
+  if (!c) throw new AddressError(text, family);
+  return [c.address, c.prefix ?? (family === 4 ? 32 : 128)];
 };
 
 /** virtual_rules (ip-rule syntax) → rtnetlink rule specs: from/to prefixes, table, preference, fwmark, iif/oif. */
