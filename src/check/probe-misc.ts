@@ -1,18 +1,8 @@
 // MISC_CHECK: run misc_path with misc_timeout through the notify runner (src/notify/run.ts).
 // Exit 0 = success; with misc_dynamic 2..255 = success with weight status − 2 (the verdict core decides);
 // a timeout (SIGTERM, then SIGKILL to the group) or a kill is a failure without exit status.
-import { scanScriptLine } from '../config/script-words.js';
 import { describeResult, runScript, type ScriptRun } from '../notify/run.js';
 import type { ProbeResult } from './types.js';
-
-/**
- * Split misc_path's command string into argv exactly as the config reader and keepalived do
- * (alloc_strvec_quoted_escaped: blanks separate, '…'/"…" group, backslash escapes). A string keepalived rejects
- * (unmatched quote, trailing backslash) gives no words, which the runner reports as an "empty command" failure.
- */
-export function splitCommandLine(cmd: string): string[] {
-  return scanScriptLine(cmd).words;
-}
 
 export interface MiscProbeTarget {
   argv: string[];

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { probeMisc, splitCommandLine } from '../../src/check/probe-misc.js';
+import { probeMisc } from '../../src/check/probe-misc.js';
+import { splitScriptLine } from '../../src/config/script-words.js';
 import { CheckVerdict } from '../../src/check/verdict.js';
 import { miscCheck, realServer, virtualServer } from '../helpers/check-model.js';
 
@@ -15,14 +16,14 @@ function script(name: string, body: string): string {
   return p;
 }
 
-test('command line split with quotes', () => {
-  assert.deepEqual(splitCommandLine(`/bin/check "a b" 'c' d`), ['/bin/check', 'a b', 'c', 'd']);
+test('command line split with quotes (the config reader splits misc_path)', () => {
+  assert.deepEqual(splitScriptLine(`/bin/check "a b" 'c' d`), ['/bin/check', 'a b', 'c', 'd']);
 });
 
 test('exit 0 succeeds, exit 1 fails, arguments reach the script', async () => {
   const out = path.join(dir, 'args');
   const s = script('ok.sh', `echo "$@" > ${out}; exit 0`);
-  const r = await probeMisc({ argv: splitCommandLine(`${s} one "two three"`), timeoutMs: 5000 });
+  const r = await probeMisc({ argv: splitScriptLine(`${s} one "two three"`), timeoutMs: 5000 });
   assert.equal(r.ok, true);
   assert.equal(r.exitStatus, 0);
   assert.equal(fs.readFileSync(out, 'utf8'), 'one two three\n');
