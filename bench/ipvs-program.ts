@@ -14,7 +14,7 @@ import { runSelfInGuest } from '../test/vm/harness.js';
 import { IpvsClient } from '../src/ipvs/client.js';
 import { buildDesired } from '../src/ipvs/desired.js';
 import { IpvsApplier } from '../src/ipvs/apply.js';
-import type { VirtualServerSpec } from '../src/ipvs/types.js';
+import type { VirtualServerSpec } from '../src/ipvs/virtual-server-spec.js';
 
 const nServices = Number(process.argv[2] ?? 1000);
 const perService = Number(process.argv[3] ?? 10);

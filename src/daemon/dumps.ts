@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { InstanceStatus } from '../vrrp/node.js';
 import type { VirtualIp } from '../config/model/index.js';
-import type { VrrpState } from '../vrrp/types.js';
+import type { VrrpState } from '../vrrp/spec.js';
 import type { ScriptCommand } from '../notify/notify.js';
 
 /** keepalived's state numbers (vrrp.h). */

@@ -3,7 +3,7 @@
 // requests are pipelined: the kernel handles a netlink request inside sendmsg, so order is kept while ACKs are
 // still in flight. Destinations of a service that could not be added are skipped, not sent to fail.
 import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
-import type { IpvsTimeouts } from './types.js';
+import type { IpvsTimeouts } from './kernel-table.js';
 import { describeDest, describeService, destId, serviceId } from './describe.js';
 import type { IpvsState } from './desired.js';
 import { diff, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';

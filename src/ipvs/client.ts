@@ -14,7 +14,7 @@ import {
 } from './codec.js';
 import type {
   DestEntry, DestKey, DestSpec, IpvsInfo, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec, SyncDaemonSpec,
-} from './types.js';
+} from './kernel-table.js';
 import { describeService, describeDest } from './describe.js';
 import { KtError } from '../util/errors.js';
 

@@ -14,7 +14,7 @@ import {
   FWD_MASK, FWD_TUNNEL, SVC_F_HASHED, TUN_GUE, TUN_IPIP,
   type DestEntry, type DestKey, type DestSpec, type IpvsInfo, type IpvsProtocol, type IpvsStats,
   type IpvsTimeouts, type ServiceEntry, type ServiceKey, type ServiceSpec, type SyncDaemonSpec,
-} from './types.js';
+} from './kernel-table.js';
 import { KtError } from '../util/errors.js';
 
 export const IPVS_GENL_NAME = 'IPVS';

@@ -1,5 +1,5 @@
 // Human-readable names for services and destinations in logs and errors, in ipvsadm's notation.
-import type { DestKey, ServiceKey } from './types.js';
+import type { DestKey, ServiceKey } from './kernel-table.js';
 import { AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../net/constants.js';
 
 const PROTO: Record<number, string> = { [IPPROTO_TCP]: 'TCP', [IPPROTO_UDP]: 'UDP', [IPPROTO_SCTP]: 'SCTP' };

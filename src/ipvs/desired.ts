@@ -12,9 +12,9 @@ import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, IPVS_SVC_PERSISTENT_TIMEOUT,
   IPVS_WEIGHT_MAX, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_GRE,
   TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_NOCSUM, TUN_FLAG_REMCSUM,
-  type DestSpec, type IpvsProtocol, type RealServerSpec, type SchedulerFlag,
-  type ServiceKey, type ServiceSpec, type VirtualServerSpec, type VirtualTarget,
-} from './types.js';
+  type DestSpec, type IpvsProtocol, type ServiceKey, type ServiceSpec,
+} from './kernel-table.js';
+import type { RealServerSpec, SchedulerFlag, VirtualServerSpec, VirtualTarget } from './virtual-server-spec.js';
 import type { LbKind, TunnelSpec } from '../config/model/types.js';
 import { KtError } from '../util/errors.js';
 

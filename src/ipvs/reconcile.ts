@@ -7,7 +7,7 @@ import { destId, serviceId } from './describe.js';
 import {
   FWD_MASK, FWD_TUNNEL, SVC_F_HASHED, TUN_GUE, TUN_IPIP,
   type DestKey, type DestSpec, type ServiceKey, type ServiceSpec,
-} from './types.js';
+} from './kernel-table.js';
 import type { DesiredService, IpvsState } from './desired.js';
 
 export type Op =

@@ -1,9 +1,57 @@
 // Maps the config model plus the checkers' verdict (which destinations are wanted, at what weight) onto the IPVS
 // desired-state input. Pure. The checker core already swapped in the sorry server when quorum was lost, so every
 // wanted destination arrives in `dests`; here we only add what the kernel needs to know about each one.
-import type { KeepalivedConfig, VirtualServer } from '../config/model/index.js';
+import type { KeepalivedConfig, LbKind, Protocol, TunnelSpec, VirtualServer } from '../config/model/index.js';
+import type { Family } from '../net/address.js';
 import type { DesiredDest } from '../check/types.js';
-import type { RealServerSpec, SchedulerFlag, VirtualServerSpec, VirtualTarget } from './types.js';
+
+// ---- the desired-state input (desired.ts expands it into kernel services and destinations); method, tunnel and
+// protocol are the config model's own types ----
+
+/** Where a virtual server listens: one address, a group entry (`A.B.C.D-E` range), or a firewall mark. */
+export type VirtualTarget =
+  | { addr: string; port: number; range?: undefined; fwmark?: undefined }
+  | { range: string; port: number; addr?: undefined; fwmark?: undefined }
+  | { fwmark: number; family?: Family; addr?: undefined; range?: undefined };
+
+export interface RealServerSpec {
+  addr: string;
+  /** Defaults to the virtual server's port; forced to it for DR/TUN, to 0 for fwmark non-NAT (keepalived). */
+  port?: number;
+  /** The checker's verdict: present with this weight (0 = inhibited). Absent servers are simply not listed. */
+  weight: number;
+  lbKind?: LbKind;
+  tunnel?: TunnelSpec;
+  uThreshold?: number;
+  lThreshold?: number;
+}
+
+export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-port' | 'sh-fallback' | 'mh-port' | 'mh-fallback' | 'ops';
+
+export interface VirtualServerSpec {
+  /** One entry for `virtual_server IP PORT` / `fwmark N`, the group's entries for `virtual_server group NAME`. */
+  targets: VirtualTarget[];
+  protocol: Protocol;
+  /** Default 'wlc' (keepalived's default). */
+  scheduler?: string;
+  schedulerFlags?: SchedulerFlag[];
+  /** Seconds; undefined = not persistent. A zero-port service is forced persistent (360 s) like keepalived. */
+  persistenceTimeout?: number;
+  /** IPv4 netmask text ("255.255.255.0") or IPv6 prefix length. */
+  persistenceGranularity?: string | number;
+  persistenceEngine?: string;
+  /** Default NAT. */
+  lbKind?: LbKind;
+  tunnel?: TunnelSpec;
+  /** Real servers currently wanted in the table (the checker output). */
+  realServers: RealServerSpec[];
+  /** Used while `quorumUp` is false; with `inhibit` it stays in the table at weight 0 otherwise. */
+  sorryServer?: RealServerSpec & { inhibit?: boolean };
+  /** Default true. When false, real servers are replaced by the sorry server (if any). */
+  quorumUp?: boolean;
+}
+
+// ---- from the model ----
 
 function targets(vs: VirtualServer, cfg: KeepalivedConfig): VirtualTarget[] {
   if (vs.kind === 'fwmark') return [{ fwmark: vs.fwmark!, family: vs.family === 6 ? 6 : 4 }];

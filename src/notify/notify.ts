@@ -11,7 +11,7 @@
 //   group after 1 s.
 // - A script that cannot be run is logged as a failure with the reason (keepalived reports nothing).
 import { runScript, describeResult, scriptSucceeded, type ScriptResult, type RunOptions } from './run.js';
-import type { NotifyEventState, NotifyState } from '../vrrp/types.js';
+import type { NotifyEventState, NotifyState } from '../vrrp/spec.js';
 
 /** A command ready to exec: the configured script (the model's ScriptSpec) with its user resolved to ids. */
 export interface ScriptCommand {

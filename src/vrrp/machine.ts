@@ -5,7 +5,7 @@
 import { compareAddr } from '../net/address.js';
 import type { Advert } from './packet.js';
 import { masterDownMs, skewPriority, skewTimeMs } from './timers.js';
-import type { NotifyEventState, VrrpInstanceSpec, VrrpState } from './types.js';
+import type { NotifyEventState, VrrpInstanceSpec, VrrpState } from './spec.js';
 
 // ---- inputs ---------------------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import { carryOverState, diffVips, matchInstances } from './reload.js';
 import { describeRoute } from './routes.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync-group.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
-import type { VrrpState } from './types.js';
+import type { VrrpState } from './spec.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 
 // ---- inputs -----------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { internetChecksum, ipv4UpperChecksum, ipv6UpperChecksum } from '../net/c
 import { buildIpv4Header } from '../net/ipv4-header.js';
 import { addrLength, addrToBytes, bytesToAddr, type Family } from '../net/address.js';
 import { IPPROTO_VRRP } from '../net/constants.js';
-import type { VrrpInstanceSpec } from './types.js';
+import type { VrrpInstanceSpec } from './spec.js';
 import { KtError } from '../util/errors.js';
 
 export const VRRP_TYPE_ADVERT = 1;

@@ -8,7 +8,7 @@ import type {
   KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
-import type { TrackerSpec, VrrpInstanceSpec } from './types.js';
+import type { TrackerSpec, VrrpInstanceSpec } from './spec.js';
 
 export interface TrackerSource {
   spec: TrackerSpec;

@@ -3,7 +3,7 @@
 // all go MASTER; one member leaving MASTER for BACKUP takes the others along; one member in FAULT puts all in FAULT
 // (fault reason "sync-group") until no member has a fault of its own. Group notifies: type GROUP, priority 0.
 import { nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
-import type { VrrpState } from './types.js';
+import type { VrrpState } from './spec.js';
 import { KtError } from '../util/errors.js';
 
 export const SYNC_FAULT = 'sync-group';

@@ -1,6 +1,6 @@
 // Effective priority from weighted trackers (keepalived vrrp_track.c:561-830). Pure functions. vrrp_script rise/fall
 // counting lives with its runner in src/notify/track-script.ts (initialTrackScriptState/nextScriptState).
-import type { TrackerSpec } from './types.js';
+import type { TrackerSpec } from './spec.js';
 
 /** Live state of one tracker. `ok` for interface/script/process/bfd; `value` for track_file (integer in the file). */
 export interface TrackerStatus {

@@ -4,7 +4,7 @@
 import type { VirtualIp, VrrpInstance } from '../../src/config/model/index.js';
 import type { Loc } from '../../src/config/tree.js';
 import type { InstancePlan } from '../../src/vrrp/plan.js';
-import type { VrrpInstanceSpec } from '../../src/vrrp/types.js';
+import type { VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 
 const LOC: Loc = { file: 'test', line: 0, col: 0 };
 

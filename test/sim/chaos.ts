@@ -11,7 +11,7 @@
 // Same seed, same run: a failure prints the seed and the schedule that reproduces it.
 import type { NodeEffect, NodeInput } from '../../src/vrrp/node.js';
 import { masterDownMs } from '../../src/vrrp/timers.js';
-import type { VrrpInstanceSpec } from '../../src/vrrp/types.js';
+import type { VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 import { Prng } from './prng.js';
 import { Simulator, type SimRouterConfig } from './simulator.js';
 

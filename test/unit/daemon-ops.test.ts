@@ -9,7 +9,7 @@ import { parseListen, type StatusDocument } from '../../src/daemon/status.js';
 import { instanceStatusJson } from '../../src/daemon/ipc.js';
 import { childLogFile } from '../../src/daemon/options.js';
 import { main } from '../../src/cli.js';
-import { instanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec } from '../../src/vrrp/spec.js';
 import type { VirtualIp } from '../../src/config/model/index.js';
 import type { InstanceStatus } from '../../src/vrrp/node.js';
 import { instancePlan, modelVip } from '../helpers/vrrp-plan.js';

@@ -18,7 +18,7 @@ import { genlPayload } from '../../src/net/genetlink-codec.js';
 import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, SVC_F_HASHED, SVC_F_PERSISTENT, TUN_GRE, TUN_GUE, TUN_FLAG_CSUM,
   type ServiceSpec,
-} from '../../src/ipvs/types.js';
+} from '../../src/ipvs/kernel-table.js';
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP } from '../../src/net/constants.js';
 import { addrToBytes, bytesToAddr, canonicalAddr } from '../../src/net/address.js';
 

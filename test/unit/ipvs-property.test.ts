@@ -12,7 +12,7 @@ import {
 import { canonicalAddr } from '../../src/net/address.js';
 import {
   FWD_TUNNEL, SCHEDULERS, TUN_GUE, TUN_IPIP, type DestSpec, type ServiceSpec,
-} from '../../src/ipvs/types.js';
+} from '../../src/ipvs/kernel-table.js';
 import { AF_INET, AF_INET6, type Af } from '../../src/net/constants.js';
 import { attr, attrBe16, attrU16, attrU32, nest } from '../../src/net/netlink-codec.js';
 import { genlPayload } from '../../src/net/genetlink-codec.js';

@@ -4,8 +4,9 @@ import { buildDesired, expandRange, type IpvsState } from '../../src/ipvs/desire
 import { applyOps, diff, emptyOwnership, ownershipAfter, removalOps, type Op } from '../../src/ipvs/reconcile.js';
 import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2,
-  TUN_GUE, TUN_FLAG_CSUM, type VirtualServerSpec,
-} from '../../src/ipvs/types.js';
+  TUN_GUE, TUN_FLAG_CSUM,
+} from '../../src/ipvs/kernel-table.js';
+import type { VirtualServerSpec } from '../../src/ipvs/virtual-server-spec.js';
 import { AF_INET, AF_INET6, IPPROTO_TCP } from '../../src/net/constants.js';
 
 const web: VirtualServerSpec = {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { build } from '../helpers/model.js';
 import { ipvsSpecFor } from '../../src/ipvs/virtual-server-spec.js';
 import { buildDesired } from '../../src/ipvs/desired.js';
-import { TUN_FLAG_CSUM } from '../../src/ipvs/types.js';
+import { TUN_FLAG_CSUM } from '../../src/ipvs/kernel-table.js';
 
 test('lb_kind TUN type gue port N csum / type gre csum: checksum flags reach the destination', () => {
   const b = build(`virtual_server 10.0.0.1 80 {

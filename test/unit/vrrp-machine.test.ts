@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from '../../src/vrrp/machine.js';
-import { instanceSpec, type VrrpInstanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec, type VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 import { masterDownMs, roundAdvertInt, skewTimeMs } from '../../src/vrrp/timers.js';
 import type { Advert } from '../../src/vrrp/packet.js';
 
@@ -285,7 +285,7 @@ test('step is pure: the input state is not modified', () => {
   assert.equal(JSON.stringify(s0), snap);
 });
 
-import { checkInstanceSpec } from '../../src/vrrp/types.js';
+import { checkInstanceSpec } from '../../src/vrrp/spec.js';
 import { Prng } from '../sim/prng.js';
 
 test('checkInstanceSpec reports unusable specs', () => {

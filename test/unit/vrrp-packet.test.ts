@@ -274,7 +274,7 @@ test('property: validate never throws on random bytes', () => {
 
 // ---- what the production node puts on the wire -----------------------------------------------------------------
 import { rxPolicyFor } from '../../src/vrrp/validate.js';
-import { instanceSpec, type VrrpInstanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec, type VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 import { initialState } from '../../src/vrrp/machine.js';
 import { VrrpNode } from '../../src/vrrp/node.js';
 import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';

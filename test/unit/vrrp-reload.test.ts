@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { carryOverState, diffVips, instanceIdentity, matchInstances, vipKey } from '../../src/vrrp/reload.js';
 import { initialState, step } from '../../src/vrrp/machine.js';
-import { instanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec } from '../../src/vrrp/spec.js';
 import type { InstancePlan } from '../../src/vrrp/plan.js';
 import { instancePlan, modelVip as vip } from '../helpers/vrrp-plan.js';
 

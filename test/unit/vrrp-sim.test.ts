@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulator, type SimRouterConfig } from '../sim/simulator.js';
 import { masterDownMs, skewTimeMs } from '../../src/vrrp/timers.js';
-import type { VrrpInstanceSpec } from '../../src/vrrp/types.js';
+import type { VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 
 const VIP = '10.0.0.100';
 function router(id: string, ip: string, priority: number, extra: Partial<VrrpInstanceSpec> = {}, cfg: Partial<SimRouterConfig> = {}): SimRouterConfig {

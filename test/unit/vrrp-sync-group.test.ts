@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialState, type Input } from '../../src/vrrp/machine.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, type SyncGroupState, type TaggedEffect } from '../../src/vrrp/sync-group.js';
-import { instanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec } from '../../src/vrrp/spec.js';
 
 function group(prioA = 100, prioB = 100) {
   const a = initialState(instanceSpec({ name: 'VI_A', vrid: 1, primaryAddress: '10.0.0.2', priority: prioA, vips: ['10.0.0.101'] }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trackVerdict, type TrackerStatus } from '../../src/vrrp/track.js';
-import type { TrackerSpec } from '../../src/vrrp/types.js';
+import type { TrackerSpec } from '../../src/vrrp/spec.js';
 
 const t = (kind: TrackerSpec['kind'], weight: number, st: { ok?: boolean; value?: number }, reverse = false, name = `${kind}${weight}`): TrackerStatus =>
   ({ spec: { name, kind, weight, reverse }, ...st });

@@ -8,7 +8,7 @@ import { IpvsClient, IpvsError, IpvsUnavailableError } from '../../../src/ipvs/c
 import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3,
   TUN_GRE, TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_REMCSUM, type DestSpec, type ServiceSpec, type ServiceKey,
-} from '../../../src/ipvs/types.js';
+} from '../../../src/ipvs/kernel-table.js';
 import { AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../../../src/net/constants.js';
 
 let client: IpvsClient | undefined;

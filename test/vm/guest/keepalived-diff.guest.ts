@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
-import type { VirtualServerSpec } from '../../../src/ipvs/types.js';
+import type { VirtualServerSpec } from '../../../src/ipvs/virtual-server-spec.js';
 
 let unavailable: string | false = false;
 try {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { IpvsClient, IpvsError, IpvsUnavailableError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
-import type { VirtualServerSpec } from '../../../src/ipvs/types.js';
+import type { VirtualServerSpec } from '../../../src/ipvs/virtual-server-spec.js';
 
 let unavailable: string | false = false;
 try {

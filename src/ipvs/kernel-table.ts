@@ -1,9 +1,9 @@
-// IPVS data model shared by the codec, the client, the desired-state builder and the reconciler.
+// The kernel's IPVS table as data, shared by the codec, the client, the desired-state builder and the reconciler:
+// services, destinations, their stats, timeouts, sync daemons, and the <linux/ip_vs.h> constants. (What we want in
+// it, the desired-state input, is VirtualServerSpec in virtual-server-spec.ts.)
 // Values are kernel values (numbers from <linux/ip_vs.h>, AF_*/IPPROTO_* from src/net/constants.ts), addresses are
 // canonical strings (src/net/address.ts).
-import type { Family } from '../net/address.js';
 import type { Af, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../net/constants.js';
-import type { LbKind, Protocol, TunnelSpec } from '../config/model/types.js';
 
 export type IpvsProtocol = typeof IPPROTO_TCP | typeof IPPROTO_UDP | typeof IPPROTO_SCTP;
 
@@ -123,49 +123,3 @@ export interface SyncDaemonSpec {
 }
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
-
-// ---- the desired-state input: virtual-server-spec.ts maps a model virtual server + the checkers' verdict onto it;
-// method, tunnel and protocol are the config model's own types ----
-
-/** Where a virtual server listens: one address, a group entry (`A.B.C.D-E` range), or a firewall mark. */
-export type VirtualTarget =
-  | { addr: string; port: number; range?: undefined; fwmark?: undefined }
-  | { range: string; port: number; addr?: undefined; fwmark?: undefined }
-  | { fwmark: number; family?: Family; addr?: undefined; range?: undefined };
-
-export interface RealServerSpec {
-  addr: string;
-  /** Defaults to the virtual server's port; forced to it for DR/TUN, to 0 for fwmark non-NAT (keepalived). */
-  port?: number;
-  /** The checker's verdict: present with this weight (0 = inhibited). Absent servers are simply not listed. */
-  weight: number;
-  lbKind?: LbKind;
-  tunnel?: TunnelSpec;
-  uThreshold?: number;
-  lThreshold?: number;
-}
-
-export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-port' | 'sh-fallback' | 'mh-port' | 'mh-fallback' | 'ops';
-
-export interface VirtualServerSpec {
-  /** One entry for `virtual_server IP PORT` / `fwmark N`, the group's entries for `virtual_server group NAME`. */
-  targets: VirtualTarget[];
-  protocol: Protocol;
-  /** Default 'wlc' (keepalived's default). */
-  scheduler?: string;
-  schedulerFlags?: SchedulerFlag[];
-  /** Seconds; undefined = not persistent. A zero-port service is forced persistent (360 s) like keepalived. */
-  persistenceTimeout?: number;
-  /** IPv4 netmask text ("255.255.255.0") or IPv6 prefix length. */
-  persistenceGranularity?: string | number;
-  persistenceEngine?: string;
-  /** Default NAT. */
-  lbKind?: LbKind;
-  tunnel?: TunnelSpec;
-  /** Real servers currently wanted in the table (the checker output). */
-  realServers: RealServerSpec[];
-  /** Used while `quorumUp` is false; with `inhibit` it stays in the table at weight 0 otherwise. */
-  sorryServer?: RealServerSpec & { inhibit?: boolean };
-  /** Default true. When false, real servers are replaced by the sorry server (if any). */
-  quorumUp?: boolean;
-}

@@ -1,5 +1,8 @@
-// Input spec of one VRRP instance, independent of the config model (the daemon maps keepalived.conf onto it).
-// All durations are milliseconds (floats allowed); addresses are text.
+// The pure core's input: one VRRP instance's spec (what the machine, the advert codec and receive validation run
+// on), its trackers and GARP schedule, and the state names the core and notify share. Independent of the config
+// model so the machine, the simulator and the transcripts drive it without a keepalived.conf; plan.ts derives it
+// from the model (global defaults, owner and auth rules applied). All durations are milliseconds (floats
+// allowed); addresses are text.
 import { addressFamily, familyName, vrrpGroup, type Family } from '../net/address.js';
 
 /** Protocol states (keepalived vrrp.h: INIT 0, BACKUP 1, MASTER 2, FAULT 3, DELETED 97, STOP 98). */
