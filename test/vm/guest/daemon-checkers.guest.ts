@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonTestUnavailable, savedTable, sh, startDaemon, waitFor, type RunningDaemon } from './daemon-lib.js';
+import { daemonTestUnavailable, savedTable, shell, startDaemon, type RunningDaemon } from './daemon-lib.js';
+import { waitFor } from '../../lab/lan.js';
 
 const unavailable = await daemonTestUnavailable(false);
 
@@ -27,7 +28,7 @@ after(async () => {
   servers?.kill('SIGKILL');
   for (const c of [`ip netns del ${CLIENT}`, `ip netns del ${REAL}`, `ip link del ktcd0${id}`, `ip link del ktcd1${id}`,
     'ip addr del 10.40.0.100/32 dev lo', 'ip addr del 10.40.0.101/32 dev lo', 'ipvsadm -C']) {
-    try { sh(`${c} 2>/dev/null`); } catch { /* gone */ }
+    try { shell(`${c} 2>/dev/null`); } catch { /* gone */ }
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -199,19 +200,21 @@ function control(cmd: 'start' | 'stop', name: string): Promise<void> {
 
 /** An HTTP GET from the client namespace through the VIP; the body names the real server that answered. */
 function getThroughVip(url: string): string {
-  return sh(`ip netns exec ${CLIENT} ${process.execPath} -e "require('http').get('${url}', { timeout: 20000 }, (r) => { let b = ''; r.on('data', (c) => b += c); r.on('end', () => process.stdout.write(b)); }).on('error', (e) => { console.error(e.message); process.exit(1); })"`);
+  return shell(`ip netns exec ${CLIENT} ${process.execPath} -e "require('http').get('${url}', { timeout: 20000 }, (r) => { let b = ''; r.on('data', (c) => b += c); r.on('end', () => process.stdout.write(b)); }).on('error', (e) => { console.error(e.message); process.exit(1); })"`);
 }
 
 async function timed(what: string, pred: () => boolean, boundS: number, t: { diagnostic(s: string): void }): Promise<number> {
-  const ms = await waitFor(what, pred, (boundS + SLACK_S) * 1000, 100).catch((e: Error) => {
+  const t0 = Date.now();
+  await waitFor(pred, { what, timeoutMs: (boundS + SLACK_S) * 1000, intervalMs: 100 }).catch((e: Error) => {
     throw new Error(`${e.message}\ntable:\n${table()}\nlog:\n${daemon?.log().slice(-4000)}`);
   });
+  const ms = Date.now() - t0;
   t.diagnostic(`${what}: ${ms} ms (config bound ${boundS} s + ${SLACK_S} s TCG slack)`);
   return ms;
 }
 
 test('keepalived-ts checkers drive IPVS with real HTTP/HTTPS/TCP servers and MISC_CHECK; NAT through the VIP reaches a live server', { skip: unavailable, timeout: 900_000 }, async (t) => {
-  sh(`ip netns add ${CLIENT}; ip netns add ${REAL}
+  shell(`ip netns add ${CLIENT}; ip netns add ${REAL}
     ip link add ktcd0${id} type veth peer name c0 netns ${CLIENT}
     ip link add ktcd1${id} type veth peer name r0 netns ${REAL}
     ip addr add 10.40.1.1/24 dev ktcd0${id}; ip link set ktcd0${id} up
@@ -259,12 +262,12 @@ test('keepalived-ts checkers drive IPVS with real HTTP/HTTPS/TCP servers and MIS
   // rs1 stops: it leaves the table, notify_down ran; the VIP only reaches rs2.
   await control('stop', 'rs1');
   await timed('rs1 stopped → removed', () => !has(rs1), DOWN_BOUND_S, t);
-  await waitFor('notify_down for rs1', () => notifies().includes('DOWN rs1'), 30_000);
+  await waitFor(() => notifies().includes('DOWN rs1'), { what: 'notify_down for rs1', timeoutMs: 30_000, intervalMs: 250 });
   for (let i = 0; i < 2; i++) assert.equal(getThroughVip('http://10.40.0.100/'), 'rs2');
   // rs1 comes back: one success brings it up (checked every delay_loop while down).
   await control('start', 'rs1');
   await timed('rs1 started → back', () => has(rs1), DELAY_LOOP + CONNECT_TIMEOUT, t);
-  await waitFor('notify_up for rs1', () => notifies().includes('UP rs1'), 30_000);
+  await waitFor(() => notifies().includes('UP rs1'), { what: 'notify_up for rs1', timeoutMs: 30_000, intervalMs: 250 });
   assert.deepEqual(notifies().filter((l) => l.endsWith('rs1')), ['DOWN rs1', 'UP rs1']);
 
   // inhibit_on_failure: rs2 stays at weight 0 instead of leaving, and gets its weight back.
@@ -291,10 +294,10 @@ test('keepalived-ts checkers drive IPVS with real HTTP/HTTPS/TCP servers and MIS
   // Quorum 2 with two weight-1 servers: one down → quorum lost: the sorry server replaces the live ones.
   await control('stop', 'tcp6');
   await timed('quorum lost → sorry server in, live servers out', () => { const s = table(); return sorry.test(s) && !tcp5.test(s) && !tcp6.test(s); }, DOWN_BOUND_S, t);
-  await waitFor('quorum_down script', () => notifies().includes('QUORUM_DOWN vs102'), 30_000);
+  await waitFor(() => notifies().includes('QUORUM_DOWN vs102'), { what: 'quorum_down script', timeoutMs: 30_000, intervalMs: 250 });
   await control('start', 'tcp6');
   await timed('quorum regained → sorry server out, both servers in', () => { const s = table(); return !sorry.test(s) && tcp5.test(s) && tcp6.test(s); }, DELAY_LOOP + CONNECT_TIMEOUT, t);
-  await waitFor('quorum_up script', () => notifies().includes('QUORUM_UP vs102'), 30_000);
+  await waitFor(() => notifies().includes('QUORUM_UP vs102'), { what: 'quorum_up script', timeoutMs: 30_000, intervalMs: 250 });
 
   // Stop: everything keepalived-ts added is removed.
   assert.equal(await daemon.stop(), 0, daemon.log().slice(-3000));

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
+import { sleep } from '../../lab/lan.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The built CLI (npm test builds dist/ before the guest boots). */
@@ -23,20 +24,11 @@ export async function daemonTestUnavailable(needKeepalived: boolean): Promise<st
   return false;
 }
 
-export const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Runs a shell command line (`sh -c`), returns its stdout; throws on a non-zero exit. */
+export const shell = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 
 /** `ipvsadm -Sn`, lines sorted (the kernel's order of services in a dump is a hash order). */
 export const savedTable = (): string[] => execFileSync('ipvsadm', ['-Sn'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-
-export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await pred()) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 /** Waits until the table has not changed for `quietMs`, returns it. */
 export async function settledTable(quietMs: number, timeoutMs: number): Promise<string[]> {

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { daemonTestUnavailable, savedTable, settledTable, sh, startDaemon, waitFor, type RunningDaemon } from './daemon-lib.js';
+import { daemonTestUnavailable, savedTable, settledTable, shell, startDaemon, type RunningDaemon } from './daemon-lib.js';
+import { waitFor } from '../../lab/lan.js';
 
 const unavailable = await daemonTestUnavailable(true);
 
@@ -165,7 +166,7 @@ after(async () => {
   for (const d of running) await d.stop(10_000).catch(() => undefined);
   listener?.close();
   for (const c of [`ip link del ${DUMMY}`, 'ipvsadm -C']) {
-    try { sh(`${c} 2>/dev/null`); } catch { /* gone */ }
+    try { shell(`${c} 2>/dev/null`); } catch { /* gone */ }
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -179,13 +180,13 @@ function settledShape(t: string[]): boolean {
 }
 
 // Thresholds are not part of `ipvsadm -S`: compare them from the listing (sorted, counters are all 0 here).
-const thresholds = (): string[] => sh('ipvsadm -Ln --thresholds').split('\n').filter((l) => /->/.test(l)).sort();
+const thresholds = (): string[] => shell('ipvsadm -Ln --thresholds').split('\n').filter((l) => /->/.test(l)).sort();
 
 async function runAndCapture(which: 'keepalived' | 'keepalived-ts', extra: string[] = []): Promise<{ table: string[]; thresholds: string[]; d: RunningDaemon }> {
   const d = startDaemon(which, conf, extra);
   running.push(d);
   // keepalived is native; keepalived-ts runs node under TCG (~12x slower): generous waits.
-  await waitFor(`${which} to program the table (log:\n${d.log().slice(-3000)})`, () => settledShape(savedTable()), 180_000, 500)
+  await waitFor(() => settledShape(savedTable()), { what: `${which} to program the table (log:\n${d.log().slice(-3000)})`, timeoutMs: 180_000, intervalMs: 500 })
     .catch((e: Error) => { throw new Error(`${e.message}\ntable:\n${savedTable().join('\n')}\nlog:\n${d.log().slice(-4000)}`); });
   // Checks run every second: a table unchanged for 4 s has settled.
   const table = await settledTable(4_000, 60_000);
@@ -193,7 +194,7 @@ async function runAndCapture(which: 'keepalived' | 'keepalived-ts', extra: strin
 }
 
 test('keepalived 2.2.7 and keepalived-ts (whole daemons, same keepalived.conf) leave the same IPVS table; both remove it on stop; -I keeps it', { skip: unavailable, timeout: 900_000 }, async () => {
-  sh(`ip link add ${DUMMY} type dummy; ip link set ${DUMMY} up
+  shell(`ip link add ${DUMMY} type dummy; ip link set ${DUMMY} up
       ip addr add 192.168.30.1/24 dev ${DUMMY}; ip addr add 192.168.30.2/24 dev ${DUMMY}; ip addr add 192.168.30.3/24 dev ${DUMMY}
       ipvsadm -C`);
   listener = createServer((s) => s.destroy());
@@ -204,7 +205,7 @@ test('keepalived 2.2.7 and keepalived-ts (whole daemons, same keepalived.conf) l
   assert.equal(await ref.d.stop(), 0, `keepalived exit; log:\n${ref.d.log().slice(-3000)}`);
   running.pop();
   // keepalived removes what it added.
-  await waitFor('keepalived to empty the table', () => savedTable().length === 0, 10_000);
+  await waitFor(() => savedTable().length === 0, { what: 'keepalived to empty the table', timeoutMs: 10_000, intervalMs: 250 });
 
   const ours = await runAndCapture('keepalived-ts');
   assert.deepEqual(ours.table, ref.table, `keepalived-ts log:\n${ours.d.log().slice(-4000)}`);
@@ -220,5 +221,5 @@ test('keepalived 2.2.7 and keepalived-ts (whole daemons, same keepalived.conf) l
   assert.equal(await kept.d.stop(), 0);
   running.pop();
   assert.deepEqual(savedTable(), ref.table, 'with -I the table is left in place');
-  sh('ipvsadm -C');
+  shell('ipvsadm -C');
 });

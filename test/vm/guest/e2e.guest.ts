@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
+import { shell } from './daemon-lib.js';
 
 let unavailable: string | false = false;
 try {
@@ -14,7 +15,6 @@ try {
   unavailable = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
 }
 
-const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 /** An HTTP GET from inside a namespace, with node itself (no curl dependency). */
 const httpGetIn = (ns: string, url: string): string => execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e',
   `require('http').get(${JSON.stringify(url)}, { timeout: 60000 }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => process.stdout.write(b)); })
@@ -27,12 +27,12 @@ let server: ChildProcess | undefined;
 after(() => {
   server?.kill('SIGKILL');
   for (const c of [`ip netns del ${CLIENT}`, `ip netns del ${REAL}`, `ip link del ktd0${id}`, `ip link del ktd1${id}`, 'ipvsadm -C']) {
-    try { sh(`${c} 2>/dev/null`); } catch { /* already gone */ }
+    try { shell(`${c} 2>/dev/null`); } catch { /* already gone */ }
   }
 });
 
 test('NAT: client namespace → VIP → node HTTP real server, counted in the service statistics', { skip: unavailable, timeout: 300_000 }, async () => {
-  sh(`ip netns add ${CLIENT}; ip netns add ${REAL}
+  shell(`ip netns add ${CLIENT}; ip netns add ${REAL}
     ip link add ktd0${id} type veth peer name c0 netns ${CLIENT}
     ip link add ktd1${id} type veth peer name r0 netns ${REAL}
     ip addr add 10.10.1.1/24 dev ktd0${id}; ip link set ktd0${id} up
@@ -69,9 +69,9 @@ test('NAT: client namespace → VIP → node HTTP real server, counted in the se
     assert.equal(entry.dests[0].addr, '10.10.2.2');
     assert.ok((entry.service.stats?.conns ?? 0n) >= 1n, 'the service counted the connection');
     assert.ok((entry.dests[0].stats?.conns ?? 0n) >= 1n, 'the destination counted the connection');
-    assert.match(sh('ipvsadm -Ln --stats'), /-> 10\.10\.2\.2:8080\s+1\s/);
+    assert.match(shell('ipvsadm -Ln --stats'), /-> 10\.10\.2\.2:8080\s+1\s/);
     await sync.stop('owned');
-    assert.equal(sh('ipvsadm -Sn'), '');
+    assert.equal(shell('ipvsadm -Sn'), '');
   } finally {
     client.close();
   }
@@ -83,7 +83,7 @@ test('DR: the director only rewrites the MAC; the real server (VIP on lo, arp_ig
   const BR = `ktbr${id}`;
   let srv: ChildProcess | undefined;
   try {
-    sh(`ip netns add ${C}; ip netns add ${R}
+    shell(`ip netns add ${C}; ip netns add ${R}
       ip link add ${BR} type bridge; ip link set ${BR} up; ip addr add 10.30.0.1/24 dev ${BR}; ip addr add 10.30.0.100/32 dev ${BR}
       ip link add ktdc0${id} type veth peer name e0 netns ${C}; ip link set ktdc0${id} master ${BR} up
       ip link add ktdr0${id} type veth peer name e0 netns ${R}; ip link set ktdr0${id} master ${BR} up
@@ -106,7 +106,7 @@ test('DR: the director only rewrites the MAC; the real server (VIP on lo, arp_ig
       }]));
       assert.equal(report.failed.length, 0);
       // keepalived's rule: a DR real server takes the service's port whatever the config says.
-      assert.equal(sh('ipvsadm -Sn').trim().split('\n').sort().join('\n'), '-A -t 10.30.0.100:80 -s wlc\n-a -t 10.30.0.100:80 -r 10.30.0.3:80 -g -w 1');
+      assert.equal(shell('ipvsadm -Sn').trim().split('\n').sort().join('\n'), '-A -t 10.30.0.100:80 -s wlc\n-a -t 10.30.0.100:80 -r 10.30.0.3:80 -g -w 1');
       // The reply comes from the real server itself, which holds the VIP: it sees the VIP as its local address.
       assert.equal(httpGetIn(C, 'http://10.30.0.100/'), 'direct from 10.30.0.100');
       await sync.stop('owned');
@@ -116,7 +116,7 @@ test('DR: the director only rewrites the MAC; the real server (VIP on lo, arp_ig
   } finally {
     srv?.kill('SIGKILL');
     for (const c of [`ip netns del ${C}`, `ip netns del ${R}`, `ip link del ${BR}`]) {
-      try { sh(`${c} 2>/dev/null`); } catch { /* gone */ }
+      try { shell(`${c} 2>/dev/null`); } catch { /* gone */ }
     }
   }
 });

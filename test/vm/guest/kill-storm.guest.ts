@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonTestUnavailable, savedTable, settledTable, sh, sleep, startDaemon, waitFor, type RunningDaemon } from './daemon-lib.js';
+import { daemonTestUnavailable, savedTable, settledTable, shell, startDaemon, type RunningDaemon } from './daemon-lib.js';
+import { sleep, waitFor } from '../../lab/lan.js';
 import { Prng } from '../../sim/prng.js';
 
 const unavailable = await daemonTestUnavailable(false);
@@ -20,7 +21,7 @@ const dir = mkdtempSync('/tmp/ktks-');
 after(async () => {
   await running?.stop(20_000).catch(() => undefined);
   for (const s of servers) s.close();
-  try { sh('ipvsadm -C 2>/dev/null'); } catch { /* nothing */ }
+  try { shell('ipvsadm -C 2>/dev/null'); } catch { /* nothing */ }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -47,9 +48,9 @@ ${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight $
 }`;
   const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, `global_defs {\n  router_id ktks\n}\n${[1, 2, 3].map(vs).join('\n')}\n`);
-  sh('ipvsadm -C');
+  shell('ipvsadm -C');
   running = startDaemon('keepalived-ts', conf);
-  await waitFor('the daemon to program 12 entries', () => savedTable().length === 12, 180_000);
+  await waitFor(() => savedTable().length === 12, { what: 'the daemon to program 12 entries', timeoutMs: 180_000, intervalMs: 250 });
   const expected = await settledTable(3000, 120_000);
   assert.equal(expected.length, 12, `3 services with 3 destinations each:\n${expected.join('\n')}`);
 
@@ -63,14 +64,14 @@ ${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight $
       d.proc.kill('SIGKILL');
       await new Promise((r) => (d.proc.exitCode !== null || d.proc.signalCode !== null ? r(undefined) : d.proc.once('exit', r)));
       // The orphaned checker child stops on its own (its entries with it); then a new daemon starts.
-      await waitFor('the orphaned checker child to exit', () => {
+      await waitFor(() => {
         try {
           const pid = Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
           return !pid || ppidOf(pid) === 0;
         } catch {
           return true;
         }
-      }, 60_000);
+      }, { what: 'the orphaned checker child to exit', timeoutMs: 60_000, intervalMs: 250 });
       running = startDaemon('keepalived-ts', conf);
     } else {
       let pid = 0;
@@ -85,7 +86,7 @@ ${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight $
     }
   }
   // After the storm the daemon converges on the configured table, and its stop leaves nothing behind.
-  await waitFor('the configured table', () => JSON.stringify(savedTable()) === JSON.stringify(expected), 120_000);
+  await waitFor(() => JSON.stringify(savedTable()) === JSON.stringify(expected), { what: 'the configured table', timeoutMs: 120_000, intervalMs: 250 });
   const code = await running!.stop(60_000);
   running = undefined;
   const left = savedTable();

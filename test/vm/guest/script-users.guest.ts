@@ -7,7 +7,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonTestUnavailable, sh, sleep, startDaemon, waitFor, type RunningDaemon } from './daemon-lib.js';
+import { daemonTestUnavailable, shell, startDaemon, type RunningDaemon } from './daemon-lib.js';
+import { sleep, waitFor } from '../../lab/lan.js';
 
 const unavailable = await daemonTestUnavailable(true);
 const dirs: string[] = [];
@@ -15,7 +16,7 @@ const running: RunningDaemon[] = [];
 
 after(async () => {
   for (const d of running) await d.stop(10_000).catch(() => undefined);
-  try { sh('ipvsadm -C 2>/dev/null'); } catch { /* nothing */ }
+  try { shell('ipvsadm -C 2>/dev/null'); } catch { /* nothing */ }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -81,11 +82,11 @@ async function measure(which: 'keepalived' | 'keepalived-ts'): Promise<{ rows: R
   const d = startDaemon(which, s.conf, ['-D']);
   running.push(d);
   const fail = (e: Error) => { throw new Error(`${which}: ${e.message}\nscripts:\n${lines().join('\n')}\nlog:\n${d.log().slice(-3000)}`); };
-  await waitFor(`${which}: MISC_CHECK run`, () => row('misc') !== undefined, 60_000).catch(fail);
-  await waitFor(`${which}: notify_down`, () => row('down') !== undefined, 60_000).catch(fail);
+  await waitFor(() => row('misc') !== undefined, { what: `${which}: MISC_CHECK run`, timeoutMs: 60_000, intervalMs: 250 }).catch(fail);
+  await waitFor(() => row('down') !== undefined, { what: `${which}: notify_down`, timeoutMs: 60_000, intervalMs: 250 }).catch(fail);
   writeFileSync(join(s.out, 'code'), '0\n');
-  await waitFor(`${which}: notify_up`, () => row('up') !== undefined, 60_000).catch(fail);
-  await waitFor(`${which}: quorum_down and quorum_up`, () => row('qdown') !== undefined && row('qup') !== undefined, 60_000).catch(fail);
+  await waitFor(() => row('up') !== undefined, { what: `${which}: notify_up`, timeoutMs: 60_000, intervalMs: 250 }).catch(fail);
+  await waitFor(() => row('qdown') !== undefined && row('qup') !== undefined, { what: `${which}: quorum_down and quorum_up`, timeoutMs: 60_000, intervalMs: 250 }).catch(fail);
   await sleep(3000);
   const log = d.log();
   assert.equal(await d.stop(), 0, `${which} did not stop cleanly:\n${log.slice(-3000)}`);
