@@ -173,9 +173,11 @@ export class CheckerService {
 
   private onEvents(events: CheckEvent[]): void {
     for (const ev of events) {
-      if (ev.kind === 'checker-failure') this.log.debug(ev.message);
-      else if (ev.kind === 'checker-down' || ev.kind === 'rs-down' || ev.kind === 'quorum-down') this.log.warn(ev.message);
-      else this.log.info(ev.message);
+      // The verdict core's events are its log lines: the one place they become pino calls, with their fields.
+      const fields = { event: ev.kind, vs: ev.vsKey, rs: 'rs' in ev ? ev.rs : undefined, checker: 'checker' in ev ? ev.checker : undefined };
+      if (ev.kind === 'checker-failure') this.log.debug(fields, ev.message);
+      else if (ev.kind === 'checker-down' || ev.kind === 'rs-down' || ev.kind === 'quorum-down') this.log.warn(fields, ev.message);
+      else this.log.info(fields, ev.message);
       if (ev.kind === 'rs-up' || ev.kind === 'rs-down' || ev.kind === 'quorum-up' || ev.kind === 'quorum-down') {
         for (const f of this.opts.fifos ?? []) f.write(ev.fifoLine);
         if (ev.script) void this.runNotify(ev.script, ev.kind);
@@ -191,7 +193,7 @@ export class CheckerService {
         this.accounts ??= readAccountFiles();
         ({ uid, gid } = resolveScriptUser(s.spec.user, s.spec.group, this.accounts));
       } catch (e) {
-        this.log.error(`${what} script: ${(e as Error).message}`);
+        this.log.error({ event: what }, `${what} script: ${(e as Error).message}`);
         return;
       }
     }
@@ -199,7 +201,7 @@ export class CheckerService {
     this.stats.scriptsRun++;
     if (!scriptSucceeded(r)) {
       this.stats.scriptFailures++;
-      this.log.warn(`${what} script ${s.spec.raw}: ${describeResult(r)}`);
+      this.log.warn({ event: what, script: s.spec.argv[0] }, `${what} script ${s.spec.raw}: ${describeResult(r)}`);
     }
   }
 

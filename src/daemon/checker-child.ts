@@ -36,7 +36,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     try {
       const who = f.script && fifoScripts[i] ? users(f.script, 'fifo') : null;
       const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
-      fifos.push(await NotifyFifoWriter.open(f.path, { script, label: 'lvs', log: (lvl, m) => log[lvl](m) }));
+      fifos.push(await NotifyFifoWriter.open(f.path, { script, label: 'lvs', log: log.child({ fifo: f.path }) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
     }

@@ -1,9 +1,13 @@
-// Logging with pino. Under systemd the daemon's stderr goes to the journal; with -l (console) lines are printed
-// in a keepalived-like text form so operators can read them as they read keepalived's; `--log-json` keeps pino's
-// JSON lines for machines.
+// Logging with pino, the one logging interface of the daemon. Under systemd the daemon's stderr goes to the journal;
+// lines are printed in a keepalived-like text form (the message only) so operators read them as they read
+// keepalived's; `--log-json` keeps pino's JSON lines, where the bound fields (instance, script, vs, rs, checker, …)
+// are for machines. Each module gets a logger passed in, a child with its fields bound
+// (`log.child({ instance: 'VI_1' })`); the pure cores return log effects instead, turned into pino calls here.
+// Messages say everything an operator needs: a field only repeats a variable part of its message.
 import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { openAppendSafe } from './safe-file.js';
+import type { LogEffect } from '../util/log-effect.js';
 
 export type { Logger };
 
@@ -22,17 +26,30 @@ export interface LogOptions {
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
-/** Formats one pino JSON line as `2026-11-21T20:00:00.123Z Keepalived_vrrp[123] INFO: (VI_1) Entering MASTER STATE`. */
+/**
+ * Formats one pino JSON line as `2026-11-21T20:00:00.123Z Keepalived_vrrp[123] INFO: (VI_1) Entering MASTER STATE`.
+ * Bound fields are left out (the message already says them); an `err` field adds its stack or message.
+ */
 export function textLine(json: string): string {
   try {
     const o = JSON.parse(json) as Record<string, unknown>;
-    const { time, level, msg, pid, role, hostname: _h, ...rest } = o;
-    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    const { time, level, msg, pid, role, err } = o;
+    const e = err as { stack?: string; message?: string } | undefined;
+    const extra = e ? ` ${e.stack ?? e.message ?? ''}` : '';
     const t = typeof time === 'number' ? new Date(time).toISOString() : String(time);
     return `${t} ${role ?? 'keepalived-ts'}[${pid}] ${LEVELS[level as number] ?? level}: ${msg ?? ''}${extra}\n`;
   } catch {
     return json;
   }
+}
+
+/** The one place a core's log effect becomes a pino call: its fields go on the line, its level maps to pino's. */
+export function logEffect(log: Logger, e: LogEffect): void {
+  const fields = e.fields ?? {};
+  if (e.level === 'error') log.error(fields, e.msg);
+  else if (e.level === 'warning') log.warn(fields, e.msg);
+  else if (e.level === 'debug') log.debug(fields, e.msg);
+  else log.info(fields, e.msg);
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {

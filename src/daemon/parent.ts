@@ -64,7 +64,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   // The configuration the children run now (a reload replaces it): what the parent releases for a killed VRRP child.
   let current = cfg;
   const supervise = (kind: (typeof CHILD_KINDS)[number]) =>
-    new Supervised(kind, o, log, o.noRespawn, (why, code) => stop(why, code),
+    new Supervised(kind, o, log.child({ child: kind.kind }), o.noRespawn, (why, code) => stop(why, code),
       kind.kind === 'vrrp' && !o.dontReleaseVrrp ? () => releaseVips(configuredVips(current), log) : undefined);
   for (const kind of CHILD_KINDS) {
     if (!kind.wanted(cfg, o)) continue;

@@ -27,7 +27,7 @@ async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger
     try {
       const who = f.script && users(f.script, 'fifo');
       const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
-      out.push(await NotifyFifoWriter.open(f.path, { script, label, log: (lvl, m) => log[lvl](m) }));
+      out.push(await NotifyFifoWriter.open(f.path, { script, label, log: log.child({ fifo: f.path }) }));
     } catch (e) {
       log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
     }
@@ -55,7 +55,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   }
   const users = userResolver(cfg, log);
   const fifos = await openFifos(cfg, users, log);
-  const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log: (lvl, m) => log[lvl](m) });
+  const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log });
   const plan = vrrpPlan(cfg, users);
   const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
   let routerId = cfg.globalDefs.routerId;

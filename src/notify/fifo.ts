@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, unlinkSync, writeSync, chownSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { runScript, describeResult, type ScriptResult } from './run.js';
-import type { NotifyLog, ScriptCommand } from './notify.js';
+import type { Logger } from 'pino';
+import type { ScriptCommand } from './notify.js';
 import { KtError } from '../util/errors.js';
 
 export interface NotifyFifoWriterOptions {
@@ -15,7 +16,8 @@ export interface NotifyFifoWriterOptions {
   /** Owner given to a FIFO we create (keepalived: the fifo script's user). */
   uid?: number;
   gid?: number;
-  log?: NotifyLog;
+  /** The daemon's logger, the FIFO's path bound (`log.child({ fifo: path })`). */
+  log?: Logger;
   /** For log lines: '', 'vrrp ', 'lvs '. */
   label?: string;
 }
@@ -60,7 +62,7 @@ export class NotifyFifoWriter {
         try {
           chownSync(path, opts.uid ?? -1, opts.gid ?? -1);
         } catch {
-          opts.log?.('warn', `Failed to set uid:gid for fifo ${path}`);
+          opts.log?.warn(`Failed to set uid:gid for fifo ${path}`);
         }
       }
     } else if (!existing.isFIFO()) {
@@ -79,7 +81,7 @@ export class NotifyFifoWriter {
       };
       scriptDone = runScript(spec, { signal: scriptAbort.signal, killGraceMs: 2000 });
       void scriptDone.then((r) => {
-        if (!scriptAbort?.signal.aborted) opts.log?.('warn', `${label}notify fifo script ${fifoScript.argv[0]} ended: ${describeResult(r)}`);
+        if (!scriptAbort?.signal.aborted) opts.log?.warn(`${label}notify fifo script ${fifoScript.argv[0]} ended: ${describeResult(r)}`);
       });
     }
 
@@ -118,11 +120,11 @@ export class NotifyFifoWriter {
         this.dropped++;
         // Warn on the first drop and then every 100th, not per line.
         if (this.dropped === 1 || this.dropped % 100 === 0) {
-          this.opts.log?.('warn', `${this.opts.label ?? ''}notify fifo ${this.path} full: ${this.dropped} line(s) dropped so far (is the reader running?)`);
+          this.opts.log?.warn(`${this.opts.label ?? ''}notify fifo ${this.path} full: ${this.dropped} line(s) dropped so far (is the reader running?)`);
         }
       } else {
         this.errors++;
-        this.opts.log?.('warn', `${this.opts.label ?? ''}notify fifo write error: ${(e as Error).message}`);
+        this.opts.log?.warn(`${this.opts.label ?? ''}notify fifo write error: ${(e as Error).message}`);
       }
       return false;
     }

@@ -12,6 +12,8 @@
 // - A script that cannot be run is logged as a failure with the reason (keepalived reports nothing).
 import { runScript, describeResult, scriptSucceeded, type ScriptResult, type RunOptions } from './run.js';
 import type { NotifyEventState, NotifyState } from '../vrrp/spec.js';
+import type { Logger } from 'pino';
+import type { LogFields } from '../util/log-effect.js';
 
 /** A command ready to exec: the configured script (the model's ScriptSpec) with its user resolved to ids. */
 export interface ScriptCommand {
@@ -133,7 +135,6 @@ export interface FifoSink {
   write(line: string | Buffer): boolean;
 }
 
-export type NotifyLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 export interface NotifyDispatcherOptions {
   /** vrrp_notify_fifo and/or the global notify_fifo. */
@@ -142,7 +143,8 @@ export interface NotifyDispatcherOptions {
   timeoutMs?: number;
   /** Stop-time scripts: SIGKILL to the group after this long (keepalived: 1 s). */
   stopKillMs?: number;
-  log?: NotifyLog;
+  /** The daemon's logger (pino); each line gets the instance or group and the script as fields. */
+  log?: Logger;
   /** Capture this many bytes of each script's output into the log (0: discard, as keepalived). */
   captureBytes?: number;
 }
@@ -199,8 +201,8 @@ export class NotifyDispatcher {
     await this.idle();
   }
 
-  private log(level: 'info' | 'warn' | 'error', message: string): void {
-    this.opts.log?.(level, message);
+  private log(level: 'info' | 'warn' | 'error', fields: LogFields, message: string): void {
+    this.opts.log?.[level](fields, message);
   }
 
   private async runEvent(event: NotifyEvent): Promise<NotifyOutcome> {
@@ -228,11 +230,12 @@ export class NotifyDispatcher {
       }
       results.push({ script, result });
       const name = script.role === 'generic' ? 'notify' : 'notify script';
+      const fields = { [event.kind === 'group' ? 'group' : 'instance']: event.name, state: plan.reportedState, script: script.argv[0] };
       if (scriptSucceeded(result)) {
-        this.log('info', `${what}: ${name} ${script.argv[0]} succeeded`);
+        this.log('info', fields, `${what}: ${name} ${script.argv[0]} succeeded`);
       } else {
         const out = result.output ? ` output: ${result.output.trim()}` : '';
-        this.log(result.spawnError !== undefined || result.timedOut ? 'error' : 'warn', `${what}: ${name} ${script.argv.join(' ')} ${describeResult(result)}${out}`);
+        this.log(result.spawnError !== undefined || result.timedOut ? 'error' : 'warn', fields, `${what}: ${name} ${script.argv.join(' ')} ${describeResult(result)}${out}`);
       }
     }
     let fifoWritten = false;

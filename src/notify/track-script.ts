@@ -10,7 +10,8 @@
 // Unlike keepalived (#2126), a script that cannot be run counts as a failure (see run.ts).
 import { EventEmitter } from 'node:events';
 import { runScript, describeResult, scriptSucceeded, type ScriptResult } from './run.js';
-import type { NotifyLog, ScriptCommand } from './notify.js';
+import type { Logger } from 'pino';
+import type { ScriptCommand } from './notify.js';
 
 export type TrackScriptStatus = 'init' | 'ok' | 'failed';
 
@@ -94,7 +95,7 @@ export class TrackScriptRunner extends EventEmitter<TrackScriptRunnerEvents> {
   /** Runs skipped because the previous one was still running. */
   skipped = 0;
 
-  constructor(readonly config: TrackScriptConfig, private readonly opts: { log?: NotifyLog; captureBytes?: number } = {}) {
+  constructor(readonly config: TrackScriptConfig, private readonly opts: { log?: Logger; captureBytes?: number } = {}) {
     super();
     this.state = initialTrackScriptState(config);
   }
@@ -133,7 +134,7 @@ export class TrackScriptRunner extends EventEmitter<TrackScriptRunnerEvents> {
   private tick(): void {
     if (this.current) {
       this.skipped++;
-      this.opts.log?.('info', `Track script ${this.config.name} is already running, expect idle - skipping run`);
+      this.opts.log?.info(`Track script ${this.config.name} is already running, expect idle - skipping run`);
       return;
     }
     const abort = new AbortController();
@@ -157,7 +158,7 @@ export class TrackScriptRunner extends EventEmitter<TrackScriptRunnerEvents> {
 
   private apply(r: ScriptResult): void {
     if (r.exitCode !== this.lastExit && r.exitCode !== null) {
-      this.opts.log?.('info', `Script \`${this.config.name}\` now returning ${r.exitCode}`);
+      this.opts.log?.info(`Script \`${this.config.name}\` now returning ${r.exitCode}`);
     }
     this.lastExit = r.exitCode;
     const next = nextScriptState(this.state, scriptSucceeded(r));
@@ -165,7 +166,7 @@ export class TrackScriptRunner extends EventEmitter<TrackScriptRunnerEvents> {
     this.emit('result', r, next.state);
     if (next.changed && next.status !== 'init') {
       const why = scriptSucceeded(r) ? '' : ` (${describeResult(r)})`;
-      this.opts.log?.('info', `VRRP_Script(${this.config.name}) ${next.status === 'ok' ? 'succeeded' : r.timedOut ? 'timed_out' : 'failed'}${why}`);
+      this.opts.log?.info(`VRRP_Script(${this.config.name}) ${next.status === 'ok' ? 'succeeded' : r.timedOut ? 'timed_out' : 'failed'}${why}`);
       this.emit('change', { name: this.config.name, status: next.status, result: r });
     }
   }

@@ -6,6 +6,7 @@ import { compareAddr } from '../net/address.js';
 import type { Advert } from './packet.js';
 import { masterDownMs, skewPriority, skewTimeMs } from './timers.js';
 import type { NotifyEventState, VrrpInstanceSpec, VrrpState } from './spec.js';
+import type { LogEffect, LogFields } from '../util/log-effect.js';
 
 // ---- inputs ---------------------------------------------------------------------------------------------------
 
@@ -69,7 +70,8 @@ export type Effect =
   | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyEventState; priority: number }
   /** A state transition happened (for logs, counters, JSON/state dumps). Emitted before the notify. */
   | { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string }
-  | { type: 'log'; level: 'info' | 'warning' | 'error'; msg: string };
+  /** A log line; the instance name is in the message and in `fields.instance`. */
+  | LogEffect;
 
 // ---- state ----------------------------------------------------------------------------------------------------
 
@@ -169,7 +171,9 @@ class Tx {
   }
   get spec() { return this.s.spec; }
   emit(e: Effect) { this.effects.push(e); }
-  log(level: 'info' | 'warning' | 'error', msg: string) { this.emit({ type: 'log', level, msg: `(${this.spec.name}) ${msg}` }); }
+  log(level: 'info' | 'warning' | 'error', msg: string, fields?: LogFields) {
+    this.emit({ type: 'log', level, msg: `(${this.spec.name}) ${msg}`, fields: { instance: this.spec.name, ...fields } });
+  }
   notify(state: NotifyEventState) {
     this.emit({ type: 'notify', scope: 'INSTANCE', name: this.spec.name, state, priority: this.s.effectivePriority });
   }
@@ -179,7 +183,7 @@ class Tx {
     this.s.lastTransition = this.now;
     this.emit({ type: 'state-changed', from, to, reason });
     if (!notify) return;
-    this.log('info', `Entering ${to} STATE${reason === 'init' ? ' (init)' : ''}`);
+    this.log('info', `Entering ${to} STATE${reason === 'init' ? ' (init)' : ''}`, { state: to });
     if (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP' || to === 'DELETED') this.notify(to);
   }
   armDown(ms: number) { this.s.downAt = this.now + ms; }
@@ -263,7 +267,7 @@ function setPriority(tx: Tx, prio: number) {
   const p = Math.min(254, Math.max(1, Math.round(prio)));
   if (p === tx.s.effectivePriority) return;
   const oldDown = masterDownOf(tx.s);
-  tx.log('info', `Changing effective priority from ${tx.s.effectivePriority} to ${p}`);
+  tx.log('info', `Changing effective priority from ${tx.s.effectivePriority} to ${p}`, { priority: p });
   tx.s.effectivePriority = p;
   // A running down timer moves by the skew difference (vrrp_set_effective_priority).
   if (tx.s.state === 'BACKUP' && tx.s.downAt !== undefined) tx.s.downAt += masterDownOf(tx.s) - oldDown;
@@ -280,7 +284,7 @@ function backupRx(tx: Tx, adv: Advert, src: string) {
     s.effectivePriority = 255;
   }
   if (adv.priority === 0) {
-    tx.log('info', `Backup received priority 0 advertisement from ${src}`);
+    tx.log('info', `Backup received priority 0 advertisement from ${src}`, { src });
     tx.armDown(skewOf(s));
     return;
   }
@@ -288,7 +292,7 @@ function backupRx(tx: Tx, adv: Advert, src: string) {
   const nopreempt = !spec.preempt && spec.priority !== 255;
   if (nopreempt || adv.priority >= s.effectivePriority || preemptDelayRunning) {
     if (spec.version === 3 && adv.advertIntMs !== s.masterAdverIntMs) {
-      tx.log('info', `Master ${src} advert interval ${adv.advertIntMs} ms, adopting it`);
+      tx.log('info', `Master ${src} advert interval ${adv.advertIntMs} ms, adopting it`, { src });
       s.masterAdverIntMs = adv.advertIntMs;
     }
     tx.armDown(masterDownOf(s));
@@ -305,7 +309,7 @@ function backupRx(tx: Tx, adv: Advert, src: string) {
     return;
   }
   // Lower priority, preempting: discard; the down timer keeps running and we take over when it fires.
-  tx.log('info', `received lower priority (${adv.priority}) advert from ${src} - discarding`);
+  tx.log('info', `received lower priority (${adv.priority}) advert from ${src} - discarding`, { src, priority: adv.priority });
   s.masterAddress = src;
 }
 
@@ -318,27 +322,27 @@ function masterRx(tx: Tx, adv: Advert, src: string) {
     tx.emit({ type: 'send-advert', priority: s.effectivePriority });
     if (adv.priority === 0) {
       s.advertAt = tx.now + spec.advertIntMs; // RFC 5798 6.4.3: send an advert and reset the Adver_Timer
-      tx.log('info', `Master received priority 0 message from ${src}`);
+      tx.log('info', `Master received priority 0 message from ${src}`, { src });
       return;
     }
   }
   if (adv.priority === s.effectivePriority && cmp === 0)
     tx.log('warning', 'WARNING - equal priority advert received from remote host with our IP address.');
   else if (adv.priority === s.effectivePriority && s.effectivePriority === 255) {
-    if (cmp > 0) tx.log('warning', `CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`);
+    if (cmp > 0) tx.log('warning', `CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`, { src });
     else if (s.rogue?.until !== undefined && tx.now < s.rogue.until) {
-      tx.log('warning', `${src} is still advertising as address owner, please resolve - reducing our priority`);
+      tx.log('warning', `${src} is still advertising as address owner, please resolve - reducing our priority`, { src });
       s.rogue = undefined;
       s.effectivePriority = 254;
     } else {
       if (!s.rogue || s.rogue.counter === 0) {
-        tx.log('warning', `CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`);
+        tx.log('warning', `CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`, { src });
         s.rogue = { counter: 2, adverIntMs: adv.advertIntMs };
       } else s.rogue = { ...s.rogue, adverIntMs: adv.advertIntMs };
     }
   }
   if (adv.priority < s.effectivePriority || (adv.priority === s.effectivePriority && cmp < 0)) {
-    tx.log('info', `Received advert from ${src} with lower priority ${adv.priority}, ours ${s.effectivePriority}${spec.lowerPrioNoAdvert ? '' : ', forcing new election'}`);
+    tx.log('info', `Received advert from ${src} with lower priority ${adv.priority}, ours ${s.effectivePriority}${spec.lowerPrioNoAdvert ? '' : ', forcing new election'}`, { src, priority: adv.priority });
     if (!spec.lowerPrioNoAdvert) {
       tx.emit({ type: 'send-advert', priority: s.effectivePriority });
       s.advertAt = tx.now + spec.advertIntMs; // the answer is this interval's advert (RFC 5798 6.4.3)
@@ -350,8 +354,8 @@ function masterRx(tx: Tx, adv: Advert, src: string) {
   // Re-evaluated: the rogue-owner rule above may have lowered us to 254.
   if (adv.priority > s.effectivePriority || (adv.priority === s.effectivePriority && cmp > 0)) {
     if (adv.priority > s.effectivePriority)
-      tx.log('info', `Master received advert from ${src} with higher priority ${adv.priority}, ours ${s.effectivePriority}`);
-    else tx.log('info', `Master received advert from ${src} with same priority ${adv.priority} but higher IP address than ours`);
+      tx.log('info', `Master received advert from ${src} with higher priority ${adv.priority}, ours ${s.effectivePriority}`, { src, priority: adv.priority });
+    else tx.log('info', `Master received advert from ${src} with same priority ${adv.priority} but higher IP address than ours`, { src, priority: adv.priority });
     if (spec.version === 3) s.masterAdverIntMs = adv.advertIntMs;
     s.masterAddress = src;
     s.masterPriority = adv.priority;
@@ -455,7 +459,7 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       break;
     case 'vip-removed-externally':
       if (s.state !== 'MASTER') break;
-      tx.log('warning', `VIP ${input.address} deleted externally, leaving MASTER`);
+      tx.log('warning', `VIP ${input.address} deleted externally, leaving MASTER`, { vip: input.address });
       leaveMaster(tx, 'BACKUP', 'vip-removed', skewOf(s));
       break;
     case 'scripts-ready':

@@ -22,6 +22,7 @@ import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type Syn
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { VrrpState } from './spec.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
+import type { LogEffect, LogFields, LogLevel } from '../util/log-effect.js';
 
 // ---- inputs -----------------------------------------------------------------------------------------------------
 
@@ -90,7 +91,7 @@ export type NodeEffect =
   | (Who & { type: 'send-garp'; vip: VirtualIp })
   | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyCommands; uid?: number }
   | (Who & { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string })
-  | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string };
+  | LogEffect;
 
 /** Per-instance counters, for logs, dumps and metrics. */
 export interface InstanceStats {
@@ -317,7 +318,7 @@ export class VrrpNode {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    for (const s of this.plan.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`);
+    for (const s of this.plan.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`, { instance: s.name });
     for (const inst of this.instances.values()) this.refreshSource(inst, true);
     this.syncSockets();
     for (const inst of this.instances.values()) this.prepareFaults(inst);
@@ -348,7 +349,7 @@ export class VrrpNode {
    */
   private reload(next: VrrpPlan): void {
     const match = matchInstances(this.plan.instances, next.instances);
-    for (const s of next.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`);
+    for (const s of next.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`, { instance: s.name });
     const old = this.instances;
     for (const o of match.removed) {
       const inst = old.get(o.config.name)!;
@@ -365,7 +366,7 @@ export class VrrpNode {
       const st = this.stateOf(inst);
       entries.push([p, { inst, st: carryOverState(st, p.spec, this.now, inst.src ?? st.spec.primaryAddress) }]);
       if (st.state === 'MASTER') masters.push({ name: p.config.name, oldPlan: o });
-      if (o.config.name !== p.config.name) this.log('info', `(${p.config.name}) was ${o.config.name} before the reload`);
+      if (o.config.name !== p.config.name) this.log('info', `(${p.config.name}) was ${o.config.name} before the reload`, { instance: p.config.name });
     }
     for (const p of match.added) entries.push([p, undefined]);
     this.plan = next;
@@ -389,7 +390,7 @@ export class VrrpNode {
       if (diff.add.length) this.emit({ ...who, type: 'add-vips', vips: diff.add });
       if (addedRoutes.length) this.emit({ ...who, type: 'add-routes', routes: addedRoutes });
       this.queueGarps(inst, diff.add, inst.plan.spec.garp.masterRepeat);
-      if (diff.add.length || diff.remove.length) this.log('info', `(${name}) reload: +${diff.add.length} -${diff.remove.length} addresses`);
+      if (diff.add.length || diff.remove.length) this.log('info', `(${name}) reload: +${diff.add.length} -${diff.remove.length} addresses`, { instance: name });
     }
 
     // Priorities and faults are recomputed now; kept masters advertise at once; new instances start.
@@ -420,7 +421,7 @@ export class VrrpNode {
     for (const inst of this.instances.values()) {
       if (inst.plan.interface === f.name) {
         if (linkChanged) {
-          this.log('info', `(${inst.plan.config.name}) interface ${f.name} ${f.up ? 'up' : 'down'}`);
+          this.log('info', `(${inst.plan.config.name}) interface ${f.name} ${f.up ? 'up' : 'down'}`, { instance: inst.plan.config.name, interface: f.name, up: f.up });
         }
         this.refreshSource(inst, false);
         if (linkChanged) this.feed(inst, { type: f.up ? 'interface-up' : 'interface-down' });
@@ -459,16 +460,16 @@ export class VrrpNode {
     inst.src = src;
     if (src) this.setPrimary(inst, src);
     if (initial) {
-      if (!src) this.log('warning', `(${inst.plan.config.name}) no usable source address on ${inst.plan.interface} yet`);
+      if (!src) this.log('warning', `(${inst.plan.config.name}) no usable source address on ${inst.plan.interface} yet`, { instance: inst.plan.config.name });
       return;
     }
     if (!src && had) {
-      this.log('warning', `(${inst.plan.config.name}) no usable source address on ${inst.plan.interface}`);
+      this.log('warning', `(${inst.plan.config.name}) no usable source address on ${inst.plan.interface}`, { instance: inst.plan.config.name });
       this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: true });
     } else if (src && !had) {
-      this.log('info', `(${inst.plan.config.name}) source address ${src} on ${inst.plan.interface}`);
+      this.log('info', `(${inst.plan.config.name}) source address ${src} on ${inst.plan.interface}`, { instance: inst.plan.config.name, src, interface: inst.plan.interface });
       this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: false });
-    } else if (src) this.log('info', `(${inst.plan.config.name}) source address now ${src}`);
+    } else if (src) this.log('info', `(${inst.plan.config.name}) source address now ${src}`, { instance: inst.plan.config.name, src });
   }
 
   /** The core's tie-break address is the real source. */
@@ -552,7 +553,7 @@ export class VrrpNode {
     const res = validateAdvert({ bytes: pk.bytes, family: pk.family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
     if (!res.ok) {
       inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
-      this.log('debug', `(${inst.plan.config.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`);
+      this.log('debug', `(${inst.plan.config.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`, { instance: inst.plan.config.name, src: res.src ?? pk.src, reason: res.reason });
       return;
     }
     inst.stats.advertsReceived++;
@@ -682,7 +683,7 @@ export class VrrpNode {
         this.emit({ ...this.who(inst), type: 'state-changed', from: e.from, to: e.to, reason: e.reason });
         return;
       case 'log':
-        this.log(e.level, e.msg);
+        this.emit(e);
         return;
     }
   }
@@ -752,7 +753,7 @@ export class VrrpNode {
     this.out.push(e);
   }
 
-  private log(level: 'debug' | 'info' | 'warning' | 'error', msg: string): void {
-    this.emit({ type: 'log', level, msg });
+  private log(level: LogLevel, msg: string, fields?: LogFields): void {
+    this.emit(fields ? { type: 'log', level, msg, fields } : { type: 'log', level, msg });
   }
 }

@@ -25,6 +25,7 @@ import type { TrackerSource, VrrpPlan } from './plan.js';
 import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
 import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
+import { logEffect } from '../daemon/log.js';
 
 export interface VrrpShellOptions {
   log: Logger;
@@ -76,6 +77,7 @@ export class VrrpShell {
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private stopping = false;
+  private readonly instanceLogs = new Map<string, Logger>();
 
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -228,6 +230,13 @@ export class VrrpShell {
     return o;
   }
 
+  /** The instance's logger: its name bound as `instance` (children are cached, one per instance name). */
+  private instanceLog(name: string): Logger {
+    let l = this.instanceLogs.get(name);
+    if (!l) this.instanceLogs.set(name, (l = this.log.child({ instance: name })));
+    return l;
+  }
+
   /** Runs `work` after everything queued before it for this instance (and, for removals, after its last advert). */
   private enqueue(uid: number, what: string, work: () => Promise<void> | void, afterAdvert = false): void {
     const o = this.ownedBy(uid);
@@ -276,10 +285,7 @@ export class VrrpShell {
         }
         case 'state-changed': break;
         case 'log':
-          if (e.level === 'error') this.log.error(e.msg);
-          else if (e.level === 'warning') this.log.warn(e.msg);
-          else if (e.level === 'debug') this.log.debug(e.msg);
-          else this.log.info(e.msg);
+          logEffect(this.log, e);
           break;
       }
     }
@@ -295,13 +301,13 @@ export class VrrpShell {
     try {
       sock = openVrrpSocket(s.family, { ifname: s.ifname, mode: s.mode, group: s.group, ttl: s.ttl, src: s.src });
     } catch (e) {
-      this.log.error(`cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
+      this.log.error({ interface: s.ifname }, `cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
       return;
     }
     sock.on('message', (r) => {
       this.input({ type: 'packet', socket: s.key, bytes: r.packet, family: r.family, src: r.src, dst: r.dst, ttl: r.ttl });
     });
-    sock.on('error', (e) => this.log.error(`VRRP socket ${s.ifname}: ${e.message}`));
+    sock.on('error', (e) => this.log.error({ interface: s.ifname }, `VRRP socket ${s.ifname}: ${e.message}`));
     this.sockets.set(s.key, { sock, pending: new Set() });
   }
 
@@ -319,7 +325,7 @@ export class VrrpShell {
     const buf = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
     const p = s.sock
       .send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl })
-      .catch((err: Error) => this.log.warn(`(${e.instance}) advert send failed: ${err.message}`));
+      .catch((err: Error) => this.instanceLog(e.instance).warn(`(${e.instance}) advert send failed: ${err.message}`));
     s.pending.add(p);
     void p.then(() => s.pending.delete(p));
     const o = this.ownedBy(e.uid);
@@ -332,7 +338,7 @@ export class VrrpShell {
     for (const v of vips) {
       const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
       if (!ifindex) {
-        this.log.error(`(${name}) cannot add ${v.address}: no interface ${v.dev}`);
+        this.instanceLog(name).error({ vip: v.address, interface: v.dev }, `(${name}) cannot add ${v.address}: no interface ${v.dev}`);
         continue;
       }
       const spec: AddressSpec = {
@@ -344,7 +350,7 @@ export class VrrpShell {
         await this.rt!.addAddress(spec);
       } catch (e) {
         owned.delete(v.address);
-        this.log.error(`(${name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ vip: v.address, interface: v.dev }, `(${name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
       }
     }
   }
@@ -356,7 +362,7 @@ export class VrrpShell {
       try {
         await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer });
       } catch (e) {
-        this.log.error(`(${name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ vip: v.address }, `(${name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
       }
     }
   }
@@ -369,7 +375,7 @@ export class VrrpShell {
         await this.rt!.addRoute(spec);
         owned.push({ key: describeRoute(r), spec });
       } catch (e) {
-        this.log.error(`(${name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ route: describeRoute(r) }, `(${name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
       }
     }
   }
@@ -383,7 +389,7 @@ export class VrrpShell {
       try {
         await this.rt!.deleteRoute(spec);
       } catch (e) {
-        this.log.error(`(${name}) cannot remove route ${key}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ route: key }, `(${name}) cannot remove route ${key}: ${(e as Error).message}`);
       }
     }
   }
@@ -396,7 +402,7 @@ export class VrrpShell {
         await this.rt!.addRule(spec);
         owned.push(spec);
       } catch (e) {
-        this.log.error(`(${name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ rule: r.words.join(' ') }, `(${name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
       }
     }
   }
@@ -406,7 +412,7 @@ export class VrrpShell {
       try {
         await this.rt!.deleteRule(spec);
       } catch (e) {
-        this.log.error(`(${name}) cannot remove rule: ${(e as Error).message}`);
+        this.instanceLog(name).error(`(${name}) cannot remove rule: ${(e as Error).message}`);
       }
     }
   }
@@ -423,10 +429,10 @@ export class VrrpShell {
         if (!ifindex) continue;
         try {
           if ((await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer })) === 'deleted') {
-            this.log.info(`(${inst.config.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
+            this.instanceLog(inst.config.name).info({ vip: v.address, interface: v.dev }, `(${inst.config.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
           }
         } catch (e) {
-          this.log.warn(`(${inst.config.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
+          this.instanceLog(inst.config.name).warn({ vip: v.address }, `(${inst.config.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
         }
       }
     }
@@ -460,7 +466,7 @@ export class VrrpShell {
     try {
       this.sender(st.link.ifindex).send(frame);
     } catch (e) {
-      this.log.warn(`(${name}) GARP for ${v.address} failed: ${(e as Error).message}`);
+      this.instanceLog(name).warn({ vip: v.address }, `(${name}) GARP for ${v.address} failed: ${(e as Error).message}`);
     }
   }
 
@@ -479,7 +485,7 @@ export class VrrpShell {
           name: s.name, command, intervalMs: s.intervalMs,
           timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, weight: s.weight, reverse: s.weightReverse, initFail: s.initFail,
         },
-        { log: (level, msg) => this.log[level](msg) },
+        { log: this.log.child({ script: s.name }) },
       );
       runner.on('result', (r) => this.countScript('track', s.name, r));
       runner.on('change', (ch) => this.input({ type: 'tracker', key: `script:${s.name}`, ok: ch.status === 'ok' }));
@@ -510,13 +516,13 @@ export class VrrpShell {
   private async readTrackFile(name: string, path: string): Promise<number> {
     try {
       if (!(await stat(path)).isFile()) {
-        this.log.error(`track_file ${name}: ${path} is not a regular file; using 0`);
+        this.log.error({ trackFile: name, path }, `track_file ${name}: ${path} is not a regular file; using 0`);
         return 0;
       }
       const fh = await open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
       try {
         if (!(await fh.stat()).isFile()) {
-          this.log.error(`track_file ${name}: ${path} is not a regular file; using 0`);
+          this.log.error({ trackFile: name, path }, `track_file ${name}: ${path} is not a regular file; using 0`);
           return 0;
         }
         const buf = Buffer.alloc(64);

@@ -129,7 +129,7 @@ function stepGroupInputs(g: SyncGroupState, initial: Array<[string, Input]>, now
   else if (states.includes('INIT')) next = g.state; // wait until every member has started
   else next = 'BACKUP';
   if (next !== g.state && next !== 'INIT') {
-    effects.push({ effect: { type: 'log', level: 'info', msg: `VRRP_Group(${g.spec.name}) Syncing instances to ${next} state` } });
+    effects.push({ effect: { type: 'log', level: 'info', msg: `VRRP_Group(${g.spec.name}) Syncing instances to ${next} state`, fields: { group: g.spec.name, state: next } } });
     if (next !== 'DELETED')
       effects.push({ effect: { type: 'notify', scope: 'GROUP', name: g.spec.name, state: next as 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP', priority: 0 } });
   }

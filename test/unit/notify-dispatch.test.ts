@@ -8,6 +8,7 @@ import { NotifyDispatcher, type NotifyCommands, type NotifyOutcome } from '../..
 import { formatTrio, formatVs, lvsRsFifoLine, lvsVsFifoLine } from '../../src/check/verdict.js';
 import { NotifyFifoWriter } from '../../src/notify/fifo.js';
 import { isKtError } from '../../src/util/errors.js';
+import { memoryLog } from '../helpers/memory-log.js';
 
 let dir: string;
 before(() => {
@@ -73,8 +74,8 @@ test('a hung notify script is killed at the dispatcher timeout and the queue mov
   const out = join(dir, 'after-hang.out');
   const hang = script('hang.sh', 'sleep 100');
   const next = script('next.sh', `echo next >> ${out}`);
-  const logs: string[] = [];
-  const d = new NotifyDispatcher({ timeoutMs: 300, log: (_l, m) => logs.push(m) });
+  const { log, lines: logs } = memoryLog();
+  const d = new NotifyDispatcher({ timeoutMs: 300, log });
   const first = d.dispatch({ kind: 'instance', name: 'VI_H', state: 'BACKUP', priority: 1, scripts: { backup: { argv: [hang] } } });
   const second = d.dispatch({ kind: 'instance', name: 'VI_H', state: 'MASTER', priority: 1, scripts: { master: { argv: [next] } } });
   const r1 = await first;
@@ -93,8 +94,8 @@ test('stop-time scripts are SIGKILLed after 1 s, even if they ignore SIGTERM', a
 });
 
 test('a notify script that cannot run is logged as a failure with the reason', async () => {
-  const logs: string[] = [];
-  const d = new NotifyDispatcher({ log: (level, m) => logs.push(`${level} ${m}`) });
+  const { log, lines: logs } = memoryLog((l) => `${l.level} ${l.msg}`);
+  const d = new NotifyDispatcher({ log });
   const r = await d.dispatch({ kind: 'group', name: 'G1', state: 'FAULT', priority: 0, scripts: { fault: { argv: [join(dir, 'absent.sh'), 'a'] } } });
   assert.match(r.results[0]!.result.spawnError ?? '', /no such file/);
   assert.ok(logs.some((m) => m.startsWith('error VRRP_Group(G1) FAULT: notify script') && m.includes('could not be run')), logs.join('\n'));
@@ -144,8 +145,8 @@ test('LVS FIFO lines reach a reader with their trailing NUL', async () => {
 
 test('FIFO: writes never block without a reader; a full FIFO drops lines and counts them', async () => {
   const fifoPath = join(dir, 'noreader.fifo');
-  const logs: string[] = [];
-  const fifo = await NotifyFifoWriter.open(fifoPath, { log: (_l, m) => logs.push(m) });
+  const { log, lines: logs } = memoryLog();
+  const fifo = await NotifyFifoWriter.open(fifoPath, { log });
   const line = `INSTANCE "${'V'.repeat(100)}" MASTER 100\n`;
   let ok = 0;
   for (let i = 0; i < 2000; i++) if (fifo.write(line)) ok++;

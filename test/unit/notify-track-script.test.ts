@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   initialTrackScriptState, nextScriptState, trackScriptStatus, TrackScriptRunner, type TrackScriptState, type TrackScriptChange,
 } from '../../src/notify/track-script.js';
+import { memoryLog } from '../helpers/memory-log.js';
 
 /** Feed a sequence of results ('+' success, '-' failure); return the status after each and where it changed. */
 function run(start: TrackScriptState, seq: string): { statuses: string; changes: string } {
@@ -121,10 +122,10 @@ test('runner: timeout is a failure, and a still-running script skips runs', asyn
   const s = join(dir, 'slow.sh');
   writeFileSync(s, '#!/bin/bash\nsleep 100\n');
   chmodSync(s, 0o755);
-  const logs: string[] = [];
+  const { log, lines: logs } = memoryLog();
   const runner = new TrackScriptRunner(
     { name: 'slow', command: { argv: [s] }, intervalMs: 50, timeoutMs: 300, rise: 1, fall: 1, weight: -10, initFail: false },
-    { log: (_l, m) => logs.push(m) },
+    { log },
   );
   const change = new Promise<TrackScriptChange>((resolve) => runner.once('change', resolve));
   try {
