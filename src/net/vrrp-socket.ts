@@ -19,7 +19,7 @@ import {
 import { buildIpv4Header, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
 import { AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_VRRP } from './constants.js';
 import { addrToBytes, bytesToAddr, familyOf, VRRP_GROUP4, VRRP_GROUP6, type Family } from './address.js';
-import { isKtError, KtError } from '../util/errors.js';
+import { KtError, type KtCode } from '../util/errors.js';
 
 const SO_DONTROUTE = 5;
 const IP_HDRINCL = 3;
@@ -94,6 +94,19 @@ export interface VrrpSocketEvents {
   error: [Error];
 }
 
+/** A VRRP socket error (KT_NET_*), with the system errno name where there is one (ENODEV, EINVAL, EAGAIN, the
+ *  kernel's errno of a failed send or setup). */
+export class VrrpSocketError extends KtError {
+  constructor(code: KtCode, readonly errnoName: string | undefined, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+const errnoOf = (e: unknown): string | undefined => {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'string' && /^E[A-Z0-9]+$/.test(c) ? c : undefined;
+};
+
 export interface VrrpSocket {
   readonly family: Family;
   readonly ifindex: number;
@@ -112,7 +125,7 @@ const int32 = (v: number): Buffer => {
 
 function ifindexOf(ifname: string): number {
   const idx = ksock().ifNameToIndex(ifname);
-  if (!idx) throw new KtError('KT_NET_NO_INTERFACE', `no interface '${ifname}'`);
+  if (!idx) throw new VrrpSocketError('KT_NET_NO_INTERFACE', 'ENODEV', `no interface '${ifname}'`);
   return idx;
 }
 
@@ -138,7 +151,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP4;
-    if (familyOf(this.group) !== 4) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv4`);
+    if (familyOf(this.group) !== 4) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${this.group} is not IPv4`);
     this.fd = k.socket(AF_INET, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
@@ -159,7 +172,7 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
       }
     } catch (e) {
       k.close(this.fd);
-      throw new KtError('KT_NET_SOCKET_SETUP', `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
+      throw new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
     }
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
@@ -186,19 +199,19 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new KtError('KT_NET_SOCKET_CLOSED', 'VRRP socket closed'));
+    if (this.closed) return Promise.reject(new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed'));
     const dst = opts.dst ?? this.group;
     const src = opts.src ?? this.opts.src;
-    if (!src) return Promise.reject(new KtError('KT_NET_BAD_ARGUMENT', 'IPv4 send needs a source address'));
+    if (!src) return Promise.reject(new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', 'IPv4 send needs a source address'));
     try {
       const pkt = vrrpIpv4Datagram(payload, { src, dst, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, protocol: this.opts.protocol });
       let n: number;
       try {
         n = ksock().sendto(this.fd, pkt, sockaddrIn(dst), 0);
       } catch (e) {
-        throw new KtError('KT_NET_SEND_FAILED', `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
+        throw new VrrpSocketError('KT_NET_SEND_FAILED', errnoOf(e), `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
       }
-      if (n < 0) throw new KtError('KT_NET_SEND_BUFFER_FULL', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
+      if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -271,7 +284,7 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
     this.group = opts.group ?? VRRP_GROUP6;
-    if (familyOf(this.group) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `group ${this.group} is not IPv6`);
+    if (familyOf(this.group) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${this.group} is not IPv6`);
     this.fd = k.socket(AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       const hops = opts.ttl ?? VRRP_TTL;
@@ -297,14 +310,14 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
       }
       if (opts.src) {
-        if (familyOf(opts.src) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `source ${opts.src} is not IPv6`);
+        if (familyOf(opts.src) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `source ${opts.src} is not IPv6`);
         // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
         k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
         k.bind(this.fd, sockaddrIn6(opts.src, this.ifindex));
       }
     } catch (e) {
       k.close(this.fd);
-      throw isKtError(e) ? e : new KtError('KT_NET_SOCKET_SETUP', `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
+      throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
     }
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
@@ -338,13 +351,13 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new KtError('KT_NET_SOCKET_CLOSED', 'VRRP socket closed'));
+    if (this.closed) return Promise.reject(new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed'));
     try {
       const dst = opts.dst ?? this.group;
-      if (familyOf(dst) !== 6) throw new KtError('KT_NET_BAD_ARGUMENT', `destination ${dst} is not IPv6`);
+      if (familyOf(dst) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `destination ${dst} is not IPv6`);
       const flags = opts.dst ? 0 : MSG_DONTROUTE;
       const n = ksock().sendto(this.fd, payload, sockaddrIn6(dst, this.ifindex), flags);
-      if (n < 0) throw new KtError('KT_NET_SEND_BUFFER_FULL', 'VRRP socket send buffer full');
+      if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', 'VRRP socket send buffer full');
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);

@@ -3,13 +3,14 @@
 // message stays free to improve. Errors from the platform (errno from fs/net, a netlink errno) keep their errno on
 // a separate field (`errno`, `errnoName`) or as `cause`; `code` is always ours.
 //
-// A subclass exists only where callers `instanceof` it or it carries fields (NetlinkError, IpvsError,
-// IpvsUnavailableError, PidFileBusyError, UnsafeFileError, AddressError, the private PcreError); otherwise
+// A subclass exists only where callers `instanceof` it or it carries fields (NetlinkError, VrrpSocketError,
+// IpvsError, IpvsUnavailableError, PidFileBusyError, UnsafeFileError, AddressError, the private PcreError); otherwise
 // `new KtError(code, msg)`.
 //
 // The codes, by area (the throw sites are the reference; grep the code):
 //   KT_NET_*       sockets and frames (net/vrrp-socket, packet-socket, arp, ndisc, ipv4-header):
-//                  NO_INTERFACE, BAD_ARGUMENT, SOCKET_SETUP, SOCKET_CLOSED, SEND_FAILED, SEND_BUFFER_FULL,
+//                  NO_INTERFACE, BAD_ARGUMENT, SOCKET_SETUP, SOCKET_CLOSED, SEND_FAILED, SEND_BUFFER_FULL (the
+//                  VRRP socket's are VrrpSocketError, the system errno name on errnoName),
 //                  FRAME_INVALID, IPV4_HEADER_INVALID
 //   KT_NETLINK_*   REQUEST_FAILED (NetlinkError: kernel errno on errno/errnoName), MALFORMED (a reply that does not
 //                  decode), BAD_SPEC (a request we refuse to encode)

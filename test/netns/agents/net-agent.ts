@@ -131,8 +131,8 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
     const result = await fn(...args);
     out({ id, ok: true, result: result === undefined ? null : result });
   } catch (e) {
-    const n = e as Error & { code?: string };
-    out({ id, ok: false, error: `${n.code ?? n.name}: ${n.message}` });
+    const n = e as Error & { code?: string; errnoName?: string };
+    out({ id, ok: false, error: `${n.code ?? n.name}${n.errnoName ? ` (${n.errnoName})` : ''}: ${n.message}` });
   }
 }).on('close', () => process.exit(0));
 out({ event: 'ready' });
