@@ -21,6 +21,7 @@ import type { FifoSink } from '../notify/notify.js';
 import { CheckEngine } from './engine.js';
 import type { CheckEvent } from './verdict.js';
 import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './types.js';
+import { errorFields } from '../daemon/log.js';
 
 export interface CheckerServiceOptions {
   log: Logger;
@@ -68,8 +69,8 @@ export class CheckerService {
         await this.ipvs.setTimeouts({ tcp: g.lvsTimeouts.tcpS, tcpFin: g.lvsTimeouts.tcpFinS, udp: g.lvsTimeouts.udpS });
     } catch (e) {
       // Said once, clearly; the checks still run (their scripts and FIFO lines still matter) and VRRP is unaffected.
-      if (e instanceof IpvsUnavailableError) this.log.error(`IPVS: ${e.message}; health checks run, but no IPVS table is programmed`);
-      else this.log.error(`IPVS: cannot open the generic-netlink family: ${(e as Error).message}; no IPVS table is programmed`);
+      if (e instanceof IpvsUnavailableError) this.log.error(errorFields(e), `IPVS: ${e.message}; health checks run, but no IPVS table is programmed`);
+      else this.log.error(errorFields(e), `IPVS: cannot open the generic-netlink family: ${(e as Error).message}; no IPVS table is programmed`);
       this.ipvs = undefined;
     }
     try {
@@ -79,7 +80,7 @@ export class CheckerService {
       // Only a bug gets here (a bad checker disables itself inside the engine): say it, and leave VRRP running,
       // which an exception out of start() would stop with the whole daemon.
       this.engine = undefined;
-      this.log.error(`Healthcheck: cannot start the checkers: ${(e as Error)?.stack ?? String(e)}; no health checks run`);
+      this.log.error(errorFields(e), `Healthcheck: cannot start the checkers: ${(e as Error)?.stack ?? String(e)}; no health checks run`);
       return;
     }
     this.log.info(`Healthcheck: ${this.cfg.virtualServers.length} virtual server(s), ${this.cfg.virtualServers.reduce((n, v) => n + v.realServers.length, 0)} real server(s)`);
@@ -160,14 +161,14 @@ export class CheckerService {
       const report = await this.ipvs.reconcile(buildDesired(specs));
       this.stats.reconciles++;
       this.stats.ipvsOps += report.results.length;
-      for (const r of report.results) if (r.status === 'ok') this.log.info(`IPVS: ${describeOp(r.op)}`);
+      for (const r of report.results) if (r.status === 'ok') this.log.info({ op: describeOp(r.op) }, `IPVS: ${describeOp(r.op)}`);
       for (const f of report.failed) {
         this.stats.ipvsFailures++;
-        this.log.error(`IPVS: ${describeOp(f.op)} failed: ${f.error?.message ?? f.status}`);
+        this.log.error({ ...errorFields(f.error), op: describeOp(f.op) }, `IPVS: ${describeOp(f.op)} failed: ${f.error?.message ?? f.status}`);
       }
     } catch (e) {
       this.stats.ipvsFailures++;
-      this.log.error(`IPVS: reconcile failed: ${(e as Error).message}`);
+      this.log.error(errorFields(e), `IPVS: reconcile failed: ${(e as Error).message}`);
     }
   }
 
@@ -193,7 +194,7 @@ export class CheckerService {
         this.accounts ??= readAccountFiles();
         ({ uid, gid } = resolveScriptUser(s.spec.user, s.spec.group, this.accounts));
       } catch (e) {
-        this.log.error({ event: what }, `${what} script: ${(e as Error).message}`);
+        this.log.error({ ...errorFields(e), event: what }, `${what} script: ${(e as Error).message}`);
         return;
       }
     }
@@ -217,9 +218,9 @@ export class CheckerService {
     const mode: StopMode = this.opts.dontReleaseIpvs ? 'keep' : g.lvsFlushOnStop === 'all' ? 'flush' : g.lvsFlushOnStop === 'vs' ? 'owned-services' : 'owned';
     try {
       const report = await this.ipvs.stop(mode);
-      for (const f of report.failed) this.log.error(`IPVS: ${describeOp(f.op)} failed on stop: ${f.error?.message}`);
+      for (const f of report.failed) this.log.error({ ...errorFields(f.error), op: describeOp(f.op) }, `IPVS: ${describeOp(f.op)} failed on stop: ${f.error?.message}`);
     } catch (e) {
-      this.log.error(`IPVS: cleanup failed: ${(e as Error).message}`);
+      this.log.error(errorFields(e), `IPVS: cleanup failed: ${(e as Error).message}`);
     }
     this.ipvs.client.close();
   }

@@ -5,7 +5,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
 import { applyProcessNice } from './process-priority.js';
-import { createLogger } from './log.js';
+import { createLogger, errorFields } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
 import { childLogFile } from './options.js';
@@ -24,7 +24,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   try {
     writePidFile(o.checkersPidFile);
   } catch (e) {
-    log.error((e as Error).message);
+    log.error(errorFields(e), (e as Error).message);
     return EXIT_FATAL;
   }
   const fifos: NotifyFifoWriter[] = [];
@@ -38,7 +38,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
       fifos.push(await NotifyFifoWriter.open(f.path, { script, label: 'lvs', log: log.child({ fifo: f.path }) }));
     } catch (e) {
-      log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
+      log.error({ ...errorFields(e), fifo: f.path }, `notify FIFO ${f.path}: ${(e as Error).message}`);
     }
   }
   const service = new CheckerService(cfg, { log, fifos, dontReleaseIpvs: o.dontReleaseIpvs });
@@ -69,7 +69,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       .start()
       .then(() => ctx.send({ t: 'ready' }))
       .catch((e: Error) => {
-        log.error(`checker failed to start: ${e.stack ?? e.message}`);
+        log.error(errorFields(e), `checker failed to start: ${e.stack ?? e.message}`);
         void stop('start failure').then(() => resolve(EXIT_FATAL));
       });
   });

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, extname, join } from 'node:path';
 import type { KeepalivedConfig } from '../config/model/index.js';
-import type { Logger } from './log.js';
+import { errorFields, type Logger } from './log.js';
 import { removePidFile } from './pidfile.js';
 import type { ChildStatus, FromChild, ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
@@ -180,9 +180,9 @@ export class Supervised {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc = proc;
-    this.log.info(`Starting ${this.spec.role} child process, pid=${proc.pid}`);
+    this.log.info({ pid: proc.pid }, `Starting ${this.spec.role} child process, pid=${proc.pid}`);
     proc.on('message', (m: FromChild) => this.onMessage(m));
-    proc.on('error', (e) => this.log.error(`${this.spec.role}: ${e.message}`));
+    proc.on('error', (e) => this.log.error(errorFields(e), `${this.spec.role}: ${e.message}`));
     proc.on('exit', (code, signal) => this.onExit(proc, code, signal));
   }
 
@@ -206,14 +206,14 @@ export class Supervised {
     // The child may have died holding what it owns (SIGKILL): release it first, and respawn only after.
     const released = this.onDeath ? this.onDeath().catch(() => undefined) : Promise.resolve();
     if (verdict === 'stop-all') {
-      this.log.error(`${this.spec.role} child process(${proc.pid}) exited with ${how}${this.noRespawn ? ' (respawn disabled)' : ''} - stopping`);
+      this.log.error({ pid: proc.pid, status: code ?? undefined, signal: signal ?? undefined }, `${this.spec.role} child process(${proc.pid}) exited with ${how}${this.noRespawn ? ' (respawn disabled)' : ''} - stopping`);
       this.onStopAll(`${this.spec.kind} child exited`, code === EXIT_CONFIG ? EXIT_CONFIG : EXIT_FATAL);
       return;
     }
     this.respawn = nextRespawn(Date.now() - this.startedAt, this.respawn);
     this.restarts++;
     const delayMs = this.respawn.delayMs;
-    this.log.error(`${this.spec.role} child process(${proc.pid}) died with ${how}: ${delayMs ? `respawning in ${delayMs} ms` : 'respawning now'}`);
+    this.log.error({ pid: proc.pid, status: code ?? undefined, signal: signal ?? undefined, respawnMs: delayMs }, `${this.spec.role} child process(${proc.pid}) died with ${how}: ${delayMs ? `respawning in ${delayMs} ms` : 'respawning now'}`);
     const started = Date.now();
     void released.then(() => {
       this.respawnTimer = setTimeout(() => {
@@ -257,7 +257,7 @@ export class Supervised {
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     proc.kill('SIGTERM');
     const timer = setTimeout(() => {
-      this.log.warn(`${this.spec.role} child process(${proc.pid}) did not stop within ${waitMs} ms: SIGKILL`);
+      this.log.warn({ pid: proc.pid }, `${this.spec.role} child process(${proc.pid}) did not stop within ${waitMs} ms: SIGKILL`);
       proc.kill('SIGKILL');
     }, waitMs);
     await exited;

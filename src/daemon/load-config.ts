@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConfig } from '../config/check-config.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
-import type { Logger } from './log.js';
+import { errorFields, type Logger } from './log.js';
 import type { FromChild } from './ipc.js';
 import { CONFIG_TEST_FATAL } from '../util/exit-codes.js';
 
@@ -11,8 +11,9 @@ export function loadConfig(o: { configFile: string; configId?: string; allConfig
   const checked = checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
   for (const d of checked.diags) {
     const line = formatDiagnostic(d);
-    if (d.severity === 'fatal') log.error(line);
-    else log.warn(line);
+    const fields = { diagnostic: d.code, file: d.loc?.file, line: d.loc?.line };
+    if (d.severity === 'fatal') log.error(fields, line);
+    else log.warn(fields, line);
   }
   return checked.exitCode === CONFIG_TEST_FATAL ? undefined : checked.model;
 }
@@ -38,7 +39,7 @@ export async function reloadInChild(
     await apply(next);
     send({ t: 'reloaded', ok: true });
   } catch (e) {
-    log.error(`reload failed: ${(e as Error).stack ?? (e as Error).message}`);
+    log.error(errorFields(e), `reload failed: ${(e as Error).stack ?? (e as Error).message}`);
     send({ t: 'reloaded', ok: false, error: (e as Error).message });
   }
 }

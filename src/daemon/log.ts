@@ -8,6 +8,7 @@ import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { openAppendSafe } from './safe-file.js';
 import type { LogEffect } from '../util/log-effect.js';
+import { isKtError } from '../util/errors.js';
 
 export type { Logger };
 
@@ -41,6 +42,17 @@ export function textLine(json: string): string {
   } catch {
     return json;
   }
+}
+
+/** The fields of a caught error for its log line: our stable code (KT_…) and the system errno name, when known. */
+export function errorFields(e: unknown): { code?: string; errno?: string } {
+  const out: { code?: string; errno?: string } = {};
+  if (isKtError(e)) out.code = e.code;
+  const name = (e as { errnoName?: unknown } | undefined)?.errnoName;
+  const sys = isKtError(e) ? undefined : (e as { code?: unknown } | undefined)?.code;
+  if (typeof name === 'string') out.errno = name;
+  else if (typeof sys === 'string') out.errno = sys;
+  return out;
 }
 
 /** The one place a core's log effect becomes a pino call: its fields go on the line, its level maps to pino's. */

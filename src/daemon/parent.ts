@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
 import { CHILD_KINDS, Supervised } from './children.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
-import { createLogger } from './log.js';
+import { createLogger, errorFields } from './log.js';
 import type { DaemonOptions } from './options.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { parseListen, startStatusServer, stopStatusServer, type ListenTarget, type StatusDocument } from './status.js';
@@ -33,13 +33,13 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   try {
     if (o.statusListen) target = parseListen(o.statusListen, o.statusListenForce);
   } catch (e) {
-    log.error((e as Error).message);
+    log.error(errorFields(e), (e as Error).message);
     return EXIT_CONFIG;
   }
   try {
     writePidFile(o.pidFile);
   } catch (e) {
-    log.error((e as Error).message);
+    log.error(errorFields(e), (e as Error).message);
     return EXIT_FATAL;
   }
 
@@ -108,7 +108,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
       try {
         writeFileSafe(file, lines.join('\n') + '\n');
       } catch (e) {
-        log.error(`cannot write ${file}: ${(e as Error).message}`);
+        log.error({ ...errorFields(e), file }, `cannot write ${file}: ${(e as Error).message}`);
       }
     }
     for (const c of children) c.send({ t: 'dump', kind });
@@ -141,7 +141,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
       server = await startStatusServer(target, collect);
       log.info(`Status endpoint on ${target.kind === 'unix' ? target.path : `${target.host}:${target.port}`}`);
     } catch (e) {
-      log.error(`--status-listen: ${(e as Error).message}`);
+      log.error(errorFields(e), `--status-listen: ${(e as Error).message}`);
       removePidFile(o.pidFile);
       return EXIT_FATAL;
     }

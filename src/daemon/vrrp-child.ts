@@ -11,7 +11,7 @@ import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
 import { applyProcessNice } from './process-priority.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
 import type { ChildContext } from './children.js';
@@ -29,7 +29,7 @@ async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger
       const script = f.script && who ? { argv: f.script.argv, ...who } : undefined;
       out.push(await NotifyFifoWriter.open(f.path, { script, label, log: log.child({ fifo: f.path }) }));
     } catch (e) {
-      log.error(`notify FIFO ${f.path}: ${(e as Error).message}`);
+      log.error({ ...errorFields(e), fifo: f.path }, `notify FIFO ${f.path}: ${(e as Error).message}`);
     }
   }
   return out;
@@ -50,7 +50,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   try {
     writePidFile(o.vrrpPidFile);
   } catch (e) {
-    log.error((e as Error).message);
+    log.error(errorFields(e), (e as Error).message);
     return EXIT_FATAL;
   }
   const users = userResolver(cfg, log);
@@ -74,7 +74,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
         await engine.stop();
         await notify.shutdown();
       } catch (e) {
-        log.error(`stop: ${(e as Error).message}`);
+        log.error(errorFields(e), `stop: ${(e as Error).message}`);
       }
       await Promise.all(fifos.map((f) => f.close()));
       await killAll(1000);
@@ -106,9 +106,9 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
       const snap = engine.snapshot();
       const text = file === 'data' ? formatData(snap, { routerId }) : file === 'stats' ? formatStats(snap) : formatJson(snap);
       writeFileSafe(dumpPath(file), text); // never through a link planted in $TMPDIR
-      log.info(`Wrote ${dumpPath(file)}`);
+      log.info({ file: dumpPath(file) }, `Wrote ${dumpPath(file)}`);
     } catch (e) {
-      log.error(`cannot write ${dumpPath(file)}: ${(e as Error).message}`);
+      log.error({ ...errorFields(e), file: dumpPath(file) }, `cannot write ${dumpPath(file)}: ${(e as Error).message}`);
     }
     if (kind === 'stats-clear') engine.clearStats();
   };
@@ -136,7 +136,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
       .start()
       .then(() => ctx.send({ t: 'ready' }))
       .catch((e: Error) => {
-        log.error(`VRRP engine failed to start: ${e.stack ?? e.message}`);
+        log.error(errorFields(e), `VRRP engine failed to start: ${e.stack ?? e.message}`);
         void stop('start failure').then(() => resolve(EXIT_FATAL));
       });
   });

@@ -5,7 +5,7 @@
 // test/netns/kill-storm.test.ts). keepalived's parent does not do this; its respawned child clears them at start.
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { Rtnetlink } from '../net/rtnetlink.js';
-import type { Logger } from './log.js';
+import { errorFields, type Logger } from './log.js';
 
 export interface ReleasableVip {
   address: string;
@@ -41,7 +41,7 @@ export async function releaseVips(vips: readonly ReleasableVip[], log: Logger, t
   try {
     if ((await Promise.race([work.then(() => 'done' as const), deadline])) === 'late') log.error(`releasing the VIPs took longer than ${timeoutMs} ms`);
   } catch (e) {
-    log.error(`releasing the VIPs: ${(e as Error).message}`);
+    log.error(errorFields(e), `releasing the VIPs: ${(e as Error).message}`);
   } finally {
     clearTimeout(timer);
     rt?.close();

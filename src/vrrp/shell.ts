@@ -25,7 +25,7 @@ import type { TrackerSource, VrrpPlan } from './plan.js';
 import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
 import { matchInstances } from './reload.js';
 import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
-import { logEffect } from '../daemon/log.js';
+import { errorFields, logEffect } from '../daemon/log.js';
 
 export interface VrrpShellOptions {
   log: Logger;
@@ -93,7 +93,7 @@ export class VrrpShell {
     this.rt = new Rtnetlink();
     this.ifw = await InterfaceWatcher.open();
     this.ifw.on('change', (c) => this.onInterfaceChange(c));
-    this.ifw.on('error', (e) => this.log.error(`interface monitor: ${e.message}`));
+    this.ifw.on('error', (e) => this.log.error(errorFields(e), `interface monitor: ${e.message}`));
     this.ifw.on('overrun', () => this.log.warn('interface monitor: the kernel dropped notifications; reloading the interface table'));
     for (const st of this.ifw.table.list()) this.input({ type: 'interface', facts: this.facts(st.link.name)! });
     await this.removeLeftoverVips();
@@ -246,7 +246,7 @@ export class VrrpShell {
         if (advert) await advert;
         await work();
       })
-      .catch((e: Error) => this.log.error(`${what}: ${e.message}`));
+      .catch((e: Error) => this.log.error(errorFields(e), `${what}: ${e.message}`));
   }
 
   private execute(effects: NodeEffect[]): void {
@@ -301,13 +301,13 @@ export class VrrpShell {
     try {
       sock = openVrrpSocket(s.family, { ifname: s.ifname, mode: s.mode, group: s.group, ttl: s.ttl, src: s.src });
     } catch (e) {
-      this.log.error({ interface: s.ifname }, `cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
+      this.log.error({ ...errorFields(e), interface: s.ifname }, `cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
       return;
     }
     sock.on('message', (r) => {
       this.input({ type: 'packet', socket: s.key, bytes: r.packet, family: r.family, src: r.src, dst: r.dst, ttl: r.ttl });
     });
-    sock.on('error', (e) => this.log.error({ interface: s.ifname }, `VRRP socket ${s.ifname}: ${e.message}`));
+    sock.on('error', (e) => this.log.error({ ...errorFields(e), interface: s.ifname }, `VRRP socket ${s.ifname}: ${e.message}`));
     this.sockets.set(s.key, { sock, pending: new Set() });
   }
 
@@ -325,7 +325,7 @@ export class VrrpShell {
     const buf = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
     const p = s.sock
       .send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl })
-      .catch((err: Error) => this.instanceLog(e.instance).warn(`(${e.instance}) advert send failed: ${err.message}`));
+      .catch((err: Error) => this.instanceLog(e.instance).warn(errorFields(err), `(${e.instance}) advert send failed: ${err.message}`));
     s.pending.add(p);
     void p.then(() => s.pending.delete(p));
     const o = this.ownedBy(e.uid);
@@ -350,7 +350,7 @@ export class VrrpShell {
         await this.rt!.addAddress(spec);
       } catch (e) {
         owned.delete(v.address);
-        this.instanceLog(name).error({ vip: v.address, interface: v.dev }, `(${name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ ...errorFields(e), vip: v.address, interface: v.dev }, `(${name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
       }
     }
   }
@@ -362,7 +362,7 @@ export class VrrpShell {
       try {
         await this.rt!.deleteAddress({ ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer });
       } catch (e) {
-        this.instanceLog(name).error({ vip: v.address }, `(${name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ ...errorFields(e), vip: v.address }, `(${name}) cannot remove VIP ${v.address}: ${(e as Error).message}`);
       }
     }
   }
@@ -375,7 +375,7 @@ export class VrrpShell {
         await this.rt!.addRoute(spec);
         owned.push({ key: describeRoute(r), spec });
       } catch (e) {
-        this.instanceLog(name).error({ route: describeRoute(r) }, `(${name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ ...errorFields(e), route: describeRoute(r) }, `(${name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);
       }
     }
   }
@@ -389,7 +389,7 @@ export class VrrpShell {
       try {
         await this.rt!.deleteRoute(spec);
       } catch (e) {
-        this.instanceLog(name).error({ route: key }, `(${name}) cannot remove route ${key}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ ...errorFields(e), route: key }, `(${name}) cannot remove route ${key}: ${(e as Error).message}`);
       }
     }
   }
@@ -402,7 +402,7 @@ export class VrrpShell {
         await this.rt!.addRule(spec);
         owned.push(spec);
       } catch (e) {
-        this.instanceLog(name).error({ rule: r.words.join(' ') }, `(${name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
+        this.instanceLog(name).error({ ...errorFields(e), rule: r.words.join(' ') }, `(${name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
       }
     }
   }
@@ -412,7 +412,7 @@ export class VrrpShell {
       try {
         await this.rt!.deleteRule(spec);
       } catch (e) {
-        this.instanceLog(name).error(`(${name}) cannot remove rule: ${(e as Error).message}`);
+        this.instanceLog(name).error(errorFields(e), `(${name}) cannot remove rule: ${(e as Error).message}`);
       }
     }
   }
@@ -432,7 +432,7 @@ export class VrrpShell {
             this.instanceLog(inst.config.name).info({ vip: v.address, interface: v.dev }, `(${inst.config.name}) removed ${v.address}/${v.prefix} left on ${v.dev} by an earlier run`);
           }
         } catch (e) {
-          this.instanceLog(inst.config.name).warn({ vip: v.address }, `(${inst.config.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
+          this.instanceLog(inst.config.name).warn({ ...errorFields(e), vip: v.address }, `(${inst.config.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
         }
       }
     }
@@ -466,7 +466,7 @@ export class VrrpShell {
     try {
       this.sender(st.link.ifindex).send(frame);
     } catch (e) {
-      this.instanceLog(name).warn({ vip: v.address }, `(${name}) GARP for ${v.address} failed: ${(e as Error).message}`);
+      this.instanceLog(name).warn({ ...errorFields(e), vip: v.address }, `(${name}) GARP for ${v.address} failed: ${(e as Error).message}`);
     }
   }
 
