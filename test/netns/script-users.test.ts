@@ -17,6 +17,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { needsRoot, needsCommand } from '../helpers/root.js';
+import { waitForCondition } from '../helpers/process.js';
+import { sleep } from '../helpers/lab.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,16 +39,6 @@ after(async () => {
   for (const ns of namespaces) try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* gone */ }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, pred: () => boolean, timeoutMs: number, log: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}; log:\n${log().slice(-4000)}`);
-    await sleep(100);
-  }
-}
 
 interface Setup {
   dir: string;
@@ -186,7 +178,7 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   // The control: keepalived, VRRP only (its checker process cannot run without IPVS on this host, see above).
   const ka = setup();
   const k = start('keepalived', ka, ['-P']);
-  await waitFor('keepalived notify_master', () => row(ka, 'master') !== undefined, 30_000, k.log);
+  await waitForCondition('keepalived notify_master', () => row(ka, 'master') !== undefined, 30_000, k.log);
   await sleep(2500); // a few more track-script intervals
   assert.equal(await k.stop(), 0, k.log().slice(-3000));
   const kaMaster = who(ka, 'master');
@@ -195,13 +187,13 @@ test('scripts run as script_user nobody, insecure ones never run: keepalived-ts 
   // keepalived-ts on the same file, both children.
   const kt = setup();
   const t = start('keepalived-ts', kt);
-  await waitFor('keepalived-ts notify_master', () => row(kt, 'master') !== undefined, 30_000, t.log);
-  await waitFor('keepalived-ts MISC_CHECK run', () => row(kt, 'misc') !== undefined, 30_000, t.log);
-  await waitFor('keepalived-ts notify_down (the MISC_CHECK exits 1)', () => row(kt, 'down') !== undefined, 30_000, t.log);
+  await waitForCondition('keepalived-ts notify_master', () => row(kt, 'master') !== undefined, 30_000, t.log);
+  await waitForCondition('keepalived-ts MISC_CHECK run', () => row(kt, 'misc') !== undefined, 30_000, t.log);
+  await waitForCondition('keepalived-ts notify_down (the MISC_CHECK exits 1)', () => row(kt, 'down') !== undefined, 30_000, t.log);
   writeFileSync(join(kt.out, 'code'), '0\n');
-  await waitFor('keepalived-ts notify_up (the MISC_CHECK exits 0)', () => row(kt, 'up') !== undefined, 30_000, t.log);
-  await waitFor('keepalived-ts lvs_notify_fifo_script', () => row(kt, 'fifo') !== undefined, 30_000, t.log);
-  await waitFor('keepalived-ts quorum_down and quorum_up', () => row(kt, 'qdown') !== undefined && row(kt, 'qup') !== undefined, 30_000, t.log);
+  await waitForCondition('keepalived-ts notify_up (the MISC_CHECK exits 0)', () => row(kt, 'up') !== undefined, 30_000, t.log);
+  await waitForCondition('keepalived-ts lvs_notify_fifo_script', () => row(kt, 'fifo') !== undefined, 30_000, t.log);
+  await waitForCondition('keepalived-ts quorum_down and quorum_up', () => row(kt, 'qdown') !== undefined && row(kt, 'qup') !== undefined, 30_000, t.log);
   await sleep(2500);
   const ktLog = t.log();
   assert.equal(await t.stop(), 0, ktLog.slice(-3000));
@@ -263,12 +255,12 @@ virtual_server 10.77.0.100 80 {
 `);
   const t = start('keepalived-ts', s);
   const miscRuns = () => lines(s).filter((l) => l.startsWith('misc ')).length;
-  await waitFor('the other MISC_CHECK running', () => miscRuns() >= 2, 30_000, t.log);
+  await waitForCondition('the other MISC_CHECK running', () => miscRuns() >= 2, 30_000, t.log);
   assert.match(t.log(), /Disabling misc script .*gw\.sh ghost: unable to set uid\/gid \(unknown user 'ghost'\) - removing/);
   const before = miscRuns();
   t.proc.kill('SIGHUP');
-  await waitFor('the reload', () => /reload applied|reloaded/i.test(t.log()), 30_000, t.log);
-  await waitFor('more MISC_CHECK runs after the reload', () => miscRuns() >= before + 2, 30_000, t.log);
+  await waitForCondition('the reload', () => /reload applied|reloaded/i.test(t.log()), 30_000, t.log);
+  await waitForCondition('more MISC_CHECK runs after the reload', () => miscRuns() >= before + 2, 30_000, t.log);
   assert.equal(t.proc.exitCode, null, t.log().slice(-3000));
   // The checker child says it at start and at the reload (the config reader's warnings come on top).
   const removals = t.log().split('\n').filter((l) => /healthcheckers.*ERROR: Disabling misc script .*unknown user 'ghost'/.test(l));
