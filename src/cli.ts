@@ -1,6 +1,6 @@
 // keepalived-ts command line. Options follow keepalived's long and short forms (keepalived/core/main.c); this file
 // only parses argv and dispatches: config test and dump (config/check-config.ts), --signum, and the daemon
-// (daemon/run.ts). keepalived options keepalived-ts does not implement are refused with the reason.
+// (daemon/launch.ts). keepalived options keepalived-ts does not implement are refused with the reason.
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from './config/diagnostics.js';
 import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
@@ -11,7 +11,7 @@ import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_
 import { CONFIG_TEST_OK, EXIT_FATAL, EXIT_OK } from './util/exit-codes.js';
 
 // Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP).
-const loadDaemon = () => import('./daemon/run.js');
+const loadDaemon = () => import('./daemon/launch.js');
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})

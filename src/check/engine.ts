@@ -10,7 +10,7 @@ import { probeMisc, type MiscProbeTarget } from './probe-misc.js';
 import { CheckVerdict, type CheckEvent } from './verdict.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
-import type { CheckInput, CheckScriptUsers, DesiredVs, ProbeResult } from './types.js';
+import type { CheckInput, CheckScriptUsers, DesiredVs, ProbeResult } from './checker-types.js';
 
 export interface CheckEngineSink {
   desired(changes: DesiredVs[]): void;

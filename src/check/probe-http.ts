@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { HttpUrl, SslConfig } from '../config/model/types.js';
-import type { ProbeResult } from './types.js';
+import type { ProbeResult } from './checker-types.js';
 import { addressFamily } from '../net/address.js';
 
 /** Inclusive status code range; a single code N is [N, N]. */

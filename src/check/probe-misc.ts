@@ -2,7 +2,7 @@
 // Exit 0 = success; with misc_dynamic 2..255 = success with weight status − 2 (the verdict core decides);
 // a timeout (SIGTERM, then SIGKILL to the group) or a kill is a failure without exit status.
 import { describeResult, runScript, type ScriptRun } from '../notify/run.js';
-import type { ProbeResult } from './types.js';
+import type { ProbeResult } from './checker-types.js';
 
 export interface MiscProbeTarget {
   argv: string[];

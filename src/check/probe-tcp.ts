@@ -1,6 +1,6 @@
 // TCP_CHECK: a connect() within connect_timeout, then close — exactly what keepalived's tcp_check does.
 import net from 'node:net';
-import type { ProbeResult } from './types.js';
+import type { ProbeResult } from './checker-types.js';
 
 export interface TcpProbeTarget {
   host: string;

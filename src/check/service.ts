@@ -20,7 +20,7 @@ import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/scrip
 import type { FifoSink } from '../notify/notify.js';
 import { CheckEngine } from './engine.js';
 import type { CheckEvent } from './verdict.js';
-import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './types.js';
+import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './checker-types.js';
 import { errorFields } from '../daemon/log.js';
 
 export interface CheckerServiceOptions {

@@ -4,7 +4,7 @@
 // No clock, no I/O, no randomness of its own: time and random numbers are passed in. The state holds the config
 // model's objects (VirtualServer, RealServer, Checker) as they are, plus who runs each script (decided once here).
 import type { Checker, HttpCheck, MiscCheck, RealServer, ScriptSpec, SslConfig, VirtualServer } from '../config/model/types.js';
-import type { CheckScriptUsers, DesiredDest, DesiredVs, ProbeResult, DecidedScript } from './types.js';
+import type { CheckScriptUsers, DesiredDest, DesiredVs, ProbeResult, DecidedScript } from './checker-types.js';
 import { KtError } from '../util/errors.js';
 
 /** keepalived's BOOTSTRAP_DELAY before the first check (check_api.c). */

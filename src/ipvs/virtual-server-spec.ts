@@ -3,7 +3,7 @@
 // wanted destination arrives in `dests`; here we only add what the kernel needs to know about each one.
 import type { KeepalivedConfig, LbKind, Protocol, TunnelSpec, VirtualServer } from '../config/model/index.js';
 import type { Family } from '../net/address.js';
-import type { DesiredDest } from '../check/types.js';
+import type { DesiredDest } from '../check/checker-types.js';
 
 // ---- the desired-state input (desired.ts expands it into kernel services and destinations); method, tunnel and
 // protocol are the config model's own types ----

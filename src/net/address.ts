@@ -115,7 +115,7 @@ function fill6(groups: number[], gap: number, out: Uint8Array): boolean {
   return true;
 }
 
-export interface ParseOptions {
+export interface AddressParseOptions {
   /** Only this family is accepted. */
   family?: Family;
   /** Accept an IPv6 zone id ('%eth0', dropped); default true. */
@@ -123,7 +123,7 @@ export interface ParseOptions {
 }
 
 /** Text → family and network-order bytes (4 or 16), or undefined when it is not an address. Never throws. */
-export function parseAddress(text: string, opts: ParseOptions = {}): { family: Family; bytes: Buffer } | undefined {
+export function parseAddress(text: string, opts: AddressParseOptions = {}): { family: Family; bytes: Buffer } | undefined {
   if (typeof text !== 'string') return undefined;
   if (opts.family !== 6 && !text.includes(':')) {
     const b = Buffer.allocUnsafe(4);

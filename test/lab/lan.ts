@@ -167,7 +167,7 @@ export interface LanNode {
   bridgePort: string;
 }
 
-export interface NotifyEvent {
+export interface NotifyLogLine {
   tMs: number;
   node: string;
   /** MASTER, BACKUP, FAULT, STOP, or NOTIFY for the generic notify script. */
@@ -175,8 +175,8 @@ export interface NotifyEvent {
   args: string[];
 }
 
-export function parseNotifyLog(text: string): NotifyEvent[] {
-  const out: NotifyEvent[] = [];
+export function parseNotifyLog(text: string): NotifyLogLine[] {
+  const out: NotifyLogLine[] = [];
   for (const line of text.split('\n')) {
     const parts = line.trim().split(/\s+/);
     if (parts.length < 3 || !/^\d+(\.\d+)?$/.test(parts[0])) continue;
@@ -205,7 +205,7 @@ export class Director implements LanNode {
   get notifyLog(): string {
     return join(this.dir, 'notify.log');
   }
-  notifyEvents(): NotifyEvent[] {
+  notifyEvents(): NotifyLogLine[] {
     return existsSync(this.notifyLog) ? parseNotifyLog(readFileSync(this.notifyLog, 'utf8')) : [];
   }
   /** Same as lan.startDaemon(this, o). */
@@ -795,7 +795,7 @@ export class Lan {
   }
 
   /** Every director's notify events, merged in time order. */
-  notifyEvents(): NotifyEvent[] {
+  notifyEvents(): NotifyLogLine[] {
     return this.directors.flatMap((d) => d.notifyEvents()).sort((a, b) => a.tMs - b.tMs);
   }
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BOOTSTRAP_DELAY_MS } from '../../src/check/verdict.js';
 import { CheckEngine } from '../../src/check/engine.js';
-import type { CheckInput } from '../../src/check/types.js';
+import type { CheckInput } from '../../src/check/checker-types.js';
 import type { Checker } from '../../src/config/model/index.js';
 import { CHILD_KINDS, Supervised } from '../../src/daemon/children.js';
 import type { CheckerStatus } from '../../src/daemon/ipc.js';

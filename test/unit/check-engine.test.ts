@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { CheckEngine } from '../../src/check/engine.js';
 import type { CheckEvent } from '../../src/check/verdict.js';
-import type { CheckInput, DesiredVs } from '../../src/check/types.js';
+import type { CheckInput, DesiredVs } from '../../src/check/checker-types.js';
 import type { VirtualServer } from '../../src/config/model/index.js';
 import { httpCheck, realServer, script, url, virtualServer } from '../helpers/check-model.js';
 
