@@ -97,8 +97,10 @@ test('runner: a real script flipping its exit code drives ok/failed changes with
   const runner = new TrackScriptRunner({ name: 'chk', command: { argv: [s] }, intervalMs: 50, rise: 2, fall: 2, weight: 0, initFail: false });
   const changes: TrackScriptChange[] = [];
   runner.on('change', (c) => changes.push(c));
+  // A deadline, not a count of 10 ms sleeps: on a loaded machine each bash run can take far longer than 50 ms.
   const waitFor = async (pred: () => boolean, what: string) => {
-    for (let i = 0; i < 400 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + 30_000;
+    while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.ok(pred(), what);
   };
   try {
