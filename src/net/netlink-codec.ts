@@ -37,15 +37,36 @@ export interface NetlinkMessage {
   payload: Buffer;
 }
 
-export function encodeMessage(m: { type: number; flags: number; seq: number; pid?: number; payload: Buffer }): Buffer {
-  const len = NLMSG_HDRLEN + m.payload.length;
-  const b = Buffer.alloc(align4(len));
-  b.writeUInt32LE(len, 0);
-  b.writeUInt16LE(m.type, 4);
-  b.writeUInt16LE(m.flags, 6);
-  b.writeUInt32LE(m.seq >>> 0, 8);
-  b.writeUInt32LE(m.pid ?? 0, 12);
-  m.payload.copy(b, NLMSG_HDRLEN);
+/** A message to send: the header's fields and the payload after it. */
+export interface OutgoingMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  pid?: number;
+  payload: Buffer;
+}
+
+export const encodeMessage = (m: OutgoingMessage): Buffer => encodeMessages([m]);
+
+/**
+ * Packs several messages into one datagram, in order, each padded to 4 bytes as the kernel walks them
+ * (netlink_rcv_skb handles every message of a datagram and acknowledges each by its own sequence number).
+ */
+export function encodeMessages(ms: readonly OutgoingMessage[]): Buffer {
+  let total = 0;
+  for (const m of ms) total += align4(NLMSG_HDRLEN + m.payload.length);
+  const b = Buffer.alloc(total);
+  let off = 0;
+  for (const m of ms) {
+    const len = NLMSG_HDRLEN + m.payload.length;
+    b.writeUInt32LE(len, off);
+    b.writeUInt16LE(m.type, off + 4);
+    b.writeUInt16LE(m.flags, off + 6);
+    b.writeUInt32LE(m.seq >>> 0, off + 8);
+    b.writeUInt32LE(m.pid ?? 0, off + 12);
+    m.payload.copy(b, off + NLMSG_HDRLEN);
+    off += align4(len);
+  }
   return b;
 }
 

@@ -1,4 +1,5 @@
-// A netlink socket over the ksock addon: request/ACK, dumps, multicast notifications, and the kernel's error text.
+// A netlink socket over the ksock addon: request/ACK, batches of requests packed into few datagrams with each ACK
+// matched to its request by sequence number, dumps, multicast notifications, and the kernel's error text.
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import {
@@ -7,8 +8,8 @@ import {
   watchReadable,
 } from './ksock.js';
 import {
-  decodeMessages, decodeError, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI,
-  NLM_F_REQUEST, type NetlinkMessage,
+  align4, decodeMessages, decodeError, encodeMessages, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP,
+  NLM_F_MULTI, NLM_F_REQUEST, type NetlinkMessage, type OutgoingMessage,
 } from './netlink-codec.js';
 import { KtError } from '../util/errors.js';
 
@@ -40,16 +41,52 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** A request waiting for its turn to be sent: the message, its reply collector, and how many may be in flight before it. */
+interface Queued {
+  message: OutgoingMessage;
+  pending: Pending;
+  window: number;
+}
+
+/** One request of a batch. */
+export interface NetlinkRequest {
+  type: number;
+  payload: Buffer;
+  /** Added to NLM_F_REQUEST | NLM_F_ACK. */
+  flags?: number;
+  /** Adds NLM_F_DUMP and collects the multipart reply; a dump is sent in a datagram of its own. */
+  dump?: boolean;
+}
+
+/** Bytes of requests packed into one datagram: well below the socket's send buffer (netlink refuses more). */
+export const BATCH_MAX_BYTES = 32 * 1024;
 /**
- * One netlink socket. `request` resolves with the reply messages (a dump's parts, or [] for a plain ACK).
+ * Receive-buffer bytes one acknowledgement may take (the skb's truesize, not the 36 bytes of the ACK): requests in
+ * flight are bounded by SO_RCVBUF / this, so the ACKs the kernel queues while handling a datagram all fit and none
+ * is dropped (a dropped ACK would leave its request waiting for ever).
+ */
+const ACK_TRUESIZE = 1024;
+
+/**
+ * One netlink socket. `request` resolves with the reply messages (a dump's parts, or [] for a plain ACK);
+ * `requestBatch` sends several requests packed into few datagrams, each settled by its own ACK or error.
  * Messages that answer no request (multicast notifications) are emitted as 'notification'.
  */
 export class NetlinkSocket extends EventEmitter {
   readonly fd: number;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private pending = new Map<number, Pending>();
+  /** Requests in call order; those before `queueHead` are sent. */
+  private queue: Queued[] = [];
+  private queueHead = 0;
+  /** Requests sent and not yet settled. */
+  private inFlight = 0;
+  /** The most requests a batch keeps in flight (their ACKs must fit in the receive buffer). */
+  readonly batchWindow: number;
   private watcher: NativeWatcher;
   private closed = false;
+  /** Datagrams sent (a batch packs several requests into one). */
+  datagramsSent = 0;
   /** Receive errors such as ENOBUFS (the kernel dropped notifications): counted, and emitted as 'overrun'. */
   overruns = 0;
 
@@ -74,6 +111,7 @@ export class NetlinkSocket extends EventEmitter {
       b.writeInt32LE(opts.rcvbuf);
       k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, b);
     }
+    this.batchWindow = Math.max(1, Math.floor(k.getsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, 4).readInt32LE(0) / ACK_TRUESIZE));
     for (const g of opts.groups ?? []) this.addMembership(g);
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
@@ -85,21 +123,74 @@ export class NetlinkSocket extends EventEmitter {
     ksock().setsockopt(this.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, b);
   }
 
-  /** Sends one request. `dump` adds NLM_F_DUMP and collects the multipart reply. */
+  /** Sends one request (now, unless a batch before it is still waiting). `dump` adds NLM_F_DUMP and collects the multipart reply. */
   request(type: number, payload: Buffer, opts: { flags?: number; dump?: boolean } = {}): Promise<NetlinkMessage[]> {
-    if (this.closed) return Promise.reject(new Error('netlink socket closed'));
-    const seq = (this.seq = (this.seq + 1) >>> 0);
-    const flags = NLM_F_REQUEST | NLM_F_ACK | (opts.dump ? NLM_F_DUMP : 0) | (opts.flags ?? 0);
-    return new Promise((resolve, reject) => {
-      this.pending.set(seq, { type, dump: !!opts.dump, replies: [], resolve, reject });
-      try {
-        const n = ksock().sendto(this.fd, encodeMessage({ type, flags, seq, payload }));
-        if (n < 0) throw new Error('netlink send would block');
-      } catch (e) {
-        this.pending.delete(seq);
-        reject(e as Error);
+    return this.enqueue([{ type, payload, ...opts }], Infinity)[0];
+  }
+
+  /**
+   * Sends the requests in order, packed several to a datagram (up to BATCH_MAX_BYTES), with at most `window`
+   * (default and ceiling: batchWindow) in flight; each has its own sequence number and NLM_F_ACK. Returns one
+   * promise per request, settled by the kernel's answer to that request alone: one refused request (EEXIST,
+   * ENOENT, …) rejects only its own promise, the kernel carries on with the next message of the datagram.
+   */
+  requestBatch(reqs: readonly NetlinkRequest[], opts: { window?: number } = {}): Promise<NetlinkMessage[]>[] {
+    return this.enqueue(reqs, Math.max(1, Math.min(opts.window ?? this.batchWindow, this.batchWindow)));
+  }
+
+  private enqueue(reqs: readonly NetlinkRequest[], window: number): Promise<NetlinkMessage[]>[] {
+    if (this.closed) return reqs.map(() => Promise.reject(new Error('netlink socket closed')));
+    const out = reqs.map((r) => new Promise<NetlinkMessage[]>((resolve, reject) => {
+      const seq = (this.seq = (this.seq + 1) >>> 0);
+      const flags = NLM_F_REQUEST | NLM_F_ACK | (r.dump ? NLM_F_DUMP : 0) | (r.flags ?? 0);
+      this.queue.push({
+        message: { type: r.type, flags, seq, payload: r.payload },
+        pending: { type: r.type, dump: !!r.dump, replies: [], resolve, reject },
+        window,
+      });
+    }));
+    this.pump();
+    return out;
+  }
+
+  /** Sends what the windows allow, in call order; called on enqueue and after each drain of the socket. */
+  private pump(): void {
+    const q = this.queue;
+    while (this.queueHead < q.length && this.inFlight < q[this.queueHead].window) {
+      // Pack following requests while they fit in the datagram and in their own window; a dump travels alone.
+      let end = this.queueHead;
+      let bytes = 0;
+      while (end < q.length) {
+        const e = q[end];
+        const size = align4(NLMSG_HDRLEN + e.message.payload.length);
+        if (end > this.queueHead && (bytes + size > BATCH_MAX_BYTES || e.pending.dump || this.inFlight + (end - this.queueHead) >= e.window)) break;
+        bytes += size;
+        end++;
+        if (e.pending.dump) break;
       }
-    });
+      const sent = q.slice(this.queueHead, end);
+      this.queueHead = end;
+      for (const e of sent) this.pending.set(e.message.seq, e.pending);
+      this.inFlight += sent.length;
+      try {
+        const n = ksock().sendto(this.fd, encodeMessages(sent.map((e) => e.message)));
+        if (n < 0) throw new Error('netlink send would block');
+        this.datagramsSent++;
+      } catch (err) {
+        for (const e of sent) {
+          this.pending.delete(e.message.seq);
+          e.pending.reject(err as Error);
+        }
+        this.inFlight -= sent.length;
+      }
+    }
+    if (this.queueHead === q.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 4096) {
+      this.queue = q.slice(this.queueHead);
+      this.queueHead = 0;
+    }
   }
 
   private drain(): void {
@@ -115,9 +206,14 @@ export class NetlinkSocket extends EventEmitter {
           continue;
         }
         this.emit('error', e);
+        this.pump();
         return;
       }
-      if (!r) return;
+      if (!r) {
+        // Everything the kernel had queued is read: send the next datagram of a waiting batch.
+        this.pump();
+        return;
+      }
       let msgs: NetlinkMessage[];
       try {
         msgs = decodeMessages(r.data);
@@ -137,23 +233,28 @@ export class NetlinkSocket extends EventEmitter {
     }
     if (m.type === NLMSG_ERROR) {
       const ack = decodeError(m);
-      this.pending.delete(m.seq);
+      this.settled(m.seq);
       if (ack.errno === 0) p.resolve(p.replies);
       else p.reject(new NetlinkError(ack.errno, errnoName(ack.errno), ack.message, p.type));
       return;
     }
     if (m.type === NLMSG_DONE) {
       // A dump ends with DONE; its ACK (requested) follows, but some families end with DONE alone.
-      this.pending.delete(m.seq);
+      this.settled(m.seq);
       p.resolve(p.replies);
       return;
     }
     p.replies.push(m);
     if (!p.dump && !(m.flags & NLM_F_MULTI)) {
       // A single reply to a GET; the ACK that follows finds no pending entry and is ignored.
-      this.pending.delete(m.seq);
+      this.settled(m.seq);
       p.resolve(p.replies);
     }
+  }
+
+  private settled(seq: number): void {
+    this.pending.delete(seq);
+    this.inFlight--;
   }
 
   close(): void {
@@ -162,6 +263,10 @@ export class NetlinkSocket extends EventEmitter {
     this.watcher.close();
     ksock().close(this.fd);
     for (const p of this.pending.values()) p.reject(new Error('netlink socket closed'));
+    for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i].pending.reject(new Error('netlink socket closed'));
     this.pending.clear();
+    this.queue = [];
+    this.queueHead = 0;
+    this.inFlight = 0;
   }
 }
