@@ -1,7 +1,8 @@
 // The imperative reconciler: reads the kernel's table, diffs it against the desired state, applies the operations
 // phase by phase (services, destinations, edits, deletions), and reports each operation's result. Within a phase
-// requests are pipelined: the kernel handles a netlink request inside sendmsg, so order is kept while ACKs are
-// still in flight. Destinations of a service that could not be added are skipped, not sent to fail.
+// operations go out in batches, several per datagram: the kernel handles a datagram's messages in order inside
+// sendmsg and acknowledges each by its sequence number, so one refused operation fails only itself.
+// Destinations of a service that could not be added are skipped, not sent to fail.
 import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
 import type { IpvsTimeouts } from './kernel-table.js';
 import { describeDest, describeService, destId, serviceId } from './describe.js';
@@ -125,45 +126,39 @@ export class IpvsApplier {
     return report;
   }
 
-  /** Applies operations in phase order with pipelining inside a phase. */
+  /**
+   * Applies operations in phase order; each phase is sent in batches (several operations per datagram, at most
+   * `window` in flight) and finished before the next starts. Results are listed in operation order.
+   */
   async apply(ops: Op[]): Promise<ApplyReport> {
-    const window = this.opts.window ?? 64;
     const results: OpResult[] = [];
     const failedServices = new Set<string>();
     const phases: Op[][] = [[], [], [], [], []];
     for (const o of ops) phases[PHASE[o.op]].push(o);
     for (const phase of phases) {
-      // `window` workers take the next operation in order; sends therefore reach the kernel in phase order.
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < phase.length) {
-          const op = phase[next++];
-          if (op.op !== 'add-service' && failedServices.has(serviceId(op.service))) {
-            results.push({ op, status: 'skipped', error: new Error(`skipped: ${describeService(op.service)} could not be added`) });
-            continue;
-          }
-          try {
-            results.push({ op, status: 'ok', outcome: await this.run(op) });
-          } catch (e) {
-            const error = e as Error;
-            if (op.op === 'add-service') failedServices.add(serviceId(op.service));
-            results.push({ op, status: 'failed', error: error instanceof IpvsError ? error : new Error(`${describeOp(op)}: ${error.message}`) });
-          }
+      const phaseResults: OpResult[] = new Array(phase.length);
+      const sent: Op[] = [];
+      const at: number[] = [];
+      phase.forEach((op, i) => {
+        if (op.op !== 'add-service' && failedServices.has(serviceId(op.service))) {
+          phaseResults[i] = { op, status: 'skipped', error: new Error(`skipped: ${describeService(op.service)} could not be added`) };
+        } else {
+          sent.push(op);
+          at.push(i);
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(window, phase.length) }, worker));
+      });
+      const outcomes = this.client.commands(sent, { window: this.opts.window });
+      await Promise.all(outcomes.map((p, j) => p.then(
+        (outcome) => { phaseResults[at[j]] = { op: sent[j], status: 'ok', outcome }; },
+        (e: unknown) => {
+          const op = sent[j];
+          const error = e as Error;
+          if (op.op === 'add-service') failedServices.add(serviceId(op.service));
+          phaseResults[at[j]] = { op, status: 'failed', error: error instanceof IpvsError ? error : new Error(`${describeOp(op)}: ${error.message}`) };
+        },
+      )));
+      results.push(...phaseResults);
     }
     return { results, failed: results.filter((r) => r.status !== 'ok') };
-  }
-
-  private run(o: Op): Promise<IpvsOutcome> {
-    switch (o.op) {
-      case 'add-service': return this.client.addService(o.service);
-      case 'edit-service': return this.client.editService(o.service);
-      case 'del-service': return this.client.delService(o.service);
-      case 'add-dest': return this.client.addDest(o.service, o.dest);
-      case 'edit-dest': return this.client.editDest(o.service, o.dest);
-      case 'del-dest': return this.client.delDest(o.service, o.dest);
-    }
   }
 }

@@ -1,6 +1,7 @@
-// IPVS over generic netlink: the family "IPVS" resolved by name, one method per command, and keepalived's error
-// semantics (ipvswrapper.c): EEXIST on add and ENOENT on delete count as success, SET_DEST falls back to NEW_DEST
-// when the destination is gone. Errors carry the errno name and the kernel's own text.
+// IPVS over generic netlink: the family "IPVS" resolved by name, one method per command, table operations sent in
+// batches (several messages per datagram, each ACK matched to its operation), and keepalived's error semantics
+// (ipvswrapper.c): EEXIST on add and ENOENT on delete count as success, SET_DEST falls back to NEW_DEST when the
+// destination is gone. Errors carry the errno name and the kernel's own text.
 import { spawnSync } from 'node:child_process';
 import { NetlinkError, type NetlinkSocket } from '../net/netlink-socket.js';
 import { openGenericSocket, resolveFamily } from '../net/genetlink.js';
@@ -16,6 +17,7 @@ import type {
   DestEntry, DestKey, DestSpec, IpvsInfo, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec, SyncDaemonSpec,
 } from './kernel-table.js';
 import { describeService, describeDest } from './describe.js';
+import type { Op } from './reconcile.js';
 import { KtError } from '../util/errors.js';
 
 /** KT_IPVS_UNAVAILABLE: the kernel has no IPVS (the netlink ENOENT is the cause). */
@@ -48,6 +50,41 @@ export type IpvsOutcome = 'done' | 'noop' | 'added-instead';
 export interface IpvsServiceWithDests {
   service: ServiceEntry;
   dests: DestEntry[];
+}
+
+/** The request behind a table operation. */
+function opRequest(o: Op): IpvsRequest {
+  switch (o.op) {
+    case 'add-service': return newServiceRequest(o.service);
+    case 'edit-service': return setServiceRequest(o.service);
+    case 'del-service': return delServiceRequest(o.service);
+    case 'add-dest': return newDestRequest(o.service, o.dest);
+    case 'edit-dest': return setDestRequest(o.service, o.dest);
+    case 'del-dest': return delDestRequest(o.service, o.dest);
+  }
+}
+
+/** How an operation is named in its error (built only when it fails). */
+function operationText(o: Op): string {
+  switch (o.op) {
+    case 'add-service': return `add service ${describeService(o.service)}`;
+    case 'edit-service': return `edit service ${describeService(o.service)}`;
+    case 'del-service': return `delete service ${describeService(o.service)}`;
+    case 'add-dest': return `add dest ${describeDest(o.dest)} to ${describeService(o.service)}`;
+    case 'edit-dest': return `edit dest ${describeDest(o.dest)} of ${describeService(o.service)}`;
+    case 'del-dest': return `delete dest ${describeDest(o.dest)} of ${describeService(o.service)}`;
+  }
+}
+
+/** A kernel refusal as an IpvsError (KT_IPVS_NO_SCHEDULER for ENOENT on a service add/edit); other errors as they are. */
+function ipvsError(e: unknown, r: IpvsRequest, operation: string): unknown {
+  if (!(e instanceof NetlinkError)) return e;
+  if (e.errnoName === 'ENOENT' && (r.cmd === IPVS_CMD_NEW_SERVICE || r.cmd === IPVS_CMD_SET_SERVICE)) {
+    // The kernel answers ENOENT when the scheduler (or persistence engine) module does not exist.
+    return new IpvsError(operation, e.errno, e.errnoName, e.kernelMessage,
+      `IPVS ${operation} failed: the scheduler or persistence engine is not available in this kernel (no ip_vs_<name> module)`, 'KT_IPVS_NO_SCHEDULER');
+  }
+  return new IpvsError(operation, e.errno, e.errnoName, e.kernelMessage);
 }
 
 export class IpvsClient {
@@ -90,16 +127,48 @@ export class IpvsClient {
       const replies = await this.sock.request(this.family.id, r.payload, { dump: r.dump });
       return replies.map((m) => m.payload);
     } catch (e) {
-      if (e instanceof NetlinkError) {
-        if (e.errnoName === 'ENOENT' && (r.cmd === IPVS_CMD_NEW_SERVICE || r.cmd === IPVS_CMD_SET_SERVICE)) {
-          // The kernel answers ENOENT when the scheduler (or persistence engine) module does not exist.
-          throw new IpvsError(operation, e.errno, e.errnoName, e.kernelMessage,
-            `IPVS ${operation} failed: the scheduler or persistence engine is not available in this kernel (no ip_vs_<name> module)`, 'KT_IPVS_NO_SCHEDULER');
-        }
-        throw new IpvsError(operation, e.errno, e.errnoName, e.kernelMessage);
-      }
-      throw e;
+      throw ipvsError(e, r, operation);
     }
+  }
+
+  /**
+   * Runs table operations in order, packed several to a datagram with at most `window` in flight (default: as many
+   * as the socket's receive buffer holds ACKs for). One promise per operation, settled by that operation's own ACK
+   * with the same meaning as the single methods (addService, delDest, …, which are this with one operation).
+   */
+  commands(ops: readonly Op[], opts: { window?: number } = {}): Promise<IpvsOutcome>[] {
+    const reqs = ops.map(opRequest);
+    const sent = this.sock.requestBatch(reqs.map((r) => ({ type: this.family.id, payload: r.payload })), opts);
+    return ops.map((o, i) => sent[i].then(() => 'done' as const, (e: unknown) => this.settleRefused(o, reqs[i], e)));
+  }
+
+  /** A refused operation: keepalived's idempotence (EEXIST on add, ENOENT on delete), SET_DEST's fallback, or the error. */
+  private async settleRefused(o: Op, r: IpvsRequest, e: unknown): Promise<IpvsOutcome> {
+    const err = ipvsError(e, r, operationText(o));
+    if (!(err instanceof IpvsError)) throw err;
+    switch (o.op) {
+      case 'add-service':
+      case 'add-dest':
+        if (err.errnoName === 'EEXIST') return 'noop';
+        break;
+      case 'del-service':
+      case 'del-dest':
+        if (err.errnoName === 'ENOENT' || err.errnoName === 'ESRCH') return 'noop';
+        break;
+      case 'edit-dest':
+        if (err.errnoName === 'ENOENT') {
+          await this.send(newDestRequest(o.service, o.dest), operationText({ op: 'add-dest', service: o.service, dest: o.dest }));
+          return 'added-instead';
+        }
+        break;
+      case 'edit-service':
+        break;
+    }
+    throw err;
+  }
+
+  private command(o: Op): Promise<IpvsOutcome> {
+    return this.commands([o])[0];
   }
 
   async getInfo(): Promise<IpvsInfo> {
@@ -150,63 +219,29 @@ export class IpvsClient {
     return out;
   }
 
-  async addService(s: ServiceSpec): Promise<IpvsOutcome> {
-    try {
-      await this.send(newServiceRequest(s), `add service ${describeService(s)}`);
-      return 'done';
-    } catch (e) {
-      if (e instanceof IpvsError && e.errnoName === 'EEXIST') return 'noop';
-      throw e;
-    }
+  addService(s: ServiceSpec): Promise<IpvsOutcome> {
+    return this.command({ op: 'add-service', service: s });
   }
 
-  async editService(s: ServiceSpec): Promise<IpvsOutcome> {
-    await this.send(setServiceRequest(s), `edit service ${describeService(s)}`);
-    return 'done';
+  editService(s: ServiceSpec): Promise<IpvsOutcome> {
+    return this.command({ op: 'edit-service', service: s });
   }
 
-  async delService(k: ServiceKey): Promise<IpvsOutcome> {
-    try {
-      await this.send(delServiceRequest(k), `delete service ${describeService(k)}`);
-      return 'done';
-    } catch (e) {
-      if (e instanceof IpvsError && (e.errnoName === 'ENOENT' || e.errnoName === 'ESRCH')) return 'noop';
-      throw e;
-    }
+  delService(k: ServiceKey): Promise<IpvsOutcome> {
+    return this.command({ op: 'del-service', service: k });
   }
 
-  async addDest(k: ServiceKey, d: DestSpec): Promise<IpvsOutcome> {
-    try {
-      await this.send(newDestRequest(k, d), `add dest ${describeDest(d)} to ${describeService(k)}`);
-      return 'done';
-    } catch (e) {
-      if (e instanceof IpvsError && e.errnoName === 'EEXIST') return 'noop';
-      throw e;
-    }
+  addDest(k: ServiceKey, d: DestSpec): Promise<IpvsOutcome> {
+    return this.command({ op: 'add-dest', service: k, dest: d });
   }
 
   /** SET_DEST; when the kernel no longer has the destination (ENOENT) it is added instead, like keepalived. */
-  async editDest(k: ServiceKey, d: DestSpec): Promise<IpvsOutcome> {
-    try {
-      await this.send(setDestRequest(k, d), `edit dest ${describeDest(d)} of ${describeService(k)}`);
-      return 'done';
-    } catch (e) {
-      if (e instanceof IpvsError && e.errnoName === 'ENOENT') {
-        await this.send(newDestRequest(k, d), `add dest ${describeDest(d)} to ${describeService(k)}`);
-        return 'added-instead';
-      }
-      throw e;
-    }
+  editDest(k: ServiceKey, d: DestSpec): Promise<IpvsOutcome> {
+    return this.command({ op: 'edit-dest', service: k, dest: d });
   }
 
-  async delDest(k: ServiceKey, d: DestKey): Promise<IpvsOutcome> {
-    try {
-      await this.send(delDestRequest(k, d), `delete dest ${describeDest(d)} of ${describeService(k)}`);
-      return 'done';
-    } catch (e) {
-      if (e instanceof IpvsError && (e.errnoName === 'ENOENT' || e.errnoName === 'ESRCH')) return 'noop';
-      throw e;
-    }
+  delDest(k: ServiceKey, d: DestKey): Promise<IpvsOutcome> {
+    return this.command({ op: 'del-dest', service: k, dest: d });
   }
 
   async startDaemon(d: SyncDaemonSpec): Promise<IpvsOutcome> {
