@@ -11,12 +11,12 @@ import { CheckVerdict, type CheckEvent } from './verdict.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
 import type { CheckInput, CheckScriptUsers, DesiredVs, ProbeResult } from './checker-types.js';
+import type { Logger } from 'pino';
+import { errorFields } from '../daemon/log.js';
 
 export interface CheckEngineSink {
   desired(changes: DesiredVs[]): void;
   events(events: CheckEvent[]): void;
-  /** A checker that cannot be built or run: it is disabled, the others keep running. */
-  error?(message: string): void;
 }
 
 export interface CheckEngineOptions {
@@ -28,6 +28,9 @@ export interface CheckEngineOptions {
   users?: CheckScriptUsers;
   /** Engine being replaced by a reload: unchanged checkers keep their state. */
   previous?: CheckEngine;
+  /** The daemon's logger: a checker that cannot be built or run is disabled with one error line here, the others
+   *  keep running. */
+  log?: Logger;
 }
 
 export interface CheckEngineStats {
@@ -59,6 +62,7 @@ export class CheckEngine {
   private flushScheduled = false;
   checksDone = 0;
   private readonly random: () => number;
+  private readonly log?: Logger;
 
   private readonly input: CheckInput;
 
@@ -67,8 +71,9 @@ export class CheckEngine {
     private readonly sink: CheckEngineSink,
     opts: CheckEngineOptions = {},
   ) {
-    // Only the random source is kept: holding `previous` would chain every old engine across reloads.
+    // Only the random source and the logger are kept: holding `previous` would chain every old engine across reloads.
     this.random = opts.random ?? Math.random;
+    this.log = opts.log;
     this.input = input;
     this.core = new CheckVerdict(input.virtualServers, { previous: opts.previous?.core, users: opts.users, ssl: input.ssl });
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
@@ -86,7 +91,7 @@ export class CheckEngine {
     for (let id = 0; id < this.runners.length; id++) if (this.runners[id]) this.arm(id, this.core.firstDelayMs(id, this.random()));
   }
 
-  /** Checkers disabled because they could not be built (their error was reported through sink.error). */
+  /** Checkers disabled because they could not be built (each said once on the log with its checker, vs and rs). */
   readonly disabled: number[] = [];
 
   /**
@@ -100,16 +105,17 @@ export class CheckEngine {
       return this.makeRunner(id);
     } catch (e) {
       this.disabled.push(id);
-      this.reportError(`${describeChecker(this.core.checkers[id]!)}: ${(e as Error)?.message ?? String(e)} - checker disabled`);
+      this.reportError(id, e, `${describeChecker(this.core.checkers[id]!)}: ${(e as Error)?.message ?? String(e)} - checker disabled`);
       return undefined;
     }
   }
 
-  private reportError(message: string): void {
+  private reportError(id: number, e: unknown, message: string): void {
+    const ck = this.core.checkers[id]!;
     try {
-      this.sink.error?.(message);
+      this.log?.error({ ...errorFields(e), checker: id, vs: ck.vs.cfg.key, rs: `${ck.rs.cfg.address}:${ck.rs.cfg.port}` }, `Healthcheck: ${message}`);
     } catch {
-      // The sink is a logger; nothing sensible is left to do if it throws.
+      // Nothing sensible is left to do if logging throws.
     }
   }
 
@@ -188,7 +194,7 @@ export class CheckEngine {
       } catch (e) {
         // A bug in the verdict for one checker must not stop the others: report it and disable this checker.
         this.disabled.push(id);
-        this.reportError(`${describeChecker(this.core.checkers[id]!)}: internal error: ${(e as Error)?.stack ?? String(e)} - checker disabled`);
+        this.reportError(id, e, `${describeChecker(this.core.checkers[id]!)}: internal error: ${(e as Error)?.stack ?? String(e)} - checker disabled`);
         this.startQueued();
         return;
       }

@@ -74,7 +74,7 @@ export class CheckerService {
       this.ipvs = undefined;
     }
     try {
-      this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg) });
+      this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg), log: this.log });
       this.engine.start();
     } catch (e) {
       // Only a bug gets here (a bad checker disables itself inside the engine): say it, and leave VRRP running,
@@ -93,7 +93,7 @@ export class CheckerService {
   reload(next: KeepalivedConfig): void {
     const previous = this.engine;
     // Built before the running engine is halted: if the new one cannot be built, the old one keeps checking.
-    const engine = new CheckEngine(next, this.sink(), { previous, users: this.scriptUsers(next) });
+    const engine = new CheckEngine(next, this.sink(), { previous, users: this.scriptUsers(next), log: this.log });
     previous?.halt();
     this.cfg = next;
     this.wanted.clear();
@@ -106,8 +106,6 @@ export class CheckerService {
     return {
       desired: (changes: DesiredVs[]) => this.onDesired(changes),
       events: (events: CheckEvent[]) => this.onEvents(events),
-      // One checker that cannot run (a regex, TLS files…): it is disabled and said once; the others keep running.
-      error: (message: string) => this.log.error(`Healthcheck: ${message}`),
     };
   }
 

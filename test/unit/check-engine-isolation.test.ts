@@ -22,6 +22,7 @@ import type { CheckerStatus } from '../../src/daemon/ipc.js';
 import { createLogger } from '../../src/daemon/log.js';
 import type { DaemonOptions } from '../../src/daemon/options.js';
 import { httpCheck, miscCheck, realServer, tcpCheck, url, virtualServer } from '../helpers/check-model.js';
+import { memoryLog } from '../helpers/memory-log.js';
 
 const server = http.createServer((_req, res) => res.end('status: OK'));
 await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
@@ -44,13 +45,12 @@ test('a checker whose regex or TLS files cannot be used is disabled with an erro
     })],
     ssl: { certificate: '/nonexistent/cert.pem' },
   };
-  const errors: string[] = [];
+  const { log, lines: errors } = memoryLog();
   const failures: string[] = [];
   const engine = new CheckEngine(config, {
     desired: () => undefined,
     events: (ev) => { for (const e of ev) if (e.kind === 'checker-failure' || e.kind === 'checker-down') failures.push(e.message); },
-    error: (m) => errors.push(m),
-  });
+  }, { log });
   assert.equal(errors.length, 2, errors.join('\n'));
   assert.match(errors[0]!, /HTTP_GET on 127\.0\.0\.2:\d+ of web: url \/: regex "\(\?>status\): ok": atomic group .* - checker disabled/);
   assert.match(errors[1]!, /SSL_GET on 127\.0\.0\.3:\d+ of web: .*nonexistent.* - checker disabled/);
