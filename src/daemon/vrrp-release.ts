@@ -3,21 +3,16 @@
 // more, so the peer takes over after its master-down interval; a VIP left on our interface meanwhile would be held
 // by both directors until the respawned child cleared it at its start (about a second of two holders, measured by
 // test/netns/kill-storm.test.ts). keepalived's parent does not do this; its respawned child clears them at start.
-import type { KeepalivedConfig } from '../config/model/index.js';
+import type { KeepalivedConfig, VirtualIp } from '../config/model/index.js';
 import { Rtnetlink } from '../net/rtnetlink.js';
 import { errorFields, type Logger } from './log.js';
 
-export interface ReleasableVip {
-  address: string;
-  prefix: number;
-  dev: string;
-  peer?: string;
-}
+/** What deleting an address needs of a VIP (its kernel identity). */
+export type ReleasableVip = Pick<VirtualIp, 'address' | 'prefix' | 'dev' | 'peer'>;
 
-/** Every address a VRRP instance of this configuration may add (VIPs and excluded VIPs). Pure. */
-export function configuredVips(cfg: KeepalivedConfig): ReleasableVip[] {
-  return cfg.vrrpInstances.flatMap((i) =>
-    [...i.virtualIpaddresses, ...i.virtualIpaddressesExcluded].map((v) => ({ address: v.address, prefix: v.prefix, dev: v.dev, peer: v.peer })));
+/** Every address a VRRP instance of this configuration may add (VIPs and excluded VIPs), the model's own. Pure. */
+export function configuredVips(cfg: KeepalivedConfig): VirtualIp[] {
+  return cfg.vrrpInstances.flatMap((i) => [...i.virtualIpaddresses, ...i.virtualIpaddressesExcluded]);
 }
 
 /** Removes those of `vips` that are present; bounded by `timeoutMs`; never throws. Returns what it removed. */
