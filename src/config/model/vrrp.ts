@@ -196,58 +196,32 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
   return g;
 }
 
-/** An instance as parsed, before vrrp_complete_instance's defaults. */
-export interface InstanceDraft {
-  name: string;
-  loc: Loc;
-  state?: 'MASTER' | 'BACKUP';
-  interface?: string;
-  interfaceMissing: boolean;
-  vrid?: number;
-  priority?: number;
-  advertIntMs?: number;
-  version?: 2 | 3;
-  auth?: { type?: AuthType; pass?: string; loc: Loc };
-  vips: VirtualIp[];
-  evips: VirtualIp[];
-  noVirtualIpaddress: boolean;
-  routes: VrrpInstance['virtualRoutes'];
-  rules: VrrpInstance['virtualRules'];
-  trackInterfaces: TrackInterface[];
-  trackScripts: TrackRef[];
-  trackFiles: TrackRef[];
-  dontTrackPrimary: boolean;
-  mcastSrcIp?: string;
-  unicastSrcIp?: string;
-  peers: VrrpInstance['unicastPeers'];
-  unicastConfigured: boolean;
-  unicastFaultNoPeer: boolean;
-  unicastTtl?: number;
-  checkUnicastSrc: boolean;
-  mcastDstIp?: string;
-  trackSrcIp: boolean;
-  nopreempt: boolean;
-  preemptDelayMs: number;
-  accept?: boolean;
-  strictMode?: boolean;
-  skipCheckAdvAddr?: boolean;
-  garpMasterDelayMs?: number;
-  garpMasterRepeat?: number;
-  garpMasterRefreshMs?: number;
-  garpMasterRefreshRepeat?: number;
-  garpLowerPrioDelayMs?: number;
-  garpLowerPrioRepeat?: number;
-  downTimerAdverts?: number;
-  lowerPrioNoAdvert?: boolean;
-  higherPrioSendAdvert?: boolean;
-  promoteSecondaries: boolean;
-  useVmac?: { name?: string; mac?: string };
-  notify: VrrpInstance['notify'];
-  smtpAlert?: boolean;
-  notifyPriorityChanges?: boolean;
-  familyLoc?: Loc;
-  fatal?: string;
-}
+/**
+ * An instance as parsed, before vrrp_complete_instance's defaults: the model's own fields (those with a default are
+ * optional until then), plus what only reading needs (keyword-named lists, the raw auth, where family was decided).
+ */
+export type InstanceDraft = Pick<VrrpInstance,
+  | 'name' | 'loc' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'dontTrackPrimary' | 'unicastFaultNoPeer'
+  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify'>
+  & Partial<Pick<VrrpInstance,
+    | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
+    | 'mcastDstIp' | 'accept' | 'strictMode' | 'skipCheckAdvAddr' | 'garpMasterDelayMs' | 'garpMasterRepeat'
+    | 'garpMasterRefreshMs' | 'garpMasterRefreshRepeat' | 'garpLowerPrioDelayMs' | 'garpLowerPrioRepeat'
+    | 'downTimerAdverts' | 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'useVmac' | 'smtpAlert' | 'notifyPriorityChanges'>>
+  & {
+    interfaceMissing: boolean;
+    vrid?: number;
+    auth?: { type?: AuthType; pass?: string; loc: Loc };
+    vips: VirtualIp[];
+    evips: VirtualIp[];
+    noVirtualIpaddress: boolean;
+    routes: VrrpInstance['virtualRoutes'];
+    rules: VrrpInstance['virtualRules'];
+    peers: VrrpInstance['unicastPeers'];
+    unicastConfigured: boolean;
+    familyLoc?: Loc;
+    fatal?: string;
+  };
 
 export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, loc: Loc) => boolean): InstanceDraft | undefined {
   const name = nameOf(ctx, n, 'vrrp_instance');
