@@ -1,9 +1,13 @@
 // The pure core's input: one VRRP instance's spec (what the machine, the advert codec and receive validation run
-// on), its trackers and GARP schedule, and the state names the core and notify share. Independent of the config
-// model so the machine, the simulator and the transcripts drive it without a keepalived.conf; plan.ts derives it
-// from the model (global defaults, owner and auth rules applied). All durations are milliseconds (floats
-// allowed); addresses are text.
+// on), its trackers and GARP schedule, and the state names the core and notify share. Its own shape, not the config
+// model's (it borrows the model's types where they fit), so the machine, the simulator and the transcripts drive it
+// without a keepalived.conf; plan.ts derives it from the model (global defaults, owner and auth rules applied).
+// All durations are milliseconds (floats allowed); addresses are text.
 import { addressFamily, familyName, vrrpGroup, type Family } from '../net/address.js';
+import type { UnicastPeer } from '../config/model/types.js';
+
+/** A unicast_peer as the core needs it: the model's address and TTL bounds. */
+export type UnicastPeerSpec = Pick<UnicastPeer, 'address' | 'minTtl' | 'maxTtl'>;
 
 /** Protocol states (keepalived vrrp.h: INIT 0, BACKUP 1, MASTER 2, FAULT 3, DELETED 97, STOP 98). */
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP' | 'DELETED';
@@ -83,7 +87,7 @@ export interface VrrpInstanceSpec {
   authType: 0 | 1;
   authPass?: string;
   /** Unicast peers (empty = multicast). */
-  unicastPeers: { address: string; minTtl?: number; maxTtl?: number }[];
+  unicastPeers: UnicastPeerSpec[];
   /** check_unicast_src (also implied by min_ttl/max_ttl on a peer). */
   checkUnicastSrc: boolean;
   /** unicast_ttl for IPv4 unicast adverts (default 255). */

@@ -3,6 +3,7 @@
 import { canonicalAddr, compareAddr, isMulticast, type Family } from '../net/address.js';
 import { IPPROTO_AH, IPPROTO_VRRP } from '../net/constants.js';
 import type { InstanceState } from './machine.js';
+import type { UnicastPeerSpec } from './spec.js';
 import { decodeIpv4Header, VRRP_TTL } from '../net/ipv4-header.js';
 import {
   VRRP_AUTH_TYPE, passAuthData, decodeAdvert, expectedAdvertLength,
@@ -65,12 +66,6 @@ export interface RxPacket {
   dst?: string;
   /** IPv6 hop limit; undefined = unknown (check skipped, like keepalived's rx_ttl_hl -1). IPv4 uses the header. */
   ttl?: number;
-}
-
-export interface UnicastPeerSpec {
-  address: string;
-  minTtl?: number;
-  maxTtl?: number;
 }
 
 /** The per-instance facts validation needs (a subset of VrrpInstanceSpec plus live state). */
