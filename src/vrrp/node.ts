@@ -293,10 +293,10 @@ export class VrrpNode {
     for (const g of this.plan.groups) {
       const members = g.members.filter((m) => instances.has(m));
       if (!members.length) continue;
-      let gs = initialSyncGroup({ name: g.name, members }, members.map((m) => states.get(m)!));
-      const before = oldGroups.get(g.name);
+      let gs = initialSyncGroup({ name: g.config.name, members }, members.map((m) => states.get(m)!));
+      const before = oldGroups.get(g.config.name);
       if (before && members.every((m) => states.get(m)!.state !== 'INIT')) gs = { ...gs, state: before.state };
-      const unit: Unit = { kind: 'group', name: g.name, g: gs, notify: g.notify };
+      const unit: Unit = { kind: 'group', name: g.config.name, g: gs, notify: g.notify };
       this.units.push(unit);
       for (const m of members) { grouped.add(m); instances.get(m)!.unit = unit; }
     }

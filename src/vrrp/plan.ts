@@ -37,7 +37,9 @@ export interface InstancePlan {
 }
 
 export interface GroupPlan {
-  name: string;
+  /** The vrrp_sync_group as the config model resolved it. */
+  config: VrrpSyncGroup;
+  /** Its members that run (an instance keepalived would not run is left out), in configured order. */
   members: string[];
   notify: NotifyCommands;
   /** Group-level track_interface / track_script / track_file: they apply to every member (keepalived vrrp_sync.c). */
@@ -174,7 +176,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
   const known = new Set(instances.map((i) => i.config.name));
   const groups = cfg.syncGroups
     .map((sg) => ({
-      name: sg.name, members: sg.group.filter((m) => known.has(m)), notify: notifyCommands(sg.notify, users), trackers: trackers(cfg, sg, users),
+      config: sg, members: sg.group.filter((m) => known.has(m)), notify: notifyCommands(sg.notify, users), trackers: trackers(cfg, sg, users),
     }))
     .filter((sg) => sg.members.length > 0);
   return {

@@ -1,9 +1,9 @@
 // Instance plans for tests that drive the node, the reload planner or the dumps without a keepalived.conf: the
 // config model's VrrpInstance and VirtualIp objects built from a core spec, the way vrrpPlan (src/vrrp/plan.ts)
 // would have derived that spec from them.
-import type { VirtualIp, VrrpInstance } from '../../src/config/model/index.js';
+import type { VirtualIp, VrrpInstance, VrrpSyncGroup } from '../../src/config/model/index.js';
 import type { Loc } from '../../src/config/tree.js';
-import type { InstancePlan } from '../../src/vrrp/plan.js';
+import type { GroupPlan, InstancePlan } from '../../src/vrrp/plan.js';
 import type { VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 
 const LOC: Loc = { file: 'test', line: 0, col: 0 };
@@ -57,4 +57,12 @@ export function instancePlan(
     configuredSrc: opts.configuredSrc, ttl: config.unicast ? spec.unicastTtl : 255,
     trackers: spec.trackers.map((t) => ({ spec: t })), notify: {}, ...opts.over,
   };
+}
+
+/** A sync group of these members, no group-level trackers or notify scripts. */
+export function groupPlan(name: string, members: string[]): GroupPlan {
+  const config: VrrpSyncGroup = {
+    name, group: members, trackInterfaces: [], trackScripts: [], trackFiles: [], notify: {}, syncGroupTrackingWeight: false, loc: LOC,
+  };
+  return { config, members, notify: {}, trackers: [] };
 }

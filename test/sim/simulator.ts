@@ -9,7 +9,7 @@ import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../.
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/spec.js';
 import { Prng } from './prng.js';
 import type { Family } from '../../src/net/address.js';
-import { instancePlan } from '../helpers/vrrp-plan.js';
+import { groupPlan, instancePlan } from '../helpers/vrrp-plan.js';
 
 export interface SimRouterConfig {
   id: string;
@@ -71,7 +71,7 @@ export function simPlan(cfg: SimRouterConfig): VrrpPlan {
   });
   return {
     instances,
-    groups: cfg.syncGroup ? [{ name: cfg.syncGroup, members: instances.map((i) => i.config.name), notify: {}, trackers: [] }] : [],
+    groups: cfg.syncGroup ? [groupPlan(cfg.syncGroup, instances.map((i) => i.config.name))] : [],
     garpIntervalMs: cfg.garpIntervalMs ?? 0, gnaIntervalMs: cfg.gnaIntervalMs ?? 0, startupDelayMs: 0, skipped: [],
   };
 }
