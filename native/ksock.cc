@@ -7,8 +7,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace {
@@ -176,6 +180,70 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, idx);  // 0 = no such interface
 }
 
+// Process scheduling and memory, for vrrp/checker_rt_priority, _no_swap and _rlimit_rttime. Thin syscalls; the
+// policy (which thread, which limits, what to log) is TypeScript's.
+
+// gettid() -> the calling thread's id (sched_setscheduler with 0 changes only this thread, not the process).
+Napi::Value GetTid(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(syscall(SYS_gettid)));
+}
+
+// schedSetScheduler(tid, policy, priority): policy may carry SCHED_RESET_ON_FORK.
+Napi::Value SchedSetScheduler(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sched_param sp{};
+  sp.sched_priority = info[2].As<Napi::Number>().Int32Value();
+  if (sched_setscheduler(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), &sp) < 0)
+    return ThrowErrno(env, "sched_setscheduler", errno);
+  return env.Undefined();
+}
+
+// schedGetScheduler(tid) -> { policy (with SCHED_RESET_ON_FORK if set), priority }
+Napi::Value SchedGetScheduler(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = info[0].As<Napi::Number>().Int32Value();
+  int policy = sched_getscheduler(tid);
+  if (policy < 0) return ThrowErrno(env, "sched_getscheduler", errno);
+  sched_param sp{};
+  if (sched_getparam(tid, &sp) < 0) return ThrowErrno(env, "sched_getparam", errno);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("policy", Napi::Number::New(env, policy));
+  o.Set("priority", Napi::Number::New(env, sp.sched_priority));
+  return o;
+}
+
+// mlock2(address, length, flags): addresses cross as doubles (user space is below 2^47, exact in a double).
+Napi::Value MLock2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto addr = reinterpret_cast<void*>(static_cast<uintptr_t>(info[0].As<Napi::Number>().DoubleValue()));
+  if (mlock2(addr, static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue()), info[2].As<Napi::Number>().Uint32Value()) < 0)
+    return ThrowErrno(env, "mlock2", errno);
+  return env.Undefined();
+}
+
+// Limits cross as doubles: RLIM_INFINITY is passed and returned as -1 (every finite limit used here is < 2^53).
+Napi::Value SetRlimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto lim = [&](int i) -> rlim_t {
+    double v = info[i].As<Napi::Number>().DoubleValue();
+    return v < 0 ? RLIM_INFINITY : static_cast<rlim_t>(v);
+  };
+  rlimit r{lim(1), lim(2)};
+  if (setrlimit(info[0].As<Napi::Number>().Int32Value(), &r) < 0) return ThrowErrno(env, "setrlimit", errno);
+  return env.Undefined();
+}
+
+Napi::Value GetRlimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  rlimit r{};
+  if (getrlimit(info[0].As<Napi::Number>().Int32Value(), &r) < 0) return ThrowErrno(env, "getrlimit", errno);
+  auto num = [&](rlim_t v) { return Napi::Number::New(env, v == RLIM_INFINITY ? -1.0 : static_cast<double>(v)); };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("soft", num(r.rlim_cur));
+  o.Set("hard", num(r.rlim_max));
+  return o;
+}
+
 // Watcher(fd, callback): calls callback() each time fd becomes readable, on the JS thread.
 class Watcher : public Napi::ObjectWrap<Watcher> {
  public:
@@ -257,6 +325,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
   exports.Set("signalPipe", Napi::Function::New(env, SignalPipe));
   exports.Set("rtSignals", Napi::Function::New(env, RtSignals));
+  exports.Set("gettid", Napi::Function::New(env, GetTid));
+  exports.Set("schedSetScheduler", Napi::Function::New(env, SchedSetScheduler));
+  exports.Set("schedGetScheduler", Napi::Function::New(env, SchedGetScheduler));
+  exports.Set("mlock2", Napi::Function::New(env, MLock2));
+  exports.Set("setrlimit", Napi::Function::New(env, SetRlimit));
+  exports.Set("getrlimit", Napi::Function::New(env, GetRlimit));
   exports.Set("Watcher", Watcher::Init(env));
   return exports;
 }

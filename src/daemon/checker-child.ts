@@ -4,7 +4,7 @@ import { NotifyFifoWriter } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
-import { applyProcessNice } from './process-priority.js';
+import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
 import { createLogger, errorFields } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
@@ -20,7 +20,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   });
   const cfg = loadConfig(o, log);
   if (!cfg) return EXIT_CONFIG;
-  applyProcessNice(cfg.globalDefs.checkerProcessNice, 'checker_priority', log);
+  applyProcessPriorities('checker', cfg.globalDefs, log);
   try {
     writePidFile(o.checkersPidFile);
   } catch (e) {
@@ -55,7 +55,15 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     return stopping;
   };
   // A reload error must never leave the message handler: keep running and say what failed.
-  const reload = () => void reloadInChild(o, log, (m) => ctx.send(m), (next) => service.reload(next));
+  // Reloads run at normal scheduling, as keepalived's (reading a config must not run into RLIMIT_RTTIME).
+  let globalDefs = cfg.globalDefs;
+  const reload = () => {
+    leaveRealtime(log);
+    void reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
+      await service.reload(next);
+      globalDefs = next.globalDefs;
+    }).finally(() => applyProcessPriorities('checker', globalDefs, log, true));
+  };
   ctx.onMessage((m) => {
     if (m.t === 'reload') reload();
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus() } });

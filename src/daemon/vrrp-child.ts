@@ -10,7 +10,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
-import { applyProcessNice } from './process-priority.js';
+import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
@@ -46,7 +46,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     log.error('configuration cannot run (see the errors above); exiting');
     return EXIT_CONFIG;
   }
-  applyProcessNice(cfg.globalDefs.vrrpProcessNice, 'vrrp_priority', log);
+  applyProcessPriorities('vrrp', cfg.globalDefs, log);
   try {
     writePidFile(o.vrrpPidFile);
   } catch (e) {
@@ -58,6 +58,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log });
   const plan = vrrpPlan(cfg, users);
   const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
+  let globalDefs = cfg.globalDefs;
   let routerId = cfg.globalDefs.routerId;
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
 
@@ -91,11 +92,14 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     reloading = reloading.then(async () => {
       if (stopping) return;
       log.info('Reloading configuration');
+      leaveRealtime(log);
       // Nothing escapes reloadInChild: an error here would reject the chain and crash the process out of the handler.
       await reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
         await engine.reload(vrrpPlan(next, userResolver(next, log)));
         routerId = next.globalDefs.routerId;
+        globalDefs = next.globalDefs;
       });
+      applyProcessPriorities('vrrp', globalDefs, log, true);
     });
   };
 

@@ -36,6 +36,16 @@ export interface Ksock {
   signalPipe(signals: number[]): number;
   /** SIGRTMIN / SIGRTMAX as this libc numbers them. */
   rtSignals(): { min: number; max: number };
+  /** The calling thread's id. */
+  gettid(): number;
+  /** sched_setscheduler on one thread (0 = the calling thread); `policy` may include SCHED_RESET_ON_FORK. */
+  schedSetScheduler(tid: number, policy: number, priority: number): void;
+  schedGetScheduler(tid: number): { policy: number; priority: number };
+  /** mlock2(2) of [address, address + length); flags MLOCK_ONFAULT or 0. */
+  mlock2(address: number, length: number, flags: number): void;
+  /** RLIM_INFINITY is -1 both ways. */
+  setrlimit(resource: number, soft: number, hard: number): void;
+  getrlimit(resource: number): { soft: number; hard: number };
 }
 
 /** The addon is built by `npm ci` (package.json "install": node-gyp rebuild) into build/Release. */
@@ -95,3 +105,10 @@ export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
 export const MSG_DONTROUTE = 4;
 export const MSG_TRUNC = 0x20;
+
+// Linux scheduling and resource-limit constants used with the addon.
+export const SCHED_OTHER = 0;
+export const SCHED_RR = 2;
+export const SCHED_RESET_ON_FORK = 0x40000000;
+export const RLIMIT_RTTIME = 15;
+export const MLOCK_ONFAULT = 1;

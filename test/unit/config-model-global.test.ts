@@ -60,3 +60,20 @@ test('vrrp_priority / checker_priority: the children\'s nice values, -20..19', (
   assert.equal(bad.model.globalDefs.vrrpProcessNice, undefined);
   assert.ok(bad.golden.length > 0);
 });
+
+test('vrrp_/checker_rt_priority, _rlimit_rttime, _no_swap: keepalived\'s ranges and defaults', () => {
+  const d = build('').model.globalDefs;
+  assert.deepEqual([d.vrrpRtPriority, d.checkerRtPriority, d.vrrpRlimitRttimeUs, d.checkerRlimitRttimeUs, d.vrrpNoSwap, d.checkerNoSwap],
+    [undefined, undefined, 10_000, 10_000, false, false]);
+  const g = build('global_defs {\n  vrrp_rt_priority 50\n  checker_rt_priority 1\n  vrrp_rlimit_rttime 20000\n  checker_rlimit_rttime 1\n  vrrp_no_swap\n  checker_no_swap\n}\n');
+  assert.deepEqual(g.golden, []);
+  const m = g.model.globalDefs;
+  assert.deepEqual([m.vrrpRtPriority, m.checkerRtPriority, m.vrrpRlimitRttimeUs, m.checkerRlimitRttimeUs, m.vrrpNoSwap, m.checkerNoSwap],
+    [50, 1, 20_000, 2, true, true]);
+  // Out of 1..99: an error (-t exits 5, as keepalived's) and the clamped value; a bad rlimit: an error and no limit.
+  const bad = build('global_defs {\n  vrrp_rt_priority 200\n  checker_rt_priority 0\n  vrrp_rlimit_rttime x\n  vrrp_rt_priority\n  checker_rlimit_rtime 500\n}\n');
+  assert.deepEqual(bad.golden, ['error out-of-range @2', 'error out-of-range @3', 'error invalid-number @4', 'error missing-parameter @5', 'warning deprecated @6']);
+  const b = bad.model.globalDefs;
+  assert.deepEqual([b.vrrpRtPriority, b.checkerRtPriority, b.vrrpRlimitRttimeUs, b.checkerRlimitRttimeUs], [99, 1, 0, 500]);
+  assert.equal(exitCodeFor(bad.diags), 5);
+});

@@ -44,6 +44,10 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     vmacAddrPrefix: 'vrrp',
     logUnknownVrids: false,
     rsInitNotifies: false,
+    vrrpRlimitRttimeUs: 10_000,
+    checkerRlimitRttimeUs: 10_000,
+    vrrpNoSwap: false,
+    checkerNoSwap: false,
     noEmailFaults: false,
     noCheckerEmails: false,
     checkerLogAllFailures: false,
@@ -139,6 +143,27 @@ export function buildGlobalDefs(ctx: Ctx, nodes: ConfigNode[], g: GlobalDefs): v
         if (v !== undefined) g[k === 'vrrp_priority' ? 'vrrpProcessNice' : 'checkerProcessNice'] = v;
         break;
       }
+      case 'vrrp_rt_priority': case 'checker_rt_priority': {
+        // keepalived clamps to SCHED_RR's 1..99 and reports a config error (-t exits 5) but keeps the clamped value.
+        if (!ctx.need(n, 1, 'PRIORITY (1..99)')) break;
+        const a = n.args[0]!.text;
+        if (!/^[-+]?\d+$/.test(a)) { ctx.bad(n, 0, 'invalid-number', `'${k}': '${a}' is not a valid integer`, 'expected an integer in [1, 99]'); break; }
+        const v = Number(a);
+        const clamped = Math.min(99, Math.max(1, v));
+        if (clamped !== v) ctx.bad(n, 0, 'out-of-range', `'${k}': real-time priority ${a} outside [1, 99]; using ${clamped}`);
+        g[k === 'vrrp_rt_priority' ? 'vrrpRtPriority' : 'checkerRtPriority'] = clamped;
+        break;
+      }
+      case 'vrrp_rlimit_rttime': case 'checker_rlimit_rttime': case 'vrrp_rlimit_rtime': case 'checker_rlimit_rtime': {
+        if (k.endsWith('_rtime')) ctx.diags.warning('deprecated', `'${k}' is deprecated; use '${k}time'`, n.loc, { keyword: k });
+        if (!ctx.need(n, 1, 'MICROSECONDS')) break;
+        // keepalived: a bad value is an error and leaves no limit (0); 1 becomes 2 (the soft limit is half of it).
+        const v = readInt(ctx, n, 0, 1, 4294967295);
+        g[k.startsWith('vrrp') ? 'vrrpRlimitRttimeUs' : 'checkerRlimitRttimeUs'] = v === undefined ? 0 : Math.max(2, v);
+        break;
+      }
+      case 'vrrp_no_swap': g.vrrpNoSwap = true; break;
+      case 'checker_no_swap': g.checkerNoSwap = true; break;
       case 'vrrp_check_unicast_src': g.vrrpCheckUnicastSrc = true; break;
       case 'vrrp_notify_priority_changes': { const b = readBool(ctx, n); if (b !== undefined) g.vrrpNotifyPriorityChanges = b; break; }
       case 'vrrp_startup_delay': case 'vrrp_delay_after_boot': { if (!ctx.need(n, 1, 'SECONDS')) break; const v = readTimerMs(ctx, n, 0, 0, 3600); if (v !== undefined) g.vrrpStartupDelayMs = v; break; }
@@ -191,7 +216,7 @@ export function buildGlobalDefs(ctx: Ctx, nodes: ConfigNode[], g: GlobalDefs): v
       case 'vmac_prefix': if (ctx.need(n, 1, 'PREFIX')) { g.vmacPrefix = n.args[0]!.text; if (!g.other['vmac_addr_prefix']) g.vmacAddrPrefix = g.vmacPrefix; } break;
       case 'vmac_addr_prefix': if (ctx.need(n, 1, 'PREFIX')) g.vmacAddrPrefix = n.args[0]!.text; break;
       case 'log_unknown_vrids': g.logUnknownVrids = true; break;
-      case 'vrrp_rlimit_rtime': case 'checker_rlimit_rtime': case 'bfd_rlimit_rtime':
+      case 'bfd_rlimit_rtime':
         ctx.diags.warning('deprecated', `'${k}' is deprecated; use '${k}time'`, n.loc, { keyword: k });
         break;
       default:

@@ -100,7 +100,7 @@ export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
   global_defs: new Set(w(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs
     nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp
     enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker enable_dbus
-    dbus_service_name max_auto_priority min_auto_priority_delay vrrp_rt_priority checker_rt_priority bfd_rt_priority
+    dbus_service_name max_auto_priority min_auto_priority_delay bfd_rt_priority
     vrrp_cpu_affinity checker_cpu_affinity bfd_cpu_affinity bfd_priority bfd_no_swap bfd_rlimit_rttime
     bfd_rlimit_rtime bfd_process_name reload_time_file reload_repeat reload_file config_save_dir tmp_config_directory
     vrrp_garp_extra_if vrrp_vmac_garp_intvl disable_local_igmp`)),

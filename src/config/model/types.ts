@@ -76,6 +76,15 @@ export interface GlobalDefs {
   /** `vrrp_priority` / `checker_priority`: the nice value (-20..19) of the VRRP / checker process; unset = inherited. */
   vrrpProcessNice?: number;
   checkerProcessNice?: number;
+  /** `vrrp_rt_priority` / `checker_rt_priority`: SCHED_RR priority (1..99) of the process's main thread; unset = none. */
+  vrrpRtPriority?: number;
+  checkerRtPriority?: number;
+  /** `*_rlimit_rttime`: RLIMIT_RTTIME hard limit in µs while real-time (soft = half); 0 = none; default 10000. */
+  vrrpRlimitRttimeUs: number;
+  checkerRlimitRttimeUs: number;
+  /** `vrrp_no_swap` / `checker_no_swap`. */
+  vrrpNoSwap: boolean;
+  checkerNoSwap: boolean;
   noEmailFaults: boolean;
   noCheckerEmails: boolean;
   checkerLogAllFailures: boolean;
