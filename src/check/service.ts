@@ -75,6 +75,7 @@ export class CheckerService {
     }
     try {
       this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg), log: this.log });
+      if (this.localAddresses) this.engine.setLocalAddresses(this.localAddresses);
       this.engine.start();
     } catch (e) {
       // Only a bug gets here (a bad checker disables itself inside the engine): say it, and leave VRRP running,
@@ -94,6 +95,7 @@ export class CheckerService {
     const previous = this.engine;
     // Built before the running engine is halted: if the new one cannot be built, the old one keeps checking.
     const engine = new CheckEngine(next, this.sink(), { previous, users: this.scriptUsers(next), log: this.log });
+    if (this.localAddresses) engine.setLocalAddresses(this.localAddresses);
     previous?.halt();
     this.cfg = next;
     this.wanted.clear();
@@ -122,8 +124,12 @@ export class CheckerService {
     return out;
   }
 
+  /** The host's addresses as last reported: a reload's new engine starts from them, not from none. */
+  private localAddresses?: readonly string[];
+
   /** Local addresses (VIPs) for ha_suspend. */
   setLocalAddresses(addrs: readonly string[]): void {
+    this.localAddresses = addrs;
     this.engine?.setLocalAddresses(addrs);
   }
 

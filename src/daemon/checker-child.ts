@@ -5,6 +5,8 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
 import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
+import { InterfaceWatcher } from '../net/interfaces.js';
+import type { KeepalivedConfig } from '../config/model/index.js';
 import { createLogger, errorFields } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
@@ -42,11 +44,31 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     }
   }
   const service = new CheckerService(cfg, { log, fifos, dontReleaseIpvs: o.dontReleaseIpvs });
+  // ha_suspend: like keepalived's checker process, follow the host's addresses over rtnetlink; checkers of such a
+  // virtual server run only while its address is local. Watched only once a configuration asks for it.
+  let watcher: InterfaceWatcher | undefined;
+  let watching: Promise<void> | undefined;
+  const followAddresses = (c: KeepalivedConfig): Promise<void> | undefined => {
+    if (watching || !c.virtualServers.some((vs) => vs.haSuspend)) return watching;
+    watching = (async () => {
+      try {
+        const w = (watcher = await InterfaceWatcher.open());
+        const report = (): void => service.setLocalAddresses(w.table.list().flatMap((i) => i.addresses.map((a) => a.address)));
+        w.on('change', (ch) => { if (ch.kind === 'address-added' || ch.kind === 'address-removed') report(); });
+        w.on('error', (e) => log.error(errorFields(e), `ha_suspend: address monitor: ${e.message}`));
+        report();
+      } catch (e) {
+        log.error(errorFields(e), `ha_suspend: cannot follow the host's addresses: ${(e as Error).message}; those checkers stay suspended`);
+      }
+    })();
+    return watching;
+  };
   let stopping: Promise<number> | undefined;
   const stop = (why: string): Promise<number> => {
     stopping ??= (async () => {
       log.info(`${why}, stopping`);
       await service.stop();
+      watcher?.close();
       await Promise.all(fifos.map((f) => f.close()));
       await killAll(1000);
       removePidFile(o.checkersPidFile);
@@ -62,6 +84,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     void reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
       await service.reload(next);
       globalDefs = next.globalDefs;
+      void followAddresses(next);
     }).finally(() => applyProcessPriorities('checker', globalDefs, log, true));
   };
   ctx.onMessage((m) => {
@@ -73,8 +96,8 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', o.ignoreSigint ? () => undefined : onStop);
     process.on('SIGHUP', reload);
-    service
-      .start()
+    Promise.resolve(followAddresses(cfg))
+      .then(() => service.start())
       .then(() => ctx.send({ t: 'ready' }))
       .catch((e: Error) => {
         log.error(errorFields(e), `checker failed to start: ${e.stack ?? e.message}`);
