@@ -16,9 +16,6 @@ import { dumpPath } from './dumps.js';
 import { configuredVips, releaseVips } from './vrrp-release.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
-/** keepalived's child_wait_time default (global_defs child_wait_time). */
-export const CHILD_WAIT_MS = 5000;
-
 /** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
 export async function runParent(o: DaemonOptions): Promise<number> {
   const log = createLogger({ detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
@@ -53,7 +50,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   const stop = (why: string, code: number): void => {
     stopping ??= (async () => {
       log.info(`${why}, stopping`);
-      await Promise.all(children.map((c) => c.stop(CHILD_WAIT_MS)));
+      await Promise.all(children.map((c) => c.stop(current.globalDefs.childWaitTimeMs)));
       if (server && target) await stopStatusServer(server, target);
       removePidFile(o.pidFile);
       log.info('Stopped keepalived-ts');
@@ -94,7 +91,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
         c.start();
       } else if (running && !wanted) {
         children.splice(children.indexOf(running), 1);
-        void running.stop(CHILD_WAIT_MS);
+        void running.stop(current.globalDefs.childWaitTimeMs);
       }
     }
   };

@@ -77,3 +77,13 @@ test('vrrp_/checker_rt_priority, _rlimit_rttime, _no_swap: keepalived\'s ranges 
   assert.deepEqual([b.vrrpRtPriority, b.checkerRtPriority, b.vrrpRlimitRttimeUs, b.checkerRlimitRttimeUs], [99, 1, 0, 500]);
   assert.equal(exitCodeFor(bad.diags), 5);
 });
+
+test('child_wait_time (top level): seconds the parent waits for its children at stop, 5 by default', () => {
+  assert.equal(build('').model.globalDefs.childWaitTimeMs, 5000);
+  const b = build('child_wait_time 300\n' + VI());
+  assert.deepEqual(b.golden, []);
+  assert.equal(b.model.globalDefs.childWaitTimeMs, 300_000);
+  const bad = build('child_wait_time soon\nchild_wait_time -1\n' + VI());
+  assert.deepEqual(bad.golden, ['error invalid-number @1', 'error out-of-range @2']);
+  assert.equal(bad.model.globalDefs.childWaitTimeMs, 5000);
+});

@@ -3,7 +3,7 @@
 import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc } from '../tree.js';
 import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, ScriptSpec, VrrpScript } from './types.js';
-import { Ctx, type ModelEnv } from './values.js';
+import { Ctx, readInt, type ModelEnv } from './values.js';
 import { otherKeyword, notSupported, ROOT } from './keywords.js';
 import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
 import type { GlobalDefs } from './types.js';
@@ -65,6 +65,12 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
       case 'virtual_server': vsNodes.push(n); break;
       case 'SSL': model.ssl = buildSsl(ctx, n, model.ssl); break;
+      case 'child_wait_time': { // keepalived's child_wait_handler: unsigned seconds, a bad value keeps the default
+        if (!ctx.need(n, 1, 'SECONDS')) break;
+        const secs = readInt(ctx, n, 0, 0, 0xffffffff);
+        if (secs !== undefined) g.childWaitTimeMs = secs * 1000;
+        break;
+      }
       case 'static_ipaddress': case 'static_routes': case 'static_rules':
         // Not implemented yet, but keepalived validates these lines (and their interfaces): so do we.
         notSupported(ctx, n, 'top level');

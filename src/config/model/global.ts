@@ -16,6 +16,7 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     enableScriptSecurity: false,
     startupScriptTimeoutMs: 10_000,
     shutdownScriptTimeoutMs: 10_000,
+    childWaitTimeMs: 5000,
     vrrpMcastGroup4: VRRP_GROUP4,
     vrrpMcastGroup6: VRRP_GROUP6,
     vrrpVersion: 2,

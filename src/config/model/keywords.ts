@@ -96,7 +96,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
 export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
   'top level': new Set(w(`static_ipaddress static_routes static_rules linkbeat_interfaces garp_group track_group
     vrrp_track_process bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
-    use_pid_dir instance child_wait_time linkbeat_use_polling`)),
+    use_pid_dir instance linkbeat_use_polling`)),
   global_defs: new Set(w(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs
     nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp
     enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker enable_dbus

@@ -37,6 +37,8 @@ export interface GlobalDefs {
   startupScriptTimeoutMs: number;
   shutdownScript?: ScriptSpec;
   shutdownScriptTimeoutMs: number;
+  /** child_wait_time (a top-level keyword, seconds): how long a stopping parent waits for its children before SIGKILL. */
+  childWaitTimeMs: number;
   vrrpMcastGroup4: string;
   vrrpMcastGroup6: string;
   vrrpVersion: 2 | 3;
