@@ -4,25 +4,20 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { IpvsClient, IpvsError, IpvsUnavailableError } from '../../../src/ipvs/client.js';
+import { IpvsClient, IpvsError } from '../../../src/ipvs/client.js';
 import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3,
   TUN_GRE, TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_REMCSUM, type DestSpec, type ServiceSpec, type ServiceKey,
 } from '../../../src/ipvs/kernel-table.js';
 import { AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../../../src/net/constants.js';
+import { ipvsUnavailable, savedTable } from './daemon-lib.js';
 
 let client: IpvsClient | undefined;
-let unavailable: string | false = false;
-try {
-  const c = await IpvsClient.open();
-  c.close();
-} catch (e) {
-  unavailable = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
-}
+const unavailable: string | false = await ipvsUnavailable();
 const opts = { skip: unavailable };
 
 const ipvsadm = (...args: string[]): string => execFileSync('ipvsadm', args, { encoding: 'utf8' });
-const saved = (): string[] => ipvsadm('-Sn').split('\n').filter(Boolean).sort();
+const saved = savedTable;
 
 before(async () => {
   if (!unavailable) client = await IpvsClient.open();

@@ -12,13 +12,20 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..',
 /** The built CLI (npm test builds dist/ before the guest boots). */
 export const TS_BIN = join(REPO, 'bin', 'keepalived-ts.js');
 
-/** Why a daemon guest test cannot run here, or false. */
-export async function daemonTestUnavailable(needKeepalived: boolean): Promise<string | false> {
+/** Why this kernel's IPVS cannot be used here, or false. */
+export async function ipvsUnavailable(): Promise<string | false> {
   try {
     (await IpvsClient.open()).close();
+    return false;
   } catch (e) {
     return e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
   }
+}
+
+/** Why a daemon guest test cannot run here, or false. */
+export async function daemonTestUnavailable(needKeepalived: boolean): Promise<string | false> {
+  const noIpvs = await ipvsUnavailable();
+  if (noIpvs) return noIpvs;
   if (needKeepalived && spawnSync('sh', ['-c', 'command -v keepalived']).status !== 0) return 'needs keepalived (the reference)';
   if (!existsSync(join(REPO, 'dist', 'src', 'cli.js'))) return 'needs the build (npm run build) for bin/keepalived-ts.js';
   return false;

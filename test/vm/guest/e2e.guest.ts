@@ -3,17 +3,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
+import { IpvsClient } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
-import { shell } from './daemon-lib.js';
+import { shell, ipvsUnavailable } from './daemon-lib.js';
 
-let unavailable: string | false = false;
-try {
-  (await IpvsClient.open()).close();
-} catch (e) {
-  unavailable = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
-}
+const unavailable: string | false = await ipvsUnavailable();
 
 /** An HTTP GET from inside a namespace, with node itself (no curl dependency). */
 const httpGetIn = (ns: string, url: string): string => execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e',

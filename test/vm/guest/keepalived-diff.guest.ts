@@ -6,17 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
+import { IpvsClient } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../../../src/ipvs/virtual-server-spec.js';
+import { ipvsUnavailable } from './daemon-lib.js';
 
-let unavailable: string | false = false;
-try {
-  (await IpvsClient.open()).close();
-} catch (e) {
-  unavailable = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
-}
+let unavailable: string | false = await ipvsUnavailable();
 if (!unavailable && spawnSync('sh', ['-c', 'command -v keepalived']).status !== 0) unavailable = 'needs keepalived (the reference)';
 
 const CONF = `

@@ -2,21 +2,17 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { IpvsClient, IpvsError, IpvsUnavailableError } from '../../../src/ipvs/client.js';
+import { IpvsClient, IpvsError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../../../src/ipvs/virtual-server-spec.js';
+import { ipvsUnavailable, savedTable } from './daemon-lib.js';
 
-let unavailable: string | false = false;
-try {
-  (await IpvsClient.open()).close();
-} catch (e) {
-  unavailable = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
-}
+const unavailable: string | false = await ipvsUnavailable();
 const opts = { skip: unavailable };
 let client: IpvsClient | undefined;
 const ipvsadm = (...args: string[]): string => execFileSync('ipvsadm', args, { encoding: 'utf8' });
-const saved = (): string[] => ipvsadm('-Sn').split('\n').filter(Boolean).sort();
+const saved = savedTable;
 
 before(async () => {
   if (!unavailable) client = await IpvsClient.open();
