@@ -13,12 +13,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { needsRoot, needsCommand } from '../helpers/root.js';
 import { waitForCondition } from '../helpers/process.js';
 import { sleep } from '../helpers/lab.js';
+import { scriptUserFixture } from '../helpers/script-user-fixture.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,27 +49,8 @@ interface Setup {
 
 /** A root-owned 0755 directory with root-owned scripts; the output goes to a sticky 1777 directory beside it. */
 function setup(): Setup {
-  const dir = mkdtempSync('/tmp/ktsu-');
+  const { dir, out } = scriptUserFixture('/tmp/ktsu-');
   dirs.push(dir);
-  chmodSync(dir, 0o755);
-  const out = join(dir, 'out');
-  mkdirSync(out);
-  chmodSync(out, 0o1777);
-  writeFileSync(join(out, 'log'), '');
-  chmodSync(join(out, 'log'), 0o666);
-  writeFileSync(join(out, 'code'), '1\n');
-  chmodSync(join(out, 'code'), 0o644);
-  // One line per run: who ran it and whether anything of keepalived-ts's internals reached its environment.
-  writeFileSync(join(dir, 'id.sh'), `#!/bin/sh
-echo "$1 uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,) internal=$(env | grep -c -e '^KEEPALIVED_TS_' -e '^NODE_CHANNEL')" >> ${out}/log
-`);
-  writeFileSync(join(dir, 'misc.sh'), `#!/bin/sh\n${dir}/id.sh misc\nexit $(cat ${out}/code)\n`);
-  // Group-writable by a non-root group: insecure for a script run as root.
-  writeFileSync(join(dir, 'gw.sh'), `#!/bin/sh\necho "gw $1 uid=$(id -u)" >> ${out}/log\n`);
-  chmodSync(join(dir, 'id.sh'), 0o755);
-  chmodSync(join(dir, 'misc.sh'), 0o755);
-  chmodSync(join(dir, 'gw.sh'), 0o775);
-  chownSync(join(dir, 'gw.sh'), 0, 4); // group adm
   const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, `global_defs {
   router_id ktsu

@@ -5,10 +5,11 @@
 // quorum_up when its exit code flips, and a group-writable MISC_CHECK set to `user root` that neither daemon runs.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonTestUnavailable, shell, startDaemon, type RunningDaemon } from './daemon-lib.js';
 import { sleep, waitFor } from '../../lab/lan.js';
+import { scriptUserFixture } from '../../helpers/script-user-fixture.js';
 
 const unavailable = await daemonTestUnavailable(true);
 const dirs: string[] = [];
@@ -21,25 +22,8 @@ after(async () => {
 });
 
 function setup(): { dir: string; out: string; conf: string } {
-  const dir = mkdtempSync('/tmp/ktsuvm-');
+  const { dir, out } = scriptUserFixture('/tmp/ktsuvm-');
   dirs.push(dir);
-  chmodSync(dir, 0o755);
-  const out = join(dir, 'out');
-  mkdirSync(out);
-  chmodSync(out, 0o1777);
-  writeFileSync(join(out, 'log'), '');
-  chmodSync(join(out, 'log'), 0o666);
-  writeFileSync(join(out, 'code'), '1\n');
-  chmodSync(join(out, 'code'), 0o644);
-  writeFileSync(join(dir, 'id.sh'), `#!/bin/sh
-echo "$1 uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,) internal=$(env | grep -c -e '^KEEPALIVED_TS_' -e '^NODE_CHANNEL')" >> ${out}/log
-`);
-  writeFileSync(join(dir, 'misc.sh'), `#!/bin/sh\n${dir}/id.sh misc\nexit $(cat ${out}/code)\n`);
-  writeFileSync(join(dir, 'gw.sh'), `#!/bin/sh\necho "gw $1 uid=$(id -u)" >> ${out}/log\n`);
-  chmodSync(join(dir, 'id.sh'), 0o755);
-  chmodSync(join(dir, 'misc.sh'), 0o755);
-  chmodSync(join(dir, 'gw.sh'), 0o775);
-  chownSync(join(dir, 'gw.sh'), 0, 4); // group adm: group-writable by a non-root group
   const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, `global_defs {
   router_id ktsuvm
