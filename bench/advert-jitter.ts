@@ -9,10 +9,18 @@
 // This host has no IPVS: the checker child says so once and checks anyway (IPVS programming is measured by
 // bench/ipvs-program.ts in the guest).
 //
-//   node --import tsx bench/advert-jitter.ts [--n 10000] [--seconds 30] [--advert 0.1] [--servers 2]
-//        [--vrrp-priority NICE] [--checker-priority NICE]   (keepalived's global_defs knobs, both default unset)
+// Second part (issue 11): false state changes at VRRPv3's floor, advert_int 0.01. Two directors (MASTER 150,
+// BACKUP 100) for --state-seconds each, quiet and with --busy busy loops competing for the cores, for keepalived,
+// keepalived-ts, and keepalived-ts with `vrrp_rt_priority 50` (and keepalived with it too), in one run. A false
+// state change is the backup taking over while the master runs: counted as the runs of adverts the backup sends
+// (it only sends as MASTER), with the master's longest gap between adverts (master-down is 3 × 10 ms + skew
+// 6.1 ms = 36.1 ms; a larger gap lets the backup in).
+//
+//   node --import tsx bench/advert-jitter.ts [--part checks|states|both] [--n 10000] [--seconds 30] [--advert 0.1]
+//        [--servers 2] [--vrrp-priority NICE] [--checker-priority NICE]   (keepalived's nice knobs, default unset)
+//        [--state-seconds 30] [--busy 6] [--state-load quiet|busy|both] [--state-runs ks,ts,ks-rt,ts-rt]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createLan, vrrpConfig, sleep, waitFor, type Frame } from '../test/lab/index.js';
+import { createLan, vrrpConfig, sleep, waitFor, type Frame, type DaemonKind } from '../test/lab/index.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +30,11 @@ const n = Number(arg('n', '10000'));
 const seconds = Number(arg('seconds', '30'));
 const advert = Number(arg('advert', '0.1'));
 const nServers = Number(arg('servers', '2'));
+const part = arg('part', 'both');
+const stateSeconds = Number(arg('state-seconds', '30'));
+const busyLoops = Number(arg('busy', '6'));
+const stateLoads = arg('state-load', 'both'); // quiet | busy | both
+const stateRuns = arg('state-runs', 'ks,ts,ks-rt,ts-rt').split(',');
 // keepalived's process nice values (global_defs vrrp_priority / checker_priority); unset = keepalived's default.
 const vrrpNice = process.argv.includes('--vrrp-priority') ? Number(arg('vrrp-priority', '0')) : undefined;
 const checkerNice = process.argv.includes('--checker-priority') ? Number(arg('checker-priority', '0')) : undefined;
@@ -80,6 +93,10 @@ function configFor(vipCidr: string, withChecks: boolean, ports: number[]): strin
   return lines.join('\n') + '\n';
 }
 
+if (part === 'checks' || part === 'both') await checksPart();
+if (part === 'states' || part === 'both') await statesPart();
+
+async function checksPart(): Promise<void> {
 const lan = await createLan({ prefix: 'ktjit', directors: 1, clients: 0 });
 const servers: ChildProcess[] = [];
 try {
@@ -138,4 +155,77 @@ try {
 } finally {
   for (const s of servers) s.kill('SIGKILL');
   await lan.teardown();
+}
+}
+
+interface StateFigures { daemon: string; load: string; falseStateChanges: number; backupAdverts: number; masterAdverts: number; masterMaxGapMs: number; gapsOver36Ms: number }
+
+/** Runs of consecutive adverts from `src` among all adverts (each run = one takeover), and the other's gaps. */
+function stateFigures(frames: Frame[], master: string, backup: string, fromMs: number, toMs: number): Omit<StateFigures, 'daemon' | 'load'> {
+  const adv = frames.filter((f) => f.vrrp && f.ipv4 && f.tMs >= fromMs && f.tMs <= toMs);
+  let runs = 0;
+  let prevBackup = false;
+  for (const f of adv) {
+    const b = f.ipv4!.src === backup;
+    if (b && !prevBackup) runs++;
+    prevBackup = b;
+  }
+  const m = adv.filter((f) => f.ipv4!.src === master).map((f) => f.tMs);
+  const gaps = m.slice(1).map((t, i) => t - m[i]!);
+  return {
+    falseStateChanges: runs,
+    backupAdverts: adv.length - m.length,
+    masterAdverts: m.length,
+    masterMaxGapMs: r2(Math.max(0, ...gaps)),
+    gapsOver36Ms: gaps.filter((g) => g > 36.1).length,
+  };
+}
+
+async function statesPart(): Promise<void> {
+  const lan = await createLan({ prefix: 'ktfsc', directors: 2, clients: 0 });
+  const busy: ChildProcess[] = [];
+  const out: StateFigures[] = [];
+  try {
+    const [d1, d2] = lan.directors as [typeof lan.directors[0], typeof lan.directors[0]];
+    const runs: { kind: DaemonKind; rt: boolean }[] = [
+      { kind: 'keepalived', rt: false }, { kind: 'keepalived-ts', rt: false },
+      { kind: 'keepalived', rt: true }, { kind: 'keepalived-ts', rt: true },
+    ];
+    for (const loaded of [false, true]) {
+      if (stateLoads !== 'both' && (stateLoads === 'busy') !== loaded) continue;
+      if (loaded) for (let i = 0; i < busyLoops; i++) busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+      for (const r of runs) {
+        if (!stateRuns.includes(`${r.kind === 'keepalived' ? 'ks' : 'ts'}${r.rt ? '-rt' : ''}`)) continue;
+        const extraGlobal = r.rt ? ['vrrp_rt_priority 50'] : [];
+        const cfg = (priority: number, state: 'MASTER' | 'BACKUP') =>
+          vrrpConfig({ vrid: 78, priority, state, advertInt: 0.01, version: 3, vip: lan.vipCidr(), iface: 'eth0', extraGlobal });
+        const cap = await lan.capture('bridge', 'vrrp', { name: `states-${r.kind}-${r.rt ? 'rt' : 'nort'}-${loaded ? 'busy' : 'quiet'}` });
+        const a = await lan.startDaemon(d1, { kind: r.kind, configText: cfg(150, 'MASTER') });
+        await cap.waitForFrame((f) => f.ipv4?.src === d1.ip, { timeoutMs: 60_000, what: 'the master\'s first advert' });
+        const b = await lan.startDaemon(d2, { kind: r.kind, configText: cfg(100, 'BACKUP') });
+        await sleep(5000); // both started (keepalived-ts takes ~1-2 s), any start-up transition is over
+        const fromMs = performance.timeOrigin + performance.now();
+        await sleep(stateSeconds * 1000);
+        const toMs = performance.timeOrigin + performance.now();
+        const frames = cap.frames();
+        await b.stop('SIGTERM', 30_000);
+        await a.stop('SIGTERM', 30_000);
+        await cap.stop();
+        const fig: StateFigures = {
+          daemon: `${r.kind}${r.rt ? ' + vrrp_rt_priority 50' : ''}`,
+          load: loaded ? `${busyLoops} busy loops` : 'quiet',
+          ...stateFigures(frames, d1.ip, d2.ip, fromMs, toMs),
+        };
+        out.push(fig);
+        // Where the time went: the master's own account of its process (a child exit, SIGXCPU, a restart).
+        if (fig.falseStateChanges) for (const l of a.log().split('\n').filter((x) => /exit|signal|kill|SIGXCPU|CPU time|Starting|start|MASTER|BACKUP/i.test(x)).slice(-15)) console.log(`  master log: ${l}`);
+        console.log(JSON.stringify({ advertIntMs: 10, seconds: stateSeconds, ...fig }));
+      }
+    }
+  } finally {
+    for (const p of busy) p.kill('SIGKILL');
+    await lan.teardown();
+  }
+  console.log(`\nfalse state changes, advert_int 0.01, ${stateSeconds} s (goal: 0, as keepalived):`);
+  for (const f of out) console.log(`  ${f.load.padEnd(13)} ${f.daemon.padEnd(40)} ${String(f.falseStateChanges).padStart(3)}  (master's longest gap ${f.masterMaxGapMs} ms, ${f.gapsOver36Ms} gaps > 36.1 ms)`);
 }

@@ -166,6 +166,8 @@ export class Supervised {
     private readonly onStopAll: (why: string, code: number) => void,
     /** What the parent releases for a child that died on its own (before any respawn). */
     private readonly onDeath?: () => Promise<unknown>,
+    /** Node/V8 flags for this child beyond the parent's own, read at each (re)start. */
+    private readonly extraExecArgv: () => string[] = () => [],
   ) {}
 
   get pid(): number | undefined {
@@ -176,7 +178,7 @@ export class Supervised {
     this.startedAt = Date.now();
     const proc = fork(childEntry(), [], {
       env: { ...process.env, [CHILD_KIND_ENV]: this.spec.kind, [CHILD_OPTIONS_ENV]: JSON.stringify(this.options), [CHILD_PARENT_ENV]: String(process.pid) },
-      execArgv: process.execArgv,
+      execArgv: [...process.execArgv, ...this.extraExecArgv()],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc = proc;

@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { CHILD_KINDS, Supervised } from './children.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
+import { childExecArgv } from './process-priority.js';
 import { createLogger, errorFields } from './log.js';
 import type { DaemonOptions } from './options.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -62,7 +63,8 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   let current = cfg;
   const supervise = (kind: (typeof CHILD_KINDS)[number]) =>
     new Supervised(kind, o, log.child({ child: kind.kind }), o.noRespawn, (why, code) => stop(why, code),
-      kind.kind === 'vrrp' && !o.dontReleaseVrrp ? () => releaseVips(configuredVips(current), log) : undefined);
+      kind.kind === 'vrrp' && !o.dontReleaseVrrp ? () => releaseVips(configuredVips(current), log) : undefined,
+      () => childExecArgv(kind.kind === 'vrrp' ? 'vrrp' : 'checker', current.globalDefs));
   for (const kind of CHILD_KINDS) {
     if (!kind.wanted(cfg, o)) continue;
     children.push(supervise(kind));

@@ -1,8 +1,9 @@
 // keepalived's per-child process settings from global_defs, each child applying its own at start (logged once):
 // vrrp_/checker_rt_priority (SCHED_RR with SCHED_RESET_ON_FORK, so scripts the child runs start as normal
 // processes; RLIMIT_RTTIME from *_rlimit_rttime, soft = half, SIGXCPU logged), else vrrp_/checker_priority (nice),
-// and vrrp_/checker_no_swap (mapped files and the stack locked; see applyNoSwap for why not mlockall). Like keepalived, a reload runs at normal
-// scheduling (leaveRealtime) and the settings are applied again after it.
+// and vrrp_/checker_no_swap (mapped files and the stack locked; see applyNoSwap for why not mlockall). Like
+// keepalived, a reload runs at normal scheduling (leaveRealtime) and the settings are applied again after it.
+// A real-time child runs with --single-threaded-gc (childExecArgv, which the parent passes when it forks it).
 //
 // Only the main thread goes real-time: sched_setscheduler(0) changes the calling thread, and the main thread is the
 // one that runs the event loop, the timers and every advert. V8's helper threads (concurrent GC, compilation) and
@@ -106,6 +107,19 @@ export function lockableMappings(maps: string): Mapping[] {
     out.push({ start: parseInt(a!, 16), end: parseInt(b!, 16), name });
   }
   return out;
+}
+
+/**
+ * V8 flags for a child that will run real-time: --single-threaded-gc. V8's GC hands work to helper threads and
+ * the main thread waits for them; those threads are SCHED_OTHER, so under CPU contention a real-time main thread
+ * waits behind every busy process (priority inversion). Measured (bench/advert-jitter.ts --part states, advert_int
+ * 0.01, 6 busy loops on 2 cores, 30 s): vrrp_rt_priority 50 alone gave 1 and 10 false state changes with the
+ * master silent for up to 650 ms; with --single-threaded-gc 0, longest gap 25 ms. Read at each (re)start of the
+ * child: a reload that adds *_rt_priority takes effect on the running child without it until it is restarted.
+ */
+export function childExecArgv(role: ProcessRole, g: GlobalDefs): string[] {
+  const rt = role === 'vrrp' ? g.vrrpRtPriority : g.checkerRtPriority;
+  return rt === undefined ? [] : ['--single-threaded-gc'];
 }
 
 /** Back to SCHED_OTHER (keepalived reloads at normal scheduling: a config read must not hit RLIMIT_RTTIME). */
