@@ -63,6 +63,8 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
       if (kind === 'keepalived-ts') {
         assert.ok(threads.length > 0 && threads.every((t) => sched(child, t).policy === 0), 'only the main thread is real-time');
         assert.match(d1!.daemon!.log(), /vrrp_rt_priority 10: main thread scheduled SCHED_RR/);
+        assert.ok(readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').includes('--single-threaded-gc'), 'GC without helper threads');
+        assert.ok(!readFileSync(`/proc/${parent}/cmdline`, 'utf8').includes('--single-threaded-gc'), 'the parent as started');
       }
       d1!.daemon!.signal('SIGHUP');
       await sleep(1500);
