@@ -1,13 +1,17 @@
 // Imperative checker engine: real timers and sockets around the pure verdict core. Runs inside the checker
 // child process (daemon/checker-child.ts → check/service.ts), never in the VRRP process. Each checker has one timer; at most `maxConcurrent`
 // probes are in flight, the rest wait in a FIFO. Desired-state changes and events are coalesced per event-loop
-// turn and handed to `sink` in batches.
+// turn and handed to `sink` in batches. FILE_CHECK has no probe: its file is watched (inotify on the directory, as
+// keepalived does) and every change is read and handed to the core.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import { buildRequest, compileRegex, hostHeader, probeHttp, tlsContext, type HttpProbeTarget } from './probe-http.js';
 import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
 import { probeMisc, type MiscProbeTarget } from './probe-misc.js';
-import { CheckVerdict, type CheckEvent } from './verdict.js';
+import { CheckVerdict, parseTrackFileValue, type CheckEvent } from './verdict.js';
+import { readTrackFileText } from '../util/track-file-read.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
 import type { CheckInput, CheckScriptUsers, DesiredVs, ProbeResult } from './checker-types.js';
@@ -28,6 +32,9 @@ export interface CheckEngineOptions {
   users?: CheckScriptUsers;
   /** Engine being replaced by a reload: unchanged checkers keep their state. */
   previous?: CheckEngine;
+  /** FILE_CHECK: the files' values at start, by path (see readFileCheckValues); on a reload the previous engine's
+   *  last values are used, and every file is read again once started. */
+  fileValues?: ReadonlyMap<string, number>;
   /** The daemon's logger: a checker that cannot be built or run is disabled with one error line here, the others
    *  keep running. */
   log?: Logger;
@@ -40,6 +47,42 @@ export interface CheckEngineStats {
 }
 
 type Runner = () => Promise<ProbeResult>;
+
+/** keepalived reads at most 127 bytes of a track file (process_track_file). */
+const TRACK_FILE_BYTES = 127;
+
+/** The FILE_CHECK files of a configuration. */
+function fileCheckPaths(input: CheckInput): string[] {
+  const paths = new Set<string>();
+  for (const vs of input.virtualServers) for (const rs of vs.realServers) for (const c of rs.checkers) if (c.type === 'FILE_CHECK') paths.add(c.file);
+  return [...paths];
+}
+
+/**
+ * One track file's value for FILE_CHECK: 0 when it is missing, unreadable or not a regular file (keepalived reads
+ * 0 when the open fails); undefined when it holds a number keepalived ignores (out of range).
+ */
+async function readFileCheckValue(path: string, log?: Logger): Promise<number | undefined> {
+  const r = await readTrackFileText(path, TRACK_FILE_BYTES);
+  if (r.kind === 'not-regular') {
+    log?.error({ path }, `FILE_CHECK: ${path} is not a regular file; using 0`);
+    return 0;
+  }
+  if (r.kind === 'unreadable' || !r.text) return 0;
+  const v = parseTrackFileValue(r.text);
+  if (v === undefined) log?.info({ path }, `Invalid number read from ${path} - ignoring`);
+  return v;
+}
+
+/** The values of every FILE_CHECK file of `input`, read before the engine is built (keepalived reads them at start). */
+export async function readFileCheckValues(input: CheckInput, log?: Logger): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const p of fileCheckPaths(input)) {
+    const v = await readFileCheckValue(p, log);
+    if (v !== undefined) out.set(p, v);
+  }
+  return out;
+}
 
 /** `HTTP_GET on [10.0.0.1]:80 of [10.0.0.100]:tcp:80` for error lines. */
 function describeChecker(ck: CheckVerdict['checkers'][number]): string {
@@ -75,7 +118,8 @@ export class CheckEngine {
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
     this.input = input;
-    this.core = new CheckVerdict(input.virtualServers, { previous: opts.previous?.core, users: opts.users, ssl: input.ssl });
+    const fileValues = opts.fileValues ?? opts.previous?.fileValues();
+    this.core = new CheckVerdict(input.virtualServers, { previous: opts.previous?.core, users: opts.users, ssl: input.ssl, fileValues });
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
     this.runners = this.core.checkers.map((ck) => this.buildRunner(ck.id));
     this.timers = new Array(this.runners.length).fill(undefined);
@@ -89,6 +133,63 @@ export class CheckEngine {
     const init = this.core.takeInitialEvents();
     if (init.length) this.sink.events(init);
     for (let id = 0; id < this.runners.length; id++) if (this.runners[id]) this.arm(id, this.core.firstDelayMs(id, this.random()));
+    for (const path of fileCheckPaths(this.input)) this.watchFile(path);
+  }
+
+  private readonly fileWatchers: FSWatcher[] = [];
+
+  /** The last value of each FILE_CHECK file as the core knows it (a reload's new engine starts from these). */
+  private fileValues(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const ck of this.core.checkers) if (ck.cfg.type === 'FILE_CHECK') out.set(ck.cfg.file, ck.fileValue);
+    return out;
+  }
+
+  /**
+   * Watch one FILE_CHECK file the way keepalived does: inotify on its directory (a file written and closed, moved
+   * in or out, or deleted), so that a file replaced by rename is followed too. Reads are serialised per file and a
+   * change during a read is read again after it; the file is read once now, which catches a change since the values
+   * the engine was built with.
+   */
+  private watchFile(path: string): void {
+    const name = basename(path);
+    let reading = false;
+    let again = false;
+    const read = async (): Promise<void> => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      do {
+        again = false;
+        const v = await readFileCheckValue(path, this.log);
+        if (!this.running) break;
+        if (v !== undefined) this.applyFile(path, v);
+      } while (again);
+      reading = false;
+    };
+    try {
+      const w = watch(dirname(path), { persistent: false }, (_ev, f) => {
+        if (f === null || f === name) void read();
+      });
+      w.on('error', (e) => this.log?.error({ ...errorFields(e), path }, `FILE_CHECK: watching ${path} failed: ${e.message}`));
+      this.fileWatchers.push(w);
+    } catch (e) {
+      // keepalived drops a track file whose directory does not exist; its checkers keep the state they start with.
+      this.log?.error({ ...errorFields(e), path }, `FILE_CHECK: cannot watch the directory of ${path}: ${(e as Error).message}`);
+    }
+    void read();
+  }
+
+  private applyFile(path: string, value: number): void {
+    const out = this.core.onFileValue(path, value);
+    for (const d of out.changed) this.pendingDesired.set(d.vsKey, d);
+    for (const e of out.events) this.pendingEvents.push(e);
+    if ((out.changed.length || out.events.length) && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   /** Checkers disabled because they could not be built (each said once on the log with its checker, vs and rs). */
@@ -134,6 +235,8 @@ export class CheckEngine {
     }
     this.queue.length = 0;
     this.queueHead = 0;
+    for (const w of this.fileWatchers) w.close();
+    this.fileWatchers.length = 0;
   }
 
   stats(): CheckEngineStats {
@@ -235,7 +338,7 @@ export class CheckEngine {
   };
 
   /** Everything a probe needs is prepared once here, so a check allocates only its socket and buffers. */
-  private makeRunner(id: number): Runner {
+  private makeRunner(id: number): Runner | undefined {
     const ck = this.core.checkers[id]!;
     const { cfg } = ck;
     const vsCfg = ck.vs.cfg;
@@ -286,6 +389,8 @@ export class CheckEngine {
         }
         return () => probeMisc(t);
       }
+      case 'FILE_CHECK':
+        return undefined; // watched, not probed (watchFile)
     }
   }
 

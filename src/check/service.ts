@@ -18,7 +18,7 @@ import { ipvsSpecFor } from '../ipvs/virtual-server-spec.js';
 import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptSucceeded, type AccountFiles } from '../notify/run.js';
 import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
-import { CheckEngine } from './engine.js';
+import { CheckEngine, readFileCheckValues } from './engine.js';
 import type { CheckEvent } from './verdict.js';
 import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './checker-types.js';
 import { errorFields } from '../daemon/log.js';
@@ -74,7 +74,8 @@ export class CheckerService {
       this.ipvs = undefined;
     }
     try {
-      this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg), log: this.log });
+      const fileValues = await readFileCheckValues(this.cfg, this.log);
+      this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg), log: this.log, fileValues });
       if (this.localAddresses) this.engine.setLocalAddresses(this.localAddresses);
       this.engine.start();
     } catch (e) {

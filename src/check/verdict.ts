@@ -1,15 +1,50 @@
 // Pure verdict core of the health checkers: per-checker retry state machines (keepalived's tcp_epilog,
-// HTTP epilog and misc_check_child_thread), real-server liveness, MISC dynamic weights, per-VS quorum
+// HTTP epilog and misc_check_child_thread), FILE_CHECK's value-to-weight rule (track_file.c), real-server liveness,
+// MISC and FILE dynamic weights, per-VS quorum
 // with hysteresis and sorry server, and the desired IPVS destinations that follow from all that.
 // No clock, no I/O, no randomness of its own: time and random numbers are passed in. The state holds the config
 // model's objects (VirtualServer, RealServer, Checker) as they are, plus who runs each script (decided once here).
-import type { Checker, HttpCheck, MiscCheck, RealServer, ScriptSpec, SslConfig, VirtualServer } from '../config/model/types.js';
+import type { Checker, FileCheck, HttpCheck, MiscCheck, RealServer, ScriptSpec, SslConfig, VirtualServer } from '../config/model/types.js';
 import type { CheckScriptUsers, DesiredDest, DesiredVs, ProbeResult, DecidedScript } from './checker-types.js';
 import { KtError } from '../util/errors.js';
 
 /** keepalived's BOOTSTRAP_DELAY before the first check (check_api.c). */
 export const BOOTSTRAP_DELAY_MS = 1000;
 const INT32_MAX = 2147483647;
+/** keepalived's IPVS_WEIGHT_FAULT (INT32_MIN): a FILE_CHECK result at or below it puts the checker down. */
+export const FILE_CHECK_FAULT = -INT32_MAX - 1;
+
+/** track_file.c weight_range: an int64 product clamped to int. */
+function weightRange(v: number): number {
+  return v < FILE_CHECK_FAULT ? FILE_CHECK_FAULT : v > INT32_MAX ? INT32_MAX : v;
+}
+
+/**
+ * The number in a track file as keepalived's process_track_file reads it: strtol base 0 on at most 127 bytes
+ * (leading space, sign, 0x hex, 0 octal; trailing garbage ignored; no digits → 0). Empty → 0. A value outside
+ * INT32_MIN..INT32_MAX+1 is "ignored" by keepalived (the previous value stays): undefined here.
+ */
+export function parseTrackFileValue(text: string): number | undefined {
+  const m = /^[\t\n\v\f\r ]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)?/.exec(text.slice(0, 127));
+  const sign = m?.[1] === '-' ? -1n : 1n;
+  const digits = m?.[2];
+  if (!digits) return 0;
+  const n = sign * (/^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits[0] === '0' ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits));
+  // strtol saturates at LONG_MIN/MAX with ERANGE; either way keepalived ignores it.
+  if (n < BigInt(FILE_CHECK_FAULT) || n > BigInt(INT32_MAX) + 1n) return undefined;
+  return Number(n);
+}
+
+/**
+ * FILE_CHECK's status for a file value (update_track_file_status): with weight 0 a non-zero value is FAULT (with
+ * reverse, a zero value is); otherwise value × weight (× -1 with reverse), clamped to int. FAULT is FILE_CHECK_FAULT;
+ * any other status is the checker's contribution to the real server's weight.
+ */
+export function fileCheckStatus(value: number, weight: number, reverse: boolean): number {
+  if (!weight) return (value === 0) !== !reverse ? FILE_CHECK_FAULT : 0;
+  // The product can exceed 2^53: BigInt keeps the clamp exact.
+  return weightRange(Number(BigInt(value) * BigInt(weight) * (reverse ? -1n : 1n)));
+}
 
 export type CheckEvent =
   | { kind: 'checker-up' | 'checker-down'; vsKey: string; rs: string; checker: number; reason: string; message: string }
@@ -56,6 +91,8 @@ export interface CheckerState {
   /** MISC dynamic: this checker's contribution to the RS effective weight. */
   curWeight: number;
   lastExitCode: number;
+  /** FILE_CHECK: the last value read from its file (keepalived's last_status). */
+  fileValue: number;
 }
 
 /** notify_up / notify_down (RS), quorum_up / quorum_down (VS), each with its runner decided; a removed one absent. */
@@ -133,6 +170,8 @@ export interface CheckVerdictOptions {
   users?: CheckScriptUsers;
   /** The SSL block SSL_GET checkers use (part of their identity across a reload). */
   ssl?: SslConfig;
+  /** FILE_CHECK: each watched file's value at start, by path (absent: no file, 0). */
+  fileValues?: ReadonlyMap<string, number>;
 }
 
 /** A sorry server's weight in IPVS (keepalived gives it none of its own). */
@@ -167,7 +206,7 @@ export class CheckVerdict {
    * reload does not flap real servers; a VS keeps its quorum and sorry-server state.
    */
   constructor(virtualServers: readonly VirtualServer[], opts: CheckVerdictOptions = {}) {
-    const { previous, users, ssl } = opts;
+    const { previous, users, ssl, fileValues } = opts;
     const old = new Map<string, CheckerState>();
     const oldVs = new Map<string, VsState>();
     if (previous) {
@@ -212,6 +251,7 @@ export class CheckVerdict {
             failedUrl: null,
             curWeight: 0,
             lastExitCode: 0,
+            fileValue: 0,
           };
           const prev = old.get(checkerKey(vsCfg.key, rsCfg, ck, ssl, run));
           if (prev) {
@@ -222,8 +262,11 @@ export class CheckVerdict {
             st.failedUrl = prev.failedUrl;
             st.curWeight = prev.curWeight;
             st.lastExitCode = prev.lastExitCode;
+            st.fileValue = prev.fileValue;
             rs.effectiveWeight += prev.curWeight;
             if (!st.isUp) rs.numFailed++;
+          } else if (ck.type === 'FILE_CHECK') {
+            this.initFileCheck(st, ck, fileValues?.get(ck.file) ?? 0);
           } else if (ck.alpha) {
             st.isUp = false;
             rs.numFailed++;
@@ -289,6 +332,8 @@ export class CheckVerdict {
     if (!ck) throw new KtError('KT_CHECK_CONFIG', `unknown checker ${checkerId}`);
     let delay: number;
     switch (ck.cfg.type) {
+      case 'FILE_CHECK':
+        throw new KtError('KT_CHECK_CONFIG', `FILE_CHECK ${checkerId} has no probe results (onFileValue)`);
       case 'TCP_CHECK':
         delay = this.tcpEpilog(ck, result);
         break;
@@ -305,6 +350,61 @@ export class CheckVerdict {
     for (const vs of this.dirty) changed.push(this.desired(vs));
     this.dirty.clear();
     return { nextDelayMs: delay, events, changed };
+  }
+
+  /**
+   * FILE_CHECK: the file now holds `value` (0 for a missing or unreadable file; a value keepalived ignores is not
+   * passed here). Every checker watching `path` follows it (process_update_checker_track_file_status).
+   */
+  onFileValue(path: string, value: number): { events: CheckEvent[]; changed: DesiredVs[] } {
+    for (const ck of this.checkers) {
+      if (ck.cfg.type !== 'FILE_CHECK' || ck.cfg.file !== path || ck.fileValue === value) continue;
+      const { weight, weightReverse } = ck.cfg;
+      const prev = fileCheckStatus(ck.fileValue, weight, weightReverse);
+      const next = fileCheckStatus(value, weight, weightReverse);
+      ck.fileValue = value;
+      if (prev === next) continue;
+      const reason = `${ck.cfg.file} holds ${value}`;
+      if (next === FILE_CHECK_FAULT) {
+        this.checkerState(ck, false, reason);
+        ck.rs.effectiveWeight -= ck.curWeight;
+        ck.curWeight = 0;
+      } else if (prev === FILE_CHECK_FAULT) {
+        ck.curWeight = next;
+        ck.rs.effectiveWeight += next;
+        this.checkerState(ck, true, reason);
+      } else {
+        this.updateWeight(ck.vs, ck.rs, ck.rs.effectiveWeight + next - prev);
+        ck.curWeight = next;
+      }
+    }
+    const events = this.events;
+    this.events = [];
+    const changed: DesiredVs[] = [];
+    for (const vs of this.dirty) changed.push(this.desired(vs));
+    this.dirty.clear();
+    return { events, changed };
+  }
+
+  /**
+   * A FILE_CHECK at start (add_rs_to_track_files, set_track_file_weights, set_track_file_checkers_down): it has run
+   * and is not alpha; a non-zero value gives it value × weight, and puts it down when that is FAULT or the weight
+   * is 0. keepalived tests only "non-zero" here, reverse or not, so a weight-0 reverse checker starts down on a
+   * non-zero value and up on 0 until the file first changes; kept as keepalived does it.
+   */
+  private initFileCheck(st: CheckerState, ck: FileCheck, value: number): void {
+    st.fileValue = value;
+    st.hasRun = true;
+    if (!value) return;
+    const product = BigInt(value) * BigInt(ck.weight) * (ck.weightReverse ? -1n : 1n);
+    if (ck.weight) {
+      st.curWeight = weightRange(Number(product));
+      st.rs.effectiveWeight += st.curWeight;
+    }
+    if (!ck.weight || product <= BigInt(FILE_CHECK_FAULT)) {
+      st.isUp = false;
+      st.rs.numFailed++;
+    }
   }
 
   /** Events keepalived produces on shutdown: with omega, notify_down of alive RS and quorum_down. */

@@ -6,8 +6,8 @@
 // (VIPs, routes, rules), GARPs and notify spawns of one instance run in order on that instance's chain; removals
 // wait for the advert emitted before them (the peer hears priority 0 before the VIP goes). GARPs no longer sleep
 // on the chain: the node paces them, so a paced burst never delays an advert or a VIP removal.
-import { constants as fsc, readFileSync, watchFile, unwatchFile } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import { readTrackFileText } from '../util/track-file-read.js';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
@@ -514,25 +514,12 @@ export class VrrpShell {
    * device put in its place reads as 0 (logged) instead of stopping the adverts. Unreadable or empty: 0.
    */
   private async readTrackFile(name: string, path: string): Promise<number> {
-    try {
-      if (!(await stat(path)).isFile()) {
-        this.log.error({ trackFile: name, path }, `track_file ${name}: ${path} is not a regular file; using 0`);
-        return 0;
-      }
-      const fh = await open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
-      try {
-        if (!(await fh.stat()).isFile()) {
-          this.log.error({ trackFile: name, path }, `track_file ${name}: ${path} is not a regular file; using 0`);
-          return 0;
-        }
-        const buf = Buffer.alloc(64);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-        return Number.parseInt(buf.subarray(0, bytesRead).toString('utf8').trim(), 10) || 0;
-      } finally {
-        await fh.close();
-      }
-    } catch {
+    const r = await readTrackFileText(path, 64);
+    if (r.kind === 'not-regular') {
+      this.log.error({ trackFile: name, path }, `track_file ${name}: ${path} is not a regular file; using 0`);
       return 0;
     }
+    return r.kind === 'text' ? Number.parseInt(r.text.trim(), 10) || 0 : 0;
   }
+
 }

@@ -3,7 +3,7 @@
 // these objects as the config reader produces them.
 import type { Loc } from '../../src/config/tree.js';
 import type {
-  HttpCheck, HttpUrl, MiscCheck, RealServer, ScriptSpec, TcpCheck, VirtualServer,
+  FileCheck, HttpCheck, HttpUrl, MiscCheck, RealServer, ScriptSpec, TcpCheck, VirtualServer,
 } from '../../src/config/model/index.js';
 
 export const testLoc: Loc = { file: 'test.conf', line: 1, col: 1 };
@@ -35,6 +35,10 @@ export function script(raw: string, over: Partial<ScriptSpec> = {}): ScriptSpec 
 
 export function miscCheck(path: string, over: Partial<MiscCheck> = {}): MiscCheck {
   return { type: 'MISC_CHECK', ...common, retry: 0, script: script(path), timeoutMs: common.delayLoopMs, dynamic: false, ...over };
+}
+
+export function fileCheck(file: string, over: Partial<FileCheck> = {}): FileCheck {
+  return { type: 'FILE_CHECK', ...common, trackFile: 'tf', file, weight: 1, weightReverse: false, ...over };
 }
 
 export function realServer(address: string, over: Partial<RealServer> = {}): RealServer {

@@ -9,7 +9,7 @@ import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
 import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
 import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
-import { buildSsl, buildVsGroup, buildVirtualServer } from './check.js';
+import { buildSsl, buildVsGroup, buildVirtualServer, resolveFileChecks } from './check.js';
 
 const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file',
   'virtual_server_group', 'virtual_server', 'SSL']);
@@ -203,6 +203,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   // Virtual servers after all groups are known.
   const groups = new Map<string, VirtualServerGroup>(model.virtualServerGroups.map((x) => [x.name, x]));
   for (const n of vsNodes) { const vs = buildVirtualServer(ctx, n, groups, g); if (vs) model.virtualServers.push(vs); }
+  resolveFileChecks(ctx, model.virtualServers, model.trackFiles);
 
   model.scripts = collectScripts(model);
   return model;

@@ -3,7 +3,7 @@
 import type { ConfigNode, Loc } from '../tree.js';
 import type {
   GlobalDefs, SslConfig, VirtualServerGroup, VirtualServerGroupEntry, VirtualServer, RealServer, Checker, HttpUrl,
-  LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer,
+  LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer, TrackFile,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
 import { parseCidr } from '../../net/address.js';
@@ -350,6 +350,33 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
     const sc = script;
     return { node: k, timers: t, build: (rt) => { const f = finish(rt); return { ...f, script: sc, timeoutMs: timeoutMs || f.delayLoopMs, dynamic } as Checker; } };
   }
+  if (type === 'FILE_CHECK') {
+    // check_file.c: only track_file and weight; the file path and the default weight come from the track_file block
+    // (resolveFileChecks, once every block is read).
+    let trackFile: string | undefined, weight: number | undefined, weightReverse = false;
+    for (const s of k.block ?? []) {
+      switch (s.keyword) {
+        case 'track_file': if (ctx.need(s, 1, 'NAME')) trackFile = s.args[0]!.text; break;
+        case 'weight': {
+          if (!ctx.need(s, 1, `N (-${INT32_MAX}..${INT32_MAX}) [reverse]`)) break;
+          let rev = false;
+          const opt = s.args[1]?.text;
+          if (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse') { ctx.bad(s, 1, 'invalid-value', `unknown track file weight option ${opt} - ignoring`); break; }
+          if (opt === 'reverse') rev = true;
+          const v = readInt(ctx, s, 0, -INT32_MAX, INT32_MAX);
+          if (v !== undefined) { weight = v; weightReverse = rev; }
+          break;
+        }
+        default: otherKeyword(ctx, s, 'FILE_CHECK');
+      }
+    }
+    if (trackFile === undefined) { ctx.diags.error('missing-parameter', 'FILE_CHECK has no track_file specified - ignoring', k.loc, { keyword: 'track_file' }); return undefined; }
+    const name = trackFile;
+    return {
+      node: k, timers: t,
+      build: (rt) => ({ ...finish(rt), trackFile: name, file: '', weight: weight ?? NaN, weightReverse }) as Checker,
+    };
+  }
   return undefined;
 }
 
@@ -382,7 +409,7 @@ function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | und
       case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) d.smtpAlert = b; break; }
       case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) d.rs.virtualhost = k.args[0]!.text; break;
       case 'snmp_name': ctx.need(k, 1, 'NAME'); break;
-      case 'TCP_CHECK': case 'HTTP_GET': case 'SSL_GET': case 'MISC_CHECK': {
+      case 'TCP_CHECK': case 'HTTP_GET': case 'SSL_GET': case 'MISC_CHECK': case 'FILE_CHECK': {
         const c = parseChecker(ctx, k, family);
         if (c) d.checkers.push(c);
         break;
@@ -646,4 +673,25 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     quorum, hysteresis, ...(sorry ? { sorryServer: sorry } : {}), weight, haSuspend,
     ...(smtpAlert !== undefined ? { smtpAlert } : {}), ...vsTimers, realServers,
   };
+}
+
+/**
+ * FILE_CHECK's track_file: its path, and its weight when the checker sets none (file_end_handler). An unknown name
+ * drops the checker with keepalived's "track_file NAME not found".
+ */
+export function resolveFileChecks(ctx: Ctx, virtualServers: readonly VirtualServer[], trackFiles: readonly TrackFile[]): void {
+  const byName = new Map(trackFiles.map((t) => [t.name, t]));
+  for (const vs of virtualServers)
+    for (const rs of vs.realServers)
+      rs.checkers = rs.checkers.filter((c) => {
+        if (c.type !== 'FILE_CHECK') return true;
+        const tf = byName.get(c.trackFile);
+        if (!tf) {
+          ctx.diags.error('unknown-reference', `track_file ${c.trackFile} not found`, c.loc, { keyword: c.trackFile, suggestion: 'define it with track_file NAME { file … }' });
+          return false;
+        }
+        c.file = tf.file;
+        if (Number.isNaN(c.weight)) { c.weight = tf.weight; c.weightReverse = tf.weightReverse; }
+        return true;
+      });
 }

@@ -70,6 +70,8 @@ export const SSL_GET = [...HTTP_GET, ...w('enable_sni sni_name')];
 export const URL = w(`path digest status_code virtualhost regex regex_no_match regex_options regex_min_offset
   regex_max_offset regex_stack`);
 export const MISC_CHECK = w('misc_path misc_timeout misc_dynamic user warmup delay_loop alpha retry delay_before_retry log_all_failures');
+/** check_file.c installs only these two (the man page's `dynamic` is not a keyword keepalived knows). */
+export const FILE_CHECK = w('track_file weight');
 
 export const BLOCKS: Record<string, readonly string[]> = {
   'top level': ROOT,
@@ -87,6 +89,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
   SSL_GET,
   url: URL,
   MISC_CHECK,
+  FILE_CHECK,
 };
 
 /**
@@ -107,7 +110,7 @@ export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
   vrrp_sync_group: new Set(w('track_process track_bfd')),
   vrrp_instance: new Set(w(`use_vmac_addr vmac_xmit_base use_ipvlan vrf track_process track_bfd old_unicast_checksum
     native_ipv6 linkbeat_use_polling kernel_rx_buf_size garp_extra_if vmac_garp_intvl`)),
-  real_server: new Set(w('SMTP_CHECK DNS_CHECK UDP_CHECK PING_CHECK FILE_CHECK BFD_CHECK')),
+  real_server: new Set(w('SMTP_CHECK DNS_CHECK UDP_CHECK PING_CHECK BFD_CHECK')),
   url: new Set(w('regex_stack')),
   virtual_server: new Set(w('persistence_engine')),
 };

@@ -403,7 +403,21 @@ export interface MiscCheck extends CheckerCommon {
   dynamic: boolean;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck;
+/** FILE_CHECK (check_file.c): the value in a track_file, times `weight` (negated with `reverse`), is added to the
+ * real server's weight; a result at or below IPVS_WEIGHT_FAULT (INT32_MIN), or any non-zero value with weight 0,
+ * puts the checker down. It has no timers of its own: the file is watched. */
+export interface FileCheck extends CheckerCommon {
+  type: 'FILE_CHECK';
+  /** The track_file block's name. */
+  trackFile: string;
+  /** Its `file` path (resolved from the track_file block). */
+  file: string;
+  /** -2147483647..2147483647; default the track_file's weight. */
+  weight: number;
+  weightReverse: boolean;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck | FileCheck;
 
 export interface RealServer extends ServerTimers {
   address: string;
