@@ -137,48 +137,82 @@ export function sockaddrIn(addr: string): Buffer {
   return b;
 }
 
-/** IPv4 VRRP socket over the ksock addon (IP_HDRINCL): opened close-on-exec, so scripts never inherit it. */
-export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpSocket {
-  readonly family = 4 as const;
+/**
+ * What both VRRP sockets share: the interface and group checks, opening the raw socket close-on-exec and bound to
+ * the interface, closing it again if the family's options fail, the readable watcher, and close(). Each family adds
+ * its socket options (`configure`), its receive path (`drain`) and its send.
+ */
+abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
   readonly ifindex: number;
-  private fd: number;
-  private watcher: NativeWatcher;
-  private closed = false;
-  private readonly group: string;
+  protected readonly fd: number;
+  protected readonly group: string;
+  protected closed = false;
+  private readonly watcher: NativeWatcher;
 
-  constructor(private readonly opts: VrrpSocketOptions) {
+  protected constructor(protected readonly opts: VrrpSocketOptions, family: 4 | 6) {
     super();
     const k = ksock();
     this.ifindex = ifindexOf(opts.ifname);
-    this.group = opts.group ?? VRRP_GROUP4;
-    if (familyOf(this.group) !== 4) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${this.group} is not IPv4`);
-    this.fd = k.socket(AF_INET, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
+    this.group = opts.group ?? (family === 4 ? VRRP_GROUP4 : VRRP_GROUP6);
+    if (familyOf(this.group) !== family) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${this.group} is not IPv${family}`);
+    this.fd = k.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
     try {
       k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
-      k.setsockopt(this.fd, IPPROTO_IP, IP_HDRINCL, int32(1));
-      k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_TTL, int32(opts.ttl ?? VRRP_TTL));
-      k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_LOOP, int32(0));
-      // Only the groups this socket joined (not every group joined on the host).
-      k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_ALL, int32(0));
+      this.configure(k);
       if (opts.rcvbuf) k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
-      if (opts.mode === 'multicast') {
-        const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
-        addrToBytes(this.group).copy(mreqn, 0);
-        mreqn.writeInt32LE(this.ifindex, 8);
-        k.setsockopt(this.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn);
-        k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn);
-        // keepalived sends group adverts with MSG_DONTROUTE; the socket option applies it to every send.
-        k.setsockopt(this.fd, SOL_SOCKET, SO_DONTROUTE, int32(1));
-      }
+      if (opts.mode === 'multicast') this.joinGroup(k);
+      this.bindSource(k);
     } catch (e) {
       k.close(this.fd);
-      throw new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv4 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
+      throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv${family} socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
     }
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
   }
 
-  private drain(): void {
+  /** The family's socket options (called from the constructor: may use only `fd`, `ifindex`, `group` and `opts`). */
+  protected abstract configure(k: ReturnType<typeof ksock>): void;
+  /** Joins the VRRP group on the interface (multicast mode). */
+  protected abstract joinGroup(k: ReturnType<typeof ksock>): void;
+  /** Binds a configured source where the family needs it. */
+  protected bindSource(_k: ReturnType<typeof ksock>): void {}
+  protected abstract drain(): void;
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.close();
+    ksock().close(this.fd);
+  }
+}
+
+/** IPv4 VRRP socket over the ksock addon (IP_HDRINCL): opened close-on-exec, so scripts never inherit it. */
+export class VrrpSocket4 extends VrrpSocketBase implements VrrpSocket {
+  readonly family = 4 as const;
+
+  constructor(opts: VrrpSocketOptions) {
+    super(opts, 4);
+  }
+
+  protected configure(k: ReturnType<typeof ksock>): void {
+    k.setsockopt(this.fd, IPPROTO_IP, IP_HDRINCL, int32(1));
+    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_TTL, int32(this.opts.ttl ?? VRRP_TTL));
+    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_LOOP, int32(0));
+    // Only the groups this socket joined (not every group joined on the host).
+    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_ALL, int32(0));
+  }
+
+  protected joinGroup(k: ReturnType<typeof ksock>): void {
+    const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
+    addrToBytes(this.group).copy(mreqn, 0);
+    mreqn.writeInt32LE(this.ifindex, 8);
+    k.setsockopt(this.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn);
+    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn);
+    // keepalived sends group adverts with MSG_DONTROUTE; the socket option applies it to every send.
+    k.setsockopt(this.fd, SOL_SOCKET, SO_DONTROUTE, int32(1));
+  }
+
+  protected drain(): void {
     drainDatagrams(this.fd, 0, (e) => this.emit('error', e), (r) => {
       const packet = r.data; // the addon copies into a fresh Buffer per call
       const h = parseIpv4Header(packet);
@@ -218,12 +252,6 @@ export class VrrpSocket4 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.watcher.close();
-    ksock().close(this.fd);
-  }
 }
 
 /** Reads every datagram waiting on a non-blocking socket; a read error is reported and ends this turn. */
@@ -271,59 +299,46 @@ export function parseCmsgs(control: Buffer): Cmsg[] {
 }
 
 /** IPv6 VRRP socket over the ksock addon. */
-export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpSocket {
+export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
   readonly family = 6 as const;
-  readonly ifindex: number;
-  private fd: number;
-  private watcher: NativeWatcher;
-  private closed = false;
-  private readonly group: string;
 
-  constructor(private readonly opts: VrrpSocketOptions) {
-    super();
-    const k = ksock();
-    this.ifindex = ifindexOf(opts.ifname);
-    this.group = opts.group ?? VRRP_GROUP6;
-    if (familyOf(this.group) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${this.group} is not IPv6`);
-    this.fd = k.socket(AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
-    try {
-      const hops = opts.ttl ?? VRRP_TTL;
-      k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_CHECKSUM, int32(6));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, int32(1));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, int32(1));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int32(hops));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, int32(hops));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, int32(0));
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_TCLASS, int32(IPTOS_PREC_INTERNETCONTROL));
-      try {
-        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, int32(0));
-      } catch {
-        /* before Linux 4.20: every group joined on the host is delivered; dst is reported, so callers can filter */
-      }
-      if (opts.rcvbuf) k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
-      if (opts.mode === 'multicast') {
-        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(this.ifindex));
-        const mreq = Buffer.alloc(20); // struct ipv6_mreq: group, ifindex
-        addrToBytes(this.group).copy(mreq, 0);
-        mreq.writeInt32LE(this.ifindex, 16);
-        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
-      }
-      if (opts.src) {
-        if (familyOf(opts.src) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `source ${opts.src} is not IPv6`);
-        // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
-        k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
-        k.bind(this.fd, sockaddrIn6(opts.src, this.ifindex));
-      }
-    } catch (e) {
-      k.close(this.fd);
-      throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv6 socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
-    }
-    this.watcher = watchReadable(this.fd, () => this.drain());
-    this.watcher.start();
+  constructor(opts: VrrpSocketOptions) {
+    super(opts, 6);
   }
 
-  private drain(): void {
+  protected configure(k: ReturnType<typeof ksock>): void {
+    const hops = this.opts.ttl ?? VRRP_TTL;
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_CHECKSUM, int32(6));
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, int32(1));
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, int32(1));
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int32(hops));
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, int32(hops));
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, int32(0));
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_TCLASS, int32(IPTOS_PREC_INTERNETCONTROL));
+    try {
+      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, int32(0));
+    } catch {
+      /* before Linux 4.20: every group joined on the host is delivered; dst is reported, so callers can filter */
+    }
+  }
+
+  protected joinGroup(k: ReturnType<typeof ksock>): void {
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(this.ifindex));
+    const mreq = Buffer.alloc(20); // struct ipv6_mreq: group, ifindex
+    addrToBytes(this.group).copy(mreq, 0);
+    mreq.writeInt32LE(this.ifindex, 16);
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
+  }
+
+  protected override bindSource(k: ReturnType<typeof ksock>): void {
+    if (!this.opts.src) return;
+    if (familyOf(this.opts.src) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `source ${this.opts.src} is not IPv6`);
+    // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
+    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
+    k.bind(this.fd, sockaddrIn6(this.opts.src, this.ifindex));
+  }
+
+  protected drain(): void {
     drainDatagrams(this.fd, 256, (e) => this.emit('error', e), (r) => {
       let dst: string | undefined;
       let ifindex = this.ifindex;
@@ -364,12 +379,6 @@ export class VrrpSocket6 extends EventEmitter<VrrpSocketEvents> implements VrrpS
     }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.watcher.close();
-    ksock().close(this.fd);
-  }
 }
 
 /** Opens the socket for the family of `family`. */
