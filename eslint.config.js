@@ -12,7 +12,7 @@ const IO_BUILTINS = [
 ].flatMap((m) => [m, `node:${m}`]);
 
 /** Shell modules (sockets, processes, timers, the addon, the logger): a core importing one would drag I/O in. */
-const SHELL_MODULES = [
+export const SHELL_MODULES = [
   '**/net/ksock.js', '**/net/netlink-socket.js', '**/net/packet-socket.js', '**/net/vrrp-socket.js',
   '**/net/interfaces.js', '**/net/rtnetlink.js', '**/net/genetlink.js',
   '**/ipvs/client.js', '**/ipvs/apply.js', '**/ipvs/sync.js',
@@ -24,7 +24,7 @@ const SHELL_MODULES = [
 ];
 
 /** The pure cores. Time is passed in; effects come out as data. */
-const CORE_FILES = [
+export const CORE_FILES = [
   'src/vrrp/**/*.ts',
   'src/check/verdict.ts',
   'src/ipvs/desired.ts', 'src/ipvs/reconcile.ts', 'src/ipvs/codec.ts', 'src/ipvs/describe.ts', 'src/ipvs/kernel-table.ts',
@@ -36,7 +36,7 @@ const CORE_FILES = [
   'src/util/errors.ts',
 ];
 /** The VRRP shell lives beside its core (it is the one adapter around the node). */
-const CORE_EXCEPTIONS = ['src/vrrp/engine.ts', 'src/vrrp/shell.ts'];
+export const CORE_EXCEPTIONS = ['src/vrrp/shell.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'src/config/grammar.generated.ts', 'fuzz/corpus/**', 'fuzz/findings/**'] },

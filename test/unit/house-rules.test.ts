@@ -7,9 +7,9 @@
 // ESLint (eslint.config.js) checks the import boundaries of the pure cores; tsc checks the types.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -88,4 +88,14 @@ test('exit codes are named in one table', () => {
     .filter((f) => !f.endsWith(join('util', 'exit-codes.ts')))
     .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^export const (EXIT_\w+)/gm)].map((m) => `${m[1]} (${rel(f)})`));
   assert.deepEqual(outside, [], 'EXIT_* constants belong in src/util/exit-codes.ts');
+});
+
+test('the lint boundary names files that exist (a renamed core must not drop out of it silently)', async () => {
+  const { CORE_FILES, CORE_EXCEPTIONS } = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as { CORE_FILES: string[]; CORE_EXCEPTIONS: string[] };
+  const missing = [...CORE_FILES, ...CORE_EXCEPTIONS].filter((f) => {
+    if (!f.includes('*')) return !existsSync(join(root, f));
+    const dirPart = f.slice(0, f.indexOf('*')).replace(/\/$/, '');
+    return !src.some((x) => rel(x).startsWith(`${dirPart}/`));
+  });
+  assert.deepEqual(missing, [], 'eslint.config.js CORE_FILES / CORE_EXCEPTIONS entries that match no file');
 });
