@@ -398,7 +398,8 @@ export class CheckVerdict {
     if (!value) return;
     const product = BigInt(value) * BigInt(ck.weight) * (ck.weightReverse ? -1n : 1n);
     if (ck.weight) {
-      st.curWeight = weightRange(Number(product));
+      // An int64 stored into keepalived's int cur_weight: it wraps (and stays in the weight after a FAULT start).
+      st.curWeight = Number(BigInt.asIntN(32, product));
       st.rs.effectiveWeight += st.curWeight;
     }
     if (!ck.weight || product <= BigInt(FILE_CHECK_FAULT)) {

@@ -110,6 +110,12 @@ test('start state: the value at start sets the weight, and a FAULT value starts 
   down.set(0);
   assert.deepEqual([down.dests(), down.rsEvents()], [['192.168.1.1:10'], ['rs-up']]);
   assert.deepEqual(core({}, { [F]: -2147483648 }).dests(), []);
+  // keepalived stores value × weight into an int at start (wrapping) and never takes it out after a FAULT start:
+  // -1431655766 × 3 = -2^32 - 2 wraps to -2, so the real server comes back at 10 - 2.
+  const wrap = core({ weight: 3 }, { [F]: -1431655766 });
+  assert.deepEqual(wrap.dests(), []);
+  wrap.set(0);
+  assert.deepEqual(wrap.dests(), ['192.168.1.1:8']);
   assert.deepEqual(core({}, {}).dests(), ['192.168.1.1:10'], 'no file: 0');
   // keepalived tests only "non-zero" at start: weight 0 + reverse starts down on a non-zero value (kept as keepalived).
   assert.deepEqual(core({ weight: 0, weightReverse: true }, { [F]: 5 }).dests(), []);
