@@ -90,9 +90,13 @@ export class Rtnetlink {
     await this.sock.request(RTM_NEWLINK, ifinfomsg(ifindex, up ? IFF_UP : 0, IFF_UP));
   }
 
-  /** Adds a route (NLM_F_EXCL; `replace` uses NLM_F_REPLACE and never answers 'exists'). */
-  addRoute(spec: RouteSpec, opts: { replace?: boolean } = {}): Promise<AddOutcome> {
-    const flags = NLM_F_CREATE | (opts.replace ? NLM_F_REPLACE : NLM_F_EXCL);
+  /**
+   * Adds a route (NLM_F_EXCL; `replace` uses NLM_F_REPLACE and never answers 'exists'; `prepend` sends NLM_F_CREATE
+   * alone, keepalived's default for its routes: the kernel puts it before a different route to the same prefix and
+   * answers 'exists' only for an identical one).
+   */
+  addRoute(spec: RouteSpec, opts: { replace?: boolean; prepend?: boolean } = {}): Promise<AddOutcome> {
+    const flags = NLM_F_CREATE | (opts.replace ? NLM_F_REPLACE : opts.prepend ? 0 : NLM_F_EXCL);
     return add(this.sock.request(RTM_NEWROUTE, encodeRoute(spec, 'add'), { flags }));
   }
 

@@ -5,7 +5,7 @@
 // users decided. Pure: who may run a script is decided by the injected UserResolver; the live facts (interface
 // addresses, hence the source address) are the node's, fed later.
 import type {
-  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VrrpScript, TrackFile, VrrpSyncGroup,
+  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './spec.js';
@@ -54,6 +54,8 @@ export interface VrrpPlan {
   startupDelayMs: number;
   /** Instances keepalived would refuse to run, with the reason (they are skipped and logged). */
   skipped: Array<{ name: string; reason: string }>;
+  /** static_ipaddress / static_routes / static_rules: set at start, kept across state changes. */
+  statics: { addresses: VirtualIp[]; routes: VirtualRoute[]; rules: VirtualRule[] };
 }
 
 /** Decides who runs a script (src/notify/script-user.ts), or null when keepalived would remove it (insecure, not
@@ -186,5 +188,6 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     gnaIntervalMs: g.vrrpGnaIntervalMs,
     startupDelayMs: g.vrrpStartupDelayMs,
     skipped,
+    statics: { addresses: cfg.staticAddresses, routes: cfg.staticRoutes, rules: cfg.staticRules },
   };
 }

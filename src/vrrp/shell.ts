@@ -56,6 +56,21 @@ function rtTables(): Map<string, number> {
   }
 }
 
+/** A VIP or static address as rtnetlink adds it. */
+function addressSpec(v: VirtualIp, ifindex: number): AddressSpec {
+  return {
+    ifindex, address: v.address, prefixlen: v.prefix, broadcast: v.brd, label: v.label, scope: v.scope, peer: v.peer,
+    flags: (v.noDad ? IFA_F_NODAD : 0) | (v.noprefixroute ? IFA_F_NOPREFIXROUTE : 0) | (v.home ? IFA_F_HOMEADDRESS : 0),
+  };
+}
+
+/** Identity of a static entry across reloads: its config line (addresses: interface and prefix). */
+const staticKey = {
+  address: (v: VirtualIp): string => `${v.dev} ${v.address}/${v.prefix}`,
+  route: (r: VirtualRoute): string => describeRoute(r),
+  rule: (r: VirtualRule): string => r.words.join(' '),
+};
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Every tracker source of a plan: instances' and sync groups'. */
@@ -78,6 +93,17 @@ export class VrrpShell {
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private readonly instanceLogs = new Map<string, Logger>();
+  /**
+   * static_ipaddress/routes/rules this process holds (keepalived's `set` flag): only these are removed on reload
+   * (when gone from the config) and on stop. Like keepalived, an address or route the kernel already had counts as
+   * ours (its netlink layer takes EEXIST on RTM_NEWADDR/RTM_NEWROUTE as success); a rule does not.
+   */
+  private readonly staticOwned = {
+    addresses: new Map<string, Pick<AddressSpec, 'ifindex' | 'address' | 'prefixlen' | 'peer'>>(),
+    routes: new Map<string, RouteSpec>(),
+    rules: new Map<string, RuleSpec>(),
+  };
+  private staticChain: Promise<void> = Promise.resolve();
 
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -97,6 +123,7 @@ export class VrrpShell {
     this.ifw.on('overrun', () => this.log.warn('interface monitor: the kernel dropped notifications; reloading the interface table'));
     for (const st of this.ifw.table.list()) this.input({ type: 'interface', facts: this.facts(st.link.name)! });
     await this.removeLeftoverVips();
+    await this.syncStatics(true);
     this.startTrackers();
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
     if (this.stopping) return;
@@ -112,6 +139,7 @@ export class VrrpShell {
     const match = matchInstances(this.plan.instances, next.instances);
     this.plan = next;
     this.input({ type: 'reload', plan: next });
+    await this.syncStatics(false);
     for (const r of this.scriptRunners) void r.stop();
     for (const f of this.watchedFiles) unwatchFile(f);
     this.scriptRunners = [];
@@ -164,6 +192,9 @@ export class VrrpShell {
     await Promise.all([...this.owned.values()].map((o) => o.advertOut));
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
     if (!this.opts.dontReleaseVips) for (const o of this.owned.values()) await this.releaseOwned(o);
+    // keepalived's stop_vrrp clears the static entries it set, -V or not.
+    await this.staticChain;
+    await this.removeStatics(() => true);
     await Promise.all(this.scriptRunners.map((r) => r.stop()));
     for (const f of this.watchedFiles) unwatchFile(f);
     for (const s of this.sockets.values()) s.sock.close();
@@ -341,10 +372,7 @@ export class VrrpShell {
         this.instanceLog(name).error({ vip: v.address, interface: v.dev }, `(${name}) cannot add ${v.address}: no interface ${v.dev}`);
         continue;
       }
-      const spec: AddressSpec = {
-        ifindex, address: v.address, prefixlen: v.prefix, broadcast: v.brd, label: v.label, scope: v.scope, peer: v.peer,
-        flags: (v.noDad ? IFA_F_NODAD : 0) | (v.noprefixroute ? IFA_F_NOPREFIXROUTE : 0) | (v.home ? IFA_F_HOMEADDRESS : 0),
-      };
+      const spec = addressSpec(v, ifindex);
       owned.set(v.address, { ifindex, prefix: v.prefix, peer: v.peer });
       try {
         await this.rt!.addAddress(spec);
@@ -435,6 +463,85 @@ export class VrrpShell {
           this.instanceLog(inst.config.name).warn({ ...errorFields(e), vip: v.address }, `(${inst.config.name}) cannot remove a leftover ${v.address}: ${(e as Error).message}`);
         }
       }
+    }
+  }
+
+  /**
+   * Brings the static entries in line with the plan, as keepalived's start_vrrp does: at start, rules matching the
+   * config are deleted first (a previous run's leftovers, keepalived's forced delete); on reload, entries we added
+   * that the new config no longer has are removed. Then every configured entry we do not hold is added, routes
+   * with keepalived's default `prepend` (NLM_F_CREATE without NLM_F_EXCL).
+   */
+  private syncStatics(atStart: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      const st = this.plan.statics;
+      const tables = rtTables();
+      if (atStart) {
+        for (const r of st.rules) {
+          try {
+            await this.rt!.deleteRule(ruleSpec(r, tables));
+          } catch { /* an invalid rule is reported when it is added */ }
+        }
+      } else {
+        const want = { addresses: new Set(st.addresses.map(staticKey.address)), routes: new Set(st.routes.map(staticKey.route)), rules: new Set(st.rules.map(staticKey.rule)) };
+        await this.removeStatics((kind, key) => !want[kind].has(key));
+      }
+      const own = this.staticOwned;
+      for (const v of st.addresses) {
+        const key = staticKey.address(v);
+        if (own.addresses.has(key)) continue;
+        const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
+        if (!ifindex) { this.log.error({ address: v.address, interface: v.dev }, `cannot add static address ${v.address}: no interface ${v.dev}`); continue; }
+        try {
+          await this.rt!.addAddress(addressSpec(v, ifindex)); // 'added' or 'exists': ours either way
+          own.addresses.set(key, { ifindex, address: v.address, prefixlen: v.prefix, peer: v.peer });
+        } catch (e) {
+          this.log.error({ ...errorFields(e), address: v.address, interface: v.dev }, `cannot add static address ${v.address}/${v.prefix} on ${v.dev}: ${(e as Error).message}`);
+        }
+      }
+      for (const r of st.routes) {
+        const key = staticKey.route(r);
+        if (own.routes.has(key)) continue;
+        try {
+          const spec = routeSpec(r, (dev) => this.ifw?.table.get(dev)?.link.ifindex, tables);
+          await this.rt!.addRoute(spec, { prepend: true }); // 'exists' (an identical route): ours too
+          own.routes.set(key, spec);
+        } catch (e) {
+          this.log.error({ ...errorFields(e), route: key }, `cannot add static route ${key}: ${(e as Error).message}`);
+        }
+      }
+      for (const r of st.rules) {
+        const key = staticKey.rule(r);
+        if (own.rules.has(key)) continue;
+        try {
+          const spec = ruleSpec(r, tables);
+          if ((await this.rt!.addRule(spec)) === 'added') own.rules.set(key, spec);
+        } catch (e) {
+          this.log.error({ ...errorFields(e), rule: key }, `cannot add static rule ${key}: ${(e as Error).message}`);
+        }
+      }
+    };
+    this.staticChain = this.staticChain.then(run, run);
+    return this.staticChain;
+  }
+
+  /** Removes the static entries we added that `gone` picks: rules, then routes, then addresses (keepalived's order). */
+  private async removeStatics(gone: (kind: 'addresses' | 'routes' | 'rules', key: string) => boolean): Promise<void> {
+    const own = this.staticOwned;
+    for (const [key, spec] of [...own.rules]) {
+      if (!gone('rules', key)) continue;
+      own.rules.delete(key);
+      await this.rt!.deleteRule(spec).catch((e: Error) => this.log.error(errorFields(e), `cannot remove static rule ${key}: ${e.message}`));
+    }
+    for (const [key, spec] of [...own.routes]) {
+      if (!gone('routes', key)) continue;
+      own.routes.delete(key);
+      await this.rt!.deleteRoute(spec).catch((e: Error) => this.log.error(errorFields(e), `cannot remove static route ${key}: ${e.message}`));
+    }
+    for (const [key, spec] of [...own.addresses]) {
+      if (!gone('addresses', key)) continue;
+      own.addresses.delete(key);
+      await this.rt!.deleteAddress(spec).catch((e: Error) => this.log.error(errorFields(e), `cannot remove static address ${key}: ${e.message}`));
     }
   }
 

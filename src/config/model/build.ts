@@ -4,7 +4,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import type { ConfigNode, Loc } from '../tree.js';
 import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, ScriptSpec, VrrpScript } from './types.js';
 import { Ctx, readInt, type ModelEnv } from './values.js';
-import { otherKeyword, notSupported, ROOT } from './keywords.js';
+import { otherKeyword, ROOT } from './keywords.js';
 import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
 import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
@@ -38,7 +38,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
 
   const model: KeepalivedConfig = {
     globalDefs: g, vrrpScripts: [], trackFiles: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
-    virtualServers: [], scripts: [],
+    virtualServers: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [],
   };
   const drafts: InstanceDraft[] = [];
   const vsNodes: ConfigNode[] = [];
@@ -72,9 +72,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
         break;
       }
       case 'static_ipaddress': case 'static_routes': case 'static_rules':
-        // Not implemented yet, but keepalived validates these lines (and their interfaces): so do we.
-        notSupported(ctx, n, 'top level');
-        validateStatic(ctx, n, g, checkIf);
+        buildStatic(ctx, n, g, checkIf, model);
         break;
       default:
         if (ROOT.includes(n.keyword)) otherKeyword(ctx, n, 'top level');
@@ -257,7 +255,8 @@ function collectScripts(m: KeepalivedConfig): KeepalivedConfig['scripts'] {
   return out;
 }
 
-function validateStatic(ctx: Ctx, n: ConfigNode, g: GlobalDefs, checkIf: (name: string, loc: Loc) => boolean): void {
+/** One static_* block's lines, validated as keepalived does (interfaces too) and kept on the model. */
+function buildStatic(ctx: Ctx, n: ConfigNode, g: GlobalDefs, checkIf: (name: string, loc: Loc) => boolean, model: KeepalivedConfig): void {
   const onDev = (dev: string, loc: Loc): void => { checkIf(dev, loc); };
   for (const l of n.block ?? []) {
     if (n.keyword === 'static_ipaddress') {
@@ -265,9 +264,12 @@ function validateStatic(ctx: Ctx, n: ConfigNode, g: GlobalDefs, checkIf: (name: 
       if (v && !v.dev) {
         const def = g.defaultInterface ?? 'eth0';
         if (!ctx.env.interfaces || ctx.env.interfaces.has(def)) v.dev = def;
-        else ctx.diags.fatal('missing-interface', `static address ${v.address} requires either an interface or default_interface`, l.loc, { suggestion: 'add dev IF' });
+        else { ctx.diags.fatal('missing-interface', `static address ${v.address} requires either an interface or default_interface`, l.loc, { suggestion: 'add dev IF' }); continue; }
       }
-    } else if (n.keyword === 'static_routes') parseRouteLine(ctx, l, onDev);
-    else parseRuleLine(ctx, l, onDev);
+      if (v) model.staticAddresses.push(v);
+    } else if (n.keyword === 'static_routes') {
+      const r = parseRouteLine(ctx, l, onDev);
+      if (r) model.staticRoutes.push(r);
+    } else model.staticRules.push(parseRuleLine(ctx, l, onDev));
   }
 }

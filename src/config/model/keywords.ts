@@ -97,7 +97,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
  * `notice` (code `not-supported`) and otherwise ignored, so the `-t` verdict stays keepalived's.
  */
 export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
-  'top level': new Set(w(`static_ipaddress static_routes static_rules linkbeat_interfaces garp_group track_group
+  'top level': new Set(w(`linkbeat_interfaces garp_group track_group
     vrrp_track_process bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
     use_pid_dir instance linkbeat_use_polling`)),
   global_defs: new Set(w(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs

@@ -498,6 +498,10 @@ export interface KeepalivedConfig {
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
   ssl?: SslConfig;
+  /** static_ipaddress / static_routes / static_rules: added by the VRRP process at start, whatever the VRRP states. */
+  staticAddresses: VirtualIp[];
+  staticRoutes: VirtualRoute[];
+  staticRules: VirtualRule[];
   /** Every configured script in one list (for script-security checks and the notify layer). */
   scripts: Array<{ where: string; kind: 'notify' | 'track' | 'check' | 'fifo' | 'startup'; spec: ScriptSpec }>;
 }
