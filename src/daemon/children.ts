@@ -86,7 +86,8 @@ export const CHILD_KINDS: ChildKind[] = [
     kind: 'vrrp',
     role: 'Keepalived_vrrp',
     pidFile: (o) => o.vrrpPidFile,
-    wanted: (cfg, o) => !o.checkOnly && cfg.vrrpInstances.length > 0,
+    // keepalived runs its VRRP process for static_* entries too (they set have_vrrp_config).
+    wanted: (cfg, o) => !o.checkOnly && (cfg.vrrpInstances.length > 0 || cfg.staticAddresses.length + cfg.staticRoutes.length + cfg.staticRules.length > 0),
     load: () => import('./vrrp-child.js').then((m) => m.runVrrpChild),
   },
   {

@@ -125,6 +125,26 @@ describe('static_ipaddress / static_routes / static_rules beside keepalived', { 
     return { started, reloaded, stopped };
   }
 
+  it('without any vrrp_instance, the VRRP process still runs for them, as keepalived\'s does', async () => {
+    const onlyStatics = () => first().replace(instance(), '');
+    const run = async (kind: DaemonKind) => {
+      await reset();
+      const d = await lan.startDaemon(d1, { kind, configText: onlyStatics() });
+      const started = await waitFor(async () => {
+        const s = await snapshot();
+        return s.some((x) => x.startsWith('rule 1100 ')) && s.some((x) => x.startsWith('addr 10.99.5.1/')) ? s : undefined;
+      }, { ...WAIT, what: `${kind} static entries without instances` });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await snapshot(), started);
+      const { code } = await d.stop('SIGTERM');
+      assert.equal(code, 0);
+      return { started, stopped: await snapshot() };
+    };
+    const ts = await run('keepalived-ts');
+    const ka = await run('keepalived');
+    assert.deepEqual(ts, ka);
+  });
+
   it('keepalived-ts leaves the same static entries as keepalived after start, reload and stop', async () => {
     const ts = await runWith('keepalived-ts');
     assert.ok(ts.started.some((x) => x.startsWith('addr 10.99.5.1/24 dev eth0')), ts.started.join('\n'));
