@@ -400,7 +400,9 @@ export class VrrpShell {
     for (const r of routes) {
       try {
         const spec = routeSpec(r, (dev) => this.ifw?.table.get(dev)?.link.ifindex, rtTables());
-        await this.rt!.addRoute(spec);
+        // keepalived adds without NLM_F_EXCL (`ip route prepend`): another route to the same prefix stays beside
+        // ours, where an exclusive add would fail with EEXIST and leave ours out.
+        await this.rt!.addRoute(spec, { prepend: true });
         owned.push({ key: describeRoute(r), spec });
       } catch (e) {
         this.instanceLog(name).error({ ...errorFields(e), route: describeRoute(r) }, `(${name}) cannot add route ${describeRoute(r)}: ${(e as Error).message}`);

@@ -1,5 +1,6 @@
 // virtual_routes on a real kernel: the master adds them after its VIPs and removes them when it stops, and the
-// routes it leaves in the table while MASTER are the ones Debian's keepalived leaves for the same config.
+// routes it leaves in the table while MASTER are the ones Debian's keepalived leaves for the same config, also when
+// another route to one of the prefixes is already there (added beside it, as `ip route prepend`; left alone on stop).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot, needsCommand } from '../helpers/root.js';
@@ -49,7 +50,11 @@ describe('virtual_routes and virtual_rules follow the MASTER state', { skip }, (
     return list.filter((x) => x.table === '100').map((x) => `rule ${x.priority} from ${x.src}/${x.srclen ?? 32} table ${x.table}`);
   };
 
+  /** Someone else's route to the prefix of a virtual_route: keepalived adds its own beside it (ip route prepend). */
+  const foreign = async () => JSON.parse((await lan.exec(d1, 'ip', ['-j', 'route', 'show', '192.0.2.0/24', 'proto', 'static'])).stdout || '[]') as unknown[];
+
   async function runWith(kind: DaemonKind): Promise<string[]> {
+    await lan.exec(d1, 'ip', ['route', 'add', '192.0.2.0/24', 'dev', 'eth0', 'proto', 'static']);
     await lan.startDaemon(d1, { kind, configText: config() });
     await waitFor(async () => JSON.stringify(await lan.vipHolders(lan.vip())) === '["d1"]', { ...WAIT, what: `${kind} master` });
     const routes = await waitFor(async () => ((await ours()).length === 3 ? ours() : undefined), { ...WAIT, what: `${kind} routes` });
@@ -58,6 +63,8 @@ describe('virtual_routes and virtual_rules follow the MASTER state', { skip }, (
     assert.equal(code, 0);
     assert.deepEqual(await ours(), [], `${kind} removed its routes on stop`);
     assert.deepEqual(await ourRules(), [], `${kind} removed its rules on stop`);
+    assert.equal((await foreign()).length, 1, `${kind} left the other route to 192.0.2.0/24 alone`);
+    await lan.exec(d1, 'ip', ['route', 'del', '192.0.2.0/24', 'dev', 'eth0', 'proto', 'static']);
     return [...routes, ...rules];
   }
 
