@@ -4,12 +4,11 @@
 // has). Runs in its own network namespace; scaffolding as checker-no-ipvs.test.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { stopProcess, waitForCondition } from '../helpers/process.js';
+import { spawnDaemonInNetns, stopProcess, waitForCondition } from '../helpers/process.js';
 import { IpvsClient } from '../../src/ipvs/client.js';
 
 let hasIpvs = false;
@@ -19,7 +18,6 @@ try {
 } catch { /* the expected case on this host */ }
 const skip = needsRoot() || (hasIpvs ? 'this kernel has IPVS (this test watches the no-IPVS path)' : false);
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ns = `ktfc${Math.random().toString(36).slice(2, 6)}`;
 const dir = mkdtempSync('/tmp/ktfilecheck-');
 let daemon: ChildProcess | undefined;
@@ -79,17 +77,13 @@ virtual_server 10.99.0.1 80 {
   }
 }
 `);
-  daemon = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
-    '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
-  let log = '';
-  daemon.stdout!.on('data', (d) => { log += d; });
-  daemon.stderr!.on('data', (d) => { log += d; });
-  const getLog = () => log;
+  const started = spawnDaemonInNetns(ns, dir);
+  daemon = started.proc;
+  const getLog = started.log;
   const notifies = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
   const count = (line: string) => notifies().filter((l) => l === line).length;
 
-  await waitFor('the checker child up', () => /Healthcheck: 1 virtual server/.test(log), 60_000, getLog);
+  await waitFor('the checker child up', () => /Healthcheck: 1 virtual server/.test(getLog()), 60_000, getLog);
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(notifies(), [], 'both start up (a holds 0, b holds 2 × 1): no notify');
 
@@ -119,11 +113,11 @@ virtual_server 10.99.0.1 80 {
   writeFileSync(fb, '3\n');
   await waitFor('UP b', () => count('UP b') === 1, 20_000, getLog);
 
-  assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${log.slice(-3000)}`);
-  assert.doesNotMatch(log, /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
+  assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${getLog().slice(-3000)}`);
+  assert.doesNotMatch(getLog(), /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
   assert.deepEqual(notifies(), ['DOWN a', 'UP a', 'DOWN a', 'UP a', 'DOWN b', 'UP b']);
   const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');
-  assert.equal(await exited, 0, log.slice(-3000));
+  assert.equal(await exited, 0, getLog().slice(-3000));
 });
 

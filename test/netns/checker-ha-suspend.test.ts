@@ -6,15 +6,13 @@
 // ha_suspend virtual server was never checked at all.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { stopProcess, waitForCondition } from '../helpers/process.js';
+import { spawnDaemonInNetns, stopProcess, waitForCondition } from '../helpers/process.js';
 
 const skip = needsRoot();
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ns = `kths${Math.random().toString(36).slice(2, 6)}`;
 const dir = mkdtempSync('/tmp/kthasuspend-');
 let daemon: ChildProcess | undefined;
@@ -52,19 +50,15 @@ virtual_server 10.99.0.1 80 {
   }
 }
 `);
-  daemon = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
-    '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
-  let log = '';
-  daemon.stdout!.on('data', (d) => { log += d; });
-  daemon.stderr!.on('data', (d) => { log += d; });
-  const getLog = () => log;
+  const started = spawnDaemonInNetns(ns, dir);
+  daemon = started.proc;
+  const getLog = started.log;
   const count = () => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
 
-  await waitForCondition('the checker child to start', () => /Healthcheck: 1 virtual server/.test(log), 60_000, getLog);
+  await waitForCondition('the checker child to start', () => /Healthcheck: 1 virtual server/.test(getLog()), 60_000, getLog);
   // Suspended: several delay_loops pass without a run.
   await sleep(4000);
-  assert.equal(count(), 0, `a check ran while 10.99.0.1 was not local; log:\n${log.slice(-3000)}`);
+  assert.equal(count(), 0, `a check ran while 10.99.0.1 was not local; log:\n${getLog().slice(-3000)}`);
 
   execFileSync('ip', ['-n', ns, 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
   await waitForCondition('the check to run once the address is local', () => count() >= 2, 30_000, getLog);
@@ -72,16 +66,16 @@ virtual_server 10.99.0.1 80 {
   // A reload keeps the known addresses: the new engine checks without waiting for another address event.
   const before = count();
   daemon.kill('SIGHUP');
-  await waitForCondition('the reload', () => /Healthcheck: reloaded/.test(log), 30_000, getLog);
+  await waitForCondition('the reload', () => /Healthcheck: reloaded/.test(getLog()), 30_000, getLog);
   await waitForCondition('checks after the reload', () => count() >= before + 3, 30_000, getLog);
 
   execFileSync('ip', ['-n', ns, 'addr', 'del', '10.99.0.1/32', 'dev', 'lo']);
   await sleep(2500); // a run already started may still finish
   const settled = count();
   await sleep(4000);
-  assert.equal(count(), settled, `checks kept running after 10.99.0.1 was removed; log:\n${log.slice(-3000)}`);
+  assert.equal(count(), settled, `checks kept running after 10.99.0.1 was removed; log:\n${getLog().slice(-3000)}`);
 
   const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');
-  assert.equal(await exited, 0, log.slice(-3000));
+  assert.equal(await exited, 0, getLog().slice(-3000));
 });

@@ -3,12 +3,11 @@
 // a MISC_CHECK's exit code flips). Runs in its own network namespace.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { stopProcess, waitForCondition } from '../helpers/process.js';
+import { spawnDaemonInNetns, stopProcess, waitForCondition } from '../helpers/process.js';
 import { IpvsClient } from '../../src/ipvs/client.js';
 
 let hasIpvs = false;
@@ -18,7 +17,6 @@ try {
 } catch { /* the expected case on this host */ }
 const skip = needsRoot() || (hasIpvs ? 'this kernel has IPVS (the no-IPVS path cannot be shown here)' : false);
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ns = `ktni${Math.random().toString(36).slice(2, 6)}`;
 const dir = mkdtempSync('/tmp/ktnoipvs-');
 let daemon: ChildProcess | undefined;
@@ -61,16 +59,12 @@ virtual_server 10.99.0.1 80 {
   }
 }
 `);
-  daemon = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
-    '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
-  let log = '';
-  daemon.stdout!.on('data', (d) => { log += d; });
-  daemon.stderr!.on('data', (d) => { log += d; });
-  const getLog = () => log;
+  const started = spawnDaemonInNetns(ns, dir);
+  daemon = started.proc;
+  const getLog = started.log;
   const notifies = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
 
-  await waitFor('the IPVS-unavailable message', () => /no IPVS table is programmed/.test(log), 60_000, getLog);
+  await waitFor('the IPVS-unavailable message', () => /no IPVS table is programmed/.test(getLog()), 60_000, getLog);
   // The check flips: down, then up again — the checker child is alive and checking.
   writeFileSync(code, '1\n');
   await waitFor('notify_down', () => notifies().includes('DOWN'), 30_000, getLog);
@@ -78,12 +72,12 @@ virtual_server 10.99.0.1 80 {
   await waitFor('notify_up', () => notifies().includes('UP'), 30_000, getLog);
   // A few more check cycles: still running, no respawn, the message said once.
   await new Promise((r) => setTimeout(r, 3000));
-  assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${log.slice(-3000)}`);
-  assert.equal(log.match(/no IPVS table is programmed/g)?.length, 1, log.slice(-3000));
-  assert.doesNotMatch(log, /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
-  assert.doesNotMatch(log, /IPVS: reconcile failed/);
+  assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${getLog().slice(-3000)}`);
+  assert.equal(getLog().match(/no IPVS table is programmed/g)?.length, 1, getLog().slice(-3000));
+  assert.doesNotMatch(getLog(), /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
+  assert.doesNotMatch(getLog(), /IPVS: reconcile failed/);
 
   const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');
-  assert.equal(await exited, 0, log.slice(-3000));
+  assert.equal(await exited, 0, getLog().slice(-3000));
 });
