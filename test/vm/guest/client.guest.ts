@@ -10,7 +10,8 @@ import {
   TUN_GRE, TUN_GUE, TUN_IPIP, TUN_FLAG_CSUM, TUN_FLAG_REMCSUM, type DestSpec, type ServiceSpec, type ServiceKey,
 } from '../../../src/ipvs/kernel-table.js';
 import { AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../../../src/net/constants.js';
-import { ipvsUnavailable, savedTable } from './daemon-lib.js';
+import { savedTable } from './daemon-lib.js';
+import { ipvsUnavailable } from '../../helpers/ipvs.js';
 
 let client: IpvsClient | undefined;
 const unavailable: string | false = await ipvsUnavailable();

@@ -5,22 +5,12 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdtempSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IpvsClient, IpvsUnavailableError } from '../../../src/ipvs/client.js';
+import { ipvsUnavailable } from '../../helpers/ipvs.js';
 import { sleep } from '../../lab/lan.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The built CLI (npm test builds dist/ before the guest boots). */
 export const TS_BIN = join(REPO, 'bin', 'keepalived-ts.js');
-
-/** Why this kernel's IPVS cannot be used here, or false. */
-export async function ipvsUnavailable(): Promise<string | false> {
-  try {
-    (await IpvsClient.open()).close();
-    return false;
-  } catch (e) {
-    return e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
-  }
-}
 
 /** Why a daemon guest test cannot run here, or false. */
 export async function daemonTestUnavailable(needKeepalived: boolean): Promise<string | false> {

@@ -6,7 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
-import { shell, ipvsUnavailable } from './daemon-lib.js';
+import { shell } from './daemon-lib.js';
+import { ipvsUnavailable } from '../../helpers/ipvs.js';
 
 const unavailable: string | false = await ipvsUnavailable();
 

@@ -10,7 +10,7 @@ import { IpvsClient } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../../../src/ipvs/virtual-server-spec.js';
-import { ipvsUnavailable } from './daemon-lib.js';
+import { ipvsUnavailable } from '../../helpers/ipvs.js';
 
 let unavailable: string | false = await ipvsUnavailable();
 if (!unavailable && spawnSync('sh', ['-c', 'command -v keepalived']).status !== 0) unavailable = 'needs keepalived (the reference)';

@@ -6,7 +6,8 @@ import { IpvsClient, IpvsError } from '../../../src/ipvs/client.js';
 import { buildDesired } from '../../../src/ipvs/desired.js';
 import { IpvsApplier } from '../../../src/ipvs/apply.js';
 import type { VirtualServerSpec } from '../../../src/ipvs/virtual-server-spec.js';
-import { ipvsUnavailable, savedTable } from './daemon-lib.js';
+import { savedTable } from './daemon-lib.js';
+import { ipvsUnavailable } from '../../helpers/ipvs.js';
 
 const unavailable: string | false = await ipvsUnavailable();
 const opts = { skip: unavailable };
