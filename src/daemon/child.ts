@@ -4,7 +4,7 @@
 // A crash (uncaught exception, unhandled rejection) first runs what the child registered with ctx.onCrash (the VRRP
 // child: priority 0 and its VIPs removed), bounded by CRASH_RELEASE_MS, then exits for the parent to respawn it.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
+import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV, CHILD_WAIT_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
 import { isToChild, type FromChild, type ToChild } from './ipc.js';
 import type { DaemonOptions } from './options.js';
 import { EXIT_FATAL, EXIT_OK, EXIT_PROGRAM_ERROR } from '../util/exit-codes.js';
@@ -32,7 +32,19 @@ async function main(): Promise<number> {
   // is gone before any line here runs, its 'disconnect' already past and process.ppid already 1 — such a child used
   // to take the parent it found (1) for its own and run on forever, MASTER beside the restarted daemon's child.
   const parent = Number(process.env[CHILD_PARENT_ENV]) || process.ppid;
-  const orphaned = () => process.kill(process.pid, 'SIGTERM');
+  // An orphan stops as if told to, within child_wait_time: the parent that would SIGKILL a stop that hangs is gone,
+  // and a checker child stuck in its stop (seen once in the guest's kill storm) would otherwise run on for ever.
+  let orphanDeadline: NodeJS.Timeout | undefined;
+  const orphaned = () => {
+    if (!orphanDeadline) {
+      const waitMs = Number(process.env[CHILD_WAIT_ENV]) || 5000;
+      orphanDeadline = setTimeout(() => {
+        process.stderr.write(`keepalived-ts child: the parent is gone and this process's stop did not finish within ${waitMs} ms (child_wait_time); exiting\n`);
+        process.exit(EXIT_PROGRAM_ERROR);
+      }, waitMs);
+    }
+    process.kill(process.pid, 'SIGTERM');
+  };
   if (!process.connected || process.ppid !== parent) {
     process.stderr.write('keepalived-ts child: the parent is gone before this process started; exiting\n');
     return EXIT_OK;

@@ -146,6 +146,11 @@ export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
 export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
 /** The parent's pid: a child whose parent died before the child ran any code must still know it is orphaned. */
 export const CHILD_PARENT_ENV = 'KEEPALIVED_TS_PARENT';
+/**
+ * child_wait_time in ms, kept in the parent's environment (set at start and on reload) so every child forked
+ * inherits the current value: an orphaned child bounds its own stop by it, as the parent would have.
+ */
+export const CHILD_WAIT_ENV = 'KEEPALIVED_TS_CHILD_WAIT_MS';
 
 /** One supervised child process. */
 export class Supervised {

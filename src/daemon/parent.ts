@@ -5,7 +5,7 @@ import { onDumpSignals } from './rt-signals.js';
 import { writeFileSafe } from './safe-file.js';
 import type { Server } from 'node:http';
 import { VERSION } from '../version.js';
-import { CHILD_KINDS, Supervised } from './children.js';
+import { CHILD_KINDS, CHILD_WAIT_ENV, Supervised } from './children.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
 import { childExecArgv } from './process-priority.js';
@@ -61,6 +61,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
 
   // The configuration the children run now (a reload replaces it): what the parent releases for a killed VRRP child.
   let current = cfg;
+  process.env[CHILD_WAIT_ENV] = String(cfg.globalDefs.childWaitTimeMs);
   const supervise = (kind: (typeof CHILD_KINDS)[number]) =>
     new Supervised(kind, o, log.child({ child: kind.kind }), o.noRespawn, (why, code) => stop(why, code),
       kind.kind === 'vrrp' && !o.dontReleaseVrrp ? () => releaseVips(configuredVips(current), log) : undefined,
@@ -83,6 +84,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     }
     reloads.ok++;
     current = next;
+    process.env[CHILD_WAIT_ENV] = String(next.globalDefs.childWaitTimeMs);
     for (const kind of CHILD_KINDS) {
       const running = children.find((c) => c.spec.kind === kind.kind);
       const wanted = kind.wanted(next, o);

@@ -64,14 +64,23 @@ ${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight $
       d.proc.kill('SIGKILL');
       await new Promise((r) => (d.proc.exitCode !== null || d.proc.signalCode !== null ? r(undefined) : d.proc.once('exit', r)));
       // The orphaned checker child stops on its own (its entries with it); then a new daemon starts.
-      await waitFor(() => {
+      const childPid = (): number => {
         try {
-          const pid = Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
-          return !pid || ppidOf(pid) === 0;
+          return Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
         } catch {
-          return true;
+          return 0;
         }
-      }, { what: 'the orphaned checker child to exit', timeoutMs: 60_000, intervalMs: 250 });
+      };
+      try {
+        await waitFor(() => { const pid = childPid(); return !pid || ppidOf(pid) === 0; }, { what: 'the orphaned checker child to exit', timeoutMs: 60_000, intervalMs: 250 });
+      } catch (e) {
+        // Say why: what the child is doing (state, wait channel, its threads) and what it logged.
+        const pid = childPid();
+        const proc = (f: string): string => { try { return readFileSync(`/proc/${pid}/${f}`, 'utf8').trim(); } catch { return '-'; } };
+        throw new Error(`${(e as Error).message} (kill ${k + 1}, parent pid ${d.proc.pid}, child pid ${pid})\n` +
+          `status: ${proc('status').split('\n').filter((l) => /^(State|PPid|Threads|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):/.test(l)).join('; ')}\n` +
+          `wchan: ${proc('wchan')}\nlog:\n${d.log().slice(-6000)}`);
+      }
       running = startDaemon('keepalived-ts', conf);
     } else {
       let pid = 0;
