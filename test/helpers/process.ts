@@ -1,6 +1,7 @@
 // Small helpers the daemon-level tests share: stopping a child process the way an operator would (SIGTERM, then
 // SIGKILL after a grace period) and polling for a condition with the daemon's log in the failure message.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,16 +25,41 @@ export async function waitForCondition(what: string, pred: () => boolean, timeou
 }
 
 /**
- * keepalived-ts from the source tree, in the foreground with its log on stdout, inside network namespace `ns`, on
- * `dir`/keepalived.conf, with its pid files and TMPDIR (dumps) in `dir`. `log()` is everything it printed so far.
+ * One daemon test's network namespace (lo up) and temp dir, named from `tag`. `start()` runs keepalived-ts from the
+ * source tree in the foreground inside it, on `dir`/keepalived.conf, with its pid files and TMPDIR (dumps) in `dir`;
+ * `log()` of what it returns is everything it printed so far. `tearDown()` stops it, then deletes namespace and dir.
  */
-export function spawnDaemonInNetns(ns: string, dir: string): { proc: ChildProcess; log: () => string } {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
-    '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
-  let text = '';
-  proc.stdout!.on('data', (d) => { text += d; });
-  proc.stderr!.on('data', (d) => { text += d; });
-  return { proc, log: () => text };
+export function netnsDaemonFixture(tag: string): {
+  ns: string;
+  dir: string;
+  setUp(): void;
+  start(): { proc: ChildProcess; log: () => string };
+  tearDown(): Promise<void>;
+} {
+  const ns = `${tag}${Math.random().toString(36).slice(2, 6)}`;
+  const dir = mkdtempSync(`/tmp/${tag}-`);
+  let proc: ChildProcess | undefined;
+  return {
+    ns,
+    dir,
+    setUp() {
+      execFileSync('ip', ['netns', 'add', ns]);
+      execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    },
+    start() {
+      const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+      const p = (proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
+        '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } }));
+      let text = '';
+      p.stdout!.on('data', (d) => { text += d; });
+      p.stderr!.on('data', (d) => { text += d; });
+      return { proc: p, log: () => text };
+    },
+    async tearDown() {
+      await stopProcess(proc);
+      try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,30 +4,23 @@
 // has). Runs in its own network namespace; scaffolding as checker-no-ipvs.test.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { spawnDaemonInNetns, stopProcess, waitForCondition } from '../helpers/process.js';
+import { netnsDaemonFixture, waitForCondition } from '../helpers/process.js';
 import { ipvsUnavailable } from '../helpers/ipvs.js';
 
 const hasIpvs = (await ipvsUnavailable()) === false; // false is the expected case on this host
 const skip = needsRoot() || (hasIpvs ? 'this kernel has IPVS (this test watches the no-IPVS path)' : false);
 
-const ns = `ktfc${Math.random().toString(36).slice(2, 6)}`;
-const dir = mkdtempSync('/tmp/ktfilecheck-');
-let daemon: ChildProcess | undefined;
+const fx = netnsDaemonFixture('ktfc');
+const { dir } = fx;
 const waitFor = waitForCondition;
 
-after(async () => {
-  await stopProcess(daemon);
-  try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx.tearDown());
 
 test('FILE_CHECK: writing values into the track files takes real servers down and up', { skip, timeout: 120_000 }, async () => {
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  fx.setUp();
   const notifyLog = join(dir, 'notify.log');
   const fa = join(dir, 'a.val');
   const fb = join(dir, 'b.val');
@@ -73,9 +66,7 @@ virtual_server 10.99.0.1 80 {
   }
 }
 `);
-  const started = spawnDaemonInNetns(ns, dir);
-  daemon = started.proc;
-  const getLog = started.log;
+  const { proc: daemon, log: getLog } = fx.start();
   const notifies = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
   const count = (line: string) => notifies().filter((l) => l === line).length;
 
@@ -112,7 +103,7 @@ virtual_server 10.99.0.1 80 {
   assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${getLog().slice(-3000)}`);
   assert.doesNotMatch(getLog(), /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
   assert.deepEqual(notifies(), ['DOWN a', 'UP a', 'DOWN a', 'UP a', 'DOWN b', 'UP b']);
-  const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
+  const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');
   assert.equal(await exited, 0, getLog().slice(-3000));
 });

@@ -6,28 +6,22 @@
 // ha_suspend virtual server was never checked at all.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { spawnDaemonInNetns, stopProcess, waitForCondition } from '../helpers/process.js';
+import { sleep } from '../helpers/lab.js';
+import { netnsDaemonFixture, waitForCondition } from '../helpers/process.js';
 
 const skip = needsRoot();
-const ns = `kths${Math.random().toString(36).slice(2, 6)}`;
-const dir = mkdtempSync('/tmp/kthasuspend-');
-let daemon: ChildProcess | undefined;
+const fx = netnsDaemonFixture('kths');
+const { ns, dir } = fx;
 
-after(async () => {
-  await stopProcess(daemon);
-  try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx.tearDown());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('ha_suspend: checks run only while the virtual server address is local, across a reload', { skip }, async () => {
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  fx.setUp();
   const runs = join(dir, 'runs');
   writeFileSync(join(dir, 'misc.sh'), `#!/bin/sh\necho run >> ${runs}\nexit 0\n`);
   chmodSync(join(dir, 'misc.sh'), 0o755);
@@ -50,9 +44,7 @@ virtual_server 10.99.0.1 80 {
   }
 }
 `);
-  const started = spawnDaemonInNetns(ns, dir);
-  daemon = started.proc;
-  const getLog = started.log;
+  const { proc: daemon, log: getLog } = fx.start();
   const count = () => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
 
   await waitForCondition('the checker child to start', () => /Healthcheck: 1 virtual server/.test(getLog()), 60_000, getLog);
@@ -75,7 +67,7 @@ virtual_server 10.99.0.1 80 {
   await sleep(4000);
   assert.equal(count(), settled, `checks kept running after 10.99.0.1 was removed; log:\n${getLog().slice(-3000)}`);
 
-  const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
+  const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');
   assert.equal(await exited, 0, getLog().slice(-3000));
 });

@@ -3,31 +3,24 @@
 // a MISC_CHECK's exit code flips). Runs in its own network namespace.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { spawnDaemonInNetns, stopProcess, waitForCondition } from '../helpers/process.js';
+import { netnsDaemonFixture, waitForCondition } from '../helpers/process.js';
 import { ipvsUnavailable } from '../helpers/ipvs.js';
 
 const hasIpvs = (await ipvsUnavailable()) === false; // false is the expected case on this host
 const skip = needsRoot() || (hasIpvs ? 'this kernel has IPVS (the no-IPVS path cannot be shown here)' : false);
 
-const ns = `ktni${Math.random().toString(36).slice(2, 6)}`;
-const dir = mkdtempSync('/tmp/ktnoipvs-');
-let daemon: ChildProcess | undefined;
+const fx = netnsDaemonFixture('ktni');
+const { dir } = fx;
 
-after(async () => {
-  await stopProcess(daemon);
-  try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx.tearDown());
 
 const waitFor = waitForCondition;
 
 test('no IPVS in the kernel: a checker-only config runs, says so once, and its checks keep running', { skip, timeout: 120_000 }, async () => {
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  fx.setUp();
   const notifyLog = join(dir, 'notify.log');
   const code = join(dir, 'code');
   writeFileSync(join(dir, 'notify.sh'), `#!/bin/sh\necho "$*" >> ${notifyLog}\n`);
@@ -55,9 +48,7 @@ virtual_server 10.99.0.1 80 {
   }
 }
 `);
-  const started = spawnDaemonInNetns(ns, dir);
-  daemon = started.proc;
-  const getLog = started.log;
+  const { proc: daemon, log: getLog } = fx.start();
   const notifies = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
 
   await waitFor('the IPVS-unavailable message', () => /no IPVS table is programmed/.test(getLog()), 60_000, getLog);
@@ -73,7 +64,7 @@ virtual_server 10.99.0.1 80 {
   assert.doesNotMatch(getLog(), /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
   assert.doesNotMatch(getLog(), /IPVS: reconcile failed/);
 
-  const exited = new Promise<number | null>((r) => daemon!.once('exit', (c) => r(c)));
+  const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');
   assert.equal(await exited, 0, getLog().slice(-3000));
 });
