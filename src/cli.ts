@@ -43,9 +43,13 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
       --status-listen=ADDR:PORT|PATH
                                Serve GET /status, /metrics (Prometheus) and /keepalived.json (loopback or unix socket)
       --status-listen-force    Allow a non-loopback --status-listen address (the endpoint has no authentication)
+      --ctl-allow-uid=UID      Also let this uid use the control interface (POST /ctl) on the unix socket (repeatable)
+      --ctl-allow-gid=GID      Also let callers with this primary gid control (repeatable)
+      --ctl-allow-tcp          Allow control over a loopback TCP --status-listen (any local user could then control)
       --log-json               Log JSON lines (pino) instead of text
   -T, --genhash ...            Genhash mode (must come first): MD5 of a URL for HTTP_GET digest (--genhash -h)
   -v, --version                Display the version number
+      ctl ...                  (first word) Control a running daemon: keepalived-ts ctl help
   -h, --help                   Display this help message
 
 Signals: HUP reload, TERM/INT stop, USR1 data dump ($TMPDIR/keepalived.data), USR2 stats (keepalived.stats);
@@ -98,6 +102,7 @@ function normalizeArgv(argv: string[]): string[] {
 export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number | Promise<number> {
   // keepalived: --genhash / -T must come first; the rest are genhash's own options.
   if (argv[0] === '--genhash' || argv[0] === '-T') return import('./check/genhash.js').then((g) => g.runGenhash(argv.slice(1), io));
+  if (argv[0] === 'ctl') return import('./daemon/ctl-cli.js').then((c) => c.runCtl(argv.slice(1), io));
   for (const a of argv) {
     const hit = UNSUPPORTED.find(([re]) => re.test(a));
     if (hit) {
@@ -105,7 +110,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
       return EXIT_FATAL;
     }
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: normalizeArgv(argv),
@@ -141,6 +146,9 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         signum: { type: 'string' },
         'status-listen': { type: 'string' },
         'status-listen-force': { type: 'boolean' },
+        'ctl-allow-uid': { type: 'string', multiple: true },
+        'ctl-allow-gid': { type: 'string', multiple: true },
+        'ctl-allow-tcp': { type: 'boolean' },
         'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -178,6 +186,22 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     }
     process.umask(Number.parseInt(umask, 8));
   }
+  const ids = (name: string): number[] | undefined => {
+    const v = values[name] as string[] | undefined;
+    if (!v) return undefined;
+    const out = v.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+    if (out.some((n) => Number.isNaN(n))) throw new Error(`--${name}: expected numeric ids, got ${v.join(', ')}`);
+    return out;
+  };
+  let ctlAllowUids: number[] | undefined;
+  let ctlAllowGids: number[] | undefined;
+  try {
+    ctlAllowUids = ids('ctl-allow-uid');
+    ctlAllowGids = ids('ctl-allow-gid');
+  } catch (e) {
+    io.err(`keepalived-ts: ${(e as Error).message}\n`);
+    return EXIT_FATAL;
+  }
   const file = (values['use-file'] as string | undefined) ?? DEFAULT_CONFIG_FILE;
   if (values['config-test'] || values['dump-conf']) {
     const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
@@ -208,6 +232,9 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     checkOnly: Boolean(values['check']),
     statusListen: values['status-listen'] as string | undefined,
     statusListenForce: Boolean(values['status-listen-force']),
+    ctlAllowUids,
+    ctlAllowGids,
+    ctlAllowTcp: Boolean(values['ctl-allow-tcp']),
     ignoreSigint: Boolean(values['ignore-sigint']),
     argv,
   }));

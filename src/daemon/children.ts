@@ -9,6 +9,7 @@ import type { KeepalivedConfig } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
 import { removePidFile } from './pidfile.js';
 import type { ChildStatus, FromChild, ToChild } from './ipc.js';
+import { refused, type ControlArgs, type ControlReply } from './control.js';
 import type { DaemonOptions } from './options.js';
 import { EXIT_CONFIG, EXIT_FATAL, STOP_ALL_EXIT_CODES } from '../util/exit-codes.js';
 
@@ -161,6 +162,7 @@ export class Supervised {
   private respawnTimer?: NodeJS.Timeout;
   private nextId = 1;
   private readonly waiting = new Map<number, (s: ChildStatus | undefined) => void>();
+  private readonly waitingCtl = new Map<number, (r: ControlReply | undefined) => void>();
   stopping = false;
 
   constructor(
@@ -198,6 +200,9 @@ export class Supervised {
     if (m.t === 'status') {
       this.waiting.get(m.id)?.(m.status);
       this.waiting.delete(m.id);
+    } else if (m.t === 'ctl') {
+      this.waitingCtl.get(m.id)?.(m.reply);
+      this.waitingCtl.delete(m.id);
     } else if (m.t === 'reloaded') {
       if (m.ok) this.log.info(`${this.spec.role}: reload applied`);
       else this.log.error(`${this.spec.role}: reload failed: ${m.error ?? 'unknown error'}`);
@@ -208,6 +213,8 @@ export class Supervised {
     if (proc.pid) removePidFile(this.spec.pidFile(this.options), proc.pid);
     for (const [, r] of this.waiting) r(undefined);
     this.waiting.clear();
+    for (const [, r] of this.waitingCtl) r(undefined);
+    this.waitingCtl.clear();
     const verdict = childExitVerdict(code, signal, { stopping: this.stopping, noRespawn: this.noRespawn });
     const how = signal ? `signal ${signal}` : `status ${code}`;
     if (verdict === 'stopped') return;
@@ -253,6 +260,26 @@ export class Supervised {
         resolve(s);
       });
       this.send({ t: 'status', id });
+    });
+  }
+
+  /**
+   * Sends a control command to the child and waits for its reply, at most `timeoutMs`: a child that is not running
+   * or does not answer gives a refusal saying so (the command may or may not have been applied then).
+   */
+  control(command: string, args: ControlArgs, timeoutMs = 5000): Promise<ControlReply> {
+    if (!this.proc?.connected) return Promise.resolve(refused(`the ${this.spec.kind} process is not running`));
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waitingCtl.delete(id);
+        resolve(refused(`the ${this.spec.kind} process did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waitingCtl.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r ?? refused(`the ${this.spec.kind} process exited before answering`));
+      });
+      this.send({ t: 'ctl', id, command, args });
     });
   }
 

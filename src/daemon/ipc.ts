@@ -1,8 +1,9 @@
 // Messages between the parent and its children over Node's IPC channel (child_process.fork). Signals still work
 // the keepalived way (SIGTERM stops a child; SIGHUP/SIGUSR1/SIGUSR2 sent straight to a child act too); the channel
-// carries what signals cannot: validated reloads, status requests and their answers.
+// carries what signals cannot: validated reloads, status requests, control commands and their answers.
 import type { InstanceStatus } from '../vrrp/node.js';
 import type { Family } from '../net/address.js';
+import type { ControlArgs, ControlReply } from './control.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
 
@@ -12,10 +13,13 @@ export type ToChild =
   /** Write a dump file (keepalived's SIGUSR1 / SIGUSR2 / JSON / STATS_CLEAR). */
   | { t: 'dump'; kind: DumpRequest }
   /** Answer with a ChildStatus. */
-  | { t: 'status'; id: number };
+  | { t: 'status'; id: number }
+  /** A control command (control.ts) for the state this child owns: answer with a `ctl` reply of the same id. */
+  | { t: 'ctl'; id: number; command: string; args: ControlArgs };
 
 export type FromChild =
   | { t: 'status'; id: number; status: ChildStatus }
+  | { t: 'ctl'; id: number; reply: ControlReply }
   | { t: 'reloaded'; ok: boolean; error?: string }
   /** The child runs (config read, engine started): the respawn back-off may reset once it has run long enough. */
   | { t: 'ready' };

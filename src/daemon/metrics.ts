@@ -95,7 +95,9 @@ export function metricsFamilies(doc: StatusDocument): Family[] {
     chk.samples.push({ labels: l, value: c.up ? 1 : 0 });
     if (c.weight !== undefined) weight.samples.push({ labels: l, value: c.weight });
   }
-  return [up, restarts, reloads, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, tracker, runs, fails, chk, weight];
+  const ctl = fam('ctl_commands_total', 'counter', 'Control interface commands (POST /ctl) by command and result (ok, refused, bad_request, forbidden, error).');
+  for (const c of doc.ctl?.commands ?? []) ctl.samples.push({ labels: { command: c.command, result: c.result }, value: c.count });
+  return [up, restarts, reloads, ctl, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, tracker, runs, fails, chk, weight];
 }
 
 export function formatMetrics(doc: StatusDocument): string {

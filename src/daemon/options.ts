@@ -37,6 +37,12 @@ export interface DaemonOptions {
   statusListen?: string;
   /** --status-listen-force: allow a non-loopback status address. */
   statusListenForce?: boolean;
+  /** --ctl-allow-uid UID (repeatable): a non-root uid that may use the control interface on the unix socket. */
+  ctlAllowUids?: number[];
+  /** --ctl-allow-gid GID (repeatable): callers whose primary gid is this may control. */
+  ctlAllowGids?: number[];
+  /** --ctl-allow-tcp: control over a loopback TCP --status-listen (anyone on the host could then control). */
+  ctlAllowTcp?: boolean;
   /** --ignore-sigint: only SIGTERM stops the daemon. */
   ignoreSigint?: boolean;
   /** argv to re-run in the foreground when detaching. */

@@ -15,6 +15,8 @@ import { removePidFile, writePidFile } from './pidfile.js';
 import { parseListen, startStatusServer, stopStatusServer, type ListenTarget, type StatusDocument } from './status.js';
 import { dumpPath } from './dumps.js';
 import { configuredVips, releaseVips } from './vrrp-release.js';
+import { ControlCounters, dispatchControl, refused, type ControlEnv } from './control.js';
+import './control-vrrp.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
 /** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
@@ -120,6 +122,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
       version: VERSION, pid: process.pid, startedAt: new Date(startedAt).toISOString(),
       children: children.map((c) => ({ kind: c.spec.kind, pid: c.pid, restarts: c.restarts })),
       reloads: { ...reloads }, vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
+      ctl: { commands: ctlCounters.list() },
     };
     for (const s of await Promise.all(children.map((c) => c.status()))) {
       if (!s) continue;
@@ -131,6 +134,21 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     return doc;
   };
 
+  // The control interface (POST /ctl): commands run here or in the child that owns the state.
+  const ctlCounters = new ControlCounters();
+  const ctlEnv: ControlEnv = {
+    forward: (kind, command, args) => {
+      const c = children.find((x) => x.spec.kind === kind);
+      return c ? c.control(command, args) : Promise.resolve(refused(`this daemon runs no ${kind} process`));
+    },
+    // Fresh, not the scrape cache: a command's answer must show the state after the command.
+    status: () => collect(),
+  };
+  const ctlPolicy = { allowUids: o.ctlAllowUids ?? [], allowGids: o.ctlAllowGids ?? [], allowTcp: Boolean(o.ctlAllowTcp) };
+  const ctlLog = log.child({ component: 'ctl' });
+  const control = (body: string, caller: Parameters<typeof dispatchControl>[1]) =>
+    dispatchControl(body, caller, { policy: ctlPolicy, env: ctlEnv, log: ctlLog, counters: ctlCounters });
+
   const startedAt = Date.now();
   process.on('SIGTERM', () => stop('Received SIGTERM', EXIT_OK));
   if (!o.ignoreSigint) process.on('SIGINT', () => stop('Received SIGINT', EXIT_OK));
@@ -139,7 +157,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
 
   if (target) {
     try {
-      server = await startStatusServer(target, collect);
+      server = await startStatusServer(target, collect, {}, control);
       log.info(`Status endpoint on ${target.kind === 'unix' ? target.path : `${target.host}:${target.port}`}`);
     } catch (e) {
       log.error(errorFields(e), `--status-listen: ${(e as Error).message}`);

@@ -1,18 +1,69 @@
 // The status endpoint (beyond keepalived): `--status-listen 127.0.0.1:9650` or `--status-listen /run/keepalived-ts.sock`
 // serves GET /status (JSON), GET /metrics (Prometheus text 0.0.4) and GET /keepalived.json (the content keepalived
-// writes to /tmp/keepalived.json on its JSON signal). Off by default; loopback or a unix socket only unless forced,
+// writes to /tmp/keepalived.json on its JSON signal), and POST /ctl, the control interface (control.ts; the caller
+// is known by SO_PEERCRED on the unix socket). Off by default; loopback or a unix socket only unless forced,
 // because it has no authentication.
 // Bounded (issue 9): a connection limit where a new connection displaces the oldest one that has not sent a whole
 // request (slow clients holding every slot cannot starve a scrape), header / request / idle timeouts, and one
 // snapshot shared by every request for a short while, so a flood of scrapes costs the children one snapshot per
 // period.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { unlinkSync, chmodSync, lstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { addressFamily } from '../net/address.js';
 import type { CheckerStatus, ScriptStatus, InstanceStatusJson } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 import { KtError } from '../util/errors.js';
+import { peerCredentials } from '../net/ksock.js';
+import { httpStatusOf, type ControlCaller, type ControlReply } from './control.js';
+
+/** Answers one control request (control.ts dispatchControl bound to the daemon's policy and children). */
+export type ControlEndpoint = (body: string, caller: ControlCaller) => Promise<ControlReply>;
+
+/** A control request's body is small JSON. */
+const MAX_CONTROL_BODY = 64 * 1024;
+
+/** Who is on the other end of a request's connection: SO_PEERCRED on a unix socket, the address on TCP. */
+function callerOf(sock: Socket): ControlCaller | undefined {
+  if (sock.remoteAddress !== undefined) return { kind: 'tcp', address: sock.remoteAddress, port: sock.remotePort ?? 0 };
+  // Node exposes no peer credentials: read them from the connection's descriptor through the addon.
+  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return undefined;
+  try {
+    return { kind: 'unix', ...peerCredentials(fd) };
+  } catch {
+    return undefined;
+  }
+}
+
+function answerControl(req: IncomingMessage, res: ServerResponse, control: ControlEndpoint): void {
+  const caller = callerOf(req.socket);
+  let body = '';
+  let tooBig = false;
+  req.setEncoding('utf8');
+  req.on('data', (c: string) => {
+    body += c;
+    if (body.length > MAX_CONTROL_BODY && !tooBig) {
+      tooBig = true;
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ ok: false, message: 'request too large' }) + '\n');
+      req.destroy();
+    }
+  });
+  req.on('end', () => {
+    if (tooBig) return;
+    if (!caller) {
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, message: 'cannot tell who is calling (no peer credentials)' }) + '\n');
+      return;
+    }
+    control(body, caller).then(
+      (r) => {
+        const { refusal: _r, ...out } = r;
+        res.writeHead(httpStatusOf(r), { 'content-type': 'application/json' }).end(JSON.stringify(out) + '\n');
+      },
+      (e: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, message: e.message }) + '\n'),
+    );
+  });
+}
 
 export interface StatusDocument {
   version: string;
@@ -26,6 +77,8 @@ export interface StatusDocument {
   checkers: CheckerStatus[];
   /** keepalived 2.2.7's JSON dump content. */
   keepalivedJson: unknown[];
+  /** The control interface (control.ts): commands counted by name and result. */
+  ctl?: { commands: Array<{ command: string; result: string; count: number }> };
 }
 
 export type ListenTarget = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -137,11 +190,15 @@ export function admit<K>(open: readonly ConnectionEntry<K>[], max: number): { ad
   return oldest ? { admit: true, evict: oldest.key } : { admit: false };
 }
 
-/** Starts the HTTP server; `collect` gathers a document, shared by requests for `limits.cacheMs`. */
+/**
+ * Starts the HTTP server; `collect` gathers a document, shared by requests for `limits.cacheMs`. With `control`,
+ * `POST /ctl` is the control interface (control.ts); without it, only GET and HEAD.
+ */
 export async function startStatusServer(
   target: ListenTarget,
   collect: () => Promise<StatusDocument>,
   limits: Partial<StatusServerLimits> = {},
+  control?: ControlEndpoint,
 ): Promise<Server> {
   const l = { ...DEFAULT_STATUS_LIMITS, ...limits };
   const snapshot = cachedCollector(collect, l.cacheMs);
@@ -156,6 +213,11 @@ export async function startStatusServer(
     },
     (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
+      if (path === '/ctl' && control) {
+        if (req.method === 'POST') answerControl(req, res, control);
+        else res.writeHead(405, { allow: 'POST' }).end();
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;

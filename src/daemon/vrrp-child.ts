@@ -18,6 +18,7 @@ import type { ChildContext } from './children.js';
 import { instanceStatusJson, type ChildStatus, type DumpRequest } from './ipc.js';
 import { childLogFile } from './options.js';
 import { loadConfig, reloadInChild } from './load-config.js';
+import { badRequest } from './control.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
 async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifoWriter[]> {
@@ -126,6 +127,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     if (m.t === 'reload') reload();
     else if (m.t === 'dump') dump(m.kind);
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: status() });
+    else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the VRRP process has no command '${m.command}'`) });
   });
 
   return new Promise<number>((resolve) => {

@@ -87,6 +87,13 @@ export function watchReadable(fd: number, onReadable: () => void): NativeWatcher
   };
 }
 
+/** SO_PEERCRED of a connected unix socket: the peer's pid, uid and gid at connect time (struct ucred). */
+export function peerCredentials(fd: number): { pid: number; uid: number; gid: number } {
+  const b = ksock().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, 12);
+  if (b.length < 12) throw new Error(`SO_PEERCRED: ${b.length} bytes, expected 12`);
+  return { pid: b.readInt32LE(0), uid: b.readUInt32LE(4), gid: b.readUInt32LE(8) };
+}
+
 // Linux socket constants used with the addon (address families and IP protocols are in constants.ts).
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
@@ -95,6 +102,7 @@ export const SOCK_RAW = 3;
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_SNDBUF = 7;
+export const SO_PEERCRED = 17;
 export const SO_BINDTODEVICE = 25;
 export const SO_RCVBUFFORCE = 33;
 export const SOL_NETLINK = 270;

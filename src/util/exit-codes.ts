@@ -43,3 +43,12 @@ export const CONFIG_TEST_ERROR = 5;
  */
 export const CONFIG_TEST_SECURITY = 6;
 export const CONFIG_TEST_NO_CONFIG = 6;
+
+// ---- `keepalived-ts ctl` (daemon/ctl-cli.ts) ---------------------------------------------------------------------
+
+/** The command was done. */
+export const CTL_OK = 0;
+/** The daemon refused the command (the state does not allow it, or the caller may not control). */
+export const CTL_REFUSED = 1;
+/** Bad usage (unknown command, bad arguments) or the daemon could not be reached. */
+export const CTL_USAGE_OR_UNREACHABLE = 2;
