@@ -31,6 +31,7 @@ export const CORE_FILES = [
   'src/ipvs/virtual-server-spec.ts',
   'src/net/address.ts', 'src/net/constants.ts', 'src/net/arp.ts', 'src/net/ndisc.ts', 'src/net/checksum.ts',
   'src/net/ipv4-header.ts', 'src/net/netlink-codec.ts', 'src/net/rtnetlink-codec.ts', 'src/net/genetlink-codec.ts',
+  'src/net/proc-connector-codec.ts',
   'src/config/model/**/*.ts', 'src/config/parse.ts', 'src/config/tree.ts', 'src/config/line-lexer.ts',
   'src/config/diagnostics.ts', 'src/config/postext.ts', 'src/config/script-words.ts',
   'src/util/errors.ts',

@@ -51,7 +51,7 @@ export type NodeInput =
   | { type: 'packet'; socket: string; bytes: Uint8Array; family: Family; src: string; dst: string; ttl?: number }
   /** Time passed (call at or after deadline()). */
   | { type: 'timer' }
-  /** A tracker reported: `script:NAME` (ok) or `file:NAME` (value). */
+  /** A tracker reported: `script:NAME` or `process:NAME` (ok), or `file:NAME` (value). */
   | { type: 'tracker'; key: string; ok?: boolean; value?: number }
   /** SIGHUP: switch to a new plan. */
   | { type: 'reload'; plan: VrrpPlan }

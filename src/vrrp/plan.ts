@@ -6,6 +6,7 @@
 // addresses, hence the source address) are the node's, fed later.
 import type {
   KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
+  VrrpTrackProcess,
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './spec.js';
@@ -17,6 +18,7 @@ export interface TrackerSource {
   /** The script's command with its user resolved (vrrp_script `user`, else script_user). */
   command?: ScriptCommand;
   file?: TrackFile;
+  process?: VrrpTrackProcess;
 }
 
 export interface InstancePlan {
@@ -42,7 +44,7 @@ export interface GroupPlan {
   /** Its members that run (an instance keepalived would not run is left out), in configured order. */
   members: string[];
   notify: NotifyCommands;
-  /** Group-level track_interface / track_script / track_file: they apply to every member (keepalived vrrp_sync.c). */
+  /** Group-level track_interface / track_script / track_file / track_process: they apply to every member (keepalived vrrp_sync.c). */
   trackers: TrackerSource[];
 }
 
@@ -83,7 +85,7 @@ function notifyCommands(n: VrrpInstance['notify'] | VrrpSyncGroup['notify'], use
   };
 }
 
-type Tracks = Pick<VrrpInstance, 'trackInterfaces' | 'trackScripts' | 'trackFiles'>;
+type Tracks = Pick<VrrpInstance, 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'>;
 
 function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): TrackerSource[] {
   const out: TrackerSource[] = [];
@@ -106,6 +108,13 @@ function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): Tra
     const weight = r.weight ?? file.weight;
     const reverse = r.weight !== undefined ? r.reverse : file.weightReverse;
     out.push({ spec: { name: `file:${r.name}`, kind: 'file', weight, reverse }, file });
+  }
+  for (const r of inst.trackProcesses) {
+    const proc = cfg.trackProcesses.find((p) => p.name === r.name);
+    if (!proc) continue;
+    const weight = r.weight ?? proc.weight;
+    const reverse = r.weight !== undefined ? r.reverse : proc.weightReverse;
+    out.push({ spec: { name: `process:${r.name}`, kind: 'process', weight, reverse }, process: proc });
   }
   return out;
 }

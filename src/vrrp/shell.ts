@@ -19,6 +19,7 @@ import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
+import { ProcessMonitor } from '../notify/process-monitor.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
 import type { TrackerSource, VrrpPlan } from './plan.js';
@@ -84,6 +85,8 @@ export class VrrpShell {
   private readonly senders = new Map<number, PacketSender>();
   private readonly owned = new Map<number, Owned>();
   private scriptRunners: TrackScriptRunner[] = [];
+  /** One process-connector subscription for every vrrp_track_process (keepalived has one per VRRP process). */
+  private processMonitor?: ProcessMonitor;
   private watchedFiles: string[] = [];
   /** Script runs and failures by `track:<vrrp_script>` / `notify:<instance or group>`, for metrics; kept across reloads. */
   private readonly scriptCounts = new Map<string, { kind: 'track' | 'notify'; name: string; runs: number; failures: number }>();
@@ -142,6 +145,8 @@ export class VrrpShell {
     await this.syncStatics(false);
     for (const r of this.scriptRunners) void r.stop();
     for (const f of this.watchedFiles) unwatchFile(f);
+    this.processMonitor?.stop();
+    this.processMonitor = undefined;
     this.scriptRunners = [];
     this.watchedFiles = [];
     this.startTrackers();
@@ -197,6 +202,7 @@ export class VrrpShell {
     await this.removeStatics(() => true);
     await Promise.all(this.scriptRunners.map((r) => r.stop()));
     for (const f of this.watchedFiles) unwatchFile(f);
+    this.processMonitor?.stop();
     for (const s of this.sockets.values()) s.sock.close();
     for (const s of this.senders.values()) s.close();
     this.ifw?.close();
@@ -584,9 +590,18 @@ export class VrrpShell {
   private startTrackers(): void {
     const scripts = new Map<string, { script: NonNullable<TrackerSource['script']>; command: ScriptCommand }>();
     const files = new Map<string, NonNullable<TrackerSource['file']>>();
+    const processes = new Map<string, NonNullable<TrackerSource['process']>>();
     for (const t of trackerSources(this.plan)) {
       if (t.script && t.command) scripts.set(t.script.name, { script: t.script, command: t.command });
       if (t.file) files.set(t.file.name, t.file);
+      if (t.process) processes.set(t.process.name, t.process);
+    }
+    if (processes.size) {
+      // The start-up scan reports synchronously, so the instances start with their trackers' state known.
+      const m = new ProcessMonitor([...processes.values()], { log: this.log.child({ tracker: 'process' }), now: this.now });
+      m.on('change', (c: { name: string; up: boolean }) => { if (!this.stopping) this.input({ type: 'tracker', key: `process:${c.name}`, ok: c.up }); });
+      this.processMonitor = m;
+      m.start();
     }
     for (const { script: s, command } of scripts.values()) {
       const runner = new TrackScriptRunner(

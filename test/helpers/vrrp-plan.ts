@@ -27,7 +27,7 @@ export function modelInstance(spec: VrrpInstanceSpec, dev = 'eth0', over: Partia
     authentication: spec.authType === 1 ? { type: 'PASS', pass: spec.authPass ?? '' } : undefined,
     virtualIpaddresses: spec.vips.map((a) => modelVip(a, { dev })),
     virtualIpaddressesExcluded: spec.excludedVips.map((a) => modelVip(a, { dev })),
-    virtualRoutes: [], virtualRules: [], trackInterfaces: [], trackScripts: [], trackFiles: [], dontTrackPrimary: false,
+    virtualRoutes: [], virtualRules: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false,
     unicastPeers: spec.unicastPeers.map((p) => ({ ...p, family, loc: LOC })), unicast, unicastFaultNoPeer: false,
     unicastTtl: spec.unicastTtl, checkUnicastSrc: spec.checkUnicastSrc, mcastDstIp: unicast ? undefined : spec.mcastGroup,
     trackSrcIp: false, nopreempt: !spec.preempt, preemptDelayMs: spec.preemptDelayMs, accept: false, strictMode: false,
@@ -62,7 +62,7 @@ export function instancePlan(
 /** A sync group of these members, no group-level trackers or notify scripts. */
 export function groupPlan(name: string, members: string[]): GroupPlan {
   const config: VrrpSyncGroup = {
-    name, group: members, trackInterfaces: [], trackScripts: [], trackFiles: [], notify: {}, syncGroupTrackingWeight: false, loc: LOC,
+    name, group: members, trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], notify: {}, syncGroupTrackingWeight: false, loc: LOC,
   };
   return { config, members, notify: {}, trackers: [] };
 }

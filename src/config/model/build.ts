@@ -8,10 +8,10 @@ import { otherKeyword, ROOT } from './keywords.js';
 import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
 import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
-import { buildVrrpScript, buildTrackFile, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
+import { buildVrrpScript, buildTrackFile, buildTrackProcess, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer, resolveFileChecks } from './check.js';
 
-const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file',
+const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file', 'vrrp_track_process',
   'virtual_server_group', 'virtual_server', 'SSL']);
 
 export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
@@ -37,7 +37,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   };
 
   const model: KeepalivedConfig = {
-    globalDefs: g, vrrpScripts: [], trackFiles: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
+    globalDefs: g, vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
     virtualServers: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [],
   };
   const drafts: InstanceDraft[] = [];
@@ -60,6 +60,12 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       case 'global_defs': break;
       case 'vrrp_script': { const s = buildVrrpScript(ctx, n); if (s && !dupName('vrrp_script', s.name, n.loc)) model.vrrpScripts.push(s); break; }
       case 'track_file': case 'vrrp_track_file': { const t = buildTrackFile(ctx, n); if (t && !dupName('track_file', t.name, n.loc)) model.trackFiles.push(t); break; }
+      case 'vrrp_track_process': {
+        // keepalived looks a reference up by name and finds the first block of that name.
+        const t = buildTrackProcess(ctx, n);
+        if (t && !dupName('vrrp_track_process', t.name, n.loc)) model.trackProcesses.push(t);
+        break;
+      }
       case 'vrrp_sync_group': { const s = buildSyncGroup(ctx, n, checkIf); if (s && !dupName('vrrp sync group', s.name, n.loc)) model.syncGroups.push(s); break; }
       case 'vrrp_instance': { const d = parseInstance(ctx, n, checkIf); if (d && !dupName('vrrp instance', d.name, n.loc)) drafts.push(d); break; }
       case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
@@ -111,7 +117,8 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   const scripts = new Map(model.vrrpScripts.map((s) => [s.name, s]));
   const files = new Set(model.trackFiles.map((t) => t.name));
   const used = new Set<string>();
-  const resolveTracks = (owner: { name: string; trackScripts: VrrpInstance['trackScripts']; trackFiles: VrrpInstance['trackFiles'] }): void => {
+  const processes = new Set(model.trackProcesses.map((t) => t.name));
+  const resolveTracks = (owner: Pick<VrrpInstance, 'name' | 'trackScripts' | 'trackFiles' | 'trackProcesses'>): void => {
     owner.trackScripts = owner.trackScripts.filter((t) => {
       if (scripts.has(t.name)) { used.add(t.name); return true; }
       diags.error('unknown-reference', `(${owner.name}) track script ${t.name} not found, ignoring...`, t.loc, { keyword: t.name, suggestion: suggestName(t.name, scripts.keys()) ?? 'define it with vrrp_script NAME { script … }' });
@@ -122,9 +129,24 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       diags.error('unknown-reference', `(${owner.name}) track file ${t.name} not found, ignoring...`, t.loc, { keyword: t.name, suggestion: suggestName(t.name, files) ?? 'define it with track_file NAME { file … }' });
       return false;
     });
+    owner.trackProcesses = owner.trackProcesses.filter((t) => {
+      if (processes.has(t.name)) return true;
+      diags.error('unknown-reference', `(${owner.name}) track process ${t.name} not found, ignoring...`, t.loc, { keyword: t.name, suggestion: suggestName(t.name, processes) ?? 'define it with vrrp_track_process NAME { process … }' });
+      return false;
+    });
   };
   for (const v of model.vrrpInstances) resolveTracks(v);
   for (const s of model.syncGroups) resolveTracks(s);
+  // A sync group with an address owner cannot weigh a tracked process (vrrp.c vrrp_complete_init).
+  const processWeight = new Map(model.trackProcesses.map((t) => [t.name, t.weight]));
+  for (const s of model.syncGroups) {
+    if (!s.group.some((m) => model.vrrpInstances.find((v) => v.name === m)?.priority === 255)) continue;
+    for (const t of s.trackProcesses) {
+      if (!(t.weight ?? processWeight.get(t.name))) continue;
+      diags.error('ignored-weight', `(${s.name}) Cannot have weighted track process '${t.name}' with member having priority 255 - setting weight 0`, t.loc, { suggestion: 'an address owner (priority 255) ignores weights' });
+      t.weight = 0;
+    }
+  }
 
   // Own interface in track_interface; weighted trackers in sync groups / of address owners (vrrp.c).
   const trackFileWeight = new Map(model.trackFiles.map((t) => [t.name, t.weight]));

@@ -39,6 +39,7 @@ export const GLOBAL_DEFS = w(`process_names process_name vrrp_process_name check
 
 export const VRRP_SCRIPT = w('script interval timeout weight rise fall user init_fail');
 export const TRACK_FILE = w('file weight init_file');
+export const VRRP_TRACK_PROCESS = w('process param_match weight quorum quorum_max delay terminate_delay fork_delay full_command');
 export const SYNC_GROUP = w(`group track_interface track_script track_file track_process track_bfd notify_backup
   notify_master notify_fault notify_stop notify smtp_alert global_tracking sync_group_tracking_weight
   notify_priority_changes`);
@@ -78,6 +79,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
   global_defs: GLOBAL_DEFS,
   vrrp_script: VRRP_SCRIPT,
   track_file: TRACK_FILE,
+  vrrp_track_process: VRRP_TRACK_PROCESS,
   vrrp_sync_group: SYNC_GROUP,
   vrrp_instance: VRRP_INSTANCE,
   authentication: AUTHENTICATION,
@@ -98,7 +100,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
  */
 export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
   'top level': new Set(w(`linkbeat_interfaces garp_group track_group
-    vrrp_track_process bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
+    bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
     use_pid_dir instance linkbeat_use_polling`)),
   global_defs: new Set(w(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs
     nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp
@@ -107,8 +109,8 @@ export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
     vrrp_cpu_affinity checker_cpu_affinity bfd_cpu_affinity bfd_priority bfd_no_swap bfd_rlimit_rttime
     bfd_rlimit_rtime bfd_process_name reload_time_file reload_repeat reload_file config_save_dir tmp_config_directory
     vrrp_garp_extra_if vrrp_vmac_garp_intvl disable_local_igmp`)),
-  vrrp_sync_group: new Set(w('track_process track_bfd')),
-  vrrp_instance: new Set(w(`use_vmac_addr vmac_xmit_base use_ipvlan vrf track_process track_bfd old_unicast_checksum
+  vrrp_sync_group: new Set(w('track_bfd')),
+  vrrp_instance: new Set(w(`use_vmac_addr vmac_xmit_base use_ipvlan vrf track_bfd old_unicast_checksum
     native_ipv6 linkbeat_use_polling kernel_rx_buf_size garp_extra_if vmac_garp_intvl`)),
   real_server: new Set(w('SMTP_CHECK DNS_CHECK UDP_CHECK PING_CHECK BFD_CHECK')),
   url: new Set(w('regex_stack')),

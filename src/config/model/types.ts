@@ -138,6 +138,33 @@ export interface TrackFile {
   loc: Loc;
 }
 
+/**
+ * vrrp_track_process (vrrp_parser.c, track_process.c): how many running processes match, and whether that count is
+ * within [quorum, quorumMax]. Without `full_command` (or parameters) `process` is compared with the process's comm
+ * name (at most 15 characters); with it, with argv[0], and the parameters with argv[1..] as `paramMatch` says.
+ */
+export interface VrrpTrackProcess {
+  name: string;
+  process: string;
+  /** Parameters after the name on the `process` line (they imply full_command and param_match exact). */
+  params: string[];
+  /** none: argv[0] or comm only; exact: these parameters and no others; partial: they start the command's
+   * parameters; initial: as partial, the last one may be a prefix of the command's. */
+  paramMatch: 'none' | 'exact' | 'partial' | 'initial';
+  fullCommand: boolean;
+  /** Up while quorum <= count <= quorumMax (defaults 1 and 4294967295; quorum_max 0 alone makes quorum 0). */
+  quorum: number;
+  quorumMax: number;
+  /** -254..254, 0 = losing quorum puts tracking instances in FAULT. */
+  weight: number;
+  weightReverse: boolean;
+  /** Losing quorum by exits is reported after this long (terminate_delay, or delay); 0 = at once. */
+  terminateDelayMs: number;
+  /** Gaining quorum by forks is reported after this long (fork_delay, or delay); 0 = at once. */
+  forkDelayMs: number;
+  loc: Loc;
+}
+
 /** A tracker reference inside an instance or sync group (`track_script { NAME [weight W [reverse]] }`). */
 export interface TrackRef {
   name: string;
@@ -170,6 +197,7 @@ export interface VrrpSyncGroup {
   trackInterfaces: TrackInterface[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   notify: NotifyScripts;
   smtpAlert?: boolean;
   notifyPriorityChanges?: boolean;
@@ -265,6 +293,7 @@ export interface VrrpInstance {
   trackInterfaces: TrackInterface[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   dontTrackPrimary: boolean;
   mcastSrcIp?: string;
   unicastSrcIp?: string;
@@ -493,6 +522,7 @@ export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
   trackFiles: TrackFile[];
+  trackProcesses: VrrpTrackProcess[];
   syncGroups: VrrpSyncGroup[];
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];

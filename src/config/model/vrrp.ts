@@ -1,8 +1,8 @@
-// vrrp_script, track_file, vrrp_sync_group and vrrp_instance (vrrp_parser.c, vrrp_track.c, track_file.c) and the
+// vrrp_script, track_file, vrrp_track_process, vrrp_sync_group and vrrp_instance (vrrp_parser.c, vrrp_track.c, track_file.c) and the
 // completion rules of vrrp.c vrrp_complete_instance / vrrp_complete_init.
 import type { ConfigNode, Loc } from '../tree.js';
 import type {
-  GlobalDefs, VrrpScript, TrackFile, VrrpSyncGroup, VrrpInstance, TrackRef, TrackInterface, ScriptSpec,
+  GlobalDefs, VrrpScript, TrackFile, VrrpTrackProcess, VrrpSyncGroup, VrrpInstance, TrackRef, TrackInterface, ScriptSpec,
   VirtualIp, AuthType,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
@@ -102,6 +102,84 @@ export function buildTrackFile(ctx: Ctx, n: ConfigNode): TrackFile | undefined {
   return t as TrackFile;
 }
 
+/** vrrp_track_process NAME { … } with vrrp_parser.c's handlers' checks and messages. */
+export function buildTrackProcess(ctx: Ctx, n: ConfigNode): VrrpTrackProcess | undefined {
+  const name = nameOf(ctx, n, 'vrrp_track_process');
+  if (!name) return undefined;
+  const t: VrrpTrackProcess = {
+    name, process: '', params: [], paramMatch: 'none', fullCommand: false, quorum: 1, quorumMax: 4294967295,
+    weight: 0, weightReverse: false, terminateDelayMs: 0, forkDelayMs: 0, loc: n.loc,
+  };
+  let processSet = false;
+  for (const k of n.block ?? []) {
+    switch (k.keyword) {
+      case 'process': {
+        if (!ctx.need(k, 1, 'NAME-OR-PATH [PARAMETERS…]')) break;
+        if (processSet) { ctx.diags.error('duplicate', `Process already set for track process ${name} - ignoring ${k.args[0]!.text}`, k.loc, { keyword: k.keyword }); break; }
+        processSet = true;
+        t.process = k.args[0]!.text;
+        if (k.args.length > 1) {
+          t.params = k.args.slice(1).map((a) => a.text);
+          if (t.paramMatch === 'none') t.paramMatch = 'exact';
+          t.fullCommand = true;
+        }
+        break;
+      }
+      case 'param_match': {
+        const w = k.args[0]?.text;
+        if (w === undefined) t.paramMatch = 'exact';
+        else if (w === 'initial' || w === 'partial') t.paramMatch = w;
+        else { ctx.bad(k, 0, 'invalid-value', `Invalid param_match type ${w} - ignoring`, "expected 'initial' or 'partial' (no word: exact)"); break; }
+        t.fullCommand = true;
+        break;
+      }
+      case 'weight': {
+        if (!ctx.need(k, 1, 'N (-254..254) [reverse]')) break;
+        if (t.weight) { ctx.diags.error('duplicate', `Weight already set for track process ${name} - ignoring ${k.args[0]!.text}`, k.loc, { keyword: k.keyword }); break; }
+        const v = readInt(ctx, k, 0, -254, 254, `weight for vrrp_track_process ${name} must be in [-254..254]`);
+        if (v === undefined) break;
+        if (k.args[1]) { if (k.args[1].text === 'reverse') t.weightReverse = true; else ctx.bad(k, 1, 'invalid-value', `vrrp_track_process ${name} unknown weight option ${k.args[1].text}`, "expected 'reverse'"); }
+        t.weight = v;
+        break;
+      }
+      case 'quorum': {
+        if (!ctx.need(k, 1, 'N (1..65535)')) break;
+        const v = readInt(ctx, k, 0, 1, 65535);
+        if (v === undefined) break;
+        if (v > t.quorumMax) { ctx.bad(k, 0, 'conflict', 'Quorum is greater than quorum_max - ignoring', 'write quorum before quorum_max, or raise quorum_max'); break; }
+        t.quorum = v;
+        break;
+      }
+      case 'quorum_max': {
+        if (!ctx.need(k, 1, 'N (0..65535)')) break;
+        const v = readInt(ctx, k, 0, 0, 65535);
+        if (v === undefined) break;
+        // quorum_max 0 is allowed while quorum is not above 1: it tracks that no such process runs.
+        if ((v || t.quorum > 1) && v < t.quorum) { ctx.bad(k, 0, 'conflict', 'quorum_max is less than quorum - ignoring'); break; }
+        t.quorumMax = v;
+        if (v === 0) t.quorum = 0;
+        else if (!t.quorum) t.quorum = 1;
+        break;
+      }
+      case 'delay': case 'terminate_delay': case 'fork_delay': {
+        if (!ctx.need(k, 1, 'SECONDS (0.000001..3600)')) break;
+        const ms = readTimerMs(ctx, k, 0, 0.000001, 3600);
+        if (ms === undefined) break;
+        if (k.keyword !== 'fork_delay') t.terminateDelayMs = ms;
+        if (k.keyword !== 'terminate_delay') t.forkDelayMs = ms;
+        break;
+      }
+      case 'full_command': t.fullCommand = true; break;
+      default: otherKeyword(ctx, k, 'vrrp_track_process');
+    }
+  }
+  if (!processSet) {
+    ctx.diags.error('missing-parameter', `track process '${name}' process name not specified`, n.loc, { keyword: 'process', suggestion: 'add: process NAME (the comm name), or process /path/to/binary [params…] with full_command' });
+    return undefined;
+  }
+  return t;
+}
+
 /** Lines of a track_interface block. Weight range -253..253 (±254 rejected). */
 function trackInterfaces(ctx: Ctx, n: ConfigNode, owner: string, checkIf: (name: string, loc: Loc) => boolean): TrackInterface[] {
   const out: TrackInterface[] = [];
@@ -161,7 +239,7 @@ export const memberLocs = new WeakMap<VrrpSyncGroup, Map<string, Loc>>();
 export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, loc: Loc) => boolean): VrrpSyncGroup | undefined {
   const name = nameOf(ctx, n, 'vrrp_sync_group');
   if (!name) return undefined;
-  const g: VrrpSyncGroup = { name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], notify: {}, syncGroupTrackingWeight: false, loc: n.loc };
+  const g: VrrpSyncGroup = { name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], notify: {}, syncGroupTrackingWeight: false, loc: n.loc };
   let groupSeen = false;
   for (const k of n.block ?? []) {
     switch (k.keyword) {
@@ -180,6 +258,7 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
       case 'track_interface': g.trackInterfaces.push(...trackInterfaces(ctx, k, name, checkIf)); break;
       case 'track_script': g.trackScripts.push(...trackRefs(ctx, k, name, 'track_script', 253)); break;
       case 'track_file': g.trackFiles.push(...trackRefs(ctx, k, name, 'track_file', 254)); break;
+      case 'track_process': g.trackProcesses.push(...trackRefs(ctx, k, name, 'track_process', 254)); break;
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify':
         notifyKeyword(ctx, k, name, g.notify as Record<string, ScriptSpec | undefined>, NOTIFY_FIELDS[k.keyword]!);
         break;
@@ -201,7 +280,7 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
  * optional until then), plus what only reading needs (keyword-named lists, the raw auth, where family was decided).
  */
 export type InstanceDraft = Pick<VrrpInstance,
-  | 'name' | 'loc' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'dontTrackPrimary' | 'unicastFaultNoPeer'
+  | 'name' | 'loc' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses' | 'dontTrackPrimary' | 'unicastFaultNoPeer'
   | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify'>
   & Partial<Pick<VrrpInstance,
     | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
@@ -228,7 +307,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
   if (!name) return undefined;
   const d: InstanceDraft = {
     name, loc: n.loc, interfaceMissing: false, vips: [], evips: [], noVirtualIpaddress: false, routes: [], rules: [],
-    trackInterfaces: [], trackScripts: [], trackFiles: [], dontTrackPrimary: false, peers: [], unicastConfigured: false,
+    trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false, peers: [], unicastConfigured: false,
     unicastFaultNoPeer: false, checkUnicastSrc: false, trackSrcIp: false, nopreempt: false, preemptDelayMs: 0,
     promoteSecondaries: false, notify: {},
   };
@@ -309,6 +388,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
       case 'track_interface': d.trackInterfaces.push(...trackInterfaces(ctx, k, name, checkIf)); break;
       case 'track_script': d.trackScripts.push(...trackRefs(ctx, k, name, 'track_script', 253)); break;
       case 'track_file': d.trackFiles.push(...trackRefs(ctx, k, name, 'track_file', 254)); break;
+      case 'track_process': d.trackProcesses.push(...trackRefs(ctx, k, name, 'track_process', 254)); break;
       case 'dont_track_primary': d.dontTrackPrimary = true; break;
       case 'mcast_src_ip': case 'unicast_src_ip': {
         if (!ctx.need(k, 1, 'IP-ADDRESS')) break;
@@ -542,7 +622,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     name: d.name, state, stateConfigured: d.state !== undefined, interface: d.interface, interfaceExists: !d.interfaceMissing,
     virtualRouterId: d.vrid ?? 0, priority, advertIntMs: adv, version, family, authentication: auth,
     virtualIpaddresses: vips, virtualIpaddressesExcluded: evips, virtualRoutes: d.routes, virtualRules: d.rules,
-    trackInterfaces: d.trackInterfaces, trackScripts: d.trackScripts, trackFiles: d.trackFiles,
+    trackInterfaces: d.trackInterfaces, trackScripts: d.trackScripts, trackFiles: d.trackFiles, trackProcesses: d.trackProcesses,
     dontTrackPrimary: d.dontTrackPrimary, mcastSrcIp: d.mcastSrcIp, unicastSrcIp: d.unicastSrcIp, unicastPeers: d.peers,
     unicast, unicastFaultNoPeer: d.unicastFaultNoPeer, unicastTtl: family === 4 ? (d.peers.length ? d.unicastTtl ?? 255 : 255) : d.unicastTtl,
     checkUnicastSrc: d.checkUnicastSrc || g.vrrpCheckUnicastSrc || d.peers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined),
