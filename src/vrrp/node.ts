@@ -16,8 +16,7 @@ import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index
 import type { InstancePlan, VrrpPlan } from './plan.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
-import { carryOverState, diffVips, matchInstances } from './reload.js';
-import { describeRoute } from './routes.js';
+import { carryOverState, masterReloadDiff, matchInstances, planVrrpReload, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync-group.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
 import type { VrrpState } from './spec.js';
@@ -86,7 +85,8 @@ export type NodeEffect =
   /** Remove the routes we added (all, or those whose description is in `keys`), newest first. */
   | (Who & { type: 'remove-routes'; keys?: string[] })
   | (Who & { type: 'add-rules'; rules: VirtualRule[] })
-  | (Who & { type: 'remove-rules' })
+  /** `keys` (rule config lines): only these; otherwise every rule the instance added. */
+  | (Who & { type: 'remove-rules'; keys?: string[] })
   /** One gratuitous ARP (IPv4) / unsolicited NA (IPv6) for one address, now. */
   | (Who & { type: 'send-garp'; vip: VirtualIp })
   | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyCommands; uid?: number }
@@ -252,6 +252,11 @@ export class VrrpNode {
     });
   }
 
+  /** What handle({type:'reload', plan: next}) would change (reload.ts planVrrpReload), without changing anything. */
+  planReload(next: VrrpPlan, heldStatics: StaticKeys): VrrpReloadPlan {
+    return planVrrpReload(this.plan, (name) => this.state(name).state, next, heldStatics);
+  }
+
   clearStats(): void {
     for (const i of this.instances.values()) i.stats = newStats();
   }
@@ -376,21 +381,20 @@ export class VrrpNode {
     for (const inst of this.instances.values()) this.refreshSource(inst, false);
     this.syncSockets();
 
-    // Masters apply their address diff: routes that went, addresses that went, new addresses, new routes, GARPs.
+    // Masters apply their kernel diff (keepalived clear_diff_vrrp, restore_vrrp_state): rules, routes and addresses
+    // that went, then new addresses, routes and rules, and GARPs for the new addresses.
     for (const { name, oldPlan } of masters) {
       const inst = this.instances.get(name)!;
-      const diff = diffVips(oldPlan.vips, inst.plan.vips);
-      const newKeys = new Set(inst.plan.config.virtualRoutes.map(describeRoute));
-      const oldKeys = new Set(oldPlan.config.virtualRoutes.map(describeRoute));
-      const goneRoutes = [...oldKeys].filter((k) => !newKeys.has(k));
-      const addedRoutes = inst.plan.config.virtualRoutes.filter((r) => !oldKeys.has(describeRoute(r)));
+      const d = masterReloadDiff(oldPlan, inst.plan);
       const who = this.who(inst);
-      if (goneRoutes.length) this.emit({ ...who, type: 'remove-routes', keys: goneRoutes });
-      if (diff.remove.length) this.emit({ ...who, type: 'remove-vips', vips: diff.remove });
-      if (diff.add.length) this.emit({ ...who, type: 'add-vips', vips: diff.add });
-      if (addedRoutes.length) this.emit({ ...who, type: 'add-routes', routes: addedRoutes });
-      this.queueGarps(inst, diff.add, inst.plan.spec.garp.masterRepeat);
-      if (diff.add.length || diff.remove.length) this.log('info', `(${name}) reload: +${diff.add.length} -${diff.remove.length} addresses`, { instance: name });
+      if (d.removeRules.length) this.emit({ ...who, type: 'remove-rules', keys: d.removeRules });
+      if (d.removeRoutes.length) this.emit({ ...who, type: 'remove-routes', keys: d.removeRoutes });
+      if (d.removeVips.length) this.emit({ ...who, type: 'remove-vips', vips: d.removeVips });
+      if (d.addVips.length) this.emit({ ...who, type: 'add-vips', vips: d.addVips });
+      if (d.addRoutes.length) this.emit({ ...who, type: 'add-routes', routes: d.addRoutes });
+      if (d.addRules.length) this.emit({ ...who, type: 'add-rules', rules: d.addRules });
+      this.queueGarps(inst, d.addVips, inst.plan.spec.garp.masterRepeat);
+      if (d.addVips.length || d.removeVips.length) this.log('info', `(${name}) reload: +${d.addVips.length} -${d.removeVips.length} addresses`, { instance: name });
     }
 
     // Priorities and faults are recomputed now; kept masters advertise at once; new instances start.

@@ -1,9 +1,11 @@
 // Reload planning, pure: which running instances the new configuration keeps (matched the way keepalived matches
 // them, vrrp.c vrrp_exist()/vrrp_reload_matches(): NOT by name), which it removes and which it adds, and per kept
 // instance which addresses change. The shell (shell.ts reload()) applies the result.
-import type { VirtualIp } from '../config/model/index.js';
-import type { InstancePlan } from './plan.js';
+import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
+import type { InstancePlan, VrrpPlan } from './plan.js';
 import { masterDownOf, type InstanceState } from './machine.js';
+import type { VrrpState } from './spec.js';
+import { describeRoute, describeRule } from './routes.js';
 
 /**
  * keepalived's reload identity of an instance: vrid, address family, configured interface, unicast flag and
@@ -92,4 +94,93 @@ export function carryOverState(
     return { ...fresh, wantState: owner ? 'MASTER' : fresh.wantState, downAt: now + (owner ? 0.001 : masterDownOf(fresh)) };
   }
   return st;
+}
+
+/**
+ * What a MASTER kept by a reload changes in the kernel (keepalived clear_diff_vrrp, then restore_vrrp_state): the
+ * rules, routes and addresses the new config no longer has go, in that order; the new ones are added. Entries
+ * present before and after are left alone, so they never flap.
+ */
+export interface MasterReloadDiff {
+  removeRules: string[];
+  removeRoutes: string[];
+  removeVips: VirtualIp[];
+  addVips: VirtualIp[];
+  addRoutes: VirtualRoute[];
+  addRules: VirtualRule[];
+}
+
+export function masterReloadDiff(old: InstancePlan, next: InstancePlan): MasterReloadDiff {
+  const vips = diffVips(old.vips, next.vips);
+  const keyed = <T>(oldList: readonly T[], newList: readonly T[], key: (x: T) => string) => {
+    const oldKeys = new Set(oldList.map(key));
+    const newKeys = new Set(newList.map(key));
+    return { gone: [...oldKeys].filter((k) => !newKeys.has(k)), added: newList.filter((x) => !oldKeys.has(key(x))) };
+  };
+  const routes = keyed(old.config.virtualRoutes, next.config.virtualRoutes, describeRoute);
+  const rules = keyed(old.config.virtualRules, next.config.virtualRules, describeRule);
+  return { removeRules: rules.gone, removeRoutes: routes.gone, removeVips: vips.remove, addVips: vips.add, addRoutes: routes.added, addRules: rules.added };
+}
+
+/** Identity of a static entry across reloads: its config line (addresses: interface, address and prefix). */
+export const staticKey = {
+  addresses: (v: VirtualIp): string => `${v.dev} ${v.address}/${v.prefix}`,
+  routes: (r: VirtualRoute): string => describeRoute(r),
+  rules: (r: VirtualRule): string => describeRule(r),
+};
+
+export type StaticKind = keyof typeof staticKey;
+export type StaticKeys = Record<StaticKind, ReadonlySet<string>>;
+
+/**
+ * What a reload does to static_ipaddress / static_routes / static_rules (keepalived clear_diff_static_*): entries
+ * this process holds that the new config dropped are removed; configured entries it does not hold are added.
+ */
+export function staticsDiff(held: StaticKeys, next: VrrpPlan['statics']): Record<StaticKind, { add: string[]; remove: string[] }> {
+  const one = <T>(kind: StaticKind, list: readonly T[], key: (x: T) => string) => {
+    const want = new Set(list.map(key));
+    return { add: [...want].filter((k) => !held[kind].has(k)), remove: [...held[kind]].filter((k) => !want.has(k)) };
+  };
+  return {
+    addresses: one('addresses', next.addresses, staticKey.addresses),
+    routes: one('routes', next.routes, staticKey.routes),
+    rules: one('rules', next.rules, staticKey.rules),
+  };
+}
+
+/**
+ * What a SIGHUP with `next` would do to this VRRP process, computed with the functions the reload itself runs
+ * (matchInstances, masterReloadDiff, staticsDiff): the instances kept (renamed ones with their old name), removed
+ * (a MASTER gives up its addresses, routes and rules) and added (they start in INIT, so they add nothing at once),
+ * each kept MASTER's kernel diff, and the static entries' diff. `stateOf` gives a running instance's state.
+ */
+export interface VrrpReloadPlan {
+  kept: Array<{ instance: string; was?: string; state: VrrpState }>;
+  removed: Array<{ instance: string; state: VrrpState; releases?: { vips: VirtualIp[]; routes: string[]; rules: string[] } }>;
+  added: string[];
+  /** Instances the new config has that keepalived would not run, with the reason. */
+  skipped: Array<{ name: string; reason: string }>;
+  masters: Array<{ instance: string } & MasterReloadDiff>;
+  statics: Record<StaticKind, { add: string[]; remove: string[] }>;
+}
+
+export function planVrrpReload(current: VrrpPlan, stateOf: (name: string) => VrrpState, next: VrrpPlan, heldStatics: StaticKeys): VrrpReloadPlan {
+  const match = matchInstances(current.instances, next.instances);
+  const plan: VrrpReloadPlan = { kept: [], removed: [], added: match.added.map((p) => p.config.name), skipped: [...next.skipped], masters: [], statics: staticsDiff(heldStatics, next.statics) };
+  for (const { old, next: n } of match.kept) {
+    const state = stateOf(old.config.name);
+    plan.kept.push({ instance: n.config.name, ...(old.config.name !== n.config.name ? { was: old.config.name } : {}), state });
+    if (state !== 'MASTER') continue;
+    const d = masterReloadDiff(old, n);
+    if (d.removeRules.length + d.removeRoutes.length + d.removeVips.length + d.addVips.length + d.addRoutes.length + d.addRules.length)
+      plan.masters.push({ instance: n.config.name, ...d });
+  }
+  for (const o of match.removed) {
+    const state = stateOf(o.config.name);
+    plan.removed.push({
+      instance: o.config.name, state,
+      ...(state === 'MASTER' ? { releases: { vips: o.vips, routes: o.config.virtualRoutes.map(describeRoute), rules: o.config.virtualRules.map(describeRule) } } : {}),
+    });
+  }
+  return plan;
 }

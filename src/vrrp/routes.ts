@@ -65,6 +65,11 @@ export function describeRoute(r: VirtualRoute): string {
   return r.words.join(' ');
 }
 
+/** A virtual or static rule as its config line: its identity across reloads. */
+export function describeRule(r: VirtualRule): string {
+  return r.words.join(' ');
+}
+
 /** `ADDR[/LEN]` → address and prefix length (the full length when none is written). Throws AddressError. */
 const prefix = (text: string, family: Family): [string, number] => {
   const c = parseCidr(text);

@@ -24,8 +24,8 @@ import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
 import type { TrackerSource, VrrpPlan } from './plan.js';
 import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
-import { matchInstances } from './reload.js';
-import { describeRoute, parseRtTables, routeSpec, ruleSpec } from './routes.js';
+import { matchInstances, staticKey, staticsDiff, type StaticKeys, type VrrpReloadPlan } from './reload.js';
+import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import { errorFields, logEffect } from '../daemon/log.js';
 
 export interface VrrpShellOptions {
@@ -41,7 +41,7 @@ export interface VrrpShellOptions {
 interface Owned {
   vips: Map<string, { ifindex: number; prefix: number; peer?: string }>;
   routes: Array<{ key: string; spec: RouteSpec }>;
-  rules: RuleSpec[];
+  rules: Array<{ key: string; spec: RuleSpec }>;
   /** Address work, GARPs and notifies of this instance, in order. */
   chain: Promise<void>;
   /** The last advert handed to its socket; removals wait for it. */
@@ -64,13 +64,6 @@ function addressSpec(v: VirtualIp, ifindex: number): AddressSpec {
     flags: (v.noDad ? IFA_F_NODAD : 0) | (v.noprefixroute ? IFA_F_NOPREFIXROUTE : 0) | (v.home ? IFA_F_HOMEADDRESS : 0),
   };
 }
-
-/** Identity of a static entry across reloads: its config line (addresses: interface and prefix). */
-const staticKey = {
-  address: (v: VirtualIp): string => `${v.dev} ${v.address}/${v.prefix}`,
-  route: (r: VirtualRoute): string => describeRoute(r),
-  rule: (r: VirtualRule): string => r.words.join(' '),
-};
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -151,6 +144,17 @@ export class VrrpShell {
     this.watchedFiles = [];
     this.startTrackers();
     return { kept: match.kept.map((k) => k.next.config.name), removed: match.removed.map((o) => o.config.name), added: match.added.map((p) => p.config.name) };
+  }
+
+  /** What reload(next) would change (vrrp/reload.ts planVrrpReload), without changing anything. */
+  planReload(next: VrrpPlan): VrrpReloadPlan {
+    return this.node.planReload(next, this.heldStatics());
+  }
+
+  /** The static entries this process holds now, by their config-line keys. */
+  private heldStatics(): StaticKeys {
+    const o = this.staticOwned;
+    return { addresses: new Set(o.addresses.keys()), routes: new Set(o.routes.keys()), rules: new Set(o.rules.keys()) };
   }
 
   /**
@@ -296,7 +300,7 @@ export class VrrpShell {
         case 'add-routes': this.enqueue(e.uid, e.instance, () => this.addRoutes(e.uid, e.instance, e.routes)); break;
         case 'add-rules': this.enqueue(e.uid, e.instance, () => this.addRules(e.uid, e.instance, e.rules)); break;
         case 'remove-rules':
-          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRules(e.uid, e.instance), true);
+          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRules(e.uid, e.instance, e.keys && new Set(e.keys)), true);
           break;
         case 'remove-routes':
           if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRoutes(e.uid, e.instance, e.keys && new Set(e.keys)), true);
@@ -436,22 +440,27 @@ export class VrrpShell {
       try {
         const spec = ruleSpec(r, rtTables());
         await this.rt!.addRule(spec);
-        owned.push(spec);
+        owned.push({ key: describeRule(r), spec });
       } catch (e) {
         this.instanceLog(name).error({ ...errorFields(e), rule: r.words.join(' ') }, `(${name}) cannot add rule ${r.words.join(' ')}: ${(e as Error).message}`);
       }
     }
   }
 
-  private async removeRules(uid: number, name: string): Promise<void> {
-    for (const spec of this.ownedBy(uid).rules.splice(0).reverse()) {
+  /** Removes the rules we own (only those whose config text is in `keys`, when given), newest first. */
+  private async removeRules(uid: number, name: string, keys?: ReadonlySet<string>): Promise<void> {
+    const o = this.ownedBy(uid);
+    const gone = o.rules.filter((r) => !keys || keys.has(r.key));
+    o.rules = o.rules.filter((r) => !gone.includes(r));
+    for (const { key, spec } of gone.reverse()) {
       try {
         await this.rt!.deleteRule(spec);
       } catch (e) {
-        this.instanceLog(name).error(errorFields(e), `(${name}) cannot remove rule: ${(e as Error).message}`);
+        this.instanceLog(name).error({ ...errorFields(e), rule: key }, `(${name}) cannot remove rule: ${(e as Error).message}`);
       }
     }
   }
+
 
   /**
    * Before anything runs, removes the VIPs (and excluded VIPs) of every instance from their interfaces: whatever a
@@ -491,12 +500,13 @@ export class VrrpShell {
           } catch { /* an invalid rule is reported when it is added */ }
         }
       } else {
-        const want = { addresses: new Set(st.addresses.map(staticKey.address)), routes: new Set(st.routes.map(staticKey.route)), rules: new Set(st.rules.map(staticKey.rule)) };
-        await this.removeStatics((kind, key) => !want[kind].has(key));
+        const d = staticsDiff(this.heldStatics(), st);
+        const gone = { addresses: new Set(d.addresses.remove), routes: new Set(d.routes.remove), rules: new Set(d.rules.remove) };
+        await this.removeStatics((kind, key) => gone[kind].has(key));
       }
       const own = this.staticOwned;
       for (const v of st.addresses) {
-        const key = staticKey.address(v);
+        const key = staticKey.addresses(v);
         if (own.addresses.has(key)) continue;
         const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
         if (!ifindex) { this.log.error({ address: v.address, interface: v.dev }, `cannot add static address ${v.address}: no interface ${v.dev}`); continue; }
@@ -508,7 +518,7 @@ export class VrrpShell {
         }
       }
       for (const r of st.routes) {
-        const key = staticKey.route(r);
+        const key = staticKey.routes(r);
         if (own.routes.has(key)) continue;
         try {
           const spec = routeSpec(r, (dev) => this.ifw?.table.get(dev)?.link.ifindex, tables);
@@ -519,7 +529,7 @@ export class VrrpShell {
         }
       }
       for (const r of st.rules) {
-        const key = staticKey.rule(r);
+        const key = staticKey.rules(r);
         if (own.rules.has(key)) continue;
         try {
           const spec = ruleSpec(r, tables);
@@ -554,7 +564,7 @@ export class VrrpShell {
   }
 
   private async releaseOwned(o: Owned): Promise<void> {
-    for (const spec of o.rules.splice(0).reverse()) await this.rt!.deleteRule(spec).catch(() => undefined);
+    for (const { spec } of o.rules.splice(0).reverse()) await this.rt!.deleteRule(spec).catch(() => undefined);
     for (const { spec } of o.routes.splice(0).reverse()) await this.rt!.deleteRoute(spec).catch(() => undefined);
     for (const [address, v] of o.vips) {
       await this.rt!.deleteAddress({ ifindex: v.ifindex, address, prefixlen: v.prefix, peer: v.peer }).catch(() => undefined);

@@ -45,10 +45,10 @@ function fmt(t: number, e: NodeEffect): string | undefined {
     case 'send-advert': return `${at} advert ${e.instance} prio=${e.priority} ${e.src}>${e.dst}`;
     case 'add-vips': return `${at} add-vips ${e.instance} ${e.vips.map((v) => `${v.address}/${v.prefix}`).join(',')}`;
     case 'remove-vips': return `${at} remove-vips ${e.instance} ${e.vips.map((v) => `${v.address}/${v.prefix}`).join(',')}`;
-    case 'add-routes': return `${at} add-routes ${e.instance} ${e.routes.length}`;
+    case 'add-routes': return `${at} add-routes ${e.instance} ${e.routes.map((r) => r.words.join(' ')).join(',')}`;
     case 'remove-routes': return `${at} remove-routes ${e.instance}${e.keys ? ` ${e.keys.join(',')}` : ''}`;
-    case 'add-rules': return `${at} add-rules ${e.instance} ${e.rules.length}`;
-    case 'remove-rules': return `${at} remove-rules ${e.instance}`;
+    case 'add-rules': return `${at} add-rules ${e.instance} ${e.rules.map((r) => r.words.join(' ')).join(',')}`;
+    case 'remove-rules': return `${at} remove-rules ${e.instance}${e.keys ? ` ${e.keys.join(',')}` : ''}`;
     case 'send-garp': return `${at} garp ${e.instance} ${e.vip.address}`;
     case 'notify': return `${at} notify ${e.scope} ${e.name} ${e.state} ${e.priority}`;
     case 'state-changed': return `${at} state ${e.instance} ${e.from}->${e.to} (${e.reason})`;
