@@ -10,7 +10,7 @@ import type tls from 'node:tls';
 import { buildRequest, compileRegex, hostHeader, probeHttp, tlsContext, type HttpProbeTarget } from './probe-http.js';
 import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
 import { probeMisc, type MiscProbeTarget } from './probe-misc.js';
-import { CheckVerdict, parseTrackFileValue, type CheckEvent } from './verdict.js';
+import { CheckVerdict, describeChecker, parseTrackFileValue, type CheckEvent } from './verdict.js';
 import { readTrackFileText } from '../util/track-file-read.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from '../util/long-timer.js';
@@ -85,10 +85,6 @@ export async function readFileCheckValues(input: CheckInput, log?: Logger): Prom
 }
 
 /** `HTTP_GET on [10.0.0.1]:80 of [10.0.0.100]:tcp:80` for error lines. */
-function describeChecker(ck: CheckVerdict['checkers'][number]): string {
-  return `${ck.cfg.type} on ${ck.rs.cfg.address}:${ck.rs.cfg.port} of ${ck.vs.cfg.key}`;
-}
-
 const DEFAULT_MAX_CONCURRENT = 512;
 
 export class CheckEngine {

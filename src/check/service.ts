@@ -12,14 +12,16 @@
 import type { Logger } from 'pino';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { IpvsApplier, describeOp, type StopMode } from '../ipvs/apply.js';
+import { IpvsApplier, type StopMode } from '../ipvs/apply.js';
+import { describeOp } from '../ipvs/describe.js';
 import { buildDesired } from '../ipvs/desired.js';
 import { ipvsSpecFor } from '../ipvs/virtual-server-spec.js';
 import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptSucceeded, type AccountFiles } from '../notify/run.js';
 import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
 import { CheckEngine, readFileCheckValues } from './engine.js';
-import type { CheckEvent } from './verdict.js';
+import { checkerReloadDiff, type CheckEvent } from './verdict.js';
+import { ipvsOpJson, type CheckerPlanJson } from '../daemon/reload-plan.js';
 import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './checker-types.js';
 import { errorFields } from '../daemon/log.js';
 
@@ -54,8 +56,8 @@ export class CheckerService {
 
   /** Decides every script once (who runs it, or removed with keepalived's message), from fresh account and file
    * facts at each start and reload. */
-  private scriptUsers(cfg: KeepalivedConfig): CheckScriptUsers {
-    const users = scriptUserResolver(cfg, this.log, (this.opts.scriptFs ?? (() => nodeScriptFs()))());
+  private scriptUsers(cfg: KeepalivedConfig, log = this.log): CheckScriptUsers {
+    const users = scriptUserResolver(cfg, log, (this.opts.scriptFs ?? (() => nodeScriptFs()))());
     return (s, role) => users(s, role);
   }
 
@@ -103,6 +105,21 @@ export class CheckerService {
     this.engine = engine;
     this.engine.start();
     this.log.info(`Healthcheck: reloaded, ${next.virtualServers.length} virtual server(s)`);
+  }
+
+  /**
+   * What reload(next) would change, without changing anything: the engine built as the reload builds it (so the same
+   * checkers keep their state), its desired table diffed against the kernel's by the reconcile the reload runs.
+   * Script decisions and disabled checkers are not logged (`quiet`): the plan is not the reload.
+   */
+  async planReload(next: KeepalivedConfig, quiet: Logger): Promise<CheckerPlanJson> {
+    const engine = new CheckEngine(next, { desired: () => undefined, events: () => undefined }, { previous: this.engine, users: this.scriptUsers(next, quiet), log: quiet });
+    const checkers = checkerReloadDiff(this.engine?.core, engine.core);
+    if (!this.ipvs) return { checkers, ipvsUnavailable: 'this host\'s IPVS cannot be used' };
+    const wanted = new Map(engine.core.desiredAll().map((c) => [c.vsKey, c.dests]));
+    const specs = next.virtualServers.map((vs) => ipvsSpecFor(vs, wanted.get(vs.key) ?? [], next));
+    const ops = await this.ipvs.plan(buildDesired(specs));
+    return { checkers, ipvs: ops.map(ipvsOpJson) };
   }
 
   private sink() {

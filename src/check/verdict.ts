@@ -155,6 +155,27 @@ function checkerKey(vsKey: string, rs: RealServer, ck: Checker, ssl: SslConfig |
   return `${vsKey}|${rs.address}|${rs.port}|${JSON.stringify(ck, withoutLoc)}|${JSON.stringify(extra ?? null)}`;
 }
 
+/** "HTTP_GET on 10.0.0.2:80 of 10.0.0.1:80/TCP": one checker in logs and `ctl plan`. */
+export function describeChecker(ck: Pick<CheckerState, 'cfg' | 'rs' | 'vs'>): string {
+  return `${ck.cfg.type} on ${ck.rs.cfg.address}:${ck.rs.cfg.port} of ${ck.vs.cfg.key}`;
+}
+
+/**
+ * What a reload from `old` to `next` does to the checkers: those whose identity is unchanged keep their state
+ * (keepalived migrate_checkers), the others start afresh or stop.
+ */
+export function checkerReloadDiff(old: CheckVerdict | undefined, next: CheckVerdict): { kept: number; added: string[]; removed: string[] } {
+  const oldIds = old?.identities() ?? [];
+  const newIds = next.identities();
+  const before = new Set(oldIds);
+  const after = new Set(newIds);
+  return {
+    kept: newIds.filter((k) => before.has(k)).length,
+    added: next.checkers.filter((_, i) => !before.has(newIds[i]!)).map(describeChecker),
+    removed: old ? old.checkers.filter((_, i) => !after.has(oldIds[i]!)).map(describeChecker) : [],
+  };
+}
+
 /** The runner of a configured script: undefined when there is none or keepalived would remove it. */
 function decide(spec: ScriptSpec | undefined, users: CheckScriptUsers | undefined, role: 'notify' | 'misc'): DecidedScript | undefined {
   if (!spec) return undefined;
@@ -293,6 +314,11 @@ export class CheckVerdict {
         this.updateQuorum(vs, true);
       }
     }
+  }
+
+  /** Each checker's reload identity (what a reload compares to carry state over), in checker order. */
+  identities(): string[] {
+    return this.checkers.map((ck) => checkerKey(ck.vs.cfg.key, ck.rs.cfg, ck.cfg, this.ssl, ck.run));
   }
 
   /** Events produced while building the initial state (e.g. "Starting with quorum down"). */

@@ -11,7 +11,7 @@ import { createLogger, errorFields } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
 import { childLogFile } from './options.js';
-import { loadConfig, reloadInChild } from './load-config.js';
+import { loadConfig, planInChild, reloadInChild } from './load-config.js';
 import { badRequest } from './control.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
@@ -91,7 +91,9 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   ctx.onMessage((m) => {
     if (m.t === 'reload') reload();
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus() } });
-    else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the checker process has no command '${m.command}'`) });
+    else if (m.t === 'ctl' && m.command === 'plan') {
+      void planInChild(o, String(m.args.configFile), m.id, log, (r) => ctx.send(r), async (next, quiet) => ({ checker: await service.planReload(next, quiet) }));
+    } else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the checker process has no command '${m.command}'`) });
   });
   return new Promise<number>((resolve) => {
     const onStop = (sig: NodeJS.Signals) => void stop(`Received ${sig}`).then(resolve);

@@ -5,6 +5,7 @@
 // status.ts; forwarding to the child that owns the state is the ControlEnv the parent passes in (parent.ts).
 import type { Logger } from './log.js';
 import type { StatusDocument } from './status.js';
+import type { ReloadPlanDocument } from './reload-plan.js';
 
 /** Who sent a request: SO_PEERCRED of a unix socket connection, or the TCP peer. */
 export type ControlCaller =
@@ -29,6 +30,8 @@ export interface ControlEnv {
   forward(child: string, command: string, args: ControlArgs): Promise<ControlReply>;
   /** The status document /status serves. */
   status(): Promise<StatusDocument>;
+  /** `ctl plan`: what a SIGHUP with `file` would change (reload-plan.ts); absent where no daemon runs the children. */
+  planReload?(file: string): Promise<ReloadPlanDocument>;
 }
 
 /**

@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import type { CliIo } from '../cli.js';
 import { CTL_OK, CTL_REFUSED, CTL_USAGE_OR_UNREACHABLE } from '../util/exit-codes.js';
 import type { ControlArgs } from './control.js';
+import { absolutePlanArgs } from './control-plan.js';
 
 /** Where `ctl` looks without --socket/--connect: the path the README suggests for --status-listen. */
 export const DEFAULT_CTL_SOCKET = '/run/keepalived-ts.sock';
@@ -19,6 +20,7 @@ Commands (the daemon lists those it knows when given an unknown one):
   switchover INSTANCE|GROUP [--hold S] hand MASTER over to the peer; stay BACKUP S seconds or until resume
   resume INSTANCE|GROUP                end a switchover's hold
   maintenance on|off                   the whole director BACKUP (priority 0 from masters), kept over reloads
+  plan -f FILE                         what a SIGHUP with FILE would change here (nothing is applied)
 Exit status: 0 done, 1 refused, 2 bad usage or daemon unreachable.
 `;
 
@@ -102,6 +104,7 @@ export async function runCtl(argv: string[], io: CliIo): Promise<number> {
     io.err(`keepalived-ts ctl: ${inv.error}\n${CTL_USAGE}`);
     return CTL_USAGE_OR_UNREACHABLE;
   }
+  if (inv.command === 'plan') inv.args = absolutePlanArgs(inv.args, process.cwd());
   const where = 'socketPath' in inv.target ? inv.target.socketPath : `${inv.target.host}:${inv.target.port}`;
   let r: { status: number; body: string };
   try {

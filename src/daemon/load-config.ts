@@ -5,6 +5,7 @@ import type { KeepalivedConfig } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
 import type { FromChild } from './ipc.js';
 import { CONFIG_TEST_FATAL } from '../util/exit-codes.js';
+import { refused } from './control.js';
 
 /** Reads and validates the config; undefined (errors logged) when it cannot run. */
 export function loadConfig(o: { configFile: string; configId?: string; allConfig?: boolean }, log: Logger): KeepalivedConfig | undefined {
@@ -41,5 +42,31 @@ export async function reloadInChild(
   } catch (e) {
     log.error(errorFields(e), `reload failed: ${(e as Error).stack ?? (e as Error).message}`);
     send({ t: 'reloaded', ok: false, error: (e as Error).message });
+  }
+}
+
+/**
+ * A child's part of `ctl plan`: read `configFile` as a reload would (quietly: the parent reports the diagnostics),
+ * hand it to `compute`, and answer control request `id` with its fields. Nothing escapes; nothing is applied.
+ */
+export async function planInChild(
+  o: { configId?: string; allConfig?: boolean },
+  configFile: string,
+  id: number,
+  log: Logger,
+  send: (m: FromChild) => void,
+  compute: (cfg: KeepalivedConfig, quiet: Logger) => Promise<Record<string, unknown>>,
+): Promise<void> {
+  const quiet = log.child({}, { level: 'silent' });
+  try {
+    const next = loadConfig({ ...o, configFile }, quiet);
+    if (!next) {
+      send({ t: 'ctl', id, reply: refused('the configuration cannot run') });
+      return;
+    }
+    send({ t: 'ctl', id, reply: { ok: true, message: 'planned', ...(await compute(next, quiet)) } });
+  } catch (e) {
+    log.error(errorFields(e), `plan failed: ${(e as Error).stack ?? (e as Error).message}`);
+    send({ t: 'ctl', id, reply: refused(`plan failed: ${(e as Error).message}`) });
   }
 }

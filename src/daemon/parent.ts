@@ -17,7 +17,14 @@ import { dumpPath } from './dumps.js';
 import { configuredVips, releaseVips } from './vrrp-release.js';
 import { ControlCounters, dispatchControl, refused, type ControlEnv } from './control.js';
 import './control-vrrp.js';
-import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
+import './control-plan.js';
+import { CONFIG_TEST_FATAL, EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
+import { checkConfig } from '../config/check-config.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import type { ReloadPlanDocument, CheckerPlanJson, VrrpPlanJson } from './reload-plan.js';
+
+/** How long `ctl plan` waits for a child's part (a checker child dumps the kernel's IPVS table for it). */
+const PLAN_TIMEOUT_MS = 12_000;
 
 /** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
 export async function runParent(o: DaemonOptions): Promise<number> {
@@ -102,6 +109,32 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     }
   };
 
+  /** `ctl plan -f FILE`: what a SIGHUP with FILE would change, computed by the code each step of the reload runs. */
+  const planReload = async (file: string): Promise<ReloadPlanDocument> => {
+    const checked = checkConfig(file, { configId: o.configId, allConfig: o.allConfig });
+    const doc: ReloadPlanDocument = {
+      file, valid: checked.exitCode !== CONFIG_TEST_FATAL, diagnostics: checked.diags.map(formatDiagnostic),
+      processes: { start: [], stop: [] }, errors: [],
+    };
+    if (!doc.valid || stopping) return doc;
+    const asks: Array<Promise<void>> = [];
+    for (const kind of CHILD_KINDS) {
+      const running = children.find((c) => c.spec.kind === kind.kind);
+      const wanted = kind.wanted(checked.model, o);
+      if (!running && wanted) doc.processes.start.push(kind.role);
+      else if (running && !wanted) doc.processes.stop.push(kind.role);
+      else if (running) {
+        asks.push(running.control('plan', { configFile: file }, PLAN_TIMEOUT_MS).then((r) => {
+          if (!r.ok) doc.errors.push(`${kind.role}: ${r.message}`);
+          if (r.vrrp) doc.vrrp = r.vrrp as VrrpPlanJson;
+          if (r.checker) doc.checker = r.checker as CheckerPlanJson;
+        }));
+      }
+    }
+    await Promise.all(asks);
+    return doc;
+  };
+
   const dump = (kind: DumpRequest) => {
     if (kind === 'data') {
       // keepalived's parent writes keepalived_parent.data; ours lists the processes.
@@ -143,6 +176,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     },
     // Fresh, not the scrape cache: a command's answer must show the state after the command.
     status: () => collect(),
+    planReload,
   };
   const ctlPolicy = { allowUids: o.ctlAllowUids ?? [], allowGids: o.ctlAllowGids ?? [], allowTcp: Boolean(o.ctlAllowTcp) };
   const ctlLog = log.child({ component: 'ctl' });

@@ -17,8 +17,9 @@ import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './
 import type { ChildContext } from './children.js';
 import { instanceStatusJson, type ChildStatus, type DumpRequest } from './ipc.js';
 import { childLogFile } from './options.js';
-import { loadConfig, reloadInChild } from './load-config.js';
+import { loadConfig, planInChild, reloadInChild } from './load-config.js';
 import { badRequest } from './control.js';
+import { vrrpPlanJson } from './reload-plan.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
 async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger): Promise<NotifyFifoWriter[]> {
@@ -127,7 +128,13 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     if (m.t === 'reload') reload();
     else if (m.t === 'dump') dump(m.kind);
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: status() });
-    else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the VRRP process has no command '${m.command}'`) });
+    else if (m.t === 'ctl' && m.command === 'plan') {
+      // After any reload still running, so the plan starts from the state that reload leaves.
+      const { id } = m;
+      const configFile = String(m.args.configFile);
+      reloading = reloading.then(() => planInChild(o, configFile, id, log, (r) => ctx.send(r), async (next, quiet) => (
+        { vrrp: vrrpPlanJson(engine.planReload(vrrpPlan(next, userResolver(next, quiet)))) })));
+    } else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the VRRP process has no command '${m.command}'`) });
   });
 
   return new Promise<number>((resolve) => {

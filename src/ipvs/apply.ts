@@ -5,7 +5,7 @@
 // Destinations of a service that could not be added are skipped, not sent to fail.
 import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
 import type { IpvsTimeouts } from './kernel-table.js';
-import { describeDest, describeService, destId, serviceId } from './describe.js';
+import { describeOp, describeService, destId, serviceId } from './describe.js';
 import type { IpvsState } from './desired.js';
 import { diff, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';
 
@@ -25,17 +25,6 @@ export interface ApplyReport {
 /** Stop behaviour: keepalived removes each RS then VS; `lvs_flush_on_stop VS` deletes services directly;
  *  `lvs_flush_on_stop` flushes the whole table; `-I` (--dont-release-ipvs) keeps everything. */
 export type StopMode = 'owned' | 'owned-services' | 'flush' | 'keep';
-
-export function describeOp(o: Op): string {
-  switch (o.op) {
-    case 'add-service': return `add service ${describeService(o.service)}`;
-    case 'edit-service': return `edit service ${describeService(o.service)}`;
-    case 'del-service': return `delete service ${describeService(o.service)}`;
-    case 'add-dest': return `add ${describeDest(o.dest)} to ${describeService(o.service)}`;
-    case 'edit-dest': return `edit ${describeDest(o.dest)} in ${describeService(o.service)}`;
-    case 'del-dest': return `delete ${describeDest(o.dest)} from ${describeService(o.service)}`;
-  }
-}
 
 const PHASE: Record<Op['op'], number> = { 'add-service': 0, 'add-dest': 1, 'edit-dest': 1, 'edit-service': 2, 'del-dest': 3, 'del-service': 4 };
 

@@ -1,5 +1,6 @@
 // Human-readable names for services and destinations in logs and errors, in ipvsadm's notation.
 import type { DestKey, ServiceKey } from './kernel-table.js';
+import type { Op } from './reconcile.js';
 import { AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../net/constants.js';
 
 const PROTO: Record<number, string> = { [IPPROTO_TCP]: 'TCP', [IPPROTO_UDP]: 'UDP', [IPPROTO_SCTP]: 'SCTP' };
@@ -20,3 +21,15 @@ export function serviceId(k: ServiceKey): string {
 }
 
 export const destId = (d: DestKey): string => `${d.af}/${d.addr}/${d.port}`;
+
+/** One reconcile operation as the logs and `ctl plan` say it. */
+export function describeOp(o: Op): string {
+  switch (o.op) {
+    case 'add-service': return `add service ${describeService(o.service)}`;
+    case 'edit-service': return `edit service ${describeService(o.service)}`;
+    case 'del-service': return `delete service ${describeService(o.service)}`;
+    case 'add-dest': return `add ${describeDest(o.dest)} to ${describeService(o.service)}`;
+    case 'edit-dest': return `edit ${describeDest(o.dest)} in ${describeService(o.service)}`;
+    case 'del-dest': return `delete ${describeDest(o.dest)} from ${describeService(o.service)}`;
+  }
+}

@@ -1,0 +1,36 @@
+// `keepalived-ts ctl plan -f NEW.conf [--json]` (issue 12): what a SIGHUP with NEW.conf would change on this director,
+// computed by the parent (validation, processes) and each child (its own reload code) without applying anything.
+// `-t` stays the syntax check; this is the change check. A file that a SIGHUP would refuse is refused here too,
+// with the config test's lines.
+import { isAbsolute, resolve } from 'node:path';
+import { badRequest, positionalArgs, refused, registerControlCommand, type ControlArgs, type ControlReply } from './control.js';
+import { formatReloadPlan } from './reload-plan.js';
+
+/** The file named by `-f FILE`, `--file FILE` or a lone positional word. */
+export function planFileArg(args: ControlArgs): string | undefined {
+  if (typeof args.file === 'string') return args.file;
+  if (typeof args.f === 'string') return args.f;
+  const words = positionalArgs(args);
+  if (words[0] === '-f') return words[1];
+  return words.length === 1 && !words[0]!.startsWith('-') ? words[0] : undefined;
+}
+
+/** The CLI's side: a relative file is the caller's, not the daemon's (whose working directory is /). */
+export function absolutePlanArgs(args: ControlArgs, cwd: string): ControlArgs {
+  const file = planFileArg(args);
+  return file === undefined || isAbsolute(file) ? args : { file: resolve(cwd, file) };
+}
+
+registerControlCommand({
+  name: 'plan',
+  usage: 'plan -f FILE',
+  handler: async (args, _caller, env): Promise<ControlReply> => {
+    const file = planFileArg(args);
+    if (!file) return badRequest('plan needs the new configuration: plan -f FILE');
+    if (!isAbsolute(file)) return badRequest(`plan -f needs an absolute path (the daemon's working directory is not yours): ${file}`);
+    if (!env.planReload) return refused('this daemon cannot plan a reload');
+    const plan = await env.planReload(file);
+    const message = formatReloadPlan(plan).trimEnd();
+    return plan.valid ? { ok: true, message, plan } : { ...refused(message), plan };
+  },
+});
