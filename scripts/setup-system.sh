@@ -20,6 +20,7 @@ pkgs=(
   xz-utils        # unpacks the guest kernel
   time            # /usr/bin/time in the config-parse benchmark
   pcre2-utils     # pcre2test: the HTTP_GET regex translation compared with PCRE2 itself
+  nftables        # nft: vrrp_strict's firewall (the daemon runs it) and the nft list ruleset comparisons
 )
 if [ "$(id -u)" != 0 ]; then
   echo "setup-system: not root; skipping apt (tests that need root will say so)" >&2

@@ -10,6 +10,7 @@ import type {
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './spec.js';
+import { firewallSettings, type FirewallSettings } from './firewall.js';
 
 export interface TrackerSource {
   spec: TrackerSpec;
@@ -58,6 +59,8 @@ export interface VrrpPlan {
   skipped: Array<{ name: string; reason: string }>;
   /** static_ipaddress / static_routes / static_rules: set at start, kept across state changes. */
   statics: { addresses: VirtualIp[]; routes: VirtualRoute[]; rules: VirtualRule[] };
+  /** vrrp_strict's nftables table for the VIPs of non-accept instances (firewall.ts); undefined = none. */
+  firewall?: FirewallSettings;
 }
 
 /** Decides who runs a script (src/notify/script-user.ts), or null when keepalived would remove it (insecure, not
@@ -198,5 +201,6 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     startupDelayMs: g.vrrpStartupDelayMs,
     skipped,
     statics: { addresses: cfg.staticAddresses, routes: cfg.staticRoutes, rules: cfg.staticRules },
+    firewall: firewallSettings(cfg),
   };
 }

@@ -27,6 +27,8 @@ import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, ty
 import { matchInstances, staticKey, staticsDiff, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import { errorFields, logEffect } from '../daemon/log.js';
+import { runNft } from '../net/nft.js';
+import { dropsVipTraffic, elementKey, emptyFirewall, firewallTeardown, firewallUpdate, vipElements, type FirewallElement, type FirewallSettings, type FirewallState } from './firewall.js';
 
 export interface VrrpShellOptions {
   log: Logger;
@@ -100,10 +102,17 @@ export class VrrpShell {
     rules: new Map<string, RuleSpec>(),
   };
   private staticChain: Promise<void> = Promise.resolve();
+  /** vrrp_strict's nftables table (firewall.ts): its settings, fixed at start as keepalived's, and what it holds. */
+  private fw?: { settings: FirewallSettings; state: FirewallState };
+  private fwChain: Promise<void> = Promise.resolve();
+  /** The VIPs each instance (by uid) holds as far as the firewall is concerned: set before the addresses are added,
+   * cleared after they are removed, as keepalived orders it. */
+  private readonly fwHeld = new Map<number, { name: string; vips: VirtualIp[] }>();
 
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.node = new VrrpNode(plan);
+    if (plan.firewall) this.fw = { settings: plan.firewall, state: emptyFirewall() };
   }
 
   get log(): Logger {
@@ -135,6 +144,7 @@ export class VrrpShell {
     const match = matchInstances(this.plan.instances, next.instances);
     this.plan = next;
     this.input({ type: 'reload', plan: next });
+    this.reloadFirewall(next.firewall);
     await this.syncStatics(false);
     for (const r of this.scriptRunners) void r.stop();
     for (const f of this.watchedFiles) unwatchFile(f);
@@ -204,6 +214,7 @@ export class VrrpShell {
     // keepalived's stop_vrrp clears the static entries it set, -V or not.
     await this.staticChain;
     await this.removeStatics(() => true);
+    await this.stopFirewall();
     await Promise.all(this.scriptRunners.map((r) => r.stop()));
     for (const f of this.watchedFiles) unwatchFile(f);
     this.processMonitor?.stop();
@@ -309,7 +320,13 @@ export class VrrpShell {
           if (this.keepOnStop()) break;
           // Forgotten now, so the kernel's deletion event is not taken for someone else's.
           for (const v of e.vips) this.ownedBy(e.uid).vips.delete(v.address);
-          this.enqueue(e.uid, e.instance, () => this.removeVips(e.instance, e.vips), true);
+          this.enqueue(e.uid, e.instance, async () => {
+            await this.removeVips(e.instance, e.vips);
+            // keepalived drops the firewall entries after the addresses.
+            const held = this.fwHeld.get(e.uid);
+            if (held) held.vips = held.vips.filter((h) => !e.vips.some((v) => v.address === h.address));
+            await this.syncFirewall();
+          }, true);
           break;
         case 'send-garp': this.enqueue(e.uid, e.instance, () => this.sendGarp(e.instance, e.vip)); break;
         case 'notify': {
@@ -376,6 +393,14 @@ export class VrrpShell {
 
   private async addVips(uid: number, name: string, vips: VirtualIp[]): Promise<void> {
     const owned = this.ownedBy(uid).vips;
+    // keepalived sets the firewall drop rule before it adds the addresses.
+    if (this.fw) {
+      const held = this.fwHeld.get(uid) ?? { name, vips: [] };
+      held.name = name;
+      held.vips = [...held.vips.filter((h) => !vips.some((v) => v.address === h.address)), ...vips];
+      this.fwHeld.set(uid, held);
+      await this.syncFirewall();
+    }
     for (const v of vips) {
       const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
       if (!ifindex) {
@@ -570,6 +595,71 @@ export class VrrpShell {
       await this.rt!.deleteAddress({ ifindex: v.ifindex, address, prefixlen: v.prefix, peer: v.peer }).catch(() => undefined);
     }
     o.vips.clear();
+  }
+
+  // ---- firewall (vrrp_strict) ----------------------------------------------------------------------------------------
+
+  private planInstance(name: string): VrrpPlan['instances'][number] | undefined {
+    return this.plan.instances.find((i) => i.config.name === name);
+  }
+
+  /** The elements our table should hold: the VIPs held by every instance that drops traffic to them. */
+  private firewallWanted(settings: FirewallSettings): FirewallElement[] {
+    const out: FirewallElement[] = [];
+    for (const h of this.fwHeld.values()) {
+      const inst = this.planInstance(h.name);
+      if (inst && dropsVipTraffic(inst.config)) out.push(...vipElements(inst, h.vips, settings));
+    }
+    return out;
+  }
+
+  /**
+   * Brings the table in line with the held VIPs, one `nft` transaction at a time in order. A failed transaction
+   * changes nothing, so the state stays what the kernel has.
+   */
+  private syncFirewall(): Promise<void> {
+    const fw = this.fw;
+    if (!fw) return Promise.resolve();
+    const run = async (): Promise<void> => {
+      const wanted = this.firewallWanted(fw.settings);
+      const keys = new Set(wanted.map(elementKey));
+      const remove = [...fw.state.elements].filter(([k]) => !keys.has(k)).map(([, e]) => e);
+      const { script, state } = firewallUpdate(fw.settings, fw.state, wanted, remove);
+      if (!script) return;
+      try {
+        await runNft(script);
+        const added = [...state.elements.keys()].filter((k) => !fw.state.elements.has(k)).length;
+        fw.state = state;
+        this.log.info({ table: fw.settings.table, added, removed: remove.length }, `nftables ${fw.settings.table}: ${added} VIP drop entries set, ${remove.length} removed`);
+      } catch (e) {
+        this.log.error({ ...errorFields(e), table: fw.settings.table }, `nftables ${fw.settings.table}: ${(e as Error).message}`);
+      }
+    };
+    this.fwChain = this.fwChain.then(run, run);
+    return this.fwChain;
+  }
+
+  /** SIGHUP: the table name, priority and flags stay those of the start (keepalived cannot change them either). */
+  private reloadFirewall(next: FirewallSettings | undefined): void {
+    if (!this.fw) {
+      if (next) this.fw = { settings: next, state: emptyFirewall() };
+    } else if (next && next.table !== this.fw.settings.table) {
+      this.log.warn({ table: this.fw.settings.table }, `cannot change nftables table name at a reload (${next.table}); keeping ${this.fw.settings.table} - please restart`);
+    }
+    void this.syncFirewall();
+  }
+
+  /** Stop (also with -V, as keepalived's firewall_fini): our tables go. */
+  private async stopFirewall(): Promise<void> {
+    await this.fwChain;
+    const fw = this.fw;
+    if (!fw) return;
+    const script = firewallTeardown(fw.settings, fw.state);
+    if (!script) return;
+    await runNft(script).then(
+      () => { fw.state = emptyFirewall(); },
+      (e: Error) => this.log.error({ ...errorFields(e), table: fw.settings.table }, `nftables ${fw.settings.table}: ${e.message}`),
+    );
   }
 
   private sender(ifindex: number): PacketSender {

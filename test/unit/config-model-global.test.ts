@@ -38,7 +38,7 @@ test('lvs_sync_daemon takes its sync id from the instance it follows', () => {
 });
 
 test('recognised-only keywords are kept in `other`; unimplemented ones are notices; unknown ones errors', () => {
-  const b = build('global_defs {\n  vrrp_priority -10\n  enable_snmp_vrrp\n  nftables keepalived\n  rooter_id x\n}\n');
+  const b = build('global_defs {\n  vrrp_priority -10\n  enable_snmp_vrrp\n  nftables_ipvs keepalived\n  rooter_id x\n}\n');
   assert.deepEqual(b.golden, ['notice not-supported @3', 'notice not-supported @4', 'error unknown-keyword @5']);
   assert.deepEqual(b.model.globalDefs.other['vrrp_priority'], ['-10']);
   assert.match(b.diags[2]!.suggestion!, /did you mean 'router_id'/);

@@ -33,6 +33,9 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     vrrpHigherPrioSendAdvert: false,
     vrrpSkipCheckAdvAddr: false,
     vrrpStrict: false,
+    nftablesPriority: -1,
+    nftablesCounters: false,
+    nftablesIfindex: false,
     vrrpCheckUnicastSrc: false,
     vrrpNotifyPriorityChanges: false,
     vrrpStartupDelayMs: 0,
@@ -138,6 +141,30 @@ export function buildGlobalDefs(ctx: Ctx, nodes: ConfigNode[], g: GlobalDefs): v
       case 'vrrp_higher_prio_send_advert': { const b = readBool(ctx, n); if (b !== undefined) g.vrrpHigherPrioSendAdvert = b; break; }
       case 'vrrp_skip_check_adv_addr': { const b = readBool(ctx, n); if (b !== undefined) g.vrrpSkipCheckAdvAddr = b; break; }
       case 'vrrp_strict': g.vrrpStrict = true; break;
+      case 'nftables': {
+        // keepalived: a second `nftables` is an error and ignored; a name of 256+ bytes (NFT_TABLE_MAXNAMELEN) too.
+        if (g.nftablesTable !== undefined) { ctx.bad(n, 0, 'duplicate', "nftables already specified - ignoring"); break; }
+        const name = n.args[0]?.text ?? 'keepalived';
+        if (Buffer.byteLength(name) >= 256) { ctx.bad(n, 0, 'invalid-value', 'nftables table name too long - ignoring', 'a table name is at most 255 bytes'); break; }
+        g.nftablesTable = name;
+        g.nftablesPriority = -1;
+        break;
+      }
+      case 'nftables_priority': {
+        if (!ctx.need(n, 1, 'PRIORITY')) break;
+        const v = readInt(ctx, n, 0, -2147483648, 2147483647);
+        if (v !== undefined) g.nftablesPriority = v;
+        break;
+      }
+      case 'nftables_counters': g.nftablesCounters = true; break;
+      case 'nftables_ifindex': g.nftablesIfindex = true; break;
+      case 'vrrp_iptables':
+        // Debian's 2.2.7 is built with nftables and without iptables: the keyword is an error that still selects
+        // nftables (table `keepalived`, priority -1).
+        ctx.bad(n, 0, 'not-built', "iptables not supported, using nftables instead. Please replace 'vrrp_iptables' and 'vrrp_ipsets' with the 'nftables' config option");
+        g.nftablesTable = 'keepalived';
+        g.nftablesPriority = -1;
+        break;
       case 'vrrp_priority': case 'checker_priority': {
         if (!ctx.need(n, 1, 'NICE (-20..19)')) break;
         const v = readInt(ctx, n, 0, -20, 19);

@@ -12,6 +12,7 @@ export const ROOT = w(`global_defs vrrp_script vrrp_sync_group vrrp_instance tra
   bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets use_pid_dir instance
   child_wait_time linkbeat_use_polling`);
 
+// No vrrp_ipsets: Debian's 2.2.7 is built without iptables/ipset, so keepalived -t calls it an unknown keyword.
 export const GLOBAL_DEFS = w(`process_names process_name vrrp_process_name checker_process_name lvs_process_name
   bfd_process_name router_id notification_email_from smtp_server smtp_helo_name smtp_connect_timeout
   notification_email smtp_alert startup_script startup_script_timeout shutdown_script shutdown_script_timeout
@@ -20,7 +21,7 @@ export const GLOBAL_DEFS = w(`process_names process_name vrrp_process_name check
   lvs_flush_onstop lvs_sync_daemon vrrp_mcast_group4 vrrp_mcast_group6 vrrp_garp_master_delay vrrp_garp_master_repeat
   vrrp_garp_master_refresh vrrp_garp_master_refresh_repeat vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat
   vrrp_down_timer_adverts vrrp_garp_interval vrrp_gna_interval vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl
-  vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert vrrp_version vrrp_iptables vrrp_ipsets nftables
+  vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert vrrp_version vrrp_iptables nftables
   nftables_priority nftables_ifindex nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark
   nftables_counters vrrp_check_unicast_src vrrp_skip_check_adv_addr vrrp_strict vrrp_priority vrrp_no_swap
   vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime notify_fifo notify_fifo_script
@@ -102,8 +103,7 @@ export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
   'top level': new Set(w(`linkbeat_interfaces garp_group track_group
     bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
     use_pid_dir instance linkbeat_use_polling`)),
-  global_defs: new Set(w(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs
-    nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp
+  global_defs: new Set(w(`nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp
     enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker enable_dbus
     dbus_service_name max_auto_priority min_auto_priority_delay bfd_rt_priority
     vrrp_cpu_affinity checker_cpu_affinity bfd_cpu_affinity bfd_priority bfd_no_swap bfd_rlimit_rttime

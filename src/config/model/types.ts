@@ -55,6 +55,17 @@ export interface GlobalDefs {
   vrrpHigherPrioSendAdvert: boolean;
   vrrpSkipCheckAdvAddr: boolean;
   vrrpStrict: boolean;
+  /**
+   * `nftables [TABLE]` (or `vrrp_iptables`, which this keepalived build turns into nftables): the table keepalived's
+   * drop rules for non-accept VIPs live in. Undefined = none named; a no_accept instance then uses `keepalived`.
+   */
+  nftablesTable?: string;
+  /** `nftables_priority`: the hook priority of our chains (-1, and `nftables` resets it to -1 as keepalived does). */
+  nftablesPriority: number;
+  /** `nftables_counters`: a counter on every rule. */
+  nftablesCounters: boolean;
+  /** `nftables_ifindex`: link-local VIPs keyed by interface index even with dont_track_primary. */
+  nftablesIfindex: boolean;
   vrrpCheckUnicastSrc: boolean;
   vrrpNotifyPriorityChanges: boolean;
   vrrpStartupDelayMs: number;
