@@ -108,7 +108,8 @@ export async function runCtl(argv: string[], io: CliIo): Promise<number> {
   const where = 'socketPath' in inv.target ? inv.target.socketPath : `${inv.target.host}:${inv.target.port}`;
   let r: { status: number; body: string };
   try {
-    r = await post(inv, 15_000);
+    // A plan waits for each child's part (bounded by the daemon, PLAN_TIMEOUT_MS); other commands answer at once.
+    r = await post(inv, inv.command === 'plan' ? 60_000 : 15_000);
   } catch (e) {
     io.err(`keepalived-ts ctl: cannot reach the daemon at ${where}: ${(e as Error).message} (is it running with --status-listen ${where}?)\n`);
     return CTL_USAGE_OR_UNREACHABLE;

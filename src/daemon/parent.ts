@@ -23,8 +23,8 @@ import { checkConfig } from '../config/check-config.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import type { ReloadPlanDocument, CheckerPlanJson, VrrpPlanJson } from './reload-plan.js';
 
-/** How long `ctl plan` waits for a child's part (a checker child dumps the kernel's IPVS table for it). */
-const PLAN_TIMEOUT_MS = 12_000;
+/** How long `ctl plan` waits for a child's part: it reads the file, and a checker child dumps the kernel's IPVS table. */
+const PLAN_TIMEOUT_MS = 45_000;
 
 /** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
 export async function runParent(o: DaemonOptions): Promise<number> {

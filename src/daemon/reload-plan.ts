@@ -6,7 +6,7 @@
 import type { VirtualIp } from '../config/model/index.js';
 import type { VrrpReloadPlan } from '../vrrp/reload.js';
 import type { Op } from '../ipvs/reconcile.js';
-import { describeOp } from '../ipvs/describe.js';
+import { describeDest, describeOp, describeService } from '../ipvs/describe.js';
 
 /** The VRRP child's part, JSON-ready (addresses as `ADDR/LEN dev IF`). */
 export interface VrrpPlanJson {
@@ -24,7 +24,7 @@ export interface VrrpPlanJson {
 /** The checker child's part. `ipvs` is absent when this host's IPVS cannot be used (nothing would be programmed). */
 export interface CheckerPlanJson {
   checkers: { kept: number; added: string[]; removed: string[] };
-  ipvs?: Array<{ op: Op['op']; text: string }>;
+  ipvs?: IpvsPlanOp[];
   ipvsUnavailable?: string;
 }
 
@@ -59,12 +59,23 @@ export function vrrpPlanJson(p: VrrpReloadPlan): VrrpPlanJson {
   };
 }
 
-/** One IPVS operation as the plan prints it: describeOp plus the settings it sets. */
-export function ipvsOpJson(o: Op): { op: Op['op']; text: string } {
+/** One IPVS operation of the plan: what it does to which service (and destination), in ipvsadm's notation. */
+export interface IpvsPlanOp {
+  op: Op['op'];
+  /** "TCP 10.0.0.1:80", "FWM 7". */
+  service: string;
+  /** "192.168.1.1:8080" for a destination operation. */
+  dest?: string;
+  /** describeOp plus the settings it sets. */
+  text: string;
+}
+
+export function ipvsOpJson(o: Op): IpvsPlanOp {
   let text = describeOp(o);
   if (o.op === 'add-service' || o.op === 'edit-service') text += ` (${o.service.scheduler})`;
   if (o.op === 'add-dest' || o.op === 'edit-dest') text += ` (weight ${o.dest.weight})`;
-  return { op: o.op, text };
+  const dest = o.op === 'add-dest' || o.op === 'edit-dest' || o.op === 'del-dest' ? describeDest(o.dest) : undefined;
+  return { op: o.op, service: describeService(o.service), ...(dest ? { dest } : {}), text };
 }
 
 /** Whether the plan changes anything at all. */

@@ -112,7 +112,7 @@ test('text: one line per change, refused files with their diagnostics', () => {
   const p = planVrrpReload(planOf(OLD), (n) => STATES[n]!, planOf(NEW), HELD);
   const doc: ReloadPlanDocument = {
     file: '/etc/keepalived/new.conf', valid: true, diagnostics: [], processes: { start: [], stop: [] }, vrrp: vrrpPlanJson(p),
-    checker: { checkers: { kept: 3, added: ['TCP_CHECK on 10.0.1.3:80 of 10.0.0.1:80'], removed: [] }, ipvs: [{ op: 'add-dest', text: 'add 10.0.1.3:80 to TCP 10.0.0.1:80 (weight 1)' }] },
+    checker: { checkers: { kept: 3, added: ['TCP_CHECK on 10.0.1.3:80 of 10.0.0.1:80'], removed: [] }, ipvs: [{ op: 'add-dest', service: 'TCP 10.0.0.1:80', dest: '10.0.1.3:80', text: 'add 10.0.1.3:80 to TCP 10.0.0.1:80 (weight 1)' }] },
     errors: [],
   };
   const text = formatReloadPlan(doc);
