@@ -5,7 +5,7 @@
 // The connector exists only in the initial network namespace: opened anywhere else, subscribing fails, every
 // tracker stays without quorum and the error says why (keepalived behaves the same under `ip netns exec`).
 import { EventEmitter } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ksock, watchReadable, AF_NETLINK, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, type NativeWatcher } from '../net/ksock.js';
 import { CN_IDX_PROC, NETLINK_CONNECTOR, PROC_CN_MCAST_IGNORE, PROC_CN_MCAST_LISTEN, decodeProcEvent, encodeProcListen } from '../net/proc-connector-codec.js';
@@ -14,13 +14,27 @@ import { ProcessTracking, factsNeeded, type ProcessFacts, type ProcessTrackerSpe
 /** keepalived waits this long after lost events before it re-reads /proc (process_lost_messages_timer_thread). */
 const RESCAN_AFTER_MS = 1000;
 
+/** One buffer for every /proc read: a read per exec event on the machine, so no allocation and no fstat. */
+const procBuf = Buffer.alloc(8192);
+
+/** The first bytes of a /proc file (a longer command line is cut: it cannot equal a configured one anyway). */
+function readProc(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let n = 0;
+    for (let r; n < procBuf.length && (r = readSync(fd, procBuf, n, procBuf.length - n, null)) > 0;) n += r;
+    return procBuf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads what the trackers compare for one process; undefined when it is gone (or a zombie, for comm trackers). */
 function readFacts(pid: number, need: { comm: boolean; cmdline: boolean }, commText?: string): ProcessFacts | undefined {
   const f: ProcessFacts = { pid };
   try {
     if (need.cmdline) {
-      const raw = readFileSync(`/proc/${pid}/cmdline`);
-      const parts = raw.toString('utf8').split('\0');
+      const parts = readProc(`/proc/${pid}/cmdline`).split('\0');
       if (parts.at(-1) === '') parts.pop();
       f.argv = parts;
     }
@@ -28,7 +42,7 @@ function readFacts(pid: number, need: { comm: boolean; cmdline: boolean }, commT
       if (commText !== undefined) f.comm = commText;
       else {
         // stat gives the name and the state together: a zombie no longer counts (keepalived read_procs).
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const stat = readProc(`/proc/${pid}/stat`);
         const open = stat.indexOf('(');
         const close = stat.lastIndexOf(')');
         if (open < 0 || close < open) return undefined;
