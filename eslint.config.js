@@ -28,7 +28,7 @@ export const CORE_FILES = [
   'src/vrrp/**/*.ts',
   'src/check/verdict.ts',
   'src/ipvs/desired.ts', 'src/ipvs/reconcile.ts', 'src/ipvs/codec.ts', 'src/ipvs/describe.ts', 'src/ipvs/kernel-table.ts',
-  'src/ipvs/virtual-server-spec.ts',
+  'src/ipvs/virtual-server-spec.ts', 'src/ipvs/overrides.ts',
   'src/net/address.ts', 'src/net/constants.ts', 'src/net/arp.ts', 'src/net/ndisc.ts', 'src/net/checksum.ts',
   'src/net/ipv4-header.ts', 'src/net/netlink-codec.ts', 'src/net/rtnetlink-codec.ts', 'src/net/genetlink-codec.ts',
   'src/net/proc-connector-codec.ts',

@@ -1,9 +1,10 @@
-// Maps the config model plus the checkers' verdict (which destinations are wanted, at what weight) onto the IPVS
-// desired-state input. Pure. The checker core already swapped in the sorry server when quorum was lost, so every
+// Maps the config model plus the checkers' verdict (which destinations are wanted, at what weight) and the
+// operator's real-server overrides (overrides.ts) onto the IPVS desired-state input. Pure. The checker core already swapped in the sorry server when quorum was lost, so every
 // wanted destination arrives in `dests`; here we only add what the kernel needs to know about each one.
 import type { KeepalivedConfig, LbKind, Protocol, TunnelSpec, VirtualServer } from '../config/model/index.js';
 import type { Family } from '../net/address.js';
 import type { DesiredDest } from '../check/checker-types.js';
+import { overrideDests, type RsOverride } from './overrides.js';
 
 // ---- the desired-state input (desired.ts expands it into kernel services and destinations); method, tunnel and
 // protocol are the config model's own types ----
@@ -65,9 +66,9 @@ function targets(vs: VirtualServer, cfg: KeepalivedConfig): VirtualTarget[] {
   });
 }
 
-/** One virtual server's IPVS spec for the destinations the checkers want now. */
-export function ipvsSpecFor(vs: VirtualServer, dests: readonly DesiredDest[], cfg: KeepalivedConfig): VirtualServerSpec {
-  const realServers: RealServerSpec[] = dests.map((d) => {
+/** One virtual server's IPVS spec for the destinations the checkers want now, after the operator's overrides. */
+export function ipvsSpecFor(vs: VirtualServer, dests: readonly DesiredDest[], cfg: KeepalivedConfig, overrides: readonly RsOverride[] = []): VirtualServerSpec {
+  const realServers: RealServerSpec[] = overrideDests(vs, dests, overrides).map((d) => {
     const rs = vs.realServers.find((r) => r.address === d.addr && r.port === d.port);
     const sorry = vs.sorryServer && vs.sorryServer.address === d.addr && vs.sorryServer.port === d.port;
     return {
