@@ -38,6 +38,7 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -e, --all-config             Fail if any configuration file is missing
   -i, --config-id ID           Skip any configuration lines beginning '@' that don't match ID
       --ignore-sigint          Ignore SIGINT (only SIGTERM stops the daemon)
+      --reset-overrides        A reload (SIGHUP) clears the real-server overrides set with ctl drain/disable/weight
       --signum=SIGFUNC         Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON
   -t, --config-test[=FILE]     Check the configuration for obvious errors and exit
       --status-listen=ADDR:PORT|PATH
@@ -143,6 +144,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         'dont-release-ipvs': { type: 'boolean', short: 'I' },
         'dont-respawn': { type: 'boolean', short: 'R' },
         'ignore-sigint': { type: 'boolean' },
+        'reset-overrides': { type: 'boolean' },
         signum: { type: 'string' },
         'status-listen': { type: 'string' },
         'status-listen-force': { type: 'boolean' },
@@ -236,6 +238,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     ctlAllowGids,
     ctlAllowTcp: Boolean(values['ctl-allow-tcp']),
     ignoreSigint: Boolean(values['ignore-sigint']),
+    resetOverrides: Boolean(values['reset-overrides']),
     argv,
   }));
 }

@@ -1,7 +1,8 @@
 // The checker service: the health-check engine, the kernel's IPVS table and the LVS notifications, together in the
 // checker process (keepalived's "healthcheckers" child, daemon/checker-child.ts), apart from VRRP.
 // Start: lvs_flush and lvs_timeouts if configured, then the engine on the config model. Every change of the
-// checkers' verdict goes through one path, one reconcile at a time: desired state (config + verdict) → read the
+// checkers' verdict, and of the operator's real-server overrides (ipvs/overrides.ts: drain, disable, weight), goes
+// through one path, one reconcile at a time: desired state (config + verdict + overrides) → read the
 // kernel's table → minimal diff against what we own → apply (ipvs/sync.ts reconcile).
 // Stop: the engine stops (omega notifications run), then the table is left as keepalived leaves it
 // (ipvs/sync.ts stop): by default every destination and service we own is removed, computed from the state the
@@ -16,6 +17,7 @@ import { IpvsApplier, type StopMode } from '../ipvs/apply.js';
 import { describeOp } from '../ipvs/describe.js';
 import { buildDesired } from '../ipvs/desired.js';
 import { ipvsSpecFor } from '../ipvs/virtual-server-spec.js';
+import { applyRsCommand, describeOverride, overrideDests, overridesAfterReload, type RsCommandRequest, type RsOverride } from '../ipvs/overrides.js';
 import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptSucceeded, type AccountFiles } from '../notify/run.js';
 import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
@@ -24,6 +26,8 @@ import { checkerReloadDiff, type CheckEvent } from './verdict.js';
 import { ipvsOpJson, type CheckerPlanJson } from '../daemon/reload-plan.js';
 import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './checker-types.js';
 import { errorFields } from '../daemon/log.js';
+import type { CheckerStatus } from '../daemon/ipc.js';
+import { canonicalAddr } from '../net/address.js';
 
 export interface CheckerServiceOptions {
   log: Logger;
@@ -35,6 +39,12 @@ export interface CheckerServiceOptions {
   openIpvs?: () => Promise<IpvsClient>;
   /** Host facts for the script decision (injectable for tests); default the real file system and accounts. */
   scriptFs?: () => ScriptFs;
+  /** Real-server overrides to start with (kept by the parent across a restart of this process). */
+  overrides?: readonly RsOverride[];
+  /** --reset-overrides: a reload clears the overrides. */
+  resetOverrides?: boolean;
+  /** Told the overrides after every change (the checker child hands them to the parent). */
+  onOverrides?: (overrides: readonly RsOverride[]) => void;
 }
 
 export class CheckerService {
@@ -45,10 +55,14 @@ export class CheckerService {
   private syncQueued = false;
   private accounts?: AccountFiles;
   private stopped = false;
+  private overrides: RsOverride[];
   /** Counters for status and metrics. */
   readonly stats = { reconciles: 0, ipvsOps: 0, ipvsFailures: 0, scriptsRun: 0, scriptFailures: 0 };
 
-  constructor(private cfg: KeepalivedConfig, private readonly opts: CheckerServiceOptions) {}
+  constructor(private cfg: KeepalivedConfig, private readonly opts: CheckerServiceOptions) {
+    // Overrides handed over from a previous incarnation apply to the real servers this configuration still has.
+    this.overrides = overridesAfterReload(opts.overrides ?? [], cfg, false).kept;
+  }
 
   private get log(): Logger {
     return this.opts.log;
@@ -102,6 +116,12 @@ export class CheckerService {
     previous?.halt();
     this.cfg = next;
     this.wanted.clear();
+    const { kept, dropped } = overridesAfterReload(this.overrides, next, this.opts.resetOverrides === true);
+    for (const o of dropped) {
+      this.log.info({ vs: o.vsKey, rs: `${o.addr}:${o.port}`, override: o.kind }, `Healthcheck: override cleared by the reload${this.opts.resetOverrides ? ' (--reset-overrides)' : ' (real server no longer configured)'}: ${describeOverride(o)}`);
+    }
+    this.overrides = kept;
+    if (dropped.length) this.opts.onOverrides?.(this.overrides);
     this.engine = engine;
     this.engine.start();
     this.log.info(`Healthcheck: reloaded, ${next.virtualServers.length} virtual server(s)`);
@@ -117,9 +137,29 @@ export class CheckerService {
     const checkers = checkerReloadDiff(this.engine?.core, engine.core);
     if (!this.ipvs) return { checkers, ipvsUnavailable: 'this host\'s IPVS cannot be used' };
     const wanted = new Map(engine.core.desiredAll().map((c) => [c.vsKey, c.dests]));
-    const specs = next.virtualServers.map((vs) => ipvsSpecFor(vs, wanted.get(vs.key) ?? [], next));
+    // The overrides the reload would keep (ctl drain / disable / weight), so the plan is what the SIGHUP does.
+    const overrides = overridesAfterReload(this.overrides, next, this.opts.resetOverrides === true).kept;
+    const specs = next.virtualServers.map((vs) => ipvsSpecFor(vs, wanted.get(vs.key) ?? [], next, overrides));
     const ops = await this.ipvs.plan(buildDesired(specs));
     return { checkers, ipvs: ops.map(ipvsOpJson) };
+  }
+
+  /**
+   * An operator's drain / disable / weight / enable (control interface): the overrides change, and the next
+   * reconcile programs them with the checkers' verdict. Throws KtError (KT_CTL_*) for a bad or unknown target.
+   */
+  rsCommand(req: RsCommandRequest, by: string, now: Date): { message: string; overrides: RsOverride[] } {
+    const r = applyRsCommand(this.overrides, req, this.cfg, now.toISOString(), by);
+    this.overrides = r.overrides;
+    for (const t of r.touched) this.log.info({ vs: t.vsKey, rs: `${t.addr}:${t.port}`, override: req.command, by }, `Healthcheck: ${req.command} by ${by}: ${r.message}`);
+    this.opts.onOverrides?.(this.overrides);
+    this.scheduleSync();
+    return { message: r.message, overrides: this.overrides };
+  }
+
+  /** The overrides in force. */
+  overrideList(): readonly RsOverride[] {
+    return this.overrides;
   }
 
   private sink() {
@@ -129,14 +169,24 @@ export class CheckerService {
     };
   }
 
-  /** Per real server: is it in the table (alive, or kept at weight 0 by inhibit_on_failure) and at what weight. */
-  realServerStatus(): Array<{ virtualServer: string; realServer: string; up: boolean; weight?: number }> {
-    const out: Array<{ virtualServer: string; realServer: string; up: boolean; weight?: number }> = [];
+  /**
+   * Per real server: is it healthy (the checkers' verdict: alive and not kept at weight 0 by inhibit_on_failure),
+   * the weight it has in the table after any override (absent: not in the table), and its override.
+   */
+  realServerStatus(): CheckerStatus[] {
+    const out: CheckerStatus[] = [];
     for (const vs of this.cfg.virtualServers) {
-      const dests = this.wanted.get(vs.key) ?? [];
+      const verdict = this.wanted.get(vs.key) ?? [];
+      const dests = overrideDests(vs, verdict, this.overrides);
       for (const rs of vs.realServers) {
+        const v = verdict.find((x) => x.addr === rs.address && x.port === rs.port);
         const d = dests.find((x) => x.addr === rs.address && x.port === rs.port);
-        out.push({ virtualServer: vs.key, realServer: `${rs.address}:${rs.port}`, up: !!d && !d.inhibited, weight: d?.weight });
+        const addr = canonicalAddr(rs.address);
+        const o = this.overrides.find((x) => x.vsKey === vs.key && x.addr === addr && x.port === rs.port);
+        out.push({
+          virtualServer: vs.key, realServer: `${rs.address.includes(':') ? `[${rs.address}]` : rs.address}:${rs.port}`, up: !!v && !v.inhibited, weight: d?.weight,
+          ...(o ? { override: { kind: o.kind, ...(o.weight !== undefined ? { weight: o.weight } : {}), since: o.since, by: o.by } } : {}),
+        });
       }
     }
     return out;
@@ -179,7 +229,7 @@ export class CheckerService {
   private async reconcile(): Promise<void> {
     if (!this.ipvs) return;
     try {
-      const specs = this.cfg.virtualServers.map((vs) => ipvsSpecFor(vs, this.wanted.get(vs.key) ?? [], this.cfg));
+      const specs = this.cfg.virtualServers.map((vs) => ipvsSpecFor(vs, this.wanted.get(vs.key) ?? [], this.cfg, this.overrides));
       const report = await this.ipvs.reconcile(buildDesired(specs));
       this.stats.reconciles++;
       this.stats.ipvsOps += report.results.length;

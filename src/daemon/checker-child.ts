@@ -1,5 +1,6 @@
 // The checker child (keepalived's Keepalived_healthcheckers process): health checks, the IPVS table and the LVS
-// notifications, apart from VRRP so that checks can never delay an advert. Reloads on the parent's word.
+// notifications, apart from VRRP so that checks can never delay an advert. Reloads on the parent's word; holds the
+// operator's real-server overrides (control-rs.ts), which the parent keeps across a respawn of this process.
 import { NotifyFifoWriter } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
@@ -14,6 +15,11 @@ import { childLogFile } from './options.js';
 import { loadConfig, planInChild, reloadInChild } from './load-config.js';
 import { badRequest } from './control.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
+import type { ToChild } from './ipc.js';
+import type { RsOverride } from '../ipvs/overrides.js';
+
+/** How long a starting checker waits for the parent's handover (sent right after the fork). */
+const HANDOVER_WAIT_MS = 3000;
 
 /** The checker child's main (child.ts runs it): resolves with the exit code. */
 export async function runCheckerChild(ctx: ChildContext): Promise<number> {
@@ -21,6 +27,21 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   const log = createLogger({
     detail: o.logDetail, json: o.logJson, role: 'Keepalived_healthcheckers', file: o.logFile && childLogFile(o.logFile, 'checkers'),
   });
+  // The parent's first message: the real-server overrides a previous checker process held (ipc.ts handover).
+  // Awaited before the first reconcile, so a respawn never puts a drained server back at its weight meanwhile.
+  let takeHandover: (m: ToChild) => void = () => undefined;
+  const handedOver = new Promise<RsOverride[]>((resolve) => {
+    const timer = setTimeout(() => {
+      log.warn(`no real-server overrides from the parent within ${HANDOVER_WAIT_MS} ms; starting without`);
+      resolve([]);
+    }, HANDOVER_WAIT_MS);
+    takeHandover = (m) => {
+      if (m.t !== 'handover') return;
+      clearTimeout(timer);
+      resolve(Array.isArray(m.state) ? (m.state as RsOverride[]) : []);
+    };
+  });
+  ctx.onMessage((m) => takeHandover(m));
   const cfg = loadConfig(o, log);
   if (!cfg) return EXIT_CONFIG;
   applyProcessPriorities('checker', cfg.globalDefs, log);
@@ -44,7 +65,12 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       log.error({ ...errorFields(e), fifo: f.path }, `notify FIFO ${f.path}: ${(e as Error).message}`);
     }
   }
-  const service = new CheckerService(cfg, { log, fifos, dontReleaseIpvs: o.dontReleaseIpvs });
+  const service = new CheckerService(cfg, {
+    log, fifos, dontReleaseIpvs: o.dontReleaseIpvs, resetOverrides: o.resetOverrides,
+    overrides: await handedOver,
+    // The parent keeps them for the next checker process if this one dies.
+    onOverrides: (overrides) => ctx.send({ t: 'handover', state: overrides }),
+  });
   // ha_suspend: like keepalived's checker process, follow the host's addresses over rtnetlink; checkers of such a
   // virtual server run only while its address is local. Watched only once a configuration asks for it.
   let watcher: InterfaceWatcher | undefined;

@@ -17,16 +17,23 @@ async function main(): Promise<number> {
     return EXIT_FATAL;
   }
   const options = JSON.parse(raw) as DaemonOptions;
-  let handler: (m: ToChild) => void = () => undefined;
-  process.on('message', (m) => {
-    if (!isToChild(m)) return;
+  let handler: ((m: ToChild) => void) | undefined;
+  // Messages that arrive before the child registered its handler (the parent's `handover` right after the fork)
+  // are kept and given to it then, not dropped.
+  const early: ToChild[] = [];
+  const handle = (m: ToChild): void => {
     // A bug in one request (a dump, a status, a reload) is reported and the process keeps serving: it must not
     // become a crash that releases the VIPs and flaps the instance.
     try {
-      handler(m);
+      handler!(m);
     } catch (e) {
       process.stderr.write(`keepalived-ts child: handling '${m.t}' from the parent failed: ${(e as Error)?.stack ?? String(e)}\n`);
     }
+  };
+  process.on('message', (m) => {
+    if (!isToChild(m)) return;
+    if (handler) handle(m);
+    else early.push(m);
   });
   // The parent's pid comes from the parent: one killed while this process was still starting (Node takes ~0.5 s)
   // is gone before any line here runs, its 'disconnect' already past and process.ppid already 1 — such a child used
@@ -59,7 +66,9 @@ async function main(): Promise<number> {
       if (process.connected) process.send!(m);
     },
     onMessage: (h) => {
+      const first = !handler;
       handler = h;
+      if (first) for (const m of early.splice(0)) handle(m);
     },
     onCrash: (release) => {
       crashRelease = release;

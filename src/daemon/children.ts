@@ -163,6 +163,8 @@ export class Supervised {
   private nextId = 1;
   private readonly waiting = new Map<number, (s: ChildStatus | undefined) => void>();
   private readonly waitingCtl = new Map<number, (r: ControlReply | undefined) => void>();
+  /** What the child last handed over for its next incarnation (ipc.ts `handover`). */
+  private handover: unknown = null;
   stopping = false;
 
   constructor(
@@ -191,6 +193,9 @@ export class Supervised {
     });
     this.proc = proc;
     this.log.info({ pid: proc.pid }, `Starting ${this.spec.role} child process, pid=${proc.pid}`);
+    // First message, so a respawned checker starts with the overrides its predecessor held (child.ts keeps
+    // messages that arrive before the child's handler is in place).
+    proc.send({ t: 'handover', state: this.handover } satisfies ToChild);
     proc.on('message', (m: FromChild) => this.onMessage(m));
     proc.on('error', (e) => this.log.error(errorFields(e), `${this.spec.role}: ${e.message}`));
     proc.on('exit', (code, signal) => this.onExit(proc, code, signal));
@@ -203,6 +208,8 @@ export class Supervised {
     } else if (m.t === 'ctl') {
       this.waitingCtl.get(m.id)?.(m.reply);
       this.waitingCtl.delete(m.id);
+    } else if (m.t === 'handover') {
+      this.handover = m.state;
     } else if (m.t === 'reloaded') {
       if (m.ok) this.log.info(`${this.spec.role}: reload applied`);
       else this.log.error(`${this.spec.role}: reload failed: ${m.error ?? 'unknown error'}`);

@@ -4,6 +4,7 @@
 import type { InstanceStatus } from '../vrrp/node.js';
 import type { Family } from '../net/address.js';
 import type { ControlArgs, ControlReply } from './control.js';
+import type { RsOverrideKind } from '../ipvs/overrides.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
 
@@ -15,12 +16,17 @@ export type ToChild =
   /** Answer with a ChildStatus. */
   | { t: 'status'; id: number }
   /** A control command (control.ts) for the state this child owns: answer with a `ctl` reply of the same id. */
-  | { t: 'ctl'; id: number; command: string; args: ControlArgs };
+  | { t: 'ctl'; id: number; command: string; args: ControlArgs }
+  /** Sent right after every fork: the state the previous process of this kind handed over (null: none). */
+  | { t: 'handover'; state: unknown };
 
 export type FromChild =
   | { t: 'status'; id: number; status: ChildStatus }
   | { t: 'ctl'; id: number; reply: ControlReply }
   | { t: 'reloaded'; ok: boolean; error?: string }
+  /** State the parent keeps for this child's next incarnation (the checker: its real-server overrides), replaced
+   *  at each message, given back in a `handover` after a respawn. */
+  | { t: 'handover'; state: unknown }
   /** The child runs (config read, engine started): the respawn back-off may reset once it has run long enough. */
   | { t: 'ready' };
 
@@ -60,8 +66,10 @@ export interface CheckerStatus {
   virtualServer: string;
   realServer: string;
   up: boolean;
-  /** Weight set in IPVS. */
+  /** Weight set in IPVS (after any override); absent when the server is not in the table. */
   weight?: number;
+  /** The operator's override (ctl drain / disable / weight), with when and who. */
+  override?: { kind: RsOverrideKind; weight?: number; since: string; by: string };
 }
 
 export interface ChildStatus {

@@ -25,6 +25,8 @@ export interface DaemonOptions {
   dontReleaseVrrp: boolean;
   /** -I: leave IPVS services in place on stop (checker child). */
   dontReleaseIpvs: boolean;
+  /** --reset-overrides: a reload clears the real-server overrides (ctl drain/disable/weight) instead of keeping them. */
+  resetOverrides?: boolean;
   /** -X: remove VIPs on leaving MASTER even if this run did not add them (keepalived-ts always does). */
   releaseVips: boolean;
   /** -R: do not respawn children; a child's death stops the daemon. */

@@ -150,6 +150,26 @@ export function parseOverrideWeight(text: string | number | undefined): number {
   return n;
 }
 
+/** How the real server of every override command is written (usage lines, errors). */
+export const RS_TARGET_USAGE = 'VIP:PORT RIP[:PORT] | fwmark N RIP[:PORT] | group NAME RIP[:PORT]';
+
+export const isRsCommand = (name: string): name is RsCommand => (RS_COMMANDS as readonly string[]).includes(name);
+
+/**
+ * A command's request from its words (`drain 10.0.0.1:80 192.168.1.2:80`, `weight 10.0.0.1:80 192.168.1.2 5`);
+ * the weight may also come as a named argument (a JSON caller's `"weight": 5`). Throws KT_CTL_BAD_ARGS.
+ */
+export function rsRequestFromWords(command: RsCommand, words: readonly string[], weightArg?: unknown): RsCommandRequest {
+  const { target, rest } = parseRsTarget(words);
+  if (command === 'weight') {
+    const w = rest.length ? rest.shift() : weightArg;
+    if (rest.length) throw bad(`unexpected '${rest.join(' ')}' after the weight`);
+    return { command, target, weight: parseOverrideWeight(typeof w === 'number' || typeof w === 'string' ? w : undefined) };
+  }
+  if (rest.length) throw bad(`unexpected '${rest.join(' ')}' after the real server`);
+  return { command, target };
+}
+
 const sameRs = (o: { vsKey: string; addr: string; port: number }, r: { vsKey: string; addr: string; port: number }): boolean =>
   o.vsKey === r.vsKey && o.addr === r.addr && o.port === r.port;
 

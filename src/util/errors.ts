@@ -21,6 +21,8 @@
 //   KT_CHECK_*     CONFIG (a checker spec the verdict core refuses), GENHASH_USAGE, PCRE_SYNTAX
 //   KT_NOTIFY_*    UNKNOWN_USER, UNKNOWN_GROUP (script users), FIFO_CREATE, FIFO_OPEN, FIFO_NOT_FIFO
 //   KT_DAEMON_*    PIDFILE_BUSY, UNSAFE_FILE, STATUS_BAD_ADDRESS, STATUS_NOT_LOOPBACK
+//   KT_CTL_*       control commands: BAD_ARGS (words that do not parse), NO_SUCH_SERVER (ipvs/overrides: a real
+//                  server the configuration does not have)
 //   KT_ADDR_*      INVALID: text that is not an address of the expected family, or bytes of the wrong length
 //                  (AddressError in net/address.ts, with the input and the expected family as fields)
 //   KT_LAB_*, KT_VM_*  test harnesses only (test/lab, test/vm)

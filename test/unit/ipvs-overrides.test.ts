@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  applyRsCommand, overrideDests, overridesAfterReload, parseRsTarget, resolveRsTarget, type RsOverride, type RsOverrideKind,
+  applyRsCommand, overrideDests, rsRequestFromWords, overridesAfterReload, parseRsTarget, resolveRsTarget, type RsOverride, type RsOverrideKind,
 } from '../../src/ipvs/overrides.js';
 import { ipvsSpecFor } from '../../src/ipvs/virtual-server-spec.js';
 import { buildDesired } from '../../src/ipvs/desired.js';
@@ -207,4 +207,13 @@ test('reload: overrides of real servers still configured are kept, the others dr
   assert.deepEqual(r.kept.map((o) => `${o.vsKey} ${o.addr}`), ['[10.0.0.1]:tcp:80 192.168.1.1', '[10.0.0.1]:udp:80 192.168.1.1']);
   assert.deepEqual(r.dropped.map((o) => o.addr), ['192.168.1.2']);
   assert.deepEqual(overridesAfterReload(os, next, true).kept, []);
+});
+
+test('a command from its words: weight as the last word or a named argument; extra words refused', () => {
+  assert.deepEqual(rsRequestFromWords('drain', ['10.0.0.1:80', '192.168.1.1:80']), { command: 'drain', target: { vs: { addr: '10.0.0.1', port: 80 }, addr: '192.168.1.1', port: 80 } });
+  assert.equal(rsRequestFromWords('weight', ['10.0.0.1:80', '192.168.1.1', '5']).weight, 5);
+  assert.equal(rsRequestFromWords('weight', ['fwmark', '7', '192.168.1.1'], 9).weight, 9);
+  assert.throws(() => rsRequestFromWords('weight', ['10.0.0.1:80', '192.168.1.1']), { code: 'KT_CTL_BAD_ARGS' });
+  assert.throws(() => rsRequestFromWords('weight', ['10.0.0.1:80', '192.168.1.1', '5', '6']), { code: 'KT_CTL_BAD_ARGS' });
+  assert.throws(() => rsRequestFromWords('drain', ['10.0.0.1:80', '192.168.1.1', '5']), { code: 'KT_CTL_BAD_ARGS' });
 });
