@@ -13,7 +13,8 @@ import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
 import { childLogFile } from './options.js';
 import { loadConfig, planInChild, reloadInChild } from './load-config.js';
-import { badRequest } from './control.js';
+import { badRequest, refused, type ControlReply } from './control.js';
+import { rsControlInChecker } from './control-rs.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 import type { ToChild } from './ipc.js';
 import type { RsOverride } from '../ipvs/overrides.js';
@@ -36,6 +37,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       resolve([]);
     }, HANDOVER_WAIT_MS);
     takeHandover = (m) => {
+      if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: refused('the checker process is starting: try again') });
       if (m.t !== 'handover') return;
       clearTimeout(timer);
       resolve(Array.isArray(m.state) ? (m.state as RsOverride[]) : []);
@@ -119,7 +121,15 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus() } });
     else if (m.t === 'ctl' && m.command === 'plan') {
       void planInChild(o, String(m.args.configFile), m.id, log, (r) => ctx.send(r), async (next, quiet) => ({ checker: await service.planReload(next, quiet) }));
-    } else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the checker process has no command '${m.command}'`) });
+    } else if (m.t === 'ctl') {
+      let reply: ControlReply;
+      try {
+        reply = rsControlInChecker(service, m.command, m.args, new Date()) ?? badRequest(`the checker process has no command '${m.command}'`);
+      } catch (e) {
+        reply = refused(`${m.command} failed: ${(e as Error)?.message ?? String(e)}`);
+      }
+      ctx.send({ t: 'ctl', id: m.id, reply });
+    }
   });
   return new Promise<number>((resolve) => {
     const onStop = (sig: NodeJS.Signals) => void stop(`Received ${sig}`).then(resolve);

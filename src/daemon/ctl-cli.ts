@@ -21,6 +21,11 @@ Commands (the daemon lists those it knows when given an unknown one):
   resume INSTANCE|GROUP                end a switchover's hold
   maintenance on|off                   the whole director BACKUP (priority 0 from masters), kept over reloads
   plan -f FILE                         what a SIGHUP with FILE would change here (nothing is applied)
+  drain VS RS                          real server at weight 0, established connections kept (VS: VIP:PORT,
+                                       fwmark N or group NAME; RS: RIP[:PORT]; IPv6 in brackets)
+  disable VS RS                        real server out of the IPVS table
+  weight VS RS N                       real server at weight N while healthy
+  enable VS RS                         clear the override: the checkers and the config decide again
 Exit status: 0 done, 1 refused, 2 bad usage or daemon unreachable.
 `;
 

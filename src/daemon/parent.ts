@@ -18,6 +18,7 @@ import { configuredVips, releaseVips } from './vrrp-release.js';
 import { ControlCounters, dispatchControl, refused, type ControlEnv } from './control.js';
 import './control-vrrp.js';
 import './control-plan.js';
+import './control-rs.js';
 import { CONFIG_TEST_FATAL, EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 import { checkConfig } from '../config/check-config.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
