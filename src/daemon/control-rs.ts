@@ -14,7 +14,8 @@ const USAGE: Record<RsCommand, string> = {
   weight: `weight ${RS_TARGET_USAGE} N`,
 };
 
-const isCtlError = (e: unknown): e is KtError => e instanceof KtError && e.code.startsWith('KT_CTL_');
+/** The errors that mean a bad request (words that do not parse, a real server not configured), not a failure. */
+const isCtlError = (e: unknown): e is KtError => e instanceof KtError && (e.code === 'KT_CTL_BAD_ARGS' || e.code === 'KT_CTL_NO_SUCH_SERVER');
 
 for (const name of RS_COMMANDS) {
   registerControlCommand({
