@@ -19,7 +19,7 @@ export const SHELL_MODULES = [
   '**/vrrp/engine.js', '**/vrrp/shell.js',
   '**/check/engine.js', '**/check/service.js', '**/check/probe-*.js',
   '**/notify/run.js', '**/notify/fifo.js', '**/notify/track-script.js', '**/notify/script-user.js',
-  '**/daemon/*', '**/util/long-timer.js',
+  '**/daemon/*', '**/util/long-timer.js', '**/guard/*',
   'pino', 'undici',
 ];
 

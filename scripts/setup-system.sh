@@ -21,6 +21,8 @@ pkgs=(
   time            # /usr/bin/time in the config-parse benchmark
   pcre2-utils     # pcre2test: the HTTP_GET regex translation compared with PCRE2 itself
   nftables        # nft: vrrp_strict's firewall (the daemon runs it) and the nft list ruleset comparisons
+  zookeeperd      # the split-brain guard's ZooKeeper server (tests start their own in a namespace)
+  etcd-server     # the split-brain guard's etcd cluster (tests start their own in a namespace)
 )
 if [ "$(id -u)" != 0 ]; then
   echo "setup-system: not root; skipping apt (tests that need root will say so)" >&2
@@ -49,4 +51,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts keepalived as a service on install; the tests run their own copies.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now keepalived >/dev/null 2>&1 || true; fi
+# zookeeperd and etcd-server start their services on install too; the guard tests run their own servers.
+for svc in zookeeper etcd; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+  if [ -x "/etc/init.d/$svc" ]; then "/etc/init.d/$svc" stop >/dev/null 2>&1 || true; fi
+done
 exit 0

@@ -35,7 +35,7 @@ export type FromChild =
  * names the instance (name, interface, vrid, family, configured priority, VIPs as address/prefix) and the
  * transition time as ISO text.
  */
-export type InstanceStatusJson = Pick<InstanceStatus, 'state' | 'wantState' | 'effectivePriority' | 'vipset' | 'masterPriority' | 'src' | 'trackers' | 'stats'> & {
+export type InstanceStatusJson = Pick<InstanceStatus, 'state' | 'wantState' | 'effectivePriority' | 'vipset' | 'masterPriority' | 'src' | 'trackers' | 'stats' | 'guard'> & {
   name: string;
   interface: string;
   vrid: number;
@@ -56,6 +56,7 @@ export function instanceStatusJson(s: InstanceStatus): InstanceStatusJson {
     master: s.masterAddress, masterPriority: s.masterPriority,
     lastTransition: s.lastTransitionMs === undefined ? undefined : new Date(s.lastTransitionMs).toISOString(),
     src: s.src, faults: [...s.faults], trackers: s.trackers, stats: s.stats,
+    ...(s.guard ? { guard: { ...s.guard } } : {}),
   };
 }
 

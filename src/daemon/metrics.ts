@@ -4,6 +4,7 @@
 // (instance = vrrp_instance name, plus interface/vrid/family so a rename is visible).
 import type { StatusDocument } from './status.js';
 import { familyName } from '../net/address.js';
+import { GUARD_STATES } from '../vrrp/guard.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -63,6 +64,7 @@ export function metricsFamilies(doc: StatusDocument): Family[] {
   const p0r = fam('vrrp_priority_zero_received_total', 'counter', 'Priority 0 adverts received.');
   const garps = fam('vrrp_gratuitous_arps_sent_total', 'counter', 'Gratuitous ARPs and unsolicited neighbour advertisements sent.');
   const tracker = fam('vrrp_tracker_up', 'gauge', 'Tracked interface/script result: 1 ok, 0 failed (absent while unknown).');
+  const guard = fam('vrrp_guard_state', 'gauge', 'Split-brain guard of a guarded instance: 1 for the current state (held, waiting, idle, unreachable, unlocked-master), 0 for the others.');
   for (const i of doc.vrrp) {
     const id: Labels = { instance: i.name, interface: i.interface, vrid: i.vrid, family: familyName(i.family) };
     for (const s of VRRP_STATES) state.samples.push({ labels: { ...id, state: s }, value: i.state === s ? 1 : 0 });
@@ -79,6 +81,7 @@ export function metricsFamilies(doc: StatusDocument): Family[] {
     p0r.samples.push({ labels: id, value: i.stats.priZeroReceived });
     garps.samples.push({ labels: id, value: i.stats.garpsSent });
     for (const t of i.trackers) if (t.ok !== undefined) tracker.samples.push({ labels: { instance: i.name, tracker: t.name }, value: t.ok ? 1 : 0 });
+    if (i.guard) for (const g of GUARD_STATES) guard.samples.push({ labels: { ...id, guard: i.guard.name, state: g }, value: i.guard.state === g ? 1 : 0 });
   }
 
   const runs = fam('script_runs_total', 'counter', 'Script runs by kind (track = vrrp_script, notify = notify scripts of an instance or group).');
@@ -97,7 +100,7 @@ export function metricsFamilies(doc: StatusDocument): Family[] {
   }
   const ctl = fam('ctl_commands_total', 'counter', 'Control interface commands (POST /ctl) by command and result (ok, refused, bad_request, forbidden, error).');
   for (const c of doc.ctl?.commands ?? []) ctl.samples.push({ labels: { command: c.command, result: c.result }, value: c.count });
-  return [up, restarts, reloads, ctl, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, tracker, runs, fails, chk, weight];
+  return [up, restarts, reloads, ctl, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, tracker, guard, runs, fails, chk, weight];
 }
 
 export function formatMetrics(doc: StatusDocument): string {

@@ -51,15 +51,19 @@ export interface NotifyEvent {
   /** The instance's effective priority (ignored for groups: they report 0). */
   priority: number;
   scripts: NotifyCommands;
+  /** keepalived-ts additions to the scripts' environment (KEEPALIVED_GUARD_TOKEN: the guard lock's fencing token). */
+  env?: Record<string, string>;
 }
 
 /** From the VRRP engine's notify effect (`{ type: 'notify', scope: 'INSTANCE' | 'GROUP', name, state, priority }`,
  * src/vrrp/machine.ts) plus the scripts configured for that instance or group. */
 export function notifyEventFromEngine(
-  effect: { scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyEventState; priority: number },
+  effect: { scope: 'INSTANCE' | 'GROUP'; name: string; state: NotifyEventState; priority: number; guardToken?: string },
   scripts: NotifyCommands,
 ): NotifyEvent {
-  return { kind: effect.scope === 'GROUP' ? 'group' : 'instance', name: effect.name, state: effect.state, priority: effect.priority, scripts };
+  const ev: NotifyEvent = { kind: effect.scope === 'GROUP' ? 'group' : 'instance', name: effect.name, state: effect.state, priority: effect.priority, scripts };
+  if (effect.guardToken !== undefined) ev.env = { KEEPALIVED_GUARD_TOKEN: effect.guardToken };
+  return ev;
 }
 
 export interface PlannedScript {
@@ -221,6 +225,7 @@ export class NotifyDispatcher {
         ...(script.shellCommand !== undefined ? { shellCommand: script.shellCommand } : {}),
         ...(script.uid !== undefined ? { uid: script.uid } : {}),
         ...(script.gid !== undefined ? { gid: script.gid } : {}),
+        ...(event.env ? { env: event.env } : {}),
       };
       let result: ScriptResult;
       try {

@@ -42,6 +42,12 @@ export type Input =
    * that started as BACKUP because of them takes over now (try_up_instance).
    */
   | { type: 'scripts-ready' }
+  /**
+   * Split-brain guard (guard.ts): the lock came to a BACKUP that VRRP elected (wantState MASTER), which becomes
+   * MASTER now; or a MASTER's lock stopped counting, so it sends priority 0, drops its VIPs and goes BACKUP.
+   */
+  | { type: 'guard-granted' }
+  | { type: 'guard-lost'; why: string }
   /** SIGTERM: a MASTER sends priority 0 and drops its VIPs; → STOP. */
   | { type: 'shutdown' }
   /** Removed by reload: like shutdown but → DELETED. */
@@ -471,6 +477,15 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
     case 'force-state':
       if (input.to === 'MASTER' && s.state === 'BACKUP') gotoMaster(tx, 'sync-group');
       else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group', input.quick ? skewOf(s) : undefined);
+      break;
+    case 'guard-granted':
+      if (s.state === 'BACKUP' && s.wantState === 'MASTER') gotoMaster(tx, 'guard-lock');
+      break;
+    case 'guard-lost':
+      if (s.state !== 'MASTER') break;
+      tx.log('warning', `guard: ${input.why}, leaving MASTER`);
+      tx.emit({ type: 'send-advert', priority: 0 });
+      leaveMaster(tx, 'BACKUP', 'guard-lost');
       break;
     case 'shutdown':
     case 'delete': {

@@ -22,6 +22,7 @@ import { trackVerdict, type TrackerStatus } from './track.js';
 import type { VrrpState } from './spec.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import type { LogEffect, LogFields, LogLevel } from '../util/log-effect.js';
+import { guardStateOf, lockOpen, safeDeadline, type GuardLock, type GuardSession, type GuardState } from './guard.js';
 
 // ---- inputs -----------------------------------------------------------------------------------------------------
 
@@ -56,6 +57,15 @@ export type NodeInput =
   | { type: 'reload'; plan: VrrpPlan }
   /** SIGTERM. */
   | { type: 'shutdown' }
+  /**
+   * Split-brain guard session news from its client (src/guard/zookeeper.ts): a reply to a request sent at `sentAt`
+   * (monotonic ms) with the session timeout the server granted; the connection dropped; the server expired the
+   * session (its locks are gone).
+   */
+  | { type: 'guard-session'; guard: string; event: 'ack'; sentAt: number; timeoutMs: number }
+  | { type: 'guard-session'; guard: string; event: 'disconnected' | 'expired' }
+  /** The service says a lock is ours (with its fencing token) or no longer ours. */
+  | { type: 'guard-lock'; guard: string; key: string; held: boolean; token?: string }
   /** A raw core input for one instance: simulations of events the node does not model itself. */
   | { type: 'core'; instance: string; input: Input };
 
@@ -89,7 +99,14 @@ export type NodeEffect =
   | (Who & { type: 'remove-rules'; keys?: string[] })
   /** One gratuitous ARP (IPv4) / unsolicited NA (IPv6) for one address, now. */
   | (Who & { type: 'send-garp'; vip: VirtualIp })
-  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyCommands; uid?: number }
+  | { type: 'notify'; scope: 'INSTANCE' | 'GROUP'; name: string; state: Extract<Effect, { type: 'notify' }>['state']; priority: number; scripts: NotifyCommands; uid?: number; guardToken?: string }
+  /**
+   * Ask for a guard lock or give it back. A release comes after the remove-vips of the members `uids`: the shell
+   * lets their address work finish before it deletes the lock node.
+   */
+  | { type: 'guard-want'; guard: string; key: string; want: boolean; uids: number[] }
+  /** The session's safe deadline passed: drop it (its lock nodes expire) and start a new one. */
+  | { type: 'guard-reset'; guard: string }
   | (Who & { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string })
   | LogEffect;
 
@@ -138,6 +155,8 @@ export interface InstanceStatus {
   faults: readonly string[];
   trackers: Array<{ name: string; ok?: boolean; value?: number; weight: number }>;
   stats: InstanceStats;
+  /** Split-brain guard (undefined: the instance has none). */
+  guard?: { name: string; state: GuardState; token?: string };
 }
 
 // ---- internals --------------------------------------------------------------------------------------------------
@@ -182,6 +201,13 @@ export class VrrpNode {
   private readonly garp = new Map<string, GarpQueue>();
   /** Latest tracker reports by key (script:NAME / file:NAME), kept across reloads like keepalived's scripts. */
   private readonly reports = new Map<string, { ok?: boolean; value?: number }>();
+  /** Guard sessions by vrrp_guard name, locks by `guard|key`; both kept across reloads. */
+  private readonly sessions = new Map<string, GuardSession>();
+  private readonly locks = new Map<string, GuardLock>();
+  /** Last guard state logged per unit name (logged once per change, never per tick). */
+  private readonly guardShown = new Map<string, GuardState>();
+  /** The member uids of the unit each lock was last asked for (a removed unit's release waits for their VIPs). */
+  private readonly lockUids = new Map<string, number[]>();
   private nextUid = 1;
   private started = false;
   private stopped = false;
@@ -191,6 +217,7 @@ export class VrrpNode {
   constructor(plan: VrrpPlan) {
     this.plan = plan;
     this.build(plan.instances.map((p) => [p, undefined]), new Map());
+    this.syncGuardSessions();
   }
 
   // ---- the one entry point ----------------------------------------------------------------------------------------
@@ -200,6 +227,8 @@ export class VrrpNode {
     this.out = [];
     if (this.stopped && input.type !== 'shutdown') return [];
     switch (input.type) {
+      case 'guard-session': this.onGuardSession(input); break;
+      case 'guard-lock': this.onGuardLock(input.guard, input.key, input.held, input.token); break;
       case 'start': this.start(); break;
       case 'interface': this.onInterface(input.facts); break;
       case 'interface-gone': this.onInterfaceGone(input.name); break;
@@ -216,6 +245,7 @@ export class VrrpNode {
         break;
       }
     }
+    if (this.started) this.reconcileGuards();
     return this.out;
   }
 
@@ -226,6 +256,7 @@ export class VrrpNode {
     const consider = (x: number | undefined) => { if (x !== undefined && (t === undefined || x < t)) t = x; };
     for (const u of this.units) consider(u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g));
     for (const q of this.garp.values()) if (q.pending.length) consider(q.lastAt + q.intervalMs);
+    for (const [name, s] of this.sessions) if (s.safeUntil !== undefined && this.guardHeld(name)) consider(s.safeUntil);
     return t;
   }
 
@@ -248,6 +279,7 @@ export class VrrpNode {
         vipset: i.vipset, faults: s.faults,
         trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
         stats: i.stats,
+        ...this.guardView(i.unit),
       };
     });
   }
@@ -376,6 +408,7 @@ export class VrrpNode {
     for (const p of match.added) entries.push([p, undefined]);
     this.plan = next;
     this.build(entries, oldGroups);
+    this.syncGuardSessions();
 
     // Sources may change (mcast_src_ip is not part of the identity); sockets follow the new plan.
     for (const inst of this.instances.values()) this.refreshSource(inst, false);
@@ -595,7 +628,7 @@ export class VrrpNode {
       }
       if (!inputs.length) continue;
       if (u.kind === 'group' && inputs.length > 1) {
-        const r = stepGroupMany(u.g, inputs, this.now);
+        const r = stepGroupMany(u.g, inputs, this.now, this.gateOpen(u));
         u.g = r.state;
         for (const t of r.effects) this.apply(u, t.instance, t.effect);
       } else for (const [name, input] of inputs) this.feedUnit(u, name, input);
@@ -629,11 +662,11 @@ export class VrrpNode {
     let tagged: TaggedEffect[];
     if (u.kind === 'single') {
       const inst = this.instances.get(u.name)!;
-      const r = step(u.st, input, this.now, { scriptsPending: this.scriptsPending(inst) });
+      const r = step(u.st, input, this.now, { scriptsPending: this.scriptsPending(inst), ...(this.gateOpen(u) ? {} : { mayBecomeMaster: false }) });
       u.st = r.state;
       tagged = r.effects.map((effect) => ({ instance: u.name, effect }));
     } else {
-      const r = stepGroup(u.g, member, input, this.now);
+      const r = stepGroup(u.g, member, input, this.now, this.gateOpen(u));
       u.g = r.state;
       tagged = r.effects;
     }
@@ -641,6 +674,7 @@ export class VrrpNode {
   }
 
   private onTimer(): void {
+    this.expireGuardSessions();
     for (const u of this.units) {
       const d = u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g);
       if (d !== undefined && d <= this.now) this.feedUnit(u, u.kind === 'single' ? u.name : undefined, { type: 'timer' });
@@ -676,7 +710,8 @@ export class VrrpNode {
         return;
       case 'notify': {
         const scripts = e.scope === 'GROUP' ? (u.kind === 'group' ? u.notify : {}) : inst?.plan.notify ?? {};
-        this.emit({ type: 'notify', scope: e.scope, name: e.name, state: e.state, priority: e.priority, scripts, uid: inst?.uid });
+        const lock = this.lockOf(u);
+        this.emit({ type: 'notify', scope: e.scope, name: e.name, state: e.state, priority: e.priority, scripts, uid: inst?.uid, ...(lock ? { guardToken: lock.held ? lock.token ?? '' : '' } : {}) });
         return;
       }
       case 'state-changed':
@@ -740,6 +775,182 @@ export class VrrpNode {
   /** An instance leaving MASTER (or removed) drops its queued GARPs. */
   private cancelGarps(uid: number): void {
     for (const q of this.garp.values()) q.pending = q.pending.filter((g) => g.uid !== uid);
+  }
+
+  // ---- split-brain guard (guard.ts) -------------------------------------------------------------------------------
+  //
+  // VRRP still elects; the lock only gates MASTER. A unit (instance or sync group) asks for its lock while VRRP has it
+  // MASTER or wanting MASTER, becomes MASTER only once the lock is ours (until then the core keeps it BACKUP, which
+  // sends nothing), and leaves MASTER when the lock stops counting: lost, the session expired, its safe deadline
+  // passed, or (unreachable release) the connection dropped. advisory mode never gates; it only logs and shows.
+
+  private guardOf(u: Unit): { guard: string; key: string } | undefined {
+    if (u.kind === 'single') return this.instances.get(u.name)?.plan.guard;
+    return this.plan.groups.find((g) => g.config.name === u.name)?.guard;
+  }
+
+  private lockOf(u: Unit | undefined): GuardLock | undefined {
+    const g = u && this.guardOf(u);
+    if (!g) return undefined;
+    const id = `${g.guard}|${g.key}`;
+    let l = this.locks.get(id);
+    if (!l) this.locks.set(id, (l = { guard: g.guard, key: g.key, want: false, held: false }));
+    return l;
+  }
+
+  private required(lock: GuardLock): boolean {
+    return this.sessions.get(lock.guard)?.spec.mode !== 'advisory';
+  }
+
+  /** Whether VRRP may make this unit MASTER now: no guard, advisory, or its lock counts. */
+  private gateOpen(u: Unit): boolean {
+    const lock = this.lockOf(u);
+    if (!lock || !this.required(lock)) return true;
+    return lockOpen(this.sessions.get(lock.guard), lock, this.now);
+  }
+
+  private guardHeld(guard: string): boolean {
+    for (const l of this.locks.values()) if (l.guard === guard && l.held) return true;
+    return false;
+  }
+
+  private unitStates(u: Unit): InstanceState[] {
+    return u.kind === 'single' ? [u.st] : u.g.spec.members.map((m) => u.g.members[m]!);
+  }
+
+  /** VRRP has the unit MASTER (any member), or elected it and only the lock holds it back. */
+  private unitMaster(u: Unit): boolean {
+    return this.unitStates(u).some((s) => s.state === 'MASTER');
+  }
+
+  private unitWants(u: Unit): boolean {
+    const sts = this.unitStates(u);
+    return sts.every((s) => s.state === 'BACKUP' && s.wantState === 'MASTER');
+  }
+
+  private guardView(u: Unit): Pick<InstanceStatus, 'guard'> {
+    const lock = this.lockOf(u);
+    if (!lock) return {};
+    const state = guardStateOf(this.sessions.get(lock.guard), lock, this.now, this.unitMaster(u), this.unitWants(u));
+    return { guard: { name: lock.guard, state, ...(lock.held && lock.token !== undefined ? { token: lock.token } : {}) } };
+  }
+
+  /** Sessions follow the plan's vrrp_guard blocks; a changed block starts over (the shell opens a new client). */
+  private syncGuardSessions(): void {
+    const names = new Set(this.plan.guards.map((g) => g.name));
+    for (const g of this.plan.guards) {
+      const s = this.sessions.get(g.name);
+      if (!s || JSON.stringify({ ...s.spec, loc: 0 }) !== JSON.stringify({ ...g, loc: 0 })) {
+        this.sessions.set(g.name, { spec: g, connected: false, everConfirmed: false });
+        // A new session (the shell opens a new client): wanted locks are asked for again.
+        for (const l of this.locks.values()) if (l.guard === g.name) { l.held = false; l.token = undefined; l.want = false; }
+      } else s.spec = g;
+    }
+    for (const n of [...this.sessions.keys()]) if (!names.has(n)) this.sessions.delete(n);
+  }
+
+  private onGuardSession(i: Extract<NodeInput, { type: 'guard-session' }>): void {
+    const s = this.sessions.get(i.guard);
+    if (!s) return;
+    if (i.event === 'ack') {
+      if (!s.connected) this.log('info', `guard ${i.guard}: session confirmed (timeout ${i.timeoutMs / 1000}s)`, { guard: i.guard });
+      s.connected = true;
+      s.everConfirmed = true;
+      s.lost = undefined;
+      const until = safeDeadline(i.sentAt, i.timeoutMs);
+      // A late reply to an older request must not shorten what a newer one proved.
+      if (s.safeUntil === undefined || until > s.safeUntil) s.safeUntil = until;
+      return;
+    }
+    if (i.event === 'disconnected') {
+      if (s.connected) this.log('warning', `guard ${i.guard}: service unreachable; ${s.spec.unreachable === 'keep' && this.guardHeld(i.guard) ? 'locks count until the safe deadline' : 'masters give up their VIPs'}`, { guard: i.guard });
+      s.connected = false;
+      return;
+    }
+    this.log('warning', `guard ${i.guard}: the service expired our session; its locks are gone`, { guard: i.guard });
+    this.dropSession(s, 'session expired');
+  }
+
+  private dropSession(s: GuardSession, why: string): void {
+    s.lost = why;
+    s.connected = false;
+    s.safeUntil = undefined;
+    for (const l of this.locks.values()) if (l.guard === s.spec.name) { l.held = false; l.token = undefined; }
+  }
+
+  /** The safe deadline passed with locks held: they stop counting now, before the server can pass them on. */
+  private expireGuardSessions(): void {
+    for (const [name, s] of this.sessions) {
+      if (s.safeUntil === undefined || s.safeUntil > this.now || !this.guardHeld(name)) continue;
+      this.log('warning', `guard ${name}: no reply from the service for the safe part of the session timeout; locks given up before the server can expire them`, { guard: name });
+      this.dropSession(s, 'session past its safe deadline');
+      this.emit({ type: 'guard-reset', guard: name });
+    }
+  }
+
+  private onGuardLock(guard: string, key: string, held: boolean, token: string | undefined): void {
+    const l = this.locks.get(`${guard}|${key}`);
+    if (!l) return;
+    // A grant for a lock we no longer want is stale (the release is on its way).
+    l.held = held && l.want;
+    l.token = l.held ? token : undefined;
+  }
+
+  /**
+   * After every input: units whose lock stopped counting leave MASTER; units VRRP elected whose lock now counts
+   * become MASTER; locks are asked for or given back; guard states are logged when they change.
+   */
+  private reconcileGuards(): void {
+    // Locks of units a reload removed are given back (after those members' VIP removals).
+    const live = new Set(this.units.map((u) => this.lockOf(u)));
+    for (const [id, l] of this.locks) {
+      if (live.has(l)) continue;
+      this.locks.delete(id);
+      if (l.want) this.emit({ type: 'guard-want', guard: l.guard, key: l.key, want: false, uids: this.lockUids.get(id) ?? [] });
+    }
+    for (let pass = 0; pass < 3; pass++) {
+      let changed = false;
+      for (const u of this.units) {
+        const lock = this.lockOf(u);
+        if (!lock) continue;
+        const open = !this.required(lock) || lockOpen(this.sessions.get(lock.guard), lock, this.now);
+        const members = unitMembers(u);
+        if (!open && this.unitMaster(u)) {
+          const s = this.sessions.get(lock.guard);
+          const why = !lock.held ? s?.lost ?? 'lock lost' : 'service unreachable';
+          const m = members.find((n) => this.stateOf(this.instances.get(n)!).state === 'MASTER')!;
+          this.feedUnit(u, m, { type: 'guard-lost', why });
+          changed = true;
+        } else if (open && lock.held && this.unitWants(u) && this.required(lock)) {
+          this.feedUnit(u, members[0]!, { type: 'guard-granted' });
+          changed = true;
+        }
+        const want = this.unitMaster(u) || this.unitWants(u);
+        if (want !== lock.want && !(this.stopped && want)) {
+          lock.want = want;
+          // Given back is no longer ours, whatever the service says until the release reaches it.
+          if (!want) { lock.held = false; lock.token = undefined; }
+          this.lockUids.set(`${lock.guard}|${lock.key}`, members.map((n) => this.instances.get(n)!.uid));
+          this.emit({ type: 'guard-want', guard: lock.guard, key: lock.key, want, uids: members.map((n) => this.instances.get(n)!.uid) });
+        }
+      }
+      if (!changed) break;
+    }
+    const blocks = (u: Unit): boolean => { const l = this.lockOf(u); return !!l && this.required(l); };
+    for (const u of this.units) {
+      const v = this.guardView(u).guard;
+      if (!v || this.guardShown.get(u.name) === v.state) continue;
+      this.guardShown.set(u.name, v.state);
+      const say: Record<GuardState, string> = {
+        held: `holds lock ${v.name}${v.token !== undefined ? ` (token ${v.token})` : ''}`,
+        waiting: `elected by VRRP, waiting for lock ${v.name}: staying BACKUP, sending no adverts`,
+        idle: `not asking for lock ${v.name}`,
+        unreachable: `guard ${v.name} unreachable: ${blocks(u) ? 'no MASTER without its lock' : 'advisory mode, not blocking'}`,
+        'unlocked-master': `MASTER without lock ${v.name} (advisory mode)`,
+      };
+      const level: LogLevel = v.state === 'unreachable' || v.state === 'unlocked-master' ? 'warning' : 'info';
+      this.log(level, `(${u.name}) ${say[v.state]}`, { instance: u.name, guard: v.name, guardState: v.state });
+    }
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------------

@@ -5,12 +5,16 @@
 // users decided. Pure: who may run a script is decided by the injected UserResolver; the live facts (interface
 // addresses, hence the source address) are the node's, fed later.
 import type {
-  KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
+  VrrpGuard, KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
   VrrpTrackProcess,
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './spec.js';
 import { firewallSettings, type FirewallSettings } from './firewall.js';
+import { lockKeyForGroup, lockKeyForInstance } from './guard.js';
+
+/** The guard lock a unit takes: the vrrp_guard's name and the lock's name below its path. */
+export interface GuardLockPlan { guard: string; key: string }
 
 export interface TrackerSource {
   spec: TrackerSpec;
@@ -37,6 +41,8 @@ export interface InstancePlan {
   ttl: number;
   trackers: TrackerSource[];
   notify: NotifyCommands;
+  /** Split-brain guard of a single instance (a sync group member's is the group's). */
+  guard?: GuardLockPlan;
 }
 
 export interface GroupPlan {
@@ -47,6 +53,7 @@ export interface GroupPlan {
   notify: NotifyCommands;
   /** Group-level track_interface / track_script / track_file / track_process: they apply to every member (keepalived vrrp_sync.c). */
   trackers: TrackerSource[];
+  guard?: GuardLockPlan;
 }
 
 export interface VrrpPlan {
@@ -61,6 +68,8 @@ export interface VrrpPlan {
   statics: { addresses: VirtualIp[]; routes: VirtualRoute[]; rules: VirtualRule[] };
   /** vrrp_strict's nftables table for the VIPs of non-accept instances (firewall.ts); undefined = none. */
   firewall?: FirewallSettings;
+  /** vrrp_guard blocks used by an instance or group (keepalived-ts extension). */
+  guards: VrrpGuard[];
 }
 
 /** Decides who runs a script (src/notify/script-user.ts), or null when keepalived would remove it (insecure, not
@@ -185,12 +194,14 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
       trackers: tr,
       notify: notifyCommands(inst.notify, users),
+      ...(inst.guard && !inst.syncGroup ? { guard: { guard: inst.guard.name, key: lockKeyForInstance(inst.virtualRouterId, iface) } } : {}),
     });
   }
   const known = new Set(instances.map((i) => i.config.name));
   const groups = cfg.syncGroups
     .map((sg) => ({
       config: sg, members: sg.group.filter((m) => known.has(m)), notify: notifyCommands(sg.notify, users), trackers: trackers(cfg, sg, users),
+      ...(sg.guard ? { guard: { guard: sg.guard.name, key: lockKeyForGroup(sg.name) } } : {}),
     }))
     .filter((sg) => sg.members.length > 0);
   return {
@@ -202,5 +213,6 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     skipped,
     statics: { addresses: cfg.staticAddresses, routes: cfg.staticRoutes, rules: cfg.staticRules },
     firewall: firewallSettings(cfg),
+    guards: cfg.guards.filter((gd) => instances.some((i) => i.guard?.guard === gd.name) || groups.some((x) => x.guard?.guard === gd.name)),
   };
 }

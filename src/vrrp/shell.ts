@@ -29,6 +29,7 @@ import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from 
 import { errorFields, logEffect } from '../daemon/log.js';
 import { runNft } from '../net/nft.js';
 import { dropsVipTraffic, elementKey, emptyFirewall, firewallTeardown, firewallUpdate, vipElements, type FirewallElement, type FirewallSettings, type FirewallState } from './firewall.js';
+import { ZookeeperGuardClient } from '../guard/zookeeper.js';
 
 export interface VrrpShellOptions {
   log: Logger;
@@ -108,6 +109,8 @@ export class VrrpShell {
   /** The VIPs each instance (by uid) holds as far as the firewall is concerned: set before the addresses are added,
    * cleared after they are removed, as keepalived orders it. */
   private readonly fwHeld = new Map<number, { name: string; vips: VirtualIp[] }>();
+  /** Split-brain guard clients by vrrp_guard name. */
+  private readonly guards = new Map<string, ZookeeperGuardClient>();
 
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -130,6 +133,7 @@ export class VrrpShell {
     await this.removeLeftoverVips();
     await this.syncStatics(true);
     this.startTrackers();
+    this.syncGuards();
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
     if (this.stopping) return;
     this.input({ type: 'start' });
@@ -143,6 +147,7 @@ export class VrrpShell {
     if (this.stopping) throw new Error('engine is stopping');
     const match = matchInstances(this.plan.instances, next.instances);
     this.plan = next;
+    this.syncGuards();
     this.input({ type: 'reload', plan: next });
     this.reloadFirewall(next.firewall);
     await this.syncStatics(false);
@@ -211,6 +216,8 @@ export class VrrpShell {
     await Promise.all([...this.owned.values()].map((o) => o.advertOut));
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
     if (!this.opts.dontReleaseVips) for (const o of this.owned.values()) await this.releaseOwned(o);
+    // The VIPs are gone: closing the guard sessions hands their locks on at once (a SIGKILL lets them expire).
+    await Promise.all([...this.guards.values()].map((g) => g.close()));
     // keepalived's stop_vrrp clears the static entries it set, -V or not.
     await this.staticChain;
     await this.removeStatics(() => true);
@@ -341,11 +348,38 @@ export class VrrpShell {
           else dispatch();
           break;
         }
+        case 'guard-want': {
+          const g = this.guards.get(e.guard);
+          if (!g) break;
+          if (e.want) g.want(e.key, true);
+          // Given back only once the members' VIP removals are done: the next director must not add them first.
+          else void Promise.all(e.uids.map((u) => this.owned.get(u)?.chain)).then(() => g.want(e.key, false));
+          break;
+        }
+        case 'guard-reset': this.guards.get(e.guard)?.reset(); break;
         case 'state-changed': break;
         case 'log':
           logEffect(this.log, e);
           break;
       }
+    }
+  }
+
+  /** One client per vrrp_guard of the plan; a changed block gets a new client (its old session's locks go). */
+  private syncGuards(): void {
+    const want = new Map(this.plan.guards.map((g) => [g.name, g]));
+    for (const [name, c] of this.guards) {
+      const g = want.get(name);
+      if (g && JSON.stringify({ ...g, loc: 0 }) === JSON.stringify({ ...c.spec, loc: 0 })) continue;
+      void c.close();
+      this.guards.delete(name);
+    }
+    for (const g of this.plan.guards) {
+      if (this.guards.has(g.name)) continue;
+      if (g.backend !== 'zookeeper') continue; // the model refuses other backends
+      const c = new ZookeeperGuardClient(g, { log: this.log, now: this.now, input: (i) => this.input(i) });
+      this.guards.set(g.name, c);
+      c.start();
     }
   }
 

@@ -54,11 +54,11 @@ const ownFaults = (m: InstanceState) => m.faults.filter((f) => f !== SYNC_FAULT)
  * Feed one input to one member (or, for `timer` with member undefined, to every member whose deadline is due)
  * and apply the group rules. Effects come out in execution order, tagged with their instance.
  */
-export function stepGroup(g: SyncGroupState, member: string | undefined, input: Input, now: number): GroupStepResult {
-  if (member !== undefined) return stepGroupInputs(g, [[member, input]], now);
+export function stepGroup(g: SyncGroupState, member: string | undefined, input: Input, now: number, gate = true): GroupStepResult {
+  if (member !== undefined) return stepGroupInputs(g, [[member, input]], now, false, gate);
   if (input.type !== 'timer') throw new KtError('KT_VRRP_SYNC_GROUP_BAD_INPUT', 'only timer inputs may target the whole group');
   const due = g.spec.members.filter((n) => { const d = nextDeadline(g.members[n]!); return d !== undefined && d <= now; });
-  return stepGroupInputs(g, due.map((n) => [n, input]), now, false);
+  return stepGroupInputs(g, due.map((n) => [n, input]), now, false, gate);
 }
 
 /**
@@ -66,18 +66,19 @@ export function stepGroup(g: SyncGroupState, member: string | undefined, input: 
  * applied before the group rules look at the members, so a fault that clears on every member does not bounce a
  * member back into FAULT because another has not heard the news yet.
  */
-export function stepGroupMany(g: SyncGroupState, inputs: Array<[string, Input]>, now: number): GroupStepResult {
-  return stepGroupInputs(g, inputs, now, true);
+export function stepGroupMany(g: SyncGroupState, inputs: Array<[string, Input]>, now: number, gate = true): GroupStepResult {
+  return stepGroupInputs(g, inputs, now, true, gate);
 }
 
-function stepGroupInputs(g: SyncGroupState, initial: Array<[string, Input]>, now: number, simultaneous = false): GroupStepResult {
+/** `gate` false: the group's guard lock is not ours (guard.ts), so no member may become MASTER on its own. */
+function stepGroupInputs(g: SyncGroupState, initial: Array<[string, Input]>, now: number, simultaneous = false, gate = true): GroupStepResult {
   const members: Record<string, InstanceState> = { ...g.members };
   const effects: TaggedEffect[] = [];
   const names = g.spec.members;
   let groupState = g.state;
 
   const mayBecomeMaster = (name: string) =>
-    groupState === 'MASTER' || names.every((n) => n === name || members[n]!.wantState === 'MASTER');
+    gate && (groupState === 'MASTER' || names.every((n) => n === name || members[n]!.wantState === 'MASTER'));
 
   const run = (name: string, inp: Input) => {
     const before = members[name]!;

@@ -73,7 +73,7 @@ export function simPlan(cfg: SimRouterConfig): VrrpPlan {
     instances,
     groups: cfg.syncGroup ? [groupPlan(cfg.syncGroup, instances.map((i) => i.config.name))] : [],
     garpIntervalMs: cfg.garpIntervalMs ?? 0, gnaIntervalMs: cfg.gnaIntervalMs ?? 0, startupDelayMs: 0, skipped: [],
-    statics: { addresses: [], routes: [], rules: [] },
+    statics: { addresses: [], routes: [], rules: [] }, guards: [],
   };
 }
 

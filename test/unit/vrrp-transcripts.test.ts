@@ -11,6 +11,8 @@
 //   track KEY ok=true|false | track KEY value=N
 //   addr-removed IFNAME ADDRESS/PREFIX
 //   reload            keepalived.conf text follows until `----`
+//   guard-ack NAME sent=T timeout=MS | guard-down NAME | guard-expired NAME   split-brain guard session news
+//   guard-lock NAME KEY held=true|false [token=X]                              the service says a lock is ours or not
 // Output lines: `t=T effect …`; log lines at info/debug are left out, warnings and errors are kept.
 // KT_REWRITE=1 rewrites the expected blocks from what the node does (review the diff before committing).
 import { test } from 'node:test';
@@ -50,7 +52,9 @@ function fmt(t: number, e: NodeEffect): string | undefined {
     case 'add-rules': return `${at} add-rules ${e.instance} ${e.rules.map((r) => r.words.join(' ')).join(',')}`;
     case 'remove-rules': return `${at} remove-rules ${e.instance}${e.keys ? ` ${e.keys.join(',')}` : ''}`;
     case 'send-garp': return `${at} garp ${e.instance} ${e.vip.address}`;
-    case 'notify': return `${at} notify ${e.scope} ${e.name} ${e.state} ${e.priority}`;
+    case 'notify': return `${at} notify ${e.scope} ${e.name} ${e.state} ${e.priority}${e.guardToken !== undefined ? ` token=${e.guardToken || '-'}` : ''}`;
+    case 'guard-want': return `${at} guard-${e.want ? 'want' : 'release'} ${e.guard} ${e.key}`;
+    case 'guard-reset': return `${at} guard-reset ${e.guard}`;
     case 'state-changed': return `${at} state ${e.instance} ${e.from}->${e.to} (${e.reason})`;
     case 'log': return e.level === 'warning' || e.level === 'error' ? `${at} ${e.level} ${e.msg}` : undefined;
   }
@@ -162,7 +166,15 @@ class Driver {
       }
       case 'state':
         for (const v of this.node!.view())
-          out.push(`${v.plan.config.name} ${v.state} prio=${v.effectivePriority}${v.src ? ` src=${v.src}` : ''}${v.masterAddress ? ` master=${v.masterAddress}` : ''}${v.faults.length ? ` faults=${v.faults.join(',')}` : ''}`);
+          out.push(`${v.plan.config.name} ${v.state} prio=${v.effectivePriority}${v.src ? ` src=${v.src}` : ''}${v.masterAddress ? ` master=${v.masterAddress}` : ''}${v.faults.length ? ` faults=${v.faults.join(',')}` : ''}${v.guard ? ` guard=${v.guard.state}${v.guard.token ? `:${v.guard.token}` : ''}` : ''}`);
+        break;
+      case 'guard-ack':
+        this.feed({ type: 'guard-session', guard: words[1]!, event: 'ack', sentAt: Number(args.sent ?? this.now), timeoutMs: Number(args.timeout) }, out);
+        break;
+      case 'guard-down': this.feed({ type: 'guard-session', guard: words[1]!, event: 'disconnected' }, out); break;
+      case 'guard-expired': this.feed({ type: 'guard-session', guard: words[1]!, event: 'expired' }, out); break;
+      case 'guard-lock':
+        this.feed({ type: 'guard-lock', guard: words[1]!, key: words[2]!, held: args.held === 'true', ...(args.token ? { token: args.token } : {}) }, out);
         break;
       default:
         throw new Error(`unknown command "${b.command}"`);

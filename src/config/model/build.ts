@@ -10,9 +10,10 @@ import type { GlobalDefs } from './types.js';
 import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
 import { buildVrrpScript, buildTrackFile, buildTrackProcess, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer, resolveFileChecks } from './check.js';
+import { buildGuard } from './guard-block.js';
 
 const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file', 'vrrp_track_process',
-  'virtual_server_group', 'virtual_server', 'SSL']);
+  'virtual_server_group', 'virtual_server', 'SSL', 'vrrp_guard']);
 
 export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
   const ctx = new Ctx(diags, env);
@@ -38,7 +39,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
 
   const model: KeepalivedConfig = {
     globalDefs: g, vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
-    virtualServers: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [],
+    virtualServers: [], guards: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [],
   };
   const drafts: InstanceDraft[] = [];
   const vsNodes: ConfigNode[] = [];
@@ -71,6 +72,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
       case 'virtual_server': vsNodes.push(n); break;
       case 'SSL': model.ssl = buildSsl(ctx, n, model.ssl); break;
+      case 'vrrp_guard': { const gd = buildGuard(ctx, n); if (gd && !dupName('vrrp_guard', gd.name, n.loc)) model.guards.push(gd); break; }
       case 'child_wait_time': { // keepalived's child_wait_handler: unsigned seconds, a bad value keeps the default
         if (!ctx.need(n, 1, 'SECONDS')) break;
         const secs = readInt(ctx, n, 0, 0, 0xffffffff);
@@ -111,6 +113,22 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
     const owners = sg.group.map((m) => model.vrrpInstances.find((v) => v.name === m)!).map((v) => v.priority === 255);
     if (owners.some(Boolean) && !owners.every(Boolean))
       diags.error('conflict', `sync group ${sg.name} has some member(s) as address owner and some not as address owner. This won't work.`, sg.loc);
+  }
+
+  // Guard references (keepalived-ts extension): a sync group's guard covers its members, whose own is ignored.
+  const guardNames = new Set(model.guards.map((x) => x.name));
+  const checkGuard = (owner: { name: string; guard?: { name: string; loc: Loc } }): void => {
+    if (!owner.guard || guardNames.has(owner.guard.name)) return;
+    diags.error('unknown-reference', `(${owner.name}) vrrp_guard ${owner.guard.name} not found, running without a guard`, owner.guard.loc, { keyword: 'guard', suggestion: suggestName(owner.guard.name, guardNames) ?? 'define it with vrrp_guard NAME { zookeeper … path … }' });
+    delete owner.guard;
+  };
+  for (const s of model.syncGroups) checkGuard(s);
+  for (const v of model.vrrpInstances) {
+    checkGuard(v);
+    const sg = v.syncGroup ? model.syncGroups.find((s) => s.name === v.syncGroup) : undefined;
+    if (!v.guard || !sg) continue;
+    diags.warning('guard-in-sync-group', `(${v.name}) guard ${v.guard.name} ignored: the instance is in sync group ${sg.name}, which takes one lock for all its members${sg.guard ? ` (guard ${sg.guard.name})` : ''}`, v.guard.loc, { keyword: 'guard', suggestion: `put 'guard ${v.guard.name}' in vrrp_sync_group ${sg.name}` });
+    delete v.guard;
   }
 
   // Tracker references.

@@ -10,7 +10,7 @@ export const ROOT = w(`global_defs vrrp_script vrrp_sync_group vrrp_instance tra
   virtual_server_group virtual_server SSL
   static_ipaddress static_routes static_rules linkbeat_interfaces garp_group track_group vrrp_track_process
   bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets use_pid_dir instance
-  child_wait_time linkbeat_use_polling`);
+  child_wait_time linkbeat_use_polling vrrp_guard`);
 
 // No vrrp_ipsets: Debian's 2.2.7 is built without iptables/ipset, so keepalived -t calls it an unknown keyword.
 export const GLOBAL_DEFS = w(`process_names process_name vrrp_process_name checker_process_name lvs_process_name
@@ -43,7 +43,7 @@ export const TRACK_FILE = w('file weight init_file');
 export const VRRP_TRACK_PROCESS = w('process param_match weight quorum quorum_max delay terminate_delay fork_delay full_command');
 export const SYNC_GROUP = w(`group track_interface track_script track_file track_process track_bfd notify_backup
   notify_master notify_fault notify_stop notify smtp_alert global_tracking sync_group_tracking_weight
-  notify_priority_changes`);
+  notify_priority_changes guard`);
 export const VRRP_INSTANCE = w(`use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_peer unicast_fault_no_peer
   check_unicast_src old_unicast_checksum native_ipv6 state interface vrf dont_track_primary track_interface
   track_script track_file track_process track_bfd mcast_src_ip unicast_src_ip mcast_dst_ip track_src_ip
@@ -53,7 +53,9 @@ export const VRRP_INSTANCE = w(`use_vmac use_vmac_addr vmac_xmit_base use_ipvlan
   notify_stop notify_deleted notify notify_master_rx_lower_pri smtp_alert notify_priority_changes
   lvs_sync_daemon_interface garp_master_delay garp_master_refresh garp_master_repeat garp_master_refresh_repeat
   garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts garp_extra_if vmac_garp_intvl
-  lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size authentication`);
+  lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size authentication guard`);
+/** keepalived-ts extension (README "Split-brain guard"); `guard` above in sync groups and instances is one too. */
+export const VRRP_GUARD = w('zookeeper etcd path session_timeout mode unreachable');
 export const AUTHENTICATION = w('auth_type auth_pass');
 export const SSL = w('password ca certificate key');
 export const VIRTUAL_SERVER = w(`ip_family retry delay_before_retry warmup connect_timeout delay_loop
@@ -83,6 +85,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
   vrrp_track_process: VRRP_TRACK_PROCESS,
   vrrp_sync_group: SYNC_GROUP,
   vrrp_instance: VRRP_INSTANCE,
+  vrrp_guard: VRRP_GUARD,
   authentication: AUTHENTICATION,
   SSL,
   virtual_server: VIRTUAL_SERVER,

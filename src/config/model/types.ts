@@ -213,6 +213,8 @@ export interface VrrpSyncGroup {
   smtpAlert?: boolean;
   notifyPriorityChanges?: boolean;
   syncGroupTrackingWeight: boolean;
+  /** keepalived-ts extension: the vrrp_guard whose lock the whole group takes (one lock for the group). */
+  guard?: GuardRef;
   loc: Loc;
 }
 
@@ -339,6 +341,8 @@ export interface VrrpInstance {
   notifyPriorityChanges: boolean;
   /** Name of the sync group this instance belongs to. */
   syncGroup?: string;
+  /** keepalived-ts extension: the vrrp_guard whose lock this instance takes before MASTER (a sync group's wins). */
+  guard?: GuardRef;
   /** keepalived would not run this instance (missing VRID, bad interface…): the reason. */
   cannotRun?: string;
   loc: Loc;
@@ -529,6 +533,31 @@ export interface SslConfig {
   key?: string;
 }
 
+/** `guard NAME` in a vrrp_instance or vrrp_sync_group. */
+export interface GuardRef {
+  name: string;
+  loc: Loc;
+}
+
+/**
+ * vrrp_guard NAME { … } (keepalived-ts extension, not a keepalived keyword): a coordination service whose lock an
+ * instance or sync group must hold to be MASTER (README "Split-brain guard").
+ */
+export interface VrrpGuard {
+  name: string;
+  backend: 'zookeeper' | 'etcd';
+  /** host:port (ZooKeeper) or URLs (etcd), as written. */
+  endpoints: string[];
+  /** Lock prefix: one lock per instance (VRID + interface) or sync group below it. */
+  path: string;
+  sessionTimeoutMs: number;
+  /** required: no MASTER without the lock; advisory: log, metric and notify only. */
+  mode: 'required' | 'advisory';
+  /** required mode, service unreachable: keep the VIPs until the session's safe deadline, or release them at once. */
+  unreachable: 'keep' | 'release';
+  loc: Loc;
+}
+
 export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
@@ -536,6 +565,8 @@ export interface KeepalivedConfig {
   trackProcesses: VrrpTrackProcess[];
   syncGroups: VrrpSyncGroup[];
   vrrpInstances: VrrpInstance[];
+  /** vrrp_guard blocks (keepalived-ts extension). */
+  guards: VrrpGuard[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
   ssl?: SslConfig;

@@ -265,6 +265,7 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
       case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) g.smtpAlert = b; break; }
       case 'notify_priority_changes': { const b = readBool(ctx, k); if (b !== undefined) g.notifyPriorityChanges = b; break; }
       case 'sync_group_tracking_weight': g.syncGroupTrackingWeight = true; break;
+      case 'guard': if (ctx.need(k, 1, 'GUARD_NAME')) { g.guard = { name: k.args[0]!.text, loc: k.loc }; ctx.extraWords(k, 1); } break;
       case 'global_tracking':
         ctx.diags.error('deprecated', `(${name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`, k.loc, { keyword: k.keyword });
         g.syncGroupTrackingWeight = true;
@@ -286,7 +287,8 @@ export type InstanceDraft = Pick<VrrpInstance,
     | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
     | 'mcastDstIp' | 'accept' | 'strictMode' | 'skipCheckAdvAddr' | 'garpMasterDelayMs' | 'garpMasterRepeat'
     | 'garpMasterRefreshMs' | 'garpMasterRefreshRepeat' | 'garpLowerPrioDelayMs' | 'garpLowerPrioRepeat'
-    | 'downTimerAdverts' | 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'useVmac' | 'smtpAlert' | 'notifyPriorityChanges'>>
+    | 'downTimerAdverts' | 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'useVmac' | 'smtpAlert' | 'notifyPriorityChanges'
+    | 'guard'>>
   & {
     interfaceMissing: boolean;
     vrid?: number;
@@ -475,6 +477,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
       case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) d.smtpAlert = b; break; }
       case 'notify_priority_changes': { const b = readBool(ctx, k); if (b !== undefined) d.notifyPriorityChanges = b; break; }
       case 'debug': if (ctx.need(k, 1, 'LEVEL (0..4)')) readInt(ctx, k, 0, 0, 4); break;
+      case 'guard': if (ctx.need(k, 1, 'GUARD_NAME')) { d.guard = { name: k.args[0]!.text, loc: k.loc }; ctx.extraWords(k, 1); } break;
       case 'lvs_sync_daemon_interface':
         ctx.diags.error('deprecated', `(${name}) specifying lvs_sync_daemon_interface against a vrrp is deprecated; use global lvs_sync_daemon`, k.loc, { keyword: kw });
         break;
@@ -634,7 +637,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
     promoteSecondaries: d.promoteSecondaries, useVmac: d.useVmac, notify: d.notify, smtpAlert, notifyPriorityChanges,
-    syncGroup: syncGroup?.name, cannotRun, loc: d.loc,
+    syncGroup: syncGroup?.name, guard: d.guard, cannotRun, loc: d.loc,
   };
 }
 

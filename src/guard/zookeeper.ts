@@ -1,0 +1,222 @@
+// The split-brain guard's ZooKeeper client (a shell; src/guard/ holds the lock clients): one session per vrrp_guard,
+// the standard lock recipe per lock key (an ephemeral sequential node under PATH/KEY, the lowest holds it, the others
+// watch their predecessor), and a heartbeat whose replies tell the node when the server last renewed the session
+// (vrrp/guard.ts safeDeadline). It makes no decision: the node says which locks it wants and when to drop the
+// session; this reports what the server says.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import zookeeper from 'node-zookeeper-client';
+import type { Logger } from 'pino';
+import type { VrrpGuard } from '../config/model/index.js';
+import type { NodeInput } from '../vrrp/node.js';
+
+type GuardInput = Extract<NodeInput, { type: 'guard-session' | 'guard-lock' }>;
+
+export interface GuardClientOptions {
+  log: Logger;
+  /** Monotonic ms, the node's clock. */
+  now: () => number;
+  /** Hands what the service said to the node. */
+  input: (i: GuardInput) => void;
+}
+
+interface LockNode {
+  /** Our node's full path, once created in this session. */
+  path?: string;
+  held: boolean;
+  /** Operations on one key run one after another. */
+  chain: Promise<void>;
+}
+
+const seqOf = (name: string): number => Number(name.slice(-10));
+
+export class ZookeeperGuardClient {
+  private client?: zookeeper.Client;
+  /** Bumped with each new session: replies and watches of an older client are ignored. */
+  private gen = 0;
+  private readonly wanted = new Set<string>();
+  private readonly nodes = new Map<string, LockNode>();
+  /** In our node names, so a create whose reply was lost is found again instead of left behind. */
+  private readonly tag = randomBytes(6).toString('hex');
+  private heartbeat?: NodeJS.Timeout;
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(readonly spec: VrrpGuard, private readonly opts: GuardClientOptions) {
+    this.log = opts.log.child({ guard: spec.name });
+  }
+
+  start(): void {
+    this.open();
+  }
+
+  /** The node asks for a lock or gives it back. */
+  want(key: string, want: boolean): void {
+    if (want) this.wanted.add(key);
+    else this.wanted.delete(key);
+    this.onKey(key, () => (want ? this.acquire(key) : this.release(key)));
+  }
+
+  /** The safe deadline passed: this session's locks no longer count; start a fresh session. */
+  reset(): void {
+    if (this.closed) return;
+    this.log.warn('dropping the session; a new one will ask again for the wanted locks');
+    this.dropClient();
+    this.open();
+  }
+
+  /** Stop: closing the session deletes its lock nodes at once (SIGTERM releases promptly). */
+  async close(timeoutMs = 2000): Promise<void> {
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const c = this.client;
+    this.client = undefined;
+    this.gen++;
+    if (!c) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      c.once('disconnected', () => { clearTimeout(t); resolve(); });
+      c.close();
+    });
+  }
+
+  // ---- session ----------------------------------------------------------------------------------------------------
+
+  private open(): void {
+    const gen = ++this.gen;
+    const c = zookeeper.createClient(this.spec.endpoints.join(','), { sessionTimeout: this.spec.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+    this.client = c;
+    for (const n of this.nodes.values()) { n.path = undefined; n.held = false; }
+    c.on('state', (st: zookeeper.State) => {
+      if (gen !== this.gen) return;
+      if (st === zookeeper.State.SYNC_CONNECTED) {
+        this.log.info({ sessionTimeoutMs: c.getSessionTimeout() }, 'connected to ZooKeeper');
+        this.beat();
+        for (const key of this.nodes.keys()) this.onKey(key, () => (this.wanted.has(key) ? this.acquire(key) : this.cleanup(key)));
+      } else if (st === zookeeper.State.DISCONNECTED) {
+        this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'disconnected' });
+      } else if (st === zookeeper.State.EXPIRED) {
+        this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'expired' });
+        this.dropClient();
+        if (!this.closed) this.open();
+      }
+    });
+    c.connect();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    // Several renewals per safe window, so one lost reply never costs the lock.
+    this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(this.spec.sessionTimeoutMs / 6)));
+  }
+
+  private dropClient(): void {
+    const c = this.client;
+    this.client = undefined;
+    this.gen++;
+    for (const [key, n] of this.nodes) {
+      if (n.held) this.opts.input({ type: 'guard-lock', guard: this.spec.name, key, held: false });
+      n.path = undefined;
+      n.held = false;
+    }
+    if (c) { c.removeAllListeners('state'); c.close(); }
+  }
+
+  /** Any reply renews what the server granted; the time the request left is what counts (guard.ts). */
+  private beat(): void {
+    const c = this.client;
+    if (!c || c.getState() !== zookeeper.State.SYNC_CONNECTED) return;
+    const gen = this.gen;
+    const sentAt = this.opts.now();
+    c.exists('/', (err) => {
+      if (err || gen !== this.gen) return;
+      const timeoutMs = Math.min(this.spec.sessionTimeoutMs, c.getSessionTimeout() || this.spec.sessionTimeoutMs);
+      this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'ack', sentAt, timeoutMs });
+    });
+  }
+
+  // ---- the lock recipe --------------------------------------------------------------------------------------------
+
+  private nodeOf(key: string): LockNode {
+    let n = this.nodes.get(key);
+    if (!n) this.nodes.set(key, (n = { held: false, chain: Promise.resolve() }));
+    return n;
+  }
+
+  private onKey(key: string, work: () => Promise<void>): void {
+    const n = this.nodeOf(key);
+    n.chain = n.chain.then(work).catch((e: Error) => this.log.warn({ key, err: e.message }, `lock ${key}: ${e.message}`));
+  }
+
+  private dir(key: string): string {
+    return `${this.spec.path}/${key}`;
+  }
+
+  private call<T>(fn: (c: zookeeper.Client, cb: (err: Error | zookeeper.Exception | null, v: T) => void) => void): Promise<T> {
+    const c = this.client;
+    if (!c) return Promise.reject(new Error('no session'));
+    return new Promise<T>((resolve, reject) => fn(c, (err, v) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(v))));
+  }
+
+  private async acquire(key: string): Promise<void> {
+    if (!this.wanted.has(key) || !this.client || this.client.getState() !== zookeeper.State.SYNC_CONNECTED) return;
+    const n = this.nodeOf(key);
+    const gen = this.gen;
+    if (!n.path) {
+      const dir = this.dir(key);
+      await this.call<string>((c, cb) => c.mkdirp(dir, cb));
+      const children = await this.call<string[]>((c, cb) => c.getChildren(dir, cb));
+      const mine = children.find((ch) => ch.startsWith(`${this.tag}-`));
+      if (gen !== this.gen) return;
+      const data = Buffer.from(JSON.stringify({ host: hostname(), pid: process.pid }));
+      n.path = mine ? `${dir}/${mine}` : await this.call<string>((c, cb) => c.create(`${dir}/${this.tag}-`, data, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, cb));
+      if (gen !== this.gen) return;
+    }
+    await this.check(key, gen);
+  }
+
+  /** Lowest sequence holds the lock; otherwise watch the one just before ours and look again when it goes. */
+  private async check(key: string, gen: number): Promise<void> {
+    const n = this.nodeOf(key);
+    if (gen !== this.gen || !n.path || !this.wanted.has(key)) return;
+    const dir = this.dir(key);
+    const children = (await this.call<string[]>((c, cb) => c.getChildren(dir, cb))).sort((a, b) => seqOf(a) - seqOf(b));
+    if (gen !== this.gen) return;
+    const mine = n.path.slice(dir.length + 1);
+    const at = children.indexOf(mine);
+    if (at < 0) { n.path = undefined; return this.acquire(key); } // our node is gone: ask again
+    if (at === 0) {
+      const stat = await this.call<zookeeper.Stat>((c, cb) => c.exists(n.path!, cb));
+      if (gen !== this.gen || !stat) return;
+      const token = stat.czxid.readBigUInt64BE(0).toString();
+      if (!n.held) {
+        n.held = true;
+        this.log.info({ key, token }, `lock ${key} acquired`);
+        this.opts.input({ type: 'guard-lock', guard: this.spec.name, key, held: true, token });
+      }
+      return;
+    }
+    const pred = `${dir}/${children[at - 1]!}`;
+    const stat = await this.call<zookeeper.Stat | null>((c, cb) => c.exists(pred, () => this.onKey(key, () => this.check(key, gen)), cb));
+    if (!stat) return this.check(key, gen);
+  }
+
+  /** A release that failed on a dropped connection left our node behind in a session that lived on: remove it. */
+  private async cleanup(key: string): Promise<void> {
+    if (this.wanted.has(key) || !this.client) return;
+    const dir = this.dir(key);
+    const children = await this.call<string[]>((c, cb) => c.getChildren(dir, cb)).catch(() => [] as string[]);
+    for (const ch of children.filter((x) => x.startsWith(`${this.tag}-`)))
+      await this.call<void>((c, cb) => c.remove(`${dir}/${ch}`, -1, cb as (e: Error | zookeeper.Exception | null) => void)).catch(() => undefined);
+  }
+
+  private async release(key: string): Promise<void> {
+    const n = this.nodeOf(key);
+    const path = n.path;
+    n.path = undefined;
+    if (n.held) {
+      n.held = false;
+      this.opts.input({ type: 'guard-lock', guard: this.spec.name, key, held: false });
+    }
+    if (!path || !this.client) return;
+    await this.call<void>((c, cb) => c.remove(path, -1, cb as (e: Error | zookeeper.Exception | null) => void)).catch(() => undefined);
+    this.log.info({ key }, `lock ${key} released`);
+  }
+}
