@@ -1,6 +1,6 @@
 // Split-brain guard (issue 10): the vrrp_guard block as the model reads it, and the timing argument that makes a
 // master drop its VIPs before the server can expire its session and pass the lock on (vrrp/guard.ts safeDeadline).
-// The node's behaviour with the lock is in the transcripts 11–13.
+// The node's behaviour with the lock is in the transcripts 15–17.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
