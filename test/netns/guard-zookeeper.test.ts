@@ -87,11 +87,16 @@ ${vrrpConfig({ vrid: 51, priority, advertInt: 0.2, version: 3, vip: lan.vipCidr(
   const restartBoth = async (unreachable: 'keep' | 'release', sessionS = SESSION_S): Promise<void> => {
     await d2.stop();
     await d1.stop();
+    // The lab appends each run's output to the same log: look only at this run's.
+    const from1 = logOf(d1).length;
+    const from2 = logOf(d2).length;
     await start(d1, 150, unreachable, sessionS);
-    await waitFor(async () => JSON.stringify(await holders()) === '["d1"]', { ...WAIT, what: 'd1 to hold the VIP' });
+    await waitFor(async () => JSON.stringify(await holders()) === '["d1"]' && /holds lock ZK/.test(logOf(d1).slice(from1)), { ...WAIT, what: 'd1 to hold the lock and the VIP' });
     await start(d2, 100, unreachable, sessionS);
-    await waitFor(() => /waiting for lock|not asking for lock/.test(logOf(d2)), { ...WAIT, what: 'd2 to run its guard' });
+    await waitFor(() => /connected to ZooKeeper/.test(logOf(d2).slice(from2)) && /Entering BACKUP/.test(logOf(d2).slice(from2)), { ...WAIT, what: 'd2 BACKUP with a session' });
   };
+  /** The daemons' logs, for a failure message. */
+  const logs = (): string => `\n--- d1 ---\n${logOf(d1).slice(-4000)}\n--- d2 ---\n${logOf(d2).slice(-4000)}`;
 
   before(async () => {
     lan = await createLan({ prefix: 'ktgz', directors: 2, clients: 2 });
@@ -125,8 +130,9 @@ ${vrrpConfig({ vrid: 51, priority, advertInt: 0.2, version: 3, vip: lan.vipCidr(
     assert.ok(seen.every((s) => s.h.length === 1 && s.h[0] === 'd1'), `holders: ${JSON.stringify(seen.filter((s) => s.h.length !== 1 || s.h[0] !== 'd1'))}`);
     assert.match(logOf(d2), /waiting for lock ZK: staying BACKUP, sending no adverts/);
     assert.equal((await lockNodes()).length, 2, 'd2 queues behind d1');
+    const from = logOf(d2).length;
     await nftFlush(d1);
-    await waitFor(() => /not asking for lock ZK/.test(logOf(d2)), { ...WAIT, what: 'd2 to hear d1 again and withdraw' });
+    await waitFor(() => /not asking for lock ZK/.test(logOf(d2).slice(from)), { ...WAIT, what: 'd2 to hear d1 again and withdraw' });
   });
 
   it('2. d1 cut from ZooKeeper: d1 drops the VIP before d2 adds it (gap reported)', async () => {
@@ -158,7 +164,7 @@ ${vrrpConfig({ vrid: 51, priority, advertInt: 0.2, version: 3, vip: lan.vipCidr(
     const seen = await watchHolders(1000);
     await startZk();
     seen.push(...(await watchHolders(3000)));
-    assert.ok(seen.every((s) => JSON.stringify(s.h) === '["d1"]'), `holders: ${JSON.stringify(seen.filter((s) => JSON.stringify(s.h) !== '["d1"]'))}`);
+    assert.ok(seen.every((s) => JSON.stringify(s.h) === '["d1"]'), `holders: ${JSON.stringify(seen.filter((s) => JSON.stringify(s.h) !== '["d1"]'))}${logs()}`);
     assert.equal((logOf(d1).match(/Entering/g) ?? []).length, transitionsBefore, 'd1 made no transition');
   });
 
