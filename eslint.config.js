@@ -26,12 +26,12 @@ export const SHELL_MODULES = [
 /** The pure cores. Time is passed in; effects come out as data. */
 export const CORE_FILES = [
   'src/vrrp/**/*.ts',
-  'src/check/verdict.ts',
+  'src/check/verdict.ts', 'src/check/udp-reply.ts', 'src/check/smtp-dialogue.ts',
   'src/ipvs/desired.ts', 'src/ipvs/reconcile.ts', 'src/ipvs/codec.ts', 'src/ipvs/describe.ts', 'src/ipvs/kernel-table.ts',
   'src/ipvs/virtual-server-spec.ts', 'src/ipvs/overrides.ts',
   'src/net/address.ts', 'src/net/constants.ts', 'src/net/arp.ts', 'src/net/ndisc.ts', 'src/net/checksum.ts',
   'src/net/ipv4-header.ts', 'src/net/netlink-codec.ts', 'src/net/rtnetlink-codec.ts', 'src/net/genetlink-codec.ts',
-  'src/net/proc-connector-codec.ts',
+  'src/net/proc-connector-codec.ts', 'src/net/icmp-echo.ts', 'src/net/dns-message.ts',
   'src/config/model/**/*.ts', 'src/config/parse.ts', 'src/config/tree.ts', 'src/config/line-lexer.ts',
   'src/config/diagnostics.ts', 'src/config/postext.ts', 'src/config/script-words.ts',
   'src/util/errors.ts', 'src/daemon/reload-plan.ts',

@@ -100,7 +100,7 @@ test('HTTP_GET without url is dropped; bad digest and status codes are reported'
 });
 
 test('unsupported checkers are a notice, unknown ones an error with a hint', () => {
-  const b = build(VS('  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n' + RS('    DNS_CHECK {\n      type A\n    }\n    TCP_CHEK {\n    }')));
+  const b = build(VS('  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n' + RS('    BFD_CHECK {\n      name b\n    }\n    TCP_CHEK {\n    }')));
   assert.deepEqual(b.golden, ['notice not-supported @6', 'error unknown-keyword @9']);
   assert.match(b.diags[1]!.suggestion!, /did you mean 'TCP_CHECK'/);
 });

@@ -3,7 +3,7 @@
 import type { ConfigNode, Loc } from '../tree.js';
 import type {
   GlobalDefs, SslConfig, VirtualServerGroup, VirtualServerGroupEntry, VirtualServer, RealServer, Checker, HttpUrl,
-  LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer, TrackFile,
+  LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer, TrackFile, SmtpCheck,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
 import { parseCidr } from '../../net/address.js';
@@ -11,6 +11,9 @@ import { otherKeyword, notSupported } from './keywords.js';
 import { rawOf, readScript } from './script.js';
 import { scanScriptLine } from '../script-words.js';
 import { compilePcre, PCRE_OPTION_NAMES } from '../../check/pcre.js';
+import { readHexString } from '../../check/udp-reply.js';
+import { SMTP_DEFAULT_HELO } from '../../check/smtp-dialogue.js';
+import { DNS_TYPES, dnsNameRejected, dnsTypeNumber } from '../../net/dns-message.js';
 
 const INT32_MAX = 2147483647;
 const UINT_MAX = 4294967295;
@@ -377,7 +380,165 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
       build: (rt) => ({ ...finish(rt), trackFile: name, file: '', weight: weight ?? NaN, weightReverse }) as Checker,
     };
   }
+  if (type === 'PING_CHECK' || type === 'SMTP_CHECK') {
+    // SMTP_CHECK arrives here only with an empty block, from smtpDraft (parseSmtpChecker reads its block).
+    for (const s of k.block ?? []) if (!checkerCommon(ctx, s, c, t, family)) otherKeyword(ctx, s, type);
+    return { node: k, timers: t, build: (rt) => finish(rt) as Checker };
+  }
+  if (type === 'UDP_CHECK') {
+    const u: { payload?: number[]; requireReply: boolean; reply?: number[]; replyMask?: number[]; minReplyLength: number; maxReplyLength: number } = {
+      requireReply: false, minReplyLength: 0, maxReplyLength: 255,
+    };
+    for (const s of k.block ?? []) {
+      if (checkerCommon(ctx, s, c, t, family)) continue;
+      // keepalived joins the rest of the line with single blanks before reading it as hex (make_strvec_str).
+      const hex = s.args.map((a) => a.text).join(' ');
+      switch (s.keyword) {
+        case 'payload': {
+          if (!s.args.length) { ctx.diags.error('missing-parameter', 'UDP_CHECK payload requires a payload', s.loc, { keyword: s.keyword, suggestion: 'payload HEX-BYTES, e.g. payload 01 02 ab' }); break; }
+          const b = readHexString(hex, false);
+          if (!b) { ctx.bad(s, 0, 'invalid-value', 'Invalid hex string for UDP_CHECK payload', 'hex bytes separated by blanks; a last byte ff is refused by keepalived too'); break; }
+          u.payload = b.data;
+          break;
+        }
+        case 'require_reply': {
+          u.requireReply = true;
+          if (!s.args.length) break;
+          const b = readHexString(hex, true);
+          if (!b) { ctx.bad(s, 0, 'invalid-value', 'Invalid hex string for UDP_CHECK reply', 'hex bytes separated by blanks, x for any nibble; a last byte ff is refused by keepalived too'); break; }
+          u.reply = b.data;
+          if (b.mask) u.replyMask = b.mask;
+          break;
+        }
+        case 'min_reply_length': case 'max_reply_length': {
+          if (!ctx.need(s, 1, 'LENGTH (0..65535)')) break;
+          const v = readInt(ctx, s, 0, 0, 65535, `UDP_CHECK ${s.keyword === 'min_reply_length' ? 'min' : 'max'} length ${s.args[0]!.text} not valid - must be between 0 & 65535`);
+          if (v === undefined) break;
+          if (s.keyword === 'min_reply_length') u.minReplyLength = v; else u.maxReplyLength = v;
+          break;
+        }
+        default: otherKeyword(ctx, s, type);
+      }
+    }
+    if (u.minReplyLength > u.maxReplyLength)
+      ctx.diags.error('conflict', `UDP_CHECK min_reply length ${u.minReplyLength} > max_reply_length ${u.maxReplyLength} - will always fail`, k.loc, { keyword: 'min_reply_length' });
+    return { node: k, timers: t, build: (rt) => ({ ...finish(rt), ...u }) as Checker };
+  }
+  if (type === 'DNS_CHECK') {
+    let qtype = 6, name: string | undefined;
+    for (const s of k.block ?? []) {
+      if (checkerCommon(ctx, s, c, t, family)) continue;
+      switch (s.keyword) {
+        case 'type': {
+          if (!ctx.need(s, 1, [...DNS_TYPES.keys()].join('|'))) break;
+          const n = dnsTypeNumber(s.args[0]!.text);
+          if (n === undefined) ctx.bad(s, 0, 'invalid-value', `Unknown DNS check type ${s.args[0]!.text} - ignoring`, `expected one of ${[...DNS_TYPES.keys()].join(', ')}`);
+          else qtype = n;
+          break;
+        }
+        case 'name': {
+          if (!ctx.need(s, 1, 'NAME')) break;
+          if (name !== undefined) { ctx.diags.error('duplicate', 'DNS_CHECK name already specified - ignoring', s.loc, { keyword: s.keyword }); break; }
+          const v = s.args[0]!.text;
+          if (dnsNameRejected(v)) { ctx.bad(s, 0, 'invalid-value', `DNS_CHECK name '${v}' has empty label - ignoring`, "keepalived also refuses a name whose second character is '.'"); break; }
+          name = v;
+          break;
+        }
+        default: otherKeyword(ctx, s, type);
+      }
+    }
+    const nm = name ?? '';
+    // check_dns.c: retry 3 unless set; delay_before_retry unset means delay_loop.
+    return {
+      node: k, timers: t,
+      build: (rt) => {
+        const f = finish(rt);
+        if (t.retry === undefined && rt.retry === undefined) f.retry = 3;
+        if (t.delayBeforeRetryMs === undefined && rt.delayBeforeRetryMs === undefined) f.delayBeforeRetryMs = f.delayLoopMs;
+        return { ...f, qtype, name: nm } as Checker;
+      },
+    };
+  }
   return undefined;
+}
+
+/** A connection option (conn_opts_t) is set in the checker's own block: keepalived then ignores `host {}` for it. */
+function hasConnOpts(c: Partial<CheckerCommon>, t: Partial<ServerTimers>): boolean {
+  return c.connectIp !== undefined || c.connectPort !== undefined || c.bindTo !== undefined || c.bindPort !== undefined
+    || c.bindIf !== undefined || c.fwmark !== undefined || t.connectTimeoutMs !== undefined;
+}
+
+/**
+ * SMTP_CHECK with its deprecated `host {}` blocks (check_smtp.c, WITH_HOST_ENTRIES is on in 2.2.7). Each host holds
+ * connection options only (its timer keywords apply to the SMTP_CHECK itself). With hosts and no connection option of
+ * its own, the checker takes the first host's; every other host is one more SMTP_CHECK with the real server's timers.
+ */
+function parseSmtpChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checkers'] {
+  let helo: string | undefined;
+  const c: Partial<CheckerCommon> = {};
+  const t: Partial<ServerTimers> = {};
+  const hosts: Array<{ c: Partial<CheckerCommon>; t: Partial<ServerTimers>; node: ConfigNode }> = [];
+  for (const s of k.block ?? []) {
+    if (checkerCommon(ctx, s, c, t, family)) continue;
+    switch (s.keyword) {
+      case 'helo_name':
+        if (!s.args.length) { ctx.diags.error('missing-parameter', 'SMTP_CHECK helo name missing', s.loc, { keyword: s.keyword, suggestion: 'helo_name NAME' }); break; }
+        helo = s.args[0]!.text;
+        break;
+      case 'host': {
+        const hc: Partial<CheckerCommon> = {};
+        const ht: Partial<ServerTimers> = {};
+        for (const h of s.block ?? []) {
+          const timers: Partial<ServerTimers> = {};
+          if (checkerCommon(ctx, h, hc, timers, family)) {
+            // connect_timeout belongs to the host's connection; retry, delay_loop… to the SMTP_CHECK (its current checker).
+            const { connectTimeoutMs, ...rest } = timers;
+            if (connectTimeoutMs !== undefined) ht.connectTimeoutMs = connectTimeoutMs;
+            Object.assign(t, rest);
+            if (hc.logAllFailures !== undefined) { c.logAllFailures = hc.logAllFailures; delete hc.logAllFailures; }
+          } else otherKeyword(ctx, h, 'host');
+        }
+        hosts.push({ c: hc, t: ht, node: s });
+        break;
+      }
+      default: otherKeyword(ctx, s, 'SMTP_CHECK');
+    }
+  }
+  if (hosts.length) ctx.diags.notice('deprecated', 'The SMTP_CHECK host block is deprecated. Please define additional checkers.', hosts[0]!.node.loc, { keyword: 'host', suggestion: 'one SMTP_CHECK per host, with connect_ip / connect_port' });
+  const heloName = helo ?? SMTP_DEFAULT_HELO;
+  const first = hosts.length > 0 && !hasConnOpts(c, t) ? hosts.shift()! : undefined;
+  const own = first ? { ...t, ...first.t } : t;
+  const out = [smtpDraft(ctx, k, family, first ? { ...first.c, logAllFailures: c.logAllFailures } : c, own, heloName)];
+  for (const h of hosts) out.push(smtpDraft(ctx, h.node, family, h.c, h.t, heloName));
+  return out;
+}
+
+/** One SMTP checker: its connection options and the timers set for it, the rest inherited like any checker. */
+function smtpDraft(ctx: Ctx, node: ConfigNode, family: Family, cc: Partial<CheckerCommon>, tt: Partial<ServerTimers>, heloName: string): RsDraft['checkers'][number] {
+  const base = parseChecker(ctx, { ...node, keyword: 'SMTP_CHECK', block: [] }, family)!;
+  return {
+    node, timers: tt,
+    build: (rt) => {
+      const delayLoopMs = tt.delayLoopMs ?? rt.delayLoopMs;
+      const o = base.build({
+        connectTimeoutMs: tt.connectTimeoutMs ?? rt.connectTimeoutMs,
+        delayLoopMs,
+        alpha: tt.alpha ?? rt.alpha,
+        retry: tt.retry ?? rt.retry,
+        delayBeforeRetryMs: tt.delayBeforeRetryMs ?? rt.delayBeforeRetryMs,
+        warmupMs: tt.warmupMs ?? rt.warmupMs ?? delayLoopMs,
+      } as ResolvedTimers) as SmtpCheck;
+      if (cc.connectIp !== undefined) o.connectIp = cc.connectIp;
+      if (cc.connectPort !== undefined) o.connectPort = cc.connectPort;
+      if (cc.bindTo !== undefined) o.bindTo = cc.bindTo;
+      if (cc.bindPort !== undefined) o.bindPort = cc.bindPort;
+      if (cc.bindIf !== undefined) o.bindIf = cc.bindIf;
+      if (cc.fwmark !== undefined) o.fwmark = cc.fwmark;
+      if (cc.logAllFailures !== undefined) o.logAllFailures = cc.logAllFailures;
+      o.heloName = heloName;
+      return o;
+    },
+  };
 }
 
 function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | undefined {
@@ -409,7 +570,8 @@ function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | und
       case 'smtp_alert': { const b = readBool(ctx, k); if (b !== undefined) d.smtpAlert = b; break; }
       case 'virtualhost': if (ctx.need(k, 1, 'HOSTNAME')) d.rs.virtualhost = k.args[0]!.text; break;
       case 'snmp_name': ctx.need(k, 1, 'NAME'); break;
-      case 'TCP_CHECK': case 'HTTP_GET': case 'SSL_GET': case 'MISC_CHECK': case 'FILE_CHECK': {
+      case 'SMTP_CHECK': d.checkers.push(...parseSmtpChecker(ctx, k, family)); break;
+      case 'TCP_CHECK': case 'HTTP_GET': case 'SSL_GET': case 'MISC_CHECK': case 'FILE_CHECK': case 'PING_CHECK': case 'UDP_CHECK': case 'DNS_CHECK': {
         const c = parseChecker(ctx, k, family);
         if (c) d.checkers.push(c);
         break;

@@ -74,6 +74,10 @@ export const SSL_GET = [...HTTP_GET, ...w('enable_sni sni_name')];
 export const URL = w(`path digest status_code virtualhost regex regex_no_match regex_options regex_min_offset
   regex_max_offset regex_stack`);
 export const MISC_CHECK = w('misc_path misc_timeout misc_dynamic user warmup delay_loop alpha retry delay_before_retry log_all_failures');
+export const PING_CHECK = CHECK_COMMON;
+export const UDP_CHECK = [...CHECK_COMMON, ...w('payload require_reply min_reply_length max_reply_length')];
+export const DNS_CHECK = [...CHECK_COMMON, ...w('type name')];
+export const SMTP_CHECK = [...CHECK_COMMON, ...w('helo_name host')];
 /** check_file.c installs only these two (the man page's `dynamic` is not a keyword keepalived knows). */
 export const FILE_CHECK = w('track_file weight');
 
@@ -96,6 +100,11 @@ export const BLOCKS: Record<string, readonly string[]> = {
   url: URL,
   MISC_CHECK,
   FILE_CHECK,
+  PING_CHECK,
+  UDP_CHECK,
+  DNS_CHECK,
+  SMTP_CHECK,
+  host: CHECK_COMMON,
 };
 
 /**
@@ -115,7 +124,7 @@ export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
   vrrp_sync_group: new Set(w('track_bfd')),
   vrrp_instance: new Set(w(`use_vmac_addr vmac_xmit_base use_ipvlan vrf track_bfd old_unicast_checksum
     native_ipv6 linkbeat_use_polling kernel_rx_buf_size garp_extra_if vmac_garp_intvl`)),
-  real_server: new Set(w('SMTP_CHECK DNS_CHECK UDP_CHECK PING_CHECK BFD_CHECK')),
+  real_server: new Set(w('BFD_CHECK')),
   url: new Set(w('regex_stack')),
   virtual_server: new Set(w('persistence_engine')),
 };

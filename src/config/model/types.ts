@@ -461,7 +461,43 @@ export interface FileCheck extends CheckerCommon {
   weightReverse: boolean;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck | FileCheck;
+/** PING_CHECK (check_ping.c): one ICMP / ICMPv6 echo request per check; an echo reply within connect_timeout is success. */
+export interface PingCheck extends CheckerCommon {
+  type: 'PING_CHECK';
+}
+
+/** UDP_CHECK (check_udp.c, layer4.c): a datagram to the real server; an ICMP unreachable is failure, silence is
+ * success unless require_reply is set; with a reply pattern the reply's length and bytes are checked. */
+export interface UdpCheck extends CheckerCommon {
+  type: 'UDP_CHECK';
+  /** Sent bytes (default: 32 bytes of "keepalived check - " repeated). */
+  payload?: number[];
+  requireReply: boolean;
+  /** require_reply's hex pattern, if any, and its wildcard mask (bits set = any value). */
+  reply?: number[];
+  replyMask?: number[];
+  minReplyLength: number;
+  maxReplyLength: number;
+}
+
+/** DNS_CHECK (check_dns.c): one query (RD set, random id) over UDP; a reply with our id, QR set and RCODE 0 is
+ * success, any other RCODE is failure. Defaults: type SOA, name "" (the root), retry 3, delay_before_retry = delay_loop. */
+export interface DnsCheck extends CheckerCommon {
+  type: 'DNS_CHECK';
+  /** The query type's number (A 1, NS 2, CNAME 5, SOA 6, MX 15, TXT 16, AAAA 28, RRSIG 46, DNSKEY 48). */
+  qtype: number;
+  name: string;
+}
+
+/** SMTP_CHECK (check_smtp.c): banner 220, HELO helo_name → 250, QUIT → any line. Each `host {}` block of an older
+ * configuration is one more SMTP_CHECK on that host (the first one replaces the checker's own address when the
+ * checker sets no connection option itself). */
+export interface SmtpCheck extends CheckerCommon {
+  type: 'SMTP_CHECK';
+  heloName: string;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck | FileCheck | PingCheck | UdpCheck | DnsCheck | SmtpCheck;
 
 export interface RealServer extends ServerTimers {
   address: string;
