@@ -10,6 +10,11 @@ import type tls from 'node:tls';
 import { buildRequest, compileRegex, hostHeader, probeHttp, tlsContext, type HttpProbeTarget } from './probe-http.js';
 import { probeTcp, type TcpProbeTarget } from './probe-tcp.js';
 import { probeMisc, type MiscProbeTarget } from './probe-misc.js';
+import { probePing, type PingProbeTarget } from './probe-ping.js';
+import { probeDns, probeUdp, type DnsProbeTarget, type UdpProbeTarget } from './probe-udp.js';
+import { probeSmtp, type SmtpProbeTarget } from './probe-smtp.js';
+import { keepalivedFill } from '../net/icmp-echo.js';
+import { addressFamily } from '../net/address.js';
 import { CheckVerdict, describeChecker, parseTrackFileValue, type CheckEvent } from './verdict.js';
 import { readTrackFileText } from '../util/track-file-read.js';
 import { readAccountFiles, resolveScriptUser, type AccountFiles } from '../notify/run.js';
@@ -387,6 +392,39 @@ export class CheckEngine {
       }
       case 'FILE_CHECK':
         return undefined; // watched, not probed (watchFile)
+      case 'PING_CHECK': {
+        const t: PingProbeTarget = { family: addressFamily(cfg.connectIp ?? rsCfg.address) === 6 ? 6 : 4, host: cfg.connectIp ?? rsCfg.address, timeoutMs: cfg.connectTimeoutMs, seq: 0 };
+        if (cfg.bindTo) t.bindTo = cfg.bindTo;
+        if (cfg.bindIf) t.bindIf = cfg.bindIf;
+        let seq = 0;
+        return () => probePing({ ...t, seq: (seq = (seq + 1) & 0xffff) });
+      }
+      case 'UDP_CHECK': {
+        const host = cfg.connectIp ?? rsCfg.address;
+        const t: UdpProbeTarget = {
+          family: addressFamily(host) === 6 ? 6 : 4, host, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs,
+          // keepalived's UDP_BUFSIZE (32) bytes of set_buf when no payload is configured.
+          payload: cfg.payload ? Buffer.from(cfg.payload) : keepalivedFill(32),
+          requireReply: cfg.requireReply, minReplyLength: cfg.minReplyLength, maxReplyLength: cfg.maxReplyLength,
+        };
+        if (cfg.reply) t.reply = cfg.replyMask ? { data: cfg.reply, mask: cfg.replyMask } : { data: cfg.reply };
+        if (cfg.bindTo) t.bindTo = cfg.bindTo;
+        if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        return () => probeUdp(t);
+      }
+      case 'DNS_CHECK': {
+        const host = cfg.connectIp ?? rsCfg.address;
+        const t: DnsProbeTarget = { family: addressFamily(host) === 6 ? 6 : 4, host, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs, name: cfg.name, qtype: cfg.qtype };
+        if (cfg.bindTo) t.bindTo = cfg.bindTo;
+        if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        return () => probeDns(t);
+      }
+      case 'SMTP_CHECK': {
+        const t: SmtpProbeTarget = { host: cfg.connectIp ?? rsCfg.address, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs, helo: cfg.heloName };
+        if (cfg.bindTo) t.bindTo = cfg.bindTo;
+        if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        return () => probeSmtp(t);
+      }
     }
   }
 

@@ -22,6 +22,7 @@ import { runScript, readAccountFiles, resolveScriptUser, describeResult, scriptS
 import { nodeScriptFs, scriptUserResolver, type ScriptFs } from '../notify/script-user.js';
 import type { FifoSink } from '../notify/notify.js';
 import { CheckEngine, readFileCheckValues } from './engine.js';
+import { PingGroupRange } from './probe-ping.js';
 import { checkerReloadDiff, type CheckEvent } from './verdict.js';
 import { ipvsOpJson, type CheckerPlanJson } from '../daemon/reload-plan.js';
 import type { CheckScriptUsers, DesiredDest, DesiredVs, DecidedScript } from './checker-types.js';
@@ -89,6 +90,7 @@ export class CheckerService {
       else this.log.error(errorFields(e), `IPVS: cannot open the generic-netlink family: ${(e as Error).message}; no IPVS table is programmed`);
       this.ipvs = undefined;
     }
+    this.widenPingGroups(this.cfg);
     try {
       const fileValues = await readFileCheckValues(this.cfg, this.log);
       this.engine = new CheckEngine(this.cfg, this.sink(), { users: this.scriptUsers(this.cfg), log: this.log, fileValues });
@@ -110,6 +112,7 @@ export class CheckerService {
    */
   reload(next: KeepalivedConfig): void {
     const previous = this.engine;
+    this.widenPingGroups(next);
     // Built before the running engine is halted: if the new one cannot be built, the old one keeps checking.
     const engine = new CheckEngine(next, this.sink(), { previous, users: this.scriptUsers(next), log: this.log });
     if (this.localAddresses) engine.setLocalAddresses(this.localAddresses);
@@ -278,10 +281,21 @@ export class CheckerService {
     }
   }
 
+  private readonly pingGroups = new PingGroupRange();
+
+  /** PING_CHECK needs ping sockets for group 0: keepalived widens net.ipv4.ping_group_range (and narrows it on stop). */
+  private widenPingGroups(cfg: KeepalivedConfig): void {
+    if (!cfg.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.some((c) => c.type === 'PING_CHECK')))) return;
+    const said = this.pingGroups.widen();
+    if (said) this.log.info(`Healthcheck: ${said}`);
+  }
+
   /** Stop checks, run omega notifications, then leave the IPVS table as keepalived would (unless -I). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     const events = this.engine?.stop() ?? [];
+    const said = this.pingGroups.restore();
+    if (said) this.log.info(`Healthcheck: ${said}`);
     this.onEvents(events);
     this.stopped = true;
     await this.syncing;

@@ -1,6 +1,6 @@
-// Pure verdict core of the health checkers: per-checker retry state machines (keepalived's tcp_epilog,
-// HTTP epilog and misc_check_child_thread), FILE_CHECK's value-to-weight rule (track_file.c), real-server liveness,
-// MISC and FILE dynamic weights, per-VS quorum
+// Pure verdict core of the health checkers: per-checker retry state machines (keepalived's tcp_epilog, which
+// PING's and UDP's epilogs repeat, HTTP epilog, misc_check_child_thread, dns_final, smtp_final), FILE_CHECK's
+// value-to-weight rule (track_file.c), real-server liveness, MISC and FILE dynamic weights, per-VS quorum
 // with hysteresis and sorry server, and the desired IPVS destinations that follow from all that.
 // No clock, no I/O, no randomness of its own: time and random numbers are passed in. The state holds the config
 // model's objects (VirtualServer, RealServer, Checker) as they are, plus who runs each script (decided once here).
@@ -292,6 +292,8 @@ export class CheckVerdict {
             st.isUp = false;
             rs.numFailed++;
           }
+          // SMTP resets its retry count at the start of every round (the first one, and after a reload, included).
+          if (ck.type === 'SMTP_CHECK') st.retryIt = 0;
           this.checkers.push(st);
         }
         // init_service_rs: an RS is in the pool only if no checker starts failed.
@@ -361,7 +363,16 @@ export class CheckVerdict {
       case 'FILE_CHECK':
         throw new KtError('KT_CHECK_CONFIG', `FILE_CHECK ${checkerId} has no probe results (onFileValue)`);
       case 'TCP_CHECK':
+      case 'PING_CHECK':
+      case 'UDP_CHECK':
+        // icmp_epilog and udp_epilog are tcp_epilog's rules word for word.
         delay = this.tcpEpilog(ck, result);
+        break;
+      case 'DNS_CHECK':
+        delay = this.dnsFinal(ck, result);
+        break;
+      case 'SMTP_CHECK':
+        delay = this.smtpFinal(ck, result);
         break;
       case 'MISC_CHECK':
         delay = this.miscEpilog(ck, result);
@@ -470,6 +481,45 @@ export class CheckVerdict {
     }
     ck.hasRun = true;
     return delay;
+  }
+
+  /** check_dns.c dns_final: retries even before the first verdict; each retry waits delay_before_retry. */
+  private dnsFinal(ck: CheckerState, r: ProbeResult): number {
+    const c = ck.cfg;
+    if (!r.ok) {
+      if (ck.isUp || !ck.hasRun) {
+        if (ck.retryIt < c.retry) {
+          ck.retryIt++;
+          ck.hasRun = true;
+          this.failure(ck, r.reason);
+          return c.delayBeforeRetryMs;
+        }
+        this.checkerState(ck, false, r.reason);
+      }
+    } else if (!ck.isUp || !ck.hasRun) this.checkerState(ck, true, r.reason);
+    ck.retryIt = 0;
+    return c.delayLoopMs;
+  }
+
+  /**
+   * check_smtp.c smtp_final: every round starts with no retry used (smtp_start_check_thread), so a failing server is
+   * tried retry + 1 times per round, also while it is already down and also before its first verdict.
+   */
+  private smtpFinal(ck: CheckerState, r: ProbeResult): number {
+    const c = ck.cfg;
+    if (!r.ok) {
+      if (++ck.retryIt <= c.retry) {
+        this.failure(ck, r.reason);
+        return c.delayBeforeRetryMs;
+      }
+      if (ck.isUp || !ck.hasRun) this.checkerState(ck, false, r.reason);
+      ck.retryIt = 0;
+      return c.delayLoopMs;
+    }
+    ck.retryIt = 0;
+    if (!ck.isUp || !ck.hasRun) this.checkerState(ck, true, r.reason);
+    ck.hasRun = true;
+    return c.delayLoopMs;
   }
 
   /** check_misc.c misc_check_child_thread (exit status path; a kill/timeout is a plain failure). */
