@@ -23,6 +23,7 @@ pkgs=(
   nftables        # nft: vrrp_strict's firewall (the daemon runs it) and the nft list ruleset comparisons
   zookeeperd      # the split-brain guard's ZooKeeper server (tests start their own in a namespace)
   etcd-server     # the split-brain guard's etcd cluster (tests start their own in a namespace)
+  dnsmasq-base    # dnsmasq (binary only, no system service): the DNS server DNS_CHECK tests start in a namespace
 )
 if [ "$(id -u)" != 0 ]; then
   echo "setup-system: not root; skipping apt (tests that need root will say so)" >&2
