@@ -70,6 +70,8 @@ export function scanProcesses(need: { comm: boolean; cmdline: boolean }): Proces
 export interface ProcessMonitorOptions {
   log: Logger;
   now?: () => number;
+  /** process_monitor_rcv_bufs(_force): the socket's receive buffer, set before subscribing. */
+  rcvBufs?: { bytes: number; force: boolean };
 }
 
 /**
@@ -143,6 +145,7 @@ export class ProcessMonitor extends EventEmitter {
     sa.writeUInt16LE(AF_NETLINK, 0);
     sa.writeUInt32LE(CN_IDX_PROC, 8); // nl_groups: the process events' multicast group
     k.bind(this.fd, sa);
+    if (this.opts.rcvBufs) this.setRcvBuf(this.opts.rcvBufs.bytes, this.opts.rcvBufs.force);
     const portId = k.getsockname(this.fd).readUInt32LE(4);
     // Watch before subscribing, so no event is left unread between the subscribe and the scan.
     this.watcher = watchReadable(this.fd, () => this.drain());
@@ -188,15 +191,25 @@ export class ProcessMonitor extends EventEmitter {
     }
   }
 
-  /** The kernel dropped events: a bigger buffer, and a fresh count from /proc once things settle. */
-  private overrun(): void {
-    const k = ksock();
+  /** SO_RCVBUF, or SO_RCVBUFFORCE past net.core.rmem_max; a refusal is logged, as keepalived's set_rcv_buf does. */
+  private setRcvBuf(bytes: number, force: boolean): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(Math.min(bytes, 0x7fffffff));
     try {
-      const size = k.getsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, 4).readInt32LE(0) * 2;
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(size);
-      try { k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUFFORCE, b); } catch { k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, b); }
-      this.log.warn({ rcvbuf: size }, `track_process: the kernel dropped process events; receive buffer now ${size} bytes, rereading /proc in 1 s`);
+      ksock().setsockopt(this.fd, SOL_SOCKET, force ? SO_RCVBUFFORCE : SO_RCVBUF, b);
+    } catch (e) {
+      this.log.warn({ errno: (e as NodeJS.ErrnoException).code }, `track_process: cannot set SO_RCVBUF${force ? 'FORCE' : ''} to ${bytes}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The kernel dropped events: a bigger buffer, and a fresh count from /proc once things settle (keepalived
+   * doubles the buffer and recommends process_monitor_rcv_bufs). Forced past net.core.rmem_max, which would
+   * otherwise cap the doubling at the system default. */
+  private overrun(): void {
+    try {
+      const size = ksock().getsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, 4).readInt32LE(0) * 2;
+      this.setRcvBuf(size, true);
+      this.log.warn({ rcvbuf: size }, `track_process: the kernel dropped process events; receive buffer set to ${size} bytes (consider process_monitor_rcv_bufs), rereading /proc in 1 s`);
     } catch (e) {
       this.log.warn(`track_process: the kernel dropped process events (${(e as Error).message}); rereading /proc in 1 s`);
     }

@@ -62,6 +62,8 @@ export interface VrrpPlan {
   garpIntervalMs: number;
   gnaIntervalMs: number;
   startupDelayMs: number;
+  /** process_monitor_rcv_bufs(_force): the process-connector socket's receive buffer (vrrp_track_process). */
+  processMonitorRcvBufs?: { bytes: number; force: boolean };
   /** Instances keepalived would refuse to run, with the reason (they are skipped and logged). */
   skipped: Array<{ name: string; reason: string }>;
   /** static_ipaddress / static_routes / static_rules: set at start, kept across state changes. */
@@ -210,6 +212,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     garpIntervalMs: g.vrrpGarpIntervalMs,
     gnaIntervalMs: g.vrrpGnaIntervalMs,
     startupDelayMs: g.vrrpStartupDelayMs,
+    processMonitorRcvBufs: g.processMonitorRcvBufs ? { bytes: g.processMonitorRcvBufs, force: g.processMonitorRcvBufsForce } : undefined,
     skipped,
     statics: { addresses: cfg.staticAddresses, routes: cfg.staticRoutes, rules: cfg.staticRules },
     firewall: firewallSettings(cfg),

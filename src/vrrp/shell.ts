@@ -732,7 +732,7 @@ export class VrrpShell {
     }
     if (processes.size) {
       // The start-up scan reports synchronously, so the instances start with their trackers' state known.
-      const m = new ProcessMonitor([...processes.values()], { log: this.log.child({ tracker: 'process' }), now: this.now });
+      const m = new ProcessMonitor([...processes.values()], { log: this.log.child({ tracker: 'process' }), now: this.now, rcvBufs: this.plan.processMonitorRcvBufs });
       m.on('change', (c: { name: string; up: boolean }) => { if (!this.stopping) this.input({ type: 'tracker', key: `process:${c.name}`, ok: c.up }); });
       this.processMonitor = m;
       m.start();

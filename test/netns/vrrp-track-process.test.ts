@@ -155,6 +155,10 @@ const VERDICTS: Record<string, string> = {
   duplicate_process: `vrrp_track_process p {\n  process x\n  process y\n}\n${INSTANCE(TRACK)}`,
   reference_unknown_option: `vrrp_track_process p {\n  process x\n}\n${INSTANCE('  track_process {\n    p frob\n  }')}`,
   reference_weight: `vrrp_track_process p {\n  process x\n}\n${INSTANCE('  track_process {\n    p weight -30 reverse\n  }')}`,
+  rcv_bufs: `global_defs {\n  process_monitor_rcv_bufs 4194304\n  process_monitor_rcv_bufs_force\n}\nvrrp_track_process p {\n  process x\n}\n${INSTANCE(TRACK)}`,
+  rcv_bufs_bad: `global_defs {\n  process_monitor_rcv_bufs lots\n}\nvrrp_track_process p {\n  process x\n}\n${INSTANCE(TRACK)}`,
+  rcv_bufs_missing: `global_defs {\n  process_monitor_rcv_bufs\n}\nvrrp_track_process p {\n  process x\n}\n${INSTANCE(TRACK)}`,
+  rcv_bufs_force_bad: `global_defs {\n  process_monitor_rcv_bufs_force maybe\n}\nvrrp_track_process p {\n  process x\n}\n${INSTANCE(TRACK)}`,
   owner_sync_group_weight: `vrrp_track_process p {\n  process x\n  weight 10\n}\n${INSTANCE('', 'A', 255, 1)}${INSTANCE('', 'B', 255, 2)}` +
     'vrrp_sync_group G {\n  group {\n    A\n    B\n  }\n  track_process {\n    p\n  }\n}\n',
 };

@@ -240,3 +240,14 @@ test('codec: short messages, other connector indexes and a mismatched ack flag a
   badAck.writeUInt32LE(1, 28);
   assert.equal(decodeProcEvent(badAck), undefined);
 });
+
+test('process_monitor_rcv_bufs(_force): the connector socket\'s buffer in the plan; 0 or a bad value leaves it unset', () => {
+  const text = (g: string) => `global_defs {\n${g}\n}\n${TP('  process x')}${VI('  track_process {\n    p\n  }')}`;
+  const b = build(text('  process_monitor_rcv_bufs 4194304\n  process_monitor_rcv_bufs_force'));
+  assert.deepEqual(b.golden, []);
+  assert.deepEqual(vrrpPlan(b.model, () => ({ uid: 0, gid: 0 })).processMonitorRcvBufs, { bytes: 4194304, force: true });
+  const z = build(text('  process_monitor_rcv_bufs 0'));
+  assert.deepEqual(z.golden, []);
+  assert.equal(vrrpPlan(z.model, () => ({ uid: 0, gid: 0 })).processMonitorRcvBufs, undefined);
+  assert.deepEqual(build(text('  process_monitor_rcv_bufs big\n  process_monitor_rcv_bufs_force maybe')).golden, ['error invalid-number @2', 'error invalid-value @3']);
+});

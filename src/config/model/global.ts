@@ -55,6 +55,7 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     noEmailFaults: false,
     noCheckerEmails: false,
     checkerLogAllFailures: false,
+    processMonitorRcvBufsForce: false,
     other: {},
   };
 }
@@ -247,6 +248,13 @@ export function buildGlobalDefs(ctx: Ctx, nodes: ConfigNode[], g: GlobalDefs): v
       case 'bfd_rlimit_rtime':
         ctx.diags.warning('deprecated', `'${k}' is deprecated; use '${k}time'`, n.loc, { keyword: k });
         break;
+      case 'process_monitor_rcv_bufs': { // get_netlink_rcv_bufs_size: 0 or a bad value leaves it unset
+        if (!n.args[0]) { ctx.diags.error('missing-parameter', 'process_monitor_rcv_bufs size missing', n.loc, { keyword: k, suggestion: 'write: process_monitor_rcv_bufs BYTES' }); break; }
+        const v = readInt(ctx, n, 0, 0, 4294967295, 'process_monitor_rcv_bufs size in bytes');
+        if (v) g.processMonitorRcvBufs = v;
+        break;
+      }
+      case 'process_monitor_rcv_bufs_force': { const b = readBool(ctx, n); if (b !== undefined) g.processMonitorRcvBufsForce = b; break; }
       default:
         if (NOT_SUPPORTED['global_defs']!.has(k)) notSupported(ctx, n, 'global_defs');
         else if (!GLOBAL_DEFS.includes(k)) otherKeyword(ctx, n, 'global_defs');

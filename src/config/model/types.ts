@@ -101,6 +101,10 @@ export interface GlobalDefs {
   noEmailFaults: boolean;
   noCheckerEmails: boolean;
   checkerLogAllFailures: boolean;
+  /** process_monitor_rcv_bufs: SO_RCVBUF of the process-connector socket (vrrp_track_process); unset = the system's. */
+  processMonitorRcvBufs?: number;
+  /** process_monitor_rcv_bufs_force: set it with SO_RCVBUFFORCE (beyond net.core.rmem_max). */
+  processMonitorRcvBufsForce: boolean;
   /** Every global_defs keyword seen (including the ones only recognised), with its raw words, in order. */
   other: Record<string, string[]>;
 }
