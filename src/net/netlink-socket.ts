@@ -28,6 +28,20 @@ export class NetlinkError extends KtError {
   }
 }
 
+/**
+ * A request the kernel never answered within the socket's request timeout (KT_NETLINK_TIMEOUT): its ACK was dropped
+ * (a full receive buffer), or the family answers nothing. Without it the request, and whoever awaits it (a reconcile,
+ * hence a stop), would wait for ever.
+ */
+export class NetlinkTimeoutError extends KtError {
+  constructor(readonly requestType: number, readonly waitedMs: number) {
+    super('KT_NETLINK_TIMEOUT', `netlink request ${requestType} got no answer within ${waitedMs} ms`);
+  }
+}
+
+/** How long a request may go without any answer from the kernel (each part of a dump counts as one). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
 const errnoName = (n: number): string => {
   for (const [k, v] of Object.entries(osConstants.errno)) if (v === n) return k;
   return `errno ${n}`;
@@ -36,6 +50,8 @@ const errnoName = (n: number): string => {
 interface Pending {
   type: number;
   dump: boolean;
+  /** performance.now() of the send or of the last reply part: the timeout counts from here. */
+  lastActivity: number;
   replies: NetlinkMessage[];
   resolve: (m: NetlinkMessage[]) => void;
   reject: (e: Error) => void;
@@ -89,9 +105,16 @@ export class NetlinkSocket extends EventEmitter {
   datagramsSent = 0;
   /** Receive errors such as ENOBUFS (the kernel dropped notifications): counted, and emitted as 'overrun'. */
   overruns = 0;
+  /** Requests given up after requestTimeoutMs without an answer. */
+  timeouts = 0;
+  readonly requestTimeoutMs: number;
+  private sweepTimer?: NodeJS.Timeout;
+  /** Sequence numbers given up on: a late answer to one is dropped, not taken for a notification. */
+  private readonly abandoned = new Set<number>();
 
-  constructor(protocol: number, opts: { groups?: number[]; rcvbuf?: number } = {}) {
+  constructor(protocol: number, opts: { groups?: number[]; rcvbuf?: number; requestTimeoutMs?: number } = {}) {
     super();
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const k = ksock();
     this.fd = k.socket(AF_NETLINK, SOCK_RAW, protocol);
     const sa = Buffer.alloc(12);
@@ -145,7 +168,7 @@ export class NetlinkSocket extends EventEmitter {
       const flags = NLM_F_REQUEST | NLM_F_ACK | (r.dump ? NLM_F_DUMP : 0) | (r.flags ?? 0);
       this.queue.push({
         message: { type: r.type, flags, seq, payload: r.payload },
-        pending: { type: r.type, dump: !!r.dump, replies: [], resolve, reject },
+        pending: { type: r.type, dump: !!r.dump, lastActivity: 0, replies: [], resolve, reject },
         window,
       });
     }));
@@ -176,6 +199,10 @@ export class NetlinkSocket extends EventEmitter {
         const n = ksock().sendto(this.fd, encodeMessages(sent.map((e) => e.message)));
         if (n < 0) throw new Error('netlink send would block');
         this.datagramsSent++;
+        // From the end of the send: the kernel does a datagram's work inside sendmsg, however long that takes.
+        const now = performance.now();
+        for (const e of sent) e.pending.lastActivity = now;
+        this.armSweep();
       } catch (err) {
         for (const e of sent) {
           this.pending.delete(e.message.seq);
@@ -225,12 +252,42 @@ export class NetlinkSocket extends EventEmitter {
     }
   }
 
+  /** While requests are in flight, checks once a second for those the kernel left unanswered too long. */
+  private armSweep(): void {
+    if (this.sweepTimer || this.closed) return;
+    const every = Math.max(10, Math.min(1000, this.requestTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    // Read what the kernel has queued first: after a stall of the event loop, timers run before the socket's
+    // readable callback, and answers already waiting must not count as missing.
+    this.drain();
+    const now = performance.now();
+    for (const [seq, p] of this.pending) {
+      if (now - p.lastActivity < this.requestTimeoutMs) continue;
+      this.settled(seq);
+      this.timeouts++;
+      if (this.abandoned.size >= 4096) this.abandoned.clear();
+      this.abandoned.add(seq);
+      p.reject(new NetlinkTimeoutError(p.type, Math.round(now - p.lastActivity)));
+    }
+    if (!this.pending.size) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+    this.pump();
+  }
+
   private dispatch(m: NetlinkMessage): void {
     const p = m.seq !== 0 ? this.pending.get(m.seq) : undefined;
     if (!p) {
+      if (m.seq !== 0 && this.abandoned.has(m.seq)) return;
       this.emit('notification', m);
       return;
     }
+    p.lastActivity = performance.now();
     if (m.type === NLMSG_ERROR) {
       const ack = decodeError(m);
       this.settled(m.seq);
@@ -260,6 +317,7 @@ export class NetlinkSocket extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweepTimer);
     this.watcher.close();
     ksock().close(this.fd);
     for (const p of this.pending.values()) p.reject(new Error('netlink socket closed'));

@@ -37,3 +37,34 @@ test('a real socket: one failed message fails only its own request; 1,000 reques
   assert.deepEqual(out.one, { datagrams: 3, result: ['ok', 'ok', 'EEXIST'] });
   assert.equal(out.overruns, 0);
 });
+
+test('a request the kernel never answers is given up after the request timeout; the socket goes on working', { skip }, async () => {
+  const { NetlinkSocket, NetlinkTimeoutError } = await import('../../src/net/netlink-socket.js');
+  // The process connector consumes messages for an index nobody registered and answers nothing, not even the ACK
+  // NLM_F_ACK asks for: the shape of a request whose ACK the kernel dropped.
+  const s = new NetlinkSocket(11 /* NETLINK_CONNECTOR */, { requestTimeoutMs: 200 });
+  try {
+    const cnMsg = Buffer.alloc(24);
+    cnMsg.writeUInt32LE(0x7777, 0); // idx: no such connector callback
+    cnMsg.writeUInt16LE(4, 16); // len of the data that follows the 20-byte header
+    const err = await s.request(0x10, cnMsg).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof NetlinkTimeoutError, String(err));
+    assert.equal(err.code, 'KT_NETLINK_TIMEOUT');
+    assert.ok(err.waitedMs >= 200, String(err.waitedMs));
+    assert.equal(s.timeouts, 1);
+    // A second one times out too: the first did not leave the socket stuck.
+    await assert.rejects(s.request(0x10, cnMsg), NetlinkTimeoutError);
+  } finally {
+    s.close();
+  }
+  // A route socket with the same timeout answers as usual (the sweep never fires on answered requests).
+  const r = new NetlinkSocket(0 /* NETLINK_ROUTE */, { requestTimeoutMs: 200 });
+  try {
+    const ifinfo = Buffer.alloc(16);
+    const links = await r.request(18 /* RTM_GETLINK */, ifinfo, { dump: true });
+    assert.ok(links.length >= 1);
+    assert.equal(r.timeouts, 0);
+  } finally {
+    r.close();
+  }
+});
