@@ -24,6 +24,7 @@ pkgs=(
   zookeeperd      # the split-brain guard's ZooKeeper server (tests start their own in a namespace)
   etcd-server     # the split-brain guard's etcd cluster (tests start their own in a namespace)
   dnsmasq-base    # dnsmasq (binary only, no system service): the DNS server DNS_CHECK tests start in a namespace
+  prometheus      # promtool check metrics: a real /metrics scrape through Prometheus's own linter (19 MB .deb)
 )
 if [ "$(id -u)" != 0 ]; then
   echo "setup-system: not root; skipping apt (tests that need root will say so)" >&2

@@ -22,9 +22,14 @@ export function dumpPath(kind: DumpKind, env: NodeJS.ProcessEnv = process.env): 
 
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
 
+/** An address as keepalived's ipaddresstos prints it: the prefix only when it is not a host prefix (/32, /128). */
+export function keepalivedAddressText(v: Pick<VirtualIp, 'address' | 'prefix' | 'family'>): string {
+  return v.prefix === (v.family === 6 ? 128 : 32) ? v.address : `${v.address}/${v.prefix}`;
+}
+
 /** An address as keepalived prints it: `10.9.0.100/24 dev veth0 scope global set`. */
 export function formatVip(v: VirtualIp, set: boolean): string {
-  const parts = [`${v.address}/${v.prefix}`];
+  const parts = [keepalivedAddressText(v)];
   if (v.peer) parts.push(`peer ${v.peer}`);
   if (v.brd) parts.push(`brd ${v.brd}`);
   parts.push(`dev ${v.dev}`, `scope ${SCOPES[v.scope] ?? v.scope}`);
@@ -40,6 +45,34 @@ export function formatVip(v: VirtualIp, set: boolean): string {
 const commandText = (c: ScriptCommand) => c.shellCommand ?? c.argv.join(' ');
 const quoted = (s: string | undefined) => (s === undefined ? undefined : `'${s}'`);
 const sec = (ms: number) => ms / 1000;
+
+/** keepalived's per-instance counters (vrrp_t.stats) under the names its JSON dump gives them. */
+export interface KeepalivedStats {
+  advert_rcvd: number; advert_sent: number; become_master: number; release_master: number; packet_len_err: number;
+  advert_interval_err: number; ip_ttl_err: number; invalid_type_rcvd: number; addr_list_err: number; invalid_authtype: number;
+  authtype_mismatch: number; auth_failure: number; pri_zero_rcvd: number; pri_zero_sent: number;
+}
+
+/** Our counters folded into keepalived's: which drop reasons keepalived counts under which of its counters. */
+export function keepalivedStats(i: Pick<InstanceStatus, 'stats'>): KeepalivedStats {
+  const d = i.stats.dropped;
+  return {
+    advert_rcvd: i.stats.advertsReceived,
+    advert_sent: i.stats.advertsSent,
+    become_master: i.stats.becameMaster,
+    release_master: i.stats.releasedMaster,
+    packet_len_err: (d.length ?? 0) + (d['ip-length'] ?? 0) + (d.malformed ?? 0),
+    advert_interval_err: d['interval-v2'] ?? 0,
+    ip_ttl_err: d.ttl ?? 0,
+    invalid_type_rcvd: d.type ?? 0,
+    addr_list_err: i.stats.addrListErr,
+    invalid_authtype: d['auth-type-invalid'] ?? 0,
+    authtype_mismatch: d['auth-type-mismatch'] ?? 0,
+    auth_failure: d.auth ?? 0,
+    pri_zero_rcvd: i.stats.priZeroReceived,
+    pri_zero_sent: i.stats.priZeroSent,
+  };
+}
 
 /** keepalived 2.2.7's JSON state (vrrp_json.c): fields in its order, units as it prints them. */
 export function formatJson(instances: readonly InstanceStatus[]): string {
@@ -96,23 +129,7 @@ export function formatJson(instances: readonly InstanceStatus[]): string {
     const trackScript = p.trackers.filter((t) => t.script).map((t) => quoted(t.script!.script.raw));
     if (trackScript.length) data['track_script'] = trackScript;
     data['auth_type'] = p.spec.authType;
-    const d = i.stats.dropped;
-    const stats = {
-      advert_rcvd: i.stats.advertsReceived,
-      advert_sent: i.stats.advertsSent,
-      become_master: i.stats.becameMaster,
-      release_master: i.stats.releasedMaster,
-      packet_len_err: (d.length ?? 0) + (d['ip-length'] ?? 0) + (d.malformed ?? 0),
-      advert_interval_err: d['interval-v2'] ?? 0,
-      ip_ttl_err: d.ttl ?? 0,
-      invalid_type_rcvd: d.type ?? 0,
-      addr_list_err: i.stats.addrListErr,
-      invalid_authtype: d['auth-type-invalid'] ?? 0,
-      authtype_mismatch: d['auth-type-mismatch'] ?? 0,
-      auth_failure: d.auth ?? 0,
-      pri_zero_rcvd: i.stats.priZeroReceived,
-      pri_zero_sent: i.stats.priZeroSent,
-    };
+    const stats = keepalivedStats(i);
     return { data, stats };
   });
   return JSON.stringify(out);

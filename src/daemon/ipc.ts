@@ -5,6 +5,7 @@ import type { InstanceStatus } from '../vrrp/node.js';
 import type { Family } from '../net/address.js';
 import type { ControlArgs, ControlReply } from './control.js';
 import type { RsOverrideKind } from '../ipvs/overrides.js';
+import { keepalivedAddressText, STATE_NUMBER } from './dumps.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
 
@@ -46,6 +47,12 @@ export type InstanceStatusJson = Pick<InstanceStatus, 'state' | 'wantState' | 'e
   /** ISO time of the last transition. */
   lastTransition?: string;
   faults: string[];
+  /** keepalived's state number (vrrp.h: INIT 0, BACKUP 1, MASTER 2, FAULT 3), as its dumps and the exporters print it. */
+  stateNumber: number;
+  /** Virtual addresses as keepalived's dumps name them (address, `/prefix` unless a host prefix) with their device. */
+  addresses: Array<{ address: string; dev: string; excluded: boolean }>;
+  /** garp_master_delay in seconds (keepalived.json's garp_delay). */
+  garpDelaySec: number;
 };
 
 export function instanceStatusJson(s: InstanceStatus): InstanceStatusJson {
@@ -55,12 +62,26 @@ export function instanceStatusJson(s: InstanceStatus): InstanceStatusJson {
     priority: p.spec.priority, effectivePriority: s.effectivePriority, vipset: s.vipset, vips: p.vips.map((v) => `${v.address}/${v.prefix}`),
     master: s.masterAddress, masterPriority: s.masterPriority,
     lastTransition: s.lastTransitionMs === undefined ? undefined : new Date(s.lastTransitionMs).toISOString(),
-    src: s.src, faults: [...s.faults], trackers: s.trackers, stats: s.stats,
+    src: s.src, faults: [...s.faults], trackers: s.trackers, stats: s.stats, stateNumber: STATE_NUMBER[s.state],
+    addresses: [
+      ...p.config.virtualIpaddresses.map((v) => ({ address: keepalivedAddressText(v), dev: v.dev, excluded: false })),
+      ...p.config.virtualIpaddressesExcluded.map((v) => ({ address: keepalivedAddressText(v), dev: v.dev, excluded: true })),
+    ],
+    garpDelaySec: p.spec.garp.masterDelayMs / 1000,
     ...(s.guard ? { guard: { ...s.guard } } : {}),
   };
 }
 
-export interface ScriptStatus { kind: 'track' | 'notify'; name: string; runs: number; failures: number }
+export interface ScriptStatus {
+  kind: 'track' | 'notify';
+  name: string;
+  runs: number;
+  failures: number;
+  /** vrrp_script only: keepalived's `Status = GOOD` (result >= rise) or BAD, as in keepalived.data. */
+  good?: boolean;
+  /** vrrp_script only: a run is in progress (keepalived's `State = running`, else idle). */
+  executing?: boolean;
+}
 
 /** What the checker child reports (filled in by the checker child when it is wired in). */
 export interface CheckerStatus {

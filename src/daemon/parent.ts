@@ -153,7 +153,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
 
   const collect = async (): Promise<StatusDocument> => {
     const doc: StatusDocument = {
-      version: VERSION, pid: process.pid, startedAt: new Date(startedAt).toISOString(),
+      version: VERSION, node: process.version, pid: process.pid, startedAt: new Date(startedAt).toISOString(),
       children: children.map((c) => ({ kind: c.spec.kind, pid: c.pid, restarts: c.restarts })),
       reloads: { ...reloads }, vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
       ctl: { commands: ctlCounters.list() },

@@ -1,4 +1,4 @@
-// The status endpoint (beyond keepalived): `--status-listen 127.0.0.1:9650` or `--status-listen /run/keepalived-ts.sock`
+// The status endpoint (beyond keepalived): `--status-listen 127.0.0.1:9654` or `--status-listen /run/keepalived-ts.sock`
 // serves GET /status (JSON), GET /metrics (Prometheus text 0.0.4) and GET /keepalived.json (the content keepalived
 // writes to /tmp/keepalived.json on its JSON signal), and POST /ctl, the control interface (control.ts; the caller
 // is known by SO_PEERCRED on the unix socket). Off by default; loopback or a unix socket only unless forced,
@@ -67,6 +67,8 @@ function answerControl(req: IncomingMessage, res: ServerResponse, control: Contr
 
 export interface StatusDocument {
   version: string;
+  /** Node.js version running the daemon (process.version). */
+  node: string;
   pid: number;
   /** ISO time the parent started. */
   startedAt: string;

@@ -112,6 +112,11 @@ export class TrackScriptRunner extends EventEmitter<TrackScriptRunnerEvents> {
     return this.timer !== null;
   }
 
+  /** A run of the script is in progress (keepalived.data's `State = running`). */
+  get executing(): boolean {
+    return this.current !== null;
+  }
+
   start(): void {
     if (this.timer !== null) return;
     const interval = Math.max(1, this.config.intervalMs);

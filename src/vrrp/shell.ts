@@ -187,9 +187,18 @@ export class VrrpShell {
     }));
   }
 
-  /** Script runs and failures (track scripts and notify scripts) for metrics. */
-  scriptStats(): Array<{ kind: 'track' | 'notify'; name: string; runs: number; failures: number }> {
-    return [...this.scriptCounts.values()].map((c) => ({ ...c }));
+  /**
+   * Script runs and failures (track scripts and notify scripts) for metrics; every vrrp_script, run yet or not, with
+   * its status and whether it is running (what keepalived.data's VRRP Scripts section says).
+   */
+  scriptStats(): Array<{ kind: 'track' | 'notify'; name: string; runs: number; failures: number; good?: boolean; executing?: boolean }> {
+    const out = [...this.scriptCounts.values()].map((c) => ({ ...c }));
+    for (const r of this.scriptRunners) {
+      let c = out.find((x) => x.kind === 'track' && x.name === r.config.name);
+      if (!c) out.push((c = { kind: 'track', name: r.config.name, runs: 0, failures: 0 }));
+      Object.assign(c, { good: r.status === 'ok', executing: r.executing });
+    }
+    return out;
   }
 
   private countScript(kind: 'track' | 'notify', name: string, r: ScriptResult): void {

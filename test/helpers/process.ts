@@ -27,13 +27,14 @@ export async function waitForCondition(what: string, pred: () => boolean, timeou
 /**
  * One daemon test's network namespace (lo up) and temp dir, named from `tag`. `start()` runs keepalived-ts from the
  * source tree in the foreground inside it, on `dir`/keepalived.conf, with its pid files and TMPDIR (dumps) in `dir`;
- * `log()` of what it returns is everything it printed so far. `tearDown()` stops it, then deletes namespace and dir.
+ * `extraArgs` follow the usual ones; `log()` of what it returns is everything it printed so far. `tearDown()` stops
+ * it, then deletes namespace and dir.
  */
 export function netnsDaemonFixture(tag: string): {
   ns: string;
   dir: string;
   setUp(): void;
-  start(): { proc: ChildProcess; log: () => string };
+  start(extraArgs?: readonly string[]): { proc: ChildProcess; log: () => string };
   tearDown(): Promise<void>;
 } {
   const ns = `${tag}${Math.random().toString(36).slice(2, 6)}`;
@@ -46,10 +47,10 @@ export function netnsDaemonFixture(tag: string): {
       execFileSync('ip', ['netns', 'add', ns]);
       execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     },
-    start() {
+    start(extraArgs: readonly string[] = []) {
       const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
       const p = (proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(repo, 'src', 'cli.ts'),
-        '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')],
+        '-n', '-l', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid'), ...extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } }));
       let text = '';
       p.stdout!.on('data', (d) => { text += d; });

@@ -43,7 +43,7 @@ test('admit (pure): below the limit admit; at it evict the oldest connection wit
 });
 
 const doc = (): StatusDocument => ({
-  version: 'test', pid: process.pid, startedAt: new Date(0).toISOString(), children: [], reloads: { ok: 0, refused: 0 },
+  version: 'test', node: 'v20', pid: process.pid, startedAt: new Date(0).toISOString(), children: [], reloads: { ok: 0, refused: 0 },
   vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
 });
 
