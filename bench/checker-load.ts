@@ -99,7 +99,7 @@ if (process.argv[2] === 'server') {
   const dir = mkdtempSync(join(tmpdir(), 'kt-checker-load-'));
   writeFileSync(join(dir, 'keepalived.conf'), lines.join('\n') + '\n');
   const options: DaemonOptions = {
-    configFile: join(dir, 'keepalived.conf'), foreground: true, logConsole: false, logDetail: false, logJson: false,
+    configFile: join(dir, 'keepalived.conf'), foreground: true, logConsole: false, noSyslog: true, logDetail: false, logJson: false,
     pidFile: join(dir, 'kt.pid'), vrrpPidFile: join(dir, 'vrrp.pid'), checkersPidFile: join(dir, 'checkers.pid'),
     dontReleaseVrrp: false, dontReleaseIpvs: false, releaseVips: false, noRespawn: true, vrrpOnly: false, checkOnly: true, argv: [],
   };

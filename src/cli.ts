@@ -19,12 +19,13 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
   -C, --check                  Only run with Health-checker subsystem
   -B, --no_bfd                 Don't run BFD subsystem (keepalived-ts has none: accepted, no BFD child ever runs)
   -b, --bfd_pid=FILE           Accepted for scripts written for keepalived; unused (no BFD child)
-  -l, --log-console            Log messages to the console (stderr)
+  -l, --log-console            Log messages to the console (stderr) as well
   -D, --log-detail             Detailed log messages
-  -S, --log-facility=[0-7]     Accepted; keepalived-ts logs to stderr (the journal under systemd), not syslog
+  -S, --log-facility=[0-7]     Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
   -g, --log-file[=FILE]        Also log to FILE (default /tmp/keepalived.log; children add _vrrp/_checkers)
       --flush-log-file         Accepted: log file lines are written as they come
-  -G, --no-syslog              Don't log via syslog (keepalived-ts never does)
+  -G, --no-syslog              Don't log via syslog
+      --syslog-socket=PATH     Send syslog lines to this unix datagram socket (default /dev/log)
   -u, --umask=MASK             umask for file creation (in octal)
   -X, --release-vips           Drop VIPs on leaving MASTER even if this run did not add them (always so here)
   -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
@@ -134,6 +135,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         'log-file': { type: 'string', short: 'g' },
         'flush-log-file': { type: 'boolean' },
         'no-syslog': { type: 'boolean', short: 'G' },
+        'syslog-socket': { type: 'string' },
         umask: { type: 'string', short: 'u' },
         pid: { type: 'string', short: 'p' },
         vrrp_pid: { type: 'string', short: 'r' },
@@ -223,6 +225,8 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     logJson: Boolean(values['log-json']),
     logFile: values['log-file'] as string | undefined,
     logFacility: facility,
+    noSyslog: Boolean(values['no-syslog']),
+    syslogSocket: values['syslog-socket'] as string | undefined,
     pidFile: (values['pid'] as string | undefined) ?? DEFAULT_PID_FILE,
     vrrpPidFile: (values['vrrp_pid'] as string | undefined) ?? DEFAULT_VRRP_PID_FILE,
     checkersPidFile: (values['checkers_pid'] as string | undefined) ?? DEFAULT_CHECKERS_PID_FILE,

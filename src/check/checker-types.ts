@@ -41,5 +41,9 @@ export interface ProbeResult {
   ok: boolean;
   reason: string;
   exitStatus?: number;
+  /** MISC_CHECK: killed at misc_timeout (keepalived logs "timed out"). */
+  timedOut?: boolean;
+  /** MISC_CHECK: the signal number that ended the script. */
+  signal?: number;
 }
 

@@ -3,6 +3,7 @@
 // a timeout (SIGTERM, then SIGKILL to the group) or a kill is a failure without exit status.
 import { describeResult, runScript, type ScriptRun } from '../notify/run.js';
 import type { ProbeResult } from './checker-types.js';
+import { constants as osConstants } from 'node:os';
 
 export interface MiscProbeTarget {
   argv: string[];
@@ -18,6 +19,8 @@ export async function probeMisc(t: MiscProbeTarget): Promise<ProbeResult> {
   const r = await runScript(spec, { killGraceMs: 2000 });
   const reason = `${t.argv[0]} ${describeResult(r)}`;
   // A script that could not be started is a failure here (keepalived's child would exit 0 = success, issue #2126).
-  if (r.spawnError !== undefined || r.timedOut || r.signal !== null || r.exitCode === null) return { ok: false, reason };
+  if (r.spawnError !== undefined || r.timedOut || r.signal !== null || r.exitCode === null) {
+    return { ok: false, reason, timedOut: r.timedOut || undefined, signal: r.signal ? osConstants.signals[r.signal as NodeJS.Signals] : undefined };
+  }
   return { ok: r.exitCode === 0, reason, exitStatus: r.exitCode };
 }

@@ -124,6 +124,33 @@ export function formatTrio(addr: string, proto: string, port: number): string {
   return `[${addr}]:${proto}:${port}`;
 }
 
+/**
+ * The line keepalived logs when a checker goes up or down, the one operators grep: check_tcp.c tcp_epilog ("TCP
+ * connection to [rs]:tcp:80 success." / "TCP_CHECK on service … failed[ after N retries]."), check_misc.c
+ * misc_check_child_thread ("Misc check for [rs VS vs] by [path] succeeded." / "failed after N retries (exited with
+ * status 1)."), check_http.c for HTTP_GET / SSL_GET going down. Other cases keep our wording with the reason.
+ */
+function checkerLine(ck: CheckerState, alive: boolean, reason: string, r: ProbeResult | undefined, hadRun: boolean): string {
+  const rs = ck.rs.label;
+  const retry = ck.cfg.retry;
+  const c = ck.cfg;
+  if (c.type === 'TCP_CHECK') {
+    if (alive) return `TCP connection to ${rs} success.`;
+    return retry && hadRun ? `TCP_CHECK on service ${rs} failed after ${retry} retries.` : `TCP_CHECK on service ${rs} failed.`;
+  }
+  if (c.type === 'MISC_CHECK' && (alive || r)) {
+    const head = `Misc check for [${rs} VS ${ck.vs.label}] by [${c.script.argv[0]}]`;
+    if (alive) return `${head} succeeded.`;
+    const tries = retry ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ' with retry disabled';
+    const why = r!.exitStatus !== undefined ? ` (exited with status ${r!.exitStatus})` : !r!.timedOut && r!.signal !== undefined ? ` (due to signal ${r!.signal})` : '';
+    return `${head} ${r!.timedOut ? 'timed out' : 'failed'}${tries}${why}.`;
+  }
+  if ((c.type === 'HTTP_GET' || c.type === 'SSL_GET') && !alive) {
+    return retry && hadRun ? `HTTP_CHECK on service ${rs} failed after ${retry} retries.` : `HTTP_CHECK on service ${rs} failed.`;
+  }
+  return `${c.type} on service ${rs} of VS ${ck.vs.label} ${alive ? 'succeeded' : 'failed'}: ${reason}`;
+}
+
 // LVS FIFO lines (check/ipwrapper.c notify_fifo_vs / notify_fifo_rs); keepalived writes the terminating NUL too.
 
 /** `VS [10.0.0.1]:tcp:80 UP\n\0` */
@@ -472,8 +499,8 @@ export class CheckVerdict {
     let delay = c.delayLoopMs;
     if (r.ok || ((ck.isUp || !ck.hasRun) && ck.retryIt >= c.retry)) {
       ck.retryIt = 0;
-      if (r.ok && (!ck.isUp || !ck.hasRun)) this.checkerState(ck, true, r.reason);
-      else if (!r.ok && (ck.isUp || !ck.hasRun)) this.checkerState(ck, false, r.reason);
+      if (r.ok && (!ck.isUp || !ck.hasRun)) this.checkerState(ck, true, r.reason, r);
+      else if (!r.ok && (ck.isUp || !ck.hasRun)) this.checkerState(ck, false, r.reason, r);
     } else if (ck.isUp) {
       delay = c.delayBeforeRetryMs;
       ck.retryIt++;
@@ -535,7 +562,7 @@ export class CheckVerdict {
         this.updateWeight(ck.vs, ck.rs, eff);
         ck.lastExitCode = status!;
       }
-      if (!ck.isUp || !ck.hasRun) this.checkerState(ck, true, r.reason);
+      if (!ck.isUp || !ck.hasRun) this.checkerState(ck, true, r.reason, r);
       ck.retryIt = 0;
     } else if (ck.isUp || !ck.hasRun) {
       if (ck.retryIt < c.retry) {
@@ -548,7 +575,7 @@ export class CheckVerdict {
           ck.curWeight = 0;
           ck.lastExitCode = status;
         }
-        this.checkerState(ck, false, r.reason);
+        this.checkerState(ck, false, r.reason, r);
         ck.curWeight = 0;
       }
     } else if (status !== undefined) {
@@ -570,13 +597,13 @@ export class CheckVerdict {
     }
     if (r.ok && ck.urlIt === null && ck.failedUrl === null) {
       if (!ck.isUp || !ck.hasRun) {
-        this.checkerState(ck, true, r.reason);
+        this.checkerState(ck, true, r.reason, r);
         ck.hasRun = true;
       }
       ck.urlIt = 0;
       ck.retryIt = 0;
     } else if (!r.ok && ck.retryIt > c.retry) {
-      if (ck.isUp || !ck.hasRun) this.checkerState(ck, false, r.reason);
+      if (ck.isUp || !ck.hasRun) this.checkerState(ck, false, r.reason, r);
       ck.failedUrl = ck.urlIt ?? 0;
     } else if (r.ok && ck.failedUrl !== null) {
       // The failed URL answers again: re-validate all URLs from the first.
@@ -610,10 +637,15 @@ export class CheckVerdict {
   // ---- ipwrapper.c ------------------------------------------------------------------------------
 
   /** update_svr_checker_state + set_checker_state. */
-  private checkerState(ck: CheckerState, alive: boolean, reason: string): void {
+  private checkerState(ck: CheckerState, alive: boolean, reason: string, r?: ProbeResult): void {
     const { vs, rs } = ck;
+    const hadRun = ck.hasRun;
     if (ck.isUp === alive) {
       if (!ck.hasRun) {
+        // keepalived logs the first result even when it confirms the start state (the `|| !has_run` of its epilogs).
+        if (['TCP_CHECK', 'MISC_CHECK', 'HTTP_GET', 'SSL_GET'].includes(ck.cfg.type)) {
+          this.events.push({ kind: alive ? 'checker-up' : 'checker-down', vsKey: vs.cfg.key, rs: rs.label, checker: ck.id, reason, message: checkerLine(ck, alive, reason, r, hadRun) });
+        }
         if (ck.cfg.alpha || !alive) this.rsNotify(vs, rs);
         ck.hasRun = true;
       }
@@ -626,7 +658,7 @@ export class CheckVerdict {
       rs: rs.label,
       checker: ck.id,
       reason,
-      message: `${ck.cfg.type} on service ${rs.label} of VS ${vs.label} ${alive ? 'succeeded' : 'failed'}: ${reason}`,
+      message: checkerLine(ck, alive, reason, r, hadRun),
     });
     if (alive ? rs.numFailed <= 1 : rs.numFailed === 0) this.performSvrState(vs, rs, alive);
     ck.isUp = alive;

@@ -11,7 +11,7 @@ import type { KeepalivedConfig } from '../config/model/index.js';
 import { createLogger, errorFields } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
-import { childLogFile } from './options.js';
+import { childLogFile, logTargets } from './options.js';
 import { loadConfig, planInChild, reloadInChild } from './load-config.js';
 import { badRequest, refused, type ControlReply } from './control.js';
 import { rsControlInChecker } from './control-rs.js';
@@ -26,7 +26,7 @@ const HANDOVER_WAIT_MS = 3000;
 export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   const o = ctx.options;
   const log = createLogger({
-    detail: o.logDetail, json: o.logJson, role: 'Keepalived_healthcheckers', file: o.logFile && childLogFile(o.logFile, 'checkers'),
+    ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived_healthcheckers', file: o.logFile && childLogFile(o.logFile, 'checkers'),
   });
   // The parent's first message: the real-server overrides a previous checker process held (ipc.ts handover).
   // Awaited before the first reconcile, so a respawn never puts a drained server back at its weight meanwhile.

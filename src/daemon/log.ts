@@ -1,7 +1,9 @@
-// Logging with pino, the one logging interface of the daemon. Under systemd the daemon's stderr goes to the journal;
-// lines are printed in a keepalived-like text form (the message only) so operators read them as they read
-// keepalived's; `--log-json` keeps pino's JSON lines, where the bound fields (instance, script, vs, rs, checker, …)
-// are for machines. Each module gets a logger passed in, a child with its fields bound
+// Logging with pino, the one logging interface of the daemon. Lines go where keepalived's go: syslog (/dev/log,
+// facility from -S, ident Keepalived / Keepalived_vrrp / Keepalived_healthcheckers with the pid) unless -G, the
+// console with -l, the -g file; and, unlike keepalived, stderr when none of those takes a line (no syslog daemon
+// listening, or -G without -l), so nothing is lost silently. Lines are the keepalived-like text form (the message
+// only) so operators read them as they read keepalived's; `--log-json` keeps pino's JSON lines (on every target),
+// where the bound fields (instance, vrid, state, script, vs, rs, checker, …) are for machines. Each module gets a logger passed in, a child with its fields bound
 // (`log.child({ instance: 'VI_1' })`); the pure cores return log effects instead, turned into pino calls here.
 // Messages say everything an operator needs: a field only repeats a variable part of its message.
 import { writeSync } from 'node:fs';
@@ -9,6 +11,8 @@ import pino, { type Logger } from 'pino';
 import { openAppendSafe } from './safe-file.js';
 import type { LogEffect } from '../util/log-effect.js';
 import { isKtError } from '../util/errors.js';
+import { SyslogSender } from './syslog.js';
+import { formatSyslogLine, syslogSeverity } from './syslog-format.js';
 
 export type { Logger };
 
@@ -23,6 +27,10 @@ export interface LogOptions {
   stream?: NodeJS.WritableStream;
   /** -g: also append every line to this file (opened once, never through a link; see safe-file.ts). */
   file?: string;
+  /** -l: write to `stream` (default true); when false, `stream` still gets the lines no other target took. */
+  console?: boolean;
+  /** Send every line to this syslog socket (keepalived's default /dev/log) with this facility number. */
+  syslog?: { socket: string; facility: number };
 }
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -64,6 +72,20 @@ export function logEffect(log: Logger, e: LogEffect): void {
   else log.info(fields, e.msg);
 }
 
+/** One pino JSON line to syslog: the message (or, with --log-json, the JSON line) at the level's severity. */
+function sendSyslog(sys: SyslogSender, facility: number, ident: string, line: string, json: boolean): boolean {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  const e = o['err'] as { stack?: string; message?: string } | undefined;
+  const message = json ? line.trimEnd() : `${String(o['msg'] ?? '')}${e ? ` ${e.message ?? ''}` : ''}`;
+  const time = new Date(typeof o['time'] === 'number' ? o['time'] : Date.now());
+  return sys.send(formatSyslogLine({ facility, severity: syslogSeverity(Number(o['level'])), time, ident, pid: process.pid, message }));
+}
+
 export function createLogger(opts: LogOptions = {}): Logger {
   const out = opts.stream ?? process.stderr;
   let fd: number | undefined;
@@ -75,17 +97,22 @@ export function createLogger(opts: LogOptions = {}): Logger {
       openError = `-g log file: ${(e as Error).message}; logging to the console only`;
     }
   }
+  const sys = opts.syslog && new SyslogSender(opts.syslog.socket);
+  const ident = opts.role ?? 'keepalived-ts';
   const dest = {
     write: (line: string) => {
       const text = opts.json ? line : textLine(line);
-      out.write(text);
+      let taken = false;
       if (fd !== undefined) {
         try {
           writeSync(fd, text);
+          taken = true;
         } catch {
-          /* a full or vanished disk must not stop the daemon; the console still has the line */
+          /* a full or vanished disk must not stop the daemon; another target still has the line */
         }
       }
+      if (sys) taken = sendSyslog(sys, opts.syslog!.facility, ident, line, opts.json === true) || taken;
+      if (opts.console !== false || !taken) out.write(text);
     },
   };
   const logger = pino(

@@ -1,5 +1,6 @@
 // The daemon's run options, as parsed from keepalived's command line (cli.ts). Plain data: it is passed to child
 // processes as JSON.
+import { syslogFacility } from './syslog-format.js';
 export interface DaemonOptions {
   configFile: string;
   configId?: string;
@@ -13,8 +14,12 @@ export interface DaemonOptions {
   logJson: boolean;
   /** -g[FILE]: also log to this file (children add _vrrp / _checkers before the extension, as keepalived). */
   logFile?: string;
-  /** -S: syslog facility (recorded; keepalived-ts logs to stderr, which systemd sends to the journal). */
+  /** -S: syslog facility (0-7 = local0-7, user, daemon; default daemon). */
   logFacility?: string;
+  /** -G: no syslog. */
+  noSyslog?: boolean;
+  /** --syslog-socket: where syslog lines go (default /dev/log, as glibc's syslog(3)). */
+  syslogSocket?: string;
   /** -p */
   pidFile: string;
   /** -r */
@@ -55,6 +60,17 @@ export interface DaemonOptions {
 export const DEFAULT_PID_FILE = '/run/keepalived.pid';
 export const DEFAULT_VRRP_PID_FILE = '/run/keepalived_vrrp.pid';
 export const DEFAULT_CHECKERS_PID_FILE = '/run/keepalived_checkers.pid';
+/** The socket glibc's syslog(3) writes to (_PATH_LOG). */
+export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
+
+/** The logger's targets for a process of the daemon from its options: console with -l, syslog unless -G, -g file. */
+export function logTargets(o: DaemonOptions): { console: boolean; syslog?: { socket: string; facility: number } } {
+  return {
+    console: o.logConsole,
+    syslog: o.noSyslog ? undefined : { socket: o.syslogSocket ?? DEFAULT_SYSLOG_SOCKET, facility: syslogFacility(o.logFacility) },
+  };
+}
+
 /** keepalived's -g default. */
 export const DEFAULT_LOG_FILE = '/tmp/keepalived.log';
 

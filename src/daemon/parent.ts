@@ -10,7 +10,7 @@ import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
 import { childExecArgv } from './process-priority.js';
 import { createLogger, errorFields } from './log.js';
-import type { DaemonOptions } from './options.js';
+import { logTargets, type DaemonOptions } from './options.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { parseListen, startStatusServer, stopStatusServer, type ListenTarget, type StatusDocument } from './status.js';
 import { dumpPath } from './dumps.js';
@@ -29,9 +29,8 @@ const PLAN_TIMEOUT_MS = 45_000;
 
 /** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
 export async function runParent(o: DaemonOptions): Promise<number> {
-  const log = createLogger({ detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
+  const log = createLogger({ ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
   log.info(`Starting keepalived-ts ${VERSION}`);
-  if (o.logFacility !== undefined) log.info(`-S ${o.logFacility}: keepalived-ts logs to stderr (the journal under systemd), not syslog`);
   const cfg = loadConfig(o, log);
   if (!cfg) {
     log.error('configuration cannot run (see the errors above); exiting');

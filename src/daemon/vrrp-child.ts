@@ -16,7 +16,7 @@ import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
 import type { ChildContext } from './children.js';
 import { instanceStatusJson, type ChildStatus, type DumpRequest } from './ipc.js';
-import { childLogFile } from './options.js';
+import { childLogFile, logTargets } from './options.js';
 import { loadConfig, planInChild, reloadInChild } from './load-config.js';
 import { badRequest } from './control.js';
 import { vrrpPlanJson } from './reload-plan.js';
@@ -41,7 +41,7 @@ async function openFifos(cfg: KeepalivedConfig, users: UserResolver, log: Logger
 export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const o = ctx.options;
   const log = createLogger({
-    detail: o.logDetail, json: o.logJson, role: 'Keepalived_vrrp', file: o.logFile && childLogFile(o.logFile, 'vrrp'),
+    ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived_vrrp', file: o.logFile && childLogFile(o.logFile, 'vrrp'),
   });
   const cfg = loadConfig(o, log);
   if (!cfg) {

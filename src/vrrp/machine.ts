@@ -178,7 +178,7 @@ class Tx {
   get spec() { return this.s.spec; }
   emit(e: Effect) { this.effects.push(e); }
   log(level: 'info' | 'warning' | 'error', msg: string, fields?: LogFields) {
-    this.emit({ type: 'log', level, msg: `(${this.spec.name}) ${msg}`, fields: { instance: this.spec.name, ...fields } });
+    this.emit({ type: 'log', level, msg: `(${this.spec.name}) ${msg}`, fields: { instance: this.spec.name, vrid: this.spec.vrid, ...fields } });
   }
   notify(state: NotifyEventState) {
     this.emit({ type: 'notify', scope: 'INSTANCE', name: this.spec.name, state, priority: this.s.effectivePriority });

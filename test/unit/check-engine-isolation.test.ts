@@ -222,7 +222,7 @@ virtual_server 10.1.1.1 80 {
 /** The daemon's options for a checker-only run (-C) with everything under `dir`. */
 function options(dir: string): DaemonOptions {
   return {
-    configFile: join(dir, 'keepalived.conf'), foreground: true, logConsole: false, logDetail: false, logJson: false,
+    configFile: join(dir, 'keepalived.conf'), foreground: true, logConsole: false, noSyslog: true, logDetail: false, logJson: false,
     logFile: join(dir, 'kt.log'), pidFile: join(dir, 'kt.pid'), vrrpPidFile: join(dir, 'vrrp.pid'), checkersPidFile: join(dir, 'checkers.pid'),
     dontReleaseVrrp: false, dontReleaseIpvs: false, releaseVips: false, noRespawn: true, vrrpOnly: false, checkOnly: true, argv: [],
   };

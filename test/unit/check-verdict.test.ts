@@ -29,7 +29,7 @@ class Sim {
   constructor(readonly core: CheckVerdict) {
     this.events.push(...core.takeInitialEvents());
   }
-  run(id: number, r: { ok: boolean; reason: string; exitStatus?: number }, duration = 0) {
+  run(id: number, r: { ok: boolean; reason: string; exitStatus?: number; timedOut?: boolean; signal?: number }, duration = 0) {
     const start = this.now;
     this.now += duration;
     const out = this.core.onResult(id, r, start, this.now);
@@ -266,4 +266,34 @@ test('reload keeps the state of unchanged checkers, quorum and sorry server; new
   const s4 = new Sim(new CheckVerdict([{ ...cfg, realServers: cfg.realServers.map(moved) }], { previous: s.core }));
   assert.equal(s4.core.checkers[0]!.isUp, false);
   assert.equal(s4.core.checkers[0]!.hasRun, true);
+});
+
+test('checker up/down lines are keepalived\'s (check_tcp.c, check_misc.c, check_http.c), with the pool line after', () => {
+  const lines = (s: Sim) => s.events.filter((e) => e.kind === 'checker-up' || e.kind === 'checker-down' || e.kind === 'pool').map((e) => e.message);
+  const t = new Sim(new CheckVerdict([vs({ realServers: [rs('192.168.1.1')] })]));
+  t.run(0, ok); t.run(0, fail); t.run(0, fail); t.run(0, fail); t.run(0, ok);
+  assert.deepEqual(lines(t), [
+    'TCP connection to [192.168.1.1]:tcp:80 success.',
+    'TCP_CHECK on service [192.168.1.1]:tcp:80 failed after 2 retries.',
+    'Removing service [192.168.1.1]:tcp:80 from VS [10.0.0.1]:tcp:80',
+    'TCP connection to [192.168.1.1]:tcp:80 success.',
+    'Adding service [192.168.1.1]:tcp:80 to VS [10.0.0.1]:tcp:80',
+  ]);
+  const misc = miscCheck('/usr/local/bin/chk', { timeoutMs: 1000, delayLoopMs: 5000, delayBeforeRetryMs: 1000, retry: 1, warmupMs: 0, alpha: false });
+  const m = new Sim(new CheckVerdict([vs({ realServers: [rs('192.168.1.2', { checkers: [misc] })] })]));
+  m.run(0, { ok: true, reason: 'exit 0', exitStatus: 0 });
+  m.run(0, { ok: false, reason: 'exit 1', exitStatus: 1 });
+  m.run(0, { ok: false, reason: 'exit 1', exitStatus: 1 });
+  m.run(0, { ok: true, reason: 'exit 0', exitStatus: 0 });
+  m.run(0, { ok: false, reason: 'killed', timedOut: true, signal: 15 });
+  m.run(0, { ok: false, reason: 'killed', timedOut: true, signal: 15 });
+  assert.deepEqual(lines(m), [
+    'Misc check for [[192.168.1.2]:tcp:80 VS [10.0.0.1]:tcp:80] by [/usr/local/bin/chk] succeeded.',
+    'Misc check for [[192.168.1.2]:tcp:80 VS [10.0.0.1]:tcp:80] by [/usr/local/bin/chk] failed after 1 retry (exited with status 1).',
+    'Removing service [192.168.1.2]:tcp:80 from VS [10.0.0.1]:tcp:80',
+    'Misc check for [[192.168.1.2]:tcp:80 VS [10.0.0.1]:tcp:80] by [/usr/local/bin/chk] succeeded.',
+    'Adding service [192.168.1.2]:tcp:80 to VS [10.0.0.1]:tcp:80',
+    'Misc check for [[192.168.1.2]:tcp:80 VS [10.0.0.1]:tcp:80] by [/usr/local/bin/chk] timed out after 1 retry.',
+    'Removing service [192.168.1.2]:tcp:80 from VS [10.0.0.1]:tcp:80',
+  ]);
 });
