@@ -50,7 +50,7 @@ const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP', 'DELETED'] as 
 export function ownFamilies(doc: StatusDocument): MetricFamily[] {
   const fam = (name: string, type: MetricFamily['type'], help: string): MetricFamily => family(`keepalived_ts_${name}`, type, help);
   const build = fam('build_info', 'gauge', 'Always 1; the labels say which keepalived-ts and which Node.js run.');
-  build.samples.push({ labels: { version: doc.version, node: doc.node }, value: 1 });
+  build.samples.push({ labels: { version: doc.version, node: doc.node ?? '' }, value: 1 });
   const up = fam('process_up', 'gauge', 'Whether a keepalived-ts child process is running (1) or not (0).');
   const restarts = fam('process_restarts_total', 'counter', 'Times a child process was respawned after exiting unexpectedly.');
   const reloads = fam('reloads_total', 'counter', 'Configuration reloads by result (ok, refused).');

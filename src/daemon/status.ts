@@ -67,8 +67,8 @@ function answerControl(req: IncomingMessage, res: ServerResponse, control: Contr
 
 export interface StatusDocument {
   version: string;
-  /** Node.js version running the daemon (process.version). */
-  node: string;
+  /** Node.js version running the daemon (process.version; the parent always sets it). */
+  node?: string;
   pid: number;
   /** ISO time the parent started. */
   startedAt: string;
