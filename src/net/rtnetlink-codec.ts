@@ -90,7 +90,18 @@ export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
 export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
+export const IFLA_AF_SPEC = 26;
 export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+/** Inside IFLA_INFO_DATA of a macvlan (<linux/if_link.h>). */
+export const IFLA_MACVLAN_MODE = 1;
+export const MACVLAN_MODE_PRIVATE = 1;
+export const MACVLAN_MODE_VEPA = 2;
+export const MACVLAN_MODE_BRIDGE = 4;
+export const MACVLAN_MODE_PASSTHRU = 8;
+/** Inside IFLA_AF_SPEC / AF_INET6. */
+export const IFLA_INET6_ADDR_GEN_MODE = 8;
+export const IN6_ADDR_GEN_MODE_NONE = 1;
 
 export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
@@ -281,6 +292,8 @@ export interface LinkInfo {
   kind?: string;
   /** IFLA_LINK: the parent of a macvlan/vlan. */
   linkIndex?: number;
+  /** IFLA_INFO_DATA / IFLA_MACVLAN_MODE of a macvlan (MACVLAN_MODE_*). */
+  macvlanMode?: number;
   masterIndex?: number;
 }
 
@@ -326,12 +339,61 @@ export function decodeLink(payload: Buffer): LinkInfo | undefined {
   const mtu = a.get(IFLA_MTU);
   if (mtu) info.mtu = u32(mtu);
   const li = a.get(IFLA_LINKINFO);
-  if (li) info.kind = readStr(attrMap(li).get(IFLA_INFO_KIND));
+  if (li) {
+    const lm = attrMap(li);
+    info.kind = readStr(lm.get(IFLA_INFO_KIND));
+    const data = lm.get(IFLA_INFO_DATA);
+    if (info.kind === 'macvlan' && data) info.macvlanMode = u32(attrMap(data).get(IFLA_MACVLAN_MODE));
+  }
   const link = a.get(IFLA_LINK);
   if (link) info.linkIndex = s32(link);
   const master = a.get(IFLA_MASTER);
   if (master) info.masterIndex = s32(master);
   return info;
+}
+
+/** What keepalived's use_vmac creates: a macvlan `name` on `parent` with MAC `mac`, mode private by default. */
+export interface MacvlanSpec {
+  name: string;
+  parent: number;
+  mac: string;
+  mode?: number;
+}
+
+/** A string attribute without the NUL, as keepalived's addattr_l(…, strlen(s)) writes it. */
+const attrChars = (type: number, s: string): Buffer => attr(type, Buffer.from(s, 'utf8'));
+
+/**
+ * RTM_NEWLINK payload creating a macvlan (send with NLM_F_CREATE | NLM_F_EXCL), attribute for attribute as
+ * keepalived's netlink_link_add_vmac builds it: IFLA_LINKINFO { IFLA_INFO_KIND "macvlan", IFLA_INFO_DATA
+ * { IFLA_MACVLAN_MODE } }, IFLA_LINK, IFLA_IFNAME, IFLA_ADDRESS. The link is created down.
+ */
+export function encodeNewMacvlan(spec: MacvlanSpec): Buffer {
+  if (!Number.isInteger(spec.parent) || spec.parent <= 0) throw new KtError('KT_NETLINK_BAD_SPEC', `bad parent ifindex ${spec.parent}`);
+  if (!spec.name || Buffer.byteLength(spec.name) > 15 || /[/:\s]/.test(spec.name) || spec.name === '.' || spec.name === '..')
+    throw new KtError('KT_NETLINK_BAD_SPEC', `bad interface name '${spec.name}'`);
+  const linkinfo = attr(IFLA_LINKINFO, Buffer.concat([
+    attrChars(IFLA_INFO_KIND, 'macvlan'),
+    attr(IFLA_INFO_DATA, attrU32(IFLA_MACVLAN_MODE, spec.mode ?? MACVLAN_MODE_PRIVATE)),
+  ]));
+  return Buffer.concat([ifinfomsg(), linkinfo, attrU32(IFLA_LINK, spec.parent), attrChars(IFLA_IFNAME, spec.name), attr(IFLA_ADDRESS, macToBytes(spec.mac))]);
+}
+
+/** RTM_DELLINK payload for one link (keepalived sends ifi_family AF_INET; the kernel ignores it). */
+export function encodeDelLink(ifindex: number): Buffer {
+  if (!Number.isInteger(ifindex) || ifindex <= 0) throw new KtError('KT_NETLINK_BAD_SPEC', `bad ifindex ${ifindex}`);
+  const b = ifinfomsg(ifindex);
+  b.writeUInt8(2, 0); // AF_INET, as keepalived
+  return b;
+}
+
+/**
+ * RTM_NEWLINK payload setting IPv6 address generation to none (no EUI-64 link-local on a VMAC, RFC 5798 §7.4):
+ * IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE u8 } }. The kernel ignores it in a create, so it is separate.
+ */
+export function encodeAddrGenModeNone(ifindex: number): Buffer {
+  const inet6 = attr(10 /* AF_INET6 */, attrU8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE));
+  return Buffer.concat([ifinfomsg(ifindex), attr(IFLA_AF_SPEC, inet6)]);
 }
 
 // --- routes ----------------------------------------------------------------------------------------------------

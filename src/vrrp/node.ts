@@ -13,7 +13,7 @@ import { IpIdCounter } from '../net/ipv4-header.js';
 import type { NotifyCommands } from '../notify/notify.js';
 import { compareAddr, type Family } from '../net/address.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
-import type { InstancePlan, VrrpPlan } from './plan.js';
+import type { InstancePlan, VmacPlan, VrrpPlan } from './plan.js';
 import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, masterReloadDiff, matchInstances, planVrrpReload, type StaticKeys, type VrrpReloadPlan } from './reload.js';
@@ -87,8 +87,19 @@ export interface SocketSpec {
 export type NodeEffect =
   | ({ type: 'open-socket' } & SocketSpec)
   | { type: 'close-socket'; key: string }
-  /** One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header. */
-  | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array })
+  /**
+   * One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header.
+   * `via`: use_vmac without vmac_xmit_base — the advert leaves from the VMAC with its MAC as the Ethernet source
+   * (the socket on the base interface still receives).
+   */
+  | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array; via?: { ifname: string; mac: string } })
+  /**
+   * use_vmac at start (keepalived's vrrp_complete_instance): the macvlan, mode private, with the sysctls keepalived
+   * sets, up. `ipv6`: keep IPv6 on it (an IPv6 instance, or eVIPs of the other family); else disable_ipv6.
+   */
+  | (Who & { type: 'create-vmac'; vmac: VmacPlan; family: Family; ipv6: boolean })
+  /** use_vmac at stop or when the instance is removed by a reload: the macvlan goes, base sysctls are restored. */
+  | (Who & { type: 'delete-vmac'; vmac: VmacPlan; family: Family })
   | (Who & { type: 'add-vips'; vips: VirtualIp[] })
   | (Who & { type: 'remove-vips'; vips: VirtualIp[] })
   | (Who & { type: 'add-routes'; routes: VirtualRoute[] })
@@ -357,6 +368,7 @@ export class VrrpNode {
     this.started = true;
     for (const s of this.plan.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`, { instance: s.name });
     for (const inst of this.instances.values()) this.refreshSource(inst, true);
+    for (const inst of this.instances.values()) this.createVmac(inst);
     this.syncSockets();
     for (const inst of this.instances.values()) this.prepareFaults(inst);
     for (const u of this.units) for (const m of unitMembers(u)) this.feedUnit(u, m, { type: 'start' });
@@ -375,6 +387,19 @@ export class VrrpNode {
     this.stopped = true;
     for (const u of this.units) for (const m of unitMembers(u)) this.feedUnit(u, m, { type: 'shutdown' });
     this.garp.clear();
+    // keepalived's shutdown_vrrp_instances deletes the VMACs after the instances stopped, -V or not.
+    for (const inst of this.instances.values()) this.deleteVmac(inst);
+  }
+
+  private createVmac(inst: Inst): void {
+    const p = inst.plan;
+    if (!p.vmac) return;
+    const ipv6 = p.config.family === 6 || p.vips.some((v) => v.dev === p.vmac!.ifname && v.family !== p.config.family);
+    this.emit({ ...this.who(inst), type: 'create-vmac', vmac: p.vmac, family: p.config.family, ipv6 });
+  }
+
+  private deleteVmac(inst: Inst): void {
+    if (inst.plan.vmac) this.emit({ ...this.who(inst), type: 'delete-vmac', vmac: inst.plan.vmac, family: inst.plan.config.family });
   }
 
   /**
@@ -392,6 +417,7 @@ export class VrrpNode {
       const inst = old.get(o.config.name)!;
       this.feed(inst, { type: 'delete' });
       this.cancelGarps(inst.uid);
+      this.deleteVmac(inst);
     }
     const oldGroups = new Map<string, SyncGroupState>();
     for (const u of this.units) if (u.kind === 'group') oldGroups.set(u.name, u.g);
@@ -432,6 +458,7 @@ export class VrrpNode {
 
     // Priorities and faults are recomputed now; kept masters advertise at once; new instances start.
     const added = new Set(match.added.map((p) => p.config.name));
+    for (const inst of this.instances.values()) if (added.has(inst.plan.config.name)) this.createVmac(inst);
     for (const inst of this.instances.values()) {
       if (added.has(inst.plan.config.name)) this.prepareFaults(inst);
       else this.feedTrackers(inst, true);
@@ -735,7 +762,8 @@ export class VrrpNode {
     const dsts = p.config.unicast ? p.spec.unicastPeers.map((x) => x.address) : [p.spec.mcastGroup];
     for (const dst of dsts) {
       const bytes = encodeAdvert(advert, { family: p.spec.family, src: inst.src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
-      this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes });
+      const via = p.vmac && !p.vmac.xmitBase ? { ifname: p.vmac.ifname, mac: p.vmac.mac } : undefined;
+      this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes, ...(via ? { via } : {}) });
       inst.stats.advertsSent++;
       if (priority === 0) inst.stats.priZeroSent++;
     }

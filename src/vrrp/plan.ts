@@ -26,6 +26,18 @@ export interface TrackerSource {
   process?: VrrpTrackProcess;
 }
 
+/** The macvlan keepalived's use_vmac makes for an instance (vrrp_vmac.c netlink_link_add_vmac). */
+export interface VmacPlan {
+  /** `vrrp.<vrid>` (vmac_prefix) or the configured name; see vmacNames. */
+  ifname: string;
+  /** 00:00:5e:00:01:<vrid> (IPv6 00:00:5e:00:02:<vrid>) or the configured MAC. */
+  mac: string;
+  /** The instance's interface: the macvlan's parent. */
+  base: string;
+  /** vmac_xmit_base: adverts go out of the base interface with its own MAC. */
+  xmitBase: boolean;
+}
+
 export interface InstancePlan {
   /** The instance as the config model resolved it. */
   config: VrrpInstance;
@@ -33,8 +45,13 @@ export interface InstancePlan {
   spec: Omit<VrrpInstanceSpec, 'primaryAddress'>;
   /** The interface adverts go out of (and VIPs default to): the instance's, else default_interface. */
   interface: string;
-  /** virtual_ipaddress then virtual_ipaddress_excluded (the model's objects): what the node adds while MASTER. */
+  /**
+   * virtual_ipaddress then virtual_ipaddress_excluded (the model's objects): what the node adds while MASTER. With
+   * use_vmac, those of the instance's family on its interface are copies whose `dev` is the VMAC.
+   */
   vips: VirtualIp[];
+  /** use_vmac: the macvlan created at start, removed at stop; VIPs live on it, adverts leave from it. */
+  vmac?: VmacPlan;
   /** Configured source (unicast_src_ip / mcast_src_ip); undefined = the interface's primary address. */
   configuredSrc?: string;
   /** TTL / hop limit we send (unicast_ttl or 255). */
@@ -133,10 +150,34 @@ function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): Tra
   return out;
 }
 
+/**
+ * keepalived's VMAC names (vrrp.c create_vmac_name): `<prefix>.<vrid>`; when an earlier instance has that name
+ * already, `<prefix>N.<vrid>` with N = 1, 2, … (IPv6 tries `<prefix>6.<vrid>` first and skips 6 after). A
+ * configured name is kept unless an earlier instance uses it. The prefix is shortened to fit IFNAMSIZ.
+ */
+export function vmacName(prefix: string, vrid: number, family: 4 | 6, taken: ReadonlySet<string>): string {
+  const fit = (num: string): string => {
+    const tail = `${num}.${vrid}`;
+    return `${prefix.slice(0, Math.max(0, 15 - tail.length))}${tail}`;
+  };
+  let name = fit('');
+  let num = 0;
+  while (taken.has(name)) {
+    if (family === 6) num = num === 0 ? 6 : num === 6 ? 1 : num + 1 === 6 ? 7 : num + 1;
+    else num++;
+    name = fit(String(num));
+  }
+  return name;
+}
+
+/** The RFC 5798 virtual router MAC (vrrp_vmac.c ll_addr): 00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID. */
+export const vrrpMac = (vrid: number, family: 4 | 6): string => `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
+
 export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
   const g = cfg.globalDefs;
   const instances: InstancePlan[] = [];
   const skipped: VrrpPlan['skipped'] = [];
+  const vmacsTaken = new Set<string>();
   for (const inst of cfg.vrrpInstances) {
     if (inst.cannotRun) {
       skipped.push({ name: inst.name, reason: inst.cannotRun });
@@ -187,11 +228,21 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     };
     const tr = trackers(cfg, inst, users);
     spec.trackers = tr.map((t) => t.spec);
+    let vmac: VmacPlan | undefined;
+    if (inst.useVmac) {
+      const wanted = inst.useVmac.name;
+      const ifname = wanted && !vmacsTaken.has(wanted) ? wanted : vmacName(g.vmacPrefix, inst.virtualRouterId, family, vmacsTaken);
+      vmacsTaken.add(ifname);
+      vmac = { ifname, mac: inst.useVmac.mac ?? vrrpMac(inst.virtualRouterId, family), base: iface, xmitBase: inst.vmacXmitBase };
+    }
+    // keepalived puts the instance's own-family addresses on its interface onto the VMAC (vrrp.c, ip_addr->ifp).
+    const onVmac = (v: VirtualIp): VirtualIp => (vmac && v.dev === iface && v.family === family ? { ...v, dev: vmac.ifname } : v);
     instances.push({
       config: inst,
       spec,
       interface: iface,
-      vips: [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded],
+      vips: [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded].map(onVmac),
+      vmac,
       configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp,
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
       trackers: tr,

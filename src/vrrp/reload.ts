@@ -11,11 +11,12 @@ import { describeRoute, describeRule } from './routes.js';
  * keepalived's reload identity of an instance: vrid, address family, configured interface, unicast flag and
  * unicast source, multicast destination. Two instances with the same identity are "the same router" across a
  * reload even when renamed; anything else about them (priority, VIPs, timers, trackers, notifies) may change.
- * (VMAC flags are part of keepalived's identity too; keepalived-ts has no VMAC support.)
+ * use_vmac is part of it too (keepalived compares the VMAC flag; the VMAC's name here, since it names the interface
+ * the VIPs live on).
  */
-export function instanceIdentity(p: Pick<InstancePlan, 'interface' | 'configuredSrc'> & { config: Pick<InstancePlan['config'], 'family' | 'unicast'>; spec: Pick<InstancePlan['spec'], 'vrid' | 'mcastGroup'> }): string {
+export function instanceIdentity(p: Pick<InstancePlan, 'interface' | 'configuredSrc'> & { vmac?: Pick<NonNullable<InstancePlan['vmac']>, 'ifname'> } & { config: Pick<InstancePlan['config'], 'family' | 'unicast'>; spec: Pick<InstancePlan['spec'], 'vrid' | 'mcastGroup'> }): string {
   const unicastPart = p.config.unicast ? `unicast:${p.configuredSrc ?? ''}` : `mcast:${p.spec.mcastGroup}`;
-  return `${p.spec.vrid}|${p.config.family}|${p.interface}|${unicastPart}`;
+  return `${p.spec.vrid}|${p.config.family}|${p.interface}|${unicastPart}${p.vmac ? `|vmac:${p.vmac.ifname}` : ''}`;
 }
 
 export interface InstanceMatch {

@@ -17,6 +17,8 @@ import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
+import { vrrpMulticastFrame } from '../net/vrrp-frame.js';
+import { VmacManager } from '../net/vmac.js';
 import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
 import { ProcessMonitor } from '../notify/process-monitor.js';
@@ -111,6 +113,9 @@ export class VrrpShell {
   private readonly fwHeld = new Map<number, { name: string; vips: VirtualIp[] }>();
   /** Split-brain guard clients by vrrp_guard name. */
   private readonly guards = new Map<string, ZookeeperGuardClient>();
+  private vmacs?: VmacManager;
+  /** Per VMAC name, its last create/delete: a reload that deletes and re-creates one keeps the order. */
+  private readonly vmacChain = new Map<string, Promise<void>>();
 
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -125,6 +130,7 @@ export class VrrpShell {
   /** Opens everything, then starts the instances (after vrrp_startup_delay). */
   async start(): Promise<void> {
     this.rt = new Rtnetlink();
+    this.vmacs = new VmacManager(this.rt, this.log);
     this.ifw = await InterfaceWatcher.open();
     this.ifw.on('change', (c) => this.onInterfaceChange(c));
     this.ifw.on('error', (e) => this.log.error(errorFields(e), `interface monitor: ${e.message}`));
@@ -223,6 +229,8 @@ export class VrrpShell {
     await Promise.all([...this.owned.values()].map((o) => o.chain));
     // The priority-0 adverts must be on the wire before the sockets close.
     await Promise.all([...this.owned.values()].map((o) => o.advertOut));
+    await Promise.all(this.vmacChain.values());
+    this.vmacs?.restoreRpFilter();
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
     if (!this.opts.dontReleaseVips) for (const o of this.owned.values()) await this.releaseOwned(o);
     // The VIPs are gone: closing the guard sessions hands their locks on at once (a SIGKILL lets them expire).
@@ -345,6 +353,26 @@ export class VrrpShell {
           }, true);
           break;
         case 'send-garp': this.enqueue(e.uid, e.instance, () => this.sendGarp(e.instance, e.vip)); break;
+        case 'create-vmac': {
+          const prev = this.vmacChain.get(e.vmac.ifname) ?? Promise.resolve();
+          const made = prev
+            .then(() => this.vmacs!.create(e.instance, e.vmac, e.family, e.ipv6))
+            .then(() => undefined, (err: Error) => this.instanceLog(e.instance).error(errorFields(err), `(${e.instance}) cannot create VMAC ${e.vmac.ifname}: ${err.message}`));
+          this.vmacChain.set(e.vmac.ifname, made);
+          // The instance's VIPs go on the VMAC: its address work waits for it.
+          this.enqueue(e.uid, e.instance, () => made);
+          break;
+        }
+        case 'delete-vmac': {
+          const prev = this.vmacChain.get(e.vmac.ifname) ?? Promise.resolve();
+          // After the instance's priority-0 advert and VIP removal, which are queued before it.
+          this.enqueue(e.uid, e.instance, async () => {
+            await prev;
+            await this.vmacs!.remove(e.instance, e.vmac, e.family);
+          }, true);
+          this.vmacChain.set(e.vmac.ifname, this.ownedBy(e.uid).chain);
+          break;
+        }
         case 'notify': {
           const dispatch = () => {
             void this.opts.notify
@@ -420,12 +448,24 @@ export class VrrpShell {
     void Promise.all(s.pending).then(() => s.sock.close());
   }
 
+  /** use_vmac: the advert as a whole frame from the VMAC (virtual MAC as Ethernet source), sent now. */
+  private sendViaVmac(e: Extract<NodeEffect, { type: 'send-advert' }>, via: { ifname: string; mac: string }): Promise<void> {
+    const st = this.ifw?.table.get(via.ifname);
+    if (!st) return Promise.reject(new Error(`VMAC ${via.ifname} not there (yet)`));
+    const frame = vrrpMulticastFrame({ srcMac: via.mac, src: e.src, group: e.dst, message: e.bytes, ttl: e.ttl, ipId: e.ipId });
+    try {
+      this.sender(st.link.ifindex).send(frame);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
   private sendAdvert(e: Extract<NodeEffect, { type: 'send-advert' }>): void {
     const s = this.sockets.get(e.socket);
     if (!s) return;
     const buf = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
-    const p = s.sock
-      .send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl })
+    const p = (e.via ? this.sendViaVmac(e, e.via) : s.sock.send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl }))
       .catch((err: Error) => this.instanceLog(e.instance).warn(errorFields(err), `(${e.instance}) advert send failed: ${err.message}`));
     s.pending.add(p);
     void p.then(() => s.pending.delete(p));
@@ -445,7 +485,8 @@ export class VrrpShell {
       await this.syncFirewall();
     }
     for (const v of vips) {
-      const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex;
+      // A VMAC made a moment ago may not have reached the interface table yet.
+      const ifindex = this.ifw?.table.get(v.dev)?.link.ifindex ?? (await this.rt!.getLink(v.dev))?.ifindex;
       if (!ifindex) {
         this.instanceLog(name).error({ vip: v.address, interface: v.dev }, `(${name}) cannot add ${v.address}: no interface ${v.dev}`);
         continue;

@@ -339,7 +339,13 @@ export interface VrrpInstance {
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
   promoteSecondaries: boolean;
+  /**
+   * use_vmac: the macvlan's name (undefined = keepalived's default, `vrrp.<vrid>` from vmac_prefix) and MAC
+   * (undefined = 00:00:5e:00:01:<vrid>, IPv6 00:00:5e:00:02:<vrid>), as the parser kept them.
+   */
   useVmac?: { name?: string; mac?: string };
+  /** vmac_xmit_base: adverts go out of the base interface, not the VMAC (only with use_vmac). */
+  vmacXmitBase: boolean;
   notify: NotifyScripts & { deleted?: ScriptSpec; masterRxLowerPri?: ScriptSpec };
   smtpAlert: boolean;
   notifyPriorityChanges: boolean;

@@ -282,7 +282,7 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
  */
 export type InstanceDraft = Pick<VrrpInstance,
   | 'name' | 'loc' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses' | 'dontTrackPrimary' | 'unicastFaultNoPeer'
-  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify'>
+  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify' | 'vmacXmitBase'>
   & Partial<Pick<VrrpInstance,
     | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
     | 'mcastDstIp' | 'accept' | 'strictMode' | 'skipCheckAdvAddr' | 'garpMasterDelayMs' | 'garpMasterRepeat'
@@ -311,7 +311,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
     name, loc: n.loc, interfaceMissing: false, vips: [], evips: [], noVirtualIpaddress: false, routes: [], rules: [],
     trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false, peers: [], unicastConfigured: false,
     unicastFaultNoPeer: false, checkUnicastSrc: false, trackSrcIp: false, nopreempt: false, preemptDelayMs: 0,
-    promoteSecondaries: false, notify: {},
+    promoteSecondaries: false, notify: {}, vmacXmitBase: false,
   };
   const pending: ConfigNode[] = [];
   for (const k of n.block ?? []) {
@@ -462,14 +462,25 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
       case 'higher_prio_send_advert': { const b = readBool(ctx, k); if (b !== undefined) d.higherPrioSendAdvert = b; break; }
       case 'promote_secondaries': d.promoteSecondaries = true; break;
       case 'use_vmac': {
-        const v: { name?: string; mac?: string } = {};
-        for (const a of k.args) {
-          if (/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(a.text)) v.mac = a.text.toLowerCase();
-          else v.name ??= a.text;
+        // vrrp_parser.c vrrp_vmac_handler: up to two words, a MAC (it has a ':') and/or the interface name.
+        const v: { name?: string; mac?: string } = d.useVmac ?? {};
+        for (const a of k.args.slice(0, 2)) {
+          const bad = (msg: string) => ctx.diags.error('vmac', msg, a.loc);
+          if (a.text.includes(':')) {
+            if (v.mac !== undefined) { bad('VMAC interface address already specified'); continue; }
+            const mac = parseVmacMac(a.text);
+            if (mac === 'invalid') bad(`VMAC invalid MAC address ${a.text}${/^[0-9a-fA-F:]*$/.test(a.text) ? ' - ignored' : ''}`);
+            else if (parseInt(mac.slice(0, 2), 16) & 1) bad(`VMAC MAC address is multicast ${a.text} - ignoring`);
+            else if (/^00:00:5e:00:0[12]:/.test(mac)) bad(`VMAC MAC address not allowed to be RFC5798 address (${a.text}) - ignoring`);
+            else v.mac = mac;
+          } else if (v.name !== undefined) bad('VMAC interface name already specified');
+          else if (!validIfName(a.text)) bad(`VMAC interface name '${a.text}' too long or invalid characters - ignoring`);
+          else v.name = a.text;
         }
         d.useVmac = v;
         break;
       }
+      case 'vmac_xmit_base': d.vmacXmitBase = true; break;
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify_deleted':
       case 'notify': case 'notify_master_rx_lower_pri':
         notifyKeyword(ctx, k, name, d.notify as Record<string, ScriptSpec | undefined>, NOTIFY_FIELDS[kw]!);
@@ -508,6 +519,24 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
 }
 
 /** vrrp_complete_instance: defaults from globals, derived state/priority, the compatibility rules. */
+/** The kernel's dev_name_valid (net/core/dev.c), as keepalived copies it. */
+export function validIfName(name: string): boolean {
+  return name !== '' && Buffer.byteLength(name) < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+}
+
+/**
+ * A use_vmac MAC as keepalived reads it: six hex octets, or five (the sixth is then the VRID, written `xx` here
+ * until the instance is complete). 'invalid' when keepalived would ignore it.
+ */
+export function parseVmacMac(text: string): string | 'invalid' {
+  if (!/^[0-9a-fA-F:]+$/.test(text)) return 'invalid';
+  const parts = text.replace(/:$/, '').split(':');
+  if ((parts.length !== 6 && parts.length !== 5) || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return 'invalid';
+  if (parts.length === 6 && text.endsWith(':')) return 'invalid';
+  const hex = parts.map((p) => p.toLowerCase().padStart(2, '0'));
+  return parts.length === 5 ? `${hex.join(':')}:xx` : hex.join(':');
+}
+
 export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, syncGroup: VrrpSyncGroup | undefined): VrrpInstance {
   const E = (code: string, msg: string, loc: Loc = d.loc, suggestion?: string): void => ctx.diags.error(code, `(${d.name}) ${msg}`, loc, { suggestion });
   const strict = d.strictMode ?? g.vrrpStrict;
@@ -571,6 +600,19 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     E('unicast-ttl', 'cannot use unicast_ttl without unicast peers - resetting');
   if (family === 6 && !unicast && vips[0] && !isLinkLocal6(vips[0].address) && strict)
     E('strict-mode', 'the first IPv6 VIP address must be link local', vips[0].loc);
+  // VMAC rules (vrrp_end_handler, vrrp_complete_instance), in keepalived's order.
+  let useVmac = d.useVmac && { ...d.useVmac };
+  let vmacXmitBase = d.vmacXmitBase;
+  let promoteSecondaries = d.promoteSecondaries;
+  if (useVmac && d.unicastConfigured) {
+    if (!d.interface) { E('vmac', 'Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac'); useVmac = undefined; }
+    else if (!vmacXmitBase) { E('vmac', 'unicast with use_vmac requires vmac_xmit_base - setting'); vmacXmitBase = true; }
+  }
+  if (useVmac?.mac && strict) { E('vmac', 'cannot specify MAC address with strict mode - clearing'); useVmac.mac = undefined; }
+  if (useVmac?.mac?.endsWith(':xx') && d.vrid !== undefined) useVmac.mac = useVmac.mac.slice(0, -2) + d.vrid.toString(16).padStart(2, '0');
+  if (useVmac && strict && vmacXmitBase) { E('vmac', 'xmit_base is incompatible with strict mode - resetting'); vmacXmitBase = false; }
+  if (useVmac && promoteSecondaries) { E('vmac', 'promote_secondaries is automatically set for vmacs - ignoring'); promoteSecondaries = false; }
+  if (vmacXmitBase && !useVmac) { E('vmac', 'vmac_xmit_base is only valid with a vmac'); vmacXmitBase = false; }
   let nopreempt = d.nopreempt;
   let preemptDelayMs = d.preemptDelayMs;
   if (priority === 255 && nopreempt) { E('conflict', 'nopreempt is incompatible with priority 255. resetting nopreempt'); nopreempt = false; }
@@ -636,7 +678,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     garpMasterRefreshMs: d.garpMasterRefreshMs ?? g.vrrpGarpMasterRefreshMs,
     garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
-    promoteSecondaries: d.promoteSecondaries, useVmac: d.useVmac, notify: d.notify, smtpAlert, notifyPriorityChanges,
+    promoteSecondaries, useVmac, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
     syncGroup: syncGroup?.name, guard: d.guard, cannotRun, loc: d.loc,
   };
 }
