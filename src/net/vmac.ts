@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Rtnetlink } from './rtnetlink.js';
-import { MACVLAN_MODE_PRIVATE, type LinkInfo } from './rtnetlink-codec.js';
+import { IFA_F_NODAD, MACVLAN_MODE_PRIVATE, type LinkInfo } from './rtnetlink-codec.js';
 import { errorFields } from '../daemon/log.js';
 
 /** One VMAC: its name, its MAC and its parent (src/vrrp/plan.ts VmacPlan has these). */
@@ -53,7 +53,7 @@ export class VmacManager {
   }
 
   /** Makes (or adopts) the VMAC and brings it up. Returns its ifindex, or undefined when it could not be made. */
-  async create(name: string, v: VmacSpec, family: 4 | 6, ipv6: boolean): Promise<number | undefined> {
+  async create(name: string, v: VmacSpec, family: 4 | 6, ipv6: boolean, linkLocal?: string): Promise<number | undefined> {
     const log = this.log.child({ instance: name, vmac: v.ifname });
     const base = await this.rt.getLink(v.base);
     if (!base) {
@@ -66,6 +66,7 @@ export class VmacManager {
       log.info(`(${name}) Found matching interface ${v.ifname}`);
       this.ours.add(v.ifname);
       if (!link.up) await this.rt.setLinkUp(link.ifindex, true);
+      if (linkLocal) await this.addLinkLocal(link.ifindex, linkLocal, log);
       return link.ifindex;
     }
     if (link && link.kind !== 'macvlan') {
@@ -95,8 +96,15 @@ export class VmacManager {
     this.set(`/proc/sys/net/ipv6/conf/${v.ifname}/disable_ipv6`, ipv6 ? 0 : 1);
     await this.rt.setAddrGenModeNone(link.ifindex).catch((e: Error) => log.warn(errorFields(e), `(${name}) Error setting ADDR_GEN_MODE to NONE on ${v.ifname}: ${e.message}`));
     await this.rt.setLinkUp(link.ifindex, true);
+    if (linkLocal) await this.addLinkLocal(link.ifindex, linkLocal, log);
     log.info(`(${name}) created VMAC ${v.ifname} (${v.mac}) on ${v.base}`);
     return link.ifindex;
+  }
+
+  /** keepalived's set_link_local_address: IPv6 adverts from the VMAC leave from the parent's link-local address. */
+  private async addLinkLocal(ifindex: number, address: string, log: Logger): Promise<void> {
+    // No DAD: the address is the parent's own, and the VRRP socket binds to it at once.
+    await this.rt.addAddress({ ifindex, address, prefixlen: 64, flags: IFA_F_NODAD }).catch((e: Error) => log.warn(errorFields(e), `Adding link-local address to vmac failed: ${e.message}`));
   }
 
   private setIpv4Parameters(v: VmacSpec): void {

@@ -87,17 +87,14 @@ export interface SocketSpec {
 export type NodeEffect =
   | ({ type: 'open-socket' } & SocketSpec)
   | { type: 'close-socket'; key: string }
-  /**
-   * One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header.
-   * `via`: use_vmac without vmac_xmit_base — the advert leaves from the VMAC with its MAC as the Ethernet source
-   * (the socket on the base interface still receives).
-   */
-  | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array; via?: { ifname: string; mac: string } })
+  /** One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header. */
+  | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array })
   /**
    * use_vmac at start (keepalived's vrrp_complete_instance): the macvlan, mode private, with the sysctls keepalived
    * sets, up. `ipv6`: keep IPv6 on it (an IPv6 instance, or eVIPs of the other family); else disable_ipv6.
+   * `linkLocal`: an IPv6 instance sending from the VMAC sends from this address, added to it (set_link_local_address).
    */
-  | (Who & { type: 'create-vmac'; vmac: VmacPlan; family: Family; ipv6: boolean })
+  | (Who & { type: 'create-vmac'; vmac: VmacPlan; family: Family; ipv6: boolean; linkLocal?: string })
   /** use_vmac at stop or when the instance is removed by a reload: the macvlan goes, base sysctls are restored. */
   | (Who & { type: 'delete-vmac'; vmac: VmacPlan; family: Family })
   | (Who & { type: 'add-vips'; vips: VirtualIp[] })
@@ -395,7 +392,8 @@ export class VrrpNode {
     const p = inst.plan;
     if (!p.vmac) return;
     const ipv6 = p.config.family === 6 || p.vips.some((v) => v.dev === p.vmac!.ifname && v.family !== p.config.family);
-    this.emit({ ...this.who(inst), type: 'create-vmac', vmac: p.vmac, family: p.config.family, ipv6 });
+    const linkLocal = p.config.family === 6 && !p.vmac.xmitBase ? inst.src : undefined;
+    this.emit({ ...this.who(inst), type: 'create-vmac', vmac: p.vmac, family: p.config.family, ipv6, ...(linkLocal ? { linkLocal } : {}) });
   }
 
   private deleteVmac(inst: Inst): void {
@@ -552,9 +550,16 @@ export class VrrpNode {
     // open once the source is known and a new source means a new socket.
     const bound = p.config.unicast || p.config.family === 6;
     if (bound && !inst.src) return undefined;
+    // use_vmac (keepalived vrrp_scheduler.c): the socket is the VMAC's, so adverts leave with the virtual MAC and the
+    // peer's adverts are heard (a peer's frames from the same virtual MAC reach only the VMAC, never its parent);
+    // with vmac_xmit_base it is the parent's. It opens once the VMAC exists.
+    const ifname = p.vmac && !p.vmac.xmitBase ? p.vmac.ifname : p.interface;
+    if (ifname !== p.interface && !this.ifaces.has(ifname)) return undefined;
+    // An IPv6 socket binds to its source, which must be on the VMAC first.
+    if (ifname !== p.interface && p.config.family === 6 && !this.ifaces.get(ifname)!.ipv6LinkLocal.includes(inst.src!)) return undefined;
     return {
-      key: `${p.interface}|${p.config.family}|${mode}|${p.config.unicast ? '' : p.spec.mcastGroup}${bound ? `|${inst.src}` : ''}`,
-      family: p.config.family, ifname: p.interface, mode, group: p.spec.mcastGroup, ttl: p.ttl, src: inst.src,
+      key: `${ifname}|${p.config.family}|${mode}|${p.config.unicast ? '' : p.spec.mcastGroup}${bound ? `|${inst.src}` : ''}`,
+      family: p.config.family, ifname, mode, group: p.spec.mcastGroup, ttl: p.ttl, src: inst.src,
     };
   }
 
@@ -762,8 +767,7 @@ export class VrrpNode {
     const dsts = p.config.unicast ? p.spec.unicastPeers.map((x) => x.address) : [p.spec.mcastGroup];
     for (const dst of dsts) {
       const bytes = encodeAdvert(advert, { family: p.spec.family, src: inst.src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
-      const via = p.vmac && !p.vmac.xmitBase ? { ifname: p.vmac.ifname, mac: p.vmac.mac } : undefined;
-      this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes, ...(via ? { via } : {}) });
+      this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes });
       inst.stats.advertsSent++;
       if (priority === 0) inst.stats.priZeroSent++;
     }

@@ -17,7 +17,6 @@ import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
-import { vrrpMulticastFrame } from '../net/vrrp-frame.js';
 import { VmacManager } from '../net/vmac.js';
 import { NotifyDispatcher, notifyEventFromEngine, type ScriptCommand } from '../notify/notify.js';
 import { TrackScriptRunner } from '../notify/track-script.js';
@@ -356,7 +355,7 @@ export class VrrpShell {
         case 'create-vmac': {
           const prev = this.vmacChain.get(e.vmac.ifname) ?? Promise.resolve();
           const made = prev
-            .then(() => this.vmacs!.create(e.instance, e.vmac, e.family, e.ipv6))
+            .then(() => this.vmacs!.create(e.instance, e.vmac, e.family, e.ipv6, e.linkLocal))
             .then(() => undefined, (err: Error) => this.instanceLog(e.instance).error(errorFields(err), `(${e.instance}) cannot create VMAC ${e.vmac.ifname}: ${err.message}`));
           this.vmacChain.set(e.vmac.ifname, made);
           // The instance's VIPs go on the VMAC: its address work waits for it.
@@ -448,24 +447,12 @@ export class VrrpShell {
     void Promise.all(s.pending).then(() => s.sock.close());
   }
 
-  /** use_vmac: the advert as a whole frame from the VMAC (virtual MAC as Ethernet source), sent now. */
-  private sendViaVmac(e: Extract<NodeEffect, { type: 'send-advert' }>, via: { ifname: string; mac: string }): Promise<void> {
-    const st = this.ifw?.table.get(via.ifname);
-    if (!st) return Promise.reject(new Error(`VMAC ${via.ifname} not there (yet)`));
-    const frame = vrrpMulticastFrame({ srcMac: via.mac, src: e.src, group: e.dst, message: e.bytes, ttl: e.ttl, ipId: e.ipId });
-    try {
-      this.sender(st.link.ifindex).send(frame);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-  }
-
   private sendAdvert(e: Extract<NodeEffect, { type: 'send-advert' }>): void {
     const s = this.sockets.get(e.socket);
     if (!s) return;
     const buf = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
-    const p = (e.via ? this.sendViaVmac(e, e.via) : s.sock.send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl }))
+    const p = s.sock
+      .send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl })
       .catch((err: Error) => this.instanceLog(e.instance).warn(errorFields(err), `(${e.instance}) advert send failed: ${err.message}`));
     s.pending.add(p);
     void p.then(() => s.pending.delete(p));

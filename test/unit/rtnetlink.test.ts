@@ -120,3 +120,23 @@ test('IPv6 text round trip follows RFC 5952 like ip', () => {
 test('decodeMessages of a dump reply stays robust to junk', () => {
   assert.throws(() => decodeMessages(hex('ff000000 1400 0000 00000000 00000000')), /bad nlmsg_len/);
 });
+
+test("RTM_NEWLINK macvlan: keepalived's use_vmac request, attribute for attribute", async () => {
+  const { encodeNewMacvlan, encodeDelLink, encodeAddrGenModeNone } = await import('../../src/net/rtnetlink-codec.js');
+  const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+  const got = encodeNewMacvlan({ name: 'vrrp.51', parent: 2, mac: '00:00:5e:00:01:33' });
+  assert.deepEqual(got, hex(`
+    00 00 0000 00000000 00000000 00000000
+    1c00 1200  0b00 0100 6d6163766c616e 00  0c00 0200 0800 0100 01000000
+    0800 0500 02000000
+    0b00 0300 767272702e3531 00
+    0a00 0100 00005e000133 0000`));
+  assert.deepEqual(encodeDelLink(7), hex('02 00 0000 07000000 00000000 00000000'));
+  assert.deepEqual(encodeAddrGenModeNone(7), hex('00 00 0000 07000000 00000000 00000000  1000 1a00 0c00 0a00 0500 0800 01 000000'));
+  assert.throws(() => encodeNewMacvlan({ name: 'a-name-much-too-long', parent: 2, mac: '00:00:5e:00:01:33' }), /bad interface name/);
+  // The kernel's answer for a macvlan: kind and mode decoded.
+  const link = decodeLink(Buffer.concat([ifinfomsg(9), attrStr(3, 'vrrp.51'), attr(18, Buffer.concat([attrStr(1, 'macvlan'), attr(2, attrU32(1, 1))])), attrU32(5, 2)]));
+  assert.equal(link?.kind, 'macvlan');
+  assert.equal(link?.macvlanMode, 1);
+  assert.equal(link?.linkIndex, 2);
+});

@@ -56,6 +56,8 @@ function fmt(t: number, e: NodeEffect): string | undefined {
     case 'guard-want': return `${at} guard-${e.want ? 'want' : 'release'} ${e.guard} ${e.key}`;
     case 'guard-reset': return `${at} guard-reset ${e.guard}`;
     case 'state-changed': return `${at} state ${e.instance} ${e.from}->${e.to} (${e.reason})`;
+    case 'create-vmac': return `${at} vmac+ ${e.instance} ${e.vmac.ifname} ${e.vmac.mac} on ${e.vmac.base}${e.vmac.xmitBase ? ' xmit_base' : ''}${e.ipv6 ? ' ipv6' : ''}`;
+    case 'delete-vmac': return `${at} vmac- ${e.instance} ${e.vmac.ifname}`;
     case 'log': return e.level === 'warning' || e.level === 'error' ? `${at} ${e.level} ${e.msg}` : undefined;
   }
 }

@@ -68,7 +68,11 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
       case 'noprefixroute': vip.noprefixroute = true; break;
       case 'autojoin': vip.autojoin = true; break;
       case 'no_track': vip.noTrack = true; break;
-      case 'use_vmac': vip.useVmac = true; break;
+      case 'use_vmac':
+        // keepalived makes an extra VMAC on the address's own interface for it (vrrp.c, vmac_addr_prefix).
+        vip.useVmac = true;
+        ctx.diags.notice('not-supported', 'use_vmac on an address is not supported yet by keepalived-ts; the address goes on its interface', ws[i]!.loc, { keyword: 'use_vmac' });
+        break;
       case 'preferred_lft': {
         const v = need(i); if (v === undefined) break; i++;
         if (v === 'forever') break;
