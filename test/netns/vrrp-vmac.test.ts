@@ -5,7 +5,10 @@
 // SIGKILL is taken over by the next start and removed at its stop.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { checkConfig } from '../../src/config/check-config.js';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
 import { vrrpConfig, waitFor, run, sleep, type Lan, type Director, type DaemonKind, type Capture } from '../helpers/lab.js';
@@ -133,3 +136,41 @@ for (const [k1, k2] of [['keepalived-ts', 'keepalived'], ['keepalived', 'keepali
     });
   });
 }
+
+// `-t` verdicts of use_vmac configs: keepalived 2.2.7 and keepalived-ts give the same exit code, in a namespace with
+// the eth0 the configs name.
+const VERDICTS: Record<string, string> = {
+  plain: 'use_vmac',
+  named_with_mac: 'use_vmac vrrp51 02:11:22:33:44:55',
+  five_octet_mac: 'use_vmac 02:11:22:33:44',
+  xmit_base: 'use_vmac\n vmac_xmit_base',
+  xmit_base_alone: 'vmac_xmit_base',
+  multicast_mac: 'use_vmac 01:00:5e:00:00:01',
+  rfc_mac: 'use_vmac 00:00:5e:00:01:33',
+  bad_mac: 'use_vmac 02:11:22:33',
+  unicast_without_xmit_base: 'use_vmac\n unicast_src_ip 10.99.0.11\n unicast_peer {\n  10.99.0.12\n }',
+  strict_xmit_base: 'use_vmac\n vmac_xmit_base\n strict_mode on',
+  promote_secondaries: 'use_vmac\n promote_secondaries',
+};
+describe('use_vmac: -t verdicts equal keepalived\'s', { skip }, () => {
+  let lan: Lan;
+  let teardown: () => Promise<void> = async () => {};
+  let dir = '';
+  before(async () => {
+    ({ lan, teardown } = await labFor({ directors: 1, clients: 0, prefix: 'kvmact' }));
+    dir = mkdtempSync(join(tmpdir(), 'kt-vmac-t-'));
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await teardown();
+  });
+  for (const [name, lines] of Object.entries(VERDICTS)) {
+    it(name, () => {
+      const file = join(dir, `${name}.conf`);
+      writeFileSync(file, `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id ${VRID}\n priority 100\n ${lines}\n virtual_ipaddress {\n  10.99.0.50/24\n }\n}\n`);
+      const r = spawnSync('ip', ['netns', 'exec', lan.directors[0]!.ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { encoding: 'utf8', timeout: 30_000 });
+      const ours = checkConfig(file, { interfaces: new Set(['lo', 'eth0']) });
+      assert.equal(ours.exitCode, r.status, `keepalived said:\n${r.stderr}${r.stdout}\nwe said:\n${ours.diags.map((d) => d.message).join('\n')}`);
+    });
+  }
+});
