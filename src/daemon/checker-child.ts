@@ -32,16 +32,28 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   // Awaited before the first reconcile, so a respawn never puts a drained server back at its weight meanwhile.
   let takeHandover: (m: ToChild) => void = () => undefined;
   const handedOver = new Promise<RsOverride[]>((resolve) => {
-    const timer = setTimeout(() => {
-      log.warn(`no real-server overrides from the parent within ${HANDOVER_WAIT_MS} ms; starting without`);
-      resolve([]);
-    }, HANDOVER_WAIT_MS);
     takeHandover = (m) => {
       if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: refused('the checker process is starting: try again') });
-      if (m.t !== 'handover') return;
-      clearTimeout(timer);
-      resolve(Array.isArray(m.state) ? (m.state as RsOverride[]) : []);
+      if (m.t === 'handover') resolve(Array.isArray(m.state) ? (m.state as RsOverride[]) : []);
     };
+  });
+  // The wait is bounded from when the start-up work is done, and a timeout yields to pending I/O once
+  // (setImmediate) before giving up: after a long synchronous config load the timer and the message already in the
+  // pipe are due together, and the timers phase runs before the one that reads the pipe.
+  const overridesHandedOver = (): Promise<RsOverride[]> => new Promise((resolve) => {
+    let done = false;
+    const timer = setTimeout(() => setImmediate(() => {
+      if (done) return;
+      done = true;
+      log.warn(`no real-server overrides from the parent within ${HANDOVER_WAIT_MS} ms; starting without`);
+      resolve([]);
+    }), HANDOVER_WAIT_MS);
+    void handedOver.then((v) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(v);
+    });
   });
   ctx.onMessage((m) => takeHandover(m));
   const cfg = loadConfig(o, log);
@@ -69,7 +81,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   }
   const service = new CheckerService(cfg, {
     log, fifos, dontReleaseIpvs: o.dontReleaseIpvs, resetOverrides: o.resetOverrides,
-    overrides: await handedOver,
+    overrides: await overridesHandedOver(),
     // The parent keeps them for the next checker process if this one dies.
     onOverrides: (overrides) => ctx.send({ t: 'handover', state: overrides }),
   });

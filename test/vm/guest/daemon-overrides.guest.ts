@@ -165,7 +165,8 @@ function control(cmd: 'start' | 'stop', name: string): Promise<void> {
 const newConnection = (): string =>
   shell(`ip netns exec ${CLIENT} ${process.execPath} -e "const c = require('net').connect(80, '10.41.0.100'); c.setTimeout(20000, () => process.exit(1)); c.once('data', (d) => { process.stdout.write(String(d).split('\\\\n')[0]); c.destroy(); }); c.on('error', (e) => { console.error(e.message); process.exit(1); })"`).trim();
 
-async function until(what: string, pred: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+// Generous bounds: the guest runs under TCG on a host other engineers load too (a daemon start took 60 s there).
+async function until(what: string, pred: () => boolean | Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   await waitFor(pred, { what, timeoutMs, intervalMs: 200 }).catch((e: Error) => {
     throw new Error(`${e.message}\ntable:\n${table()}\nlog:\n${daemon?.log().slice(-4000)}`);
   });
@@ -211,15 +212,18 @@ test('ctl drain / weight / disable / enable drive the IPVS table; drain keeps an
   const otherAddr = DEFS[other];
   t.diagnostic(`the long-lived connection went to ${held} (${heldAddr})`);
 
+  const tDrain = Date.now();
   const out = ctlOk('drain', '10.41.0.100:80', `${heldAddr}:8080`);
+  const ctlMs = Date.now() - tDrain;
   assert.match(out, /drained/);
   await until(`${held} drained to weight 0`, () => weightOf(heldAddr) === 0);
+  t.diagnostic(`ctl drain: the CLI returned after ${ctlMs} ms, the table showed weight 0 ${Date.now() - tDrain} ms after the call (TCG guest; includes node start-up of the CLI)`);
   const ln = shell('ipvsadm -Ln');
   t.diagnostic(`ipvsadm -Ln after drain:\n${ln}`);
   // Weight 0 and the established connection still counted active on it.
   assert.match(ln, new RegExp(`${heldAddr.replace(/\./g, '\\.')}:8080\\s+Masq\\s+0\\s+1\\s`), 'drained: weight 0, ActiveConn 1');
   const before = echoes();
-  await until('the established connection keeps exchanging data after the drain', () => echoes() >= before + 10, 30_000);
+  await until('the established connection keeps exchanging data after the drain', () => echoes() >= before + 10);
   assert.doesNotMatch(longOut, /closed/);
   for (let i = 0; i < 4; i++) assert.equal(newConnection(), other, 'new connections go to the other server only');
 
