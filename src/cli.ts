@@ -48,6 +48,8 @@ const USAGE = `Usage: keepalived-ts [OPTION...]
       --ctl-allow-uid=UID      Also let this uid use the control interface (POST /ctl) on the unix socket (repeatable)
       --ctl-allow-gid=GID      Also let callers with this primary gid control (repeatable)
       --ctl-allow-tcp          Allow control over a loopback TCP --status-listen (any local user could then control)
+      --maintenance-file=PATH  Where \`ctl maintenance on\` is kept over a restart (default: the -p file's name
+                               with .maintenance for .pid: /run/keepalived.maintenance)
       --log-json               Log JSON lines (pino) instead of text
   -T, --genhash ...            Genhash mode (must come first): MD5 of a URL for HTTP_GET digest (--genhash -h)
   -v, --version                Display the version number
@@ -153,6 +155,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
         'ctl-allow-uid': { type: 'string', multiple: true },
         'ctl-allow-gid': { type: 'string', multiple: true },
         'ctl-allow-tcp': { type: 'boolean' },
+        'maintenance-file': { type: 'string' },
         'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -241,6 +244,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
     ctlAllowUids,
     ctlAllowGids,
     ctlAllowTcp: Boolean(values['ctl-allow-tcp']),
+    maintenanceFile: values['maintenance-file'] as string | undefined,
     ignoreSigint: Boolean(values['ignore-sigint']),
     resetOverrides: Boolean(values['reset-overrides']),
     argv,

@@ -27,7 +27,7 @@ export interface ControlReply {
 /** What a handler can reach beyond its args: the children that own the state and the status document. */
 export interface ControlEnv {
   /** Sends a command to a child (`vrrp` or `checker`) and waits for its reply (bounded; a refusal when it cannot). */
-  forward(child: string, command: string, args: ControlArgs): Promise<ControlReply>;
+  forward(child: string, command: string, args: ControlArgs, timeoutMs?: number): Promise<ControlReply>;
   /** The status document /status serves. */
   status(): Promise<StatusDocument>;
   /** `ctl plan`: what a SIGHUP with `file` would change (reload-plan.ts); absent where no daemon runs the children. */

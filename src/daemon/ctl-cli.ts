@@ -17,7 +17,9 @@ const CTL_USAGE = `Usage: keepalived-ts ctl [--socket PATH | --connect HOST:PORT
   --json               Print the whole JSON reply
 Commands (the daemon lists those it knows when given an unknown one):
   status                               one line per VRRP instance
-  switchover INSTANCE|GROUP [--hold S] hand MASTER over to the peer; stay BACKUP S seconds or until resume
+  switchover INSTANCE|GROUP [--hold S] [--force]
+                                       hand MASTER over to the peer; stay BACKUP S seconds or until resume
+                                       (--force: even if no other router was ever heard on it)
   resume INSTANCE|GROUP                end a switchover's hold
   maintenance on|off                   the whole director BACKUP (priority 0 from masters), kept over reloads
   plan -f FILE                         what a SIGHUP with FILE would change here (nothing is applied)

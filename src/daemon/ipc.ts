@@ -53,6 +53,12 @@ export type InstanceStatusJson = Pick<InstanceStatus, 'state' | 'wantState' | 'e
   addresses: Array<{ address: string; dev: string; excluded: boolean }>;
   /** garp_master_delay in seconds (keepalived.json's garp_delay). */
   garpDelaySec: number;
+  /** `ctl switchover` hold: `until resume` or the ISO time it ends; `unconfirmed` until another router took over. */
+  hold?: string;
+  /** `ctl maintenance on`. */
+  maintenance?: boolean;
+  /** The last other router heard on the instance. */
+  lastPeer?: { address: string; priority: number };
 };
 
 export function instanceStatusJson(s: InstanceStatus): InstanceStatusJson {
@@ -69,6 +75,9 @@ export function instanceStatusJson(s: InstanceStatus): InstanceStatusJson {
     ],
     garpDelaySec: p.spec.garp.masterDelayMs / 1000,
     ...(s.guard ? { guard: { ...s.guard } } : {}),
+    hold: s.hold && `${s.hold.untilMs === undefined ? 'until resume' : new Date(s.hold.untilMs).toISOString()}${s.hold.confirmed ? '' : ' (unconfirmed)'}`,
+    maintenance: s.maintenance ? true : undefined,
+    lastPeer: s.lastPeer,
   };
 }
 
@@ -96,6 +105,8 @@ export interface CheckerStatus {
 
 export interface ChildStatus {
   vrrp?: InstanceStatusJson[];
+  /** The VRRP child is in maintenance (`ctl maintenance on`). */
+  maintenance?: boolean;
   scripts?: ScriptStatus[];
   checkers?: CheckerStatus[];
   /** keepalived.json content (VRRP child), served as /keepalived.json. */

@@ -112,7 +112,9 @@ export function ownFamilies(doc: StatusDocument): MetricFamily[] {
   }
   const ctl = fam('ctl_commands_total', 'counter', 'Control interface commands (POST /ctl) by command and result (ok, refused, bad_request, forbidden, error).');
   for (const c of doc.ctl?.commands ?? []) ctl.samples.push({ labels: { command: c.command, result: c.result }, value: c.count });
-  return [build, up, restarts, reloads, ctl, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight];
+  const maint = fam('maintenance', 'gauge', 'Whether the director is in maintenance (ctl maintenance on: every VRRP instance held BACKUP).');
+  maint.samples.push({ labels: {}, value: doc.maintenance ? 1 : 0 });
+  return [build, up, restarts, reloads, ctl, maint, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight];
 }
 
 /** keepalived's stats counters (vrrp_t.stats, keepalived.json's "stats") with the exporter's names and HELP texts. */

@@ -50,6 +50,8 @@ export interface DaemonOptions {
   ctlAllowGids?: number[];
   /** --ctl-allow-tcp: control over a loopback TCP --status-listen (anyone on the host could then control). */
   ctlAllowTcp?: boolean;
+  /** --maintenance-file PATH: where `ctl maintenance on` is kept over a restart (default: maintenanceFileOf). */
+  maintenanceFile?: string;
   /** --ignore-sigint: only SIGTERM stops the daemon. */
   ignoreSigint?: boolean;
   /** argv to re-run in the foreground when detaching. */
@@ -79,4 +81,13 @@ export function childLogFile(file: string, kind: string): string {
   const slash = file.lastIndexOf('/');
   const dot = file.lastIndexOf('.');
   return dot > slash + 1 ? `${file.slice(0, dot)}_${kind}${file.slice(dot)}` : `${file}_${kind}`;
+}
+
+/**
+ * Where `ctl maintenance on` is kept so that a restarted daemon stays in maintenance: --maintenance-file, else
+ * beside the -p pid file (/run/keepalived.pid → /run/keepalived.maintenance). /run is emptied at boot, so a reboot
+ * ends maintenance, as it ends everything else under /run.
+ */
+export function maintenanceFileOf(o: Pick<DaemonOptions, 'maintenanceFile' | 'pidFile'>): string {
+  return o.maintenanceFile ?? `${o.pidFile.replace(/\.pid$/, '')}.maintenance`;
 }

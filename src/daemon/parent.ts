@@ -160,6 +160,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     for (const s of await Promise.all(children.map((c) => c.status()))) {
       if (!s) continue;
       doc.vrrp.push(...(s.vrrp ?? []));
+      if (s.maintenance !== undefined) doc.maintenance = s.maintenance;
       doc.scripts.push(...(s.scripts ?? []));
       doc.checkers.push(...(s.checkers ?? []));
       if (Array.isArray(s.keepalivedJson)) doc.keepalivedJson.push(...s.keepalivedJson);
@@ -170,9 +171,9 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   // The control interface (POST /ctl): commands run here or in the child that owns the state.
   const ctlCounters = new ControlCounters();
   const ctlEnv: ControlEnv = {
-    forward: (kind, command, args) => {
+    forward: (kind, command, args, timeoutMs) => {
       const c = children.find((x) => x.spec.kind === kind);
-      return c ? c.control(command, args) : Promise.resolve(refused(`this daemon runs no ${kind} process`));
+      return c ? c.control(command, args, timeoutMs) : Promise.resolve(refused(`this daemon runs no ${kind} process`));
     },
     // Fresh, not the scrape cache: a command's answer must show the state after the command.
     status: () => collect(),

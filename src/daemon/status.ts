@@ -79,6 +79,8 @@ export interface StatusDocument {
   checkers: CheckerStatus[];
   /** keepalived 2.2.7's JSON dump content. */
   keepalivedJson: unknown[];
+  /** `ctl maintenance on` (as the VRRP child reports it; absent without a VRRP child). */
+  maintenance?: boolean;
   /** The control interface (control.ts): commands counted by name and result. */
   ctl?: { commands: Array<{ command: string; result: string; count: number }> };
 }

@@ -16,9 +16,11 @@ import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
 import type { ChildContext } from './children.js';
 import { instanceStatusJson, type ChildStatus, type DumpRequest } from './ipc.js';
-import { childLogFile, logTargets } from './options.js';
+import { childLogFile, logTargets, maintenanceFileOf } from './options.js';
+import { existsSync, unlinkSync } from 'node:fs';
+import type { VrrpControlInput } from '../vrrp/shell.js';
+import { badRequest, type ControlArgs, type ControlReply } from './control.js';
 import { loadConfig, planInChild, reloadInChild } from './load-config.js';
-import { badRequest } from './control.js';
 import { vrrpPlanJson } from './reload-plan.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
@@ -59,7 +61,11 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const fifos = await openFifos(cfg, users, log);
   const notify = new NotifyDispatcher({ fifos: fifos as FifoSink[], log });
   const plan = vrrpPlan(cfg, users);
-  const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp });
+  // `ctl maintenance on` outlives a restart through its state file (a crash respawn reads it too).
+  const maintenanceFile = maintenanceFileOf(o);
+  let maintenance = existsSync(maintenanceFile);
+  if (maintenance) log.warn({ file: maintenanceFile }, `Maintenance is on (${maintenanceFile}): every instance stays BACKUP until \`keepalived-ts ctl maintenance off\``);
+  const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance });
   let globalDefs = cfg.globalDefs;
   let routerId = cfg.globalDefs.routerId;
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
@@ -121,7 +127,29 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
 
   const status = (): ChildStatus => {
     const snap = engine.snapshot();
-    return { vrrp: snap.map(instanceStatusJson), scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)) };
+    return { vrrp: snap.map(instanceStatusJson), maintenance, scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)) };
+  };
+
+  /** Control commands the parent forwards (control-vrrp.ts validated and normalised the args). */
+  const control = async (command: string, args: ControlArgs): Promise<ControlReply> => {
+    let input: VrrpControlInput;
+    if (command === 'switchover')
+      input = { type: 'switchover', target: String(args['target']), holdMs: typeof args['holdMs'] === 'number' ? args['holdMs'] : undefined, force: args['force'] === true };
+    else if (command === 'resume') input = { type: 'resume', target: String(args['target']) };
+    else if (command === 'maintenance') input = { type: 'maintenance', on: args['on'] === true };
+    else return badRequest(`the VRRP process has no command '${command}'`);
+    const r: ControlReply = { ...(await engine.control(input)) };
+    if (input.type !== 'maintenance' || !r.ok) return r;
+    maintenance = input.on;
+    // Kept over a restart; a failure to keep it does not undo the command, it is said.
+    try {
+      if (input.on) writeFileSafe(maintenanceFile, `maintenance on since ${new Date().toISOString()}\n`);
+      else if (existsSync(maintenanceFile)) unlinkSync(maintenanceFile);
+    } catch (e) {
+      log.error({ ...errorFields(e), file: maintenanceFile }, `cannot ${input.on ? 'write' : 'remove'} ${maintenanceFile}: ${(e as Error).message}`);
+      return { ...r, message: `${r.message} (but ${maintenanceFile} could not be ${input.on ? 'written: a restart would end maintenance' : 'removed: a restart would resume maintenance'}: ${(e as Error).message})` };
+    }
+    return r;
   };
 
   ctx.onMessage((m) => {
@@ -134,7 +162,11 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
       const configFile = String(m.args.configFile);
       reloading = reloading.then(() => planInChild(o, configFile, id, log, (r) => ctx.send(r), async (next, quiet) => (
         { vrrp: vrrpPlanJson(engine.planReload(vrrpPlan(next, userResolver(next, quiet)))) })));
-    } else if (m.t === 'ctl') ctx.send({ t: 'ctl', id: m.id, reply: badRequest(`the VRRP process has no command '${m.command}'`) });
+    } else if (m.t === 'ctl')
+      void control(m.command, m.args).then(
+        (reply) => ctx.send({ t: 'ctl', id: m.id, reply }),
+        (e: Error) => ctx.send({ t: 'ctl', id: m.id, reply: { ok: false, refusal: 'refused', message: `${m.command} failed: ${e.message}` } }),
+      );
   });
 
   return new Promise<number>((resolve) => {

@@ -48,6 +48,20 @@ export type Input =
    */
   | { type: 'guard-granted' }
   | { type: 'guard-lost'; why: string }
+  /**
+   * `ctl switchover` (issue 12): a MASTER hands over as on shutdown (priority 0, VIPs removed) but goes BACKUP and
+   * stays there, not preempting, until `holdUntil` (undefined: until `resume`). Until an advert from another router
+   * confirms the hand-over, its master-down is the take-over window (SWITCHOVER_WINDOW_INTERVALS intervals): nobody
+   * taking over in that time, it takes MASTER back at once (reason switchover-failed). Ignored unless MASTER.
+   */
+  | { type: 'switchover'; holdUntil?: number }
+  /** `ctl resume`: the switchover hold ends; preemption works again (the next lower-priority advert is discarded). */
+  | { type: 'resume' }
+  /**
+   * `ctl maintenance on|off`: on, a MASTER hands over (priority 0, VIPs removed) and the instance stays BACKUP,
+   * listening and following the master but never taking over, whatever its priority or the master-down timer say.
+   */
+  | { type: 'maintenance'; on: boolean }
   /** SIGTERM: a MASTER sends priority 0 and drops its VIPs; → STOP. */
   | { type: 'shutdown' }
   /** Removed by reload: like shutdown but → DELETED. */
@@ -111,6 +125,24 @@ export interface InstanceState {
    * plus 1.2 × max(intervals); if the other still advertises 255 within that window, it lowers itself to 254.
    */
   readonly rogue?: { readonly counter: number; readonly adverIntMs: number; readonly until?: number };
+  /**
+   * Handed over by `ctl switchover`: no preemption until `until` (undefined: until `resume`). `confirmed` once an
+   * advert from another router arrived after the hand-over (until then the down timer is the take-over window).
+   */
+  readonly hold?: { readonly until?: number; readonly confirmed: boolean };
+  /** `ctl maintenance on`: BACKUP and held there (never MASTER) until `maintenance off`. */
+  readonly maintenance?: boolean;
+}
+
+/**
+ * How long a switched-over instance waits for another router to take over, in its advert intervals: the backup
+ * that hears priority 0 takes over after its skew time (less than one interval) and advertises at once.
+ */
+export const SWITCHOVER_WINDOW_INTERVALS = 2;
+
+/** Whether the switchover hold still stops preemption at `now`. */
+export function holdActive(s: InstanceState, now: number): boolean {
+  return s.hold !== undefined && (s.hold.until === undefined || now < s.hold.until);
 }
 
 export interface StepResult {
@@ -214,15 +246,19 @@ function gotoMaster(tx: Tx, reason: string) {
   tx.s.wantState = 'MASTER';
   tx.s.downAt = undefined;
   tx.s.preemptUntil = undefined;
+  tx.s.hold = undefined;
   tx.s.masterAddress = spec.primaryAddress;
   tx.s.masterPriority = tx.s.effectivePriority;
   tx.transition('MASTER', reason);
   tx.s.advertAt = tx.now + spec.advertIntMs;
 }
 
-/** MASTER → BACKUP/FAULT (vrrp_state_leave_master). FAULT sends priority 0 first. */
-function leaveMaster(tx: Tx, to: 'BACKUP' | 'FAULT', reason: string, downMs?: number) {
-  if (to === 'FAULT') tx.emit({ type: 'send-advert', priority: 0 });
+/**
+ * MASTER → BACKUP/FAULT (vrrp_state_leave_master). FAULT sends priority 0 first, and so does a hand-over
+ * (`priorityZero`: switchover, maintenance), so the backup takes over after its skew time.
+ */
+function leaveMaster(tx: Tx, to: 'BACKUP' | 'FAULT', reason: string, downMs?: number, priorityZero = false) {
+  if (to === 'FAULT' || priorityZero) tx.emit({ type: 'send-advert', priority: 0 });
   const addrs = allVips(tx.spec);
   if (addrs.length) tx.emit({ type: 'remove-vips', addresses: addrs });
   tx.s.advertAt = undefined;
@@ -294,8 +330,13 @@ function backupRx(tx: Tx, adv: Advert, src: string) {
     tx.armDown(skewOf(s));
     return;
   }
+  if (s.hold && !s.hold.confirmed) {
+    tx.log('info', `${src} took over after the switchover (priority ${adv.priority})`, { src, priority: adv.priority });
+    s.hold = { ...s.hold, confirmed: true };
+  }
   const preemptDelayRunning = spec.preemptDelayMs > 0 && (s.preemptUntil === undefined || s.preemptUntil > tx.now);
-  const nopreempt = !spec.preempt && spec.priority !== 255;
+  // A switchover hold or maintenance: follow the master whatever its priority (no preemption).
+  const nopreempt = (!spec.preempt && spec.priority !== 255) || s.maintenance === true || holdActive(s, tx.now);
   if (nopreempt || adv.priority >= s.effectivePriority || preemptDelayRunning) {
     if (spec.version === 3 && adv.advertIntMs !== s.masterAdverIntMs) {
       tx.log('info', `Master ${src} advert interval ${adv.advertIntMs} ms, adopting it`, { src });
@@ -380,6 +421,16 @@ function lowerPrioGarp(tx: Tx) {
 function onTimer(tx: Tx, opts: StepOptions) {
   const s = tx.s;
   if (s.state === 'BACKUP' && s.downAt !== undefined && s.downAt <= tx.now) {
+    if (s.maintenance) {
+      // Maintenance: no master heard, and still not ours to take; keep listening.
+      tx.armDown(masterDownOf(s));
+      return;
+    }
+    if (s.hold && !s.hold.confirmed) {
+      tx.log('warning', `no router took over within ${Math.round(SWITCHOVER_WINDOW_INTERVALS * s.masterAdverIntMs)} ms of the switchover: taking MASTER back`);
+      s.hold = undefined;
+      if (opts.mayBecomeMaster !== false) return gotoMaster(tx, 'switchover-failed');
+    }
     if (opts.mayBecomeMaster === false) {
       // Held by the sync group: remember we want MASTER and keep waiting.
       s.wantState = 'MASTER';
@@ -424,7 +475,8 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       if (s.state !== 'INIT') break;
       if (s.faults.length) { s.wantState = 'FAULT'; tx.transition('FAULT', 'init'); break; }
       const held = opts.mayBecomeMaster === false;
-      if (!held && !opts.scriptsPending && tx.spec.priority === 255 && s.wantState === 'MASTER') {
+      if (s.maintenance) s.wantState = 'BACKUP';
+      if (!held && !opts.scriptsPending && !s.maintenance && tx.spec.priority === 255 && s.wantState === 'MASTER') {
         // Owner: become MASTER through a 1 µs master-down, without a BACKUP notify (vrrp_init_state).
         tx.transition('BACKUP', 'init', false);
         tx.armDown(0.001);
@@ -475,7 +527,7 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       if (s.state === 'MASTER') lowerPrioGarp(tx);
       break;
     case 'force-state':
-      if (input.to === 'MASTER' && s.state === 'BACKUP') gotoMaster(tx, 'sync-group');
+      if (input.to === 'MASTER' && s.state === 'BACKUP' && !s.maintenance) gotoMaster(tx, 'sync-group');
       else if (input.to === 'BACKUP' && s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'sync-group', input.quick ? skewOf(s) : undefined);
       break;
     case 'guard-granted':
@@ -486,6 +538,26 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
       tx.log('warning', `guard: ${input.why}, leaving MASTER`);
       tx.emit({ type: 'send-advert', priority: 0 });
       leaveMaster(tx, 'BACKUP', 'guard-lost');
+      break;
+    case 'switchover':
+      if (s.state !== 'MASTER') break;
+      leaveMaster(tx, 'BACKUP', 'switchover', SWITCHOVER_WINDOW_INTERVALS * s.masterAdverIntMs, true);
+      s.hold = { until: input.holdUntil, confirmed: false };
+      break;
+    case 'resume':
+      s.hold = undefined;
+      break;
+    case 'maintenance':
+      if (!input.on) {
+        s.maintenance = undefined;
+        // The owner wants MASTER again; others preempt (or not) as configured from the next advert on.
+        if (alive && tx.spec.priority === 255 && s.state === 'BACKUP') s.wantState = 'MASTER';
+        break;
+      }
+      s.maintenance = true;
+      s.hold = undefined;
+      if (s.state === 'MASTER') leaveMaster(tx, 'BACKUP', 'maintenance', undefined, true);
+      else if (alive && s.state !== 'INIT') s.wantState = s.state;
       break;
     case 'shutdown':
     case 'delete': {

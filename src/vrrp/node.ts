@@ -66,6 +66,17 @@ export type NodeInput =
   | { type: 'guard-session'; guard: string; event: 'disconnected' | 'expired' }
   /** The service says a lock is ours (with its fencing token) or no longer ours. */
   | { type: 'guard-lock'; guard: string; key: string; held: boolean; token?: string }
+  /**
+   * `ctl switchover TARGET` (an instance, or a sync group: its members together), `id` names the request in the
+   * control-result effect that answers it (at once when refused, else when another router took over or nobody did).
+   * Refused when no other router was ever heard on a member (a VRRP backup is silent: a master only knows its
+   * peer from the time the peer was master), or the last one heard left (priority 0); `force` hands over anyway.
+   */
+  | { type: 'switchover'; id?: number; target: string; holdMs?: number; force?: boolean }
+  /** `ctl resume TARGET`: the switchover hold ends. */
+  | { type: 'resume'; id?: number; target: string }
+  /** `ctl maintenance on|off`: every instance (kept across reloads; the shell feeds it before `start` after a restart). */
+  | { type: 'maintenance'; id?: number; on: boolean }
   /** A raw core input for one instance: simulations of events the node does not model itself. */
   | { type: 'core'; instance: string; input: Input };
 
@@ -116,6 +127,8 @@ export type NodeEffect =
   /** The session's safe deadline passed: drop it (its lock nodes expire) and start a new one. */
   | { type: 'guard-reset'; guard: string }
   | (Who & { type: 'state-changed'; from: VrrpState; to: VrrpState; reason: string })
+  /** The answer to a control input (switchover, resume, maintenance) with an id. */
+  | { type: 'control-result'; id: number; ok: boolean; refusal?: 'bad-request' | 'refused'; message: string }
   | LogEffect;
 
 /** Per-instance counters, for logs, dumps and metrics. */
@@ -165,6 +178,12 @@ export interface InstanceStatus {
   stats: InstanceStats;
   /** Split-brain guard (undefined: the instance has none). */
   guard?: { name: string; state: GuardState; token?: string };
+  /** A switchover hold (`ctl switchover`): until when (same clock as lastTransitionMs; undefined: until resume). */
+  hold?: { untilMs?: number; confirmed: boolean };
+  /** `ctl maintenance on`. */
+  maintenance?: boolean;
+  /** The last other router heard on this instance (address, priority). */
+  lastPeer?: { address: string; priority: number };
 }
 
 // ---- internals --------------------------------------------------------------------------------------------------
@@ -183,7 +202,12 @@ interface Inst {
   stats: InstanceStats;
   vipset: boolean;
   unit: Unit;
+  /** The last other router heard (a valid advert not ours): switchover refuses when there is none. */
+  lastPeer?: { address: string; priority: number; at: number };
 }
+
+/** A switchover waiting for another router to take over. */
+interface PendingSwitchover { id: number; target: string; members: string[]; at: number }
 
 type Unit =
   | { kind: 'single'; name: string; st: InstanceState }
@@ -217,6 +241,9 @@ export class VrrpNode {
   /** The member uids of the unit each lock was last asked for (a removed unit's release waits for their VIPs). */
   private readonly lockUids = new Map<string, number[]>();
   private nextUid = 1;
+  /** `ctl maintenance on`: every instance held BACKUP, new ones (reload) too. */
+  private maintenance = false;
+  private readonly pendingSwitchovers: PendingSwitchover[] = [];
   private started = false;
   private stopped = false;
   private out: NodeEffect[] = [];
@@ -246,6 +273,9 @@ export class VrrpNode {
       case 'tracker': this.onTracker(input.key, input.ok, input.value); break;
       case 'reload': this.reload(input.plan); break;
       case 'shutdown': this.shutdown(); break;
+      case 'switchover': this.onSwitchover(input); break;
+      case 'resume': this.onResume(input); break;
+      case 'maintenance': this.onMaintenance(input); break;
       case 'core': {
         const inst = this.instances.get(input.instance);
         if (!inst) throw new Error(`no instance ${input.instance}`);
@@ -254,6 +284,7 @@ export class VrrpNode {
       }
     }
     if (this.started) this.reconcileGuards();
+    if (this.pendingSwitchovers.length) this.settleSwitchovers();
     return this.out;
   }
 
@@ -288,6 +319,9 @@ export class VrrpNode {
         trackers: [...i.trackers.values()].map((t) => ({ name: t.spec.name, ok: t.ok, value: t.value, weight: t.spec.weight })),
         stats: i.stats,
         ...this.guardView(i.unit),
+        hold: s.hold && { untilMs: s.hold.until, confirmed: s.hold.confirmed },
+        maintenance: s.maintenance === true,
+        lastPeer: i.lastPeer && { address: i.lastPeer.address, priority: i.lastPeer.priority },
       };
     });
   }
@@ -325,11 +359,12 @@ export class VrrpNode {
       const inst: Inst = {
         uid: prev?.inst.uid ?? this.nextUid++, plan: p, trackers, src: prev?.inst.src, socket: prev?.inst.socket,
         ipId: prev?.inst.ipId ?? new IpIdCounter(), stats: prev?.inst.stats ?? newStats(), vipset: prev?.inst.vipset ?? false,
-        unit: undefined as unknown as Unit,
+        unit: undefined as unknown as Unit, lastPeer: prev?.inst.lastPeer,
       };
       instances.set(p.config.name, inst);
       const spec = { ...p.spec, trackers: specs, primaryAddress: inst.src ?? PLACEHOLDER[p.spec.family] };
-      states.set(p.config.name, prev ? { ...prev.st, spec: { ...prev.st.spec, trackers: specs } } : initialState(spec));
+      const fresh = this.maintenance ? { ...initialState(spec), maintenance: true } : initialState(spec);
+      states.set(p.config.name, prev ? { ...prev.st, spec: { ...prev.st.spec, trackers: specs } } : fresh);
     }
     this.instances = instances;
     this.byUid = new Map([...instances.values()].map((i) => [i.uid, i]));
@@ -600,6 +635,110 @@ export class VrrpNode {
     }
   }
 
+  // ---- control (issue 12: ctl switchover / resume / maintenance) ---------------------------------------------------
+
+  private reply(id: number | undefined, ok: boolean, message: string, refusal?: 'bad-request' | 'refused'): void {
+    if (id === undefined) return;
+    this.emit(refusal ? { type: 'control-result', id, ok, refusal, message } : { type: 'control-result', id, ok, message });
+  }
+
+  /** An instance or a sync group by name; an instance of a sync group is refused (its members move together). */
+  private resolveTarget(target: string): { unit: Unit; members: string[] } | { error: string } {
+    const group = this.units.find((u) => u.kind === 'group' && u.name === target);
+    if (group) return { unit: group, members: unitMembers(group) };
+    const inst = this.instances.get(target);
+    if (!inst) {
+      const names = [...this.instances.keys(), ...this.units.filter((u) => u.kind === 'group').map((u) => u.name)];
+      return { error: `no vrrp_instance or vrrp_sync_group named '${target}' (there are: ${names.join(', ') || 'none'})` };
+    }
+    if (inst.unit.kind === 'group') return { error: `${target} is in vrrp_sync_group ${inst.unit.name}, whose members move together: name the group` };
+    return { unit: inst.unit, members: [target] };
+  }
+
+  /** Feeds one input to every member of a unit at once (a sync group hears it as one event). */
+  private feedAll(u: Unit, members: string[], input: Input): void {
+    if (u.kind === 'group' && members.length > 1) {
+      const r = stepGroupMany(u.g, members.map((m) => [m, input]), this.now);
+      u.g = r.state;
+      for (const t of r.effects) this.apply(u, t.instance, t.effect);
+    } else for (const m of members) this.feedUnit(u, m, input);
+  }
+
+  private onSwitchover(i: Extract<NodeInput, { type: 'switchover' }>): void {
+    const t = this.resolveTarget(i.target);
+    if ('error' in t) return this.reply(i.id, false, t.error, 'bad-request');
+    if (i.holdMs !== undefined && !(i.holdMs > 0)) return this.reply(i.id, false, `hold must be a positive number of seconds`, 'bad-request');
+    if (this.maintenance) return this.reply(i.id, false, `${i.target}: maintenance is on (every instance is BACKUP already)`, 'refused');
+    for (const m of t.members) {
+      const inst = this.instances.get(m)!;
+      const st = this.stateOf(inst).state;
+      if (st !== 'MASTER') return this.reply(i.id, false, `${m} is ${st}, not MASTER: nothing to hand over`, 'refused');
+      const peer = inst.lastPeer;
+      if (i.force) continue;
+      if (!peer) return this.reply(i.id, false, `no other router has been heard on ${m} since this daemon started: handing over to nobody would drop the VIPs (a backup is silent until it is master: --force hands over anyway, and takes MASTER back if nobody takes over)`, 'refused');
+      if (peer.priority === 0)
+        return this.reply(i.id, false, `the last router heard on ${m} (${peer.address}) announced it was leaving (priority 0) and none has been heard since: handing over to nobody would drop the VIPs (--force hands over anyway)`, 'refused');
+    }
+    const holdUntil = i.holdMs === undefined ? undefined : this.now + i.holdMs;
+    const holding = i.holdMs === undefined ? 'until resume' : `for ${i.holdMs / 1000} s`;
+    this.log('info', `${i.target}: switchover requested: handing over (priority 0), then BACKUP ${holding}`, { target: i.target });
+    this.feedAll(t.unit, t.members, { type: 'switchover', holdUntil });
+    if (i.id !== undefined) this.pendingSwitchovers.push({ id: i.id, target: i.target, members: t.members, at: this.now });
+  }
+
+  /** Answers switchovers whose outcome is known: every member confirmed by another router's advert, or not. */
+  private settleSwitchovers(): void {
+    for (let k = this.pendingSwitchovers.length - 1; k >= 0; k--) {
+      const p = this.pendingSwitchovers[k]!;
+      const states = p.members.map((m) => (this.instances.has(m) ? this.stateOf(this.instances.get(m)!) : undefined));
+      const ms = Math.round(this.now - p.at);
+      if (states.every((s) => s?.state === 'BACKUP' && s.hold?.confirmed)) {
+        const s = states[0]!;
+        const holding = s.hold!.until === undefined ? 'until resume' : `until the hold ends in ${Math.round((s.hold!.until - this.now) / 1000)} s`;
+        this.reply(p.id, true, `${p.target}: ${s.masterAddress ?? 'another router'} (priority ${s.masterPriority ?? '?'}) took over ${ms} ms after the hand-over; staying BACKUP ${holding}`);
+      } else if (states.some((s) => !s || s.state !== 'BACKUP' || !s.hold)) {
+        const back = states.some((s) => s?.state === 'MASTER');
+        this.reply(p.id, false, back
+          ? `${p.target}: no router took over within ${ms} ms of the hand-over: MASTER again`
+          : `${p.target}: the switchover ended before another router took over (${states.map((s, n) => `${p.members[n]} ${s?.state ?? 'gone'}`).join(', ')})`, 'refused');
+      } else continue;
+      this.pendingSwitchovers.splice(k, 1);
+    }
+  }
+
+  private onResume(i: Extract<NodeInput, { type: 'resume' }>): void {
+    const t = this.resolveTarget(i.target);
+    if ('error' in t) return this.reply(i.id, false, t.error, 'bad-request');
+    const held = t.members.filter((m) => this.stateOf(this.instances.get(m)!).hold);
+    if (!held.length) return this.reply(i.id, false, `${i.target} has no switchover hold`, 'refused');
+    this.feedAll(t.unit, t.members, { type: 'resume' });
+    const s = this.stateOf(this.instances.get(t.members[0]!)!);
+    const preempts = s.spec.preempt && s.masterPriority !== undefined && s.effectivePriority > s.masterPriority;
+    const what = preempts
+      ? `priority ${s.effectivePriority} over the master's ${s.masterPriority}: it takes MASTER back by preemption`
+      : s.masterPriority !== undefined ? `it stays BACKUP to ${s.masterAddress} (priority ${s.masterPriority}) unless that master goes away` : 'it becomes MASTER if no master is heard';
+    this.log('info', `${i.target}: switchover hold ended`, { target: i.target });
+    this.reply(i.id, true, `${i.target}: hold ended; ${what}`);
+  }
+
+  private onMaintenance(i: Extract<NodeInput, { type: 'maintenance' }>): void {
+    if (this.maintenance === i.on) return this.reply(i.id, true, `maintenance is already ${i.on ? 'on' : 'off'}`);
+    this.maintenance = i.on;
+    const handed: string[] = [];
+    for (const u of this.units) {
+      const members = unitMembers(u);
+      for (const m of members) if (this.stateOf(this.instances.get(m)!).state === 'MASTER') handed.push(m);
+      this.feedAll(u, members, { type: 'maintenance', on: i.on });
+    }
+    if (i.on) {
+      this.log('info', `Maintenance on: every instance BACKUP and held there${handed.length ? `; handed over ${handed.join(', ')} (priority 0)` : ''}`);
+      this.reply(i.id, true, `maintenance on: every instance stays BACKUP${handed.length ? `; handed over ${handed.join(', ')}` : ''}`);
+    } else {
+      this.log('info', 'Maintenance off: instances elect as configured again');
+      this.reply(i.id, true, 'maintenance off: instances elect as configured again (preemption, master-down)');
+    }
+  }
+
   // ---- packets ----------------------------------------------------------------------------------------------------
 
   /**
@@ -626,6 +765,7 @@ export class VrrpNode {
       return;
     }
     inst.stats.advertsReceived++;
+    inst.lastPeer = { address: res.src, priority: res.advert.priority, at: this.now };
     if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
     if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
     this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });

@@ -39,7 +39,20 @@ export interface VrrpShellOptions {
   dontReleaseVips?: boolean;
   /** Monotonic clock in ms (injectable for tests). */
   now?: () => number;
+  /** Start in maintenance (`ctl maintenance on` kept in its state file over a restart). */
+  maintenance?: boolean;
 }
+
+/** A control input for the node, without its id (the shell numbers them). */
+export type VrrpControlInput =
+  | { type: 'switchover'; target: string; holdMs?: number; force?: boolean }
+  | { type: 'resume'; target: string }
+  | { type: 'maintenance'; on: boolean };
+
+export interface VrrpControlResult { ok: boolean; refusal?: 'bad-request' | 'refused'; message: string }
+
+/** The longest a control request waits for the node's answer (a switchover waits for another router to take over). */
+const CONTROL_WAIT_MS = 25_000;
 
 /** What one instance (by its node uid, stable across reloads and renames) has added to the kernel. */
 interface Owned {
@@ -93,6 +106,8 @@ export class VrrpShell {
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private readonly instanceLogs = new Map<string, Logger>();
+  private nextControlId = 1;
+  private readonly controlWaiting = new Map<number, (r: VrrpControlResult) => void>();
   /**
    * static_ipaddress/routes/rules this process holds (keepalived's `set` flag): only these are removed on reload
    * (when gone from the config) and on stop. Like keepalived, an address or route the kernel already had counts as
@@ -139,6 +154,7 @@ export class VrrpShell {
     await this.syncStatics(true);
     this.startTrackers();
     this.syncGuards();
+    if (this.opts.maintenance) this.input({ type: 'maintenance', on: true });
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
     if (this.stopping) return;
     this.input({ type: 'start' });
@@ -187,9 +203,32 @@ export class VrrpShell {
     return this.node.view().map((v) => ({
       ...v,
       lastTransitionMs: v.lastTransitionMs === undefined ? undefined : wallNow - (mono - v.lastTransitionMs),
+      hold: v.hold && { ...v.hold, untilMs: v.hold.untilMs === undefined ? undefined : wallNow - (mono - v.hold.untilMs) },
       vipset: (this.owned.get(v.uid)?.vips.size ?? 0) > 0,
       stats: { ...v.stats, dropped: { ...v.stats.dropped } },
     }));
+  }
+
+  /**
+   * A control command (`ctl switchover` / `resume` / `maintenance`) as a node input; resolves with the node's answer
+   * (a switchover's once another router took over, or nobody did), at most CONTROL_WAIT_MS later.
+   */
+  control(input: VrrpControlInput): Promise<VrrpControlResult> {
+    if (this.stopping) return Promise.resolve({ ok: false, refusal: 'refused', message: 'the VRRP process is stopping' });
+    const id = this.nextControlId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.controlWaiting.delete(id);
+        resolve({ ok: true, message: `${input.type}: under way, no outcome after ${CONTROL_WAIT_MS / 1000} s (see ctl status)` });
+      }, CONTROL_WAIT_MS);
+      this.controlWaiting.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.input({ ...input, id });
+      // Refused inputs answer at once; so do inputs the node ignored (it is stopped): never leave the caller waiting.
+      if (this.stopping && this.controlWaiting.has(id)) this.controlWaiting.get(id)!({ ok: false, refusal: 'refused', message: 'the VRRP process is stopping' });
+    });
   }
 
   /**
@@ -394,6 +433,12 @@ export class VrrpShell {
         }
         case 'guard-reset': this.guards.get(e.guard)?.reset(); break;
         case 'state-changed': break;
+        case 'control-result': {
+          const r = this.controlWaiting.get(e.id);
+          this.controlWaiting.delete(e.id);
+          r?.({ ok: e.ok, refusal: e.refusal, message: e.message });
+          break;
+        }
         case 'log':
           logEffect(this.log, e);
           break;

@@ -91,6 +91,33 @@ test('dispatchControl: unknown command and bad JSON are bad requests, a throwing
   assert.match(String(ok['msg']), /control: status .*from pid 4242 uid 0 gid 0: ok/);
 });
 
+test('the VRRP commands check their words and forward normalised args to the VRRP process (switchover waits longer)', async () => {
+  const { log } = logCapture();
+  const sent: unknown[] = [];
+  const env: ControlEnv = {
+    forward: async (child, command, args, timeoutMs) => { sent.push([child, command, args, timeoutMs]); return { ok: true, message: 'done' }; },
+    status: async () => doc(),
+  };
+  const o = { policy: DEFAULT_CONTROL_POLICY, env, log, counters: new ControlCounters() };
+  const root = { kind: 'unix' as const, pid: 1, uid: 0, gid: 0 };
+  const call = (command: string, args: object) => dispatchControl(JSON.stringify({ command, args }), root, o);
+  assert.equal((await call('switchover', { _: [] })).refusal, 'bad-request');
+  assert.match((await call('switchover', { _: ['VI_1'], hold: 'soon' })).message, /--hold soon: expected a positive number of seconds/);
+  assert.equal((await call('maintenance', { _: ['maybe'] })).refusal, 'bad-request');
+  assert.equal((await call('resume', {})).refusal, 'bad-request');
+  assert.deepEqual(sent, []);
+  await call('switchover', { _: ['VI_1'], hold: '2.5', force: true });
+  await call('switchover', { _: ['G1'] });
+  await call('resume', { _: ['G1'] });
+  await call('maintenance', { _: ['on'] });
+  assert.deepEqual(sent, [
+    ['vrrp', 'switchover', { target: 'VI_1', holdMs: 2500, force: true }, 30_000],
+    ['vrrp', 'switchover', { target: 'G1' }, 30_000],
+    ['vrrp', 'resume', { target: 'G1' }, undefined],
+    ['vrrp', 'maintenance', { on: true }, undefined],
+  ]);
+});
+
 test('registerControlCommand refuses a second command of the same name', () => {
   assert.throws(() => registerControlCommand({ name: 'status', usage: 'status', handler: async () => ({ ok: true, message: '' }) }), /twice/);
 });
@@ -126,7 +153,7 @@ test('POST /ctl on the unix socket: root may control, nobody (a real non-root us
     assert.equal(asRoot.code, 0, asRoot.err);
     assert.equal(asRoot.out, 'VI_1 MASTER prio 150 eth0 vrid 51\n');
     const json = await ctlAs(0, socket, ['status', '--json']);
-    assert.deepEqual(JSON.parse(json.out), { ok: true, message: 'VI_1 MASTER prio 150 eth0 vrid 51', instances: [{ name: 'VI_1', state: 'MASTER' }] });
+    assert.deepEqual(JSON.parse(json.out), { ok: true, message: 'VI_1 MASTER prio 150 eth0 vrid 51', maintenance: false, instances: [{ name: 'VI_1', state: 'MASTER' }] });
 
     const asNobody = await ctlAs(NOBODY, socket, ['status']);
     assert.equal(asNobody.code, 1, 'refused: exit 1');

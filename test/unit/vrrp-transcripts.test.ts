@@ -13,6 +13,8 @@
 //   reload            keepalived.conf text follows until `----`
 //   guard-ack NAME sent=T timeout=MS | guard-down NAME | guard-expired NAME   split-brain guard session news
 //   guard-lock NAME KEY held=true|false [token=X]                              the service says a lock is ours or not
+//   switchover TARGET [hold=MS] [force=true] | resume TARGET | maintenance on|off    control inputs (issue 12), answered by
+//                     `control #ID ok|refused|bad-request: message` lines (ids count from 1 in each file)
 // Output lines: `t=T effect …`; log lines at info/debug are left out, warnings and errors are kept.
 // KT_REWRITE=1 rewrites the expected blocks from what the node does (review the diff before committing).
 import { test } from 'node:test';
@@ -58,6 +60,7 @@ function fmt(t: number, e: NodeEffect): string | undefined {
     case 'state-changed': return `${at} state ${e.instance} ${e.from}->${e.to} (${e.reason})`;
     case 'create-vmac': return `${at} vmac+ ${e.instance} ${e.vmac.ifname} ${e.vmac.mac} on ${e.vmac.base}${e.vmac.xmitBase ? ' xmit_base' : ''}${e.ipv6 ? ' ipv6' : ''}`;
     case 'delete-vmac': return `${at} vmac- ${e.instance} ${e.vmac.ifname}`;
+    case 'control-result': return `${at} control #${e.id} ${e.ok ? 'ok' : e.refusal}: ${e.message}`;
     case 'log': return e.level === 'warning' || e.level === 'error' ? `${at} ${e.level} ${e.msg}` : undefined;
   }
 }
@@ -90,6 +93,7 @@ function parseFile(text: string): Block[] {
 class Driver {
   node?: VrrpNode;
   now = 0;
+  controlId = 0;
   sockets = new Map<string, { family: 4 | 6; mode: string; group: string; src?: string }>();
 
   private feed(input: NodeInput, out: string[], t = this.now): void {
@@ -133,6 +137,11 @@ class Driver {
       }
       case 'start': this.feed({ type: 'start' }, out); break;
       case 'shutdown': this.feed({ type: 'shutdown' }, out); break;
+      case 'switchover':
+        this.feed({ type: 'switchover', id: ++this.controlId, target: words[1]!, ...(args.hold ? { holdMs: Number(args.hold) } : {}), ...(args.force ? { force: true } : {}) }, out);
+        break;
+      case 'resume': this.feed({ type: 'resume', id: ++this.controlId, target: words[1]! }, out); break;
+      case 'maintenance': this.feed({ type: 'maintenance', id: ++this.controlId, on: words[1] === 'on' }, out); break;
       case 'at': this.now = Number(words[1]); break;
       case 'run': this.runTo(Number(words[1]), out); break;
       case 'track':
@@ -168,7 +177,7 @@ class Driver {
       }
       case 'state':
         for (const v of this.node!.view())
-          out.push(`${v.plan.config.name} ${v.state} prio=${v.effectivePriority}${v.src ? ` src=${v.src}` : ''}${v.masterAddress ? ` master=${v.masterAddress}` : ''}${v.faults.length ? ` faults=${v.faults.join(',')}` : ''}${v.guard ? ` guard=${v.guard.state}${v.guard.token ? `:${v.guard.token}` : ''}` : ''}`);
+          out.push(`${v.plan.config.name} ${v.state} prio=${v.effectivePriority}${v.src ? ` src=${v.src}` : ''}${v.masterAddress ? ` master=${v.masterAddress}` : ''}${v.faults.length ? ` faults=${v.faults.join(',')}` : ''}${v.guard ? ` guard=${v.guard.state}${v.guard.token ? `:${v.guard.token}` : ''}` : ''}${v.hold ? ` hold=${v.hold.untilMs ?? 'resume'}${v.hold.confirmed ? '' : ',unconfirmed'}` : ''}${v.maintenance ? ' maintenance' : ''}`);
         break;
       case 'guard-ack':
         this.feed({ type: 'guard-session', guard: words[1]!, event: 'ack', sentAt: Number(args.sent ?? this.now), timeoutMs: Number(args.timeout) }, out);
