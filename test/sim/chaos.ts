@@ -1,6 +1,7 @@
 // Chaos simulation over the production VrrpNode: a seeded schedule of 2–5 directors with loss, delay, partitions
 // and heals, interface flaps, tracker flaps, reloads (adding, removing, renaming instances, changing intervals and
-// priorities), crashes, SIGTERMs and restarts, GARP pacing, unicast or multicast, VRRPv2 or v3. Invariants are
+// priorities), crashes, SIGTERMs and restarts, operator switchovers (held or timed), resumes and maintenance on/off
+// (issue 12; the calm phase ends them), GARP pacing, unicast or multicast, VRRPv2 or v3. Invariants are
 // checked after every event:
 //   1. one master: in a calm window (healed, no loss, links up, everyone running) that has lasted the settle time,
 //      exactly one MASTER per VRID;
@@ -154,10 +155,23 @@ export function runChaos(seed: number, durationMs: number): ChaosResult {
       else if (roll < 0.54) act(`${id} crash`, () => sim.crash(id));
       else if (roll < 0.6) act(`${id} SIGTERM`, () => sim.sigterm(id));
       else if (roll < 0.7) act(`${id} start`, () => sim.start(id));
-      else if (roll < 0.8) {
+      else if (roll < 0.78) {
         const inst = configs.get(id)!.instances[rng.int(0, configs.get(id)!.instances.length - 1)]!;
         const prio = 50 + rng.int(0, 200 - 1);
         act(`${id} ${inst.name} tracker → ${prio}`, () => sim.input(id, inst.name, { type: 'tracker-changed', effectivePriority: prio, faults: rng.next() < 0.2 ? ['chk'] : [] }));
+      } else if (roll >= 0.92) {
+        const insts = configs.get(id)!.instances;
+        const inst = insts[rng.int(0, insts.length - 1)]!;
+        const r2 = rng.next();
+        if (r2 < 0.45) {
+          const holdMs = rng.next() < 0.5 ? undefined : 1000 + rng.int(0, 20_000 - 1);
+          act(`${id} ${inst.name} switchover${holdMs === undefined ? '' : ` hold ${holdMs} ms`}`, () =>
+            sim.input(id, inst.name, { type: 'switchover', holdUntil: holdMs === undefined ? undefined : sim.localNow(id) + holdMs }));
+        } else if (r2 < 0.65) act(`${id} ${inst.name} resume`, () => sim.input(id, inst.name, { type: 'resume' }));
+        else {
+          const on = rng.next() < 0.6;
+          act(`${id} maintenance ${on ? 'on' : 'off'}`, () => { for (const i of insts) sim.input(id, i.name, { type: 'maintenance', on }); });
+        }
       } else {
         const old = configs.get(id)!;
         const next = routerConfig(rng, id, ids.indexOf(id), count, shape, {
@@ -185,6 +199,14 @@ export function runChaos(seed: number, durationMs: number): ChaosResult {
     act('calm: heal, no loss, links up, everyone running', () => {
       sim.heal(); sim.setLoss(0); sim.clearLinkLoss();
       for (const id of ids) { sim.interfaceUp(id); sim.start(id); }
+      // Operator holds end with the chaos: everyone in maintenance would rightly leave a VRID without a master, and a
+      // hold that ends inside the calm window makes its router preempt there (one master after a brief overlap, as
+      // any preemption does, which the one-master check would take for two).
+      for (const id of ids)
+        for (const i of configs.get(id)!.instances) {
+          sim.input(id, i.name, { type: 'maintenance', on: false });
+          sim.input(id, i.name, { type: 'resume' });
+        }
       for (const id of ids)
         for (const i of configs.get(id)!.instances) if (sim.alive(id)) sim.input(id, i.name, { type: 'tracker-changed', effectivePriority: i.priority!, faults: [] });
     });

@@ -171,6 +171,10 @@ export class Simulator {
   }
   interfaceDown(id: string): void { this.setIf(id, false); }
   interfaceUp(id: string): void { this.setIf(id, true); }
+  /** A router's own clock now (it drifts from the simulation's): for inputs that carry a time. */
+  localNow(id: string): number {
+    return this.local(this.router(id));
+  }
   /** Feed a core input to one instance of a router (trackers, VIP removal…). */
   input(id: string, instance: string, input: Input): void {
     const r = this.router(id);
