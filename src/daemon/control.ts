@@ -4,6 +4,7 @@
 // and counts it (keepalived_ts_ctl_commands_total{command,result}). The HTTP side (body, peer credentials) is in
 // status.ts; forwarding to the child that owns the state is the ControlEnv the parent passes in (parent.ts).
 import type { Logger } from './log.js';
+import { KtError } from '../util/errors.js';
 import type { StatusDocument } from './status.js';
 import type { ReloadPlanDocument } from './reload-plan.js';
 
@@ -53,7 +54,7 @@ export interface ControlCommand {
 export const CONTROL_COMMANDS = new Map<string, ControlCommand>();
 
 export function registerControlCommand(c: ControlCommand): void {
-  if (CONTROL_COMMANDS.has(c.name)) throw new Error(`control command ${c.name} registered twice`);
+  if (CONTROL_COMMANDS.has(c.name)) throw new KtError('KT_CTL_DUPLICATE_COMMAND', `control command ${c.name} registered twice`);
   CONTROL_COMMANDS.set(c.name, c);
 }
 

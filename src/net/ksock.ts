@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { KtError } from '../util/errors.js';
 
 export interface RecvResult {
   data: Buffer;
@@ -90,7 +91,7 @@ export function watchReadable(fd: number, onReadable: () => void): NativeWatcher
 /** SO_PEERCRED of a connected unix socket: the peer's pid, uid and gid at connect time (struct ucred). */
 export function peerCredentials(fd: number): { pid: number; uid: number; gid: number } {
   const b = ksock().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, 12);
-  if (b.length < 12) throw new Error(`SO_PEERCRED: ${b.length} bytes, expected 12`);
+  if (b.length < 12) throw new KtError('KT_NET_PEERCRED', `SO_PEERCRED: ${b.length} bytes, expected 12`);
   return { pid: b.readInt32LE(0), uid: b.readUInt32LE(4), gid: b.readUInt32LE(8) };
 }
 

@@ -11,7 +11,8 @@
 //   KT_NET_*       sockets and frames (net/vrrp-socket, packet-socket, arp, ndisc, ipv4-header):
 //                  NO_INTERFACE, BAD_ARGUMENT, SOCKET_SETUP, SOCKET_CLOSED, SEND_FAILED, SEND_BUFFER_FULL (the
 //                  VRRP socket's are VrrpSocketError, the system errno name on errnoName),
-//                  FRAME_INVALID, IPV4_HEADER_INVALID, NFT_FAILED (net/nft: the `nft` command failed or is missing)
+//                  FRAME_INVALID, IPV4_HEADER_INVALID, NFT_FAILED (net/nft: the `nft` command failed or is missing),
+//                  PEERCRED (net/ksock: SO_PEERCRED answered short)
 //   KT_NETLINK_*   REQUEST_FAILED (NetlinkError: kernel errno on errno/errnoName), MALFORMED (a reply that does not
 //                  decode), BAD_SPEC (a request we refuse to encode)
 //   KT_IPVS_*      UNAVAILABLE (no IPVS in this kernel), REQUEST_FAILED / NO_SCHEDULER (IpvsError: errno on
@@ -22,7 +23,7 @@
 //   KT_NOTIFY_*    UNKNOWN_USER, UNKNOWN_GROUP (script users), FIFO_CREATE, FIFO_OPEN, FIFO_NOT_FIFO
 //   KT_DAEMON_*    PIDFILE_BUSY, UNSAFE_FILE, STATUS_BAD_ADDRESS, STATUS_NOT_LOOPBACK
 //   KT_CTL_*       control commands: BAD_ARGS (words that do not parse), NO_SUCH_SERVER (ipvs/overrides: a real
-//                  server the configuration does not have)
+//                  server the configuration does not have), DUPLICATE_COMMAND (control.ts: a name registered twice)
 //   KT_ADDR_*      INVALID: text that is not an address of the expected family, or bytes of the wrong length
 //                  (AddressError in net/address.ts, with the input and the expected family as fields)
 //   KT_LAB_*, KT_VM_*  test harnesses only (test/lab, test/vm)
