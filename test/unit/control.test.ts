@@ -183,3 +183,28 @@ test('POST /ctl on the unix socket: root may control, nobody (a real non-root us
   const gone = await runCtl(['--socket', socket, 'status'], { out: () => undefined, err: () => undefined });
   assert.equal(gone, 2, 'unreachable: exit 2');
 });
+
+test('POST /ctl over loopback TCP: refused (403, exit 1) unless --ctl-allow-tcp; then the TCP peer is the caller', async () => {
+  const { log, lines } = logCapture();
+  const counters = new ControlCounters();
+  let policy: ControlPolicy = DEFAULT_CONTROL_POLICY;
+  const env: ControlEnv = { forward: async () => ({ ok: false, message: 'no child here' }), status: async () => doc() };
+  const target = { kind: 'tcp' as const, host: '127.0.0.1', port: 0 };
+  const server = await startStatusServer(target, async () => doc(), { cacheMs: 0 }, (body, caller) => dispatchControl(body, caller, { policy, env, log, counters }));
+  const port = (server.address() as { port: number }).port;
+  const io = () => { const o = { out: '', err: '' }; return { o, io: { out: (s: string) => { o.out += s; }, err: (s: string) => { o.err += s; } } }; };
+  try {
+    const a = io();
+    assert.equal(await runCtl(['--connect', `127.0.0.1:${port}`, 'status'], a.io), 1);
+    assert.match(a.o.err, /control over TCP is off/);
+    policy = { ...policy, allowTcp: true };
+    const b = io();
+    assert.equal(await runCtl(['--connect', `127.0.0.1:${port}`, 'status'], b.io), 0, b.o.err);
+    assert.equal(b.o.out, 'no VRRP instance\n');
+    await new Promise((r) => setImmediate(r));
+    const ok = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['result'] === 'ok')!;
+    assert.equal(ok['peerAddress'], '127.0.0.1');
+  } finally {
+    await stopStatusServer(server, target);
+  }
+});
