@@ -103,6 +103,7 @@ describe('ctl switchover / resume / maintenance (keepalived-ts d1 beside keepali
     assert.match(r.stdout, /hold ended; priority 150 over the master's 100: it takes MASTER back by preemption/);
     await waitFor(async () => (await holders()) === 'd1', { ...WAIT, what: 'd1 to take the VIP back' });
     await waitFor(() => stateEvents(d2, t0).includes('BACKUP'), { ...WAIT, what: 'd2 BACKUP' });
+    await waitFor(() => stateEvents(d1, t0).length > 0, { ...WAIT, what: 'd1 notify MASTER' });
     assert.deepEqual(stateEvents(d1, t0), ['MASTER']);
     const again = await ctl('resume', 'VI_1');
     assert.equal(again.code, 1, 'nothing to resume: refused');
@@ -119,6 +120,7 @@ describe('ctl switchover / resume / maintenance (keepalived-ts d1 beside keepali
     assert.match(r.stderr, /^VI_1: no router took over within \d+ ms of the hand-over: MASTER again$/m);
     assert.deepEqual(seen.filter((s) => s.holders.length > 1), []);
     await waitFor(async () => (await holders()) === 'd1', { ...WAIT, what: 'd1 to hold the VIP again' });
+    await waitFor(() => stateEvents(d1, t0).length >= 2, { ...WAIT, what: 'd1 notify BACKUP then MASTER' });
     const gap = seen.filter((s) => s.holders.length === 0);
     console.log(`# switchover to nobody: the VIP was gone for about ${gap.length ? Math.round(gap.at(-1)!.tMs - gap[0]!.tMs) : 0} ms (polls); ctl said: ${r.stderr.trim()}`);
     assert.deepEqual(stateEvents(d1, t0), ['BACKUP', 'MASTER']);
@@ -155,6 +157,8 @@ describe('ctl switchover / resume / maintenance (keepalived-ts d1 beside keepali
     const off = await ctl('maintenance', 'off');
     assert.equal(off.code, 0, off.stderr);
     await waitFor(async () => (await holders()) === 'd1', { ...WAIT, what: 'd1 to preempt after maintenance off' });
+    // The notify script runs after the address is added: wait for its line.
+    await waitFor(() => stateEvents(d1, t0).length > 0, { ...WAIT, what: 'd1 notify MASTER' });
     assert.deepEqual(stateEvents(d1, t0), ['MASTER']);
     assert.match(await metrics(), /^keepalived_ts_maintenance 0$/m);
     assert.match(d1.daemon!.log(), /control: maintenance .* from pid \d+ uid 0 gid 0: ok/);
