@@ -86,7 +86,8 @@ export class ZookeeperGuardClient {
     const gen = ++this.gen;
     const c = zookeeper.createClient(this.spec.endpoints.join(','), { sessionTimeout: this.spec.sessionTimeoutMs, spinDelay: 200, retries: 0 });
     this.client = c;
-    for (const n of this.nodes.values()) { n.path = undefined; n.held = false; }
+    // An operation of the old client may never be answered: the new session's work must not queue behind it.
+    for (const n of this.nodes.values()) { n.path = undefined; n.held = false; n.chain = Promise.resolve(); }
     c.on('state', (st: zookeeper.State) => {
       if (gen !== this.gen) return;
       if (st === zookeeper.State.SYNC_CONNECTED) {
@@ -152,7 +153,11 @@ export class ZookeeperGuardClient {
   private call<T>(fn: (c: zookeeper.Client, cb: (err: Error | zookeeper.Exception | null, v: T) => void) => void): Promise<T> {
     const c = this.client;
     if (!c) return Promise.reject(new Error('no session'));
-    return new Promise<T>((resolve, reject) => fn(c, (err, v) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(v))));
+    // A request of a client that is dropped or never reconnects gets no callback: give up after the session timeout.
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no reply within the session timeout')), this.spec.sessionTimeoutMs);
+      fn(c, (err, v) => { clearTimeout(t); if (err) reject(err instanceof Error ? err : new Error(String(err))); else resolve(v); });
+    });
   }
 
   private async acquire(key: string): Promise<void> {
