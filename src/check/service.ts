@@ -12,7 +12,7 @@
 // before lvs_timeouts changed them are put back.
 import type { Logger } from 'pino';
 import type { KeepalivedConfig } from '../config/model/index.js';
-import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
+import { IpvsClient, IpvsUnavailableError, type IpvsServiceWithDests } from '../ipvs/client.js';
 import { IpvsApplier, type StopMode } from '../ipvs/apply.js';
 import { describeOp } from '../ipvs/describe.js';
 import { buildDesired } from '../ipvs/desired.js';
@@ -170,6 +170,11 @@ export class CheckerService {
       desired: (changes: DesiredVs[]) => this.onDesired(changes),
       events: (events: CheckEvent[]) => this.onEvents(events),
     };
+  }
+
+  /** The kernel's IPVS table with its counters (for metrics), or undefined when IPVS is not usable. */
+  async ipvsTable(): Promise<IpvsServiceWithDests[] | undefined> {
+    return this.ipvs?.client.dump();
   }
 
   /**

@@ -16,11 +16,14 @@ import { loadConfig, planInChild, reloadInChild } from './load-config.js';
 import { badRequest, refused, type ControlReply } from './control.js';
 import { rsControlInChecker } from './control-rs.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
-import type { ToChild } from './ipc.js';
+import { ipvsTrafficJson, type IpvsTraffic, type ToChild } from './ipc.js';
+import { cachedCollector } from './status.js';
 import type { RsOverride } from '../ipvs/overrides.js';
 
 /** How long a starting checker waits for the parent's handover (sent right after the fork). */
 const HANDOVER_WAIT_MS = 3000;
+/** How long a status request waits for the IPVS counters before answering without them. */
+const IPVS_READ_BUDGET_MS = 1000;
 
 /** The checker child's main (child.ts runs it): resolves with the exit code. */
 export async function runCheckerChild(ctx: ChildContext): Promise<number> {
@@ -128,9 +131,22 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       void followAddresses(next);
     }).finally(() => applyProcessPriorities('checker', globalDefs, log, true));
   };
+  // The IPVS counters for /metrics: one table dump shared by the scrapes of a second, and a scrape never waits
+  // longer than the budget for it (the parent gives a child 2 s to answer): a slow dump leaves them out this time.
+  const ipvsSnapshot = cachedCollector(async () => {
+    const t = await service.ipvsTable();
+    return t && ipvsTrafficJson(t);
+  }, 1000);
+  const ipvsWithin = (ms: number): Promise<IpvsTraffic[] | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+    return Promise.race([ipvsSnapshot().catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  };
   ctx.onMessage((m) => {
     if (m.t === 'reload') reload();
-    else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus() } });
+    else if (m.t === 'status') {
+      void ipvsWithin(IPVS_READ_BUDGET_MS).then((ipvs) => ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus(), ipvs } }));
+    }
     else if (m.t === 'ctl' && m.command === 'plan') {
       void planInChild(o, String(m.args.configFile), m.id, log, (r) => ctx.send(r), async (next, quiet) => ({ checker: await service.planReload(next, quiet) }));
     } else if (m.t === 'ctl') {

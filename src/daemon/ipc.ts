@@ -6,6 +6,9 @@ import type { Family } from '../net/address.js';
 import type { ControlArgs, ControlReply } from './control.js';
 import type { RsOverrideKind } from '../ipvs/overrides.js';
 import { keepalivedAddressText, STATE_NUMBER } from './dumps.js';
+import type { IpvsServiceWithDests } from '../ipvs/client.js';
+import type { IpvsStats } from '../ipvs/kernel-table.js';
+import { describeDest, describeService } from '../ipvs/describe.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
 
@@ -103,12 +106,48 @@ export interface CheckerStatus {
   override?: { kind: RsOverrideKind; weight?: number; since: string; by: string };
 }
 
+/** The kernel's IPVS counters of one service (no `destination`) or one destination, as the checker child read them. */
+export interface IpvsTraffic {
+  /** ipvsadm's notation: "TCP 10.0.0.1:80", "FWM 7". */
+  service: string;
+  /** "10.0.1.1:80", "[2001:db8::1]:80". */
+  destination?: string;
+  /** Totals since the entry was added (counters) and the kernel's rate estimates (per second). */
+  conns: number; inpkts: number; outpkts: number; inbytes: number; outbytes: number;
+  cps: number; inpps: number; outpps: number; inbps: number; outbps: number;
+  /** Destinations only: connections now, as ipvsadm's ActiveConn / InActConn. */
+  activeConns?: number;
+  inactConns?: number;
+}
+
+/** The kernel's table (IpvsClient.dump) as IpvsTraffic entries: each service, then its destinations. */
+export function ipvsTrafficJson(table: readonly IpvsServiceWithDests[]): IpvsTraffic[] {
+  const counters = (st: IpvsStats | undefined) => {
+    const n = (v: bigint | undefined) => Number(v ?? 0n);
+    return {
+      conns: n(st?.conns), inpkts: n(st?.inpkts), outpkts: n(st?.outpkts), inbytes: n(st?.inbytes), outbytes: n(st?.outbytes),
+      cps: n(st?.cps), inpps: n(st?.inpps), outpps: n(st?.outpps), inbps: n(st?.inbps), outbps: n(st?.outbps),
+    };
+  };
+  const out: IpvsTraffic[] = [];
+  for (const { service, dests } of table) {
+    const name = describeService(service);
+    out.push({ service: name, ...counters(service.stats) });
+    for (const d of dests) {
+      out.push({ service: name, destination: describeDest(d), ...counters(d.stats), activeConns: d.activeConns, inactConns: d.inactConns });
+    }
+  }
+  return out;
+}
+
 export interface ChildStatus {
   vrrp?: InstanceStatusJson[];
   /** The VRRP child is in maintenance (`ctl maintenance on`). */
   maintenance?: boolean;
   scripts?: ScriptStatus[];
   checkers?: CheckerStatus[];
+  /** Checker child: the IPVS table's traffic counters (absent when IPVS is not usable or the read was too slow). */
+  ipvs?: IpvsTraffic[];
   /** keepalived.json content (VRRP child), served as /keepalived.json. */
   keepalivedJson?: unknown;
 }

@@ -8,6 +8,7 @@
 //   behind that exporter work unchanged.
 // One family per metric with HELP and TYPE. A new metric is one more family in one of the builders below.
 import type { StatusDocument } from './status.js';
+import type { IpvsTraffic } from './ipc.js';
 import { familyName } from '../net/address.js';
 import { GUARD_STATES } from '../vrrp/guard.js';
 import { keepalivedStats, type KeepalivedStats } from './dumps.js';
@@ -117,6 +118,37 @@ export function ownFamilies(doc: StatusDocument): MetricFamily[] {
   return [build, up, restarts, reloads, ctl, maint, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight];
 }
 
+/** The kernel's IPVS counters (IPVS_*_ATTR_STATS64, as `ipvsadm -Ln --stats --exact` / `--rate`) per service and destination. */
+export function ipvsFamilies(doc: StatusDocument): MetricFamily[] {
+  const fams: MetricFamily[] = [];
+  for (const level of ['service', 'destination'] as const) {
+    const f = (name: string, type: MetricFamily['type'], help: string, value: (t: IpvsTraffic) => number | undefined) => {
+      const fam = family(`keepalived_ts_ipvs_${level}_${name}`, type, `${help} (kernel IPVS counters of each ${level}).`);
+      for (const t of doc.ipvs ?? []) {
+        if ((level === 'destination') !== (t.destination !== undefined)) continue;
+        const v = value(t);
+        if (v !== undefined) fam.samples.push({ labels: t.destination === undefined ? { service: t.service } : { service: t.service, destination: t.destination }, value: v });
+      }
+      fams.push(fam);
+    };
+    f('connections_total', 'counter', 'Connections scheduled', (t) => t.conns);
+    f('packets_in_total', 'counter', 'Packets in', (t) => t.inpkts);
+    f('packets_out_total', 'counter', 'Packets out', (t) => t.outpkts);
+    f('bytes_in_total', 'counter', 'Bytes in', (t) => t.inbytes);
+    f('bytes_out_total', 'counter', 'Bytes out', (t) => t.outbytes);
+    f('connections_per_second', 'gauge', 'Connection rate estimate', (t) => t.cps);
+    f('packets_in_per_second', 'gauge', 'Incoming packet rate estimate', (t) => t.inpps);
+    f('packets_out_per_second', 'gauge', 'Outgoing packet rate estimate', (t) => t.outpps);
+    f('bytes_in_per_second', 'gauge', 'Incoming byte rate estimate', (t) => t.inbps);
+    f('bytes_out_per_second', 'gauge', 'Outgoing byte rate estimate', (t) => t.outbps);
+    if (level === 'destination') {
+      f('active_connections', 'gauge', 'Active connections now (ActiveConn)', (t) => t.activeConns);
+      f('inactive_connections', 'gauge', 'Inactive connections now (InActConn)', (t) => t.inactConns);
+    }
+  }
+  return fams;
+}
+
 /** keepalived's stats counters (vrrp_t.stats, keepalived.json's "stats") with the exporter's names and HELP texts. */
 const EXPORTER_COUNTERS: ReadonlyArray<[name: string, help: string, value: (s: KeepalivedStats) => number]> = [
   ['keepalived_advertisements_received_total', 'Advertisements received', (s) => s.advert_rcvd],
@@ -178,7 +210,7 @@ export function exporterFamilies(doc: StatusDocument): MetricFamily[] {
 
 /** All metric families for a status document: ours, then the exporter-compatible ones. */
 export function metricsFamilies(doc: StatusDocument): MetricFamily[] {
-  return [...ownFamilies(doc), ...exporterFamilies(doc)];
+  return [...ownFamilies(doc), ...ipvsFamilies(doc), ...exporterFamilies(doc)];
 }
 
 export function formatMetrics(doc: StatusDocument): string {

@@ -163,6 +163,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
       if (s.maintenance !== undefined) doc.maintenance = s.maintenance;
       doc.scripts.push(...(s.scripts ?? []));
       doc.checkers.push(...(s.checkers ?? []));
+      if (s.ipvs) (doc.ipvs ??= []).push(...s.ipvs);
       if (Array.isArray(s.keepalivedJson)) doc.keepalivedJson.push(...s.keepalivedJson);
     }
     return doc;

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { unlinkSync, chmodSync, lstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { addressFamily } from '../net/address.js';
-import type { CheckerStatus, ScriptStatus, InstanceStatusJson } from './ipc.js';
+import type { CheckerStatus, ScriptStatus, InstanceStatusJson, IpvsTraffic } from './ipc.js';
 import { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 import { KtError } from '../util/errors.js';
 import { peerCredentials } from '../net/ksock.js';
@@ -83,6 +83,8 @@ export interface StatusDocument {
   maintenance?: boolean;
   /** The control interface (control.ts): commands counted by name and result. */
   ctl?: { commands: Array<{ command: string; result: string; count: number }> };
+  /** The kernel's IPVS counters per service and destination (checker child; absent without IPVS). */
+  ipvs?: IpvsTraffic[];
 }
 
 export type ListenTarget = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };

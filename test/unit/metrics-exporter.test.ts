@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatMetrics } from '../../src/daemon/metrics.js';
 import type { StatusDocument } from '../../src/daemon/status.js';
-import { instanceStatusJson } from '../../src/daemon/ipc.js';
+import { instanceStatusJson, ipvsTrafficJson } from '../../src/daemon/ipc.js';
 import { instanceSpec } from '../../src/vrrp/spec.js';
 import type { InstanceStatus } from '../../src/vrrp/node.js';
 import { instancePlan, modelVip } from '../helpers/vrrp-plan.js';
@@ -119,4 +119,22 @@ test('keepalived_ts_build_info and the last transition time per instance', () =>
   assert.deepEqual(fams.get('keepalived_ts_build_info')!.samples, [{ name: 'keepalived_ts_build_info', labels: { version: '1.2.3', node: 'v20.9.0' }, value: 1 }]);
   const t = fams.get('keepalived_ts_vrrp_last_transition_timestamp_seconds')!.samples;
   assert.deepEqual(t.map((s) => [s.labels['instance'], s.value]), [['VI_1', 1795292808.014], ['VI_2', 1795292808.014]]);
+});
+
+test('IPVS counters per service and destination from the kernel table (ipvsadm notation as labels)', () => {
+  const z = { conns: 0n, inpkts: 0n, outpkts: 0n, inbytes: 0n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n };
+  const ipvs = ipvsTrafficJson([{
+    service: { af: 2, protocol: 6, addr: '10.0.0.1', port: 80, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff, kernelFlags: 0, stats: { ...z, conns: 5n, inbytes: 9007199254740993n, cps: 2n } },
+    dests: [{ af: 2, addr: '10.0.1.1', port: 8080, fwd: 0, weight: 1, uThreshold: 0, lThreshold: 0, activeConns: 3, inactConns: 1, persistConns: 0, stats: { ...z, conns: 5n, outpkts: 40n } }],
+  }]);
+  const fams = parsePrometheusText(formatMetrics({ ...sample, ipvs }));
+  const one = (n: string) => fams.get(n)!.samples;
+  assert.deepEqual(one('keepalived_ts_ipvs_service_connections_total'), [{ name: 'keepalived_ts_ipvs_service_connections_total', labels: { service: 'TCP 10.0.0.1:80' }, value: 5 }]);
+  assert.equal(one('keepalived_ts_ipvs_service_connections_per_second')[0]!.value, 2);
+  assert.ok(one('keepalived_ts_ipvs_service_bytes_in_total')[0]!.value > 9e15);
+  assert.deepEqual(one('keepalived_ts_ipvs_destination_packets_out_total')[0]!.labels, { service: 'TCP 10.0.0.1:80', destination: '10.0.1.1:8080' });
+  assert.equal(one('keepalived_ts_ipvs_destination_packets_out_total')[0]!.value, 40);
+  assert.equal(one('keepalived_ts_ipvs_destination_active_connections')[0]!.value, 3);
+  assert.equal(one('keepalived_ts_ipvs_destination_inactive_connections')[0]!.value, 1);
+  assert.equal(one('keepalived_ts_ipvs_service_connections_total').length, 1, 'destinations are not counted as services');
 });
