@@ -916,30 +916,61 @@ export class VrrpNode {
   // ---- GARP / NA pacing -------------------------------------------------------------------------------------------
 
   /**
-   * `count` sends per address, round-robin over the addresses (keepalived's order), onto the queue of each address's
-   * interface. vrrp_garp_interval / vrrp_gna_interval space the sends of one interface; 0 sends them at once.
+   * `count` rounds over the addresses (keepalived's vrrp_send_link_update). Each address's interface has a pacing
+   * (vrrp_garp_interval / vrrp_gna_interval per interface, a garp_group's intervals shared by all its interfaces;
+   * 0 = none): a send the pacing allows goes now, else the address is marked pending, once (keepalived's
+   * garp_gna_pending flag: later rounds for a pending address add nothing).
    */
   private queueGarps(inst: Inst, vips: VirtualIp[], count: number): void {
     for (let i = 0; i < count; i++) {
       for (const vip of vips) {
-        const key = `${vip.dev}|${vip.family}`;
-        let q = this.garp.get(key);
-        if (!q) this.garp.set(key, (q = { intervalMs: vip.family === 4 ? this.plan.garpIntervalMs : this.plan.gnaIntervalMs, lastAt: -Infinity, pending: [] }));
-        q.pending.push({ uid: inst.uid, vip });
+        const q = this.garpQueue(vip);
+        if (q.lastAt + q.intervalMs <= this.now) this.sendGarp(q, inst, vip);
+        else if (!q.pending.some((g) => g.uid === inst.uid && g.vip.address === vip.address)) q.pending.push({ uid: inst.uid, vip });
       }
     }
-    this.drainGarps();
   }
 
+  /** The pacing an address's GARPs/NAs go through (keepalived's garp_delay of its interface). */
+  private garpQueue(vip: VirtualIp): GarpQueue {
+    // A garp_group's interfaces share one (keepalived points them at one garp_delay), with the group's intervals;
+    // an interval the group does not set is 0 there, whatever the global one.
+    const gi = this.plan.garpGroups?.findIndex((g) => g.interfaces.includes(vip.dev)) ?? -1;
+    const grp = gi >= 0 ? this.plan.garpGroups![gi]! : undefined;
+    const key = grp ? `garp_group ${gi}|${vip.family}` : `${vip.dev}|${vip.family}`;
+    let q = this.garp.get(key);
+    if (!q) {
+      const intervalMs = grp
+        ? (vip.family === 4 ? grp.garpIntervalMs : grp.gnaIntervalMs) ?? 0
+        : vip.family === 4 ? this.plan.garpIntervalMs : this.plan.gnaIntervalMs;
+      this.garp.set(key, (q = { intervalMs, lastAt: -Infinity, pending: [] }));
+    }
+    return q;
+  }
+
+  private sendGarp(q: GarpQueue, inst: Inst, vip: VirtualIp): void {
+    inst.stats.garpsSent++;
+    this.emit({ ...this.who(inst), type: 'send-garp', vip });
+    if (q.intervalMs > 0) q.lastAt = this.now;
+  }
+
+  /** Pending sends whose pacing allows one: the first by instance, then address, order (keepalived's vrrp_arp_thread). */
   private drainGarps(): void {
+    const order = (g: GarpSend): [number, number] => {
+      const inst = this.byUid.get(g.uid);
+      return inst ? [this.plan.instances.indexOf(inst.plan), inst.plan.vips.indexOf(g.vip)] : [-1, -1];
+    };
     for (const q of this.garp.values()) {
       while (q.pending.length && q.lastAt + q.intervalMs <= this.now) {
-        const g = q.pending.shift()!;
+        let best = 0;
+        for (let i = 1; i < q.pending.length; i++) {
+          const [a, b] = order(q.pending[i]!);
+          const [c, d] = order(q.pending[best]!);
+          if (a < c || (a === c && b < d)) best = i;
+        }
+        const g = q.pending.splice(best, 1)[0]!;
         const inst = this.byUid.get(g.uid);
-        if (!inst) continue;
-        inst.stats.garpsSent++;
-        this.emit({ ...this.who(inst), type: 'send-garp', vip: g.vip });
-        if (q.intervalMs > 0) q.lastAt = this.now;
+        if (inst) this.sendGarp(q, inst, g.vip);
       }
     }
   }

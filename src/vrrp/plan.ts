@@ -5,7 +5,7 @@
 // users decided. Pure: who may run a script is decided by the injected UserResolver; the live facts (interface
 // addresses, hence the source address) are the node's, fed later.
 import type {
-  VrrpGuard, KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
+  GarpGroup, VrrpGuard, KeepalivedConfig, ScriptSpec, VrrpInstance, VirtualIp, VirtualRoute, VirtualRule, VrrpScript, TrackFile, VrrpSyncGroup,
   VrrpTrackProcess,
 } from '../config/model/index.js';
 import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
@@ -78,6 +78,8 @@ export interface VrrpPlan {
   groups: GroupPlan[];
   garpIntervalMs: number;
   gnaIntervalMs: number;
+  /** garp_group blocks: their interfaces share one pacing with the group's intervals instead of the two above. */
+  garpGroups?: GarpGroup[];
   startupDelayMs: number;
   /** process_monitor_rcv_bufs(_force): the process-connector socket's receive buffer (vrrp_track_process). */
   processMonitorRcvBufs?: { bytes: number; force: boolean };
@@ -262,6 +264,7 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     groups,
     garpIntervalMs: g.vrrpGarpIntervalMs,
     gnaIntervalMs: g.vrrpGnaIntervalMs,
+    garpGroups: cfg.garpGroups,
     startupDelayMs: g.vrrpStartupDelayMs,
     processMonitorRcvBufs: g.processMonitorRcvBufs ? { bytes: g.processMonitorRcvBufs, force: g.processMonitorRcvBufsForce } : undefined,
     skipped,

@@ -11,8 +11,9 @@ import { buildGlobalDefs, defaultGlobalDefs } from './global.js';
 import { buildVrrpScript, buildTrackFile, buildTrackProcess, buildSyncGroup, parseInstance, completeInstance, memberLocs, type InstanceDraft } from './vrrp.js';
 import { buildSsl, buildVsGroup, buildVirtualServer, resolveFileChecks } from './check.js';
 import { buildGuard } from './guard-block.js';
+import { buildGarpGroup } from './garp-group.js';
 
-const BLOCK_KEYWORDS = new Set(['global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file', 'vrrp_track_process',
+const BLOCK_KEYWORDS = new Set(['garp_group', 'global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file', 'vrrp_track_process',
   'virtual_server_group', 'virtual_server', 'SSL', 'vrrp_guard']);
 
 export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
@@ -39,9 +40,10 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
 
   const model: KeepalivedConfig = {
     globalDefs: g, vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
-    virtualServers: [], guards: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [],
+    virtualServers: [], guards: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [], garpGroups: [],
   };
   const drafts: InstanceDraft[] = [];
+  const garpAssigned = new Set<string>();
   const vsNodes: ConfigNode[] = [];
   const seenNames = new Map<string, Set<string>>();
   const dupName = (kind: string, name: string, loc: Loc): boolean => {
@@ -79,6 +81,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
         if (secs !== undefined) g.childWaitTimeMs = secs * 1000;
         break;
       }
+      case 'garp_group': { const gg = buildGarpGroup(ctx, n, g, garpAssigned); if (gg) model.garpGroups.push(gg); break; }
       case 'static_ipaddress': case 'static_routes': case 'static_rules':
         buildStatic(ctx, n, g, checkIf, model);
         break;

@@ -57,6 +57,7 @@ export const VRRP_INSTANCE = w(`use_vmac use_vmac_addr vmac_xmit_base use_ipvlan
 /** keepalived-ts extension (README "Split-brain guard"); `guard` above in sync groups and instances is one too. */
 export const VRRP_GUARD = w('zookeeper etcd path session_timeout mode unreachable');
 export const AUTHENTICATION = w('auth_type auth_pass');
+export const GARP_GROUP = w('garp_interval gna_interval interface interfaces');
 export const SSL = w('password ca certificate key');
 export const VIRTUAL_SERVER = w(`ip_family retry delay_before_retry warmup connect_timeout delay_loop
   inhibit_on_failure lb_algo lvs_sched hashed ops flag-1 flag-2 flag-3 sh-port sh-fallback mh-port mh-fallback
@@ -91,6 +92,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
   vrrp_instance: VRRP_INSTANCE,
   vrrp_guard: VRRP_GUARD,
   authentication: AUTHENTICATION,
+  garp_group: GARP_GROUP,
   SSL,
   virtual_server: VIRTUAL_SERVER,
   real_server: REAL_SERVER,
@@ -112,7 +114,7 @@ export const BLOCKS: Record<string, readonly string[]> = {
  * `notice` (code `not-supported`) and otherwise ignored, so the `-t` verdict stays keepalived's.
  */
 export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
-  'top level': new Set(w(`linkbeat_interfaces garp_group track_group
+  'top level': new Set(w(`linkbeat_interfaces track_group
     bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
     use_pid_dir instance linkbeat_use_polling`)),
   global_defs: new Set(w(`nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp

@@ -604,6 +604,17 @@ export interface VrrpGuard {
   loc: Loc;
 }
 
+/**
+ * A `garp_group` (keepalived vrrp_parser.c): its interfaces share one GARP/NA pacing, with these intervals instead
+ * of vrrp_garp_interval / vrrp_gna_interval (an interval it does not set is 0: no spacing).
+ */
+export interface GarpGroup {
+  garpIntervalMs?: number;
+  gnaIntervalMs?: number;
+  interfaces: string[];
+  loc: Loc;
+}
+
 export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
@@ -620,6 +631,8 @@ export interface KeepalivedConfig {
   staticAddresses: VirtualIp[];
   staticRoutes: VirtualRoute[];
   staticRules: VirtualRule[];
+  /** garp_group blocks that keepalived keeps (at least one interval set), in order. */
+  garpGroups: GarpGroup[];
   /** Every configured script in one list (for script-security checks and the notify layer). */
   scripts: Array<{ where: string; kind: 'notify' | 'track' | 'check' | 'fifo' | 'startup'; spec: ScriptSpec }>;
 }
