@@ -94,7 +94,9 @@ test('runner: a real script flipping its exit code drives ok/failed changes with
   const s = join(dir, 'chk.sh');
   writeFileSync(s, `#!/bin/bash\nexit $(cat ${codeFile})\n`);
   chmodSync(s, 0o755);
-  const runner = new TrackScriptRunner({ name: 'chk', command: { argv: [s] }, intervalMs: 50, rise: 2, fall: 2, weight: 0, initFail: false });
+  // An explicit timeout: without one a run may take the interval (keepalived's default), and on a loaded machine a
+  // bash start alone can take longer than 50 ms, which reads as a failure the script never returned.
+  const runner = new TrackScriptRunner({ name: 'chk', command: { argv: [s] }, intervalMs: 50, timeoutMs: 20_000, rise: 2, fall: 2, weight: 0, initFail: false });
   const changes: TrackScriptChange[] = [];
   runner.on('change', (c) => changes.push(c));
   // A deadline, not a count of 10 ms sleeps: on a loaded machine each bash run can take far longer than 50 ms.
