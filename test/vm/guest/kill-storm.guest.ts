@@ -25,6 +25,15 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The pid in a daemon's checkers.pid, or 0 while there is none. */
+const checkerPidOf = (daemonDir: string): number => {
+  try {
+    return Number(readFileSync(join(daemonDir, 'checkers.pid'), 'utf8').trim());
+  } catch {
+    return 0;
+  }
+};
+
 const ppidOf = (pid: number): number => {
   try {
     return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
@@ -64,13 +73,7 @@ ${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight $
       d.proc.kill('SIGKILL');
       await new Promise((r) => (d.proc.exitCode !== null || d.proc.signalCode !== null ? r(undefined) : d.proc.once('exit', r)));
       // The orphaned checker child stops on its own (its entries with it); then a new daemon starts.
-      const childPid = (): number => {
-        try {
-          return Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
-        } catch {
-          return 0;
-        }
-      };
+      const childPid = (): number => checkerPidOf(d.dir);
       try {
         await waitFor(() => { const pid = childPid(); return !pid || ppidOf(pid) === 0; }, { what: 'the orphaned checker child to exit', timeoutMs: 60_000, intervalMs: 250 });
       } catch (e) {
@@ -83,18 +86,19 @@ ${[18081, 18082, 18083].map((p) => `  real_server 127.0.0.1 ${p} {\n    weight $
       }
       running = startDaemon('keepalived-ts', conf);
     } else {
-      let pid = 0;
-      try {
-        pid = Number(readFileSync(join(d.dir, 'checkers.pid'), 'utf8').trim());
-      } catch {
-        /* being respawned */
-      }
+      const pid = checkerPidOf(d.dir); // 0 while it is being respawned
       if (!pid || ppidOf(pid) !== d.proc.pid) { k--; continue; }
       tally.checker++;
       process.kill(pid, 'SIGKILL');
     }
   }
-  // After the storm the daemon converges on the configured table, and its stop leaves nothing behind.
+  // After the storm the daemon converges on the configured table, and its stop leaves nothing behind. The last
+  // daemon must be up first (its checker child running under it): entries an orphan left behind already look like
+  // the configured table, and a SIGTERM that reaches node before the daemon has installed its handlers kills it with
+  // nothing cleaned up, which says nothing about the stop.
+  const last = running!;
+  await waitFor(() => { const pid = checkerPidOf(last.dir); return pid > 0 && ppidOf(pid) === last.proc.pid; },
+    { what: `the last daemon's checker child (log:\n${last.log().slice(-3000)})`, timeoutMs: 180_000, intervalMs: 250 });
   await waitFor(() => JSON.stringify(savedTable()) === JSON.stringify(expected), { what: 'the configured table', timeoutMs: 120_000, intervalMs: 250 });
   const code = await running!.stop(60_000);
   running = undefined;
