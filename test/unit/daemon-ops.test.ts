@@ -167,8 +167,7 @@ test('CLI: --signum prints signal numbers; unsupported keepalived options are re
 
 test('a crashing child releases, then exits once: at the end of the release, on its failure, or at the deadline', async () => {
   const run = (release: (() => Promise<unknown>) | undefined, deadlineMs: number) =>
-    new Promise<{ ms: number; lines: string[]; exits: number }>((resolve) => {
-      const t0 = performance.now();
+    new Promise<{ lines: string[]; exits: number }>((resolve) => {
       const lines: string[] = [];
       let exits = 0;
       releaseThenExit(release, deadlineMs, {
@@ -176,13 +175,15 @@ test('a crashing child releases, then exits once: at the end of the release, on 
         exit: () => {
           exits++;
           // Later calls would show as exits > 1 after a short wait.
-          setTimeout(() => resolve({ ms: performance.now() - t0, lines, exits }), deadlineMs + 50);
+          setTimeout(() => resolve({ lines, exits }), Math.min(deadlineMs, 300) + 50);
         },
       });
     });
-  const quick = await run(() => new Promise((r) => setTimeout(r, 20)), 300);
+  // Which path ended it is what the lines say (the deadline writes its own), not a measured time: under load a 20 ms
+  // release can take longer than the bound a timing assertion would pick.
+  const quick = await run(() => new Promise((r) => setTimeout(r, 20)), 5_000);
   assert.equal(quick.exits, 1);
-  assert.ok(quick.ms < 300 + 50 + 100, 'exits when the release is done');
+  assert.doesNotMatch(quick.lines.join('\n'), /did not finish/, 'exits at the end of the release, not at the deadline');
   const hang = await run(() => new Promise(() => undefined), 100);
   assert.equal(hang.exits, 1);
   assert.match(hang.lines.join('\n'), /did not finish within 100 ms/);
