@@ -146,7 +146,8 @@ function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): Tra
     const proc = cfg.trackProcesses.find((p) => p.name === r.name);
     if (!proc) continue;
     const weight = r.weight ?? proc.weight;
-    const reverse = r.weight !== undefined ? r.reverse : proc.weightReverse;
+    // keepalived's alloc_track_process: the process's own `reverse` stays unless the line says reverse/noreverse.
+    const reverse = r.reverseGiven ? r.reverse : proc.weightReverse;
     out.push({ spec: { name: `process:${r.name}`, kind: 'process', weight, reverse }, process: proc });
   }
   return out;

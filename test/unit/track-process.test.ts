@@ -69,6 +69,14 @@ test('track_process in a sync group with an address owner: the weight is set to 
   assert.equal(b.model.syncGroups[0]!.trackProcesses[0]!.weight, 0);
 });
 
+test('a reference with a weight keeps the process\'s own reverse unless it says reverse or noreverse (keepalived)', () => {
+  const b = build(TP('  process x\n  weight -20 reverse') + VI('  track_process {\n    p weight 5\n  }', 'A', 1) +
+    VI('  track_process {\n    p weight 5 noreverse\n  }', 'B', 2) + VI('  track_process {\n    p\n  }', 'C', 3));
+  assert.deepEqual(b.golden, []);
+  const plan = vrrpPlan(b.model, () => ({ uid: 0, gid: 0 }));
+  assert.deepEqual(plan.instances.map((i) => [i.spec.trackers[0]!.weight, i.spec.trackers[0]!.reverse]), [[5, true], [5, false], [-20, true]]);
+});
+
 test('the plan gives instances and sync groups process trackers with the resolved weight', () => {
   const b = build(TP('  process x\n  weight -20') + VI('  track_process {\n    p\n  }', 'A', 1) + VI('  track_process {\n    p weight 7 reverse\n  }', 'B', 2));
   const plan = vrrpPlan(b.model, () => ({ uid: 0, gid: 0 }));

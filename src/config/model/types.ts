@@ -186,6 +186,8 @@ export interface TrackRef {
   /** Undefined = use the tracked object's own weight. */
   weight?: number;
   reverse: boolean;
+  /** `reverse` or `noreverse` was written (keepalived otherwise keeps the tracked object's own `reverse`). */
+  reverseGiven?: boolean;
   loc: Loc;
 }
 

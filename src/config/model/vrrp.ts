@@ -194,7 +194,7 @@ function trackInterfaces(ctx: Ctx, n: ConfigNode, owner: string, checkIf: (name:
   return out;
 }
 
-function parseWeightOpts(ctx: Ctx, l: ConfigNode, owner: string, what: string, max: number, t: { weight?: number; reverse: boolean }): boolean {
+function parseWeightOpts(ctx: Ctx, l: ConfigNode, owner: string, what: string, max: number, t: { weight?: number; reverse: boolean; reverseGiven?: boolean }): boolean {
   for (let i = 0; i < l.args.length; i++) {
     const w = l.args[i]!.text;
     if (w === 'weight') {
@@ -203,7 +203,7 @@ function parseWeightOpts(ctx: Ctx, l: ConfigNode, owner: string, what: string, m
       i++;
       if (v === undefined) return false;
       t.weight = v;
-      if (l.args[i + 1]?.text === 'reverse') { t.reverse = true; i++; } else if (l.args[i + 1]?.text === 'noreverse') i++;
+      if (l.args[i + 1]?.text === 'reverse') { t.reverse = true; t.reverseGiven = true; i++; } else if (l.args[i + 1]?.text === 'noreverse') { t.reverseGiven = true; i++; }
     } else {
       ctx.bad(l, i, 'invalid-value', `(${owner}) unknown ${what} option ${w} - ignoring`, 'expected: NAME [weight N [reverse|noreverse]]');
     }
