@@ -113,7 +113,8 @@ for (const { masterKind, weight } of SCENARIOS) {
       await killTracked();
       await waitFor(async () => (await lan.vipHolders(vip)).join() === 'd1', { ...WAIT, what: 'the backup to take the VIP' });
       await waitFor(async () => !(await holdsVip(ifname, vip)), { ...WAIT, what: 'the master to drop the VIP' });
-      assert.equal(d1!.notifyEvents().filter((e) => e.state !== 'NOTIFY').at(-1)?.state, 'MASTER');
+      // The notify script runs after the address change: its line may come after the poll saw the VIP move.
+      await waitFor(() => d1!.notifyEvents().filter((e) => e.state !== 'NOTIFY').at(-1)?.state === 'MASTER', { ...WAIT, what: 'the backup\'s MASTER notify' });
       assert.ok(await lan.ping('c1', vip, { timeoutS: 2 }), 'the client reaches the VIP on the backup');
       // Weight 0: the master is in FAULT; weight -60 only lowers its priority.
       await waitFor(() => /Entering FAULT STATE/i.test(master!.log()) === (weight === 0), { ...WAIT, what: `the master ${weight === 0 ? 'in' : 'not in'} FAULT` });
@@ -124,7 +125,7 @@ for (const { masterKind, weight } of SCENARIOS) {
       startTracked();
       await waitFor(() => holdsVip(ifname, vip), { ...WAIT, what: 'the master to take the VIP back' });
       await waitFor(async () => (await lan.vipHolders(vip)).length === 0, { ...WAIT, what: 'the backup to drop the VIP' });
-      assert.equal(d1!.notifyEvents().filter((e) => e.state !== 'NOTIFY').at(-1)?.state, 'BACKUP');
+      await waitFor(() => d1!.notifyEvents().filter((e) => e.state !== 'NOTIFY').at(-1)?.state === 'BACKUP', { ...WAIT, what: 'the backup\'s BACKUP notify' });
       assert.ok(await lan.ping('c1', vip, { timeoutS: 2 }));
     });
 
