@@ -129,7 +129,9 @@ function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): Tra
     const script = cfg.vrrpScripts.find((s) => s.name === r.name);
     if (!script) continue; // the model already reported it
     const weight = r.weight ?? script.weight;
-    const reverse = r.weight !== undefined ? r.reverse : script.weightReverse;
+    // keepalived (vrrp_track.c, track_script and track_file alike): the tracked object's own `reverse` stays unless
+    // the line says reverse/noreverse, also when it gives its own weight.
+    const reverse = r.reverseGiven ? r.reverse : script.weightReverse;
     const cmd = command(script.script, users, 'track', r.name);
     // keepalived removes a script that fails its security check from every instance tracking it.
     if (!cmd) continue;
@@ -139,14 +141,13 @@ function trackers(cfg: KeepalivedConfig, inst: Tracks, users: UserResolver): Tra
     const file = cfg.trackFiles.find((f) => f.name === r.name);
     if (!file) continue;
     const weight = r.weight ?? file.weight;
-    const reverse = r.weight !== undefined ? r.reverse : file.weightReverse;
+    const reverse = r.reverseGiven ? r.reverse : file.weightReverse;
     out.push({ spec: { name: `file:${r.name}`, kind: 'file', weight, reverse }, file });
   }
   for (const r of inst.trackProcesses) {
     const proc = cfg.trackProcesses.find((p) => p.name === r.name);
     if (!proc) continue;
     const weight = r.weight ?? proc.weight;
-    // keepalived's alloc_track_process: the process's own `reverse` stays unless the line says reverse/noreverse.
     const reverse = r.reverseGiven ? r.reverse : proc.weightReverse;
     out.push({ spec: { name: `process:${r.name}`, kind: 'process', weight, reverse }, process: proc });
   }
