@@ -58,6 +58,7 @@ const CASES: Record<string, string> = {
   'state MASTER + nopreempt': VI('  state MASTER\n  nopreempt'),
   'state MASTER priority 100 + nopreempt': VI('  state MASTER\n  priority 100\n  nopreempt'),
   'state BACKUP + nopreempt': VI('  state BACKUP\n  nopreempt'),
+  'linkbeat_use_polling in an instance (deprecated, an error)': VI('  linkbeat_use_polling'),
   'bad state word': VI('  state master'),
   'preempt_delay decimal': VI('  preempt_delay 2.5'),
   'preempt_delay + nopreempt': VI('  nopreempt\n  preempt_delay 10'),

@@ -461,6 +461,10 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
       case 'lower_prio_no_advert': { const b = readBool(ctx, k); if (b !== undefined) d.lowerPrioNoAdvert = b; break; }
       case 'higher_prio_send_advert': { const b = readBool(ctx, k); if (b !== undefined) d.higherPrioSendAdvert = b; break; }
       case 'promote_secondaries': d.promoteSecondaries = true; break;
+      // keepalived 2.2.7 (vrrp_linkbeat_handler): an error that changes nothing; polling is per interface now.
+      case 'linkbeat_use_polling':
+        ctx.diags.error('deprecated', `(${name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block`, k.loc, { keyword: k.keyword, suggestion: 'list the interface in a top-level linkbeat_interfaces { } block' });
+        break;
       case 'use_vmac': {
         // vrrp_parser.c vrrp_vmac_handler: up to two words, a MAC (it has a ':') and/or the interface name.
         const v: { name?: string; mac?: string } = d.useVmac ?? {};
