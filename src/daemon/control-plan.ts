@@ -1,7 +1,7 @@
 // `keepalived-ts ctl plan -f NEW.conf [--json]` (issue 12): what a SIGHUP with NEW.conf would change on this director,
 // computed by the parent (validation, processes) and each child (its own reload code) without applying anything.
 // `-t` stays the syntax check; this is the change check. A file that a SIGHUP would refuse is refused here too,
-// with the config test's lines.
+// with the config test's lines. Only root may ask: the daemon reads the file as root.
 import { isAbsolute, resolve } from 'node:path';
 import { badRequest, positionalArgs, refused, registerControlCommand, type ControlArgs, type ControlReply } from './control.js';
 import { formatReloadPlan } from './reload-plan.js';
@@ -24,7 +24,10 @@ export function absolutePlanArgs(args: ControlArgs, cwd: string): ControlArgs {
 registerControlCommand({
   name: 'plan',
   usage: 'plan -f FILE',
-  handler: async (args, _caller, env): Promise<ControlReply> => {
+  handler: async (args, caller, env): Promise<ControlReply> => {
+    // The daemon reads the file (and its includes) as root, and diagnostics quote what they read: a caller let in by
+    // --ctl-allow-uid/-gid or --ctl-allow-tcp must not read files through it.
+    if (caller.kind !== 'unix' || caller.uid !== 0) return { ok: false, refusal: 'forbidden', message: 'plan reads the file as root: only root may ask for it (over the unix socket)' };
     const file = planFileArg(args);
     if (!file) return badRequest('plan needs the new configuration: plan -f FILE');
     if (!isAbsolute(file)) return badRequest(`plan -f needs an absolute path (the daemon's working directory is not yours): ${file}`);

@@ -12,6 +12,8 @@ import { CheckVerdict, checkerReloadDiff } from '../../src/check/verdict.js';
 import { realServer, tcpCheck, httpCheck, url, virtualServer } from '../helpers/check-model.js';
 import { formatReloadPlan, vrrpPlanJson, type ReloadPlanDocument } from '../../src/daemon/reload-plan.js';
 import { absolutePlanArgs, planFileArg } from '../../src/daemon/control-plan.js';
+import { ControlCounters, dispatchControl, type ControlEnv } from '../../src/daemon/control.js';
+import { pino } from 'pino';
 
 const planOf = (text: string) => {
   const b = build(text);
@@ -144,4 +146,24 @@ test('ctl plan arguments: -f FILE, --file FILE or one word; relative paths are t
   assert.equal(planFileArg({ _: [] }), undefined);
   assert.deepEqual(absolutePlanArgs({ _: ['-f', 'a.conf'] }, '/etc/keepalived'), { file: '/etc/keepalived/a.conf' });
   assert.deepEqual(absolutePlanArgs({ _: ['-f', '/x/a.conf'] }, '/etc'), { _: ['-f', '/x/a.conf'] });
+});
+
+test('ctl plan: only root over the unix socket may ask (the daemon reads the file as root); root gets the plan', async () => {
+  const asked: string[] = [];
+  const doc: ReloadPlanDocument = { file: '/etc/keepalived/next.conf', valid: true, diagnostics: [], processes: { start: [], stop: [] }, errors: [] };
+  const env: ControlEnv = {
+    forward: async () => ({ ok: true, message: 'x' }),
+    status: async () => { throw new Error('not used'); },
+    planReload: async (file) => { asked.push(file); return doc; },
+  };
+  const o = { policy: { allowUids: [1000], allowGids: [], allowTcp: true }, env, log: pino({ level: 'silent' }), counters: new ControlCounters() };
+  const body = JSON.stringify({ command: 'plan', args: { _: ['-f', '/etc/shadow'] } });
+  const allowedUser = await dispatchControl(body, { kind: 'unix', pid: 1, uid: 1000, gid: 1000 }, o);
+  assert.equal(allowedUser.refusal, 'forbidden');
+  const overTcp = await dispatchControl(body, { kind: 'tcp', address: '127.0.0.1', port: 5555 }, o);
+  assert.equal(overTcp.refusal, 'forbidden');
+  assert.deepEqual(asked, []);
+  const root = await dispatchControl(JSON.stringify({ command: 'plan', args: { file: '/etc/keepalived/next.conf' } }), { kind: 'unix', pid: 1, uid: 0, gid: 0 }, o);
+  assert.equal(root.ok, true);
+  assert.deepEqual(asked, ['/etc/keepalived/next.conf']);
 });
