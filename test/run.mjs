@@ -3,10 +3,9 @@
 // Node 20's own discovery ignores .ts files, so the list is built here. Files run one at a time: the namespace,
 // interop and VM tests measure timing and share the machine's two cores.
 //
-// A real-kernel file (netns, interop, vm) that fails is run once more, and both runs are reported: on a loaded
-// 2-core machine a VRRP scenario at advert_int 0.1 s can lose an election to CPU starvation (a 260 ms stall is a
-// missed master-down interval), which says nothing about the code. Unit tests are never retried. The closing line
-// names the files that needed it: `N passed, N failed, N skipped (retried: test/netns/x.test.ts)`.
+// Nothing is retried: a test that passes only on its second run is a defect to find (a race in the test, or a
+// daemon that loses an election to CPU starvation), not one to absorb. The closing line is
+// `N passed, N failed, N skipped`.
 //
 // Every skip is counted and listed with its reason (a skipped describe-suite counts as one). As root a skip is a
 // failure, because scripts/setup-system.sh installs everything the tests need; KT_ALLOW_SKIP=1 allows skips (for a
@@ -15,7 +14,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { closingLine, emptyTally, replaceFiles, skipReport, totals } from './helpers/tally.mjs';
+import { closingLine, emptyTally, skipReport, totals } from './helpers/tally.mjs';
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
 const files = [];
@@ -50,31 +49,18 @@ function runNode(list, tag) {
 }
 
 const show = (f) => relative(process.cwd(), f);
-const first = runNode(files, 'first');
-let tally = first.tally;
-const retryable = (f) => ['/netns/', '/interop/', '/vm/'].some((d) => f.includes(d));
-const failedFiles = first.tally.failedByTests;
-const retried = [];
-if (failedFiles.length && failedFiles.every(retryable)) {
-  console.log(`\nRetrying ${failedFiles.length} real-kernel file(s) that failed once:\n${failedFiles.map((f) => `  - ${show(f)}`).join('\n')}\n`);
-  const second = runNode(failedFiles, 'retry');
-  tally = replaceFiles(first.tally, second.tally, failedFiles);
-  for (const f of failedFiles) {
-    const failedAgain = tally.perFile[f].failed;
-    retried.push({ file: show(f), line: `${show(f)}: first run ${first.tally.perFile[f]?.failed ?? '?'} failed, retry ${failedAgain} failed` });
-  }
-}
+const run = runNode(files, 'run');
+const tally = run.tally;
 rmSync(work, { recursive: true, force: true });
 
 const t = totals(tally);
-const runnerBroke = first.status !== 0 && !failedFiles.length;
+const runnerBroke = run.status !== 0 && !tally.failedByTests.length;
 if (runnerBroke) {
   // node's test runner exited non-zero without reporting a test failure (a crash, a reporter error).
-  console.log(`\nThe test runner exited with status ${first.status} without reporting a failed test: counted as one failure.`);
+  console.log(`\nThe test runner exited with status ${run.status} without reporting a failed test: counted as one failure.`);
   t.failed = Math.max(t.failed, 1);
 }
 const skips = skipReport(tally.skips, show);
 if (skips) console.log(`\n${skips.trimEnd()}`);
-if (retried.length) console.log(`\nRetried once (both runs shown above):\n${retried.map((r) => `  - ${r.line}`).join('\n')}`);
-console.log(`\n${closingLine(t, retried.map((r) => r.file))}`);
+console.log(`\n${closingLine(t)}`);
 process.exit(t.failed > 0 ? 1 : 0);

@@ -51,7 +51,7 @@ export function addEvent(t, ev, { strict }) {
   const suite = d.details?.type === 'suite';
   const bump = (key) => {
     const counted = count(t, file, key);
-    // failedByTests names the files with real test failures (the ones a retry may help), not strict skips.
+    // failedByTests names the files with real test failures, not strict skips.
     return key === 'failed' && !t.failedByTests.includes(file) ? { ...counted, failedByTests: [...t.failedByTests, file] } : counted;
   };
   if (isSet(d.skip)) {
@@ -70,25 +70,6 @@ export function addEvent(t, ev, { strict }) {
 function count(t, file, key) {
   const c = t.perFile[file] ?? { passed: 0, failed: 0, skipped: 0 };
   return { ...t, perFile: { ...t.perFile, [file]: { ...c, [key]: c[key] + 1 } } };
-}
-
-/**
- * The result of a retry replaces the first run's counts and skips for the files it ran.
- * @param {Tally} first
- * @param {Tally} retry
- * @param {string[]} files the files the retry ran
- * @returns {Tally}
- */
-export function replaceFiles(first, retry, files) {
-  const perFile = { ...first.perFile };
-  // A file the retry did not report at all (its runner died) counts as one failure.
-  const unreported = files.filter((f) => !retry.perFile[f]);
-  for (const f of files) perFile[f] = retry.perFile[f] ?? { passed: 0, failed: 1, skipped: 0 };
-  return {
-    perFile,
-    failedByTests: [...first.failedByTests.filter((f) => !files.includes(f)), ...retry.failedByTests.filter((f) => files.includes(f)), ...unreported],
-    skips: [...first.skips.filter((s) => !files.includes(s.file)), ...retry.skips.filter((s) => files.includes(s.file))],
-  };
 }
 
 /** @param {Tally} t @returns {Counts} */
@@ -116,12 +97,9 @@ export function skipReport(skips, show = (f) => f) {
 }
 
 /**
- * The closing line. It starts with `N passed, N failed, N skipped` (CI parses that); files that needed their retry
- * follow in parentheses.
+ * The closing line, `N passed, N failed, N skipped` (CI parses it).
  * @param {Counts} c
- * @param {string[]} retried
  */
-export function closingLine(c, retried = []) {
-  const base = `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
-  return retried.length ? `${base} (retried: ${retried.join(', ')})` : base;
+export function closingLine(c) {
+  return `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain JS module without type declarations (the runner is plain node)
-import { addEvent, closingLine, emptyTally, replaceFiles, skipReport, strictSkips, totals } from '../helpers/tally.mjs';
+import { addEvent, closingLine, emptyTally, skipReport, strictSkips, totals } from '../helpers/tally.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
 const fixture = (name: string): string => join(repo, 'test', 'unit', 'fixtures', 'runner', name);
@@ -57,7 +57,7 @@ test('strict mode (as root): each skip is a failure with its reason; a todo stay
     { type: 'test:pass', data: { file: '/r/test/unit/b.test.ts', name: 'later', todo: true, details: {} } },
   ].reduce((acc, ev) => addEvent(acc, ev, { strict: true }), emptyTally());
   assert.deepEqual(totals(t), { passed: 1, failed: 1, skipped: 1 });
-  assert.deepEqual(t.failedByTests, [], 'a strict skip is not a reason to retry the file');
+  assert.deepEqual(t.failedByTests, [], 'a strict skip is not a test failure');
   const list = skipReport(t.skips);
   assert.match(list, /1 counted as failed: running as root/);
   assert.match(list, /KT_ALLOW_SKIP=1/);
@@ -71,7 +71,7 @@ test('strict mode follows root and KT_ALLOW_SKIP', () => {
   assert.equal(strictSkips({ uid: 1000, env: {} }), false);
 });
 
-test('tests declared by a helper count under the test file that ran them (so the retry can find that file)', () => {
+test('tests declared by a helper count under the test file that ran them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-tally-'));
   try {
     const summary = join(dir, 'summary.json');
@@ -95,34 +95,14 @@ test('a suite whose body throws counts as a failure; a failing test counts once'
   assert.notEqual(status, 0);
 });
 
-test('the closing line starts with the counts and names the files that needed their retry', () => {
+test('the closing line is the counts', () => {
   assert.equal(closingLine({ passed: 612, failed: 0, skipped: 0 }), '612 passed, 0 failed, 0 skipped');
-  assert.equal(
-    closingLine({ passed: 612, failed: 0, skipped: 0 }, ['test/netns/x.test.ts', 'test/interop/keepalived.test.ts']),
-    '612 passed, 0 failed, 0 skipped (retried: test/netns/x.test.ts, test/interop/keepalived.test.ts)',
-  );
 });
 
-test('a retry replaces the counts and skips of the files it ran; a file it did not report is one failure', () => {
-  const ev = (file: string, name: string, type = 'test:pass', skip?: string) => ({ type, data: { file, name, skip, details: {} } });
-  const first = [ev('/a', 'a1', 'test:fail'), ev('/a', 'a2', 'test:pass', 'needs x'), ev('/b', 'b1', 'test:fail'), ev('/c', 'c1')].reduce(
-    (acc, e) => addEvent(acc, e, { strict: false }),
-    emptyTally(),
-  );
-  assert.deepEqual(first.failedByTests, ['/a', '/b']);
-  const retry = [ev('/a', 'a1'), ev('/a', 'a2')].reduce((acc, e) => addEvent(acc, e, { strict: false }), emptyTally());
-  const merged = replaceFiles(first, retry, ['/a', '/b']);
-  assert.deepEqual(merged.perFile['/a'], { passed: 2, failed: 0, skipped: 0 });
-  assert.deepEqual(merged.perFile['/b'], { passed: 0, failed: 1, skipped: 0 });
-  assert.deepEqual(merged.failedByTests, ['/b']);
-  assert.deepEqual(merged.skips, []);
-  assert.deepEqual(totals(merged), { passed: 3, failed: 1, skipped: 0 });
-});
-
-test('test/run.mjs: a real-kernel file that passes on its retry is named in the closing line', () => {
+test('test/run.mjs retries nothing: a real-kernel file that fails once is a failure', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-retry-'));
   try {
-    // Fails on its first run, passes on the second (a marker file remembers the first run).
+    // Fails on its first run and would pass on a second (a marker file remembers the first run).
     mkdirSync(join(dir, 'netns'));
     const marker = join(dir, 'ran-once');
     writeFileSync(
@@ -131,10 +111,9 @@ test('test/run.mjs: a real-kernel file that passes on its retry is named in the 
         `test('flaky', () => { if (!existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, ''); throw new Error('first run'); } });\n`,
     );
     const r = spawnSync(process.execPath, ['test/run.mjs', dir], { cwd: repo, encoding: 'utf8', env: innerEnv({ KT_ALLOW_SKIP: '1' }) });
-    const file = join(dir, 'netns', 'flaky.test.ts');
-    assert.match(r.stdout, /Retrying 1 real-kernel file/);
-    assert.equal(lastLine(r.stdout).replace(/\(retried: (.*)\)$/, (_m, f: string) => `(retried: ${join(repo, f)})`), `1 passed, 0 failed, 0 skipped (retried: ${file})`);
-    assert.equal(r.status, 0);
+    assert.doesNotMatch(r.stdout, /Retr/);
+    assert.equal(lastLine(r.stdout), '0 passed, 1 failed, 0 skipped');
+    assert.notEqual(r.status, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
