@@ -18,7 +18,7 @@
 //
 //   node --import tsx bench/advert-jitter.ts [--part checks|states|both] [--n 10000] [--seconds 30] [--advert 0.1]
 //        [--servers 2] [--vrrp-priority NICE] [--checker-priority NICE]   (keepalived's nice knobs, default unset)
-//        [--state-seconds 30] [--busy 6] [--state-load quiet|busy|both] [--state-runs ks,ts,ks-rt,ts-rt]
+//        [--state-seconds 60] [--busy 6] [--state-load quiet|busy|both] [--state-runs ks,ts,ks-rt,ts-rt]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createLan, vrrpConfig, sleep, waitFor, type Frame, type DaemonKind } from '../test/lab/index.js';
 
@@ -31,7 +31,7 @@ const seconds = Number(arg('seconds', '30'));
 const advert = Number(arg('advert', '0.1'));
 const nServers = Number(arg('servers', '2'));
 const part = arg('part', 'both');
-const stateSeconds = Number(arg('state-seconds', '30'));
+const stateSeconds = Number(arg('state-seconds', '60')); // the window: 60 s
 const busyLoops = Number(arg('busy', '6'));
 const stateLoads = arg('state-load', 'both'); // quiet | busy | both
 const stateRuns = arg('state-runs', 'ks,ts,ks-rt,ts-rt').split(',');
