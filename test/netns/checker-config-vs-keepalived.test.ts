@@ -1,6 +1,6 @@
 // `-t` verdicts of configs with PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK: keepalived 2.2.7's exit code and
 // ours (checkConfig) must be the same, for good blocks and for each error keepalived reports in them (its quirks
-// included). keepalived runs in a fresh namespace.
+// included), and of IPv6 checkers whose link-local destination lacks bind_if. keepalived runs in a fresh namespace.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -56,5 +56,31 @@ for (const [name, checkers] of Object.entries(CASES)) {
     const r = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
     const ours = checkConfig(file, { configId: 'nodeA' });
     assert.equal(ours.exitCode, r.status, `keepalived said:\n${r.stderr}${r.stdout}\nwe said:\n${ours.diags.map((d) => `${d.severity} ${d.message}`).join('\n')}`);
+  });
+}
+
+// keepalived's check_conn_opts: an IPv6 link-local destination (the real server, or connect_ip) needs bind_if, else
+// "Checker link local address X requires a bind_if" and the checker is dropped (exit 5). MISC_CHECK has no
+// connection; a global destination needs nothing.
+const LINK_LOCAL: Record<string, { rs: string; checkers: string }> = {
+  ll_tcp_rs: { rs: 'fe80::2', checkers: 'TCP_CHECK {\nconnect_timeout 3\n}' },
+  ll_tcp_bind_if: { rs: 'fe80::2', checkers: 'TCP_CHECK {\nbind_if lo\n}' },
+  ll_http_connect_ip: { rs: '2001:db8::2', checkers: 'HTTP_GET {\nurl {\npath /\n}\nconnect_ip fe80::3\n}' },
+  ll_ping_udp_dns: { rs: 'fe80::2', checkers: 'PING_CHECK {\n}\nUDP_CHECK {\n}\nDNS_CHECK {\nname example.com\n}' },
+  ll_smtp_host: { rs: '2001:db8::2', checkers: 'SMTP_CHECK {\nhost {\nconnect_ip fe80::4\n}\nhost {\nconnect_ip 2001:db8::4\n}\n}' },
+  ll_misc: { rs: 'fe80::2', checkers: 'MISC_CHECK {\nmisc_path /bin/true\n}' },
+  ll_global: { rs: '2001:db8::2', checkers: 'TCP_CHECK {\nconnect_ip 2001:db8::5\n}' },
+};
+
+for (const [name, c] of Object.entries(LINK_LOCAL)) {
+  test(`same -t verdict and message as keepalived: ${name}`, { skip }, () => {
+    const file = join(dir, `${name}.conf`);
+    writeFileSync(file, `virtual_server 2001:db8::1 80 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n  real_server ${c.rs} 80 {\n${c.checkers}\n  }\n}\n`);
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    const ours = checkConfig(file, { configId: 'nodeA' });
+    const theirs = `${r.stderr}${r.stdout}`;
+    assert.equal(ours.exitCode, r.status, `keepalived said:\n${theirs}\nwe said:\n${ours.diags.map((d) => `${d.severity} ${d.message}`).join('\n')}`);
+    const pick = (lines: string[]): string[] => lines.flatMap((l) => /Checker link local address \S+ requires a bind_if/.exec(l)?.[0] ?? []);
+    assert.deepEqual(pick(ours.diags.map((d) => d.message)), pick(theirs.split('\n')));
   });
 }

@@ -6,7 +6,7 @@ import type {
   LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer, TrackFile, SmtpCheck,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
-import { parseCidr } from '../../net/address.js';
+import { isLinkLocal6, parseCidr } from '../../net/address.js';
 import { otherKeyword, notSupported } from './keywords.js';
 import { rawOf, readScript } from './script.js';
 import { scanScriptLine } from '../script-words.js';
@@ -816,7 +816,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     rs.inhibitOnFailure = d.inhibit ?? inhibit;
     rs.smtpAlert = d.smtpAlert ?? g.smtpAlertChecker ?? g.smtpAlert ?? true;
     const rt = { connectTimeoutMs: t.connectTimeoutMs, delayLoopMs: t.delayLoopMs, alpha: t.alpha, retry: t.retry, delayBeforeRetryMs: t.delayBeforeRetryMs, warmupMs: t.warmupMs };
-    rs.checkers = d.checkers.map((c) => c.build(rt as ResolvedTimers));
+    rs.checkers = d.checkers.map((c) => c.build(rt as ResolvedTimers)).filter((c) => linkLocalHasInterface(ctx, c, rs.address));
     realServers.push(rs);
   }
   if (sorry && !sorry.lbKind) sorry.lbKind = lbKind?.kind ?? 'NAT';
@@ -835,6 +835,23 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     quorum, hysteresis, ...(sorry ? { sorryServer: sorry } : {}), weight, haSuspend,
     ...(smtpAlert !== undefined ? { smtpAlert } : {}), ...vsTimers, realServers,
   };
+}
+
+/** The checkers with connection options (keepalived's conn_opts_t): the ones check_conn_opts looks at. */
+const CONN_OPTS_CHECKERS = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK']);
+
+/**
+ * keepalived's check_conn_opts: a checker whose destination (connect_ip, else the real server) is IPv6 link-local
+ * cannot say which link without bind_if, so it is dropped with a config error (`-t` exit 5).
+ */
+function linkLocalHasInterface(ctx: Ctx, c: Checker, rsAddress: string): boolean {
+  if (!CONN_OPTS_CHECKERS.has(c.type) || c.bindIf !== undefined) return true;
+  const dst = c.connectIp ?? rsAddress;
+  if (!isLinkLocal6(dst)) return true;
+  ctx.diags.error('link-local-needs-bind-if', `Checker link local address ${dst} requires a bind_if`, c.loc, {
+    keyword: c.type, suggestion: `add bind_if INTERFACE (the link ${dst} is on) to the ${c.type} block`,
+  });
+  return false;
 }
 
 /**
