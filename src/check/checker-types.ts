@@ -45,5 +45,11 @@ export interface ProbeResult {
   timedOut?: boolean;
   /** MISC_CHECK: the signal number that ended the script. */
   signal?: number;
+  /** Datagrams read and dropped as not this check's answer, by reason (DNS_CHECK: short, id, not-a-response;
+   *  PING_CHECK: other-sequence); absent when none. */
+  dropped?: DroppedReplies;
 }
+
+/** Counts of dropped replies by reason. */
+export type DroppedReplies = Record<string, number>;
 

@@ -349,6 +349,8 @@ export class CheckEngine {
         const t: TcpProbeTarget = { host: cfg.connectIp ?? rsCfg.address, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs };
         if (cfg.bindTo) t.bindTo = cfg.bindTo;
         if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        if (cfg.bindIf) t.bindIf = cfg.bindIf;
+        if (cfg.fwmark) t.fwmark = cfg.fwmark;
         return () => probeTcp(t);
       }
       case 'HTTP_GET':
@@ -373,6 +375,8 @@ export class CheckEngine {
           if (re) t.regex = re;
           if (cfg.bindTo) t.bindTo = cfg.bindTo;
           if (cfg.bindPort) t.bindPort = cfg.bindPort;
+          if (cfg.bindIf) t.bindIf = cfg.bindIf;
+          if (cfg.fwmark) t.fwmark = cfg.fwmark;
           if (secureContext) t.secureContext = secureContext;
           if (sni) t.servername = sni;
           return t;
@@ -410,6 +414,8 @@ export class CheckEngine {
         if (cfg.reply) t.reply = cfg.replyMask ? { data: cfg.reply, mask: cfg.replyMask } : { data: cfg.reply };
         if (cfg.bindTo) t.bindTo = cfg.bindTo;
         if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        if (cfg.bindIf) t.bindIf = cfg.bindIf;
+        if (cfg.fwmark) t.fwmark = cfg.fwmark;
         return () => probeUdp(t);
       }
       case 'DNS_CHECK': {
@@ -417,12 +423,16 @@ export class CheckEngine {
         const t: DnsProbeTarget = { family: addressFamily(host) === 6 ? 6 : 4, host, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs, name: cfg.name, qtype: cfg.qtype };
         if (cfg.bindTo) t.bindTo = cfg.bindTo;
         if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        if (cfg.bindIf) t.bindIf = cfg.bindIf;
+        if (cfg.fwmark) t.fwmark = cfg.fwmark;
         return () => probeDns(t);
       }
       case 'SMTP_CHECK': {
         const t: SmtpProbeTarget = { host: cfg.connectIp ?? rsCfg.address, port: cfg.connectPort ?? rsCfg.port, timeoutMs: cfg.connectTimeoutMs, helo: cfg.heloName };
         if (cfg.bindTo) t.bindTo = cfg.bindTo;
         if (cfg.bindPort) t.bindPort = cfg.bindPort;
+        if (cfg.bindIf) t.bindIf = cfg.bindIf;
+        if (cfg.fwmark) t.fwmark = cfg.fwmark;
         return () => probeSmtp(t);
       }
     }

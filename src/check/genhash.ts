@@ -25,7 +25,7 @@ Either long or short options are allowed.
    --use-virtualhost -V       Use the specified virtualhost in GET query.
    --verbose         -v       Use verbose mode output.
    --help            -h       Display this short inlined help screen.
-   --fwmark          -m       Use the specified FW mark (not supported, ignored).
+   --fwmark          -m       Use the specified FW mark.
    --protocol        -P       Use the specified HTTP protocol - '1.0', 1.0c', '1.1'.
                                 1.0c means 1.0 with 'Connection: close'
    --timeout         -t       Timeout in seconds
@@ -48,6 +48,8 @@ export interface GenhashOptions {
   help: boolean;
   protocol: '1.0' | '1.0C' | '1.1';
   timeoutMs: number;
+  /** -m: SO_MARK on the connection, as HTTP_GET's fwmark. */
+  fwmark?: number;
 }
 
 export function parseGenhashArgs(argv: readonly string[]): GenhashOptions {
@@ -76,7 +78,13 @@ export function parseGenhashArgs(argv: readonly string[]): GenhashOptions {
       case '-s': o.server = val!; break;
       case '-u': o.url = val!; break;
       case '-V': o.vhost = val!; break;
-      case '-m': break;
+      case '-m': {
+        // keepalived: leading blanks skipped, then decimal digits only.
+        const m = /^[ \t]*(\d+)$/.exec(val!);
+        if (!m || Number(m[1]) > 0xffffffff) throw new KtError('KT_CHECK_GENHASH_USAGE', `invalid fwmark '${val}'`);
+        o.fwmark = Number(m[1]);
+        break;
+      }
       case '-p': {
         const n = Number(val);
         if (!Number.isInteger(n) || n < 1 || n > 65535) throw new KtError('KT_CHECK_GENHASH_USAGE', `invalid port ${val}`);
@@ -156,6 +164,7 @@ export async function runGenhash(argv: readonly string[], io: GenhashIo = { out:
         ...(o.ssl && o.sni && o.vhost ? { servername: o.vhost } : {}),
         request: buildRequest(o.url, o.protocol, hostHeader(o.vhost, host, o.port)),
         url: { path: o.url },
+        ...(o.fwmark ? { fwmark: o.fwmark } : {}),
       },
       o.verbose,
       o.verbose,

@@ -15,15 +15,14 @@ import { createHash } from 'node:crypto';
 import type { HttpUrl, SslConfig } from '../config/model/types.js';
 import type { ProbeResult } from './checker-types.js';
 import { addressFamily } from '../net/address.js';
+import { connectTcp, type ConnOptions } from './probe-socket.js';
 
 /** Inclusive status code range; a single code N is [N, N]. */
 type StatusRange = HttpUrl['statusCodes'][number];
 
-export interface HttpProbeTarget {
+export interface HttpProbeTarget extends ConnOptions {
   host: string;
   port: number;
-  bindTo?: string;
-  bindPort?: number;
   /** Whole request timeout (connect + TLS + request + response). */
   timeoutMs: number;
   ssl: boolean;
@@ -110,13 +109,17 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
     const kept: Buffer[] = [];
     let keptLen = 0;
 
-    const base: net.TcpNetConnectOpts = { host: t.host, port: t.port };
-    if (t.bindTo) base.localAddress = t.bindTo;
-    if (t.bindPort) base.localPort = t.bindPort;
+    let plain: net.Socket;
+    try {
+      plain = connectTcp(t.host, t.port, t);
+    } catch (e) {
+      return reject(e);
+    }
     let sock: net.Socket;
     if (t.ssl) {
+      // TLS over the socket opened with the connection options; it starts once the TCP connect completes.
       sock = tls.connect({
-        ...base,
+        socket: plain,
         secureContext: t.secureContext ?? tlsContext(undefined),
         // keepalived never verifies the server certificate (check_ssl.c): neither do we.
         rejectUnauthorized: false,
@@ -124,7 +127,7 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
       });
       sock.once('secureConnect', () => sock.write(t.request));
     } else {
-      sock = net.connect(base);
+      sock = plain;
       sock.once('connect', () => sock.write(t.request));
     }
     const fail = (reason: string) => {

@@ -9,7 +9,7 @@ import { ksock, watchReadable, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_BINDTODEVIC
 import { AF_INET, AF_INET6, IPPROTO_ICMPV6 } from '../net/constants.js';
 import { sockaddrIn, sockaddrIn6 } from '../net/vrrp-socket.js';
 import { decodeEchoReply, encodeEchoRequest, parsePingGroupRange, widenPingGroupRange } from '../net/icmp-echo.js';
-import type { ProbeResult } from './checker-types.js';
+import type { DroppedReplies, ProbeResult } from './checker-types.js';
 
 const IPPROTO_ICMP = 1;
 /** keepalived's SOCK_RECV_BUFF. */
@@ -42,13 +42,14 @@ export function probePing(t: PingProbeTarget): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     let watcher: ReturnType<typeof watchReadable> | undefined;
+    let dropped: DroppedReplies | undefined;
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       watcher?.close();
       k.close(fd);
-      resolve(r);
+      resolve(dropped ? { ...r, dropped } : r);
     };
     const timer = setTimeout(() => finish({ ok: false, reason: `ICMP echo to ${t.host}: no reply within ${t.timeoutMs} ms` }), t.timeoutMs);
     try {
@@ -73,6 +74,8 @@ export function probePing(t: PingProbeTarget): Promise<ProbeResult> {
           if (v.kind === 'other-type') return finish({ ok: false, reason: `ICMP packet with type 0x${v.type.toString(16)}` });
           // A reply to an earlier request (a reused identifier) is not this check's answer: keep waiting.
           if (v.seq === (t.seq & 0xffff)) return finish({ ok: true, reason: `ICMP echo reply from ${t.host}` });
+          dropped ??= {};
+          dropped['other-sequence'] = (dropped['other-sequence'] ?? 0) + 1;
         }
       });
       watcher.start();

@@ -4,12 +4,11 @@
 import net from 'node:net';
 import { SMTP_BUFF_MAX, smtpNext } from './smtp-dialogue.js';
 import type { ProbeResult } from './checker-types.js';
+import { connectTcp, type ConnOptions } from './probe-socket.js';
 
-export interface SmtpProbeTarget {
+export interface SmtpProbeTarget extends ConnOptions {
   host: string;
   port: number;
-  bindTo?: string;
-  bindPort?: number;
   timeoutMs: number;
   helo: string;
 }
@@ -17,10 +16,12 @@ export interface SmtpProbeTarget {
 export function probeSmtp(t: SmtpProbeTarget): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const where = net.isIPv6(t.host) ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
-    const opts: net.TcpNetConnectOpts = { host: t.host, port: t.port };
-    if (t.bindTo) opts.localAddress = t.bindTo;
-    if (t.bindPort) opts.localPort = t.bindPort;
-    const sock = net.connect(opts);
+    let sock: net.Socket;
+    try {
+      sock = connectTcp(t.host, t.port, t);
+    } catch (e) {
+      return resolve({ ok: false, reason: `${(e as Error).message} (server ${where})` });
+    }
     let done = false;
     let at: 'banner' | 'helo' | 'quit' = 'banner';
     let buf = '';

@@ -1,22 +1,23 @@
 // TCP_CHECK: a connect() within connect_timeout, then close — exactly what keepalived's tcp_check does.
-import net from 'node:net';
+import type net from 'node:net';
 import type { ProbeResult } from './checker-types.js';
+import { connectTcp, type ConnOptions } from './probe-socket.js';
 
-export interface TcpProbeTarget {
+export interface TcpProbeTarget extends ConnOptions {
   host: string;
   port: number;
-  bindTo?: string;
-  bindPort?: number;
   timeoutMs: number;
 }
 
 export function probeTcp(t: TcpProbeTarget): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
-    const opts: net.TcpNetConnectOpts = { host: t.host, port: t.port };
-    if (t.bindTo) opts.localAddress = t.bindTo;
-    if (t.bindPort) opts.localPort = t.bindPort;
-    const sock = net.connect(opts);
+    let sock: net.Socket;
+    try {
+      sock = connectTcp(t.host, t.port, t);
+    } catch (e) {
+      return resolve({ ok: false, reason: (e as Error).message });
+    }
     const finish = (r: ProbeResult) => {
       if (done) return;
       done = true;

@@ -3,18 +3,17 @@
 // UDP_CHECK (check_udp.c): an ICMP unreachable (the connected socket's ECONNREFUSED / EHOSTUNREACH…) is failure,
 // silence is success unless require_reply; a reply is checked against the reply pattern when one is set.
 // DNS_CHECK (check_dns.c): datagrams that are not our answer are skipped; the answer's RCODE decides.
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { decodeDnsReply, encodeDnsQuery } from '../net/dns-message.js';
 import { udpReplyMatches, type HexBytes } from './udp-reply.js';
-import type { ProbeResult } from './checker-types.js';
+import type { DroppedReplies, ProbeResult } from './checker-types.js';
+import { openUdp, type ConnOptions } from './probe-socket.js';
 
-export interface UdpEndpoint {
+export interface UdpEndpoint extends ConnOptions {
   family: 4 | 6;
   host: string;
   port: number;
-  bindTo?: string;
-  bindPort?: number;
   timeoutMs: number;
 }
 
@@ -24,27 +23,30 @@ export interface UdpEndpoint {
  */
 function exchange(t: UdpEndpoint, payload: Buffer, onMessage: (m: Buffer) => ProbeResult | undefined, onTimeout: () => ProbeResult): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const sock = dgram.createSocket({ type: t.family === 4 ? 'udp4' : 'udp6' });
+    let sock: dgram.Socket | undefined;
     let done = false;
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      try { sock.close(); } catch { /* already closed */ }
+      try { sock?.close(); } catch { /* already closed */ }
       resolve(r);
     };
+    const go = (s: dgram.Socket): void => s.connect(t.port, t.host, (err?: Error) => {
+      if (err) return finish({ ok: false, reason: `UDP connect to [${t.host}]:${t.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
+      s.send(payload, (e) => { if (e) finish({ ok: false, reason: `UDP send to [${t.host}]:${t.port}: ${(e as NodeJS.ErrnoException).code ?? e.message}` }); });
+    });
+    try {
+      sock = openUdp(t.family, t.host, t, go);
+    } catch (e) {
+      return resolve({ ok: false, reason: (e as Error).message });
+    }
     const timer = setTimeout(() => finish(onTimeout()), t.timeoutMs);
     sock.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: `UDP to [${t.host}]:${t.port}: ${e.code ?? e.message}` }));
     sock.on('message', (m) => {
       const r = onMessage(m);
       if (r) finish(r);
     });
-    const go = (): void => sock.connect(t.port, t.host, (err?: Error) => {
-      if (err) return finish({ ok: false, reason: `UDP connect to [${t.host}]:${t.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
-      sock.send(payload, (e) => { if (e) finish({ ok: false, reason: `UDP send to [${t.host}]:${t.port}: ${(e as NodeJS.ErrnoException).code ?? e.message}` }); });
-    });
-    if (t.bindTo !== undefined || t.bindPort !== undefined) sock.bind({ address: t.bindTo, port: t.bindPort ?? 0, exclusive: true }, go);
-    else go();
   });
 }
 
@@ -75,16 +77,23 @@ export interface DnsProbeTarget extends UdpEndpoint {
   qtype: number;
 }
 
-export function probeDns(t: DnsProbeTarget): Promise<ProbeResult> {
+export async function probeDns(t: DnsProbeTarget): Promise<ProbeResult> {
   const id = randomInt(0x10000);
-  return exchange(
+  // What keepalived skips silently (dns_recv_thread) is counted, so that a server answering garbage shows.
+  let dropped: DroppedReplies | undefined;
+  const r = await exchange(
     t,
     encodeDnsQuery(id, t.name, t.qtype),
     (m) => {
       const v = decodeDnsReply(id, m);
-      if (v.kind === 'ignore') return undefined;
+      if (v.kind === 'ignore') {
+        dropped ??= {};
+        dropped[v.why] = (dropped[v.why] ?? 0) + 1;
+        return undefined;
+      }
       return v.rcode === 0 ? { ok: true, reason: 'DNS answer with rcode 0' } : { ok: false, reason: `read error occurred. (rcode = ${v.rcode})` };
     },
     () => ({ ok: false, reason: `read timeout from socket (${t.timeoutMs} ms)` }),
   );
+  return dropped ? { ...r, dropped } : r;
 }

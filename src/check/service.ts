@@ -11,7 +11,7 @@
 // deletes our services directly, lvs_flush_on_stop flushes the whole table, -I keeps everything; the timeouts found
 // before lvs_timeouts changed them are put back.
 import type { Logger } from 'pino';
-import type { KeepalivedConfig } from '../config/model/index.js';
+import type { KeepalivedConfig, RealServer } from '../config/model/index.js';
 import { IpvsClient, IpvsUnavailableError, type IpvsServiceWithDests } from '../ipvs/client.js';
 import { IpvsApplier, type StopMode } from '../ipvs/apply.js';
 import { describeOp } from '../ipvs/describe.js';
@@ -183,6 +183,14 @@ export class CheckerService {
    */
   realServerStatus(): CheckerStatus[] {
     const out: CheckerStatus[] = [];
+    const dropped = new Map<RealServer, Record<string, number>>();
+    for (const ck of this.engine?.core.checkers ?? []) {
+      for (const [why, n] of Object.entries(ck.droppedReplies)) {
+        let d = dropped.get(ck.rs.cfg);
+        if (!d) dropped.set(ck.rs.cfg, (d = {}));
+        d[why] = (d[why] ?? 0) + n;
+      }
+    }
     for (const vs of this.cfg.virtualServers) {
       const verdict = this.wanted.get(vs.key) ?? [];
       const dests = overrideDests(vs, verdict, this.overrides);
@@ -194,6 +202,7 @@ export class CheckerService {
         out.push({
           virtualServer: vs.key, realServer: `${rs.address.includes(':') ? `[${rs.address}]` : rs.address}:${rs.port}`, up: !!v && !v.inhibited, weight: d?.weight,
           ...(o ? { override: { kind: o.kind, ...(o.weight !== undefined ? { weight: o.weight } : {}), since: o.since, by: o.by } } : {}),
+          ...(dropped.has(rs) ? { droppedReplies: dropped.get(rs) } : {}),
         });
       }
     }

@@ -5,7 +5,7 @@
 // No clock, no I/O, no randomness of its own: time and random numbers are passed in. The state holds the config
 // model's objects (VirtualServer, RealServer, Checker) as they are, plus who runs each script (decided once here).
 import type { Checker, FileCheck, HttpCheck, MiscCheck, RealServer, ScriptSpec, SslConfig, VirtualServer } from '../config/model/types.js';
-import type { CheckScriptUsers, DesiredDest, DesiredVs, ProbeResult, DecidedScript } from './checker-types.js';
+import type { CheckScriptUsers, DesiredDest, DesiredVs, ProbeResult, DecidedScript, DroppedReplies } from './checker-types.js';
 import { KtError } from '../util/errors.js';
 
 /** keepalived's BOOTSTRAP_DELAY before the first check (check_api.c). */
@@ -93,6 +93,8 @@ export interface CheckerState {
   lastExitCode: number;
   /** FILE_CHECK: the last value read from its file (keepalived's last_status). */
   fileValue: number;
+  /** Replies its probes read and dropped, by reason (ProbeResult.dropped), since start; kept across reloads. */
+  droppedReplies: DroppedReplies;
 }
 
 /** notify_up / notify_down (RS), quorum_up / quorum_down (VS), each with its runner decided; a removed one absent. */
@@ -300,6 +302,7 @@ export class CheckVerdict {
             curWeight: 0,
             lastExitCode: 0,
             fileValue: 0,
+            droppedReplies: {},
           };
           const prev = old.get(checkerKey(vsCfg.key, rsCfg, ck, ssl, run));
           if (prev) {
@@ -311,6 +314,7 @@ export class CheckVerdict {
             st.curWeight = prev.curWeight;
             st.lastExitCode = prev.lastExitCode;
             st.fileValue = prev.fileValue;
+            st.droppedReplies = prev.droppedReplies;
             rs.effectiveWeight += prev.curWeight;
             if (!st.isUp) rs.numFailed++;
           } else if (ck.type === 'FILE_CHECK') {
@@ -385,6 +389,7 @@ export class CheckVerdict {
   onResult(checkerId: number, result: ProbeResult, startedAt: number, finishedAt: number): ResultOutput {
     const ck = this.checkers[checkerId];
     if (!ck) throw new KtError('KT_CHECK_CONFIG', `unknown checker ${checkerId}`);
+    if (result.dropped) for (const [why, n] of Object.entries(result.dropped)) ck.droppedReplies[why] = (ck.droppedReplies[why] ?? 0) + n;
     let delay: number;
     switch (ck.cfg.type) {
       case 'FILE_CHECK':

@@ -104,6 +104,9 @@ export interface CheckerStatus {
   weight?: number;
   /** The operator's override (ctl drain / disable / weight), with when and who. */
   override?: { kind: RsOverrideKind; weight?: number; since: string; by: string };
+  /** Replies its checkers read and dropped as not their answer (malformed, another id or sequence), by reason;
+   *  absent when none. */
+  droppedReplies?: Record<string, number>;
 }
 
 /** The kernel's IPVS counters of one service (no `destination`) or one destination, as the checker child read them. */

@@ -106,16 +106,19 @@ export function ownFamilies(doc: StatusDocument): MetricFamily[] {
 
   const chk = fam('checker_up', 'gauge', 'Real server health as the checkers see it: 1 up, 0 down.');
   const weight = fam('ipvs_real_server_weight', 'gauge', 'Weight programmed into IPVS for a real server (0 = quiesced).');
+  const droppedReplies = fam('checker_replies_dropped_total', 'counter',
+    'Replies the checkers of a real server read and dropped as not their answer, by reason (DNS_CHECK: short, id, not-a-response; PING_CHECK: other-sequence).');
   for (const c of doc.checkers) {
     const l = { virtual_server: c.virtualServer, real_server: c.realServer };
     chk.samples.push({ labels: l, value: c.up ? 1 : 0 });
     if (c.weight !== undefined) weight.samples.push({ labels: l, value: c.weight });
+    for (const [reason, n] of Object.entries(c.droppedReplies ?? {})) droppedReplies.samples.push({ labels: { ...l, reason }, value: n });
   }
   const ctl = fam('ctl_commands_total', 'counter', 'Control interface commands (POST /ctl) by command and result (ok, refused, bad_request, forbidden, error).');
   for (const c of doc.ctl?.commands ?? []) ctl.samples.push({ labels: { command: c.command, result: c.result }, value: c.count });
   const maint = fam('maintenance', 'gauge', 'Whether the director is in maintenance (ctl maintenance on: every VRRP instance held BACKUP).');
   maint.samples.push({ labels: {}, value: doc.maintenance ? 1 : 0 });
-  return [build, up, restarts, reloads, ctl, maint, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight];
+  return [build, up, restarts, reloads, ctl, maint, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight, droppedReplies];
 }
 
 /** The kernel's IPVS counters (IPVS_*_ATTR_STATS64, as `ipvsadm -Ln --stats --exact` / `--rate`) per service and destination. */

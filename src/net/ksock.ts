@@ -98,6 +98,7 @@ export function peerCredentials(fd: number): { pid: number; uid: number; gid: nu
 // Linux socket constants used with the addon (address families and IP protocols are in constants.ts).
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
+export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 export const SOL_SOCKET = 1;
@@ -105,6 +106,7 @@ export const SO_RCVBUF = 8;
 export const SO_SNDBUF = 7;
 export const SO_PEERCRED = 17;
 export const SO_BINDTODEVICE = 25;
+export const SO_MARK = 36;
 export const SO_RCVBUFFORCE = 33;
 export const SOL_NETLINK = 270;
 export const NETLINK_ADD_MEMBERSHIP = 1;

@@ -67,6 +67,14 @@ test('long options and -P/-t parsing', () => {
   assert.deepEqual([o.server, o.port, o.url, o.protocol, o.timeoutMs, o.ssl], ['10.0.0.1', 8080, '/a', '1.0C', 2500, true]);
 });
 
+test('-m sets the fwmark (keepalived: decimal after blanks, nothing else); the fetch with a mark still gets the page', async () => {
+  assert.equal(parseGenhashArgs(['-m', ' 7']).fwmark, 7);
+  assert.equal(parseGenhashArgs(['--fwmark=4294967295']).fwmark, 4294967295);
+  for (const bad of ['-1', '7x', '0x10', '']) assert.throws(() => parseGenhashArgs(['-m', bad]), /invalid fwmark/);
+  // On loopback a mark changes no route: the digest is the one without it (SO_MARK needs root; the suite runs as root).
+  assert.equal((await gen(['-s', '127.0.0.1', '-p', String(port), '-u', '/page', '-m', '9'])).out.trim(), md5);
+});
+
 test('same hash and same verbose dump as keepalived --genhash', { skip: needsCommand('keepalived') }, async () => {
   const args = ['-s', '127.0.0.1', '-p', String(port), '-u', '/page', '-v'];
   const theirs = await new Promise<string>((resolve) => execFile('keepalived', ['--genhash', ...args], (_e, stdout) => resolve(stdout)));

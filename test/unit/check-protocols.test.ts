@@ -1,6 +1,6 @@
 // PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK: the pure codecs (ICMP echo, DNS message, UDP hex patterns, the
 // SMTP dialogue), their retry rules in the verdict core, their config model, and the DNS / UDP probes against
-// loopback servers that answer with malformed datagrams.
+// loopback servers that answer with malformed datagrams (counted in the real server's status and on /metrics).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -13,6 +13,12 @@ import { probeDns, probeUdp } from '../../src/check/probe-udp.js';
 import type { Checker } from '../../src/config/model/index.js';
 import { realServer, tcpCheck, virtualServer } from '../helpers/check-model.js';
 import { build } from '../helpers/model.js';
+import { pino } from 'pino';
+import { CheckerService } from '../../src/check/service.js';
+import { IpvsUnavailableError } from '../../src/ipvs/client.js';
+import { formatMetrics } from '../../src/daemon/metrics.js';
+import { waitForCondition } from '../helpers/process.js';
+import { parsePrometheusText } from '../helpers/prom-parse.js';
 
 test('ICMP echo request: keepalived\'s layout, 128 bytes of "keepalived check - "; replies read by type and sequence', () => {
   const b = encodeEchoRequest(4, 0x1234);
@@ -227,13 +233,65 @@ test('DNS probe: malformed and foreign datagrams are skipped, the real answer co
   const nx = await udpServer((s, m, r) => { const a = Buffer.from(m); a[2] = 0x81; a[3] = 0x83; s.send(a, r.port, r.address); });
   try {
     const base = { family: 4 as const, host: '127.0.0.1', timeoutMs: 500, name: 'www.kt.test', qtype: 1 };
-    assert.equal((await probeDns({ ...base, port: good.port })).ok, true);
+    const ok = await probeDns({ ...base, port: good.port });
+    assert.equal(ok.ok, true);
+    assert.deepEqual(ok.dropped, { short: 1, id: 1 });
     const g = await probeDns({ ...base, port: bad.port });
     assert.equal(g.ok, false);
     assert.match(g.reason, /timeout/);
+    assert.equal(Object.values(g.dropped ?? {}).reduce((a, b) => a + b, 0), 1, 'the garbage datagram is counted');
     assert.match((await probeDns({ ...base, port: nx.port })).reason, /rcode = 3/);
   } finally {
     good.close(); bad.close(); nx.close();
+  }
+});
+
+test('DNS_CHECK: dropped replies are counted per real server in its status and keepalived_ts_checker_replies_dropped_total', async () => {
+  // Each query gets a short datagram, itself sent back (a query, not a response), a response with another id, then
+  // the answer: the check succeeds and the three are counted by reason.
+  const srv = await udpServer((s, m, r) => {
+    s.send(Buffer.from([1, 2, 3]), r.port, r.address);
+    s.send(m, r.port, r.address);
+    const other = Buffer.from(m);
+    other.writeUInt16BE(m.readUInt16BE(0) ^ 1, 0);
+    other[2] = 0x81;
+    s.send(other, r.port, r.address);
+    const ans = Buffer.from(m);
+    ans[2] = 0x81; ans[3] = 0x80;
+    s.send(ans, r.port, r.address);
+  });
+  const { model } = build(`virtual_server 10.0.0.1 53 {
+  protocol UDP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 3600
+  real_server 127.0.0.1 ${srv.port} {
+    DNS_CHECK {
+      type A
+      name www.kt.test
+      warmup 0
+      connect_timeout 5
+    }
+  }
+}
+`);
+  const service = new CheckerService(model, { log: pino({ level: 'silent' }), openIpvs: () => Promise.reject(new IpvsUnavailableError()) });
+  try {
+    await service.start();
+    await waitForCondition('the first DNS check', () => service.realServerStatus()[0]?.droppedReplies !== undefined, 20_000, () => JSON.stringify(service.realServerStatus()));
+    const st = service.realServerStatus();
+    assert.equal(st[0]!.up, true);
+    assert.deepEqual(st[0]!.droppedReplies, { short: 1, 'not-a-response': 1, id: 1 });
+    const fams = parsePrometheusText(formatMetrics({
+      version: '1', pid: 1, startedAt: new Date(0).toISOString(), children: [], reloads: { ok: 0, refused: 0 }, vrrp: [], scripts: [],
+      checkers: st, keepalivedJson: [],
+    }));
+    const samples = fams.get('keepalived_ts_checker_replies_dropped_total')!.samples;
+    assert.deepEqual(samples.map((x) => [x.labels['real_server'], x.labels['reason'], x.value]).sort(),
+      [[`127.0.0.1:${srv.port}`, 'id', 1], [`127.0.0.1:${srv.port}`, 'not-a-response', 1], [`127.0.0.1:${srv.port}`, 'short', 1]]);
+  } finally {
+    await service.stop();
+    srv.close();
   }
 });
 

@@ -1,6 +1,7 @@
-// Small servers for the checker tests, run inside a namespace (test/netns/checker-protocols.test.ts):
-// UDP echo, a UDP sink that never answers, a UDP server that answers only with malformed DNS, and three SMTP
-// listeners (a good one, one with a 5xx banner, one that never speaks). Every line a server receives is reported on
+// Small servers for the checker tests, run inside a namespace (test/netns/checker-protocols.test.ts,
+// checker-fwmark.test.ts): UDP echo, a UDP sink that never answers, a UDP server that answers only with malformed
+// DNS, one that answers every DNS query with RCODE 0, three SMTP listeners (a good one, one with a 5xx banner, one
+// that never speaks) and an HTTP server that answers 200. Every line a server receives is reported on
 // stdout as JSON; "ready" once everything listens.
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -30,6 +31,13 @@ udp(7003, (s, m, r) => {
   s.send(wrong, r.port, r.address);
 });
 
+// A DNS "answer": the query sent back as a response (QR set), RCODE 0.
+udp(7004, (s, m, r) => {
+  const a = Buffer.from(m);
+  if (a.length >= 4) a.writeUInt16BE(a.readUInt16BE(2) | 0x8000, 2);
+  s.send(a, r.port, r.address);
+});
+
 function smtp(port: number, onConnect: (c: net.Socket) => void): void {
   const srv = net.createServer((c) => {
     c.on('error', () => {});
@@ -54,6 +62,12 @@ function smtp(port: number, onConnect: (c: net.Socket) => void): void {
 smtp(2525, (c) => c.write('220 kt.test ESMTP\r\n'));
 smtp(2526, (c) => c.write('554 go away\r\n'));
 smtp(2527, () => {});
+
+const http = net.createServer((c) => {
+  c.on('error', () => {});
+  c.once('data', () => c.end('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+});
+pending.push(new Promise((res) => http.listen(8080, addr, () => res())));
 
 await Promise.all(pending);
 out({ ready: true });
