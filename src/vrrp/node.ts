@@ -216,7 +216,8 @@ type Unit =
 const unitMembers = (u: Unit): string[] => (u.kind === 'single' ? [u.name] : u.g.spec.members);
 
 interface GarpSend { uid: number; vip: VirtualIp }
-interface GarpQueue { intervalMs: number; lastAt: number; pending: GarpSend[] }
+/** `first`: the address that opened the queue, by which a reload finds the queue's new pacing. */
+interface GarpQueue { intervalMs: number; lastAt: number; pending: GarpSend[]; first: VirtualIp }
 
 const PLACEHOLDER = { 4: '0.0.0.0', 6: '::' } as const;
 
@@ -467,6 +468,7 @@ export class VrrpNode {
     for (const p of match.added) entries.push([p, undefined]);
     this.plan = next;
     this.build(entries, oldGroups);
+    this.repaceGarps();
     this.syncGuardSessions();
 
     // Sources may change (mcast_src_ip is not part of the identity); sockets follow the new plan.
@@ -943,7 +945,7 @@ export class VrrpNode {
       const intervalMs = grp
         ? (vip.family === 4 ? grp.garpIntervalMs : grp.gnaIntervalMs) ?? 0
         : vip.family === 4 ? this.plan.garpIntervalMs : this.plan.gnaIntervalMs;
-      this.garp.set(key, (q = { intervalMs, lastAt: -Infinity, pending: [] }));
+      this.garp.set(key, (q = { intervalMs, lastAt: -Infinity, pending: [], first: vip }));
     }
     return q;
   }
@@ -971,6 +973,30 @@ export class VrrpNode {
         const g = q.pending.splice(best, 1)[0]!;
         const inst = this.byUid.get(g.uid);
         if (inst) this.sendGarp(q, inst, g.vip);
+      }
+    }
+  }
+
+  /**
+   * After a reload every pacing is the new plan's: each queue takes the interval its interface or garp_group has now
+   * (keepalived 2.2.7 rebuilds every garp_delay at a reload, so new intervals apply at once; they used to apply only
+   * to queues opened after it) and keeps the time of its last send. Waiting sends whose instance and address are
+   * still configured stay queued; keepalived forgets them and lets the next send go at once, which would cut the
+   * GARPs of addresses still waiting for their first.
+   */
+  private repaceGarps(): void {
+    const old = [...this.garp.values()];
+    this.garp.clear();
+    for (const q of old) {
+      const nq = this.garpQueue(q.first);
+      nq.lastAt = Math.max(nq.lastAt, q.lastAt);
+    }
+    for (const q of old) {
+      for (const g of q.pending) {
+        const vip = this.byUid.get(g.uid)?.plan.vips.find((v) => v.address === g.vip.address && v.dev === g.vip.dev);
+        if (!vip) continue;
+        const nq = this.garpQueue(vip);
+        if (!nq.pending.some((x) => x.uid === g.uid && x.vip.address === vip.address)) nq.pending.push({ uid: g.uid, vip });
       }
     }
   }
