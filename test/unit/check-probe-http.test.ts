@@ -164,6 +164,18 @@ test('SSL_GET: self-signed server accepted (never verified), SNI name and client
   assert.equal(lastSeen!.clientCert, undefined);
 });
 
+test('SSL_GET and HTTP_GET over a socket opened with fwmark, bind_if and bindto (the addon\'s fd): same answers', async () => {
+  const opts = { fwmark: 7, bindIf: 'lo', bindTo: '127.0.0.3' };
+  const r = await probeHttp(target({ path: '/', digest: md5('hello keepalived') }, { port: securePort, ssl: true, servername: 'sni.example.org', ...opts }));
+  assert.equal(r.ok, true, r.reason);
+  assert.equal(lastSeen!.servername, 'sni.example.org');
+  assert.equal((await probeHttp(target({ path: '/', digest: md5('hello keepalived') }, opts))).ok, true);
+  // An option the kernel refuses fails the check with keepalived's words, before any connection.
+  const bad = await probeHttp(target({ path: '/' }, { bindIf: 'kt-no-such-if' }));
+  assert.equal(bad.ok, false);
+  assert.match(bad.reason, /Checker can't bind to device kt-no-such-if/);
+});
+
 test('SSL_GET against a plain HTTP port fails', async () => {
   const r = await probeHttp(target({ path: '/' }, { ssl: true, timeoutMs: 1000 }));
   assert.equal(r.ok, false);

@@ -307,6 +307,8 @@ test('UDP probe: silence is success unless a reply is required; a closed port (I
     assert.equal((await probeUdp({ ...base, port: sink.port, requireReply: true })).ok, false);
     assert.match((await probeUdp({ ...base, port: closedPort })).reason, /ECONNREFUSED/);
     assert.equal((await probeUdp({ ...base, port: echo.port, requireReply: true, reply: { data: [0x6b] } })).ok, true);
+    // The same over a socket opened with fwmark, bind_if and bindto (probe-socket.ts).
+    assert.equal((await probeUdp({ ...base, port: echo.port, requireReply: true, reply: { data: [0x6b] }, fwmark: 5, bindIf: 'lo', bindTo: '127.0.0.4' })).ok, true);
     assert.equal((await probeUdp({ ...base, port: echo.port, requireReply: true, reply: { data: [0x00] } })).ok, false);
   } finally {
     sink.close(); echo.close();
