@@ -83,6 +83,10 @@ function addressSpec(v: VirtualIp, ifindex: number): AddressSpec {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The word the timer's sub-millisecond sleep waits on (nobody ever notifies it: each wait runs to its timeout). */
+const SLEEP_WORD = new Int32Array(new SharedArrayBuffer(4));
+/** The longest the timer blocks the event loop: a Node timer waking earlier than this re-arms instead. */
+const SLEEP_MAX_MS = 3;
 
 /** Every tracker source of a plan: instances' and sync groups'. */
 function trackerSources(plan: VrrpPlan): TrackerSource[] {
@@ -299,20 +303,29 @@ export class VrrpShell {
     this.timer = undefined;
     const at = this.node.deadline();
     if (at === undefined || this.stopping) return;
-    // Node's timers have 1 ms granularity and fire up to about a millisecond either side of the deadline. Wake 1 ms
-    // early and finish the wait in the event loop's check phase, so deadlines (the skew time is 60.9 ms at 0.1 s)
-    // are met to a fraction of a millisecond, as keepalived's µs timers meet them. The spin is at most ~1 ms.
+    this.wakeAt(at);
+  }
+
+  /**
+   * Node's timers have 1 ms granularity and fire up to about a millisecond either side of the deadline. Wake 1 ms
+   * early and sleep the rest in a futex wait (Atomics.wait: µs resolution, no CPU), so deadlines (the skew time is
+   * 60.9 ms at 0.1 s) are met to a fraction of a millisecond, as keepalived's µs timers meet them. Then one event
+   * loop turn before the timer input, so packets that arrived before the deadline are handled first. (This used to
+   * spin on setImmediate for the last millisecond: ~170 loop turns and most of the VRRP child's CPU per advert.)
+   */
+  private wakeAt(at: number): void {
     const token = setTimeout(() => {
-      const fire = (): void => {
+      if (this.timer !== token || this.stopping) return;
+      const left = at - this.now();
+      if (left > SLEEP_MAX_MS) return this.wakeAt(at); // woke far too early: back to the event loop
+      if (left > 0) Atomics.wait(SLEEP_WORD, 0, 0, left);
+      setImmediate(() => {
         if (this.timer !== token || this.stopping) return;
-        if (this.now() < at) {
-          setImmediate(fire);
-          return;
-        }
+        const rest = at - this.now();
+        if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
         this.timer = undefined;
         this.input({ type: 'timer' });
-      };
-      fire();
+      });
     }, Math.max(0, at - this.now() - 1));
     this.timer = token;
   }
