@@ -108,6 +108,9 @@ export class VrrpShell {
   private rt?: Rtnetlink;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
+  /** The deadline the pending timer serves (the node's earliest), and when that Node timer wakes. */
+  private timerAt = 0;
+  private timerWake = 0;
   private stopping = false;
   private readonly instanceLogs = new Map<string, Logger>();
   private nextControlId = 1;
@@ -299,10 +302,17 @@ export class VrrpShell {
   }
 
   private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     const at = this.node.deadline();
-    if (at === undefined || this.stopping) return;
+    if (at === undefined || this.stopping) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    this.timerAt = at;
+    // A timer already set to wake no later than the new deadline is kept: when it wakes it waits for `timerAt`.
+    // A backup's master-down moves later with every advert it hears, and re-setting a Node timer per packet costs.
+    if (this.timer && this.timerWake <= at) return;
+    if (this.timer) clearTimeout(this.timer);
     this.wakeAt(at);
   }
 
@@ -314,19 +324,22 @@ export class VrrpShell {
    * spin on setImmediate for the last millisecond: ~170 loop turns and most of the VRRP child's CPU per advert.)
    */
   private wakeAt(at: number): void {
+    const delay = Math.max(0, at - this.now() - 1);
+    this.timerWake = this.now() + delay;
     const token = setTimeout(() => {
       if (this.timer !== token || this.stopping) return;
-      const left = at - this.now();
-      if (left > SLEEP_MAX_MS) return this.wakeAt(at); // woke far too early: back to the event loop
+      const left = this.timerAt - this.now();
+      if (left > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // woke early, or the deadline moved: wait again
       if (left > 0) Atomics.wait(SLEEP_WORD, 0, 0, left);
       setImmediate(() => {
         if (this.timer !== token || this.stopping) return;
-        const rest = at - this.now();
+        const rest = this.timerAt - this.now();
+        if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // a packet in that loop turn moved it
         if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
         this.timer = undefined;
         this.input({ type: 'timer' });
       });
-    }, Math.max(0, at - this.now() - 1));
+    }, delay);
     this.timer = token;
   }
 
