@@ -221,6 +221,16 @@ Napi::Value MLock2(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// madvise(address, length, advice): addresses cross as doubles, as for mlock2. The daemon uses MADV_DONTNEED to
+// drop its mappings of node's own read-only file pages after start-up (memory-trim.ts).
+Napi::Value MAdvise(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto addr = reinterpret_cast<void*>(static_cast<uintptr_t>(info[0].As<Napi::Number>().DoubleValue()));
+  if (madvise(addr, static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue()), info[2].As<Napi::Number>().Int32Value()) < 0)
+    return ThrowErrno(env, "madvise", errno);
+  return env.Undefined();
+}
+
 // Limits cross as doubles: RLIM_INFINITY is passed and returned as -1 (every finite limit used here is < 2^53).
 Napi::Value SetRlimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -329,6 +339,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("schedSetScheduler", Napi::Function::New(env, SchedSetScheduler));
   exports.Set("schedGetScheduler", Napi::Function::New(env, SchedGetScheduler));
   exports.Set("mlock2", Napi::Function::New(env, MLock2));
+  exports.Set("madvise", Napi::Function::New(env, MAdvise));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit));
   exports.Set("Watcher", Watcher::Init(env));

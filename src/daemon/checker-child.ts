@@ -6,6 +6,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
 import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
+import { scheduleTrim } from './memory-trim.js';
 import { InterfaceWatcher } from '../net/interfaces.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { createLogger, errorFields } from './log.js';
@@ -123,13 +124,18 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   // A reload error must never leave the message handler: keep running and say what failed.
   // Reloads run at normal scheduling, as keepalived's (reading a config must not run into RLIMIT_RTTIME).
   let globalDefs = cfg.globalDefs;
+  // Node's file pages given back after start-up and reloads (memory-trim.ts); not for a real-time or locked child.
+  const trimSoon = scheduleTrim(log, () => globalDefs.checkerRtPriority === undefined && !globalDefs.checkerNoSwap);
   const reload = () => {
     leaveRealtime(log);
     void reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
       await service.reload(next);
       globalDefs = next.globalDefs;
       void followAddresses(next);
-    }).finally(() => applyProcessPriorities('checker', globalDefs, log, true));
+    }).finally(() => {
+      applyProcessPriorities('checker', globalDefs, log, true);
+      trimSoon();
+    });
   };
   // The IPVS counters for /metrics: one table dump shared by the scrapes of a second, and a scrape never waits
   // longer than the budget for it (the parent gives a child 2 s to answer): a slow dump leaves them out this time.
@@ -166,7 +172,10 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     process.on('SIGHUP', reload);
     Promise.resolve(followAddresses(cfg))
       .then(() => service.start())
-      .then(() => ctx.send({ t: 'ready' }))
+      .then(() => {
+        ctx.send({ t: 'ready' });
+        trimSoon();
+      })
       .catch((e: Error) => {
         log.error(errorFields(e), `checker failed to start: ${e.stack ?? e.message}`);
         void stop('start failure').then(() => resolve(EXIT_FATAL));

@@ -9,6 +9,7 @@ import { CHILD_KINDS, CHILD_WAIT_ENV, Supervised } from './children.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
 import { childExecArgv } from './process-priority.js';
+import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields } from './log.js';
 import { logTargets, type DaemonOptions } from './options.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -93,6 +94,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     }
     reloads.ok++;
     current = next;
+    trimSoon();
     process.env[CHILD_WAIT_ENV] = String(next.globalDefs.childWaitTimeMs);
     for (const kind of CHILD_KINDS) {
       const running = children.find((c) => c.spec.kind === kind.kind);
@@ -185,6 +187,9 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   const control = (body: string, caller: Parameters<typeof dispatchControl>[1]) =>
     dispatchControl(body, caller, { policy: ctlPolicy, env: ctlEnv, log: ctlLog, counters: ctlCounters });
 
+  // Node's file pages given back once start-up (or a reload's config read) is past (memory-trim.ts).
+  const trimSoon = scheduleTrim(log, () => !stopping);
+
   const startedAt = Date.now();
   process.on('SIGTERM', () => stop('Received SIGTERM', EXIT_OK));
   if (!o.ignoreSigint) process.on('SIGINT', () => stop('Received SIGINT', EXIT_OK));
@@ -202,5 +207,6 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     }
   }
   for (const c of children) c.start();
+  trimSoon();
   return exited;
 }

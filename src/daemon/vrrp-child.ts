@@ -11,6 +11,7 @@ import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
 import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
+import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { dumpPath, formatData, formatJson, formatStats, type DumpKind } from './dumps.js';
@@ -68,6 +69,8 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance });
   let globalDefs = cfg.globalDefs;
   let routerId = cfg.globalDefs.routerId;
+  // Node's file pages given back after start-up and reloads (memory-trim.ts); not for a real-time or locked child.
+  const trimSoon = scheduleTrim(log, () => globalDefs.vrrpRtPriority === undefined && !globalDefs.vrrpNoSwap);
   log.info(`Starting keepalived-ts VRRP with ${plan.instances.length} instance(s) from ${o.configFile}`);
 
   // A crash (child.ts) first releases the VIPs: masters send priority 0 and remove them, so the peer takes over
@@ -108,6 +111,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
         globalDefs = next.globalDefs;
       });
       applyProcessPriorities('vrrp', globalDefs, log, true);
+      trimSoon();
     });
   };
 
@@ -179,7 +183,10 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     onDumpSignals(dump);
     engine
       .start()
-      .then(() => ctx.send({ t: 'ready' }))
+      .then(() => {
+        ctx.send({ t: 'ready' });
+        trimSoon();
+      })
       .catch((e: Error) => {
         log.error(errorFields(e), `VRRP engine failed to start: ${e.stack ?? e.message}`);
         void stop('start failure').then(() => resolve(EXIT_FATAL));

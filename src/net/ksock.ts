@@ -44,6 +44,8 @@ export interface Ksock {
   schedGetScheduler(tid: number): { policy: number; priority: number };
   /** mlock2(2) of [address, address + length); flags MLOCK_ONFAULT or 0. */
   mlock2(address: number, length: number, flags: number): void;
+  /** madvise(2) of [address, address + length). Absent from an addon built before it was added. */
+  madvise?(address: number, length: number, advice: number): void;
   /** RLIM_INFINITY is -1 both ways. */
   setrlimit(resource: number, soft: number, hard: number): void;
   getrlimit(resource: number): { soft: number; hard: number };
@@ -123,3 +125,4 @@ export const SCHED_RR = 2;
 export const SCHED_RESET_ON_FORK = 0x40000000;
 export const RLIMIT_RTTIME = 15;
 export const MLOCK_ONFAULT = 1;
+export const MADV_DONTNEED = 4;
