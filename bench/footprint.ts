@@ -7,9 +7,11 @@
 // every thread (/proc/PID/task/TID/schedstat, ns: node's helper threads count); memory is the sum of VmRSS
 // (/proc/PID/status) and of Pss (/proc/PID/smaps_rollup: node processes share node's text, so RSS counts it twice)
 // at the end of the window. Then one director alone with 20 VRRP instances (all MASTER), the same figures.
-// The floor: an idle node process (`setInterval` every second) measured the same way.
+// The floor: an idle node process (`setInterval` every second) measured the same way. The settle time is long
+// because an idle node daemon's cost per advert falls for its first half minute (V8 compiling the advert path) and
+// its RSS drops 5 s after start-up (daemon/memory-trim.ts): the window sees the steady state a director runs in.
 //
-//   node --import tsx bench/footprint.ts [--settle 5] [--window 10] [--runs 1] [--kinds keepalived,keepalived-ts]
+//   node --import tsx bench/footprint.ts [--settle 30] [--window 10] [--runs 1] [--kinds keepalived,keepalived-ts]
 //        [--parts pair,many,floor]
 import { readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -19,7 +21,7 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 }
-const settleS = Number(arg('settle', '5'));
+const settleS = Number(arg('settle', '30'));
 const windowS = Number(arg('window', '10'));
 const runs = Math.max(1, Number(arg('runs', '1')) || 1);
 const kinds = arg('kinds', 'keepalived,keepalived-ts').split(',') as DaemonKind[];
