@@ -54,7 +54,15 @@ export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckC
   });
   const diags: Diagnostics = parsed.diags;
   const interfaces = opts.interfaces === undefined ? readInterfaces() : opts.interfaces;
-  const model = buildModel(parsed.nodes, diags, { interfaces, hostname: host });
+  // Only asked for use_ipvlan's name; /sys/class/net is this namespace's when the daemon or -t runs in it.
+  const isStacked = (name: string): boolean => {
+    try {
+      return readdirSync(`/sys/class/net/${name}`).some((e) => e.startsWith('lower_'));
+    } catch {
+      return false;
+    }
+  };
+  const model = buildModel(parsed.nodes, diags, { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isStacked } : {}) });
   if (!diags.list.some((d) => d.code === 'file-not-found' && d.severity === 'fatal' && !d.loc))
     checkModelScriptSecurity(model, opts.scriptFs ?? nodeScriptFs(), diags);
   return { model, diags: diags.list, exitCode: exitCodeFor(diags.list), files: parsed.files };

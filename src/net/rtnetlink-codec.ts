@@ -2,7 +2,7 @@
 // <linux/rtnetlink.h>, <linux/if_addr.h>, <linux/if_link.h>, <linux/fib_rules.h>); the socket shell that sends them
 // is rtnetlink.ts.
 import {
-  attr, attrMap, attrStr, attrU32, attrU8, readStr,
+  attr, attrMap, attrStr, attrU16, attrU32, attrU8, readStr,
   type NetlinkMessage,
 } from './netlink-codec.js';
 import { addrToBytes, bytesToAddr as addrText, familyOf, type Family } from './address.js';
@@ -99,6 +99,13 @@ export const MACVLAN_MODE_PRIVATE = 1;
 export const MACVLAN_MODE_VEPA = 2;
 export const MACVLAN_MODE_BRIDGE = 4;
 export const MACVLAN_MODE_PASSTHRU = 8;
+/** Inside IFLA_INFO_DATA of an ipvlan (<linux/if_link.h>): IFLA_IPVLAN_MODE / IFLA_IPVLAN_FLAGS, both u16. */
+export const IFLA_IPVLAN_MODE = 1;
+export const IFLA_IPVLAN_FLAGS = 2;
+export const IPVLAN_MODE_L2 = 0;
+/** IFLA_IPVLAN_FLAGS: 0 is bridge. */
+export const IPVLAN_F_PRIVATE = 1;
+export const IPVLAN_F_VEPA = 2;
 /** Inside IFLA_AF_SPEC / AF_INET6. */
 export const IFLA_INET6_ADDR_GEN_MODE = 8;
 export const IN6_ADDR_GEN_MODE_NONE = 1;
@@ -294,6 +301,9 @@ export interface LinkInfo {
   linkIndex?: number;
   /** IFLA_INFO_DATA / IFLA_MACVLAN_MODE of a macvlan (MACVLAN_MODE_*). */
   macvlanMode?: number;
+  /** IFLA_IPVLAN_MODE and IFLA_IPVLAN_FLAGS of an ipvlan (IPVLAN_MODE_*, IPVLAN_F_*). */
+  ipvlanMode?: number;
+  ipvlanFlags?: number;
   masterIndex?: number;
 }
 
@@ -344,6 +354,11 @@ export function decodeLink(payload: Buffer): LinkInfo | undefined {
     info.kind = readStr(lm.get(IFLA_INFO_KIND));
     const data = lm.get(IFLA_INFO_DATA);
     if (info.kind === 'macvlan' && data) info.macvlanMode = u32(attrMap(data).get(IFLA_MACVLAN_MODE));
+    if (info.kind === 'ipvlan' && data) {
+      const d = attrMap(data);
+      info.ipvlanMode = d.get(IFLA_IPVLAN_MODE)?.readUInt16LE(0);
+      info.ipvlanFlags = d.get(IFLA_IPVLAN_FLAGS)?.readUInt16LE(0) ?? 0;
+    }
   }
   const link = a.get(IFLA_LINK);
   if (link) info.linkIndex = s32(link);
@@ -377,6 +392,30 @@ export function encodeNewMacvlan(spec: MacvlanSpec): Buffer {
     attr(IFLA_INFO_DATA, attrU32(IFLA_MACVLAN_MODE, spec.mode ?? MACVLAN_MODE_PRIVATE)),
   ]));
   return Buffer.concat([ifinfomsg(), linkinfo, attrU32(IFLA_LINK, spec.parent), attrChars(IFLA_IFNAME, spec.name), attr(IFLA_ADDRESS, macToBytes(spec.mac))]);
+}
+
+/** What keepalived's use_ipvlan creates: an l2 ipvlan `name` on `parent` with IFLA_IPVLAN_FLAGS `flags`. */
+export interface IpvlanSpec {
+  name: string;
+  parent: number;
+  flags: number;
+}
+
+/**
+ * RTM_NEWLINK payload creating an ipvlan (send with NLM_F_CREATE | NLM_F_EXCL), as keepalived's
+ * netlink_link_add_ipvlan builds it: created up (ifi_flags and ifi_change IFF_UP), then IFLA_LINK, IFLA_IFNAME,
+ * IFLA_LINKINFO { IFLA_INFO_KIND "ipvlan", IFLA_INFO_DATA { IFLA_IPVLAN_MODE l2, IFLA_IPVLAN_FLAGS } }. No MAC:
+ * an ipvlan has its parent's.
+ */
+export function encodeNewIpvlan(spec: IpvlanSpec): Buffer {
+  if (!Number.isInteger(spec.parent) || spec.parent <= 0) throw new KtError('KT_NETLINK_BAD_SPEC', `bad parent ifindex ${spec.parent}`);
+  if (!spec.name || Buffer.byteLength(spec.name) > 15 || /[/:\s]/.test(spec.name) || spec.name === '.' || spec.name === '..')
+    throw new KtError('KT_NETLINK_BAD_SPEC', `bad interface name '${spec.name}'`);
+  const linkinfo = attr(IFLA_LINKINFO, Buffer.concat([
+    attrChars(IFLA_INFO_KIND, 'ipvlan'),
+    attr(IFLA_INFO_DATA, Buffer.concat([attrU16(IFLA_IPVLAN_MODE, IPVLAN_MODE_L2), attrU16(IFLA_IPVLAN_FLAGS, spec.flags)])),
+  ]));
+  return Buffer.concat([ifinfomsg(0, IFF_UP, IFF_UP), attrU32(IFLA_LINK, spec.parent), attrChars(IFLA_IFNAME, spec.name), linkinfo]);
 }
 
 /** RTM_DELLINK payload for one link (keepalived sends ifi_family AF_INET; the kernel ignores it). */

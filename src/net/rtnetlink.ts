@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { NETLINK_ROUTE } from './ksock.js';
 import { NetlinkError, NetlinkSocket } from './netlink-socket.js';
 import type { Family } from './address.js';
-import { AddressInfo, AddressSpec, IFF_UP, IFLA_IFNAME, LinkInfo, RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_NEWRULE, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, RouteInfo, RouteSpec, RtnlEvent, RuleInfo, RuleSpec, RTM_DELLINK, type MacvlanSpec, decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeGetAddress, encodeGetRoute, encodeNewAddress, encodeNewMacvlan, encodeDelLink, encodeAddrGenModeNone, encodeRoute, encodeRule, ifinfomsg } from './rtnetlink-codec.js';
+import { AddressInfo, AddressSpec, IFF_UP, IFLA_IFNAME, LinkInfo, RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_NEWRULE, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, RouteInfo, RouteSpec, RtnlEvent, RuleInfo, RuleSpec, RTM_DELLINK, type MacvlanSpec, type IpvlanSpec, decodeAddress, decodeEvent, decodeLink, decodeRoute, decodeRule, encodeDelAddress, encodeGetAddress, encodeGetRoute, encodeNewAddress, encodeNewMacvlan, encodeNewIpvlan, encodeDelLink, encodeAddrGenModeNone, encodeRoute, encodeRule, ifinfomsg } from './rtnetlink-codec.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NetlinkMessage, attrStr } from './netlink-codec.js';
 
 // --- the client ------------------------------------------------------------------------------------------------
@@ -93,6 +93,11 @@ export class Rtnetlink {
   /** Creates a macvlan (NLM_F_CREATE | NLM_F_EXCL: an existing name answers EEXIST, which rejects). */
   async createMacvlan(spec: MacvlanSpec): Promise<void> {
     await this.sock.request(RTM_NEWLINK, encodeNewMacvlan(spec), { flags: NLM_F_CREATE | NLM_F_EXCL });
+  }
+
+  /** Creates an ipvlan, up (NLM_F_CREATE | NLM_F_EXCL, as createMacvlan). */
+  async createIpvlan(spec: IpvlanSpec): Promise<void> {
+    await this.sock.request(RTM_NEWLINK, encodeNewIpvlan(spec), { flags: NLM_F_CREATE | NLM_F_EXCL });
   }
 
   /** `ip link del`; 'absent' when the link is already gone. */

@@ -10,10 +10,15 @@
 // A leftover VMAC (same name, a private macvlan with our MAC on our parent: a killed run's) is used as it is, as
 // keepalived's "Found matching interface"; another macvlan with the name is replaced; a non-macvlan is left alone
 // and the VMAC is not made.
+//
+// use_ipvlan (vrrp_vmac.c netlink_link_add_ipvlan): an l2 ipvlan with the configured flags, made up; keepalived sets
+// no sysctl on it but disable_ipv6 (1 on an IPv4 one), then adds the configured address. A leftover l2 ipvlan on our
+// parent with our flags (and our address when one is configured) is used as it is ("Found matching interface");
+// another ipvlan or macvlan with the name is replaced.
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Rtnetlink } from './rtnetlink.js';
-import { IFA_F_NODAD, MACVLAN_MODE_PRIVATE, type LinkInfo } from './rtnetlink-codec.js';
+import { IFA_F_NODAD, IPVLAN_MODE_L2, MACVLAN_MODE_PRIVATE, type LinkInfo } from './rtnetlink-codec.js';
 import { errorFields } from '../daemon/log.js';
 
 /** One VMAC: its name, its MAC and its parent (src/vrrp/plan.ts VmacPlan has these). */
@@ -21,6 +26,8 @@ export interface VmacSpec {
   ifname: string;
   mac: string;
   base: string;
+  /** use_ipvlan: an ipvlan instead of the macvlan (mac is then unused). */
+  ipvlan?: { flags: number; address?: { address: string; prefix: number } };
 }
 
 const CONF4 = '/proc/sys/net/ipv4/conf';
@@ -60,6 +67,7 @@ export class VmacManager {
       log.error(`(${name}) cannot create VMAC ${v.ifname}: no interface ${v.base}`);
       return undefined;
     }
+    if (v.ipvlan) return this.createIpvlan(name, v, v.ipvlan, base, ipv6, log);
     const matches = (l: LinkInfo): boolean => l.kind === 'macvlan' && l.linkIndex === base.ifindex && l.mac === v.mac && l.macvlanMode === MACVLAN_MODE_PRIVATE;
     let link = await this.rt.getLink(v.ifname);
     if (link && matches(link)) {
@@ -98,6 +106,48 @@ export class VmacManager {
     await this.rt.setLinkUp(link.ifindex, true);
     if (linkLocal) await this.addLinkLocal(link.ifindex, linkLocal, log);
     log.info(`(${name}) created VMAC ${v.ifname} (${v.mac}) on ${v.base}`);
+    return link.ifindex;
+  }
+
+  private async createIpvlan(name: string, v: VmacSpec, ip: NonNullable<VmacSpec['ipvlan']>, base: LinkInfo, ipv6: boolean, log: Logger): Promise<number | undefined> {
+    const isOurs = (l: LinkInfo): boolean => l.kind === 'ipvlan' && l.linkIndex === base.ifindex && l.ipvlanMode === IPVLAN_MODE_L2 && l.ipvlanFlags === ip.flags;
+    const hasAddress = async (l: LinkInfo): Promise<boolean> =>
+      !ip.address || (await this.rt.listAddresses(4)).some((a) => a.ifindex === l.ifindex && a.address === ip.address!.address);
+    let link = await this.rt.getLink(v.ifname);
+    if (link && isOurs(link) && (await hasAddress(link))) {
+      log.info(`(${name}) Found matching interface ${v.ifname}`);
+      this.ours.add(v.ifname);
+      if (!link.up) await this.rt.setLinkUp(link.ifindex, true);
+      return link.ifindex;
+    }
+    if (link && link.kind !== 'ipvlan' && link.kind !== 'macvlan') {
+      log.error(`(${name}) IPVLAN interface name ${v.ifname} already exists as a non IPVLAN interface`);
+      return undefined;
+    }
+    if (link) {
+      log.info(`(${name}) IPVLAN ${v.ifname} already exists but is incompatible. It will be deleted/updated`);
+      await this.rt.deleteLink(link.ifindex);
+    }
+    // A killed run's ipvlan under another name (the configuration changed since): replaced by the configured name.
+    for (const l of await this.rt.listLinks()) {
+      if (l.name !== v.ifname && isOurs(l) && ip.address && (await hasAddress(l))) {
+        log.info(`(${name}) Removing old IPVLAN interface ${l.name}: ${v.ifname} replaces it`);
+        await this.rt.deleteLink(l.ifindex);
+      }
+    }
+    await this.rt.createIpvlan({ name: v.ifname, parent: base.ifindex, flags: ip.flags });
+    link = await this.rt.getLink(v.ifname);
+    if (!link) {
+      log.error(`(${name}) ipvlan ${v.ifname} vanished after its creation`);
+      return undefined;
+    }
+    this.ours.add(v.ifname);
+    this.set(`/proc/sys/net/ipv6/conf/${v.ifname}/disable_ipv6`, ipv6 ? 0 : 1);
+    if (ip.address) {
+      await this.rt.addAddress({ ifindex: link.ifindex, address: ip.address.address, prefixlen: ip.address.prefix })
+        .catch((e: Error) => log.warn(errorFields(e), `${name}: Failed to add interface address to ${v.ifname}: ${e.message}`));
+    }
+    log.info(`(${name}) created ipvlan ${v.ifname} on ${v.base}`);
     return link.ifindex;
   }
 

@@ -26,12 +26,17 @@ export interface TrackerSource {
   process?: VrrpTrackProcess;
 }
 
-/** The macvlan keepalived's use_vmac makes for an instance (vrrp_vmac.c netlink_link_add_vmac). */
+/**
+ * The macvlan keepalived's use_vmac makes for an instance (vrrp_vmac.c netlink_link_add_vmac), or with use_ipvlan
+ * the ipvlan (netlink_link_add_ipvlan; it wins when both are given, as in keepalived).
+ */
 export interface VmacPlan {
   /** `vrrp.<vrid>` (vmac_prefix) or the configured name; see vmacNames. */
   ifname: string;
-  /** 00:00:5e:00:01:<vrid> (IPv6 00:00:5e:00:02:<vrid>) or the configured MAC. */
+  /** 00:00:5e:00:01:<vrid> (IPv6 00:00:5e:00:02:<vrid>) or the configured MAC; an ipvlan has its parent's instead. */
   mac: string;
+  /** use_ipvlan: an l2 ipvlan with these IFLA_IPVLAN_FLAGS (bridge 0, private 1, vepa 2) and its own address. */
+  ipvlan?: { flags: number; address?: { address: string; prefix: number } };
   /** The instance's interface: the macvlan's parent. */
   base: string;
   /** vmac_xmit_base: adverts go out of the base interface with its own MAC. */
@@ -174,6 +179,9 @@ export function vmacName(prefix: string, vrid: number, family: 4 | 6, taken: Rea
   return name;
 }
 
+/** IFLA_IPVLAN_FLAGS per use_ipvlan mode word (<linux/if_link.h> IPVLAN_F_PRIVATE, IPVLAN_F_VEPA). */
+const IPVLAN_FLAGS = { bridge: 0, private: 1, vepa: 2 } as const;
+
 /** The RFC 5798 virtual router MAC (vrrp_vmac.c ll_addr): 00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID. */
 export const vrrpMac = (vrid: number, family: 4 | 6): string => `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
 
@@ -233,11 +241,15 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     const tr = trackers(cfg, inst, users);
     spec.trackers = tr.map((t) => t.spec);
     let vmac: VmacPlan | undefined;
-    if (inst.useVmac) {
-      const wanted = inst.useVmac.name;
+    if (inst.useVmac || inst.useIpvlan) {
+      const wanted = inst.useIpvlan?.name ?? inst.useVmac?.name;
       const ifname = wanted && !vmacsTaken.has(wanted) ? wanted : vmacName(g.vmacPrefix, inst.virtualRouterId, family, vmacsTaken);
       vmacsTaken.add(ifname);
-      vmac = { ifname, mac: inst.useVmac.mac ?? vrrpMac(inst.virtualRouterId, family), base: iface, xmitBase: inst.vmacXmitBase };
+      vmac = { ifname, mac: inst.useVmac?.mac ?? vrrpMac(inst.virtualRouterId, family), base: iface, xmitBase: inst.vmacXmitBase };
+      if (inst.useIpvlan) {
+        const a = inst.useIpvlan.address;
+        vmac.ipvlan = { flags: IPVLAN_FLAGS[inst.useIpvlan.mode], ...(a ? { address: { address: a.address, prefix: a.prefix } } : {}) };
+      }
     }
     // keepalived puts the instance's own-family addresses on its interface onto the VMAC (vrrp.c, ip_addr->ifp).
     const onVmac = (v: VirtualIp): VirtualIp => (vmac && v.dev === iface && v.family === family ? { ...v, dev: vmac.ifname } : v);
@@ -247,7 +259,8 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
       interface: iface,
       vips: [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded].map(onVmac),
       vmac,
-      configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp,
+      // use_ipvlan's address is the source unless one is configured (vrrp_ipvlan_handler, VRRP_FLAG_SADDR_FROM_CONFIG).
+      configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp ?? vmac?.ipvlan?.address?.address,
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,
       trackers: tr,
       notify: notifyCommands(inst.notify, users),

@@ -53,6 +53,16 @@ ${rs}
 
 const CASES: Record<string, string> = {
   'clean instance': VI(''),
+  'use_ipvlan with name, address and mode': VI('  use_ipvlan ipv51 10.0.0.5/24 private'),
+  'use_ipvlan IPv4 without an address (fault state)': VI('  use_ipvlan'),
+  'use_ipvlan IPv6 address on an IPv4 instance': VI('  use_ipvlan ipv51 fe80::5/64'),
+  'use_ipvlan two modes': VI('  use_ipvlan 10.0.0.5/24 bridge vepa'),
+  'use_ipvlan twice': VI('  use_ipvlan 10.0.0.5/24\n  use_ipvlan ipv2'),
+  'use_ipvlan named as an existing interface': VI('  use_ipvlan eth1 10.0.0.5/24'),
+  'use_ipvlan + unicast (needs xmit_base, only valid with a vmac)': VI('  use_ipvlan 10.0.0.5/24\n  unicast_peer {\n    10.0.0.9\n  }'),
+  'use_ipvlan + promote_secondaries': VI('  use_ipvlan 10.0.0.5/24\n  promote_secondaries'),
+  'use_ipvlan + use_vmac': VI('  use_vmac\n  use_ipvlan 10.0.0.5/24'),
+  'use_ipvlan IPv6 without an address': VI('  use_ipvlan').replace('10.0.0.1', 'fe80::1'),
   'priority out of range': VI('  priority 300'),
   'priority 0': VI('  priority 0'),
   'state MASTER + nopreempt': VI('  state MASTER\n  nopreempt'),

@@ -121,6 +121,25 @@ test('decodeMessages of a dump reply stays robust to junk', () => {
   assert.throws(() => decodeMessages(hex('ff000000 1400 0000 00000000 00000000')), /bad nlmsg_len/);
 });
 
+test("RTM_NEWLINK ipvlan: keepalived's use_ipvlan request, attribute for attribute", async () => {
+  const { encodeNewIpvlan } = await import('../../src/net/rtnetlink-codec.js');
+  const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+  // Created up (ifi_flags = ifi_change = IFF_UP), IFLA_LINK, IFLA_IFNAME, IFLA_LINKINFO { "ipvlan", { mode l2 u16, flags u16 } }.
+  assert.deepEqual(encodeNewIpvlan({ name: 'ipv51', parent: 2, flags: 1 }), hex(`
+    00 00 0000 00000000 01000000 01000000
+    0800 0500 02000000
+    0900 0300 6970763531 000000
+    2400 1200  0a00 0100 6970766c616e 0000  1400 0200 0600 0100 0000 0000 0600 0200 0100 0000`));
+  assert.throws(() => encodeNewIpvlan({ name: 'a-name-much-too-long', parent: 2, flags: 0 }), /bad interface name/);
+  // The kernel's answer for an ipvlan: kind, mode and flags decoded.
+  const u16 = (t: number, v: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return attr(t, b); };
+  const link = decodeLink(Buffer.concat([ifinfomsg(9), attrStr(3, 'ipv51'), attr(18, Buffer.concat([attrStr(1, 'ipvlan'), attr(2, Buffer.concat([u16(1, 0), u16(2, 2)]))])), attrU32(5, 2)]));
+  assert.equal(link?.kind, 'ipvlan');
+  assert.equal(link?.ipvlanMode, 0);
+  assert.equal(link?.ipvlanFlags, 2);
+  assert.equal(link?.linkIndex, 2);
+});
+
 test("RTM_NEWLINK macvlan: keepalived's use_vmac request, attribute for attribute", async () => {
   const { encodeNewMacvlan, encodeDelLink, encodeAddrGenModeNone } = await import('../../src/net/rtnetlink-codec.js');
   const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

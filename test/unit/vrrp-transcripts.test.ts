@@ -58,8 +58,13 @@ function fmt(t: number, e: NodeEffect): string | undefined {
     case 'guard-want': return `${at} guard-${e.want ? 'want' : 'release'} ${e.guard} ${e.key}`;
     case 'guard-reset': return `${at} guard-reset ${e.guard}`;
     case 'state-changed': return `${at} state ${e.instance} ${e.from}->${e.to} (${e.reason})`;
-    case 'create-vmac': return `${at} vmac+ ${e.instance} ${e.vmac.ifname} ${e.vmac.mac} on ${e.vmac.base}${e.vmac.xmitBase ? ' xmit_base' : ''}${e.ipv6 ? ' ipv6' : ''}`;
-    case 'delete-vmac': return `${at} vmac- ${e.instance} ${e.vmac.ifname}`;
+    case 'create-vmac':
+      if (e.vmac.ipvlan) {
+        const a = e.vmac.ipvlan.address;
+        return `${at} ipvlan+ ${e.instance} ${e.vmac.ifname} flags=${e.vmac.ipvlan.flags}${a ? ` ${a.address}/${a.prefix}` : ''} on ${e.vmac.base}${e.ipv6 ? ' ipv6' : ''}`;
+      }
+      return `${at} vmac+ ${e.instance} ${e.vmac.ifname} ${e.vmac.mac} on ${e.vmac.base}${e.vmac.xmitBase ? ' xmit_base' : ''}${e.ipv6 ? ' ipv6' : ''}`;
+    case 'delete-vmac': return `${at} ${e.vmac.ipvlan ? 'ipvlan' : 'vmac'}- ${e.instance} ${e.vmac.ifname}`;
     case 'control-result': return `${at} control #${e.id} ${e.ok ? 'ok' : e.refusal}: ${e.message}`;
     case 'log': return e.level === 'warning' || e.level === 'error' ? `${at} ${e.level} ${e.msg}` : undefined;
   }

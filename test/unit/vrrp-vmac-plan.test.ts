@@ -48,3 +48,44 @@ test("use_vmac config rules, with keepalived's messages", () => {
   const five = load(inst('A', 81, '10.0.0.100', 'use_vmac 02:00:00:00:01'));
   assert.equal(five.plan.instances[0]!.vmac?.mac, '02:00:00:00:01:51', 'five octets: the VRID is the sixth');
 });
+
+test('use_ipvlan: the ipvlan plan (name, flags, address), own-family VIPs on it, its address the source', () => {
+  const { plan, errors } = load(inst('A', 51, '10.0.0.100/24', 'use_ipvlan 10.0.0.5/24') + inst('B', 52, '10.0.0.101', 'use_ipvlan ipv52 private 10.0.0.6')
+    + inst('C', 53, '10.0.0.102', 'use_ipvlan 10.0.0.7/24 vepa\n mcast_src_ip 10.0.0.1') + inst('D', 54, '10.0.0.103', 'use_vmac\n use_ipvlan 10.0.0.8/24'));
+  assert.deepEqual(errors, []);
+  const [a, b, c, d] = plan.instances;
+  assert.deepEqual(a!.vmac, { ifname: 'vrrp.51', mac: '00:00:5e:00:01:33', base: 'eth0', xmitBase: false, ipvlan: { flags: 0, address: { address: '10.0.0.5', prefix: 24 } } });
+  assert.deepEqual(a!.vips.map((v) => `${v.address}@${v.dev}`), ['10.0.0.100@vrrp.51', '192.0.2.9@eth1']);
+  assert.equal(a!.configuredSrc, '10.0.0.5');
+  assert.deepEqual(b!.vmac?.ipvlan, { flags: 1, address: { address: '10.0.0.6', prefix: 32 } });
+  assert.equal(b!.vmac?.ifname, 'ipv52');
+  assert.equal(c!.vmac?.ipvlan?.flags, 2);
+  assert.equal(c!.configuredSrc, '10.0.0.1', 'mcast_src_ip wins over the ipvlan address');
+  assert.ok(d!.vmac?.ipvlan, 'use_vmac with use_ipvlan: the ipvlan (keepalived creates the ipvlan)');
+});
+
+test("use_ipvlan config rules, with keepalived's messages", () => {
+  const none = load(inst('A', 51, '10.0.0.100', 'use_ipvlan'));
+  assert.ok(none.errors.some((m) => m.includes('IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state')), none.errors.join('; '));
+  assert.equal(none.plan.instances.length, 0, 'keepalived keeps it in FAULT: it never runs');
+  const fam = load(inst('A', 51, '10.0.0.100', 'use_ipvlan fe80::5/64'));
+  assert.ok(fam.errors.some((m) => m.includes('ipvlan address[fe80::5/64] MUST match vrrp instance family !!! Skipping...')), fam.errors.join('; '));
+  const twice = load(inst('A', 51, '10.0.0.100', 'use_ipvlan 10.0.0.5/24 bridge vepa 10.0.0.6\n use_ipvlan x'));
+  assert.deepEqual(twice.errors, ["(A) ipvlan type already specified - ignoring 'vepa'", "(A) ipvlan address already specified - ignoring '10.0.0.6'", '(A) use_ipvlan already specified']);
+  const long = load(inst('A', 51, '10.0.0.100', 'use_ipvlan 10.0.0.5/24 a-name-much-too-long'));
+  assert.ok(long.errors.includes("(A) IPVLAN interface name 'a-name-much-too-long' too long - ignoring"), long.errors.join('; '));
+  const promote = load(inst('A', 51, '10.0.0.100', 'use_ipvlan 10.0.0.5/24\n promote_secondaries'));
+  assert.ok(promote.errors.some((m) => m.includes('promote_secondaries is automatically set for vmacs - ignoring')));
+  const p = parseConfigText(inst('A', 51, 'fe80::100', 'use_ipvlan'), 'v6.conf', { configId: 'node1' });
+  const m = buildModel(p.nodes, p.diags, { interfaces: null, hostname: 'node1' });
+  assert.equal(m.vrrpInstances[0]!.useIpvlan, undefined, 'IPv6 use_ipvlan is not supported yet: the instance runs on its interface');
+  assert.ok(p.diags.list.some((d) => d.code === 'not-supported' && d.message.includes('use_ipvlan on an IPv6 instance')));
+  // An existing interface by the name: refused unless it is stacked on another (a killed run's ipvlan).
+  const named = (isStacked: boolean) => {
+    const q = parseConfigText(inst('A', 51, '10.0.0.100', 'use_ipvlan ipv51 10.0.0.5/24'), 'n.conf', { configId: 'node1' });
+    const mm = buildModel(q.nodes, q.diags, { interfaces: new Set(['eth0', 'eth1', 'ipv51']), hostname: 'node1', isStacked: () => isStacked });
+    return { name: mm.vrrpInstances[0]!.useIpvlan?.name, errors: q.diags.list.filter((d) => d.severity === 'error').map((d) => d.message) };
+  };
+  assert.deepEqual(named(true), { name: 'ipv51', errors: [] });
+  assert.deepEqual(named(false), { name: undefined, errors: ['(A) interface ipv51 already exists and is not an l2 ipvlan; ignoring ipvlan if_name'] });
+});

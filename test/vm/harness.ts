@@ -27,7 +27,7 @@ export const GUEST_MODULES = [
   'crc32c_generic', 'virtio_pci', '9pnet_virtio', '9p',
   'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_lblc', 'ip_vs_lblcr', 'ip_vs_dh', 'ip_vs_sh',
   'ip_vs_sed', 'ip_vs_nq', 'ip_vs_fo', 'ip_vs_ovf', 'ip_vs_mh', 'ip_vs_twos', 'ip_vs_pe_sip',
-  'veth', 'bridge', 'dummy', 'ipip',
+  'veth', 'bridge', 'dummy', 'ipip', 'ipvlan',
 ];
 const REQUIRED_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'ip_vs', 'veth'];
 

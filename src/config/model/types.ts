@@ -346,6 +346,12 @@ export interface VrrpInstance {
    * (undefined = 00:00:5e:00:01:<vrid>, IPv6 00:00:5e:00:02:<vrid>), as the parser kept them.
    */
   useVmac?: { name?: string; mac?: string };
+  /**
+   * use_ipvlan: an ipvlan (mode l2) on the instance's interface carries the VIPs and the adverts instead of a macvlan.
+   * name undefined = keepalived's default (as use_vmac's); address = the ipvlan's own address, the adverts' source
+   * unless mcast_src_ip / unicast_src_ip says otherwise; mode = IFLA_IPVLAN_FLAGS (bridge 0, private 1, vepa 2).
+   */
+  useIpvlan?: { name?: string; address?: { address: string; prefix: number; family: 4 | 6 }; mode: 'bridge' | 'private' | 'vepa' };
   /** vmac_xmit_base: adverts go out of the base interface, not the VMAC (only with use_vmac). */
   vmacXmitBase: boolean;
   notify: NotifyScripts & { deleted?: ScriptSpec; masterRxLowerPri?: ScriptSpec };

@@ -8,6 +8,11 @@ import { parseCidr, type Cidr } from '../../net/address.js';
 export interface ModelEnv {
   /** Interface names in the current network namespace; null = do not check. */
   interfaces: ReadonlySet<string> | null;
+  /**
+   * Whether an existing interface is stacked on another one (an ipvlan or macvlan has a lower device): use_ipvlan's
+   * name may be a leftover ipvlan, not any other interface. Undefined = every existing name is taken as not stacked.
+   */
+  isStacked?: (name: string) => boolean;
   /** Short host name (router_id default, smtp defaults); default 'localhost'. */
   hostname?: string;
 }

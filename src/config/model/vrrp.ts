@@ -6,7 +6,7 @@ import type {
   VirtualIp, AuthType,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
-import { isLinkLocal6, isMulticast } from '../../net/address.js';
+import { isLinkLocal6, isMulticast, parseCidr } from '../../net/address.js';
 import { otherKeyword } from './keywords.js';
 import { readScript } from './script.js';
 import { parsePeerLine, parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
@@ -287,7 +287,7 @@ export type InstanceDraft = Pick<VrrpInstance,
     | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
     | 'mcastDstIp' | 'accept' | 'strictMode' | 'skipCheckAdvAddr' | 'garpMasterDelayMs' | 'garpMasterRepeat'
     | 'garpMasterRefreshMs' | 'garpMasterRefreshRepeat' | 'garpLowerPrioDelayMs' | 'garpLowerPrioRepeat'
-    | 'downTimerAdverts' | 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'useVmac' | 'smtpAlert' | 'notifyPriorityChanges'
+    | 'downTimerAdverts' | 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'useVmac' | 'useIpvlan' | 'smtpAlert' | 'notifyPriorityChanges'
     | 'guard'>>
   & {
     interfaceMissing: boolean;
@@ -477,7 +477,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
             else if (parseInt(mac.slice(0, 2), 16) & 1) bad(`VMAC MAC address is multicast ${a.text} - ignoring`);
             else if (/^00:00:5e:00:0[12]:/.test(mac)) bad(`VMAC MAC address not allowed to be RFC5798 address (${a.text}) - ignoring`);
             else v.mac = mac;
-          } else if (v.name !== undefined) bad('VMAC interface name already specified');
+          } else if (v.name !== undefined || d.useIpvlan?.name !== undefined) bad('VMAC interface name already specified');
           else if (!validIfName(a.text)) bad(`VMAC interface name '${a.text}' too long or invalid characters - ignoring`);
           else v.name = a.text;
         }
@@ -485,6 +485,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
         break;
       }
       case 'vmac_xmit_base': d.vmacXmitBase = true; break;
+      case 'use_ipvlan': parseUseIpvlan(ctx, k, d); break;
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify_deleted':
       case 'notify': case 'notify_master_rx_lower_pri':
         notifyKeyword(ctx, k, name, d.notify as Record<string, ScriptSpec | undefined>, NOTIFY_FIELDS[kw]!);
@@ -522,6 +523,37 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
   return d;
 }
 
+/**
+ * use_ipvlan [NAME] [ADDRESS[/PREFIX]] [bridge|private|vepa], as keepalived 2.2.7's vrrp_ipvlan_handler reads it:
+ * words in any order, a mode word, an address (its family is checked when the instance is complete), else the name.
+ * The name it shares with use_vmac's; an existing interface by that name is refused unless it is stacked on another
+ * (keepalived accepts an existing l2 ipvlan: a killed run's, which the daemon adopts at start).
+ */
+function parseUseIpvlan(ctx: Ctx, k: ConfigNode, d: InstanceDraft): void {
+  const err = (msg: string, loc: Loc = k.loc) => ctx.diags.error('ipvlan', `(${d.name}) ${msg}`, loc, { keyword: 'use_ipvlan' });
+  if (d.useIpvlan) return err('use_ipvlan already specified');
+  const v: NonNullable<InstanceDraft['useIpvlan']> = { mode: 'bridge' };
+  let hadMode = false;
+  for (const a of k.args) {
+    if (a.text === 'bridge' || a.text === 'private' || a.text === 'vepa') {
+      if (hadMode) err(`ipvlan type already specified - ignoring '${a.text}'`, a.loc);
+      else { v.mode = a.text; hadMode = true; }
+      continue;
+    }
+    const ip = parseCidr(a.text, true);
+    if (ip) {
+      if (v.address) err(`ipvlan address already specified - ignoring '${a.text}'`, a.loc);
+      else v.address = { address: ip.address, prefix: ip.prefix ?? (ip.family === 4 ? 32 : 128), family: ip.family };
+      continue;
+    }
+    if (v.name !== undefined || d.useVmac?.name !== undefined) { err(`IPVLAN interface already specified - ignoring '${a.text}'`, a.loc); continue; }
+    if (Buffer.byteLength(a.text) >= 16) { err(`IPVLAN interface name '${a.text}' too long - ignoring`, a.loc); continue; }
+    if (ctx.env.interfaces?.has(a.text) && !ctx.env.isStacked?.(a.text)) { err(`interface ${a.text} already exists and is not an l2 ipvlan; ignoring ipvlan if_name`, a.loc); continue; }
+    v.name = a.text;
+  }
+  d.useIpvlan = v;
+}
+
 /** vrrp_complete_instance: defaults from globals, derived state/priority, the compatibility rules. */
 /** The kernel's dev_name_valid (net/core/dev.c), as keepalived copies it. */
 export function validIfName(name: string): boolean {
@@ -544,9 +576,10 @@ export function parseVmacMac(text: string): string | 'invalid' {
 export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, syncGroup: VrrpSyncGroup | undefined): VrrpInstance {
   const E = (code: string, msg: string, loc: Loc = d.loc, suggestion?: string): void => ctx.diags.error(code, `(${d.name}) ${msg}`, loc, { suggestion });
   const strict = d.strictMode ?? g.vrrpStrict;
-  // Family: from the VIPs (the first decides; others of the other family are dropped like keepalived).
+  // Family: from the VIPs (the first decides; others of the other family are dropped like keepalived), else from
+  // use_ipvlan's address.
   const first = d.vips[0];
-  const family = first?.family ?? 4;
+  const family = first?.family ?? d.useIpvlan?.address?.family ?? 4;
   const vips = d.vips.filter((v) => v.family === family || (E('family-mismatch', `address family must match VRRP instance [${v.address}] - ignoring`, v.loc), false));
   // eVIPs are not advertised, so they may be of either family.
   const evips = [...d.evips];
@@ -606,17 +639,31 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     E('strict-mode', 'the first IPv6 VIP address must be link local', vips[0].loc);
   // VMAC rules (vrrp_end_handler, vrrp_complete_instance), in keepalived's order.
   let useVmac = d.useVmac && { ...d.useVmac };
+  let useIpvlan = d.useIpvlan && { ...d.useIpvlan };
   let vmacXmitBase = d.vmacXmitBase;
   let promoteSecondaries = d.promoteSecondaries;
-  if (useVmac && d.unicastConfigured) {
-    if (!d.interface) { E('vmac', 'Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac'); useVmac = undefined; }
+  if (useIpvlan?.address && useIpvlan.address.family !== family) {
+    E('family-mismatch', `ipvlan address[${useIpvlan.address.address}/${useIpvlan.address.prefix}] MUST match vrrp instance family !!! Skipping...`);
+    useIpvlan.address = undefined;
+  }
+  if ((useVmac || useIpvlan) && d.unicastConfigured) {
+    if (!d.interface) { E('vmac', 'Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac'); useVmac = undefined; useIpvlan = undefined; }
     else if (!vmacXmitBase) { E('vmac', 'unicast with use_vmac requires vmac_xmit_base - setting'); vmacXmitBase = true; }
   }
   if (useVmac?.mac && strict) { E('vmac', 'cannot specify MAC address with strict mode - clearing'); useVmac.mac = undefined; }
   if (useVmac?.mac?.endsWith(':xx') && d.vrid !== undefined) useVmac.mac = useVmac.mac.slice(0, -2) + d.vrid.toString(16).padStart(2, '0');
   if (useVmac && strict && vmacXmitBase) { E('vmac', 'xmit_base is incompatible with strict mode - resetting'); vmacXmitBase = false; }
-  if (useVmac && promoteSecondaries) { E('vmac', 'promote_secondaries is automatically set for vmacs - ignoring'); promoteSecondaries = false; }
+  if ((useVmac || useIpvlan) && promoteSecondaries) { E('vmac', 'promote_secondaries is automatically set for vmacs - ignoring'); promoteSecondaries = false; }
   if (vmacXmitBase && !useVmac) { E('vmac', 'vmac_xmit_base is only valid with a vmac'); vmacXmitBase = false; }
+  if (useIpvlan && family === 6) {
+    ctx.diags.notice('not-supported', `(${d.name}) use_ipvlan on an IPv6 instance is not supported yet by keepalived-ts; the instance runs on its interface without an ipvlan`, d.loc, { keyword: 'use_ipvlan' });
+    useIpvlan = undefined;
+  }
+  // keepalived keeps such an instance in FAULT for good (num_config_faults); it never holds the VIPs.
+  if (useIpvlan && family === 4 && !useIpvlan.address && !cannotRun) {
+    E('ipvlan', 'IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state', d.loc, "give the ipvlan its address: 'use_ipvlan [NAME] ADDRESS/PREFIX'");
+    cannotRun = 'IPv4 ipvlan without an address';
+  }
   let nopreempt = d.nopreempt;
   let preemptDelayMs = d.preemptDelayMs;
   if (priority === 255 && nopreempt) { E('conflict', 'nopreempt is incompatible with priority 255. resetting nopreempt'); nopreempt = false; }
@@ -682,7 +729,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     garpMasterRefreshMs: d.garpMasterRefreshMs ?? g.vrrpGarpMasterRefreshMs,
     garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
-    promoteSecondaries, useVmac, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
+    promoteSecondaries, useVmac, useIpvlan, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
     syncGroup: syncGroup?.name, guard: d.guard, cannotRun, loc: d.loc,
   };
 }
