@@ -49,7 +49,16 @@ export class VmacManager {
   /** all/default/per-interface rp_filter before we cleared all.rp_filter (clear_rp_filter), undefined until then. */
   private rpFilter?: { all: number; default?: number; ifaces: Map<string, number> };
 
+  /** One VMAC operation at a time: two at once ran two link dumps on one netlink socket, which answers EBUSY. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly rt: Rtnetlink, private readonly log: Logger) {}
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 
   private set(path: string, value: number): void {
     try {
@@ -60,7 +69,11 @@ export class VmacManager {
   }
 
   /** Makes (or adopts) the VMAC and brings it up. Returns its ifindex, or undefined when it could not be made. */
-  async create(name: string, v: VmacSpec, family: 4 | 6, ipv6: boolean, linkLocal?: string): Promise<number | undefined> {
+  create(name: string, v: VmacSpec, family: 4 | 6, ipv6: boolean, linkLocal?: string): Promise<number | undefined> {
+    return this.serial(() => this.createNow(name, v, family, ipv6, linkLocal));
+  }
+
+  private async createNow(name: string, v: VmacSpec, family: 4 | 6, ipv6: boolean, linkLocal?: string): Promise<number | undefined> {
     const log = this.log.child({ instance: name, vmac: v.ifname });
     const base = await this.rt.getLink(v.base);
     if (!base) {
@@ -218,7 +231,11 @@ export class VmacManager {
   }
 
   /** Deletes a VMAC we made or adopted; its parent's arp_ignore/arp_filter go back when its last VMAC goes. */
-  async remove(name: string, v: VmacSpec, family: 4 | 6): Promise<void> {
+  remove(name: string, v: VmacSpec, family: 4 | 6): Promise<void> {
+    return this.serial(() => this.removeNow(name, v, family));
+  }
+
+  private async removeNow(name: string, v: VmacSpec, family: 4 | 6): Promise<void> {
     if (!this.ours.has(v.ifname)) return;
     this.ours.delete(v.ifname);
     const p = family === 4 ? this.parents.get(v.base) : undefined;

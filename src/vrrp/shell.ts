@@ -29,7 +29,7 @@ import { matchInstances, staticKey, staticsDiff, type StaticKeys, type VrrpReloa
 import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import { errorFields, logEffect } from '../daemon/log.js';
 import { runNft } from '../net/nft.js';
-import { dropsVipTraffic, elementKey, emptyFirewall, firewallTeardown, firewallUpdate, vipElements, type FirewallElement, type FirewallSettings, type FirewallState } from './firewall.js';
+import { dropsVipTraffic, elementKey, emptyFirewall, firewallTeardown, firewallUpdate, vipElements, vmacElements, type FirewallElement, type FirewallSettings, type FirewallState } from './firewall.js';
 import { ZookeeperGuardClient } from '../guard/zookeeper.js';
 
 export interface VrrpShellOptions {
@@ -132,6 +132,8 @@ export class VrrpShell {
   /** The VIPs each instance (by uid) holds as far as the firewall is concerned: set before the addresses are added,
    * cleared after they are removed, as keepalived orders it. */
   private readonly fwHeld = new Map<number, { name: string; vips: VirtualIp[] }>();
+  /** Per VMAC (use_vmac, not ipvlan) that exists: its vmac_map elements (firewall_add_vmac, at its creation). */
+  private readonly fwVmacs = new Map<string, FirewallElement[]>();
   /** Split-brain guard clients by vrrp_guard name. */
   private readonly guards = new Map<string, ZookeeperGuardClient>();
   private vmacs?: VmacManager;
@@ -421,6 +423,13 @@ export class VrrpShell {
           const prev = this.vmacChain.get(e.vmac.ifname) ?? Promise.resolve();
           const made = prev
             .then(() => this.vmacs!.create(e.instance, e.vmac, e.family, e.ipv6, e.linkLocal))
+            .then(async (ifindex) => {
+              if (ifindex === undefined || e.vmac.ipvlan || !this.fw) return;
+              // An address VMAC's firewall entry is of its own family only (keepalived's addr_vrrp has no eVIPs).
+              const other = !e.vmac.family && (this.planInstance(e.instance)?.config.virtualIpaddressesExcluded.some((v) => v.family !== e.family) ?? false);
+              this.fwVmacs.set(e.vmac.ifname, vmacElements(e.vmac, e.family, other));
+              await this.syncFirewall();
+            })
             .then(() => undefined, (err: Error) => this.instanceLog(e.instance).error(errorFields(err), `(${e.instance}) cannot create VMAC ${e.vmac.ifname}: ${err.message}`));
           this.vmacChain.set(e.vmac.ifname, made);
           // The instance's VIPs go on the VMAC: its address work waits for it.
@@ -432,6 +441,8 @@ export class VrrpShell {
           // After the instance's priority-0 advert and VIP removal, which are queued before it.
           this.enqueue(e.uid, e.instance, async () => {
             await prev;
+            // Its vmac_map entries go first: the nft script names the VMAC, which must still exist.
+            if (this.fwVmacs.delete(e.vmac.ifname)) await this.syncFirewall();
             await this.vmacs!.remove(e.instance, e.vmac, e.family);
           }, true);
           this.vmacChain.set(e.vmac.ifname, this.ownedBy(e.uid).chain);
@@ -747,7 +758,8 @@ export class VrrpShell {
 
   /** The elements our table should hold: the VIPs held by every instance that drops traffic to them. */
   private firewallWanted(settings: FirewallSettings): FirewallElement[] {
-    const out: FirewallElement[] = [];
+    // VMACs first: keepalived makes them at start, before any VIP is set (the out chain's rule order follows).
+    const out: FirewallElement[] = [...this.fwVmacs.values()].flat();
     for (const h of this.fwHeld.values()) {
       const inst = this.planInstance(h.name);
       if (inst && dropsVipTraffic(inst.config)) out.push(...vipElements(inst, h.vips, settings));
@@ -772,7 +784,7 @@ export class VrrpShell {
         await runNft(script);
         const added = [...state.elements.keys()].filter((k) => !fw.state.elements.has(k)).length;
         fw.state = state;
-        this.log.info({ table: fw.settings.table, added, removed: remove.length }, `nftables ${fw.settings.table}: ${added} VIP drop entries set, ${remove.length} removed`);
+        this.log.info({ table: fw.settings.table, added, removed: remove.length }, `nftables ${fw.settings.table}: ${added} entries set, ${remove.length} removed`);
       } catch (e) {
         this.log.error({ ...errorFields(e), table: fw.settings.table }, `nftables ${fw.settings.table}: ${(e as Error).message}`);
       }

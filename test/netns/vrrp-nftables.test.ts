@@ -145,3 +145,51 @@ describe('vrrp_strict: the nftables rules keepalived-ts installs are keepalived\
     assert.equal((await ruleset(d1)).trim(), '');
   });
 });
+
+// use_vmac (keepalived 2.2.7 nft_add_vmac): a VMAC needs our table strict or not; its IGMP (IPv6: MLD) reports are
+// sent out of the parent instead, and IPv6 router solicitations from it are dropped. Same config under both
+// daemons, `nft list ruleset` as MASTER compared, and nothing left after stop.
+describe('use_vmac: the nftables rules keepalived-ts installs for VMACs are keepalived\'s', { skip }, () => {
+  let lan: Lan;
+  let d1: Director;
+  before(async () => {
+    lan = await createLan({ prefix: 'ktnfv', directors: 1, clients: 0, ipv6: true });
+    d1 = lan.directors[0]!;
+  });
+  after(async () => {
+    await lan?.teardown();
+  });
+  const ruleset = async () => (await lan.exec(d1, 'nft', ['list', 'ruleset'])).stdout;
+  const CONFIGS: Record<string, () => { text: string; held: string[] }> = {
+    'plain use_vmac (accept mode: only the VMAC rules)': () => ({
+      text: vrrpConfig({ vrid: 61, priority: 150, advertInt: 0.1, version: 3, vip: lan.vipCidr(0), iface: 'eth0', extraInstance: ['use_vmac'] }),
+      held: ['"vrrp.61"'],
+    }),
+    'vrrp_strict with an IPv4 and an IPv6 VMAC': () => ({
+      text: [
+        vrrpConfig({ vrid: 61, priority: 150, advertInt: 0.1, version: 3, vip: lan.vipCidr(0), iface: 'eth0', instanceName: 'A', extraInstance: ['use_vmac'], extraGlobal: ['vrrp_strict'] }),
+        vrrpConfig({ vrid: 62, priority: 150, advertInt: 0.1, version: 3, vip: ['fe80::62:1/64', `${lan.vip6(0)}/64`], iface: 'eth0', instanceName: 'B', extraInstance: ['use_vmac'] })
+          .replace(/^global_defs[^]*?\n}\n/, ''),
+      ].join('\n'),
+      held: [lan.vip(0), lan.vip6(0), 'fe80::62:1', '"vrrp.61"', '"vrrp.62"'],
+    }),
+  };
+  for (const [name, make] of Object.entries(CONFIGS)) {
+    it(name, async () => {
+      const { text, held } = make();
+      const seen: Record<string, string> = {};
+      for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
+        await lan.startDaemon(d1, { kind, configText: text });
+        seen[kind] = normaliseRuleset(await waitFor(async () => {
+          const r = await ruleset();
+          return held.every((h) => r.includes(h)) ? r : undefined;
+        }, { ...WAIT, what: `${kind}: the ruleset with ${held.join(', ')}` }));
+        const { code } = await d1.daemon!.stop('SIGTERM');
+        assert.equal(code, 0);
+        assert.equal((await ruleset()).trim(), '', `${kind} removed its tables on stop`);
+      }
+      assert.match(seen['keepalived-ts']!, /ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop/);
+      assert.equal(seen['keepalived-ts'], seen['keepalived']);
+    });
+  }
+});

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, VI } from '../helpers/model.js';
 import {
-  emptyFirewall, firewallSettings, firewallTeardown, firewallUpdate, vipElements, type FirewallSettings,
+  emptyFirewall, firewallSettings, firewallTeardown, firewallUpdate, vipElements, vmacElements, type FirewallSettings,
 } from '../../src/vrrp/firewall.js';
 import type { VirtualIp } from '../../src/config/model/index.js';
 
@@ -72,7 +72,7 @@ test('first IPv4 VIP: leftover tables of our name deleted, the table set up, the
 
 test('IPv6: neighbour discovery passes, link-local VIPs go through their chains; counters on every rule', () => {
   const s = { ...S, table: 'fw', priority: -5, counters: true };
-  const r = firewallUpdate(s, { ...emptyFirewall(), v4: true }, vipElements(inst(true), [vip('fe80::1'), vip('fd00::1'), vip('fe80::2', 'eth1')], s), []);
+  const r = firewallUpdate(s, { ...emptyFirewall(), t4: true, v4: true }, vipElements(inst(true), [vip('fe80::1'), vip('fd00::1'), vip('fe80::2', 'eth1')], s), []);
   assert.equal(r.script, [
     'add table ip6 fw',
     'add chain ip6 fw out { type filter hook output priority -5; policy accept; }',
@@ -98,4 +98,40 @@ test('IPv6: neighbour discovery passes, link-local VIPs go through their chains;
     'add element ip6 fw vips_link_local_name { fe80::1 . "eth0" }', '',
   ].join('\n'), 'no leftover deletion: the IPv4 table was already set up');
   assert.equal(firewallTeardown(s, r.state), 'delete table ip fw\ndelete table ip6 fw\n');
+});
+
+test('VMACs (nft_add_vmac): use_vmac needs the table even without strict; IGMP/MLD reports go out of the parent; RS dropped', () => {
+  assert.deepEqual(firewallSettings(build(VI('  use_vmac')).model), S, 'use_vmac alone: table keepalived');
+  assert.equal(firewallSettings(build(VI('  use_ipvlan 10.0.0.5/24')).model), undefined, 'an ipvlan needs none');
+  assert.deepEqual(vmacElements({ ifname: 'vrrp.51', base: 'eth0' }, 4, false), [{ family: 4, set: 'vmac_map', address: 'vrrp.51', ifname: 'eth0' }]);
+  assert.deepEqual(vmacElements({ ifname: 'vrrp.51', base: 'eth0' }, 4, true).map((e) => e.family), [4, 6], 'eVIPs of the other family: both maps');
+  const a = firewallUpdate(S, emptyFirewall(), [...vmacElements({ ifname: 'vrrp.51', base: 'eth0' }, 4, false), ...vmacElements({ ifname: 'vrrp.52', base: 'eth0' }, 6, false)], []);
+  assert.equal(a.script, [
+    'add table ip keepalived', 'delete table ip keepalived', 'add table ip6 keepalived', 'delete table ip6 keepalived',
+    'add table ip keepalived',
+    'add chain ip keepalived out { type filter hook output priority -1; policy accept; }',
+    'add map ip keepalived vmac_map { type iface_index : iface_index; }',
+    'add rule ip keepalived out ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop',
+    'add table ip6 keepalived',
+    'add chain ip6 keepalived out { type filter hook output priority -1; policy accept; }',
+    'add map ip6 keepalived vmac_map { type iface_index : iface_index; }',
+    'add set ip6 keepalived vmac_set { type iface_index; }',
+    'add rule ip6 keepalived out meta l4proto ipv6-icmp icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map drop',
+    'add rule ip6 keepalived out meta l4proto ipv6-icmp icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop',
+    'add element ip keepalived vmac_map { "vrrp.51" : "eth0" }',
+    'add element ip6 keepalived vmac_map { "vrrp.52" : "eth0" }',
+    'add element ip6 keepalived vmac_set { "vrrp.52" }', '',
+  ].join('\n'));
+  // A VIP later: the table and its out chain are there, only the VIP part is set up.
+  const b = firewallUpdate(S, a.state, [...a.state.elements.values(), ...vipElements(inst(), [vip('10.0.0.1')], S)], []);
+  assert.equal(b.script, [
+    'add chain ip keepalived in { type filter hook input priority -1; policy accept; }',
+    'add set ip keepalived vips { type ipv4_addr; }',
+    'add rule ip keepalived in ip daddr @vips drop',
+    'add rule ip keepalived out ip saddr @vips drop',
+    'add element ip keepalived vips { 10.0.0.1 }', '',
+  ].join('\n'));
+  const c = firewallUpdate(S, b.state, [], vmacElements({ ifname: 'vrrp.52', base: 'eth0' }, 6, false));
+  assert.equal(c.script, 'delete element ip6 keepalived vmac_map { "vrrp.52" : "eth0" }\ndelete element ip6 keepalived vmac_set { "vrrp.52" }\n');
+  assert.equal(firewallTeardown(S, c.state), 'delete table ip keepalived\ndelete table ip6 keepalived\n');
 });
