@@ -426,6 +426,11 @@ export class VrrpNode {
 
   private createVmac(inst: Inst): void {
     const p = inst.plan;
+    // use_vmac_addr's VMACs (vrrp.c): an IPv6 one gets its parent's link-local address, as the instance's VMAC.
+    for (const av of p.addrVmacs) {
+      const linkLocal = av.family === 6 ? this.ifaces.get(av.base)?.ipv6LinkLocal[0] : undefined;
+      this.emit({ ...this.who(inst), type: 'create-vmac', vmac: av, family: av.family!, ipv6: av.family === 6, ...(linkLocal ? { linkLocal } : {}) });
+    }
     if (!p.vmac) return;
     const ipv6 = p.config.family === 6 || p.vips.some((v) => v.dev === p.vmac!.ifname && v.family !== p.config.family);
     const linkLocal = p.config.family === 6 && !p.vmac.xmitBase ? inst.src : undefined;
@@ -434,6 +439,7 @@ export class VrrpNode {
 
   private deleteVmac(inst: Inst): void {
     if (inst.plan.vmac) this.emit({ ...this.who(inst), type: 'delete-vmac', vmac: inst.plan.vmac, family: inst.plan.config.family });
+    for (const av of inst.plan.addrVmacs) this.emit({ ...this.who(inst), type: 'delete-vmac', vmac: av, family: av.family! });
   }
 
   /**

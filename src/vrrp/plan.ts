@@ -35,6 +35,8 @@ export interface VmacPlan {
   ifname: string;
   /** 00:00:5e:00:01:<vrid> (IPv6 00:00:5e:00:02:<vrid>) or the configured MAC; an ipvlan has its parent's instead. */
   mac: string;
+  /** use_vmac_addr's VMACs only: the family of the addresses on it (the instance's VMAC has the instance's). */
+  family?: 4 | 6;
   /** use_ipvlan: an l2 ipvlan with these IFLA_IPVLAN_FLAGS (bridge 0, private 1, vepa 2) and its own address. */
   ipvlan?: { flags: number; address?: { address: string; prefix: number } };
   /** The instance's interface: the macvlan's parent. */
@@ -57,6 +59,8 @@ export interface InstancePlan {
   vips: VirtualIp[];
   /** use_vmac: the macvlan created at start, removed at stop; VIPs live on it, adverts leave from it. */
   vmac?: VmacPlan;
+  /** use_vmac_addr: the VMACs of VIPs on other interfaces or of the other family, one per interface and family. */
+  addrVmacs: VmacPlan[];
   /** Configured source (unicast_src_ip / mcast_src_ip); undefined = the interface's primary address. */
   configuredSrc?: string;
   /** TTL / hop limit we send (unicast_ttl or 255). */
@@ -251,14 +255,31 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
         vmac.ipvlan = { flags: IPVLAN_FLAGS[inst.useIpvlan.mode], ...(a ? { address: { address: a.address, prefix: a.prefix } } : {}) };
       }
     }
-    // keepalived puts the instance's own-family addresses on its interface onto the VMAC (vrrp.c, ip_addr->ifp).
-    const onVmac = (v: VirtualIp): VirtualIp => (vmac && v.dev === iface && v.family === family ? { ...v, dev: vmac.ifname } : v);
+    // keepalived puts the instance's own-family addresses on its interface onto the VMAC (vrrp.c, ip_addr->ifp); an
+    // ipvlan only gets them with use_vmac too (VRRP_VMAC_BIT): use_ipvlan alone leaves them on the interface.
+    const vipsOnVmac = vmac && (!vmac.ipvlan || inst.useVmac);
+    // use_vmac_addr: any other VIP gets a VMAC on its own interface, shared by the VIPs of one interface and family.
+    const addrVmacs: VmacPlan[] = [];
+    const onVmac = (v: VirtualIp): VirtualIp => {
+      if (vmac && vipsOnVmac && v.dev === iface && v.family === family) return { ...v, dev: vmac.ifname };
+      if (!inst.useVmacAddr || (v.dev === iface && v.family === family)) return v;
+      let av = addrVmacs.find((a) => a.base === v.dev && a.family === v.family);
+      if (!av) {
+        const ifname = vmacName(g.vmacAddrPrefix, inst.virtualRouterId, v.family, vmacsTaken);
+        vmacsTaken.add(ifname);
+        av = { ifname, mac: inst.useVmac?.mac ?? vrrpMac(inst.virtualRouterId, v.family), base: v.dev, xmitBase: false, family: v.family };
+        addrVmacs.push(av);
+      }
+      return { ...v, dev: av.ifname };
+    };
+    const vips = [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded].map(onVmac);
     instances.push({
       config: inst,
       spec,
       interface: iface,
-      vips: [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded].map(onVmac),
+      vips,
       vmac,
+      addrVmacs,
       // use_ipvlan's address is the source unless one is configured (vrrp_ipvlan_handler, VRRP_FLAG_SADDR_FROM_CONFIG).
       configuredSrc: inst.unicastSrcIp ?? inst.mcastSrcIp ?? vmac?.ipvlan?.address?.address,
       ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255,

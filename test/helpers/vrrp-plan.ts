@@ -36,7 +36,7 @@ export function modelInstance(spec: VrrpInstanceSpec, dev = 'eth0', over: Partia
     garpMasterRefreshMs: spec.garp.masterRefreshMs, garpMasterRefreshRepeat: spec.garp.masterRefreshRepeat,
     garpLowerPrioDelayMs: spec.garp.lowerPrioDelayMs, garpLowerPrioRepeat: spec.garp.lowerPrioRepeat,
     downTimerAdverts: spec.downTimerAdverts, lowerPrioNoAdvert: spec.lowerPrioNoAdvert, higherPrioSendAdvert: spec.higherPrioSendAdvert,
-    promoteSecondaries: false, vmacXmitBase: false, notify: {}, smtpAlert: false, notifyPriorityChanges: spec.notifyPriorityChanges, loc: LOC,
+    promoteSecondaries: false, vmacXmitBase: false, useVmacAddr: false, notify: {}, smtpAlert: false, notifyPriorityChanges: spec.notifyPriorityChanges, loc: LOC,
     ...over,
   };
 }
@@ -55,7 +55,7 @@ export function instancePlan(
   return {
     config, spec: rest, interface: dev, vips: [...config.virtualIpaddresses, ...config.virtualIpaddressesExcluded],
     configuredSrc: opts.configuredSrc, ttl: config.unicast ? spec.unicastTtl : 255,
-    trackers: spec.trackers.map((t) => ({ spec: t })), notify: {}, ...opts.over,
+    trackers: spec.trackers.map((t) => ({ spec: t })), notify: {}, addrVmacs: [], ...opts.over,
   };
 }
 

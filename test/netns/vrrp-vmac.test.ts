@@ -174,3 +174,48 @@ describe('use_vmac: -t verdicts equal keepalived\'s', { skip }, () => {
     });
   }
 });
+
+// use_vmac_addr (keepalived 2.2.7 vrrp.c): VIPs on another interface, and eVIPs of the other family, each get a VMAC
+// on their own interface. The same config under keepalived and keepalived-ts on one director: the same vrrp.*
+// links (name, MAC, mode, parent) with the same addresses while MASTER, none after stop.
+describe('use_vmac_addr: the VMACs keepalived makes for addresses, beside keepalived', { skip }, () => {
+  let lan: Lan;
+  let teardown: () => Promise<void> = async () => {};
+  let d1: Director;
+  before(async () => {
+    ({ lan, teardown } = await labFor({ directors: 1, clients: 0, prefix: 'kvmaca', ipv6: true }));
+    d1 = lan.directors[0]!;
+    await run('ip', ['-n', d1.ns, 'link', 'add', 'dum0', 'type', 'dummy']);
+    await run('ip', ['-n', d1.ns, 'link', 'set', 'dum0', 'up']);
+  });
+  after(() => teardown());
+
+  /** vrrp.* links with their MAC, kind/mode, parent and addresses, as `ip -d -j addr` shows them. */
+  async function vmacView(): Promise<string[]> {
+    const { stdout } = await run('ip', ['-n', d1.ns, '-d', '-j', 'addr', 'show']);
+    type L = LinkJson & { link?: string; addr_info?: { local: string; prefixlen: number; scope: string }[] };
+    return (JSON.parse(stdout || '[]') as L[]).filter((l) => l.ifname.startsWith('vrrp')).map((l) =>
+      `${l.ifname}@${l.link} ${l.address} ${l.linkinfo?.info_kind}/${l.linkinfo?.info_data?.mode} ${(l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`).sort();
+  }
+
+  it('an IPv4 VIP on another interface and an IPv6 eVIP: vrrp.51 on dum0, vrrp6.51 on eth0, as keepalived', async () => {
+    const conf = vrrpConfig({ vrid: VRID, priority: 150, state: 'MASTER', advertInt: 1, vip: lan.vipCidr(0), iface: 'eth0',
+      extraInstance: ['use_vmac_addr', 'virtual_ipaddress_excluded {', '10.77.0.1/24 dev dum0', `${lan.vip6(0)}/64`, '}'] });
+    const seen: Record<string, string[]> = {};
+    for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
+      await d1.start({ kind, configText: conf });
+      seen[kind] = await waitFor(async () => {
+        const v = await vmacView();
+        return v.length === 2 && v.every((l) => !l.endsWith(' ')) && (await lan.vipHolders(lan.vip(0))).length === 1 ? v : undefined;
+      }, { ...WAIT, what: `${kind}: both address VMACs with their addresses` });
+      const r = await d1.stop('SIGTERM');
+      assert.equal(r?.code, 0, `${kind} exits cleanly`);
+      assert.deepEqual(await vmacView(), [], `${kind}: no vrrp.* left`);
+    }
+    assert.deepEqual(seen['keepalived-ts'], [
+      `vrrp.51@dum0 00:00:5e:00:01:33 macvlan/private 10.77.0.1/24`,
+      `vrrp6.51@eth0 00:00:5e:00:02:33 macvlan/private ${lan.vip6(0)}/64`,
+    ]);
+    assert.deepEqual(seen['keepalived-ts'], seen['keepalived']);
+  });
+});

@@ -200,7 +200,7 @@ test('unknown keywords: did-you-mean within the block, and where the keyword bel
 });
 
 test('recognised but unimplemented features are one notice each and keep the verdict clean', () => {
-  const b = build(VI('  use_vmac_addr\n  track_bfd {\n    b\n  }') + 'bfd_instance b {\n}\n');
+  const b = build(VI('  native_ipv6\n  track_bfd {\n    b\n  }') + 'bfd_instance b {\n}\n');
   assert.deepEqual(b.golden, ['notice not-supported @7', 'notice not-supported @8', 'notice not-supported @12']);
   assert.equal(exitCodeFor(b.diags), 0);
 });

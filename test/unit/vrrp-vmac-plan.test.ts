@@ -49,19 +49,20 @@ test("use_vmac config rules, with keepalived's messages", () => {
   assert.equal(five.plan.instances[0]!.vmac?.mac, '02:00:00:00:01:51', 'five octets: the VRID is the sixth');
 });
 
-test('use_ipvlan: the ipvlan plan (name, flags, address), own-family VIPs on it, its address the source', () => {
+test('use_ipvlan: the ipvlan plan (name, flags, address), the VIPs left on the interface, its address the source', () => {
   const { plan, errors } = load(inst('A', 51, '10.0.0.100/24', 'use_ipvlan 10.0.0.5/24') + inst('B', 52, '10.0.0.101', 'use_ipvlan ipv52 private 10.0.0.6')
     + inst('C', 53, '10.0.0.102', 'use_ipvlan 10.0.0.7/24 vepa\n mcast_src_ip 10.0.0.1') + inst('D', 54, '10.0.0.103', 'use_vmac\n use_ipvlan 10.0.0.8/24'));
   assert.deepEqual(errors, []);
   const [a, b, c, d] = plan.instances;
   assert.deepEqual(a!.vmac, { ifname: 'vrrp.51', mac: '00:00:5e:00:01:33', base: 'eth0', xmitBase: false, ipvlan: { flags: 0, address: { address: '10.0.0.5', prefix: 24 } } });
-  assert.deepEqual(a!.vips.map((v) => `${v.address}@${v.dev}`), ['10.0.0.100@vrrp.51', '192.0.2.9@eth1']);
+  assert.deepEqual(a!.vips.map((v) => `${v.address}@${v.dev}`), ['10.0.0.100@eth0', '192.0.2.9@eth1'], 'keepalived 2.2.7 leaves the VIPs on the interface');
   assert.equal(a!.configuredSrc, '10.0.0.5');
   assert.deepEqual(b!.vmac?.ipvlan, { flags: 1, address: { address: '10.0.0.6', prefix: 32 } });
   assert.equal(b!.vmac?.ifname, 'ipv52');
   assert.equal(c!.vmac?.ipvlan?.flags, 2);
   assert.equal(c!.configuredSrc, '10.0.0.1', 'mcast_src_ip wins over the ipvlan address');
   assert.ok(d!.vmac?.ipvlan, 'use_vmac with use_ipvlan: the ipvlan (keepalived creates the ipvlan)');
+  assert.deepEqual(d!.vips.map((v) => v.dev), ['vrrp.54', 'eth1'], 'use_vmac too: the VIPs go on it (VRRP_VMAC_BIT)');
 });
 
 test("use_ipvlan config rules, with keepalived's messages", () => {
@@ -88,4 +89,21 @@ test("use_ipvlan config rules, with keepalived's messages", () => {
   };
   assert.deepEqual(named(true), { name: 'ipv51', errors: [] });
   assert.deepEqual(named(false), { name: undefined, errors: ['(A) interface ipv51 already exists and is not an l2 ipvlan; ignoring ipvlan if_name'] });
+});
+
+test('use_vmac_addr (keepalived 2.2.7 vrrp.c): a VMAC per other interface and per other family; own-family VIPs of the interface stay', () => {
+  const text = 'vrrp_instance A {\n interface eth0\n virtual_router_id 51\n priority 100\n use_vmac_addr\n virtual_ipaddress {\n  10.0.0.100/24\n  10.1.0.100/24 dev eth1\n  10.1.0.101/24 dev eth1\n }\n virtual_ipaddress_excluded {\n  2001:db8::100/64\n }\n}\n';
+  const { plan, errors } = load(text);
+  assert.deepEqual(errors, []);
+  const a = plan.instances[0]!;
+  assert.equal(a.vmac, undefined);
+  assert.deepEqual(a.addrVmacs, [
+    { ifname: 'vrrp.51', mac: '00:00:5e:00:01:33', base: 'eth1', xmitBase: false, family: 4 },
+    { ifname: 'vrrp6.51', mac: '00:00:5e:00:02:33', base: 'eth0', xmitBase: false, family: 6 },
+  ]);
+  assert.deepEqual(a.vips.map((v) => `${v.address}@${v.dev}`), ['10.0.0.100@eth0', '10.1.0.100@vrrp.51', '10.1.0.101@vrrp.51', '2001:db8::100@vrrp6.51']);
+  const both = load(text.replace(' use_vmac_addr', ' use_vmac_addr\n use_vmac')).plan.instances[0]!;
+  assert.equal(both.vmac?.ifname, 'vrrp.51', "the instance's VMAC first");
+  assert.deepEqual(both.addrVmacs.map((v) => `${v.ifname}@${v.base}`), ['vrrp1.51@eth1', 'vrrp6.51@eth0']);
+  assert.deepEqual(both.vips.map((v) => v.dev), ['vrrp.51', 'vrrp1.51', 'vrrp1.51', 'vrrp6.51']);
 });

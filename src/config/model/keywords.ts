@@ -124,7 +124,7 @@ export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
     bfd_rlimit_rtime bfd_process_name reload_time_file reload_repeat reload_file config_save_dir tmp_config_directory
     vrrp_garp_extra_if vrrp_vmac_garp_intvl disable_local_igmp`)),
   vrrp_sync_group: new Set(w('track_bfd')),
-  vrrp_instance: new Set(w(`use_vmac_addr vrf track_bfd old_unicast_checksum
+  vrrp_instance: new Set(w(`vrf track_bfd old_unicast_checksum
     native_ipv6 kernel_rx_buf_size garp_extra_if vmac_garp_intvl`)),
   real_server: new Set(w('BFD_CHECK')),
   url: new Set(w('regex_stack')),

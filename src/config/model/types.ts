@@ -352,6 +352,11 @@ export interface VrrpInstance {
    * unless mcast_src_ip / unicast_src_ip says otherwise; mode = IFLA_IPVLAN_FLAGS (bridge 0, private 1, vepa 2).
    */
   useIpvlan?: { name?: string; address?: { address: string; prefix: number; family: 4 | 6 }; mode: 'bridge' | 'private' | 'vepa' };
+  /**
+   * use_vmac_addr: each VIP / eVIP on another interface than the instance's, or of the other family, gets a VMAC
+   * of its own on its interface (keepalived 2.2.7 vrrp.c, named from vmac_addr_prefix).
+   */
+  useVmacAddr: boolean;
   /** vmac_xmit_base: adverts go out of the base interface, not the VMAC (only with use_vmac). */
   vmacXmitBase: boolean;
   notify: NotifyScripts & { deleted?: ScriptSpec; masterRxLowerPri?: ScriptSpec };

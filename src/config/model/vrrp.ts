@@ -282,7 +282,7 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
  */
 export type InstanceDraft = Pick<VrrpInstance,
   | 'name' | 'loc' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses' | 'dontTrackPrimary' | 'unicastFaultNoPeer'
-  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify' | 'vmacXmitBase'>
+  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify' | 'vmacXmitBase' | 'useVmacAddr'>
   & Partial<Pick<VrrpInstance,
     | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
     | 'mcastDstIp' | 'accept' | 'strictMode' | 'skipCheckAdvAddr' | 'garpMasterDelayMs' | 'garpMasterRepeat'
@@ -311,7 +311,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
     name, loc: n.loc, interfaceMissing: false, vips: [], evips: [], noVirtualIpaddress: false, routes: [], rules: [],
     trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false, peers: [], unicastConfigured: false,
     unicastFaultNoPeer: false, checkUnicastSrc: false, trackSrcIp: false, nopreempt: false, preemptDelayMs: 0,
-    promoteSecondaries: false, notify: {}, vmacXmitBase: false,
+    promoteSecondaries: false, notify: {}, vmacXmitBase: false, useVmacAddr: false,
   };
   const pending: ConfigNode[] = [];
   for (const k of n.block ?? []) {
@@ -485,6 +485,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
         break;
       }
       case 'vmac_xmit_base': d.vmacXmitBase = true; break;
+      case 'use_vmac_addr': d.useVmacAddr = true; break;
       case 'use_ipvlan': parseUseIpvlan(ctx, k, d); break;
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify_deleted':
       case 'notify': case 'notify_master_rx_lower_pri':
@@ -729,7 +730,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     garpMasterRefreshMs: d.garpMasterRefreshMs ?? g.vrrpGarpMasterRefreshMs,
     garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
-    promoteSecondaries, useVmac, useIpvlan, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
+    promoteSecondaries, useVmac, useIpvlan, useVmacAddr: d.useVmacAddr, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
     syncGroup: syncGroup?.name, guard: d.guard, cannotRun, loc: d.loc,
   };
 }
