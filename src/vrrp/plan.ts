@@ -54,7 +54,8 @@ export interface InstancePlan {
   interface: string;
   /**
    * virtual_ipaddress then virtual_ipaddress_excluded (the model's objects): what the node adds while MASTER. With
-   * use_vmac, those of the instance's family on its interface are copies whose `dev` is the VMAC.
+   * use_vmac, those of the instance's family on its interface are copies whose `dev` is the VMAC; with use_vmac_addr,
+   * the others are copies whose `dev` is their address VMAC.
    */
   vips: VirtualIp[];
   /** use_vmac: the macvlan created at start, removed at stop; VIPs live on it, adverts leave from it. */

@@ -347,7 +347,8 @@ export interface VrrpInstance {
    */
   useVmac?: { name?: string; mac?: string };
   /**
-   * use_ipvlan: an ipvlan (mode l2) on the instance's interface carries the VIPs and the adverts instead of a macvlan.
+   * use_ipvlan: an ipvlan (mode l2) on the instance's interface carries the adverts (the VIPs stay on the interface,
+   * as keepalived 2.2.7 leaves them, unless use_vmac is given too).
    * name undefined = keepalived's default (as use_vmac's); address = the ipvlan's own address, the adverts' source
    * unless mcast_src_ip / unicast_src_ip says otherwise; mode = IFLA_IPVLAN_FLAGS (bridge 0, private 1, vepa 2).
    */
