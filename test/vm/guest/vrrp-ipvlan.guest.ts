@@ -51,7 +51,7 @@ describe('use_ipvlan: keepalived-ts master (prio 150) + keepalived backup (prio 
   });
   after(() => teardown());
 
-  it('both make vrrp.51 (l2 ipvlan, private, same attributes), with their address; the master holds the VIP on it', async () => {
+  it('both make vrrp.51 (l2 ipvlan, private, same attributes), with their address; the master holds the VIP', async () => {
     await d1.start({ kind: 'keepalived-ts', configText: config(d1, 150, 'MASTER') });
     await waitFor(async () => (await holders()).join() === 'd1', { ...WAIT, what: 'd1 to hold the VIP' });
     await d2.start({ kind: 'keepalived', configText: config(d2, 100, 'BACKUP') });
