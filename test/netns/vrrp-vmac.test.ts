@@ -185,8 +185,9 @@ describe('use_vmac_addr: the VMACs keepalived makes for addresses, beside keepal
   before(async () => {
     ({ lan, teardown } = await labFor({ directors: 1, clients: 0, prefix: 'kvmaca', ipv6: true }));
     d1 = lan.directors[0]!;
-    await run('ip', ['-n', d1.ns, 'link', 'add', 'dum0', 'type', 'dummy']);
-    await run('ip', ['-n', d1.ns, 'link', 'set', 'dum0', 'up']);
+    // A second interface (this host's kernel has no dummy links: a veth pair).
+    await run('ip', ['-n', d1.ns, 'link', 'add', 'sec0', 'type', 'veth', 'peer', 'name', 'sec0p']);
+    for (const l of ['sec0', 'sec0p']) await run('ip', ['-n', d1.ns, 'link', 'set', l, 'up']);
   });
   after(() => teardown());
 
@@ -198,9 +199,9 @@ describe('use_vmac_addr: the VMACs keepalived makes for addresses, beside keepal
       `${l.ifname}@${l.link} ${l.address} ${l.linkinfo?.info_kind}/${l.linkinfo?.info_data?.mode} ${(l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`).sort();
   }
 
-  it('an IPv4 VIP on another interface and an IPv6 eVIP: vrrp.51 on dum0, vrrp6.51 on eth0, as keepalived', async () => {
+  it('an IPv4 eVIP on another interface and an IPv6 eVIP: vrrp.51 on sec0, vrrp6.51 on eth0, as keepalived', async () => {
     const conf = vrrpConfig({ vrid: VRID, priority: 150, state: 'MASTER', advertInt: 1, vip: lan.vipCidr(0), iface: 'eth0',
-      extraInstance: ['use_vmac_addr', 'virtual_ipaddress_excluded {', '10.77.0.1/24 dev dum0', `${lan.vip6(0)}/64`, '}'] });
+      extraInstance: ['use_vmac_addr', 'virtual_ipaddress_excluded {', '10.77.0.1/24 dev sec0', `${lan.vip6(0)}/64`, '}'] });
     const seen: Record<string, string[]> = {};
     for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
       await d1.start({ kind, configText: conf });
@@ -213,7 +214,7 @@ describe('use_vmac_addr: the VMACs keepalived makes for addresses, beside keepal
       assert.deepEqual(await vmacView(), [], `${kind}: no vrrp.* left`);
     }
     assert.deepEqual(seen['keepalived-ts'], [
-      `vrrp.51@dum0 00:00:5e:00:01:33 macvlan/private 10.77.0.1/24`,
+      `vrrp.51@sec0 00:00:5e:00:01:33 macvlan/private 10.77.0.1/24`,
       `vrrp6.51@eth0 00:00:5e:00:02:33 macvlan/private ${lan.vip6(0)}/64`,
     ]);
     assert.deepEqual(seen['keepalived-ts'], seen['keepalived']);
