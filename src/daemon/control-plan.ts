@@ -2,24 +2,10 @@
 // computed by the parent (validation, processes) and each child (its own reload code) without applying anything.
 // `-t` stays the syntax check; this is the change check. A file that a SIGHUP would refuse is refused here too,
 // with the config test's lines. Only root may ask: the daemon reads the file as root.
-import { isAbsolute, resolve } from 'node:path';
-import { badRequest, positionalArgs, refused, registerControlCommand, type ControlArgs, type ControlReply } from './control.js';
+import { isAbsolute } from 'node:path';
+import { badRequest, refused, registerControlCommand, type ControlReply } from './control.js';
 import { formatReloadPlan } from './reload-plan.js';
-
-/** The file named by `-f FILE`, `--file FILE` or a lone positional word. */
-export function planFileArg(args: ControlArgs): string | undefined {
-  if (typeof args.file === 'string') return args.file;
-  if (typeof args.f === 'string') return args.f;
-  const words = positionalArgs(args);
-  if (words[0] === '-f') return words[1];
-  return words.length === 1 && !words[0]!.startsWith('-') ? words[0] : undefined;
-}
-
-/** The CLI's side: a relative file is the caller's, not the daemon's (whose working directory is /). */
-export function absolutePlanArgs(args: ControlArgs, cwd: string): ControlArgs {
-  const file = planFileArg(args);
-  return file === undefined || isAbsolute(file) ? args : { file: resolve(cwd, file) };
-}
+import { planFileArg } from './control-plan-file.js';
 
 registerControlCommand({
   name: 'plan',

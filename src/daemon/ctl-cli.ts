@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import type { CliIo } from '../cli.js';
 import { CTL_OK, CTL_REFUSED, CTL_USAGE_OR_UNREACHABLE } from '../util/exit-codes.js';
 import type { ControlArgs } from './control.js';
-import { absolutePlanArgs } from './control-plan.js';
+import { absolutePlanArgs } from './control-plan-file.js';
 
 /** Where `ctl` looks without --socket/--connect: the path the README suggests for --status-listen. */
 export const DEFAULT_CTL_SOCKET = '/run/keepalived-ts.sock';

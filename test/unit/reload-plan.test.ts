@@ -11,7 +11,8 @@ import type { VrrpState } from '../../src/vrrp/spec.js';
 import { CheckVerdict, checkerReloadDiff } from '../../src/check/verdict.js';
 import { realServer, tcpCheck, httpCheck, url, virtualServer } from '../helpers/check-model.js';
 import { formatReloadPlan, vrrpPlanJson, type ReloadPlanDocument } from '../../src/daemon/reload-plan.js';
-import { absolutePlanArgs, planFileArg } from '../../src/daemon/control-plan.js';
+import { absolutePlanArgs, planFileArg } from '../../src/daemon/control-plan-file.js';
+import '../../src/daemon/control-plan.js'; // registers the `plan` command the dispatch tests call
 import { ControlCounters, dispatchControl, type ControlEnv } from '../../src/daemon/control.js';
 import { pino } from 'pino';
 
