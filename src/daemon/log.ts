@@ -7,7 +7,9 @@
 // (`log.child({ instance: 'VI_1' })`); the pure cores return log effects instead, turned into pino calls here.
 // Messages say everything an operator needs: a field only repeats a variable part of its message.
 import { writeSync } from 'node:fs';
-import pino, { type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type pinoFn from 'pino';
 import { openAppendSafe } from './safe-file.js';
 import type { LogEffect } from '../util/log-effect.js';
 import { isKtError } from '../util/errors.js';
@@ -15,6 +17,10 @@ import { SyslogSender } from './syslog.js';
 import { formatSyslogLine, syslogSeverity } from './syslog-format.js';
 
 export type { Logger };
+
+// require(), not import: an ESM import of a CommonJS package makes Node scan its source for exports first, time
+// every process of the daemon paid at start.
+const pino = createRequire(import.meta.url)('pino') as typeof pinoFn;
 
 export interface LogOptions {
   /** -D/--log-detail: debug-level detail. */
@@ -117,7 +123,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   };
   const logger = pino(
     { level: opts.detail ? 'debug' : 'info', base: { pid: process.pid, role: opts.role ?? 'keepalived-ts' } },
-    dest as pino.DestinationStream,
+    dest as pinoFn.DestinationStream,
   );
   if (openError) logger.error(openError);
   return logger;

@@ -5,10 +5,15 @@
 // session; this reports what the server says.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import zookeeper from 'node-zookeeper-client';
+import { createRequire } from 'node:module';
+import type * as Zk from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import type { VrrpGuard } from '../config/model/index.js';
 import type { NodeInput } from '../vrrp/node.js';
+
+/** The ZooKeeper client package, loaded at the first guard (a VRRP process without one does not load it at start). */
+let zkLib: typeof Zk | undefined;
+const zk = (): typeof Zk => (zkLib ??= createRequire(import.meta.url)('node-zookeeper-client') as typeof Zk);
 
 type GuardInput = Extract<NodeInput, { type: 'guard-session' | 'guard-lock' }>;
 
@@ -31,7 +36,7 @@ interface LockNode {
 const seqOf = (name: string): number => Number(name.slice(-10));
 
 export class ZookeeperGuardClient {
-  private client?: zookeeper.Client;
+  private client?: Zk.Client;
   /** Bumped with each new session: replies and watches of an older client are ignored. */
   private gen = 0;
   private readonly wanted = new Set<string>();
@@ -84,19 +89,19 @@ export class ZookeeperGuardClient {
 
   private open(): void {
     const gen = ++this.gen;
-    const c = zookeeper.createClient(this.spec.endpoints.join(','), { sessionTimeout: this.spec.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+    const c = zk().createClient(this.spec.endpoints.join(','), { sessionTimeout: this.spec.sessionTimeoutMs, spinDelay: 200, retries: 0 });
     this.client = c;
     // An operation of the old client may never be answered: the new session's work must not queue behind it.
     for (const n of this.nodes.values()) { n.path = undefined; n.held = false; n.chain = Promise.resolve(); }
-    c.on('state', (st: zookeeper.State) => {
+    c.on('state', (st: Zk.State) => {
       if (gen !== this.gen) return;
-      if (st === zookeeper.State.SYNC_CONNECTED) {
+      if (st === zk().State.SYNC_CONNECTED) {
         this.log.info({ sessionTimeoutMs: c.getSessionTimeout() }, 'connected to ZooKeeper');
         this.beat();
         for (const key of this.nodes.keys()) this.onKey(key, () => (this.wanted.has(key) ? this.acquire(key) : this.cleanup(key)));
-      } else if (st === zookeeper.State.DISCONNECTED) {
+      } else if (st === zk().State.DISCONNECTED) {
         this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'disconnected' });
-      } else if (st === zookeeper.State.EXPIRED) {
+      } else if (st === zk().State.EXPIRED) {
         this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'expired' });
         this.dropClient();
         if (!this.closed) this.open();
@@ -123,7 +128,7 @@ export class ZookeeperGuardClient {
   /** Any reply renews what the server granted; the time the request left is what counts (guard.ts). */
   private beat(): void {
     const c = this.client;
-    if (!c || c.getState() !== zookeeper.State.SYNC_CONNECTED) return;
+    if (!c || c.getState() !== zk().State.SYNC_CONNECTED) return;
     const gen = this.gen;
     const sentAt = this.opts.now();
     c.exists('/', (err) => {
@@ -150,7 +155,7 @@ export class ZookeeperGuardClient {
     return `${this.spec.path}/${key}`;
   }
 
-  private call<T>(fn: (c: zookeeper.Client, cb: (err: Error | zookeeper.Exception | null, v: T) => void) => void): Promise<T> {
+  private call<T>(fn: (c: Zk.Client, cb: (err: Error | Zk.Exception | null, v: T) => void) => void): Promise<T> {
     const c = this.client;
     if (!c) return Promise.reject(new Error('no session'));
     // A request of a client that is dropped or never reconnects gets no callback: give up after the session timeout.
@@ -161,7 +166,7 @@ export class ZookeeperGuardClient {
   }
 
   private async acquire(key: string): Promise<void> {
-    if (!this.wanted.has(key) || !this.client || this.client.getState() !== zookeeper.State.SYNC_CONNECTED) return;
+    if (!this.wanted.has(key) || !this.client || this.client.getState() !== zk().State.SYNC_CONNECTED) return;
     const n = this.nodeOf(key);
     const gen = this.gen;
     if (!n.path) {
@@ -171,7 +176,7 @@ export class ZookeeperGuardClient {
       const mine = children.find((ch) => ch.startsWith(`${this.tag}-`));
       if (gen !== this.gen) return;
       const data = Buffer.from(JSON.stringify({ host: hostname(), pid: process.pid }));
-      n.path = mine ? `${dir}/${mine}` : await this.call<string>((c, cb) => c.create(`${dir}/${this.tag}-`, data, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, cb));
+      n.path = mine ? `${dir}/${mine}` : await this.call<string>((c, cb) => c.create(`${dir}/${this.tag}-`, data, zk().CreateMode.EPHEMERAL_SEQUENTIAL, cb));
       if (gen !== this.gen) return;
     }
     await this.check(key, gen);
@@ -188,7 +193,7 @@ export class ZookeeperGuardClient {
     const at = children.indexOf(mine);
     if (at < 0) { n.path = undefined; return this.acquire(key); } // our node is gone: ask again
     if (at === 0) {
-      const stat = await this.call<zookeeper.Stat>((c, cb) => c.exists(n.path!, cb));
+      const stat = await this.call<Zk.Stat>((c, cb) => c.exists(n.path!, cb));
       if (gen !== this.gen || !stat) return;
       const token = stat.czxid.readBigUInt64BE(0).toString();
       if (!n.held) {
@@ -199,7 +204,7 @@ export class ZookeeperGuardClient {
       return;
     }
     const pred = `${dir}/${children[at - 1]!}`;
-    const stat = await this.call<zookeeper.Stat | null>((c, cb) => c.exists(pred, () => this.onKey(key, () => this.check(key, gen)), cb));
+    const stat = await this.call<Zk.Stat | null>((c, cb) => c.exists(pred, () => this.onKey(key, () => this.check(key, gen)), cb));
     if (!stat) return this.check(key, gen);
   }
 
@@ -209,7 +214,7 @@ export class ZookeeperGuardClient {
     const dir = this.dir(key);
     const children = await this.call<string[]>((c, cb) => c.getChildren(dir, cb)).catch(() => [] as string[]);
     for (const ch of children.filter((x) => x.startsWith(`${this.tag}-`)))
-      await this.call<void>((c, cb) => c.remove(`${dir}/${ch}`, -1, cb as (e: Error | zookeeper.Exception | null) => void)).catch(() => undefined);
+      await this.call<void>((c, cb) => c.remove(`${dir}/${ch}`, -1, cb as (e: Error | Zk.Exception | null) => void)).catch(() => undefined);
   }
 
   private async release(key: string): Promise<void> {
@@ -221,7 +226,7 @@ export class ZookeeperGuardClient {
       this.opts.input({ type: 'guard-lock', guard: this.spec.name, key, held: false });
     }
     if (!path || !this.client) return;
-    await this.call<void>((c, cb) => c.remove(path, -1, cb as (e: Error | zookeeper.Exception | null) => void)).catch(() => undefined);
+    await this.call<void>((c, cb) => c.remove(path, -1, cb as (e: Error | Zk.Exception | null) => void)).catch(() => undefined);
     this.log.info({ key }, `lock ${key} released`);
   }
 }
