@@ -20,7 +20,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV } from '../src/daemon/children.js';
+import { CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV } from '../src/daemon/fork-child.js';
 import type { ChildStatus, FromChild, ToChild } from '../src/daemon/ipc.js';
 import type { DaemonOptions } from '../src/daemon/options.js';
 import { makeCert } from '../test/helpers/tls-cert.js';

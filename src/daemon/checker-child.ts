@@ -13,7 +13,7 @@ import { createLogger, errorFields } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { ChildContext } from './children.js';
 import { childLogFile, logTargets } from './options.js';
-import { loadConfig, planInChild, reloadInChild } from './load-config.js';
+import { reloadInChild, startConfig } from './child-config.js';
 import { badRequest, refused, type ControlReply } from './control.js';
 import { rsControlInChecker } from './control-rs.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
@@ -60,7 +60,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     });
   });
   ctx.onMessage((m) => takeHandover(m));
-  const cfg = loadConfig(o, log);
+  const cfg = await startConfig(ctx.config, o, log);
   if (!cfg) return EXIT_CONFIG;
   applyProcessPriorities('checker', cfg.globalDefs, log);
   try {
@@ -126,9 +126,9 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   let globalDefs = cfg.globalDefs;
   // Node's file pages given back after start-up and reloads (memory-trim.ts); not for a real-time or locked child.
   const trimSoon = scheduleTrim(log, () => globalDefs.checkerRtPriority === undefined && !globalDefs.checkerNoSwap);
-  const reload = () => {
+  const reload = (given?: KeepalivedConfig) => {
     leaveRealtime(log);
-    void reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
+    void reloadInChild(given, o, log, (m) => ctx.send(m), async (next) => {
       await service.reload(next);
       globalDefs = next.globalDefs;
       void followAddresses(next);
@@ -149,12 +149,12 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     return Promise.race([ipvsSnapshot().catch(() => undefined), late]).finally(() => clearTimeout(timer));
   };
   ctx.onMessage((m) => {
-    if (m.t === 'reload') reload();
+    if (m.t === 'reload') reload(m.config);
     else if (m.t === 'status') {
       void ipvsWithin(IPVS_READ_BUDGET_MS).then((ipvs) => ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus(), ipvs } }));
     }
     else if (m.t === 'ctl' && m.command === 'plan') {
-      void planInChild(o, String(m.args.configFile), m.id, log, (r) => ctx.send(r), async (next, quiet) => ({ checker: await service.planReload(next, quiet) }));
+      void import('./load-config.js').then(({ planInChild }) => planInChild(o, String(m.args.configFile), m.id, log, (r) => ctx.send(r), async (next, quiet) => ({ checker: await service.planReload(next, quiet) })));
     } else if (m.t === 'ctl') {
       let reply: ControlReply;
       try {
@@ -169,7 +169,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
     const onStop = (sig: NodeJS.Signals) => void stop(`Received ${sig}`).then(resolve);
     process.on('SIGTERM', onStop);
     process.on('SIGINT', o.ignoreSigint ? () => undefined : onStop);
-    process.on('SIGHUP', reload);
+    process.on('SIGHUP', () => reload());
     Promise.resolve(followAddresses(cfg))
       .then(() => service.start())
       .then(() => {

@@ -4,8 +4,10 @@
 // A crash (uncaught exception, unhandled rejection) first runs what the child registered with ctx.onCrash (the VRRP
 // child: priority 0 and its VIPs removed), bounded by CRASH_RELEASE_MS, then exits for the parent to respawn it.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { CHILD_KINDS, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV, CHILD_WAIT_ENV, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
+import { CHILD_KINDS, CRASH_RELEASE_MS, TEST_FAULT_ENV, releaseThenExit, type ChildContext } from './children.js';
+import { CHILD_CONFIG_IPC_ENV, CHILD_KIND_ENV, CHILD_OPTIONS_ENV, CHILD_PARENT_ENV, CHILD_WAIT_ENV } from './fork-child.js';
 import { isToChild, type FromChild, type ToChild } from './ipc.js';
+import type { KeepalivedConfig } from '../config/model/index.js';
 import type { DaemonOptions } from './options.js';
 import { EXIT_FATAL, EXIT_OK, EXIT_PROGRAM_ERROR } from '../util/exit-codes.js';
 
@@ -30,8 +32,14 @@ async function main(): Promise<number> {
       process.stderr.write(`keepalived-ts child: handling '${m.t}' from the parent failed: ${(e as Error)?.stack ?? String(e)}\n`);
     }
   };
+  // The configuration the parent read (fork-child.ts CHILD_CONFIG_IPC_ENV): this process never parses the file at
+  // start, and loads its kind's modules while the parent is still reading it (an early fork) or sending it.
+  let takeConfig!: (c: KeepalivedConfig) => void;
+  const handed = process.env[CHILD_CONFIG_IPC_ENV] ? new Promise<KeepalivedConfig>((r) => (takeConfig = r)) : undefined;
   process.on('message', (m) => {
     if (!isToChild(m)) return;
+    if (m.t === 'config' || m.t === 'reload') process.env[CHILD_WAIT_ENV] = String(m.config.globalDefs.childWaitTimeMs);
+    if (m.t === 'config') return takeConfig?.(m.config);
     if (handler) handle(m);
     else early.push(m);
   });
@@ -76,6 +84,7 @@ async function main(): Promise<number> {
   };
   armTestFault(kind.kind);
   const run = await kind.load();
+  if (handed) ctx.config = await handed;
   return run(ctx);
 }
 

@@ -2,15 +2,14 @@
 // report_child_status / thread_child_handler): one process per subsystem, started only when the config has work
 // for it, respawned with a back-off when it dies, and everything stopped when a child reports a config or fatal
 // error. The child kinds are a table: a new kind (the checker) is one entry with an entry-point module.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, extname, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
 import { removePidFile } from './pidfile.js';
 import type { ChildStatus, FromChild, ToChild } from './ipc.js';
 import { refused, type ControlArgs, type ControlReply } from './control.js';
 import type { DaemonOptions } from './options.js';
+import { forkChild } from './fork-child.js';
 import { EXIT_CONFIG, EXIT_FATAL, STOP_ALL_EXIT_CODES } from '../util/exit-codes.js';
 
 /** A child kind's main function (vrrp-child.ts runVrrpChild, checker-child.ts runCheckerChild). Resolves with the
@@ -19,6 +18,8 @@ export type ChildMain = (ctx: ChildContext) => Promise<number>;
 
 export interface ChildContext {
   options: DaemonOptions;
+  /** The configuration the parent read and validated; undefined when this process must read the file itself. */
+  config?: KeepalivedConfig;
   /** Sends a message to the parent (no-op when the channel is gone). */
   send(m: FromChild): void;
   /** Registers the handler for parent messages. */
@@ -137,21 +138,13 @@ export function childExitVerdict(code: number | null, signal: string | null, o: 
 
 // ---- the parent's side -----------------------------------------------------------------------------------------
 
-/** The child entry script next to this module (child.ts under tsx, child.js in dist). */
-function childEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  return join(dirname(here), `child${extname(here)}`);
-}
+const sameFlags = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
-export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
-/** The parent's pid: a child whose parent died before the child ran any code must still know it is orphaned. */
-export const CHILD_PARENT_ENV = 'KEEPALIVED_TS_PARENT';
-/**
- * child_wait_time in ms, kept in the parent's environment (set at start and on reload) so every child forked
- * inherits the current value: an orphaned child bounds its own stop by it, as the parent would have.
- */
-export const CHILD_WAIT_ENV = 'KEEPALIVED_TS_CHILD_WAIT_MS';
+/** A child forked before the parent read the configuration (launch.ts), with the Node flags it was forked with. */
+export interface EarlyChild {
+  proc: ChildProcess;
+  execArgv: readonly string[];
+}
 
 /** One supervised child process. */
 export class Supervised {
@@ -178,27 +171,38 @@ export class Supervised {
     private readonly onDeath?: () => Promise<unknown>,
     /** Node/V8 flags for this child beyond the parent's own, read at each (re)start. */
     private readonly extraExecArgv: () => string[] = () => [],
+    /** The configuration the parent runs now, handed to the child after every fork (never re-read there). */
+    private readonly currentConfig?: () => KeepalivedConfig,
   ) {}
 
   get pid(): number | undefined {
     return this.proc?.exitCode === null && this.proc.signalCode === null ? this.proc.pid : undefined;
   }
 
-  start(): void {
+  /**
+   * Forks the child, or adopts `early` (forked before the configuration was read) when it runs with the flags this
+   * configuration asks for; an early child that does not fit is killed (it has done nothing yet: it waits for its
+   * configuration). Returns whether `early` was adopted.
+   */
+  start(early?: EarlyChild): boolean {
     this.startedAt = Date.now();
-    const proc = fork(childEntry(), [], {
-      env: { ...process.env, [CHILD_KIND_ENV]: this.spec.kind, [CHILD_OPTIONS_ENV]: JSON.stringify(this.options), [CHILD_PARENT_ENV]: String(process.pid) },
-      execArgv: [...process.execArgv, ...this.extraExecArgv()],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const execArgv = this.extraExecArgv();
+    const adopt = early !== undefined && early.proc.connected && sameFlags(early.execArgv, execArgv);
+    if (early && !adopt) early.proc.kill('SIGKILL');
+    const proc = adopt ? early.proc : forkChild(this.spec.kind, this.options, execArgv, this.currentConfig !== undefined);
     this.proc = proc;
     this.log.info({ pid: proc.pid }, `Starting ${this.spec.role} child process, pid=${proc.pid}`);
-    // First message, so a respawned checker starts with the overrides its predecessor held (child.ts keeps
-    // messages that arrive before the child's handler is in place).
+    // First messages, so a respawned checker starts with the overrides its predecessor held, and every child with
+    // the configuration the parent validated (child.ts keeps messages that arrive before the child's handler is in
+    // place).
     proc.send({ t: 'handover', state: this.handover } satisfies ToChild);
+    if (this.currentConfig) proc.send({ t: 'config', config: this.currentConfig() } satisfies ToChild);
     proc.on('message', (m: FromChild) => this.onMessage(m));
     proc.on('error', (e) => this.log.error(errorFields(e), `${this.spec.role}: ${e.message}`));
     proc.on('exit', (code, signal) => this.onExit(proc, code, signal));
+    // An adopted child that died before this handler was in place is respawned as one that dies now would be.
+    if (adopt && (proc.exitCode !== null || proc.signalCode !== null)) setImmediate(() => this.onExit(proc, proc.exitCode, proc.signalCode));
+    return adopt;
   }
 
   private onMessage(m: FromChild): void {

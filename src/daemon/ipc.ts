@@ -8,13 +8,16 @@ import type { RsOverrideKind } from '../ipvs/overrides.js';
 import { keepalivedAddressText, STATE_NUMBER } from './dumps.js';
 import type { IpvsServiceWithDests } from '../ipvs/client.js';
 import type { IpvsStats } from '../ipvs/kernel-table.js';
+import type { KeepalivedConfig } from '../config/model/index.js';
 import { describeDest, describeService } from '../ipvs/describe.js';
 
 export type DumpRequest = 'data' | 'stats' | 'json' | 'stats-clear';
 
 export type ToChild =
-  /** The parent validated the new config: re-read it and apply it. */
-  | { t: 'reload' }
+  /** The parent read and validated the new config: apply it (the child does not read the file again). */
+  | { t: 'reload'; config: KeepalivedConfig }
+  /** Sent right after every fork, after `handover`: the configuration the parent runs now (child.ts takes it). */
+  | { t: 'config'; config: KeepalivedConfig }
   /** Write a dump file (keepalived's SIGUSR1 / SIGUSR2 / JSON / STATS_CLEAR). */
   | { t: 'dump'; kind: DumpRequest }
   /** Answer with a ChildStatus. */

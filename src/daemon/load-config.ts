@@ -21,31 +21,6 @@ export function loadConfig(o: { configFile: string; configId?: string; allConfig
 
 
 /**
- * A child's SIGHUP: re-read the file (the parent validated it just before), hand it to `apply`, and tell the parent
- * how it went. Nothing escapes: a config that cannot run or an error while applying it keeps the running one.
- */
-export async function reloadInChild(
-  o: { configFile: string; configId?: string; allConfig?: boolean },
-  log: Logger,
-  send: (m: FromChild) => void,
-  apply: (cfg: KeepalivedConfig) => unknown,
-): Promise<void> {
-  try {
-    const next = loadConfig(o, log);
-    if (!next) {
-      log.error('new configuration cannot run; keeping the running one');
-      send({ t: 'reloaded', ok: false, error: 'configuration cannot run' });
-      return;
-    }
-    await apply(next);
-    send({ t: 'reloaded', ok: true });
-  } catch (e) {
-    log.error(errorFields(e), `reload failed: ${(e as Error).stack ?? (e as Error).message}`);
-    send({ t: 'reloaded', ok: false, error: (e as Error).message });
-  }
-}
-
-/**
  * A child's part of `ctl plan`: read `configFile` as a reload would (quietly: the parent reports the diagnostics),
  * hand it to `compute`, and answer control request `id` with its fields. Nothing escapes; nothing is applied.
  */

@@ -5,7 +5,8 @@ import { onDumpSignals } from './rt-signals.js';
 import { writeFileSafe } from './safe-file.js';
 import type { Server } from 'node:http';
 import { VERSION } from '../version.js';
-import { CHILD_KINDS, CHILD_WAIT_ENV, Supervised } from './children.js';
+import { CHILD_KINDS, Supervised, type EarlyChild } from './children.js';
+import { CHILD_WAIT_ENV } from './fork-child.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
 import { childExecArgv } from './process-priority.js';
@@ -28,13 +29,20 @@ import type { ReloadPlanDocument, CheckerPlanJson, VrrpPlanJson } from './reload
 /** How long `ctl plan` waits for a child's part: it reads the file, and a checker child dumps the kernel's IPVS table. */
 const PLAN_TIMEOUT_MS = 45_000;
 
-/** Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. */
-export async function runParent(o: DaemonOptions): Promise<number> {
+/**
+ * Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. `early`: the VRRP child launch.ts
+ * forked before this module was loaded, waiting for its configuration; adopted if the configuration wants it as it
+ * was forked, killed otherwise.
+ */
+export async function runParent(o: DaemonOptions, early?: EarlyChild): Promise<number> {
   const log = createLogger({ ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
   log.info(`Starting keepalived-ts ${VERSION}`);
+  // Every return before the children start drops the early child (it holds nothing yet).
+  const dropEarly = () => early?.proc.kill('SIGKILL');
   const cfg = loadConfig(o, log);
   if (!cfg) {
     log.error('configuration cannot run (see the errors above); exiting');
+    dropEarly();
     return EXIT_CONFIG;
   }
   let target: ListenTarget | undefined;
@@ -42,12 +50,14 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     if (o.statusListen) target = parseListen(o.statusListen, o.statusListenForce);
   } catch (e) {
     log.error(errorFields(e), (e as Error).message);
+    dropEarly();
     return EXIT_CONFIG;
   }
   try {
     writePidFile(o.pidFile);
   } catch (e) {
     log.error(errorFields(e), (e as Error).message);
+    dropEarly();
     return EXIT_FATAL;
   }
 
@@ -75,7 +85,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
   const supervise = (kind: (typeof CHILD_KINDS)[number]) =>
     new Supervised(kind, o, log.child({ child: kind.kind }), o.noRespawn, (why, code) => stop(why, code),
       kind.kind === 'vrrp' && !o.dontReleaseVrrp ? () => releaseVips(configuredVips(current), log) : undefined,
-      () => childExecArgv(kind.kind === 'vrrp' ? 'vrrp' : 'checker', current.globalDefs));
+      () => childExecArgv(kind.kind === 'vrrp' ? 'vrrp' : 'checker', current.globalDefs), () => current);
   for (const kind of CHILD_KINDS) {
     if (!kind.wanted(cfg, o)) continue;
     children.push(supervise(kind));
@@ -99,7 +109,7 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     for (const kind of CHILD_KINDS) {
       const running = children.find((c) => c.spec.kind === kind.kind);
       const wanted = kind.wanted(next, o);
-      if (running && wanted) running.send({ t: 'reload' });
+      if (running && wanted) running.send({ t: 'reload', config: next });
       else if (!running && wanted) {
         const c = supervise(kind);
         children.push(c);
@@ -203,10 +213,12 @@ export async function runParent(o: DaemonOptions): Promise<number> {
     } catch (e) {
       log.error(errorFields(e), `--status-listen: ${(e as Error).message}`);
       removePidFile(o.pidFile);
+      dropEarly();
       return EXIT_FATAL;
     }
   }
-  for (const c of children) c.start();
+  for (const c of children) if (c.start(c.spec.kind === 'vrrp' ? early : undefined)) early = undefined;
+  dropEarly();
   trimSoon();
   return exited;
 }

@@ -1,5 +1,6 @@
-// The VRRP child (keepalived's Keepalived_vrrp process): reads and validates the config, runs the VRRP engine,
-// writes the -r pid file, reloads on the parent's word (or a SIGHUP sent to it directly), writes the signal dumps
+// The VRRP child (keepalived's Keepalived_vrrp process): runs the VRRP engine on the configuration the parent read
+// and validated, writes the -r pid file, reloads on the parent's word with the parent's new configuration (or
+// re-reads the file on a SIGHUP sent to it directly), writes the signal dumps
 // and answers status requests. On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
 import { onDumpSignals } from './rt-signals.js';
 import { writeFileSafe } from './safe-file.js';
@@ -21,7 +22,7 @@ import { childLogFile, logTargets, maintenanceFileOf } from './options.js';
 import { existsSync, unlinkSync } from 'node:fs';
 import type { VrrpControlInput } from '../vrrp/shell.js';
 import { badRequest, type ControlArgs, type ControlReply } from './control.js';
-import { loadConfig, planInChild, reloadInChild } from './load-config.js';
+import { reloadInChild, startConfig } from './child-config.js';
 import { vrrpPlanJson } from './reload-plan.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
@@ -46,7 +47,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const log = createLogger({
     ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived_vrrp', file: o.logFile && childLogFile(o.logFile, 'vrrp'),
   });
-  const cfg = loadConfig(o, log);
+  const cfg = await startConfig(ctx.config, o, log);
   if (!cfg) {
     log.error('configuration cannot run (see the errors above); exiting');
     return EXIT_CONFIG;
@@ -97,15 +98,16 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     return stopping;
   };
 
-  // Reloads run one after another; each re-reads the file (the parent validated it just before).
+  // Reloads run one after another; each applies the configuration the parent validated, or re-reads the file for
+  // a SIGHUP sent to this process directly.
   let reloading = Promise.resolve();
-  const reload = () => {
+  const reload = (given?: KeepalivedConfig) => {
     reloading = reloading.then(async () => {
       if (stopping) return;
       log.info('Reloading configuration');
       leaveRealtime(log);
       // Nothing escapes reloadInChild: an error here would reject the chain and crash the process out of the handler.
-      await reloadInChild(o, log, (m) => ctx.send(m), async (next) => {
+      await reloadInChild(given, o, log, (m) => ctx.send(m), async (next) => {
         await engine.reload(vrrpPlan(next, userResolver(next, log)));
         routerId = next.globalDefs.routerId;
         globalDefs = next.globalDefs;
@@ -157,14 +159,14 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   };
 
   ctx.onMessage((m) => {
-    if (m.t === 'reload') reload();
+    if (m.t === 'reload') reload(m.config);
     else if (m.t === 'dump') dump(m.kind);
     else if (m.t === 'status') ctx.send({ t: 'status', id: m.id, status: status() });
     else if (m.t === 'ctl' && m.command === 'plan') {
       // After any reload still running, so the plan starts from the state that reload leaves.
       const { id } = m;
       const configFile = String(m.args.configFile);
-      reloading = reloading.then(() => planInChild(o, configFile, id, log, (r) => ctx.send(r), async (next, quiet) => (
+      reloading = reloading.then(() => import('./load-config.js')).then(({ planInChild }) => planInChild(o, configFile, id, log, (r) => ctx.send(r), async (next, quiet) => (
         { vrrp: vrrpPlanJson(engine.planReload(vrrpPlan(next, userResolver(next, quiet)))) })));
     } else if (m.t === 'ctl')
       void control(m.command, m.args).then(
@@ -179,7 +181,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     // With --ignore-sigint a terminal's Ctrl-C (sent to the whole process group) must not stop the child either.
     process.on('SIGINT', o.ignoreSigint ? () => undefined : onStop);
     // Signals sent to the child directly act as they do on keepalived's VRRP process.
-    process.on('SIGHUP', reload);
+    process.on('SIGHUP', () => reload());
     onDumpSignals(dump);
     engine
       .start()

@@ -1,0 +1,46 @@
+// Forking one of the daemon's child processes (child.ts is the entry point): the environment it reads, and the
+// fork itself. Node built-ins only, so launch.ts can fork the VRRP child before the parent loads its own modules
+// and reads the configuration (the child's Node start and module loading then overlap the parent's).
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, extname, join } from 'node:path';
+import type { DaemonOptions } from './options.js';
+
+export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
+export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
+/** The parent's pid: a child whose parent died before the child ran any code must still know it is orphaned. */
+export const CHILD_PARENT_ENV = 'KEEPALIVED_TS_PARENT';
+/**
+ * child_wait_time in ms, kept in the parent's environment (set at start and on reload) so every child forked
+ * inherits the current value: an orphaned child bounds its own stop by it, as the parent would have. A child also
+ * takes it from each configuration the parent hands it (it may have been forked before the parent read one).
+ */
+export const CHILD_WAIT_ENV = 'KEEPALIVED_TS_CHILD_WAIT_MS';
+/**
+ * Set by the parent: the configuration comes over the IPC channel (ipc.ts `config`, then with each `reload`), read
+ * and validated once by the parent. Without it (a child forked by a bench or a test) the child reads the file.
+ */
+export const CHILD_CONFIG_IPC_ENV = 'KEEPALIVED_TS_CONFIG_IPC';
+
+/** The child entry script next to this module (child.ts under tsx, child.js in dist). */
+function childEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  return join(dirname(here), `child${extname(here)}`);
+}
+
+/**
+ * Forks a child of `kind`; with `configOverIpc` it waits for its configuration over IPC (else it reads the file).
+ * The channel uses V8's serialization, so the configuration model (Maps, Sets, undefined fields) arrives as the
+ * parent built it.
+ */
+export function forkChild(kind: string, options: DaemonOptions, extraExecArgv: readonly string[], configOverIpc: boolean): ChildProcess {
+  return fork(childEntry(), [], {
+    env: {
+      ...process.env, [CHILD_KIND_ENV]: kind, [CHILD_OPTIONS_ENV]: JSON.stringify(options), [CHILD_PARENT_ENV]: String(process.pid),
+      [CHILD_CONFIG_IPC_ENV]: configOverIpc ? '1' : '',
+    },
+    execArgv: [...process.execArgv, ...extraExecArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+}
