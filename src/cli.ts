@@ -2,16 +2,16 @@
 // only parses argv and dispatches: config test and dump (config/check-config.ts), --signum, and the daemon
 // (daemon/launch.ts). keepalived options keepalived-ts does not implement are refused with the reason.
 import { parseArgs } from 'node:util';
-import { formatDiagnostic } from './config/diagnostics.js';
-import { checkConfig, DEFAULT_CONFIG_FILE } from './config/check-config.js';
 import { VERSION } from './version.js';
 import { constants as osConstants } from 'node:os';
 import { keepalivedRtSignals } from './daemon/rt-signals.js';
-import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
+import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_CONFIG_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
 import { CONFIG_TEST_OK, EXIT_FATAL, EXIT_OK } from './util/exit-codes.js';
 
-// Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP).
+// Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP), nor a daemon's start
+// for the parser's (the daemonizing launcher never parses; the foreground parent forks its VRRP child first).
 const loadDaemon = () => import('./daemon/launch.js');
+const loadCheck = () => Promise.all([import('./config/check-config.js'), import('./config/diagnostics.js')]);
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
@@ -211,10 +211,12 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
   }
   const file = (values['use-file'] as string | undefined) ?? DEFAULT_CONFIG_FILE;
   if (values['config-test'] || values['dump-conf']) {
-    const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
-    for (const d of r.diags) io.err(formatDiagnostic(d) + '\n');
-    if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
-    return values['config-test'] ? r.exitCode : r.exitCode === CONFIG_TEST_OK ? EXIT_OK : r.exitCode;
+    return loadCheck().then(([{ checkConfig }, { formatDiagnostic }]) => {
+      const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
+      for (const d of r.diags) io.err(formatDiagnostic(d) + '\n');
+      if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
+      return values['config-test'] ? r.exitCode : r.exitCode === CONFIG_TEST_OK ? EXIT_OK : r.exitCode;
+    });
   }
   if (!values['dont-fork']) return loadDaemon().then((d) => d.detach(argv));
   if (values['ignore-sigint']) process.on('SIGINT', () => undefined);

@@ -9,8 +9,6 @@ import { buildModel } from './model/build.js';
 import type { KeepalivedConfig } from './model/types.js';
 import { checkModelScriptSecurity, nodeScriptFs, type ScriptFs } from './script-security.js';
 
-export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
-
 export interface CheckConfigOptions {
   /** -i: config id for `@ID` lines (default: short host name). */
   configId?: string;

@@ -59,6 +59,7 @@ export interface DaemonOptions {
 }
 
 /** keepalived's default paths (lib/paths: KEEPALIVED_PID_FILE …, with --runstatedir=/run as Debian builds). */
+export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
 export const DEFAULT_PID_FILE = '/run/keepalived.pid';
 export const DEFAULT_VRRP_PID_FILE = '/run/keepalived_vrrp.pid';
 export const DEFAULT_CHECKERS_PID_FILE = '/run/keepalived_checkers.pid';
