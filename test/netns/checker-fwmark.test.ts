@@ -6,11 +6,10 @@
 // veth reaches it too. Debian's keepalived cannot run checkers on this IPVS-less kernel (see checker-protocols).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { needsRoot } from '../helpers/root.js';
 import { netnsDaemonFixture, stopProcess, waitForCondition } from '../helpers/process.js';
+import { startCheckerServers, writeNotifiedCheckers } from '../helpers/checker-notify.js';
 
 const skip = needsRoot();
 const fx = netnsDaemonFixture('ktfm');
@@ -57,46 +56,18 @@ test('fwmark and bind_if reach a server only routed for the mark or the link', {
   ip('-n', ns, 'rule', 'add', 'fwmark', '7', 'lookup', '100');
   for (const c of ['all', 'default', 'va0']) execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.conf.${c}.rp_filter=0`]);
 
-  const repo = resolve(import.meta.dirname, '..', '..');
-  const agent = spawn('ip', ['netns', 'exec', nsA, process.execPath, '--import', 'tsx', join(repo, 'test', 'netns', 'agents', 'checker-servers.ts'), '10.78.9.9'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  procs.push(agent);
-  let agentOut = '';
-  agent.stdout!.on('data', (d) => { agentOut += d; });
-  await waitForCondition('the test servers', () => /"ready":true/.test(agentOut), 30_000, () => agentOut);
-
-  const notifyLog = join(dir, 'notify.log');
-  writeFileSync(join(dir, 'notify.sh'), `#!/bin/sh\necho "$*" >> ${notifyLog}\n`);
-  chmodSync(join(dir, 'notify.sh'), 0o755);
+  const agent = await startCheckerServers(nsA, '10.78.9.9');
+  procs.push(agent.proc);
   const names = Object.keys(CASES);
-  const rs = names.map((name, i) => `  real_server 10.99.1.${i + 1} 80 {
-    notify_up "${dir}/notify.sh UP ${name}"
-    notify_down "${dir}/notify.sh DOWN ${name}"
-    ${CASES[name]!.check}
-  }`).join('\n');
-  writeFileSync(join(dir, 'keepalived.conf'), `
-global_defs {
-  router_id ktfwmark
-}
-virtual_server 10.99.0.1 80 {
-  delay_loop 1
-  connect_timeout 2
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  alpha
-${rs}
-}
-`);
+  const { lines, last } = writeNotifiedCheckers(dir, 'ktfwmark', 2, Object.fromEntries(names.map((n) => [n, CASES[n]!.check])));
   const { proc: daemon, log } = fx.start();
-  const lines = (): string[] => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
-  const last = (name: string): string | undefined => lines().filter((l) => l.endsWith(` ${name}`)).at(-1)?.split(' ')[0];
   const all = (): string => `${log().slice(-4000)}\nnotify:\n${lines().join('\n')}`;
 
   // With alpha every real server starts down: UP on its first success, DOWN on its first failure.
   await waitForCondition('a verdict for every real server', () => names.every((n) => last(n) !== undefined), 60_000, all);
   assert.deepEqual(Object.fromEntries(names.map((n) => [n, last(n)])), Object.fromEntries(names.map((n) => [n, CASES[n]!.want])), all());
   // What the servers saw came from the daemon's veth address, over the marked route.
-  assert.match(agentOut, /"smtp":2525,"line":"HELO /);
+  assert.match(agent.out(), /"smtp":2525,"line":"HELO /);
 
   const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');

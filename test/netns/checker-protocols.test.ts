@@ -8,10 +8,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
 import { netnsDaemonFixture, stopProcess, waitForCondition } from '../helpers/process.js';
+import { startCheckerServers, writeNotifiedCheckers } from '../helpers/checker-notify.js';
 
 const skip = needsRoot() || needsCommand('dnsmasq');
 const fx = netnsDaemonFixture('ktcp');
@@ -66,11 +66,8 @@ test('PING, UDP, DNS and SMTP checks decide as keepalived does against real serv
   const rangeBefore = execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ping_group_range'], { encoding: 'utf8' });
 
   // The servers.
-  const repo = resolve(import.meta.dirname, '..', '..');
-  const agent = spawn('ip', ['netns', 'exec', nsA, process.execPath, '--import', 'tsx', join(repo, 'test', 'netns', 'agents', 'checker-servers.ts'), '10.77.1.2'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  procs.push(agent);
-  let agentOut = '';
-  agent.stdout!.on('data', (d) => { agentOut += d; });
+  const agent = await startCheckerServers(nsA, '10.77.1.2');
+  procs.push(agent.proc);
   const dns = spawn('ip', ['netns', 'exec', nsA, 'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts',
     '--bind-interfaces', '--listen-address=10.77.1.2', '--port=53', '--host-record=www.kt.test,10.77.1.10', '--local=/kt.test/',
     `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--log-facility=-', '--log-queries'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,36 +75,12 @@ test('PING, UDP, DNS and SMTP checks decide as keepalived does against real serv
   let dnsLog = '';
   dns.stdout!.on('data', (d) => { dnsLog += d; });
   dns.stderr!.on('data', (d) => { dnsLog += d; });
-  await waitForCondition('the test servers', () => /"ready":true/.test(agentOut), 30_000, () => agentOut);
   await waitForCondition('dnsmasq', () => /started, version/.test(dnsLog), 30_000, () => dnsLog);
 
-  const notifyLog = join(dir, 'notify.log');
-  writeFileSync(join(dir, 'notify.sh'), `#!/bin/sh\necho "$*" >> ${notifyLog}\n`);
-  chmodSync(join(dir, 'notify.sh'), 0o755);
   const names = Object.keys(CASES);
-  const rs = names.map((name, i) => `  real_server 10.99.1.${i + 1} 80 {
-    notify_up "${dir}/notify.sh UP ${name}"
-    notify_down "${dir}/notify.sh DOWN ${name}"
-    ${CASES[name]!.check}
-  }`).join('\n');
-  writeFileSync(join(dir, 'keepalived.conf'), `
-global_defs {
-  router_id ktcheckers
-}
-virtual_server 10.99.0.1 80 {
-  delay_loop 1
-  connect_timeout 1
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  alpha
-${rs}
-}
-`);
+  const { lines, last } = writeNotifiedCheckers(dir, 'ktcheckers', 1, Object.fromEntries(names.map((n) => [n, CASES[n]!.check])));
   const { proc: daemon, log } = fx.start();
-  const lines = (): string[] => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
-  const last = (name: string): string | undefined => lines().filter((l) => l.endsWith(` ${name}`)).at(-1)?.split(' ')[0];
-  const all = (): string => `${log()}\nnotify:\n${lines().join('\n')}\nservers:\n${agentOut}`;
+  const all = (): string => `${log()}\nnotify:\n${lines().join('\n')}\nservers:\n${agent.out()}`;
 
   // With alpha every real server starts down and says UP on its first success, DOWN on its first failure.
   await waitForCondition('a verdict for every real server', () => names.every((n) => last(n) !== undefined), 60_000, all);
@@ -117,17 +90,17 @@ ${rs}
   for (const n of names) assert.equal(lines().filter((l) => l.endsWith(` ${n}`)).length, 1, `${n} changed state\n${lines().join('\n')}`);
 
   // What the servers saw: keepalived's SMTP dialogue with our helo_name, and the UDP payloads.
-  const seen = agentOut.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { smtp?: number; udp?: number; line?: string; hex?: string });
+  const seen = agent.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { smtp?: number; udp?: number; line?: string; hex?: string });
   assert.deepEqual(seen.filter((s) => s.smtp === 2525).slice(0, 2).map((s) => s.line), ['HELO kt.example\r\n', 'QUIT\r\n']);
-  assert.ok(seen.some((s) => s.udp === 7000 && s.hex === '6b740a'), agentOut);
+  assert.ok(seen.some((s) => s.udp === 7000 && s.hex === '6b740a'), agent.out());
   // Without a payload, keepalived's 32 bytes of "keepalived check - ".
-  assert.ok(seen.some((s) => s.udp === 7001 && Buffer.from(s.hex!, 'hex').toString('latin1') === 'keepalived check - keepalived ch'), agentOut);
+  assert.ok(seen.some((s) => s.udp === 7001 && Buffer.from(s.hex!, 'hex').toString('latin1') === 'keepalived check - keepalived ch'), agent.out());
   assert.match(dnsLog, /query\[A\] www\.kt\.test from 10\.77\.1\.1/);
   assert.match(dnsLog, /query\[MX\] www\.kt\.test from 10\.77\.1\.1/);
 
   // Server namespace A goes away from the link and its servers stop: its checks go down.
   ip('-n', nsA, 'link', 'set', 'va1', 'down');
-  await stopProcess(agent, 3000);
+  await stopProcess(agent.proc, 3000);
   await stopProcess(dns, 3000);
   await waitForCondition('the checks of A down', () => GO_DOWN.every((n) => last(n) === 'DOWN'), 60_000, all);
 

@@ -218,10 +218,13 @@ async function udpServer(answer: (s: dgram.Socket, m: Buffer, r: dgram.RemoteInf
   return { port: s.address().port, close: () => s.close() };
 }
 
-test('DNS probe: malformed and foreign datagrams are skipped, the real answer counts; garbage alone times out', async () => {
-  const good = await udpServer((s, m, r) => {
-    s.send(Buffer.from([9, 9]), r.port, r.address);
-    const other = Buffer.from(m.subarray(0, 12));
+/** Answers each query (RCODE 0) after a short datagram, the query itself sent back when `echoQuery` (not a
+ *  response) and a response with another id. */
+function noisyDnsServer(echoQuery: boolean): ReturnType<typeof udpServer> {
+  return udpServer((s, m, r) => {
+    s.send(Buffer.from([1, 2, 3]), r.port, r.address);
+    if (echoQuery) s.send(m, r.port, r.address);
+    const other = Buffer.from(m);
     other.writeUInt16BE(m.readUInt16BE(0) ^ 1, 0);
     other[2] = 0x81;
     s.send(other, r.port, r.address);
@@ -229,6 +232,10 @@ test('DNS probe: malformed and foreign datagrams are skipped, the real answer co
     ans[2] = 0x81; ans[3] = 0x80;
     s.send(ans, r.port, r.address);
   });
+}
+
+test('DNS probe: malformed and foreign datagrams are skipped, the real answer counts; garbage alone times out', async () => {
+  const good = await noisyDnsServer(false);
   const bad = await udpServer((s, _m, r) => s.send(Buffer.from('not dns at all'), r.port, r.address));
   const nx = await udpServer((s, m, r) => { const a = Buffer.from(m); a[2] = 0x81; a[3] = 0x83; s.send(a, r.port, r.address); });
   try {
@@ -247,19 +254,8 @@ test('DNS probe: malformed and foreign datagrams are skipped, the real answer co
 });
 
 test('DNS_CHECK: dropped replies are counted per real server in its status and keepalived_ts_checker_replies_dropped_total', async () => {
-  // Each query gets a short datagram, itself sent back (a query, not a response), a response with another id, then
-  // the answer: the check succeeds and the three are counted by reason.
-  const srv = await udpServer((s, m, r) => {
-    s.send(Buffer.from([1, 2, 3]), r.port, r.address);
-    s.send(m, r.port, r.address);
-    const other = Buffer.from(m);
-    other.writeUInt16BE(m.readUInt16BE(0) ^ 1, 0);
-    other[2] = 0x81;
-    s.send(other, r.port, r.address);
-    const ans = Buffer.from(m);
-    ans[2] = 0x81; ans[3] = 0x80;
-    s.send(ans, r.port, r.address);
-  });
+  // The check succeeds and the three datagrams before the answer are counted by reason.
+  const srv = await noisyDnsServer(true);
   const { model } = build(`virtual_server 10.0.0.1 53 {
   protocol UDP
   lb_algo rr
