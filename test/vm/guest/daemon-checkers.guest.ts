@@ -8,10 +8,9 @@
 // real server (its own body), never a stopped one.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonTestUnavailable, savedTable, shell, startDaemon, type RunningDaemon } from './daemon-lib.js';
+import { daemonTestUnavailable, savedTable, shell, startDaemon, startRealServers, type RealServerDef, type RealServers, type RunningDaemon } from './daemon-lib.js';
 import { waitFor } from '../../lab/lan.js';
 
 const unavailable = await daemonTestUnavailable(false);
@@ -20,12 +19,12 @@ const id = Math.random().toString(36).slice(2, 6);
 const CLIENT = `ktcc${id}`;
 const REAL = `ktcr${id}`;
 const dir = mkdtempSync('/tmp/ktdaemoncheck-');
-let servers: ChildProcess | undefined;
+let servers: RealServers | undefined;
 let daemon: RunningDaemon | undefined;
 
 after(async () => {
   await daemon?.stop(10_000).catch(() => undefined);
-  servers?.kill('SIGKILL');
+  servers?.proc.kill('SIGKILL');
   for (const c of [`ip netns del ${CLIENT}`, `ip netns del ${REAL}`, `ip link del ktcd0${id}`, `ip link del ktcd1${id}`,
     'ip addr del 10.40.0.100/32 dev lo', 'ip addr del 10.40.0.101/32 dev lo', 'ipvsadm -C']) {
     try { shell(`${c} 2>/dev/null`); } catch { /* gone */ }
@@ -45,46 +44,7 @@ const TIMERS = `connect_timeout ${CONNECT_TIMEOUT}
       retry ${RETRY}
       delay_before_retry ${DELAY_BEFORE_RETRY}`;
 
-// The real-server namespace runs one node process holding every server; stdin lines `stop NAME` / `start NAME`.
-const CONTROLLER = `
-const http = require('node:http'), https = require('node:https'), net = require('node:net'), fs = require('node:fs');
-const defs = JSON.parse(process.argv[2]);
-const live = new Map();
-function start(name) {
-  const d = defs[name];
-  const handler = (q, s) => s.end(name);
-  const srv = d.kind === 'http' ? http.createServer(handler)
-    : d.kind === 'https' ? https.createServer({ key: fs.readFileSync(d.key), cert: fs.readFileSync(d.cert) }, handler)
-    : net.createServer((c) => c.end(name));
-  // Stopping must refuse new connections at once and cut the kept-alive ones.
-  const sockets = new Set();
-  // TCP_CHECK connects and closes at once: a reset is normal, never a crash.
-  srv.on('connection', (c) => { sockets.add(c); c.on('error', () => {}); c.on('close', () => sockets.delete(c)); });
-  srv.on('tlsClientError', () => {});
-  srv.listen(d.port, d.host, () => { live.set(name, { srv, sockets }); console.log('started ' + name); });
-}
-function stop(name) {
-  const l = live.get(name);
-  live.delete(name);
-  l.srv.close(() => {});
-  for (const c of l.sockets) c.destroy();
-  console.log('stopped ' + name);
-}
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (c) => {
-  buf += c;
-  let i;
-  while ((i = buf.indexOf('\\n')) >= 0) {
-    const [cmd, name] = buf.slice(0, i).trim().split(' ');
-    buf = buf.slice(i + 1);
-    if (cmd === 'start') start(name); else if (cmd === 'stop') stop(name);
-  }
-});
-for (const n of Object.keys(defs)) start(n);
-`;
-
-const DEFS = {
+const DEFS: Record<string, RealServerDef> = {
   rs1: { kind: 'http', host: '10.40.2.2', port: 8080 },
   rs2: { kind: 'http', host: '10.40.2.3', port: 8080 },
   tls: { kind: 'https', host: '10.40.2.4', port: 8443, key: join(dir, 'key.pem'), cert: join(dir, 'cert.pem') },
@@ -185,18 +145,6 @@ const table = (): string => savedTable().join('\n');
 const has = (line: RegExp): boolean => line.test(table());
 const notifies = (): string[] => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean) : []);
 
-function control(cmd: 'start' | 'stop', name: string): Promise<void> {
-  return new Promise((res) => {
-    const onData = (d: Buffer): void => {
-      if (d.toString().includes(`${cmd === 'start' ? 'started' : 'stopped'} ${name}`)) {
-        servers!.stdout!.off('data', onData);
-        res();
-      }
-    };
-    servers!.stdout!.on('data', onData);
-    servers!.stdin!.write(`${cmd} ${name}\n`);
-  });
-}
 
 /** An HTTP GET from the client namespace through the VIP; the body names the real server that answered. */
 function getThroughVip(url: string): string {
@@ -233,15 +181,9 @@ test('keepalived-ts checkers drive IPVS with real HTTP/HTTPS/TCP servers and MIS
   chmodSync(join(dir, 'notify.sh'), 0o755);
   chmodSync(join(dir, 'misc.sh'), 0o755);
   writeFileSync(miscCode, '7\n'); // misc_dynamic: exit 2+N → weight N
-  writeFileSync(join(dir, 'ctl.js'), CONTROLLER);
   writeFileSync(join(dir, 'keepalived.conf'), CONF);
 
-  servers = spawn('ip', ['netns', 'exec', REAL, process.execPath, join(dir, 'ctl.js'), JSON.stringify(DEFS)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let started = '';
-  await new Promise<void>((res, rej) => {
-    servers!.stdout!.on('data', (d: Buffer) => { started += d; if ((started.match(/started/g) ?? []).length === Object.keys(DEFS).length) res(); });
-    servers!.on('exit', (c) => rej(new Error(`real servers exited ${c}`)));
-  });
+  servers = await startRealServers(REAL, dir, DEFS);
 
   daemon = startDaemon('keepalived-ts', join(dir, 'keepalived.conf'));
   const rs1 = /-a -t 10\.40\.0\.100:80 -r 10\.40\.2\.2:8080 -m -w 1/;
@@ -260,27 +202,27 @@ test('keepalived-ts checkers drive IPVS with real HTTP/HTTPS/TCP servers and MIS
   assert.deepEqual([...bodies].sort(), ['rs1', 'rs2']);
 
   // rs1 stops: it leaves the table, notify_down ran; the VIP only reaches rs2.
-  await control('stop', 'rs1');
+  await servers!.control('stop', 'rs1');
   await timed('rs1 stopped → removed', () => !has(rs1), DOWN_BOUND_S, t);
   await waitFor(() => notifies().includes('DOWN rs1'), { what: 'notify_down for rs1', timeoutMs: 30_000, intervalMs: 250 });
   for (let i = 0; i < 2; i++) assert.equal(getThroughVip('http://10.40.0.100/'), 'rs2');
   // rs1 comes back: one success brings it up (checked every delay_loop while down).
-  await control('start', 'rs1');
+  await servers!.control('start', 'rs1');
   await timed('rs1 started → back', () => has(rs1), DELAY_LOOP + CONNECT_TIMEOUT, t);
   await waitFor(() => notifies().includes('UP rs1'), { what: 'notify_up for rs1', timeoutMs: 30_000, intervalMs: 250 });
   assert.deepEqual(notifies().filter((l) => l.endsWith('rs1')), ['DOWN rs1', 'UP rs1']);
 
   // inhibit_on_failure: rs2 stays at weight 0 instead of leaving, and gets its weight back.
-  await control('stop', 'rs2');
+  await servers!.control('stop', 'rs2');
   await timed('rs2 stopped → weight 0 (inhibit_on_failure)', () => has(rs2(0)), DOWN_BOUND_S, t);
   assert.equal(getThroughVip('http://10.40.0.100/'), 'rs1');
-  await control('start', 'rs2');
+  await servers!.control('start', 'rs2');
   await timed('rs2 started → weight 3 again', () => has(rs2(3)), DELAY_LOOP + CONNECT_TIMEOUT, t);
 
   // SSL_GET against a node HTTPS server (self-signed: keepalived does not verify the certificate).
-  await control('stop', 'tls');
+  await servers!.control('stop', 'tls');
   await timed('HTTPS server stopped → removed', () => !has(tls), DOWN_BOUND_S, t);
-  await control('start', 'tls');
+  await servers!.control('start', 'tls');
   await timed('HTTPS server started → back', () => has(tls), DELAY_LOOP + CONNECT_TIMEOUT, t);
 
   // MISC_CHECK misc_dynamic: exit 1 fails, exit 2+N is up at weight N.
@@ -292,10 +234,10 @@ test('keepalived-ts checkers drive IPVS with real HTTP/HTTPS/TCP servers and MIS
   await timed('MISC_CHECK exit 12 → weight 10', () => has(misc(10)), DELAY_LOOP + 10, t);
 
   // Quorum 2 with two weight-1 servers: one down → quorum lost: the sorry server replaces the live ones.
-  await control('stop', 'tcp6');
+  await servers!.control('stop', 'tcp6');
   await timed('quorum lost → sorry server in, live servers out', () => { const s = table(); return sorry.test(s) && !tcp5.test(s) && !tcp6.test(s); }, DOWN_BOUND_S, t);
   await waitFor(() => notifies().includes('QUORUM_DOWN vs102'), { what: 'quorum_down script', timeoutMs: 30_000, intervalMs: 250 });
-  await control('start', 'tcp6');
+  await servers!.control('start', 'tcp6');
   await timed('quorum regained → sorry server out, both servers in', () => { const s = table(); return !sorry.test(s) && tcp5.test(s) && tcp6.test(s); }, DELAY_LOOP + CONNECT_TIMEOUT, t);
   await waitFor(() => notifies().includes('QUORUM_UP vs102'), { what: 'quorum_up script', timeoutMs: 30_000, intervalMs: 250 });
 

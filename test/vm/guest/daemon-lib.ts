@@ -1,8 +1,9 @@
 // Shared by the guest tests that run whole daemons (Debian's keepalived 2.2.7 and keepalived-ts): start one with
-// keepalived's command line, collect its log, stop it with SIGTERM and wait until it is gone. Not a test file
+// keepalived's command line, collect its log, stop it with SIGTERM and wait until it is gone; and the controllable
+// real servers the checker tests stop and start. Not a test file
 // (no .guest.ts suffix), so the guest runner does not run it on its own.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipvsUnavailable } from '../../helpers/ipvs.js';
@@ -73,5 +74,84 @@ export function startDaemon(which: 'keepalived' | 'keepalived-ts', confPath: str
       clearTimeout(timer);
       return code;
     },
+  };
+}
+
+/**
+ * A real server of startRealServers: HTTP / HTTPS answering any path with its name, TCP writing its name and
+ * closing, or echo: greeting with its name and a newline, then echoing.
+ */
+export type RealServerDef =
+  | { kind: 'http' | 'tcp' | 'echo'; host: string; port: number }
+  | { kind: 'https'; host: string; port: number; key: string; cert: string };
+
+// One node process holding every server; stdin lines `stop NAME` / `start NAME`, each answered `stopped NAME` /
+// `started NAME`. Stopping refuses new connections at once and cuts the open ones.
+const REAL_SERVERS = `
+const http = require('node:http'), https = require('node:https'), net = require('node:net'), fs = require('node:fs');
+const defs = JSON.parse(process.argv[2]);
+const live = new Map();
+function start(name) {
+  const d = defs[name];
+  const handler = (q, s) => s.end(name);
+  const srv = d.kind === 'http' ? http.createServer(handler)
+    : d.kind === 'https' ? https.createServer({ key: fs.readFileSync(d.key), cert: fs.readFileSync(d.cert) }, handler)
+    : d.kind === 'echo' ? net.createServer((c) => { c.write(name + '\\n'); c.pipe(c); })
+    : net.createServer((c) => c.end(name));
+  const sockets = new Set();
+  // TCP_CHECK connects and closes at once: a reset is normal, never a crash.
+  srv.on('connection', (c) => { sockets.add(c); c.on('error', () => {}); c.on('close', () => sockets.delete(c)); });
+  srv.on('tlsClientError', () => {});
+  srv.listen(d.port, d.host, () => { live.set(name, { srv, sockets }); console.log('started ' + name); });
+}
+function stop(name) {
+  const l = live.get(name);
+  live.delete(name);
+  l.srv.close(() => {});
+  for (const c of l.sockets) c.destroy();
+  console.log('stopped ' + name);
+}
+let buf = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (c) => {
+  buf += c;
+  let i;
+  while ((i = buf.indexOf('\\n')) >= 0) {
+    const [cmd, name] = buf.slice(0, i).trim().split(' ');
+    buf = buf.slice(i + 1);
+    if (cmd === 'start') start(name); else if (cmd === 'stop') stop(name);
+  }
+});
+for (const n of Object.keys(defs)) start(n);
+`;
+
+export interface RealServers {
+  proc: ChildProcess;
+  /** Stops or starts one server; resolves on its `stopped` / `started` line. */
+  control(cmd: 'start' | 'stop', name: string): Promise<void>;
+}
+
+/** Runs the servers of `defs` in namespace `ns` (the script is written into `dir`); resolves once all listen. */
+export async function startRealServers(ns: string, dir: string, defs: Record<string, RealServerDef>): Promise<RealServers> {
+  const script = join(dir, 'real-servers.js');
+  writeFileSync(script, REAL_SERVERS);
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, script, JSON.stringify(defs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let started = '';
+  await new Promise<void>((res, rej) => {
+    proc.stdout!.on('data', (d: Buffer) => { started += d; if ((started.match(/started/g) ?? []).length === Object.keys(defs).length) res(); });
+    proc.on('exit', (c) => rej(new Error(`real servers exited ${c}`)));
+  });
+  return {
+    proc,
+    control: (cmd, name) => new Promise((res) => {
+      const onData = (d: Buffer): void => {
+        if (d.toString().includes(`${cmd === 'start' ? 'started' : 'stopped'} ${name}`)) {
+          proc.stdout!.off('data', onData);
+          res();
+        }
+      };
+      proc.stdout!.on('data', onData);
+      proc.stdin!.write(`${cmd} ${name}\n`);
+    }),
   };
 }

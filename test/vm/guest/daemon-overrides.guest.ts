@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { daemonTestUnavailable, savedTable, settledTable, shell, startDaemon, TS_BIN, type RunningDaemon } from './daemon-lib.js';
+import { daemonTestUnavailable, savedTable, settledTable, shell, startDaemon, startRealServers, TS_BIN, type RealServerDef, type RealServers, type RunningDaemon } from './daemon-lib.js';
 import { waitFor } from '../../lab/lan.js';
 
 const unavailable = await daemonTestUnavailable(false);
@@ -23,52 +23,20 @@ const CLIENT = `ktoc${id}`;
 const REAL = `ktor${id}`;
 const dir = mkdtempSync('/tmp/ktoverrides-');
 const SOCK = join(dir, 'ctl.sock');
-let servers: ChildProcess | undefined;
+let servers: RealServers | undefined;
 let longConn: ChildProcess | undefined;
 let daemon: RunningDaemon | undefined;
 
 after(async () => {
   longConn?.kill('SIGKILL');
   await daemon?.stop(10_000).catch(() => undefined);
-  servers?.kill('SIGKILL');
+  servers?.proc.kill('SIGKILL');
   for (const c of [`ip netns del ${CLIENT}`, `ip netns del ${REAL}`, `ip link del ktod0${id}`, `ip link del ktod1${id}`,
     'ip addr del 10.41.0.100/32 dev lo', 'ipvsadm -C']) {
     try { shell(`${c} 2>/dev/null`); } catch { /* gone */ }
   }
   rmSync(dir, { recursive: true, force: true });
 });
-
-// The real-server namespace: one node process, a TCP server per address that greets with its name then echoes;
-// stdin lines `stop NAME` / `start NAME` (stop refuses new connections and cuts the open ones).
-const SERVERS = `
-const net = require('node:net');
-const defs = JSON.parse(process.argv[2]);
-const live = new Map();
-function start(name) {
-  const sockets = new Set();
-  const srv = net.createServer((c) => { sockets.add(c); c.on('error', () => {}); c.on('close', () => sockets.delete(c)); c.write(name + '\\n'); c.pipe(c); });
-  srv.listen(8080, defs[name], () => { live.set(name, { srv, sockets }); console.log('started ' + name); });
-}
-function stop(name) {
-  const l = live.get(name);
-  live.delete(name);
-  l.srv.close(() => {});
-  for (const c of l.sockets) c.destroy();
-  console.log('stopped ' + name);
-}
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (c) => {
-  buf += c;
-  let i;
-  while ((i = buf.indexOf('\\n')) >= 0) {
-    const [cmd, name] = buf.slice(0, i).trim().split(' ');
-    buf = buf.slice(i + 1);
-    if (cmd === 'start') start(name); else if (cmd === 'stop') stop(name);
-  }
-});
-for (const n of Object.keys(defs)) start(n);
-`;
 
 // A long-lived client connection: prints the greeting, then sends a line every 200 ms and prints 'echo N' for
 // every line that comes back; 'closed' when the connection ends.
@@ -90,7 +58,8 @@ c.on('close', () => { console.log('closed'); process.exit(0); });
 c.on('error', () => {});
 `;
 
-const DEFS = { rs1: '10.41.2.2', rs2: '10.41.2.3' };
+// Each greets with its name, then echoes.
+const DEFS: Record<'rs1' | 'rs2', RealServerDef> = { rs1: { kind: 'echo', host: '10.41.2.2', port: 8080 }, rs2: { kind: 'echo', host: '10.41.2.3', port: 8080 } };
 const CONF = `
 global_defs {
   router_id ktoverrides
@@ -148,18 +117,6 @@ function statusDoc(): Promise<{ checkers: Array<{ realServer: string; weight?: n
   });
 }
 
-function control(cmd: 'start' | 'stop', name: string): Promise<void> {
-  return new Promise((res) => {
-    const onData = (d: Buffer): void => {
-      if (d.toString().includes(`${cmd === 'start' ? 'started' : 'stopped'} ${name}`)) {
-        servers!.stdout!.off('data', onData);
-        res();
-      }
-    };
-    servers!.stdout!.on('data', onData);
-    servers!.stdin!.write(`${cmd} ${name}\n`);
-  });
-}
 
 /** A fresh connection through the VIP: the greeting names the real server that took it. */
 const newConnection = (): string =>
@@ -186,16 +143,10 @@ test('ctl drain / weight / disable / enable drive the IPVS table; drain keeps an
     ip -n ${REAL} route add default via 10.41.2.1
     sysctl -qw net.ipv4.ip_forward=1
     ipvsadm -C`);
-  writeFileSync(join(dir, 'servers.js'), SERVERS);
   writeFileSync(join(dir, 'long.js'), LONG_CLIENT);
   const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, CONF);
-  servers = spawn('ip', ['netns', 'exec', REAL, process.execPath, join(dir, 'servers.js'), JSON.stringify(DEFS)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let started = '';
-  await new Promise<void>((res, rej) => {
-    servers!.stdout!.on('data', (d: Buffer) => { started += d; if ((started.match(/started/g) ?? []).length === 2) res(); });
-    servers!.on('exit', (c) => rej(new Error(`real servers exited ${c}`)));
-  });
+  servers = await startRealServers(REAL, dir, DEFS);
 
   daemon = startDaemon('keepalived-ts', conf, ['--status-listen', SOCK]);
   await until('both real servers in the table at weight 1', () => weightOf('10.41.2.2') === 1 && weightOf('10.41.2.3') === 1);
@@ -208,8 +159,8 @@ test('ctl drain / weight / disable / enable drive the IPVS table; drain keeps an
   await until('the long-lived connection is greeted and echoing', () => /greeting rs\d/.test(longOut) && echoes() >= 3);
   const held = /greeting (rs\d)/.exec(longOut)![1] as 'rs1' | 'rs2';
   const other = held === 'rs1' ? 'rs2' : 'rs1';
-  const heldAddr = DEFS[held];
-  const otherAddr = DEFS[other];
+  const heldAddr = DEFS[held].host;
+  const otherAddr = DEFS[other].host;
   t.diagnostic(`the long-lived connection went to ${held} (${heldAddr})`);
 
   const tDrain = Date.now();
@@ -243,9 +194,9 @@ test('ctl drain / weight / disable / enable drive the IPVS table; drain keeps an
   // ---- a drained server stays drained through a checker down → up ----
   longConn.kill('SIGKILL');
   longConn = undefined;
-  await control('stop', held);
+  await servers!.control('stop', held);
   await until(`${held} stopped: the checker takes it out (drained or not)`, () => weightOf(heldAddr) === undefined);
-  await control('start', held);
+  await servers!.control('start', held);
   await until(`${held} started: back in the table`, () => weightOf(heldAddr) !== undefined);
   assert.equal(weightOf(heldAddr), 0, 'back from down, still drained');
   assert.equal((await settledTable(3000, 60_000)).find((l) => l.includes(`-r ${heldAddr}:8080`))?.match(/-w (\d+)/)?.[1], '0');
