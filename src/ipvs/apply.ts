@@ -7,7 +7,7 @@ import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
 import type { IpvsTimeouts } from './kernel-table.js';
 import { describeOp, describeService, destId, serviceId } from './describe.js';
 import type { IpvsState } from './desired.js';
-import { diff, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';
+import { diff, dropDestsOf, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';
 
 export interface OpResult {
   op: Op;
@@ -61,13 +61,15 @@ export class IpvsApplier {
     const applied = report.results.filter((r) => r.status === 'ok').map((r) => r.op);
     // Adopt only desired entries that exist now: a failed add is not ours.
     const owned = ownershipAfter(desired, this.owned, applied);
+    const notAdded = new Set<string>();
     for (const r of report.failed) {
       const sid = serviceId(r.op.service);
       if (r.op.op === 'add-service') {
         owned.services.delete(sid);
-        for (const k of [...owned.dests]) if (k.startsWith(`${sid}|`)) owned.dests.delete(k);
+        notAdded.add(sid);
       } else if (r.op.op === 'add-dest') owned.dests.delete(`${sid}|${destId(r.op.dest)}`);
     }
+    dropDestsOf(owned, notAdded);
     this.owned = owned;
     this.lastDesired = desired;
     return report;

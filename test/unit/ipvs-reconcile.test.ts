@@ -122,3 +122,24 @@ test('kernel-reported HASHED flag and tunnel fields of non-tunnel dests do not c
   assert.equal(s.service.flags, SVC_F_PERSISTENT);
   void IPPROTO_TCP;
 });
+
+test('ownershipAfter: deleting services forgets their destinations only (not those of a service whose id starts alike), at scale in one pass', () => {
+  const vs = (port: number, n: number): VirtualServerSpec => ({
+    targets: [{ addr: '10.0.0.1', port }], protocol: 'TCP', scheduler: 'rr',
+    realServers: Array.from({ length: n }, (_, j) => ({ addr: `192.168.${j >> 8}.${j & 255}`, port: 8080, weight: 1 })),
+  });
+  // 10.0.0.1:80 and 10.0.0.1:8080: one service id is a prefix of the other's.
+  const both = buildDesired([vs(80, 3), vs(8080, 2)]);
+  const owned = ownershipAfter(both, emptyOwnership(), []);
+  const svc80 = [...both.values()][0].service;
+  const after = ownershipAfter(new Map(), owned, [{ op: 'del-service', service: svc80 }]);
+  assert.equal(after.services.size, 1);
+  const id8080 = [...both.keys()][1];
+  assert.deepEqual([...after.dests].map((k) => k.split('|')[0]), [id8080, id8080]);
+  // 5,000 services of 10 destinations, all deleted (a stop): none left.
+  const many = buildDesired(Array.from({ length: 5000 }, (_, i) => ({ ...vs(1000 + i, 10) })));
+  const all = ownershipAfter(many, emptyOwnership(), []);
+  const stop = ownershipAfter(new Map(), all, [...many.values()].map((s) => ({ op: 'del-service', service: s.service }) as Op));
+  assert.equal(stop.services.size, 0);
+  assert.equal(stop.dests.size, 0);
+});
