@@ -14,7 +14,7 @@ const IO_BUILTINS = [
 /** Shell modules (sockets, processes, timers, the addon, the logger): a core importing one would drag I/O in. */
 export const SHELL_MODULES = [
   '**/net/ksock.js', '**/net/netlink-socket.js', '**/net/packet-socket.js', '**/net/vrrp-socket.js',
-  '**/net/interfaces.js', '**/net/rtnetlink.js', '**/net/genetlink.js',
+  '**/net/interfaces.js', '**/net/rtnetlink.js', '**/net/genetlink.js', '**/net/linkbeat-probe.js',
   '**/ipvs/client.js', '**/ipvs/apply.js', '**/ipvs/sync.js',
   '**/vrrp/engine.js', '**/vrrp/shell.js',
   '**/check/engine.js', '**/check/service.js', '**/check/probe-*.js',

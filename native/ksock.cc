@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -180,6 +181,29 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, idx);  // 0 = no such interface
 }
 
+// ifreqIoctl(fd, request, ifname, payload, byPointer) -> 0 or errno. One interface ioctl (linkbeat's SIOCGMIIPHY,
+// SIOCGMIIREG, SIOCETHTOOL, SIOCGIFFLAGS): the payload is copied into the ifreq's union (byPointer false, at most
+// its 24 bytes) or the union's ifr_data points at it (byPointer true, as SIOCETHTOOL wants); either way what the
+// kernel wrote comes back in `payload`. The structures inside are TypeScript's (src/net/linkbeat-probe.ts).
+Napi::Value IfreqIoctl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  unsigned long request = info[1].As<Napi::Number>().Uint32Value();
+  std::string name = info[2].As<Napi::String>().Utf8Value();
+  auto payload = info[3].As<Napi::Buffer<uint8_t>>();
+  bool byPointer = info[4].As<Napi::Boolean>().Value();
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  if (name.size() >= IFNAMSIZ) return Napi::Number::New(env, ENODEV);
+  memcpy(ifr.ifr_name, name.c_str(), name.size());
+  size_t inline_len = sizeof ifr.ifr_ifru;
+  if (byPointer) ifr.ifr_data = reinterpret_cast<char*>(payload.Data());
+  else memcpy(&ifr.ifr_ifru, payload.Data(), payload.Length() < inline_len ? payload.Length() : inline_len);
+  if (ioctl(fd, request, &ifr) < 0) return Napi::Number::New(env, errno);
+  if (!byPointer) memcpy(payload.Data(), &ifr.ifr_ifru, payload.Length() < inline_len ? payload.Length() : inline_len);
+  return Napi::Number::New(env, 0);
+}
+
 // Process scheduling and memory, for vrrp/checker_rt_priority, _no_swap and _rlimit_rttime. Thin syscalls; the
 // policy (which thread, which limits, what to log) is TypeScript's.
 
@@ -333,6 +357,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
+  exports.Set("ifreqIoctl", Napi::Function::New(env, IfreqIoctl));
   exports.Set("signalPipe", Napi::Function::New(env, SignalPipe));
   exports.Set("rtSignals", Napi::Function::New(env, RtSignals));
   exports.Set("gettid", Napi::Function::New(env, GetTid));

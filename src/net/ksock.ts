@@ -31,6 +31,9 @@ export interface Ksock {
   close(fd: number): void;
   /** 0 when the interface does not exist. */
   ifNameToIndex(name: string): number;
+  /** One ioctl on an ifreq naming `ifname`: `payload` is copied into the ifreq's union (or, `byPointer`, ifr_data
+   * points at it) and holds what the kernel wrote back; returns 0 or the errno. Undefined in an addon built before it. */
+  ifreqIoctl(fd: number, request: number, ifname: string, payload: Buffer, byPointer: boolean): number;
   Watcher: new (fd: number, onReadable: (status: number) => void) => NativeWatcher;
   /** Installs a handler for these signals that writes each delivered signal number (one byte) to a pipe; returns
    * the pipe's non-blocking read end. For real-time signals, which Node cannot trap. */

@@ -12,7 +12,8 @@
 //                  NO_INTERFACE, BAD_ARGUMENT, SOCKET_SETUP, SOCKET_CLOSED, SEND_FAILED, SEND_BUFFER_FULL (the
 //                  VRRP socket's are VrrpSocketError, the system errno name on errnoName),
 //                  FRAME_INVALID, IPV4_HEADER_INVALID, NFT_FAILED (net/nft: the `nft` command failed or is missing),
-//                  PEERCRED (net/ksock: SO_PEERCRED answered short)
+//                  PEERCRED (net/ksock: SO_PEERCRED answered short), ADDON_OUTDATED (net/linkbeat-probe: the built
+//                  addon predates ifreqIoctl)
 //   KT_NETLINK_*   REQUEST_FAILED (NetlinkError: kernel errno on errno/errnoName), MALFORMED (a reply that does not
 //                  decode), BAD_SPEC (a request we refuse to encode)
 //   KT_IPVS_*      UNAVAILABLE (no IPVS in this kernel), REQUEST_FAILED / NO_SCHEDULER (IpvsError: errno on
