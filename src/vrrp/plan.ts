@@ -12,6 +12,7 @@ import type { NotifyCommands, ScriptCommand } from '../notify/notify.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './spec.js';
 import { firewallSettings, type FirewallSettings } from './firewall.js';
 import { lockKeyForGroup, lockKeyForInstance } from './guard.js';
+import { linkbeatTargets, type LinkbeatTarget } from './linkbeat.js';
 
 /** The guard lock a unit takes: the vrrp_guard's name and the lock's name below its path. */
 export interface GuardLockPlan { guard: string; key: string }
@@ -101,6 +102,8 @@ export interface VrrpPlan {
   firewall?: FirewallSettings;
   /** vrrp_guard blocks used by an instance or group (keepalived-ts extension). */
   guards: VrrpGuard[];
+  /** linkbeat: the interfaces whose link state is polled (not taken from rtnetlink), and why others are not. */
+  linkbeat?: { poll: LinkbeatTarget[]; off: string[] };
 }
 
 /** Decides who runs a script (src/notify/script-user.ts), or null when keepalived would remove it (insecure, not
@@ -308,5 +311,6 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     statics: { addresses: cfg.staticAddresses, routes: cfg.staticRoutes, rules: cfg.staticRules },
     firewall: firewallSettings(cfg),
     guards: cfg.guards.filter((gd) => instances.some((i) => i.guard?.guard === gd.name) || groups.some((x) => x.guard?.guard === gd.name)),
+    linkbeat: linkbeatTargets(cfg, { instances, groups }),
   };
 }

@@ -36,7 +36,7 @@ export function modelInstance(spec: VrrpInstanceSpec, dev = 'eth0', over: Partia
     garpMasterRefreshMs: spec.garp.masterRefreshMs, garpMasterRefreshRepeat: spec.garp.masterRefreshRepeat,
     garpLowerPrioDelayMs: spec.garp.lowerPrioDelayMs, garpLowerPrioRepeat: spec.garp.lowerPrioRepeat,
     downTimerAdverts: spec.downTimerAdverts, lowerPrioNoAdvert: spec.lowerPrioNoAdvert, higherPrioSendAdvert: spec.higherPrioSendAdvert,
-    promoteSecondaries: false, vmacXmitBase: false, useVmacAddr: false, notify: {}, smtpAlert: false, notifyPriorityChanges: spec.notifyPriorityChanges, loc: LOC,
+    promoteSecondaries: false, linkbeatUsePolling: false, vmacXmitBase: false, useVmacAddr: false, notify: {}, smtpAlert: false, notifyPriorityChanges: spec.notifyPriorityChanges, loc: LOC,
     ...over,
   };
 }

@@ -12,9 +12,10 @@ import { buildVrrpScript, buildTrackFile, buildTrackProcess, buildSyncGroup, par
 import { buildSsl, buildVsGroup, buildVirtualServer, resolveFileChecks } from './check.js';
 import { buildGuard } from './guard-block.js';
 import { buildGarpGroup } from './garp-group.js';
+import { buildLinkbeatInterfaces } from './linkbeat-block.js';
 
 const BLOCK_KEYWORDS = new Set(['garp_group', 'global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file', 'vrrp_track_process',
-  'virtual_server_group', 'virtual_server', 'SSL', 'vrrp_guard']);
+  'virtual_server_group', 'virtual_server', 'SSL', 'vrrp_guard', 'linkbeat_interfaces']);
 
 export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
   const ctx = new Ctx(diags, env);
@@ -41,6 +42,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   const model: KeepalivedConfig = {
     globalDefs: g, vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], vrrpInstances: [], virtualServerGroups: [],
     virtualServers: [], guards: [], scripts: [], staticAddresses: [], staticRoutes: [], staticRules: [], garpGroups: [],
+    linkbeatInterfaces: [],
   };
   const drafts: InstanceDraft[] = [];
   const garpAssigned = new Set<string>();
@@ -56,7 +58,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
 
   for (const n of nodes) {
     if (BLOCK_KEYWORDS.has(n.keyword) && !n.block) {
-      diags.error('missing-block', `'${n.keyword}' needs a { … } block`, n.loc, { keyword: n.keyword, suggestion: `write: ${n.keyword}${n.keyword === 'global_defs' || n.keyword === 'SSL' ? '' : ' NAME'} { … }` });
+      diags.error('missing-block', `'${n.keyword}' needs a { … } block`, n.loc, { keyword: n.keyword, suggestion: `write: ${n.keyword}${['global_defs', 'SSL', 'linkbeat_interfaces'].includes(n.keyword) ? '' : ' NAME'} { … }` });
       continue;
     }
     switch (n.keyword) {
@@ -82,6 +84,9 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
         break;
       }
       case 'garp_group': { const gg = buildGarpGroup(ctx, n, g, garpAssigned); if (gg) model.garpGroups.push(gg); break; }
+      case 'linkbeat_interfaces': buildLinkbeatInterfaces(ctx, n, g, model.linkbeatInterfaces); break;
+      // keepalived's use_polling_handler: any words after it are ignored.
+      case 'linkbeat_use_polling': g.linkbeatUsePolling = true; break;
       case 'static_ipaddress': case 'static_routes': case 'static_rules':
         buildStatic(ctx, n, g, checkIf, model);
         break;

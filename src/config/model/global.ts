@@ -56,6 +56,7 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     noCheckerEmails: false,
     checkerLogAllFailures: false,
     processMonitorRcvBufsForce: false,
+    linkbeatUsePolling: false,
     other: {},
   };
 }

@@ -114,9 +114,9 @@ export const BLOCKS: Record<string, readonly string[]> = {
  * `notice` (code `not-supported`) and otherwise ignored, so the `-t` verdict stays keepalived's.
  */
 export const NOT_SUPPORTED: Record<string, ReadonlySet<string>> = {
-  'top level': new Set(w(`linkbeat_interfaces track_group
+  'top level': new Set(w(`track_group
     bfd_instance interface_up_down_delays net_namespace net_namespace_ipvs namespace_with_ipsets
-    use_pid_dir instance linkbeat_use_polling`)),
+    use_pid_dir instance`)),
   global_defs: new Set(w(`nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters snmp_socket enable_traps enable_snmp_vrrp
     enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker enable_dbus
     dbus_service_name max_auto_priority min_auto_priority_delay bfd_rt_priority

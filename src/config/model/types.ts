@@ -105,6 +105,8 @@ export interface GlobalDefs {
   processMonitorRcvBufs?: number;
   /** process_monitor_rcv_bufs_force: set it with SO_RCVBUFFORCE (beyond net.core.rmem_max). */
   processMonitorRcvBufsForce: boolean;
+  /** Top-level linkbeat_use_polling: poll the link state of every instance's interface (vrrp/linkbeat.ts). */
+  linkbeatUsePolling: boolean;
   /** Every global_defs keyword seen (including the ones only recognised), with its raw words, in order. */
   other: Record<string, string[]>;
 }
@@ -341,6 +343,8 @@ export interface VrrpInstance {
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
   promoteSecondaries: boolean;
+  /** linkbeat_use_polling in the instance: deprecated (an error) but keepalived 2.2.7 still polls the interface. */
+  linkbeatUsePolling: boolean;
   /**
    * use_vmac: the macvlan's name (undefined = keepalived's default, `vrrp.<vrid>` from vmac_prefix) and MAC
    * (undefined = 00:00:5e:00:01:<vrid>, IPv6 00:00:5e:00:02:<vrid>), as the parser kept them.
@@ -629,6 +633,13 @@ export interface GarpGroup {
   loc: Loc;
 }
 
+/** One linkbeat_interfaces line: `IF [MII|ETHTOOL|IOCTL]`; no method = the first that works, in that order. */
+export interface LinkbeatInterface {
+  interface: string;
+  type?: 'MII' | 'ETHTOOL' | 'IOCTL';
+  loc: Loc;
+}
+
 export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
@@ -647,6 +658,8 @@ export interface KeepalivedConfig {
   staticRules: VirtualRule[];
   /** garp_group blocks that keepalived keeps (at least one interval set), in order. */
   garpGroups: GarpGroup[];
+  /** linkbeat_interfaces lines (all blocks, a later line for the same interface replacing an earlier one). */
+  linkbeatInterfaces: LinkbeatInterface[];
   /** Every configured script in one list (for script-security checks and the notify layer). */
   scripts: Array<{ where: string; kind: 'notify' | 'track' | 'check' | 'fifo' | 'startup'; spec: ScriptSpec }>;
 }

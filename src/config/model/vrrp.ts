@@ -282,7 +282,7 @@ export function buildSyncGroup(ctx: Ctx, n: ConfigNode, checkIf: (name: string, 
  */
 export type InstanceDraft = Pick<VrrpInstance,
   | 'name' | 'loc' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses' | 'dontTrackPrimary' | 'unicastFaultNoPeer'
-  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify' | 'vmacXmitBase' | 'useVmacAddr'>
+  | 'checkUnicastSrc' | 'trackSrcIp' | 'nopreempt' | 'preemptDelayMs' | 'promoteSecondaries' | 'notify' | 'vmacXmitBase' | 'useVmacAddr' | 'linkbeatUsePolling'>
   & Partial<Pick<VrrpInstance,
     | 'state' | 'interface' | 'priority' | 'advertIntMs' | 'version' | 'mcastSrcIp' | 'unicastSrcIp' | 'unicastTtl'
     | 'mcastDstIp' | 'accept' | 'strictMode' | 'skipCheckAdvAddr' | 'garpMasterDelayMs' | 'garpMasterRepeat'
@@ -311,7 +311,7 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
     name, loc: n.loc, interfaceMissing: false, vips: [], evips: [], noVirtualIpaddress: false, routes: [], rules: [],
     trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false, peers: [], unicastConfigured: false,
     unicastFaultNoPeer: false, checkUnicastSrc: false, trackSrcIp: false, nopreempt: false, preemptDelayMs: 0,
-    promoteSecondaries: false, notify: {}, vmacXmitBase: false, useVmacAddr: false,
+    promoteSecondaries: false, notify: {}, vmacXmitBase: false, useVmacAddr: false, linkbeatUsePolling: false,
   };
   const pending: ConfigNode[] = [];
   for (const k of n.block ?? []) {
@@ -461,8 +461,9 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
       case 'lower_prio_no_advert': { const b = readBool(ctx, k); if (b !== undefined) d.lowerPrioNoAdvert = b; break; }
       case 'higher_prio_send_advert': { const b = readBool(ctx, k); if (b !== undefined) d.higherPrioSendAdvert = b; break; }
       case 'promote_secondaries': d.promoteSecondaries = true; break;
-      // keepalived 2.2.7 (vrrp_linkbeat_handler): an error that changes nothing; polling is per interface now.
+      // keepalived 2.2.7 (vrrp_linkbeat_handler): an error, yet it still polls the instance's interface.
       case 'linkbeat_use_polling':
+        d.linkbeatUsePolling = true;
         ctx.diags.error('deprecated', `(${name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block`, k.loc, { keyword: k.keyword, suggestion: 'list the interface in a top-level linkbeat_interfaces { } block' });
         break;
       case 'use_vmac': {
@@ -730,7 +731,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     garpMasterRefreshMs: d.garpMasterRefreshMs ?? g.vrrpGarpMasterRefreshMs,
     garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
-    promoteSecondaries, useVmac, useIpvlan, useVmacAddr: d.useVmacAddr, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
+    promoteSecondaries, linkbeatUsePolling: d.linkbeatUsePolling && d.interface !== undefined, useVmac, useIpvlan, useVmacAddr: d.useVmacAddr, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
     syncGroup: syncGroup?.name, guard: d.guard, cannotRun, loc: d.loc,
   };
 }
