@@ -31,6 +31,8 @@ import { errorFields, logEffect } from '../daemon/log.js';
 import { runNft } from '../net/nft.js';
 import { dropsVipTraffic, elementKey, emptyFirewall, firewallTeardown, firewallUpdate, vipElements, vmacElements, type FirewallElement, type FirewallSettings, type FirewallState } from './firewall.js';
 import { ZookeeperGuardClient } from '../guard/zookeeper.js';
+import { LinkbeatProbe } from '../net/linkbeat-probe.js';
+import { LINKBEAT_INTERVAL_MS, linkbeatStep, readingsFor, type LinkbeatIfState, type LinkbeatTarget } from './linkbeat.js';
 
 export interface VrrpShellOptions {
   log: Logger;
@@ -139,6 +141,8 @@ export class VrrpShell {
   private vmacs?: VmacManager;
   /** Per VMAC name, its last create/delete: a reload that deletes and re-creates one keeps the order. */
   private readonly vmacChain = new Map<string, Promise<void>>();
+  /** linkbeat: the polled interfaces' link state, which stands in for rtnetlink's in the node's interface facts. */
+  private linkbeat?: { probe: LinkbeatProbe; targets: LinkbeatTarget[]; states: Map<string, LinkbeatIfState>; timer: NodeJS.Timeout; log: Logger };
 
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -158,6 +162,7 @@ export class VrrpShell {
     this.ifw.on('change', (c) => this.onInterfaceChange(c));
     this.ifw.on('error', (e) => this.log.error(errorFields(e), `interface monitor: ${e.message}`));
     this.ifw.on('overrun', () => this.log.warn('interface monitor: the kernel dropped notifications; reloading the interface table'));
+    this.startLinkbeat(this.plan, false);
     for (const st of this.ifw.table.list()) this.input({ type: 'interface', facts: this.facts(st.link.name)! });
     await this.removeLeftoverVips();
     await this.syncStatics(true);
@@ -178,6 +183,7 @@ export class VrrpShell {
     const match = matchInstances(this.plan.instances, next.instances);
     this.plan = next;
     this.syncGuards();
+    this.startLinkbeat(next, true);
     this.input({ type: 'reload', plan: next });
     this.reloadFirewall(next.firewall);
     await this.syncStatics(false);
@@ -291,6 +297,7 @@ export class VrrpShell {
     this.processMonitor?.stop();
     for (const s of this.sockets.values()) s.sock.close();
     for (const s of this.senders.values()) s.close();
+    this.stopLinkbeat();
     this.ifw?.close();
     this.rt?.close();
   }
@@ -350,7 +357,76 @@ export class VrrpShell {
     const t = this.ifw!.table;
     const st = t.get(name);
     if (!st) return undefined;
-    return { name, ifindex: st.link.ifindex, up: linkIsUp(st.link), ipv4: t.ipv4Sources(name), ipv6LinkLocal: t.linkLocal6Sources(name) };
+    const polled = this.linkbeat?.states.get(name);
+    const up = polled ? polled.up : linkIsUp(st.link);
+    return { name, ifindex: st.link.ifindex, up, ipv4: t.ipv4Sources(name), ipv6LinkLocal: t.linkLocal6Sources(name) };
+  }
+
+  /**
+   * linkbeat (keepalived's init_interface_linkbeat): the plan's interfaces are polled every second with the ioctl
+   * their method needs; their first reading is taken now, before the node hears about them. On reload the
+   * interfaces still polled keep their state; those no longer polled go back to rtnetlink's view.
+   */
+  private startLinkbeat(plan: VrrpPlan, reloading: boolean): void {
+    const lb = plan.linkbeat ?? { poll: [], off: [] };
+    const prev = this.linkbeat;
+    this.stopLinkbeat();
+    const log = prev?.log ?? this.log.child({ component: 'linkbeat' });
+    for (const line of lb.off) log.info(line);
+    const states = new Map<string, LinkbeatIfState>();
+    const kept = new Set<string>();
+    if (lb.poll.length) {
+      let probe: LinkbeatProbe;
+      try {
+        probe = new LinkbeatProbe();
+      } catch (e) {
+        log.error(errorFields(e), `open linkbeat init socket failed - ${(e as Error).message}`);
+        return;
+      }
+      for (const t of lb.poll) {
+        const old = prev?.states.get(t.interface);
+        if (old && prev?.targets.some((p) => p.interface === t.interface && p.configured === t.configured)) {
+          states.set(t.interface, old);
+          kept.add(t.interface);
+        }
+      }
+      this.linkbeat = { probe, targets: lb.poll, states, log, timer: setInterval(() => this.pollLinkbeat(), LINKBEAT_INTERVAL_MS) };
+      this.pollLinkbeat();
+      log.info('Using MII-BMSR/ETHTOOL NIC polling thread(s)...');
+    }
+    if (!reloading || !this.ifw) return;
+    // At start the node hears every interface next; on reload it hears those whose source of truth changed.
+    const polled = new Set(lb.poll.map((t) => t.interface));
+    const changed = new Set([...(prev?.states.keys() ?? [])].filter((n) => !polled.has(n)));
+    for (const n of polled) if (!kept.has(n)) changed.add(n);
+    for (const name of changed) {
+      const f = this.facts(name);
+      if (f) this.input({ type: 'interface', facts: f });
+    }
+  }
+
+  private stopLinkbeat(): void {
+    if (!this.linkbeat) return;
+    clearInterval(this.linkbeat.timer);
+    this.linkbeat.probe.close();
+    this.linkbeat = undefined;
+  }
+
+  /** One poll of every linkbeat interface; a change reaches the node as that interface's new facts. */
+  private pollLinkbeat(): void {
+    const lb = this.linkbeat;
+    if (!lb || this.stopping || !this.ifw) return;
+    for (const t of lb.targets) {
+      const prev = lb.states.get(t.interface);
+      const exists = this.ifw.table.get(t.interface) !== undefined;
+      const readings = exists ? lb.probe.read(t.interface, readingsFor(prev?.type)) : {};
+      const step = linkbeatStep(t.interface, t.configured, prev, exists, readings);
+      lb.states.set(t.interface, step.state);
+      for (const line of step.logs) lb.log.info({ interface: t.interface }, line);
+      if (!step.changed) continue;
+      const f = this.facts(t.interface);
+      if (f) this.input({ type: 'interface', facts: f });
+    }
   }
 
   private onInterfaceChange(c: InterfaceChange): void {
