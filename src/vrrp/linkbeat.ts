@@ -143,14 +143,14 @@ export interface LinkbeatTarget { interface: string; configured?: LinkbeatType }
 /**
  * init_interface_linkbeat's choice: the interfaces of linkbeat_interfaces, plus the interface of every instance when
  * the top-level linkbeat_use_polling is set or the instance says linkbeat_use_polling, less those no instance uses
- * (no VRRP, track_interface, VIP or route on them) and the VMACs (netlink reports those); `off` says why, in
+ * (no VRRP, track_interface, VIP or route on them) and the VMACs / ipvlans (netlink reports those); `off` says why, in
  * keepalived's words.
  */
 export function linkbeatTargets(cfg: Pick<KeepalivedConfig, 'linkbeatInterfaces' | 'globalDefs' | 'vrrpInstances'>, plan: Pick<VrrpPlan, 'instances' | 'groups'>):
   { poll: LinkbeatTarget[]; off: string[] } {
   const wanted = new Map<string, LinkbeatType | undefined>();
   for (const l of cfg.linkbeatInterfaces ?? []) wanted.set(l.interface, l.type);
-  const vmacs = new Set(plan.instances.flatMap((i) => (i.vmac ? [i.vmac.ifname] : [])));
+  const vmacs = new Set(plan.instances.flatMap((i) => [...(i.vmac ? [i.vmac.ifname] : []), ...(i.addrVmacs ?? []).map((v) => v.ifname)]));
   for (const i of plan.instances) {
     if (!cfg.globalDefs.linkbeatUsePolling && !i.config.linkbeatUsePolling) continue;
     // keepalived sets it on vrrp->ifp, which for use_vmac is the VMAC.
