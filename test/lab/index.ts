@@ -3,3 +3,4 @@ export * from './lan.js';
 export * from './pcap.js';
 export * from './vrrp-config.js';
 export * from './probe.js';
+export * from './one-director.js';

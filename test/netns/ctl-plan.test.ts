@@ -5,13 +5,13 @@
 // and after the SIGHUP, and their difference must equal the plan's lines exactly. The new instance's address is left
 // out of the comparison: the plan says it starts in INIT and adds nothing until the protocol makes it MASTER.
 // A file the SIGHUP would refuse is refused by the plan with the config test's lines, and changes nothing.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { createLan, repoRoot, waitFor, type Lan, type Director } from '../helpers/lab.js';
+import { oneDirectorLan, repoRoot, waitFor, type Lan, type Director } from '../helpers/lab.js';
 import type { ReloadPlanDocument } from '../../src/daemon/reload-plan.js';
 
 const skip = needsRoot();
@@ -30,14 +30,7 @@ function ctl(socket: string, words: string[]): Promise<{ code: number; out: stri
 describe('ctl plan: the plan equals what the following SIGHUP does', { skip }, () => {
   let lan: Lan;
   let d1: Director;
-
-  before(async () => {
-    lan = await createLan({ directors: 1, clients: 1 });
-    [d1] = lan.directors;
-  });
-  after(async () => {
-    await lan?.teardown();
-  });
+  oneDirectorLan((l, d) => { lan = l; d1 = d; });
 
   const inst = (name: string, vrid: number, body: string[]) => [
     `vrrp_instance ${name} {`, '  state MASTER', '  interface eth0', `  virtual_router_id ${vrid}`, '  priority 150', '  advert_int 0.1',

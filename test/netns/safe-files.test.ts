@@ -1,12 +1,12 @@
 // The files a running daemon writes as root, checked on a namespace director beside Debian's keepalived on the same
 // config (issue 9): `$TMPDIR/keepalived.data` planted as a symlink to another file, then SIGUSR1, leaves that file
 // untouched; the dump and pid files have keepalived's modes.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { createLan, vrrpConfig, waitFor, repoRoot, sleep, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
+import { oneDirectorLan, vrrpConfig, waitFor, repoRoot, sleep, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
@@ -24,14 +24,14 @@ describe('dump files never written through a planted link (keepalived-ts and kee
   let namespaces: readonly string[] = [];
   const seen: Partial<Record<DaemonKind, Seen>> = {};
 
-  before(async () => {
-    lan = await createLan({ directors: 1, clients: 0 });
+  oneDirectorLan((l, d) => {
+    lan = l;
+    d1 = d;
     namespaces = lan.namespaceNames.slice();
-    d1 = lan.directors[0]!;
-  });
+  }, { clients: 0 });
 
-  after(async () => {
-    await lan?.teardown();
+  // After the fixture's teardown.
+  after(() => {
     const left = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => namespaces.includes(n)) : [];
     assert.deepEqual(left, [], 'no namespace of this test is left');
   });

@@ -2,10 +2,10 @@
 // what each daemon leaves in `ip addr` / `ip route` / `ip rule` after start, after a SIGHUP that drops and adds
 // entries, and after stop, including an address and routes that already existed before the daemon started (one
 // identical to the configured one, one to the same prefix with another scope).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { createLan, vrrpConfig, waitFor, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
+import { oneDirectorLan, vrrpConfig, waitFor, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
@@ -18,14 +18,7 @@ const RULE_PRIOS = [1100, 1101];
 describe('static_ipaddress / static_routes / static_rules beside keepalived', { skip }, () => {
   let lan: Lan;
   let d1: Director;
-
-  before(async () => {
-    lan = await createLan({ directors: 1, clients: 1 });
-    [d1] = lan.directors;
-  });
-  after(async () => {
-    await lan?.teardown();
-  });
+  oneDirectorLan((l, d) => { lan = l; d1 = d; });
 
   const instance = () => vrrpConfig({ vrid: 72, priority: 150, state: 'MASTER', advertInt: 0.1, version: 3, vip: lan.vipCidr(), iface: 'eth0' });
 

@@ -1,10 +1,10 @@
 // virtual_routes on a real kernel: the master adds them after its VIPs and removes them when it stops, and the
 // routes it leaves in the table while MASTER are the ones Debian's keepalived leaves for the same config, also when
 // another route to one of the prefixes is already there (added beside it, as `ip route prepend`; left alone on stop).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { createLan, vrrpConfig, waitFor, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
+import { oneDirectorLan, vrrpConfig, waitFor, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
@@ -12,14 +12,7 @@ const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
 describe('virtual_routes and virtual_rules follow the MASTER state', { skip }, () => {
   let lan: Lan;
   let d1: Director;
-
-  before(async () => {
-    lan = await createLan({ directors: 1, clients: 1 });
-    [d1] = lan.directors;
-  });
-  after(async () => {
-    await lan?.teardown();
-  });
+  oneDirectorLan((l, d) => { lan = l; d1 = d; });
 
   const config = () =>
     vrrpConfig({
