@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Diagnostics, exitCodeFor, type Diagnostic } from './diagnostics.js';
 import { parseConfigFile } from './parse.js';
-import { buildModel } from './model/build.js';
+import { ModelBuilder } from './model/build.js';
 import type { KeepalivedConfig } from './model/types.js';
 import { checkModelScriptSecurity, nodeScriptFs, type ScriptFs } from './script-security.js';
 
@@ -45,12 +45,6 @@ export function shortHostname(): string {
 
 export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckConfigResult {
   const host = opts.hostname ?? shortHostname();
-  const parsed = parseConfigFile(path, {
-    configId: opts.configId ?? host,
-    allConfig: opts.allConfig,
-    includeCheckAll: opts.allConfig,
-  });
-  const diags: Diagnostics = parsed.diags;
   const interfaces = opts.interfaces === undefined ? readInterfaces() : opts.interfaces;
   // Only asked for use_ipvlan's name; /sys/class/net is this namespace's when the daemon or -t runs in it.
   const isStacked = (name: string): boolean => {
@@ -60,7 +54,17 @@ export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckC
       return false;
     }
   };
-  const model = buildModel(parsed.nodes, diags, { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isStacked } : {}) });
+  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isStacked } : {}) };
+  // The model is built block by block as the reader completes them (see ModelBuilder).
+  let builder = new ModelBuilder(env);
+  const parsed = parseConfigFile(path, {
+    configId: opts.configId ?? host,
+    allConfig: opts.allConfig,
+    includeCheckAll: opts.allConfig,
+  }, (n) => builder.add(n));
+  if (parsed.truncated) builder = new ModelBuilder(env);
+  const diags: Diagnostics = parsed.diags;
+  const model = builder.finish(diags);
   if (!diags.list.some((d) => d.code === 'file-not-found' && d.severity === 'fatal' && !d.loc))
     checkModelScriptSecurity(model, opts.scriptFs ?? nodeScriptFs(), diags);
   return { model, diags: diags.list, exitCode: exitCodeFor(diags.list), files: parsed.files };

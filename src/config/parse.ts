@@ -21,6 +21,8 @@ export interface ParseResult {
   diags: Diagnostics;
   /** Every file read, root first. */
   files: string[];
+  /** A runaway expansion stopped reading: nothing read counts (nodes is empty; discard what went to a sink). */
+  truncated?: boolean;
 }
 
 /** Keywords keepalived installs with install_keyword_quoted(): their value is re-tokenised shell-style. */
@@ -132,7 +134,8 @@ const fmtLoc = (l: Loc): string => `${l.file}:${l.line}:${l.col}`;
  * preprocessor's (the caller appends `braceDiags` and `grammarDiags` when the preprocessor is done).
  */
 class StatementReader {
-  readonly nodes: ConfigNode[] = [];
+  /** Where each completed top-level node goes. */
+  constructor(private readonly sink: (n: ConfigNode) => void) {}
   readonly braceDiags = new Diagnostics();
   readonly grammarDiags = new Diagnostics();
   /** Statements of the top-level statement being read (repaired stream), and their kinds for the lexer. */
@@ -223,7 +226,7 @@ class StatementReader {
           if (this.shapes.size < MAX_SHAPES) this.shapes.set(this.shape, list);
         }
       }
-      if (list !== undefined) for (const n of toNodes(list, this.stmts)) this.nodes.push(n);
+      if (list !== undefined) for (const n of toNodes(list, this.stmts)) this.sink(n);
     }
     this.stmts = [];
     this.kinds = [];
@@ -293,11 +296,12 @@ function parseRange(kinds: readonly StatementKind[], from: number, to: number, d
 
 /** Builds the tree from preprocessed logical lines. */
 export function parseLogicalLines(lines: readonly LogicalLine[], diags: Diagnostics): ConfigNode[] {
-  const reader = new StatementReader();
+  const nodes: ConfigNode[] = [];
+  const reader = new StatementReader((n) => nodes.push(n));
   for (const l of lines) reader.push(l);
   reader.finish();
   appendDiags(diags, reader);
-  return reader.nodes;
+  return nodes;
 }
 
 function appendDiags(diags: Diagnostics, reader: StatementReader): void {
@@ -305,24 +309,31 @@ function appendDiags(diags: Diagnostics, reader: StatementReader): void {
   for (const d of reader.grammarDiags.list) diags.add(d);
 }
 
-export function parseConfigFile(path: string, opts: ParseOptions = {}): ParseResult {
+/**
+ * Reads a configuration file into its tree. With `sink`, each top-level node goes there as soon as it is complete
+ * (and `nodes` stays empty): the model builder takes them one by one, so the tree need not outlive its block.
+ * When `truncated` is set, what went to the sink is to be discarded (as `nodes` is).
+ */
+export function parseConfigFile(path: string, opts: ParseOptions = {}, sink?: (n: ConfigNode) => void): ParseResult {
   const diags = new Diagnostics();
-  const reader = new StatementReader();
+  const nodes: ConfigNode[] = [];
+  const reader = new StatementReader(sink ?? ((n) => nodes.push(n)));
   const pre = new Preprocessor(diags, opts).runFile(path, (l) => reader.push(l));
-  return finishParse(diags, reader, pre);
+  return finishParse(diags, reader, pre, nodes);
 }
 
-export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParseResult {
+export function parseConfigText(text: string, file: string, opts: ParseOptions = {}, sink?: (n: ConfigNode) => void): ParseResult {
   const diags = new Diagnostics();
-  const reader = new StatementReader();
+  const nodes: ConfigNode[] = [];
+  const reader = new StatementReader(sink ?? ((n) => nodes.push(n)));
   const pre = new Preprocessor(diags, opts).runText(text, file, (l) => reader.push(l));
-  return finishParse(diags, reader, pre);
+  return finishParse(diags, reader, pre, nodes);
 }
 
-function finishParse(diags: Diagnostics, reader: StatementReader, pre: PreprocessResult): ParseResult {
+function finishParse(diags: Diagnostics, reader: StatementReader, pre: PreprocessResult, nodes: ConfigNode[]): ParseResult {
   // A runaway expansion discards everything read (it would only produce follow-on errors).
-  if (pre.truncated) return { nodes: [], diags, files: pre.files };
+  if (pre.truncated) return { nodes: [], diags, files: pre.files, truncated: true };
   reader.finish();
   appendDiags(diags, reader);
-  return { nodes: reader.nodes, diags, files: pre.files };
+  return { nodes, diags, files: pre.files };
 }

@@ -1,6 +1,6 @@
 // Builds a model from config text the way checkConfig does (minus script security), for unit tests.
 import { parseConfigText } from '../../src/config/parse.js';
-import { buildModel } from '../../src/config/model/index.js';
+import { ModelBuilder } from '../../src/config/model/build.js';
 import type { KeepalivedConfig } from '../../src/config/model/index.js';
 import type { Diagnostic } from '../../src/config/diagnostics.js';
 
@@ -12,8 +12,11 @@ export interface Built {
 }
 
 export function build(text: string, interfaces: string[] | null = ['lo', 'eth0', 'eth1']): Built {
-  const p = parseConfigText(text, 'test.conf', { configId: 'node1' });
-  const model = buildModel(p.nodes, p.diags, { interfaces: interfaces ? new Set(interfaces) : null, hostname: 'node1' });
+  // Block by block as the reader completes them, as checkConfig does.
+  const env = { interfaces: interfaces ? new Set(interfaces) : null, hostname: 'node1' };
+  const b = new ModelBuilder(env);
+  const p = parseConfigText(text, 'test.conf', { configId: 'node1' }, (n) => b.add(n));
+  const model = (p.truncated ? new ModelBuilder(env) : b).finish(p.diags);
   const diags = p.diags.list;
   return { model, diags, golden: diags.map((d) => `${d.severity} ${d.code} @${d.loc?.line ?? '-'}`) };
 }

@@ -110,3 +110,18 @@ test('SSL block', () => {
   assert.deepEqual(b.golden, ['error unknown-keyword @6']);
   assert.deepEqual(b.model.ssl, { password: 'secret', ca: '/etc/ca.pem', certificate: '/etc/c.pem', key: '/etc/k.pem' });
 });
+
+// The model is built block by block as the reader completes them (model/build.ts ModelBuilder): a virtual_server
+// read before the global_defs or the virtual_server_group it depends on, and its diagnostics, come out as when
+// every block is built at the end (keepalived's order: global_defs first, virtual servers after the VRRP checks).
+test('a virtual_server before its global_defs and its group: same defaults, group and diagnostic order', () => {
+  const vs = VS('  lb_algo rr\n  protocol TCP\n' + RS('    TCP_CHECK {\n    }'), 'group G1') + VS('  lb_algo rr\n  protocol TCP\n' + RS('    smtp_alert on\n    TCP_CHECK {\n    }'), '10.0.0.1 80');
+  const rest = 'virtual_server_group G1 {\n  10.0.0.2 80\n}\nglobal_defs {\n  smtp_alert_checker off\n}\nvrrp_script unused {\n  script /bin/true\n}\n';
+  const early = build(vs + rest);
+  const late = build(rest + vs);
+  const noLoc = (m: unknown): unknown => JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'loc' ? undefined : v)));
+  assert.deepEqual(noLoc(early.model), noLoc(late.model));
+  assert.deepEqual(early.diags.map((d) => [d.code, d.message]), late.diags.map((d) => [d.code, d.message]));
+  assert.deepEqual(early.golden, ['error unused-script @24', 'warning default-lb-kind @1', 'warning default-lb-kind @9']);
+  assert.deepEqual(early.model.virtualServers.map((v) => [v.key, v.realServers[0]!.smtpAlert]), [['[G1]:tcp:0', false], ['[10.0.0.1]:tcp:80', true]]);
+});

@@ -1,8 +1,9 @@
-// buildModel: the generic tree → the resolved KeepalivedConfig, with keepalived's cross-block checks
-// (vrrp.c vrrp_complete_init, vrrp_sync.c, check_data.c). Pure: the host facts come in through `env`.
-import type { Diagnostics } from '../diagnostics.js';
+// ModelBuilder / buildModel: the generic tree → the resolved KeepalivedConfig, with keepalived's cross-block checks
+// (vrrp.c vrrp_complete_init, vrrp_sync.c, check_data.c), fed one top-level block at a time. Pure: the host facts
+// come in through `env`.
+import { Diagnostics, type Diagnostic } from '../diagnostics.js';
 import type { ConfigNode, Loc } from '../tree.js';
-import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, ScriptSpec, VrrpScript } from './types.js';
+import type { KeepalivedConfig, VrrpInstance, VrrpSyncGroup, VirtualServerGroup, VirtualServer, ScriptSpec, VrrpScript } from './types.js';
 import { Ctx, readInt, type ModelEnv } from './values.js';
 import { otherKeyword, ROOT } from './keywords.js';
 import { parseRouteLine, parseRuleLine, parseVipLine } from './addresses.js';
@@ -17,7 +18,73 @@ import { buildLinkbeatInterfaces } from './linkbeat-block.js';
 const BLOCK_KEYWORDS = new Set(['garp_group', 'global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'track_file', 'vrrp_track_file', 'vrrp_track_process',
   'virtual_server_group', 'virtual_server', 'SSL', 'vrrp_guard', 'linkbeat_interfaces']);
 
+/** One virtual_server in reading order: built as it was read (with its diagnostics) or kept for the end. */
+interface VsEntry {
+  /** The block, when it could not be built as it was read (its group was not defined yet). */
+  node?: ConfigNode;
+  vs?: VirtualServer;
+  /** Its diagnostics in ModelBuilder.vsDiags: [from, to). */
+  from: number;
+  to: number;
+}
+
+/**
+ * The model, fed one top-level block at a time as the reader completes it (parse.ts), so that the tree of the
+ * bulk of a large configuration — virtual_server blocks with their real servers — dies young instead of living
+ * until the end (on the 78,000-line benchmark that survival was most of the garbage collector's work).
+ * A virtual_server is built at once; its diagnostics are kept aside and take their place at `finish`, after
+ * everything else's, as when all blocks are built at the end. What a virtual server needs from other blocks
+ * is either known when it is read or filled in at `finish`: a `group` it names must have been read before
+ * (otherwise the block is kept and built at the end); the global_defs smtp_alert defaults (global_defs may
+ * come later) are filled in at `finish`. Every other block is kept and built at `finish` in keepalived's order
+ * (global_defs first, then the rest in reading order, then the cross-block checks).
+ */
+export class ModelBuilder {
+  private readonly nodes: ConfigNode[] = [];
+  private readonly vsEntries: VsEntry[] = [];
+  private readonly vsDiags = new Diagnostics();
+  private readonly vsCtx: Ctx;
+  /** The groups a virtual server can name so far: the first valid definition of each name, as at the end. */
+  private readonly groupsSoFar = new Map<string, VirtualServerGroup>();
+
+  constructor(private readonly env: ModelEnv) {
+    this.vsCtx = new Ctx(this.vsDiags, env);
+  }
+
+  add(n: ConfigNode): void {
+    if (n.block) {
+      if (n.keyword === 'virtual_server') {
+        const a1 = n.args[0]?.text === 'group' ? n.args[1]?.text : undefined;
+        if (a1 !== undefined && !this.groupsSoFar.has(a1)) {
+          this.vsEntries.push({ node: n, from: 0, to: 0 });
+          return;
+        }
+        const from = this.vsDiags.list.length;
+        const vs = buildVirtualServer(this.vsCtx, n, this.groupsSoFar);
+        this.vsEntries.push({ vs, from, to: this.vsDiags.list.length });
+        return;
+      }
+      if (n.keyword === 'virtual_server_group') {
+        // Built again at the end, in its place (with its diagnostics): here only to know what it defines.
+        const v = buildVsGroup(new Ctx(new Diagnostics(), this.env), n);
+        if (v && v.entries.length && !this.groupsSoFar.has(v.name)) this.groupsSoFar.set(v.name, v);
+      }
+    }
+    this.nodes.push(n);
+  }
+
+  finish(diags: Diagnostics): KeepalivedConfig {
+    return buildRest(this.nodes, this.vsEntries, this.vsDiags.list, diags, this.env);
+  }
+}
+
 export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
+  const b = new ModelBuilder(env);
+  for (const n of nodes) b.add(n);
+  return b.finish(diags);
+}
+
+function buildRest(nodes: readonly ConfigNode[], vsEntries: readonly VsEntry[], vsDiags: readonly Diagnostic[], diags: Diagnostics, env: ModelEnv): KeepalivedConfig {
   const ctx = new Ctx(diags, env);
   const g = defaultGlobalDefs(env.hostname ?? 'localhost');
   // global_defs first: dynamic_interfaces, vrrp_strict, defaults for everything else.
@@ -46,7 +113,6 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
   };
   const drafts: InstanceDraft[] = [];
   const garpAssigned = new Set<string>();
-  const vsNodes: ConfigNode[] = [];
   const seenNames = new Map<string, Set<string>>();
   const dupName = (kind: string, name: string, loc: Loc): boolean => {
     let s = seenNames.get(kind);
@@ -74,7 +140,7 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
       case 'vrrp_sync_group': { const s = buildSyncGroup(ctx, n, checkIf); if (s && !dupName('vrrp sync group', s.name, n.loc)) model.syncGroups.push(s); break; }
       case 'vrrp_instance': { const d = parseInstance(ctx, n, checkIf); if (d && !dupName('vrrp instance', d.name, n.loc)) drafts.push(d); break; }
       case 'virtual_server_group': { const v = buildVsGroup(ctx, n); if (v && v.entries.length && !dupName('virtual_server_group', v.name, n.loc)) model.virtualServerGroups.push(v); break; }
-      case 'virtual_server': vsNodes.push(n); break;
+      case 'virtual_server': break; // only a virtual_server without a block comes here (reported above)
       case 'SSL': model.ssl = buildSsl(ctx, n, model.ssl); break;
       case 'vrrp_guard': { const gd = buildGuard(ctx, n); if (gd && !dupName('vrrp_guard', gd.name, n.loc)) model.guards.push(gd); break; }
       case 'child_wait_time': { // keepalived's child_wait_handler: unsigned seconds, a bad value keeps the default
@@ -248,7 +314,13 @@ export function buildModel(nodes: readonly ConfigNode[], diags: Diagnostics, env
 
   // Virtual servers after all groups are known.
   const groups = new Map<string, VirtualServerGroup>(model.virtualServerGroups.map((x) => [x.name, x]));
-  for (const n of vsNodes) { const vs = buildVirtualServer(ctx, n, groups, g); if (vs) model.virtualServers.push(vs); }
+  for (const e of vsEntries) {
+    if (e.node) { const vs = buildVirtualServer(ctx, e.node, groups); if (vs) model.virtualServers.push(vs); continue; }
+    for (let i = e.from; i < e.to; i++) diags.add(vsDiags[i]!);
+    if (e.vs) model.virtualServers.push(e.vs);
+  }
+  const smtpAlert = g.smtpAlertChecker ?? g.smtpAlert ?? true;
+  for (const vs of model.virtualServers) for (const rs of vs.realServers) rs.smtpAlert ??= smtpAlert;
   resolveFileChecks(ctx, model.virtualServers, model.trackFiles);
 
   model.scripts = collectScripts(model);

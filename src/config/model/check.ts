@@ -2,7 +2,7 @@
 // check_misc.c) with check_data.c validate_check_config's defaults and inheritance VS → RS → checker.
 import type { ConfigNode, Loc } from '../tree.js';
 import type {
-  GlobalDefs, SslConfig, VirtualServerGroup, VirtualServerGroupEntry, VirtualServer, RealServer, Checker, HttpUrl,
+  SslConfig, VirtualServerGroup, VirtualServerGroupEntry, VirtualServer, RealServer, Checker, HttpUrl,
   LbAlgo, LbKind, Protocol, TunnelSpec, ServerTimers, CheckerCommon, Family, SorryServer, TrackFile, SmtpCheck,
 } from './types.js';
 import { Ctx, readBool, readInt, readIp, readTimerMs } from './values.js';
@@ -589,7 +589,7 @@ export function fmtVs(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwm
   return `[${vs.address}]:${proto}${vs.port ?? 0}`;
 }
 
-export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<string, VirtualServerGroup>, g: GlobalDefs): VirtualServer | undefined {
+export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<string, VirtualServerGroup>): VirtualServer | undefined {
   if (!ctx.need(n, 1, 'IP PORT | fwmark N | group NAME')) return undefined;
   const a0 = n.args[0]!.text;
   const base: Partial<VirtualServer> = { loc: n.loc, schedFlags: [] };
@@ -814,7 +814,8 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     rs.lbKind = kind.kind;
     if (kind.tunnel) rs.tunnel = kind.tunnel;
     rs.inhibitOnFailure = d.inhibit ?? inhibit;
-    rs.smtpAlert = d.smtpAlert ?? g.smtpAlertChecker ?? g.smtpAlert ?? true;
+    // Without its own smtp_alert: global_defs' default, filled in by the model builder (global_defs may come later).
+    rs.smtpAlert = d.smtpAlert as boolean;
     const rt = { connectTimeoutMs: t.connectTimeoutMs, delayLoopMs: t.delayLoopMs, alpha: t.alpha, retry: t.retry, delayBeforeRetryMs: t.delayBeforeRetryMs, warmupMs: t.warmupMs };
     rs.checkers = d.checkers.map((c) => c.build(rt as ResolvedTimers)).filter((c) => linkLocalHasInterface(ctx, c, rs.address));
     realServers.push(rs);
