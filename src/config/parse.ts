@@ -141,8 +141,6 @@ class StatementReader {
   /** Statements of the top-level statement being read (repaired stream), and their kinds for the lexer. */
   private stmts: Statement[] = [];
   private kinds: StatementKind[] = [];
-  /** The kinds as one letter each (l, {, }): the key of `shapes`. */
-  private shape = '';
   /**
    * The grammar's parse of each top-level statement shape seen so far. The parse depends on the token kinds only
    * (toNodes takes the nodes from the statements), and a large configuration repeats a few shapes thousands of
@@ -207,7 +205,6 @@ class StatementReader {
     if (this.depth === 0 && this.stmts.length && st.kind !== 'open') this.flush(this.stmts.length);
     this.stmts.push(st);
     this.kinds.push(st.kind);
-    this.shape += st.kind === 'line' ? 'l' : st.kind === 'open' ? '{' : '}';
     if (st.kind === 'open') this.depth++;
     else if (st.kind === 'close') {
       this.depth--;
@@ -217,20 +214,21 @@ class StatementReader {
 
   private flush(to: number): void {
     if (!this.failed) {
-      let list = this.shapes.get(this.shape);
+      // The kinds joined: one string per statement (built a letter at a time it was a string per line).
+      const shape = this.kinds.join();
+      let list = this.shapes.get(shape);
       if (list === undefined) {
         const parsed = parseRange(this.kinds, 0, to, this.grammarDiags);
         if (parsed === undefined) this.failed = true; // as the batch reader did: nothing after an internal parser error
         else {
           list = parsed;
-          if (this.shapes.size < MAX_SHAPES) this.shapes.set(this.shape, list);
+          if (this.shapes.size < MAX_SHAPES) this.shapes.set(shape, list);
         }
       }
       if (list !== undefined) for (const n of toNodes(list, this.stmts)) this.sink(n);
     }
     this.stmts = [];
     this.kinds = [];
-    this.shape = '';
   }
 }
 

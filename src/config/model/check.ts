@@ -762,8 +762,12 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
   const realServers: RealServer[] = [];
   let weightSum = 0;
   let noLbKindWarned = false;
+  // Ports of the real servers kept so far, per address: a duplicate has the address and, when it gives a port, that
+  // port (a search of the servers kept so far made a virtual server of n real servers cost n² / 2 comparisons).
+  const keptPorts = new Map<string, Set<number>>();
   for (const d of rsDrafts) {
-    if (realServers.some((r) => r.address === d.rs.address && r.port === (d.rs.portGiven ? d.rs.port : r.port))) {
+    const ports = keptPorts.get(d.rs.address);
+    if (ports && (!d.rs.portGiven || ports.has(d.rs.port))) {
       E('duplicate', `VS ${key}: real server [${d.rs.address}]:${d.rs.port} is duplicated - removing second rs`, d.rs.loc);
       continue;
     }
@@ -819,6 +823,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
     const rt = { connectTimeoutMs: t.connectTimeoutMs, delayLoopMs: t.delayLoopMs, alpha: t.alpha, retry: t.retry, delayBeforeRetryMs: t.delayBeforeRetryMs, warmupMs: t.warmupMs };
     rs.checkers = d.checkers.map((c) => c.build(rt as ResolvedTimers)).filter((c) => linkLocalHasInterface(ctx, c, rs.address));
     realServers.push(rs);
+    if (ports) ports.add(port); else keptPorts.set(rs.address, new Set([port]));
   }
   if (sorry && !sorry.lbKind) sorry.lbKind = lbKind?.kind ?? 'NAT';
   if (quorum > weightSum) {
