@@ -33,13 +33,11 @@ export const SCRIPT_KEYWORDS: ReadonlySet<string> = new Set([
   'notify_down',
 ]);
 
-interface Statement {
-  kind: StatementKind;
-  /** Built node for a `line` (without block yet). */
-  node?: ConfigNode;
-  /** Where an `open` brace stood (the node's blockLoc). */
-  loc?: Loc;
-}
+/**
+ * What a statement of the checked stream carries (its kind is in a parallel array): the built node of a `line`
+ * (without block yet), where an `open` brace stood (the node's blockLoc), null for a `close`.
+ */
+type Statement = ConfigNode | Loc | null;
 
 const locOf = (l: LogicalLine, offset = 0): Loc => ({ file: l.text.file, line: l.text.line, col: l.text.colAt(offset) });
 
@@ -151,7 +149,7 @@ class StatementReader {
   private readonly lexed = new Map<string, LineWords | null>();
   /** Depth of the repaired stream (phantom braces excluded). */
   private depth = 0;
-  private readonly stack: { phantom: boolean; head?: Statement; open: LogicalLine }[] = [];
+  private readonly stack: { phantom: boolean; head?: ConfigNode; open: LogicalLine }[] = [];
   private last: LogicalLine | undefined;
   private tooDeepReported = false;
   private failed = false;
@@ -161,18 +159,18 @@ class StatementReader {
     const diags = this.braceDiags;
     if (l.kind === 'words') {
       const node = lineToNode(l, diags, this.lexed);
-      if (node) this.add({ kind: 'line', node });
+      if (node) this.add('line', node);
     } else if (l.kind === 'open') {
-      const prev = this.stmts[this.stmts.length - 1];
+      const last = this.stmts.length - 1;
       const depth = this.stack.length;
       if (depth >= MAX_BLOCK_DEPTH) {
         // Real configurations nest 4 deep; this bound keeps the tree builder's recursion safe.
         if (!this.tooDeepReported) diags.error('too-deep', `blocks nested more than ${MAX_BLOCK_DEPTH} deep - deeper '{' are ignored`, locOf(l));
         this.tooDeepReported = true;
         this.stack.push({ phantom: true, open: l });
-      } else if (prev && prev.kind === 'line') {
-        this.stack.push({ phantom: false, head: prev, open: l });
-        this.add({ kind: 'open', loc: locOf(l) });
+      } else if (last >= 0 && this.kinds[last] === 'line') {
+        this.stack.push({ phantom: false, head: this.stmts[last] as ConfigNode, open: l });
+        this.add('open', locOf(l));
       } else {
         diags.error('unexpected-brace', `'{' with no keyword before it - ignoring it; what it encloses is read as part of the enclosing block`, locOf(l));
         this.stack.push({ phantom: true, open: l });
@@ -180,7 +178,7 @@ class StatementReader {
     } else {
       const top = this.stack.pop();
       if (!top) diags.error('extra-brace', `Extra '}' found: no block is open here`, locOf(l));
-      else if (!top.phantom) this.add({ kind: 'close' });
+      else if (!top.phantom) this.add('close', null);
     }
   }
 
@@ -190,23 +188,23 @@ class StatementReader {
       const b = this.stack[i]!;
       if (b.phantom) continue;
       const at = locOf(b.open);
-      const head = b.head!.node!;
+      const head = b.head!;
       const last = this.last;
       const endAt = last ? ` (configuration ends at ${last.text.file}:${last.text.line})` : '';
       this.braceDiags.error('missing-brace', `missing '}': the block of '${describe(head)}' opened at ${fmtLoc(at)} is never closed${endAt}`, at, { keyword: head.keyword });
-      this.add({ kind: 'close' });
+      this.add('close', null);
     }
     this.stack.length = 0;
     if (this.stmts.length) this.flush(this.stmts.length);
   }
 
-  private add(st: Statement): void {
+  private add(kind: StatementKind, st: Statement): void {
     // A depth-0 line ends a top-level statement unless a '{' follows it: decided when the next statement comes.
-    if (this.depth === 0 && this.stmts.length && st.kind !== 'open') this.flush(this.stmts.length);
+    if (this.depth === 0 && this.stmts.length && kind !== 'open') this.flush(this.stmts.length);
     this.stmts.push(st);
-    this.kinds.push(st.kind);
-    if (st.kind === 'open') this.depth++;
-    else if (st.kind === 'close') {
+    this.kinds.push(kind);
+    if (kind === 'open') this.depth++;
+    else if (kind === 'close') {
       this.depth--;
       if (this.depth === 0) this.flush(this.stmts.length);
     }
@@ -246,22 +244,22 @@ function toNodes(list: StatementList, stmts: readonly Statement[]): ConfigNode[]
     const r = rev[i]!;
     if (r.head.type === 'leaf') {
       // head, '{', plain lines…, '}'
-      const node = stmts[r.head.index]!.node!;
+      const node = stmts[r.head.index] as ConfigNode;
       const first = r.head.index + 2;
       const block = new Array<ConfigNode>(r.head.count - 3);
-      for (let k = 0; k < block.length; k++) block[k] = stmts[first + k]!.node!;
+      for (let k = 0; k < block.length; k++) block[k] = stmts[first + k] as ConfigNode;
       node.block = block;
-      node.blockLoc = stmts[r.head.index + 1]!.loc!;
+      node.blockLoc = stmts[r.head.index + 1] as Loc;
       nodes[at++] = node;
       continue;
     }
     if (!r.open) {
-      for (let k = 0; k < r.head.count; k++) nodes[at++] = stmts[r.head.index + k]!.node!;
+      for (let k = 0; k < r.head.count; k++) nodes[at++] = stmts[r.head.index + k] as ConfigNode;
       continue;
     }
-    const node = stmts[r.head.index]!.node!;
+    const node = stmts[r.head.index] as ConfigNode;
     node.block = toNodes(r.body ?? null, stmts);
-    node.blockLoc = stmts[r.open.index]!.loc!;
+    node.blockLoc = stmts[r.open.index] as Loc;
     nodes[at++] = node;
   }
   return nodes;

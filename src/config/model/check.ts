@@ -779,17 +779,6 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
       }
       kind = lbKind ?? { kind: 'NAT' };
     }
-    const t: ServerTimers = {
-      connectTimeoutMs: d.timers.connectTimeoutMs ?? vsTimers.connectTimeoutMs,
-      delayLoopMs: d.timers.delayLoopMs ?? vsTimers.delayLoopMs,
-      alpha: d.timers.alpha ?? vsTimers.alpha,
-    };
-    const retry = d.timers.retry ?? vsTimers.retry;
-    const dbr = d.timers.delayBeforeRetryMs ?? vsTimers.delayBeforeRetryMs;
-    const warm = d.timers.warmupMs ?? vsTimers.warmupMs;
-    if (retry !== undefined) t.retry = retry;
-    if (dbr !== undefined) t.delayBeforeRetryMs = dbr;
-    if (warm !== undefined) t.warmupMs = warm;
     const w = d.weight ?? weight;
     weightSum += w;
     // Ports: fwmark services carry port 0 unless NAT; DR/TUN use the VS port.
@@ -800,28 +789,9 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
       if (!d.rs.portGiven) port = base.port ?? 0;
       else if (kind.kind !== 'NAT' && port !== base.port) { E('port-mismatch', `WARNING - virtual server ${key} and real server ${d.rs.address} ports don't match - resetting`, d.rs.loc, 'DR and TUN cannot change the port'); port = base.port ?? 0; }
     }
-    // Built by assignment rather than `{ ...rsBase, port, ...t, … }` (see finish() in parseChecker: spreads of
-    // objects of varying shape are V8's slow path, and this runs once per real server).
-    const rs = { address: d.rs.address, family: d.rs.family, port, loc: d.rs.loc } as RealServer;
-    if (d.rs.uthreshold !== undefined) rs.uthreshold = d.rs.uthreshold;
-    if (d.rs.lthreshold !== undefined) rs.lthreshold = d.rs.lthreshold;
-    if (d.rs.notifyUp !== undefined) rs.notifyUp = d.rs.notifyUp;
-    if (d.rs.notifyDown !== undefined) rs.notifyDown = d.rs.notifyDown;
-    if (d.rs.virtualhost !== undefined) rs.virtualhost = d.rs.virtualhost;
-    rs.connectTimeoutMs = t.connectTimeoutMs;
-    rs.delayLoopMs = t.delayLoopMs;
-    rs.alpha = t.alpha;
-    if (t.retry !== undefined) rs.retry = t.retry;
-    if (t.delayBeforeRetryMs !== undefined) rs.delayBeforeRetryMs = t.delayBeforeRetryMs;
-    if (t.warmupMs !== undefined) rs.warmupMs = t.warmupMs;
-    rs.weight = w;
-    rs.lbKind = kind.kind;
-    if (kind.tunnel) rs.tunnel = kind.tunnel;
-    rs.inhibitOnFailure = d.inhibit ?? inhibit;
-    // Without its own smtp_alert: global_defs' default, filled in by the model builder (global_defs may come later).
-    rs.smtpAlert = d.smtpAlert as boolean;
-    const rt = { connectTimeoutMs: t.connectTimeoutMs, delayLoopMs: t.delayLoopMs, alpha: t.alpha, retry: t.retry, delayBeforeRetryMs: t.delayBeforeRetryMs, warmupMs: t.warmupMs };
-    rs.checkers = d.checkers.map((c) => c.build(rt as ResolvedTimers)).filter((c) => linkLocalHasInterface(ctx, c, rs.address));
+    const rs = resolveRealServer(d, vsTimers, port, w, kind, inhibit);
+    // Here, not in resolveRealServer: it reports (in the order of the real servers).
+    if (rs.checkers.length) rs.checkers = rs.checkers.filter((c) => linkLocalHasInterface(ctx, c, rs.address));
     realServers.push(rs);
     if (ports) ports.add(port); else keptPorts.set(rs.address, new Set([port]));
   }
@@ -858,6 +828,48 @@ function linkLocalHasInterface(ctx: Ctx, c: Checker, rsAddress: string): boolean
     keyword: c.type, suggestion: `add bind_if INTERFACE (the link ${dst} is on) to the ${c.type} block`,
   });
   return false;
+}
+
+/**
+ * A real server from its draft, with the timers it inherits from its virtual server. Its own small function: it
+ * runs once per real server, and V8 compiles a small hot function to optimized code long before the whole of
+ * buildVirtualServer (whose first optimized compile took ~50 ms, all the while running unoptimized).
+ */
+function resolveRealServer(d: RsDraft, vsTimers: ServerTimers, port: number, w: number, kind: { kind: LbKind; tunnel?: TunnelSpec }, inhibit: boolean): RealServer {
+  const t: ServerTimers = {
+    connectTimeoutMs: d.timers.connectTimeoutMs ?? vsTimers.connectTimeoutMs,
+    delayLoopMs: d.timers.delayLoopMs ?? vsTimers.delayLoopMs,
+    alpha: d.timers.alpha ?? vsTimers.alpha,
+  };
+  const retry = d.timers.retry ?? vsTimers.retry;
+  const dbr = d.timers.delayBeforeRetryMs ?? vsTimers.delayBeforeRetryMs;
+  const warm = d.timers.warmupMs ?? vsTimers.warmupMs;
+  if (retry !== undefined) t.retry = retry;
+  if (dbr !== undefined) t.delayBeforeRetryMs = dbr;
+  if (warm !== undefined) t.warmupMs = warm;
+  // Built by assignment rather than `{ ...rsBase, port, ...t, … }` (see finish() in parseChecker: spreads of
+  // objects of varying shape are V8's slow path, and this runs once per real server).
+  const rs = { address: d.rs.address, family: d.rs.family, port, loc: d.rs.loc } as RealServer;
+  if (d.rs.uthreshold !== undefined) rs.uthreshold = d.rs.uthreshold;
+  if (d.rs.lthreshold !== undefined) rs.lthreshold = d.rs.lthreshold;
+  if (d.rs.notifyUp !== undefined) rs.notifyUp = d.rs.notifyUp;
+  if (d.rs.notifyDown !== undefined) rs.notifyDown = d.rs.notifyDown;
+  if (d.rs.virtualhost !== undefined) rs.virtualhost = d.rs.virtualhost;
+  rs.connectTimeoutMs = t.connectTimeoutMs;
+  rs.delayLoopMs = t.delayLoopMs;
+  rs.alpha = t.alpha;
+  if (t.retry !== undefined) rs.retry = t.retry;
+  if (t.delayBeforeRetryMs !== undefined) rs.delayBeforeRetryMs = t.delayBeforeRetryMs;
+  if (t.warmupMs !== undefined) rs.warmupMs = t.warmupMs;
+  rs.weight = w;
+  rs.lbKind = kind.kind;
+  if (kind.tunnel) rs.tunnel = kind.tunnel;
+  rs.inhibitOnFailure = d.inhibit ?? inhibit;
+  // Without its own smtp_alert: global_defs' default, filled in by the model builder (global_defs may come later).
+  rs.smtpAlert = d.smtpAlert as boolean;
+  const rt = { connectTimeoutMs: t.connectTimeoutMs, delayLoopMs: t.delayLoopMs, alpha: t.alpha, retry: t.retry, delayBeforeRetryMs: t.delayBeforeRetryMs, warmupMs: t.warmupMs };
+  rs.checkers = d.checkers.map((c) => c.build(rt as ResolvedTimers));
+  return rs;
 }
 
 /**
