@@ -823,7 +823,8 @@ const CONN_OPTS_CHECKERS = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'SMTP_CH
 function linkLocalHasInterface(ctx: Ctx, c: Checker, rsAddress: string): boolean {
   if (!CONN_OPTS_CHECKERS.has(c.type) || c.bindIf !== undefined) return true;
   const dst = c.connectIp ?? rsAddress;
-  if (!isLinkLocal6(dst)) return true;
+  // An IPv4 address is never IPv6 link-local: no failed IPv6 parse per IPv4 checker.
+  if (!dst.includes(':') || !isLinkLocal6(dst)) return true;
   ctx.diags.error('link-local-needs-bind-if', `Checker link local address ${dst} requires a bind_if`, c.loc, {
     keyword: c.type, suggestion: `add bind_if INTERFACE (the link ${dst} is on) to the ${c.type} block`,
   });
