@@ -262,11 +262,13 @@ export function vrrpPlan(cfg: KeepalivedConfig, users: UserResolver): VrrpPlan {
     // keepalived puts the instance's own-family addresses on its interface onto the VMAC (vrrp.c, ip_addr->ifp); an
     // ipvlan only gets them with use_vmac too (VRRP_VMAC_BIT): use_ipvlan alone leaves them on the interface.
     const vipsOnVmac = vmac && (!vmac.ipvlan || inst.useVmac);
-    // use_vmac_addr: any other VIP gets a VMAC on its own interface, shared by the VIPs of one interface and family.
+    // use_vmac_addr: any other VIP gets a VMAC on its own interface, shared by the VIPs of one interface and family;
+    // so does a VIP with use_vmac.
     const addrVmacs: VmacPlan[] = [];
     const onVmac = (v: VirtualIp): VirtualIp => {
       if (vmac && vipsOnVmac && v.dev === iface && v.family === family) return { ...v, dev: vmac.ifname };
-      if (!inst.useVmacAddr || (v.dev === iface && v.family === family)) return v;
+      // use_vmac on the address: a VMAC for it even on the instance's interface (vrrp.c, if_sorted = false).
+      if (!v.useVmac && (!inst.useVmacAddr || (v.dev === iface && v.family === family))) return v;
       let av = addrVmacs.find((a) => a.base === v.dev && a.family === v.family);
       if (!av) {
         const ifname = vmacName(g.vmacAddrPrefix, inst.virtualRouterId, v.family, vmacsTaken);

@@ -176,9 +176,9 @@ describe('use_vmac: -t verdicts equal keepalived\'s', { skip }, () => {
 });
 
 // use_vmac_addr (keepalived 2.2.7 vrrp.c): VIPs on another interface, and eVIPs of the other family, each get a VMAC
-// on their own interface. The same config under keepalived and keepalived-ts on one director: the same vrrp.*
+// on their own interface; so does an address with use_vmac. The same config under keepalived and keepalived-ts on one director: the same vrrp.*
 // links (name, MAC, mode, parent) with the same addresses while MASTER, none after stop.
-describe('use_vmac_addr: the VMACs keepalived makes for addresses, beside keepalived', { skip }, () => {
+describe('use_vmac_addr and use_vmac on an address: the VMACs keepalived makes for addresses, beside keepalived', { skip }, () => {
   let lan: Lan;
   let teardown: () => Promise<void> = async () => {};
   let d1: Director;
@@ -217,6 +217,24 @@ describe('use_vmac_addr: the VMACs keepalived makes for addresses, beside keepal
       `vrrp.51@sec0 00:00:5e:00:01:33 macvlan/private 10.77.0.1/24`,
       `vrrp6.51@eth0 00:00:5e:00:02:33 macvlan/private ${lan.vip6(0)}/64`,
     ]);
+    assert.deepEqual(seen['keepalived-ts'], seen['keepalived']);
+  });
+
+  it('use_vmac on single addresses (no use_vmac_addr): one on the instance\'s interface, one on sec0, as keepalived', async () => {
+    const conf = vrrpConfig({ vrid: VRID, priority: 150, state: 'MASTER', advertInt: 1, vip: lan.vipCidr(0), iface: 'eth0',
+      extraInstance: ['virtual_ipaddress_excluded {', `${lan.vipCidr(1)} use_vmac`, '10.77.0.1/24 dev sec0 use_vmac', '}'] });
+    const seen: Record<string, string[]> = {};
+    for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
+      await d1.start({ kind, configText: conf });
+      seen[kind] = await waitFor(async () => {
+        const v = await vmacView();
+        return v.length === 2 && v.every((l) => !l.endsWith(' ')) && (await lan.vipHolders(lan.vip(0))).length === 1 ? v : undefined;
+      }, { ...WAIT, what: `${kind}: both address VMACs with their addresses` });
+      const r = await d1.stop('SIGTERM');
+      assert.equal(r?.code, 0, `${kind} exits cleanly`);
+      assert.deepEqual(await vmacView(), [], `${kind}: no vrrp.* left`);
+    }
+    assert.deepEqual(seen['keepalived-ts'], [`vrrp.51@eth0 00:00:5e:00:01:33 macvlan/private ${lan.vipCidr(1)}`, `vrrp1.51@sec0 00:00:5e:00:01:33 macvlan/private 10.77.0.1/24`]);
     assert.deepEqual(seen['keepalived-ts'], seen['keepalived']);
   });
 });

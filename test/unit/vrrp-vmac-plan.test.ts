@@ -107,3 +107,14 @@ test('use_vmac_addr (keepalived 2.2.7 vrrp.c): a VMAC per other interface and pe
   assert.deepEqual(both.addrVmacs.map((v) => `${v.ifname}@${v.base}`), ['vrrp1.51@eth1', 'vrrp6.51@eth0']);
   assert.deepEqual(both.vips.map((v) => v.dev), ['vrrp.51', 'vrrp1.51', 'vrrp1.51', 'vrrp6.51']);
 });
+
+test('use_vmac on an address: a VMAC for it on its own interface, even the instance\'s; redundant ones reported as keepalived', () => {
+  const text = (extra: string, opt: string) => `vrrp_instance A {\n interface eth0\n virtual_router_id 51\n priority 100\n${extra}\n virtual_ipaddress {\n  10.0.0.100/24\n  10.0.0.101/24 ${opt}\n  10.1.0.100/24 dev eth1 ${opt}\n }\n}\n`;
+  const { plan, errors } = load(text('', 'use_vmac'));
+  assert.deepEqual(errors, []);
+  const a = plan.instances[0]!;
+  assert.deepEqual(a.addrVmacs.map((v) => `${v.ifname}@${v.base}`), ['vrrp.51@eth0', 'vrrp1.51@eth1']);
+  assert.deepEqual(a.vips.map((v) => `${v.address}@${v.dev}`), ['10.0.0.100@eth0', '10.0.0.101@vrrp.51', '10.1.0.100@vrrp1.51']);
+  assert.deepEqual(load(text(' use_vmac', 'use_vmac')).errors, ['(A) use_vmac specified for VIP/eVIP 10.0.0.101 and vrrp instance']);
+  assert.deepEqual(load(text(' use_vmac_addr', 'use_vmac')).errors, ['(A) use_vmac_addr specified and use_vmac specified for VIP/eVIP 10.1.0.100']);
+});

@@ -69,9 +69,10 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
       case 'autojoin': vip.autojoin = true; break;
       case 'no_track': vip.noTrack = true; break;
       case 'use_vmac':
-        // keepalived makes an extra VMAC on the address's own interface for it (vrrp.c, vmac_addr_prefix).
+        // keepalived makes an extra VMAC on the address's own interface for it (vrrp.c, vmac_addr_prefix; the VRRP
+        // plan builds it). A static address (no default device) keeps the notice.
         vip.useVmac = true;
-        ctx.diags.notice('not-supported', 'use_vmac on an address is not supported yet by keepalived-ts; the address goes on its interface', ws[i]!.loc, { keyword: 'use_vmac' });
+        if (!defaultDev) ctx.diags.notice('not-supported', 'use_vmac on an address is not supported yet by keepalived-ts; the address goes on its interface', ws[i]!.loc, { keyword: 'use_vmac' });
         break;
       case 'preferred_lft': {
         const v = need(i); if (v === undefined) break; i++;

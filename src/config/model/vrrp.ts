@@ -657,6 +657,12 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
   if (useVmac && strict && vmacXmitBase) { E('vmac', 'xmit_base is incompatible with strict mode - resetting'); vmacXmitBase = false; }
   if ((useVmac || useIpvlan) && promoteSecondaries) { E('vmac', 'promote_secondaries is automatically set for vmacs - ignoring'); promoteSecondaries = false; }
   if (vmacXmitBase && !useVmac) { E('vmac', 'vmac_xmit_base is only valid with a vmac'); vmacXmitBase = false; }
+  // use_vmac on an address (vrrp.c): redundant with the instance's VMAC or with use_vmac_addr, reported as keepalived.
+  for (const v of [...vips, ...evips]) {
+    if (!v.useVmac) continue;
+    if (useVmac && v.dev === d.interface && v.family === family) E('vmac', `use_vmac specified for VIP/eVIP ${v.address} and vrrp instance`, v.loc);
+    else if ((v.dev !== d.interface || v.family !== family) && d.useVmacAddr) E('vmac', `use_vmac_addr specified and use_vmac specified for VIP/eVIP ${v.address}`, v.loc);
+  }
   if (useIpvlan && family === 6) {
     ctx.diags.notice('not-supported', `(${d.name}) use_ipvlan on an IPv6 instance is not supported yet by keepalived-ts; the instance runs on its interface without an ipvlan`, d.loc, { keyword: 'use_ipvlan' });
     useIpvlan = undefined;
