@@ -34,7 +34,7 @@ export const CORE_FILES = [
   'src/net/proc-connector-codec.ts', 'src/net/icmp-echo.ts', 'src/net/dns-message.ts',
   'src/config/model/**/*.ts', 'src/config/parse.ts', 'src/config/tree.ts', 'src/config/line-lexer.ts',
   'src/config/diagnostics.ts', 'src/config/postext.ts', 'src/config/script-words.ts',
-  'src/util/errors.ts', 'src/daemon/reload-plan.ts',
+  'src/util/errors.ts', 'src/daemon/reload-plan.ts', 'src/guard/etcd-lock.ts',
   'src/daemon/syslog-format.ts',
 ];
 /** The VRRP shell lives beside its core (it is the one adapter around the node). */

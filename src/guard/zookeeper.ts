@@ -9,21 +9,11 @@ import { createRequire } from 'node:module';
 import type * as Zk from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import type { VrrpGuard } from '../config/model/index.js';
-import type { NodeInput } from '../vrrp/node.js';
+import type { GuardClient, GuardClientOptions } from './guard-client.js';
 
 /** The ZooKeeper client package, loaded at the first guard (a VRRP process without one does not load it at start). */
 let zkLib: typeof Zk | undefined;
 const zk = (): typeof Zk => (zkLib ??= createRequire(import.meta.url)('node-zookeeper-client') as typeof Zk);
-
-type GuardInput = Extract<NodeInput, { type: 'guard-session' | 'guard-lock' }>;
-
-export interface GuardClientOptions {
-  log: Logger;
-  /** Monotonic ms, the node's clock. */
-  now: () => number;
-  /** Hands what the service said to the node. */
-  input: (i: GuardInput) => void;
-}
 
 interface LockNode {
   /** Our node's full path, once created in this session. */
@@ -35,7 +25,7 @@ interface LockNode {
 
 const seqOf = (name: string): number => Number(name.slice(-10));
 
-export class ZookeeperGuardClient {
+export class ZookeeperGuardClient implements GuardClient {
   private client?: Zk.Client;
   /** Bumped with each new session: replies and watches of an older client are ignored. */
   private gen = 0;

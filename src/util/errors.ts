@@ -27,6 +27,8 @@
 //                  server the configuration does not have), DUPLICATE_COMMAND (control.ts: a name registered twice)
 //   KT_ADDR_*      INVALID: text that is not an address of the expected family, or bytes of the wrong length
 //                  (AddressError in net/address.ts, with the input and the expected family as fields)
+//   KT_GUARD_*     split-brain guard clients (guard/etcd): UNREACHABLE (no endpoint answered), TIMEOUT (one
+//                  request), ETCD_FAILED (an endpoint's error), ETCD_REFUSED (etcd refused the request itself)
 //   KT_LAB_*, KT_VM_*  test harnesses only (test/lab, test/vm)
 // Process exit codes are a different table: util/exit-codes.ts.
 

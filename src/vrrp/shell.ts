@@ -30,7 +30,7 @@ import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from 
 import { errorFields, logEffect } from '../daemon/log.js';
 import { runNft } from '../net/nft.js';
 import { dropsVipTraffic, elementKey, emptyFirewall, firewallTeardown, firewallUpdate, vipElements, vmacElements, type FirewallElement, type FirewallSettings, type FirewallState } from './firewall.js';
-import { ZookeeperGuardClient } from '../guard/zookeeper.js';
+import { openGuardClient, type GuardClient } from '../guard/guard-client.js';
 import { LinkbeatProbe } from '../net/linkbeat-probe.js';
 import { LINKBEAT_INTERVAL_MS, linkbeatStep, readingsFor, type LinkbeatIfState, type LinkbeatTarget } from './linkbeat.js';
 
@@ -137,7 +137,7 @@ export class VrrpShell {
   /** Per VMAC (use_vmac, not ipvlan) that exists: its vmac_map elements (firewall_add_vmac, at its creation). */
   private readonly fwVmacs = new Map<string, FirewallElement[]>();
   /** Split-brain guard clients by vrrp_guard name. */
-  private readonly guards = new Map<string, ZookeeperGuardClient>();
+  private readonly guards = new Map<string, GuardClient>();
   private vmacs?: VmacManager;
   /** Per VMAC name, its last create/delete: a reload that deletes and re-creates one keeps the order. */
   private readonly vmacChain = new Map<string, Promise<void>>();
@@ -570,8 +570,7 @@ export class VrrpShell {
     }
     for (const g of this.plan.guards) {
       if (this.guards.has(g.name)) continue;
-      if (g.backend !== 'zookeeper') continue; // the model refuses other backends
-      const c = new ZookeeperGuardClient(g, { log: this.log, now: this.now, input: (i) => this.input(i) });
+      const c = openGuardClient(g, { log: this.log, now: this.now, input: (i) => this.input(i) });
       this.guards.set(g.name, c);
       c.start();
     }

@@ -64,9 +64,13 @@ ${VI('  guard ZK')}`);
   const typo = build(GUARD + VI('  guard ZQ'));
   assert.deepEqual(typo.golden, ['error unknown-reference @14']);
   assert.match(typo.diags[0]!.suggestion ?? '', /did you mean 'ZK'/);
-  // etcd is refused until its client exists: a guard that guards nothing must not pass -t.
-  const etcd = build('vrrp_guard E {\n  etcd http://10.0.0.5:2379\n  path /a\n}\n');
-  assert.deepEqual(etcd.golden, ['error not-supported @2', 'error missing-parameter @1']);
+  // etcd: http endpoints; TLS is refused (no CA/certificate options yet) rather than a guard that cannot connect.
+  const etcd = build('vrrp_guard E {\n  etcd http://10.0.0.5:2379,http://10.0.0.6:2379/\n  path /a\n}\n');
+  assert.deepEqual(etcd.golden, []);
+  assert.deepEqual(etcd.model.guards.map((g) => [g.backend, g.endpoints]), [['etcd', ['http://10.0.0.5:2379', 'http://10.0.0.6:2379/']]]);
+  const tls = build('vrrp_guard E {\n  etcd https://10.0.0.5:2379\n  path /a\n}\n');
+  assert.deepEqual(tls.golden, ['error not-supported @2', 'error missing-parameter @1']);
+  assert.deepEqual(build('vrrp_guard E {\n  etcd 10.0.0.5:2379\n  path /a\n}\n').golden, ['error invalid-value @2', 'error missing-parameter @1']);
 });
 
 test('configs without a guard plan no guard (the same behaviour as before)', () => {

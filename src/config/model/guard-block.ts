@@ -35,9 +35,10 @@ export function buildGuard(ctx: Ctx, n: ConfigNode): VrrpGuard | undefined {
         const re = k.keyword === 'zookeeper' ? HOST_PORT : URL_RE;
         const bad = list.find((e) => { const m = re.exec(e); return !m || Number(m[2]) < 1 || Number(m[2]) > 65535; });
         if (bad !== undefined) { ctx.bad(k, 0, 'invalid-value', `vrrp_guard ${name}: '${bad}' is not a valid ${k.keyword} endpoint`, `expected ${expected}`); break; }
-        if (k.keyword === 'etcd') {
-          // Refused until its client shell exists: a guard that silently guards nothing is worse than a failed -t.
-          ctx.diags.error('not-supported', `vrrp_guard ${name}: etcd is not supported yet by keepalived-ts`, k.loc, { keyword: k.keyword, suggestion: 'use zookeeper HOST:PORT,… for now' });
+        const tls = k.keyword === 'etcd' ? list.find((e) => e.startsWith('https:')) : undefined;
+        if (tls !== undefined) {
+          // No TLS options (CA, client certificate) exist yet: refused rather than a guard that cannot connect.
+          ctx.bad(k, 0, 'not-supported', `vrrp_guard ${name}: '${tls}': etcd over TLS is not supported yet by keepalived-ts`, 'use http://HOST:PORT endpoints');
           break;
         }
         backend = k.keyword;
@@ -71,7 +72,7 @@ export function buildGuard(ctx: Ctx, n: ConfigNode): VrrpGuard | undefined {
     }
   }
   if (!backend) {
-    ctx.diags.error('missing-parameter', `vrrp_guard ${name} has no service`, n.loc, { keyword: 'zookeeper', suggestion: 'add: zookeeper HOST:PORT[,HOST:PORT…]' });
+    ctx.diags.error('missing-parameter', `vrrp_guard ${name} has no service`, n.loc, { keyword: 'zookeeper', suggestion: 'add: zookeeper HOST:PORT[,HOST:PORT…] or etcd http://HOST:PORT[,http://HOST:PORT…]' });
     return undefined;
   }
   if (!path) {
