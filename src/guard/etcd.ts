@@ -81,7 +81,7 @@ export class EtcdGuardClient implements GuardClient {
     for (const l of this.locks.values()) this.unwatch(l);
     if (lease) {
       const each = Math.max(100, Math.floor(timeoutMs / this.spec.endpoints.length));
-      await this.post('/v3/lease/revoke', { ID: lease }, each).catch((e: unknown) => this.log.warn({ err: errText(e) }, 'lease not revoked; it expires by itself'));
+      await this.post('/v3/lease/revoke', { ID: lease }, each).catch((e: unknown) => this.log.warn(`lease not revoked (${errText(e)}); it expires by itself`));
     }
     this.agent.destroy();
   }
@@ -106,7 +106,7 @@ export class EtcdGuardClient implements GuardClient {
     if (gen !== this.gen || this.closed || !r.ID) return; // an orphan lease holds no key and expires by itself
     this.lease = r.ID;
     const timeoutMs = etcdSessionTimeoutMs(this.spec.sessionTimeoutMs, r.TTL);
-    this.log.info({ lease: r.ID, ttlS: Number(r.TTL), endpoint: this.spec.endpoints[this.ep] }, 'connected to etcd (lease granted)');
+    this.log.info({ lease: r.ID }, `connected to etcd at ${this.spec.endpoints[this.ep]} (lease ${BigInt(r.ID).toString(16)}, TTL ${Number(r.TTL)} s)`);
     this.confirmed(sentAt, timeoutMs);
     for (const key of this.wanted) this.onKey(key, () => this.acquire(key));
   }
@@ -149,7 +149,7 @@ export class EtcdGuardClient implements GuardClient {
     for (const l of this.locks.values()) this.unwatch(l); // their connections may be as dead
     if (!this.connected) return;
     this.connected = false;
-    this.log.warn({ err: errText(e) }, 'etcd unreachable (no endpoint answered)');
+    this.log.warn(`etcd unreachable: ${errText(e)}`);
     this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'disconnected' });
   }
 
@@ -179,7 +179,7 @@ export class EtcdGuardClient implements GuardClient {
   private onKey(key: string, work: () => Promise<void>): void {
     const l = this.lockOf(key);
     l.pending++;
-    l.chain = l.chain.then(work).catch((e: unknown) => this.log.warn({ key, err: errText(e) }, `lock ${key}: ${errText(e)}`)).finally(() => { l.pending = Math.max(0, l.pending - 1); });
+    l.chain = l.chain.then(work).catch((e: unknown) => this.log.warn({ key }, `lock ${key}: ${errText(e)}`)).finally(() => { l.pending = Math.max(0, l.pending - 1); });
   }
 
   private async acquire(key: string): Promise<void> {
@@ -219,7 +219,7 @@ export class EtcdGuardClient implements GuardClient {
       this.unwatch(l);
       if (!l.held) {
         l.held = true;
-        this.log.info({ key, token: pos.token }, `lock ${key} acquired`);
+        this.log.info({ key, token: pos.token }, `lock ${key} acquired (token ${pos.token})`);
         this.opts.input({ type: 'guard-lock', guard: this.spec.name, key, held: true, token: pos.token });
       }
       return;

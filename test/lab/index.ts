@@ -4,3 +4,4 @@ export * from './pcap.js';
 export * from './vrrp-config.js';
 export * from './probe.js';
 export * from './one-director.js';
+export * from './etcd-cluster.js';
