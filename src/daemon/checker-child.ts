@@ -62,7 +62,6 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   ctx.onMessage((m) => takeHandover(m));
   const cfg = await startConfig(ctx.config, o, log);
   if (!cfg) return EXIT_CONFIG;
-  applyProcessPriorities('checker', cfg.globalDefs, log);
   try {
     writePidFile(o.checkersPidFile);
   } catch (e) {
@@ -124,6 +123,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   // A reload error must never leave the message handler: keep running and say what failed.
   // Reloads run at normal scheduling, as keepalived's (reading a config must not run into RLIMIT_RTTIME).
   let globalDefs = cfg.globalDefs;
+  let started = false;
   // Node's file pages given back after start-up and reloads (memory-trim.ts); not for a real-time or locked child.
   const trimSoon = scheduleTrim(log, () => globalDefs.checkerRtPriority === undefined && !globalDefs.checkerNoSwap);
   const reload = (given?: KeepalivedConfig) => {
@@ -133,7 +133,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       globalDefs = next.globalDefs;
       void followAddresses(next);
     }).finally(() => {
-      applyProcessPriorities('checker', globalDefs, log, true);
+      if (started) applyProcessPriorities('checker', globalDefs, log, true);
       trimSoon();
     });
   };
@@ -174,6 +174,9 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
       .then(() => service.start())
       .then(() => {
         ctx.send({ t: 'ready' });
+        // Real-time only once started (see vrrp-child.ts: start-up under SCHED_RR hits RLIMIT_RTTIME).
+        started = true;
+        applyProcessPriorities('checker', globalDefs, log);
         trimSoon();
       })
       .catch((e: Error) => {

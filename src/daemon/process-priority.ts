@@ -1,5 +1,5 @@
-// keepalived's per-child process settings from global_defs, each child applying its own at start (logged once):
-// vrrp_/checker_rt_priority (SCHED_RR with SCHED_RESET_ON_FORK, so scripts the child runs start as normal
+// keepalived's per-child process settings from global_defs, each child applying its own once it has started (logged once;
+// start-up under SCHED_RR would run past RLIMIT_RTTIME): vrrp_/checker_rt_priority (SCHED_RR with SCHED_RESET_ON_FORK, so scripts the child runs start as normal
 // processes; RLIMIT_RTTIME from *_rlimit_rttime, soft = half, SIGXCPU logged), else vrrp_/checker_priority (nice),
 // and vrrp_/checker_no_swap (mapped files and the stack locked; see applyNoSwap for why not mlockall). Like
 // keepalived, a reload runs at normal scheduling (leaveRealtime) and the settings are applied again after it.
@@ -110,7 +110,7 @@ export function lockableMappings(maps: string): Mapping[] {
 }
 
 /**
- * V8 flags for a child that will run real-time: --single-threaded-gc. V8's GC hands work to helper threads and
+ * V8 flags for a child that will run real-time: --single-threaded-gc and --no-memory-reducer. V8's GC hands work to helper threads and
  * the main thread waits for them; those threads are SCHED_OTHER, so under CPU contention a real-time main thread
  * waits behind every busy process (priority inversion). Measured (bench/advert-jitter.ts --part states, advert_int
  * 0.01, 6 busy loops on 2 cores, 30 s): vrrp_rt_priority 50 alone gave 1 and 10 false state changes with the
@@ -119,7 +119,12 @@ export function lockableMappings(maps: string): Mapping[] {
  */
 export function childExecArgv(role: ProcessRole, g: GlobalDefs): string[] {
   const rt = role === 'vrrp' ? g.vrrpRtPriority : g.checkerRtPriority;
-  return rt === undefined ? [] : ['--single-threaded-gc'];
+  // --no-memory-reducer: V8's memory reducer runs a full mark-compact a few seconds after start-up and whenever the
+  // process idles, as incremental steps queued back to back on the loop plus a final pause (measured: 8 ms of steps
+  // + 6 ms), longer together than RLIMIT_RTTIME's 10 ms without a blocking call: the child was SIGKILLed ~8 s after
+  // every start at advert_int 0.01. Without it, old-space GCs happen only when the heap grows, which an idle
+  // VRRP child's hardly does.
+  return rt === undefined ? [] : ['--single-threaded-gc', '--no-memory-reducer'];
 }
 
 /** Back to SCHED_OTHER (keepalived reloads at normal scheduling: a config read must not hit RLIMIT_RTTIME). */

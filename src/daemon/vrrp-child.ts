@@ -52,7 +52,6 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     log.error('configuration cannot run (see the errors above); exiting');
     return EXIT_CONFIG;
   }
-  applyProcessPriorities('vrrp', cfg.globalDefs, log);
   try {
     writePidFile(o.vrrpPidFile);
   } catch (e) {
@@ -69,6 +68,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   if (maintenance) log.warn({ file: maintenanceFile }, `Maintenance is on (${maintenanceFile}): every instance stays BACKUP until \`keepalived-ts ctl maintenance off\``);
   const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance });
   let globalDefs = cfg.globalDefs;
+  let started = false; // priorities apply once the engine has started (below), and again after each reload
   let routerId = cfg.globalDefs.routerId;
   // Node's file pages given back after start-up and reloads (memory-trim.ts); not for a real-time or locked child.
   const trimSoon = scheduleTrim(log, () => globalDefs.vrrpRtPriority === undefined && !globalDefs.vrrpNoSwap);
@@ -112,7 +112,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
         routerId = next.globalDefs.routerId;
         globalDefs = next.globalDefs;
       });
-      applyProcessPriorities('vrrp', globalDefs, log, true);
+      if (started) applyProcessPriorities('vrrp', globalDefs, log, true);
       trimSoon();
     });
   };
@@ -187,6 +187,10 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
       .start()
       .then(() => {
         ctx.send({ t: 'ready' });
+        // Real-time only once started: start-up runs tens of ms of JS without a blocking call, and under
+        // SCHED_RR that hits RLIMIT_RTTIME's 10 ms hard limit (the child was SIGKILLed at every start).
+        started = true;
+        applyProcessPriorities('vrrp', globalDefs, log);
         trimSoon();
       })
       .catch((e: Error) => {
