@@ -108,9 +108,9 @@ test('regex_min_offset / regex_max_offset: searched from the min offset, the mat
 });
 
 test('a bounded search stops runaway backtracking and says so; a normal one answers as matchWithin', () => {
-  const t0 = performance.now();
+  // 2^40 steps cannot finish within any bound; the normal searches get a bound no loaded machine reaches, so
+  // the test asserts answers, not times (a 100 ms bound once timed out a trivial search under load).
   assert.equal(matchWithinBounded(re('(a+)+$'), `${'a'.repeat(40)}!`, undefined, undefined, 100), 'timeout');
-  assert.ok(performance.now() - t0 < 1000);
-  assert.equal(matchWithinBounded(re('ok'), 'x ok', 1, undefined, 100), true);
-  assert.equal(matchWithinBounded(re('ok'), 'x ok', 3, undefined, 100), false);
+  assert.equal(matchWithinBounded(re('ok'), 'x ok', 1, undefined, 10_000), true);
+  assert.equal(matchWithinBounded(re('ok'), 'x ok', 3, undefined, 10_000), false);
 });
