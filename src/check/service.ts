@@ -3,9 +3,11 @@
 // Start: lvs_flush and lvs_timeouts if configured, then the engine on the config model. Every change of the
 // checkers' verdict, and of the operator's real-server overrides (ipvs/overrides.ts: drain, disable, weight), goes
 // through one path, one reconcile at a time: desired state (config + verdict + overrides) → read the
-// kernel's table → minimal diff against what we own → apply (ipvs/sync.ts reconcile).
+// kernel's table → minimal diff against what we own → apply (ipvs/apply.ts). Start, reload and a failed reconcile
+// take the whole table; a checker's or an override's change takes only the services of the virtual servers it
+// changed (their desired state built, those services read from the kernel and diffed).
 // Stop: the engine stops (omega notifications run), then the table is left as keepalived leaves it
-// (ipvs/sync.ts stop): by default every destination and service we own is removed, computed from the state the
+// (ipvs/apply.ts stop): by default every destination and service we own is removed, computed from the state the
 // last reconcile programmed, without reading the table first (a dump of 10,000s of entries outlasted
 // child_wait_time); the table is read only when ownership is not covered by that state. lvs_flush_on_stop VS
 // deletes our services directly, lvs_flush_on_stop flushes the whole table, -I keeps everything; the timeouts found
@@ -52,6 +54,11 @@ export class CheckerService {
   private engine?: CheckEngine;
   private ipvs?: IpvsApplier;
   private readonly wanted = new Map<string, DesiredDest[]>();
+  /** Virtual servers (keys) whose desired state changed since the last reconcile; `fullSync`: reconcile them all
+   *  (start, reload, after a failed reconcile). */
+  private dirty = new Set<string>();
+  private fullSync = true;
+  private vsByKey: Map<string, KeepalivedConfig['virtualServers'][number]>;
   private syncing: Promise<void> = Promise.resolve();
   private syncQueued = false;
   private accounts?: AccountFiles;
@@ -63,6 +70,7 @@ export class CheckerService {
   constructor(private cfg: KeepalivedConfig, private readonly opts: CheckerServiceOptions) {
     // Overrides handed over from a previous incarnation apply to the real servers this configuration still has.
     this.overrides = overridesAfterReload(opts.overrides ?? [], cfg, false).kept;
+    this.vsByKey = new Map(cfg.virtualServers.map((vs) => [vs.key, vs]));
   }
 
   private get log(): Logger {
@@ -118,7 +126,9 @@ export class CheckerService {
     if (this.localAddresses) engine.setLocalAddresses(this.localAddresses);
     previous?.halt();
     this.cfg = next;
+    this.vsByKey = new Map(next.virtualServers.map((vs) => [vs.key, vs]));
     this.wanted.clear();
+    this.fullSync = true;
     const { kept, dropped } = overridesAfterReload(this.overrides, next, this.opts.resetOverrides === true);
     for (const o of dropped) {
       this.log.info({ vs: o.vsKey, rs: `${o.addr}:${o.port}`, override: o.kind }, `Healthcheck: override cleared by the reload${this.opts.resetOverrides ? ' (--reset-overrides)' : ' (real server no longer configured)'}: ${describeOverride(o)}`);
@@ -156,6 +166,7 @@ export class CheckerService {
     this.overrides = r.overrides;
     for (const t of r.touched) this.log.info({ vs: t.vsKey, rs: `${t.addr}:${t.port}`, override: req.command, by }, `Healthcheck: ${req.command} by ${by}: ${r.message}`);
     this.opts.onOverrides?.(this.overrides);
+    for (const t of r.touched) this.dirty.add(t.vsKey);
     this.scheduleSync();
     return { message: r.message, overrides: this.overrides };
   }
@@ -228,7 +239,10 @@ export class CheckerService {
   }
 
   private onDesired(changes: DesiredVs[]): void {
-    for (const c of changes) this.wanted.set(c.vsKey, c.dests);
+    for (const c of changes) {
+      this.wanted.set(c.vsKey, c.dests);
+      this.dirty.add(c.vsKey);
+    }
     this.scheduleSync();
   }
 
@@ -245,9 +259,17 @@ export class CheckerService {
 
   private async reconcile(): Promise<void> {
     if (!this.ipvs) return;
+    const dirty = this.dirty;
+    // Reading and diffing only the changed virtual servers' services costs two requests each; the whole table
+    // costs one per service: past half of them, the whole table is the cheaper read.
+    const full = this.fullSync || !this.ipvs.programmed || dirty.size * 2 > this.cfg.virtualServers.length;
+    this.dirty = new Set();
+    this.fullSync = false;
     try {
-      const specs = this.cfg.virtualServers.map((vs) => ipvsSpecFor(vs, this.wanted.get(vs.key) ?? [], this.cfg, this.overrides));
-      const report = await this.ipvs.reconcile(buildDesired(specs));
+      const spec = (vs: KeepalivedConfig['virtualServers'][number]) => ipvsSpecFor(vs, this.wanted.get(vs.key) ?? [], this.cfg, this.overrides);
+      const report = full
+        ? await this.ipvs.reconcile(buildDesired(this.cfg.virtualServers.map(spec)))
+        : await this.ipvs.reconcileScoped(buildDesired([...dirty].flatMap((k) => { const vs = this.vsByKey.get(k); return vs ? [spec(vs)] : []; })));
       this.stats.reconciles++;
       this.stats.ipvsOps += report.results.length;
       for (const r of report.results) if (r.status === 'ok') this.log.info({ op: describeOp(r.op) }, `IPVS: ${describeOp(r.op)}`);
@@ -257,6 +279,7 @@ export class CheckerService {
       }
     } catch (e) {
       this.stats.ipvsFailures++;
+      this.fullSync = true;
       this.log.error(errorFields(e), `IPVS: reconcile failed: ${(e as Error).message}`);
     }
   }

@@ -4,10 +4,10 @@
 // sendmsg and acknowledges each by its sequence number, so one refused operation fails only itself.
 // Destinations of a service that could not be added are skipped, not sent to fail.
 import { IpvsClient, IpvsError, type IpvsOutcome } from './client.js';
-import type { IpvsTimeouts } from './kernel-table.js';
+import type { IpvsTimeouts, ServiceKey } from './kernel-table.js';
 import { describeOp, describeService, destId, serviceId } from './describe.js';
 import type { IpvsState } from './desired.js';
-import { diff, dropDestsOf, emptyOwnership, ownershipAfter, removalOps, stateFromDump, type DiffOptions, type Op, type Ownership } from './reconcile.js';
+import { diff, dropDestsOf, emptyOwnership, ownershipAfter, removalOps, stateFromDump, updateOwnershipInScope, type DiffOptions, type Op, type Ownership } from './reconcile.js';
 
 export interface OpResult {
   op: Op;
@@ -51,7 +51,46 @@ export class IpvsApplier {
 
   /** The operations a reconcile would apply now, without applying them. */
   async plan(desired: IpvsState): Promise<Op[]> {
-    return diff(desired, await this.current(), this.owned, this.opts);
+    return diff(desired, await this.currentFor(desired), this.owned, this.opts);
+  }
+
+  /**
+   * What the kernel holds of the services a reconcile towards `desired` looks at. Once a reconcile has programmed
+   * the table and everything we own is in the state it programmed (as keepalived's reload, which compares the old
+   * configuration with the new and reads nothing), that state stands for ours, and only the services it does not
+   * know are read from the kernel: a reload of 5,000 services read them one request each before. A service whose
+   * operation failed is not known (reconcile forgets it), so it is read again. Otherwise, the whole table.
+   */
+  private async currentFor(desired: IpvsState): Promise<IpvsState> {
+    const known = this.lastDesired;
+    if (!known || this.opts.removeForeign || !this.knownCoversOwned()) return this.current();
+    const unknown = [...desired].filter(([id]) => !known.has(id)).map(([, s]) => s.service);
+    const state: IpvsState = new Map(known);
+    if (unknown.length) for (const [id, s] of await this.currentOf(unknown)) state.set(id, s);
+    return state;
+  }
+
+  /** Whether every service and destination we own is in the state we last programmed. */
+  private knownCoversOwned(): boolean {
+    const known = this.lastDesired;
+    return (this.owned.services.size === 0 && this.owned.dests.size === 0) || (known !== undefined
+      && [...this.owned.services].every((sid) => known.has(sid))
+      && [...this.owned.dests].every((k) => { const i = k.indexOf('|'); return known.get(k.slice(0, i))?.dests.has(k.slice(i + 1)) ?? false; }));
+  }
+
+  /** The kernel's entries of the given services only (two requests per service instead of a dump of all). */
+  async currentOf(keys: Iterable<ServiceKey>): Promise<IpvsState> {
+    const entries = [];
+    for (const key of keys) {
+      const service = await this.client.getService(key);
+      if (service) entries.push({ service, dests: await this.client.listDests(key) });
+    }
+    return stateFromDump(entries);
+  }
+
+  /** Whether a full reconcile has programmed the table: a scoped one needs it. */
+  get programmed(): boolean {
+    return this.lastDesired !== undefined;
   }
 
   /** Brings the kernel to `desired`; ownership follows what succeeded. */
@@ -61,6 +100,36 @@ export class IpvsApplier {
     const applied = report.results.filter((r) => r.status === 'ok').map((r) => r.op);
     // Adopt only desired entries that exist now: a failed add is not ours.
     const owned = ownershipAfter(desired, this.owned, applied);
+    this.forgetNotAdded(owned, report);
+    this.owned = owned;
+    this.lastDesired = new Map(desired);
+    this.forgetFailed(report);
+    return report;
+  }
+
+  /**
+   * Brings the kernel's services in `desired` (all of them, by id: the services of the virtual servers that
+   * changed) to their desired state, reading only those services from the kernel; the rest of the table and of
+   * our ownership is not looked at. Needs a full reconcile first (`programmed`).
+   */
+  async reconcileScoped(desired: IpvsState): Promise<ApplyReport> {
+    const scope = new Set(desired.keys());
+    const ops = diff(desired, await this.currentOf([...desired.values()].map((s) => s.service)), this.owned, this.opts, scope);
+    const report = await this.apply(ops);
+    updateOwnershipInScope(this.owned, desired, report.results.filter((r) => r.status === 'ok').map((r) => r.op), scope);
+    this.forgetNotAdded(this.owned, report);
+    for (const [id, s] of desired) this.lastDesired?.set(id, s);
+    this.forgetFailed(report);
+    return report;
+  }
+
+  /** The services whose operations failed are not what we programmed: the next reconcile reads them. */
+  private forgetFailed(report: ApplyReport): void {
+    for (const r of report.failed) this.lastDesired?.delete(serviceId(r.op.service));
+  }
+
+  /** A failed add is not ours (nor the destinations of a service that could not be added). */
+  private forgetNotAdded(owned: Ownership, report: ApplyReport): void {
     const notAdded = new Set<string>();
     for (const r of report.failed) {
       const sid = serviceId(r.op.service);
@@ -70,9 +139,6 @@ export class IpvsApplier {
       } else if (r.op.op === 'add-dest') owned.dests.delete(`${sid}|${destId(r.op.dest)}`);
     }
     dropDestsOf(owned, notAdded);
-    this.owned = owned;
-    this.lastDesired = desired;
-    return report;
   }
 
   private originalTimeouts?: Required<IpvsTimeouts>;
@@ -107,11 +173,7 @@ export class IpvsApplier {
   async removeOwned(servicesOnly = false): Promise<ApplyReport> {
     // A stop must finish within child_wait_time: when everything we own is in the state we last programmed, remove
     // from that (deletes of entries already gone count as success) instead of dumping a table of 10,000s first.
-    const known = this.lastDesired;
-    const covered = (this.owned.services.size === 0 && this.owned.dests.size === 0) || (known !== undefined
-      && [...this.owned.services].every((sid) => known.has(sid))
-      && [...this.owned.dests].every((k) => { const i = k.indexOf('|'); return known.get(k.slice(0, i))?.dests.has(k.slice(i + 1)) ?? false; }));
-    const state = covered ? known ?? new Map() : await this.current();
+    const state = this.knownCoversOwned() ? this.lastDesired ?? new Map() : await this.current();
     const report = await this.apply(removalOps(state, this.owned, { servicesOnly }));
     this.owned = ownershipAfter(new Map(), this.owned, report.results.filter((r) => r.status === 'ok').map((r) => r.op));
     return report;

@@ -48,8 +48,12 @@ export interface DiffOptions {
   removeForeign?: boolean;
 }
 
-/** The operations that turn `current` into `desired`, leaving foreign entries alone. */
-export function diff(desired: IpvsState, current: IpvsState, owned: Ownership, opts: DiffOptions = {}): Op[] {
+/**
+ * The operations that turn `current` into `desired`, leaving foreign entries alone. With `scope` (service ids) only
+ * those services are compared, and `desired` / `current` need to hold only them: a real server that changes state
+ * costs the services of its virtual server, not the whole table.
+ */
+export function diff(desired: IpvsState, current: IpvsState, owned: Ownership, opts: DiffOptions = {}, scope?: ReadonlySet<string>): Op[] {
   const addSvc: Op[] = [];
   const addDest: Op[] = [];
   const editDest: Op[] = [];
@@ -59,6 +63,7 @@ export function diff(desired: IpvsState, current: IpvsState, owned: Ownership, o
   const mayRemoveDest = (svc: ServiceKey, d: DestKey): boolean => opts.removeForeign === true || owned.dests.has(ownKey(svc, d));
 
   for (const [id, want] of desired) {
+    if (scope && !scope.has(id)) continue;
     const have = current.get(id);
     if (!have) {
       addSvc.push({ op: 'add-service', service: want.service });
@@ -76,7 +81,7 @@ export function diff(desired: IpvsState, current: IpvsState, owned: Ownership, o
     }
   }
   for (const [id, have] of current) {
-    if (desired.has(id)) continue;
+    if (desired.has(id) || (scope && !scope.has(id))) continue;
     if (opts.removeForeign || owned.services.has(id)) delSvc.push({ op: 'del-service', service: keyOf(have.service) });
     else {
       // A foreign service we once put destinations into: take back only ours.
@@ -112,6 +117,29 @@ export function ownershipAfter(desired: IpvsState, owned: Ownership, applied: Op
     for (const d of want.dests.values()) next.dests.add(ownKey(want.service, d));
   }
   return next;
+}
+
+/**
+ * Ownership after a reconcile scoped to `scope` (service ids), updated in place: the owned sets of 50,000
+ * destinations are not copied for one real server's change. Same rules as ownershipAfter within the scope; outside
+ * it nothing changes.
+ */
+export function updateOwnershipInScope(owned: Ownership, desired: IpvsState, applied: Op[], scope: ReadonlySet<string>): void {
+  const gone = new Set<string>();
+  for (const o of applied) {
+    if (o.op === 'del-service') {
+      const id = serviceId(o.service);
+      owned.services.delete(id);
+      gone.add(id);
+    } else if (o.op === 'del-dest') owned.dests.delete(ownKey(o.service, o.dest));
+  }
+  dropDestsOf(owned, gone);
+  for (const id of scope) {
+    const want = desired.get(id);
+    if (!want) continue;
+    owned.services.add(id);
+    for (const d of want.dests.values()) owned.dests.add(ownKey(want.service, d));
+  }
 }
 
 /** Forgets our destinations in the given services (ids; an ownership key is `serviceId|destId`, and a service id

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDesired, expandRange, type IpvsState } from '../../src/ipvs/desired.js';
-import { applyOps, diff, emptyOwnership, ownershipAfter, removalOps, type Op } from '../../src/ipvs/reconcile.js';
+import { applyOps, diff, emptyOwnership, ownershipAfter, removalOps, updateOwnershipInScope, type Op } from '../../src/ipvs/reconcile.js';
 import {
   FWD_DROUTE, FWD_MASQ, FWD_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2,
   TUN_GUE, TUN_FLAG_CSUM,
@@ -142,4 +142,26 @@ test('ownershipAfter: deleting services forgets their destinations only (not tho
   const stop = ownershipAfter(new Map(), all, [...many.values()].map((s) => ({ op: 'del-service', service: s.service }) as Op));
   assert.equal(stop.services.size, 0);
   assert.equal(stop.dests.size, 0);
+});
+
+test('a diff scoped to some services compares only those (the rest of the table may be absent from both sides), and its ownership update gives what a full one gives', () => {
+  const vs = (port: number): VirtualServerSpec => ({ ...web, targets: [{ addr: '10.0.0.1', port }] });
+  const all = buildDesired([vs(80), vs(81), vs(82)]);
+  const ids = [...all.keys()];
+  const kernel = applyOps(new Map(), diff(all, new Map(), emptyOwnership()));
+  const owned = ownershipAfter(all, emptyOwnership(), []);
+  // 192.168.1.2 goes down in the virtual server on port 81 only.
+  const changed = buildDesired([{ ...vs(81), realServers: [web.realServers[0]] }]);
+  const scope = new Set(changed.keys());
+  const only81 = new Map([[ids[1], kernel.get(ids[1])!]]);
+  const ops = diff(changed, only81, owned, {}, scope);
+  assert.deepEqual(summary(ops), ['del-dest 192.168.1.2']);
+  // The full diff of the same change agrees; the services out of scope are not deleted though absent from `changed`.
+  const fullWant = new Map([...all, ...changed]);
+  assert.deepEqual(diff(fullWant, kernel, owned), ops);
+  const scoped = { services: new Set(owned.services), dests: new Set(owned.dests) };
+  updateOwnershipInScope(scoped, changed, ops, scope);
+  assert.deepEqual(scoped, ownershipAfter(fullWant, owned, ops));
+  // And with the whole kernel table given, the scope still keeps the other services out.
+  assert.deepEqual(diff(changed, kernel, owned, {}, scope), ops);
 });
