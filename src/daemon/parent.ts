@@ -109,7 +109,7 @@ export async function runParent(o: DaemonOptions, early?: EarlyChild): Promise<n
     for (const kind of CHILD_KINDS) {
       const running = children.find((c) => c.spec.kind === kind.kind);
       const wanted = kind.wanted(next, o);
-      if (running && wanted) running.send({ t: 'reload', config: next });
+      if (running && wanted) running.send({ t: 'reload', config: kind.part(next) });
       else if (!running && wanted) {
         const c = supervise(kind);
         children.push(c);

@@ -229,3 +229,10 @@ function options(dir: string): DaemonOptions {
     dontReleaseVrrp: false, dontReleaseIpvs: false, releaseVips: false, noRespawn: true, vrrpOnly: false, checkOnly: true, argv: [],
   };
 }
+
+test('the VRRP child is handed the configuration without the virtual servers (it never reads them); the checker child all of it', () => {
+  const cfg = { virtualServers: [virtualServer()], virtualServerGroups: [{ name: 'g' }], vrrpInstances: [{ name: 'VI_1' }] } as unknown as Parameters<(typeof CHILD_KINDS)[number]['part']>[0];
+  const vrrp = CHILD_KINDS.find((k) => k.kind === 'vrrp')!.part(cfg);
+  assert.deepEqual([vrrp.virtualServers, vrrp.virtualServerGroups, vrrp.vrrpInstances.length], [[], [], 1]);
+  assert.equal(CHILD_KINDS.find((k) => k.kind === 'checker')!.part(cfg), cfg);
+});
