@@ -12,14 +12,23 @@
 // Run on the host: `node --import tsx bench/scale-50k.ts [virtualServers] [realServersPerVs] [delayLoopSeconds]
 // [keepalived|keepalived-ts|both]` (root, qemu; needs `npm run build`). TCG-emulated: compare ratios, not times.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runSelfInGuest } from '../test/vm/harness.js';
 
-const nVs = Number(process.argv[2] ?? 5000);
-const perVs = Number(process.argv[3] ?? 10);
-const delayLoop = Number(process.argv[4] ?? 300);
-const which = process.argv[5] ?? 'both';
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const flag = (name: string): string | undefined => flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3);
+const nVs = Number(positional[0] ?? 5000);
+const perVs = Number(positional[1] ?? 10);
+const delayLoop = Number(positional[2] ?? 300);
+const which = positional[3] ?? 'both';
+/** --log=DIR: each daemon's whole output (-D) goes to DIR/<daemon>.log (a folder of the checkout, which the guest
+ *  writes through); --guest-minutes=N: the guest's time limit (default 60). */
+const logDir = flag('log');
+const guestMinutes = Number(flag('guest-minutes') ?? 60);
+/** --phase-seconds=N: how long a phase may take before it is reported as not finished (default 1500). */
+const phaseMs = Number(flag('phase-seconds') ?? 1500) * 1000;
 const IFACE = 'ktscale0';
 const ADVERT_MS = 1000;
 
@@ -107,7 +116,7 @@ async function inGuest(): Promise<void> {
       const conf = join(dir, `${d}.conf`);
       writeFileSync(conf, a.text);
       const pidf = join(dir, `${d}-checkers.pid`);
-      const args = ['-n', '-l', '-f', conf, '-p', join(dir, `${d}.pid`), '-r', join(dir, `${d}-vrrp.pid`), '-c', pidf];
+      const args = ['-n', '-l', ...(logDir ? ['-D'] : []), '-f', conf, '-p', join(dir, `${d}.pid`), '-r', join(dir, `${d}-vrrp.pid`), '-c', pidf];
       const cap = spawn('tcpdump', ['-i', IFACE, '-n', '-l', '-tt', '--immediate-mode', 'ip proto 112'], { stdio: ['ignore', 'pipe', 'ignore'] });
       const adverts: number[] = [];
       let capBuf = '';
@@ -123,7 +132,9 @@ async function inGuest(): Promise<void> {
         ? spawn('keepalived', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } })
         : spawn(process.execPath, [join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
       let logTail = '';
-      const keep = (c: Buffer): void => { logTail = (logTail + c.toString()).slice(-4000); };
+      const logFile = logDir ? join(logDir, `${d}.log`) : undefined;
+      if (logFile) writeFileSync(logFile, '');
+      const keep = (c: Buffer): void => { logTail = (logTail + c.toString()).slice(-4000); if (logFile) appendFileSync(logFile, c); };
       p.stdout!.on('data', keep);
       p.stderr!.on('data', keep);
       const phases: Phase[] = [];
@@ -149,11 +160,12 @@ async function inGuest(): Promise<void> {
         }
         const after = procStats(readPid(pidf));
         const took = ms(tStart);
+        console.log(`${new Date().toISOString()} ${d}: ${name}: ${ok ? `${(took / 1000).toFixed(1)} s` : `not done after ${(took / 1000).toFixed(1)} s`} (${t.length} lines)`);
         const note = ok ? '' : p.exitCode !== null || p.signalCode !== null ? `daemon exited (${p.exitCode ?? p.signalCode}) with ${t.length} lines` : `not reached in ${deadlineMs} ms (${t.length} lines)`;
         return { name, ms: ok ? took : NaN, note, cpuMs: before && after ? after.cpuMs - before.cpuMs : undefined, peakRssKb: peak || undefined, startSec, endSec: nowSec() };
       };
       const equals = (want: Set<string>) => (t: string[]): boolean => t.length === want.size && t.every((l) => want.has(l));
-      const up = await until('start: spawn → table complete', equals(a.lines), 1_500_000, t0);
+      const up = await until('start: spawn → table complete', equals(a.lines), phaseMs, t0);
       phases.push(up);
       const tableA = table();
       // Checks running with the table in place: CPU and checks/s over a quiet window.
@@ -170,7 +182,7 @@ async function inGuest(): Promise<void> {
       writeFileSync(conf, b.text);
       const t1 = process.hrtime.bigint();
       p.kill('SIGHUP');
-      const rl = await until(`reload: SIGHUP → table equals the new config`, equals(b.lines), 1_500_000, t1);
+      const rl = await until(`reload: SIGHUP → table equals the new config`, equals(b.lines), phaseMs, t1);
       const checkerAfter = readPid(pidf);
       if (checkerAfter !== checkerBefore) rl.note += ` checker child pid ${checkerBefore} → ${checkerAfter}`;
       phases.push(rl);
@@ -217,4 +229,4 @@ async function inGuest(): Promise<void> {
 }
 
 if (process.env.KT_IN_GUEST) await inGuest();
-else await runSelfInGuest(import.meta.url, [String(nVs), String(perVs), String(delayLoop), which], { timeoutMs: 60 * 60_000, memoryMb: 4096 });
+else await runSelfInGuest(import.meta.url, [String(nVs), String(perVs), String(delayLoop), which, ...flags], { timeoutMs: guestMinutes * 60_000, memoryMb: 4096 });
