@@ -201,6 +201,8 @@ async function inGuest(): Promise<void> {
       await sleep(500);
       cap.kill('SIGTERM');
       results.push({ daemon: d === 'keepalived' ? 'keepalived 2.2.7' : 'keepalived-ts', phases, tableA, tableB, adverts });
+      // Runs of one daemon each (a lock hold may not fit both): the tables kept to compare across runs.
+      if (logDir) for (const [n, t] of [['start', tableA], ['reload', tableB]] as const) writeFileSync(join(logDir, `${d}-table-${n}.txt`), [...t].sort().join('\n') + '\n');
       console.log(`${d}: done (slowest /proc/net/ip_vs poll ${pollMs.toFixed(0)} ms); log tail:\n${logTail.split('\n').slice(-6).join('\n')}`);
     }
   } finally {
