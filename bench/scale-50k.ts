@@ -29,6 +29,8 @@ const logDir = flag('log');
 const guestMinutes = Number(flag('guest-minutes') ?? 60);
 /** --phase-seconds=N: how long a phase may take before it is reported as not finished (default 1500). */
 const phaseMs = Number(flag('phase-seconds') ?? 1500) * 1000;
+/** --steady-seconds=N: the window with the table in place over which checks/s and the checker's CPU are counted. */
+const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
 const IFACE = 'ktscale0';
 const ADVERT_MS = 1000;
 
@@ -142,7 +144,7 @@ async function inGuest(): Promise<void> {
       let pollMs = 0;
       const nowSec = (): number => Date.now() / 1000;
       // Polls the table until `done` says so (or the daemon dies / the deadline passes); samples the checker child.
-      const until = async (name: string, done: (t: string[]) => boolean, deadlineMs: number, tStart: bigint): Promise<Phase> => {
+      const until = async (name: string, done: (t: string[]) => boolean, deadlineMs: number, tStart: bigint, afterExit = false): Promise<Phase> => {
         const startSec = nowSec();
         const before = procStats(readPid(pidf));
         peak = 0;
@@ -155,7 +157,7 @@ async function inGuest(): Promise<void> {
           const s = procStats(readPid(pidf));
           if (s) peak = Math.max(peak, s.rssKb);
           if (done(t)) { ok = true; break; }
-          if (ms(tStart) > deadlineMs || p.exitCode !== null || p.signalCode !== null) break;
+          if (ms(tStart) > deadlineMs || (!afterExit && (p.exitCode !== null || p.signalCode !== null))) break;
           await sleep(250);
         }
         const after = procStats(readPid(pidf));
@@ -173,7 +175,7 @@ async function inGuest(): Promise<void> {
       const s0 = procStats(readPid(pidf));
       const q0 = process.hrtime.bigint();
       const qStart = nowSec();
-      await sleep(30_000);
+      await sleep(steadyMs);
       const s1 = procStats(readPid(pidf));
       const qMs = ms(q0);
       const checksPerS = ((await conns()) - c0) / (qMs / 1000);
@@ -193,7 +195,7 @@ async function inGuest(): Promise<void> {
       p.kill('SIGTERM');
       await exited;
       const exitMs = ms(t2);
-      const down = await until('stop: SIGTERM → table empty', (t) => t.length === 0, exitMs + 30_000, t2);
+      const down = await until('stop: SIGTERM → table empty', (t) => t.length === 0, exitMs + 30_000, t2, true);
       if (Number.isNaN(down.ms)) down.note = `${procTable().length} lines left 30 s after the daemon exited`;
       down.note = `daemon exit ${p.exitCode ?? p.signalCode} after ${exitMs.toFixed(0)} ms${down.note ? `; ${down.note}` : ''}`;
       down.startSec = stopStart;
