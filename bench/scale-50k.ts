@@ -29,6 +29,8 @@ const logDir = flag('log');
 const guestMinutes = Number(flag('guest-minutes') ?? 60);
 /** --phase-seconds=N: how long a phase may take before it is reported as not finished (default 1500). */
 const phaseMs = Number(flag('phase-seconds') ?? 1500) * 1000;
+/** --cpu-prof=DIR: every keepalived-ts process writes a V8 CPU profile there when it exits (NODE_OPTIONS). */
+const cpuProfDir = flag('cpu-prof');
 /** --steady-seconds=N: the window with the table in place over which checks/s and the checker's CPU are counted. */
 const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
 const IFACE = 'ktscale0';
@@ -132,7 +134,10 @@ async function inGuest(): Promise<void> {
       const t0 = process.hrtime.bigint();
       const p: ChildProcess = d === 'keepalived'
         ? spawn('keepalived', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } })
-        : spawn(process.execPath, [join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
+        : spawn(process.execPath, [join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, TMPDIR: dir, ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}) },
+        });
       let logTail = '';
       const logFile = logDir ? join(logDir, `${d}.log`) : undefined;
       if (logFile) writeFileSync(logFile, '');

@@ -18,8 +18,9 @@ import { build } from '../helpers/model.js';
 import { waitForCondition } from '../helpers/process.js';
 
 /** The IPVS table as a map, answering the client calls the service makes; counts dumps and per-service reads. */
-function fakeKernel() {
+function fakeKernel(refuseOnce?: (o: Op) => boolean) {
   let table: IpvsState = new Map();
+  let refused = false;
   const calls = { dumps: 0, serviceReads: [] as string[] };
   const entry = (k: ServiceKey) => table.get(serviceId(k));
   const client = {
@@ -36,8 +37,10 @@ function fakeKernel() {
       return [...(entry(k)?.dests.values() ?? [])].map((d) => ({ ...d, activeConns: 0, inactConns: 0, persistConns: 0 }));
     },
     commands(ops: Op[]) {
-      table = applyOps(table, ops);
-      return ops.map(() => Promise.resolve('done' as const));
+      const refuse = ops.findIndex((o) => !refused && refuseOnce?.(o));
+      if (refuse >= 0) refused = true;
+      table = applyOps(table, ops.filter((_, i) => i !== refuse));
+      return ops.map((_, i) => (i === refuse ? Promise.reject(new Error('refused (test)')) : Promise.resolve('done' as const)));
     },
     close() {},
   };
@@ -90,4 +93,22 @@ ${check ? '    FILE_CHECK {\n      track_file tf\n    }\n' : ''}  }
     rmSync(dir, { recursive: true, force: true });
   }
   assert.deepEqual(k.lines(), [], 'stop removes what we own');
+});
+
+test('a destination the kernel refused is not taken as programmed: the next reload reads the kernel again and adds it', async () => {
+  const text = 'virtual_server 10.0.0.1 80 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 192.168.1.1 80 {\n  }\n  real_server 192.168.1.2 80 {\n  }\n}\n';
+  const k = fakeKernel((o) => o.op === 'add-dest' && o.dest.addr === '192.168.1.2');
+  const service = new CheckerService(build(text).model, { log: pino({ level: 'silent' }), openIpvs: async () => k.client });
+  try {
+    await service.start();
+    await waitForCondition('the table after start', () => k.lines().length === 2, 10_000, () => k.lines().join('\n'));
+    assert.deepEqual(k.lines(), ['10.0.0.1:80', '10.0.0.1:80 192.168.1.1:80 w1']);
+    service.reload(build(text).model);
+    await waitForCondition('the refused destination added by the reload', () => k.lines().length === 3, 10_000, () => k.lines().join('\n'));
+    // (Read through a dump: what we own of that service is no longer covered by the state last programmed.)
+    assert.equal(k.calls.dumps, 2);
+  } finally {
+    await service.stop();
+  }
+  assert.deepEqual(k.lines(), []);
 });
