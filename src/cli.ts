@@ -11,7 +11,8 @@ import { CONFIG_TEST_OK, EXIT_FATAL, EXIT_OK } from './util/exit-codes.js';
 // Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP), nor a daemon's start
 // for the parser's (the daemonizing launcher never parses; the foreground parent forks its VRRP child first).
 const loadDaemon = () => import('./daemon/launch.js');
-const loadCheck = () => Promise.all([import('./config/check-config.js'), import('./config/diagnostics.js')]);
+// -t / -d: the bundled checker with its code cache when the build made one (config/check-bundle.ts).
+const loadCheck = () => import('./config/check-bundle.js').then((b) => b.loadConfigChecker());
 
 const USAGE = `Usage: keepalived-ts [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default ${DEFAULT_CONFIG_FILE})
@@ -211,7 +212,7 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
   }
   const file = (values['use-file'] as string | undefined) ?? DEFAULT_CONFIG_FILE;
   if (values['config-test'] || values['dump-conf']) {
-    return loadCheck().then(([{ checkConfig }, { formatDiagnostic }]) => {
+    return loadCheck().then(({ checkConfig, formatDiagnostic }) => {
       const r = checkConfig(file, { configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']) });
       for (const d of r.diags) io.err(formatDiagnostic(d) + '\n');
       if (values['dump-conf']) io.out(JSON.stringify(r.model, null, 2) + '\n');
