@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { VrrpGuard } from '../config/model/index.js';
 import { KtError } from '../util/errors.js';
-import type { GuardClient, GuardClientOptions } from './guard-client.js';
+import { LockKeyClient, errText, type GuardClient, type GuardClientOptions } from './guard-client.js';
 import { etcdB64, etcdLeaseTtlS, etcdLockKey, etcdLockPosition, etcdLockPrefix, etcdPrefixEnd, etcdSessionTimeoutMs, type EtcdKv } from './etcd-lock.js';
 
 interface EtcdLock {
@@ -19,9 +19,6 @@ interface EtcdLock {
   /** A key of ours whose delete got no answer: deleted again when etcd answers (else it would queue others). */
   leftover?: string;
   held: boolean;
-  /** Work queued on this key (operations on one key run one after another). */
-  pending: number;
-  chain: Promise<void>;
   /** The open watch on our predecessor. */
   watch?: ClientRequest;
 }
@@ -29,9 +26,7 @@ interface EtcdLock {
 /** gRPC codes that say the request was wrong or its object is gone, not that the endpoint failed. */
 const REFUSALS = new Set([3, 5, 9]); // InvalidArgument, NotFound (e.g. lease not found), FailedPrecondition
 
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-export class EtcdGuardClient implements GuardClient {
+export class EtcdGuardClient extends LockKeyClient implements GuardClient {
   /** Bumped with each new lease: replies and watches of an older one are ignored. */
   private gen = 0;
   private lease?: string;
@@ -41,13 +36,13 @@ export class EtcdGuardClient implements GuardClient {
   private beating = false;
   private closed = false;
   private heartbeat?: NodeJS.Timeout;
-  private readonly wanted = new Set<string>();
   private readonly locks = new Map<string, EtcdLock>();
   private readonly agent = new Agent({ keepAlive: true });
-  private readonly log: Logger;
+  protected readonly log: Logger;
   private readonly value = JSON.stringify({ host: hostname(), pid: process.pid });
 
   constructor(readonly spec: VrrpGuard, private readonly opts: GuardClientOptions) {
+    super();
     this.log = opts.log.child({ guard: spec.name });
   }
 
@@ -55,12 +50,6 @@ export class EtcdGuardClient implements GuardClient {
     // Several renewals per safe window, so one lost reply or one dead member never costs the lock.
     this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(this.spec.sessionTimeoutMs / 6)));
     this.beat();
-  }
-
-  want(key: string, want: boolean): void {
-    if (want) this.wanted.add(key);
-    else this.wanted.delete(key);
-    this.onKey(key, () => (want ? this.acquire(key) : this.release(key)));
   }
 
   reset(): void {
@@ -133,7 +122,7 @@ export class EtcdGuardClient implements GuardClient {
     this.confirmed(sentAt, etcdSessionTimeoutMs(this.spec.sessionTimeoutMs, ttl));
     // A watch lost with its connection, or a lock request that failed, is tried again while etcd answers.
     for (const [key, l] of this.locks) {
-      if (l.pending > 0) continue;
+      if (this.pending(key) > 0) continue;
       if (this.wanted.has(key) && !l.held && !l.watch) this.onKey(key, () => this.acquire(key));
       else if (!this.wanted.has(key) && l.leftover) this.onKey(key, () => this.cleanup(key));
     }
@@ -162,27 +151,19 @@ export class EtcdGuardClient implements GuardClient {
       l.held = false;
       l.ourKey = undefined;
       l.leftover = undefined; // went with the lease
-      // Work of the old lease may never be answered: the new one's must not queue behind it.
-      l.chain = Promise.resolve();
-      l.pending = 0;
     }
+    this.dropQueues();
   }
 
   // ---- the lock recipe ----------------------------------------------------------------------------------------------
 
   private lockOf(key: string): EtcdLock {
     let l = this.locks.get(key);
-    if (!l) this.locks.set(key, (l = { held: false, pending: 0, chain: Promise.resolve() }));
+    if (!l) this.locks.set(key, (l = { held: false }));
     return l;
   }
 
-  private onKey(key: string, work: () => Promise<void>): void {
-    const l = this.lockOf(key);
-    l.pending++;
-    l.chain = l.chain.then(work).catch((e: unknown) => this.log.warn({ key }, `lock ${key}: ${errText(e)}`)).finally(() => { l.pending = Math.max(0, l.pending - 1); });
-  }
-
-  private async acquire(key: string): Promise<void> {
+  protected async acquire(key: string): Promise<void> {
     const lease = this.lease;
     const gen = this.gen;
     if (!this.wanted.has(key) || !lease) return;
@@ -272,7 +253,7 @@ export class EtcdGuardClient implements GuardClient {
     w?.destroy();
   }
 
-  private async release(key: string): Promise<void> {
+  protected async release(key: string): Promise<void> {
     const l = this.lockOf(key);
     const ourKey = l.ourKey;
     l.ourKey = undefined;

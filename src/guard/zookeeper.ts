@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import type * as Zk from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import type { VrrpGuard } from '../config/model/index.js';
-import type { GuardClient, GuardClientOptions } from './guard-client.js';
+import { LockKeyClient, type GuardClient, type GuardClientOptions } from './guard-client.js';
 
-/** The ZooKeeper client package, loaded at the first guard (a VRRP process without one does not load it at start). */
+/** The ZooKeeper client package (this module loads at the first ZooKeeper guard: guard-client.ts). */
 let zkLib: typeof Zk | undefined;
 const zk = (): typeof Zk => (zkLib ??= createRequire(import.meta.url)('node-zookeeper-client') as typeof Zk);
 
@@ -19,37 +19,28 @@ interface LockNode {
   /** Our node's full path, once created in this session. */
   path?: string;
   held: boolean;
-  /** Operations on one key run one after another. */
-  chain: Promise<void>;
 }
 
 const seqOf = (name: string): number => Number(name.slice(-10));
 
-export class ZookeeperGuardClient implements GuardClient {
+export class ZookeeperGuardClient extends LockKeyClient implements GuardClient {
   private client?: Zk.Client;
   /** Bumped with each new session: replies and watches of an older client are ignored. */
   private gen = 0;
-  private readonly wanted = new Set<string>();
   private readonly nodes = new Map<string, LockNode>();
   /** In our node names, so a create whose reply was lost is found again instead of left behind. */
   private readonly tag = randomBytes(6).toString('hex');
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
-  private readonly log: Logger;
+  protected readonly log: Logger;
 
   constructor(readonly spec: VrrpGuard, private readonly opts: GuardClientOptions) {
+    super();
     this.log = opts.log.child({ guard: spec.name });
   }
 
   start(): void {
     this.open();
-  }
-
-  /** The node asks for a lock or gives it back. */
-  want(key: string, want: boolean): void {
-    if (want) this.wanted.add(key);
-    else this.wanted.delete(key);
-    this.onKey(key, () => (want ? this.acquire(key) : this.release(key)));
   }
 
   /** The safe deadline passed: this session's locks no longer count; start a fresh session. */
@@ -81,14 +72,15 @@ export class ZookeeperGuardClient implements GuardClient {
     const gen = ++this.gen;
     const c = zk().createClient(this.spec.endpoints.join(','), { sessionTimeout: this.spec.sessionTimeoutMs, spinDelay: 200, retries: 0 });
     this.client = c;
-    // An operation of the old client may never be answered: the new session's work must not queue behind it.
-    for (const n of this.nodes.values()) { n.path = undefined; n.held = false; n.chain = Promise.resolve(); }
+    for (const n of this.nodes.values()) { n.path = undefined; n.held = false; }
+    this.dropQueues();
     c.on('state', (st: Zk.State) => {
       if (gen !== this.gen) return;
       if (st === zk().State.SYNC_CONNECTED) {
         this.log.info({ sessionTimeoutMs: c.getSessionTimeout() }, 'connected to ZooKeeper');
         this.beat();
-        for (const key of this.nodes.keys()) this.onKey(key, () => (this.wanted.has(key) ? this.acquire(key) : this.cleanup(key)));
+        // The wanted keys, and those given back whose node a dropped connection may have left behind.
+        for (const key of new Set([...this.wanted, ...this.nodes.keys()])) this.onKey(key, () => (this.wanted.has(key) ? this.acquire(key) : this.cleanup(key)));
       } else if (st === zk().State.DISCONNECTED) {
         this.opts.input({ type: 'guard-session', guard: this.spec.name, event: 'disconnected' });
       } else if (st === zk().State.EXPIRED) {
@@ -132,13 +124,8 @@ export class ZookeeperGuardClient implements GuardClient {
 
   private nodeOf(key: string): LockNode {
     let n = this.nodes.get(key);
-    if (!n) this.nodes.set(key, (n = { held: false, chain: Promise.resolve() }));
+    if (!n) this.nodes.set(key, (n = { held: false }));
     return n;
-  }
-
-  private onKey(key: string, work: () => Promise<void>): void {
-    const n = this.nodeOf(key);
-    n.chain = n.chain.then(work).catch((e: Error) => this.log.warn({ key, err: e.message }, `lock ${key}: ${e.message}`));
   }
 
   private dir(key: string): string {
@@ -155,7 +142,7 @@ export class ZookeeperGuardClient implements GuardClient {
     });
   }
 
-  private async acquire(key: string): Promise<void> {
+  protected async acquire(key: string): Promise<void> {
     if (!this.wanted.has(key) || !this.client || this.client.getState() !== zk().State.SYNC_CONNECTED) return;
     const n = this.nodeOf(key);
     const gen = this.gen;
@@ -207,7 +194,7 @@ export class ZookeeperGuardClient implements GuardClient {
       await this.call<void>((c, cb) => c.remove(`${dir}/${ch}`, -1, cb as (e: Error | Zk.Exception | null) => void)).catch(() => undefined);
   }
 
-  private async release(key: string): Promise<void> {
+  protected async release(key: string): Promise<void> {
     const n = this.nodeOf(key);
     const path = n.path;
     n.path = undefined;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EtcdGuardClient } from '../../src/guard/etcd.js';
-import type { GuardInput } from '../../src/guard/guard-client.js';
+import { openGuardClient, type GuardInput } from '../../src/guard/guard-client.js';
 import type { VrrpGuard } from '../../src/config/model/index.js';
 import { memoryLog } from '../helpers/memory-log.js';
 import { waitFor } from '../helpers/lab.js';
@@ -136,4 +136,28 @@ test('a keepalive that finds the lease gone is the session expiring: the lock is
     await c.close();
     await etcd.close();
   }
+});
+
+test('openGuardClient: calls made while the etcd client loads reach it in order; one closed before it loaded asks for no lease', async () => {
+  const etcd = new FakeEtcd();
+  const url = await etcd.listen();
+  const inputs: GuardInput[] = [];
+  const gone = openGuardClient(spec([url]), { log: memoryLog().log, now: () => performance.now(), input: () => undefined });
+  gone.start();
+  gone.want('k', true);
+  await gone.close();
+  const c = openGuardClient(spec([url]), { log: memoryLog().log, now: () => performance.now(), input: (i) => inputs.push(i) });
+  try {
+    c.start();
+    c.want('k', true);
+    c.want('k', false);
+    c.want('k', true);
+    await waitFor(() => inputs.some((i) => i.type === 'guard-lock' && i.held), { timeoutMs: 10_000, what: 'the lock' });
+    assert.equal(etcd.leases.size, 1, 'one lease: the client closed while loading asked for none');
+    assert.equal(etcd.kv.size, 1);
+  } finally {
+    await c.close();
+    await etcd.close();
+  }
+  assert.equal(etcd.leases.size, 0);
 });
