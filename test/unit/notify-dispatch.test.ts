@@ -25,8 +25,10 @@ function script(name: string, body: string): string {
 
 const lines = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l !== '') : []);
 
+/** A deadline, not a count of sleeps: on a loaded machine a bash run can take far longer than usual. */
 async function waitFor(pred: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+  const deadline = Date.now() + 30_000;
+  while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.ok(pred(), what);
 }
 

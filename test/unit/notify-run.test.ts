@@ -11,6 +11,7 @@ import {
   shellQuoteArgv, resolveExecutable,
 } from '../../src/notify/run.js';
 import { needsRoot } from '../helpers/root.js';
+import { waitFor } from '../helpers/lab.js';
 import { isKtError } from '../../src/util/errors.js';
 
 let dir: string;
@@ -117,7 +118,7 @@ test('a timeout kills the whole process group, children included', async () => {
   const list = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
   assert.equal(list.length, 3);
   // reaped children vanish at once; give the kernel a moment for orphans reparented to init
-  for (let i = 0; i < 50 && list.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => !list.some(alive), { timeoutMs: 30_000, what: 'the killed scripts gone' }).catch(() => undefined);
   assert.deepEqual(list.filter(alive), [], 'no sleep 100 survives');
   const ps = execFileSync('ps', ['-eo', 'pid=,stat=']).toString();
   for (const pid of list) assert.equal(new RegExp(`^\\s*${pid}\\s+[^Z]`, 'm').test(ps), false);
@@ -134,16 +135,14 @@ test('killAll takes every running script group down', async () => {
   const pids = join(dir, 'killall-pids');
   const s = script('long.sh', `sleep 100 & echo $! >> ${pids}; wait`);
   const runs = [runScript({ argv: [s] }), runScript({ argv: [s] })];
-  for (let i = 0; i < 100 && (!existsSync(pids) || readFileSync(pids, 'utf8').trim().split('\n').length < 2); i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split('\n').length >= 2, { timeoutMs: 30_000, what: 'both scripts started' });
   assert.equal(runningScriptCount(), 2);
   await killAll(500);
   const results = await Promise.all(runs);
   for (const r of results) assert.equal(scriptSucceeded(r), false);
   assert.equal(runningScriptCount(), 0);
   const list = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
-  for (let i = 0; i < 50 && list.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => !list.some(alive), { timeoutMs: 30_000, what: 'the killed scripts gone' }).catch(() => undefined);
   assert.deepEqual(list.filter(alive), []);
 });
 

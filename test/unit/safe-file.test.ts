@@ -109,9 +109,8 @@ describe('files on disk', () => {
 
     const fifo = join(dir, 'fifo.log');
     execFileSync('mkfifo', [fifo]);
-    const t0 = Date.now();
+    // Refused without waiting for a reader (an open that blocked would never return here: nothing reads the FIFO).
     assert.throws(() => openAppendSafe(fifo), /not a regular file/);
-    assert.ok(Date.now() - t0 < 1000, 'a FIFO does not block the open');
   });
 
   test('the -g log: written through one descriptor; a planted link is refused with a log line, its target untouched', () => {
