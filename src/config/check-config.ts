@@ -1,7 +1,7 @@
 // `keepalived-ts -t`: read, build and validate a configuration; the verdict as keepalived's exit code.
 // The host facts (interfaces, file system for script security, host name) are passed in or read here, so the
 // daemon can call the same function before a start or a reload.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Diagnostics, exitCodeFor, type Diagnostic } from './diagnostics.js';
 import { parseConfigFile } from './parse.js';
@@ -54,7 +54,15 @@ export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckC
       return false;
     }
   };
-  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isStacked } : {}) };
+  // IFF_MULTICAST of an existing interface, as keepalived reads its flags when it completes an instance.
+  const hasMulticast = (name: string): boolean => {
+    try {
+      return (parseInt(readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16) & 0x1000) !== 0; // IFF_MULTICAST
+    } catch {
+      return true;
+    }
+  };
+  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isStacked, hasMulticast } : {}) };
   // The model is built block by block as the reader completes them (see ModelBuilder).
   let builder = new ModelBuilder(env);
   const parsed = parseConfigFile(path, {

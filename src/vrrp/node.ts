@@ -190,6 +190,8 @@ export interface InstanceStatus {
 
 /** FAULT reason of an instance without a usable source address. */
 export const NO_SOURCE_FAULT = 'no-source-address';
+/** FAULT reason of an instance its configuration keeps in FAULT (keepalived's num_config_faults; config configFault). */
+export const CONFIG_FAULT = 'config';
 
 interface Inst {
   uid: number;
@@ -407,8 +409,12 @@ export class VrrpNode {
     for (const u of this.units) for (const m of unitMembers(u)) this.feedUnit(u, m, { type: 'start' });
   }
 
-  /** Faults known before an instance starts: interface down, no source address, failing unweighted trackers. */
+  /**
+   * Faults known before an instance starts: its configuration (the config check logged why), interface down, no
+   * source address, failing unweighted trackers.
+   */
   private prepareFaults(inst: Inst): void {
+    if (inst.plan.config.configFault) this.feed(inst, { type: 'fault', reason: CONFIG_FAULT, active: true });
     const up = this.ifaces.get(inst.plan.interface)?.up ?? false;
     if (!up) this.feed(inst, { type: 'interface-down' });
     if (!inst.src) this.feed(inst, { type: 'fault', reason: NO_SOURCE_FAULT, active: true });
@@ -502,7 +508,11 @@ export class VrrpNode {
     for (const inst of this.instances.values()) if (added.has(inst.plan.config.name)) this.createVmac(inst);
     for (const inst of this.instances.values()) {
       if (added.has(inst.plan.config.name)) this.prepareFaults(inst);
-      else this.feedTrackers(inst, true);
+      else {
+        // The reloaded configuration was checked again (vrrp_complete_instance runs on reload too).
+        this.feed(inst, { type: 'fault', reason: CONFIG_FAULT, active: inst.plan.config.configFault !== undefined });
+        this.feedTrackers(inst, true);
+      }
     }
     for (const u of this.units) for (const m of unitMembers(u)) if (added.has(m)) this.feedUnit(u, m, { type: 'start' });
     // A kept master's advertAt is now: send it in this call rather than after a timer turn.

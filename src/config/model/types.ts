@@ -373,6 +373,11 @@ export interface VrrpInstance {
   guard?: GuardRef;
   /** keepalived would not run this instance (missing VRID, bad interface…): the reason. */
   cannotRun?: string;
+  /**
+   * keepalived runs this instance but keeps it in FAULT for as long as this configuration is loaded
+   * (num_config_faults): the reason. A reload checks again.
+   */
+  configFault?: string;
   loc: Loc;
 }
 

@@ -13,6 +13,8 @@ export interface ModelEnv {
    * name may be a leftover ipvlan, not any other interface. Undefined = every existing name is taken as not stacked.
    */
   isStacked?: (name: string) => boolean;
+  /** Whether an existing interface has IFF_MULTICAST. Undefined = every interface is taken to have it. */
+  hasMulticast?: (name: string) => boolean;
   /** Short host name (router_id default, smtp defaults); default 'localhost'. */
   hostname?: string;
 }

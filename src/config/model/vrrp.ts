@@ -672,6 +672,13 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     E('ipvlan', 'IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state', d.loc, "give the ipvlan its address: 'use_ipvlan [NAME] ADDRESS/PREFIX'");
     cannotRun = 'IPv4 ipvlan without an address';
   }
+  // vrrp_complete_instance: multicast adverts need IFF_MULTICAST on an interface that exists now.
+  let configFault: string | undefined;
+  if (d.interface && !d.interfaceMissing && !unicast && !cannotRun && ctx.env.hasMulticast?.(d.interface) === false) {
+    E('no-multicast', `interface ${d.interface} does not support multicast, specify unicast peers - disabling`, d.loc,
+      `add a unicast_peer block, or turn multicast on: ip link set dev ${d.interface} multicast on`);
+    configFault = `interface ${d.interface} does not support multicast`;
+  }
   let nopreempt = d.nopreempt;
   let preemptDelayMs = d.preemptDelayMs;
   if (priority === 255 && nopreempt) { E('conflict', 'nopreempt is incompatible with priority 255. resetting nopreempt'); nopreempt = false; }
@@ -738,7 +745,7 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     garpLowerPrioDelayMs, garpLowerPrioRepeat, downTimerAdverts, lowerPrioNoAdvert, higherPrioSendAdvert,
     promoteSecondaries, linkbeatUsePolling: d.linkbeatUsePolling && d.interface !== undefined, useVmac, useIpvlan, useVmacAddr: d.useVmacAddr, vmacXmitBase, notify: d.notify, smtpAlert, notifyPriorityChanges,
-    syncGroup: syncGroup?.name, guard: d.guard, cannotRun, loc: d.loc,
+    syncGroup: syncGroup?.name, guard: d.guard, cannotRun, configFault, loc: d.loc,
   };
 }
 
