@@ -137,7 +137,8 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
       sock.destroy();
       reject(new Error(reason));
     };
-    const timer = setTimeout(() => fail(`timeout after ${t.timeoutMs} ms`), t.timeoutMs);
+    // Yields to pending I/O once before failing (see probe-tcp.ts): a reply that came in time is read first.
+    const timer = setTimeout(() => setImmediate(() => fail(`timeout after ${t.timeoutMs} ms`)), t.timeoutMs);
 
     const onBody = (chunk: Buffer) => {
       let part = chunk;

@@ -26,7 +26,9 @@ export function probeTcp(t: TcpProbeTarget): Promise<ProbeResult> {
       sock.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ ok: false, reason: `connect timeout after ${t.timeoutMs} ms` }), t.timeoutMs);
+    // The timer yields to pending I/O once before failing: after the event loop was held (a big reconcile, GC),
+    // an expired timer runs before the poll phase that carries the connect that made it in time.
+    const timer = setTimeout(() => setImmediate(() => finish({ ok: false, reason: `connect timeout after ${t.timeoutMs} ms` })), t.timeoutMs);
     sock.once('connect', () => finish({ ok: true, reason: 'connected' }));
     sock.once('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: `connect error: ${e.code ?? e.message}` }));
   });
