@@ -16,6 +16,7 @@ import type { IpvsState } from '../../src/ipvs/desired.js';
 import type { ServiceKey } from '../../src/ipvs/kernel-table.js';
 import { build } from '../helpers/model.js';
 import { waitForCondition } from '../helpers/process.js';
+import { memoryLog } from '../helpers/memory-log.js';
 
 /** The IPVS table as a map, answering the client calls the service makes; counts dumps and per-service reads. */
 function fakeKernel(refuseOnce?: (o: Op) => boolean) {
@@ -111,4 +112,23 @@ test('a destination the kernel refused is not taken as programmed: the next relo
     await service.stop();
   }
   assert.deepEqual(k.lines(), []);
+});
+
+test('a reconcile of more than 100 operations logs one summary line at info and each operation at debug; a small one each at info', async () => {
+  const rs = (n: number) => Array.from({ length: n }, (_, j) => `  real_server 192.168.1.${j + 1} 80 {\n  }\n`).join('');
+  const conf = (n: number) => Array.from({ length: n }, (_, i) => `virtual_server 10.0.0.1 ${80 + i} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${rs(10)}}\n`).join('');
+  const text = conf(11);
+  const k = fakeKernel();
+  const { log, lines } = memoryLog((l) => `${l.level} ${l.msg}`);
+  const service = new CheckerService(build(text).model, { log, openIpvs: async () => k.client });
+  try {
+    await service.start();
+    await waitForCondition('121 debug lines', () => lines.filter((l) => l.startsWith('debug IPVS: add')).length === 121, 10_000, () => lines.join('\n'));
+    assert.deepEqual(lines.filter((l) => l.startsWith('info IPVS:')), ['info IPVS: 11 service(s) added, 110 destination(s) added']);
+    // One virtual server less: one operation (its service; the kernel drops its destinations), a line at info.
+    service.reload(build(conf(10)).model);
+    await waitForCondition('the reload', () => lines.includes('info IPVS: delete service TCP 10.0.0.1:90'), 10_000, () => lines.join('\n'));
+  } finally {
+    await service.stop();
+  }
 });
