@@ -6,7 +6,8 @@
 // Goal (issue 11): keepalived-ts -t within 2x of keepalived -t. Wall time on a loaded machine moves with the load;
 // CPU time (user+system of the process, from /usr/bin/time) is the steadier figure, so both are printed, and the
 // ratio of each.
-// Run: node --import tsx bench/config-parse.ts [runs]   (needs `npm run build`: the command is dist/src/cli.js)
+// Run: node --import tsx bench/config-parse.ts [runs]   (needs `npm run build`: the command is dist/src/cli.js, and
+// -t loads the checker from the bundle npm run build makes; it says which it used)
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { parseConfigFile } from '../src/config/parse.js';
 import { checkConfig } from '../src/config/check-config.js';
+import { checkerBundleFresh } from '../src/config/check-bundle.js';
 
 function generate(): string {
   const out: string[] = ['global_defs {', '    router_id bench', '}', ''];
@@ -74,6 +76,8 @@ try {
   // The real commands, cold and alternating run by run (keepalived-ts, then keepalived in a fresh netns), so a change
   // of load on the shared machine falls on both. -i bench: the config id is fixed so the host name plays no part.
   if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build`);
+  // Which checker -t loads (src/config/check-bundle.ts): the bundle with its code cache, or the modules.
+  console.log(checkerBundleFresh(join(root, 'dist')) ? 'checker: dist/config-check.cjs with its code cache' : 'checker: the ES modules (bundle missing or older than dist: npm run build makes it)');
   const ns = `ktcfb${process.pid.toString(36)}`;
   const have = spawnSync('sh', ['-c', 'command -v keepalived'], { encoding: 'utf8' }).status === 0 && process.getuid?.() === 0;
   if (!have) console.log('keepalived -t: skipped (needs root and /usr/sbin/keepalived)');

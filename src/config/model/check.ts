@@ -334,7 +334,9 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
       ctx.diags.error('missing-url', `${type} checker has no urls specified - ignoring`, k.loc, { keyword: 'url', suggestion: 'add: url { path / }' });
       return undefined;
     }
-    return { node: k, timers: t, build: (rt) => ({ ...finish(rt), urls, ...h }) as Checker };
+    // Object.assign onto finish()'s fresh object, not a spread into another: the same keys in the same order, and
+    // the spread of an object of varying shape was two thirds of the model's time on 10,000 HTTP_GET (issue 11).
+    return { node: k, timers: t, build: (rt) => Object.assign(finish(rt), { urls }, h) as Checker };
   }
   if (type === 'MISC_CHECK') {
     let script: ReturnType<typeof readScript>;
@@ -353,7 +355,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
     if (!script) { ctx.diags.error('missing-script', 'no script path has been specified for MISC_CHECK - skipping', k.loc, { keyword: 'misc_path' }); return undefined; }
     if (user) { script.user = user; if (group) script.group = group; }
     const sc = script;
-    return { node: k, timers: t, build: (rt) => { const f = finish(rt); return { ...f, script: sc, timeoutMs: timeoutMs || f.delayLoopMs, dynamic } as Checker; } };
+    return { node: k, timers: t, build: (rt) => { const f = finish(rt); return Object.assign(f, { script: sc, timeoutMs: timeoutMs || f.delayLoopMs, dynamic }) as Checker; } };
   }
   if (type === 'FILE_CHECK') {
     // check_file.c: only track_file and weight; the file path and the default weight come from the track_file block
@@ -379,7 +381,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
     const name = trackFile;
     return {
       node: k, timers: t,
-      build: (rt) => ({ ...finish(rt), trackFile: name, file: '', weight: weight ?? NaN, weightReverse }) as Checker,
+      build: (rt) => Object.assign(finish(rt), { trackFile: name, file: '', weight: weight ?? NaN, weightReverse }) as Checker,
     };
   }
   if (type === 'PING_CHECK' || type === 'SMTP_CHECK') {
@@ -424,7 +426,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
     }
     if (u.minReplyLength > u.maxReplyLength)
       ctx.diags.error('conflict', `UDP_CHECK min_reply length ${u.minReplyLength} > max_reply_length ${u.maxReplyLength} - will always fail`, k.loc, { keyword: 'min_reply_length' });
-    return { node: k, timers: t, build: (rt) => ({ ...finish(rt), ...u }) as Checker };
+    return { node: k, timers: t, build: (rt) => Object.assign(finish(rt), u) as Checker };
   }
   if (type === 'DNS_CHECK') {
     let qtype = 6, name: string | undefined;
@@ -457,7 +459,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
         const f = finish(rt);
         if (t.retry === undefined && rt.retry === undefined) f.retry = 3;
         if (t.delayBeforeRetryMs === undefined && rt.delayBeforeRetryMs === undefined) f.delayBeforeRetryMs = f.delayLoopMs;
-        return { ...f, qtype, name: nm } as Checker;
+        return Object.assign(f, { qtype, name: nm }) as Checker;
       },
     };
   }
