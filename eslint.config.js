@@ -35,7 +35,7 @@ export const CORE_FILES = [
   'src/config/model/**/*.ts', 'src/config/parse.ts', 'src/config/tree.ts', 'src/config/line-lexer.ts',
   'src/config/diagnostics.ts', 'src/config/postext.ts', 'src/config/script-words.ts',
   'src/util/errors.ts', 'src/daemon/reload-plan.ts', 'src/guard/etcd-lock.ts',
-  'src/daemon/syslog-format.ts',
+  'src/daemon/syslog-format.ts', 'src/daemon/rt-demotion.ts',
 ];
 /** The VRRP shell lives beside its core (it is the one adapter around the node). */
 export const CORE_EXCEPTIONS = ['src/vrrp/shell.ts'];

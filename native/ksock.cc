@@ -12,9 +12,12 @@
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+#include <atomic>
 
 namespace {
 
@@ -278,6 +281,114 @@ Napi::Value GetRlimit(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The RLIMIT_RTTIME guard of a real-time child (*_rt_priority, process-priority.ts has the policy). The kernel sends
+// SIGXCPU when a real-time thread has run past the soft limit without sleeping and SIGKILL at the hard limit. A
+// Node process can run that long inside V8 (a garbage collection, a long turn of JS) where no JS signal listener
+// runs, so the handler is native: it turns the real-time threads back to SCHED_OTHER at once (a raw syscall and
+// atomics, async-signal-safe), which ends the kernel's count before the hard limit, and wakes the event loop
+// (uv_async_send is async-signal-safe) so JS can log it and later promote the thread again.
+constexpr int kMaxRtTids = 8;
+std::atomic<int> g_rt_tids[kMaxRtTids];
+std::atomic<int> g_rt_ntids{0};
+std::atomic<uint32_t> g_rt_demotions{0};
+uv_async_t* g_rt_async = nullptr;
+Napi::FunctionReference* g_rt_cb = nullptr;  // never freed: it may be called until the process exits
+
+void OnSigxcpu(int) {
+  int saved = errno;
+  sched_param sp{};
+  int n = g_rt_ntids.load();
+  for (int i = 0; i < n; i++)
+    syscall(SYS_sched_setscheduler, g_rt_tids[i].load(), SCHED_OTHER | SCHED_RESET_ON_FORK, &sp);
+  g_rt_demotions.fetch_add(1);
+  if (g_rt_async) uv_async_send(g_rt_async);
+  errno = saved;
+}
+
+void OnRtAsync(uv_async_t* h) {
+  if (!g_rt_cb || g_rt_cb->IsEmpty()) return;
+  Napi::Env env = g_rt_cb->Env();
+  Napi::HandleScope scope(env);
+  g_rt_cb->MakeCallback(env.Global(), {});
+}
+
+// rtGuard(tids, onDemoted): at SIGXCPU, demote these threads to SCHED_OTHER and call onDemoted() on the event loop
+// (coalesced: once for one or more demotions since the last call). Installs the handler on first use, replacing
+// any other SIGXCPU handler (libuv's, if JS ever listened: a JS listener could not run in time anyway).
+Napi::Value RtGuard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto list = info[0].As<Napi::Array>();
+  if (list.Length() > static_cast<uint32_t>(kMaxRtTids)) {
+    Napi::RangeError::New(env, "rtGuard: too many threads").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  g_rt_ntids.store(0);
+  for (uint32_t i = 0; i < list.Length(); i++) g_rt_tids[i].store(list.Get(i).As<Napi::Number>().Int32Value());
+  g_rt_ntids.store(static_cast<int>(list.Length()));
+  if (!g_rt_cb) g_rt_cb = new Napi::FunctionReference();
+  *g_rt_cb = Napi::Persistent(info[1].As<Napi::Function>());
+  if (!g_rt_async) {
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto* a = new uv_async_t;
+    int r = uv_async_init(loop, a, OnRtAsync);
+    if (r < 0) {
+      delete a;
+      return ThrowErrno(env, "uv_async_init", -r);
+    }
+    uv_unref(reinterpret_cast<uv_handle_t*>(a));  // never keeps the process alive
+    g_rt_async = a;
+    struct sigaction sa {};
+    sa.sa_handler = OnSigxcpu;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGXCPU, &sa, nullptr) < 0) return ThrowErrno(env, "sigaction", errno);
+  }
+  return env.Undefined();
+}
+
+// rtDemotions() -> how many times the SIGXCPU handler demoted the threads since the process started.
+Napi::Value RtDemotions(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), g_rt_demotions.load());
+}
+
+// schedSetRealtime(policy, priority, softUs, hardUs): the calling thread to `policy` with RLIMIT_RTTIME soft/hard,
+// without inheriting a stale count. The kernel counts a real-time thread's ticks since it last woke from a sleep
+// and never resets the count when the policy changes, so a thread demoted at SIGXCPU comes back with its old
+// count and was SIGKILLed at its next tick (measured: 20 of 20). So: soft = hard while switching (the kernel's
+// check then needs more ticks than a demoted thread has), sleep until the thread has blocked once as a real-time
+// thread (its wake-up resets the count; ru_nvcsw tells it blocked), then the soft limit.
+Napi::Value SchedSetRealtime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int policy = info[0].As<Napi::Number>().Int32Value();
+  sched_param sp{};
+  sp.sched_priority = info[1].As<Napi::Number>().Int32Value();
+  rlim_t soft = static_cast<rlim_t>(info[2].As<Napi::Number>().DoubleValue());
+  rlim_t hard = static_cast<rlim_t>(info[3].As<Napi::Number>().DoubleValue());
+  rlimit hold{hard, hard};
+  if (setrlimit(RLIMIT_RTTIME, &hold) < 0) return ThrowErrno(env, "setrlimit", errno);
+  if (sched_setscheduler(0, policy, &sp) < 0) return ThrowErrno(env, "sched_setscheduler", errno);
+  for (int i = 0; i < 20; i++) {
+    rusage before{}, after{};
+    getrusage(RUSAGE_THREAD, &before);
+    timespec ts{0, 50 * 1000};
+    nanosleep(&ts, nullptr);
+    getrusage(RUSAGE_THREAD, &after);
+    if (after.ru_nvcsw > before.ru_nvcsw) break;
+  }
+  rlimit lim{soft, hard};
+  if (setrlimit(RLIMIT_RTTIME, &lim) < 0) return ThrowErrno(env, "setrlimit", errno);
+  return env.Undefined();
+}
+
+// clockTickUs() -> the scheduler tick in µs (1/HZ; the resolution of CLOCK_MONOTONIC_COARSE). RLIMIT_RTTIME is
+// counted in ticks.
+Napi::Value ClockTickUs(const Napi::CallbackInfo& info) {
+  timespec r{};
+  if (clock_getres(CLOCK_MONOTONIC_COARSE, &r) < 0) return ThrowErrno(info.Env(), "clock_getres", errno);
+  return Napi::Number::New(info.Env(), static_cast<double>(r.tv_sec * 1000000 + r.tv_nsec / 1000));
+}
+
 // Watcher(fd, callback): calls callback() each time fd becomes readable, on the JS thread.
 class Watcher : public Napi::ObjectWrap<Watcher> {
  public:
@@ -367,6 +478,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("madvise", Napi::Function::New(env, MAdvise));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit));
+  exports.Set("rtGuard", Napi::Function::New(env, RtGuard));
+  exports.Set("rtDemotions", Napi::Function::New(env, RtDemotions));
+  exports.Set("schedSetRealtime", Napi::Function::New(env, SchedSetRealtime));
+  exports.Set("clockTickUs", Napi::Function::New(env, ClockTickUs));
   exports.Set("Watcher", Watcher::Init(env));
   return exports;
 }

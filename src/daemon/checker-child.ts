@@ -5,7 +5,7 @@ import { NotifyFifoWriter } from '../notify/fifo.js';
 import { killAll } from '../notify/run.js';
 import { scriptUserResolver } from '../notify/script-user.js';
 import { CheckerService } from '../check/service.js';
-import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
+import { applyProcessPriorities, leaveRealtime, realtimeDemotions } from './process-priority.js';
 import { scheduleTrim } from './memory-trim.js';
 import { InterfaceWatcher } from '../net/interfaces.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
@@ -151,7 +151,7 @@ export async function runCheckerChild(ctx: ChildContext): Promise<number> {
   ctx.onMessage((m) => {
     if (m.t === 'reload') reload(m.config);
     else if (m.t === 'status') {
-      void ipvsWithin(IPVS_READ_BUDGET_MS).then((ipvs) => ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus(), ipvs } }));
+      void ipvsWithin(IPVS_READ_BUDGET_MS).then((ipvs) => ctx.send({ t: 'status', id: m.id, status: { checkers: service.realServerStatus(), ipvs, rtDemotions: realtimeDemotions() } }));
     }
     else if (m.t === 'ctl' && m.command === 'plan') {
       void import('./load-config.js').then(({ planInChild }) => planInChild(o, String(m.args.configFile), m.id, log, (r) => ctx.send(r), async (next, quiet) => ({ checker: await service.planReload(next, quiet) })));

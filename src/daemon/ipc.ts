@@ -156,6 +156,8 @@ export interface ChildStatus {
   ipvs?: IpvsTraffic[];
   /** keepalived.json content (VRRP child), served as /keepalived.json. */
   keepalivedJson?: unknown;
+  /** *_rt_priority with *_rlimit_rttime: times the child was demoted at the soft limit (absent otherwise). */
+  rtDemotions?: number;
 }
 
 export function isToChild(m: unknown): m is ToChild {

@@ -55,9 +55,12 @@ export function ownFamilies(doc: StatusDocument): MetricFamily[] {
   const up = fam('process_up', 'gauge', 'Whether a keepalived-ts child process is running (1) or not (0).');
   const restarts = fam('process_restarts_total', 'counter', 'Times a child process was respawned after exiting unexpectedly.');
   const reloads = fam('reloads_total', 'counter', 'Configuration reloads by result (ok, refused).');
+  const demotions = fam('process_rt_demotions_total', 'counter',
+    'Times a real-time child (vrrp_/checker_rt_priority) ran past its *_rlimit_rttime soft limit without sleeping and was demoted to normal scheduling until it slept, instead of being killed.');
   for (const c of doc.children) {
     up.samples.push({ labels: { process: c.kind }, value: c.pid ? 1 : 0 });
     restarts.samples.push({ labels: { process: c.kind }, value: c.restarts });
+    if (c.rtDemotions !== undefined) demotions.samples.push({ labels: { process: c.kind }, value: c.rtDemotions });
   }
   reloads.samples.push({ labels: { result: 'ok' }, value: doc.reloads.ok }, { labels: { result: 'refused' }, value: doc.reloads.refused });
 
@@ -118,7 +121,7 @@ export function ownFamilies(doc: StatusDocument): MetricFamily[] {
   for (const c of doc.ctl?.commands ?? []) ctl.samples.push({ labels: { command: c.command, result: c.result }, value: c.count });
   const maint = fam('maintenance', 'gauge', 'Whether the director is in maintenance (ctl maintenance on: every VRRP instance held BACKUP).');
   maint.samples.push({ labels: {}, value: doc.maintenance ? 1 : 0 });
-  return [build, up, restarts, reloads, ctl, maint, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight, droppedReplies];
+  return [build, up, restarts, demotions, reloads, ctl, maint, state, prio, eprio, vipset, trans, became, released, sent, rcvd, dropped, p0s, p0r, garps, lastTrans, tracker, guard, runs, fails, chk, weight, droppedReplies];
 }
 
 /** The kernel's IPVS counters (IPVS_*_ATTR_STATS64, as `ipvsadm -Ln --stats --exact` / `--rate`) per service and destination. */

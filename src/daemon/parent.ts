@@ -169,7 +169,11 @@ export async function runParent(o: DaemonOptions, early?: EarlyChild): Promise<n
       reloads: { ...reloads }, vrrp: [], scripts: [], checkers: [], keepalivedJson: [],
       ctl: { commands: ctlCounters.list() },
     };
-    for (const s of await Promise.all(children.map((c) => c.status()))) {
+    const statuses = await Promise.all(children.map((c) => c.status()));
+    statuses.forEach((s, i) => {
+      if (s?.rtDemotions !== undefined) doc.children[i]!.rtDemotions = s.rtDemotions;
+    });
+    for (const s of statuses) {
       if (!s) continue;
       doc.vrrp.push(...(s.vrrp ?? []));
       if (s.maintenance !== undefined) doc.maintenance = s.maintenance;

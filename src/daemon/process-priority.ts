@@ -1,9 +1,16 @@
 // keepalived's per-child process settings from global_defs, each child applying its own once it has started (logged once;
 // start-up under SCHED_RR would run past RLIMIT_RTTIME): vrrp_/checker_rt_priority (SCHED_RR with SCHED_RESET_ON_FORK, so scripts the child runs start as normal
-// processes; RLIMIT_RTTIME from *_rlimit_rttime, soft = half, SIGXCPU logged), else vrrp_/checker_priority (nice),
+// processes; RLIMIT_RTTIME from *_rlimit_rttime), else vrrp_/checker_priority (nice),
 // and vrrp_/checker_no_swap (mapped files and the stack locked; see applyNoSwap for why not mlockall). Like
 // keepalived, a reload runs at normal scheduling (leaveRealtime) and the settings are applied again after it.
 // A real-time child runs with --single-threaded-gc (childExecArgv, which the parent passes when it forks it).
+//
+// Beyond keepalived: a main thread that runs past RLIMIT_RTTIME's soft limit without sleeping is demoted, not killed.
+// The limit exists to stop a runaway real-time process taking the CPU; demoting it does that too, and a killed VRRP
+// child is a false state change. The addon's native SIGXCPU handler switches the thread to SCHED_OTHER at once (JS
+// cannot run while V8 collects garbage, the usual long run), the warning is logged on the event loop, and once the
+// thread has slept it goes real-time again. The soft limit is chosen so SIGXCPU comes before the hard limit's
+// SIGKILL (rt-demotion.ts: keepalived's half does not, at HZ=250); the hard limit stays as configured, the backstop.
 //
 // Only the main thread goes real-time: sched_setscheduler(0) changes the calling thread, and the main thread is the
 // one that runs the event loop, the timers and every advert. V8's helper threads (concurrent GC, compilation) and
@@ -14,6 +21,7 @@ import { setPriority } from 'node:os';
 import { ksock, MLOCK_ONFAULT, RLIMIT_RTTIME, SCHED_OTHER, SCHED_RESET_ON_FORK, SCHED_RR } from '../net/ksock.js';
 import type { GlobalDefs } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
+import { demotionLogDecision, demotionMessage, ranAtLeastMs, rttimeSoftLimitUs, type DemotionLogState } from './rt-demotion.js';
 
 export type ProcessRole = 'vrrp' | 'checker';
 
@@ -25,8 +33,23 @@ function settingsOf(role: ProcessRole, g: GlobalDefs): RoleSettings {
     : { rtPriority: g.checkerRtPriority, rlimitRttimeUs: g.checkerRlimitRttimeUs, nice: g.checkerProcessNice, noSwap: g.checkerNoSwap };
 }
 
-let realtime = false;
-let sigxcpuRole: ProcessRole | undefined;
+/** The real-time state of this process's main thread: what to restore after a demotion. */
+interface Realtime {
+  role: ProcessRole;
+  priority: number;
+  rttimeUs: number;
+  softUs: number;
+  tickUs: number;
+  tid: number;
+  log: Logger;
+  /** Set while demoted: waiting for the thread to have slept before it goes real-time again. */
+  repromote?: NodeJS.Timeout;
+}
+
+let realtime: Realtime | undefined;
+let demotionLog: DemotionLogState = { loggedTotal: 0 };
+/** The SIGXCPU guard was armed once: the demotion count is reported from then on. */
+let guardArmed = false;
 
 /** Applies the child's global_defs process settings; `quiet` (after a reload) logs only failures. */
 export function applyProcessPriorities(role: ProcessRole, g: GlobalDefs, log: Logger, quiet = false): void {
@@ -36,27 +59,95 @@ export function applyProcessPriorities(role: ProcessRole, g: GlobalDefs, log: Lo
   if (s.noSwap && !quiet) applyNoSwap(role, log);
 }
 
+/** Demotions at RLIMIT_RTTIME's soft limit so far (absent when the process never ran real-time with a limit). */
+export function realtimeDemotions(): number | undefined {
+  return guardArmed ? ksock().rtDemotions?.() ?? 0 : undefined;
+}
+
 function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: Logger, quiet: boolean): void {
   const k = ksock();
+  const guarded = rttimeUs > 0 && k.rtGuard !== undefined && k.schedSetRealtime !== undefined;
+  const tickUs = k.clockTickUs?.() ?? 0;
+  const softUs = guarded ? rttimeSoftLimitUs(rttimeUs, tickUs) : Math.floor(rttimeUs / 2);
+  const tid = k.gettid();
+  if (guarded) {
+    // Armed before the switch: from the first tick at SCHED_RR a long burst must find the handler in place.
+    k.rtGuard!([tid], onDemoted);
+    guardArmed = true;
+    realtime = { role, priority: prio, rttimeUs, softUs, tickUs, tid, log };
+  }
   try {
-    k.schedSetScheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, prio);
+    if (guarded) k.schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, prio, softUs, rttimeUs);
+    else k.schedSetScheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, prio);
   } catch (e) {
-    log.warn({ ...errorFields(e), rtPriority: prio }, `${role}_rt_priority ${prio}: cannot set real-time scheduling: ${(e as Error).message}`);
+    const err = e as NodeJS.ErrnoException;
+    realtime = undefined;
+    if (err.syscall !== 'setrlimit') {
+      log.warn({ ...errorFields(e), rtPriority: prio }, `${role}_rt_priority ${prio}: cannot set real-time scheduling: ${err.message}`);
+      return;
+    }
+    log.warn({ ...errorFields(e), rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: cannot set RLIMIT_RTTIME: ${err.message}`);
+    return applyRealtime(role, prio, 0, log, quiet);
+  }
+  realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, tickUs, tid, log };
+  if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR`);
+  if (!rttimeUs || guarded) {
+    if (rttimeUs && !quiet) {
+      log.info({ rlimitRttimeUs: rttimeUs, softUs, tickUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${rttimeUs} µs ` +
+        `(a run past the soft limit without sleeping demotes the process to normal scheduling until it sleeps, instead of the kernel's SIGKILL at the hard limit)`);
+    }
     return;
   }
-  realtime = true;
-  if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR`);
-  if (!rttimeUs) return;
-  if (sigxcpuRole === undefined) {
-    // Without a handler SIGXCPU at the soft limit would kill the process; keepalived logs it and carries on.
-    sigxcpuRole = role;
-    process.on('SIGXCPU', () => log.warn({ signal: 'SIGXCPU' }, `${role} process has used too much CPU time, ${role}_rlimit_rttime may need to be increased`));
-  }
+  // An addon built before the guard: keepalived's limits (the kernel may SIGKILL the child without a SIGXCPU first).
   try {
-    k.setrlimit(RLIMIT_RTTIME, Math.floor(rttimeUs / 2), rttimeUs);
-    if (!quiet) log.info({ rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${Math.floor(rttimeUs / 2)} µs, hard ${rttimeUs} µs`);
+    k.setrlimit(RLIMIT_RTTIME, softUs, rttimeUs);
+    if (!quiet) log.warn({ rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${rttimeUs} µs; the socket addon predates the SIGXCPU demotion (rebuild it): a long run is SIGKILLed`);
   } catch (e) {
     log.warn({ ...errorFields(e), rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: cannot set RLIMIT_RTTIME: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * On the event loop after the native SIGXCPU handler demoted the main thread: warn (rate-limited), then wait until
+ * the thread has slept once (the burst that ran past the limit is over) and make it real-time again.
+ */
+function onDemoted(): void {
+  const rt = realtime;
+  const total = ksock().rtDemotions?.() ?? 0;
+  if (!rt || rt.repromote) return;
+  const d = demotionLogDecision(demotionLog, performance.now(), total);
+  demotionLog = d.next;
+  if (d.log) {
+    rt.log.warn({ signal: 'SIGXCPU', rtDemotions: total, rlimitRttimeUs: rt.rttimeUs },
+      demotionMessage(rt.role, rt.rttimeUs, ranAtLeastMs(rt.softUs, rt.tickUs), total, d.unlogged));
+  }
+  const slept0 = voluntarySwitches(rt.tid);
+  const check = () => {
+    rt.repromote = undefined;
+    if (realtime !== rt) return;
+    const slept = voluntarySwitches(rt.tid);
+    if (slept !== undefined && slept === slept0) {
+      rt.repromote = setTimeout(check, 1);
+      return;
+    }
+    try {
+      ksock().schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, rt.priority, rt.softUs, rt.rttimeUs);
+      rt.log.debug({ rtPriority: rt.priority }, `${rt.role}_rt_priority ${rt.priority}: back to SCHED_RR`);
+    } catch (e) {
+      realtime = undefined;
+      rt.log.warn({ ...errorFields(e), rtPriority: rt.priority }, `${rt.role}_rt_priority ${rt.priority}: cannot set real-time scheduling again: ${(e as Error).message}`);
+    }
+  };
+  rt.repromote = setTimeout(check, 1);
+}
+
+/** The thread's voluntary context switches (it blocked that many times), from /proc. */
+function voluntarySwitches(tid: number): number | undefined {
+  try {
+    const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -129,10 +220,13 @@ export function childExecArgv(role: ProcessRole, g: GlobalDefs): string[] {
 
 /** Back to SCHED_OTHER (keepalived reloads at normal scheduling: a config read must not hit RLIMIT_RTTIME). */
 export function leaveRealtime(log: Logger): void {
-  if (!realtime) return;
+  const rt = realtime;
+  if (!rt) return;
+  if (rt.repromote) clearTimeout(rt.repromote);
+  rt.repromote = undefined;
   try {
     ksock().schedSetScheduler(0, SCHED_OTHER, 0);
-    realtime = false;
+    realtime = undefined;
   } catch (e) {
     log.warn(errorFields(e), `cannot leave real-time scheduling for the reload: ${(e as Error).message}`);
   }

@@ -72,7 +72,8 @@ export interface StatusDocument {
   pid: number;
   /** ISO time the parent started. */
   startedAt: string;
-  children: Array<{ kind: string; pid?: number; restarts: number }>;
+  /** rtDemotions: a real-time child's demotions at its *_rlimit_rttime soft limit (absent when not real-time). */
+  children: Array<{ kind: string; pid?: number; restarts: number; rtDemotions?: number }>;
   reloads: { ok: number; refused: number };
   vrrp: InstanceStatusJson[];
   scripts: ScriptStatus[];

@@ -11,7 +11,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
-import { applyProcessPriorities, leaveRealtime } from './process-priority.js';
+import { applyProcessPriorities, leaveRealtime, realtimeDemotions } from './process-priority.js';
 import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -133,7 +133,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
 
   const status = (): ChildStatus => {
     const snap = engine.snapshot();
-    return { vrrp: snap.map(instanceStatusJson), maintenance, scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)) };
+    return { vrrp: snap.map(instanceStatusJson), maintenance, scripts: engine.scriptStats(), keepalivedJson: JSON.parse(formatJson(snap)), rtDemotions: realtimeDemotions() };
   };
 
   /** Control commands the parent forwards (control-vrrp.ts validated and normalised the args). */

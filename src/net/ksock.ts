@@ -52,6 +52,16 @@ export interface Ksock {
   /** RLIM_INFINITY is -1 both ways. */
   setrlimit(resource: number, soft: number, hard: number): void;
   getrlimit(resource: number): { soft: number; hard: number };
+  /** At SIGXCPU (RLIMIT_RTTIME's soft limit) a native handler turns these threads to SCHED_OTHER and `onDemoted`
+   *  runs on the event loop. The four rt* / schedSetRealtime / clockTickUs are absent from an addon built before them. */
+  rtGuard?(tids: number[], onDemoted: () => void): void;
+  /** Demotions the SIGXCPU handler made since the process started. */
+  rtDemotions?(): number;
+  /** The calling thread to `policy` / `priority` with RLIMIT_RTTIME `softUs` / `hardUs`, its kernel tick count reset
+   *  (it sleeps once as a real-time thread before the soft limit applies). */
+  schedSetRealtime?(policy: number, priority: number, softUs: number, hardUs: number): void;
+  /** The scheduler tick (1/HZ) in µs: RLIMIT_RTTIME is counted in ticks. */
+  clockTickUs?(): number;
 }
 
 /** The addon is built by `npm ci` (package.json "install": node-gyp rebuild) into build/Release. */

@@ -1,0 +1,64 @@
+// Pure rules of a real-time child's RLIMIT_RTTIME guard (process-priority.ts is the shell): which soft limit makes
+// the kernel send SIGXCPU before its SIGKILL, and when a demotion is worth a warning.
+//
+// How the kernel counts (kernel/sched/rt.c watchdog(), kernel/time/posix-cpu-timers.c check_thread_timers()): a
+// real-time thread's count is the number of scheduler ticks that found it running since it last woke from a sleep.
+// Once the count exceeds ceil(min(soft, hard) / tick) the limits are checked against count × tick: at or past the
+// hard limit SIGKILL, else at or past the soft limit SIGXCPU (and the kernel raises the soft limit by 1 s).
+// keepalived's soft = hard / 2 at HZ=250 (4 ms ticks) with the default 10 ms: checked at 3 ticks = 12 ms ≥ 10 ms,
+// so SIGKILL comes with no SIGXCPU before it (measured: 10 of 10). The soft limit here is the largest that still
+// gets SIGXCPU one tick before the hard limit would kill, and never above keepalived's half.
+
+/** The RLIMIT_RTTIME soft limit (µs) for a hard limit of `hardUs` and a tick of `tickUs`: SIGXCPU comes first. */
+export function rttimeSoftLimitUs(hardUs: number, tickUs: number): number {
+  const half = Math.floor(hardUs / 2);
+  if (!(tickUs > 0)) return half;
+  // SIGXCPU at count ceil(soft/tick) + 1, which must stay below the hard limit: (ceil(soft/tick) + 1) × tick < hard.
+  const beforeKill = (Math.ceil(hardUs / tickUs) - 2) * tickUs;
+  return Math.max(0, Math.min(half, beforeKill));
+}
+
+/** What the kernel does to a thread that has run `ticks` ticks without sleeping (count as above). For tests. */
+export function kernelRttimeVerdict(softUs: number, hardUs: number, tickUs: number, ticks: number): 'none' | 'SIGXCPU' | 'SIGKILL' {
+  for (let count = 1; count <= ticks; count++) {
+    if (count <= Math.ceil(Math.min(softUs, hardUs) / tickUs)) continue;
+    const ran = count * tickUs;
+    if (ran >= hardUs) return 'SIGKILL';
+    if (ran >= softUs) return 'SIGXCPU'; // the guard demotes the thread here: it counts no further
+  }
+  return 'none';
+}
+
+/** The least the thread ran without sleeping when SIGXCPU came (ms): ceil(soft/tick) whole ticks. */
+export function ranAtLeastMs(softUs: number, tickUs: number): number {
+  return tickUs > 0 ? (Math.max(1, Math.ceil(softUs / tickUs)) * tickUs) / 1000 : softUs / 1000;
+}
+
+export interface DemotionLogState {
+  /** When the last warning was logged (ms, the shell's clock). */
+  lastLoggedMs?: number;
+  /** The demotion total at the last warning. */
+  loggedTotal: number;
+}
+
+export interface DemotionLogDecision {
+  log: boolean;
+  /** Demotions since the last warning that were not logged (rate limit). */
+  unlogged: number;
+  next: DemotionLogState;
+}
+
+/** One warning per demotion, at most one per `intervalMs`; the next one says how many were not logged. */
+export function demotionLogDecision(state: DemotionLogState, nowMs: number, total: number, intervalMs = 10_000): DemotionLogDecision {
+  const unlogged = Math.max(0, total - state.loggedTotal - 1);
+  if (state.lastLoggedMs !== undefined && nowMs - state.lastLoggedMs < intervalMs) return { log: false, unlogged, next: state };
+  return { log: true, unlogged, next: { lastLoggedMs: nowMs, loggedTotal: total } };
+}
+
+/** The warning; starts with keepalived's SIGXCPU line so operators who grep for it find it. */
+export function demotionMessage(role: 'vrrp' | 'checker', rttimeUs: number, ranMs: number, total: number, unlogged: number): string {
+  const who = role === 'vrrp' ? 'VRRP' : 'Checker';
+  return `${who} process has used too much CPU time, ${role}_rlimit_rttime may need to be increased: it ran more than ${ranMs} ms ` +
+    `without sleeping at real-time priority (${role}_rlimit_rttime ${rttimeUs}): demoted to normal scheduling until it sleeps ` +
+    `(${total} time${total === 1 ? '' : 's'} so far${unlogged ? `, ${unlogged} not logged` : ''})`;
+}
