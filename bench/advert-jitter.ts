@@ -158,7 +158,7 @@ try {
 }
 }
 
-interface StateFigures { daemon: string; load: string; falseStateChanges: number; backupAdverts: number; masterAdverts: number; masterMaxGapMs: number; gapsOver36Ms: number }
+interface StateFigures { daemon: string; load: string; falseStateChanges: number; backupAdverts: number; masterAdverts: number; masterMaxGapMs: number; gapsOver36Ms: number; masterDemotions?: number; masterKilled?: boolean }
 
 /** Runs of consecutive adverts from `src` among all adverts (each run = one takeover), and the other's gaps. */
 function stateFigures(frames: Frame[], master: string, backup: string, fromMs: number, toMs: number): Omit<StateFigures, 'daemon' | 'load'> {
@@ -216,6 +216,13 @@ async function statesPart(): Promise<void> {
           load: loaded ? `${busyLoops} busy loops` : 'quiet',
           ...stateFigures(frames, d1.ip, d2.ip, fromMs, toMs),
         };
+        if (r.kind === 'keepalived-ts' && r.rt) {
+          // keepalived-ts's real-time VRRP process: demotions at RLIMIT_RTTIME's soft limit (the warning counts them) and
+          // whether the kernel killed it anyway.
+          const counts = [...a.log().matchAll(/demoted to normal scheduling until it sleeps \((\d+) times? so far/g)].map((m) => Number(m[1]));
+          fig.masterDemotions = Math.max(0, ...counts);
+          fig.masterKilled = /died with signal SIGKILL/.test(a.log());
+        }
         out.push(fig);
         // Where the time went: the master's own account of its process (a child exit, SIGXCPU, a restart).
         if (fig.falseStateChanges) for (const l of a.log().split('\n').filter((x) => /exit|signal|kill|SIGXCPU|CPU time|Starting|start|MASTER|BACKUP/i.test(x)).slice(-15)) console.log(`  master log: ${l}`);
@@ -227,5 +234,8 @@ async function statesPart(): Promise<void> {
     await lan.teardown();
   }
   console.log(`\nfalse state changes, advert_int 0.01, ${stateSeconds} s (goal: 0, as keepalived):`);
-  for (const f of out) console.log(`  ${f.load.padEnd(13)} ${f.daemon.padEnd(40)} ${String(f.falseStateChanges).padStart(3)}  (master's longest gap ${f.masterMaxGapMs} ms, ${f.gapsOver36Ms} gaps > 36.1 ms)`);
+  for (const f of out) {
+    const rt = f.masterDemotions === undefined ? '' : `, ${f.masterDemotions} demotions${f.masterKilled ? ', SIGKILLed' : ''}`;
+    console.log(`  ${f.load.padEnd(13)} ${f.daemon.padEnd(40)} ${String(f.falseStateChanges).padStart(3)}  (master's longest gap ${f.masterMaxGapMs} ms, ${f.gapsOver36Ms} gaps > 36.1 ms${rt})`);
+  }
 }
