@@ -144,7 +144,7 @@ function onDemoted(): void {
 /** The thread's voluntary context switches (it blocked that many times), from /proc. */
 function voluntarySwitches(tid: number): number | undefined {
   try {
-    const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'));
+    const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'));
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
