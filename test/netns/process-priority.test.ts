@@ -106,7 +106,7 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
 // second (tens of ms of JS without a blocking call), at the default vrrp_rlimit_rttime (10 ms), beside one instance
 // at advert_int 0.01. Debian's keepalived runs the advert_int 1 instances as the BACKUP peer (not the 0.01 one: the
 // burst itself delays its adverts past a peer's 36 ms master-down, killed or not).
-const BURST = 150;
+const BURST = 100;
 function burstConfig(lan: Lan, priority: number, state: 'MASTER' | 'BACKUP', with10ms: boolean): string {
   let text = vrrpConfig({ vrid: 100, instanceName: 'B0', priority, state, advertInt: 1, version: 3, vip: '10.98.0.0/32', iface: 'eth0', extraGlobal: ['vrrp_rt_priority 10'] });
   for (let i = 1; i < BURST; i++) {
