@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import {
   MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
-  ksock, type NativeWatcher,
+  ksock, type Ksock, type NativeWatcher,
   watchReadable,
   type RecvResult,
 } from './ksock.js';
@@ -22,6 +22,10 @@ import { addrToBytes, bytesToAddr, familyOf, VRRP_GROUP4, VRRP_GROUP6, type Fami
 import { KtError, type KtCode } from '../util/errors.js';
 
 const SO_DONTROUTE = 5;
+const SO_PROTOCOL = 38;
+const SO_MEMINFO = 55;
+/** ioctl: set close-on-exec (fs/ioctl.c handles it for every descriptor, the argument unused). */
+const FIOCLEX = 0x5451;
 const IP_HDRINCL = 3;
 const IP_MULTICAST_IF = 32;
 const IP_MULTICAST_TTL = 33;
@@ -114,6 +118,10 @@ export interface VrrpSocket {
   on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
   once<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
   off<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
+  /** Reads what is queued now, synchronously. */
+  readQueued(): void;
+  /** Datagrams the kernel dropped for this socket so far (receive buffer full). */
+  drops(): number;
   close(): void;
 }
 
@@ -137,10 +145,52 @@ export function sockaddrIn(addr: string): Buffer {
   return b;
 }
 
+/** Opening the raw socket and setting it up: what a fresh socket needs before it is listening (group joined). */
+interface FamilySetup {
+  /** The family's socket options; idempotent, so they are applied again to an adopted socket. */
+  configure(k: Ksock, fd: number, ifindex: number, opts: VrrpSocketOptions): void;
+  joinGroup(k: Ksock, fd: number, ifindex: number, group: string): void;
+  bindSource(k: Ksock, fd: number, ifindex: number, opts: VrrpSocketOptions): void;
+}
+
+function groupOf(family: 4 | 6, opts: VrrpSocketOptions): string {
+  const group = opts.group ?? (family === 4 ? VRRP_GROUP4 : VRRP_GROUP6);
+  if (familyOf(group) !== family) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${group} is not IPv${family}`);
+  return group;
+}
+
+/** socket() close-on-exec, bound to the interface, the family's options, the group joined: listening on return. */
+function openSetUp(family: 4 | 6, opts: VrrpSocketOptions): { fd: number; ifindex: number; group: string } {
+  const k = ksock();
+  const setup = family === 4 ? SETUP4 : SETUP6;
+  const ifindex = ifindexOf(opts.ifname);
+  const group = groupOf(family, opts);
+  const fd = k.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
+  try {
+    k.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
+    setup.configure(k, fd, ifindex, opts);
+    if (opts.rcvbuf) k.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
+    if (opts.mode === 'multicast') setup.joinGroup(k, fd, ifindex, group);
+    setup.bindSource(k, fd, ifindex, opts);
+  } catch (e) {
+    k.close(fd);
+    throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv${family} socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
+  }
+  return { fd, ifindex, group };
+}
+
 /**
- * What both VRRP sockets share: the interface and group checks, opening the raw socket close-on-exec and bound to
- * the interface, closing it again if the family's options fail, the readable watcher, and close(). Each family adds
- * its socket options (`configure`), its receive path (`drain`) and its send.
+ * Opens and sets up a VRRP socket without reading it: from the return on, the kernel queues the adverts for it.
+ * The start-up path opens the VRRP child's sockets this way before the child runs and hands it the descriptor.
+ */
+export function openVrrpSocketFd(family: Family, opts: VrrpSocketOptions): number {
+  return openSetUp(family, opts).fd;
+}
+
+/**
+ * What both VRRP sockets share: the raw socket (opened here, or adopted: a descriptor openVrrpSocketFd set up in
+ * another process with the same options), the readable watcher, and close(). Each family adds its receive path
+ * (`drain`) and its send.
  */
 abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
   readonly ifindex: number;
@@ -149,34 +199,48 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
   protected closed = false;
   private readonly watcher: NativeWatcher;
 
-  protected constructor(protected readonly opts: VrrpSocketOptions, family: 4 | 6) {
+  protected constructor(protected readonly opts: VrrpSocketOptions, family: 4 | 6, adoptFd?: number) {
     super();
-    const k = ksock();
-    this.ifindex = ifindexOf(opts.ifname);
-    this.group = opts.group ?? (family === 4 ? VRRP_GROUP4 : VRRP_GROUP6);
-    if (familyOf(this.group) !== family) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `group ${this.group} is not IPv${family}`);
-    this.fd = k.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW, opts.protocol ?? IPPROTO_VRRP);
-    try {
-      k.setsockopt(this.fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
-      this.configure(k);
-      if (opts.rcvbuf) k.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, int32(opts.rcvbuf));
-      if (opts.mode === 'multicast') this.joinGroup(k);
-      this.bindSource(k);
-    } catch (e) {
-      k.close(this.fd);
-      throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `VRRP IPv${family} socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
+    if (adoptFd === undefined) {
+      ({ fd: this.fd, ifindex: this.ifindex, group: this.group } = openSetUp(family, opts));
+    } else {
+      const k = ksock();
+      this.fd = adoptFd;
+      this.ifindex = ifindexOf(opts.ifname);
+      this.group = groupOf(family, opts);
+      try {
+        // An inherited descriptor lost close-on-exec in the fork (dup2): scripts must never inherit a raw socket.
+        const err = k.ifreqIoctl(adoptFd, FIOCLEX, '', Buffer.alloc(0), false);
+        if (err) throw new VrrpSocketError('KT_NET_SOCKET_SETUP', undefined, `FIOCLEX: errno ${err}`);
+        const dev = k.getsockopt(adoptFd, SOL_SOCKET, SO_BINDTODEVICE, 16).toString('latin1').replace(/\0.*$/s, '');
+        const proto = k.getsockopt(adoptFd, SOL_SOCKET, SO_PROTOCOL, 4).readInt32LE(0);
+        if (dev !== opts.ifname || proto !== (opts.protocol ?? IPPROTO_VRRP)) {
+          throw new VrrpSocketError('KT_NET_SOCKET_SETUP', undefined, `descriptor ${adoptFd} is bound to '${dev}', protocol ${proto}: not this socket`);
+        }
+        (family === 4 ? SETUP4 : SETUP6).configure(k, adoptFd, this.ifindex, opts);
+      } catch (e) {
+        throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `adopting VRRP IPv${family} socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
+      }
     }
     this.watcher = watchReadable(this.fd, () => this.drain());
     this.watcher.start();
   }
 
-  /** The family's socket options (called from the constructor: may use only `fd`, `ifindex`, `group` and `opts`). */
-  protected abstract configure(k: ReturnType<typeof ksock>): void;
-  /** Joins the VRRP group on the interface (multicast mode). */
-  protected abstract joinGroup(k: ReturnType<typeof ksock>): void;
-  /** Binds a configured source where the family needs it. */
-  protected bindSource(_k: ReturnType<typeof ksock>): void {}
   protected abstract drain(): void;
+
+  /**
+   * Reads what is queued now, synchronously (the watcher would read it a loop turn later): an adopted socket's
+   * adverts queued before its owner started are handled before any decision.
+   */
+  readQueued(): void {
+    if (!this.closed) this.drain();
+  }
+
+  /** Datagrams the kernel dropped for this socket so far (SO_MEMINFO's SK_MEMINFO_DROPS: receive buffer full). */
+  drops(): number {
+    const b = ksock().getsockopt(this.fd, SOL_SOCKET, SO_MEMINFO, 36);
+    return b.length >= 36 ? b.readUInt32LE(32) : 0;
+  }
 
   close(): void {
     if (this.closed) return;
@@ -186,30 +250,64 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
   }
 }
 
+const SETUP4: FamilySetup = {
+  configure(k, fd, _ifindex, opts) {
+    k.setsockopt(fd, IPPROTO_IP, IP_HDRINCL, int32(1));
+    k.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, int32(opts.ttl ?? VRRP_TTL));
+    k.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, int32(0));
+    // Only the groups this socket joined (not every group joined on the host).
+    k.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, int32(0));
+  },
+  joinGroup(k, fd, ifindex, group) {
+    const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
+    addrToBytes(group).copy(mreqn, 0);
+    mreqn.writeInt32LE(ifindex, 8);
+    k.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn);
+    k.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn);
+    // keepalived sends group adverts with MSG_DONTROUTE; the socket option applies it to every send.
+    k.setsockopt(fd, SOL_SOCKET, SO_DONTROUTE, int32(1));
+  },
+  bindSource() {},
+};
+
+const SETUP6: FamilySetup = {
+  configure(k, fd, _ifindex, opts) {
+    const hops = opts.ttl ?? VRRP_TTL;
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, int32(6));
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, int32(1));
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, int32(1));
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int32(hops));
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, int32(hops));
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, int32(0));
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, int32(IPTOS_PREC_INTERNETCONTROL));
+    try {
+      k.setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, int32(0));
+    } catch {
+      /* before Linux 4.20: every group joined on the host is delivered; dst is reported, so callers can filter */
+    }
+  },
+  joinGroup(k, fd, ifindex, group) {
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(ifindex));
+    const mreq = Buffer.alloc(20); // struct ipv6_mreq: group, ifindex
+    addrToBytes(group).copy(mreq, 0);
+    mreq.writeInt32LE(ifindex, 16);
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
+  },
+  bindSource(k, fd, ifindex, opts) {
+    if (!opts.src) return;
+    if (familyOf(opts.src) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `source ${opts.src} is not IPv6`);
+    // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
+    k.setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
+    k.bind(fd, sockaddrIn6(opts.src, ifindex));
+  },
+};
+
 /** IPv4 VRRP socket over the ksock addon (IP_HDRINCL): opened close-on-exec, so scripts never inherit it. */
 export class VrrpSocket4 extends VrrpSocketBase implements VrrpSocket {
   readonly family = 4 as const;
 
-  constructor(opts: VrrpSocketOptions) {
-    super(opts, 4);
-  }
-
-  protected configure(k: ReturnType<typeof ksock>): void {
-    k.setsockopt(this.fd, IPPROTO_IP, IP_HDRINCL, int32(1));
-    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_TTL, int32(this.opts.ttl ?? VRRP_TTL));
-    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_LOOP, int32(0));
-    // Only the groups this socket joined (not every group joined on the host).
-    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_ALL, int32(0));
-  }
-
-  protected joinGroup(k: ReturnType<typeof ksock>): void {
-    const mreqn = Buffer.alloc(12); // struct ip_mreqn: multiaddr, address, ifindex
-    addrToBytes(this.group).copy(mreqn, 0);
-    mreqn.writeInt32LE(this.ifindex, 8);
-    k.setsockopt(this.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn);
-    k.setsockopt(this.fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn);
-    // keepalived sends group adverts with MSG_DONTROUTE; the socket option applies it to every send.
-    k.setsockopt(this.fd, SOL_SOCKET, SO_DONTROUTE, int32(1));
+  constructor(opts: VrrpSocketOptions, adoptFd?: number) {
+    super(opts, 4, adoptFd);
   }
 
   protected drain(): void {
@@ -302,40 +400,8 @@ export function parseCmsgs(control: Buffer): Cmsg[] {
 export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
   readonly family = 6 as const;
 
-  constructor(opts: VrrpSocketOptions) {
-    super(opts, 6);
-  }
-
-  protected configure(k: ReturnType<typeof ksock>): void {
-    const hops = this.opts.ttl ?? VRRP_TTL;
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_CHECKSUM, int32(6));
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, int32(1));
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, int32(1));
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int32(hops));
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, int32(hops));
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, int32(0));
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_TCLASS, int32(IPTOS_PREC_INTERNETCONTROL));
-    try {
-      k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, int32(0));
-    } catch {
-      /* before Linux 4.20: every group joined on the host is delivered; dst is reported, so callers can filter */
-    }
-  }
-
-  protected joinGroup(k: ReturnType<typeof ksock>): void {
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(this.ifindex));
-    const mreq = Buffer.alloc(20); // struct ipv6_mreq: group, ifindex
-    addrToBytes(this.group).copy(mreq, 0);
-    mreq.writeInt32LE(this.ifindex, 16);
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
-  }
-
-  protected override bindSource(k: ReturnType<typeof ksock>): void {
-    if (!this.opts.src) return;
-    if (familyOf(this.opts.src) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `source ${this.opts.src} is not IPv6`);
-    // unicast_src_ip may not be configured yet (e.g. a VIP): keepalived binds with IP_FREEBIND.
-    k.setsockopt(this.fd, IPPROTO_IPV6, IPV6_FREEBIND, int32(1));
-    k.bind(this.fd, sockaddrIn6(this.opts.src, this.ifindex));
+  constructor(opts: VrrpSocketOptions, adoptFd?: number) {
+    super(opts, 6, adoptFd);
   }
 
   protected drain(): void {
@@ -381,7 +447,6 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
 
 }
 
-/** Opens the socket for the family of `family`. */
 /**
  * The IPv4 datagram an advert goes out as (IP_HDRINCL): keepalived's header — TOS 0xc0 (internetwork control), DF
  * clear, protocol 112 — in front of the VRRP message. Pure, so the simulator and the golden tests put the very
@@ -392,7 +457,8 @@ export function vrrpIpv4Datagram(payload: Uint8Array, o: { src: string; dst: str
   return Buffer.concat([header, payload]);
 }
 
-export function openVrrpSocket(family: Family, opts: VrrpSocketOptions): VrrpSocket {
-  return family === 4 ? new VrrpSocket4(opts) : new VrrpSocket6(opts);
+/** Opens the socket for `family`, or adopts `adoptFd` (set up by openVrrpSocketFd with the same options). */
+export function openVrrpSocket(family: Family, opts: VrrpSocketOptions, adoptFd?: number): VrrpSocket {
+  return family === 4 ? new VrrpSocket4(opts, adoptFd) : new VrrpSocket6(opts, adoptFd);
 }
 

@@ -12,8 +12,12 @@ import type { LogEffect, LogFields } from '../util/log-effect.js';
 
 /** What can happen to an instance. */
 export type Input =
-  /** Daemon start (after vrrp_startup_delay): INIT → BACKUP (or FAULT), arms the master-down timer. */
-  | { type: 'start' }
+  /**
+   * Daemon start (after vrrp_startup_delay): INIT → BACKUP (or FAULT), arms the master-down timer. `listeningSince`:
+   * the instance's socket has been receiving since then (opened before this process ran, its queued adverts read
+   * right after this input), so the wait for a master counts from then, never from earlier.
+   */
+  | { type: 'start'; listeningSince?: number }
   /** A validated advert (see validate.ts) for this VRID from `src`. Ignored in INIT/FAULT/STOP/DELETED. */
   | { type: 'advert-received'; advert: Advert; src: string }
   /** Time passed: processes every deadline ≤ now (master-down, advert, GARP bursts). */
@@ -483,9 +487,11 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
         break;
       }
       tx.transition('BACKUP', 'init');
+      // Time the socket has already listened (never negative: a time after now counts from now).
+      const heard = input.listeningSince === undefined ? 0 : Math.max(0, now - input.listeningSince);
       // A sync member wanting MASTER while its group is BACKUP waits one interval (+ minimal skew) for a master.
-      if (held && s.wantState === 'MASTER') tx.armDown(tx.spec.advertIntMs + skewTimeMs(tx.spec.version, 255, tx.spec.advertIntMs));
-      else tx.armDown(masterDownOf(s));
+      if (held && s.wantState === 'MASTER') tx.armDown(tx.spec.advertIntMs + skewTimeMs(tx.spec.version, 255, tx.spec.advertIntMs) - heard);
+      else tx.armDown(masterDownOf(s) - heard);
       break;
     }
     case 'advert-received':

@@ -22,6 +22,7 @@ import { trackVerdict, type TrackerStatus } from './track.js';
 import type { VrrpState } from './spec.js';
 import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
 import type { LogEffect, LogFields, LogLevel } from '../util/log-effect.js';
+import { instanceSocketSpec, type SocketSpec } from './socket-spec.js';
 import { guardStateOf, lockOpen, safeDeadline, type GuardLock, type GuardSession, type GuardState } from './guard.js';
 
 // ---- inputs -----------------------------------------------------------------------------------------------------
@@ -39,8 +40,12 @@ export interface InterfaceFacts {
 }
 
 export type NodeInput =
-  /** Daemon start (after vrrp_startup_delay). Interface facts should have been fed before. */
-  | { type: 'start' }
+  /**
+   * Daemon start (after vrrp_startup_delay). Interface facts should have been fed before. `listening`: sockets (by
+   * key) the shell already holds open, with the time each has been receiving since; an instance on one of them
+   * counts its wait for a master from then (the shell feeds the adverts they queued right after this input).
+   */
+  | { type: 'start'; listening?: Readonly<Record<string, number>> }
   /** The facts of one interface changed (link state, addresses); the node recomputes faults and sources. */
   | { type: 'interface'; facts: InterfaceFacts }
   /** An interface disappeared. */
@@ -84,16 +89,6 @@ export type NodeInput =
 
 /** An instance as effects name it: `uid` stays the same across reloads (renames included), so ownership follows. */
 interface Who { uid: number; instance: string }
-
-export interface SocketSpec {
-  key: string;
-  family: Family;
-  ifname: string;
-  mode: 'multicast' | 'unicast';
-  group: string;
-  ttl: number;
-  src?: string;
-}
 
 export type NodeEffect =
   | ({ type: 'open-socket' } & SocketSpec)
@@ -267,7 +262,7 @@ export class VrrpNode {
     switch (input.type) {
       case 'guard-session': this.onGuardSession(input); break;
       case 'guard-lock': this.onGuardLock(input.guard, input.key, input.held, input.token); break;
-      case 'start': this.start(); break;
+      case 'start': this.start(input.listening ?? {}); break;
       case 'interface': this.onInterface(input.facts); break;
       case 'interface-gone': this.onInterfaceGone(input.name); break;
       case 'address-removed': this.onAddressRemoved(input.ifname, input.address, input.prefix); break;
@@ -398,7 +393,7 @@ export class VrrpNode {
 
   // ---- lifecycle --------------------------------------------------------------------------------------------------
 
-  private start(): void {
+  private start(listening: Readonly<Record<string, number>>): void {
     if (this.started) return;
     this.started = true;
     for (const s of this.plan.skipped) this.log('error', `(${s.name}) not started: ${s.reason}`, { instance: s.name });
@@ -406,7 +401,12 @@ export class VrrpNode {
     for (const inst of this.instances.values()) this.createVmac(inst);
     this.syncSockets();
     for (const inst of this.instances.values()) this.prepareFaults(inst);
-    for (const u of this.units) for (const m of unitMembers(u)) this.feedUnit(u, m, { type: 'start' });
+    for (const u of this.units) {
+      for (const m of unitMembers(u)) {
+        const since = listening[this.instances.get(m)?.socket ?? ''];
+        this.feedUnit(u, m, since === undefined ? { type: 'start' } : { type: 'start', listeningSince: since });
+      }
+    }
   }
 
   /**
@@ -597,23 +597,7 @@ export class VrrpNode {
   }
 
   private socketSpec(inst: Inst): SocketSpec | undefined {
-    const p = inst.plan;
-    const mode = p.config.unicast ? 'unicast' : 'multicast';
-    // Unicast and IPv6 sockets are bound to their source (an IPv4 multicast one writes it in each header), so they
-    // open once the source is known and a new source means a new socket.
-    const bound = p.config.unicast || p.config.family === 6;
-    if (bound && !inst.src) return undefined;
-    // use_vmac (keepalived vrrp_scheduler.c): the socket is the VMAC's, so adverts leave with the virtual MAC and the
-    // peer's adverts are heard (a peer's frames from the same virtual MAC reach only the VMAC, never its parent);
-    // with vmac_xmit_base it is the parent's. It opens once the VMAC exists.
-    const ifname = p.vmac && !p.vmac.xmitBase ? p.vmac.ifname : p.interface;
-    if (ifname !== p.interface && !this.ifaces.has(ifname)) return undefined;
-    // An IPv6 socket binds to its source, which must be on the VMAC first.
-    if (ifname !== p.interface && p.config.family === 6 && !this.ifaces.get(ifname)!.ipv6LinkLocal.includes(inst.src!)) return undefined;
-    return {
-      key: `${ifname}|${p.config.family}|${mode}|${p.config.unicast ? '' : p.spec.mcastGroup}${bound ? `|${inst.src}` : ''}`,
-      family: p.config.family, ifname, mode, group: p.spec.mcastGroup, ttl: p.ttl, src: inst.src,
-    };
+    return instanceSocketSpec(inst.plan, inst.src, (name) => this.ifaces.get(name));
   }
 
   /** Opens the sockets instances need and closes those nobody uses any more. */

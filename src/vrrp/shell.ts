@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
 import { Rtnetlink } from '../net/rtnetlink.js';
 import { type AddressSpec, type RouteSpec, type RuleSpec, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE } from '../net/rtnetlink-codec.js';
-import { openVrrpSocket, type VrrpSocket } from '../net/vrrp-socket.js';
+import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
@@ -25,6 +25,7 @@ import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
 import type { TrackerSource, VrrpPlan } from './plan.js';
 import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
+import type { SocketSpec } from './socket-spec.js';
 import { matchInstances, staticKey, staticsDiff, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from './routes.js';
 import { errorFields, logEffect } from '../daemon/log.js';
@@ -43,7 +44,15 @@ export interface VrrpShellOptions {
   now?: () => number;
   /** Start in maintenance (`ctl maintenance on` kept in its state file over a restart). */
   maintenance?: boolean;
+  /**
+   * VRRP sockets set up before this process ran (the daemon's start-up path, daemon/vrrp-handoff.ts): the
+   * descriptor, the socket it is (socket-spec.ts presetSocketSpecs) and since when it has listened, on `now`'s
+   * clock. The node's wait for a master counts from then; their queued adverts are read before anything is decided.
+   */
+  handedSockets?: HandedSocket[];
 }
+
+export interface HandedSocket { fd: number; spec: SocketSpec; listeningSince: number }
 
 /** A control input for the node, without its id (the shell numbers them). */
 export type VrrpControlInput =
@@ -98,6 +107,8 @@ function trackerSources(plan: VrrpPlan): TrackerSource[] {
 export class VrrpShell {
   private node: VrrpNode;
   private readonly sockets = new Map<string, { sock: VrrpSocket; pending: Set<Promise<void>> }>();
+  /** Handed sockets adopted at start, by key, until the node asks for them (the rest are closed after start). */
+  private readonly adopted = new Map<string, VrrpSocket>();
   private readonly senders = new Map<number, PacketSender>();
   private readonly owned = new Map<number, Owned>();
   private scriptRunners: TrackScriptRunner[] = [];
@@ -170,8 +181,62 @@ export class VrrpShell {
     this.syncGuards();
     if (this.opts.maintenance) this.input({ type: 'maintenance', on: true });
     if (this.plan.startupDelayMs > 0) await sleep(this.plan.startupDelayMs);
-    if (this.stopping) return;
-    this.input({ type: 'start' });
+    if (this.stopping) return this.closeHanded();
+    // From adopting the handed sockets to feeding what they queued: synchronous, so no advert is read by a watcher
+    // before the node has started, and none is left unread when the node first decides.
+    const { listening, queued } = this.adoptHanded();
+    this.input({ type: 'start', listening });
+    for (const [key, list] of queued) for (const r of list) this.input(this.packetInput(key, r));
+    for (const [key, sock] of this.adopted) {
+      this.log.info({ socket: key }, `VRRP socket ${key} handed over at start is not used: closed`);
+      sock.close();
+    }
+    this.adopted.clear();
+  }
+
+  /**
+   * Adopts the handed sockets and reads what each queued. One counts as listening since it was set up unless the
+   * kernel dropped a datagram for it meanwhile (receive buffer full: an advert may be lost) or vrrp_startup_delay
+   * held the start: then its queue is stale or incomplete, is discarded, and the wait counts from now.
+   */
+  private adoptHanded(): { listening: Record<string, number>; queued: Map<string, VrrpReceived[]> } {
+    const listening: Record<string, number> = {};
+    const queued = new Map<string, VrrpReceived[]>();
+    for (const h of this.opts.handedSockets ?? []) {
+      let sock: VrrpSocket;
+      try {
+        sock = openVrrpSocket(h.spec.family, { ifname: h.spec.ifname, mode: h.spec.mode, group: h.spec.group, ttl: h.spec.ttl, src: h.spec.src }, h.fd);
+      } catch (e) {
+        this.log.warn({ ...errorFields(e), socket: h.spec.key }, `VRRP socket ${h.spec.key} handed over at start cannot be used (${(e as Error).message}): opening a new one`);
+        continue;
+      }
+      const list: VrrpReceived[] = [];
+      const take = (r: VrrpReceived) => list.push(r);
+      sock.on('message', take);
+      sock.readQueued();
+      sock.off('message', take);
+      const drops = sock.drops();
+      if (drops === 0 && this.plan.startupDelayMs <= 0) {
+        listening[h.spec.key] = h.listeningSince;
+        queued.set(h.spec.key, list);
+        const ms = Math.round(this.now() - h.listeningSince);
+        this.log.info({ socket: h.spec.key, listeningMs: ms, queued: list.length }, `VRRP socket ${h.spec.key} handed over at start: listening for ${ms} ms, ${list.length} datagram(s) queued`);
+      } else if (drops > 0) {
+        this.log.warn({ socket: h.spec.key, drops }, `VRRP socket ${h.spec.key}: ${drops} datagram(s) dropped before start; waiting for a master from now`);
+      }
+      this.adopted.set(h.spec.key, sock);
+    }
+    return { listening, queued };
+  }
+
+  /** A stop before start: the handed descriptors, adopted or not, are closed. */
+  private closeHanded(): void {
+    for (const sock of this.adopted.values()) sock.close();
+    this.adopted.clear();
+  }
+
+  private packetInput(key: string, r: VrrpReceived): NodeInput {
+    return { type: 'packet', socket: key, bytes: r.packet, family: r.family, src: r.src, dst: r.dst, ttl: r.ttl };
   }
 
   /**
@@ -278,6 +343,7 @@ export class VrrpShell {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    this.closeHanded();
     this.execute(this.node.handle({ type: 'shutdown' }, this.now()));
     await Promise.all([...this.owned.values()].map((o) => o.chain));
     // The priority-0 adverts must be on the wire before the sockets close.
@@ -582,16 +648,15 @@ export class VrrpShell {
   }
 
   private openSocket(s: Extract<NodeEffect, { type: 'open-socket' }>): void {
-    let sock: VrrpSocket;
+    let sock: VrrpSocket | undefined = this.adopted.get(s.key);
+    this.adopted.delete(s.key);
     try {
-      sock = openVrrpSocket(s.family, { ifname: s.ifname, mode: s.mode, group: s.group, ttl: s.ttl, src: s.src });
+      sock ??= openVrrpSocket(s.family, { ifname: s.ifname, mode: s.mode, group: s.group, ttl: s.ttl, src: s.src });
     } catch (e) {
       this.log.error({ ...errorFields(e), interface: s.ifname }, `cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
       return;
     }
-    sock.on('message', (r) => {
-      this.input({ type: 'packet', socket: s.key, bytes: r.packet, family: r.family, src: r.src, dst: r.dst, ttl: r.ttl });
-    });
+    sock.on('message', (r) => this.input(this.packetInput(s.key, r)));
     sock.on('error', (e) => this.log.error({ ...errorFields(e), interface: s.ifname }, `VRRP socket ${s.ifname}: ${e.message}`));
     this.sockets.set(s.key, { sock, pending: new Set() });
   }

@@ -5,7 +5,8 @@
 import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
 import type { InstancePlan, VrrpPlan } from '../../src/vrrp/plan.js';
 import type { Input, InstanceState } from '../../src/vrrp/machine.js';
-import { VrrpNode, type NodeEffect, type NodeInput, type SocketSpec } from '../../src/vrrp/node.js';
+import { VrrpNode, type NodeEffect, type NodeInput } from '../../src/vrrp/node.js';
+import type { SocketSpec } from '../../src/vrrp/socket-spec.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/spec.js';
 import { Prng } from './prng.js';
 import type { Family } from '../../src/net/address.js';
