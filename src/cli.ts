@@ -8,8 +8,8 @@ import { keepalivedRtSignals } from './daemon/rt-signals.js';
 import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_CONFIG_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
 import { CONFIG_TEST_OK, EXIT_FATAL, EXIT_OK } from './util/exit-codes.js';
 
-// Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP), nor a daemon's start
-// for the parser's (the daemonizing launcher never parses; the foreground parent forks its VRRP child first).
+// Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP); a daemon loads the
+// parser in launch.ts, which reads the configuration first to open the VRRP sockets.
 const loadDaemon = () => import('./daemon/launch.js');
 // -t / -d: the bundled checker with its code cache when the build made one (config/check-bundle.ts).
 const loadCheck = () => import('./config/check-bundle.js').then((b) => b.loadConfigChecker());
@@ -219,7 +219,11 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
       return values['config-test'] ? r.exitCode : r.exitCode === CONFIG_TEST_OK ? EXIT_OK : r.exitCode;
     });
   }
-  if (!values['dont-fork']) return loadDaemon().then((d) => d.detach(argv));
+  if (!values['dont-fork']) {
+    return loadDaemon().then((d) => d.detach(argv, {
+      configFile: file, configId: values['config-id'] as string | undefined, allConfig: Boolean(values['all-config']), checkOnly: Boolean(values['check']),
+    }));
+  }
   if (values['ignore-sigint']) process.on('SIGINT', () => undefined);
   return loadDaemon().then((d) => d.runDaemon({
     configFile: file,

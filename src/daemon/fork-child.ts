@@ -1,10 +1,11 @@
 // Forking one of the daemon's child processes (child.ts is the entry point): the environment it reads, and the
-// fork itself. Node built-ins only, so launch.ts can fork the VRRP child before the parent loads its own modules
-// and reads the configuration (the child's Node start and module loading then overlap the parent's).
+// fork itself, with the VRRP sockets handed to a child (vrrp-handoff.ts). Light (Node built-ins and the handoff's
+// descriptor plumbing), so launch.ts forks the VRRP child before the parent loads its own modules.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, extname, join } from 'node:path';
 import type { DaemonOptions } from './options.js';
+import { handoffStdio, VRRP_SOCKETS_ENV, type HandedFd } from './vrrp-handoff.js';
 
 export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
 export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
@@ -29,18 +30,21 @@ function childEntry(): string {
 }
 
 /**
- * Forks a child of `kind`; with `configOverIpc` it waits for its configuration over IPC (else it reads the file).
+ * Forks a child of `kind`; with `configOverIpc` it waits for its configuration over IPC (else it reads the file);
+ * `sockets`: VRRP sockets handed to it (the caller closes its copies after the fork).
  * The channel uses V8's serialization, so the configuration model (Maps, Sets, undefined fields) arrives as the
  * parent built it.
  */
-export function forkChild(kind: string, options: DaemonOptions, extraExecArgv: readonly string[], configOverIpc: boolean): ChildProcess {
+export function forkChild(kind: string, options: DaemonOptions, extraExecArgv: readonly string[], configOverIpc: boolean, sockets: readonly HandedFd[] = []): ChildProcess {
+  // VRRP sockets opened before the fork (vrrp-handoff.ts) follow the IPC channel: descriptors 4, 5, …
+  const handed = handoffStdio(sockets, 4);
   return fork(childEntry(), [], {
     env: {
       ...process.env, [CHILD_KIND_ENV]: kind, [CHILD_OPTIONS_ENV]: JSON.stringify(options), [CHILD_PARENT_ENV]: String(process.pid),
-      [CHILD_CONFIG_IPC_ENV]: configOverIpc ? '1' : '',
+      [CHILD_CONFIG_IPC_ENV]: configOverIpc ? '1' : '', [VRRP_SOCKETS_ENV]: handed.env,
     },
     execArgv: [...process.execArgv, ...extraExecArgv],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...handed.stdio],
     serialization: 'advanced',
   });
 }

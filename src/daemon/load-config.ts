@@ -1,15 +1,18 @@
 // Reading the config the way every process of the daemon does: diagnostics logged, fatal ones refuse it.
 import { formatDiagnostic } from '../config/diagnostics.js';
-import { checkConfig } from '../config/check-config.js';
+import { checkConfig, type CheckConfigResult } from '../config/check-config.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
 import type { FromChild } from './ipc.js';
 import { CONFIG_TEST_FATAL } from '../util/exit-codes.js';
 import { refused } from './control.js';
 
-/** Reads and validates the config; undefined (errors logged) when it cannot run. */
-export function loadConfig(o: { configFile: string; configId?: string; allConfig?: boolean }, log: Logger): KeepalivedConfig | undefined {
-  const checked = checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
+/**
+ * Reads and validates the config; undefined (errors logged) when it cannot run. `checked`: the file already read
+ * (launch.ts reads it before this logger exists), whose diagnostics are logged here.
+ */
+export function loadConfig(o: { configFile: string; configId?: string; allConfig?: boolean }, log: Logger, checked?: CheckConfigResult): KeepalivedConfig | undefined {
+  checked ??= checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
   for (const d of checked.diags) {
     const line = formatDiagnostic(d);
     const fields = { diagnostic: d.code, file: d.loc?.file, line: d.loc?.line };

@@ -22,7 +22,7 @@ import './control-vrrp.js';
 import './control-plan.js';
 import './control-rs.js';
 import { CONFIG_TEST_FATAL, EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
-import { checkConfig } from '../config/check-config.js';
+import { checkConfig, type CheckConfigResult } from '../config/check-config.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import type { ReloadPlanDocument, CheckerPlanJson, VrrpPlanJson } from './reload-plan.js';
 
@@ -32,14 +32,14 @@ const PLAN_TIMEOUT_MS = 45_000;
 /**
  * Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. `early`: the VRRP child launch.ts
  * forked before this module was loaded, waiting for its configuration; adopted if the configuration wants it as it
- * was forked, killed otherwise.
+ * was forked, killed otherwise. `checked`: the configuration launch.ts already read (else it is read here).
  */
-export async function runParent(o: DaemonOptions, early?: EarlyChild): Promise<number> {
+export async function runParent(o: DaemonOptions, early?: EarlyChild, checked?: CheckConfigResult): Promise<number> {
   const log = createLogger({ ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
   log.info(`Starting keepalived-ts ${VERSION}`);
   // Every return before the children start drops the early child (it holds nothing yet).
   const dropEarly = () => early?.proc.kill('SIGKILL');
-  const cfg = loadConfig(o, log);
+  const cfg = loadConfig(o, log, checked);
   if (!cfg) {
     log.error('configuration cannot run (see the errors above); exiting');
     dropEarly();

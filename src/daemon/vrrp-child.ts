@@ -1,7 +1,8 @@
 // The VRRP child (keepalived's Keepalived_vrrp process): runs the VRRP engine on the configuration the parent read
 // and validated, writes the -r pid file, reloads on the parent's word with the parent's new configuration (or
 // re-reads the file on a SIGHUP sent to it directly), writes the signal dumps
-// and answers status requests. On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
+// and answers status requests. It starts on the VRRP sockets its parent handed it, where there are (vrrp-handoff.ts).
+// On SIGTERM it leaves nothing behind (priority-0 adverts, VIPs removed, notify_stop).
 import { onDumpSignals } from './rt-signals.js';
 import { writeFileSafe } from './safe-file.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
@@ -23,6 +24,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import type { VrrpControlInput } from '../vrrp/shell.js';
 import { badRequest, type ControlArgs, type ControlReply } from './control.js';
 import { reloadInChild, startConfig } from './child-config.js';
+import { handedToThisProcess } from './vrrp-handoff.js';
 import { vrrpPlanJson } from './reload-plan.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 
@@ -66,7 +68,8 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const maintenanceFile = maintenanceFileOf(o);
   let maintenance = existsSync(maintenanceFile);
   if (maintenance) log.warn({ file: maintenanceFile }, `Maintenance is on (${maintenanceFile}): every instance stays BACKUP until \`keepalived-ts ctl maintenance off\``);
-  const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance });
+  // Sockets opened before this process ran (vrrp-handoff.ts): the wait for a master counts from their opening.
+  const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance, handedSockets: handedToThisProcess() });
   let globalDefs = cfg.globalDefs;
   let started = false; // priorities apply once the engine has started (below), and again after each reload
   let routerId = cfg.globalDefs.routerId;
