@@ -1,12 +1,14 @@
 // Start-up benchmark (issue 11): launch → first advert as MASTER, keepalived 2.2.7 beside keepalived-ts, each in the
-// foreground (`-n`) and daemonizing (as the systemd unit runs it: the launched process detaches the daemon and
-// exits). One director alone on a fresh namespace LAN per launch, VRRPv3 advert_int 0.1, priority 150, state MASTER:
+// foreground (`-n`, as packaging/keepalived-ts.service runs it) and daemonizing (as an init script or a shell runs
+// it: the launched process detaches the daemon and exits). One director alone on a fresh namespace LAN per launch, VRRPv3 advert_int 0.1, priority 150, state MASTER:
 // both daemons start as BACKUP and wait the master-down interval (3 × 100 ms + skew 41 ms = 341 ms) before their
 // first advert, so launch → first advert minus 341 ms is what the process start costs. Runs alternate between the
 // daemons so machine load hits both alike. Times come from one clock: the launch is taken just before the spawn,
 // the advert from the bridge capture.
 //
-// Env: BENCH_RUNS (default 5), KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `node bin/keepalived-ts.js`).
+// Env: BENCH_RUNS (default 5), KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `node bin/keepalived-ts.js`),
+// KEEPALIVED_TS_BEFORE_CMD (argv prefix of another keepalived-ts build, e.g. `node /work/main/bin/keepalived-ts.js`:
+// run alternately with the others as `keepalived-ts (before)`, so a change is measured under the same load).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLan, daemonCommand, nowMs, vrrpConfig, waitFor, type DaemonKind } from '../test/lab/index.js';
@@ -19,14 +21,16 @@ const WAIT_MS = 3 * ADVERT_MS + ((256 - PRIO) / 256) * ADVERT_MS;
 interface Variant {
   kind: DaemonKind;
   daemonize: boolean;
+  /** Another build's argv prefix (KEEPALIVED_TS_BEFORE_CMD). */
+  before?: string[];
 }
-const VARIANTS: Variant[] = [
-  { kind: 'keepalived', daemonize: false },
-  { kind: 'keepalived-ts', daemonize: false },
-  { kind: 'keepalived', daemonize: true },
-  { kind: 'keepalived-ts', daemonize: true },
-];
-const label = (v: Variant) => `${v.kind} ${v.daemonize ? 'daemonizing' : '-n'}`;
+const beforeCmd = process.env.KEEPALIVED_TS_BEFORE_CMD?.trim().split(/\s+/);
+const VARIANTS: Variant[] = [false, true].flatMap((daemonize) => [
+  { kind: 'keepalived' as const, daemonize },
+  { kind: 'keepalived-ts' as const, daemonize },
+  ...(beforeCmd ? [{ kind: 'keepalived-ts' as const, daemonize, before: beforeCmd }] : []),
+]);
+const label = (v: Variant) => `${v.kind}${v.before ? ' (before)' : ''} ${v.daemonize ? 'daemonizing' : '-n'}`;
 
 const alive = (pid: number): boolean => {
   try {
@@ -46,7 +50,7 @@ async function once(v: Variant): Promise<number> {
     const conf = join(d.dir, 'keepalived.conf');
     writeFileSync(conf, vrrpConfig({ vrid: 51, priority: PRIO, state: 'MASTER', advertInt: ADVERT_MS / 1000, version: 3, vip: lan.vipCidr(), iface: 'eth0' }));
     const pidFile = join(d.dir, 'keepalived.pid');
-    const [cmd, ...pre] = daemonCommand(v.kind);
+    const [cmd, ...pre] = v.before ?? daemonCommand(v.kind);
     const args = [
       ...pre, ...(v.daemonize ? [] : ['-n']), '-l', '-D', '-G', '-f', conf,
       '-p', pidFile, '-r', join(d.dir, 'vrrp.pid'), '-c', join(d.dir, 'checkers.pid'), '-b', join(d.dir, 'bfd.pid'),
@@ -85,4 +89,9 @@ for (const daemonize of [false, true]) {
   console.log(`  keepalived     ${fmt(ka.min)} / ${fmt(ka.median)} / ${fmt(ka.max)}   start-up beyond the wait ${fmt(ka.median - WAIT_MS)}`);
   console.log(`  keepalived-ts  ${fmt(ts.min)} / ${fmt(ts.median)} / ${fmt(ts.max)}   start-up beyond the wait ${fmt(ts.median - WAIT_MS)}`);
   console.log(`  difference (medians) ${fmt(ts.median - ka.median)} ms (goal ≤ 150), ratio ${(ts.median / ka.median).toFixed(2)}`);
+  if (beforeCmd) {
+    const b = stats(samples.get(label({ kind: 'keepalived-ts', daemonize, before: beforeCmd }))!);
+    console.log(`  keepalived-ts (before: ${beforeCmd.join(' ')})  ${fmt(b.min)} / ${fmt(b.median)} / ${fmt(b.max)}   difference to keepalived ${fmt(b.median - ka.median)}`);
+  }
 }
+console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);

@@ -65,12 +65,12 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       checked = undefined; // the parent reads it again and reports
     }
     const cfg = checked && checked.exitCode !== CONFIG_TEST_FATAL ? checked.model : undefined;
-    if (cfg) {
-      const [{ CHILD_KINDS }, { childExecArgv }] = await Promise.all([import('./children.js'), import('./process-priority.js')]);
-      if (CHILD_KINDS.find((k) => k.kind === 'vrrp')!.wanted(cfg, o)) {
-        const execArgv = childExecArgv('vrrp', cfg.globalDefs);
-        early = { proc: forkChild('vrrp', o, execArgv, true, sockets), execArgv };
-      }
+    // No module beyond these before the fork (children.ts and process-priority.ts load the logger): a VRRP child
+    // for the instances, with real-time scheduling's Node flags only when asked for. The parent checks both
+    // against its own rules (CHILD_KINDS, childExecArgv) and forks again where they differ.
+    if (cfg?.vrrpInstances.length) {
+      const execArgv = cfg.globalDefs.vrrpRtPriority === undefined ? [] : (await import('./process-priority.js')).childExecArgv('vrrp', cfg.globalDefs);
+      early = { proc: forkChild('vrrp', o, execArgv, true, sockets), execArgv };
     }
     closeHandoff(sockets);
   }
