@@ -4,7 +4,8 @@
 // of every function the build's training run compiled is deserialized instead. Falls back to the ES modules (the
 // same code, compiled by tsc) whenever the bundle is absent or older than what tsc wrote since; V8 itself rejects a
 // cache made by another V8 or with other flags (the bundle is then compiled as usual).
-// Only `-t` / `-d` load it: the daemon's parent imports the modules, as every other module of the daemon does.
+// `-t` / `-d` load it, and so does the daemon's first read of the configuration (daemon/launch.ts: the VRRP sockets
+// wait for it); the parent's reloads import the modules, as every other module of the daemon does.
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

@@ -16,7 +16,9 @@ type ConfigOptions = Pick<DaemonOptions, 'configFile' | 'configId' | 'allConfig'
 
 /** The configuration read quietly (the parent logs its diagnostics) and the VRRP sockets it needs, opened. */
 async function readAndOpen(o: ConfigOptions): Promise<{ checked: CheckConfigResult; sockets: HandedFd[] }> {
-  const { checkConfig } = await import('../config/check-config.js');
+  // The bundled checker with its code cache when the build made one (config/check-bundle.ts): this read is on the
+  // way to the sockets, so every millisecond of it delays the wait.
+  const { checkConfig } = await (await import('../config/check-bundle.js')).loadConfigChecker();
   const checked = checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
   const runs = checked.exitCode !== CONFIG_TEST_FATAL && !o.checkOnly;
   const sockets = runs ? await openHandoffSockets(checked.model) : [];
