@@ -219,6 +219,12 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
         }
         (family === 4 ? SETUP4 : SETUP6).configure(k, adoptFd, this.ifindex, opts);
       } catch (e) {
+        // Handed to this process to own: not usable, so not kept open either (the caller opens a fresh one).
+        try {
+          k.close(adoptFd);
+        } catch {
+          /* not open */
+        }
         throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `adopting VRRP IPv${family} socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
       }
     }
