@@ -81,10 +81,10 @@ test("use_ipvlan config rules, with keepalived's messages", () => {
   const m = buildModel(p.nodes, p.diags, { interfaces: null, hostname: 'node1' });
   assert.equal(m.vrrpInstances[0]!.useIpvlan, undefined, 'IPv6 use_ipvlan is not supported yet: the instance runs on its interface');
   assert.ok(p.diags.list.some((d) => d.code === 'not-supported' && d.message.includes('use_ipvlan on an IPv6 instance')));
-  // An existing interface by the name: refused unless it is stacked on another (a killed run's ipvlan).
-  const named = (isStacked: boolean) => {
+  // An existing interface by the name: refused unless it is an l2 ipvlan (a killed run's).
+  const named = (isL2Ipvlan: boolean) => {
     const q = parseConfigText(inst('A', 51, '10.0.0.100', 'use_ipvlan ipv51 10.0.0.5/24'), 'n.conf', { configId: 'node1' });
-    const mm = buildModel(q.nodes, q.diags, { interfaces: new Set(['eth0', 'eth1', 'ipv51']), hostname: 'node1', isStacked: () => isStacked });
+    const mm = buildModel(q.nodes, q.diags, { interfaces: new Set(['eth0', 'eth1', 'ipv51']), hostname: 'node1', isL2Ipvlan: () => isL2Ipvlan });
     return { name: mm.vrrpInstances[0]!.useIpvlan?.name, errors: q.diags.list.filter((d) => d.severity === 'error').map((d) => d.message) };
   };
   assert.deepEqual(named(true), { name: 'ipv51', errors: [] });
@@ -117,4 +117,16 @@ test('use_vmac on an address: a VMAC for it on its own interface, even the insta
   assert.deepEqual(a.vips.map((v) => `${v.address}@${v.dev}`), ['10.0.0.100@eth0', '10.0.0.101@vrrp.51', '10.1.0.100@vrrp1.51']);
   assert.deepEqual(load(text(' use_vmac', 'use_vmac')).errors, ['(A) use_vmac specified for VIP/eVIP 10.0.0.101 and vrrp instance']);
   assert.deepEqual(load(text(' use_vmac_addr', 'use_vmac')).errors, ['(A) use_vmac_addr specified and use_vmac specified for VIP/eVIP 10.1.0.100']);
+});
+
+test('keepalived 2.2.7 parser rules: a use_vmac / use_ipvlan name another instance gave is refused; use_vmac on a static address and track_group on a VIP are unknown entries', () => {
+  const errors = (text: string) => { const r = load(text); return { errors: r.errors, vmacs: r.plan.instances.map((i) => i.vmac?.ifname) }; };
+  assert.deepEqual(errors(inst('A', 51, '10.0.0.100', 'use_ipvlan ipv51 10.0.0.5/24') + inst('B', 52, '10.0.0.101', 'use_ipvlan ipv51 10.0.0.6/24')),
+    { errors: ['(B) VRRP instance A is already using ipv51 - ignoring name'], vmacs: ['ipv51', 'vrrp.52'] });
+  assert.deepEqual(errors(inst('A', 51, '10.0.0.100', 'use_vmac vm51') + inst('B', 52, '10.0.0.101', 'use_vmac vm51')),
+    { errors: ['(B) VRRP instance A is already using vm51 - ignoring name'], vmacs: ['vm51', 'vrrp.52'] });
+  assert.deepEqual(errors(inst('A', 51, '10.0.0.100') + 'static_ipaddress {\n 10.0.5.1/24 dev eth0 use_vmac\n}\n').errors,
+    ["unknown configuration entry 'use_vmac' for ip address - ignoring"]);
+  assert.deepEqual(errors(inst('A', 51, '10.0.0.100 track_group G')).errors,
+    ["unknown configuration entry 'track_group' for ip address - ignoring", "unknown configuration entry 'G' for ip address - ignoring"]);
 });

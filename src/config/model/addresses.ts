@@ -12,8 +12,11 @@ function lineWords(n: ConfigNode): Array<{ text: string; loc: ConfigNode['loc'] 
 
 const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 
-/** A missing interface is reported by the caller (it knows about dynamic_interfaces). */
-export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev: (dev: string, loc: ConfigNode['loc']) => void): VirtualIp | undefined {
+/**
+ * A missing interface is reported by the caller (it knows about dynamic_interfaces). `staticAddr`: a static_ipaddress
+ * line, where keepalived takes track_group and not use_vmac (a VIP the other way round: the other is an unknown entry).
+ */
+export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev: (dev: string, loc: ConfigNode['loc']) => void, staticAddr = false): VirtualIp | undefined {
   const ws = lineWords(n);
   const ip = parseCidr(ws[0]!.text, true);
   if (!ip) {
@@ -33,6 +36,11 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
     return v?.text;
   };
   let devSeen = false;
+  const unknown = (w: string, loc: ConfigNode['loc']): void => {
+    ctx.diags.error('unknown-keyword', `unknown configuration entry '${w}' for ip address - ignoring`, loc, {
+      keyword: w, suggestion: `options: brd dev scope label peer home -nodad mngtmpaddr noprefixroute autojoin no_track preferred_lft ${staticAddr ? 'track_group' : 'use_vmac'}`,
+    });
+  };
   for (let i = 1; i < ws.length; i++) {
     const w = ws[i]!.text;
     switch (w) {
@@ -70,9 +78,9 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
       case 'no_track': vip.noTrack = true; break;
       case 'use_vmac':
         // keepalived makes an extra VMAC on the address's own interface for it (vrrp.c, vmac_addr_prefix; the VRRP
-        // plan builds it). A static address (no default device) keeps the notice.
+        // plan builds it).
+        if (staticAddr) { unknown(w, ws[i]!.loc); break; }
         vip.useVmac = true;
-        if (!defaultDev) ctx.diags.notice('not-supported', 'use_vmac on an address is not supported yet by keepalived-ts; the address goes on its interface', ws[i]!.loc, { keyword: 'use_vmac' });
         break;
       case 'preferred_lft': {
         const v = need(i); if (v === undefined) break; i++;
@@ -81,11 +89,12 @@ export function parseVipLine(ctx: Ctx, n: ConfigNode, defaultDev: string, onDev:
         else vip.preferredLftS = Number(v);
         break;
       }
-      case 'track_group': { i++; ctx.diags.notice('not-supported', 'track_group on addresses is not supported yet by keepalived-ts; ignored', ws[i - 1]!.loc, { keyword: 'track_group' }); break; }
-      default:
-        ctx.diags.error('unknown-keyword', `unknown configuration entry '${w}' for ip address - ignoring`, ws[i]!.loc, {
-          keyword: w, suggestion: 'options: brd dev scope label peer home -nodad mngtmpaddr noprefixroute autojoin no_track preferred_lft use_vmac',
-        });
+      case 'track_group':
+        if (!staticAddr) { unknown(w, ws[i]!.loc); break; }
+        i++;
+        ctx.diags.notice('not-supported', 'track_group on addresses is not supported yet by keepalived-ts; ignored', ws[i - 1]!.loc, { keyword: 'track_group' });
+        break;
+      default: unknown(w, ws[i]!.loc);
     }
   }
   if (vip.peer && vip.brd) {

@@ -380,7 +380,7 @@ function buildStatic(ctx: Ctx, n: ConfigNode, g: GlobalDefs, checkIf: (name: str
   const onDev = (dev: string, loc: Loc): void => { checkIf(dev, loc); };
   for (const l of n.block ?? []) {
     if (n.keyword === 'static_ipaddress') {
-      const v = parseVipLine(ctx, l, '', onDev);
+      const v = parseVipLine(ctx, l, '', onDev, true);
       if (v && !v.dev) {
         const def = g.defaultInterface ?? 'eth0';
         if (!ctx.env.interfaces || ctx.env.interfaces.has(def)) v.dev = def;
