@@ -2,6 +2,7 @@
 // The host facts (interfaces, file system for script security, host name) are passed in or read here, so the
 // daemon can call the same function before a start or a reload.
 import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { Diagnostics, exitCodeFor, type Diagnostic } from './diagnostics.js';
 import { parseConfigFile } from './parse.js';
@@ -46,10 +47,13 @@ export function shortHostname(): string {
 export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckConfigResult {
   const host = opts.hostname ?? shortHostname();
   const interfaces = opts.interfaces === undefined ? readInterfaces() : opts.interfaces;
-  // Only asked for use_ipvlan's name; /sys/class/net is this namespace's when the daemon or -t runs in it.
-  const isStacked = (name: string): boolean => {
+  // Only asked for an existing interface named by use_ipvlan (rare): sysfs does not tell an ipvlan from a macvlan,
+  // iproute2's detailed link dump does. This namespace's, when the daemon or -t runs in it.
+  const isL2Ipvlan = (name: string): boolean => {
+    const r = spawnSync('ip', ['-d', '-j', 'link', 'show', 'dev', name], { encoding: 'utf8', timeout: 5000 });
     try {
-      return readdirSync(`/sys/class/net/${name}`).some((e) => e.startsWith('lower_'));
+      const info = (JSON.parse(r.stdout) as Array<{ linkinfo?: { info_kind?: string; info_data?: { mode?: string } } }>)[0]?.linkinfo;
+      return info?.info_kind === 'ipvlan' && info.info_data?.mode === 'l2';
     } catch {
       return false;
     }
@@ -62,7 +66,7 @@ export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckC
       return true;
     }
   };
-  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isStacked, hasMulticast } : {}) };
+  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isL2Ipvlan, hasMulticast } : {}) };
   // The model is built block by block as the reader completes them (see ModelBuilder).
   let builder = new ModelBuilder(env);
   const parsed = parseConfigFile(path, {

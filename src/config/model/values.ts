@@ -9,10 +9,10 @@ export interface ModelEnv {
   /** Interface names in the current network namespace; null = do not check. */
   interfaces: ReadonlySet<string> | null;
   /**
-   * Whether an existing interface is stacked on another one (an ipvlan or macvlan has a lower device): use_ipvlan's
-   * name may be a leftover ipvlan, not any other interface. Undefined = every existing name is taken as not stacked.
+   * Whether an existing interface is an l2 ipvlan: use_ipvlan's name may be a leftover one (a killed run's), not any
+   * other interface. Undefined = no existing interface is one.
    */
-  isStacked?: (name: string) => boolean;
+  isL2Ipvlan?: (name: string) => boolean;
   /** Whether an existing interface has IFF_MULTICAST. Undefined = every interface is taken to have it. */
   hasMulticast?: (name: string) => boolean;
   /** Short host name (router_id default, smtp defaults); default 'localhost'. */
@@ -20,6 +20,9 @@ export interface ModelEnv {
 }
 
 export class Ctx {
+  /** use_vmac / use_ipvlan interface names given so far, and the instance that gave each (keepalived's vmac_ifname). */
+  readonly vmacNames = new Map<string, string>();
+
   constructor(
     readonly diags: Diagnostics,
     readonly env: ModelEnv,

@@ -480,7 +480,8 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
             else v.mac = mac;
           } else if (v.name !== undefined || d.useIpvlan?.name !== undefined) bad('VMAC interface name already specified');
           else if (!validIfName(a.text)) bad(`VMAC interface name '${a.text}' too long or invalid characters - ignoring`);
-          else v.name = a.text;
+          else if (takenBy(ctx, d.name, a.text)) bad(`(${d.name}) VRRP instance ${takenBy(ctx, d.name, a.text)} is already using ${a.text} - ignoring name`);
+          else { v.name = a.text; ctx.vmacNames.set(a.text, d.name); }
         }
         d.useVmac = v;
         break;
@@ -550,13 +551,22 @@ function parseUseIpvlan(ctx: Ctx, k: ConfigNode, d: InstanceDraft): void {
     }
     if (v.name !== undefined || d.useVmac?.name !== undefined) { err(`IPVLAN interface already specified - ignoring '${a.text}'`, a.loc); continue; }
     if (Buffer.byteLength(a.text) >= 16) { err(`IPVLAN interface name '${a.text}' too long - ignoring`, a.loc); continue; }
-    if (ctx.env.interfaces?.has(a.text) && !ctx.env.isStacked?.(a.text)) { err(`interface ${a.text} already exists and is not an l2 ipvlan; ignoring ipvlan if_name`, a.loc); continue; }
+    const other = takenBy(ctx, d.name, a.text);
+    if (other) { err(`VRRP instance ${other} is already using ${a.text} - ignoring name`, a.loc); continue; }
+    // keepalived keeps the name for the instance before it looks at the interface (a later instance may not take it).
+    ctx.vmacNames.set(a.text, d.name);
+    if (ctx.env.interfaces?.has(a.text) && !ctx.env.isL2Ipvlan?.(a.text)) { err(`interface ${a.text} already exists and is not an l2 ipvlan; ignoring ipvlan if_name`, a.loc); continue; }
     v.name = a.text;
   }
   d.useIpvlan = v;
 }
 
-/** vrrp_complete_instance: defaults from globals, derived state/priority, the compatibility rules. */
+/** Another instance that gave this use_vmac / use_ipvlan name (keepalived: "VRRP instance X is already using NAME"). */
+function takenBy(ctx: Ctx, instance: string, name: string): string | undefined {
+  const other = ctx.vmacNames.get(name);
+  return other !== undefined && other !== instance ? other : undefined;
+}
+
 /** The kernel's dev_name_valid (net/core/dev.c), as keepalived copies it. */
 export function validIfName(name: string): boolean {
   return name !== '' && Buffer.byteLength(name) < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
@@ -575,6 +585,7 @@ export function parseVmacMac(text: string): string | 'invalid' {
   return parts.length === 5 ? `${hex.join(':')}:xx` : hex.join(':');
 }
 
+/** vrrp_complete_instance: defaults from globals, derived state/priority, the compatibility rules. */
 export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, syncGroup: VrrpSyncGroup | undefined): VrrpInstance {
   const E = (code: string, msg: string, loc: Loc = d.loc, suggestion?: string): void => ctx.diags.error(code, `(${d.name}) ${msg}`, loc, { suggestion });
   const strict = d.strictMode ?? g.vrrpStrict;
