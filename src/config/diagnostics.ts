@@ -65,6 +65,17 @@ export function formatDiagnostic(d: Diagnostic): string {
 export const CONFIG_FILE_ERROR_CODES: ReadonlySet<string> = new Set(['include-missing', 'include-no-match', 'include-unreadable']);
 
 /**
+ * Fatal for `-t` (its exit code 4), but keepalived's daemon only logs them and runs: an unknown interface in
+ * linkbeat_interfaces (keepalived 2.2.7 vrrp_parser.c: the line is dropped).
+ */
+const LOGGED_AT_START: ReadonlySet<string> = new Set(['bad-linkbeat-interface']);
+
+/** Whether the daemon refuses this configuration (a start fails, a reload keeps the running one). */
+export function refusesToRun(diags: readonly Diagnostic[]): boolean {
+  return exitCodeFor(diags.filter((d) => !(d.severity === 'fatal' && LOGGED_AT_START.has(d.code)))) === CONFIG_TEST_FATAL;
+}
+
+/**
  * `-t` exit code. keepalived: 0 clean, 4 file not found / bad interface / fatal, 5 other errors and warnings,
  * 6 a checked include failure (CONFIG_FILE_ERROR_CODES, checked first: keepalived stops reading there) or
  * 6 script-security problems. keepalived reports the *least* severe level seen (parser.c keeps the largest enum

@@ -1,10 +1,9 @@
 // Reading the config the way every process of the daemon does: diagnostics logged, fatal ones refuse it.
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, refusesToRun } from '../config/diagnostics.js';
 import { checkConfig, type CheckConfigResult } from '../config/check-config.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
 import type { FromChild } from './ipc.js';
-import { CONFIG_TEST_FATAL } from '../util/exit-codes.js';
 import { refused } from './control.js';
 
 /**
@@ -19,7 +18,7 @@ export function loadConfig(o: { configFile: string; configId?: string; allConfig
     if (d.severity === 'fatal') log.error(fields, line);
     else log.warn(fields, line);
   }
-  return checked.exitCode === CONFIG_TEST_FATAL ? undefined : checked.model;
+  return refusesToRun(checked.diags) ? undefined : checked.model;
 }
 
 

@@ -21,9 +21,9 @@ import { ControlCounters, dispatchControl, refused, type ControlEnv } from './co
 import './control-vrrp.js';
 import './control-plan.js';
 import './control-rs.js';
-import { CONFIG_TEST_FATAL, EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK } from '../util/exit-codes.js';
 import { checkConfig, type CheckConfigResult } from '../config/check-config.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, refusesToRun } from '../config/diagnostics.js';
 import type { ReloadPlanDocument, CheckerPlanJson, VrrpPlanJson } from './reload-plan.js';
 
 /** How long `ctl plan` waits for a child's part: it reads the file, and a checker child dumps the kernel's IPVS table. */
@@ -125,7 +125,7 @@ export async function runParent(o: DaemonOptions, early?: EarlyChild, checked?: 
   const planReload = async (file: string): Promise<ReloadPlanDocument> => {
     const checked = checkConfig(file, { configId: o.configId, allConfig: o.allConfig });
     const doc: ReloadPlanDocument = {
-      file, valid: checked.exitCode !== CONFIG_TEST_FATAL, diagnostics: checked.diags.map(formatDiagnostic),
+      file, valid: !refusesToRun(checked.diags), diagnostics: checked.diags.map(formatDiagnostic),
       processes: { start: [], stop: [] }, errors: [],
     };
     if (!doc.valid || stopping) return doc;

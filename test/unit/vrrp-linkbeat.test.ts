@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, VI } from '../helpers/model.js';
 import { vrrpPlan } from '../../src/vrrp/plan.js';
+import { exitCodeFor, refusesToRun } from '../../src/config/diagnostics.js';
 import {
   linkbeatInit, linkbeatPoll, linkbeatStep, miiStatus, readingsFor,
   type LinkbeatIfState, type LinkbeatReadings, type MiiReading,
@@ -119,7 +120,11 @@ test('linkbeat config: keepalived 2.2.7 verdicts (upper-case method only, unknow
   eth0 IOCTL
 }
 ${VI()}`);
-  assert.deepEqual(b.golden, ['error bad-value @2', 'error bad-value @3', 'fatal bad-interface @4']);
+  assert.deepEqual(b.golden, ['error bad-value @2', 'error bad-value @3', 'fatal bad-linkbeat-interface @4']);
+  // -t exits 4 as keepalived's; the daemon logs it and runs, as keepalived's does.
+  assert.equal(exitCodeFor(b.diags), 4);
+  assert.equal(refusesToRun(b.diags), false);
+  assert.equal(refusesToRun(build(VI().replace('interface eth0', 'interface eth9')).diags), true, 'only the linkbeat line is let through');
   assert.deepEqual(b.diags.map((d) => d.message), [
     'extra characters mii in linkbeat interface', 'extra characters MII in linkbeat interface', 'unknown interface eth9 specified for linkbeat interface',
   ]);

@@ -10,9 +10,10 @@ const TYPES = new Set(['MII', 'ETHTOOL', 'IOCTL']);
 export function buildLinkbeatInterfaces(ctx: Ctx, node: ConfigNode, g: GlobalDefs, out: LinkbeatInterface[]): void {
   for (const l of node.block ?? []) {
     const name = l.keyword;
-    // keepalived: an unknown interface is fatal for -t unless dynamic_interfaces (then it is polled once it exists).
+    // keepalived: an unknown interface is fatal for -t unless dynamic_interfaces (then it is polled once it exists);
+    // the daemon logs it, drops the line and runs (diagnostics.ts refusesToRun).
     if (ctx.env.interfaces && !ctx.env.interfaces.has(name) && !g.dynamicInterfaces) {
-      ctx.diags.fatal('bad-interface', `unknown interface ${name} specified for linkbeat interface`, l.loc, {
+      ctx.diags.fatal('bad-linkbeat-interface', `unknown interface ${name} specified for linkbeat interface`, l.loc, {
         keyword: name,
         suggestion: ctx.env.interfaces.size ? `existing: ${[...ctx.env.interfaces].sort().join(', ')}; or set dynamic_interfaces in global_defs` : 'or set dynamic_interfaces in global_defs',
       });
