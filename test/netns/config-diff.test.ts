@@ -24,6 +24,10 @@ before(() => {
     execFileSync('ip', ['-n', ns, 'link', 'add', n, 'type', 'veth', 'peer', 'name', `ktpeer${i}`]);
     execFileSync('ip', ['-n', ns, 'link', 'set', n, 'up']);
   }
+  // What only a check in the namespace sees: a macvlan (not an ipvlan) and an interface without multicast.
+  execFileSync('ip', ['-n', ns, 'link', 'add', 'mv51', 'link', 'eth0', 'type', 'macvlan', 'mode', 'private']);
+  execFileSync('ip', ['-n', ns, 'link', 'add', 'eth2', 'type', 'veth', 'peer', 'name', 'ktpeer2']);
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'eth2', 'multicast', 'off', 'up']);
 });
 after(() => {
   if (skip) return;
@@ -62,6 +66,10 @@ const CASES: Record<string, string> = {
   'use_ipvlan + unicast (needs xmit_base, only valid with a vmac)': VI('  use_ipvlan 10.0.0.5/24\n  unicast_peer {\n    10.0.0.9\n  }'),
   'use_ipvlan + promote_secondaries': VI('  use_ipvlan 10.0.0.5/24\n  promote_secondaries'),
   'use_ipvlan + use_vmac': VI('  use_vmac\n  use_ipvlan 10.0.0.5/24'),
+  'use_ipvlan: two instances name the same interface': VI('  use_ipvlan ipv51 10.0.0.5/24') + VI('  use_ipvlan ipv51 10.0.0.6/24').replace('VI_1', 'VI_2').replace('51', '52'),
+  'use_vmac: two instances name the same interface': VI('  use_vmac vm51') + VI('  use_vmac vm51').replace('VI_1', 'VI_2').replace('51\n', '52\n'),
+  'use_vmac on a static address': VI('') + 'static_ipaddress {\n  10.0.5.1/24 dev eth0 use_vmac\n}\n',
+  'track_group on a VIP': VI('  virtual_ipaddress_excluded {\n    10.0.3.1 dev eth1 track_group G\n  }'),
   'use_ipvlan IPv6 without an address': VI('  use_ipvlan').replace('10.0.0.1', 'fe80::1'),
   'priority out of range': VI('  priority 300'),
   'priority 0': VI('  priority 0'),
@@ -201,5 +209,23 @@ for (const [name, text] of Object.entries(CASES)) {
     assert.equal(ours.exitCode, expected,
       `keepalived exit ${k.status}:\n${k.stderr}\nkeepalived-ts exit ${ours.exitCode}:\n` +
       ours.diags.map((d) => `  ${d.severity} ${d.code} ${d.loc ? d.loc.line + ': ' : ''}${d.message}`).join('\n'));
+  });
+}
+
+// Cases whose verdict depends on what the namespace holds (a macvlan by the use_ipvlan name, an interface without
+// multicast): keepalived-ts -t runs in the namespace too, reading its interfaces as the daemon would.
+const NS_CASES: Record<string, string> = {
+  'use_ipvlan named as an existing macvlan': VI('  use_ipvlan mv51 10.0.0.5/24'),
+  'multicast instance on an interface without multicast': VI('').replace('interface eth0', 'interface eth2'),
+  'unicast instance on an interface without multicast': VI('  unicast_peer {\n    10.0.0.11\n  }').replace('interface eth0', 'interface eth2'),
+};
+for (const [name, text] of Object.entries(NS_CASES)) {
+  test(`keepalived -t and keepalived-ts -t in the namespace agree: ${name}`, { skip }, () => {
+    const file = join(dir, `ns_${name.replace(/[^a-z0-9]+/gi, '_')}.conf`);
+    writeFileSync(file, text);
+    const k = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file], { encoding: 'utf8', timeout: 20_000 });
+    const ours = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(import.meta.dirname, '../../src/cli.ts'), '-t', '-f', file],
+      { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(ours.status, k.status, `keepalived exit ${k.status}:\n${k.stderr}\nkeepalived-ts exit ${ours.status}:\n${ours.stderr}${ours.stdout}`);
   });
 }

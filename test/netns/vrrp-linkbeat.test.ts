@@ -67,4 +67,17 @@ describe('linkbeat_interfaces: a polled carrier loss faults the MASTER and moves
     assert.deepEqual(ts.lines, expected);
     assert.deepEqual(ka.lines, expected);
   });
+
+  it('an unknown interface in linkbeat_interfaces is logged and the daemon runs without it, as keepalived does', async () => {
+    for (const kind of ['keepalived-ts', 'keepalived'] as const) {
+      const d = await lan.startDaemon(d1, { kind, configText: `${config(150, false)}\nlinkbeat_interfaces {\n    eth9\n}\n` });
+      try {
+        await waitFor(() => only('d1'), { timeoutMs: 20_000, intervalMs: 50, what: `${kind} on d1 holds the VIP\n${d.log().slice(-3000)}` });
+        assert.match(d.log(), /unknown interface eth9 specified for linkbeat interface/);
+      } finally {
+        await d.stop('SIGTERM');
+      }
+      await waitFor(async () => (await holders()).length === 0, { timeoutMs: 10_000, intervalMs: 50, what: 'no VIP left' });
+    }
+  });
 });
