@@ -3,6 +3,7 @@
 // d1 MASTER → c1 pings the VIP every 5 ms → settle → `ip link set eth0 down` on d1 at a controlled phase after
 // one of its adverts (timed from the live capture) → d2 takes over → link up → d1 preempts → SIGTERM d1 → d2 takes
 // over → stop. Every time comes from one clock: the bridge capture, notify lines and `ip monitor` stamps.
+// Memory is bench/footprint.ts's: a cycle here is over before keepalived-ts's memory trim (5 s after start-up).
 //
 // Env: BENCH_RUNS (default 3), BENCH_MODES (v2,v3), BENCH_PAIRS (keepalived:keepalived,keepalived-ts:keepalived-ts),
 //      KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `node bin/keepalived-ts.js`).
@@ -71,8 +72,6 @@ const METRICS: MetricDef[] = [
   { key: 'spacing.max', label: 'advert spacing, max', bound: (a) => a },
   { key: 'garp.delay', label: 'first advert as MASTER → first GARP (all transitions)', bound: () => undefined },
   { key: 'garp.burst', label: 'GARPs in the first burst (count)', bound: () => undefined },
-  { key: 'rss.master', label: 'footprint d1 (master) RSS, kB', bound: () => undefined },
-  { key: 'rss.backup', label: 'footprint d2 (backup) RSS, kB', bound: () => undefined },
 ];
 
 const push = (s: Samples, key: string, v: number | undefined) => {
@@ -135,8 +134,6 @@ async function cycle(mode: Mode, kinds: [DaemonKind, DaemonKind], run: number, s
     push(s, 'startup.advert', first1.tMs - tLaunch);
     lan.spawnIn(c1, 'ping', ['-n', '-D', '-O', '-i', '0.005', vip], { logFile: `${lan.dir}/ping.log` });
     await sleep(Math.max(2000, 4 * adv));
-    push(s, 'rss.master', d1.daemon!.rssKb().total);
-    push(s, 'rss.backup', d2.daemon!.rssKb().total);
 
     // 2. failover at phase (run − 0.5)/N of an interval after one of d1's adverts
     const phaseTarget = ((run - 0.5) / runs) * adv;

@@ -74,6 +74,8 @@ export interface ChildKind {
   kind: string;
   /** Log role, keepalived's process name (Keepalived_vrrp, Keepalived_healthcheckers). */
   role: string;
+  /** The parent's "Starting X child process, pid=N" names it as keepalived 2.2.7 does (VRRP, Healthcheck). */
+  startName: string;
   /** The child's pid file option (-r, -c). */
   pidFile(o: DaemonOptions): string;
   /** Whether this config (and -P/-C) asks for the child. */
@@ -89,6 +91,7 @@ export const CHILD_KINDS: ChildKind[] = [
   {
     kind: 'vrrp',
     role: 'Keepalived_vrrp',
+    startName: 'VRRP',
     pidFile: (o) => o.vrrpPidFile,
     // keepalived runs its VRRP process for static_* entries too (they set have_vrrp_config).
     wanted: (cfg, o) => !o.checkOnly && (cfg.vrrpInstances.length > 0 || cfg.staticAddresses.length + cfg.staticRoutes.length + cfg.staticRules.length > 0),
@@ -100,6 +103,7 @@ export const CHILD_KINDS: ChildKind[] = [
   {
     kind: 'checker',
     role: 'Keepalived_healthcheckers',
+    startName: 'Healthcheck',
     pidFile: (o) => o.checkersPidFile,
     wanted: (cfg, o) => !o.vrrpOnly && cfg.virtualServers.length > 0,
     load: () => import('./checker-child.js').then((m) => m.runCheckerChild),
@@ -197,7 +201,8 @@ export class Supervised {
     if (early && !adopt) early.proc.kill('SIGKILL');
     const proc = adopt ? early.proc : forkChild(this.spec.kind, this.options, execArgv, this.currentConfig !== undefined);
     this.proc = proc;
-    this.log.info({ pid: proc.pid }, `Starting ${this.spec.role} child process, pid=${proc.pid}`);
+    // The parent logs it under its own pid, as keepalived does (the child's is in the text and in childPid).
+    this.log.info({ childPid: proc.pid }, `Starting ${this.spec.startName} child process, pid=${proc.pid}`);
     // First messages, so a respawned checker starts with the overrides its predecessor held, and every child with
     // the configuration the parent validated (child.ts keeps messages that arrive before the child's handler is in
     // place).

@@ -101,7 +101,7 @@ virtual_server 10.99.0.1 80 {
   await waitFor('UP b', () => count('UP b') === 1, 20_000, getLog);
 
   assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${getLog().slice(-3000)}`);
-  assert.doesNotMatch(getLog(), /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
+  assert.doesNotMatch(getLog(), /Starting Healthcheck child process[\s\S]*Starting Healthcheck child process/, 'the checker child was not respawned');
   assert.deepEqual(notifies(), ['DOWN a', 'UP a', 'DOWN a', 'UP a', 'DOWN b', 'UP b']);
   const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
   daemon.kill('SIGTERM');

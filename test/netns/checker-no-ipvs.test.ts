@@ -61,7 +61,7 @@ virtual_server 10.99.0.1 80 {
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(daemon.exitCode, null, `the daemon exited; log:\n${getLog().slice(-3000)}`);
   assert.equal(getLog().match(/no IPVS table is programmed/g)?.length, 1, getLog().slice(-3000));
-  assert.doesNotMatch(getLog(), /Starting Keepalived_healthcheckers child process[\s\S]*Starting Keepalived_healthcheckers child process/, 'the checker child was not respawned');
+  assert.doesNotMatch(getLog(), /Starting Healthcheck child process[\s\S]*Starting Healthcheck child process/, 'the checker child was not respawned');
   assert.doesNotMatch(getLog(), /IPVS: reconcile failed/);
 
   const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));

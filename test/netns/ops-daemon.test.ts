@@ -124,6 +124,9 @@ describe('keepalived-ts operations (parent + VRRP child) against a keepalived pe
     const child = readPid(vrrpPidFile());
     assert.ok(child && child !== ts.pid, '-r names a separate VRRP child');
     assert.equal(Number(readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]), ts.pid, 'the child is the parent\'s');
+    // keepalived's parent line, logged by the parent under its own pid, the child's in the text.
+    assert.match(ts.log(), new RegExp(`Keepalived\\[${ts.pid}\\] INFO: Starting VRRP child process, pid=${child}\n`));
+    assert.match(d2.daemon!.log(), /: Starting VRRP child process, pid=\d+\n/, 'keepalived says the same');
   });
 
   it('reload adding a VIP on the master: no flap, no BACKUP, no notify, the new VIP appears', async () => {
