@@ -291,6 +291,7 @@ constexpr int kMaxRtTids = 8;
 std::atomic<int> g_rt_tids[kMaxRtTids];
 std::atomic<int> g_rt_ntids{0};
 std::atomic<uint32_t> g_rt_demotions{0};
+std::atomic<int> g_rt_demoted_nice{0};
 uv_async_t* g_rt_async = nullptr;
 Napi::FunctionReference* g_rt_cb = nullptr;  // never freed: it may be called until the process exits
 
@@ -298,8 +299,11 @@ void OnSigxcpu(int) {
   int saved = errno;
   sched_param sp{};
   int n = g_rt_ntids.load();
-  for (int i = 0; i < n; i++)
+  int nice = g_rt_demoted_nice.load();
+  for (int i = 0; i < n; i++) {
     syscall(SYS_sched_setscheduler, g_rt_tids[i].load(), SCHED_OTHER | SCHED_RESET_ON_FORK, &sp);
+    syscall(SYS_setpriority, PRIO_PROCESS, g_rt_tids[i].load(), nice);
+  }
   g_rt_demotions.fetch_add(1);
   if (g_rt_async) uv_async_send(g_rt_async);
   errno = saved;
@@ -312,7 +316,7 @@ void OnRtAsync(uv_async_t* h) {
   g_rt_cb->MakeCallback(env.Global(), {});
 }
 
-// rtGuard(tids, onDemoted): at SIGXCPU, demote these threads to SCHED_OTHER and call onDemoted() on the event loop
+// rtGuard(tids, onDemoted, nice): at SIGXCPU, demote these threads to SCHED_OTHER at `nice` and call onDemoted() on the event loop
 // (coalesced: once for one or more demotions since the last call). Installs the handler on first use, replacing
 // any other SIGXCPU handler (libuv's, if JS ever listened: a JS listener could not run in time anyway).
 Napi::Value RtGuard(const Napi::CallbackInfo& info) {
@@ -325,6 +329,7 @@ Napi::Value RtGuard(const Napi::CallbackInfo& info) {
   g_rt_ntids.store(0);
   for (uint32_t i = 0; i < list.Length(); i++) g_rt_tids[i].store(list.Get(i).As<Napi::Number>().Int32Value());
   g_rt_ntids.store(static_cast<int>(list.Length()));
+  g_rt_demoted_nice.store(info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);
   if (!g_rt_cb) g_rt_cb = new Napi::FunctionReference();
   *g_rt_cb = Napi::Persistent(info[1].As<Napi::Function>());
   if (!g_rt_async) {

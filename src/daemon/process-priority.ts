@@ -17,7 +17,7 @@
 // libuv's pool stay SCHED_OTHER: as real-time threads they would fall under RLIMIT_RTTIME (a long concurrent mark
 // would get the process SIGKILLed) and could take the CPU from the main thread on a 2-core machine.
 import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { ksock, MLOCK_ONFAULT, RLIMIT_RTTIME, SCHED_OTHER, SCHED_RESET_ON_FORK, SCHED_RR } from '../net/ksock.js';
 import type { GlobalDefs } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
@@ -41,10 +41,19 @@ interface Realtime {
   softUs: number;
   tickUs: number;
   tid: number;
+  /** The thread's nice value before it went real-time: a demotion runs it at DEMOTED_NICE, promotion restores this. */
+  nice: number;
   log: Logger;
   /** Set while demoted: waiting for the thread to have slept before it goes real-time again. */
   repromote?: NodeJS.Timeout;
 }
+
+/**
+ * The nice value of a demoted thread until it sleeps: the highest of normal scheduling, so it still runs ahead of
+ * ordinary load but, unlike at SCHED_RR, cannot take a CPU from it. At nice 0 a demoted VRRP child under 6 busy loops on
+ * 2 cores waited its turn among them (bench/advert-jitter.ts: 7 false state changes in 60 s, master silent 113 ms).
+ */
+const DEMOTED_NICE = -20;
 
 let realtime: Realtime | undefined;
 let demotionLog: DemotionLogState = { loggedTotal: 0 };
@@ -70,11 +79,12 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
   const tickUs = k.clockTickUs?.() ?? 0;
   const softUs = guarded ? rttimeSoftLimitUs(rttimeUs, tickUs) : Math.floor(rttimeUs / 2);
   const tid = k.gettid();
+  const nice = realtime?.tid === tid ? realtime.nice : getPriority(tid);
   if (guarded) {
     // Armed before the switch: from the first tick at SCHED_RR a long burst must find the handler in place.
-    k.rtGuard!([tid], onDemoted);
+    k.rtGuard!([tid], onDemoted, DEMOTED_NICE);
     guardArmed = true;
-    realtime = { role, priority: prio, rttimeUs, softUs, tickUs, tid, log };
+    realtime = { role, priority: prio, rttimeUs, softUs, tickUs, tid, nice, log };
   }
   try {
     if (guarded) k.schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, prio, softUs, rttimeUs);
@@ -89,7 +99,7 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
     log.warn({ ...errorFields(e), rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: cannot set RLIMIT_RTTIME: ${err.message}`);
     return applyRealtime(role, prio, 0, log, quiet);
   }
-  realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, tickUs, tid, log };
+  realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, tickUs, tid, nice, log };
   if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR`);
   if (!rttimeUs || guarded) {
     if (rttimeUs && !quiet) {
@@ -132,6 +142,7 @@ function onDemoted(): void {
     }
     try {
       ksock().schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, rt.priority, rt.softUs, rt.rttimeUs);
+      restoreNice(rt);
       rt.log.debug({ rtPriority: rt.priority }, `${rt.role}_rt_priority ${rt.priority}: back to SCHED_RR`);
     } catch (e) {
       realtime = undefined;
@@ -139,6 +150,15 @@ function onDemoted(): void {
     }
   };
   rt.repromote = setTimeout(check, 1);
+}
+
+/** The thread's own nice value again (a demotion set DEMOTED_NICE; at SCHED_RR it does not count, at SCHED_OTHER it does). */
+function restoreNice(rt: Realtime): void {
+  try {
+    setPriority(rt.tid, rt.nice);
+  } catch (e) {
+    rt.log.warn({ ...errorFields(e), nice: rt.nice }, `${rt.role}_rt_priority: cannot restore the nice value ${rt.nice}: ${(e as Error).message}`);
+  }
 }
 
 /** The thread's voluntary context switches (it blocked that many times), from /proc. */
@@ -226,6 +246,7 @@ export function leaveRealtime(log: Logger): void {
   rt.repromote = undefined;
   try {
     ksock().schedSetScheduler(0, SCHED_OTHER, 0);
+    restoreNice(rt);
     realtime = undefined;
   } catch (e) {
     log.warn(errorFields(e), `cannot leave real-time scheduling for the reload: ${(e as Error).message}`);

@@ -52,9 +52,9 @@ export interface Ksock {
   /** RLIM_INFINITY is -1 both ways. */
   setrlimit(resource: number, soft: number, hard: number): void;
   getrlimit(resource: number): { soft: number; hard: number };
-  /** At SIGXCPU (RLIMIT_RTTIME's soft limit) a native handler turns these threads to SCHED_OTHER and `onDemoted`
+  /** At SIGXCPU (RLIMIT_RTTIME's soft limit) a native handler turns these threads to SCHED_OTHER at nice `demotedNice` (0 if omitted) and `onDemoted`
    *  runs on the event loop. The four rt* / schedSetRealtime / clockTickUs are absent from an addon built before them. */
-  rtGuard?(tids: number[], onDemoted: () => void): void;
+  rtGuard?(tids: number[], onDemoted: () => void, demotedNice?: number): void;
   /** Demotions the SIGXCPU handler made since the process started. */
   rtDemotions?(): number;
   /** The calling thread to `policy` / `priority` with RLIMIT_RTTIME `softUs` / `hardUs`, its kernel tick count reset
