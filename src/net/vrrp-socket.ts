@@ -17,6 +17,7 @@ import {
   type RecvResult,
 } from './ksock.js';
 import { buildIpv4Header, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
+import { internetChecksum } from './checksum.js';
 import { AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_VRRP } from './constants.js';
 import { addrToBytes, bytesToAddr, familyOf, VRRP_GROUP4, VRRP_GROUP6, type Family } from './address.js';
 import { KtError, type KtCode } from '../util/errors.js';
@@ -115,6 +116,10 @@ export interface VrrpSocket {
   readonly family: Family;
   readonly ifindex: number;
   send(payload: Buffer, opts?: VrrpSendOptions): Promise<void>;
+  /** send() without the promise: on the wire when it returns, or throws a VrrpSocketError. */
+  sendNow(payload: Uint8Array, opts?: VrrpSendOptions): void;
+  /** Reads what is waiting now ('message' events, synchronously), without waiting for the event loop. */
+  poll(): void;
   on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
   once<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
   off<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
@@ -233,6 +238,20 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
   }
 
   protected abstract drain(): void;
+  abstract sendNow(payload: Uint8Array, opts?: VrrpSendOptions): void;
+
+  poll(): void {
+    if (!this.closed) this.drain();
+  }
+
+  send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
+    try {
+      this.sendNow(payload, opts);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
 
   /**
    * Reads what is queued now, synchronously (the watcher would read it a loop turn later): an adopted socket's
@@ -336,27 +355,49 @@ export class VrrpSocket4 extends VrrpSocketBase implements VrrpSocket {
     });
   }
 
-  send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed'));
+  sendNow(payload: Uint8Array, opts: VrrpSendOptions = {}): void {
+    if (this.closed) throw new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed');
     const dst = opts.dst ?? this.group;
     const src = opts.src ?? this.opts.src;
-    if (!src) return Promise.reject(new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', 'IPv4 send needs a source address'));
+    if (!src) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', 'IPv4 send needs a source address');
+    const ttl = opts.ttl ?? this.opts.ttl ?? VRRP_TTL;
+    const pkt = this.datagram(payload, src, dst, opts.id ?? 0, ttl);
+    let n: number;
     try {
-      const pkt = vrrpIpv4Datagram(payload, { src, dst, id: opts.id, ttl: opts.ttl ?? this.opts.ttl ?? VRRP_TTL, protocol: this.opts.protocol });
-      let n: number;
-      try {
-        n = ksock().sendto(this.fd, pkt, sockaddrIn(dst), 0);
-      } catch (e) {
-        throw new VrrpSocketError('KT_NET_SEND_FAILED', errnoOf(e), `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
-      }
-      if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
-      return Promise.resolve();
+      n = ksock().sendto(this.fd, pkt.bytes, pkt.sockaddr, 0);
     } catch (e) {
-      return Promise.reject(e);
+      throw new VrrpSocketError('KT_NET_SEND_FAILED', errnoOf(e), `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
     }
+    if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
+  }
+
+  /** The last datagram sent: the next one to the same place differs in the VRRP message's bytes, the id and the sum. */
+  private last?: { src: string; dst: string; ttl: number; bytes: Buffer; sockaddr: Buffer };
+
+  /**
+   * vrrpIpv4Datagram's bytes. A master sends the same header to the same group ten times a second: the datagram
+   * and its sockaddr are built once (addresses parsed, checked) and then re-used, the message copied in and the id
+   * and header checksum written (sendto copies the datagram before it returns).
+   */
+  private datagram(payload: Uint8Array, src: string, dst: string, id: number, ttl: number): { bytes: Buffer; sockaddr: Buffer } {
+    const l = this.last;
+    if (!l || l.src !== src || l.dst !== dst || l.ttl !== ttl || l.bytes.length !== 20 + payload.length) {
+      const bytes = vrrpIpv4Datagram(payload, { src, dst, id, ttl, protocol: this.opts.protocol });
+      this.last = { src, dst, ttl, bytes, sockaddr: sockaddrIn(dst) };
+      return this.last;
+    }
+    refillIpv4Datagram(l.bytes, payload, id);
+    return l;
   }
 
 }
+
+/**
+ * The receive buffer (the addon allocates and zeroes it per call, twice a packet with the read that finds nothing
+ * more). The longest valid VRRP packet is 4,088 bytes (IPv6, 255 addresses; IPv4: 1,120 with options and AH);
+ * anything longer is cut (MSG_TRUNC) and fails validation's length checks, as it would whole.
+ */
+const RECV_MAX = 8192;
 
 /** Reads every datagram waiting on a non-blocking socket; a read error is reported and ends this turn. */
 function drainDatagrams(fd: number, maxControl: number, onError: (e: Error) => void, each: (r: RecvResult) => void): void {
@@ -364,7 +405,7 @@ function drainDatagrams(fd: number, maxControl: number, onError: (e: Error) => v
   for (;;) {
     let r: RecvResult | null;
     try {
-      r = k.recvmsg(fd, 1 << 16, maxControl);
+      r = k.recvmsg(fd, RECV_MAX, maxControl);
     } catch (e) {
       onError(e as Error);
       return;
@@ -437,18 +478,21 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
     });
   }
 
-  send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed'));
-    try {
-      const dst = opts.dst ?? this.group;
+  /** The last destination's sockaddr (a master sends to one group or the same peers over and over). */
+  private lastDst?: { dst: string; sockaddr: Buffer };
+
+  sendNow(payload: Uint8Array, opts: VrrpSendOptions = {}): void {
+    if (this.closed) throw new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed');
+    const dst = opts.dst ?? this.group;
+    let to = this.lastDst;
+    if (to?.dst !== dst) {
       if (familyOf(dst) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `destination ${dst} is not IPv6`);
-      const flags = opts.dst ? 0 : MSG_DONTROUTE;
-      const n = ksock().sendto(this.fd, payload, sockaddrIn6(dst, this.ifindex), flags);
-      if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', 'VRRP socket send buffer full');
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e);
+      this.lastDst = to = { dst, sockaddr: sockaddrIn6(dst, this.ifindex) };
     }
+    const flags = opts.dst ? 0 : MSG_DONTROUTE;
+    const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const n = ksock().sendto(this.fd, data, to.sockaddr, flags);
+    if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', 'VRRP socket send buffer full');
   }
 
 }
@@ -461,6 +505,22 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
 export function vrrpIpv4Datagram(payload: Uint8Array, o: { src: string; dst: string; id?: number; ttl?: number; protocol?: number }): Buffer {
   const header = buildIpv4Header({ src: o.src, dst: o.dst, payloadLength: payload.length, id: o.id, ttl: o.ttl ?? VRRP_TTL, tos: IPTOS_PREC_INTERNETCONTROL, protocol: o.protocol });
   return Buffer.concat([header, payload]);
+}
+
+/**
+ * Turns a datagram vrrpIpv4Datagram built into the one it would build for another message of the same length and
+ * another id (same addresses, TTL and protocol), in place: the message copied in, the id and the header checksum
+ * written.
+ */
+export function refillIpv4Datagram(datagram: Uint8Array, payload: Uint8Array, id: number): void {
+  datagram.set(payload, 20);
+  datagram[4] = (id >> 8) & 0xff;
+  datagram[5] = id & 0xff;
+  datagram[10] = 0;
+  datagram[11] = 0;
+  const sum = internetChecksum(datagram.subarray(0, 20));
+  datagram[10] = sum >> 8;
+  datagram[11] = sum & 0xff;
 }
 
 /** Opens the socket for `family`, or adopts `adoptFd` (set up by openVrrpSocketFd with the same options). */

@@ -19,8 +19,8 @@ import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, masterReloadDiff, matchInstances, planVrrpReload, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync-group.js';
 import { trackVerdict, type TrackerStatus } from './track.js';
-import type { VrrpState } from './spec.js';
-import { peekVrid, rxPolicyFor, validateAdvert, type DropReason } from './validate.js';
+import type { VrrpInstanceSpec, VrrpState } from './spec.js';
+import { peekVrid, rxPolicyFor, validateAdvert, type DropReason, type ValidateResult } from './validate.js';
 import type { LogEffect, LogFields, LogLevel } from '../util/log-effect.js';
 import { instanceSocketSpec, type SocketSpec } from './socket-spec.js';
 import { guardStateOf, lockOpen, safeDeadline, type GuardLock, type GuardSession, type GuardState } from './guard.js';
@@ -93,7 +93,10 @@ interface Who { uid: number; instance: string }
 export type NodeEffect =
   | ({ type: 'open-socket' } & SocketSpec)
   | { type: 'close-socket'; key: string }
-  /** One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header. */
+  /**
+   * One advert, encoded, to one destination. IPv4: the VRRP message; the socket adds keepalived's IP header.
+   * `bytes` is shared by every send of the same advert (the node encodes it once): read it, never write it.
+   */
   | (Who & { type: 'send-advert'; socket: string; dst: string; src: string; ttl: number; ipId: number; priority: number; bytes: Uint8Array })
   /**
    * use_vmac at start (keepalived's vrrp_complete_instance): the macvlan, mode private, with the sysctls keepalived
@@ -201,7 +204,39 @@ interface Inst {
   unit: Unit;
   /** The last other router heard (a valid advert not ours): switchover refuses when there is none. */
   lastPeer?: { address: string; priority: number; at: number };
+  /** The adverts this instance sent, encoded (see AdvertCache). */
+  adverts?: AdvertCache;
+  /** The last advert accepted and its verdict (see RxMemo). */
+  lastRx?: RxMemo;
 }
+
+/**
+ * The last advert an instance accepted, with what its verdict depended on. A master sends the same advert ten times
+ * a second: one that matches it byte for byte (the IPv4 id and header checksum aside: validation reads neither)
+ * under the same policy gets the same verdict without decoding and checksumming it again.
+ */
+interface RxMemo {
+  bytes: Uint8Array; family: Family; src: string; dst: string; ttl?: number;
+  spec: VrrpInstanceSpec; ownSrc: string; effectivePriority: number; masterAddress?: string;
+  res: Extract<ValidateResult, { ok: true }>;
+}
+
+/** Same received bytes, except an IPv4 header's id (4-5) and header checksum (10-11), which change per packet. */
+function sameRxBytes(a: Uint8Array, b: Uint8Array, family: Family): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && !(family === 4 && (i === 4 || i === 5 || i === 10 || i === 11))) return false;
+  }
+  return true;
+}
+
+/**
+ * An instance's encoded adverts by priority, one per destination. An advert's bytes depend only on the state's spec,
+ * the plan (destinations), the source and the priority, so a steady master encodes once, not ten times a second.
+ */
+interface AdvertCache { spec: VrrpInstanceSpec; plan: InstancePlan; src: string; dsts: string[]; byPriority: Map<number, Uint8Array[]> }
+/** Priorities kept per instance (a tracker moving the priority back and forth reuses them; more start over). */
+const ADVERT_CACHE_PRIORITIES = 8;
 
 /** A switchover waiting for another router to take over. */
 interface PendingSwitchover { id: number; target: string; members: string[]; at: number }
@@ -241,6 +276,8 @@ export class VrrpNode {
   private nextUid = 1;
   /** `ctl maintenance on`: every instance held BACKUP, new ones (reload) too. */
   private maintenance = false;
+  /** Some unit has a vrrp_guard (set by build). */
+  private guarded = false;
   private readonly pendingSwitchovers: PendingSwitchover[] = [];
   private started = false;
   private stopped = false;
@@ -384,6 +421,7 @@ export class VrrpNode {
       this.units.push(unit);
       inst.unit = unit;
     }
+    this.guarded = this.units.some((u) => this.guardOf(u) !== undefined);
   }
 
   private stateOf(inst: Inst): InstanceState {
@@ -757,14 +795,25 @@ export class VrrpNode {
       if (!byPeer) return; // none of the instances lists this sender
       inst = byPeer;
     }
-    if (inst.src && compareAddr(pk.src, inst.src) === 0) return; // our own advert looped back
     const s = this.stateOf(inst);
     if (s.state !== 'BACKUP' && s.state !== 'MASTER') return; // ignored in INIT/FAULT/STOP
-    const res = validateAdvert({ bytes: pk.bytes, family: pk.family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
-    if (!res.ok) {
-      inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
-      this.log('debug', `(${inst.plan.config.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`, { instance: inst.plan.config.name, src: res.src ?? pk.src, reason: res.reason });
-      return;
+    const m = inst.lastRx;
+    let res: ValidateResult;
+    if (m && m.src === pk.src && m.ownSrc === inst.src && m.dst === pk.dst && m.ttl === pk.ttl && m.family === pk.family && m.spec === s.spec
+      && m.effectivePriority === s.effectivePriority && m.masterAddress === s.masterAddress && sameRxBytes(m.bytes, pk.bytes, pk.family)) {
+      res = m.res;
+    } else {
+      if (inst.src && compareAddr(pk.src, inst.src) === 0) return; // our own advert looped back
+      res = validateAdvert({ bytes: pk.bytes, family: pk.family, src: pk.src, dst: pk.dst, ttl: pk.ttl }, rxPolicyFor(s));
+      if (!res.ok) {
+        inst.stats.dropped[res.reason] = (inst.stats.dropped[res.reason] ?? 0) + 1;
+        this.log('debug', `(${inst.plan.config.name}) dropped advert from ${res.src ?? pk.src}: ${res.reason} (${res.detail})`, { instance: inst.plan.config.name, src: res.src ?? pk.src, reason: res.reason });
+        return;
+      }
+      inst.lastRx = {
+        bytes: Uint8Array.from(pk.bytes), family: pk.family, src: pk.src, dst: pk.dst, ttl: pk.ttl, spec: s.spec, ownSrc: inst.src ?? '',
+        effectivePriority: s.effectivePriority, masterAddress: s.masterAddress, res,
+      };
     }
     inst.stats.advertsReceived++;
     inst.lastPeer = { address: res.src, priority: res.advert.priority, at: this.now };
@@ -904,12 +953,24 @@ export class VrrpNode {
   /** One encoded advert per destination (the v3 checksum covers a pseudo-header that names it). */
   private sendAdvert(inst: Inst, priority: number): void {
     const p = inst.plan;
-    if (!inst.src || !inst.socket) return; // no source: the instance is in FAULT and sends nothing
-    const advert = advertFor(this.stateOf(inst).spec, priority);
-    const dsts = p.config.unicast ? p.spec.unicastPeers.map((x) => x.address) : [p.spec.mcastGroup];
-    for (const dst of dsts) {
-      const bytes = encodeAdvert(advert, { family: p.spec.family, src: inst.src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 });
-      this.emit({ ...this.who(inst), type: 'send-advert', socket: inst.socket, dst, src: inst.src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes });
+    const src = inst.src, socket = inst.socket;
+    if (!src || !socket) return; // no source: the instance is in FAULT and sends nothing
+    const spec = this.stateOf(inst).spec;
+    let c = inst.adverts;
+    if (!c || c.spec !== spec || c.plan !== p || c.src !== src) {
+      const dsts = p.config.unicast ? p.spec.unicastPeers.map((x) => x.address) : [p.spec.mcastGroup];
+      inst.adverts = c = { spec, plan: p, src, dsts, byPriority: new Map() };
+    }
+    let encoded = c.byPriority.get(priority);
+    if (!encoded) {
+      const advert = advertFor(spec, priority);
+      encoded = c.dsts.map((dst) => encodeAdvert(advert, { family: p.spec.family, src, dst, v3ChecksumAsV2: p.spec.v3ChecksumAsV2 }));
+      if (c.byPriority.size >= ADVERT_CACHE_PRIORITIES) c.byPriority.clear();
+      c.byPriority.set(priority, encoded);
+    }
+    const instance = p.config.name;
+    for (let i = 0; i < encoded.length; i++) {
+      this.emit({ uid: inst.uid, instance, type: 'send-advert', socket, dst: c.dsts[i]!, src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes: encoded[i]! });
       inst.stats.advertsSent++;
       if (priority === 0) inst.stats.priZeroSent++;
     }
@@ -1130,6 +1191,8 @@ export class VrrpNode {
    * become MASTER; locks are asked for or given back; guard states are logged when they change.
    */
   private reconcileGuards(): void {
+    // Nothing to do for a plan without vrrp_guard (and no lock left from an earlier one): most inputs are adverts.
+    if (!this.locks.size && !this.guarded) return;
     // Locks of units a reload removed are given back (after those members' VIP removals).
     const live = new Set(this.units.map((u) => this.lockOf(u)));
     for (const [id, l] of this.locks) {

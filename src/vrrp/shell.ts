@@ -2,10 +2,11 @@
 // events and tracker results into node inputs with the current monotonic time, and node effects into I/O. It holds
 // no protocol policy: which instance a packet is for, faults, sources, reload and GARP pacing are the node's.
 //
-// Ordering: adverts go to their socket the moment the node emits them, never behind anything else. Address work
-// (VIPs, routes, rules), GARPs and notify spawns of one instance run in order on that instance's chain; removals
-// wait for the advert emitted before them (the peer hears priority 0 before the VIP goes). GARPs no longer sleep
-// on the chain: the node paces them, so a paced burst never delays an advert or a VIP removal.
+// Ordering: adverts go to their socket the moment the node emits them (a synchronous sendto), never behind anything
+// else, so the advert emitted before a removal is on the wire before the removal starts (the peer hears priority 0
+// before the VIP goes). Address work (VIPs, routes, rules), GARPs and notify spawns of one instance run in order on
+// that instance's chain. GARPs no longer sleep on the chain: the node paces them, so a paced burst never delays an
+// advert or a VIP removal.
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { readTrackFileText } from '../util/track-file-read.js';
 import { performance } from 'node:perf_hooks';
@@ -72,8 +73,6 @@ interface Owned {
   rules: Array<{ key: string; spec: RuleSpec }>;
   /** Address work, GARPs and notifies of this instance, in order. */
   chain: Promise<void>;
-  /** The last advert handed to its socket; removals wait for it. */
-  advertOut: Promise<void>;
 }
 
 /** Named routing tables (`table NAME` in virtual_routes), read when a route needs one. */
@@ -106,7 +105,7 @@ function trackerSources(plan: VrrpPlan): TrackerSource[] {
 
 export class VrrpShell {
   private node: VrrpNode;
-  private readonly sockets = new Map<string, { sock: VrrpSocket; pending: Set<Promise<void>> }>();
+  private readonly sockets = new Map<string, VrrpSocket>();
   /** Handed sockets adopted at start, by key, until the node asks for them (the rest are closed after start). */
   private readonly adopted = new Map<string, VrrpSocket>();
   private readonly senders = new Map<number, PacketSender>();
@@ -346,8 +345,6 @@ export class VrrpShell {
     this.closeHanded();
     this.execute(this.node.handle({ type: 'shutdown' }, this.now()));
     await Promise.all([...this.owned.values()].map((o) => o.chain));
-    // The priority-0 adverts must be on the wire before the sockets close.
-    await Promise.all([...this.owned.values()].map((o) => o.advertOut));
     await Promise.all(this.vmacChain.values());
     this.vmacs?.restoreRpFilter();
     // Anything still owned (e.g. a VIP add that raced the shutdown) is removed too, unless -V.
@@ -361,7 +358,7 @@ export class VrrpShell {
     await Promise.all(this.scriptRunners.map((r) => r.stop()));
     for (const f of this.watchedFiles) unwatchFile(f);
     this.processMonitor?.stop();
-    for (const s of this.sockets.values()) s.sock.close();
+    for (const s of this.sockets.values()) s.close();
     for (const s of this.senders.values()) s.close();
     this.stopLinkbeat();
     this.ifw?.close();
@@ -394,9 +391,10 @@ export class VrrpShell {
   /**
    * Node's timers have 1 ms granularity and fire up to about a millisecond either side of the deadline. Wake 1 ms
    * early and sleep the rest in a futex wait (Atomics.wait: µs resolution, no CPU), so deadlines (the skew time is
-   * 60.9 ms at 0.1 s) are met to a fraction of a millisecond, as keepalived's µs timers meet them. Then one event
-   * loop turn before the timer input, so packets that arrived before the deadline are handled first. (This used to
-   * spin on setImmediate for the last millisecond: ~170 loop turns and most of the VRRP child's CPU per advert.)
+   * 60.9 ms at 0.1 s) are met to a fraction of a millisecond, as keepalived's µs timers meet them. Then the VRRP
+   * sockets are read before the timer input, so adverts that arrived before the deadline are handled first. (This
+   * used to spin on setImmediate for the last millisecond: ~170 loop turns and most of the VRRP child's CPU per
+   * advert; then it took one setImmediate loop turn for those reads, a second wake-up of the loop per advert.)
    */
   private wakeAt(at: number): void {
     const delay = Math.max(0, at - this.now() - 1);
@@ -406,14 +404,13 @@ export class VrrpShell {
       const left = this.timerAt - this.now();
       if (left > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // woke early, or the deadline moved: wait again
       if (left > 0) Atomics.wait(SLEEP_WORD, 0, 0, left);
-      setImmediate(() => {
-        if (this.timer !== token || this.stopping) return;
-        const rest = this.timerAt - this.now();
-        if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // a packet in that loop turn moved it
-        if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
-        this.timer = undefined;
-        this.input({ type: 'timer' });
-      });
+      for (const s of this.sockets.values()) s.poll();
+      if (this.timer !== token || this.stopping) return;
+      const rest = this.timerAt - this.now();
+      if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // an advert just read moved it
+      if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
+      this.timer = undefined;
+      this.input({ type: 'timer' });
     }, delay);
     this.timer = token;
   }
@@ -510,7 +507,7 @@ export class VrrpShell {
 
   private ownedBy(uid: number): Owned {
     let o = this.owned.get(uid);
-    if (!o) this.owned.set(uid, (o = { vips: new Map(), routes: [], rules: [], chain: Promise.resolve(), advertOut: Promise.resolve() }));
+    if (!o) this.owned.set(uid, (o = { vips: new Map(), routes: [], rules: [], chain: Promise.resolve() }));
     return o;
   }
 
@@ -521,15 +518,11 @@ export class VrrpShell {
     return l;
   }
 
-  /** Runs `work` after everything queued before it for this instance (and, for removals, after its last advert). */
-  private enqueue(uid: number, what: string, work: () => Promise<void> | void, afterAdvert = false): void {
+  /** Runs `work` after everything queued before it for this instance (its adverts are already on the wire). */
+  private enqueue(uid: number, what: string, work: () => Promise<void> | void): void {
     const o = this.ownedBy(uid);
-    const advert = afterAdvert ? o.advertOut : undefined;
     o.chain = o.chain
-      .then(async () => {
-        if (advert) await advert;
-        await work();
-      })
+      .then(() => work())
       .catch((e: Error) => this.log.error(errorFields(e), `${what}: ${e.message}`));
   }
 
@@ -543,10 +536,10 @@ export class VrrpShell {
         case 'add-routes': this.enqueue(e.uid, e.instance, () => this.addRoutes(e.uid, e.instance, e.routes)); break;
         case 'add-rules': this.enqueue(e.uid, e.instance, () => this.addRules(e.uid, e.instance, e.rules)); break;
         case 'remove-rules':
-          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRules(e.uid, e.instance, e.keys && new Set(e.keys)), true);
+          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRules(e.uid, e.instance, e.keys && new Set(e.keys)));
           break;
         case 'remove-routes':
-          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRoutes(e.uid, e.instance, e.keys && new Set(e.keys)), true);
+          if (!this.keepOnStop()) this.enqueue(e.uid, e.instance, () => this.removeRoutes(e.uid, e.instance, e.keys && new Set(e.keys)));
           break;
         case 'remove-vips':
           if (this.keepOnStop()) break;
@@ -558,7 +551,7 @@ export class VrrpShell {
             const held = this.fwHeld.get(e.uid);
             if (held) held.vips = held.vips.filter((h) => !e.vips.some((v) => v.address === h.address));
             await this.syncFirewall();
-          }, true);
+          });
           break;
         case 'send-garp': this.enqueue(e.uid, e.instance, () => this.sendGarp(e.instance, e.vip)); break;
         case 'create-vmac': {
@@ -586,7 +579,7 @@ export class VrrpShell {
             // Its vmac_map entries go first: the nft script names the VMAC, which must still exist.
             if (this.fwVmacs.delete(e.vmac.ifname)) await this.syncFirewall();
             await this.vmacs!.remove(e.instance, e.vmac, e.family);
-          }, true);
+          });
           this.vmacChain.set(e.vmac.ifname, this.ownedBy(e.uid).chain);
           break;
         }
@@ -598,7 +591,7 @@ export class VrrpShell {
               .catch(() => undefined);
           };
           // After the instance's address work and its advert: a fork costs milliseconds.
-          if (e.uid !== undefined) this.enqueue(e.uid, e.name, dispatch, true);
+          if (e.uid !== undefined) this.enqueue(e.uid, e.name, dispatch);
           else dispatch();
           break;
         }
@@ -658,29 +651,25 @@ export class VrrpShell {
     }
     sock.on('message', (r) => this.input(this.packetInput(s.key, r)));
     sock.on('error', (e) => this.log.error({ ...errorFields(e), interface: s.ifname }, `VRRP socket ${s.ifname}: ${e.message}`));
-    this.sockets.set(s.key, { sock, pending: new Set() });
+    this.sockets.set(s.key, sock);
   }
 
-  /** Closed once the adverts handed to it (a removed instance's priority 0) are on the wire. */
+  /** The adverts handed to it (a removed instance's priority 0) are on the wire already: sends are synchronous. */
   private closeSocket(key: string): void {
     const s = this.sockets.get(key);
     if (!s) return;
     this.sockets.delete(key);
-    void Promise.all(s.pending).then(() => s.sock.close());
+    s.close();
   }
 
   private sendAdvert(e: Extract<NodeEffect, { type: 'send-advert' }>): void {
     const s = this.sockets.get(e.socket);
     if (!s) return;
-    const buf = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
-    const p = s.sock
-      .send(buf, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl })
-      .catch((err: Error) => this.instanceLog(e.instance).warn(errorFields(err), `(${e.instance}) advert send failed: ${err.message}`));
-    s.pending.add(p);
-    void p.then(() => s.pending.delete(p));
-    const o = this.ownedBy(e.uid);
-    const before = o.advertOut;
-    o.advertOut = Promise.all([before, p]).then(() => undefined);
+    try {
+      s.sendNow(e.bytes, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl });
+    } catch (err) {
+      this.instanceLog(e.instance).warn(errorFields(err), `(${e.instance}) advert send failed: ${(err as Error).message}`);
+    }
   }
 
   private async addVips(uid: number, name: string, vips: VirtualIp[]): Promise<void> {

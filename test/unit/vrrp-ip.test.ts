@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildIpv4Header, IpIdCounter, parseIpv4Header } from '../../src/net/ipv4-header.js';
-import { parseCmsgs, sockaddrIn6 } from '../../src/net/vrrp-socket.js';
+import { parseCmsgs, refillIpv4Datagram, sockaddrIn6, vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
 import { internetChecksum } from '../../src/net/checksum.js';
 
 test('IPv4 header equals keepalived 2.2.7 advert header (baseline capture, v2, 20-byte advert)', () => {
@@ -20,6 +20,16 @@ test('IPv4 header byte-exact against keepalived first v2 advert in shared/vector
   // v2-vrrp-adverts.hex.txt frame 1, bytes 14..33: 45c0 0028 0001 0000 ff70 d024 0a63 000b e000 0012
   const h = buildIpv4Header({ src: '10.99.0.11', dst: '224.0.0.18', payloadLength: 20, id: 1 });
   assert.equal(h.toString('hex'), '45c0002800010000ff70d0240a63000be0000012');
+});
+
+test('a datagram refilled for the next advert equals the one built for it (message, id and header checksum)', () => {
+  const o = { src: '10.99.0.11', dst: '224.0.0.18', ttl: 255 };
+  const datagram = vrrpIpv4Datagram(Uint8Array.from([0x31, 10, 150, 1, 0, 10, 0x12, 0x34, 10, 99, 0, 100]), { ...o, id: 1 });
+  for (const [id, prio] of [[2, 150], [3, 0], [0xffff, 100], [0x1234, 255]] as const) {
+    const msg = Uint8Array.from([0x31, 10, prio, 1, 0, 10, id & 0xff, 0x56, 10, 99, 0, 100]);
+    refillIpv4Datagram(datagram, msg, id);
+    assert.equal(Buffer.from(datagram).toString('hex'), vrrpIpv4Datagram(msg, { ...o, id }).toString('hex'));
+  }
 });
 
 test('id counter starts at 1 and skips 0 on wrap', () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  decodeAdvert, encodeAdvert, encodeIpv4Advert, passAuthData, vrrpChecksum, type Advert,
+  advertFor, decodeAdvert, encodeAdvert, encodeIpv4Advert, passAuthData, vrrpChecksum, type Advert,
 } from '../../src/vrrp/packet.js';
 import { buildIpv4Header, decodeIpv4Header } from '../../src/net/ipv4-header.js';
 import { bytesToAddr, addrToBytes, compareAddr, type Family } from '../../src/net/address.js';
@@ -276,7 +276,7 @@ test('property: validate never throws on random bytes', () => {
 import { rxPolicyFor } from '../../src/vrrp/validate.js';
 import { instanceSpec, type VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 import { initialState } from '../../src/vrrp/machine.js';
-import { VrrpNode } from '../../src/vrrp/node.js';
+import { VrrpNode, type NodeEffect } from '../../src/vrrp/node.js';
 import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
 import { simPlan } from '../sim/simulator.js';
 
@@ -343,4 +343,46 @@ test('golden IPv6 v3 advert from Debian keepalived 2.2.7 (vrid 77, prio 120, 1 s
   const spec = { name: 'V6', vrid: 77, version: 3 as const, priority: 120, primaryAddress: ctx.src, vips: ['fe80::77'] };
   assert.equal(toHex(firstAdverts(spec)[0]!.bytes), toHex(msg));
   assert.ok(validateAdvert({ bytes: msg, family: 6, src: ctx.src, dst: ctx.dst, ttl: 255 }, rxPolicyFor(initialState(instanceSpec(spec)))).ok);
+});
+
+test('the node encodes an advert once per priority: every send carries what a fresh encode gives, priority 0 too', () => {
+  const spec = { name: 'VI_1', vrid: 51, version: 3 as const, advertIntMs: 100, priority: 150, primaryAddress: '10.99.0.11', vips: ['10.99.0.50'] };
+  const node = new VrrpNode(simPlan({ id: 'd', instances: [spec] }));
+  node.handle({ type: 'interface', facts: { name: 'eth0', ifindex: 2, up: true, ipv4: ['10.99.0.11'], ipv6LinkLocal: [] } }, 0);
+  const sent: Array<{ priority: number; bytes: Uint8Array; ipId: number }> = [];
+  const take = (effects: NodeEffect[]) => { for (const e of effects) if (e.type === 'send-advert') sent.push(e); };
+  take(node.handle({ type: 'start' }, 0));
+  for (let i = 0; i < 8; i++) take(node.handle({ type: 'timer' }, node.deadline()!));
+  take(node.handle({ type: 'shutdown' }, 1000));
+  const fresh = (priority: number) => toHex(encodeAdvert(advertFor(instanceSpec({ ...spec, vips: spec.vips }), priority), { family: 4, src: '10.99.0.11', dst: '224.0.0.18' }));
+  assert.ok(sent.length >= 5);
+  assert.deepEqual(sent.map((s) => s.priority), [...sent.slice(0, -1).map(() => 150), 0]);
+  for (const s of sent) assert.equal(toHex(s.bytes), fresh(s.priority));
+  // The IP id still counts per advert (the socket writes it into the header).
+  assert.deepEqual(sent.map((s) => s.ipId), sent.map((_, i) => i + 1));
+});
+
+test('the node: an advert equal to the last one accepted (other IP id) is accepted again; one byte off is validated anew', () => {
+  const spec = { name: 'VI_1', vrid: 51, version: 3 as const, advertIntMs: 100, priority: 100, primaryAddress: '10.99.0.12', vips: ['10.99.0.50'] };
+  const node = new VrrpNode(simPlan({ id: 'b', instances: [spec] }));
+  node.handle({ type: 'interface', facts: { name: 'eth0', ifindex: 2, up: true, ipv4: ['10.99.0.12'], ipv6LinkLocal: [] } }, 0);
+  const socket = node.handle({ type: 'start' }, 0).find((e) => e.type === 'open-socket')!;
+  assert.equal(socket.type, 'open-socket');
+  const key = (socket as { key: string }).key;
+  const msg = (priority: number) => encodeAdvert(advertFor(instanceSpec({ ...spec, priority: 150, primaryAddress: '10.99.0.11' }), priority), { family: 4, src: '10.99.0.11', dst: '224.0.0.18' });
+  const packet = (m: Uint8Array, id: number) => vrrpIpv4Datagram(m, { src: '10.99.0.11', dst: '224.0.0.18', id });
+  let t = 10;
+  const feed = (bytes: Uint8Array) => node.handle({ type: 'packet', socket: key, bytes, family: 4, src: '10.99.0.11', dst: '224.0.0.18', ttl: 255 }, (t += 100));
+  for (let id = 1; id <= 4; id++) feed(packet(msg(150), id));
+  const stats = () => node.view()[0]!.stats;
+  assert.equal(stats().advertsReceived, 4);
+  const bad = Uint8Array.from(msg(150));
+  bad[7]! ^= 0xff; // checksum
+  feed(packet(bad, 5));
+  assert.equal(stats().advertsReceived, 4);
+  assert.equal(stats().dropped.checksum, 1);
+  const lower = feed(packet(msg(0), 6));
+  assert.equal(stats().priZeroReceived, 1);
+  assert.ok(lower.some((e) => e.type === 'log' && /priority 0/.test(e.msg)));
+  assert.equal(node.view()[0]!.masterAddress, '10.99.0.11');
 });
