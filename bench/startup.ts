@@ -11,7 +11,7 @@
 // run alternately with the others as `keepalived-ts (before)`, so a change is measured under the same load).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLan, daemonCommand, nowMs, vrrpConfig, waitFor, type DaemonKind } from '../test/lab/index.js';
+import { createLan, daemonCommand, nowMs, processAlive as alive, vrrpConfig, waitFor, type DaemonKind } from '../test/lab/index.js';
 
 const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 5) || 5);
 const ADVERT_MS = 100;
@@ -32,14 +32,6 @@ const VARIANTS: Variant[] = [false, true].flatMap((daemonize) => [
 ]);
 const label = (v: Variant) => `${v.kind}${v.before ? ' (before)' : ''} ${v.daemonize ? 'daemonizing' : '-n'}`;
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** One launch: ms from the spawn to the first advert with a non-zero priority on the bridge. */
 async function once(v: Variant): Promise<number> {

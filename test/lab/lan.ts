@@ -141,6 +141,16 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** The process exists (signal 0 reaches it). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resident set size of a process (kB), or 0 when gone. */
 export function rssKbOf(pid: number): number {
   try {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { createLan, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type Daemon, type TrackedProcess } from '../helpers/lab.js';
+import { createLan, processAlive as alive, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type Daemon, type TrackedProcess } from '../helpers/lab.js';
 import { getOverUnixSocket } from '../helpers/unix-http.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
@@ -43,14 +43,6 @@ function heldVrrpSockets(pid: number): number {
 }
 
 const readPid = (file: string): number => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || 0 : 0);
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 interface Instance { state: string; stats: { advertsReceived: number; becameMaster: number } }
 
