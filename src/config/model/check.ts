@@ -830,14 +830,19 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
   vs.weight = weight;
   vs.haSuspend = haSuspend;
   if (smtpAlert !== undefined) vs.smtpAlert = smtpAlert;
-  vs.connectTimeoutMs = vsTimers.connectTimeoutMs;
-  vs.delayLoopMs = vsTimers.delayLoopMs;
-  vs.alpha = vsTimers.alpha;
-  if (vsTimers.retry !== undefined) vs.retry = vsTimers.retry;
-  if (vsTimers.delayBeforeRetryMs !== undefined) vs.delayBeforeRetryMs = vsTimers.delayBeforeRetryMs;
-  if (vsTimers.warmupMs !== undefined) vs.warmupMs = vsTimers.warmupMs;
+  assignTimers(vs, vsTimers);
   vs.realServers = realServers;
   return vs;
+}
+
+/** The timers onto a virtual or real server, by assignment in one order (the model's key order, which -d prints). */
+function assignTimers(dst: ServerTimers, t: ServerTimers): void {
+  dst.connectTimeoutMs = t.connectTimeoutMs;
+  dst.delayLoopMs = t.delayLoopMs;
+  dst.alpha = t.alpha;
+  if (t.retry !== undefined) dst.retry = t.retry;
+  if (t.delayBeforeRetryMs !== undefined) dst.delayBeforeRetryMs = t.delayBeforeRetryMs;
+  if (t.warmupMs !== undefined) dst.warmupMs = t.warmupMs;
 }
 
 /** The checkers with connection options (keepalived's conn_opts_t): the ones check_conn_opts looks at. */
@@ -883,12 +888,7 @@ function resolveRealServer(d: RsDraft, vsTimers: ServerTimers, port: number, w: 
   if (d.rs.notifyUp !== undefined) rs.notifyUp = d.rs.notifyUp;
   if (d.rs.notifyDown !== undefined) rs.notifyDown = d.rs.notifyDown;
   if (d.rs.virtualhost !== undefined) rs.virtualhost = d.rs.virtualhost;
-  rs.connectTimeoutMs = t.connectTimeoutMs;
-  rs.delayLoopMs = t.delayLoopMs;
-  rs.alpha = t.alpha;
-  if (t.retry !== undefined) rs.retry = t.retry;
-  if (t.delayBeforeRetryMs !== undefined) rs.delayBeforeRetryMs = t.delayBeforeRetryMs;
-  if (t.warmupMs !== undefined) rs.warmupMs = t.warmupMs;
+  assignTimers(rs, t);
   rs.weight = w;
   rs.lbKind = kind.kind;
   if (kind.tunnel) rs.tunnel = kind.tunnel;
