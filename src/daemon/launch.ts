@@ -8,7 +8,8 @@ import { forkChild } from './fork-child.js';
 import type { DaemonOptions } from './options.js';
 import { closeHandoff, handoffStdio, openHandoffSockets, takeInheritedSockets, VRRP_SOCKETS_ENV, type HandedFd } from './vrrp-handoff.js';
 import type { CheckConfigResult } from '../config/check-config.js';
-import { CONFIG_TEST_FATAL, EXIT_OK } from '../util/exit-codes.js';
+import { refusesToRun } from '../config/diagnostics.js';
+import { EXIT_OK } from '../util/exit-codes.js';
 
 export type { DaemonOptions };
 
@@ -20,7 +21,7 @@ async function readAndOpen(o: ConfigOptions): Promise<{ checked: CheckConfigResu
   // way to the sockets, so every millisecond of it delays the wait.
   const { checkConfig } = await (await import('../config/check-bundle.js')).loadConfigChecker();
   const checked = checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
-  const runs = checked.exitCode !== CONFIG_TEST_FATAL && !o.checkOnly;
+  const runs = !refusesToRun(checked.diags) && !o.checkOnly;
   const sockets = runs ? await openHandoffSockets(checked.model) : [];
   return { checked, sockets };
 }
@@ -66,7 +67,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     } catch {
       checked = undefined; // the parent reads it again and reports
     }
-    const cfg = checked && checked.exitCode !== CONFIG_TEST_FATAL ? checked.model : undefined;
+    const cfg = checked && !refusesToRun(checked.diags) ? checked.model : undefined;
     // No module beyond these before the fork (children.ts and process-priority.ts load the logger): a VRRP child
     // for the instances, with real-time scheduling's Node flags only when asked for. The parent checks both
     // against its own rules (CHILD_KINDS, childExecArgv) and forks again where they differ.
