@@ -36,7 +36,7 @@ export async function openHandoffSockets(cfg: KeepalivedConfig): Promise<HandedF
   // Scripts play no part in which sockets a plan needs: nobody's script is resolved here.
   for (const spec of presetSocketSpecs(vrrpPlan(cfg, () => null))) {
     try {
-      const fd = openVrrpSocketFd(spec.family, { ifname: spec.ifname, mode: spec.mode, group: spec.group, ttl: spec.ttl, src: spec.src });
+      const fd = openVrrpSocketFd(spec.family, spec);
       out.push({ fd, spec, openedAt: monotonicMs() });
     } catch {
       /* the child opens it (and reports why not) */

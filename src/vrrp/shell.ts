@@ -204,7 +204,7 @@ export class VrrpShell {
     for (const h of this.opts.handedSockets ?? []) {
       let sock: VrrpSocket;
       try {
-        sock = openVrrpSocket(h.spec.family, { ifname: h.spec.ifname, mode: h.spec.mode, group: h.spec.group, ttl: h.spec.ttl, src: h.spec.src }, h.fd);
+        sock = openVrrpSocket(h.spec.family, h.spec, h.fd);
       } catch (e) {
         this.log.warn({ ...errorFields(e), socket: h.spec.key }, `VRRP socket ${h.spec.key} handed over at start cannot be used (${(e as Error).message}): opening a new one`);
         continue;
@@ -644,7 +644,7 @@ export class VrrpShell {
     let sock: VrrpSocket | undefined = this.adopted.get(s.key);
     this.adopted.delete(s.key);
     try {
-      sock ??= openVrrpSocket(s.family, { ifname: s.ifname, mode: s.mode, group: s.group, ttl: s.ttl, src: s.src });
+      sock ??= openVrrpSocket(s.family, s);
     } catch (e) {
       this.log.error({ ...errorFields(e), interface: s.ifname }, `cannot open VRRP socket on ${s.ifname}: ${(e as Error).message}`);
       return;
