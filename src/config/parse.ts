@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type nearleyModule from 'nearley';
 import { Diagnostics } from './diagnostics.js';
 import type { Arg, ConfigNode, Loc } from './tree.js';
+import type { PosText } from './postext.js';
 import { Preprocessor, type LogicalLine, type PreprocessOptions, type PreprocessResult } from './preprocess.js';
 import { wordLexer, leadingBlanks } from './line-lexer.js';
 import { StatementLexer, type StatementKind } from './line-lexer.js';
@@ -41,8 +42,31 @@ type Statement = ConfigNode | Loc | null;
 
 const locOf = (l: LogicalLine, offset = 0): Loc => ({ file: l.text.file, line: l.text.line, col: l.text.colAt(offset) });
 
+/**
+ * An argument of the tree. Its position is worked out when asked (a diagnostic, or a position the model keeps),
+ * not made for every word: most words of a large configuration are never asked where they stood, and a Loc per
+ * word was a sixth of the tree's allocation. `loc` is a fresh plain object each time, as before.
+ */
+class TreeArg implements Arg {
+  constructor(readonly text: string, readonly quoted: boolean, private readonly at: PosText, private readonly offset: number) {}
+  get loc(): Loc {
+    return { file: this.at.file, line: this.at.line, col: this.at.colAt(this.offset) };
+  }
+}
+
+/** A node of the tree, its keyword's position worked out when asked (see TreeArg). */
+class TreeNode implements ConfigNode {
+  declare block?: ConfigNode[];
+  declare blockLoc?: Loc;
+  declare rawArgs?: string;
+  constructor(readonly keyword: string, readonly args: Arg[], private readonly at: PosText, private readonly offset: number) {}
+  get loc(): Loc {
+    return { file: this.at.file, line: this.at.line, col: this.at.colAt(this.offset) };
+  }
+}
+
 /** What the word lexer makes of one line's text (offsets into the text): the same for every line of that text. */
-interface LineWords {
+export interface LineWords {
   texts: string[];
   offsets: number[];
   quoted: boolean[];
@@ -52,7 +76,50 @@ interface LineWords {
   keywordEnd: number;
 }
 
-function lexWords(s: string): LineWords {
+/** Blanks that separate words (keepalived's isspace(); moo's `ws`). */
+const isWordBlank = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+
+/**
+ * The words of a line without a `"`: what moo's `word` and `ws` rules make of it (the same texts and offsets; a
+ * unit test compares the two), without a token object, a regex match and four property lookups per word. Most
+ * lines of a configuration have no quote; the line lexer is then this scan, and moo lexes the others.
+ */
+function splitPlainWords(s: string): LineWords {
+  const n = s.length;
+  let k = 0;
+  for (let i = 0; i < n;) {
+    while (i < n && isWordBlank(s.charCodeAt(i))) i++;
+    if (i === n) break;
+    k++;
+    while (i < n && !isWordBlank(s.charCodeAt(i))) i++;
+  }
+  // Exact-size arrays (see lexWordsMoo); no quoted words: one shared array of falses per word count.
+  const texts = new Array<string>(k);
+  const offsets = new Array<number>(k);
+  for (let i = 0, j = 0; j < k; j++) {
+    while (isWordBlank(s.charCodeAt(i))) i++;
+    const a = i;
+    while (i < n && !isWordBlank(s.charCodeAt(i))) i++;
+    texts[j] = a === 0 && i === n ? s : s.slice(a, i);
+    offsets[j] = a;
+  }
+  return { texts, offsets, quoted: notQuoted(k), unmatchedAt: -1, keywordEnd: k ? offsets[0]! + texts[0]!.length : 0 };
+}
+
+const NOT_QUOTED: boolean[][] = [];
+/** `quoted` of a line of k plain words (read only, shared). */
+function notQuoted(k: number): boolean[] {
+  return NOT_QUOTED[k] ??= new Array<boolean>(k).fill(false);
+}
+
+/** The words of one line text: moo's word lexer, or the plain scan when the text has no quote. */
+export function lexWords(s: string): LineWords {
+  if (s.indexOf('"') < 0) return splitPlainWords(s);
+  return lexWordsMoo(s);
+}
+
+/** moo's reading of a line (any line; lexWords takes it for lines with a quote). */
+export function lexWordsMoo(s: string): LineWords {
   const w: LineWords = { texts: [], offsets: [], quoted: [], unmatchedAt: -1, keywordEnd: 0 };
   wordLexer.reset(s);
   let tok: moo.Token | undefined;
@@ -101,8 +168,8 @@ function lineToNode(l: LogicalLine, diags: Diagnostics, lexed: Map<string, LineW
     // Sized up front: the tree lives until the model is built, and arrays grown by push() keep spare room (most
     // of the tree's memory, and so of the garbage collector's copying, on a 100,000-line config).
     const args: Arg[] = n > 1 ? new Array<Arg>(n - 1) : [];
-    for (let i = 1; i < n; i++) args[i - 1] = { text: w.texts[i]!, quoted: w.quoted[i]!, loc: locOf(l, w.offsets[i]) };
-    node = { keyword: w.texts[0]!, loc: locOf(l, w.offsets[0]), args };
+    for (let i = 1; i < n; i++) args[i - 1] = new TreeArg(w.texts[i]!, w.quoted[i]!, t, w.offsets[i]!);
+    node = new TreeNode(w.texts[0]!, args, t, w.offsets[0]!);
   }
   // keepalived -t reports it for every keyword (script keywords too, verified with 2.2.7).
   if (w.unmatchedAt >= 0) diags.error('unmatched-quote', `unmatched quote: no closing '"' on this line - the rest of the line is ignored`, locOf(l, w.unmatchedAt));
@@ -223,7 +290,10 @@ class StatementReader {
           if (this.shapes.size < MAX_SHAPES) this.shapes.set(shape, list);
         }
       }
-      if (list !== undefined) for (const n of toNodes(list, this.stmts)) this.sink(n);
+      if (list !== undefined) {
+        const nodes = toNodes(list, this.stmts);
+        for (let i = 0; i < nodes.length; i++) this.sink(nodes[i]!);
+      }
     }
     this.stmts = [];
     this.kinds = [];

@@ -13,6 +13,20 @@ export function renderTree(nodes: readonly ConfigNode[], depth = 0): string[] {
   return out;
 }
 
+/**
+ * The tree as plain data, positions included (the parser's nodes and args work out `loc` when asked, so they are not
+ * plain objects themselves): for assertions on the whole tree.
+ */
+export function plainTree(nodes: readonly ConfigNode[]): ConfigNode[] {
+  return nodes.map((n) => {
+    const p: ConfigNode = { keyword: n.keyword, loc: n.loc, args: n.args.map((a) => ({ text: a.text, quoted: a.quoted, loc: a.loc })) };
+    if (n.block) p.block = plainTree(n.block);
+    if (n.blockLoc) p.blockLoc = n.blockLoc;
+    if (n.rawArgs !== undefined) p.rawArgs = n.rawArgs;
+    return p;
+  });
+}
+
 /** Keywords and args only (no positions), blocks as nested `{ … }`, for expansion tests. */
 export function renderWords(nodes: readonly ConfigNode[]): string[] {
   const out: string[] = [];

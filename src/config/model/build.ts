@@ -320,7 +320,10 @@ function buildRest(nodes: readonly ConfigNode[], vsEntries: readonly VsEntry[], 
     if (e.vs) model.virtualServers.push(e.vs);
   }
   const smtpAlert = g.smtpAlertChecker ?? g.smtpAlert ?? true;
-  for (const vs of model.virtualServers) for (const rs of vs.realServers) rs.smtpAlert ??= smtpAlert;
+  for (let v = 0; v < model.virtualServers.length; v++) {
+    const rss = model.virtualServers[v]!.realServers;
+    for (let r = 0; r < rss.length; r++) rss[r]!.smtpAlert ??= smtpAlert;
+  }
   resolveFileChecks(ctx, model.virtualServers, model.trackFiles);
 
   model.scripts = collectScripts(model);
@@ -362,14 +365,20 @@ function collectScripts(m: KeepalivedConfig): KeepalivedConfig['scripts'] {
   for (const s of m.vrrpScripts as VrrpScript[]) add(`vrrp_script ${s.name}`, 'track', s.script);
   for (const v of m.vrrpInstances) for (const [k, s] of Object.entries(v.notify)) add(`vrrp_instance ${v.name} notify ${k}`, 'notify', s);
   for (const sg of m.syncGroups) for (const [k, s] of Object.entries(sg.notify)) add(`vrrp_sync_group ${sg.name} notify ${k}`, 'notify', s);
-  for (const vs of m.virtualServers) {
+  // Indexed loops over the real servers: run once, cold, where an array iterator allocates per element.
+  for (let v = 0; v < m.virtualServers.length; v++) {
+    const vs = m.virtualServers[v]!;
     if (vs.quorumUp) add(`virtual_server ${vs.key} quorum_up`, 'check', vs.quorumUp);
     if (vs.quorumDown) add(`virtual_server ${vs.key} quorum_down`, 'check', vs.quorumDown);
-    for (const rs of vs.realServers) {
+    for (let r = 0; r < vs.realServers.length; r++) {
+      const rs = vs.realServers[r]!;
       // Guarded so the `where` strings are only built for servers that have scripts (most have none).
       if (rs.notifyUp) add(`real_server ${rs.address}:${rs.port} notify_up`, 'check', rs.notifyUp);
       if (rs.notifyDown) add(`real_server ${rs.address}:${rs.port} notify_down`, 'check', rs.notifyDown);
-      for (const c of rs.checkers) if (c.type === 'MISC_CHECK') add(`real_server ${rs.address}:${rs.port} MISC_CHECK`, 'check', c.script);
+      for (let c = 0; c < rs.checkers.length; c++) {
+        const ck = rs.checkers[c]!;
+        if (ck.type === 'MISC_CHECK') add(`real_server ${rs.address}:${rs.port} MISC_CHECK`, 'check', ck.script);
+      }
     }
   }
   return out;

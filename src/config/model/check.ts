@@ -45,7 +45,7 @@ export function buildVsGroup(ctx: Ctx, n: ConfigNode): VirtualServerGroup | unde
   const name = n.args[0]?.text;
   if (!name) { ctx.diags.error('missing-parameter', 'virtual_server_group must have a name', n.loc, { keyword: n.keyword }); return undefined; }
   const g: VirtualServerGroup = { name, entries: [], loc: n.loc };
-  for (const l of n.block ?? []) {
+  for (let li = 0, lList = n.block ?? []; li < lList.length; li++) { const l = lList[li]!;
     if (l.keyword === 'fwmark') {
       if (!ctx.need(l, 1, 'MARK [inet|inet6]')) continue;
       const m = readInt(ctx, l, 0, 0, UINT_MAX);
@@ -213,7 +213,7 @@ export function regexPattern(k: ConfigNode): string | { message: string } {
 function buildUrl(ctx: Ctx, n: ConfigNode): HttpUrl | 'invalid' | undefined {
   let regexNode: ConfigNode | undefined;
   const u: Partial<HttpUrl> & { statusCodes: Array<[number, number]>; regexOptions: string[] } = { statusCodes: [], regexNoMatch: false, regexOptions: [], loc: n.loc };
-  for (const k of n.block ?? []) {
+  for (let ki = 0, kList = n.block ?? []; ki < kList.length; ki++) { const k = kList[ki]!;
     switch (k.keyword) {
       case 'path': if (ctx.need(k, 1, 'PATH')) u.path = k.args[0]!.text; break;
       case 'digest': {
@@ -298,14 +298,14 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
     return o;
   };
   if (type === 'TCP_CHECK') {
-    for (const s of k.block ?? []) if (!checkerCommon(ctx, s, c, t, family)) otherKeyword(ctx, s, 'TCP_CHECK');
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!; if (!checkerCommon(ctx, s, c, t, family)) otherKeyword(ctx, s, 'TCP_CHECK'); }
     return { node: k, timers: t, build: (rt) => finish(rt) as Checker };
   }
   if (type === 'HTTP_GET' || type === 'SSL_GET') {
     const urls: HttpUrl[] = [];
     let badRegex = false;
     const h = { httpProtocol: '1.0' as '1.0' | '1.0C' | '1.1', fastRecovery: false, enableSni: false, virtualhost: undefined as string | undefined, sniName: undefined as string | undefined };
-    for (const s of k.block ?? []) {
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!;
       if (checkerCommon(ctx, s, c, t, family)) continue;
       switch (s.keyword) {
         case 'url': { const u = buildUrl(ctx, s); if (u === 'invalid') badRegex = true; else if (u) urls.push(u); break; }
@@ -341,7 +341,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
   if (type === 'MISC_CHECK') {
     let script: ReturnType<typeof readScript>;
     let timeoutMs: number | undefined, dynamic = false, user: string | undefined, group: string | undefined;
-    for (const s of k.block ?? []) {
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!;
       if (['warmup', 'delay_loop', 'alpha', 'retry', 'delay_before_retry'].includes(s.keyword)) { timerKeyword(ctx, s, t); continue; }
       switch (s.keyword) {
         case 'misc_path': script = readScript(ctx, s, false) ?? script; break;
@@ -361,7 +361,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
     // check_file.c: only track_file and weight; the file path and the default weight come from the track_file block
     // (resolveFileChecks, once every block is read).
     let trackFile: string | undefined, weight: number | undefined, weightReverse = false;
-    for (const s of k.block ?? []) {
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!;
       switch (s.keyword) {
         case 'track_file': if (ctx.need(s, 1, 'NAME')) trackFile = s.args[0]!.text; break;
         case 'weight': {
@@ -386,14 +386,14 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
   }
   if (type === 'PING_CHECK' || type === 'SMTP_CHECK') {
     // SMTP_CHECK arrives here only with an empty block, from smtpDraft (parseSmtpChecker reads its block).
-    for (const s of k.block ?? []) if (!checkerCommon(ctx, s, c, t, family)) otherKeyword(ctx, s, type);
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!; if (!checkerCommon(ctx, s, c, t, family)) otherKeyword(ctx, s, type); }
     return { node: k, timers: t, build: (rt) => finish(rt) as Checker };
   }
   if (type === 'UDP_CHECK') {
     const u: { payload?: number[]; requireReply: boolean; reply?: number[]; replyMask?: number[]; minReplyLength: number; maxReplyLength: number } = {
       requireReply: false, minReplyLength: 0, maxReplyLength: 255,
     };
-    for (const s of k.block ?? []) {
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!;
       if (checkerCommon(ctx, s, c, t, family)) continue;
       // keepalived joins the rest of the line with single blanks before reading it as hex (make_strvec_str).
       const hex = s.args.map((a) => a.text).join(' ');
@@ -430,7 +430,7 @@ function parseChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['checker
   }
   if (type === 'DNS_CHECK') {
     let qtype = 6, name: string | undefined;
-    for (const s of k.block ?? []) {
+    for (let si = 0, sList = k.block ?? []; si < sList.length; si++) { const s = sList[si]!;
       if (checkerCommon(ctx, s, c, t, family)) continue;
       switch (s.keyword) {
         case 'type': {
@@ -519,7 +519,7 @@ function parseSmtpChecker(ctx: Ctx, k: ConfigNode, family: Family): RsDraft['che
 
 /** One SMTP checker: its connection options and the timers set for it, the rest inherited like any checker. */
 function smtpDraft(ctx: Ctx, node: ConfigNode, family: Family, cc: Partial<CheckerCommon>, tt: Partial<ServerTimers>, heloName: string): RsDraft['checkers'][number] {
-  const base = parseChecker(ctx, { ...node, keyword: 'SMTP_CHECK', block: [] }, family)!;
+  const base = parseChecker(ctx, { keyword: 'SMTP_CHECK', loc: node.loc, args: node.args, block: [] }, family)!;
   return {
     node, timers: tt,
     build: (rt) => {
@@ -557,7 +557,7 @@ function buildRealServer(ctx: Ctx, n: ConfigNode, family: Family): RsDraft | und
   }
   if (ip.family !== family) { ctx.bad(n, 0, 'family-mismatch', `address family of virtual server and real server ${ip.address} don't match - skipping real server.`); return undefined; }
   const d: RsDraft = { rs: { address: ip.address, family: ip.family, port, portGiven, loc: n.loc }, timers: {}, checkers: [] };
-  for (const k of n.block ?? []) {
+  for (let ki = 0, kList = n.block ?? []; ki < kList.length; ki++) { const k = kList[ki]!;
     if (timerKeyword(ctx, k, d.timers)) continue;
     switch (k.keyword) {
       case 'weight': { if (!ctx.need(k, 1, `N (0..${INT32_MAX})`)) break; const v = readInt(ctx, k, 0, 0, INT32_MAX); if (v !== undefined) d.weight = v; break; }
@@ -635,7 +635,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
   let inhibit = false, omega = false, haSuspend = false, smtpAlert: boolean | undefined;
   let sorry: SorryServer | undefined;
   const rsDrafts: RsDraft[] = [];
-  for (const k of n.block ?? []) {
+  for (let ki = 0, kList = n.block ?? []; ki < kList.length; ki++) { const k = kList[ki]!;
     if (timerKeyword(ctx, k, timers)) continue;
     if (SCHED_FLAGS.has(k.keyword)) { base.schedFlags!.push(k.keyword); continue; }
     switch (k.keyword) {
@@ -770,7 +770,7 @@ export function buildVirtualServer(ctx: Ctx, n: ConfigNode, groups: ReadonlyMap<
   // port (a search of the servers kept so far made a virtual server of n real servers cost n² / 2 comparisons).
   // One port is kept as a number: a Set per real server was a tenth of this function's time.
   const keptPorts = new Map<string, number | Set<number>>();
-  for (const d of rsDrafts) {
+  for (let di = 0; di < rsDrafts.length; di++) { const d = rsDrafts[di]!;
     const ports = keptPorts.get(d.rs.address);
     if (ports !== undefined && (!d.rs.portGiven || (typeof ports === 'number' ? ports === d.rs.port : ports.has(d.rs.port)))) {
       E('duplicate', `VS ${key}: real server [${d.rs.address}]:${d.rs.port} is duplicated - removing second rs`, d.rs.loc);
@@ -910,8 +910,11 @@ export function resolveFileChecks(ctx: Ctx, virtualServers: readonly VirtualServ
     for (let i = 0; i < cs.length; i++) if (cs[i]!.type === 'FILE_CHECK') return true;
     return false;
   };
-  for (const vs of virtualServers)
-    for (const rs of vs.realServers)
+  // Indexed loops: this runs once per real server, cold (an array iterator allocates a result per element there).
+  for (let v = 0; v < virtualServers.length; v++) {
+    const rss = virtualServers[v]!.realServers;
+    for (let r = 0; r < rss.length; r++) {
+      const rs = rss[r]!;
       // A new array only for the servers it can change (it was one per real server).
       if (hasFileCheck(rs.checkers)) rs.checkers = rs.checkers.filter((c) => {
         if (c.type !== 'FILE_CHECK') return true;
@@ -924,4 +927,6 @@ export function resolveFileChecks(ctx: Ctx, virtualServers: readonly VirtualServ
         if (Number.isNaN(c.weight)) { c.weight = tf.weight; c.weightReverse = tf.weightReverse; }
         return true;
       });
+    }
+  }
 }
