@@ -1,6 +1,7 @@
 // ksock: the few socket primitives Node does not offer (netlink, AF_PACKET, raw IPv6 with ancillary data).
 // Every protocol codec lives in TypeScript; this file only moves bytes between the kernel and Buffers.
-// Sockets are non-blocking; a Watcher (uv_poll) tells JS when one is readable.
+// Sockets are non-blocking; a Watcher (uv_poll) tells JS when one is readable, a Timer (uv_timer) wakes the VRRP engine
+// at its deadline.
 #include <napi.h>
 #include <uv.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <atomic>
+#include <cmath>
 
 namespace {
 
@@ -135,6 +137,45 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   out.Set("control", Napi::Buffer<uint8_t>::Copy(env, ctl.data(), maxCtl ? msg.msg_controllen : 0));
   out.Set("flags", Napi::Number::New(env, msg.msg_flags));
   return out;
+}
+
+// recvInto(fd, data, addr, control | null, out) -> bytes received, or -1 when nothing is waiting. The same read as
+// recvmsg into the caller's buffers, kept across packets: no result object, no copies, nothing zeroed per packet.
+// out (Int32Array of 3) gets the address length, the control length and msg_flags (MSG_TRUNC: data was too short).
+Napi::Value RecvInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto data = info[1].As<Napi::Buffer<uint8_t>>();
+  auto addr = info[2].As<Napi::Buffer<uint8_t>>();
+  uint8_t* ctl = nullptr;
+  size_t ctlLen = 0;
+  if (info[3].IsBuffer()) {
+    auto c = info[3].As<Napi::Buffer<uint8_t>>();
+    ctl = c.Data();
+    ctlLen = c.Length();
+  }
+  auto out = info[4].As<Napi::Int32Array>();
+  iovec iov{data.Data(), data.Length()};
+  msghdr msg{};
+  msg.msg_name = addr.Data();
+  msg.msg_namelen = static_cast<socklen_t>(addr.Length());
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctlLen ? ctl : nullptr;
+  msg.msg_controllen = ctlLen;
+  ssize_t n;
+  do {
+    n = recvmsg(info[0].As<Napi::Number>().Int32Value(), &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    return ThrowErrno(env, "recvmsg", errno);
+  }
+  if (out.ElementLength() >= 3) {
+    out[0] = static_cast<int32_t>(msg.msg_namelen);
+    out[1] = static_cast<int32_t>(ctlLen ? msg.msg_controllen : 0);
+    out[2] = msg.msg_flags;
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -463,6 +504,82 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   Napi::FunctionReference cb_;
 };
 
+// Timer(callback): one libuv timer calling callback() on the JS thread, for the VRRP engine's deadline. Node's
+// setTimeout keeps its own lists in JavaScript (a Timeout object per call, list and priority-queue upkeep on every
+// arm and expiry), which at ten adverts a second runs as cold code; re-arming this one is a uv_timer_start. Active, it
+// keeps the event loop alive as a Node timer does.
+class Timer : public Napi::ObjectWrap<Timer> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Timer",
+                       {InstanceMethod("start", &Timer::Start), InstanceMethod("stop", &Timer::Stop),
+                        InstanceMethod("close", &Timer::CloseT)});
+  }
+  explicit Timer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Timer>(info) {
+    Napi::Env env = info.Env();
+    cb_ = Napi::Persistent(info[0].As<Napi::Function>());
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    timer_ = new uv_timer_t;
+    timer_->data = this;
+    uv_timer_init(loop, timer_);
+  }
+  ~Timer() override { Release(); }
+
+ private:
+  static void OnTimer(uv_timer_t* h) {
+    Timer* self = static_cast<Timer*>(h->data);
+    if (!self) return;
+    if (self->active_) {
+      self->active_ = false;
+      self->Unref();
+    }
+    if (self->cb_.IsEmpty()) return;
+    Napi::Env env = self->cb_.Env();
+    Napi::HandleScope scope(env);
+    // MakeCallback runs the tick and microtask queues afterwards, as Node does after a timer.
+    self->cb_.MakeCallback(env.Global(), {});
+  }
+  // start(ms): (re)arms the timer ms from now (the loop's clock brought up to date first: the turn that arms it may
+  // have run for a while); a pending expiry is replaced.
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    if (!timer_) return info.Env().Undefined();
+    double ms = info[0].As<Napi::Number>().DoubleValue();
+    uint64_t timeout = ms > 0 ? static_cast<uint64_t>(std::ceil(ms)) : 0;
+    uv_update_time(timer_->loop);
+    int r = uv_timer_start(timer_, OnTimer, timeout, 0);
+    if (r < 0) return ThrowErrno(info.Env(), "uv_timer_start", -r);
+    if (!active_) {
+      active_ = true;
+      Ref();  // keep the JS object alive while it is armed
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (timer_) uv_timer_stop(timer_);
+    if (active_) {
+      active_ = false;
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value CloseT(const Napi::CallbackInfo& info) {
+    Stop(info);
+    Release();
+    return info.Env().Undefined();
+  }
+  void Release() {
+    if (timer_) {
+      timer_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      timer_ = nullptr;
+    }
+  }
+  bool active_ = false;
+  uv_timer_t* timer_ = nullptr;
+  Napi::FunctionReference cb_;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socket", Napi::Function::New(env, Socket));
   exports.Set("bind", Napi::Function::New(env, Bind));
@@ -471,6 +588,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockname", Napi::Function::New(env, GetSockName));
   exports.Set("sendto", Napi::Function::New(env, SendTo));
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg));
+  exports.Set("recvInto", Napi::Function::New(env, RecvInto));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
   exports.Set("ifreqIoctl", Napi::Function::New(env, IfreqIoctl));
@@ -488,6 +606,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("schedSetRealtime", Napi::Function::New(env, SchedSetRealtime));
   exports.Set("clockTickUs", Napi::Function::New(env, ClockTickUs));
   exports.Set("Watcher", Watcher::Init(env));
+  exports.Set("Timer", Timer::Init(env));
   return exports;
 }
 

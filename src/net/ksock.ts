@@ -12,6 +12,13 @@ export interface RecvResult {
   flags: number;
 }
 
+/** A libuv timer (ksock.cc Timer): start(ms) arms or re-arms it, stop() disarms it, close() frees it. */
+export interface NativeTimer {
+  start(ms: number): void;
+  stop(): void;
+  close(): void;
+}
+
 export interface NativeWatcher {
   start(): void;
   stop(): void;
@@ -28,6 +35,9 @@ export interface Ksock {
   sendto(fd: number, data: Buffer, sockaddr?: Buffer | null, flags?: number): number;
   /** Returns null when nothing is waiting (EAGAIN). */
   recvmsg(fd: number, maxData: number, maxControl?: number): RecvResult | null;
+  /** recvmsg into the caller's buffers, re-used for every packet: bytes received, or -1 when nothing is waiting;
+   *  `out` gets [address length, control length, msg_flags]. Absent from an addon built before it. */
+  recvInto?(fd: number, data: Buffer, addr: Buffer, control: Buffer | null, out: Int32Array): number;
   close(fd: number): void;
   /** 0 when the interface does not exist. */
   ifNameToIndex(name: string): number;
@@ -35,6 +45,8 @@ export interface Ksock {
    * points at it) and holds what the kernel wrote back; returns 0 or the errno. Undefined in an addon built before it. */
   ifreqIoctl(fd: number, request: number, ifname: string, payload: Buffer, byPointer: boolean): number;
   Watcher: new (fd: number, onReadable: (status: number) => void) => NativeWatcher;
+  /** Calls onTimeout on the event loop when armed and due. Absent from an addon built before it. */
+  Timer?: new (onTimeout: () => void) => NativeTimer;
   /** Installs a handler for these signals that writes each delivered signal number (one byte) to a pipe; returns
    * the pipe's non-blocking read end. For real-time signals, which Node cannot trap. */
   signalPipe(signals: number[]): number;

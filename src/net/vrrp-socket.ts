@@ -14,7 +14,6 @@ import {
   MSG_DONTROUTE, MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_RCVBUF,
   ksock, type Ksock, type NativeWatcher,
   watchReadable,
-  type RecvResult,
 } from './ksock.js';
 import { buildIpv4Header, parseIpv4Header, VRRP_TTL } from './ipv4-header.js';
 import { internetChecksum } from './checksum.js';
@@ -58,9 +57,12 @@ export interface VrrpReceived {
   ttl: number;
   /** Receiving interface (IPv6: from IPV6_PKTINFO; IPv4: the socket's interface). */
   ifindex: number;
-  /** The VRRP message (own copy, never a view over a shared buffer). */
+  /**
+   * The VRRP message: a view into the socket's receive buffer, valid during the 'message' event only (the next
+   * datagram is read into the same buffer; keepReceived copies one to keep).
+   */
   payload: Buffer;
-  /** IPv4: the whole IP packet, header included (what src/vrrp/validate.ts takes); IPv6: same as payload. */
+  /** IPv4: the whole IP packet, header included (what src/vrrp/validate.ts takes); IPv6: same as payload. Same view. */
   packet: Buffer;
   /** The datagram was longer than the receive buffer. */
   truncated: boolean;
@@ -203,9 +205,12 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
   protected readonly group: string;
   protected closed = false;
   private readonly watcher: NativeWatcher;
+  /** The receive buffers, re-used for every datagram. */
+  protected readonly rx: RxBuffers;
 
   protected constructor(protected readonly opts: VrrpSocketOptions, family: 4 | 6, adoptFd?: number) {
     super();
+    this.rx = new RxBuffers(family === 6 ? 256 : 0);
     if (adoptFd === undefined) {
       ({ fd: this.fd, ifindex: this.ifindex, group: this.group } = openSetUp(family, opts));
     } else {
@@ -233,15 +238,18 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
         throw e instanceof VrrpSocketError ? e : new VrrpSocketError('KT_NET_SOCKET_SETUP', errnoOf(e), `adopting VRRP IPv${family} socket on ${opts.ifname}: ${(e as Error).message}`, { cause: e });
       }
     }
-    this.watcher = watchReadable(this.fd, () => this.drain());
+    // One datagram per wake-up: the poll is level-triggered, so another queued one wakes the loop again, and the
+    // usual single advert costs one recvmsg, not a second one that finds nothing.
+    this.watcher = watchReadable(this.fd, () => this.drain(1));
     this.watcher.start();
   }
 
-  protected abstract drain(): void;
+  /** Reads up to `limit` datagrams waiting now and emits each as a 'message'. */
+  protected abstract drain(limit: number): void;
   abstract sendNow(payload: Uint8Array, opts?: VrrpSendOptions): void;
 
   poll(): void {
-    if (!this.closed) this.drain();
+    if (!this.closed) this.drain(Infinity);
   }
 
   send(payload: Buffer, opts: VrrpSendOptions = {}): Promise<void> {
@@ -258,7 +266,7 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
    * adverts queued before its owner started are handled before any decision.
    */
   readQueued(): void {
-    if (!this.closed) this.drain();
+    if (!this.closed) this.drain(Infinity);
   }
 
   /** Datagrams the kernel dropped for this socket so far (SO_MEMINFO's SK_MEMINFO_DROPS: receive buffer full). */
@@ -335,22 +343,22 @@ export class VrrpSocket4 extends VrrpSocketBase implements VrrpSocket {
     super(opts, 4, adoptFd);
   }
 
-  protected drain(): void {
-    drainDatagrams(this.fd, 0, (e) => this.emit('error', e), (r) => {
-      const packet = r.data; // the addon copies into a fresh Buffer per call
+  protected drain(limit: number): void {
+    const rx = this.rx;
+    readDatagrams(this.fd, rx, limit, (e) => this.emit('error', e), (n) => {
+      const packet = rx.data.subarray(0, n);
       const h = parseIpv4Header(packet);
       if (!h) return;
       const end = Math.min(packet.length, Math.max(h.totalLength, h.headerLength));
-      const source = r.addr.length >= 8 ? bytesToAddr(r.addr.subarray(4, 8)) : '';
       this.emit('message', {
         family: 4,
-        src: h.src || source,
+        src: h.src || (rx.meta[0]! >= 8 ? bytesToAddr(rx.addr.subarray(4, 8)) : ''),
         dst: h.dst,
         ttl: h.ttl,
         ifindex: this.ifindex,
         payload: packet.subarray(h.headerLength, end),
         packet,
-        truncated: (r.flags & MSG_TRUNC) !== 0,
+        truncated: (rx.meta[2]! & MSG_TRUNC) !== 0,
       });
     });
   }
@@ -393,26 +401,61 @@ export class VrrpSocket4 extends VrrpSocketBase implements VrrpSocket {
 }
 
 /**
- * The receive buffer (the addon allocates and zeroes it per call, twice a packet with the read that finds nothing
- * more). The longest valid VRRP packet is 4,088 bytes (IPv6, 255 addresses; IPv4: 1,120 with options and AH);
- * anything longer is cut (MSG_TRUNC) and fails validation's length checks, as it would whole.
+ * The receive buffer's size. The longest valid VRRP packet is 4,088 bytes (IPv6, 255 addresses; IPv4: 1,120 with
+ * options and AH); anything longer is cut (MSG_TRUNC) and fails validation's length checks, as it would whole.
  */
 const RECV_MAX = 8192;
 
-/** Reads every datagram waiting on a non-blocking socket; a read error is reported and ends this turn. */
-function drainDatagrams(fd: number, maxControl: number, onError: (e: Error) => void, each: (r: RecvResult) => void): void {
+/** A socket's receive buffers, allocated once: every datagram is read into them (no allocation per packet). */
+class RxBuffers {
+  readonly data = Buffer.allocUnsafe(RECV_MAX);
+  readonly addr = Buffer.alloc(128);
+  readonly control: Buffer | null;
+  /** Of the last datagram read: [address length, control length, msg_flags]. */
+  readonly meta = new Int32Array(3);
+  constructor(maxControl: number) {
+    this.control = maxControl > 0 ? Buffer.alloc(maxControl) : null;
+  }
+}
+
+/**
+ * Reads up to `limit` datagrams waiting on a non-blocking socket into `rx`, calling `each` with each one's length
+ * before the next is read; a read error is reported and ends this turn.
+ */
+function readDatagrams(fd: number, rx: RxBuffers, limit: number, onError: (e: Error) => void, each: (length: number) => void): void {
   const k = ksock();
-  for (;;) {
-    let r: RecvResult | null;
+  for (let i = 0; i < limit; i++) {
+    let n: number;
     try {
-      r = k.recvmsg(fd, RECV_MAX, maxControl);
+      n = k.recvInto ? k.recvInto(fd, rx.data, rx.addr, rx.control, rx.meta) : recvCopied(k, fd, rx);
     } catch (e) {
       onError(e as Error);
       return;
     }
-    if (!r) return;
-    each(r);
+    if (n < 0) return;
+    each(Math.min(n, rx.data.length));
   }
+}
+
+/** recvInto through an addon built before it: its recvmsg's fresh Buffers copied into `rx`. */
+function recvCopied(k: Ksock, fd: number, rx: RxBuffers): number {
+  const r = k.recvmsg(fd, RECV_MAX, rx.control?.length ?? 0);
+  if (!r) return -1;
+  r.data.copy(rx.data);
+  r.addr.copy(rx.addr);
+  if (rx.control) r.control.copy(rx.control);
+  rx.meta[0] = r.addr.length;
+  rx.meta[1] = r.control.length;
+  rx.meta[2] = r.flags;
+  return r.data.length;
+}
+
+/** A received packet with its own copy of the bytes, to keep past its 'message' event. */
+export function keepReceived(r: VrrpReceived): VrrpReceived {
+  const packet = Buffer.from(r.packet);
+  if (r.payload === r.packet) return { ...r, packet, payload: packet };
+  const at = r.payload.byteOffset - r.packet.byteOffset;
+  return { ...r, packet, payload: packet.subarray(at, at + r.payload.length) };
 }
 
 /** struct sockaddr_in6 (28 bytes). */
@@ -451,29 +494,30 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
     super(opts, 6, adoptFd);
   }
 
-  protected drain(): void {
-    drainDatagrams(this.fd, 256, (e) => this.emit('error', e), (r) => {
+  protected drain(limit: number): void {
+    const rx = this.rx;
+    readDatagrams(this.fd, rx, limit, (e) => this.emit('error', e), (n) => {
       let dst: string | undefined;
       let ifindex = this.ifindex;
       let ttl: number | undefined;
-      for (const c of parseCmsgs(r.control)) {
+      for (const c of parseCmsgs(rx.control!.subarray(0, rx.meta[1]))) {
         if (c.level !== IPPROTO_IPV6) continue;
         if (c.type === IPV6_PKTINFO && c.data.length >= 20) {
           dst = bytesToAddr(c.data.subarray(0, 16));
           ifindex = c.data.readInt32LE(16);
         } else if (c.type === IPV6_HOPLIMIT && c.data.length >= 4) ttl = c.data.readInt32LE(0);
       }
-      if (r.addr.length < 24 || dst === undefined || ttl === undefined) return; // not what we asked the kernel for
-      const payload = r.data; // the addon copies into a fresh Buffer per call
+      if (rx.meta[0]! < 24 || dst === undefined || ttl === undefined) return; // not what we asked the kernel for
+      const payload = rx.data.subarray(0, n);
       this.emit('message', {
         family: 6,
-        src: bytesToAddr(r.addr.subarray(8, 24)),
+        src: bytesToAddr(rx.addr.subarray(8, 24)),
         dst,
         ttl,
         ifindex,
         payload,
         packet: payload,
-        truncated: (r.flags & MSG_TRUNC) !== 0,
+        truncated: (rx.meta[2]! & MSG_TRUNC) !== 0,
       });
     });
   }

@@ -14,7 +14,8 @@ import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
 import { Rtnetlink } from '../net/rtnetlink.js';
 import { type AddressSpec, type RouteSpec, type RuleSpec, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE } from '../net/rtnetlink-codec.js';
-import { openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
+import { keepReceived, openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
+import { ksock, type NativeTimer } from '../net/ksock.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
@@ -103,6 +104,41 @@ function trackerSources(plan: VrrpPlan): TrackerSource[] {
   return [...plan.instances.flatMap((i) => i.trackers), ...plan.groups.flatMap((g) => g.trackers)];
 }
 
+/**
+ * The engine's deadline timer: the socket addon's libuv timer, re-armed in place; an addon built before it has none,
+ * and a Node timer stands in. Node's setTimeout builds a Timeout object and keeps JavaScript lists per call, which at
+ * ten adverts a second runs as cold code on every advert.
+ */
+class DeadlineTimer {
+  private readonly native?: NativeTimer;
+  private node?: NodeJS.Timeout;
+  /** Re-arming costs no more than a check: the shell re-arms for each later deadline instead of waking early. */
+  readonly rearmsInPlace: boolean;
+
+  constructor(private readonly fire: () => void) {
+    const T = ksock().Timer;
+    this.native = T ? new T(fire) : undefined;
+    this.rearmsInPlace = this.native !== undefined;
+  }
+
+  start(ms: number): void {
+    if (this.native) return this.native.start(ms);
+    if (this.node) clearTimeout(this.node);
+    this.node = setTimeout(this.fire, ms);
+  }
+
+  stop(): void {
+    this.native?.stop();
+    if (this.node) clearTimeout(this.node);
+    this.node = undefined;
+  }
+
+  close(): void {
+    this.stop();
+    this.native?.close();
+  }
+}
+
 export class VrrpShell {
   private node: VrrpNode;
   private readonly sockets = new Map<string, VrrpSocket>();
@@ -119,10 +155,13 @@ export class VrrpShell {
   private ifw?: InterfaceWatcher;
   private rt?: Rtnetlink;
   private readonly now: () => number;
-  private timer?: NodeJS.Timeout;
-  /** The deadline the pending timer serves (the node's earliest), and when that Node timer wakes. */
+  private timer?: DeadlineTimer;
+  /** A timer is armed (or its callback is running): it serves `timerAt`, the node's earliest deadline, and wakes at
+   *  `timerWake`. `timerSeq` counts arms and disarms, so a running callback sees that an input re-armed it. */
+  private timerArmed = false;
   private timerAt = 0;
   private timerWake = 0;
+  private timerSeq = 0;
   private stopping = false;
   private readonly instanceLogs = new Map<string, Logger>();
   private nextControlId = 1;
@@ -210,7 +249,7 @@ export class VrrpShell {
         continue;
       }
       const list: VrrpReceived[] = [];
-      const take = (r: VrrpReceived) => list.push(r);
+      const take = (r: VrrpReceived) => list.push(keepReceived(r));
       sock.on('message', take);
       sock.readQueued();
       sock.off('message', take);
@@ -341,7 +380,8 @@ export class VrrpShell {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.close();
+    this.timerArmed = false;
     this.closeHanded();
     this.execute(this.node.handle({ type: 'shutdown' }, this.now()));
     await Promise.all([...this.owned.values()].map((o) => o.chain));
@@ -376,15 +416,17 @@ export class VrrpShell {
   private arm(): void {
     const at = this.node.deadline();
     if (at === undefined || this.stopping) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
+      if (this.timerArmed) this.timer!.stop();
+      this.timerArmed = false;
+      this.timerSeq++;
       return;
     }
+    const before = this.timerAt;
     this.timerAt = at;
-    // A timer already set to wake no later than the new deadline is kept: when it wakes it waits for `timerAt`.
-    // A backup's master-down moves later with every advert it hears, and re-setting a Node timer per packet costs.
-    if (this.timer && this.timerWake <= at) return;
-    if (this.timer) clearTimeout(this.timer);
+    // A backup's master-down moves later with every advert it hears. The addon's timer is re-armed in place for the
+    // new deadline (no wake-up before it); a Node timer set to wake no later is kept instead (re-setting one per
+    // packet costs more), and when it wakes it waits again for `timerAt`.
+    if (this.timerArmed && this.timerWake <= at && (at === before || !this.timer!.rearmsInPlace)) return;
     this.wakeAt(at);
   }
 
@@ -397,22 +439,27 @@ export class VrrpShell {
    * advert; then it took one setImmediate loop turn for those reads, a second wake-up of the loop per advert.)
    */
   private wakeAt(at: number): void {
-    const delay = Math.max(0, at - this.now() - 1);
-    this.timerWake = this.now() + delay;
-    const token = setTimeout(() => {
-      if (this.timer !== token || this.stopping) return;
-      const left = this.timerAt - this.now();
-      if (left > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // woke early, or the deadline moved: wait again
-      if (left > 0) Atomics.wait(SLEEP_WORD, 0, 0, left);
-      for (const s of this.sockets.values()) s.poll();
-      if (this.timer !== token || this.stopping) return;
-      const rest = this.timerAt - this.now();
-      if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // an advert just read moved it
-      if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
-      this.timer = undefined;
-      this.input({ type: 'timer' });
-    }, delay);
-    this.timer = token;
+    const now = this.now();
+    const delay = Math.max(0, at - now - 1);
+    this.timerWake = now + delay;
+    this.timerArmed = true;
+    this.timerSeq++;
+    (this.timer ??= new DeadlineTimer(() => this.onDeadline())).start(delay);
+  }
+
+  private onDeadline(): void {
+    if (!this.timerArmed || this.stopping) return;
+    const seq = this.timerSeq;
+    const left = this.timerAt - this.now();
+    if (left > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // woke early, or the deadline moved: wait again
+    if (left > 0) Atomics.wait(SLEEP_WORD, 0, 0, left);
+    for (const s of this.sockets.values()) s.poll();
+    if (this.timerSeq !== seq || this.stopping) return; // an advert just read re-armed or disarmed it
+    const rest = this.timerAt - this.now();
+    if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // an advert just read moved it
+    if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
+    this.timerArmed = false;
+    this.input({ type: 'timer' });
   }
 
   /** What the node knows of an interface, from the rtnetlink table. */

@@ -69,6 +69,23 @@ test('IPv4 multicast: payload, TTL 255, no loopback, keepalived header bytes and
   await B.call('closeVrrp', 'm4');
 });
 
+test('a burst queued while the reader is busy: every datagram delivered once, in order, each with its own bytes', { skip }, async () => {
+  await A.call('openVrrp', 'b4', 4, { ifname: 'eth0', mode: 'multicast', src: '10.99.0.11' });
+  await B.call('openVrrp', 'b4', 4, { ifname: 'eth0', mode: 'multicast', src: '10.99.0.12' });
+  const from = vrrpFrom('b4', '10.99.0.11');
+  const blocked = B.call('block', 500);
+  await B.waitEvent((e) => e.event === 'blocked');
+  await A.call('sendVrrpBurst', 'b4', V2, 20);
+  await blocked;
+  await B.waitEvent((e) => from(e) && (e.packet as string).slice(8, 12) === (20).toString(16).padStart(4, '0'));
+  // The socket reads each datagram into the same buffer: every event must still carry its own IP id and payload.
+  const got = B.events.filter(from);
+  assert.deepEqual(got.map((e) => parseInt((e.packet as string).slice(8, 12), 16)), Array.from({ length: 20 }, (_, i) => i + 1));
+  for (const e of got) assert.equal(e.payload, V2);
+  await A.call('closeVrrp', 'b4');
+  await B.call('closeVrrp', 'b4');
+});
+
 test('IPv4 unicast: sent to the peer from unicast_src_ip, received with our address as dst', { skip }, async () => {
   await A.call('openVrrp', 'u4', 4, { ifname: 'eth0', mode: 'unicast', src: '10.99.0.11' });
   await B.call('openVrrp', 'u4', 4, { ifname: 'eth0', mode: 'unicast', src: '10.99.0.12' });

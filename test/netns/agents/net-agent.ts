@@ -76,6 +76,18 @@ const ops: Record<string, Op> = {
     return true;
   },
   sendVrrp: (name: string, payloadHex: string, opts: VrrpSendOptions) => vrrp.get(name)!.send(Buffer.from(payloadHex, 'hex'), opts),
+  /** Sends `payloadHex` `count` times at once, IP ids 1, 2, …, without yielding between the sends. */
+  sendVrrpBurst: (name: string, payloadHex: string, count: number) => {
+    const sock = vrrp.get(name)!;
+    for (let id = 1; id <= count; id++) sock.sendNow(Buffer.from(payloadHex, 'hex'), { id });
+    return true;
+  },
+  /** Holds this agent's event loop for `ms` (what it receives meanwhile queues in the kernel), after saying so. */
+  block: (ms: number) => {
+    out({ event: 'blocked' });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return true;
+  },
   /** Sends `payloadHex` every `intervalMs` with keepalived's IP id counter until stopAdvertising. */
   advertise: (name: string, payloadHex: string, intervalMs: number, opts: VrrpSendOptions = {}) => {
     const ids = new IpIdCounter();
