@@ -182,14 +182,11 @@ export function initialState(spec: VrrpInstanceSpec): InstanceState {
 
 /** The earliest absolute time the shell must feed a `timer` input, or undefined when nothing is pending. */
 export function nextDeadline(s: InstanceState): number | undefined {
-  let t: number | undefined;
-  const consider = (x: number | undefined) => { if (x !== undefined && (t === undefined || x < t)) t = x; };
-  if (s.state === 'BACKUP') consider(s.downAt);
-  if (s.state === 'MASTER') {
-    consider(s.advertAt);
-    for (const g of s.garpTimers) consider(g.at);
-  }
-  return t;
+  if (s.state === 'BACKUP') return s.downAt;
+  if (s.state !== 'MASTER') return undefined;
+  let t = s.advertAt ?? Infinity;
+  for (const g of s.garpTimers) t = Math.min(t, g.at);
+  return t === Infinity ? undefined : t;
 }
 
 /** Skew time for this instance at its current Master_Adver_Interval. */
@@ -209,7 +206,8 @@ class Tx {
   s: { -readonly [K in keyof InstanceState]: InstanceState[K] };
   effects: Effect[] = [];
   constructor(st: InstanceState, readonly now: number) {
-    this.s = { ...st, garpTimers: [...st.garpTimers], faults: [...st.faults] };
+    // The arrays are shared with the state stepped from: every change assigns a new array, none edits one in place.
+    this.s = { ...st };
   }
   get spec() { return this.s.spec; }
   emit(e: Effect) { this.effects.push(e); }
@@ -458,7 +456,7 @@ function onTimer(tx: Tx, opts: StepOptions) {
       s.rogue = { ...s.rogue, counter, until };
     }
   }
-  const due = s.garpTimers.filter((g) => g.at <= tx.now);
+  const due = s.garpTimers.length ? s.garpTimers.filter((g) => g.at <= tx.now) : s.garpTimers;
   if (due.length) {
     s.garpTimers = s.garpTimers.filter((g) => g.at > tx.now);
     const addrs = allVips(tx.spec);

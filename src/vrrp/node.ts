@@ -257,8 +257,8 @@ export class VrrpNode {
   private plan: VrrpPlan;
   private instances = new Map<string, Inst>();
   private units: Unit[] = [];
-  /** Receive demux: `socket|vrid` → the instances there (rebuilt with the sockets, so a packet costs one lookup). */
-  private demux = new Map<string, Inst[]>();
+  /** Receive demux: socket → VRID → the instances there (rebuilt with the sockets: no key built per packet). */
+  private demux = new Map<string, Map<number, Inst[]>>();
   private byUid = new Map<number, Inst>();
   private readonly ifaces = new Map<string, InterfaceFacts>();
   /** Open sockets by key, with the number of instances using each. */
@@ -326,12 +326,11 @@ export class VrrpNode {
   /** The earliest time handle({type:'timer'}) must be called, or undefined. */
   deadline(): number | undefined {
     if (!this.started || this.stopped) return undefined;
-    let t: number | undefined;
-    const consider = (x: number | undefined) => { if (x !== undefined && (t === undefined || x < t)) t = x; };
-    for (const u of this.units) consider(u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g));
-    for (const q of this.garp.values()) if (q.pending.length) consider(q.lastAt + q.intervalMs);
-    for (const [name, s] of this.sessions) if (s.safeUntil !== undefined && this.guardHeld(name)) consider(s.safeUntil);
-    return t;
+    let t = Infinity;
+    for (const u of this.units) t = Math.min(t, (u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g)) ?? Infinity);
+    for (const q of this.garp.values()) if (q.pending.length) t = Math.min(t, q.lastAt + q.intervalMs);
+    for (const [name, s] of this.sessions) if (s.safeUntil !== undefined && this.guardHeld(name)) t = Math.min(t, s.safeUntil);
+    return t === Infinity ? undefined : t;
   }
 
   // ---- views ------------------------------------------------------------------------------------------------------
@@ -659,10 +658,11 @@ export class VrrpNode {
     this.demux = new Map();
     for (const inst of this.instances.values()) {
       if (!inst.socket) continue;
-      const key = `${inst.socket}|${inst.plan.spec.vrid}`;
-      const list = this.demux.get(key);
+      let byVrid = this.demux.get(inst.socket);
+      if (!byVrid) this.demux.set(inst.socket, (byVrid = new Map()));
+      const list = byVrid.get(inst.plan.spec.vrid);
       if (list) list.push(inst);
-      else this.demux.set(key, [inst]);
+      else byVrid.set(inst.plan.spec.vrid, [inst]);
     }
   }
 
@@ -787,7 +787,7 @@ export class VrrpNode {
    */
   private onPacket(pk: Extract<NodeInput, { type: 'packet' }>): void {
     const vrid = peekVrid(pk.bytes, pk.family);
-    const candidates = this.demux.get(`${pk.socket}|${vrid}`);
+    const candidates = vrid === undefined ? undefined : this.demux.get(pk.socket)?.get(vrid);
     if (!candidates) return; // unknown VRID: keepalived only logs these with log_unknown_vrids
     let inst = candidates[0]!;
     if (candidates.length > 1) {
@@ -816,9 +816,13 @@ export class VrrpNode {
       };
     }
     inst.stats.advertsReceived++;
-    inst.lastPeer = { address: res.src, priority: res.advert.priority, at: this.now };
-    if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
-    if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
+    const peer = inst.lastPeer;
+    if (peer && peer.address === res.src && peer.priority === res.advert.priority) peer.at = this.now;
+    else inst.lastPeer = { address: res.src, priority: res.advert.priority, at: this.now };
+    if (res.notes.length) {
+      if (res.notes.includes('priority-zero')) inst.stats.priZeroReceived++;
+      if (res.notes.includes('naddr-mismatch') || res.notes.includes('vip-mismatch')) inst.stats.addrListErr++;
+    }
     this.feed(inst, { type: 'advert-received', advert: res.advert, src: res.src });
   }
 
@@ -885,9 +889,10 @@ export class VrrpNode {
     let tagged: TaggedEffect[];
     if (u.kind === 'single') {
       const inst = this.instances.get(u.name)!;
-      const r = step(u.st, input, this.now, { scriptsPending: this.scriptsPending(inst), ...(this.gateOpen(u) ? {} : { mayBecomeMaster: false }) });
+      const r = step(u.st, input, this.now, this.gateOpen(u) ? { scriptsPending: this.scriptsPending(inst) } : { scriptsPending: this.scriptsPending(inst), mayBecomeMaster: false });
       u.st = r.state;
-      tagged = r.effects.map((effect) => ({ instance: u.name, effect }));
+      for (const effect of r.effects) this.apply(u, u.name, effect);
+      return;
     } else {
       const r = stepGroup(u.g, member, input, this.now, this.gateOpen(u));
       u.g = r.state;
@@ -1019,6 +1024,7 @@ export class VrrpNode {
 
   /** Pending sends whose pacing allows one: the first by instance, then address, order (keepalived's vrrp_arp_thread). */
   private drainGarps(): void {
+    if (!this.garpPending()) return;
     const order = (g: GarpSend): [number, number] => {
       const inst = this.byUid.get(g.uid);
       return inst ? [this.plan.instances.indexOf(inst.plan), inst.plan.vips.indexOf(g.vip)] : [-1, -1];
@@ -1094,6 +1100,7 @@ export class VrrpNode {
 
   /** Whether VRRP may make this unit MASTER now: no guard, advisory, or its lock counts. */
   private gateOpen(u: Unit): boolean {
+    if (!this.guarded) return true; // no unit has a guard: no lock to look up
     const lock = this.lockOf(u);
     if (!lock || !this.required(lock)) return true;
     return lockOpen(this.sessions.get(lock.guard), lock, this.now);
@@ -1246,6 +1253,11 @@ export class VrrpNode {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------------
+
+  private garpPending(): boolean {
+    for (const q of this.garp.values()) if (q.pending.length) return true;
+    return false;
+  }
 
   private who(inst: Inst): Who {
     return { uid: inst.uid, instance: inst.plan.config.name };
