@@ -180,6 +180,19 @@ if (kinds.includes('keepalived') && kinds.includes('keepalived-ts')) {
     console.log(`${label} | ${ka.toFixed(digits)} ${unit} | ${ts.toFixed(digits)} ${unit} | ${ratio(ts, ka)}`);
   };
   if (parts.includes('pair')) {
+    // Per run (the kinds alternate, so run r of each saw the same stretch of the machine's load), then min / median /
+    // max over the runs: a noisy machine moves the mean, the median says what a run typically sees.
+    const perRun = (k: DaemonKind) => Array.from({ length: runs }, (_, i) =>
+      rows.filter((r) => r.kind === k && r.what.startsWith(`pair run ${i + 1}:`)).reduce((a, r) => a + r.fp.cpuRunMs, 0));
+    const ka = perRun('keepalived');
+    const ts = perRun('keepalived-ts');
+    const ratios = ts.map((t, i) => t / ka[i]!);
+    const mmm = (xs: number[], f: (x: number) => string) => {
+      const o = [...xs].sort((a, b) => a - b);
+      return `${f(o[0]!)} / ${f(o[Math.floor((o.length - 1) / 2)]!)}${o.length % 2 ? '' : `–${f(o[o.length / 2]!)}`} / ${f(o[o.length - 1]!)}`;
+    };
+    console.log(`pair CPU per run (ms, keepalived-ts / keepalived): ${ts.map((t, i) => `${t.toFixed(1)} / ${ka[i]!.toFixed(1)} (${ratios[i]!.toFixed(1)}x)`).join(', ')}`);
+    console.log(`pair CPU min / median / max over ${runs} runs: keepalived ${mmm(ka, (x) => x.toFixed(1))} ms, keepalived-ts ${mmm(ts, (x) => x.toFixed(1))} ms, ratio ${mmm(ratios, (x) => `${x.toFixed(1)}x`)}`);
     line(`CPU of two directors over ${windowS} s idle, advert_int 0.1 (thread run time)`, 'pair', (fp) => fp.cpuRunMs, 'ms', 1);
     line(`same, utime+stime`, 'pair', (fp) => fp.cpuTicksMs, 'ms', 0);
     line('RSS of the MASTER director', 'pair: d1', (fp) => fp.rssKb / 1024, 'MB', 1);
