@@ -114,7 +114,7 @@ test('a destination the kernel refused is not taken as programmed: the next relo
   assert.deepEqual(k.lines(), []);
 });
 
-test('a reconcile of more than 100 operations logs one summary line at info and each operation at debug; a small one each at info', async () => {
+test('a reconcile of more than 100 operations logs one summary line at info and its first 1,000 operations at debug; a small one each at info', async () => {
   const rs = (n: number) => Array.from({ length: n }, (_, j) => `  real_server 192.168.1.${j + 1} 80 {\n  }\n`).join('');
   const conf = (n: number) => Array.from({ length: n }, (_, i) => `virtual_server 10.0.0.1 ${80 + i} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${rs(10)}}\n`).join('');
   const text = conf(11);
@@ -130,5 +130,17 @@ test('a reconcile of more than 100 operations logs one summary line at info and 
     await waitForCondition('the reload', () => lines.includes('info IPVS: delete service TCP 10.0.0.1:90'), 10_000, () => lines.join('\n'));
   } finally {
     await service.stop();
+  }
+  // 100 virtual servers of 10 (1,100 operations): 1,000 listed at debug, then how many were not.
+  const big = memoryLog((l) => `${l.level} ${l.msg}`);
+  const k2 = fakeKernel();
+  const service2 = new CheckerService(build(Array.from({ length: 100 }, (_, i) => `virtual_server 10.0.1.1 ${1000 + i} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${rs(10)}}\n`).join('')).model, { log: big.log, openIpvs: async () => k2.client });
+  try {
+    await service2.start();
+    await waitForCondition('the line after the listed ones', () => big.lines.includes('debug IPVS: 100 more operation(s) not listed'), 10_000, () => big.lines.slice(-5).join('\n'));
+    assert.equal(big.lines.filter((l) => l.startsWith('debug IPVS: add')).length, 1000);
+    assert.equal(k2.lines().length, 1100);
+  } finally {
+    await service2.stop();
   }
 });
