@@ -83,12 +83,15 @@ export class IpvsApplier {
       && [...this.owned.dests].every((k) => { const i = k.indexOf('|'); return known.get(k.slice(0, i))?.dests.has(k.slice(i + 1)) ?? false; }));
   }
 
-  /** The kernel's entries of the given services only (two requests per service instead of a dump of all). */
+  /** The kernel's entries of the given services only: the services read in one batch, then the destinations of
+   *  those the kernel has, a dump each (one dump at a time per socket). */
   async currentOf(keys: Iterable<ServiceKey>): Promise<IpvsState> {
+    const list = [...keys];
+    const services = list.length === 1 ? [await this.client.getService(list[0])] : await this.client.getServices(list);
     const entries = [];
-    for (const key of keys) {
-      const service = await this.client.getService(key);
-      if (service) entries.push({ service, dests: await this.client.listDests(key) });
+    for (let i = 0; i < list.length; i++) {
+      const service = services[i];
+      if (service) entries.push({ service, dests: await this.client.listDests(list[i]) });
     }
     return stateFromDump(entries);
   }

@@ -34,6 +34,9 @@ function fakeKernel(refuseOnce?: (o: Op) => boolean) {
       const s = entry(k);
       return s && { ...s.service, kernelFlags: 2 };
     },
+    async getServices(ks: ServiceKey[]) {
+      return Promise.all(ks.map((k) => client.getService(k)));
+    },
     async listDests(k: ServiceKey) {
       return [...(entry(k)?.dests.values() ?? [])].map((d) => ({ ...d, activeConns: 0, inactConns: 0, persistConns: 0 }));
     },

@@ -148,6 +148,13 @@ test('edits: scheduler/persistence of a service, weight/thresholds/method of a d
   assert.deepEqual([dumped.weight, dumped.uThreshold, dumped.lThreshold, dumped.fwd], [9, 50, 5, FWD_DROUTE]);
 });
 
+test('services read in one batch: those in the table, undefined for the others, in the order asked', opts, async () => {
+  const keys: ServiceKey[] = Array.from({ length: 300 }, (_, i) => ({ af: AF_INET, protocol: IPPROTO_TCP, addr: '10.9.1.1', port: 1000 + i }));
+  for (const k of keys.filter((_, i) => i % 3 === 0)) await client!.addService(svc({ ...k, scheduler: 'rr' }));
+  const got = await client!.getServices(keys);
+  assert.deepEqual(got.map((s) => s && `${s.addr}:${s.port} ${s.scheduler}`), keys.map((k, i) => (i % 3 === 0 ? `10.9.1.1:${k.port} rr` : undefined)));
+});
+
 test("keepalived's idempotence: EEXIST on add and ENOENT on delete are success; SET_DEST on a gone dest adds it", opts, async () => {
   const s = svc({ af: AF_INET, protocol: IPPROTO_TCP, addr: '10.9.0.2', port: 80 });
   const d = dest({ addr: '192.168.9.2', port: 80 });
