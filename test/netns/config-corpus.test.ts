@@ -4,11 +4,12 @@
 // instances, keepalived's own `-d` dump (VRRP child, `-n -l -d` for a moment) is compared with our model.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
+import { stopProcess, waitForCondition } from '../helpers/process.js';
 import { checkConfig } from '../../src/config/check-config.js';
 import type { KeepalivedConfig } from '../../src/config/model/index.js';
 
@@ -68,13 +69,28 @@ interface DumpedInstance {
   version?: number; preempt?: boolean; accept?: boolean; auth?: string; garpDelayS?: number; garpRepeat?: number; garpLowerDelayS?: number; garpLowerRepeat?: number;
 }
 
-/** keepalived -n -l -d for a moment in the namespace; parses the VRRP topology part of the dump. */
-function keepalivedDump(ns: string, file: string): DumpedInstance[] {
+/** The VRRP topology section is complete once another `------< ... >------` header follows it. */
+const TOPOLOGY_DONE = /------< VRRP Topology >------[\s\S]*\n[^\n]*------< /;
+
+/**
+ * keepalived -n -l -d in the namespace until its VRRP child has dumped the whole topology section (or exited), then
+ * SIGTERM; parses the VRRP topology part of the dump. Waits for the dump itself, not a fixed window: at a high load
+ * a 2.5 s window had ended before keepalived printed anything.
+ */
+async function keepalivedDump(ns: string, file: string): Promise<DumpedInstance[]> {
   const dir = mkdtempSync(join(tmp, 'run-'));
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-n', '-l', '-d', '-P', '-f', file,
-    '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid'), '-b', join(dir, 'b.pid')],
-    { encoding: 'utf8', timeout: 2500, killSignal: 'SIGTERM', cwd: dir });
-  const text = (r.stdout ?? '') + (r.stderr ?? '');
+  const p = spawn('ip', ['netns', 'exec', ns, 'keepalived', '-n', '-l', '-d', '-P', '-f', file,
+    '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid'), '-b', join(dir, 'b.pid')], { cwd: dir });
+  let text = '';
+  let exited = false;
+  p.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  p.stderr.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  p.on('exit', () => { exited = true; });
+  try {
+    await waitForCondition('keepalived -d to dump its VRRP topology', () => exited || TOPOLOGY_DONE.test(text), 60_000, () => text);
+  } finally {
+    await stopProcess(p);
+  }
   const lines = text.split('\n').map((l) => l.replace(/^\w{3} \w{3} [ \d]\d [\d:]{8} \d{4}: /, ''));
   const out: DumpedInstance[] = [];
   let cur: DumpedInstance | undefined;
@@ -119,7 +135,7 @@ function ourInstances(m: KeepalivedConfig): DumpedInstance[] {
 
 for (const file of corpus()) {
   const name = file.startsWith(SEEDS) ? `seeds/${file.slice(SEEDS.length + 1)}` : file.slice(SAMPLES.length + 1);
-  test(`corpus: ${name} — keepalived -t and checkConfig agree`, { skip: skip || (EXCLUDED[name] ? `excluded: ${EXCLUDED[name]}` : false) }, () => {
+  test(`corpus: ${name} — keepalived -t and checkConfig agree`, { skip: skip || (EXCLUDED[name] ? `excluded: ${EXCLUDED[name]}` : false) }, async () => {
     const ns = makeNamespace(interfacesNamed(file));
     const k = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file], { encoding: 'utf8', timeout: 20_000 });
     const ours = checkConfig(file, { interfaces: nsInterfaces(ns) });
@@ -129,7 +145,7 @@ for (const file of corpus()) {
       `verdicts differ for ${name}: keepalived exit ${k.status}\n${k.stderr}\nkeepalived-ts exit ${ours.exitCode}:\n` +
       ours.diags.map((d) => `  ${d.severity} ${d.code} ${d.loc ? d.loc.line + ': ' : ''}${d.message}`).join('\n'));
     if (kClean && ours.model.vrrpInstances.length) {
-      const dumped = keepalivedDump(ns, file);
+      const dumped = await keepalivedDump(ns, file);
       const mine = ourInstances(ours.model);
       // keepalived dumps after start-up, when sync-group logic has already rewritten a member's wantstate at run
       // time (a member in FAULT pulls the group to BACKUP): only the configured state of free instances compares.
