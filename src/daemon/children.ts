@@ -9,7 +9,7 @@ import { removePidFile } from './pidfile.js';
 import type { ChildStatus, FromChild, ToChild } from './ipc.js';
 import { refused, type ControlArgs, type ControlReply } from './control.js';
 import type { DaemonOptions } from './options.js';
-import { forkChild } from './fork-child.js';
+import { forkChild, vrrpPart } from './fork-child.js';
 import { EXIT_CONFIG, EXIT_FATAL, STOP_ALL_EXIT_CODES } from '../util/exit-codes.js';
 
 /** A child kind's main function (vrrp-child.ts runVrrpChild, checker-child.ts runCheckerChild). Resolves with the
@@ -96,9 +96,7 @@ export const CHILD_KINDS: ChildKind[] = [
     // keepalived runs its VRRP process for static_* entries too (they set have_vrrp_config).
     wanted: (cfg, o) => !o.checkOnly && (cfg.vrrpInstances.length > 0 || cfg.staticAddresses.length + cfg.staticRoutes.length + cfg.staticRules.length > 0),
     load: () => import('./vrrp-child.js').then((m) => m.runVrrpChild),
-    // Without the virtual servers, which it never reads: 50,000 real servers are ~25 MB to copy and decode on the
-    // VRRP process's event loop, between two adverts.
-    part: (cfg) => ({ ...cfg, virtualServers: [], virtualServerGroups: [] }),
+    part: vrrpPart,
   },
   {
     kind: 'checker',
@@ -150,11 +148,19 @@ export function childExitVerdict(code: number | null, signal: string | null, o: 
 
 const sameFlags = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** A child forked before the parent read the configuration (launch.ts), with the Node flags it was forked with. */
+/** A child forked before the parent loaded its modules (launch.ts), with the Node flags it was forked with. */
 export interface EarlyChild {
   proc: ChildProcess;
   execArgv: readonly string[];
+  /**
+   * launch.ts already sent it its configuration (after the parent's pre-start checks), so it may be running VRRP:
+   * it is not sent again, and one the parent does not keep is stopped with SIGTERM (it releases what it holds).
+   */
+  configSent: boolean;
 }
+
+/** How a parent drops an early child it does not keep. */
+export const dropSignal = (early: EarlyChild): NodeJS.Signals => (early.configSent ? 'SIGTERM' : 'SIGKILL');
 
 /** One supervised child process. */
 export class Supervised {
@@ -198,7 +204,7 @@ export class Supervised {
     this.startedAt = Date.now();
     const execArgv = this.extraExecArgv();
     const adopt = early !== undefined && early.proc.connected && sameFlags(early.execArgv, execArgv);
-    if (early && !adopt) early.proc.kill('SIGKILL');
+    if (early && !adopt) early.proc.kill(dropSignal(early));
     const proc = adopt ? early.proc : forkChild(this.spec.kind, this.options, execArgv, this.currentConfig !== undefined);
     this.proc = proc;
     // The parent logs it under its own pid, as keepalived does (the child's is in the text and in childPid).
@@ -207,7 +213,7 @@ export class Supervised {
     // the configuration the parent validated (child.ts keeps messages that arrive before the child's handler is in
     // place).
     proc.send({ t: 'handover', state: this.handover } satisfies ToChild);
-    if (this.currentConfig) proc.send({ t: 'config', config: this.spec.part(this.currentConfig()) } satisfies ToChild);
+    if (this.currentConfig && !(adopt && early.configSent)) proc.send({ t: 'config', config: this.spec.part(this.currentConfig()) } satisfies ToChild);
     proc.on('message', (m: FromChild) => this.onMessage(m));
     proc.on('error', (e) => this.log.error(errorFields(e), `${this.spec.role}: ${e.message}`));
     proc.on('exit', (code, signal) => this.onExit(proc, code, signal));

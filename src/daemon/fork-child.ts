@@ -5,6 +5,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, extname, join } from 'node:path';
 import type { DaemonOptions } from './options.js';
+import type { KeepalivedConfig } from '../config/model/index.js';
+import type { BundleFiles } from '../util/code-bundle.js';
 import { handoffStdio, VRRP_SOCKETS_ENV, type HandedFd } from './vrrp-handoff.js';
 
 export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
@@ -22,6 +24,18 @@ export const CHILD_WAIT_ENV = 'KEEPALIVED_TS_CHILD_WAIT_MS';
  * and validated once by the parent. Without it (a child forked by a bench or a test) the child reads the file.
  */
 export const CHILD_CONFIG_IPC_ENV = 'KEEPALIVED_TS_CONFIG_IPC';
+
+/**
+ * The VRRP child's part of the configuration: without the virtual servers, which it never reads (50,000 real
+ * servers are ~25 MB to copy and decode on the VRRP process's event loop, between two adverts). Here, not in
+ * children.ts, so launch.ts hands it to the early child before the parent loads its modules.
+ */
+export function vrrpPart(cfg: KeepalivedConfig): KeepalivedConfig {
+  return { ...cfg, virtualServers: [], virtualServerGroups: [] };
+}
+
+/** The VRRP child's bundle in the dist directory (daemon/child.ts loads it; scripts/build-config-check.mjs makes it). */
+export const VRRP_CHILD_BUNDLE: BundleFiles = { bundle: 'vrrp-child.cjs', cache: 'vrrp-child.cache', manifest: 'vrrp-child.json' };
 
 /** The child entry script next to this module (child.ts under tsx, child.js in dist). */
 function childEntry(): string {

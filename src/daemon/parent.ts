@@ -5,7 +5,7 @@ import { onDumpSignals } from './rt-signals.js';
 import { writeFileSafe } from './safe-file.js';
 import type { Server } from 'node:http';
 import { VERSION } from '../version.js';
-import { CHILD_KINDS, Supervised, type EarlyChild } from './children.js';
+import { CHILD_KINDS, dropSignal, Supervised, type EarlyChild } from './children.js';
 import { CHILD_WAIT_ENV } from './fork-child.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
@@ -31,14 +31,16 @@ const PLAN_TIMEOUT_MS = 45_000;
 
 /**
  * Runs until SIGTERM/SIGINT or a fatal child exit; resolves with the exit code. `early`: the VRRP child launch.ts
- * forked before this module was loaded, waiting for its configuration; adopted if the configuration wants it as it
- * was forked, killed otherwise. `checked`: the configuration launch.ts already read (else it is read here).
+ * forked before this module was loaded (usually already sent its configuration); adopted if the configuration wants
+ * it as it was forked, dropped otherwise. `checked`: the configuration launch.ts already read (else it is read here).
  */
 export async function runParent(o: DaemonOptions, early?: EarlyChild, checked?: CheckConfigResult): Promise<number> {
   const log = createLogger({ ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived', file: o.logFile });
   log.info(`Starting keepalived-ts ${VERSION}`);
-  // Every return before the children start drops the early child (it holds nothing yet).
-  const dropEarly = () => early?.proc.kill('SIGKILL');
+  // Every return before the children start drops the early child (SIGKILL while it waits for its configuration).
+  const dropEarly = () => {
+    if (early) early.proc.kill(dropSignal(early));
+  };
   const cfg = loadConfig(o, log, checked);
   if (!cfg) {
     log.error('configuration cannot run (see the errors above); exiting');

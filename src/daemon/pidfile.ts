@@ -20,19 +20,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The live process other than `pid` that the file names, if any (only a regular file is read: a FIFO planted at the
+ *  path would block the start). */
+export function pidFileOwner(path: string, pid = process.pid): number | undefined {
+  try {
+    if (!lstatSync(path).isFile()) return undefined;
+    const other = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(other) && other > 0 && other !== pid && alive(other) ? other : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Writes our pid; throws PidFileBusyError if another live process owns the file. Stale files are replaced, never
  * written through a link (UnsafeFileError for a planted link or another user's file), with keepalived's 0644.
  */
 export function writePidFile(path: string, pid = process.pid): void {
-  try {
-    // Only a regular file is read: a FIFO planted at the path would block the start.
-    if (!lstatSync(path).isFile()) throw new Error('not a regular file');
-    const other = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    if (Number.isInteger(other) && other > 0 && other !== pid && alive(other)) throw new PidFileBusyError(path, other);
-  } catch (e) {
-    if (e instanceof PidFileBusyError) throw e;
-  }
+  const other = pidFileOwner(path, pid);
+  if (other !== undefined) throw new PidFileBusyError(path, other);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSafe(path, `${pid}\n`, PID_FILE_MODE);
 }
