@@ -124,40 +124,69 @@ export async function buildConfigCheck({ entryDir, outDir, ext = 'js' }) {
 }
 
 /**
- * Bundles the VRRP child (daemon/child-main.ts and the VRRP process's modules, pino, moo and nearley with them) into
- * outDir. Every module keeps its own `import.meta.url` (its file under the dist directory), so what it finds next to
- * itself (the socket addon, build/Release) it finds from the bundle too. The checker child's modules stay out (the
- * VRRP child never loads them). Training: the VRRP child's modules initialised, as the child's start does.
+ * Every module keeps its own `import.meta.url` (its file under the dist directory), so what it finds next to itself
+ * (the socket addon, build/Release) it finds from the bundle too; pino (log.ts), moo and nearley (config/) are
+ * bundled; modules `external` matches stay out.
+ */
+const moduleUrls = (outDir, external) => ({
+  name: 'module-url',
+  setup(b) {
+    if (external) b.onResolve({ filter: external }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /[\\/]src[\\/].+\.(js|ts)$/ }, async (args) => {
+      const { readFileSync } = await import('node:fs');
+      let text = readFileSync(args.path, 'utf8');
+      if (/[\\/]src[\\/](config[\\/][^\\/]+|daemon[\\/]log)\.(js|ts)$/.test(args.path)) text = text.replace(/createRequire\(import\.meta\.url\)\(/g, 'require(');
+      const rel = JSON.stringify(relative(outDir, args.path));
+      text = text.replace(/import\.meta\.url/g, `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${rel})).href`);
+      return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+  },
+});
+
+/**
+ * Bundles the VRRP child (daemon/child-main.ts and the VRRP process's modules) into outDir; the checker child's
+ * modules stay out (the VRRP child never loads them). Training: the VRRP child's modules initialised, as its start
+ * does.
  */
 export async function buildVrrpChild({ entryDir, outDir, ext = 'js' }) {
   const { VRRP_CHILD_BUNDLE } = await import(pathToFileURL(join(entryDir, `src/daemon/fork-child.${ext}`)).href);
-  const moduleUrl = {
-    name: 'module-url',
-    setup(b) {
-      b.onResolve({ filter: /[\\/]checker-child\.(js|ts)$/ }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: /[\\/]src[\\/].+\.(js|ts)$/ }, async (args) => {
-        const { readFileSync } = await import('node:fs');
-        let text = readFileSync(args.path, 'utf8');
-        if (/[\\/]src[\\/](config[\\/][^\\/]+|daemon[\\/]log)\.(js|ts)$/.test(args.path)) text = text.replace(/createRequire\(import\.meta\.url\)\(/g, 'require(');
-        const rel = JSON.stringify(relative(outDir, args.path));
-        text = text.replace(/import\.meta\.url/g, `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${rel})).href`);
-        return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
-      });
-    },
-  };
   return buildBundle({
     entryDir, outDir, ext, banner: 'VRRP child', files: VRRP_CHILD_BUNDLE,
     contents: `export { runChildProcess } from './src/daemon/child-main.${ext}';\nexport { CHILD_KINDS } from './src/daemon/children.${ext}';\n`,
-    plugins: [moduleUrl],
+    plugins: [moduleUrls(outDir, /[\\/]checker-child\.(js|ts)$/)],
     train: async (child) => {
       await child.CHILD_KINDS.find((k) => k.kind === 'vrrp').load();
     },
   });
 }
 
+/**
+ * Bundles what the daemon's first process reads and opens before its VRRP sockets (daemon/launch-read.ts) into
+ * outDir. Training: the training configuration checked and its preset sockets found (none opened).
+ */
+export async function buildLaunchRead({ entryDir, outDir, ext = 'js' }) {
+  const { LAUNCH_READ_BUNDLE } = await import(pathToFileURL(join(entryDir, `src/daemon/fork-child.${ext}`)).href);
+  const dir = mkdtempSync(join(tmpdir(), 'kt-train-'));
+  try {
+    return await buildBundle({
+      entryDir, outDir, ext, banner: 'first read and VRRP sockets', files: LAUNCH_READ_BUNDLE,
+      contents: `export { checkConfig, presetSpecs, openPresetFd } from './src/daemon/launch-read.${ext}';\n`,
+      plugins: [moduleUrls(outDir)],
+      train: (read) => {
+        const file = join(dir, 'keepalived.conf');
+        writeFileSync(file, trainingConfig());
+        const r = read.checkConfig(file, { configId: 'train', hostname: 'train', interfaces: new Set(['lo', 'eth0']) });
+        if (r.exitCode !== 0 || !read.presetSpecs(r.model).length) throw new Error(`training configuration: exit ${r.exitCode}, no preset socket`);
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dist = resolve(process.argv[2] ?? join(root, 'dist'));
-  for (const make of [buildConfigCheck, buildVrrpChild]) {
+  for (const make of [buildConfigCheck, buildVrrpChild, buildLaunchRead]) {
     const r = await make({ entryDir: dist, outDir: dist });
     console.log(`${relative(process.cwd(), r.bundlePath)}: ${r.inputs} inputs bundled, code cache and manifest written`);
   }

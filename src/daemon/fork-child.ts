@@ -37,6 +37,9 @@ export function vrrpPart(cfg: KeepalivedConfig): KeepalivedConfig {
 /** The VRRP child's bundle in the dist directory (daemon/child.ts loads it; scripts/build-config-check.mjs makes it). */
 export const VRRP_CHILD_BUNDLE: BundleFiles = { bundle: 'vrrp-child.cjs', cache: 'vrrp-child.cache', manifest: 'vrrp-child.json' };
 
+/** What launch.ts reads and opens first (launch-read.ts), bundled the same way. */
+export const LAUNCH_READ_BUNDLE: BundleFiles = { bundle: 'launch-read.cjs', cache: 'launch-read.cache', manifest: 'launch-read.json' };
+
 /** The child entry script next to this module (child.ts under tsx, child.js in dist). */
 function childEntry(): string {
   const here = fileURLToPath(import.meta.url);

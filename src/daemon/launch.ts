@@ -8,7 +8,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
-import { forkChild, vrrpPart } from './fork-child.js';
+import { fileURLToPath } from 'node:url';
+import { forkChild, LAUNCH_READ_BUNDLE, vrrpPart } from './fork-child.js';
+import { loadFreshBundle } from '../util/code-bundle.js';
 import type { DaemonOptions } from './options.js';
 import type { EarlyChild } from './children.js';
 import type { FromChild, ToChild } from './ipc.js';
@@ -20,6 +22,10 @@ import { EXIT_OK } from '../util/exit-codes.js';
 
 export type { DaemonOptions };
 
+type LaunchRead = Pick<typeof import('./launch-read.js'), 'checkConfig' | 'presetSpecs' | 'openPresetFd'>;
+const isLaunchRead = (e: Partial<LaunchRead>): boolean =>
+  typeof e.checkConfig === 'function' && typeof e.presetSpecs === 'function' && typeof e.openPresetFd === 'function';
+
 type ConfigOptions = Pick<DaemonOptions, 'configFile' | 'configId' | 'allConfig' | 'checkOnly'>;
 
 /** Set by a detaching launcher: the descriptor of the pipe its read of the configuration comes through. */
@@ -27,12 +33,12 @@ export const LAUNCH_READ_ENV = 'KEEPALIVED_TS_LAUNCH_READ';
 
 /** The configuration read quietly (the parent logs its diagnostics) and the VRRP sockets it needs, opened. */
 async function readAndOpen(o: ConfigOptions): Promise<{ checked: CheckConfigResult; sockets: HandedFd[] }> {
-  // The bundled checker with its code cache when the build made one (config/check-bundle.ts): this read is on the
-  // way to the sockets, so every millisecond of it delays the wait.
-  const { checkConfig } = await (await import('../config/check-bundle.js')).loadConfigChecker();
-  const checked = checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
+  // From the bundle with its code cache when the build made one (launch-read.ts): this path is on the way to the
+  // sockets, so every millisecond of it delays the wait.
+  const read = loadFreshBundle<LaunchRead>(fileURLToPath(new URL('../../', import.meta.url)), LAUNCH_READ_BUNDLE, isLaunchRead) ?? await import('./launch-read.js');
+  const checked = read.checkConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
   const runs = !refusesToRun(checked.diags) && !o.checkOnly;
-  const sockets = runs ? await openHandoffSockets(checked.model) : [];
+  const sockets = runs ? openHandoffSockets(read.presetSpecs(checked.model), read.openPresetFd) : [];
   return { checked, sockets };
 }
 

@@ -7,7 +7,6 @@
 // The handing process closes its copies once the child has them, so the child owns them; a respawned child, or one
 // forked on a reload, opens its own sockets as before.
 import { closeSync, fstatSync } from 'node:fs';
-import type { KeepalivedConfig } from '../config/model/index.js';
 import type { SocketSpec } from '../vrrp/socket-spec.js';
 
 /** The handed sockets: JSON of HandedFd[], the descriptors as numbered in the process that reads it. */
@@ -24,19 +23,15 @@ export interface HandedFd {
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
- * Opens the plan's preset sockets (none when the configuration runs no VRRP instance). A socket that cannot be
- * opened here (no such interface yet) is left to the child, which opens its own as it always did.
+ * Opens the plan's preset sockets (none when the configuration runs no VRRP instance; launch-read.ts finds and opens
+ * them). A socket that cannot be opened here (no such interface yet) is left to the child, which opens its own as it
+ * always did.
  */
-export async function openHandoffSockets(cfg: KeepalivedConfig): Promise<HandedFd[]> {
-  if (!cfg.vrrpInstances.length) return [];
-  const [{ vrrpPlan }, { presetSocketSpecs }, { openVrrpSocketFd }] = await Promise.all([
-    import('../vrrp/plan.js'), import('../vrrp/socket-spec.js'), import('../net/vrrp-socket.js'),
-  ]);
+export function openHandoffSockets(specs: readonly SocketSpec[], open: (spec: SocketSpec) => number): HandedFd[] {
   const out: HandedFd[] = [];
-  // Scripts play no part in which sockets a plan needs: nobody's script is resolved here.
-  for (const spec of presetSocketSpecs(vrrpPlan(cfg, () => null))) {
+  for (const spec of specs) {
     try {
-      const fd = openVrrpSocketFd(spec.family, spec);
+      const fd = open(spec);
       out.push({ fd, spec, openedAt: monotonicMs() });
     } catch {
       /* the child opens it (and reports why not) */
