@@ -3,8 +3,8 @@
 // `-t` otherwise spends ~30 ms in Node's ES module loader and compiling the ~30 modules' functions; from the bundle
 // with its cache the bytecode of every function the build's training run compiled is deserialized instead. Falls
 // back to the ES modules (the same code, compiled by tsc) whenever the bundle is absent or older than what tsc wrote
-// since. `-t` / `-d` load it, and so does the daemon's first read of the configuration (daemon/launch.ts: the VRRP
-// sockets wait for it); the parent's reloads import the modules, as every other module of the daemon does.
+// since. `-t` / `-d` load it; the daemon's first read has a bundle of its own with the VRRP socket open in it
+// (daemon/launch-read.ts), and the parent's reloads import the modules, as every other module of the daemon does.
 import { fileURLToPath } from 'node:url';
 import type { Script } from 'node:vm';
 import { bundleFresh, compileBundle, loadFreshBundle } from '../util/code-bundle.js';

@@ -3,8 +3,8 @@
 // `cachedData`: the bytecode of what the training compiled is deserialized instead of Node's module loader finding,
 // reading and compiling the ES modules one by one. Used while the manifest matches the files (a later tsc run makes
 // the bundle stale); the caller falls back to the ES modules otherwise. V8 itself refuses a cache made by another V8
-// or with other flags (the bundle is then compiled as usual). The configuration checker (config/check-bundle.ts)
-// and the VRRP child (daemon/child.ts) load theirs through this.
+// or with other flags (the bundle is then compiled as usual). The configuration checker (config/check-bundle.ts),
+// the daemon's first read (daemon/launch.ts) and the VRRP child (daemon/child.ts) load theirs through this.
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
