@@ -16,6 +16,7 @@ import type { HttpUrl, SslConfig } from '../config/model/types.js';
 import type { ProbeResult } from './checker-types.js';
 import { addressFamily } from '../net/address.js';
 import { connectTcp, type ConnOptions } from './probe-socket.js';
+import { probeDeadline } from './probe-deadline.js';
 
 /** Inclusive status code range; a single code N is [N, N]. */
 type StatusRange = HttpUrl['statusCodes'][number];
@@ -133,12 +134,12 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
     const fail = (reason: string) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       sock.destroy();
       reject(new Error(reason));
     };
-    // Yields to pending I/O once before failing (see probe-tcp.ts): a reply that came in time is read first.
-    const timer = setTimeout(() => setImmediate(() => fail(`timeout after ${t.timeoutMs} ms`)), t.timeoutMs);
+    // Yields to pending I/O once before failing (probe-deadline.ts): a reply that came in time is read first.
+    const deadline = probeDeadline(t.timeoutMs, () => fail(`timeout after ${t.timeoutMs} ms`));
 
     const onBody = (chunk: Buffer) => {
       let part = chunk;
@@ -174,7 +175,7 @@ export function httpFetch(t: HttpProbeTarget, keepBody: boolean, keepHeader = fa
       if (settled) return;
       if (header !== null) return fail(header.length ? 'connection closed inside the HTTP header' : 'no data received');
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       sock.destroy();
       const res: HttpFetchResult = { status, md5: hash ? hash.digest('hex') : '', body: keepBody ? Buffer.concat(kept) : Buffer.alloc(0) };
       if (rawHeader) res.header = rawHeader;

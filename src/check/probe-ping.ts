@@ -10,6 +10,7 @@ import { AF_INET, AF_INET6, IPPROTO_ICMPV6 } from '../net/constants.js';
 import { sockaddrIn, sockaddrIn6 } from '../net/vrrp-socket.js';
 import { decodeEchoReply, encodeEchoRequest, parsePingGroupRange, widenPingGroupRange } from '../net/icmp-echo.js';
 import type { DroppedReplies, ProbeResult } from './checker-types.js';
+import { probeDeadline } from './probe-deadline.js';
 
 const IPPROTO_ICMP = 1;
 /** keepalived's SOCK_RECV_BUFF. */
@@ -46,12 +47,13 @@ export function probePing(t: PingProbeTarget): Promise<ProbeResult> {
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      deadline.clear();
       watcher?.close();
       k.close(fd);
       resolve(dropped ? { ...r, dropped } : r);
     };
-    const timer = setTimeout(() => finish({ ok: false, reason: `ICMP echo to ${t.host}: no reply within ${t.timeoutMs} ms` }), t.timeoutMs);
+    // Yields to pending I/O once before failing (probe-deadline.ts): an echo reply that came in time is read first.
+    const deadline = probeDeadline(t.timeoutMs, () => finish({ ok: false, reason: `ICMP echo to ${t.host}: no reply within ${t.timeoutMs} ms` }));
     try {
       try { k.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int32(RECV_BUF)); } catch { /* keepalived carries on too */ }
       let scope = 0;

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { SMTP_BUFF_MAX, smtpNext } from './smtp-dialogue.js';
 import type { ProbeResult } from './checker-types.js';
 import { connectTcp, type ConnOptions } from './probe-socket.js';
+import { ProbeDeadline } from './probe-deadline.js';
 
 export interface SmtpProbeTarget extends ConnOptions {
   host: string;
@@ -25,17 +26,19 @@ export function probeSmtp(t: SmtpProbeTarget): Promise<ProbeResult> {
     let done = false;
     let at: 'banner' | 'helo' | 'quit' = 'banner';
     let buf = '';
-    let timer: NodeJS.Timeout;
+    let expiry = '';
+    // Yields to pending I/O once before failing (probe-deadline.ts): a reply that came in time is read first.
+    const deadline = new ProbeDeadline(() => finish({ ok: false, reason: expiry }));
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      deadline.clear();
       sock.destroy();
       resolve(r);
     };
     const arm = (reason: string): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => finish({ ok: false, reason }), t.timeoutMs);
+      expiry = reason;
+      deadline.arm(t.timeoutMs);
     };
     const readTimeout = `Read timeout from server ${where}`;
     arm(`Connection timeout to server ${where}`);

@@ -2,6 +2,7 @@
 import type net from 'node:net';
 import type { ProbeResult } from './checker-types.js';
 import { connectTcp, type ConnOptions } from './probe-socket.js';
+import { probeDeadline } from './probe-deadline.js';
 
 export interface TcpProbeTarget extends ConnOptions {
   host: string;
@@ -21,14 +22,13 @@ export function probeTcp(t: TcpProbeTarget): Promise<ProbeResult> {
     const finish = (r: ProbeResult) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      deadline.clear();
       // A plain close (FIN), as keepalived's close() after a successful connect.
       sock.destroy();
       resolve(r);
     };
-    // The timer yields to pending I/O once before failing: after the event loop was held (a big reconcile, GC),
-    // an expired timer runs before the poll phase that carries the connect that made it in time.
-    const timer = setTimeout(() => setImmediate(() => finish({ ok: false, reason: `connect timeout after ${t.timeoutMs} ms` })), t.timeoutMs);
+    // Yields to pending I/O once before failing (probe-deadline.ts): a connect that made it in time is seen first.
+    const deadline = probeDeadline(t.timeoutMs, () => finish({ ok: false, reason: `connect timeout after ${t.timeoutMs} ms` }));
     sock.once('connect', () => finish({ ok: true, reason: 'connected' }));
     sock.once('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: `connect error: ${e.code ?? e.message}` }));
   });

@@ -9,6 +9,7 @@ import { decodeDnsReply, encodeDnsQuery } from '../net/dns-message.js';
 import { udpReplyMatches, type HexBytes } from './udp-reply.js';
 import type { DroppedReplies, ProbeResult } from './checker-types.js';
 import { openUdp, type ConnOptions } from './probe-socket.js';
+import { probeDeadline } from './probe-deadline.js';
 
 export interface UdpEndpoint extends ConnOptions {
   family: 4 | 6;
@@ -28,7 +29,7 @@ function exchange(t: UdpEndpoint, payload: Buffer, onMessage: (m: Buffer) => Pro
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      deadline.clear();
       try { sock?.close(); } catch { /* already closed */ }
       resolve(r);
     };
@@ -41,7 +42,8 @@ function exchange(t: UdpEndpoint, payload: Buffer, onMessage: (m: Buffer) => Pro
     } catch (e) {
       return resolve({ ok: false, reason: (e as Error).message });
     }
-    const timer = setTimeout(() => finish(onTimeout()), t.timeoutMs);
+    // Yields to pending I/O once before deciding (probe-deadline.ts): a reply or ICMP error that came in time counts.
+    const deadline = probeDeadline(t.timeoutMs, () => finish(onTimeout()));
     sock.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: `UDP to [${t.host}]:${t.port}: ${e.code ?? e.message}` }));
     sock.on('message', (m) => {
       const r = onMessage(m);
