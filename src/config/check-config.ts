@@ -47,16 +47,24 @@ export function shortHostname(): string {
 export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckConfigResult {
   const host = opts.hostname ?? shortHostname();
   const interfaces = opts.interfaces === undefined ? readInterfaces() : opts.interfaces;
-  // Only asked for an existing interface named by use_ipvlan (rare): sysfs does not tell an ipvlan from a macvlan,
-  // iproute2's detailed link dump does. This namespace's, when the daemon or -t runs in it.
-  const isL2Ipvlan = (name: string): boolean => {
+  // Only asked for an existing interface named by use_ipvlan / use_vmac (rare): sysfs does not tell an ipvlan from a
+  // macvlan nor give a macvlan's mode, iproute2's detailed link dump does. This namespace's, when the daemon or -t
+  // runs in it.
+  const linkKind = (name: string): { info_kind?: string; info_data?: { mode?: string } } | undefined => {
     const r = spawnSync('ip', ['-d', '-j', 'link', 'show', 'dev', name], { encoding: 'utf8', timeout: 5000 });
     try {
-      const info = (JSON.parse(r.stdout) as Array<{ linkinfo?: { info_kind?: string; info_data?: { mode?: string } } }>)[0]?.linkinfo;
-      return info?.info_kind === 'ipvlan' && info.info_data?.mode === 'l2';
+      return (JSON.parse(r.stdout) as Array<{ linkinfo?: { info_kind?: string; info_data?: { mode?: string } } }>)[0]?.linkinfo;
     } catch {
-      return false;
+      return undefined;
     }
+  };
+  const isL2Ipvlan = (name: string): boolean => {
+    const info = linkKind(name);
+    return info?.info_kind === 'ipvlan' && info.info_data?.mode === 'l2';
+  };
+  const isPrivateMacvlan = (name: string): boolean => {
+    const info = linkKind(name);
+    return info?.info_kind === 'macvlan' && info.info_data?.mode === 'private';
   };
   // IFF_MULTICAST of an existing interface, as keepalived reads its flags when it completes an instance.
   const hasMulticast = (name: string): boolean => {
@@ -66,7 +74,15 @@ export function checkConfig(path: string, opts: CheckConfigOptions = {}): CheckC
       return true;
     }
   };
-  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isL2Ipvlan, hasMulticast } : {}) };
+  // ARPHRD_ETHER (1) of an existing interface: keepalived's VMAC check reads the link's hardware type.
+  const isEthernet = (name: string): boolean => {
+    try {
+      return parseInt(readFileSync(`/sys/class/net/${name}/type`, 'utf8'), 10) === 1;
+    } catch {
+      return true;
+    }
+  };
+  const env = { interfaces, hostname: host, ...(opts.interfaces === undefined ? { isL2Ipvlan, isPrivateMacvlan, hasMulticast, isEthernet } : {}) };
   // The model is built block by block as the reader completes them (see ModelBuilder).
   let builder = new ModelBuilder(env);
   const parsed = parseConfigFile(path, {

@@ -181,6 +181,8 @@ export function formatData(instances: readonly InstanceStatus[], header: { route
     const sp = p.spec;
     L.push(` VRRP Instance = ${p.config.name}`, `   VRRP Version = ${sp.version}`, `   State = ${i.state}`, `   Wantstate = ${i.wantState}`);
     const ownFaults = i.faults.length;
+    // keepalived counts each configuration fault; we keep the first (config configFault), so 0 or 1.
+    L.push(`   Number of config faults = ${p.config.configFault === undefined ? 0 : 1}`);
     L.push(`   Number of interface and track script faults = ${ownFaults}`);
     if (ownFaults) L.push(`   Fault reasons = ${i.faults.join(', ')}`);
     if (i.lastTransitionMs !== undefined) L.push(`   Last transition = ${wallTime(i.lastTransitionMs)}`);

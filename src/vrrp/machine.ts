@@ -167,6 +167,9 @@ export interface StepOptions {
   scriptsPending?: boolean;
 }
 
+/** FAULT reason of an instance its configuration keeps in FAULT (keepalived's num_config_faults; config configFault). */
+export const CONFIG_FAULT = 'config';
+
 /** Fresh INIT state for a spec. */
 export function initialState(spec: VrrpInstanceSpec): InstanceState {
   return {
@@ -217,13 +220,13 @@ class Tx {
   notify(state: NotifyEventState) {
     this.emit({ type: 'notify', scope: 'INSTANCE', name: this.spec.name, state, priority: this.s.effectivePriority });
   }
-  transition(to: VrrpState, reason: string, notify = true) {
+  transition(to: VrrpState, reason: string, notify = true, logLine = true) {
     const from = this.s.state;
     this.s.state = to;
     this.s.lastTransition = this.now;
     this.emit({ type: 'state-changed', from, to, reason });
     if (!notify) return;
-    this.log('info', `Entering ${to} STATE${reason === 'init' ? ' (init)' : ''}`, { state: to });
+    if (logLine) this.log('info', `Entering ${to} STATE${reason === 'init' ? ' (init)' : ''}`, { state: to });
     if (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP' || to === 'DELETED') this.notify(to);
   }
   armDown(ms: number) { this.s.downAt = this.now + ms; }
@@ -475,7 +478,9 @@ export function step(state: InstanceState, input: Input, now: number, opts: Step
   switch (input.type) {
     case 'start': {
       if (s.state !== 'INIT') break;
-      if (s.faults.length) { s.wantState = 'FAULT'; tx.transition('FAULT', 'init'); break; }
+      // A configuration fault gets no state line (keepalived 2.2.7's vrrp_init_state logs none; the config error
+      // said why), but its notify_fault runs.
+      if (s.faults.length) { s.wantState = 'FAULT'; tx.transition('FAULT', 'init', true, !s.faults.includes(CONFIG_FAULT)); break; }
       const held = opts.mayBecomeMaster === false;
       if (s.maintenance) s.wantState = 'BACKUP';
       if (!held && !opts.scriptsPending && !s.maintenance && tx.spec.priority === 255 && s.wantState === 'MASTER') {

@@ -14,7 +14,7 @@ import type { NotifyCommands } from '../notify/notify.js';
 import { compareAddr, type Family } from '../net/address.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
 import type { InstancePlan, VmacPlan, VrrpPlan } from './plan.js';
-import { initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
+import { CONFIG_FAULT, initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, masterReloadDiff, matchInstances, planVrrpReload, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync-group.js';
@@ -188,8 +188,6 @@ export interface InstanceStatus {
 
 /** FAULT reason of an instance without a usable source address. */
 export const NO_SOURCE_FAULT = 'no-source-address';
-/** FAULT reason of an instance its configuration keeps in FAULT (keepalived's num_config_faults; config configFault). */
-export const CONFIG_FAULT = 'config';
 
 interface Inst {
   uid: number;

@@ -103,3 +103,33 @@ test('vrrp_guard: keepalived -t rejects the extension, keepalived-ts -t accepts 
   const diags = parseConfigFile(file, { configId: 'nodeA' }).diags.list;
   assert.deepEqual(diags.filter((d) => /guard|zookeeper|path/.test(d.message)), []);
 });
+
+// Configuration faults that depend on the interfaces (vrrp_complete_instance, vrrp_vmac_handler): both -t run in the
+// namespace, which has an Ethernet pair (kte0), a tun (kttun0, ARPHRD_NONE) and a veth under a VMAC-like name.
+const IFACE_VERDICTS: Record<string, string> = {
+  unicast_fault_no_peer: 'interface kte0\n unicast_fault_no_peer\n',
+  unicast_src_without_peers: 'interface kte0\n unicast_src_ip 10.0.0.1\n',
+  use_vmac_on_ethernet: 'interface kte0\n use_vmac\n',
+  use_vmac_on_tun: 'interface kttun0\n use_vmac\n',
+  use_ipvlan_on_tun: 'interface kttun0\n use_ipvlan 10.0.0.5/24\n',
+  use_vmac_name_held_by_veth: 'interface kte0\n use_vmac ktvm51\n',
+};
+const vrrpBlock = (body: string) => `vrrp_instance VI_1 {\n ${body} virtual_router_id 51\n priority 150\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n`;
+test('same -t exit code as keepalived on configuration faults that depend on the interfaces', { skip }, () => {
+  const ip = (...a: string[]) => spawnSync('ip', ['-n', ns, ...a], { encoding: 'utf8' });
+  ip('link', 'add', 'kte0', 'type', 'veth', 'peer', 'name', 'kte0p');
+  ip('tuntap', 'add', 'mode', 'tun', 'name', 'kttun0');
+  ip('link', 'add', 'ktvm51', 'type', 'veth', 'peer', 'name', 'ktvm51p');
+  const ours = join(import.meta.dirname, '..', '..', 'bin', 'keepalived-ts.js');
+  const got: Record<string, [number | null, number | null]> = {};
+  const want: Record<string, [number | null, number | null]> = {};
+  for (const [name, body] of Object.entries(IFACE_VERDICTS)) {
+    const file = join(dir, `if_${name}.conf`);
+    writeFileSync(file, vrrpBlock(body));
+    const k = spawnSync('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    const o = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ours, '-t', '-f', file], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    got[name] = [o.status, k.status];
+    want[name] = [k.status, k.status];
+  }
+  assert.deepEqual(got, want, 'ours, keepalived per case');
+});

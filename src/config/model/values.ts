@@ -15,6 +15,13 @@ export interface ModelEnv {
   isL2Ipvlan?: (name: string) => boolean;
   /** Whether an existing interface has IFF_MULTICAST. Undefined = every interface is taken to have it. */
   hasMulticast?: (name: string) => boolean;
+  /** Whether an existing interface is an Ethernet one (ARPHRD_ETHER), as a VMAC's parent must be. Undefined = all are. */
+  isEthernet?: (name: string) => boolean;
+  /**
+   * Whether an existing interface is a private-mode macvlan: use_vmac's name may be a leftover VMAC (a killed run's),
+   * not any other interface. Undefined = no existing interface is one.
+   */
+  isPrivateMacvlan?: (name: string) => boolean;
   /** Short host name (router_id default, smtp defaults); default 'localhost'. */
   hostname?: string;
 }

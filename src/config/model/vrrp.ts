@@ -481,7 +481,12 @@ export function parseInstance(ctx: Ctx, n: ConfigNode, checkIf: (name: string, l
           } else if (v.name !== undefined || d.useIpvlan?.name !== undefined) bad('VMAC interface name already specified');
           else if (!validIfName(a.text)) bad(`VMAC interface name '${a.text}' too long or invalid characters - ignoring`);
           else if (takenBy(ctx, d.name, a.text)) bad(`(${d.name}) VRRP instance ${takenBy(ctx, d.name, a.text)} is already using ${a.text} - ignoring name`);
-          else { v.name = a.text; ctx.vmacNames.set(a.text, d.name); }
+          // An existing interface under the name is only reused when it is a VMAC (a private macvlan); else the
+          // default name is used, never the other interface (vrrp_vmac_handler).
+          else if (ctx.env.interfaces?.has(a.text) && !ctx.env.isPrivateMacvlan?.(a.text)) {
+            ctx.diags.error('vmac', `(${d.name}) interface ${a.text} already exists and is not a private macvlan; ignoring vmac if_name`, a.loc,
+              { keyword: k.keyword, suggestion: `name the VMAC something else, or leave the name out to get vrrp.${d.vrid ?? '<vrid>'}` });
+          } else { v.name = a.text; ctx.vmacNames.set(a.text, d.name); }
         }
         d.useVmac = v;
         break;
@@ -683,12 +688,32 @@ export function completeInstance(ctx: Ctx, d: InstanceDraft, g: GlobalDefs, sync
     E('ipvlan', 'IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state', d.loc, "give the ipvlan its address: 'use_ipvlan [NAME] ADDRESS/PREFIX'");
     cannotRun = 'IPv4 ipvlan without an address';
   }
-  // vrrp_complete_instance: multicast adverts need IFF_MULTICAST on an interface that exists now.
+  // Configuration faults (vrrp_complete_instance's num_config_faults): the instance runs, in FAULT, until a reload.
   let configFault: string | undefined;
-  if (d.interface && !d.interfaceMissing && !unicast && !cannotRun && ctx.env.hasMulticast?.(d.interface) === false) {
+  // unicast_fault_no_peer without peers: FAULT instead of falling back to multicast. keepalived logs it at INFO,
+  // not as a config error, so its -t passes: a notice here.
+  if (d.unicastConfigured && !d.peers.length && d.unicastFaultNoPeer && !cannotRun) {
+    ctx.diags.notice('unicast-no-peer', `(${d.name}) Cannot use unicast without any peers - going to fault state`, d.loc,
+      { keyword: 'unicast_fault_no_peer', suggestion: 'add a unicast_peer block, or drop unicast_fault_no_peer to run multicast' });
+    configFault = 'unicast without any peers';
+  }
+  // A VMAC or ipvlan needs an Ethernet parent (ARPHRD_ETHER; a tun, a GRE or IPIP tunnel is not). keepalived then
+  // clears every instance flag (vrrp->flags = 0): no VMAC, and unicast off for the multicast check below.
+  let unicastFlag = unicast;
+  if ((useVmac || useIpvlan) && d.interface && !d.interfaceMissing && !cannotRun && ctx.env.isEthernet?.(d.interface) === false) {
+    ctx.diags.error('vmac', `(${d.name}): vmacs are only supported on Ethernet type interfaces`, d.loc,
+      { keyword: useVmac ? 'use_vmac' : 'use_ipvlan', suggestion: `run the instance on an Ethernet interface, or without ${useVmac ? 'use_vmac' : 'use_ipvlan'} on ${d.interface}` });
+    configFault ??= `vmacs are only supported on Ethernet type interfaces (${d.interface})`;
+    useVmac = undefined;
+    useIpvlan = undefined;
+    vmacXmitBase = false;
+    unicastFlag = false;
+  }
+  // Multicast adverts need IFF_MULTICAST on an interface that exists now.
+  if (d.interface && !d.interfaceMissing && !unicastFlag && !cannotRun && ctx.env.hasMulticast?.(d.interface) === false) {
     E('no-multicast', `interface ${d.interface} does not support multicast, specify unicast peers - disabling`, d.loc,
       `add a unicast_peer block, or turn multicast on: ip link set dev ${d.interface} multicast on`);
-    configFault = `interface ${d.interface} does not support multicast`;
+    configFault ??= `interface ${d.interface} does not support multicast`;
   }
   let nopreempt = d.nopreempt;
   let preemptDelayMs = d.preemptDelayMs;
