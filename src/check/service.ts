@@ -6,7 +6,7 @@
 // kernel's table → minimal diff against what we own → apply (ipvs/apply.ts). Start, reload and a failed reconcile
 // take the whole table; a checker's or an override's change takes only the services of the virtual servers it
 // changed (their desired state built, those services read from the kernel and diffed).
-// Stop: the engine stops (omega notifications run), then the table is left as keepalived leaves it
+// Stop: the engine stops (omega notifications run; its timers, disarmed, are cleared last), then the table is left as keepalived leaves it
 // (ipvs/apply.ts stop): by default every destination and service we own is removed, computed from the state the
 // last reconcile programmed, without reading the table first (a dump of 10,000s of entries outlasted
 // child_wait_time); the table is read only when ownership is not covered by that state. lvs_flush_on_stop VS
@@ -389,15 +389,24 @@ export class CheckerService {
     if (said) this.log.info(`Healthcheck: ${said}`);
   }
 
-  /** Stop checks, run omega notifications, then leave the IPVS table as keepalived would (unless -I). */
+  /** Stop checks, run omega notifications, leave the IPVS table as keepalived would (unless -I), then clear the
+   *  checkers' timers (disarmed at once; cleared last, so that the table goes first within child_wait_time). */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    const events = this.engine?.stop() ?? [];
+    const events = this.engine?.stopLeavingTimers() ?? [];
     const said = this.pingGroups.restore();
     if (said) this.log.info(`Healthcheck: ${said}`);
     this.onEvents(events);
     this.stopped = true;
     await this.syncing;
+    try {
+      await this.releaseIpvs();
+    } finally {
+      this.engine?.clearTimers();
+    }
+  }
+
+  private async releaseIpvs(): Promise<void> {
     if (!this.ipvs) return;
     const g = this.cfg.globalDefs;
     const mode: StopMode = this.opts.dontReleaseIpvs ? 'keep' : g.lvsFlushOnStop === 'all' ? 'flush' : g.lvsFlushOnStop === 'vs' ? 'owned-services' : 'owned';
