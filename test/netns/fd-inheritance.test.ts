@@ -74,7 +74,13 @@ virtual_server 10.250.0.1 80 {
   /** Descriptors above 2 of a process that a fork + exec would keep: no O_CLOEXEC in /proc/PID/fdinfo. */
   const inheritable = (pid: number): string[] => {
     const out: string[] = [];
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return out; // exited meanwhile: a MISC_CHECK run ends on its own, and what it held went with it
+    }
+    for (const fd of fds) {
       if (Number(fd) <= 2) continue;
       try {
         const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
