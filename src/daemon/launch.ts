@@ -18,6 +18,7 @@ import { closeHandoff, handoffStdio, openHandoffSockets, takeInheritedSockets, V
 import type { CheckConfigResult } from '../config/check-config.js';
 import { refusesToRun } from '../config/diagnostics.js';
 import { pidFileOwner } from './pidfile.js';
+import { childExecArgv } from './child-flags.js';
 import { EXIT_OK } from '../util/exit-codes.js';
 
 export type { DaemonOptions };
@@ -161,10 +162,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   const cfg = checked && !refusesToRun(checked.diags) && !o.checkOnly ? checked.model : undefined;
   let early: EarlyChild | undefined;
   // No module beyond these before the fork (children.ts and process-priority.ts load the logger): a VRRP child
-  // for the instances, with real-time scheduling's Node flags only when asked for. The parent checks both
+  // for the instances, with its Node flags (child-flags.ts). The parent checks both
   // against its own rules (CHILD_KINDS, childExecArgv) and forks again where they differ.
   if (cfg?.vrrpInstances.length) {
-    const execArgv = cfg.globalDefs.vrrpRtPriority === undefined ? [] : (await import('./process-priority.js')).childExecArgv('vrrp', cfg.globalDefs);
+    const execArgv = childExecArgv('vrrp', cfg.globalDefs);
     early = { proc: forkChild('vrrp', o, execArgv, true, sockets), execArgv, configSent: false };
     // A fork that failed is not connected: the parent forks afresh then (an 'error' without a listener would throw).
     early.proc.on('error', () => undefined);

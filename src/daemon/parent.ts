@@ -9,7 +9,7 @@ import { CHILD_KINDS, dropSignal, Supervised, type EarlyChild } from './children
 import { CHILD_WAIT_ENV } from './fork-child.js';
 import type { DumpRequest } from './ipc.js';
 import { loadConfig } from './load-config.js';
-import { childExecArgv } from './process-priority.js';
+import { childExecArgv } from './child-flags.js';
 import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields } from './log.js';
 import { logTargets, type DaemonOptions } from './options.js';

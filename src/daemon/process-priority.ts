@@ -3,7 +3,7 @@
 // processes; RLIMIT_RTTIME from *_rlimit_rttime), else vrrp_/checker_priority (nice),
 // and vrrp_/checker_no_swap (mapped files and the stack locked; see applyNoSwap for why not mlockall). Like
 // keepalived, a reload runs at normal scheduling (leaveRealtime) and the settings are applied again after it.
-// A real-time child runs with --single-threaded-gc (childExecArgv, which the parent passes when it forks it).
+// A real-time child runs with --single-threaded-gc (child-flags.ts, which the parent passes when it forks it).
 //
 // Beyond keepalived: a main thread that runs past RLIMIT_RTTIME's soft limit without sleeping is demoted, not killed.
 // The limit exists to stop a runaway real-time process taking the CPU; demoting it does that too, and a killed VRRP
@@ -218,24 +218,6 @@ export function lockableMappings(maps: string): Mapping[] {
     out.push({ start: parseInt(a!, 16), end: parseInt(b!, 16), name });
   }
   return out;
-}
-
-/**
- * V8 flags for a child that will run real-time: --single-threaded-gc and --no-memory-reducer. V8's GC hands work to helper threads and
- * the main thread waits for them; those threads are SCHED_OTHER, so under CPU contention a real-time main thread
- * waits behind every busy process (priority inversion). Measured (bench/advert-jitter.ts --part states, advert_int
- * 0.01, 6 busy loops on 2 cores, 30 s): vrrp_rt_priority 50 alone gave 1 and 10 false state changes with the
- * master silent for up to 650 ms; with --single-threaded-gc 0, longest gap 25 ms. Read at each (re)start of the
- * child: a reload that adds *_rt_priority takes effect on the running child without it until it is restarted.
- */
-export function childExecArgv(role: ProcessRole, g: GlobalDefs): string[] {
-  const rt = role === 'vrrp' ? g.vrrpRtPriority : g.checkerRtPriority;
-  // --no-memory-reducer: V8's memory reducer runs a full mark-compact a few seconds after start-up and whenever the
-  // process idles, as incremental steps queued back to back on the loop plus a final pause (measured: 8 ms of steps
-  // + 6 ms), longer together than RLIMIT_RTTIME's 10 ms without a blocking call: the child was SIGKILLed ~8 s after
-  // every start at advert_int 0.01. Without it, old-space GCs happen only when the heap grows, which an idle
-  // VRRP child's hardly does.
-  return rt === undefined ? [] : ['--single-threaded-gc', '--no-memory-reducer'];
 }
 
 /** Back to SCHED_OTHER (keepalived reloads at normal scheduling: a config read must not hit RLIMIT_RTTIME). */
