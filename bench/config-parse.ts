@@ -6,8 +6,11 @@
 // Goal (issue 11): keepalived-ts -t within 2x of keepalived -t. Wall time on a loaded machine moves with the load;
 // CPU time (user+system of the process, from /usr/bin/time) is the steadier figure, so both are printed, and the
 // ratio of each.
-// Run: node --import tsx bench/config-parse.ts [runs]   (needs `npm run build`: the command is dist/src/cli.js, and
-// -t loads the checker from the bundle npm run build makes; it says which it used)
+// The command is bin/keepalived-ts, the launcher an operator runs (package.json's bin): with NODE_EXTRA_CA_CERTS
+// set, as on this machine, it keeps Node from loading that file at start (src/util/extra-ca-certs.ts); the same
+// -t started as `node dist/src/cli.js` is then printed too, and node's own start with and without the variable.
+// Run: node --import tsx bench/config-parse.ts [runs]   (needs `npm run build`: -t loads the checker from the
+// bundle npm run build makes; it says which it used)
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +50,11 @@ const ms = (x: number): string => x.toFixed(0).padStart(5);
 interface Run { wall: number; cpu: number; status: number | null }
 
 /** Runs a command `runs` times under /usr/bin/time: wall from here, CPU (user+sys) of the command itself. */
-function timeCommand(argv: string[], runs: number): Run[] {
+function timeCommand(argv: string[], runs: number, env: NodeJS.ProcessEnv = process.env): Run[] {
   const out: Run[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', 'BENCHCPU %U %S', ...argv], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/time', ['-f', 'BENCHCPU %U %S', ...argv], { encoding: 'utf8', env });
     const wall = Number(process.hrtime.bigint() - t0) / 1e6;
     const m = /BENCHCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
     out.push({ wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, status: r.status });
@@ -65,6 +68,13 @@ const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${medi
 const runs = Number(process.argv[2] ?? 9);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/src/cli.js');
+const launcher = join(root, 'bin/keepalived-ts');
+const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+const withoutExtraCa = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+};
 const dir = mkdtempSync(join(tmpdir(), 'kt-bench-'));
 const file = join(dir, 'keepalived.conf');
 const text = generate();
@@ -84,9 +94,11 @@ try {
   else spawnSync('ip', ['netns', 'add', ns]);
   const oursRuns: Run[] = [];
   const theirRuns: Run[] = [];
+  const directRuns: Run[] = [];
   try {
     for (let i = 0; i < runs; i++) {
-      oursRuns.push(...timeCommand([process.execPath, cli, '-t', '-i', 'bench', '-f', file], 1));
+      oursRuns.push(...timeCommand([launcher, '-t', '-i', 'bench', '-f', file], 1));
+      if (extraCa !== undefined) directRuns.push(...timeCommand([process.execPath, cli, '-t', '-i', 'bench', '-f', file], 1));
       if (have) theirRuns.push(...timeCommand(['ip', 'netns', 'exec', ns, 'keepalived', '-t', '-f', file, '-n', '-l'], 1));
     }
   } finally {
@@ -94,9 +106,14 @@ try {
   }
   if (oursRuns.some((r) => r.status !== 0)) throw new Error(`keepalived-ts -t exited ${oursRuns.map((r) => r.status).join(',')} on the bench config`);
   const ours = summary(oursRuns);
-  const base = summary(timeCommand([process.execPath, '-e', '0'], Math.min(runs, 5)));
-  console.log(`keepalived-ts -t (cold, whole process): wall ${spread(oursRuns.map((r) => r.wall))} ms, CPU ${spread(oursRuns.map((r) => r.cpu))} ms (min / median / max)`);
+  const base = summary(timeCommand([process.execPath, '-e', '0'], Math.min(runs, 5), withoutExtraCa()));
+  console.log(`keepalived-ts -t (bin/keepalived-ts, cold, whole process): wall ${spread(oursRuns.map((r) => r.wall))} ms, CPU ${spread(oursRuns.map((r) => r.cpu))} ms (min / median / max)`);
   console.log(`  of which node itself starting (node -e 0): median ${ms(base.wall)} ms wall, ${ms(base.cpu)} ms CPU`);
+  if (extraCa !== undefined) {
+    const loaded = summary(timeCommand([process.execPath, '-e', '0'], Math.min(runs, 5)));
+    console.log(`NODE_EXTRA_CA_CERTS=${extraCa} is set: node -e 0 with it loaded: median ${ms(loaded.wall)} ms wall, ${ms(loaded.cpu)} ms CPU`);
+    console.log(`  node dist/src/cli.js -t (Node loads it): wall ${spread(directRuns.map((r) => r.wall))} ms, CPU ${spread(directRuns.map((r) => r.cpu))} ms`);
+  }
   if (have) {
     const theirs = summary(theirRuns);
     console.log(`keepalived    -t (fresh netns, whole process): wall ${spread(theirRuns.map((r) => r.wall))} ms, CPU ${spread(theirRuns.map((r) => r.cpu))} ms`);

@@ -6,7 +6,7 @@
 // Memory is bench/footprint.ts's: a cycle here is over before keepalived-ts's memory trim (5 s after start-up).
 //
 // Env: BENCH_RUNS (default 3), BENCH_MODES (v2,v3), BENCH_PAIRS (keepalived:keepalived,keepalived-ts:keepalived-ts),
-//      KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `node bin/keepalived-ts.js`).
+//      KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `bin/keepalived-ts`, the launcher).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {

@@ -6,7 +6,7 @@
 // daemons so machine load hits both alike. Times come from one clock: the launch is taken just before the spawn,
 // the advert from the bridge capture.
 //
-// Env: BENCH_RUNS (default 5), KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `node bin/keepalived-ts.js`),
+// Env: BENCH_RUNS (default 5), KEEPALIVED_TS_CMD (argv prefix for keepalived-ts, default `bin/keepalived-ts`, the launcher),
 // KEEPALIVED_TS_BEFORE_CMD (argv prefix of another keepalived-ts build, e.g. `node /work/main/bin/keepalived-ts.js`:
 // run alternately with the others as `keepalived-ts (before)`, so a change is measured under the same load).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { keepalivedRtSignals } from './daemon/rt-signals.js';
 import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_CONFIG_FILE, DEFAULT_LOG_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from './daemon/options.js';
 import { CONFIG_TEST_OK, EXIT_FATAL, EXIT_OK } from './util/exit-codes.js';
+import { restoreExtraCaCerts } from './util/extra-ca-certs.js';
 
 // Loaded on demand: `-t` must not pay for the daemon's modules (pino, the addon, notify, VRRP); a daemon loads the
 // parser in launch.ts, which reads the configuration first to open the VRRP sockets.
@@ -261,6 +262,8 @@ export function main(argv: string[], io: CliIo = { out: (s) => process.stdout.wr
 // Entry point when run as a program (bin/keepalived-ts.js imports the compiled file).
 const isMain = process.argv[1] && /(^|\/)(cli\.(ts|js)|keepalived-ts(\.js)?)$/.test(process.argv[1]);
 if (isMain) {
+  // The environment as the operator started us (bin/keepalived-ts moved NODE_EXTRA_CA_CERTS aside for Node's start).
+  restoreExtraCaCerts();
   void Promise.resolve(main(process.argv.slice(2))).then((code) => {
     process.exitCode = code;
     // The daemon's sockets and watchers are closed on stop; exit explicitly so nothing lingers.

@@ -6,6 +6,10 @@
 import { fileURLToPath } from 'node:url';
 import { loadFreshBundle } from '../util/code-bundle.js';
 import { CHILD_KIND_ENV, VRRP_CHILD_BUNDLE } from './fork-child.js';
+import { restoreExtraCaCerts } from '../util/extra-ca-certs.js';
+
+// The parent's environment, for the scripts this child runs (fork-child.ts moved NODE_EXTRA_CA_CERTS aside).
+restoreExtraCaCerts();
 
 interface ChildBody {
   runChildProcess(): void;

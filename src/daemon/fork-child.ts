@@ -8,6 +8,7 @@ import type { DaemonOptions } from './options.js';
 import type { KeepalivedConfig } from '../config/model/index.js';
 import type { BundleFiles } from '../util/code-bundle.js';
 import { handoffStdio, VRRP_SOCKETS_ENV, type HandedFd } from './vrrp-handoff.js';
+import { forNodeChild } from '../util/extra-ca-certs.js';
 
 export const CHILD_KIND_ENV = 'KEEPALIVED_TS_CHILD';
 export const CHILD_OPTIONS_ENV = 'KEEPALIVED_TS_OPTIONS';
@@ -57,7 +58,7 @@ export function forkChild(kind: string, options: DaemonOptions, extraExecArgv: r
   const handed = handoffStdio(sockets, 4);
   return fork(childEntry(), [], {
     env: {
-      ...process.env, [CHILD_KIND_ENV]: kind, [CHILD_OPTIONS_ENV]: JSON.stringify(options), [CHILD_PARENT_ENV]: String(process.pid),
+      ...forNodeChild(process.env), [CHILD_KIND_ENV]: kind, [CHILD_OPTIONS_ENV]: JSON.stringify(options), [CHILD_PARENT_ENV]: String(process.pid),
       [CHILD_CONFIG_IPC_ENV]: configOverIpc ? '1' : '', [VRRP_SOCKETS_ENV]: handed.env,
     },
     execArgv: [...process.execArgv, ...extraExecArgv],

@@ -19,6 +19,7 @@ import type { CheckConfigResult } from '../config/check-config.js';
 import { refusesToRun } from '../config/diagnostics.js';
 import { pidFileOwner } from './pidfile.js';
 import { childExecArgv } from './child-flags.js';
+import { forNodeChild } from '../util/extra-ca-certs.js';
 import { EXIT_OK } from '../util/exit-codes.js';
 
 export type { DaemonOptions };
@@ -79,7 +80,7 @@ export async function detach(argv: string[], o: ConfigOptions): Promise<number> 
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv, '--dont-fork'], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', checked ? 'pipe' : 'ignore', ...handed.stdio],
-    env: { ...process.env, [VRRP_SOCKETS_ENV]: handed.env, [LAUNCH_READ_ENV]: checked ? '3' : '' },
+    env: { ...forNodeChild(process.env), [VRRP_SOCKETS_ENV]: handed.env, [LAUNCH_READ_ENV]: checked ? '3' : '' },
   });
   child.unref();
   closeHandoff(sockets);

@@ -110,8 +110,9 @@ function isOurs(p: TrackedProcess): boolean {
   if (!argv) return false;
   // Right after spawn the process may still be `ip netns exec <ns> <cmd> …` (it execs the command in place).
   if (argv[0] === 'ip' && argv[1] === 'netns' && argv[2] === 'exec' && argv[3] === p.ns && argv[4] === p.cmd) return true;
+  // bin/keepalived-ts (a shell script) execs node with bin/keepalived-ts.js in its place.
   const want = basename(p.cmd);
-  return argv.slice(0, 3).some((a) => basename(a) === want);
+  return argv.slice(0, 3).some((a) => basename(a) === want || basename(a) === `${want}.js`);
 }
 
 /** Every descendant pid of `pid` (children of children, via /proc/<pid>/task/<tid>/children). */
@@ -257,12 +258,12 @@ export function repoRoot(from = import.meta.dirname): string {
   }
 }
 
-/** The argv prefix that runs a daemon kind. keepalived-ts: $KEEPALIVED_TS_CMD (space separated) or node bin/keepalived-ts.js. */
+/** The argv prefix that runs a daemon kind. keepalived-ts: $KEEPALIVED_TS_CMD (space separated) or bin/keepalived-ts, the launcher an operator runs. */
 export function daemonCommand(kind: DaemonKind): string[] {
   if (kind === 'keepalived') return [process.env.KEEPALIVED_BIN ?? '/usr/sbin/keepalived'];
   const override = process.env.KEEPALIVED_TS_CMD?.trim();
   if (override) return override.split(/\s+/);
-  return [process.execPath, join(repoRoot(), 'bin', 'keepalived-ts.js')];
+  return [join(repoRoot(), 'bin', 'keepalived-ts')];
 }
 
 export class Daemon {
