@@ -74,3 +74,24 @@ export function vrrpConfig(o: VrrpConfigOptions): string {
   };
   return [...(g.length ? block('global_defs', g) : []), '', ...block(`vrrp_instance ${name}`, i), ''].join('\n');
 }
+
+/**
+ * A virtual server whose one real server is checked by MISC_CHECK running `miscPath`: gives the daemon a checker
+ * child on a kernel without IPVS (keepalived's checker exits there; keepalived-ts's runs its checks).
+ */
+export function miscCheckServer(miscPath: string): string {
+  return `
+virtual_server 10.250.0.1 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server 10.250.0.2 80 {
+        MISC_CHECK {
+            misc_path "${miscPath}"
+            misc_timeout 5
+        }
+    }
+}
+`;
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { createLan, descendants, repoRoot, run, vrrpConfig, waitFor, type Director, type Lan } from '../helpers/lab.js';
+import { createLan, descendants, miscCheckServer, repoRoot, run, vrrpConfig, waitFor, type Director, type Lan } from '../helpers/lab.js';
 
 const skip = needsRoot();
 const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
@@ -59,20 +59,7 @@ mv '${d1.dir}/ca-'"$1"'.txt.tmp' '${d1.dir}/ca-'"$1"'.txt'
     assert.deepEqual(left, [], 'no namespace of this test is left');
   });
 
-  const config = () => `${vrrpConfig({ vrid: 73, priority: 150, state: 'MASTER', advertInt: 1, version: 2, vip: [lan.vipCidr(0)], iface: 'eth0', notify: script() })}
-virtual_server 10.250.0.1 80 {
-    delay_loop 1
-    lb_algo rr
-    lb_kind DR
-    protocol TCP
-    real_server 10.250.0.2 80 {
-        MISC_CHECK {
-            misc_path "${script()} CHECK"
-            misc_timeout 5
-        }
-    }
-}
-`;
+  const config = () => `${vrrpConfig({ vrid: 73, priority: 150, state: 'MASTER', advertInt: 1, version: 2, vip: [lan.vipCidr(0)], iface: 'eth0', notify: script() })}${miscCheckServer(`${script()} CHECK`)}`;
 
   it('-t through the launcher: no warning; the control (node bin/keepalived-ts.js) loads the file and warns', async () => {
     const conf = join(d1.dir, 't.conf');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { createLan, descendants, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
+import { createLan, descendants, miscCheckServer, vrrpConfig, waitFor, repoRoot, type Lan, type Director, type DaemonKind } from '../helpers/lab.js';
 
 const skip = needsRoot() || needsCommand('keepalived');
 const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
@@ -56,20 +56,7 @@ mv '${d1.dir}/fds-'"$1"'.txt.tmp' '${d1.dir}/fds-'"$1"'.txt'
   const config = () => vrrpConfig({ vrid: 71, priority: 150, state: 'MASTER', advertInt: 1, version: 2, vip: [lan.vipCidr(0)], iface: 'eth0', notify: script() });
   // keepalived-ts only: a MISC_CHECK running the same lister from the checker child (this kernel has no IPVS, and
   // keepalived's checker process exits without it, so there is no control for this part).
-  const checkerConfig = () => `${config()}
-virtual_server 10.250.0.1 80 {
-    delay_loop 1
-    lb_algo rr
-    lb_kind DR
-    protocol TCP
-    real_server 10.250.0.2 80 {
-        MISC_CHECK {
-            misc_path "${script()} CHECK"
-            misc_timeout 5
-        }
-    }
-}
-`;
+  const checkerConfig = () => `${config()}${miscCheckServer(`${script()} CHECK`)}`;
 
   /** Descriptors above 2 of a process that a fork + exec would keep: no O_CLOEXEC in /proc/PID/fdinfo. */
   const inheritable = (pid: number): string[] => {
