@@ -11,7 +11,8 @@
 //   the checker child's peak RSS and CPU per phase; checks/s counted by the listener; and the VRRP instance's
 //   advert spacing captured with tcpdump on its interface (gaps beyond advert_int + 5 ms are "late").
 // Run on the host: `node --import tsx bench/scale-50k.ts [virtualServers] [realServersPerVs] [delayLoopSeconds]
-// [keepalived|keepalived-ts|both]` (root, qemu; needs `npm run build`). TCG-emulated: compare ratios, not times.
+// [keepalived|keepalived-ts|both] [--vrrp-rt-priority=N]` (root, qemu; needs `npm run build`). TCG-emulated: compare
+// ratios, not times.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ const phaseMs = Number(flag('phase-seconds') ?? 1500) * 1000;
 const cpuProfDir = flag('cpu-prof');
 /** --steady-seconds=N: the window with the table in place over which checks/s and the checker's CPU are counted. */
 const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
+/** --vrrp-rt-priority=N: `vrrp_rt_priority N` in global_defs (both daemons): the VRRP process at SCHED_RR. */
+const vrrpRtPriority = flag('vrrp-rt-priority');
 const IFACE = 'ktscale0';
 const ADVERT_MS = 1000;
 
@@ -44,7 +47,7 @@ const sleep = (n: number): Promise<void> => new Promise((r) => setTimeout(r, n))
 
 /** keepalived.conf for virtual servers [from, to), and the `ipvsadm -Sn` lines it should leave. */
 function config(from: number, to: number): { text: string; lines: Set<string> } {
-  const c = ['global_defs {', '  router_id ktscale', '}',
+  const c = ['global_defs {', '  router_id ktscale', ...(vrrpRtPriority ? [`  vrrp_rt_priority ${vrrpRtPriority}`] : []), '}',
     'vrrp_instance VI_SCALE {', '  state MASTER', `  interface ${IFACE}`, '  virtual_router_id 77', '  priority 150',
     `  advert_int ${ADVERT_MS / 1000}`, '  virtual_ipaddress {', '    192.168.77.100/24', '  }', '}'];
   const lines = new Set<string>();
