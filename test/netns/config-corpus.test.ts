@@ -81,17 +81,19 @@ async function keepalivedDump(ns: string, file: string): Promise<DumpedInstance[
   const dir = mkdtempSync(join(tmp, 'run-'));
   const p = spawn('ip', ['netns', 'exec', ns, 'keepalived', '-n', '-l', '-d', '-P', '-f', file,
     '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid'), '-b', join(dir, 'b.pid')], { cwd: dir });
-  let text = '';
+  // Each stream on its own: chunks of the two arriving in turn could split a line of one with the other's.
+  let stdoutText = '';
+  let stderrText = '';
   let exited = false;
-  p.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
-  p.stderr.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  p.stdout.setEncoding('utf8').on('data', (d: string) => { stdoutText += d; });
+  p.stderr.setEncoding('utf8').on('data', (d: string) => { stderrText += d; });
   p.on('exit', () => { exited = true; });
   try {
-    await waitForCondition('keepalived -d to dump its VRRP topology', () => exited || TOPOLOGY_DONE.test(text), 60_000, () => text);
+    await waitForCondition('keepalived -d to dump its VRRP topology', () => exited || TOPOLOGY_DONE.test(stdoutText) || TOPOLOGY_DONE.test(stderrText), 60_000, () => stdoutText + stderrText);
   } finally {
     await stopProcess(p);
   }
-  const lines = text.split('\n').map((l) => l.replace(/^\w{3} \w{3} [ \d]\d [\d:]{8} \d{4}: /, ''));
+  const lines = `${stdoutText}\n${stderrText}`.split('\n').map((l) => l.replace(/^\w{3} \w{3} [ \d]\d [\d:]{8} \d{4}: /, ''));
   const out: DumpedInstance[] = [];
   let cur: DumpedInstance | undefined;
   let inVips = false;
@@ -99,6 +101,9 @@ async function keepalivedDump(ns: string, file: string): Promise<DumpedInstance[
     let m: RegExpExecArray | null;
     if ((m = /^ VRRP Instance = (\S+)/.exec(l))) { cur = { name: m[1]!, vrid: 0, priority: 0, wantstate: '', advertMs: 0, vips: [] }; out.push(cur); inVips = false; continue; }
     if (!cur) continue;
+    // A line that is not the dump's (no leading blank, no section header) is another process's log line written
+    // in the middle of it (the parent and the VRRP child share the console): it ends nothing.
+    if (!/^ /.test(l) && !/^------/.test(l)) continue;
     if (/^ \S/.test(l) || /^------/.test(l)) { if (!/^ VRRP Instance/.test(l)) cur = undefined; inVips = false; continue; }
     if ((m = /^ {3}Virtual Router ID = (\d+)/.exec(l))) cur.vrid = Number(m[1]);
     else if ((m = /^ {3}Priority = (\d+)/.exec(l))) cur.priority = Number(m[1]);
