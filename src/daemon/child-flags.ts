@@ -1,8 +1,8 @@
 // The Node (V8) flags a child is forked with, from global_defs. Its own module, free of the addon and the logger,
 // so the launcher's early VRRP fork and the parent's fork (which compares the two) ask the same rules.
 import type { GlobalDefs } from '../config/model/index.js';
-
-export type ChildRole = 'vrrp' | 'checker';
+// Type only: erased at run time, so this module still loads neither the addon nor the logger.
+import type { ProcessRole } from './process-priority.js';
 
 /**
  * --no-memory-reducer for every VRRP child. V8's memory reducer runs a full mark-compact a few seconds after start-up
@@ -24,7 +24,7 @@ export type ChildRole = 'vrrp' | 'checker';
  * Read at each (re)start of a child: a reload that adds *_rt_priority takes effect on the running child without them
  * until it is restarted. V8 accepts the bundles' code caches under these flags (they are not in its cache check).
  */
-export function childExecArgv(role: ChildRole, g: GlobalDefs): string[] {
+export function childExecArgv(role: ProcessRole, g: GlobalDefs): string[] {
   const rt = role === 'vrrp' ? g.vrrpRtPriority : g.checkerRtPriority;
   if (rt !== undefined) return ['--single-threaded-gc', '--no-memory-reducer'];
   return role === 'vrrp' ? ['--no-memory-reducer'] : [];
