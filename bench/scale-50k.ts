@@ -37,6 +37,10 @@ const cpuProfDir = flag('cpu-prof');
 const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
 /** --vrrp-rt-priority=N: `vrrp_rt_priority N` in global_defs (both daemons): the VRRP process at SCHED_RR. */
 const vrrpRtPriority = flag('vrrp-rt-priority');
+/** --trace-vrrp: the guest kernel's tracer records keepalived-ts's VRRP child (its syscalls and context switches)
+ *  and every SIGKILL / SIGXCPU with the kernel stack that sent it; written to the --log folder as trace-vrrp.txt. */
+const traceVrrp = flags.includes('--trace-vrrp');
+const TRACEFS = '/sys/kernel/tracing';
 const IFACE = 'ktscale0';
 const ADVERT_MS = 1000;
 
@@ -112,6 +116,21 @@ async function inGuest(): Promise<void> {
     process.on('message', () => process.send(conns));`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((r) => listener.once('message', r));
   const conns = (): Promise<number> => new Promise((r) => { listener.once('message', (m) => r(Number(m))); listener.send('count'); });
+  if (traceVrrp) {
+    sh(`mountpoint -q ${TRACEFS} || mount -t tracefs tracefs ${TRACEFS}; echo 65536 > ${TRACEFS}/buffer_size_kb; echo 1 > ${TRACEFS}/options/record-tgid`);
+    sh(`echo 'sig == 9 || sig == 24' > ${TRACEFS}/events/signal/signal_generate/filter; echo 'stacktrace' > ${TRACEFS}/events/signal/signal_generate/trigger; echo 1 > ${TRACEFS}/events/signal/signal_generate/enable`);
+  }
+  /** Traces the VRRP child `pid` from now on: syscalls, switches, wake-ups (the signal events stay on). */
+  const traceProcess = (pid: number): void => {
+    const ev = (e: string, filter: string): void => { sh(`if [ -d ${TRACEFS}/events/${e} ]; then echo '${filter}' > ${TRACEFS}/events/${e}/filter; echo 1 > ${TRACEFS}/events/${e}/enable; fi`); };
+    ev('raw_syscalls/sys_enter', `common_pid == ${pid}`);
+    ev('raw_syscalls/sys_exit', `common_pid == ${pid}`);
+    ev('sched/sched_switch', `prev_pid == ${pid} || next_pid == ${pid}`);
+    ev('sched/sched_wakeup', `pid == ${pid}`);
+    ev('exceptions/page_fault_user', `common_pid == ${pid}`);
+    ev('irq_vectors/local_timer_entry', 'vector != 0'); // every timer interrupt (the scheduler tick among them)
+    console.log(`tracing the VRRP child ${pid}`);
+  };
   const a = config(0, nVs);
   const tenth = Math.max(1, Math.round(nVs / 10));
   const b = config(tenth, nVs + tenth);
@@ -149,6 +168,23 @@ async function inGuest(): Promise<void> {
       p.stdout!.on('data', keep);
       p.stderr!.on('data', keep);
       const phases: Phase[] = [];
+      // The VRRP child traced from its start; when it is replaced (a respawn after its death), the trace so far is
+      // written out (trace-vrrp-N.txt) and the new child traced.
+      let traced: number | undefined;
+      let dumps = 0;
+      const dumpTrace = (): void => {
+        if (!logDir) return;
+        const f = join(logDir, `trace-vrrp-${++dumps}.txt`);
+        sh(`echo 0 > ${TRACEFS}/tracing_on; cat ${TRACEFS}/trace > ${f}; echo > ${TRACEFS}/trace; echo 1 > ${TRACEFS}/tracing_on; dmesg > ${join(logDir, 'dmesg.txt')}`);
+        console.log(`${new Date().toISOString()} trace written to ${f}`);
+      };
+      const tracer = traceVrrp && d === 'keepalived-ts' ? setInterval(() => {
+        const now = readPid(join(dir, `${d}-vrrp.pid`));
+        if (!now || now === traced) return;
+        if (traced) dumpTrace();
+        traced = now;
+        traceProcess(now);
+      }, 500) : undefined;
       let peak = 0;
       let pollMs = 0;
       const nowSec = (): number => Date.now() / 1000;
@@ -216,6 +252,10 @@ async function inGuest(): Promise<void> {
       results.push({ daemon: d === 'keepalived' ? 'keepalived 2.2.7' : 'keepalived-ts', phases, tableA, tableB, adverts });
       // Runs of one daemon each (a lock hold may not fit both): the tables kept to compare across runs.
       if (logDir) for (const [n, t] of [['start', tableA], ['reload', tableB]] as const) writeFileSync(join(logDir, `${d}-table-${n}.txt`), [...t].sort().join('\n') + '\n');
+      if (tracer) {
+        clearInterval(tracer);
+        dumpTrace();
+      }
       console.log(`${d}: done (slowest /proc/net/ip_vs poll ${pollMs.toFixed(0)} ms); log tail:\n${logTail.split('\n').slice(-6).join('\n')}`);
     }
   } finally {
