@@ -333,7 +333,7 @@ std::atomic<int> g_rt_tids[kMaxRtTids];
 std::atomic<int> g_rt_ntids{0};
 std::atomic<uint32_t> g_rt_demotions{0};
 std::atomic<int> g_rt_demoted_nice{0};
-uv_async_t* g_rt_async = nullptr;
+std::atomic<uv_async_t*> g_rt_async{nullptr};
 Napi::FunctionReference* g_rt_cb = nullptr;  // never freed: it may be called until the process exits
 
 void OnSigxcpu(int) {
@@ -346,15 +346,27 @@ void OnSigxcpu(int) {
     syscall(SYS_setpriority, PRIO_PROCESS, g_rt_tids[i].load(), nice);
   }
   g_rt_demotions.fetch_add(1);
-  if (g_rt_async) uv_async_send(g_rt_async);
+  if (uv_async_t* a = g_rt_async.load()) uv_async_send(a);
   errno = saved;
 }
 
+// The C call, not node-addon-api's MakeCallback: at exit the environment's clean-up still runs the loop, and a
+// demotion's wake-up pending then finds JS unable to run; node-addon-api turns that failure into a fatal error
+// (measured: exit status 134 after a demotion in the last turn). Here that failure is dropped; an exception thrown
+// by the callback itself is still reported as uncaught.
 void OnRtAsync(uv_async_t* h) {
   if (!g_rt_cb || g_rt_cb->IsEmpty()) return;
-  Napi::Env env = g_rt_cb->Env();
-  Napi::HandleScope scope(env);
-  g_rt_cb->MakeCallback(env.Global(), {});
+  napi_env env = g_rt_cb->Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value global, result;
+  if (napi_get_global(env, &global) == napi_ok &&
+      napi_make_callback(env, nullptr, global, g_rt_cb->Value(), 0, nullptr, &result) == napi_pending_exception) {
+    // onDemoted threw: an uncaught exception, as from any other callback of the loop.
+    napi_value err;
+    if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 // rtGuard(tids, onDemoted, nice): at SIGXCPU, demote these threads to SCHED_OTHER at `nice` and call onDemoted() on the event loop
@@ -373,7 +385,7 @@ Napi::Value RtGuard(const Napi::CallbackInfo& info) {
   g_rt_demoted_nice.store(info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);
   if (!g_rt_cb) g_rt_cb = new Napi::FunctionReference();
   *g_rt_cb = Napi::Persistent(info[1].As<Napi::Function>());
-  if (!g_rt_async) {
+  if (!g_rt_async.load()) {
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     auto* a = new uv_async_t;
@@ -383,7 +395,7 @@ Napi::Value RtGuard(const Napi::CallbackInfo& info) {
       return ThrowErrno(env, "uv_async_init", -r);
     }
     uv_unref(reinterpret_cast<uv_handle_t*>(a));  // never keeps the process alive
-    g_rt_async = a;
+    g_rt_async.store(a);
     struct sigaction sa {};
     sa.sa_handler = OnSigxcpu;
     sigemptyset(&sa.sa_mask);
@@ -400,10 +412,12 @@ Napi::Value RtDemotions(const Napi::CallbackInfo& info) {
 
 // schedSetRealtime(policy, priority, softUs, hardUs): the calling thread to `policy` with RLIMIT_RTTIME soft/hard,
 // without inheriting a stale count. The kernel counts a real-time thread's ticks since it last woke from a sleep
-// and never resets the count when the policy changes, so a thread demoted at SIGXCPU comes back with its old
-// count and was SIGKILLed at its next tick (measured: 20 of 20). So: soft = hard while switching (the kernel's
-// check then needs more ticks than a demoted thread has), sleep until the thread has blocked once as a real-time
-// thread (its wake-up resets the count; ru_nvcsw tells it blocked), then the soft limit.
+// and resets the count only on that wake-up (a wake-up enqueued in the real-time class), never when the policy
+// changes: a thread demoted at SIGXCPU comes back with its old count. So the thread switches with no RLIMIT_RTTIME
+// at all (RLIM_INFINITY: the kernel does not count), sleeps until it has really blocked as a real-time thread
+// (ru_nvcsw rises; a sleep can end before the thread leaves the CPU, measured in a TCG guest: the wake-up then finds
+// it still queued and resets nothing), and only then takes the limits. Sleeps double from 50 µs up to 6.4 ms.
+// Without CAP_SYS_RESOURCE to lift the limit, it is held at soft = hard while switching, as before.
 Napi::Value SchedSetRealtime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int policy = info[0].As<Napi::Number>().Int32Value();
@@ -411,13 +425,17 @@ Napi::Value SchedSetRealtime(const Napi::CallbackInfo& info) {
   sp.sched_priority = info[1].As<Napi::Number>().Int32Value();
   rlim_t soft = static_cast<rlim_t>(info[2].As<Napi::Number>().DoubleValue());
   rlim_t hard = static_cast<rlim_t>(info[3].As<Napi::Number>().DoubleValue());
-  rlimit hold{hard, hard};
-  if (setrlimit(RLIMIT_RTTIME, &hold) < 0) return ThrowErrno(env, "setrlimit", errno);
+  rlimit none{RLIM_INFINITY, RLIM_INFINITY};
+  if (setrlimit(RLIMIT_RTTIME, &none) < 0) {
+    rlimit hold{hard, hard};
+    if (setrlimit(RLIMIT_RTTIME, &hold) < 0) return ThrowErrno(env, "setrlimit", errno);
+  }
   if (sched_setscheduler(0, policy, &sp) < 0) return ThrowErrno(env, "sched_setscheduler", errno);
-  for (int i = 0; i < 20; i++) {
+  long sleepNs = 50 * 1000;
+  for (int i = 0; i < 8; i++, sleepNs *= 2) {
     rusage before{}, after{};
     getrusage(RUSAGE_THREAD, &before);
-    timespec ts{0, 50 * 1000};
+    timespec ts{0, sleepNs};
     nanosleep(&ts, nullptr);
     getrusage(RUSAGE_THREAD, &after);
     if (after.ru_nvcsw > before.ru_nvcsw) break;

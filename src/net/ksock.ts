@@ -70,7 +70,7 @@ export interface Ksock {
   /** Demotions the SIGXCPU handler made since the process started. */
   rtDemotions?(): number;
   /** The calling thread to `policy` / `priority` with RLIMIT_RTTIME `softUs` / `hardUs`, its kernel tick count reset
-   *  (it sleeps once as a real-time thread before the soft limit applies). */
+   *  (it switches with no limit and sleeps until it has really blocked as a real-time thread before the limits apply). */
   schedSetRealtime?(policy: number, priority: number, softUs: number, hardUs: number): void;
   /** The scheduler tick (1/HZ) in µs: RLIMIT_RTTIME is counted in ticks. */
   clockTickUs?(): number;
