@@ -9,8 +9,10 @@
 // The limit exists to stop a runaway real-time process taking the CPU; demoting it does that too, and a killed VRRP
 // child is a false state change. The addon's native SIGXCPU handler switches the thread to SCHED_OTHER at once (JS
 // cannot run while V8 collects garbage, the usual long run), the warning is logged on the event loop, and once the
-// thread has slept it goes real-time again. The soft limit is chosen so SIGXCPU comes before the hard limit's
-// SIGKILL (rt-demotion.ts: keepalived's half does not, at HZ=250); the hard limit stays as configured, the backstop.
+// thread has slept it goes real-time again. The soft limit is chosen so SIGXCPU comes before the configured hard
+// limit (rt-demotion.ts: keepalived's half does not, at HZ=250); the kernel's hard limit, the backstop should the
+// handler not run, is raised where needed to leave the handler 12 ms past the kernel's first check (rt-demotion.ts:
+// one tick was not enough in a TCG guest).
 //
 // Only the main thread goes real-time: sched_setscheduler(0) changes the calling thread, and the main thread is the
 // one that runs the event loop, the timers and every advert. V8's helper threads (concurrent GC, compilation) and
@@ -21,7 +23,7 @@ import { getPriority, setPriority } from 'node:os';
 import { ksock, MLOCK_ONFAULT, RLIMIT_RTTIME, SCHED_OTHER, SCHED_RESET_ON_FORK, SCHED_RR } from '../net/ksock.js';
 import type { GlobalDefs } from '../config/model/index.js';
 import { errorFields, type Logger } from './log.js';
-import { demotionLogDecision, demotionMessage, ranAtLeastMs, rttimeSoftLimitUs, type DemotionLogState } from './rt-demotion.js';
+import { demotionLogDecision, demotionMessage, ranAtLeastMs, rttimeKernelHardLimitUs, rttimeSoftLimitUs, type DemotionLogState } from './rt-demotion.js';
 
 export type ProcessRole = 'vrrp' | 'checker';
 
@@ -39,6 +41,8 @@ interface Realtime {
   priority: number;
   rttimeUs: number;
   softUs: number;
+  /** The hard limit the kernel is given (≥ rttimeUs: rt-demotion.ts). */
+  kernelHardUs: number;
   tickUs: number;
   tid: number;
   /** The thread's nice value before it went real-time: a demotion runs it at DEMOTED_NICE, promotion restores this. */
@@ -78,16 +82,17 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
   const guarded = rttimeUs > 0 && k.rtGuard !== undefined && k.schedSetRealtime !== undefined;
   const tickUs = k.clockTickUs?.() ?? 0;
   const softUs = guarded ? rttimeSoftLimitUs(rttimeUs, tickUs) : Math.floor(rttimeUs / 2);
+  const kernelHardUs = guarded ? rttimeKernelHardLimitUs(rttimeUs, softUs, tickUs) : rttimeUs;
   const tid = k.gettid();
   const nice = realtime?.tid === tid ? realtime.nice : getPriority(tid);
   if (guarded) {
     // Armed before the switch: from the first tick at SCHED_RR a long burst must find the handler in place.
     k.rtGuard!([tid], onDemoted, DEMOTED_NICE);
     guardArmed = true;
-    realtime = { role, priority: prio, rttimeUs, softUs, tickUs, tid, nice, log };
+    realtime = { role, priority: prio, rttimeUs, softUs, kernelHardUs, tickUs, tid, nice, log };
   }
   try {
-    if (guarded) k.schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, prio, softUs, rttimeUs);
+    if (guarded) k.schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, prio, softUs, kernelHardUs);
     else k.schedSetScheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, prio);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -99,12 +104,13 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
     log.warn({ ...errorFields(e), rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: cannot set RLIMIT_RTTIME: ${err.message}`);
     return applyRealtime(role, prio, 0, log, quiet);
   }
-  realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, tickUs, tid, nice, log };
+  realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, kernelHardUs: 0, tickUs, tid, nice, log };
   if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR`);
   if (!rttimeUs || guarded) {
     if (rttimeUs && !quiet) {
-      log.info({ rlimitRttimeUs: rttimeUs, softUs, tickUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${rttimeUs} µs ` +
-        `(a run past the soft limit without sleeping demotes the process to normal scheduling until it sleeps, instead of the kernel's SIGKILL at the hard limit)`);
+      log.info({ rlimitRttimeUs: rttimeUs, softUs, hardUs: kernelHardUs, tickUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${kernelHardUs} µs ` +
+        `(a run past the soft limit without sleeping demotes the process to normal scheduling until it sleeps, instead of the kernel's SIGKILL at the hard limit` +
+        `${kernelHardUs > rttimeUs ? `, raised from ${rttimeUs} µs so that a thread late back from the kernel still gets the demotion first` : ''})`);
     }
     return;
   }
@@ -141,7 +147,7 @@ function onDemoted(): void {
       return;
     }
     try {
-      ksock().schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, rt.priority, rt.softUs, rt.rttimeUs);
+      ksock().schedSetRealtime!(SCHED_RR | SCHED_RESET_ON_FORK, rt.priority, rt.softUs, rt.kernelHardUs);
       restoreNice(rt);
       rt.log.debug({ rtPriority: rt.priority }, `${rt.role}_rt_priority ${rt.priority}: back to SCHED_RR`);
     } catch (e) {

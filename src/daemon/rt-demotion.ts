@@ -7,7 +7,16 @@
 // hard limit SIGKILL, else at or past the soft limit SIGXCPU (and the kernel raises the soft limit by 1 s).
 // keepalived's soft = hard / 2 at HZ=250 (4 ms ticks) with the default 10 ms: checked at 3 ticks = 12 ms ≥ 10 ms,
 // so SIGKILL comes with no SIGXCPU before it (measured: 10 of 10). The soft limit here is the largest that still
-// gets SIGXCPU one tick before the hard limit would kill, and never above keepalived's half.
+// gets SIGXCPU one tick before the configured hard limit would kill, and never above keepalived's half.
+//
+// The kernel checks in task work, on the thread's next return to user mode after the tick that armed the check,
+// and the SIGXCPU handler runs on that same return. A thread inside the kernel (a page fault, a syscall, a late
+// tick followed by the next aligned one) can see further ticks counted before it gets there. With one tick between
+// the first check and the hard limit, a real-time VRRP child in a TCG guest was SIGKILLed with no SIGXCPU at all,
+// 13.7 ms after it went real-time (kernel trace: SIGKILL from posix_cpu_timers_work on return from a timer
+// interrupt). So the kernel's hard limit is raised to leave the handler HANDLER_MARGIN_US past the first check: the
+// demotion still comes at the configured limit or before it, and the SIGKILL stays the backstop for a handler
+// that cannot run.
 
 /** The RLIMIT_RTTIME soft limit (µs) for a hard limit of `hardUs` and a tick of `tickUs`: SIGXCPU comes first. */
 export function rttimeSoftLimitUs(hardUs: number, tickUs: number): number {
@@ -18,10 +27,29 @@ export function rttimeSoftLimitUs(hardUs: number, tickUs: number): number {
   return Math.max(0, Math.min(half, beforeKill));
 }
 
-/** What the kernel does to a thread that has run `ticks` ticks without sleeping (count as above). For tests. */
-export function kernelRttimeVerdict(softUs: number, hardUs: number, tickUs: number, ticks: number): 'none' | 'SIGXCPU' | 'SIGKILL' {
-  for (let count = 1; count <= ticks; count++) {
-    if (count <= Math.ceil(Math.min(softUs, hardUs) / tickUs)) continue;
+/** How long past the kernel's first check the SIGXCPU handler may take to run before the SIGKILL (µs). */
+export const HANDLER_MARGIN_US = 12_000;
+
+/**
+ * The hard limit given to the kernel for a configured `hardUs`: at least `HANDLER_MARGIN_US` (and three ticks)
+ * past the tick of the first check for the soft limit `softUs`, so a thread that reaches user mode late still gets
+ * SIGXCPU first. The configured value when it is already that far.
+ */
+export function rttimeKernelHardLimitUs(hardUs: number, softUs: number, tickUs: number): number {
+  if (!(tickUs > 0) || hardUs <= 0) return hardUs;
+  const firstCheckUs = (Math.ceil(Math.min(softUs, hardUs) / tickUs) + 1) * tickUs;
+  return Math.max(hardUs, firstCheckUs + Math.max(HANDLER_MARGIN_US, 3 * tickUs));
+}
+
+/**
+ * What the kernel does to a thread that has run `ticks` ticks without sleeping (count as above), when each check
+ * runs `lateTicks` ticks after the tick that armed it (the thread still in the kernel meanwhile). For tests.
+ */
+export function kernelRttimeVerdict(softUs: number, hardUs: number, tickUs: number, ticks: number, lateTicks = 0): 'none' | 'SIGXCPU' | 'SIGKILL' {
+  for (let armed = 1; armed <= ticks; armed++) {
+    if (armed <= Math.ceil(Math.min(softUs, hardUs) / tickUs)) continue;
+    const count = armed + lateTicks; // the check sees the count of the tick before the thread's return to user mode
+    if (count > ticks) return 'none';
     const ran = count * tickUs;
     if (ran >= hardUs) return 'SIGKILL';
     if (ran >= softUs) return 'SIGXCPU'; // the guard demotes the thread here: it counts no further

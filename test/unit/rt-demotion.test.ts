@@ -2,7 +2,7 @@
 // kernel's SIGKILL, checked against a model of the kernel's tick count, and the rate-limited warning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demotionLogDecision, demotionMessage, kernelRttimeVerdict, ranAtLeastMs, rttimeSoftLimitUs, type DemotionLogState } from '../../src/daemon/rt-demotion.js';
+import { demotionLogDecision, demotionMessage, HANDLER_MARGIN_US, kernelRttimeVerdict, ranAtLeastMs, rttimeKernelHardLimitUs, rttimeSoftLimitUs, type DemotionLogState } from '../../src/daemon/rt-demotion.js';
 
 test('keepalived\'s soft = half at HZ=250 and the default 10 ms: the kernel kills with no SIGXCPU first (as measured)', () => {
   assert.equal(kernelRttimeVerdict(5000, 10_000, 4000, 2), 'none');
@@ -20,6 +20,28 @@ test('the soft limit chosen: SIGXCPU comes before SIGKILL, never above keepalive
       assert.ok(soft <= Math.floor(hardUs / 2), `soft ${soft} ≤ half of ${hardUs}`);
       if (hardUs <= tickUs) continue; // one tick is already the hard limit: nothing can come first
       assert.equal(kernelRttimeVerdict(soft, hardUs, tickUs, 1000), 'SIGXCPU', `hard ${hardUs} µs, tick ${tickUs} µs, soft ${soft} µs`);
+    }
+  }
+});
+
+test('the kernel\'s hard limit leaves the handler 12 ms past the first check: a thread back from the kernel up to two ticks late is demoted, not killed', () => {
+  // What killed a real-time VRRP child in a TCG guest: the configured 10 ms as the kernel's hard limit, the check
+  // one tick late (the thread in the kernel when the arming tick came).
+  assert.equal(kernelRttimeVerdict(4000, 10_000, 4000, 100, 1), 'SIGKILL');
+  assert.equal(rttimeKernelHardLimitUs(10_000, 4000, 4000), 20_000); // HZ=250: SIGXCPU checked at 8 ms, SIGKILL at 20
+  assert.equal(rttimeKernelHardLimitUs(10_000, 5000, 1000), 18_000); // HZ=1000
+  assert.equal(rttimeKernelHardLimitUs(8000, 0, 4000), 16_000); // two ticks configured: soft 0, checked at the first tick
+  assert.equal(rttimeKernelHardLimitUs(200_000, 100_000, 4000), 200_000); // far enough already: as configured
+  assert.equal(rttimeKernelHardLimitUs(10_000, 5000, 0), 10_000); // tick unknown: as configured
+  for (const tickUs of [1000, 3333, 4000, 10_000]) {
+    for (let hardUs = 1000; hardUs <= 250_000; hardUs += 997) {
+      const soft = rttimeSoftLimitUs(hardUs, tickUs);
+      const kernelHard = rttimeKernelHardLimitUs(hardUs, soft, tickUs);
+      assert.ok(kernelHard >= hardUs);
+      const lateTicks = Math.max(2, Math.floor(HANDLER_MARGIN_US / tickUs) - 1);
+      for (let late = 0; late <= lateTicks; late++) {
+        assert.equal(kernelRttimeVerdict(soft, kernelHard, tickUs, 1000, late), 'SIGXCPU', `hard ${hardUs} (kernel ${kernelHard}) µs, tick ${tickUs} µs, soft ${soft} µs, ${late} ticks late`);
+      }
     }
   }
 });
