@@ -14,6 +14,9 @@ import { getOverUnixSocket } from '../helpers/unix-http.js';
 import { parsePrometheusText } from '../helpers/prom-parse.js';
 import { labFor } from '../helpers/scenario.js';
 import { ksock } from '../../src/net/ksock.js';
+import { rttimeKernelHardLimitUs, rttimeSoftLimitUs } from '../../src/daemon/rt-demotion.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const skip = needsRoot() || needsCommand('tcpdump');
 const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
@@ -95,7 +98,13 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
       await sleep(2_000);
       assert.equal(vrrpPid(), child, 'the same VRRP process');
       assert.equal(sched(child).policy, SCHED_RR);
-      if (kind === 'keepalived-ts') assert.doesNotMatch(d1!.daemon!.log(), /died with signal SIGKILL/);
+      if (kind === 'keepalived-ts') {
+        assert.doesNotMatch(d1!.daemon!.log(), /died with signal SIGKILL/);
+        // The kernel's hard limit leaves the SIGXCPU handler time past the first check (rt-demotion.ts): 4000/20000 at HZ=250.
+        const tick = ksock().clockTickUs!();
+        const soft = rttimeSoftLimitUs(10_000, tick);
+        assert.equal(rttime(child), `${soft}/${rttimeKernelHardLimitUs(10_000, soft, tick)}`, 'RLIMIT_RTTIME soft/hard of the default');
+      } else assert.equal(rttime(child), '5000/10000', 'keepalived: half of the limit, and the limit');
     });
   });
 }
@@ -165,5 +174,33 @@ describe('vrrp_rt_priority with vrrp_rlimit_rttime of two ticks: each run past t
     await waitFor(() => sched(child).policy === SCHED_RR, { ...WAIT, what: 'real-time again after it slept' });
     assert.deepEqual(peerAdverts.map((f) => f.vrrp!.vrid), [], 'the BACKUP peer never advertised: no false state change');
     await cap.stop();
+  });
+});
+
+// The addon's guard alone, without a daemon: a thread made real-time again at once after each demotion (so it comes
+// back with the kernel's tick count of the run that was demoted) and run 30 ms without sleeping, 50 times. Before
+// promotions reset the count for certain, that got the process SIGKILLed; and a demotion's wake-up still pending
+// when the process ended aborted it (exit status 134).
+describe('the RLIMIT_RTTIME guard of the socket addon, without a daemon', { skip: needsRoot() }, () => {
+  it('50 promotions each followed by 30 ms without sleeping: 50 demotions, never SIGKILLed, a clean exit', async () => {
+    const addon = fileURLToPath(new URL('../../build/Release/ksock.node', import.meta.url));
+    const tick = ksock().clockTickUs!();
+    const soft = rttimeSoftLimitUs(10_000, tick); // the daemon's limits for the default vrrp_rlimit_rttime
+    const hard = rttimeKernelHardLimitUs(10_000, soft, tick);
+    const script = `
+      const k = require(${JSON.stringify(addon)});
+      k.rtGuard([k.gettid()], () => {}, -20);
+      const spin = (ms) => { const t0 = process.hrtime.bigint(); while (Number(process.hrtime.bigint() - t0) < ms * 1e6) {} };
+      for (let i = 0; i < 50; i++) { k.schedSetRealtime(${SCHED_RR} | 0x40000000, 10, ${soft}, ${hard}); spin(30); }
+      console.log(String(k.rtDemotions()));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+    assert.equal(signal, null, `not killed (stderr: ${err})`);
+    assert.equal(code, 0, `exit status (stderr: ${err})`);
+    assert.equal(out.trim(), '50', 'one demotion per run');
   });
 });
