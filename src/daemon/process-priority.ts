@@ -59,6 +59,9 @@ interface Realtime {
  */
 const DEMOTED_NICE = -20;
 
+/** The longest wait between checks that a demoted thread has slept (it stays at DEMOTED_NICE meanwhile). */
+const REPROMOTE_MAX_WAIT_MS = 32;
+
 let realtime: Realtime | undefined;
 let demotionLog: DemotionLogState = { loggedTotal: 0 };
 /** The SIGXCPU guard was armed once: the demotion count is reported from then on. */
@@ -138,12 +141,17 @@ function onDemoted(): void {
       demotionMessage(rt.role, rt.rttimeUs, ranAtLeastMs(rt.softUs, rt.tickUs), total, d.unlogged));
   }
   const slept0 = voluntarySwitches(rt.tid);
+  // The first check 1 ms on: the event loop's wait for that timer is the sleep, natively. Where a 1 ms wait ends
+  // before the thread leaves the CPU (seen in a TCG guest: the loop read /proc every ~5 ms for 50-66 ms, demoted, never
+  // having blocked), the wait doubles until one blocks, up to REPROMOTE_MAX_WAIT_MS.
+  let waitMs = 1;
   const check = () => {
     rt.repromote = undefined;
     if (realtime !== rt) return;
     const slept = voluntarySwitches(rt.tid);
     if (slept !== undefined && slept === slept0) {
-      rt.repromote = setTimeout(check, 1);
+      waitMs = Math.min(waitMs * 2, REPROMOTE_MAX_WAIT_MS);
+      rt.repromote = setTimeout(check, waitMs);
       return;
     }
     try {
