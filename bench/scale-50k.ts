@@ -275,9 +275,16 @@ async function inGuest(): Promise<void> {
     console.log(`  ${r.daemon}`);
     for (const ph of r.phases) {
       const gaps: number[] = [];
-      for (let k = 1; k < r.adverts.length; k++) if (r.adverts[k] >= ph.startSec && r.adverts[k] <= ph.endSec) gaps.push((r.adverts[k] - r.adverts[k - 1]) * 1000);
-      const late = gaps.filter((g) => g > ADVERT_MS + 5).length;
-      const vrrp = gaps.length ? `adverts ${gaps.length}, longest gap ${Math.max(...gaps).toFixed(1)} ms, ${late} late > ${ADVERT_MS + 5} ms` : 'no adverts';
+      const lateAt: string[] = []; // when each late advert came, from the phase's start, to match against the daemon's log
+      for (let k = 1; k < r.adverts.length; k++) {
+        if (r.adverts[k] < ph.startSec || r.adverts[k] > ph.endSec) continue;
+        const gap = (r.adverts[k] - r.adverts[k - 1]) * 1000;
+        gaps.push(gap);
+        if (gap > ADVERT_MS + 5) lateAt.push(`+${(r.adverts[k] - ph.startSec).toFixed(1)} s ${gap.toFixed(0)} ms (${new Date(r.adverts[k] * 1000).toISOString().slice(11, 23)})`);
+      }
+      const late = lateAt.length;
+      const vrrp = gaps.length ? `adverts ${gaps.length}, longest gap ${Math.max(...gaps).toFixed(1)} ms, ${late} late > ${ADVERT_MS + 5} ms` +
+        (late ? ` [${lateAt.slice(0, 20).join(', ')}${late > 20 ? ', …' : ''}]` : '') : 'no adverts';
       console.log(`    ${ph.name.padEnd(48)} ${fmt(ph.ms).padStart(14)}  checker CPU ${ph.cpuMs ?? '?'} ms, RSS ${ph.peakRssKb ? (ph.peakRssKb / 1024).toFixed(0) : '?'} MB; VRRP ${vrrp}${ph.note ? `; ${ph.note}` : ''}`);
     }
   }
