@@ -38,8 +38,9 @@ const cpuProfDir = flag('cpu-prof');
 const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
 /** --vrrp-rt-priority=N: `vrrp_rt_priority N` in global_defs (both daemons): the VRRP process at SCHED_RR. */
 const vrrpRtPriority = flag('vrrp-rt-priority');
-/** --trace-vrrp: the guest kernel's tracer records keepalived-ts's VRRP child (its syscalls and context switches)
- *  and every SIGKILL / SIGXCPU with the kernel stack that sent it; written to the --log folder as trace-vrrp.txt. */
+/** --trace-vrrp: the guest kernel's tracer records keepalived-ts's VRRP child (its syscalls, context switches, wake-ups,
+ *  page faults, timer interrupts) and every SIGKILL / SIGXCPU with the kernel stack that sent it; written to the --log
+ *  folder as trace-vrrp-N.txt each time the child is replaced, and at the end. */
 const traceVrrp = flags.includes('--trace-vrrp');
 const TRACEFS = '/sys/kernel/tracing';
 const IFACE = 'ktscale0';

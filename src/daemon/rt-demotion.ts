@@ -27,6 +27,11 @@ export function rttimeSoftLimitUs(hardUs: number, tickUs: number): number {
   return Math.max(0, Math.min(half, beforeKill));
 }
 
+/** The tick count past which the kernel checks the limits: ceil(min(soft, hard) / tick) (rt.c watchdog()). */
+function checkAfterTicks(softUs: number, hardUs: number, tickUs: number): number {
+  return Math.ceil(Math.min(softUs, hardUs) / tickUs);
+}
+
 /** How long past the kernel's first check the SIGXCPU handler may take to run before the SIGKILL (µs). */
 export const HANDLER_MARGIN_US = 12_000;
 
@@ -37,7 +42,7 @@ export const HANDLER_MARGIN_US = 12_000;
  */
 export function rttimeKernelHardLimitUs(hardUs: number, softUs: number, tickUs: number): number {
   if (!(tickUs > 0) || hardUs <= 0) return hardUs;
-  const firstCheckUs = (Math.ceil(Math.min(softUs, hardUs) / tickUs) + 1) * tickUs;
+  const firstCheckUs = (checkAfterTicks(softUs, hardUs, tickUs) + 1) * tickUs;
   return Math.max(hardUs, firstCheckUs + Math.max(HANDLER_MARGIN_US, 3 * tickUs));
 }
 
@@ -47,7 +52,7 @@ export function rttimeKernelHardLimitUs(hardUs: number, softUs: number, tickUs: 
  */
 export function kernelRttimeVerdict(softUs: number, hardUs: number, tickUs: number, ticks: number, lateTicks = 0): 'none' | 'SIGXCPU' | 'SIGKILL' {
   for (let armed = 1; armed <= ticks; armed++) {
-    if (armed <= Math.ceil(Math.min(softUs, hardUs) / tickUs)) continue;
+    if (armed <= checkAfterTicks(softUs, hardUs, tickUs)) continue;
     const count = armed + lateTicks; // the check sees the count of the tick before the thread's return to user mode
     if (count > ticks) return 'none';
     const ran = count * tickUs;
