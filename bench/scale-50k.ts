@@ -42,6 +42,10 @@ const vrrpRtPriority = flag('vrrp-rt-priority');
  *  page faults, timer interrupts) and every SIGKILL / SIGXCPU with the kernel stack that sent it; written to the --log
  *  folder as trace-vrrp-N.txt each time the child is replaced, and at the end. */
 const traceVrrp = flags.includes('--trace-vrrp');
+/** --guest-preempt=none|voluntary|full: the guest kernel's preemption mode, chosen at boot (Debian's kernel is built
+ *  PREEMPT_DYNAMIC, voluntary by default). `full` lets a woken real-time thread preempt another process inside the
+ *  kernel, where voluntary waits for that process's next preemption point. */
+const guestPreempt = flag('guest-preempt');
 const TRACEFS = '/sys/kernel/tracing';
 const IFACE = 'ktscale0';
 const ADVERT_MS = 1000;
@@ -99,6 +103,15 @@ function procStats(pid: number | undefined): { cpuMs: number; rssKb: number } | 
     return { cpuMs: (Number(f[11]) + Number(f[12])) * 10, rssKb: Number(rss?.[1] ?? 0) };
   } catch {
     return undefined;
+  }
+}
+/** The running kernel's preemption mode: debugfs marks the chosen one in parentheses, e.g. `none (voluntary) full`. */
+function preemptMode(): string {
+  try {
+    execFileSync('sh', ['-c', 'mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug']);
+    return /\((\w+)\)/.exec(readFileSync('/sys/kernel/debug/sched/preempt', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }
 const readPid = (f: string): number | undefined => { try { return Number(readFileSync(f, 'utf8').trim()) || undefined; } catch { return undefined; } };
@@ -271,7 +284,7 @@ async function inGuest(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const fmt = (v: number): string => (Number.isNaN(v) ? 'did not finish' : `${(v / 1000).toFixed(1)} s`);
-  console.log(`\n${nVs} virtual servers × ${perVs} real servers (TCP_CHECK / HTTP_GET), delay_loop ${delayLoop}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} under qemu`);
+  console.log(`\n${nVs} virtual servers × ${perVs} real servers (TCP_CHECK / HTTP_GET), delay_loop ${delayLoop}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} under qemu, preemption ${preemptMode()}`);
   for (const r of results) {
     console.log(`  ${r.daemon}`);
     for (const ph of r.phases) {
@@ -298,4 +311,4 @@ async function inGuest(): Promise<void> {
 }
 
 if (process.env.KT_IN_GUEST) await inGuest();
-else await runSelfInGuest(import.meta.url, [String(nVs), String(perVs), String(delayLoop), which, ...flags], { timeoutMs: guestMinutes * 60_000, memoryMb: 4096 });
+else await runSelfInGuest(import.meta.url, [String(nVs), String(perVs), String(delayLoop), which, ...flags], { timeoutMs: guestMinutes * 60_000, memoryMb: 4096, kernelArgs: guestPreempt ? [`preempt=${guestPreempt}`] : [] });

@@ -84,7 +84,7 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
   const k = ksock();
   const guarded = rttimeUs > 0 && k.rtGuard !== undefined && k.schedSetRealtime !== undefined;
   const tickUs = k.clockTickUs?.() ?? 0;
-  const softUs = guarded ? rttimeSoftLimitUs(rttimeUs, tickUs) : Math.floor(rttimeUs / 2);
+  const softUs = rttimeSoftLimitUs(rttimeUs);
   const kernelHardUs = guarded ? rttimeKernelHardLimitUs(rttimeUs, softUs, tickUs) : rttimeUs;
   const tid = k.gettid();
   const nice = realtime?.tid === tid ? realtime.nice : getPriority(tid);

@@ -6,25 +6,25 @@
 // Once the count exceeds ceil(min(soft, hard) / tick) the limits are checked against count × tick: at or past the
 // hard limit SIGKILL, else at or past the soft limit SIGXCPU (and the kernel raises the soft limit by 1 s).
 // keepalived's soft = hard / 2 at HZ=250 (4 ms ticks) with the default 10 ms: checked at 3 ticks = 12 ms ≥ 10 ms,
-// so SIGKILL comes with no SIGXCPU before it (measured: 10 of 10). The soft limit here is the largest that still
-// gets SIGXCPU one tick before the configured hard limit would kill, and never above keepalived's half.
+// so SIGKILL comes with no SIGXCPU before it (measured: 10 of 10).
+//
+// The soft limit here is keepalived's own half, so the SIGXCPU that demotes the thread comes at the tick count at
+// which keepalived's process would be killed, or before it: the same run budget, a demotion instead of a death.
+// (A lower soft limit, the largest that got SIGXCPU one tick before the configured hard limit, demoted at two
+// ticks: 4 ms of running. In a TCG guest one advert's work took ~5 ms of wall time, so a quarter of the adverts
+// were demoted midway and sent late behind normal processes.)
 //
 // The kernel checks in task work, on the thread's next return to user mode after the tick that armed the check,
 // and the SIGXCPU handler runs on that same return. A thread inside the kernel (a page fault, a syscall, a late
 // tick followed by the next aligned one) can see further ticks counted before it gets there. With one tick between
 // the first check and the hard limit, a real-time VRRP child in a TCG guest was SIGKILLed with no SIGXCPU at all,
 // 13.7 ms after it went real-time (kernel trace: SIGKILL from posix_cpu_timers_work on return from a timer
-// interrupt). So the kernel's hard limit is raised to leave the handler HANDLER_MARGIN_US past the first check: the
-// demotion still comes at the configured limit or before it, and the SIGKILL stays the backstop for a handler
-// that cannot run.
+// interrupt). So the kernel's hard limit is raised to leave the handler HANDLER_MARGIN_US past the first check:
+// the SIGKILL stays the backstop for a handler that cannot run.
 
-/** The RLIMIT_RTTIME soft limit (µs) for a hard limit of `hardUs` and a tick of `tickUs`: SIGXCPU comes first. */
-export function rttimeSoftLimitUs(hardUs: number, tickUs: number): number {
-  const half = Math.floor(hardUs / 2);
-  if (!(tickUs > 0)) return half;
-  // SIGXCPU at count ceil(soft/tick) + 1, which must stay below the hard limit: (ceil(soft/tick) + 1) × tick < hard.
-  const beforeKill = (Math.ceil(hardUs / tickUs) - 2) * tickUs;
-  return Math.max(0, Math.min(half, beforeKill));
+/** The RLIMIT_RTTIME soft limit (µs) for a configured limit of `hardUs`: keepalived's half. */
+export function rttimeSoftLimitUs(hardUs: number): number {
+  return Math.floor(hardUs / 2);
 }
 
 /** The tick count past which the kernel checks the limits: ceil(min(soft, hard) / tick) (rt.c watchdog()). */

@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 const skip = needsRoot() || needsCommand('tcpdump');
 const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
 /** The scheduler tick (µs), and the RLIMIT_RTTIME soft / hard keepalived-ts gives the kernel for the default
- *  vrrp_rlimit_rttime of 10 ms (rt-demotion.ts): 4000 / 20000 at HZ=250. */
+ *  vrrp_rlimit_rttime of 10 ms (rt-demotion.ts): 5000 / 24000 at HZ=250. */
 const TICK_US = ksock().clockTickUs?.() ?? 4000;
-const DEFAULT_SOFT_US = rttimeSoftLimitUs(10_000, TICK_US);
+const DEFAULT_SOFT_US = rttimeSoftLimitUs(10_000);
 const DEFAULT_HARD_US = rttimeKernelHardLimitUs(10_000, DEFAULT_SOFT_US, TICK_US);
 
 /** Policy and real-time priority of one thread, from /proc/<pid>/task/<tid>/stat (fields 41 and 40). */

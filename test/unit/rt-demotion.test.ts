@@ -9,17 +9,28 @@ test('keepalived\'s soft = half at HZ=250 and the default 10 ms: the kernel kill
   assert.equal(kernelRttimeVerdict(5000, 10_000, 4000, 3), 'SIGKILL');
 });
 
-test('the soft limit chosen: SIGXCPU comes before SIGKILL, never above keepalived\'s half', () => {
-  assert.equal(rttimeSoftLimitUs(10_000, 4000), 4000); // HZ=250 (Debian)
-  assert.equal(rttimeSoftLimitUs(10_000, 1000), 5000); // HZ=1000: keepalived's half works
-  assert.equal(rttimeSoftLimitUs(200_000, 4000), 100_000);
-  assert.equal(rttimeSoftLimitUs(10_000, 10_000), 0); // HZ=100: the first tick that finds it running
+/** The tick count at which the kernel first acts on a thread that does not sleep, and what it does. */
+function firstVerdict(softUs: number, hardUs: number, tickUs: number, lateTicks = 0): { ticks: number; verdict: string } {
+  for (let ticks = 1; ticks < 10_000; ticks++) {
+    const verdict = kernelRttimeVerdict(softUs, hardUs, tickUs, ticks, lateTicks);
+    if (verdict !== 'none') return { ticks, verdict };
+  }
+  return { ticks: Infinity, verdict: 'none' };
+}
+
+test('the soft limit is keepalived\'s half: the demotion comes at the tick where keepalived\'s process is killed, or before it', () => {
+  assert.equal(rttimeSoftLimitUs(10_000), 5000);
+  assert.equal(rttimeSoftLimitUs(200_000), 100_000);
+  // HZ=250, the default 10 ms: keepalived is killed at the third tick, ours demoted at the third tick.
+  assert.deepEqual(firstVerdict(5000, 10_000, 4000), { ticks: 3, verdict: 'SIGKILL' });
+  assert.deepEqual(firstVerdict(5000, rttimeKernelHardLimitUs(10_000, 5000, 4000), 4000), { ticks: 3, verdict: 'SIGXCPU' });
   for (const tickUs of [1000, 3333, 4000, 10_000]) {
     for (let hardUs = 1000; hardUs <= 250_000; hardUs += 997) {
-      const soft = rttimeSoftLimitUs(hardUs, tickUs);
-      assert.ok(soft <= Math.floor(hardUs / 2), `soft ${soft} ≤ half of ${hardUs}`);
-      if (hardUs <= tickUs) continue; // one tick is already the hard limit: nothing can come first
-      assert.equal(kernelRttimeVerdict(soft, hardUs, tickUs, 1000), 'SIGXCPU', `hard ${hardUs} µs, tick ${tickUs} µs, soft ${soft} µs`);
+      const soft = rttimeSoftLimitUs(hardUs);
+      const keepalived = firstVerdict(soft, hardUs, tickUs);
+      const ours = firstVerdict(soft, rttimeKernelHardLimitUs(hardUs, soft, tickUs), tickUs);
+      assert.equal(ours.verdict, 'SIGXCPU', `hard ${hardUs} µs, tick ${tickUs} µs`);
+      assert.ok(ours.ticks <= keepalived.ticks, `hard ${hardUs} µs, tick ${tickUs} µs: demoted at ${ours.ticks} ticks, keepalived acts at ${keepalived.ticks}`);
     }
   }
 });
@@ -28,14 +39,14 @@ test('the kernel\'s hard limit leaves the handler 12 ms past the first check: a 
   // What killed a real-time VRRP child in a TCG guest: the configured 10 ms as the kernel's hard limit, the check
   // one tick late (the thread in the kernel when the arming tick came).
   assert.equal(kernelRttimeVerdict(4000, 10_000, 4000, 100, 1), 'SIGKILL');
-  assert.equal(rttimeKernelHardLimitUs(10_000, 4000, 4000), 20_000); // HZ=250: SIGXCPU checked at 8 ms, SIGKILL at 20
+  assert.equal(rttimeKernelHardLimitUs(10_000, 5000, 4000), 24_000); // HZ=250: SIGXCPU checked at 12 ms, SIGKILL at 24
   assert.equal(rttimeKernelHardLimitUs(10_000, 5000, 1000), 18_000); // HZ=1000
   assert.equal(rttimeKernelHardLimitUs(8000, 0, 4000), 16_000); // two ticks configured: soft 0, checked at the first tick
   assert.equal(rttimeKernelHardLimitUs(200_000, 100_000, 4000), 200_000); // far enough already: as configured
   assert.equal(rttimeKernelHardLimitUs(10_000, 5000, 0), 10_000); // tick unknown: as configured
   for (const tickUs of [1000, 3333, 4000, 10_000]) {
     for (let hardUs = 1000; hardUs <= 250_000; hardUs += 997) {
-      const soft = rttimeSoftLimitUs(hardUs, tickUs);
+      const soft = rttimeSoftLimitUs(hardUs);
       const kernelHard = rttimeKernelHardLimitUs(hardUs, soft, tickUs);
       assert.ok(kernelHard >= hardUs);
       const lateTicks = Math.max(2, Math.floor(HANDLER_MARGIN_US / tickUs) - 1);

@@ -252,6 +252,8 @@ export interface GuestRunOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
   memoryMb?: number;
+  /** Extra kernel command-line words (e.g. `preempt=full`, which Debian's PREEMPT_DYNAMIC kernel takes at boot). */
+  kernelArgs?: string[];
   /** Called with each chunk of the command's output (CR stripped) as it arrives. */
   onOutput?: (chunk: string) => void;
   log?: (s: string) => void;
@@ -317,7 +319,7 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
       '-serial', 'stdio',
       '-kernel', kernel,
       '-initrd', assets.initrd,
-      '-append', `console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=2 kt.run=${runDir} kt.share=${REPO_ROOT}`,
+      '-append', `console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=2 kt.run=${runDir} kt.share=${REPO_ROOT}${(opts.kernelArgs ?? []).map((a) => ` ${a}`).join('')}`,
       '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
       '-virtfs', `local,path=${REPO_ROOT},mount_tag=share,security_model=none,multidevs=remap`,
     ];
@@ -433,7 +435,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
  * For scripts (benchmarks) that run themselves inside the guest: on the host, boots one guest that runs this same
  * file with KT_IN_GUEST set and the given arguments, streams its output, and exits with its status.
  */
-export async function runSelfInGuest(selfUrl: string, args: string[], opts: { timeoutMs: number; memoryMb?: number }): Promise<never> {
+export async function runSelfInGuest(selfUrl: string, args: string[], opts: { timeoutMs: number; memoryMb?: number; kernelArgs?: string[] }): Promise<never> {
   const why = vmUnavailable();
   if (why) {
     console.error(`bench: ${why}`);
@@ -444,6 +446,7 @@ export async function runSelfInGuest(selfUrl: string, args: string[], opts: { ti
     cwd: REPO_ROOT,
     timeoutMs: opts.timeoutMs,
     memoryMb: opts.memoryMb,
+    kernelArgs: opts.kernelArgs,
     onOutput: (s) => process.stdout.write(s),
   });
   process.exit(r.exitCode ?? 1);
