@@ -32,7 +32,7 @@ const logDir = flag('log');
 const guestMinutes = Number(flag('guest-minutes') ?? 60);
 /** --phase-seconds=N: how long a phase may take before it is reported as not finished (default 1500). */
 const phaseMs = Number(flag('phase-seconds') ?? 1500) * 1000;
-/** --cpu-prof=DIR: every keepalived-ts process writes a V8 CPU profile there when it exits (NODE_OPTIONS). */
+/** --cpu-prof=DIR: every keepalived-ts process writes a V8 CPU profile there when it exits. */
 const cpuProfDir = flag('cpu-prof');
 /** --steady-seconds=N: the window with the table in place over which checks/s and the checker's CPU are counted. */
 const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
@@ -177,9 +177,10 @@ async function inGuest(): Promise<void> {
       const t0 = process.hrtime.bigint();
       const p: ChildProcess = d === 'keepalived'
         ? spawn('keepalived', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } })
-        : spawn(process.execPath, [join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], {
+        // Node 20 refuses --cpu-prof in NODE_OPTIONS; given to the parent's node, the children inherit it (execArgv).
+        : spawn(process.execPath, [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], {
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, TMPDIR: dir, ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}) },
+          env: { ...process.env, TMPDIR: dir },
         });
       let logTail = '';
       const logFile = logDir ? join(logDir, `${d}.log`) : undefined;
