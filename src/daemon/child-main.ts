@@ -110,7 +110,9 @@ function crash(what: string, e: unknown): void {
 /**
  * Test-only fault injection, inert unless a test sets KEEPALIVED_TS_TEST_FAULT to a file path: when that file
  * appears holding `<kind> exception` or `<kind> rejection` (kind: vrrp, checker), the child of that kind removes
- * it (so its respawned successor runs normally) and throws from a timer, or rejects a promise nobody handles.
+ * it (so its respawned successor runs normally) and throws from a timer, or rejects a promise nobody handles;
+ * `<kind> spin <ms>` makes it run <ms> without a blocking call once a second from then on (what a long garbage
+ * collection does), for RLIMIT_RTTIME's guard to meet on any machine however fast.
  */
 function armTestFault(kind: string): void {
   const path = process.env[TEST_FAULT_ENV];
@@ -123,10 +125,15 @@ function armTestFault(kind: string): void {
     } catch {
       return;
     }
-    const [k, how] = want.split(/\s+/);
+    const [k, how, arg] = want.split(/\s+/);
     if (k !== kind) return;
     clearInterval(t);
     unlinkSync(path);
+    if (how === 'spin') {
+      const ms = Number(arg);
+      setInterval(() => { for (const end = performance.now() + ms; performance.now() < end;); }, 1000);
+      return;
+    }
     if (how === 'rejection') void Promise.reject(new Error(`injected fault (${TEST_FAULT_ENV})`));
     else throw new Error(`injected fault (${TEST_FAULT_ENV})`);
   }, 50);
