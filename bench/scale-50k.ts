@@ -34,6 +34,8 @@ const guestMinutes = Number(flag('guest-minutes') ?? 60);
 const phaseMs = Number(flag('phase-seconds') ?? 1500) * 1000;
 /** --cpu-prof=DIR: every keepalived-ts process writes a V8 CPU profile there when it exits. */
 const cpuProfDir = flag('cpu-prof');
+/** --trace-gc: every keepalived-ts process prints V8's line per garbage collection into the --log file. */
+const traceGc = flags.includes('--trace-gc');
 /** --steady-seconds=N: the window with the table in place over which checks/s and the checker's CPU are counted. */
 const steadyMs = Number(flag('steady-seconds') ?? 30) * 1000;
 /** --vrrp-rt-priority=N: `vrrp_rt_priority N` in global_defs (both daemons): the VRRP process at SCHED_RR. */
@@ -178,7 +180,7 @@ async function inGuest(): Promise<void> {
       const p: ChildProcess = d === 'keepalived'
         ? spawn('keepalived', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } })
         // Node 20 refuses --cpu-prof in NODE_OPTIONS; given to the parent's node, the children inherit it (execArgv).
-        : spawn(process.execPath, [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], {
+        : spawn(process.execPath, [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...(traceGc ? ['--trace-gc'] : []), join(REPO_ROOT, 'bin', 'keepalived-ts.js'), ...args], {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, TMPDIR: dir },
         });

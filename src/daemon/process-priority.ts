@@ -2,7 +2,8 @@
 // start-up under SCHED_RR would run past RLIMIT_RTTIME): vrrp_/checker_rt_priority (SCHED_RR with SCHED_RESET_ON_FORK, so scripts the child runs start as normal
 // processes; RLIMIT_RTTIME from *_rlimit_rttime), else vrrp_/checker_priority (nice),
 // and vrrp_/checker_no_swap (mapped files and the stack locked; see applyNoSwap for why not mlockall). Like
-// keepalived, a reload runs at normal scheduling (leaveRealtime) and the settings are applied again after it.
+// keepalived, a reload runs at normal scheduling (leaveRealtime) and the settings are applied again after it; a VRRP
+// child whose long runs are demoted rather than killed (realtimeGuarded) stays real-time through it.
 // A real-time child runs with --single-threaded-gc (child-flags.ts, which the parent passes when it forks it).
 //
 // Beyond keepalived: a main thread that runs past RLIMIT_RTTIME's soft limit without sleeping is demoted, not killed.
@@ -71,7 +72,10 @@ let guardArmed = false;
 export function applyProcessPriorities(role: ProcessRole, g: GlobalDefs, log: Logger, quiet = false): void {
   const s = settingsOf(role, g);
   if (s.rtPriority !== undefined) applyRealtime(role, s.rtPriority, s.rlimitRttimeUs, log, quiet);
-  else applyNice(role, s.nice, log, quiet);
+  else {
+    leaveRealtime(log); // a reload that kept the thread real-time (realtimeGuarded) and dropped *_rt_priority
+    applyNice(role, s.nice, log, quiet);
+  }
   if (s.noSwap && !quiet) applyNoSwap(role, log);
 }
 
@@ -232,6 +236,16 @@ export function lockableMappings(maps: string): Mapping[] {
     out.push({ start: parseInt(a!, 16), end: parseInt(b!, 16), name });
   }
   return out;
+}
+
+/**
+ * Whether a long run of the main thread is demoted rather than killed: real-time with a limit and the addon's SIGXCPU
+ * handler armed. keepalived reloads at normal scheduling, since a long run at SCHED_RR would get it killed; where
+ * this holds, the VRRP child stays real-time through a reload instead (vrrp-child.ts), so adverts due meanwhile are
+ * not sent behind ordinary load (a 1,000 × 10 guest bench: one advert 74 ms late as the reload ran at nice 0).
+ */
+export function realtimeGuarded(): boolean {
+  return guardArmed && realtime !== undefined && realtime.rttimeUs > 0;
 }
 
 /** Back to SCHED_OTHER (keepalived reloads at normal scheduling: a config read must not hit RLIMIT_RTTIME). */

@@ -12,7 +12,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
-import { applyProcessPriorities, leaveRealtime, realtimeDemotions } from './process-priority.js';
+import { applyProcessPriorities, leaveRealtime, realtimeDemotions, realtimeGuarded } from './process-priority.js';
 import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -108,7 +108,8 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
     reloading = reloading.then(async () => {
       if (stopping) return;
       log.info('Reloading configuration');
-      leaveRealtime(log);
+      // A run past RLIMIT_RTTIME during the reload is demoted, not killed: stay real-time for the adverts due meanwhile.
+      if (!realtimeGuarded()) leaveRealtime(log);
       // Nothing escapes reloadInChild: an error here would reject the chain and crash the process out of the handler.
       await reloadInChild(given, o, log, (m) => ctx.send(m), async (next) => {
         await engine.reload(vrrpPlan(next, userResolver(next, log)));
