@@ -12,8 +12,8 @@
 // cannot run while V8 collects garbage, the usual long run), the warning is logged on the event loop, and once the
 // thread has slept it goes real-time again. The soft limit is chosen so SIGXCPU comes before the configured hard
 // limit (rt-demotion.ts: keepalived's half does not, at HZ=250); the kernel's hard limit, the backstop should the
-// handler not run, is raised where needed to leave the handler 12 ms past the kernel's first check (rt-demotion.ts:
-// one tick was not enough in a TCG guest).
+// handler not run, is raised where needed to leave the handler 100 ms past the kernel's first check (rt-demotion.ts:
+// one tick, then three, were not enough in a TCG guest).
 //
 // Only the main thread goes real-time: sched_setscheduler(0) changes the calling thread, and the main thread is the
 // one that runs the event loop, the timers and every advert. V8's helper threads (concurrent GC, compilation) and
