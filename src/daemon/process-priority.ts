@@ -10,8 +10,8 @@
 // The limit exists to stop a runaway real-time process taking the CPU; demoting it does that too, and a killed VRRP
 // child is a false state change. The addon's native SIGXCPU handler switches the thread to SCHED_OTHER at once (JS
 // cannot run while V8 collects garbage, the usual long run), the warning is logged on the event loop, and once the
-// thread has slept it goes real-time again. The soft limit is chosen so SIGXCPU comes before the configured hard
-// limit (rt-demotion.ts: keepalived's half does not, at HZ=250); the kernel's hard limit, the backstop should the
+// thread has slept it goes real-time again. The soft limit is keepalived's half, so the demotion comes at the tick
+// at which keepalived's process would be killed, or before it; the kernel's hard limit, the backstop should the
 // handler not run, is raised where needed to leave the handler 100 ms past the kernel's first check (rt-demotion.ts:
 // one tick, then three, were not enough in a TCG guest).
 //

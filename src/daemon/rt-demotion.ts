@@ -27,7 +27,6 @@
 // of times (zeroing a huge page, tearing down mappings); so the margin is 100 ms. The cost is only that a thread
 // whose handler cannot demote it runs 100 ms real-time before the kernel kills it, not 12.
 
-
 /** The RLIMIT_RTTIME soft limit (µs) for a configured limit of `hardUs`: keepalived's half. */
 export function rttimeSoftLimitUs(hardUs: number): number {
   return Math.floor(hardUs / 2);
