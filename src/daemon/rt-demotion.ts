@@ -1,4 +1,4 @@
-// Pure rules of a real-time child's RLIMIT_RTTIME guard (process-priority.ts is the shell): which soft limit makes
+// Pure rules of a real-time child's RLIMIT_RTTIME guard (process-priority.ts is the shell): which soft and hard limits make
 // the kernel send SIGXCPU before its SIGKILL, and when a demotion is worth a warning.
 //
 // How the kernel counts (kernel/sched/rt.c watchdog(), kernel/time/posix-cpu-timers.c check_thread_timers()): a
