@@ -25,6 +25,8 @@ const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
 const TICK_US = ksock().clockTickUs?.() ?? 4000;
 const DEFAULT_SOFT_US = rttimeSoftLimitUs(10_000);
 const DEFAULT_HARD_US = rttimeKernelHardLimitUs(10_000, DEFAULT_SOFT_US, TICK_US);
+/** The same for the first case's vrrp_rlimit_rttime 200000 (the hard limit raised past the first check). */
+const LIMITS_200MS = `${rttimeSoftLimitUs(200_000)}/${rttimeKernelHardLimitUs(200_000, rttimeSoftLimitUs(200_000), TICK_US)}`;
 
 /** Policy and real-time priority of one thread, from /proc/<pid>/task/<tid>/stat (fields 41 and 40). */
 function sched(pid: number, tid = pid): { policy: number; rtPriority: number } {
@@ -63,9 +65,7 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
         // saved): its real-time VRRP process is then SIGKILLed by the kernel the first time it runs a full tick
         // without blocking, and its parent starts a new one. So the limit is compared after a reload for
         // keepalived-ts only, and keepalived's VRRP pid is read again.
-        // keepalived-ts's hard limit raised past the first check by the handler's margin (rt-demotion.ts).
-        const ours = `${rttimeSoftLimitUs(200_000)}/${rttimeKernelHardLimitUs(200_000, rttimeSoftLimitUs(200_000), TICK_US)}`;
-        if (kind === 'keepalived-ts' || when === 'start') assert.equal(rttime(child), kind === 'keepalived-ts' ? ours : '100000/200000', `${when}: RLIMIT_RTTIME soft/hard`);
+        if (kind === 'keepalived-ts' || when === 'start') assert.equal(rttime(child), kind === 'keepalived-ts' ? LIMITS_200MS : '100000/200000', `${when}: RLIMIT_RTTIME soft/hard`);
         assert.ok(vmLckKb(child) > 0, `${when}: VmLck ${vmLckKb(child)} kB`);
         assert.equal(sched(parent).policy, 0, `${when}: the parent stays SCHED_OTHER`);
       };
