@@ -18,8 +18,14 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -598,6 +604,153 @@ class Timer : public Napi::ObjectWrap<Timer> {
   Napi::FunctionReference cb_;
 };
 
+// AdvertSender(): one thread that puts a VRRP engine's next adverts on the wire at their deadline, whatever the JS
+// thread is doing then (a garbage collection, a reload's work, a page fault, TCG's slow JS). The engine decides every
+// advert: after each input it arms the sender with the datagrams its timer would send at its next deadline, and it
+// takes them back at its next input, learning whether they went out. One arm is one send: a JS thread that stops
+// taking stops the adverts after at most one, so a hung engine does not keep claiming MASTER (as keepalived's single
+// thread would not). The thread blocks every signal (they stay the main thread's) and is named kt-advert.
+class AdvertSender : public Napi::ObjectWrap<AdvertSender> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "AdvertSender",
+                       {InstanceMethod("arm", &AdvertSender::Arm), InstanceMethod("take", &AdvertSender::Take),
+                        InstanceMethod("tid", &AdvertSender::Tid), InstanceMethod("close", &AdvertSender::CloseS)});
+  }
+  explicit AdvertSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AdvertSender>(info) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);  // the new thread inherits the mask
+    thread_ = std::thread([this] { Run(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    std::unique_lock<std::mutex> lk(m_);
+    done_.wait(lk, [this] { return tid_ != 0; });
+  }
+  ~AdvertSender() override { Stop(); }
+
+ private:
+  struct Frame {
+    int fd;
+    std::vector<uint8_t> data;
+    sockaddr_storage sa;
+    socklen_t salen;
+    int flags;
+    int err;
+  };
+  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, as uv_hrtime and performance.now()
+
+  void Run() {
+    prctl(PR_SET_NAME, "kt-advert");
+    std::unique_lock<std::mutex> lk(m_);
+    tid_ = static_cast<int>(syscall(SYS_gettid));
+    done_.notify_all();
+    while (!quit_) {
+      if (!armed_) {
+        wake_.wait(lk);
+        continue;
+      }
+      if (Clock::now() < at_) {
+        wake_.wait_until(lk, at_);
+        continue;  // re-armed, taken back or due: look again
+      }
+      for (Frame& f : frames_) {
+        ssize_t n;
+        do {
+          n = sendto(f.fd, f.data.data(), f.data.size(), f.flags | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&f.sa), f.salen);
+        } while (n < 0 && errno == EINTR);
+        f.err = n < 0 ? errno : 0;
+      }
+      armed_ = false;
+      sent_ = true;
+      done_.notify_all();
+    }
+  }
+
+  // arm(atMs, frames): replaces what is armed; atMs is CLOCK_MONOTONIC in ms; frames: [{fd, bytes, sockaddr, flags}].
+  Napi::Value Arm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    double atMs = info[0].As<Napi::Number>().DoubleValue();
+    auto list = info[1].As<Napi::Array>();
+    std::vector<Frame> frames(list.Length());
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      auto o = list.Get(i).As<Napi::Object>();
+      Frame& f = frames[i];
+      f.fd = o.Get("fd").As<Napi::Number>().Int32Value();
+      auto b = o.Get("bytes").As<Napi::Uint8Array>();
+      f.data.assign(b.Data(), b.Data() + b.ByteLength());
+      auto a = o.Get("sockaddr").As<Napi::Buffer<uint8_t>>();
+      if (a.Length() > sizeof(f.sa)) {
+        Napi::RangeError::New(env, "AdvertSender.arm: sockaddr too long").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      memset(&f.sa, 0, sizeof f.sa);
+      memcpy(&f.sa, a.Data(), a.Length());
+      f.salen = static_cast<socklen_t>(a.Length());
+      f.flags = o.Get("flags").As<Napi::Number>().Int32Value();
+      f.err = 0;
+    }
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      frames_.swap(frames);
+      at_ = Clock::time_point(std::chrono::nanoseconds(static_cast<int64_t>(atMs * 1e6)));
+      armed_ = true;
+      sent_ = false;
+    }
+    wake_.notify_one();
+    return env.Undefined();
+  }
+
+  // take(waitMs) -> null (nothing armed or sent since the last take), false (taken back unsent: the caller sends),
+  // or the errno of each frame's send (0: on the wire). With waitMs > 0 it first waits that long for the send.
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    double waitMs = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    std::unique_lock<std::mutex> lk(m_);
+    if (armed_ && waitMs > 0) {
+      auto until = Clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(waitMs * 1e6));
+      done_.wait_until(lk, until, [this] { return !armed_; });
+    }
+    if (sent_) {
+      sent_ = false;
+      auto out = Napi::Array::New(env, frames_.size());
+      for (uint32_t i = 0; i < frames_.size(); i++) out.Set(i, Napi::Number::New(env, frames_[i].err));
+      return out;
+    }
+    if (!armed_) return env.Null();
+    armed_ = false;
+    return Napi::Boolean::New(env, false);
+  }
+
+  Napi::Value Tid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), tid_); }
+
+  Napi::Value CloseS(const Napi::CallbackInfo& info) {
+    Stop();
+    return info.Env().Undefined();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      if (quit_) return;
+      quit_ = true;
+      armed_ = false;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::mutex m_;
+  std::condition_variable wake_;  // the thread waits here for an arm or its deadline
+  std::condition_variable done_;  // take() and the constructor wait here
+  std::vector<Frame> frames_;
+  Clock::time_point at_{};
+  bool armed_ = false;
+  bool sent_ = false;
+  bool quit_ = false;
+  int tid_ = 0;
+  std::thread thread_;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socket", Napi::Function::New(env, Socket));
   exports.Set("bind", Napi::Function::New(env, Bind));
@@ -625,6 +778,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clockTickUs", Napi::Function::New(env, ClockTickUs));
   exports.Set("Watcher", Watcher::Init(env));
   exports.Set("Timer", Timer::Init(env));
+  exports.Set("AdvertSender", AdvertSender::Init(env));
   return exports;
 }
 

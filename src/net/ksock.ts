@@ -19,6 +19,19 @@ export interface NativeTimer {
   close(): void;
 }
 
+/**
+ * The VRRP engine's advert sender (ksock.cc AdvertSender): a thread that sends the armed datagrams at `atMs`
+ * (CLOCK_MONOTONIC, ms), once. take(waitMs) takes them back: null if nothing was armed, false if they had not gone
+ * out (withdrawn), else each one's send errno (0: on the wire); it first waits up to waitMs for the send.
+ */
+export interface NativeAdvertSender {
+  arm(atMs: number, frames: Array<{ fd: number; bytes: Buffer; sockaddr: Buffer; flags: number }>): void;
+  take(waitMs: number): number[] | false | null;
+  /** The thread's Linux thread id. */
+  tid(): number;
+  close(): void;
+}
+
 export interface NativeWatcher {
   start(): void;
   stop(): void;
@@ -47,6 +60,8 @@ export interface Ksock {
   Watcher: new (fd: number, onReadable: (status: number) => void) => NativeWatcher;
   /** Calls onTimeout on the event loop when armed and due. Absent from an addon built before it. */
   Timer?: new (onTimeout: () => void) => NativeTimer;
+  /** Absent from an addon built before it. */
+  AdvertSender?: new () => NativeAdvertSender;
   /** Installs a handler for these signals that writes each delivered signal number (one byte) to a pipe; returns
    * the pipe's non-blocking read end. For real-time signals, which Node cannot trap. */
   signalPipe(signals: number[]): number;

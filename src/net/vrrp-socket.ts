@@ -114,12 +114,22 @@ const errnoOf = (e: unknown): string | undefined => {
   return typeof c === 'string' && /^E[A-Z0-9]+$/.test(c) ? c : undefined;
 };
 
+/** One sendto(2): the socket, the datagram (the caller's own copy), the destination's sockaddr and the flags. */
+export interface VrrpFrame {
+  fd: number;
+  bytes: Buffer;
+  sockaddr: Buffer;
+  flags: number;
+}
+
 export interface VrrpSocket {
   readonly family: Family;
   readonly ifindex: number;
   send(payload: Buffer, opts?: VrrpSendOptions): Promise<void>;
   /** send() without the promise: on the wire when it returns, or throws a VrrpSocketError. */
   sendNow(payload: Uint8Array, opts?: VrrpSendOptions): void;
+  /** What sendNow would hand the kernel, for a send made later from another thread (the advert sender). */
+  frame(payload: Uint8Array, opts?: VrrpSendOptions): VrrpFrame;
   /** Reads what is waiting now ('message' events, synchronously), without waiting for the event loop. */
   poll(): void;
   on<K extends keyof VrrpSocketEvents>(ev: K, fn: (...a: VrrpSocketEvents[K]) => void): this;
@@ -246,7 +256,21 @@ abstract class VrrpSocketBase extends EventEmitter<VrrpSocketEvents> {
 
   /** Reads up to `limit` datagrams waiting now and emits each as a 'message'. */
   protected abstract drain(limit: number): void;
-  abstract sendNow(payload: Uint8Array, opts?: VrrpSendOptions): void;
+  abstract frame(payload: Uint8Array, opts?: VrrpSendOptions): VrrpFrame;
+
+  sendNow(payload: Uint8Array, opts: VrrpSendOptions = {}): void {
+    this.sendFrame(this.frame(payload, opts));
+  }
+
+  protected sendFrame(f: VrrpFrame): void {
+    let n: number;
+    try {
+      n = ksock().sendto(f.fd, f.bytes, f.sockaddr, f.flags);
+    } catch (e) {
+      throw new VrrpSocketError('KT_NET_SEND_FAILED', errnoOf(e), `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
+    }
+    if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
+  }
 
   poll(): void {
     if (!this.closed) this.drain(Infinity);
@@ -363,20 +387,24 @@ export class VrrpSocket4 extends VrrpSocketBase implements VrrpSocket {
     });
   }
 
-  sendNow(payload: Uint8Array, opts: VrrpSendOptions = {}): void {
+  /** A copy of the re-used datagram: the caller may hold it past the next send. */
+  frame(payload: Uint8Array, opts: VrrpSendOptions = {}): VrrpFrame {
+    const pkt = this.packet(payload, opts);
+    return { fd: this.fd, bytes: Buffer.from(pkt.bytes), sockaddr: pkt.sockaddr, flags: 0 };
+  }
+
+  /** The re-used datagram itself: sendto copies it before it returns. */
+  override sendNow(payload: Uint8Array, opts: VrrpSendOptions = {}): void {
+    const pkt = this.packet(payload, opts);
+    this.sendFrame({ fd: this.fd, bytes: pkt.bytes, sockaddr: pkt.sockaddr, flags: 0 });
+  }
+
+  private packet(payload: Uint8Array, opts: VrrpSendOptions): { bytes: Buffer; sockaddr: Buffer } {
     if (this.closed) throw new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed');
     const dst = opts.dst ?? this.group;
     const src = opts.src ?? this.opts.src;
     if (!src) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', 'IPv4 send needs a source address');
-    const ttl = opts.ttl ?? this.opts.ttl ?? VRRP_TTL;
-    const pkt = this.datagram(payload, src, dst, opts.id ?? 0, ttl);
-    let n: number;
-    try {
-      n = ksock().sendto(this.fd, pkt.bytes, pkt.sockaddr, 0);
-    } catch (e) {
-      throw new VrrpSocketError('KT_NET_SEND_FAILED', errnoOf(e), `VRRP send on ${this.opts.ifname}: ${(e as Error).message}`, { cause: e });
-    }
-    if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', `VRRP send on ${this.opts.ifname}: socket send buffer full`);
+    return this.datagram(payload, src, dst, opts.id ?? 0, opts.ttl ?? this.opts.ttl ?? VRRP_TTL);
   }
 
   /** The last datagram sent: the next one to the same place differs in the VRRP message's bytes, the id and the sum. */
@@ -525,7 +553,7 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
   /** The last destination's sockaddr (a master sends to one group or the same peers over and over). */
   private lastDst?: { dst: string; sockaddr: Buffer };
 
-  sendNow(payload: Uint8Array, opts: VrrpSendOptions = {}): void {
+  frame(payload: Uint8Array, opts: VrrpSendOptions = {}): VrrpFrame {
     if (this.closed) throw new VrrpSocketError('KT_NET_SOCKET_CLOSED', undefined, 'VRRP socket closed');
     const dst = opts.dst ?? this.group;
     let to = this.lastDst;
@@ -533,11 +561,11 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
       if (familyOf(dst) !== 6) throw new VrrpSocketError('KT_NET_BAD_ARGUMENT', 'EINVAL', `destination ${dst} is not IPv6`);
       this.lastDst = to = { dst, sockaddr: sockaddrIn6(dst, this.ifindex) };
     }
-    const flags = opts.dst ? 0 : MSG_DONTROUTE;
-    const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    const n = ksock().sendto(this.fd, data, to.sockaddr, flags);
-    if (n < 0) throw new VrrpSocketError('KT_NET_SEND_BUFFER_FULL', 'EAGAIN', 'VRRP socket send buffer full');
+    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    // Group adverts go out MSG_DONTROUTE, as keepalived's.
+    return { fd: this.fd, bytes, sockaddr: to.sockaddr, flags: opts.dst ? 0 : MSG_DONTROUTE };
   }
+
 
 }
 
