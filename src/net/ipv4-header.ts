@@ -98,4 +98,14 @@ export class IpIdCounter {
     if (this.v === 0) this.v = 1;
     return this.v;
   }
+
+  /** What the k-th next() from now will return, without taking it. */
+  peek(k = 1): number {
+    let v = this.v;
+    for (let i = 0; i < k; i++) {
+      v = (v + 1) & 0xffff;
+      if (v === 0) v = 1;
+    }
+    return v;
+  }
 }

@@ -14,7 +14,7 @@ import type { NotifyCommands } from '../notify/notify.js';
 import { compareAddr, type Family } from '../net/address.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
 import type { InstancePlan, VmacPlan, VrrpPlan } from './plan.js';
-import { CONFIG_FAULT, initialState, nextDeadline, step, type Effect, type Input, type InstanceState } from './machine.js';
+import { CONFIG_FAULT, initialState, nextDeadline, step, type Effect, type Input, type InstanceState, type StepOptions } from './machine.js';
 import { advertFor, encodeAdvert } from './packet.js';
 import { carryOverState, masterReloadDiff, matchInstances, planVrrpReload, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { initialSyncGroup, nextGroupDeadline, stepGroup, stepGroupMany, type SyncGroupState, type TaggedEffect } from './sync-group.js';
@@ -128,6 +128,9 @@ export type NodeEffect =
   /** The answer to a control input (switchover, resume, maintenance) with an id. */
   | { type: 'control-result'; id: number; ok: boolean; refusal?: 'bad-request' | 'refused'; message: string }
   | LogEffect;
+
+/** One advert to one destination, as the node emits it. */
+export type SendAdvertEffect = Extract<NodeEffect, { type: 'send-advert' }>;
 
 /** Per-instance counters, for logs, dumps and metrics. */
 export interface InstanceStats {
@@ -886,8 +889,7 @@ export class VrrpNode {
   private feedUnit(u: Unit, member: string | undefined, input: Input): void {
     let tagged: TaggedEffect[];
     if (u.kind === 'single') {
-      const inst = this.instances.get(u.name)!;
-      const r = step(u.st, input, this.now, this.gateOpen(u) ? { scriptsPending: this.scriptsPending(inst) } : { scriptsPending: this.scriptsPending(inst), mayBecomeMaster: false });
+      const r = step(u.st, input, this.now, this.stepOptions(u, this.instances.get(u.name)!));
       u.st = r.state;
       for (const effect of r.effects) this.apply(u, u.name, effect);
       return;
@@ -897,6 +899,49 @@ export class VrrpNode {
       tagged = r.effects;
     }
     for (const t of tagged) this.apply(u, t.instance, t.effect);
+  }
+
+  private stepOptions(u: Unit, inst: Inst): StepOptions {
+    return this.gateOpen(u) ? { scriptsPending: this.scriptsPending(inst) } : { scriptsPending: this.scriptsPending(inst), mayBecomeMaster: false };
+  }
+
+  /**
+   * The adverts that handle({type:'timer'}, at) would send at the next deadline `at` if no other input came first,
+   * or undefined when that timer input does anything else (a state change, a GARP, a notify, a guard's expiry) or
+   * sends nothing. The shell hands them to the advert sender, which puts them on the wire at `at` whatever the event
+   * loop is doing then, and takes them back at its next input. Changes nothing: the units are stepped on their
+   * immutable states and the IP ids peeked.
+   */
+  upcomingAdverts(): { at: number; sends: SendAdvertEffect[] } | undefined {
+    const at = this.deadline();
+    if (at === undefined) return undefined;
+    for (const [name, s] of this.sessions) if (s.safeUntil !== undefined && s.safeUntil <= at && this.guardHeld(name)) return undefined;
+    const now = this.now;
+    this.now = at; // the gate reads it
+    try {
+      const sends: SendAdvertEffect[] = [];
+      const taken = new Map<Inst, number>();
+      for (const u of this.units) {
+        const d = u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g);
+        if (d === undefined || d > at) continue;
+        // Only a master's timer can send an advert and nothing else (a backup's makes it master): a quick no.
+        if (this.unitStates(u).some((m) => m.state !== 'MASTER' && (nextDeadline(m) ?? Infinity) <= at)) return undefined;
+        const tagged: TaggedEffect[] = u.kind === 'single'
+          ? step(u.st, { type: 'timer' }, at, this.stepOptions(u, this.instances.get(u.name)!)).effects.map((effect) => ({ instance: u.name, effect }))
+          : stepGroup(u.g, undefined, { type: 'timer' }, at, this.gateOpen(u)).effects;
+        for (const t of tagged) {
+          const inst = t.instance !== undefined ? this.instances.get(t.instance) : undefined;
+          if (t.effect.type !== 'send-advert' || !inst) return undefined;
+          const n = taken.get(inst) ?? 0;
+          const more = this.advertEffects(inst, t.effect.priority, (k) => inst.ipId.peek(n + k + 1));
+          taken.set(inst, n + more.length);
+          sends.push(...more);
+        }
+      }
+      return sends.length ? { at, sends } : undefined;
+    } finally {
+      this.now = now;
+    }
   }
 
   private onTimer(): void {
@@ -955,9 +1000,18 @@ export class VrrpNode {
 
   /** One encoded advert per destination (the v3 checksum covers a pseudo-header that names it). */
   private sendAdvert(inst: Inst, priority: number): void {
+    for (const e of this.advertEffects(inst, priority, () => inst.ipId.next())) {
+      this.emit(e);
+      inst.stats.advertsSent++;
+      if (priority === 0) inst.stats.priZeroSent++;
+    }
+  }
+
+  /** The send-advert effects of one advert, the k-th (from 0) carrying the IP id ipId(k); none without a source. */
+  private advertEffects(inst: Inst, priority: number, ipId: (k: number) => number): SendAdvertEffect[] {
     const p = inst.plan;
     const src = inst.src, socket = inst.socket;
-    if (!src || !socket) return; // no source: the instance is in FAULT and sends nothing
+    if (!src || !socket) return []; // no source: the instance is in FAULT and sends nothing
     const spec = this.stateOf(inst).spec;
     let c = inst.adverts;
     if (!c || c.spec !== spec || c.plan !== p || c.src !== src) {
@@ -972,11 +1026,11 @@ export class VrrpNode {
       c.byPriority.set(priority, encoded);
     }
     const instance = p.config.name;
+    const out: SendAdvertEffect[] = [];
     for (let i = 0; i < encoded.length; i++) {
-      this.emit({ uid: inst.uid, instance, type: 'send-advert', socket, dst: c.dsts[i]!, src, ttl: p.ttl, ipId: inst.ipId.next(), priority, bytes: encoded[i]! });
-      inst.stats.advertsSent++;
-      if (priority === 0) inst.stats.priZeroSent++;
+      out.push({ uid: inst.uid, instance, type: 'send-advert', socket, dst: c.dsts[i]!, src, ttl: p.ttl, ipId: ipId(i), priority, bytes: encoded[i]! });
     }
+    return out;
   }
 
   // ---- GARP / NA pacing -------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@
 //   2. no silent holder: a director holds a VIP only while its instance is MASTER and has advertised within one
 //      interval;
 //   3. reloads keep what stays: an instance kept by a reload never loses (nor re-adds) a VIP it keeps;
-//   4. notifies: every state change is notified once, in order, and nothing else is.
+//   4. notifies: every state change is notified once, in order, and nothing else is;
+//   5. the advert sender's adverts: a timer input that follows another input sends exactly the adverts
+//      upcomingAdverts() named after that input (what the shell arms the native sender with).
 // Same seed, same run: a failure prints the seed and the schedule that reproduces it.
 import type { NodeEffect, NodeInput } from '../../src/vrrp/node.js';
 import { masterDownMs } from '../../src/vrrp/timers.js';
@@ -16,7 +18,7 @@ import type { VrrpInstanceSpec } from '../../src/vrrp/spec.js';
 import { Prng } from './prng.js';
 import { Simulator, type SimRouterConfig } from './simulator.js';
 
-export interface Violation { at: number; invariant: 1 | 2 | 3 | 4; detail: string }
+export interface Violation { at: number; invariant: 1 | 2 | 3 | 4 | 5; detail: string }
 
 export interface ChaosResult {
   seed: number;
@@ -134,7 +136,10 @@ export function runChaos(seed: number, durationMs: number): ChaosResult {
       if (m.length !== 1) violate(1, `VRID ${vrid}: ${m.length} masters (${m.join(',') || 'none'}) after ${(sim.now - calmSince).toFixed(0)} ms of calm`);
     }
   };
-  const each = () => { checkHolders(); checkOneMaster(); };
+  const checkPromises = () => {
+    for (const b of sim.brokenPromises.splice(0)) violate(5, b);
+  };
+  const each = () => { checkHolders(); checkOneMaster(); checkPromises(); };
 
   for (const id of ids) sim.start(id);
   let events = 0;

@@ -10,6 +10,7 @@ import type { SocketSpec } from '../../src/vrrp/socket-spec.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/spec.js';
 import { Prng } from './prng.js';
 import type { Family } from '../../src/net/address.js';
+import { isDeepStrictEqual } from 'node:util';
 import { groupPlan, instancePlan } from '../helpers/vrrp-plan.js';
 
 export interface SimRouterConfig {
@@ -58,6 +59,8 @@ interface Router {
   sockets: Map<string, SocketSpec>;
   /** Addresses currently held (from add-vips/remove-vips effects). */
   vips: Set<string>;
+  /** What the node said after its last input that its next timer would send (what the shell arms the sender with). */
+  upcoming?: ReturnType<VrrpNode['upcomingAdverts']>;
 }
 
 interface Ev { at: number; seq: number; run: () => void }
@@ -90,6 +93,11 @@ export class Simulator {
   readonly effects: { at: number; router: string; effect: NodeEffect }[] = [];
   /** Keep every effect (tests that read `effects`); off for long chaos runs. */
   recordEffects = true;
+  /**
+   * Timer inputs, right after another input, whose adverts were not the ones upcomingAdverts() gave after that input:
+   * the advert sender would have put the wrong adverts on the wire (invariant checked by the chaos run).
+   */
+  readonly brokenPromises: string[] = [];
   /** Sees every node call: the input and the effects it returned (invariant checks). */
   observer?: (router: string, input: NodeInput, effects: NodeEffect[], localNow: number) => void;
   private readonly routers = new Map<string, Router>();
@@ -152,6 +160,7 @@ export class Simulator {
   crash(id: string): void {
     const r = this.router(id);
     r.node = undefined;
+    r.upcoming = undefined;
     r.vips.clear();
     r.gen++;
   }
@@ -161,6 +170,7 @@ export class Simulator {
     if (!r.node) return;
     this.feed(r, { type: 'shutdown' });
     r.node = undefined;
+    r.upcoming = undefined;
     r.gen++;
   }
   /** SIGHUP with a new configuration for this router. */
@@ -260,7 +270,15 @@ export class Simulator {
   private feed(r: Router, input: NodeInput, localNow = this.local(r)) {
     const node = r.node;
     if (!node) return;
+    const promised = input.type === 'timer' ? r.upcoming : undefined;
     const effects = node.handle(input, localNow);
+    r.upcoming = node.upcomingAdverts();
+    if (promised && localNow >= promised.at) {
+      const sent = effects.filter((e) => e.type === 'send-advert');
+      if (!isDeepStrictEqual(sent, promised.sends)) {
+        this.brokenPromises.push(`${r.cfg.id} at ${localNow}: promised ${JSON.stringify(promised.sends.map((e) => [e.instance, e.priority, e.ipId]))}, sent ${JSON.stringify(sent.map((e) => e.type === 'send-advert' && [e.instance, e.priority, e.ipId]))}`);
+      }
+    }
     this.observer?.(r.cfg.id, input, effects, localNow);
     for (const e of effects) this.apply(r, e);
     this.reschedule(r);
