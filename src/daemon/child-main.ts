@@ -112,7 +112,8 @@ function crash(what: string, e: unknown): void {
  * appears holding `<kind> exception` or `<kind> rejection` (kind: vrrp, checker), the child of that kind removes
  * it (so its respawned successor runs normally) and throws from a timer, or rejects a promise nobody handles;
  * `<kind> spin <ms>` makes it run <ms> without a blocking call once a second from then on (what a long garbage
- * collection does), for RLIMIT_RTTIME's guard to meet on any machine however fast.
+ * collection does), for RLIMIT_RTTIME's guard to meet on any machine however fast; `<kind> stall <ms>` blocks its
+ * event loop once for <ms> without using the CPU (a hung engine, for the advert sender's limits).
  */
 function armTestFault(kind: string): void {
   const path = process.env[TEST_FAULT_ENV];
@@ -132,6 +133,13 @@ function armTestFault(kind: string): void {
     if (how === 'spin') {
       const ms = Number(arg);
       setInterval(() => { for (const end = performance.now() + ms; performance.now() < end;); }, 1000);
+      return;
+    }
+    if (how === 'stall') {
+      const ms = Number(arg);
+      process.stderr.write(`keepalived-ts child: injected fault (${TEST_FAULT_ENV}): event loop stalled for ${ms} ms\n`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      process.stderr.write(`keepalived-ts child: injected fault (${TEST_FAULT_ENV}): stall over\n`);
       return;
     }
     if (how === 'rejection') void Promise.reject(new Error(`injected fault (${TEST_FAULT_ENV})`));

@@ -15,8 +15,10 @@
 // handler not run, is raised where needed to leave the handler 100 ms past the kernel's first check (rt-demotion.ts:
 // one tick, then three, were not enough in a TCG guest).
 //
-// Only the main thread goes real-time: sched_setscheduler(0) changes the calling thread, and the main thread is the
-// one that runs the event loop, the timers and every advert. V8's helper threads (concurrent GC, compilation) and
+// Only the main thread goes real-time, with its one companion: the VRRP engine's advert sender (shell.ts), a thread
+// that wakes only to put the next adverts on the wire at their deadline and takes one priority above the main thread,
+// so that it runs at once even while the main thread runs on its CPU. sched_setscheduler(0) changes the calling
+// thread, and the main thread is the one that runs the event loop and the timers. V8's helper threads (concurrent GC, compilation) and
 // libuv's pool stay SCHED_OTHER: as real-time threads they would fall under RLIMIT_RTTIME (a long concurrent mark
 // would get the process SIGKILLed) and could take the CPU from the main thread on a 2-core machine.
 import { readFileSync } from 'node:fs';
@@ -64,6 +66,9 @@ const DEMOTED_NICE = -20;
 const REPROMOTE_MAX_WAIT_MS = 32;
 
 let realtime: Realtime | undefined;
+/** Threads that follow the main thread's scheduling (the advert sender): real-time one priority above it, else its nice. */
+const companions: number[] = [];
+let companionNice: number | undefined;
 let demotionLog: DemotionLogState = { loggedTotal: 0 };
 /** The SIGXCPU guard was armed once: the demotion count is reported from then on. */
 let guardArmed = false;
@@ -112,7 +117,8 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
     return applyRealtime(role, prio, 0, log, quiet);
   }
   realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, kernelHardUs: 0, tickUs, tid, nice, log };
-  if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR`);
+  for (const c of companions) companionRealtime(c, prio, log);
+  if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR${companions.length ? `, the advert sender at ${Math.min(prio + 1, 99)}` : ''}`);
   if (!rttimeUs || guarded) {
     if (rttimeUs && !quiet) {
       log.info({ rlimitRttimeUs: rttimeUs, softUs, hardUs: kernelHardUs, tickUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${kernelHardUs} µs ` +
@@ -127,6 +133,33 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
     if (!quiet) log.warn({ rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${rttimeUs} µs; the socket addon predates the SIGXCPU demotion (rebuild it): a long run is SIGKILLed`);
   } catch (e) {
     log.warn({ ...errorFields(e), rlimitRttimeUs: rttimeUs }, `${role}_rlimit_rttime ${rttimeUs}: cannot set RLIMIT_RTTIME: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A thread that follows the main thread's scheduling from now on (the VRRP engine's advert sender): made real-time
+ * at once when the main thread is, else given the process's nice value.
+ */
+export function addRealtimeCompanion(tid: number, log: Logger): void {
+  companions.push(tid);
+  if (realtime) companionRealtime(tid, realtime.priority, log);
+  else if (companionNice !== undefined) companionSetNice(tid, companionNice, log);
+}
+
+/** One above the main thread: the sender's wake-up preempts the main thread rather than queueing behind it. */
+function companionRealtime(tid: number, prio: number, log: Logger): void {
+  try {
+    ksock().schedSetScheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, Math.min(prio + 1, 99));
+  } catch (e) {
+    log.warn({ ...errorFields(e), tid }, `advert sender thread ${tid}: cannot set real-time scheduling: ${(e as Error).message}`);
+  }
+}
+
+function companionSetNice(tid: number, nice: number, log: Logger): void {
+  try {
+    setPriority(tid, nice);
+  } catch (e) {
+    log.warn({ ...errorFields(e), tid, nice }, `advert sender thread ${tid}: cannot set the nice value ${nice}: ${(e as Error).message}`);
   }
 }
 
@@ -191,6 +224,8 @@ function voluntarySwitches(tid: number): number | undefined {
 
 function applyNice(role: ProcessRole, nice: number | undefined, log: Logger, quiet: boolean): void {
   if (nice === undefined) return;
+  companionNice = nice;
+  for (const c of companions) companionSetNice(c, nice, log);
   try {
     setPriority(0, nice);
     if (!quiet) log.info({ nice }, `${role}_priority ${nice}: process nice value set`);
@@ -258,6 +293,10 @@ export function leaveRealtime(log: Logger): void {
     ksock().schedSetScheduler(0, SCHED_OTHER, 0);
     restoreNice(rt);
     realtime = undefined;
+    for (const c of companions) {
+      ksock().schedSetScheduler(c, SCHED_OTHER, 0);
+      companionSetNice(c, companionNice ?? rt.nice, log);
+    }
   } catch (e) {
     log.warn(errorFields(e), `cannot leave real-time scheduling for the reload: ${(e as Error).message}`);
   }

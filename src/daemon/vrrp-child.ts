@@ -12,7 +12,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
-import { applyProcessPriorities, leaveRealtime, realtimeDemotions, realtimeGuarded } from './process-priority.js';
+import { addRealtimeCompanion, applyProcessPriorities, leaveRealtime, realtimeDemotions, realtimeGuarded } from './process-priority.js';
 import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -69,7 +69,10 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   let maintenance = existsSync(maintenanceFile);
   if (maintenance) log.warn({ file: maintenanceFile }, `Maintenance is on (${maintenanceFile}): every instance stays BACKUP until \`keepalived-ts ctl maintenance off\``);
   // Sockets opened before this process ran (vrrp-handoff.ts): the wait for a master counts from their opening.
-  const engine = new VrrpShell(plan, { log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance, handedSockets: handedToThisProcess() });
+  const engine = new VrrpShell(plan, {
+    log, notify, dontReleaseVips: o.dontReleaseVrrp, maintenance, handedSockets: handedToThisProcess(),
+    onAdvertSender: (tid) => addRealtimeCompanion(tid, log),
+  });
   let globalDefs = cfg.globalDefs;
   let started = false; // priorities apply once the engine has started (below), and again after each reload
   let routerId = cfg.globalDefs.routerId;

@@ -10,12 +10,13 @@
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { readTrackFileText } from '../util/track-file-read.js';
 import { performance } from 'node:perf_hooks';
+import { getSystemErrorName } from 'node:util';
 import type { Logger } from 'pino';
 import { InterfaceWatcher, ipv6Forwarding, linkIsUp, type InterfaceChange } from '../net/interfaces.js';
 import { Rtnetlink } from '../net/rtnetlink.js';
 import { type AddressSpec, type RouteSpec, type RuleSpec, IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE } from '../net/rtnetlink-codec.js';
-import { keepReceived, openVrrpSocket, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
-import { ksock, type NativeTimer } from '../net/ksock.js';
+import { keepReceived, openVrrpSocket, type VrrpFrame, type VrrpReceived, type VrrpSocket } from '../net/vrrp-socket.js';
+import { ksock, type NativeAdvertSender, type NativeTimer } from '../net/ksock.js';
 import { PacketSender } from '../net/packet-socket.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
@@ -26,7 +27,7 @@ import { ProcessMonitor } from '../notify/process-monitor.js';
 import { scriptSucceeded, type ScriptResult } from '../notify/run.js';
 import type { VirtualIp, VirtualRoute, VirtualRule } from '../config/model/index.js';
 import type { TrackerSource, VrrpPlan } from './plan.js';
-import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput } from './node.js';
+import { VrrpNode, type InstanceStatus, type InterfaceFacts, type NodeEffect, type NodeInput, type SendAdvertEffect } from './node.js';
 import type { SocketSpec } from './socket-spec.js';
 import { matchInstances, staticKey, staticsDiff, type StaticKeys, type VrrpReloadPlan } from './reload.js';
 import { describeRoute, describeRule, parseRtTables, routeSpec, ruleSpec } from './routes.js';
@@ -52,6 +53,11 @@ export interface VrrpShellOptions {
    * clock. The node's wait for a master counts from then; their queued adverts are read before anything is decided.
    */
   handedSockets?: HandedSocket[];
+  /**
+   * The advert sender's thread is running (its Linux thread id): the daemon schedules it as it schedules the main
+   * thread (vrrp_rt_priority). There is no sender where `now` is injected or the addon predates it.
+   */
+  onAdvertSender?: (tid: number) => void;
 }
 
 export interface HandedSocket { fd: number; spec: SocketSpec; listeningSince: number }
@@ -98,6 +104,27 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SLEEP_WORD = new Int32Array(new SharedArrayBuffer(4));
 /** The longest the timer blocks the event loop: a Node timer waking earlier than this re-arms instead. */
 const SLEEP_MAX_MS = 3;
+
+/**
+ * How long a timer input waits past the armed deadline for the advert sender's send before it takes the adverts back
+ * and sends them itself (a sender thread not scheduled in that time is starved; the event loop is not).
+ */
+const SENDER_GRACE_MS = 2;
+
+/** CLOCK_MONOTONIC in ms minus performance.now() (both count from the same clock): what the sender's deadline adds. */
+function monotonicOffsetMs(): number {
+  let best = { width: Infinity, offset: 0 };
+  for (let i = 0; i < 3; i++) {
+    const a = performance.now();
+    const h = Number(process.hrtime.bigint()) / 1e6;
+    const b = performance.now();
+    if (b - a < best.width) best = { width: b - a, offset: h - (a + b) / 2 };
+  }
+  return best.offset;
+}
+
+const sameAdvert = (a: SendAdvertEffect, b: SendAdvertEffect): boolean =>
+  a.socket === b.socket && a.dst === b.dst && a.ipId === b.ipId && a.priority === b.priority && a.uid === b.uid;
 
 /** Every tracker source of a plan: instances' and sync groups'. */
 function trackerSources(plan: VrrpPlan): TrackerSource[] {
@@ -162,6 +189,19 @@ export class VrrpShell {
   private timerAt = 0;
   private timerWake = 0;
   private timerSeq = 0;
+  /**
+   * The advert sender (ksock.cc AdvertSender): after each input it holds the adverts the node's next timer input
+   * would send (`armed`), and puts them on the wire at their deadline from a thread of its own, so a garbage
+   * collection or a long run of the event loop at that moment does not make them late. The next input takes them
+   * back: if they went out (`onWire`) the timer input they stood for is handled first, as of their deadline, and its
+   * send effects are not sent again.
+   */
+  private advertSender?: NativeAdvertSender;
+  private readonly monoOffsetMs = monotonicOffsetMs();
+  private armed?: { at: number; sends: SendAdvertEffect[] };
+  private onWire: Array<{ advert: SendAdvertEffect; errno: number }> = [];
+  /** The time the node was last handed (the sender's deadline never takes it backwards). */
+  private lastNow = -Infinity;
   private stopping = false;
   private readonly instanceLogs = new Map<string, Logger>();
   private nextControlId = 1;
@@ -196,6 +236,11 @@ export class VrrpShell {
   constructor(private plan: VrrpPlan, private readonly opts: VrrpShellOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.node = new VrrpNode(plan);
+    const Sender = ksock().AdvertSender;
+    if (!opts.now && Sender) {
+      this.advertSender = new Sender();
+      opts.onAdvertSender?.(this.advertSender.tid());
+    }
     if (plan.firewall) this.fw = { settings: plan.firewall, state: emptyFirewall() };
   }
 
@@ -383,7 +428,10 @@ export class VrrpShell {
     this.timer?.close();
     this.timerArmed = false;
     this.closeHanded();
-    this.execute(this.node.handle({ type: 'shutdown' }, this.now()));
+    this.reclaimAdverts(false);
+    this.advertSender?.close();
+    this.advertSender = undefined;
+    this.handle({ type: 'shutdown' });
     await Promise.all([...this.owned.values()].map((o) => o.chain));
     await Promise.all(this.vmacChain.values());
     this.vmacs?.restoreRpFilter();
@@ -409,8 +457,54 @@ export class VrrpShell {
 
   private input(i: NodeInput): void {
     if (this.stopping) return;
-    this.execute(this.node.handle(i, this.now()));
+    // A timer input finds its adverts sent by the sender; it waits a moment for the send when it came early.
+    if (this.reclaimAdverts(i.type === 'timer') && i.type === 'timer') return this.settle();
+    this.handle(i);
+    this.settle();
+  }
+
+  private handle(i: NodeInput, at = this.now()): void {
+    this.lastNow = at;
+    this.execute(this.node.handle(i, at));
+    for (const w of this.onWire) this.log.warn({ instance: w.advert.instance, ipId: w.advert.ipId }, `(${w.advert.instance}) the advert sender sent an advert the engine did not send`);
+    this.onWire = [];
+  }
+
+  /** After an input: the timer for the node's next deadline, and the sender armed with what it will send then. */
+  private settle(): void {
     this.arm();
+    if (!this.advertSender || this.stopping) return;
+    const next = this.node.upcomingAdverts();
+    if (!next) return;
+    const frames: VrrpFrame[] = [];
+    for (const e of next.sends) {
+      const sock = this.sockets.get(e.socket);
+      if (!sock) return; // the node's own send reports it
+      try {
+        frames.push(sock.frame(e.bytes, { dst: e.dst, src: e.src, id: e.ipId, ttl: e.ttl }));
+      } catch {
+        return; // likewise
+      }
+    }
+    this.advertSender.arm(next.at + this.monoOffsetMs, frames);
+    this.armed = next;
+  }
+
+  /**
+   * Takes the armed adverts back from the sender before the node hears anything new. Those not yet sent are
+   * withdrawn (the node decides again); those sent stand for the timer input at their deadline, which is handled
+   * now, as of that deadline, without sending them again. True when they had been sent. `timer`: the input is the
+   * timer for that deadline, which waits up to SENDER_GRACE_MS past it for the send.
+   */
+  private reclaimAdverts(timer: boolean): boolean {
+    const a = this.armed;
+    if (!a || !this.advertSender) return false;
+    this.armed = undefined;
+    const errnos = this.advertSender.take(timer ? Math.max(0, a.at - this.now()) + SENDER_GRACE_MS : 0);
+    if (!Array.isArray(errnos)) return false;
+    this.onWire = a.sends.map((advert, k) => ({ advert, errno: errnos[k] ?? 0 }));
+    this.handle({ type: 'timer' }, Math.max(a.at, this.lastNow));
+    return true;
   }
 
   private arm(): void {
@@ -452,12 +546,14 @@ export class VrrpShell {
     const seq = this.timerSeq;
     const left = this.timerAt - this.now();
     if (left > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // woke early, or the deadline moved: wait again
-    if (left > 0) Atomics.wait(SLEEP_WORD, 0, 0, left);
+    // The sender puts the deadline's adverts on the wire itself; the timer input then waits for it (reclaimAdverts).
+    const senderHasIt = this.armed !== undefined && this.armed.at <= this.timerAt;
+    if (left > 0 && !senderHasIt) Atomics.wait(SLEEP_WORD, 0, 0, left);
     for (const s of this.sockets.values()) s.poll();
     if (this.timerSeq !== seq || this.stopping) return; // an advert just read re-armed or disarmed it
     const rest = this.timerAt - this.now();
     if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // an advert just read moved it
-    if (rest > 0) Atomics.wait(SLEEP_WORD, 0, 0, rest);
+    if (rest > 0 && !(this.armed !== undefined && this.armed.at <= this.timerAt)) Atomics.wait(SLEEP_WORD, 0, 0, rest);
     this.timerArmed = false;
     this.input({ type: 'timer' });
   }
@@ -709,7 +805,14 @@ export class VrrpShell {
     s.close();
   }
 
-  private sendAdvert(e: Extract<NodeEffect, { type: 'send-advert' }>): void {
+  private sendAdvert(e: SendAdvertEffect): void {
+    const k = this.onWire.length ? this.onWire.findIndex((w) => sameAdvert(w.advert, e)) : -1;
+    if (k >= 0) {
+      // Sent by the advert sender at its deadline.
+      const { errno } = this.onWire.splice(k, 1)[0]!;
+      if (errno) this.instanceLog(e.instance).warn({ errno: getSystemErrorName(-errno) }, `(${e.instance}) advert send failed: ${getSystemErrorName(-errno)}`);
+      return;
+    }
     const s = this.sockets.get(e.socket);
     if (!s) return;
     try {

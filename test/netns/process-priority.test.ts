@@ -34,6 +34,8 @@ function sched(pid: number, tid = pid): { policy: number; rtPriority: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
   return { policy: Number(f[38]), rtPriority: Number(f[37]) };
 }
+/** A thread's name (what `ps -L` shows). */
+const threadName = (pid: number, tid: number): string => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
 const vmLckKb = (pid: number): number => Number(/VmLck:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 const rttime = (pid: number): string => /Max realtime timeout\s+(\S+)\s+(\S+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))!.slice(1, 3).join('/');
 
@@ -72,9 +74,14 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
       check('start');
       assert.match((await run('chrt', ['-p', String(child)])).stdout, /policy: SCHED_RR\|SCHED_RESET_ON_FORK/, 'scripts it forks start SCHED_OTHER');
       const threads = readdirSync(`/proc/${child}/task`).map(Number).filter((t) => t !== child);
+      const sender = () => threads.filter((t) => threadName(child, t) === 'kt-advert');
       if (kind === 'keepalived-ts') {
-        assert.ok(threads.length > 0 && threads.every((t) => sched(child, t).policy === 0), 'only the main thread is real-time');
-        assert.match(d1!.daemon!.log(), /vrrp_rt_priority 10: main thread scheduled SCHED_RR/);
+        // The advert sender (the thread that puts the adverts on the wire at their deadline) runs one above it.
+        assert.equal(sender().length, 1, 'one advert sender thread');
+        assert.deepEqual(sched(child, sender()[0]), { policy: SCHED_RR, rtPriority: 11 }, 'the advert sender SCHED_RR 11');
+        const helpers = threads.filter((t) => !sender().includes(t));
+        assert.ok(helpers.length > 0 && helpers.every((t) => sched(child, t).policy === 0), 'no other thread is real-time');
+        assert.match(d1!.daemon!.log(), /vrrp_rt_priority 10: main thread scheduled SCHED_RR, the advert sender at 11/);
         assert.ok(readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').includes('--single-threaded-gc'), 'GC without helper threads');
         assert.ok(!readFileSync(`/proc/${parent}/cmdline`, 'utf8').includes('--single-threaded-gc'), 'the parent as started');
       }
@@ -89,7 +96,10 @@ for (const kind of ['keepalived-ts', 'keepalived'] as DaemonKind[]) {
       d1!.daemon!.signal('SIGHUP');
       if (kind === 'keepalived-ts') await waitFor(() => sched(child).policy === 0, { ...WAIT, what: 'the VRRP process at normal scheduling' });
       else await waitFor(() => { try { child = vrrpPid(); return sched(child).policy === 0; } catch { return false; } }, { ...WAIT, what: 'the VRRP process at normal scheduling' });
-      if (kind === 'keepalived-ts') assert.equal(vrrpPid(), child, 'the VRRP process survives the reload');
+      if (kind === 'keepalived-ts') {
+        assert.equal(vrrpPid(), child, 'the VRRP process survives the reload');
+        assert.equal(sched(child, sender()[0]).policy, 0, 'the advert sender back at normal scheduling too');
+      }
       assert.ok(d1!.daemon!.running);
     });
 
