@@ -464,8 +464,9 @@ export class VrrpShell {
   }
 
   private handle(i: NodeInput, at = this.now()): void {
-    this.lastNow = at;
-    this.execute(this.node.handle(i, at));
+    // Never behind the sender's deadline, which the thread met by its own reading of the clock.
+    this.lastNow = Math.max(at, this.lastNow);
+    this.execute(this.node.handle(i, this.lastNow));
     for (const w of this.onWire) this.log.warn({ instance: w.advert.instance, ipId: w.advert.ipId }, `(${w.advert.instance}) the advert sender sent an advert the engine did not send`);
     this.onWire = [];
   }
@@ -503,7 +504,7 @@ export class VrrpShell {
     const errnos = this.advertSender.take(timer ? Math.max(0, a.at - this.now()) + SENDER_GRACE_MS : 0);
     if (!Array.isArray(errnos)) return false;
     this.onWire = a.sends.map((advert, k) => ({ advert, errno: errnos[k] ?? 0 }));
-    this.handle({ type: 'timer' }, Math.max(a.at, this.lastNow));
+    this.handle({ type: 'timer' }, a.at);
     return true;
   }
 
