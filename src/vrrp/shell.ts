@@ -111,6 +111,9 @@ const SLEEP_MAX_MS = 3;
  */
 const SENDER_GRACE_MS = 2;
 
+/** How long after the sender's deadline the event loop wakes to take its adverts back. */
+const SENDER_AFTER_MS = 1;
+
 /** CLOCK_MONOTONIC in ms minus performance.now() (both count from the same clock): what the sender's deadline adds. */
 function monotonicOffsetMs(): number {
   let best = { width: Infinity, offset: 0 };
@@ -471,12 +474,14 @@ export class VrrpShell {
     this.onWire = [];
   }
 
-  /** After an input: the timer for the node's next deadline, and the sender armed with what it will send then. */
+  /** After an input: the sender armed with what the node's next deadline will send, and the timer for it. */
   private settle(): void {
+    const next = this.advertSender && !this.stopping ? this.node.upcomingAdverts() : undefined;
+    if (next) this.armSender(next);
     this.arm();
-    if (!this.advertSender || this.stopping) return;
-    const next = this.node.upcomingAdverts();
-    if (!next) return;
+  }
+
+  private armSender(next: { at: number; sends: SendAdvertEffect[] }): void {
     const frames: VrrpFrame[] = [];
     for (const e of next.sends) {
       const sock = this.sockets.get(e.socket);
@@ -487,7 +492,7 @@ export class VrrpShell {
         return; // likewise
       }
     }
-    this.advertSender.arm(next.at + this.monoOffsetMs, frames);
+    this.advertSender!.arm(next.at + this.monoOffsetMs, frames);
     this.armed = next;
   }
 
@@ -535,7 +540,8 @@ export class VrrpShell {
    */
   private wakeAt(at: number): void {
     const now = this.now();
-    const delay = Math.max(0, at - now - 1);
+    // Where the sender sends the deadline's adverts, the event loop wakes once they are out (no early wake, no wait).
+    const delay = Math.max(0, this.armed?.at === at ? at - now + SENDER_AFTER_MS : at - now - 1);
     this.timerWake = now + delay;
     this.timerArmed = true;
     this.timerSeq++;
@@ -547,14 +553,15 @@ export class VrrpShell {
     const seq = this.timerSeq;
     const left = this.timerAt - this.now();
     if (left > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // woke early, or the deadline moved: wait again
-    // The sender puts the deadline's adverts on the wire itself; the timer input then waits for it (reclaimAdverts).
+    // Where the sender has the deadline's adverts this wake-up comes after it (wakeAt): nothing to sleep; a timer
+    // that fired early anyway does not sleep either, its timer input waits for the send (reclaimAdverts).
     const senderHasIt = this.armed !== undefined && this.armed.at <= this.timerAt;
     if (left > 0 && !senderHasIt) Atomics.wait(SLEEP_WORD, 0, 0, left);
     for (const s of this.sockets.values()) s.poll();
     if (this.timerSeq !== seq || this.stopping) return; // an advert just read re-armed or disarmed it
     const rest = this.timerAt - this.now();
     if (rest > SLEEP_MAX_MS) return this.wakeAt(this.timerAt); // an advert just read moved it
-    if (rest > 0 && !(this.armed !== undefined && this.armed.at <= this.timerAt)) Atomics.wait(SLEEP_WORD, 0, 0, rest);
+    if (rest > 0 && !senderHasIt) Atomics.wait(SLEEP_WORD, 0, 0, rest);
     this.timerArmed = false;
     this.input({ type: 'timer' });
   }
