@@ -14,7 +14,7 @@
 // [keepalived|keepalived-ts|both] [--vrrp-rt-priority=N]` (root, qemu; needs `npm run build`). TCG-emulated: compare
 // ratios, not times.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import { REPO_ROOT, runSelfInGuest } from '../test/vm/harness.js';
@@ -142,16 +142,22 @@ async function inGuest(): Promise<void> {
     sh(`mountpoint -q ${TRACEFS} || mount -t tracefs tracefs ${TRACEFS}; echo 65536 > ${TRACEFS}/buffer_size_kb; echo 1 > ${TRACEFS}/options/record-tgid`);
     sh(`echo 'sig == 9 || sig == 24' > ${TRACEFS}/events/signal/signal_generate/filter; echo 'stacktrace' > ${TRACEFS}/events/signal/signal_generate/trigger; echo 1 > ${TRACEFS}/events/signal/signal_generate/enable`);
   }
-  /** Traces the VRRP child `pid` from now on: syscalls, switches, wake-ups (the signal events stay on). */
+  /** Traces the VRRP child `pid` and its advert sender thread (kt-advert) from now on: syscalls, switches, wake-ups
+   *  (the signal events stay on). */
   const traceProcess = (pid: number): void => {
     const ev = (e: string, filter: string): void => { sh(`if [ -d ${TRACEFS}/events/${e} ]; then echo '${filter}' > ${TRACEFS}/events/${e}/filter; echo 1 > ${TRACEFS}/events/${e}/enable; fi`); };
-    ev('raw_syscalls/sys_enter', `common_pid == ${pid}`);
-    ev('raw_syscalls/sys_exit', `common_pid == ${pid}`);
-    ev('sched/sched_switch', `prev_pid == ${pid} || next_pid == ${pid}`);
-    ev('sched/sched_wakeup', `pid == ${pid}`);
-    ev('exceptions/page_fault_user', `common_pid == ${pid}`);
+    let tids = [pid];
+    try {
+      tids = [pid, ...readdirSync(`/proc/${pid}/task`).map(Number).filter((t) => t !== pid && readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'kt-advert')];
+    } catch { /* gone: its successor is traced */ }
+    const any = (field: string): string => tids.map((t) => `${field} == ${t}`).join(' || ');
+    ev('raw_syscalls/sys_enter', any('common_pid'));
+    ev('raw_syscalls/sys_exit', any('common_pid'));
+    ev('sched/sched_switch', `${any('prev_pid')} || ${any('next_pid')}`);
+    ev('sched/sched_wakeup', any('pid'));
+    ev('exceptions/page_fault_user', any('common_pid'));
     ev('irq_vectors/local_timer_entry', 'vector != 0'); // every timer interrupt (the scheduler tick among them)
-    console.log(`tracing the VRRP child ${pid}`);
+    console.log(`tracing the VRRP child ${pid} (threads ${tids.join(', ')})`);
   };
   const a = config(0, nVs);
   const tenth = Math.max(1, Math.round(nVs / 10));

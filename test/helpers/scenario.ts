@@ -1,9 +1,10 @@
 // Shared pieces of the namespace VRRP scenarios: a lab per describe block that is always torn down, and checks an
 // operator would make (who holds the VIP, polled).
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLan, sleep, type Lan, type LanOptions, type Director } from './lab.js';
+import { createLan, sleep, type Capture, type Lan, type LanOptions, type Director } from './lab.js';
 
 /** Creates the lab; returns a teardown that also asserts no namespace of it is left. */
 export async function labFor(o: LanOptions): Promise<{ lan: Lan; teardown: () => Promise<void> }> {
@@ -22,6 +23,23 @@ export async function labFor(o: LanOptions): Promise<{ lan: Lan; teardown: () =>
       assert.deepEqual(left, [], 'no namespace of this test is left');
     },
   };
+}
+
+/**
+ * A suite's lab of two directors and its VRRP capture on the bridge, built before the suite's cases and torn down
+ * after them: read its fields inside the cases (they are set by the suite's `before`).
+ */
+export function twoDirectorLab(o: { clients: number; capture: string }): { lan: Lan; d1: Director; d2: Director; vip: string; cap: Capture } {
+  const lab = {} as { lan: Lan; d1: Director; d2: Director; vip: string; cap: Capture };
+  let teardown: () => Promise<void> = async () => {};
+  before(async () => {
+    ({ lan: lab.lan, teardown } = await labFor({ directors: 2, clients: o.clients }));
+    [lab.d1, lab.d2] = lab.lan.directors as [Director, Director];
+    lab.vip = lab.lan.vip();
+    lab.cap = await lab.lan.capture('bridge', o.capture);
+  });
+  after(() => teardown());
+  return lab;
 }
 
 /** Polls the VIP holders every intervalMs for durationMs; returns every distinct answer seen. */

@@ -4,37 +4,25 @@
 // go out: an engine that stays hung sends nothing more and loses MASTER, as keepalived's single thread would.
 // The test-only fault hook (KEEPALIVED_TS_TEST_FAULT) blocks the VRRP process's event loop for 6 s without using the
 // CPU, right after one of its adverts; Debian's keepalived is the backup (VRRPv2, advert_int 1, master-down 3.6 s).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { vrrpConfig, waitFor, nowMs, type Lan, type Director, type Capture } from '../helpers/lab.js';
-import { labFor } from '../helpers/scenario.js';
+import { vrrpConfig, waitFor, nowMs, type Director } from '../helpers/lab.js';
+import { twoDirectorLab } from '../helpers/scenario.js';
 
 const skip = needsRoot() || needsCommand('tcpdump') || needsCommand('keepalived');
 const STALL_MS = 6000;
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };
 
 describe('advert sender: keepalived-ts master (150) with its event loop blocked 6 s, keepalived backup (100), VRRPv2 advert_int 1', { skip }, () => {
-  let lan: Lan;
-  let teardown: () => Promise<void> = async () => {};
-  let d1: Director;
-  let d2: Director;
-  let vip: string;
-  let cap: Capture;
+  const lab = twoDirectorLab({ clients: 0, capture: 'vrrp' });
   const config = (priority: number, d: Director) =>
-    vrrpConfig({ vrid: 73, priority, state: 'BACKUP', advertInt: 1, version: 2, vip: lan.vipCidr(), iface: 'eth0', notify: d.notifyScript });
-
-  before(async () => {
-    ({ lan, teardown } = await labFor({ directors: 2, clients: 0 }));
-    [d1, d2] = lan.directors;
-    vip = lan.vip();
-    cap = await lan.capture('bridge', 'vrrp');
-  });
-  after(() => teardown());
+    vrrpConfig({ vrid: 73, priority, state: 'BACKUP', advertInt: 1, version: 2, vip: lab.lan.vipCidr(), iface: 'eth0', notify: d.notifyScript });
 
   it('the advert due during the block goes out on time, no other does, keepalived takes over, then yields to d1 again', async () => {
+    const { lan, d1, d2, vip, cap } = lab;
     const faultFile = join(d1.dir, 'fault');
     await d1.start({ kind: 'keepalived-ts', configText: config(150, d1), env: { KEEPALIVED_TS_TEST_FAULT: faultFile } });
     await waitFor(async () => (await lan.vipHolders(vip)).join() === 'd1', { ...WAIT, what: 'd1 MASTER' });

@@ -3,13 +3,13 @@
 // Debian's keepalived as the backup takes over within its skew time ((256 - 100) / 256 × 1 s = 609 ms) instead of
 // a master-down interval (3 × 1 s + skew = 3609 ms) with both directors holding the VIP; the parent respawns the
 // process at once and it preempts again (priority 150, preempt).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
-import { vrrpConfig, waitFor, nowMs, type Lan, type Director, type Capture } from '../helpers/lab.js';
-import { labFor } from '../helpers/scenario.js';
+import { vrrpConfig, waitFor, nowMs, type Director } from '../helpers/lab.js';
+import { twoDirectorLab } from '../helpers/scenario.js';
 
 const skip = needsRoot() || needsCommand('tcpdump') || needsCommand('keepalived');
 const ADV_S = 1;
@@ -19,24 +19,12 @@ const WAIT = { timeoutMs: 20_000, intervalMs: 20 };
 
 for (const how of ['exception', 'rejection'] as const) {
   describe(`crash of the VRRP process (unhandled ${how}): keepalived-ts master (150) + keepalived backup (100), VRRPv2 advert_int ${ADV_S}`, { skip }, () => {
-    let lan: Lan;
-    let teardown: () => Promise<void> = async () => {};
-    let d1: Director;
-    let d2: Director;
-    let vip: string;
-    let cap: Capture;
+    const lab = twoDirectorLab({ clients: 1, capture: 'vrrp' });
     const config = (d: Director, priority: number) =>
-      vrrpConfig({ vrid: 71, priority, state: 'BACKUP', advertInt: ADV_S, version: 2, vip: lan.vipCidr(), iface: 'eth0', notify: d.notifyScript });
-
-    before(async () => {
-      ({ lan, teardown } = await labFor({ directors: 2, clients: 1 }));
-      [d1, d2] = lan.directors;
-      vip = lan.vip();
-      cap = await lan.capture('bridge', 'vrrp');
-    });
-    after(() => teardown());
+      vrrpConfig({ vrid: 71, priority, state: 'BACKUP', advertInt: ADV_S, version: 2, vip: lab.lan.vipCidr(), iface: 'eth0', notify: d.notifyScript });
 
     it('releases the VIP at once, the peer takes over within its skew time, the respawned process preempts', async () => {
+      const { lan, d1, d2, vip, cap } = lab;
       const faultFile = join(d1.dir, 'fault');
       await d1.start({ kind: 'keepalived-ts', configText: config(d1, 150), env: { KEEPALIVED_TS_TEST_FAULT: faultFile } });
       await waitFor(async () => (await lan.vipHolders(vip)).join() === 'd1', { ...WAIT, what: 'd1 MASTER' });
