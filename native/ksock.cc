@@ -451,6 +451,14 @@ Napi::Value SchedSetRealtime(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// thpDisable(): prctl(PR_SET_THP_DISABLE, 1): no transparent huge pages for this process from now on, so khugepaged
+// never collapses its memory (it holds the process's mmap lock for writing meanwhile, and every page fault of every
+// thread waits).
+Napi::Value ThpDisable(const Napi::CallbackInfo& info) {
+  if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0) return ThrowErrno(info.Env(), "prctl", errno);
+  return info.Env().Undefined();
+}
+
 // clockTickUs() -> the scheduler tick in µs (1/HZ; the resolution of CLOCK_MONOTONIC_COARSE). RLIMIT_RTTIME is
 // counted in ticks.
 Napi::Value ClockTickUs(const Napi::CallbackInfo& info) {
@@ -776,6 +784,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rtDemotions", Napi::Function::New(env, RtDemotions));
   exports.Set("schedSetRealtime", Napi::Function::New(env, SchedSetRealtime));
   exports.Set("clockTickUs", Napi::Function::New(env, ClockTickUs));
+  exports.Set("thpDisable", Napi::Function::New(env, ThpDisable));
   exports.Set("Watcher", Watcher::Init(env));
   exports.Set("Timer", Timer::Init(env));
   exports.Set("AdvertSender", AdvertSender::Init(env));

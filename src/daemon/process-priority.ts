@@ -84,6 +84,22 @@ export function applyProcessPriorities(role: ProcessRole, g: GlobalDefs, log: Lo
   if (s.noSwap && !quiet) applyNoSwap(role, log);
 }
 
+/**
+ * The VRRP child runs without transparent huge pages (prctl PR_SET_THP_DISABLE), whatever the system's setting
+ * (Debian 12's kernel: `always`). khugepaged collapses a process's pages into a huge page with the process's mmap
+ * lock held for writing, and every page fault of every one of its threads waits meanwhile: in a guest of Debian's
+ * kernel under TCG a collapse blocked the VRRP child's event loop and its advert sender for ~450 ms, the one advert
+ * late in a 50,000-server reload (bench/scale-50k.ts --trace-vrrp). The child's heap is tens of MB: huge pages buy it
+ * nothing measurable. What it forks (notify and track scripts) inherits the setting.
+ */
+export function disableHugePages(log: Logger): void {
+  try {
+    ksock().thpDisable?.();
+  } catch (e) {
+    log.warn(errorFields(e), `cannot turn transparent huge pages off for this process: ${(e as Error).message}`);
+  }
+}
+
 /** Demotions at RLIMIT_RTTIME's soft limit so far (absent when the process never ran real-time with a limit). */
 export function realtimeDemotions(): number | undefined {
   return guardArmed ? ksock().rtDemotions?.() ?? 0 : undefined;

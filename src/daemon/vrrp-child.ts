@@ -12,7 +12,7 @@ import { killAll } from '../notify/run.js';
 import { scriptUserResolver as userResolver } from '../notify/script-user.js';
 import { vrrpPlan, type UserResolver } from '../vrrp/plan.js';
 import { VrrpShell } from '../vrrp/shell.js';
-import { addRealtimeCompanion, applyProcessPriorities, leaveRealtime, realtimeDemotions, realtimeGuarded } from './process-priority.js';
+import { addRealtimeCompanion, applyProcessPriorities, disableHugePages, leaveRealtime, realtimeDemotions, realtimeGuarded } from './process-priority.js';
 import { scheduleTrim } from './memory-trim.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
@@ -49,6 +49,7 @@ export async function runVrrpChild(ctx: ChildContext): Promise<number> {
   const log = createLogger({
     ...logTargets(o), detail: o.logDetail, json: o.logJson, role: 'Keepalived_vrrp', file: o.logFile && childLogFile(o.logFile, 'vrrp'),
   });
+  disableHugePages(log);
   const cfg = await startConfig(ctx.config, o, log);
   if (!cfg) {
     log.error('configuration cannot run (see the errors above); exiting');

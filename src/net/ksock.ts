@@ -89,6 +89,9 @@ export interface Ksock {
   schedSetRealtime?(policy: number, priority: number, softUs: number, hardUs: number): void;
   /** The scheduler tick (1/HZ) in µs: RLIMIT_RTTIME is counted in ticks. */
   clockTickUs?(): number;
+  /** prctl(PR_SET_THP_DISABLE, 1): no transparent huge pages for this process (inherited by what it forks). Absent
+   *  from an addon built before it. */
+  thpDisable?(): void;
 }
 
 /** The addon is built by `npm ci` (package.json "install": node-gyp rebuild) into build/Release. */

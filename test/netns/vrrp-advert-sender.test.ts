@@ -4,9 +4,10 @@
 // go out: an engine that stays hung sends nothing more and loses MASTER, as keepalived's single thread would.
 // The test-only fault hook (KEEPALIVED_TS_TEST_FAULT) blocks the VRRP process's event loop for 6 s without using the
 // CPU, right after one of its adverts; Debian's keepalived is the backup (VRRPv2, advert_int 1, master-down 3.6 s).
+// The VRRP process also runs without transparent huge pages, so that khugepaged never blocks its page faults.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot, needsCommand } from '../helpers/root.js';
 import { vrrpConfig, waitFor, nowMs, type Director } from '../helpers/lab.js';
@@ -26,6 +27,9 @@ describe('advert sender: keepalived-ts master (150) with its event loop blocked 
     const faultFile = join(d1.dir, 'fault');
     await d1.start({ kind: 'keepalived-ts', configText: config(150, d1), env: { KEEPALIVED_TS_TEST_FAULT: faultFile } });
     await waitFor(async () => (await lan.vipHolders(vip)).join() === 'd1', { ...WAIT, what: 'd1 MASTER' });
+    // Its memory is never collapsed into huge pages behind its back (khugepaged would hold its mmap lock meanwhile).
+    const vrrpPid = Number(readFileSync(join(d1.dir, 'vrrp.pid'), 'utf8').trim());
+    assert.match(readFileSync(`/proc/${vrrpPid}/status`, 'utf8'), /^THP_enabled:\s+0$/m, 'the VRRP process runs without transparent huge pages');
     await d2.start({ kind: 'keepalived', configText: config(100, d2) });
     await waitFor(() => d2.notifyEvents().some((e) => e.state === 'BACKUP'), { ...WAIT, what: 'keepalived on d2 BACKUP' });
 
