@@ -907,8 +907,8 @@ export class VrrpNode {
 
   /**
    * The adverts that handle({type:'timer'}, at) would send at the next deadline `at` if no other input came first,
-   * or undefined when that timer input does anything else (a state change, a GARP, a notify, a guard's expiry) or
-   * sends nothing. The shell hands them to the advert sender, which puts them on the wire at `at` whatever the event
+   * or undefined when that timer input does anything else before or instead (a state change, a notify, a guard's
+   * expiry; GARPs after the adverts are left to the event loop) or sends nothing. The shell hands them to the advert sender, which puts them on the wire at `at` whatever the event
    * loop is doing then, and takes them back at its next input. Changes nothing: the units are stepped on their
    * immutable states and the IP ids peeked.
    */
@@ -929,9 +929,12 @@ export class VrrpNode {
         const tagged: TaggedEffect[] = u.kind === 'single'
           ? step(u.st, { type: 'timer' }, at, this.stepOptions(u, this.instances.get(u.name)!)).effects.map((effect) => ({ instance: u.name, effect }))
           : stepGroup(u.g, undefined, { type: 'timer' }, at, this.gateOpen(u)).effects;
+        let garps = false;
         for (const t of tagged) {
+          // A GARP due with the advert (garp_master_delay, master_refresh) follows it: the event loop sends it.
+          if (t.effect.type === 'send-garp') { garps = true; continue; }
           const inst = t.instance !== undefined ? this.instances.get(t.instance) : undefined;
-          if (t.effect.type !== 'send-advert' || !inst) return undefined;
+          if (t.effect.type !== 'send-advert' || !inst || garps) return undefined;
           const n = taken.get(inst) ?? 0;
           const more = this.advertEffects(inst, t.effect.priority, (k) => inst.ipId.peek(n + k + 1));
           taken.set(inst, n + more.length);
