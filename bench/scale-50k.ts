@@ -16,7 +16,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setPriority } from 'node:os';
+import { cpus, setPriority } from 'node:os';
 import { REPO_ROOT, runSelfInGuest } from '../test/vm/harness.js';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -48,6 +48,9 @@ const traceVrrp = flags.includes('--trace-vrrp');
  *  PREEMPT_DYNAMIC, voluntary by default). `full` lets a woken real-time thread preempt another process inside the
  *  kernel, where voluntary waits for that process's next preemption point. */
 const guestPreempt = flag('guest-preempt');
+/** --guest-cpus=N: the guest's virtual CPUs (default 1). A director has more than one core: with one, a kernel
+ *  section of the checker (a softirq, a lock held) keeps the VRRP child's threads off the only CPU. */
+const guestCpus = Number(flag('guest-cpus') ?? 1);
 const TRACEFS = '/sys/kernel/tracing';
 const IFACE = 'ktscale0';
 const ADVERT_MS = 1000;
@@ -293,7 +296,7 @@ async function inGuest(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const fmt = (v: number): string => (Number.isNaN(v) ? 'did not finish' : `${(v / 1000).toFixed(1)} s`);
-  console.log(`\n${nVs} virtual servers × ${perVs} real servers (TCP_CHECK / HTTP_GET), delay_loop ${delayLoop}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} under qemu, preemption ${preemptMode()}`);
+  console.log(`\n${nVs} virtual servers × ${perVs} real servers (TCP_CHECK / HTTP_GET), delay_loop ${delayLoop}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} under qemu, ${cpus().length} CPU(s), preemption ${preemptMode()}`);
   for (const r of results) {
     console.log(`  ${r.daemon}`);
     for (const ph of r.phases) {
@@ -320,4 +323,4 @@ async function inGuest(): Promise<void> {
 }
 
 if (process.env.KT_IN_GUEST) await inGuest();
-else await runSelfInGuest(import.meta.url, [String(nVs), String(perVs), String(delayLoop), which, ...flags], { timeoutMs: guestMinutes * 60_000, memoryMb: 4096, kernelArgs: guestPreempt ? [`preempt=${guestPreempt}`] : [] });
+else await runSelfInGuest(import.meta.url, [String(nVs), String(perVs), String(delayLoop), which, ...flags], { timeoutMs: guestMinutes * 60_000, memoryMb: 4096, kernelArgs: guestPreempt ? [`preempt=${guestPreempt}`] : [], cpus: guestCpus });

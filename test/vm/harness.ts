@@ -254,6 +254,8 @@ export interface GuestRunOptions {
   memoryMb?: number;
   /** Extra kernel command-line words (e.g. `preempt=full`, which Debian's PREEMPT_DYNAMIC kernel takes at boot). */
   kernelArgs?: string[];
+  /** Virtual CPUs (default 1; under TCG each is a host thread). */
+  cpus?: number;
   /** Called with each chunk of the command's output (CR stripped) as it arrives. */
   onOutput?: (chunk: string) => void;
   log?: (s: string) => void;
@@ -312,7 +314,7 @@ export async function runInGuest(opts: GuestRunOptions): Promise<GuestRunResult>
       '-machine', kvm ? 'q35,accel=kvm' : 'pc,accel=tcg',
       '-cpu', kvm ? 'host' : 'max',
       '-m', String(opts.memoryMb ?? 1536),
-      '-smp', '1',
+      '-smp', String(opts.cpus ?? 1),
       '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-user-config', '-no-reboot',
       '-nic', 'none',
       '-serial', `file:${consoleLog}`,
@@ -435,7 +437,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
  * For scripts (benchmarks) that run themselves inside the guest: on the host, boots one guest that runs this same
  * file with KT_IN_GUEST set and the given arguments, streams its output, and exits with its status.
  */
-export async function runSelfInGuest(selfUrl: string, args: string[], opts: { timeoutMs: number; memoryMb?: number; kernelArgs?: string[] }): Promise<never> {
+export async function runSelfInGuest(selfUrl: string, args: string[], opts: { timeoutMs: number; memoryMb?: number; kernelArgs?: string[]; cpus?: number }): Promise<never> {
   const why = vmUnavailable();
   if (why) {
     console.error(`bench: ${why}`);
@@ -447,6 +449,7 @@ export async function runSelfInGuest(selfUrl: string, args: string[], opts: { ti
     timeoutMs: opts.timeoutMs,
     memoryMb: opts.memoryMb,
     kernelArgs: opts.kernelArgs,
+    cpus: opts.cpus,
     onOutput: (s) => process.stdout.write(s),
   });
   process.exit(r.exitCode ?? 1);
