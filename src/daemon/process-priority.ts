@@ -18,8 +18,8 @@
 // Only the main thread goes real-time, with its one companion: the VRRP engine's advert sender (shell.ts), a thread
 // that wakes only to put the next adverts on the wire at their deadline and takes one priority above the main thread,
 // so that it runs at once even while the main thread runs on its CPU. sched_setscheduler(0) changes the calling
-// thread, and the main thread is the one that runs the event loop and the timers. V8's helper threads (concurrent GC, compilation) and
-// libuv's pool stay SCHED_OTHER: as real-time threads they would fall under RLIMIT_RTTIME (a long concurrent mark
+// thread, and the main thread is the one that runs the event loop and the timers. V8's helper threads (concurrent
+// GC, compilation) and libuv's pool stay SCHED_OTHER: as real-time threads they would fall under RLIMIT_RTTIME (a long concurrent mark
 // would get the process SIGKILLed) and could take the CPU from the main thread on a 2-core machine.
 import { readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
@@ -134,7 +134,7 @@ function applyRealtime(role: ProcessRole, prio: number, rttimeUs: number, log: L
   }
   realtime ??= { role, priority: prio, rttimeUs: 0, softUs: 0, kernelHardUs: 0, tickUs, tid, nice, log };
   for (const c of companions) companionRealtime(c, prio, log);
-  if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR${companions.length ? `, the advert sender at ${Math.min(prio + 1, 99)}` : ''}`);
+  if (!quiet) log.info({ rtPriority: prio }, `${role}_rt_priority ${prio}: main thread scheduled SCHED_RR${companions.length ? `, the advert sender at ${companionPriority(prio)}` : ''}`);
   if (!rttimeUs || guarded) {
     if (rttimeUs && !quiet) {
       log.info({ rlimitRttimeUs: rttimeUs, softUs, hardUs: kernelHardUs, tickUs }, `${role}_rlimit_rttime ${rttimeUs}: RLIMIT_RTTIME soft ${softUs} µs, hard ${kernelHardUs} µs ` +
@@ -163,9 +163,11 @@ export function addRealtimeCompanion(tid: number, log: Logger): void {
 }
 
 /** One above the main thread: the sender's wake-up preempts the main thread rather than queueing behind it. */
+const companionPriority = (prio: number): number => Math.min(prio + 1, 99);
+
 function companionRealtime(tid: number, prio: number, log: Logger): void {
   try {
-    ksock().schedSetScheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, Math.min(prio + 1, 99));
+    ksock().schedSetScheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, companionPriority(prio));
   } catch (e) {
     log.warn({ ...errorFields(e), tid }, `advert sender thread ${tid}: cannot set real-time scheduling: ${(e as Error).message}`);
   }

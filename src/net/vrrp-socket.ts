@@ -565,8 +565,6 @@ export class VrrpSocket6 extends VrrpSocketBase implements VrrpSocket {
     // Group adverts go out MSG_DONTROUTE, as keepalived's.
     return { fd: this.fd, bytes, sockaddr: to.sockaddr, flags: opts.dst ? 0 : MSG_DONTROUTE };
   }
-
-
 }
 
 /**

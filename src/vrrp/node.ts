@@ -901,50 +901,44 @@ export class VrrpNode {
     for (const t of tagged) this.apply(u, t.instance, t.effect);
   }
 
-  private stepOptions(u: Unit, inst: Inst): StepOptions {
-    return this.gateOpen(u) ? { scriptsPending: this.scriptsPending(inst) } : { scriptsPending: this.scriptsPending(inst), mayBecomeMaster: false };
+  private stepOptions(u: Unit, inst: Inst, at = this.now): StepOptions {
+    return this.gateOpen(u, at) ? { scriptsPending: this.scriptsPending(inst) } : { scriptsPending: this.scriptsPending(inst), mayBecomeMaster: false };
   }
 
   /**
    * The adverts that handle({type:'timer'}, at) would send at the next deadline `at` if no other input came first,
    * or undefined when that timer input does anything else before or instead (a state change, a notify, a guard's
-   * expiry; GARPs after the adverts are left to the event loop) or sends nothing. The shell hands them to the advert sender, which puts them on the wire at `at` whatever the event
-   * loop is doing then, and takes them back at its next input. Changes nothing: the units are stepped on their
-   * immutable states and the IP ids peeked.
+   * expiry; GARPs after the adverts are left to the event loop) or sends nothing. The shell hands them to the advert
+   * sender, which puts them on the wire at `at` whatever the event loop is doing then, and takes them back at its
+   * next input. Changes nothing: the units are stepped on their immutable states and the IP ids peeked.
    */
   upcomingAdverts(): { at: number; sends: SendAdvertEffect[] } | undefined {
     const at = this.deadline();
     if (at === undefined) return undefined;
     for (const [name, s] of this.sessions) if (s.safeUntil !== undefined && s.safeUntil <= at && this.guardHeld(name)) return undefined;
-    const now = this.now;
-    this.now = at; // the gate reads it
-    try {
-      const sends: SendAdvertEffect[] = [];
-      const taken = new Map<Inst, number>();
-      for (const u of this.units) {
-        const d = u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g);
-        if (d === undefined || d > at) continue;
-        // Only a master's timer can send an advert and nothing else (a backup's makes it master): a quick no.
-        if (this.unitStates(u).some((m) => m.state !== 'MASTER' && (nextDeadline(m) ?? Infinity) <= at)) return undefined;
-        const tagged: TaggedEffect[] = u.kind === 'single'
-          ? step(u.st, { type: 'timer' }, at, this.stepOptions(u, this.instances.get(u.name)!)).effects.map((effect) => ({ instance: u.name, effect }))
-          : stepGroup(u.g, undefined, { type: 'timer' }, at, this.gateOpen(u)).effects;
-        let garps = false;
-        for (const t of tagged) {
-          // A GARP due with the advert (garp_master_delay, master_refresh) follows it: the event loop sends it.
-          if (t.effect.type === 'send-garp') { garps = true; continue; }
-          const inst = t.instance !== undefined ? this.instances.get(t.instance) : undefined;
-          if (t.effect.type !== 'send-advert' || !inst || garps) return undefined;
-          const n = taken.get(inst) ?? 0;
-          const more = this.advertEffects(inst, t.effect.priority, (k) => inst.ipId.peek(n + k + 1));
-          taken.set(inst, n + more.length);
-          sends.push(...more);
-        }
+    const sends: SendAdvertEffect[] = [];
+    const taken = new Map<Inst, number>();
+    for (const u of this.units) {
+      const d = u.kind === 'single' ? nextDeadline(u.st) : nextGroupDeadline(u.g);
+      if (d === undefined || d > at) continue;
+      // Only a master's timer can send an advert and nothing else (a backup's makes it master): a quick no.
+      if (this.unitStates(u).some((m) => m.state !== 'MASTER' && (nextDeadline(m) ?? Infinity) <= at)) return undefined;
+      const tagged: TaggedEffect[] = u.kind === 'single'
+        ? step(u.st, { type: 'timer' }, at, this.stepOptions(u, this.instances.get(u.name)!, at)).effects.map((effect) => ({ instance: u.name, effect }))
+        : stepGroup(u.g, undefined, { type: 'timer' }, at, this.gateOpen(u, at)).effects;
+      let garps = false;
+      for (const t of tagged) {
+        // A GARP due with the advert (garp_master_delay, master_refresh) follows it: the event loop sends it.
+        if (t.effect.type === 'send-garp') { garps = true; continue; }
+        const inst = t.instance !== undefined ? this.instances.get(t.instance) : undefined;
+        if (t.effect.type !== 'send-advert' || !inst || garps) return undefined;
+        const n = taken.get(inst) ?? 0;
+        const more = this.advertEffects(inst, t.effect.priority, (k) => inst.ipId.peek(n + k + 1));
+        taken.set(inst, n + more.length);
+        sends.push(...more);
       }
-      return sends.length ? { at, sends } : undefined;
-    } finally {
-      this.now = now;
     }
+    return sends.length ? { at, sends } : undefined;
   }
 
   private onTimer(): void {
@@ -1154,11 +1148,11 @@ export class VrrpNode {
   }
 
   /** Whether VRRP may make this unit MASTER now: no guard, advisory, or its lock counts. */
-  private gateOpen(u: Unit): boolean {
+  private gateOpen(u: Unit, at = this.now): boolean {
     if (!this.guarded) return true; // no unit has a guard: no lock to look up
     const lock = this.lockOf(u);
     if (!lock || !this.required(lock)) return true;
-    return lockOpen(this.sessions.get(lock.guard), lock, this.now);
+    return lockOpen(this.sessions.get(lock.guard), lock, at);
   }
 
   private guardHeld(guard: string): boolean {

@@ -5,7 +5,7 @@
 import { vrrpIpv4Datagram } from '../../src/net/vrrp-socket.js';
 import type { InstancePlan, VrrpPlan } from '../../src/vrrp/plan.js';
 import type { Input, InstanceState } from '../../src/vrrp/machine.js';
-import { VrrpNode, type NodeEffect, type NodeInput } from '../../src/vrrp/node.js';
+import { VrrpNode, type NodeEffect, type NodeInput, type SendAdvertEffect } from '../../src/vrrp/node.js';
 import type { SocketSpec } from '../../src/vrrp/socket-spec.js';
 import { instanceSpec, type VrrpInstanceSpec, type VrrpState } from '../../src/vrrp/spec.js';
 import { Prng } from './prng.js';
@@ -274,9 +274,10 @@ export class Simulator {
     const effects = node.handle(input, localNow);
     r.upcoming = node.upcomingAdverts();
     if (promised && localNow >= promised.at) {
-      const sent = effects.filter((e) => e.type === 'send-advert');
+      const sent = effects.filter((e): e is SendAdvertEffect => e.type === 'send-advert');
       if (!isDeepStrictEqual(sent, promised.sends)) {
-        this.brokenPromises.push(`${r.cfg.id} at ${localNow}: promised ${JSON.stringify(promised.sends.map((e) => [e.instance, e.priority, e.ipId]))}, sent ${JSON.stringify(sent.map((e) => e.type === 'send-advert' && [e.instance, e.priority, e.ipId]))}`);
+        const show = (l: SendAdvertEffect[]) => JSON.stringify(l.map((e) => [e.instance, e.priority, e.ipId]));
+        this.brokenPromises.push(`${r.cfg.id} at ${localNow}: promised ${show(promised.sends)}, sent ${show(sent)}`);
       }
     }
     this.observer?.(r.cfg.id, input, effects, localNow);
